@@ -1,0 +1,877 @@
+//! Declaring a model: definitions with type names as CSDL strings, resolved by
+//! [`ModelBuilder::build`] into a validated [`Model`].
+//!
+//! ```
+//! use odata_core::edm::{EntityTypeDef, EnumTypeDef, ModelBuilder, PropertyDef};
+//!
+//! let model = ModelBuilder::new("example.shop")
+//!     .alias("shop")
+//!     .enum_type(EnumTypeDef::new("color").member("red", 0).member("green", 1))
+//!     .entity_type(
+//!         EntityTypeDef::new("product")
+//!             .key(["sku"])
+//!             .property(PropertyDef::new("sku", "Edm.String").not_null())
+//!             .property(PropertyDef::new("color", "shop.color").not_null())
+//!             .property(PropertyDef::new("tags", "Collection(Edm.String)")),
+//!     )
+//!     .entity_set("products", "shop.product")
+//!     .build()
+//!     .unwrap();
+//! let product = model.entity_type(model.find_entity_type("product").unwrap());
+//! assert_eq!(product.key, ["sku"]);
+//! ```
+
+use std::collections::BTreeMap;
+
+use indexmap::IndexMap;
+
+use super::action::{Action, Parameter};
+use super::annotation::Annotation;
+use super::container::{EntityContainer, EntitySet, Singleton};
+use super::enums::{EnumMember, EnumType};
+use super::structured::{ComplexType, EntityType, NavigationProperty, Property};
+use super::types::{PrimitiveKind, TypeKind, TypeRef};
+use super::{ComplexTypeId, EntityTypeId, EnumTypeId, Model};
+
+/// Why a model could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// A type name that names nothing in the model.
+    #[error("{used_by}: unknown type '{name}'")]
+    UnknownType {
+        /// The unresolved name.
+        name: String,
+        /// Where it was used.
+        used_by: String,
+    },
+    /// Two schema elements with the same name.
+    #[error("duplicate name '{0}'")]
+    Duplicate(String),
+    /// An entity type without a key (own or inherited).
+    #[error("entity type '{0}' has no key")]
+    MissingKey(String),
+    /// A key that names no property, or a nullable/non-primitive one.
+    #[error("entity type '{entity}': invalid key property '{property}'")]
+    InvalidKey {
+        /// The entity type.
+        entity: String,
+        /// The key property.
+        property: String,
+    },
+    /// A base type chain that loops.
+    #[error("type '{0}' inherits from itself")]
+    InheritanceCycle(String),
+    /// A property name repeated within a type hierarchy.
+    #[error("type '{ty}': property '{property}' declared twice")]
+    DuplicateProperty {
+        /// The type.
+        ty: String,
+        /// The property.
+        property: String,
+    },
+}
+
+/// A property declaration.
+#[derive(Debug, Clone)]
+pub struct PropertyDef {
+    name: String,
+    type_name: String,
+    nullable: bool,
+    max_length: Option<u32>,
+    precision: Option<u32>,
+    scale: Option<u32>,
+    unicode: Option<bool>,
+    annotations: Vec<Annotation>,
+}
+
+impl PropertyDef {
+    /// A nullable property of the named type: `Edm.String`, `ns.enumType`,
+    /// `Collection(Edm.String)`, with the namespace or its alias, or unqualified.
+    pub fn new(name: impl Into<String>, type_name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            type_name: type_name.into(),
+            nullable: true,
+            max_length: None,
+            precision: None,
+            scale: None,
+            unicode: None,
+            annotations: Vec::new(),
+        }
+    }
+
+    /// `Nullable="false"`.
+    pub fn not_null(mut self) -> Self {
+        self.nullable = false;
+        self
+    }
+
+    /// `MaxLength` facet.
+    pub fn max_length(mut self, n: u32) -> Self {
+        self.max_length = Some(n);
+        self
+    }
+
+    /// `Precision` and `Scale` facets.
+    pub fn precision(mut self, precision: u32, scale: Option<u32>) -> Self {
+        self.precision = Some(precision);
+        self.scale = scale;
+        self
+    }
+
+    /// `Unicode` facet.
+    pub fn unicode(mut self, unicode: bool) -> Self {
+        self.unicode = Some(unicode);
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn annotate(mut self, annotation: Annotation) -> Self {
+        self.annotations.push(annotation);
+        self
+    }
+
+    /// Shorthand for `Core.Description`.
+    pub fn description(self, text: impl Into<String>) -> Self {
+        self.annotate(Annotation::description(text))
+    }
+}
+
+/// A navigation property declaration.
+#[derive(Debug, Clone)]
+pub struct NavigationDef {
+    name: String,
+    type_name: String,
+    nullable: bool,
+    contains_target: bool,
+    partner: Option<String>,
+    annotations: Vec<Annotation>,
+}
+
+impl NavigationDef {
+    /// A navigation to `ns.type` (single-valued) or `Collection(ns.type)`.
+    pub fn new(name: impl Into<String>, type_name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            type_name: type_name.into(),
+            nullable: true,
+            contains_target: false,
+            partner: None,
+            annotations: Vec::new(),
+        }
+    }
+
+    /// `ContainsTarget="true"`.
+    pub fn contained(mut self) -> Self {
+        self.contains_target = true;
+        self
+    }
+
+    /// `Nullable="false"` (single-valued only).
+    pub fn not_null(mut self) -> Self {
+        self.nullable = false;
+        self
+    }
+
+    /// `Partner` attribute.
+    pub fn partner(mut self, name: impl Into<String>) -> Self {
+        self.partner = Some(name.into());
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn annotate(mut self, annotation: Annotation) -> Self {
+        self.annotations.push(annotation);
+        self
+    }
+}
+
+/// An entity type declaration.
+#[derive(Debug, Clone)]
+pub struct EntityTypeDef {
+    name: String,
+    base: Option<String>,
+    is_abstract: bool,
+    is_open: bool,
+    key: Vec<String>,
+    properties: Vec<PropertyDef>,
+    navigation: Vec<NavigationDef>,
+    annotations: Vec<Annotation>,
+}
+
+impl EntityTypeDef {
+    /// A new entity type with the given unqualified name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            base: None,
+            is_abstract: false,
+            is_open: false,
+            key: Vec::new(),
+            properties: Vec::new(),
+            navigation: Vec::new(),
+            annotations: Vec::new(),
+        }
+    }
+
+    /// Derives from another entity type.
+    pub fn base(mut self, type_name: impl Into<String>) -> Self {
+        self.base = Some(type_name.into());
+        self
+    }
+
+    /// Marks the type abstract.
+    pub fn abstract_type(mut self) -> Self {
+        self.is_abstract = true;
+        self
+    }
+
+    /// Marks the type open.
+    pub fn open_type(mut self) -> Self {
+        self.is_open = true;
+        self
+    }
+
+    /// Declares the key properties.
+    pub fn key<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.key = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Adds a structural property.
+    pub fn property(mut self, property: PropertyDef) -> Self {
+        self.properties.push(property);
+        self
+    }
+
+    /// Adds a navigation property.
+    pub fn navigation(mut self, navigation: NavigationDef) -> Self {
+        self.navigation.push(navigation);
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn annotate(mut self, annotation: Annotation) -> Self {
+        self.annotations.push(annotation);
+        self
+    }
+}
+
+/// A complex type declaration.
+#[derive(Debug, Clone)]
+pub struct ComplexTypeDef {
+    name: String,
+    base: Option<String>,
+    is_abstract: bool,
+    is_open: bool,
+    properties: Vec<PropertyDef>,
+    annotations: Vec<Annotation>,
+}
+
+impl ComplexTypeDef {
+    /// A new complex type.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            base: None,
+            is_abstract: false,
+            is_open: false,
+            properties: Vec::new(),
+            annotations: Vec::new(),
+        }
+    }
+
+    /// Derives from another complex type.
+    pub fn base(mut self, type_name: impl Into<String>) -> Self {
+        self.base = Some(type_name.into());
+        self
+    }
+
+    /// Marks the type abstract.
+    pub fn abstract_type(mut self) -> Self {
+        self.is_abstract = true;
+        self
+    }
+
+    /// Marks the type open.
+    pub fn open_type(mut self) -> Self {
+        self.is_open = true;
+        self
+    }
+
+    /// Adds a property.
+    pub fn property(mut self, property: PropertyDef) -> Self {
+        self.properties.push(property);
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn annotate(mut self, annotation: Annotation) -> Self {
+        self.annotations.push(annotation);
+        self
+    }
+}
+
+/// An enumeration type declaration.
+#[derive(Debug, Clone)]
+pub struct EnumTypeDef {
+    name: String,
+    underlying: PrimitiveKind,
+    is_flags: bool,
+    members: Vec<EnumMember>,
+    annotations: Vec<Annotation>,
+}
+
+impl EnumTypeDef {
+    /// A new (non-flags, `Edm.Int32`) enumeration type.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            underlying: PrimitiveKind::Int32,
+            is_flags: false,
+            members: Vec::new(),
+            annotations: Vec::new(),
+        }
+    }
+
+    /// Adds a member.
+    pub fn member(mut self, name: impl Into<String>, value: i64) -> Self {
+        self.members.push(EnumMember {
+            name: name.into(),
+            value,
+            annotations: Vec::new(),
+        });
+        self
+    }
+
+    /// Makes this a flags enum.
+    pub fn flags(mut self) -> Self {
+        self.is_flags = true;
+        self
+    }
+
+    /// Sets the underlying integer type.
+    pub fn underlying(mut self, kind: PrimitiveKind) -> Self {
+        self.underlying = kind;
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn annotate(mut self, annotation: Annotation) -> Self {
+        self.annotations.push(annotation);
+        self
+    }
+}
+
+/// An action declaration.
+#[derive(Debug, Clone)]
+pub struct ActionDef {
+    name: String,
+    binding: Option<(String, String)>,
+    parameters: Vec<PropertyDef>,
+    return_type: Option<PropertyDef>,
+    annotations: Vec<Annotation>,
+}
+
+impl ActionDef {
+    /// A new unbound action.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            binding: None,
+            parameters: Vec::new(),
+            return_type: None,
+            annotations: Vec::new(),
+        }
+    }
+
+    /// Binds the action to an entity type or `Collection(...)` of one.
+    pub fn bound_to(mut self, parameter: impl Into<String>, type_name: impl Into<String>) -> Self {
+        self.binding = Some((parameter.into(), type_name.into()));
+        self
+    }
+
+    /// Adds a (nullable unless `not_null`) parameter; facets come from the definition.
+    pub fn parameter(mut self, parameter: PropertyDef) -> Self {
+        self.parameters.push(parameter);
+        self
+    }
+
+    /// Declares the return type.
+    pub fn returns(mut self, type_name: impl Into<String>) -> Self {
+        self.return_type = Some(PropertyDef::new("", type_name));
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn annotate(mut self, annotation: Annotation) -> Self {
+        self.annotations.push(annotation);
+        self
+    }
+}
+
+/// Collects declarations and builds a validated [`Model`].
+#[derive(Debug, Clone)]
+pub struct ModelBuilder {
+    namespace: String,
+    alias: Option<String>,
+    container: String,
+    entity_types: Vec<EntityTypeDef>,
+    complex_types: Vec<ComplexTypeDef>,
+    enum_types: Vec<EnumTypeDef>,
+    actions: Vec<ActionDef>,
+    entity_sets: Vec<(String, String)>,
+    singletons: Vec<(String, String)>,
+}
+
+impl ModelBuilder {
+    /// A builder for a model in the given namespace.
+    pub fn new(namespace: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            alias: None,
+            container: "Container".into(),
+            entity_types: Vec::new(),
+            complex_types: Vec::new(),
+            enum_types: Vec::new(),
+            actions: Vec::new(),
+            entity_sets: Vec::new(),
+            singletons: Vec::new(),
+        }
+    }
+
+    /// Schema alias (`graph` for `microsoft.graph`).
+    pub fn alias(mut self, alias: impl Into<String>) -> Self {
+        self.alias = Some(alias.into());
+        self
+    }
+
+    /// Entity container name (default `Container`).
+    pub fn container_name(mut self, name: impl Into<String>) -> Self {
+        self.container = name.into();
+        self
+    }
+
+    /// Adds an entity type.
+    pub fn entity_type(mut self, def: EntityTypeDef) -> Self {
+        self.entity_types.push(def);
+        self
+    }
+
+    /// Adds a complex type.
+    pub fn complex_type(mut self, def: ComplexTypeDef) -> Self {
+        self.complex_types.push(def);
+        self
+    }
+
+    /// Adds an enumeration type.
+    pub fn enum_type(mut self, def: EnumTypeDef) -> Self {
+        self.enum_types.push(def);
+        self
+    }
+
+    /// Adds an action.
+    pub fn action(mut self, def: ActionDef) -> Self {
+        self.actions.push(def);
+        self
+    }
+
+    /// Adds an entity set of the named entity type.
+    pub fn entity_set(mut self, name: impl Into<String>, type_name: impl Into<String>) -> Self {
+        self.entity_sets.push((name.into(), type_name.into()));
+        self
+    }
+
+    /// Adds a singleton of the named entity type.
+    pub fn singleton(mut self, name: impl Into<String>, type_name: impl Into<String>) -> Self {
+        self.singletons.push((name.into(), type_name.into()));
+        self
+    }
+
+    /// Resolves every name and validates the model.
+    pub fn build(self) -> Result<Model, ModelError> {
+        Resolver::new(self)?.resolve()
+    }
+}
+
+struct Resolver {
+    b: ModelBuilder,
+    names: BTreeMap<String, TypeKind>,
+}
+
+impl Resolver {
+    fn new(b: ModelBuilder) -> Result<Self, ModelError> {
+        let mut names = BTreeMap::new();
+        let mut add = |name: &str, kind: TypeKind| -> Result<(), ModelError> {
+            if names.insert(name.to_owned(), kind).is_some() {
+                return Err(ModelError::Duplicate(name.to_owned()));
+            }
+            Ok(())
+        };
+        for (i, d) in b.entity_types.iter().enumerate() {
+            add(&d.name, TypeKind::Entity(EntityTypeId(i)))?;
+        }
+        for (i, d) in b.complex_types.iter().enumerate() {
+            add(&d.name, TypeKind::Complex(ComplexTypeId(i)))?;
+        }
+        for (i, d) in b.enum_types.iter().enumerate() {
+            add(&d.name, TypeKind::Enum(EnumTypeId(i)))?;
+        }
+        Ok(Self { b, names })
+    }
+
+    /// Strips the namespace or alias; `None` for a foreign namespace.
+    fn local<'a>(&self, name: &'a str) -> Option<&'a str> {
+        if let Some(rest) = name
+            .strip_prefix(self.b.namespace.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+        {
+            return Some(rest);
+        }
+        if let Some(alias) = &self.b.alias
+            && let Some(rest) = name
+                .strip_prefix(alias.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+        {
+            return Some(rest);
+        }
+        (!name.contains('.')).then_some(name)
+    }
+
+    fn kind(&self, name: &str, used_by: &str) -> Result<TypeKind, ModelError> {
+        if let Some(p) = PrimitiveKind::from_name(name) {
+            return Ok(TypeKind::Primitive(p));
+        }
+        self.local(name)
+            .and_then(|n| self.names.get(n).copied())
+            .ok_or_else(|| ModelError::UnknownType {
+                name: name.to_owned(),
+                used_by: used_by.to_owned(),
+            })
+    }
+
+    fn type_ref(&self, d: &PropertyDef, used_by: &str) -> Result<TypeRef, ModelError> {
+        let (inner, collection) = split_collection(&d.type_name);
+        Ok(TypeRef {
+            kind: self.kind(inner, used_by)?,
+            collection,
+            nullable: d.nullable,
+            max_length: d.max_length,
+            precision: d.precision,
+            scale: d.scale,
+            unicode: d.unicode,
+        })
+    }
+
+    fn property(&self, d: &PropertyDef, owner: &str) -> Result<Property, ModelError> {
+        Ok(Property {
+            name: d.name.clone(),
+            type_ref: self.type_ref(d, &format!("{owner}/{}", d.name))?,
+            annotations: d.annotations.clone(),
+        })
+    }
+
+    fn entity_id(&self, name: &str, used_by: &str) -> Result<EntityTypeId, ModelError> {
+        match self.kind(name, used_by)? {
+            TypeKind::Entity(id) => Ok(id),
+            _ => Err(ModelError::UnknownType {
+                name: name.to_owned(),
+                used_by: used_by.to_owned(),
+            }),
+        }
+    }
+
+    fn qualified(&self, name: &str) -> String {
+        format!("{}.{name}", self.b.namespace)
+    }
+
+    fn resolve(self) -> Result<Model, ModelError> {
+        let entity_types = self.resolve_entity_types()?;
+        let complex_types = self.resolve_complex_types()?;
+        let enum_types = self
+            .b
+            .enum_types
+            .iter()
+            .map(|d| EnumType {
+                name: d.name.clone(),
+                qualified_name: self.qualified(&d.name),
+                underlying: d.underlying,
+                is_flags: d.is_flags,
+                members: d.members.clone(),
+                annotations: d.annotations.clone(),
+            })
+            .collect();
+        let actions = self
+            .b
+            .actions
+            .iter()
+            .map(|d| self.resolve_action(d))
+            .collect::<Result<_, _>>()?;
+        let entity_sets = self
+            .b
+            .entity_sets
+            .iter()
+            .map(|(name, ty)| {
+                Ok(EntitySet {
+                    name: name.clone(),
+                    entity_type: self.entity_id(ty, name)?,
+                })
+            })
+            .collect::<Result<_, ModelError>>()?;
+        let singletons = self
+            .b
+            .singletons
+            .iter()
+            .map(|(name, ty)| {
+                Ok(Singleton {
+                    name: name.clone(),
+                    entity_type: self.entity_id(ty, name)?,
+                })
+            })
+            .collect::<Result<_, ModelError>>()?;
+        Ok(Model {
+            namespace: self.b.namespace.clone(),
+            alias: self.b.alias.clone(),
+            entity_types,
+            complex_types,
+            enum_types,
+            actions,
+            container: EntityContainer {
+                name: self.b.container.clone(),
+                entity_sets,
+                singletons,
+            },
+            names: self.names,
+        })
+    }
+
+    fn resolve_action(&self, d: &ActionDef) -> Result<Action, ModelError> {
+        let mut parameters = Vec::new();
+        if let Some((name, ty)) = &d.binding {
+            let def = PropertyDef::new(name.clone(), ty.clone()).not_null();
+            parameters.push(Parameter {
+                name: name.clone(),
+                type_ref: self.type_ref(&def, &d.name)?,
+            });
+        }
+        for p in &d.parameters {
+            parameters.push(Parameter {
+                name: p.name.clone(),
+                type_ref: self.type_ref(p, &format!("{}/{}", d.name, p.name))?,
+            });
+        }
+        let return_type = d
+            .return_type
+            .as_ref()
+            .map(|r| self.type_ref(r, &d.name))
+            .transpose()?;
+        Ok(Action {
+            name: d.name.clone(),
+            qualified_name: self.qualified(&d.name),
+            is_bound: d.binding.is_some(),
+            parameters,
+            return_type,
+            annotations: d.annotations.clone(),
+        })
+    }
+
+    /// Parent index of each type, checked for cycles; returns types in base-first order.
+    fn base_first_order(
+        &self,
+        bases: &[Option<usize>],
+        name_of: impl Fn(usize) -> String,
+    ) -> Result<Vec<usize>, ModelError> {
+        let mut order = Vec::with_capacity(bases.len());
+        let mut state = vec![0u8; bases.len()]; // 0 new, 1 visiting, 2 done
+        for start in 0..bases.len() {
+            let mut chain = Vec::new();
+            let mut cur = Some(start);
+            while let Some(i) = cur {
+                match state[i] {
+                    2 => break,
+                    1 => return Err(ModelError::InheritanceCycle(name_of(i))),
+                    _ => {
+                        state[i] = 1;
+                        chain.push(i);
+                        cur = bases[i];
+                    }
+                }
+            }
+            for &i in chain.iter().rev() {
+                state[i] = 2;
+                order.push(i);
+            }
+        }
+        Ok(order)
+    }
+
+    fn resolve_entity_types(&self) -> Result<Vec<EntityType>, ModelError> {
+        let defs = &self.b.entity_types;
+        let bases = defs
+            .iter()
+            .map(|d| {
+                d.base
+                    .as_deref()
+                    .map(|b| self.entity_id(b, &d.name).map(|id| id.0))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let order = self.base_first_order(&bases, |i| defs[i].name.clone())?;
+        let mut out: Vec<Option<EntityType>> = vec![None; defs.len()];
+        for i in order {
+            let d = &defs[i];
+            let parent = bases[i].and_then(|b| out[b].as_ref());
+            let mut properties = parent.map(|p| p.properties.clone()).unwrap_or_default();
+            let mut navigation = parent.map(|p| p.navigation.clone()).unwrap_or_default();
+            let declared_properties = d
+                .properties
+                .iter()
+                .map(|p| self.property(p, &d.name))
+                .collect::<Result<Vec<_>, _>>()?;
+            for p in &declared_properties {
+                if properties.insert(p.name.clone(), p.clone()).is_some() {
+                    return Err(ModelError::DuplicateProperty {
+                        ty: d.name.clone(),
+                        property: p.name.clone(),
+                    });
+                }
+            }
+            let declared_navigation = d
+                .navigation
+                .iter()
+                .map(|n| {
+                    let (inner, collection) = split_collection(&n.type_name);
+                    Ok(NavigationProperty {
+                        name: n.name.clone(),
+                        target: self.entity_id(inner, &format!("{}/{}", d.name, n.name))?,
+                        collection,
+                        nullable: n.nullable && !collection,
+                        contains_target: n.contains_target,
+                        partner: n.partner.clone(),
+                        annotations: n.annotations.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, ModelError>>()?;
+            for n in &declared_navigation {
+                if properties.contains_key(&n.name)
+                    || navigation.insert(n.name.clone(), n.clone()).is_some()
+                {
+                    return Err(ModelError::DuplicateProperty {
+                        ty: d.name.clone(),
+                        property: n.name.clone(),
+                    });
+                }
+            }
+            let key = if d.key.is_empty() {
+                parent.map(|p| p.key.clone()).unwrap_or_default()
+            } else {
+                d.key.clone()
+            };
+            if key.is_empty() && !d.is_abstract {
+                return Err(ModelError::MissingKey(d.name.clone()));
+            }
+            for k in &key {
+                let ok = properties.get(k).is_some_and(|p| {
+                    !p.type_ref.nullable
+                        && !p.type_ref.collection
+                        && p.type_ref.primitive().is_some()
+                });
+                if !ok {
+                    return Err(ModelError::InvalidKey {
+                        entity: d.name.clone(),
+                        property: k.clone(),
+                    });
+                }
+            }
+            out[i] = Some(EntityType {
+                name: d.name.clone(),
+                qualified_name: self.qualified(&d.name),
+                base: bases[i].map(EntityTypeId),
+                is_abstract: d.is_abstract,
+                is_open: d.is_open,
+                key,
+                declares_key: !d.key.is_empty(),
+                declared_properties,
+                declared_navigation,
+                annotations: d.annotations.clone(),
+                derived: (0..defs.len())
+                    .filter(|&j| bases[j] == Some(i))
+                    .map(EntityTypeId)
+                    .collect(),
+                properties,
+                navigation,
+            });
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+
+    fn resolve_complex_types(&self) -> Result<Vec<ComplexType>, ModelError> {
+        let defs = &self.b.complex_types;
+        let bases = defs
+            .iter()
+            .map(|d| {
+                d.base
+                    .as_deref()
+                    .map(|b| match self.kind(b, &d.name)? {
+                        TypeKind::Complex(id) => Ok(id.0),
+                        _ => Err(ModelError::UnknownType {
+                            name: b.to_owned(),
+                            used_by: d.name.clone(),
+                        }),
+                    })
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let order = self.base_first_order(&bases, |i| defs[i].name.clone())?;
+        let mut out: Vec<Option<ComplexType>> = vec![None; defs.len()];
+        for i in order {
+            let d = &defs[i];
+            let parent = bases[i].and_then(|b| out[b].as_ref());
+            let mut properties: IndexMap<String, Property> =
+                parent.map(|p| p.properties.clone()).unwrap_or_default();
+            let declared_properties = d
+                .properties
+                .iter()
+                .map(|p| self.property(p, &d.name))
+                .collect::<Result<Vec<_>, _>>()?;
+            for p in &declared_properties {
+                if properties.insert(p.name.clone(), p.clone()).is_some() {
+                    return Err(ModelError::DuplicateProperty {
+                        ty: d.name.clone(),
+                        property: p.name.clone(),
+                    });
+                }
+            }
+            out[i] = Some(ComplexType {
+                name: d.name.clone(),
+                qualified_name: self.qualified(&d.name),
+                base: bases[i].map(ComplexTypeId),
+                is_abstract: d.is_abstract,
+                is_open: d.is_open,
+                declared_properties,
+                annotations: d.annotations.clone(),
+                derived: (0..defs.len())
+                    .filter(|&j| bases[j] == Some(i))
+                    .map(ComplexTypeId)
+                    .collect(),
+                properties,
+            });
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+}
+
+/// `Collection(X)` → (`X`, true); `X` → (`X`, false).
+fn split_collection(name: &str) -> (&str, bool) {
+    match name
+        .strip_prefix("Collection(")
+        .and_then(|r| r.strip_suffix(')'))
+    {
+        Some(inner) => (inner, true),
+        None => (name, false),
+    }
+}

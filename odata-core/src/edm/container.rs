@@ -1,0 +1,32 @@
+//! The entity container: entity sets and singletons.
+
+use super::EntityTypeId;
+
+/// A top-level entity set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntitySet {
+    /// Set name, the first URL segment after the service root.
+    pub name: String,
+    /// Type of the entities in the set.
+    pub entity_type: EntityTypeId,
+}
+
+/// A singleton: a single named entity, often the root of contained collections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Singleton {
+    /// Singleton name.
+    pub name: String,
+    /// Its entity type.
+    pub entity_type: EntityTypeId,
+}
+
+/// The entity container of the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityContainer {
+    /// Container name.
+    pub name: String,
+    /// Entity sets in declaration order.
+    pub entity_sets: Vec<EntitySet>,
+    /// Singletons in declaration order.
+    pub singletons: Vec<Singleton>,
+}

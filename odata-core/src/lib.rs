@@ -1,0 +1,6 @@
+//! OData 4.01 protocol as data: the entity data model, typed values, CSDL writers, the
+//! OData JSON format and the OData error type. This crate performs no I/O.
+
+#![warn(missing_docs)]
+
+pub mod edm;
