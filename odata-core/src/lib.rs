@@ -3,4 +3,8 @@
 
 #![warn(missing_docs)]
 
+pub mod csdl;
 pub mod edm;
+pub mod error;
+pub mod json;
+pub mod value;

@@ -1,0 +1,490 @@
+//! CSDL JSON writer.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    CORE_ALIAS, CORE_URI_STEM, DocumentOrder, Names, VERSION, has_container, json_enum_member,
+    uses_core,
+};
+use crate::edm::{
+    Action, Annotation, AnnotationValue, CORE, ComplexType, EntityType, EnumType, Model,
+    NavigationProperty, PrimitiveKind, Property, TypeKind, TypeRef,
+};
+
+/// The CSDL JSON 4.01 `$metadata` document of `model`, types in dependency order (see the
+/// [module documentation](super)); object members keep that order when serialized.
+///
+/// Type references use the alias-qualified name when the schema has an alias;
+/// `$EntityContainer` uses the namespace-qualified name as the specification requires.
+///
+/// ```
+/// use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+///
+/// let model = ModelBuilder::new("example.shop")
+///     .alias("shop")
+///     .entity_type(
+///         EntityTypeDef::new("product")
+///             .key(["sku"])
+///             .property(PropertyDef::new("sku", "Edm.String").not_null()),
+///     )
+///     .entity_set("products", "shop.product")
+///     .build()
+///     .expect("valid model");
+/// let doc = odata_core::csdl::to_json(&model);
+/// assert_eq!(doc["$EntityContainer"], "example.shop.Container");
+/// assert_eq!(doc["example.shop"]["product"]["$Key"][0], "sku");
+/// ```
+pub fn to_json(model: &Model) -> Value {
+    JsonWriter {
+        names: Names::new(model),
+        model,
+    }
+    .document()
+}
+
+struct JsonWriter<'m> {
+    names: Names<'m>,
+    model: &'m Model,
+}
+
+impl JsonWriter<'_> {
+    fn document(&self) -> Value {
+        let model = self.model;
+        let mut doc = Map::new();
+        doc.insert("$Version".into(), VERSION.into());
+        if has_container(model) {
+            doc.insert(
+                "$EntityContainer".into(),
+                format!("{}.{}", model.namespace, model.container.name).into(),
+            );
+        }
+        if uses_core(model) {
+            doc.insert(
+                "$Reference".into(),
+                json!({
+                    format!("{CORE_URI_STEM}.json"): {
+                        "$Include": [{ "$Namespace": CORE, "$Alias": CORE_ALIAS }]
+                    }
+                }),
+            );
+        }
+        doc.insert(model.namespace.clone(), Value::Object(self.schema()));
+        Value::Object(doc)
+    }
+
+    fn schema(&self) -> Map<String, Value> {
+        let model = self.model;
+        let mut schema = Map::new();
+        if let Some(alias) = &model.alias {
+            schema.insert("$Alias".into(), alias.as_str().into());
+        }
+        let order = DocumentOrder::of(model);
+        for &id in &order.enums {
+            let e = model.enum_type(id);
+            schema.insert(e.name.clone(), self.enum_type(e));
+        }
+        for &id in &order.complex {
+            let c = model.complex_type(id);
+            schema.insert(c.name.clone(), self.complex_type(c));
+        }
+        for &id in &order.entities {
+            let e = model.entity_type(id);
+            schema.insert(e.name.clone(), self.entity_type(e));
+        }
+        // Overloads share one array, placed where the first one is declared.
+        for a in &model.actions {
+            let overloads = schema
+                .entry(a.name.clone())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(list) = overloads {
+                list.push(self.action(a));
+            }
+        }
+        if has_container(model) {
+            schema.insert(model.container.name.clone(), self.container());
+        }
+        schema
+    }
+
+    /// Adds `@Term` (or `{prefix}@Term`) members for the annotations.
+    fn annotations(&self, obj: &mut Map<String, Value>, prefix: &str, annotations: &[Annotation]) {
+        for a in annotations {
+            let value = match &a.value {
+                AnnotationValue::String(s) => Value::from(s.as_str()),
+                AnnotationValue::Bool(b) => Value::from(*b),
+                AnnotationValue::EnumMember(p) => Value::from(json_enum_member(p)),
+            };
+            obj.insert(format!("{prefix}@{}", self.names.term(a)), value);
+        }
+    }
+
+    /// `$Collection`, `$Type` (omitted for `Edm.String`), `$Nullable` (only when true) and
+    /// facets of a property, parameter or return type.
+    fn type_ref(&self, obj: &mut Map<String, Value>, type_ref: &TypeRef) {
+        if type_ref.collection {
+            obj.insert("$Collection".into(), true.into());
+        }
+        if type_ref.kind != TypeKind::Primitive(PrimitiveKind::String) {
+            obj.insert(
+                "$Type".into(),
+                self.names.type_name(type_ref.kind).into_owned().into(),
+            );
+        }
+        if type_ref.nullable {
+            obj.insert("$Nullable".into(), true.into());
+        }
+        if let Some(n) = type_ref.max_length {
+            obj.insert("$MaxLength".into(), n.into());
+        }
+        if let Some(n) = type_ref.precision {
+            obj.insert("$Precision".into(), n.into());
+        }
+        if let Some(n) = type_ref.scale {
+            obj.insert("$Scale".into(), n.into());
+        }
+        if type_ref.unicode == Some(false) {
+            obj.insert("$Unicode".into(), false.into());
+        }
+    }
+
+    fn enum_type(&self, e: &EnumType) -> Value {
+        let mut obj = Map::new();
+        obj.insert("$Kind".into(), "EnumType".into());
+        if e.underlying != PrimitiveKind::Int32 {
+            obj.insert("$UnderlyingType".into(), e.underlying.name().into());
+        }
+        if e.is_flags {
+            obj.insert("$IsFlags".into(), true.into());
+        }
+        for m in &e.members {
+            obj.insert(m.name.clone(), m.value.into());
+            self.annotations(&mut obj, &m.name, &m.annotations);
+        }
+        self.annotations(&mut obj, "", &e.annotations);
+        Value::Object(obj)
+    }
+
+    fn property(&self, p: &Property) -> Value {
+        let mut obj = Map::new();
+        self.type_ref(&mut obj, &p.type_ref);
+        self.annotations(&mut obj, "", &p.annotations);
+        Value::Object(obj)
+    }
+
+    fn navigation(&self, n: &NavigationProperty) -> Value {
+        let mut obj = Map::new();
+        obj.insert("$Kind".into(), "NavigationProperty".into());
+        if n.collection {
+            obj.insert("$Collection".into(), true.into());
+        }
+        obj.insert(
+            "$Type".into(),
+            self.names.entity_name(n.target).into_owned().into(),
+        );
+        if !n.collection && n.nullable {
+            obj.insert("$Nullable".into(), true.into());
+        }
+        if let Some(partner) = &n.partner {
+            obj.insert("$Partner".into(), partner.as_str().into());
+        }
+        if n.contains_target {
+            obj.insert("$ContainsTarget".into(), true.into());
+        }
+        self.annotations(&mut obj, "", &n.annotations);
+        Value::Object(obj)
+    }
+
+    fn structured_header(
+        &self,
+        kind: &str,
+        base: Option<TypeKind>,
+        is_abstract: bool,
+        is_open: bool,
+    ) -> Map<String, Value> {
+        let mut obj = Map::new();
+        obj.insert("$Kind".into(), kind.into());
+        if let Some(base) = base {
+            obj.insert(
+                "$BaseType".into(),
+                self.names.type_name(base).into_owned().into(),
+            );
+        }
+        if is_abstract {
+            obj.insert("$Abstract".into(), true.into());
+        }
+        if is_open {
+            obj.insert("$OpenType".into(), true.into());
+        }
+        obj
+    }
+
+    fn complex_type(&self, c: &ComplexType) -> Value {
+        let base = c.base.map(TypeKind::Complex);
+        let mut obj = self.structured_header("ComplexType", base, c.is_abstract, c.is_open);
+        for p in &c.declared_properties {
+            obj.insert(p.name.clone(), self.property(p));
+        }
+        self.annotations(&mut obj, "", &c.annotations);
+        Value::Object(obj)
+    }
+
+    fn entity_type(&self, e: &EntityType) -> Value {
+        let base = e.base.map(TypeKind::Entity);
+        let mut obj = self.structured_header("EntityType", base, e.is_abstract, e.is_open);
+        if e.declares_key && !e.key.is_empty() {
+            obj.insert("$Key".into(), e.key.clone().into());
+        }
+        for p in &e.declared_properties {
+            obj.insert(p.name.clone(), self.property(p));
+        }
+        for n in &e.declared_navigation {
+            obj.insert(n.name.clone(), self.navigation(n));
+        }
+        self.annotations(&mut obj, "", &e.annotations);
+        Value::Object(obj)
+    }
+
+    fn action(&self, a: &Action) -> Value {
+        let mut obj = Map::new();
+        obj.insert("$Kind".into(), "Action".into());
+        if a.is_bound {
+            obj.insert("$IsBound".into(), true.into());
+        }
+        if !a.parameters.is_empty() {
+            let params = a
+                .parameters
+                .iter()
+                .map(|p| {
+                    let mut param = Map::new();
+                    param.insert("$Name".into(), p.name.as_str().into());
+                    self.type_ref(&mut param, &p.type_ref);
+                    Value::Object(param)
+                })
+                .collect();
+            obj.insert("$Parameter".into(), Value::Array(params));
+        }
+        if let Some(r) = &a.return_type {
+            let mut ret = Map::new();
+            self.type_ref(&mut ret, r);
+            obj.insert("$ReturnType".into(), Value::Object(ret));
+        }
+        self.annotations(&mut obj, "", &a.annotations);
+        Value::Object(obj)
+    }
+
+    fn container(&self) -> Value {
+        let c = &self.model.container;
+        let mut obj = Map::new();
+        obj.insert("$Kind".into(), "EntityContainer".into());
+        for s in &c.entity_sets {
+            obj.insert(
+                s.name.clone(),
+                json!({
+                    "$Collection": true,
+                    "$Type": self.names.entity_name(s.entity_type),
+                }),
+            );
+        }
+        for s in &c.singletons {
+            obj.insert(
+                s.name.clone(),
+                json!({ "$Type": self.names.entity_name(s.entity_type) }),
+            );
+        }
+        Value::Object(obj)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::to_json;
+    use crate::csdl::tests::sample;
+    use crate::edm::{ActionDef, EntityTypeDef, ModelBuilder, PropertyDef};
+
+    fn keys(v: &Value) -> Vec<&str> {
+        v.as_object().unwrap().keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn document_header_and_schema_order() {
+        let doc = to_json(&sample());
+        assert_eq!(
+            keys(&doc),
+            [
+                "$Version",
+                "$EntityContainer",
+                "$Reference",
+                "example.devices"
+            ]
+        );
+        assert_eq!(doc["$Version"], "4.01");
+        assert_eq!(doc["$EntityContainer"], "example.devices.Service");
+        assert_eq!(
+            doc["$Reference"],
+            json!({
+                "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.json": {
+                    "$Include": [{ "$Namespace": "Org.OData.Core.V1", "$Alias": "Core" }]
+                }
+            })
+        );
+        assert_eq!(
+            keys(&doc["example.devices"]),
+            [
+                "$Alias",
+                "capability",
+                "state",
+                "geoPoint",
+                "address",
+                "postalAddress",
+                "location",
+                "entity",
+                "device",
+                "phone",
+                "user",
+                "event",
+                "assignUser",
+                "resetAll",
+                "Service",
+            ]
+        );
+        assert_eq!(doc["example.devices"]["$Alias"], "dev");
+        assert_eq!(doc, to_json(&sample()), "output is deterministic");
+    }
+
+    #[test]
+    fn enums_complex_and_entity_types() {
+        let doc = to_json(&sample());
+        let s = &doc["example.devices"];
+        assert_eq!(
+            s["capability"],
+            json!({"$Kind": "EnumType", "$UnderlyingType": "Edm.Int64", "$IsFlags": true,
+                   "none": 0, "camera": 1, "gps": 2})
+        );
+        assert_eq!(
+            s["state"],
+            json!({"$Kind": "EnumType", "unknown": 0, "active": 1,
+                   "@Core.Description": "Lifecycle state"})
+        );
+        assert_eq!(
+            s["postalAddress"],
+            json!({"$Kind": "ComplexType", "$BaseType": "dev.address",
+                   "postalCode": {"$Nullable": true, "$MaxLength": 10}})
+        );
+        assert_eq!(
+            s["geoPoint"]["latitude"],
+            json!({"$Type": "Edm.Decimal", "$Precision": 9, "$Scale": 6})
+        );
+        assert_eq!(
+            s["location"]["trail"],
+            json!({"$Collection": true, "$Type": "dev.geoPoint", "$Nullable": true})
+        );
+        assert_eq!(
+            s["entity"],
+            json!({"$Kind": "EntityType", "$Abstract": true, "$Key": ["id"], "id": {}})
+        );
+        let device = &s["device"];
+        assert_eq!(device["$BaseType"], "dev.entity");
+        assert_eq!(device["$OpenType"], true);
+        assert!(device.get("$Key").is_none(), "key only where declared");
+        assert!(device.get("$Abstract").is_none());
+        assert_eq!(
+            device["displayName"],
+            json!({"$Nullable": true, "@Core.Description": r#"Name shown <to> users & "admins""#})
+        );
+        assert_eq!(device["state"], json!({"$Type": "dev.state"}));
+        assert_eq!(
+            device["tags"],
+            json!({"$Collection": true, "$Nullable": true})
+        );
+        assert_eq!(
+            device["createdDateTime"],
+            json!({"$Type": "Edm.DateTimeOffset", "@Core.Computed": true})
+        );
+        assert_eq!(
+            device["serialNumber"],
+            json!({"$Nullable": true, "@Core.Permissions": "Read"})
+        );
+        assert_eq!(
+            device["password"],
+            json!({"$Nullable": true, "@Core.Permissions": "Write"})
+        );
+        assert_eq!(
+            device["owner"],
+            json!({"$Kind": "NavigationProperty", "$Type": "dev.user", "$Partner": "devices"})
+        );
+        assert_eq!(
+            device["events"],
+            json!({"$Kind": "NavigationProperty", "$Collection": true, "$Type": "dev.event",
+                   "$ContainsTarget": true})
+        );
+        assert_eq!(
+            s["phone"]["number"],
+            json!({"$Nullable": true, "$Unicode": false})
+        );
+        assert_eq!(s["user"]["@Core.Description"], "A person");
+    }
+
+    #[test]
+    fn actions_and_container() {
+        let doc = to_json(&sample());
+        let s = &doc["example.devices"];
+        assert_eq!(
+            s["assignUser"],
+            json!([{
+                "$Kind": "Action",
+                "$IsBound": true,
+                "$Parameter": [
+                    {"$Name": "bindingParameter", "$Type": "dev.device"},
+                    {"$Name": "userId"},
+                    {"$Name": "slots", "$Collection": true, "$Type": "Edm.Int32", "$Nullable": true}
+                ],
+                "$ReturnType": {"$Type": "dev.user", "$Nullable": true}
+            }])
+        );
+        assert_eq!(
+            s["Service"],
+            json!({
+                "$Kind": "EntityContainer",
+                "devices": {"$Collection": true, "$Type": "dev.device"},
+                "users": {"$Collection": true, "$Type": "dev.user"},
+                "me": {"$Type": "dev.user"}
+            })
+        );
+    }
+
+    #[test]
+    fn overloads_share_one_array_and_names_use_the_namespace_without_alias() {
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("a")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null()),
+            )
+            .entity_type(EntityTypeDef::new("b").base("a"))
+            .action(ActionDef::new("go").bound_to("x", "ns.a"))
+            .action(ActionDef::new("stop"))
+            .action(ActionDef::new("go").bound_to("x", "Collection(ns.b)"))
+            .build()
+            .unwrap();
+        let doc = to_json(&model);
+        assert_eq!(keys(&doc), ["$Version", "ns"], "no container, no reference");
+        assert_eq!(keys(&doc["ns"]), ["a", "b", "go", "stop"]);
+        assert_eq!(
+            doc["ns"]["go"],
+            json!([
+                {"$Kind": "Action", "$IsBound": true,
+                 "$Parameter": [{"$Name": "x", "$Type": "ns.a"}]},
+                {"$Kind": "Action", "$IsBound": true,
+                 "$Parameter": [{"$Name": "x", "$Collection": true, "$Type": "ns.b"}]}
+            ])
+        );
+        assert_eq!(doc["ns"]["stop"], json!([{"$Kind": "Action"}]));
+        assert_eq!(
+            doc["ns"]["b"],
+            json!({"$Kind": "EntityType", "$BaseType": "ns.a"})
+        );
+    }
+}

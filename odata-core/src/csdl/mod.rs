@@ -1,0 +1,510 @@
+//! CSDL writers: the `$metadata` document of a [`Model`] as CSDL XML ([`to_xml`]) and as
+//! CSDL JSON ([`to_json`]), both OData 4.01.
+//!
+//! Both writers share one document order, which is part of the contract: code generators
+//! (odata2ts and friends) emit classes in document order and break when a type appears
+//! before a type it depends on. The order is
+//!
+//! 1. enumeration types, in declaration order;
+//! 2. complex types, a base type before the types derived from it and a complex type used
+//!    by a property of another complex type before that user;
+//! 3. entity types, a base type before the types derived from it (navigation targets do not
+//!    constrain the order: navigations may form cycles);
+//! 4. actions, in declaration order;
+//! 5. the entity container.
+//!
+//! Within those constraints declaration order is kept: among the types whose dependencies
+//! are already written, the one declared first comes next (a stable topological sort).
+//! Property cycles between complex types (legal in CSDL) are broken at the first declared
+//! type whose base type is already written. The output is deterministic.
+//!
+//! Type names are qualified with the schema alias when the model has one (`graph.entity`,
+//! `Collection(graph.x)`), as Microsoft Graph does, else with the namespace. Terms and enum
+//! member paths of the Core vocabulary use the alias `Core`, declared by the vocabulary
+//! reference that both documents include whenever an annotation uses the Core vocabulary.
+
+mod json;
+mod xml;
+
+use std::borrow::Cow;
+use std::collections::BTreeSet;
+
+pub use json::to_json;
+pub use xml::to_xml;
+
+use crate::edm::{
+    Annotation, AnnotationValue, CORE, ComplexTypeId, EntityTypeId, EnumTypeId, Model, TypeKind,
+    TypeRef,
+};
+
+/// The OData version both documents declare.
+const VERSION: &str = "4.01";
+
+/// Alias under which the Core vocabulary is included.
+const CORE_ALIAS: &str = "Core";
+
+/// Where the Core vocabulary is published, without the `.xml` / `.json` extension.
+const CORE_URI_STEM: &str =
+    "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1";
+
+/// Naming rules shared by both writers.
+struct Names<'m> {
+    model: &'m Model,
+    /// The alias when the model has one, else the namespace.
+    qualifier: &'m str,
+}
+
+impl<'m> Names<'m> {
+    fn new(model: &'m Model) -> Self {
+        Self {
+            model,
+            qualifier: model.alias.as_deref().unwrap_or(&model.namespace),
+        }
+    }
+
+    /// Qualified name of a type, with the alias when there is one (`graph.entity`).
+    fn type_name(&self, kind: TypeKind) -> Cow<'m, str> {
+        let local = match kind {
+            TypeKind::Primitive(p) => return Cow::Borrowed(p.name()),
+            TypeKind::Enum(id) => &self.model.enum_type(id).name,
+            TypeKind::Complex(id) => &self.model.complex_type(id).name,
+            TypeKind::Entity(id) => &self.model.entity_type(id).name,
+        };
+        Cow::Owned(format!("{}.{local}", self.qualifier))
+    }
+
+    /// XML spelling of a type reference: `Collection(graph.x)` for collections.
+    fn type_ref_name(&self, type_ref: &TypeRef) -> Cow<'m, str> {
+        let name = self.type_name(type_ref.kind);
+        if type_ref.collection {
+            Cow::Owned(format!("Collection({name})"))
+        } else {
+            name
+        }
+    }
+
+    /// Qualified name of an entity type.
+    fn entity_name(&self, id: EntityTypeId) -> Cow<'m, str> {
+        self.type_name(TypeKind::Entity(id))
+    }
+
+    /// A qualified name of a model element or vocabulary term, rewritten to use the Core
+    /// alias and the schema alias: `Org.OData.Core.V1.Description` → `Core.Description`.
+    fn qualified<'a>(&self, name: &'a str) -> Cow<'a, str> {
+        if let Some(rest) = name.strip_prefix(CORE).and_then(|r| r.strip_prefix('.')) {
+            return Cow::Owned(format!("{CORE_ALIAS}.{rest}"));
+        }
+        if let Some(alias) = &self.model.alias
+            && let Some(rest) = name
+                .strip_prefix(self.model.namespace.as_str())
+                .and_then(|r| r.strip_prefix('.'))
+        {
+            return Cow::Owned(format!("{alias}.{rest}"));
+        }
+        Cow::Borrowed(name)
+    }
+
+    /// The annotation term as written in both documents (`Core.Description`).
+    fn term<'a>(&self, annotation: &'a Annotation) -> Cow<'a, str> {
+        self.qualified(&annotation.term)
+    }
+
+    /// An XML `EnumMember` value: space-separated `Type/Member` paths with aliases applied.
+    fn xml_enum_member(&self, paths: &str) -> String {
+        paths
+            .split_whitespace()
+            .map(|path| match path.split_once('/') {
+                Some((ty, member)) => format!("{}/{member}", self.qualified(ty)),
+                None => path.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A JSON enumeration value: the member names of the `Type/Member` paths, comma-separated.
+fn json_enum_member(paths: &str) -> String {
+    paths
+        .split_whitespace()
+        .map(|path| path.rsplit_once('/').map_or(path, |(_, member)| member))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Every annotation anywhere in the model.
+fn all_annotations(model: &Model) -> impl Iterator<Item = &Annotation> {
+    let enums = model.enum_types.iter().flat_map(|e| {
+        e.annotations
+            .iter()
+            .chain(e.members.iter().flat_map(|m| &m.annotations))
+    });
+    let complex = model.complex_types.iter().flat_map(|c| {
+        c.annotations
+            .iter()
+            .chain(c.declared_properties.iter().flat_map(|p| &p.annotations))
+    });
+    let entities = model.entity_types.iter().flat_map(|e| {
+        e.annotations
+            .iter()
+            .chain(e.declared_properties.iter().flat_map(|p| &p.annotations))
+            .chain(e.declared_navigation.iter().flat_map(|n| &n.annotations))
+    });
+    let actions = model.actions.iter().flat_map(|a| &a.annotations);
+    enums.chain(complex).chain(entities).chain(actions)
+}
+
+/// True when some annotation uses a term or an enumeration of the Core vocabulary, so the
+/// document must reference it.
+fn uses_core(model: &Model) -> bool {
+    let core_prefix = format!("{CORE}.");
+    all_annotations(model).any(|a| {
+        a.term.starts_with(&core_prefix)
+            || matches!(&a.value, AnnotationValue::EnumMember(p) if p.contains(&core_prefix))
+    })
+}
+
+/// True when the container has anything to write (CSDL requires at least one child).
+fn has_container(model: &Model) -> bool {
+    !model.container.entity_sets.is_empty() || !model.container.singletons.is_empty()
+}
+
+/// The order in which both writers emit the schema's types.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DocumentOrder {
+    enums: Vec<EnumTypeId>,
+    complex: Vec<ComplexTypeId>,
+    entities: Vec<EntityTypeId>,
+}
+
+impl DocumentOrder {
+    fn of(model: &Model) -> Self {
+        let complex_deps: Vec<Deps> = model
+            .complex_types
+            .iter()
+            .map(|c| Deps {
+                hard: c.base.map(|b| b.0),
+                soft: c
+                    .declared_properties
+                    .iter()
+                    .filter_map(|p| match p.type_ref.kind {
+                        TypeKind::Complex(id) => Some(id.0),
+                        _ => None,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let entity_deps: Vec<Deps> = model
+            .entity_types
+            .iter()
+            .map(|e| Deps {
+                hard: e.base.map(|b| b.0),
+                soft: Vec::new(),
+            })
+            .collect();
+        Self {
+            enums: (0..model.enum_types.len()).map(EnumTypeId).collect(),
+            complex: stable_topological_order(&complex_deps)
+                .into_iter()
+                .map(ComplexTypeId)
+                .collect(),
+            entities: stable_topological_order(&entity_deps)
+                .into_iter()
+                .map(EntityTypeId)
+                .collect(),
+        }
+    }
+}
+
+/// What one type must follow: its base type (never part of a cycle, the model rejects
+/// inheritance cycles) and the types it uses (which may form cycles).
+struct Deps {
+    hard: Option<usize>,
+    soft: Vec<usize>,
+}
+
+/// Orders `0..deps.len()` so that every node comes after its dependencies, picking the
+/// lowest-index ready node each time. When only cycles of soft dependencies remain, the
+/// lowest-index node whose hard dependency is satisfied goes next.
+fn stable_topological_order(deps: &[Deps]) -> Vec<usize> {
+    let n = deps.len();
+    // Distinct dependencies of each node, self-references dropped.
+    let edges: Vec<BTreeSet<usize>> = deps
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            d.hard
+                .iter()
+                .chain(&d.soft)
+                .copied()
+                .filter(|&j| j != i && j < n)
+                .collect()
+        })
+        .collect();
+    let mut dependents = vec![Vec::new(); n];
+    for (i, e) in edges.iter().enumerate() {
+        for &j in e {
+            dependents[j].push(i);
+        }
+    }
+    let mut pending: Vec<usize> = edges.iter().map(BTreeSet::len).collect();
+    let mut done = vec![false; n];
+    let mut ready: BTreeSet<usize> = (0..n).filter(|&i| pending[i] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let next = match ready.pop_first() {
+            Some(i) => i,
+            // Only cycles are left: break one at the first node whose base is written.
+            None => match (0..n)
+                .find(|&i| !done[i] && deps[i].hard.is_none_or(|b| b >= n || b == i || done[b]))
+            {
+                Some(i) => i,
+                // Unreachable for a validated model (no inheritance cycles); write the
+                // rest in declaration order rather than loop forever.
+                None => match (0..n).find(|&i| !done[i]) {
+                    Some(i) => i,
+                    None => break,
+                },
+            },
+        };
+        if done[next] {
+            continue;
+        }
+        done[next] = true;
+        order.push(next);
+        for &d in &dependents[next] {
+            if !done[d] {
+                pending[d] -= 1;
+                if pending[d] == 0 {
+                    ready.insert(d);
+                }
+            }
+        }
+    }
+    order
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::edm::{
+        ActionDef, Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder,
+        NavigationDef, PrimitiveKind, PropertyDef,
+    };
+
+    /// A small model declared deliberately in the wrong order: derived types before their
+    /// bases, users before the complex types they use.
+    pub(crate) fn sample() -> Model {
+        ModelBuilder::new("example.devices")
+            .alias("dev")
+            .container_name("Service")
+            .enum_type(
+                EnumTypeDef::new("capability")
+                    .flags()
+                    .underlying(PrimitiveKind::Int64)
+                    .member("none", 0)
+                    .member("camera", 1)
+                    .member("gps", 2),
+            )
+            .enum_type(
+                EnumTypeDef::new("state")
+                    .member("unknown", 0)
+                    .member("active", 1)
+                    .annotate(Annotation::description("Lifecycle state")),
+            )
+            // Derived complex type declared before its base.
+            .complex_type(
+                ComplexTypeDef::new("postalAddress")
+                    .base("dev.address")
+                    .property(PropertyDef::new("postalCode", "Edm.String").max_length(10)),
+            )
+            // Uses `address` and `geoPoint`, both declared later.
+            .complex_type(
+                ComplexTypeDef::new("location")
+                    .property(PropertyDef::new("address", "dev.address"))
+                    .property(PropertyDef::new("trail", "Collection(dev.geoPoint)")),
+            )
+            .complex_type(
+                ComplexTypeDef::new("address")
+                    .abstract_type()
+                    .property(PropertyDef::new("street", "Edm.String"))
+                    .property(PropertyDef::new("point", "example.devices.geoPoint")),
+            )
+            .complex_type(
+                ComplexTypeDef::new("geoPoint")
+                    .property(
+                        PropertyDef::new("latitude", "Edm.Decimal")
+                            .not_null()
+                            .precision(9, Some(6)),
+                    )
+                    .property(PropertyDef::new("longitude", "Edm.Double").not_null()),
+            )
+            // Grandchild, child, then the abstract root with the key.
+            .entity_type(
+                EntityTypeDef::new("phone")
+                    .base("dev.device")
+                    .property(PropertyDef::new("number", "Edm.String").unicode(false)),
+            )
+            .entity_type(
+                EntityTypeDef::new("device")
+                    .base("dev.entity")
+                    .open_type()
+                    .property(
+                        PropertyDef::new("displayName", "Edm.String")
+                            .description(r#"Name shown <to> users & "admins""#),
+                    )
+                    .property(PropertyDef::new("state", "dev.state").not_null())
+                    .property(PropertyDef::new("capabilities", "dev.capability").not_null())
+                    .property(PropertyDef::new("tags", "Collection(Edm.String)"))
+                    .property(PropertyDef::new("location", "dev.location"))
+                    .property(
+                        PropertyDef::new("createdDateTime", "Edm.DateTimeOffset")
+                            .not_null()
+                            .annotate(Annotation::computed()),
+                    )
+                    .property(
+                        PropertyDef::new("serialNumber", "Edm.String")
+                            .annotate(Annotation::read_only()),
+                    )
+                    .property(
+                        PropertyDef::new("password", "Edm.String")
+                            .annotate(Annotation::write_only()),
+                    )
+                    .navigation(
+                        NavigationDef::new("owner", "dev.user")
+                            .not_null()
+                            .partner("devices"),
+                    )
+                    .navigation(NavigationDef::new("events", "Collection(dev.event)").contained()),
+            )
+            .entity_type(
+                EntityTypeDef::new("entity")
+                    .abstract_type()
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null()),
+            )
+            .entity_type(
+                EntityTypeDef::new("user")
+                    .base("dev.entity")
+                    .navigation(
+                        NavigationDef::new("devices", "Collection(dev.device)").partner("owner"),
+                    )
+                    .annotate(Annotation::description("A person")),
+            )
+            .entity_type(
+                EntityTypeDef::new("event")
+                    .key(["eventId"])
+                    .property(PropertyDef::new("eventId", "Edm.Int64").not_null())
+                    .property(PropertyDef::new("duration", "Edm.Duration")),
+            )
+            .action(
+                ActionDef::new("assignUser")
+                    .bound_to("bindingParameter", "dev.device")
+                    .parameter(PropertyDef::new("userId", "Edm.String").not_null())
+                    .parameter(PropertyDef::new("slots", "Collection(Edm.Int32)"))
+                    .returns("dev.user"),
+            )
+            .action(ActionDef::new("resetAll").bound_to("devices", "Collection(dev.device)"))
+            .entity_set("devices", "dev.device")
+            .entity_set("users", "dev.user")
+            .singleton("me", "dev.user")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn order_puts_dependencies_first_and_keeps_declaration_order_otherwise() {
+        let m = sample();
+        let order = DocumentOrder::of(&m);
+        let complex: Vec<&str> = order
+            .complex
+            .iter()
+            .map(|&id| m.complex_type(id).name.as_str())
+            .collect();
+        assert_eq!(
+            complex,
+            ["geoPoint", "address", "postalAddress", "location"]
+        );
+        let entities: Vec<&str> = order
+            .entities
+            .iter()
+            .map(|&id| m.entity_type(id).name.as_str())
+            .collect();
+        assert_eq!(entities, ["entity", "device", "phone", "user", "event"]);
+        assert_eq!(order.enums.len(), 2);
+    }
+
+    fn deps(list: &[(Option<usize>, &[usize])]) -> Vec<Deps> {
+        list.iter()
+            .map(|(hard, soft)| Deps {
+                hard: *hard,
+                soft: soft.to_vec(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn topological_order_is_stable_and_survives_cycles() {
+        // Already ordered: unchanged.
+        assert_eq!(
+            stable_topological_order(&deps(&[(None, &[]), (Some(0), &[]), (None, &[1])])),
+            [0, 1, 2]
+        );
+        // Reversed chain.
+        assert_eq!(
+            stable_topological_order(&deps(&[(Some(1), &[]), (Some(2), &[]), (None, &[])])),
+            [2, 1, 0]
+        );
+        // 0 <-> 1 use each other, 2 derives from 1, 1 uses itself: the cycle is broken at
+        // the first declared node, the base still precedes the derived type.
+        assert_eq!(
+            stable_topological_order(&deps(&[(None, &[1]), (None, &[0, 1]), (Some(1), &[0])])),
+            [0, 1, 2]
+        );
+        // Cycle whose first node has an unwritten base: break at the next eligible node.
+        assert_eq!(
+            stable_topological_order(&deps(&[(Some(1), &[]), (None, &[2]), (None, &[1])])),
+            [1, 0, 2]
+        );
+        assert!(stable_topological_order(&[]).is_empty());
+    }
+
+    #[test]
+    fn names_use_aliases() {
+        let m = sample();
+        let names = Names::new(&m);
+        assert_eq!(
+            names.qualified("Org.OData.Core.V1.Description"),
+            "Core.Description"
+        );
+        assert_eq!(names.qualified("example.devices.state"), "dev.state");
+        assert_eq!(names.qualified("Other.Vocab.Term"), "Other.Vocab.Term");
+        assert_eq!(
+            names.xml_enum_member(
+                "Org.OData.Core.V1.Permission/Read Org.OData.Core.V1.Permission/Write"
+            ),
+            "Core.Permission/Read Core.Permission/Write"
+        );
+        assert_eq!(
+            json_enum_member(
+                "Org.OData.Core.V1.Permission/Read Org.OData.Core.V1.Permission/Write"
+            ),
+            "Read,Write"
+        );
+        assert!(uses_core(&m));
+        let plain = ModelBuilder::new("n")
+            .entity_type(
+                EntityTypeDef::new("t")
+                    .key(["k"])
+                    .property(PropertyDef::new("k", "Edm.Int32").not_null()),
+            )
+            .build()
+            .unwrap();
+        assert!(!uses_core(&plain));
+        assert!(!has_container(&plain));
+        assert_eq!(
+            Names::new(&plain).type_name(TypeKind::Entity(EntityTypeId(0))),
+            "n.t"
+        );
+    }
+}

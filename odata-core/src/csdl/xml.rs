@@ -1,0 +1,558 @@
+//! CSDL XML writer.
+
+use std::borrow::Cow;
+use std::io;
+
+use quick_xml::Writer;
+use quick_xml::events::{BytesDecl, Event};
+
+use super::{CORE_ALIAS, CORE_URI_STEM, DocumentOrder, Names, VERSION, has_container, uses_core};
+use crate::edm::{
+    Action, Annotation, AnnotationValue, CORE, ComplexType, EntityType, EnumType, Model,
+    NavigationProperty, PrimitiveKind, Property, TypeKind, TypeRef,
+};
+
+type W = Writer<Vec<u8>>;
+type Attrs<'a> = Vec<(&'static str, Cow<'a, str>)>;
+
+const EDMX_NS: &str = "http://docs.oasis-open.org/odata/ns/edmx";
+const EDM_NS: &str = "http://docs.oasis-open.org/odata/ns/edm";
+
+/// The CSDL XML 4.01 `$metadata` document of `model`, pretty-printed with two-space
+/// indentation, types in dependency order (see the [module documentation](super)).
+///
+/// ```
+/// use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+///
+/// let model = ModelBuilder::new("example.shop")
+///     .alias("shop")
+///     .entity_type(
+///         EntityTypeDef::new("product")
+///             .key(["sku"])
+///             .property(PropertyDef::new("sku", "Edm.String").not_null()),
+///     )
+///     .entity_set("products", "shop.product")
+///     .build()
+///     .expect("valid model");
+/// let xml = odata_core::csdl::to_xml(&model);
+/// assert!(xml.contains(r#"<EntitySet Name="products" EntityType="shop.product"/>"#));
+/// ```
+pub fn to_xml(model: &Model) -> String {
+    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    XmlWriter {
+        names: Names::new(model),
+        model,
+    }
+    .document(&mut w)
+    .expect("writing to a Vec<u8> cannot fail");
+    let mut bytes = w.into_inner();
+    bytes.push(b'\n');
+    // Every input is a `&str` and the writer only adds ASCII, so this is valid UTF-8.
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+struct XmlWriter<'m> {
+    names: Names<'m>,
+    model: &'m Model,
+}
+
+/// An element without children.
+fn leaf(w: &mut W, name: &str, attrs: Attrs<'_>) -> io::Result<()> {
+    w.create_element(name)
+        .with_attributes(attrs)
+        .write_empty()?;
+    Ok(())
+}
+
+/// An element with children written by `body`.
+fn node(
+    w: &mut W,
+    name: &str,
+    attrs: Attrs<'_>,
+    body: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    w.create_element(name)
+        .with_attributes(attrs)
+        .write_inner_content(body)?;
+    Ok(())
+}
+
+/// Facet attributes of a type reference (defaults omitted).
+fn facets(attrs: &mut Attrs<'_>, type_ref: &TypeRef) {
+    if let Some(n) = type_ref.max_length {
+        attrs.push(("MaxLength", n.to_string().into()));
+    }
+    if let Some(n) = type_ref.precision {
+        attrs.push(("Precision", n.to_string().into()));
+    }
+    if let Some(n) = type_ref.scale {
+        attrs.push(("Scale", n.to_string().into()));
+    }
+    if type_ref.unicode == Some(false) {
+        attrs.push(("Unicode", "false".into()));
+    }
+}
+
+fn flag(attrs: &mut Attrs<'_>, name: &'static str, value: bool) {
+    if value {
+        attrs.push((name, "true".into()));
+    }
+}
+
+impl<'m> XmlWriter<'m> {
+    fn document(&self, w: &mut W) -> io::Result<()> {
+        w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
+        let attrs: Attrs<'_> = vec![("Version", VERSION.into()), ("xmlns:edmx", EDMX_NS.into())];
+        node(w, "edmx:Edmx", attrs, |w| {
+            if uses_core(self.model) {
+                let uri = format!("{CORE_URI_STEM}.xml");
+                node(w, "edmx:Reference", vec![("Uri", uri.into())], |w| {
+                    leaf(
+                        w,
+                        "edmx:Include",
+                        vec![("Namespace", CORE.into()), ("Alias", CORE_ALIAS.into())],
+                    )
+                })?;
+            }
+            node(w, "edmx:DataServices", Vec::new(), |w| self.schema(w))
+        })
+    }
+
+    fn schema(&self, w: &mut W) -> io::Result<()> {
+        let model = self.model;
+        let mut attrs: Attrs<'_> = vec![
+            ("xmlns", EDM_NS.into()),
+            ("Namespace", model.namespace.as_str().into()),
+        ];
+        if let Some(alias) = &model.alias {
+            attrs.push(("Alias", alias.as_str().into()));
+        }
+        let order = DocumentOrder::of(model);
+        node(w, "Schema", attrs, |w| {
+            for &id in &order.enums {
+                self.enum_type(w, model.enum_type(id))?;
+            }
+            for &id in &order.complex {
+                self.complex_type(w, model.complex_type(id))?;
+            }
+            for &id in &order.entities {
+                self.entity_type(w, model.entity_type(id))?;
+            }
+            for action in &model.actions {
+                self.action(w, action)?;
+            }
+            if has_container(model) {
+                self.container(w)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn annotations(&self, w: &mut W, annotations: &[Annotation]) -> io::Result<()> {
+        for a in annotations {
+            let mut attrs: Attrs<'_> = vec![("Term", self.names.term(a))];
+            match &a.value {
+                AnnotationValue::String(s) => attrs.push(("String", s.as_str().into())),
+                AnnotationValue::Bool(b) => attrs.push(("Bool", b.to_string().into())),
+                AnnotationValue::EnumMember(p) => {
+                    attrs.push(("EnumMember", self.names.xml_enum_member(p).into()));
+                }
+            }
+            leaf(w, "Annotation", attrs)?;
+        }
+        Ok(())
+    }
+
+    /// `leaf` when there are no annotations, else the element with its annotations.
+    fn annotated(
+        &self,
+        w: &mut W,
+        name: &str,
+        attrs: Attrs<'_>,
+        annotations: &[Annotation],
+    ) -> io::Result<()> {
+        if annotations.is_empty() {
+            leaf(w, name, attrs)
+        } else {
+            node(w, name, attrs, |w| self.annotations(w, annotations))
+        }
+    }
+
+    fn enum_type(&self, w: &mut W, e: &EnumType) -> io::Result<()> {
+        let mut attrs: Attrs<'_> = vec![("Name", e.name.as_str().into())];
+        if e.underlying != PrimitiveKind::Int32 {
+            attrs.push(("UnderlyingType", e.underlying.name().into()));
+        }
+        flag(&mut attrs, "IsFlags", e.is_flags);
+        node(w, "EnumType", attrs, |w| {
+            for m in &e.members {
+                let attrs: Attrs<'_> = vec![
+                    ("Name", m.name.as_str().into()),
+                    ("Value", m.value.to_string().into()),
+                ];
+                self.annotated(w, "Member", attrs, &m.annotations)?;
+            }
+            self.annotations(w, &e.annotations)
+        })
+    }
+
+    fn property(&self, w: &mut W, p: &Property) -> io::Result<()> {
+        let mut attrs: Attrs<'_> = vec![
+            ("Name", p.name.as_str().into()),
+            ("Type", self.names.type_ref_name(&p.type_ref)),
+        ];
+        if !p.type_ref.nullable {
+            attrs.push(("Nullable", "false".into()));
+        }
+        facets(&mut attrs, &p.type_ref);
+        self.annotated(w, "Property", attrs, &p.annotations)
+    }
+
+    fn navigation(&self, w: &mut W, n: &NavigationProperty) -> io::Result<()> {
+        let target = self.names.entity_name(n.target);
+        let ty = if n.collection {
+            format!("Collection({target})").into()
+        } else {
+            target
+        };
+        let mut attrs: Attrs<'_> = vec![("Name", n.name.as_str().into()), ("Type", ty)];
+        if !n.collection && !n.nullable {
+            attrs.push(("Nullable", "false".into()));
+        }
+        if let Some(partner) = &n.partner {
+            attrs.push(("Partner", partner.as_str().into()));
+        }
+        flag(&mut attrs, "ContainsTarget", n.contains_target);
+        self.annotated(w, "NavigationProperty", attrs, &n.annotations)
+    }
+
+    fn structured_attrs(
+        &self,
+        name: &'m str,
+        base: Option<Cow<'m, str>>,
+        is_abstract: bool,
+        is_open: bool,
+    ) -> Attrs<'m> {
+        let mut attrs: Attrs<'m> = vec![("Name", name.into())];
+        if let Some(base) = base {
+            attrs.push(("BaseType", base));
+        }
+        flag(&mut attrs, "Abstract", is_abstract);
+        flag(&mut attrs, "OpenType", is_open);
+        attrs
+    }
+
+    fn complex_type(&self, w: &mut W, c: &'m ComplexType) -> io::Result<()> {
+        let base = c.base.map(|b| self.names.type_name(TypeKind::Complex(b)));
+        let attrs = self.structured_attrs(&c.name, base, c.is_abstract, c.is_open);
+        if c.declared_properties.is_empty() && c.annotations.is_empty() {
+            return leaf(w, "ComplexType", attrs);
+        }
+        node(w, "ComplexType", attrs, |w| {
+            for p in &c.declared_properties {
+                self.property(w, p)?;
+            }
+            self.annotations(w, &c.annotations)
+        })
+    }
+
+    fn entity_type(&self, w: &mut W, e: &'m EntityType) -> io::Result<()> {
+        let base = e.base.map(|b| self.names.entity_name(b));
+        let attrs = self.structured_attrs(&e.name, base, e.is_abstract, e.is_open);
+        let has_key = e.declares_key && !e.key.is_empty();
+        if !has_key
+            && e.declared_properties.is_empty()
+            && e.declared_navigation.is_empty()
+            && e.annotations.is_empty()
+        {
+            return leaf(w, "EntityType", attrs);
+        }
+        node(w, "EntityType", attrs, |w| {
+            if has_key {
+                node(w, "Key", Vec::new(), |w| {
+                    for k in &e.key {
+                        leaf(w, "PropertyRef", vec![("Name", k.as_str().into())])?;
+                    }
+                    Ok(())
+                })?;
+            }
+            for p in &e.declared_properties {
+                self.property(w, p)?;
+            }
+            for n in &e.declared_navigation {
+                self.navigation(w, n)?;
+            }
+            self.annotations(w, &e.annotations)
+        })
+    }
+
+    fn action(&self, w: &mut W, a: &Action) -> io::Result<()> {
+        let mut attrs: Attrs<'_> = vec![("Name", a.name.as_str().into())];
+        flag(&mut attrs, "IsBound", a.is_bound);
+        if a.parameters.is_empty() && a.return_type.is_none() && a.annotations.is_empty() {
+            return leaf(w, "Action", attrs);
+        }
+        node(w, "Action", attrs, |w| {
+            for p in &a.parameters {
+                let mut attrs: Attrs<'_> = vec![
+                    ("Name", p.name.as_str().into()),
+                    ("Type", self.names.type_ref_name(&p.type_ref)),
+                ];
+                if !p.type_ref.nullable {
+                    attrs.push(("Nullable", "false".into()));
+                }
+                facets(&mut attrs, &p.type_ref);
+                leaf(w, "Parameter", attrs)?;
+            }
+            if let Some(r) = &a.return_type {
+                let mut attrs: Attrs<'_> = vec![("Type", self.names.type_ref_name(r))];
+                if !r.nullable {
+                    attrs.push(("Nullable", "false".into()));
+                }
+                facets(&mut attrs, r);
+                leaf(w, "ReturnType", attrs)?;
+            }
+            self.annotations(w, &a.annotations)
+        })
+    }
+
+    fn container(&self, w: &mut W) -> io::Result<()> {
+        let c = &self.model.container;
+        node(
+            w,
+            "EntityContainer",
+            vec![("Name", c.name.as_str().into())],
+            |w| {
+                for s in &c.entity_sets {
+                    let attrs: Attrs<'_> = vec![
+                        ("Name", s.name.as_str().into()),
+                        ("EntityType", self.names.entity_name(s.entity_type)),
+                    ];
+                    leaf(w, "EntitySet", attrs)?;
+                }
+                for s in &c.singletons {
+                    let attrs: Attrs<'_> = vec![
+                        ("Name", s.name.as_str().into()),
+                        ("Type", self.names.entity_name(s.entity_type)),
+                    ];
+                    leaf(w, "Singleton", attrs)?;
+                }
+                Ok(())
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use quick_xml::Reader;
+    use quick_xml::XmlVersion;
+    use quick_xml::events::Event;
+
+    use super::to_xml;
+    use crate::csdl::tests::sample;
+    use crate::edm::{EntityTypeDef, EnumTypeDef, ModelBuilder, PropertyDef};
+
+    /// Byte offset of `needle`, failing the test when it is missing.
+    fn pos(xml: &str, needle: &str) -> usize {
+        xml.find(needle)
+            .unwrap_or_else(|| panic!("`{needle}` not in:\n{xml}"))
+    }
+
+    fn assert_in_order(xml: &str, needles: &[&str]) {
+        let positions: Vec<usize> = needles.iter().map(|n| pos(xml, n)).collect();
+        for (w, pair) in positions.windows(2).zip(needles.windows(2)) {
+            assert!(w[0] < w[1], "`{}` must come before `{}`", pair[0], pair[1]);
+        }
+    }
+
+    #[test]
+    fn types_come_in_dependency_order() {
+        let xml = to_xml(&sample());
+        assert_in_order(
+            &xml,
+            &[
+                r#"<EnumType Name="capability""#,
+                r#"<EnumType Name="state""#,
+                r#"<ComplexType Name="geoPoint""#,
+                r#"<ComplexType Name="address""#,
+                r#"<ComplexType Name="postalAddress""#,
+                r#"<ComplexType Name="location""#,
+                r#"<EntityType Name="entity""#,
+                r#"<EntityType Name="device""#,
+                r#"<EntityType Name="phone""#,
+                r#"<EntityType Name="user""#,
+                r#"<EntityType Name="event""#,
+                r#"<Action Name="assignUser""#,
+                r#"<Action Name="resetAll""#,
+                r#"<EntityContainer Name="Service">"#,
+            ],
+        );
+        assert_eq!(xml, to_xml(&sample()), "output is deterministic");
+    }
+
+    #[test]
+    fn writes_header_reference_and_schema() {
+        let xml = to_xml(&sample());
+        assert!(xml.starts_with(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<edmx:Edmx Version=\"4.01\" \
+             xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">\n  <edmx:Reference \
+             Uri=\"https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml\">\n    \
+             <edmx:Include Namespace=\"Org.OData.Core.V1\" Alias=\"Core\"/>\n  </edmx:Reference>\n  \
+             <edmx:DataServices>\n    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" \
+             Namespace=\"example.devices\" Alias=\"dev\">\n"
+        ));
+        assert!(xml.ends_with("    </Schema>\n  </edmx:DataServices>\n</edmx:Edmx>\n"));
+    }
+
+    #[test]
+    fn writes_types_members_and_facets() {
+        let xml = to_xml(&sample());
+        for line in [
+            r#"<EnumType Name="capability" UnderlyingType="Edm.Int64" IsFlags="true">"#,
+            r#"<Member Name="gps" Value="2"/>"#,
+            r#"<EnumType Name="state">"#,
+            r#"<ComplexType Name="address" Abstract="true">"#,
+            r#"<ComplexType Name="postalAddress" BaseType="dev.address">"#,
+            r#"<Property Name="postalCode" Type="Edm.String" MaxLength="10"/>"#,
+            r#"<Property Name="latitude" Type="Edm.Decimal" Nullable="false" Precision="9" Scale="6"/>"#,
+            r#"<Property Name="point" Type="dev.geoPoint"/>"#,
+            r#"<Property Name="trail" Type="Collection(dev.geoPoint)"/>"#,
+            r#"<EntityType Name="entity" Abstract="true">"#,
+            r#"<EntityType Name="device" BaseType="dev.entity" OpenType="true">"#,
+            r#"<Property Name="tags" Type="Collection(Edm.String)"/>"#,
+            r#"<Property Name="state" Type="dev.state" Nullable="false"/>"#,
+            r#"<Property Name="number" Type="Edm.String" Unicode="false"/>"#,
+            r#"<NavigationProperty Name="owner" Type="dev.user" Nullable="false" Partner="devices"/>"#,
+            r#"<NavigationProperty Name="events" Type="Collection(dev.event)" ContainsTarget="true"/>"#,
+            r#"<NavigationProperty Name="devices" Type="Collection(dev.device)" Partner="owner"/>"#,
+            r#"<Action Name="assignUser" IsBound="true">"#,
+            r#"<Parameter Name="bindingParameter" Type="dev.device" Nullable="false"/>"#,
+            r#"<Parameter Name="userId" Type="Edm.String" Nullable="false"/>"#,
+            r#"<Parameter Name="slots" Type="Collection(Edm.Int32)"/>"#,
+            r#"<ReturnType Type="dev.user"/>"#,
+            r#"<Parameter Name="devices" Type="Collection(dev.device)" Nullable="false"/>"#,
+            r#"<EntitySet Name="devices" EntityType="dev.device"/>"#,
+            r#"<Singleton Name="me" Type="dev.user"/>"#,
+        ] {
+            pos(&xml, line);
+        }
+        // The key is written only where it is declared.
+        assert_eq!(xml.matches("<Key>").count(), 2);
+        assert_in_order(
+            &xml,
+            &[
+                r#"<EntityType Name="entity""#,
+                r#"<PropertyRef Name="id"/>"#,
+                r#"<EntityType Name="device""#,
+            ],
+        );
+        assert!(!xml.contains("Nullable=\"true\""));
+        assert!(!xml.contains("microsoft") && !xml.contains("example.devices."));
+    }
+
+    #[test]
+    fn writes_annotations_with_core_alias() {
+        let xml = to_xml(&sample());
+        assert_in_order(
+            &xml,
+            &[
+                r#"<Property Name="createdDateTime" Type="Edm.DateTimeOffset" Nullable="false">"#,
+                r#"<Annotation Term="Core.Computed" Bool="true"/>"#,
+                r#"<Property Name="serialNumber" Type="Edm.String">"#,
+                r#"<Annotation Term="Core.Permissions" EnumMember="Core.Permission/Read"/>"#,
+                r#"<Property Name="password" Type="Edm.String">"#,
+                r#"<Annotation Term="Core.Permissions" EnumMember="Core.Permission/Write"/>"#,
+                r#"<NavigationProperty Name="owner""#,
+            ],
+        );
+        pos(
+            &xml,
+            r#"<Annotation Term="Core.Description" String="A person"/>"#,
+        );
+        pos(
+            &xml,
+            r#"<Annotation Term="Core.Description" String="Lifecycle state"/>"#,
+        );
+        assert!(!xml.contains("Org.OData.Core.V1.Description"));
+    }
+
+    #[test]
+    fn escapes_attribute_values() {
+        let xml = to_xml(&sample());
+        pos(
+            &xml,
+            r#"String="Name shown &lt;to&gt; users &amp; &quot;admins&quot;""#,
+        );
+        // The document is well-formed and the value reads back unchanged.
+        let mut reader = Reader::from_str(&xml);
+        let mut descriptions = Vec::new();
+        loop {
+            match reader.read_event().unwrap() {
+                Event::Eof => break,
+                Event::Empty(e) if e.name().as_ref() == "Annotation" => {
+                    if let Some(a) = e.try_get_attribute("String").unwrap() {
+                        let value = a.normalized_value(XmlVersion::Implicit1_0).unwrap();
+                        descriptions.push(value.into_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        assert!(descriptions.contains(&r#"Name shown <to> users & "admins""#.to_owned()));
+    }
+
+    #[test]
+    fn minimal_model_without_alias_or_annotations() {
+        let model = ModelBuilder::new("ns")
+            .enum_type(EnumTypeDef::new("color").member("red", 0))
+            .entity_type(
+                EntityTypeDef::new("thing")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Guid").not_null())
+                    .property(PropertyDef::new("color", "ns.color")),
+            )
+            .entity_set("things", "thing")
+            .build()
+            .unwrap();
+        let expected = r#"<?xml version="1.0" encoding="utf-8"?>
+<edmx:Edmx Version="4.01" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+  <edmx:DataServices>
+    <Schema xmlns="http://docs.oasis-open.org/odata/ns/edm" Namespace="ns">
+      <EnumType Name="color">
+        <Member Name="red" Value="0"/>
+      </EnumType>
+      <EntityType Name="thing">
+        <Key>
+          <PropertyRef Name="id"/>
+        </Key>
+        <Property Name="id" Type="Edm.Guid" Nullable="false"/>
+        <Property Name="color" Type="ns.color"/>
+      </EntityType>
+      <EntityContainer Name="Container">
+        <EntitySet Name="things" EntityType="ns.thing"/>
+      </EntityContainer>
+    </Schema>
+  </edmx:DataServices>
+</edmx:Edmx>
+"#;
+        assert_eq!(to_xml(&model), expected);
+    }
+
+    #[test]
+    fn empty_container_is_omitted() {
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("thing")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null()),
+            )
+            .build()
+            .unwrap();
+        assert!(!to_xml(&model).contains("EntityContainer"));
+    }
+}

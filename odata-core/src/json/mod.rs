@@ -1,0 +1,18 @@
+//! The OData JSON format: strict reading of request bodies against the model and writing of
+//! entities with control information.
+
+mod read;
+mod write;
+
+pub use read::{
+    EntityPayload, read_entity, read_entity_update, read_object, read_value, zero_value,
+};
+pub use write::{EntityControl, MetadataLevel, WriteOptions, write_entity, write_value};
+
+/// Control-information name without its prefix: accepts `@odata.type` (4.0 and 4.01) and
+/// `@type` (4.01 short form) and returns `type`.
+pub(crate) fn control_name(key: &str) -> Option<&str> {
+    key.strip_prefix("@odata.")
+        .or_else(|| key.strip_prefix("odata."))
+        .or_else(|| key.strip_prefix('@').filter(|k| !k.contains('.')))
+}

@@ -1,0 +1,201 @@
+//! Writing entities in the OData JSON format straight into a response buffer.
+
+use std::io::Write as _;
+
+use crate::edm::{Model, PrimitiveKind, Property, TypeKind, TypeRef};
+use crate::value::Value;
+
+/// `odata.metadata` level of the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MetadataLevel {
+    /// No control information beyond what paging needs.
+    None,
+    /// Context URL, type, etag (the default).
+    #[default]
+    Minimal,
+    /// Everything, including ids, edit links and property type annotations.
+    Full,
+}
+
+/// Negotiated format options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriteOptions {
+    /// Metadata level.
+    pub metadata: MetadataLevel,
+    /// `IEEE754Compatible=true`: Int64 and Decimal written as strings.
+    pub ieee754_compatible: bool,
+}
+
+/// Per-entity control information.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EntityControl<'a> {
+    /// `@odata.context`, written for top-level entities.
+    pub context: Option<&'a str>,
+    /// The entity's canonical URL (`@odata.id` and `@odata.editLink` in full metadata).
+    pub id: Option<&'a str>,
+    /// `@odata.etag`.
+    pub etag: Option<&'a str>,
+}
+
+/// Writes one entity object: control information, then each `(property, value)` pair.
+/// Write-only properties are written as `null`.
+///
+/// ```
+/// use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+/// use odata_core::json::{EntityControl, WriteOptions, write_entity};
+/// use odata_core::value::Value;
+///
+/// let model = ModelBuilder::new("ns")
+///     .entity_type(EntityTypeDef::new("t").key(["id"])
+///         .property(PropertyDef::new("id", "Edm.String").not_null()))
+///     .build().unwrap();
+/// let id = model.find_entity_type("t").unwrap();
+/// let ty = model.entity_type(id);
+/// let values = [Value::String("a".into())];
+/// let mut out = Vec::new();
+/// write_entity(&mut out, &model, id, ty.properties().zip(values.iter()),
+///     &EntityControl::default(), WriteOptions::default());
+/// assert_eq!(String::from_utf8(out).unwrap(), r##"{"@odata.type":"#ns.t","id":"a"}"##);
+/// ```
+pub fn write_entity<'p, I>(
+    out: &mut Vec<u8>,
+    model: &Model,
+    entity_type: crate::edm::EntityTypeId,
+    properties: I,
+    control: &EntityControl<'_>,
+    options: WriteOptions,
+) where
+    I: IntoIterator<Item = (&'p Property, &'p Value)>,
+{
+    let ty = model.entity_type(entity_type);
+    out.push(b'{');
+    let mut first = true;
+    let mut member = |out: &mut Vec<u8>, name: &str| {
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(out, name);
+        out.push(b':');
+    };
+    if options.metadata != MetadataLevel::None {
+        if let Some(context) = control.context {
+            member(out, "@odata.context");
+            write_str(out, context);
+        }
+        member(out, "@odata.type");
+        write_str(out, &format!("#{}", ty.qualified_name));
+        if options.metadata == MetadataLevel::Full
+            && let Some(id) = control.id
+        {
+            member(out, "@odata.id");
+            write_str(out, id);
+            member(out, "@odata.editLink");
+            write_str(out, id);
+        }
+        if let Some(etag) = control.etag {
+            member(out, "@odata.etag");
+            write_str(out, etag);
+        }
+    }
+    for (property, value) in properties {
+        if options.metadata == MetadataLevel::Full
+            && let Some(annotation) = type_annotation(model, &property.type_ref)
+        {
+            member(out, &format!("{}@odata.type", property.name));
+            write_str(out, &annotation);
+        }
+        member(out, &property.name);
+        if property.is_write_only() {
+            out.extend_from_slice(b"null");
+        } else {
+            write_value(out, model, &property.type_ref, value, options);
+        }
+    }
+    out.push(b'}');
+}
+
+/// `#Int32`, `#microsoft.graph.enumType`, `#Collection(String)`: the property type annotation
+/// of full metadata, omitted for types JSON represents natively.
+fn type_annotation(model: &Model, type_ref: &TypeRef) -> Option<String> {
+    let name = match type_ref.kind {
+        TypeKind::Primitive(PrimitiveKind::String | PrimitiveKind::Boolean | PrimitiveKind::Double)
+            if !type_ref.collection =>
+        {
+            return None;
+        }
+        TypeKind::Primitive(p) => p.name().trim_start_matches("Edm.").to_owned(),
+        other => model.type_name(other).to_owned(),
+    };
+    Some(if type_ref.collection {
+        format!("#Collection({name})")
+    } else {
+        format!("#{name}")
+    })
+}
+
+/// Writes one value of the given type.
+pub fn write_value(
+    out: &mut Vec<u8>,
+    model: &Model,
+    type_ref: &TypeRef,
+    value: &Value,
+    options: WriteOptions,
+) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Value::Int(i) => {
+            let as_string =
+                options.ieee754_compatible && type_ref.primitive() == Some(PrimitiveKind::Int64);
+            if as_string {
+                out.push(b'"');
+            }
+            let _ = write!(out, "{i}");
+            if as_string {
+                out.push(b'"');
+            }
+        }
+        Value::Double(d) => {
+            if d.is_nan() {
+                write_str(out, "NaN");
+            } else if d.is_infinite() {
+                write_str(out, if *d > 0.0 { "INF" } else { "-INF" });
+            } else {
+                // serde_json prints the shortest representation that round-trips.
+                let _ = serde_json::to_writer(&mut *out, d);
+            }
+        }
+        Value::Decimal(d) => {
+            if options.ieee754_compatible {
+                write_str(out, &d.to_string());
+            } else {
+                let _ = write!(out, "{d}");
+            }
+        }
+        Value::String(s) => write_str(out, s),
+        Value::Guid(g) => write_str(out, &g.hyphenated().to_string()),
+        Value::Date(d) => write_str(out, &d.to_string()),
+        Value::TimeOfDay(t) => write_str(out, &t.to_string()),
+        Value::DateTimeOffset(d) => write_str(out, d.as_str()),
+        Value::Duration(d) => write_str(out, &d.to_string()),
+        Value::Enum(v) => match type_ref.kind {
+            TypeKind::Enum(id) => match model.enum_type(id).format_value(*v) {
+                Some(name) => write_str(out, &name),
+                None => write_str(out, &v.to_string()),
+            },
+            _ => {
+                let _ = write!(out, "{v}");
+            }
+        },
+        Value::Json(j) => {
+            let _ = serde_json::to_writer(&mut *out, j);
+        }
+    }
+}
+
+/// A JSON string literal with escaping.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}

@@ -1,0 +1,52 @@
+//! Errors of the query-option syntax layer.
+
+use thiserror::Error;
+
+/// A syntax error in one query option.
+///
+/// `offset` is a character (code point) position inside the *decoded* value of the option
+/// named by `option` (for `$filter=a eq` it counts from the `a`). Displayed as
+/// `$filter: expected ')' at position 27`.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{option}: {message} at position {offset}")]
+pub struct ParseError {
+    /// The query option (`$filter`, `$expand`, `@alias`, …) or `query` for the query string.
+    pub option: String,
+    /// Character position within the decoded option value where parsing failed.
+    pub offset: usize,
+    /// What was expected (or what is wrong) at that position.
+    pub message: String,
+}
+
+impl ParseError {
+    /// Creates an error for `option` at the character position `offset`.
+    pub fn new(option: impl Into<String>, offset: usize, message: impl Into<String>) -> Self {
+        Self {
+            option: option.into(),
+            offset,
+            message: message.into(),
+        }
+    }
+}
+
+/// Limits protecting the parser against hostile input.
+///
+/// Every nested construct (parentheses, function arguments, lambda bodies, nested
+/// `$expand`/`$select` options, unary operators) counts one level of depth; every AST node
+/// counts against `max_nodes`. Exceeding either yields a [`ParseError`], never a stack overflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Maximum nesting depth (default 100).
+    pub max_depth: usize,
+    /// Maximum number of AST nodes per option (default 10 000).
+    pub max_nodes: usize,
+}
+
+impl Default for ParseLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 100,
+            max_nodes: 10_000,
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Typed OData values: the [`Value`] every layer exchanges, and the temporal types that keep
+//! their wire text (Edm.DateTimeOffset, Edm.Duration, Edm.Date, Edm.TimeOfDay).
+
+mod date;
+mod datetime;
+mod duration;
+mod error;
+mod primitive;
+
+pub use date::{Date, TimeOfDay};
+pub use datetime::DateTimeOffset;
+pub use duration::Duration;
+pub use error::ValueError;
+pub use primitive::Value;

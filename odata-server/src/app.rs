@@ -1,0 +1,136 @@
+//! Building and running the actix application for a [`Service`].
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use sqlx::migrate::Migrator;
+
+use crate::config::Settings;
+use crate::service::Service;
+use crate::store::{Store, StoreError};
+use crate::{context, handlers};
+
+/// Shared, read-only state of the running service.
+#[derive(Debug)]
+pub struct AppState {
+    /// The served model and collections.
+    pub service: Service,
+    /// Database access.
+    pub store: Store,
+    /// Settings.
+    pub settings: Settings,
+    /// `/{base}`, stripped from request paths.
+    pub(crate) base_prefix: String,
+    /// `$metadata` as XML, rendered once.
+    pub(crate) metadata_xml: String,
+    /// `$metadata` as CSDL JSON, rendered once.
+    pub(crate) metadata_json: String,
+}
+
+impl AppState {
+    /// The absolute service root URL for a request, e.g. `http://host:8080/beta`.
+    pub fn service_root(&self, req: &HttpRequest) -> String {
+        match &self.settings.public_base_url {
+            Some(base) => format!("{}{}", base.trim_end_matches('/'), self.base_prefix),
+            None => {
+                let info = req.connection_info();
+                format!("{}://{}{}", info.scheme(), info.host(), self.base_prefix)
+            }
+        }
+    }
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Database connection or migration failure.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// Binding the listen address failed.
+    #[error("listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Store,
+}
+
+impl Application {
+    /// Connects the database, runs migrations, binds the listener and builds the server.
+    pub async fn build(
+        service: Service,
+        migrator: &Migrator,
+        settings: Settings,
+    ) -> Result<Self, StartError> {
+        let store = Store::connect(&settings.database_url, settings.reader_connections).await?;
+        store.migrate(migrator).await?;
+        let listener = TcpListener::bind(&settings.listen)?;
+        let port = listener.local_addr()?.port();
+        let base_prefix = format!("/{}", settings.base_path.trim_matches('/'));
+        let state = web::Data::new(AppState {
+            metadata_xml: odata_core::csdl::to_xml(service.model()),
+            metadata_json: odata_core::csdl::to_json(service.model()).to_string(),
+            service,
+            store: store.clone(),
+            base_prefix: base_prefix.clone(),
+            settings: settings.clone(),
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .wrap(from_fn(context::middleware))
+                .route("/healthz", web::get().to(healthz))
+                .route("/readyz", web::get().to(readyz))
+                .service(
+                    web::scope(&base_prefix)
+                        .default_service(web::to(handlers::odata)),
+                )
+                .default_service(web::to(handlers::not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(30))
+        .run();
+        Ok(Self {
+            port,
+            server,
+            store,
+        })
+    }
+
+    /// The bound port (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT (in-flight requests finish), then closes the database.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.store.close().await;
+        result
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"status":"ok"}"#)
+}
+
+async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    if state.store.ping().await {
+        HttpResponse::Ok()
+            .content_type("application/json")
+            .body(r#"{"status":"ready"}"#)
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .content_type("application/json")
+            .body(r#"{"status":"database unavailable"}"#)
+    }
+}

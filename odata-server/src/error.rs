@@ -1,0 +1,61 @@
+//! The one place where failures become HTTP responses.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+use odata_core::error::{ErrorKind, InnerError, ODataError};
+
+use crate::context::RequestContext;
+use crate::store::StoreError;
+
+/// The OData error response for `error`, with `innerError` from the request context.
+pub fn error_response(req: &HttpRequest, error: &ODataError) -> HttpResponse {
+    let context = RequestContext::of(req);
+    let inner = InnerError {
+        request_id: context.request_id,
+        client_request_id: context.client_request_id,
+        date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+    };
+    let status = StatusCode::from_u16(error.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    response.insert_header(("OData-Version", "4.0"));
+    if error.kind == ErrorKind::Unauthenticated {
+        response.insert_header(("WWW-Authenticate", "Bearer"));
+    }
+    response
+        .content_type("application/json; charset=utf-8")
+        .body(error.to_json(&inner).to_string())
+}
+
+/// Internal failures are logged with their detail and answered with a generic message.
+pub fn internal(detail: &dyn std::fmt::Display) -> ODataError {
+    tracing::error!(error = %detail, "internal error");
+    ODataError::new(
+        ErrorKind::Internal,
+        "The service failed to process the request; quote the request-id when reporting it.",
+    )
+}
+
+impl From<StoreError> for ODataError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ODataError::not_found("The entity does not exist."),
+            StoreError::Duplicate => ODataError::new(
+                ErrorKind::Conflict,
+                "An entity with the same key already exists.",
+            ),
+            StoreError::VersionMismatch => ODataError::new(
+                ErrorKind::PreconditionFailed,
+                "The entity was changed since it was read: the If-Match ETag no longer matches.",
+            ),
+            StoreError::Rejected(e) => e,
+            StoreError::Database(sqlx::Error::PoolTimedOut) => {
+                tracing::error!("database pool timed out");
+                ODataError::new(
+                    ErrorKind::ServiceUnavailable,
+                    "The database is busy; retry the request.",
+                )
+            }
+            other => internal(&other),
+        }
+    }
+}

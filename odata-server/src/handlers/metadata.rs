@@ -1,0 +1,47 @@
+//! The service document and `$metadata`.
+
+use actix_web::HttpResponse;
+use odata_core::error::ODataError;
+use serde_json::json;
+
+use super::Request;
+use super::output::json_options;
+use crate::negotiation::{self, Representation};
+
+/// `GET /{base}`: the entity sets and singletons of the container.
+pub(super) fn service_document(request: &Request<'_>) -> Result<HttpResponse, ODataError> {
+    let options = json_options(request)?;
+    let model = request.state.service.model();
+    let container = &model.container;
+    let sets = container.entity_sets.iter().map(|s| {
+        json!({"name": s.name, "kind": "EntitySet", "url": s.name})
+    });
+    let singletons = container.singletons.iter().map(|s| {
+        json!({"name": s.name, "kind": "Singleton", "url": s.name})
+    });
+    let body = json!({
+        "@odata.context": format!("{}/$metadata", request.state.service_root(request.http)),
+        "value": sets.chain(singletons).collect::<Vec<_>>(),
+    });
+    Ok(HttpResponse::Ok()
+        .insert_header(("OData-Version", "4.0"))
+        .content_type(negotiation::json_content_type(options))
+        .body(body.to_string()))
+}
+
+/// `GET /{base}/$metadata`: CSDL XML by default, CSDL JSON on request.
+pub(super) fn metadata(request: &Request<'_>) -> Result<HttpResponse, ODataError> {
+    let state = request.state;
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("OData-Version", "4.0"));
+    Ok(
+        match negotiation::negotiate(request.http, request.options.format.as_deref(), true)? {
+            Representation::Xml => response
+                .content_type("application/xml;charset=utf-8")
+                .body(state.metadata_xml.clone()),
+            Representation::Json(_) => response
+                .content_type("application/json;charset=utf-8")
+                .body(state.metadata_json.clone()),
+        },
+    )
+}

@@ -1,0 +1,123 @@
+//! What a service serves: a model plus the collections it exposes and where they are stored.
+//!
+//! ```
+//! use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+//! use odata_server::service::Service;
+//!
+//! let model = ModelBuilder::new("example.shop")
+//!     .entity_type(EntityTypeDef::new("product").key(["sku"])
+//!         .property(PropertyDef::new("sku", "Edm.String").not_null()))
+//!     .entity_set("products", "product")
+//!     .build()
+//!     .unwrap();
+//! let service = Service::builder(model).collection("products", "products").build().unwrap();
+//! assert_eq!(service.collections()[0].table.name, "products");
+//! ```
+
+use odata_core::edm::{EntityTypeId, Model};
+
+use crate::store::table::Table;
+
+/// Why a service definition is inconsistent with its model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// The path does not name an entity set or a singleton's contained collection.
+    #[error("'{0}' is not an entity set or a collection contained in a singleton")]
+    UnknownCollection(String),
+    /// Keys must be single primitive properties or named composites of them.
+    #[error("'{0}': entity type has no key")]
+    NoKey(String),
+}
+
+/// One addressable collection: an entity set (`products`) or a collection-valued containment
+/// navigation of a singleton (`deviceManagement/autopilotEvents`).
+#[derive(Debug, Clone)]
+pub struct Collection {
+    /// URL path below the service root, segments joined by `/`.
+    pub path: String,
+    /// The path segments.
+    pub segments: Vec<String>,
+    /// Declared entity type of its members.
+    pub entity_type: EntityTypeId,
+    /// Where its members are stored.
+    pub table: Table,
+}
+
+/// A model with its collections bound to storage. Built once at start-up.
+#[derive(Debug, Clone)]
+pub struct Service {
+    model: Model,
+    collections: Vec<Collection>,
+}
+
+impl Service {
+    /// Starts a service definition over a model.
+    pub fn builder(model: Model) -> ServiceBuilder {
+        ServiceBuilder {
+            model,
+            collections: Vec::new(),
+        }
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// The collections, in registration order.
+    pub fn collections(&self) -> &[Collection] {
+        &self.collections
+    }
+}
+
+/// Registers collections and their tables; see [`Service`].
+#[derive(Debug)]
+pub struct ServiceBuilder {
+    model: Model,
+    collections: Vec<(String, String)>,
+}
+
+impl ServiceBuilder {
+    /// Serves the collection at `path` (an entity set name, or `singleton/navigation` for a
+    /// contained collection), stored in table `table`.
+    pub fn collection(mut self, path: impl Into<String>, table: impl Into<String>) -> Self {
+        self.collections.push((path.into(), table.into()));
+        self
+    }
+
+    /// Checks every path against the model and derives the table mappings.
+    pub fn build(self) -> Result<Service, ServiceError> {
+        let model = self.model;
+        let collections = self
+            .collections
+            .into_iter()
+            .map(|(path, table)| {
+                let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
+                let entity_type = resolve_collection(&model, &segments)
+                    .ok_or_else(|| ServiceError::UnknownCollection(path.clone()))?;
+                if model.entity_type(entity_type).key.is_empty() {
+                    return Err(ServiceError::NoKey(path));
+                }
+                Ok(Collection {
+                    table: Table::new(&model, entity_type, table),
+                    path,
+                    segments,
+                    entity_type,
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Service { model, collections })
+    }
+}
+
+fn resolve_collection(model: &Model, segments: &[String]) -> Option<EntityTypeId> {
+    match segments {
+        [set] => model.entity_set(set).map(|s| s.entity_type),
+        [singleton, nav] => {
+            let ty = model.entity_type(model.singleton(singleton)?.entity_type);
+            let nav = ty.navigation_property(nav)?;
+            (nav.collection && nav.contains_target).then_some(nav.target)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,110 @@
+//! Converting property values to bound parameters and result columns back to values.
+
+use odata_core::edm::{PrimitiveKind, Property, TypeKind};
+use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Arguments, Row};
+
+use super::StoreError;
+use super::table::{Column, ColumnKind};
+
+/// Appends the parameter(s) of one column: two for a DateTimeOffset (text, UTC ticks).
+pub(crate) fn bind(
+    args: &mut SqliteArguments,
+    column: &Column,
+    value: &Value,
+) -> Result<(), StoreError> {
+    let r = match value {
+        Value::Null => {
+            if column.kind == ColumnKind::DateTimeOffset {
+                args.add(None::<i64>).map_err(StoreError::Bind)?;
+            }
+            args.add(None::<String>)
+        }
+        Value::Boolean(b) => args.add(i64::from(*b)),
+        Value::Int(i) | Value::Enum(i) => args.add(*i),
+        Value::Double(d) => args.add(*d),
+        Value::Decimal(d) => args.add(d.to_string()),
+        Value::String(s) => args.add(s.clone()),
+        Value::Guid(g) => args.add(g.hyphenated().to_string()),
+        Value::Date(d) => args.add(d.to_string()),
+        Value::TimeOfDay(t) => args.add(t.ticks()),
+        Value::Duration(d) => args.add(d.ticks()),
+        Value::DateTimeOffset(d) => {
+            args.add(d.as_str().to_owned()).map_err(StoreError::Bind)?;
+            args.add(d.utc_ticks())
+        }
+        Value::Json(j) => args.add(j.to_string()),
+    };
+    r.map_err(StoreError::Bind)
+}
+
+/// Decodes column `index` of `row` as the value of `property`.
+pub(crate) fn decode(row: &SqliteRow, index: usize, property: &Property) -> Result<Value, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        column: property.name.clone(),
+        reason,
+    };
+    let t = &property.type_ref;
+    if t.collection {
+        return json(row, index, property);
+    }
+    Ok(match t.kind {
+        TypeKind::Complex(_) | TypeKind::Entity(_) => return json(row, index, property),
+        TypeKind::Enum(_) => opt_int(row, index)?.map_or(Value::Null, Value::Enum),
+        TypeKind::Primitive(p) => match p {
+            PrimitiveKind::Boolean => opt_int(row, index)?.map_or(Value::Null, |i| Value::Boolean(i != 0)),
+            PrimitiveKind::Byte
+            | PrimitiveKind::SByte
+            | PrimitiveKind::Int16
+            | PrimitiveKind::Int32
+            | PrimitiveKind::Int64 => opt_int(row, index)?.map_or(Value::Null, Value::Int),
+            PrimitiveKind::Duration => {
+                opt_int(row, index)?.map_or(Value::Null, |t| Value::Duration(Duration::from_ticks(t)))
+            }
+            PrimitiveKind::TimeOfDay => match opt_int(row, index)? {
+                None => Value::Null,
+                Some(t) => Value::TimeOfDay(
+                    TimeOfDay::from_ticks(t).ok_or_else(|| corrupt(format!("{t} ticks")))?,
+                ),
+            },
+            PrimitiveKind::Double | PrimitiveKind::Single => row
+                .try_get::<Option<f64>, _>(index)?
+                .map_or(Value::Null, Value::Double),
+            _ => match row.try_get::<Option<String>, _>(index)? {
+                None => Value::Null,
+                Some(s) => match p {
+                    PrimitiveKind::Guid => Value::Guid(
+                        uuid::Uuid::try_parse(&s).map_err(|e| corrupt(e.to_string()))?,
+                    ),
+                    PrimitiveKind::Date => {
+                        Value::Date(Date::parse(&s).map_err(|e| corrupt(e.to_string()))?)
+                    }
+                    PrimitiveKind::Decimal => {
+                        Value::Decimal(s.parse().map_err(|_| corrupt(s.clone()))?)
+                    }
+                    PrimitiveKind::DateTimeOffset => Value::DateTimeOffset(
+                        DateTimeOffset::parse(&s).map_err(|e| corrupt(e.to_string()))?,
+                    ),
+                    _ => Value::String(s),
+                },
+            },
+        },
+    })
+}
+
+fn opt_int(row: &SqliteRow, index: usize) -> Result<Option<i64>, StoreError> {
+    Ok(row.try_get::<Option<i64>, _>(index)?)
+}
+
+fn json(row: &SqliteRow, index: usize, property: &Property) -> Result<Value, StoreError> {
+    match row.try_get::<Option<String>, _>(index)? {
+        None => Ok(Value::Null),
+        Some(s) => serde_json::from_str(&s)
+            .map(Value::Json)
+            .map_err(|e| StoreError::Corrupt {
+                column: property.name.clone(),
+                reason: e.to_string(),
+            }),
+    }
+}
