@@ -12,7 +12,8 @@ use odata_core::edm::{Annotation, EntityTypeDef, ModelBuilder, NavigationDef, Pr
 pub const EVENT_TYPE: &str = "microsoft.graph.deviceManagementAutopilotEvent";
 
 /// Qualified name of the policy status detail entity type.
-pub const POLICY_STATUS_DETAIL_TYPE: &str = "microsoft.graph.deviceManagementAutopilotPolicyStatusDetail";
+pub const POLICY_STATUS_DETAIL_TYPE: &str =
+    "microsoft.graph.deviceManagementAutopilotPolicyStatusDetail";
 
 /// Note appended to the descriptions of properties kept only for the seed-era API.
 const SEED_ERA: &str = "Kept for compatibility with the seed-era (2021) Graph beta API; \
@@ -224,15 +225,14 @@ mod tests {
     fn every_seed_event_property_exists() {
         let model = crate::model();
         let event = model.entity_type(model.find_entity_type(EVENT_TYPE).expect("event type"));
-        for seed in [
-            "000-post-event",
-            "001-patch-event",
-            "002-patch-event",
-        ] {
+        for seed in ["000-post-event", "001-patch-event", "002-patch-event"] {
             let keys = seed_request_keys(seed);
             assert!(keys.len() > 20, "{seed}: parsed {} keys", keys.len());
             for key in keys {
-                assert!(event.property(&key).is_some(), "{seed}: {key} not on the event");
+                assert!(
+                    event.property(&key).is_some(),
+                    "{seed}: {key} not on the event"
+                );
             }
         }
     }

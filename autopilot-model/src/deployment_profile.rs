@@ -41,7 +41,9 @@ fn flag(name: &str, ty: &str) -> PropertyDef {
 
 /// Adds the profile types, the complex types they use and the `assign` action.
 pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
-    let b = complex_types().into_iter().fold(b, ModelBuilder::complex_type);
+    let b = complex_types()
+        .into_iter()
+        .fold(b, ModelBuilder::complex_type);
     b.entity_type(profile())
         .entity_type(
             EntityTypeDef::new("azureADWindowsAutopilotDeploymentProfile")
@@ -67,7 +69,10 @@ pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
         .entity_type(assignment())
         .action(
             ActionDef::new("assign")
-                .bound_to("bindingParameter", "graph.windowsAutopilotDeploymentProfile")
+                .bound_to(
+                    "bindingParameter",
+                    "graph.windowsAutopilotDeploymentProfile",
+                )
                 .parameter(PropertyDef::new("deviceIds", "Collection(Edm.String)").unicode(false))
                 .annotate(Annotation::description(
                     "Assigns the profile to the given devices.",
@@ -90,7 +95,11 @@ fn profile() -> EntityTypeDef {
             )
             .annotate(Annotation::computed()),
         )
-        .property(prop("description", "Edm.String", "Description of the profile."))
+        .property(prop(
+            "description",
+            "Edm.String",
+            "Description of the profile.",
+        ))
         .property(prop(
             "deviceNameTemplate",
             "Edm.String",
@@ -201,9 +210,8 @@ fn assignment() -> EntityTypeDef {
 }
 
 fn complex_types() -> Vec<ComplexTypeDef> {
-    let described = |name: &str, text: &str| {
-        ComplexTypeDef::new(name).annotate(Annotation::description(text))
-    };
+    let described =
+        |name: &str, text: &str| ComplexTypeDef::new(name).annotate(Annotation::description(text));
     const TARGET: &str = "graph.deviceAndAppManagementAssignmentTarget";
     vec![
         described(

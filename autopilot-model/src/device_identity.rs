@@ -37,7 +37,9 @@ fn ascii_param(name: &str) -> PropertyDef {
 
 /// Adds the device identity entity type and its bound actions.
 pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
-    actions().into_iter().fold(b.entity_type(identity()), ModelBuilder::action)
+    actions()
+        .into_iter()
+        .fold(b.entity_type(identity()), ModelBuilder::action)
 }
 
 fn identity() -> EntityTypeDef {
@@ -95,7 +97,11 @@ fn identity() -> EntityTypeDef {
             "Edm.String",
             "Surface Hub device friendly name.",
         ))
-        .property(prop("displayName", "Edm.String", "Display name of the device."))
+        .property(prop(
+            "displayName",
+            "Edm.String",
+            "Display name of the device.",
+        ))
         .property(required(
             "enrollmentState",
             "graph.enrollmentState",
@@ -124,7 +130,11 @@ fn identity() -> EntityTypeDef {
             "Order identifier (deprecated). Kept for compatibility with the seed-era (2021) \
              Graph beta API; not in the current beta metadata.",
         ))
-        .property(prop("productKey", "Edm.String", "Product key of the device."))
+        .property(prop(
+            "productKey",
+            "Edm.String",
+            "Product key of the device.",
+        ))
         .property(prop(
             "purchaseOrderIdentifier",
             "Edm.String",
@@ -145,9 +155,17 @@ fn identity() -> EntityTypeDef {
             "Edm.String",
             "Resource (account) name.",
         ))
-        .property(prop("serialNumber", "Edm.String", "Serial number of the device."))
+        .property(prop(
+            "serialNumber",
+            "Edm.String",
+            "Serial number of the device.",
+        ))
         .property(prop("skuNumber", "Edm.String", "SKU number of the device."))
-        .property(prop("systemFamily", "Edm.String", "System family of the device."))
+        .property(prop(
+            "systemFamily",
+            "Edm.String",
+            "System family of the device.",
+        ))
         .property(required(
             "userlessEnrollmentStatus",
             "graph.windowsAutopilotUserlessEnrollmentStatus",
@@ -226,18 +244,29 @@ mod tests {
                 .expect("identity type"),
         );
         let keys = seed_request_keys("003-post-identity");
-        assert_eq!(keys.len(), 20, "seed 003 has 20 properties besides @odata.type");
+        assert_eq!(
+            keys.len(),
+            20,
+            "seed 003 has 20 properties besides @odata.type"
+        );
         for key in keys {
-            assert!(identity.property(&key).is_some(), "{key} not on the identity");
+            assert!(
+                identity.property(&key).is_some(),
+                "{key} not on the identity"
+            );
         }
     }
 
     #[test]
     fn password_is_write_only_and_navs_are_not_contained() {
         let model = crate::model();
-        let ty = model.find_entity_type(DEVICE_IDENTITY_TYPE).expect("identity");
+        let ty = model
+            .find_entity_type(DEVICE_IDENTITY_TYPE)
+            .expect("identity");
         let identity = model.entity_type(ty);
-        let password = identity.property("deviceAccountPassword").expect("password");
+        let password = identity
+            .property("deviceAccountPassword")
+            .expect("password");
         assert!(password.is_write_only());
         assert!(!password.is_read_only());
         for nav in ["deploymentProfile", "intendedDeploymentProfile"] {

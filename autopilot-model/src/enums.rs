@@ -133,7 +133,11 @@ const ENUMS: &[(&str, &[(&str, i64)])] = &[
     ),
     (
         "windowsUserType",
-        &[("administrator", 0), ("standard", 1), ("unknownFutureValue", 2)],
+        &[
+            ("administrator", 0),
+            ("standard", 1),
+            ("unknownFutureValue", 2),
+        ],
     ),
 ];
 
@@ -165,8 +169,11 @@ mod tests {
                 .find(|e| &e.name == name)
                 .unwrap_or_else(|| panic!("enum {name} missing from the model"));
             assert!(!e.is_flags, "{name} is not a flags enum");
-            let ours: Vec<(String, i64)> =
-                e.members.iter().map(|m| (m.name.clone(), m.value)).collect();
+            let ours: Vec<(String, i64)> = e
+                .members
+                .iter()
+                .map(|m| (m.name.clone(), m.value))
+                .collect();
             assert_eq!(&ours, members, "members of {name}");
         }
     }

@@ -87,10 +87,7 @@ impl Application {
                 .wrap(from_fn(context::middleware))
                 .route("/healthz", web::get().to(healthz))
                 .route("/readyz", web::get().to(readyz))
-                .service(
-                    web::scope(&base_prefix)
-                        .default_service(web::to(handlers::odata)),
-                )
+                .service(web::scope(&base_prefix).default_service(web::to(handlers::odata)))
                 .default_service(web::to(handlers::not_found))
         })
         .listen(listener)?

@@ -66,7 +66,11 @@ pub async fn middleware(
     if let Ok(v) = HeaderValue::from_str(&context.request_id) {
         headers.insert(REQUEST_ID, v);
     }
-    if let Some(c) = context.client_request_id.as_deref().and_then(|c| HeaderValue::from_str(c).ok()) {
+    if let Some(c) = context
+        .client_request_id
+        .as_deref()
+        .and_then(|c| HeaderValue::from_str(c).ok())
+    {
         headers.insert(CLIENT_REQUEST_ID, c);
     }
     let status = res.status().as_u16();

@@ -15,7 +15,8 @@ pub fn error_response(req: &HttpRequest, error: &ODataError) -> HttpResponse {
         client_request_id: context.client_request_id,
         date: chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
     };
-    let status = StatusCode::from_u16(error.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(error.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
     response.insert_header(("OData-Version", "4.0"));
     if error.kind == ErrorKind::Unauthenticated {

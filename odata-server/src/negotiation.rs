@@ -56,7 +56,11 @@ pub fn negotiate(
         format!(
             "None of the media types in Accept '{accept}' can be produced; this resource is \
              available as application/json{}.",
-            if xml_allowed { " and application/xml" } else { "" }
+            if xml_allowed {
+                " and application/xml"
+            } else {
+                ""
+            }
         ),
     ))
 }
@@ -83,7 +87,9 @@ fn match_media_range(
                     other => {
                         return Some(Err(ODataError::new(
                             ErrorKind::NotAcceptable,
-                            format!("odata.metadata={other} is not supported; use minimal, full or none."),
+                            format!(
+                                "odata.metadata={other} is not supported; use minimal, full or none."
+                            ),
                         )));
                     }
                 }
@@ -133,7 +139,11 @@ pub enum ReturnPreference {
 
 /// Reads the `return` preference from `Prefer` headers.
 pub fn return_preference(req: &HttpRequest) -> ReturnPreference {
-    for value in req.headers().get_all("prefer").filter_map(|v| v.to_str().ok()) {
+    for value in req
+        .headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+    {
         for pref in value.split(',') {
             match pref.trim().to_ascii_lowercase().as_str() {
                 "return=minimal" => return ReturnPreference::Minimal,

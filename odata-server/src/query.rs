@@ -8,9 +8,23 @@ const SUPPORTED: &[&str] = &["$format"];
 
 /// Every system query option of OData 4.01.
 const KNOWN: &[&str] = &[
-    "$filter", "$select", "$expand", "$orderby", "$top", "$skip", "$count", "$search",
-    "$format", "$compute", "$skiptoken", "$apply", "$index", "$schemaversion", "$deltatoken",
-    "$levels", "$id",
+    "$filter",
+    "$select",
+    "$expand",
+    "$orderby",
+    "$top",
+    "$skip",
+    "$count",
+    "$search",
+    "$format",
+    "$compute",
+    "$skiptoken",
+    "$apply",
+    "$index",
+    "$schemaversion",
+    "$deltatoken",
+    "$levels",
+    "$id",
 ];
 
 /// The query options of one request.
@@ -81,12 +95,18 @@ mod tests {
     #[test]
     fn format_is_decoded_with_plus_as_space() {
         let o = parse(Some("$format=application/json%3Bodata.metadata%3Dfull&x=1")).unwrap();
-        assert_eq!(o.format.as_deref(), Some("application/json;odata.metadata=full"));
+        assert_eq!(
+            o.format.as_deref(),
+            Some("application/json;odata.metadata=full")
+        );
     }
 
     #[test]
     fn unknown_repeated_and_unsupported_options() {
-        assert_eq!(parse(Some("$bogus=1")).unwrap_err().kind, ErrorKind::BadRequest);
+        assert_eq!(
+            parse(Some("$bogus=1")).unwrap_err().kind,
+            ErrorKind::BadRequest
+        );
         assert_eq!(
             parse(Some("$format=json&$FORMAT=json")).unwrap_err().kind,
             ErrorKind::BadRequest

@@ -159,7 +159,13 @@ fn key_as_segment(
         )));
     }
     let column = &table.columns[table.key[0]];
-    Ok(vec![key_value(service, &column.property.type_ref.kind, &column.property.name, segment, false)?])
+    Ok(vec![key_value(
+        service,
+        &column.property.type_ref.kind,
+        &column.property.name,
+        segment,
+        false,
+    )?])
 }
 
 /// `'abc'`, `id='abc'`, `42`, `a=1,b='x'`.

@@ -13,12 +13,14 @@ pub(super) fn service_document(request: &Request<'_>) -> Result<HttpResponse, OD
     let options = json_options(request)?;
     let model = request.state.service.model();
     let container = &model.container;
-    let sets = container.entity_sets.iter().map(|s| {
-        json!({"name": s.name, "kind": "EntitySet", "url": s.name})
-    });
-    let singletons = container.singletons.iter().map(|s| {
-        json!({"name": s.name, "kind": "Singleton", "url": s.name})
-    });
+    let sets = container
+        .entity_sets
+        .iter()
+        .map(|s| json!({"name": s.name, "kind": "EntitySet", "url": s.name}));
+    let singletons = container
+        .singletons
+        .iter()
+        .map(|s| json!({"name": s.name, "kind": "Singleton", "url": s.name}));
     let body = json!({
         "@odata.context": format!("{}/$metadata", request.state.service_root(request.http)),
         "value": sets.chain(singletons).collect::<Vec<_>>(),

@@ -86,7 +86,10 @@ async fn handle(
         (Target::Entity(c, key), &Method::DELETE) => write::delete(&request, c, key).await,
         (Target::EntityAction(_, _, action), &Method::POST) => Err(ODataError::new(
             ErrorKind::NotImplemented,
-            format!("The action '{}' is not implemented yet.", action.qualified_name),
+            format!(
+                "The action '{}' is not implemented yet.",
+                action.qualified_name
+            ),
         )),
         _ => Err(method_not_allowed(&target, method)),
     }
@@ -128,7 +131,8 @@ async fn read_body(
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ODataError::bad_request(format!("Reading the body failed: {e}")))?;
+        let chunk =
+            chunk.map_err(|e| ODataError::bad_request(format!("Reading the body failed: {e}")))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }

@@ -26,7 +26,10 @@ pub(super) fn etag(entity: &StoredEntity) -> String {
 }
 
 /// The key values of a stored entity.
-pub(super) fn key_of(collection: &Collection, entity: &StoredEntity) -> Vec<odata_core::value::Value> {
+pub(super) fn key_of(
+    collection: &Collection,
+    entity: &StoredEntity,
+) -> Vec<odata_core::value::Value> {
     collection
         .table
         .key
@@ -36,7 +39,11 @@ pub(super) fn key_of(collection: &Collection, entity: &StoredEntity) -> Vec<odat
 }
 
 /// Canonical absolute URL of an entity: `{root}/{collection}('{key}')`, percent-encoded.
-pub(super) fn entity_url(request: &Request<'_>, collection: &Collection, entity: &StoredEntity) -> String {
+pub(super) fn entity_url(
+    request: &Request<'_>,
+    collection: &Collection,
+    entity: &StoredEntity,
+) -> String {
     let predicate = key_predicate(collection, &key_of(collection, entity));
     format!(
         "{}/{}{}",
@@ -78,7 +85,12 @@ pub(super) fn write_one(
     let table_type = collection
         .table
         .table_type(&entity.type_name)
-        .ok_or_else(|| internal(&format!("stored type '{}' is not in the table", entity.type_name)))?;
+        .ok_or_else(|| {
+            internal(&format!(
+                "stored type '{}' is not in the table",
+                entity.type_name
+            ))
+        })?;
     let ty = model.entity_type(table_type.id);
     let etag = etag(entity);
     let id = entity_url(request, collection, entity);
@@ -109,7 +121,14 @@ pub(super) fn entity_response(
         collection.path
     );
     let mut body = Vec::with_capacity(2048);
-    write_one(&mut body, request, collection, entity, Some(&context), options)?;
+    write_one(
+        &mut body,
+        request,
+        collection,
+        entity,
+        Some(&context),
+        options,
+    )?;
     Ok(HttpResponse::build(status)
         .insert_header(("OData-Version", "4.0"))
         .insert_header(("ETag", etag(entity)))

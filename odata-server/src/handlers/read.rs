@@ -17,7 +17,10 @@ pub(super) async fn collection(
 ) -> Result<HttpResponse, ODataError> {
     let options = json_options(request)?;
     let state = request.state;
-    let page = state.settings.default_page_size.min(state.settings.max_page_size);
+    let page = state
+        .settings
+        .default_page_size
+        .min(state.settings.max_page_size);
     let entities = state
         .store
         .list(&collection.table, &request.tenant, page, 0)
@@ -25,7 +28,11 @@ pub(super) async fn collection(
     let mut body = Vec::with_capacity(256 + entities.len() * 1024);
     body.extend_from_slice(b"{");
     if options.metadata != odata_core::json::MetadataLevel::None {
-        let context = format!("{}/$metadata#{}", state.service_root(request.http), collection.path);
+        let context = format!(
+            "{}/$metadata#{}",
+            state.service_root(request.http),
+            collection.path
+        );
         body.extend_from_slice(b"\"@odata.context\":");
         body.extend_from_slice(serde_json::Value::String(context).to_string().as_bytes());
         body.push(b',');
@@ -65,7 +72,11 @@ pub(super) async fn count(
     request: &Request<'_>,
     collection: &Collection,
 ) -> Result<HttpResponse, ODataError> {
-    let n = request.state.store.count(&collection.table, &request.tenant).await?;
+    let n = request
+        .state
+        .store
+        .count(&collection.table, &request.tenant)
+        .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("OData-Version", "4.0"))
         .content_type("text/plain;charset=utf-8")

@@ -41,9 +41,8 @@ pub(super) async fn create(
     let table_type = table_type(table, &payload)?;
     let now = now();
     let mut values = vec![Value::Null; table.columns.len()];
-    for &c in &table_type.columns {
-        let property = &table.columns[c].property;
-        values[c] = initial_value(model, property, &now);
+    for &c in table_type.columns.iter().filter(|c| !table.key.contains(c)) {
+        values[c] = initial_value(model, &table.columns[c].property, &now);
     }
     apply(table, &payload, &mut values);
     for &k in &table.key {
@@ -67,7 +66,10 @@ pub(super) async fn create(
         _ => entity_response(request, collection, &entity, StatusCode::CREATED)?,
     };
     let headers = response.headers_mut();
-    for name in [header::LOCATION, header::HeaderName::from_static("odata-entityid")] {
+    for name in [
+        header::LOCATION,
+        header::HeaderName::from_static("odata-entityid"),
+    ] {
         if let Ok(v) = header::HeaderValue::from_str(&url) {
             headers.insert(name, v);
         }
@@ -170,7 +172,11 @@ fn apply(table: &Table, payload: &EntityPayload, values: &mut [Value]) {
 
 /// The value of a property the body does not set: the current time for computed
 /// timestamps, otherwise the type's zero value (null when nullable).
-fn initial_value(model: &odata_core::edm::Model, property: &Property, now: &DateTimeOffset) -> Value {
+fn initial_value(
+    model: &odata_core::edm::Model,
+    property: &Property,
+    now: &DateTimeOffset,
+) -> Value {
     if property.is_computed()
         && property.type_ref.kind == TypeKind::Primitive(PrimitiveKind::DateTimeOffset)
     {

@@ -40,7 +40,11 @@ pub(crate) fn bind(
 }
 
 /// Decodes column `index` of `row` as the value of `property`.
-pub(crate) fn decode(row: &SqliteRow, index: usize, property: &Property) -> Result<Value, StoreError> {
+pub(crate) fn decode(
+    row: &SqliteRow,
+    index: usize,
+    property: &Property,
+) -> Result<Value, StoreError> {
     let corrupt = |reason: String| StoreError::Corrupt {
         column: property.name.clone(),
         reason,
@@ -53,15 +57,16 @@ pub(crate) fn decode(row: &SqliteRow, index: usize, property: &Property) -> Resu
         TypeKind::Complex(_) | TypeKind::Entity(_) => return json(row, index, property),
         TypeKind::Enum(_) => opt_int(row, index)?.map_or(Value::Null, Value::Enum),
         TypeKind::Primitive(p) => match p {
-            PrimitiveKind::Boolean => opt_int(row, index)?.map_or(Value::Null, |i| Value::Boolean(i != 0)),
+            PrimitiveKind::Boolean => {
+                opt_int(row, index)?.map_or(Value::Null, |i| Value::Boolean(i != 0))
+            }
             PrimitiveKind::Byte
             | PrimitiveKind::SByte
             | PrimitiveKind::Int16
             | PrimitiveKind::Int32
             | PrimitiveKind::Int64 => opt_int(row, index)?.map_or(Value::Null, Value::Int),
-            PrimitiveKind::Duration => {
-                opt_int(row, index)?.map_or(Value::Null, |t| Value::Duration(Duration::from_ticks(t)))
-            }
+            PrimitiveKind::Duration => opt_int(row, index)?
+                .map_or(Value::Null, |t| Value::Duration(Duration::from_ticks(t))),
             PrimitiveKind::TimeOfDay => match opt_int(row, index)? {
                 None => Value::Null,
                 Some(t) => Value::TimeOfDay(
@@ -74,9 +79,9 @@ pub(crate) fn decode(row: &SqliteRow, index: usize, property: &Property) -> Resu
             _ => match row.try_get::<Option<String>, _>(index)? {
                 None => Value::Null,
                 Some(s) => match p {
-                    PrimitiveKind::Guid => Value::Guid(
-                        uuid::Uuid::try_parse(&s).map_err(|e| corrupt(e.to_string()))?,
-                    ),
+                    PrimitiveKind::Guid => {
+                        Value::Guid(uuid::Uuid::try_parse(&s).map_err(|e| corrupt(e.to_string()))?)
+                    }
                     PrimitiveKind::Date => {
                         Value::Date(Date::parse(&s).map_err(|e| corrupt(e.to_string()))?)
                     }

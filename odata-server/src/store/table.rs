@@ -131,7 +131,9 @@ impl Table {
 
     /// Position of a property's column.
     pub fn column_index(&self, property: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.property.name == property)
+        self.columns
+            .iter()
+            .position(|c| c.property.name == property)
     }
 }
 

@@ -10,7 +10,7 @@
 use super::literal::primitive_literal;
 use super::select_expand::{NestedKind, nested_options};
 use super::{
-    Ctx, PResult, bws, expect_char, ident_continues, is_identifier, keyword,
+    Ctx, PResult, bws, expect_char, is_identifier, keyword,
     odata_identifier, qualified_name, run, rws,
 };
 use crate::query::ast::{BinaryOp, CaseBranch, Expr, Lambda, NamedArg, Segment, UnaryOp};
@@ -83,7 +83,19 @@ fn binary_expr<'a>(ctx: &Ctx<'_>, i: &'a str, min_prec: u8, depth: usize) -> PRe
         };
         rest = r;
     }
+    if let Some(op) = dangling_op(rest) {
+        return ctx.fail("", format!("expected an operand after '{}'", op.keyword()));
+    }
     Ok((rest, left))
+}
+
+/// An operator keyword at the very end of the input (`a eq`).
+fn dangling_op(i: &str) -> Option<BinaryOp> {
+    let r = rws(i)?;
+    BinaryOp::ALL
+        .iter()
+        .copied()
+        .find(|op| r.strip_prefix(op.keyword()).is_some_and(|a| a.trim_start_matches(super::is_ws).is_empty()))
 }
 
 // inExpr   = RWS "in" RWS ( listExpr / commonExpr )

@@ -140,7 +140,7 @@ fn prefixed_quoted<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<PResult<'a, Literal>
 // durationValue = [ "-" ] "P" [ 1*DIGIT "D" ] [ "T" [ 1*DIGIT "H" ] [ 1*DIGIT "M" ] [ 1*DIGIT [ "." 1*DIGIT ] "S" ] ]
 /// Validates the body of a duration literal.
 pub fn duration_value(text: &str) -> bool {
-    fn num_unit<'a>(s: &'a str, unit: char) -> Option<&'a str> {
+    fn num_unit(s: &str, unit: char) -> Option<&str> {
         let end = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
         if end == 0 {
             return None;

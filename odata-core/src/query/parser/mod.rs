@@ -182,7 +182,7 @@ impl<'s> Ctx<'s> {
     pub fn finish<T>(&self, option: &str, result: PResult<'_, T>) -> Result<T, ParseError> {
         let furthest = self.furthest.borrow().clone();
         let error = match result {
-            Ok((rest, value)) if rest.is_empty() => return Ok(value),
+            Ok(("", value)) => return Ok(value),
             Ok((rest, _)) => {
                 let leftover = PError {
                     rest: rest.len(),
@@ -241,11 +241,6 @@ pub fn rws(i: &str) -> Option<&str> {
 /// Optional whitespace.
 pub fn bws(i: &str) -> &str {
     i.trim_start_matches(is_ws)
-}
-
-/// `i` without the leading character `c`, if it starts with it.
-pub fn lit(i: &str, c: char) -> Option<&str> {
-    i.strip_prefix(c)
 }
 
 /// Expects `c` at `i` (committed: a missing `c` is a failure).

@@ -1,0 +1,136 @@
+//! A second, small model (no Autopilot names) served on a random port with a temp database.
+
+use odata_core::edm::{
+    Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, PropertyDef,
+};
+use odata_server::app::Application;
+use odata_server::config::Settings;
+use odata_server::service::Service;
+use reqwest::{Client, RequestBuilder};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations");
+
+pub fn shop_service() -> Service {
+    let model = ModelBuilder::new("example.shop")
+        .alias("shop")
+        .enum_type(
+            EnumTypeDef::new("color")
+                .member("red", 0)
+                .member("green", 1)
+                .member("blue", 2),
+        )
+        .complex_type(
+            ComplexTypeDef::new("dimensions")
+                .property(PropertyDef::new("width", "Edm.Double").not_null())
+                .property(PropertyDef::new("height", "Edm.Double"))
+                .property(PropertyDef::new("unit", "shop.color")),
+        )
+        .entity_type(
+            EntityTypeDef::new("product")
+                .key(["sku"])
+                .property(PropertyDef::new("sku", "Edm.String").not_null())
+                .property(PropertyDef::new("name", "Edm.String").max_length(20))
+                .property(PropertyDef::new("color", "shop.color").not_null())
+                .property(PropertyDef::new("releasedAt", "Edm.DateTimeOffset").not_null())
+                .property(PropertyDef::new("warranty", "Edm.Duration"))
+                .property(PropertyDef::new("stock", "Edm.Int32").not_null())
+                .property(PropertyDef::new("dimensions", "shop.dimensions"))
+                .property(PropertyDef::new("tags", "Collection(Edm.String)"))
+                .property(
+                    PropertyDef::new("secret", "Edm.String").annotate(Annotation::write_only()),
+                )
+                .property(
+                    PropertyDef::new("createdAt", "Edm.DateTimeOffset")
+                        .not_null()
+                        .annotate(Annotation::computed())
+                        .annotate(Annotation::immutable()),
+                )
+                .property(
+                    PropertyDef::new("modifiedAt", "Edm.DateTimeOffset")
+                        .not_null()
+                        .annotate(Annotation::computed()),
+                )
+                .property(PropertyDef::new("discount", "Edm.Double")),
+        )
+        .entity_type(
+            EntityTypeDef::new("order")
+                .key(["number"])
+                .property(PropertyDef::new("number", "Edm.Int64").not_null())
+                .property(PropertyDef::new("customer", "Edm.String"))
+                .property(PropertyDef::new("placed", "Edm.Date")),
+        )
+        .entity_set("products", "shop.product")
+        .entity_set("orders", "shop.order")
+        .build()
+        .expect("valid test model");
+    Service::builder(model)
+        .collection("products", "products")
+        .collection("orders", "orders")
+        .build()
+        .expect("valid service")
+}
+
+pub struct TestApp {
+    pub root: String,
+    pub client: Client,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.root, path.trim_start_matches('/'))
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn post_json(&self, path: &str, body: &serde_json::Value) -> RequestBuilder {
+        self.client.post(self.url(path)).json(body)
+    }
+
+    pub fn patch_json(&self, path: &str, body: &serde_json::Value) -> RequestBuilder {
+        self.client.patch(self.url(path)).json(body)
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        database_url: format!("sqlite://{}/shop.db?mode=rwc", dir.path().display()),
+        base_path: "odata".into(),
+        ..Settings::default()
+    };
+    configure(&mut settings);
+    let base = settings.base_path.clone();
+    let app = Application::build(shop_service(), &MIGRATOR, settings)
+        .await
+        .expect("app starts");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        root: format!("http://127.0.0.1:{port}/{base}"),
+        client: Client::new(),
+        _dir: dir,
+    }
+}
+
+/// A valid product body.
+pub fn product(sku: &str) -> serde_json::Value {
+    serde_json::json!({
+        "sku": sku,
+        "name": "Widget",
+        "color": "green",
+        "releasedAt": "2016-12-31T23:59:23.3984029-08:00",
+        "warranty": "-PT35.9373414S",
+        "stock": 3,
+        "dimensions": {"width": 1.5, "unit": "blue"},
+        "tags": ["a", "b"],
+        "secret": "hunter2"
+    })
+}

@@ -1,0 +1,11 @@
+//! The framework's own acceptance tests over real HTTP, on a second model that has nothing
+//! to do with Autopilot: keys other than `id`, an Int64 key, an enum, a DateTimeOffset, a
+//! Duration, a complex and a collection property, computed and write-only properties.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod crud;
+mod errors;
+mod helpers;
+mod keys;
+mod metadata;
