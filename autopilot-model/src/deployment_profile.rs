@@ -93,7 +93,8 @@ fn profile() -> EntityTypeDef {
                 "Edm.DateTimeOffset",
                 "When the profile was created; set by the service.",
             )
-            .annotate(Annotation::computed()),
+            .annotate(Annotation::computed())
+            .annotate(Annotation::immutable()),
         )
         .property(prop(
             "description",

@@ -11,6 +11,7 @@ pub mod deployment_profile;
 pub mod device_identity;
 pub mod device_management;
 pub mod enums;
+pub mod service;
 
 use odata_core::edm::{Model, ModelBuilder};
 

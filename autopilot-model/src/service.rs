@@ -9,8 +9,14 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 /// The served collections, all contained in the `deviceManagement` singleton as in Graph.
 pub const COLLECTIONS: [(&str, &str); 3] = [
     ("deviceManagement/autopilotEvents", "autopilot_events"),
-    ("deviceManagement/windowsAutopilotDeviceIdentities", "device_identities"),
-    ("deviceManagement/windowsAutopilotDeploymentProfiles", "deployment_profiles"),
+    (
+        "deviceManagement/windowsAutopilotDeviceIdentities",
+        "device_identities",
+    ),
+    (
+        "deviceManagement/windowsAutopilotDeploymentProfiles",
+        "deployment_profiles",
+    ),
 ];
 
 /// The Autopilot service definition.

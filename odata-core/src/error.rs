@@ -187,11 +187,13 @@ mod tests {
 
     #[test]
     fn body_has_graph_shape() {
-        let e = ODataError::bad_request("bad").with_target("p").with_detail(ErrorDetail {
-            code: "x".into(),
-            message: "y".into(),
-            target: None,
-        });
+        let e = ODataError::bad_request("bad")
+            .with_target("p")
+            .with_detail(ErrorDetail {
+                code: "x".into(),
+                message: "y".into(),
+                target: None,
+            });
         let inner = InnerError {
             request_id: "r".into(),
             client_request_id: Some("c".into()),

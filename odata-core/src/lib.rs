@@ -7,4 +7,5 @@ pub mod csdl;
 pub mod edm;
 pub mod error;
 pub mod json;
+pub mod query;
 pub mod value;

@@ -1,1 +1,135 @@
-//! Acceptance test helpers.
+//! Helpers for the acceptance tests: the real Autopilot service on a random port with a
+//! temporary SQLite database, and the reference material in `../shared`.
+
+#![allow(clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use odata_server::app::Application;
+use odata_server::config::Settings;
+use reqwest::{Client, RequestBuilder};
+use serde_json::Value;
+
+/// A running service and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>/<base>`.
+    pub root: String,
+    /// HTTP client.
+    pub client: Client,
+    /// Path of the SQLite database file.
+    pub db_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Absolute URL of a path below the service root.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.root, path.trim_start_matches('/'))
+    }
+
+    /// GET below the service root.
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    /// POST a JSON body below the service root.
+    pub fn post_json(&self, path: &str, body: &Value) -> RequestBuilder {
+        self.client.post(self.url(path)).json(body)
+    }
+
+    /// PATCH a JSON body below the service root.
+    pub fn patch_json(&self, path: &str, body: &Value) -> RequestBuilder {
+        self.client.patch(self.url(path)).json(body)
+    }
+
+    /// `GET <collection>/$count` as a number.
+    pub async fn count(&self, collection: &str) -> u64 {
+        self.get(&format!("{collection}/$count"))
+            .send()
+            .await
+            .expect("count request")
+            .text()
+            .await
+            .expect("count body")
+            .parse()
+            .expect("count is a number")
+    }
+}
+
+/// Starts the Autopilot service with base path `beta`.
+pub async fn spawn_app() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Starts the Autopilot service after adjusting its settings.
+pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("autopilot.db");
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        database_url: format!("sqlite://{}?mode=rwc", db_path.display()),
+        base_path: "beta".into(),
+        ..Settings::default()
+    };
+    configure(&mut settings);
+    let base = settings.base_path.clone();
+    let app = Application::build(
+        autopilot_model::service::service(),
+        &autopilot_model::service::MIGRATOR,
+        settings,
+    )
+    .await
+    .expect("service starts");
+    let port = app.port();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        root: format!("http://127.0.0.1:{port}/{base}"),
+        client: Client::new(),
+        db_path,
+        _dir: dir,
+    }
+}
+
+/// `../shared` beside the project root.
+pub fn shared_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+/// A seed example body from `shared/graph/seed-examples/`.
+pub fn seed(name: &str) -> Value {
+    let path = shared_dir().join("graph/seed-examples").join(name);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("seed is JSON")
+}
+
+/// Valid members used in place of the documents' placeholder `"String"`, per property.
+pub const ENUM_STAND_INS: [(&str, &str); 6] = [
+    ("enrollmentType", "azureADJoinedWithAutopilotProfile"),
+    ("enrollmentState", "enrolled"),
+    ("deploymentState", "success"),
+    (
+        "deploymentProfileAssignmentStatus",
+        "assignedUnkownSyncState",
+    ),
+    (
+        "deploymentProfileAssignmentDetailedStatus",
+        "hardwareRequirementsNotMet",
+    ),
+    ("accountSetupStatus", "success"),
+];
+
+/// The body with every `"String"` placeholder of an enum property replaced by a member.
+pub fn with_valid_enums(body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(object) = body.as_object_mut() {
+        for (property, member) in ENUM_STAND_INS {
+            if let Some(v) = object.get_mut(property)
+                && v == "String"
+            {
+                *v = Value::String(member.to_owned());
+            }
+        }
+    }
+    body
+}

@@ -20,7 +20,11 @@ struct Args {
     #[arg(long = "listen", env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
     /// sqlx database URL (SQLite).
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://autopilot.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://autopilot.db?mode=rwc"
+    )]
     database_url: String,
     /// First path segment of the service root.
     #[arg(long, env = "BASE_PATH", default_value = "beta")]

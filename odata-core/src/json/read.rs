@@ -123,10 +123,7 @@ fn unknown_member(ty: &EntityType, key: &str) -> ODataError {
 
 /// The `@odata.type` named in an object, without its leading `#`.
 fn odata_type(object: &Map<String, Json>) -> Result<Option<&str>, ODataError> {
-    let Some((key, value)) = object
-        .iter()
-        .find(|(k, _)| control_name(k) == Some("type"))
-    else {
+    let Some((key, value)) = object.iter().find(|(k, _)| control_name(k) == Some("type")) else {
         return Ok(None);
     };
     match value {
@@ -221,7 +218,9 @@ pub fn read_value(
             let e = model.enum_type(id);
             let parsed = match json {
                 Json::String(s) => e.parse_value(s),
-                Json::Number(n) => n.as_i64().filter(|v| e.member_by_value(*v).is_some() || e.is_flags),
+                Json::Number(n) => n
+                    .as_i64()
+                    .filter(|v| e.member_by_value(*v).is_some() || e.is_flags),
                 _ => return Err(type_mismatch(model, type_ref, json, path)),
             };
             parsed.map(Value::Enum).ok_or_else(|| {
@@ -286,7 +285,10 @@ fn read_complex(
     }
     let mut out = Map::new();
     if id != declared {
-        out.insert("@odata.type".into(), format!("#{}", ty.qualified_name).into());
+        out.insert(
+            "@odata.type".into(),
+            format!("#{}", ty.qualified_name).into(),
+        );
     }
     for (key, json) in object {
         if key.starts_with('@') || key.starts_with("odata.") || key.contains('@') {
@@ -301,7 +303,10 @@ fn read_complex(
             .with_target(member_path));
         };
         let value = read_value(model, &property.type_ref, json, &member_path)?;
-        out.insert(key.clone(), value_to_json(model, &property.type_ref, value, json));
+        out.insert(
+            key.clone(),
+            value_to_json(model, &property.type_ref, value, json),
+        );
     }
     Ok(Json::Object(out))
 }
@@ -369,9 +374,10 @@ fn read_primitive(
                 ))),
             }
         }
-        (PrimitiveKind::Double | PrimitiveKind::Single, Json::Number(n)) => {
-            n.as_f64().map(Value::Double).ok_or_else(|| invalid(format!("{n} is not a number.")))
-        }
+        (PrimitiveKind::Double | PrimitiveKind::Single, Json::Number(n)) => n
+            .as_f64()
+            .map(Value::Double)
+            .ok_or_else(|| invalid(format!("{n} is not a number."))),
         (PrimitiveKind::Double | PrimitiveKind::Single, Json::String(s)) => match s.as_str() {
             "INF" => Ok(Value::Double(f64::INFINITY)),
             "-INF" => Ok(Value::Double(f64::NEG_INFINITY)),
@@ -396,7 +402,9 @@ fn read_primitive(
         (PrimitiveKind::DateTimeOffset, Json::String(s)) => {
             parsed(DateTimeOffset::parse(s).map(Value::DateTimeOffset))
         }
-        (PrimitiveKind::Duration, Json::String(s)) => parsed(Duration::parse(s).map(Value::Duration)),
+        (PrimitiveKind::Duration, Json::String(s)) => {
+            parsed(Duration::parse(s).map(Value::Duration))
+        }
         (PrimitiveKind::Date, Json::String(s)) => parsed(Date::parse(s).map(Value::Date)),
         (PrimitiveKind::TimeOfDay, Json::String(s)) => {
             parsed(TimeOfDay::parse(s).map(Value::TimeOfDay))

@@ -119,9 +119,9 @@ pub fn write_entity<'p, I>(
 /// of full metadata, omitted for types JSON represents natively.
 fn type_annotation(model: &Model, type_ref: &TypeRef) -> Option<String> {
     let name = match type_ref.kind {
-        TypeKind::Primitive(PrimitiveKind::String | PrimitiveKind::Boolean | PrimitiveKind::Double)
-            if !type_ref.collection =>
-        {
+        TypeKind::Primitive(
+            PrimitiveKind::String | PrimitiveKind::Boolean | PrimitiveKind::Double,
+        ) if !type_ref.collection => {
             return None;
         }
         TypeKind::Primitive(p) => p.name().trim_start_matches("Edm.").to_owned(),

@@ -6,8 +6,8 @@
 
 use super::ast::{
     CaseBranch, Compute, ComputeItem, CustomOption, Expand, ExpandItem, ExpandKind, Expr, GeoKind,
-    Lambda, Levels, Literal, NamedArg, NestedOptions, OrderBy, OrderByItem, PathName,
-    QueryOptions, Search, Segment, Select, SelectItem, SortDirection, UnaryOp,
+    Lambda, Levels, Literal, NamedArg, NestedOptions, OrderBy, OrderByItem, PathName, QueryOptions,
+    Search, Segment, Select, SelectItem, SortDirection, UnaryOp,
 };
 use std::fmt::{self, Display, Formatter, Write};
 

@@ -28,7 +28,10 @@ pub fn compute_list<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, 
             .filter(|a| !ident_continues(a))
             .and_then(rws);
         let Some(name_at) = as_kw else {
-            return ctx.fail(after, "expected ' as ' and the name of the computed property");
+            return ctx.fail(
+                after,
+                "expected ' as ' and the name of the computed property",
+            );
         };
         let (after, alias) = match odata_identifier(ctx, name_at) {
             Ok(v) => v,

@@ -10,8 +10,8 @@
 use super::literal::primitive_literal;
 use super::select_expand::{NestedKind, nested_options};
 use super::{
-    Ctx, PResult, bws, expect_char, is_identifier, keyword,
-    odata_identifier, qualified_name, run, rws,
+    Ctx, PResult, bws, expect_char, is_identifier, keyword, odata_identifier, qualified_name, run,
+    rws,
 };
 use crate::query::ast::{BinaryOp, CaseBranch, Expr, Lambda, NamedArg, Segment, UnaryOp};
 use crate::query::error::{ParseError, ParseLimits};
@@ -86,16 +86,35 @@ fn binary_expr<'a>(ctx: &Ctx<'_>, i: &'a str, min_prec: u8, depth: usize) -> PRe
     if let Some(op) = dangling_op(rest) {
         return ctx.fail("", format!("expected an operand after '{}'", op.keyword()));
     }
+    if let Some((at, op)) = wrong_case_op(rest) {
+        return ctx.fail(
+            at,
+            format!("operators are lower case: expected '{}'", op.keyword()),
+        );
+    }
     Ok((rest, left))
+}
+
+/// `RWS Op RWS` with an operator keyword in the wrong case (`EQ`, `And`).
+fn wrong_case_op(i: &str) -> Option<(&str, BinaryOp)> {
+    let r = rws(i)?;
+    BinaryOp::ALL.iter().copied().find_map(|op| {
+        if r.starts_with(op.keyword()) {
+            return None;
+        }
+        let after = super::tag_ci(r, op.keyword())?;
+        rws(after)?;
+        Some((r, op))
+    })
 }
 
 /// An operator keyword at the very end of the input (`a eq`).
 fn dangling_op(i: &str) -> Option<BinaryOp> {
     let r = rws(i)?;
-    BinaryOp::ALL
-        .iter()
-        .copied()
-        .find(|op| r.strip_prefix(op.keyword()).is_some_and(|a| a.trim_start_matches(super::is_ws).is_empty()))
+    BinaryOp::ALL.iter().copied().find(|op| {
+        r.strip_prefix(op.keyword())
+            .is_some_and(|a| a.trim_start_matches(super::is_ws).is_empty())
+    })
 }
 
 // inExpr   = RWS "in" RWS ( listExpr / commonExpr )
@@ -120,7 +139,13 @@ fn list_expr<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Expr> {
     let mut items = Vec::new();
     if let Some(end) = r.strip_prefix(')') {
         ctx.node(i)?;
-        return Ok((end, Expr::List { items, span: ctx.span(i, end) }));
+        return Ok((
+            end,
+            Expr::List {
+                items,
+                span: ctx.span(i, end),
+            },
+        ));
     }
     loop {
         let item_start = r;
@@ -135,7 +160,13 @@ fn list_expr<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Expr> {
             r = bws(next);
         } else if let Some(end) = r.strip_prefix(')') {
             ctx.node(i)?;
-            return Ok((end, Expr::List { items, span: ctx.span(i, end) }));
+            return Ok((
+                end,
+                Expr::List {
+                    items,
+                    span: ctx.span(i, end),
+                },
+            ));
         } else {
             return ctx.err(r, "expected ',' or ')'");
         }
@@ -229,7 +260,13 @@ fn array<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     let mut items = Vec::new();
     if let Some(end) = r.strip_prefix(']') {
         ctx.node(i)?;
-        return Ok((end, Expr::Array { items, span: ctx.span(i, end) }));
+        return Ok((
+            end,
+            Expr::Array {
+                items,
+                span: ctx.span(i, end),
+            },
+        ));
     }
     loop {
         let (after, item) = value_in_url(ctx, r, depth)?;
@@ -239,7 +276,13 @@ fn array<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
             r = bws(next);
         } else if let Some(end) = r.strip_prefix(']') {
             ctx.node(i)?;
-            return Ok((end, Expr::Array { items, span: ctx.span(i, end) }));
+            return Ok((
+                end,
+                Expr::Array {
+                    items,
+                    span: ctx.span(i, end),
+                },
+            ));
         } else {
             return ctx.fail(r, "expected ',' or ']'");
         }
@@ -254,7 +297,13 @@ fn object<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     let mut members = Vec::new();
     if let Some(end) = r.strip_prefix('}') {
         ctx.node(i)?;
-        return Ok((end, Expr::Object { members, span: ctx.span(i, end) }));
+        return Ok((
+            end,
+            Expr::Object {
+                members,
+                span: ctx.span(i, end),
+            },
+        ));
     }
     loop {
         let (after, name) = json_string(ctx, r)?;
@@ -266,7 +315,13 @@ fn object<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
             r = bws(next);
         } else if let Some(end) = r.strip_prefix('}') {
             ctx.node(i)?;
-            return Ok((end, Expr::Object { members, span: ctx.span(i, end) }));
+            return Ok((
+                end,
+                Expr::Object {
+                    members,
+                    span: ctx.span(i, end),
+                },
+            ));
         } else {
             return ctx.fail(r, "expected ',' or '}'");
         }
@@ -278,7 +333,13 @@ fn value_in_url<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr
     if i.starts_with('"') {
         let (rest, value) = json_string(ctx, i)?;
         ctx.node(i)?;
-        return Ok((rest, Expr::JsonString { value, span: ctx.span(i, rest) }));
+        return Ok((
+            rest,
+            Expr::JsonString {
+                value,
+                span: ctx.span(i, rest),
+            },
+        ));
     }
     commit(common_expr(ctx, i, depth))
 }
@@ -334,7 +395,13 @@ fn at_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     let plain = !name.contains(['.', '#']);
     if plain && !rest.starts_with('/') {
         ctx.node(i)?;
-        return Ok((rest, Expr::Alias { name, span: ctx.span(i, rest) }));
+        return Ok((
+            rest,
+            Expr::Alias {
+                name,
+                span: ctx.span(i, rest),
+            },
+        ));
     }
     let first = if plain {
         Segment::Alias(name)
@@ -390,7 +457,10 @@ fn name_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     if rest.starts_with('(') {
         let lower = name.to_ascii_lowercase();
         return match lower.as_str() {
-            "any" | "all" => ctx.fail(rest, "a lambda operator must follow a collection path and '/'"),
+            "any" | "all" => ctx.fail(
+                rest,
+                "a lambda operator must follow a collection path and '/'",
+            ),
             "cast" | "isof" => type_function(ctx, i, name, rest, depth),
             "case" => case_expr(ctx, i, rest, depth),
             _ => call_or_function(ctx, i, name, rest, depth),
@@ -398,7 +468,10 @@ fn name_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     }
     let first = if name.contains('.') {
         if !rest.starts_with('/') {
-            return ctx.fail(rest, "expected '/' after the type cast, or '(' for a function call");
+            return ctx.fail(
+                rest,
+                "expected '/' after the type cast, or '(' for a function call",
+            );
         }
         Segment::Cast(name.to_owned())
     } else if ctx.is_lambda_var(name) {
@@ -411,7 +484,9 @@ fn name_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
 
 /// True if `i` (just after `(`) starts `name=` (a named parameter).
 fn named_arg_ahead(i: &str) -> bool {
-    let end = i.find(|c: char| !super::is_ident_char(c)).unwrap_or(i.len());
+    let end = i
+        .find(|c: char| !super::is_ident_char(c))
+        .unwrap_or(i.len());
     let (name, rest) = i.split_at(end);
     is_identifier(name) && rest.starts_with('=') && !rest.starts_with("==")
 }

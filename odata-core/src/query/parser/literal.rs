@@ -107,7 +107,10 @@ fn prefixed_quoted<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<PResult<'a, Literal>
         let literal = match prefix {
             "duration" => {
                 if !duration_value(&text) {
-                    return Some(ctx.fail(body, "invalid duration: expected [-]P[nD][T[nH][nM][n[.n]S]]"));
+                    return Some(ctx.fail(
+                        body,
+                        "invalid duration: expected [-]P[nD][T[nH][nM][n[.n]S]]",
+                    ));
                 }
                 Literal::Duration(text)
             }
@@ -166,7 +169,9 @@ pub fn duration_value(text: &str) -> bool {
         if end > 0 {
             let mut r = &s[end..];
             if let Some(frac) = r.strip_prefix('.') {
-                let fend = frac.find(|c: char| !c.is_ascii_digit()).unwrap_or(frac.len());
+                let fend = frac
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(frac.len());
                 if fend == 0 {
                     return false;
                 }
@@ -208,7 +213,9 @@ pub fn geo_value(text: &str) -> bool {
     let Some(rest) = tag_ci(text, "SRID=") else {
         return false;
     };
-    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let digits = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     if digits == 0 || digits > 5 {
         return false;
     }
@@ -256,7 +263,11 @@ pub fn guid(i: &str) -> Option<&str> {
         rest = hex_run(rest.strip_prefix('-')?, 4)?;
     }
     rest = hex_run(rest.strip_prefix('-')?, 12)?;
-    if ident_continues(rest) { None } else { Some(rest) }
+    if ident_continues(rest) {
+        None
+    } else {
+        Some(rest)
+    }
 }
 
 fn two_digits(i: &str, ok: impl Fn(u8, u8) -> bool) -> Option<&str> {
@@ -280,7 +291,9 @@ pub fn date(i: &str) -> Option<&str> {
         return None;
     }
     let s = s[n..].strip_prefix('-')?;
-    let s = two_digits(s, |a, b| (a == b'0' && b != b'0') || (a == b'1' && b <= b'2'))?;
+    let s = two_digits(s, |a, b| {
+        (a == b'0' && b != b'0') || (a == b'1' && b <= b'2')
+    })?;
     let s = s.strip_prefix('-')?;
     two_digits(s, |a, b| {
         (a == b'0' && b != b'0') || a == b'1' || a == b'2' || (a == b'3' && b <= b'1')
@@ -310,7 +323,9 @@ pub fn time_of_day(i: &str) -> Option<&str> {
     let Some(frac) = s.strip_prefix('.') else {
         return Some(s);
     };
-    let n = frac.find(|c: char| !c.is_ascii_digit()).unwrap_or(frac.len());
+    let n = frac
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(frac.len());
     if n == 0 || n > 12 {
         return None;
     }
@@ -391,7 +406,9 @@ fn number<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<PResult<'a, Literal>> {
     s = &s[n..];
     let mut kind = NumberKind::Int;
     if let Some(frac) = s.strip_prefix('.') {
-        let n = frac.find(|c: char| !c.is_ascii_digit()).unwrap_or(frac.len());
+        let n = frac
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(frac.len());
         if n == 0 {
             return Some(ctx.fail(frac, "expected a digit after '.'"));
         }
@@ -440,11 +457,13 @@ fn enum_literal<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<PResult<'a, Literal>> {
     let valid = value.split(',').all(|member| {
         let m = member.strip_prefix(['+', '-']).unwrap_or(member);
         (!m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
-            || (!member.starts_with(['+', '-'])
-                && super::is_identifier(member))
+            || (!member.starts_with(['+', '-']) && super::is_identifier(member))
     });
     if !valid {
-        return Some(ctx.fail(body, "invalid enumeration value: expected member names or numbers"));
+        return Some(ctx.fail(
+            body,
+            "invalid enumeration value: expected member names or numbers",
+        ));
     }
     Some(Ok((
         after,

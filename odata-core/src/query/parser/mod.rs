@@ -234,7 +234,11 @@ pub fn is_ws(c: char) -> bool {
 /// Required whitespace; `None` if `i` does not start with SP/HTAB.
 pub fn rws(i: &str) -> Option<&str> {
     let rest = i.trim_start_matches(is_ws);
-    if rest.len() < i.len() { Some(rest) } else { None }
+    if rest.len() < i.len() {
+        Some(rest)
+    } else {
+        None
+    }
 }
 
 // BWS =  *( SP / HTAB / "%20" / "%09" )  ; "bad" whitespace
@@ -275,7 +279,11 @@ pub fn ident_continues(i: &str) -> bool {
 /// character.
 pub fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
     let rest = i.strip_prefix(kw)?;
-    if ident_continues(rest) { None } else { Some(rest) }
+    if ident_continues(rest) {
+        None
+    } else {
+        Some(rest)
+    }
 }
 
 // odataIdentifier = identifierLeadingCharacter *127identifierCharacter

@@ -70,7 +70,11 @@ pub fn parse_query_options_with_limits(
             system_option(&mut opts, &canonical, &value, limits)?;
         } else if let Some(alias) = name.strip_prefix('@') {
             if !is_identifier(alias) {
-                return Err(ParseError::new(name.clone(), 0, "invalid parameter alias name"));
+                return Err(ParseError::new(
+                    name.clone(),
+                    0,
+                    "invalid parameter alias name",
+                ));
             }
             let Some(value) = value else {
                 return Err(ParseError::new(name.clone(), 0, "expected '=' and a value"));
@@ -141,7 +145,11 @@ fn system_option(
             ));
         }
         _ => {
-            return Err(ParseError::new(name, 0, format!("unknown system query option {name}")));
+            return Err(ParseError::new(
+                name,
+                0,
+                format!("unknown system query option {name}"),
+            ));
         }
     }
     Ok(())
@@ -223,7 +231,11 @@ fn decode_at(raw: &str, base: usize) -> Result<String, ParseError> {
             }
             b'%' => {
                 let hex = |b: u8| char::from(b).to_digit(16);
-                let pair = bytes.get(idx + 1).copied().and_then(hex).zip(bytes.get(idx + 2).copied().and_then(hex));
+                let pair = bytes
+                    .get(idx + 1)
+                    .copied()
+                    .and_then(hex)
+                    .zip(bytes.get(idx + 2).copied().and_then(hex));
                 let Some((hi, lo)) = pair else {
                     let offset = base + raw[..idx].chars().count();
                     return Err(ParseError::new(
@@ -242,7 +254,6 @@ fn decode_at(raw: &str, base: usize) -> Result<String, ParseError> {
             }
         }
     }
-    String::from_utf8(out).map_err(|_| {
-        ParseError::new("query", base, "percent-encoded bytes are not valid UTF-8")
-    })
+    String::from_utf8(out)
+        .map_err(|_| ParseError::new("query", base, "percent-encoded bytes are not valid UTF-8"))
 }

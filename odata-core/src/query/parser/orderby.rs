@@ -1,7 +1,7 @@
 //! `$orderby` (2. Query Options).
 
 use super::expr::{commit, common_expr};
-use super::{Ctx, PResult, bws, ident_continues, rws, run, tag_ci};
+use super::{Ctx, PResult, bws, ident_continues, run, rws, tag_ci};
 use crate::query::ast::{OrderBy, OrderByItem, SortDirection};
 use crate::query::error::{ParseError, ParseLimits};
 

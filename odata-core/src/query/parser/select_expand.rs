@@ -5,7 +5,10 @@ use super::expr::{annotation_name, commit, common_expr};
 use super::options::{bool_value, unsigned_value};
 use super::orderby::orderby_list;
 use super::search::search_expr;
-use super::{Ctx, PResult, bws, expect_char, is_identifier, keyword, odata_identifier, qualified_name, run, tag_ci};
+use super::{
+    Ctx, PResult, bws, expect_char, is_identifier, keyword, odata_identifier, qualified_name, run,
+    tag_ci,
+};
 use crate::query::ast::{
     Expand, ExpandItem, ExpandKind, Levels, NestedOptions, PathName, Select, SelectItem,
 };
@@ -103,7 +106,10 @@ pub fn nested_options<'a>(
         let opt_start = r;
         if let Some(after_at) = r.strip_prefix('@') {
             if !kind.allows("@") {
-                return ctx.fail(opt_start, format!("parameter aliases are not allowed in {}", kind.describe()));
+                return ctx.fail(
+                    opt_start,
+                    format!("parameter aliases are not allowed in {}", kind.describe()),
+                );
             }
             let (after, name) = commit(odata_identifier(ctx, after_at))?;
             let (after, ()) = expect_char(ctx, after, '=')?;
@@ -136,7 +142,10 @@ pub fn nested_options<'a>(
                 return ctx.fail(opt_start, format!("unknown nested query option ${name}"));
             }
             if !kind.allows(&option) {
-                return ctx.fail(opt_start, format!("{option} is not allowed in {}", kind.describe()));
+                return ctx.fail(
+                    opt_start,
+                    format!("{option} is not allowed in {}", kind.describe()),
+                );
             }
             let (v, ()) = expect_char(ctx, after, '=')?;
             r = match option.as_str() {
@@ -210,7 +219,10 @@ fn levels_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Levels> {
         return Ok((r, Levels::Max));
     }
     if i.starts_with('0') {
-        return ctx.fail(i, "expected a positive number without leading zeros or 'max'");
+        return ctx.fail(
+            i,
+            "expected a positive number without leading zeros or 'max'",
+        );
     }
     let (r, n) = unsigned_value(ctx, i)?;
     match u32::try_from(n) {
