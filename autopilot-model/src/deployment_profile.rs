@@ -52,6 +52,8 @@ pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
                     "Autopilot profile for devices joined to Microsoft Entra ID.",
                 )),
         )
+        // The CSDL's contained navigation `domainJoinConfiguration` targets
+        // graph.windowsDomainJoinConfiguration, which is not in the excerpt: omitted.
         .entity_type(
             EntityTypeDef::new("activeDirectoryWindowsAutopilotDeploymentProfile")
                 .base("graph.windowsAutopilotDeploymentProfile")
@@ -63,8 +65,6 @@ pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
                     "Edm.Boolean",
                     "Whether to skip the domain controller connectivity check.",
                 )),
-            // The CSDL's contained navigation `domainJoinConfiguration` targets
-            // graph.windowsDomainJoinConfiguration, which is not in the excerpt: omitted.
         )
         .entity_type(assignment())
         .action(

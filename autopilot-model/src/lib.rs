@@ -1,5 +1,5 @@
-//! The Microsoft Graph (beta) Windows Autopilot model, declared through the framework's
-//! public [`ModelBuilder`](odata_core::edm::ModelBuilder) like any third-party model.
+//! The Microsoft Graph (beta) Windows Autopilot model, declared through the
+//! framework's public [`odata_core::edm::ModelBuilder`] like any third-party model.
 //!
 //! Scope is the union of the 2026 Graph beta CSDL excerpt and the seed-era (2021) product
 //! documents: all current types, enums, navigations and bound actions, plus the seed-era
@@ -10,7 +10,7 @@ pub mod autopilot_event;
 pub mod deployment_profile;
 pub mod device_identity;
 pub mod device_management;
-pub mod enums;
+mod enums;
 pub mod service;
 
 use odata_core::edm::{Model, ModelBuilder};

@@ -29,7 +29,7 @@ async fn post_seed(collection: &str, request: &str, response: &str) {
     let created: Value = created.json().await.unwrap();
     assert_echoes(&expected, &created);
     let id = created["id"].as_str().unwrap();
-    assert_eq!(uuid_like(id), true, "server-generated GUID id: {id}");
+    assert!(uuid_like(id), "server-generated GUID id: {id}");
     assert_eq!(location, app.url(&format!("{collection}('{id}')")));
     for path in [
         format!("{collection}/{id}"),

@@ -437,7 +437,7 @@ mod tests {
                 "$Kind": "Action",
                 "$IsBound": true,
                 "$Parameter": [
-                    {"$Name": "bindingParameter", "$Type": "dev.device"},
+                    {"$Name": "bindingParameter", "$Type": "dev.device", "$Nullable": true},
                     {"$Name": "userId"},
                     {"$Name": "slots", "$Collection": true, "$Type": "Edm.Int32", "$Nullable": true}
                 ],
@@ -476,9 +476,9 @@ mod tests {
             doc["ns"]["go"],
             json!([
                 {"$Kind": "Action", "$IsBound": true,
-                 "$Parameter": [{"$Name": "x", "$Type": "ns.a"}]},
+                 "$Parameter": [{"$Name": "x", "$Type": "ns.a", "$Nullable": true}]},
                 {"$Kind": "Action", "$IsBound": true,
-                 "$Parameter": [{"$Name": "x", "$Collection": true, "$Type": "ns.b"}]}
+                 "$Parameter": [{"$Name": "x", "$Collection": true, "$Type": "ns.b", "$Nullable": true}]}
             ])
         );
         assert_eq!(doc["ns"]["stop"], json!([{"$Kind": "Action"}]));

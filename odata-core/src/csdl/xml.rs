@@ -431,11 +431,11 @@ mod tests {
             r#"<NavigationProperty Name="events" Type="Collection(dev.event)" ContainsTarget="true"/>"#,
             r#"<NavigationProperty Name="devices" Type="Collection(dev.device)" Partner="owner"/>"#,
             r#"<Action Name="assignUser" IsBound="true">"#,
-            r#"<Parameter Name="bindingParameter" Type="dev.device" Nullable="false"/>"#,
+            r#"<Parameter Name="bindingParameter" Type="dev.device"/>"#,
             r#"<Parameter Name="userId" Type="Edm.String" Nullable="false"/>"#,
             r#"<Parameter Name="slots" Type="Collection(Edm.Int32)"/>"#,
             r#"<ReturnType Type="dev.user"/>"#,
-            r#"<Parameter Name="devices" Type="Collection(dev.device)" Nullable="false"/>"#,
+            r#"<Parameter Name="devices" Type="Collection(dev.device)"/>"#,
             r#"<EntitySet Name="devices" EntityType="dev.device"/>"#,
             r#"<Singleton Name="me" Type="dev.user"/>"#,
         ] {

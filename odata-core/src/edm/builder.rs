@@ -652,7 +652,8 @@ impl Resolver {
     fn resolve_action(&self, d: &ActionDef) -> Result<Action, ModelError> {
         let mut parameters = Vec::new();
         if let Some((name, ty)) = &d.binding {
-            let def = PropertyDef::new(name.clone(), ty.clone()).not_null();
+            // Nullable like Graph's CSDL, which omits the facet on binding parameters.
+            let def = PropertyDef::new(name.clone(), ty.clone());
             parameters.push(Parameter {
                 name: name.clone(),
                 type_ref: self.type_ref(&def, &d.name)?,

@@ -458,20 +458,24 @@ impl QueryOptions {
             if i > 0 {
                 out.push('&');
             }
-            encode_component(&mut out, name);
+            encode_component(&mut out, name, true);
             if let Some(value) = value {
                 out.push('=');
-                encode_component(&mut out, value);
+                encode_component(&mut out, value, false);
             }
         }
         out
     }
 }
 
-/// Percent-encodes everything that could be misread in a query component (`&`, `=`
-/// stays readable only in values, `+`, `#`, `%`, space, non-ASCII, …).
-fn encode_component(out: &mut String, text: &str) {
+/// Percent-encodes everything that could be misread in a query component (`&`, `+`, `#`,
+/// `%`, space, non-ASCII, …; `=` only in names).
+fn encode_component(out: &mut String, text: &str, is_name: bool) {
     for b in text.bytes() {
+        if is_name && b == b'=' {
+            out.push_str("%3D");
+            continue;
+        }
         let keep = b.is_ascii_alphanumeric()
             || matches!(
                 b,

@@ -110,10 +110,10 @@ pub(super) async fn update(
             let mut values = current.values.clone();
             for &c in &table_type.columns {
                 let property = &table.columns[c].property;
+                // Computed values are refreshed by every write (lastModifiedDateTime); PUT
+                // resets everything else; keys and immutable values never change.
                 let keep = table.key.contains(&c) || property.is_immutable();
-                if property.is_computed() && !keep {
-                    values[c] = initial_value(model, property, &now);
-                } else if replace && !keep && !property.is_computed() {
+                if !keep && (replace || property.is_computed()) {
                     values[c] = initial_value(model, property, &now);
                 }
             }
