@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod bind;
 pub mod csdl;
 pub mod edm;
 pub mod error;

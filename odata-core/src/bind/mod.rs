@@ -1,0 +1,5 @@
+//! Binding: the untyped query AST checked against the EDM into a typed tree.
+
+mod typed;
+
+pub use typed::*;
