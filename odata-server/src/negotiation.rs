@@ -154,3 +154,18 @@ pub fn return_preference(req: &HttpRequest) -> ReturnPreference {
     }
     ReturnPreference::Default
 }
+
+/// `Prefer: odata.maxpagesize=n` (or the 4.01 `maxpagesize=n`).
+pub fn max_page_size_preference(req: &HttpRequest) -> Option<u32> {
+    req.headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|pref| {
+            let (name, value) = pref.trim().split_once('=')?;
+            let name = name.trim().to_ascii_lowercase();
+            (name == "odata.maxpagesize" || name == "maxpagesize")
+                .then(|| value.trim().trim_matches('"').parse::<u32>().ok())
+                .flatten()
+        })
+}

@@ -1,90 +1,56 @@
-//! The query string of a request: system query options split out and checked.
+//! The query string of a request: parsed once by `odata-core`'s parser, then checked for
+//! options this service does not evaluate.
 
 use odata_core::error::{ErrorKind, ODataError};
-use percent_encoding::percent_decode_str;
+use odata_core::query::{ParseError, ParseLimits, QueryOptions, parse_query_options_with_limits};
 
-/// System query options this service evaluates.
-const SUPPORTED: &[&str] = &["$format"];
-
-/// Every system query option of OData 4.01.
-const KNOWN: &[&str] = &[
-    "$filter",
-    "$select",
-    "$expand",
-    "$orderby",
-    "$top",
-    "$skip",
-    "$count",
-    "$search",
-    "$format",
-    "$compute",
-    "$skiptoken",
-    "$apply",
-    "$index",
-    "$schemaversion",
-    "$deltatoken",
-    "$levels",
-    "$id",
-];
-
-/// The query options of one request.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct QueryOptions {
-    /// `$format`.
-    pub format: Option<String>,
-}
-
-/// Decodes one query-string component: `+` is a space, then percent-decoding once.
-fn decode(component: &str) -> Result<String, ODataError> {
-    let spaced = component.replace('+', " ");
-    percent_decode_str(&spaced)
-        .decode_utf8()
-        .map(|c| c.into_owned())
-        .map_err(|_| {
-            ODataError::bad_request(format!(
-                "The query string part '{component}' is not valid percent-encoded UTF-8."
-            ))
-        })
-}
-
-/// Parses the raw query string. Unknown `$` options and repeated options are 400; known
-/// options the service does not evaluate yet are 501 rather than silently ignored.
-pub fn parse(raw: Option<&str>) -> Result<QueryOptions, ODataError> {
-    let mut options = QueryOptions::default();
-    let mut seen: Vec<String> = Vec::new();
-    for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = decode(name)?;
-        let lower = name.to_ascii_lowercase();
-        if !lower.starts_with('$') {
-            continue; // custom options and parameter aliases
-        }
-        if !KNOWN.contains(&lower.as_str()) {
-            return Err(ODataError::bad_request(format!(
-                "'{name}' is not a system query option; known options are {}.",
-                KNOWN.join(", ")
-            ))
-            .with_target(name));
-        }
-        if seen.contains(&lower) {
-            return Err(ODataError::bad_request(format!(
-                "The query option '{name}' is given more than once."
-            ))
-            .with_target(name));
-        }
-        seen.push(lower.clone());
-        if !SUPPORTED.contains(&lower.as_str()) {
-            return Err(ODataError::new(
-                ErrorKind::NotImplemented,
-                format!("The query option '{name}' is not supported yet."),
-            )
-            .with_target(name));
-        }
-        if lower == "$format" {
-            options.format = Some(decode(value)?);
-        }
+/// Parses the raw query string. Syntax errors are 400 naming the option and position;
+/// known options the service does not evaluate are 501 rather than silently ignored.
+pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, ODataError> {
+    let options =
+        parse_query_options_with_limits(raw.unwrap_or_default(), limits).map_err(parse_error)?;
+    let unsupported = [
+        ("$expand", options.expand.is_some()),
+        ("$compute", options.compute.is_some()),
+        ("$apply", options.apply.is_some()),
+        ("$deltatoken", options.deltatoken.is_some()),
+        ("$index", options.index.is_some()),
+        ("$id", options.id.is_some()),
+    ];
+    if let Some((name, _)) = unsupported.iter().find(|(_, given)| *given) {
+        return Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            format!("The query option '{name}' is not supported yet."),
+        )
+        .with_target(*name));
     }
     Ok(options)
+}
+
+/// Rejects options that only apply to collections when the request addresses something
+/// else (a single entity, a write).
+pub fn collection_only(options: &QueryOptions) -> Result<(), ODataError> {
+    let given = [
+        ("$filter", options.filter.is_some()),
+        ("$orderby", options.orderby.is_some()),
+        ("$top", options.top.is_some()),
+        ("$skip", options.skip.is_some()),
+        ("$count", options.count.is_some()),
+        ("$search", options.search.is_some()),
+        ("$skiptoken", options.skiptoken.is_some()),
+    ];
+    match given.iter().find(|(_, g)| *g) {
+        Some((name, _)) => Err(ODataError::bad_request(format!(
+            "The query option '{name}' applies to collections only."
+        ))
+        .with_target(*name)),
+        None => Ok(()),
+    }
+}
+
+fn parse_error(e: ParseError) -> ODataError {
+    let target = e.option.clone();
+    ODataError::bad_request(e.to_string()).with_target(target)
 }
 
 #[cfg(test)]
@@ -92,9 +58,13 @@ pub fn parse(raw: Option<&str>) -> Result<QueryOptions, ODataError> {
 mod tests {
     use super::*;
 
+    fn parse_default(q: &str) -> Result<QueryOptions, ODataError> {
+        parse(Some(q), &ParseLimits::default())
+    }
+
     #[test]
     fn format_is_decoded_with_plus_as_space() {
-        let o = parse(Some("$format=application/json%3Bodata.metadata%3Dfull&x=1")).unwrap();
+        let o = parse_default("$format=application/json%3Bodata.metadata%3Dfull&x=1").unwrap();
         assert_eq!(
             o.format.as_deref(),
             Some("application/json;odata.metadata=full")
@@ -102,17 +72,26 @@ mod tests {
     }
 
     #[test]
+    fn syntax_errors_name_the_option_and_position() {
+        let e = parse_default("$filter=(a eq 1").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadRequest);
+        assert_eq!(e.target.as_deref(), Some("$filter"));
+        assert!(e.message.starts_with("$filter: "), "{}", e.message);
+        assert!(e.message.contains("position"), "{}", e.message);
+    }
+
+    #[test]
     fn unknown_repeated_and_unsupported_options() {
         assert_eq!(
-            parse(Some("$bogus=1")).unwrap_err().kind,
+            parse_default("$bogus=1").unwrap_err().kind,
             ErrorKind::BadRequest
         );
         assert_eq!(
-            parse(Some("$format=json&$FORMAT=json")).unwrap_err().kind,
+            parse_default("$top=1&$TOP=2").unwrap_err().kind,
             ErrorKind::BadRequest
         );
         assert_eq!(
-            parse(Some("$filter=a eq 1")).unwrap_err().kind,
+            parse_default("$expand=x").unwrap_err().kind,
             ErrorKind::NotImplemented
         );
     }

@@ -22,7 +22,9 @@ use crate::routing::{self, Target};
 pub(crate) struct Request<'a> {
     pub http: &'a HttpRequest,
     pub state: &'a AppState,
-    pub options: query::QueryOptions,
+    pub options: odata_core::query::QueryOptions,
+    /// The request's time: `now()` in `$filter` and server-set timestamps.
+    pub now: odata_core::value::DateTimeOffset,
     pub tenant: String,
     pub body: web::Bytes,
 }
@@ -56,19 +58,24 @@ async fn handle(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, ODataError> {
+    crate::limits::check_url_length(req, state.settings.max_url_bytes)?;
+    let principal = state.auth.authenticate(req.headers())?;
+    crate::context::RequestContext::set_principal(req, &principal);
     let raw_path = req
         .uri()
         .path()
         .strip_prefix(&state.base_prefix)
         .unwrap_or_default();
     let target = routing::resolve(&state.service, raw_path)?;
-    let options = query::parse(req.uri().query())?;
+    crate::auth::authorize_target(&principal, &target, req.method())?;
+    let options = query::parse(req.uri().query(), &state.parse_limits())?;
     let body = read_body(req, payload, state.settings.max_body_bytes).await?;
     let request = Request {
         http: req,
         state,
         options,
-        tenant: crate::context::RequestContext::of(req).tenant,
+        now: now(),
+        tenant: principal.tenant,
         body,
     };
     let method = req.method();
@@ -93,6 +100,13 @@ async fn handle(
         )),
         _ => Err(method_not_allowed(&target, method)),
     }
+}
+
+fn now() -> odata_core::value::DateTimeOffset {
+    let utc = chrono::Utc::now();
+    let ticks = utc.timestamp() * 10_000_000 + i64::from(utc.timestamp_subsec_nanos() / 100);
+    odata_core::value::DateTimeOffset::from_utc_ticks(ticks, 0)
+        .unwrap_or_else(odata_core::value::DateTimeOffset::min_value)
 }
 
 fn method_not_allowed(target: &Target<'_>, method: &Method) -> ODataError {

@@ -79,6 +79,7 @@ pub(super) fn write_one(
     collection: &Collection,
     entity: &StoredEntity,
     context: Option<&str>,
+    selected: Option<&[String]>,
     options: WriteOptions,
 ) -> Result<(), ODataError> {
     let model = request.state.service.model();
@@ -102,24 +103,30 @@ pub(super) fn write_one(
     let pairs = ty
         .properties()
         .zip(&table_type.columns)
+        .filter(|(p, _)| selected.is_none_or(|names| names.contains(&p.name)))
         .map(|(p, &c)| (p, &entity.values[c]));
     write_entity(out, model, table_type.id, pairs, &control, options);
     Ok(())
 }
 
-/// A single-entity response with `ETag`.
+/// A single-entity response with `ETag`; `selected` limits the properties written.
 pub(super) fn entity_response(
     request: &Request<'_>,
     collection: &Collection,
     entity: &StoredEntity,
     status: StatusCode,
+    selected: Option<&[String]>,
 ) -> Result<HttpResponse, ODataError> {
     let options = json_options(request)?;
-    let context = format!(
-        "{}/$metadata#{}/$entity",
-        request.state.service_root(request.http),
-        collection.path
-    );
+    let root = request.state.service_root(request.http);
+    let context = match selected {
+        Some(names) => format!(
+            "{root}/$metadata#{}({})/$entity",
+            collection.path,
+            names.join(",")
+        ),
+        None => format!("{root}/$metadata#{}/$entity", collection.path),
+    };
     let mut body = Vec::with_capacity(2048);
     write_one(
         &mut body,
@@ -127,6 +134,7 @@ pub(super) fn entity_response(
         collection,
         entity,
         Some(&context),
+        selected,
         options,
     )?;
     Ok(HttpResponse::build(status)

@@ -1,54 +1,194 @@
-//! Reading: collections, single entities, `$count`.
+//! Reading: collections (filtered, ordered, projected, paged), single entities, `$count`.
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use odata_core::error::ODataError;
+use odata_core::json::MetadataLevel;
 use odata_core::value::Value;
 
 use super::Request;
 use super::output::{entity_response, json_options, write_one};
 use crate::negotiation;
+use crate::paging::{self, SkipToken};
+use crate::plan::{self, CollectionPlan};
 use crate::service::Collection;
+use crate::sql::Condition;
+use crate::store::Find;
 
-/// `GET collection`: the first page in key order.
+/// `GET collection`: one page of the filtered, ordered collection, with
+/// `@odata.nextLink` when more rows follow and `@odata.count` on request.
 pub(super) async fn collection(
     request: &Request<'_>,
     collection: &Collection,
 ) -> Result<HttpResponse, ODataError> {
     let options = json_options(request)?;
     let state = request.state;
-    let page = state
-        .settings
-        .default_page_size
-        .min(state.settings.max_page_size);
-    let entities = state
-        .store
-        .list(&collection.table, &request.tenant, page, 0)
-        .await?;
-    let mut body = Vec::with_capacity(256 + entities.len() * 1024);
-    body.extend_from_slice(b"{");
-    if options.metadata != odata_core::json::MetadataLevel::None {
-        let context = format!(
-            "{}/$metadata#{}",
-            state.service_root(request.http),
-            collection.path
+    let query = &request.options;
+    let plan = plan::plan(&state.service, collection, query, request.now.clone())?;
+    let token = query
+        .skiptoken
+        .as_deref()
+        .map(|t| SkipToken::decode(t, plan.order.len()))
+        .transpose()?;
+    let (page_size, max_page_size_applied) = page_size(request);
+    let remaining = match &token {
+        Some(t) => t.remaining,
+        None => query.top,
+    };
+    let this_page = remaining.map_or(page_size, |r| r.min(u64::from(page_size)) as u32);
+    let keyset = token.as_ref().map(|t| paging::after(&plan.order, &t.keys));
+    let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
+    conditions.extend(keyset.as_ref());
+    let mut rows = if this_page == 0 {
+        Vec::new()
+    } else {
+        state
+            .store
+            .find(
+                &collection.table,
+                &request.tenant,
+                &Find {
+                    conditions: &conditions,
+                    order: &plan.order,
+                    projection: plan.projection.as_deref(),
+                    limit: this_page + 1,
+                    offset: if token.is_some() {
+                        0
+                    } else {
+                        query.skip.unwrap_or(0)
+                    },
+                },
+            )
+            .await?
+    };
+    // More rows exist and `$top` (if any) allows more than this page.
+    let more =
+        rows.len() > this_page as usize && remaining.is_none_or(|r| r > u64::from(this_page));
+    rows.truncate(this_page as usize);
+    let next_link = match rows.last() {
+        Some(last) if more => Some(next_link(
+            request,
+            collection,
+            &SkipToken {
+                keys: last.sort_keys.clone(),
+                remaining: remaining.map(|r| r - u64::from(this_page)),
+            },
+        )),
+        _ => None,
+    };
+    let count = if query.count == Some(true) {
+        let filters: Vec<&Condition> = plan.conditions.iter().collect();
+        Some(
+            state
+                .store
+                .count_matching(&collection.table, &request.tenant, &filters)
+                .await?,
+        )
+    } else {
+        None
+    };
+
+    let mut body = Vec::with_capacity(256 + rows.len() * 1024);
+    body.push(b'{');
+    let member = |body: &mut Vec<u8>, name: &str, value: &str| {
+        if body.len() > 1 {
+            body.push(b',');
+        }
+        body.extend_from_slice(serde_json::Value::from(name).to_string().as_bytes());
+        body.push(b':');
+        body.extend_from_slice(value.as_bytes());
+    };
+    if options.metadata != MetadataLevel::None {
+        let context = context_url(request, collection, &plan);
+        member(
+            &mut body,
+            "@odata.context",
+            &serde_json::Value::from(context).to_string(),
         );
-        body.extend_from_slice(b"\"@odata.context\":");
-        body.extend_from_slice(serde_json::Value::String(context).to_string().as_bytes());
-        body.push(b',');
     }
-    body.extend_from_slice(b"\"value\":[");
-    for (i, entity) in entities.iter().enumerate() {
+    if let Some(n) = count {
+        member(&mut body, "@odata.count", &n.to_string());
+    }
+    member(&mut body, "value", "[");
+    for (i, row) in rows.iter().enumerate() {
         if i > 0 {
             body.push(b',');
         }
-        write_one(&mut body, request, collection, entity, None, options)?;
+        write_one(
+            &mut body,
+            request,
+            collection,
+            &row.entity,
+            None,
+            plan.selected.as_deref(),
+            options,
+        )?;
     }
-    body.extend_from_slice(b"]}");
-    Ok(HttpResponse::Ok()
-        .insert_header(("OData-Version", "4.0"))
+    body.push(b']');
+    if let Some(link) = next_link {
+        member(
+            &mut body,
+            "@odata.nextLink",
+            &serde_json::Value::from(link).to_string(),
+        );
+    }
+    body.push(b'}');
+    let mut response = HttpResponse::Ok();
+    response.insert_header(("OData-Version", "4.0"));
+    if let Some(n) = max_page_size_applied {
+        response.insert_header(("Preference-Applied", format!("odata.maxpagesize={n}")));
+    }
+    Ok(response
         .content_type(negotiation::json_content_type(options))
         .body(body))
+}
+
+/// The page size: `Prefer: odata.maxpagesize` (capped by the configured maximum) or the
+/// default; the second value is the preference to report as applied.
+fn page_size(request: &Request<'_>) -> (u32, Option<u32>) {
+    let settings = &request.state.settings;
+    let max = settings.max_page_size.max(1);
+    match negotiation::max_page_size_preference(request.http) {
+        Some(n) => {
+            let applied = n.clamp(1, max);
+            (applied, Some(applied))
+        }
+        None => (settings.default_page_size.clamp(1, max), None),
+    }
+}
+
+/// `{root}/$metadata#{collection}` or, with `$select`, `#{collection}(a,b)`.
+fn context_url(request: &Request<'_>, collection: &Collection, plan: &CollectionPlan) -> String {
+    let root = request.state.service_root(request.http);
+    match &plan.selected {
+        Some(names) => format!("{root}/$metadata#{}({})", collection.path, names.join(",")),
+        None => format!("{root}/$metadata#{}", collection.path),
+    }
+}
+
+/// The request URL with its query options kept as sent, `$skiptoken` replaced.
+fn next_link(request: &Request<'_>, collection: &Collection, token: &SkipToken) -> String {
+    let mut query: Vec<&str> = request
+        .http
+        .uri()
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .filter(|p| {
+            let name = p.split('=').next().unwrap_or_default();
+            !odata_core::query::decode_query_component(name)
+                .is_ok_and(|n| n.eq_ignore_ascii_case("$skiptoken"))
+        })
+        .collect();
+    let token = format!("$skiptoken={}", token.encode());
+    query.push(&token);
+    format!(
+        "{}/{}?{}",
+        request.state.service_root(request.http),
+        collection.path,
+        query.join("&")
+    )
 }
 
 /// `GET collection/{key}`.
@@ -58,24 +198,44 @@ pub(super) async fn entity(
     key: &[Value],
 ) -> Result<HttpResponse, ODataError> {
     json_options(request)?;
+    crate::query::collection_only(&request.options)?;
     let entity = request
         .state
         .store
         .get(&collection.table, &request.tenant, key)
         .await?
         .ok_or_else(|| not_found(collection, key))?;
-    entity_response(request, collection, &entity, StatusCode::OK)
+    let selected = plan::selection(
+        &request.state.service,
+        collection,
+        &request.options,
+        request.now.clone(),
+    )?;
+    entity_response(
+        request,
+        collection,
+        &entity,
+        StatusCode::OK,
+        selected.as_deref(),
+    )
 }
 
-/// `GET collection/$count`: a plain-text number.
+/// `GET collection/$count`: a plain-text number; honours `$filter` and `$search`.
 pub(super) async fn count(
     request: &Request<'_>,
     collection: &Collection,
 ) -> Result<HttpResponse, ODataError> {
+    let plan = plan::plan(
+        &request.state.service,
+        collection,
+        &request.options,
+        request.now.clone(),
+    )?;
+    let conditions: Vec<&Condition> = plan.conditions.iter().collect();
     let n = request
         .state
         .store
-        .count(&collection.table, &request.tenant)
+        .count_matching(&collection.table, &request.tenant, &conditions)
         .await?;
     Ok(HttpResponse::Ok()
         .insert_header(("OData-Version", "4.0"))

@@ -39,10 +39,10 @@ pub(super) async fn create(
     let payload = json::read_entity(model, collection.entity_type, &request.body)?;
     let table = &collection.table;
     let table_type = table_type(table, &payload)?;
-    let now = now();
+    let now = &request.now;
     let mut values = vec![Value::Null; table.columns.len()];
     for &c in table_type.columns.iter().filter(|c| !table.key.contains(c)) {
-        values[c] = initial_value(model, &table.columns[c].property, &now);
+        values[c] = initial_value(model, &table.columns[c].property, now);
     }
     apply(table, &payload, &mut values);
     for &k in &table.key {
@@ -63,7 +63,7 @@ pub(super) async fn create(
             r.insert_header(("OData-Version", "4.0"));
             r.finish()
         }
-        _ => entity_response(request, collection, &entity, StatusCode::CREATED)?,
+        _ => entity_response(request, collection, &entity, StatusCode::CREATED, None)?,
     };
     let headers = response.headers_mut();
     for name in [
@@ -88,7 +88,7 @@ pub(super) async fn update(
     json_options(request)?;
     let model = request.state.service.model();
     let table = &collection.table;
-    let now = now();
+    let now = &request.now;
     let result = request
         .state
         .store
@@ -114,7 +114,7 @@ pub(super) async fn update(
                 // resets everything else; keys and immutable values never change.
                 let keep = table.key.contains(&c) || property.is_immutable();
                 if !keep && (replace || property.is_computed()) {
-                    values[c] = initial_value(model, property, &now);
+                    values[c] = initial_value(model, property, now);
                 }
             }
             apply(table, &payload, &mut values);
@@ -131,7 +131,7 @@ pub(super) async fn update(
             .insert_header(("OData-Version", "4.0"))
             .insert_header(("ETag", super::output::etag(&entity)))
             .finish()),
-        _ => entity_response(request, collection, &entity, StatusCode::OK),
+        _ => entity_response(request, collection, &entity, StatusCode::OK, None),
     }
 }
 
@@ -197,12 +197,6 @@ fn generated_key(property: &Property) -> Result<Value, ODataError> {
         ))
         .with_target(property.name.clone())),
     }
-}
-
-fn now() -> DateTimeOffset {
-    let utc = chrono::Utc::now();
-    let ticks = utc.timestamp() * 10_000_000 + i64::from(utc.timestamp_subsec_nanos() / 100);
-    DateTimeOffset::from_utc_ticks(ticks, 0).unwrap_or_else(DateTimeOffset::min_value)
 }
 
 /// The version an `If-Match` header requires; `None` without the header or with `*`.

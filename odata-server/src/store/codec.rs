@@ -3,7 +3,9 @@
 use odata_core::edm::{PrimitiveKind, Property, TypeKind};
 use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Arguments, Row};
+use sqlx::{Arguments, Row, TypeInfo, ValueRef};
+
+use crate::sql::SqlParam;
 
 use super::StoreError;
 use super::table::{Column, ColumnKind};
@@ -95,6 +97,21 @@ pub(crate) fn decode(
                 },
             },
         },
+    })
+}
+
+/// A result column as a parameter value, whatever its SQLite storage class (sort keys for
+/// `$skiptoken`).
+pub(crate) fn raw_param(row: &SqliteRow, index: usize) -> Result<SqlParam, StoreError> {
+    let raw = row.try_get_raw(index)?;
+    if raw.is_null() {
+        return Ok(SqlParam::Null);
+    }
+    let class = raw.type_info().name().to_owned();
+    Ok(match class.as_str() {
+        "INTEGER" | "BOOLEAN" => SqlParam::Integer(row.try_get(index)?),
+        "REAL" => SqlParam::Real(row.try_get(index)?),
+        _ => SqlParam::Text(row.try_get(index)?),
     })
 }
 

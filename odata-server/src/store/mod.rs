@@ -17,6 +17,35 @@ use sqlx::{Arguments, AssertSqlSafe, Row};
 
 use table::{Table, quote};
 
+use crate::sql::{Condition, OrderTerm, SqlParam};
+
+/// What a collection read asks for: conditions (ANDed), an order, the columns to read,
+/// and a window.
+#[derive(Debug, Clone, Copy)]
+pub struct Find<'a> {
+    /// SQL boolean conditions, combined with AND (filter, search, keyset position).
+    pub conditions: &'a [&'a Condition],
+    /// Sort terms, the entity key last so the order is total.
+    pub order: &'a [OrderTerm],
+    /// Indexes into `Table::columns` to read; `None` reads every column. Key columns are
+    /// always read.
+    pub projection: Option<&'a [usize]>,
+    /// Maximum rows.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u64,
+}
+
+/// A row read by [`Store::find`]: the entity and the values of its sort terms (for the
+/// next page's `$skiptoken`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundEntity {
+    /// The entity; columns outside the projection are `Value::Null`.
+    pub entity: StoredEntity,
+    /// One value per order term.
+    pub sort_keys: Vec<SqlParam>,
+}
+
 /// A storage failure, mapped to an OData error in one place (`crate::error`).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -161,6 +190,119 @@ impl Store {
             .fetch_all(&self.reader)
             .await?;
         rows.iter().map(|r| decode_row(table, r)).collect()
+    }
+
+    /// Entities of the tenant matching every condition, in order, windowed.
+    pub async fn find(
+        &self,
+        table: &Table,
+        tenant: &str,
+        find: &Find<'_>,
+    ) -> Result<Vec<FoundEntity>, StoreError> {
+        let columns: Vec<usize> = match find.projection {
+            None => (0..table.columns.len()).collect(),
+            Some(p) => {
+                let mut c: Vec<usize> = table.key.clone();
+                c.extend(p.iter().filter(|i| !table.key.contains(i)));
+                c
+            }
+        };
+        let mut sql = String::from("SELECT \"_type\",\"_version\"");
+        for &c in &columns {
+            sql.push(',');
+            sql.push_str(&quote(&table.columns[c].property.name));
+        }
+        let mut params: Vec<&SqlParam> = Vec::new();
+        for term in find.order {
+            sql.push_str(",(");
+            sql.push_str(&term.sql);
+            sql.push(')');
+            params.extend(&term.params);
+        }
+        sql.push_str(" FROM ");
+        sql.push_str(&quote(&table.name));
+        sql.push_str(" WHERE \"_tenant\" = ?");
+        let tenant_param = SqlParam::Text(tenant.to_owned());
+        let mut where_params: Vec<&SqlParam> = vec![&tenant_param];
+        for condition in find.conditions {
+            sql.push_str(" AND (");
+            sql.push_str(&condition.sql);
+            sql.push(')');
+            where_params.extend(&condition.params);
+        }
+        if !find.order.is_empty() {
+            sql.push_str(" ORDER BY ");
+            for (i, term) in find.order.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                sql.push_str(&term.sql);
+                sql.push_str(match term.direction {
+                    odata_core::query::SortDirection::Asc => ") ASC",
+                    odata_core::query::SortDirection::Desc => ") DESC",
+                });
+                where_params.extend(&term.params);
+            }
+        }
+        sql.push_str(" LIMIT ? OFFSET ?");
+        let mut args = SqliteArguments::default();
+        for p in params.into_iter().chain(where_params) {
+            p.bind(&mut args).map_err(StoreError::Bind)?;
+        }
+        args.add(i64::from(find.limit)).map_err(StoreError::Bind)?;
+        args.add(i64::try_from(find.offset).unwrap_or(i64::MAX))
+            .map_err(StoreError::Bind)?;
+        let rows = sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let mut values = vec![Value::Null; table.columns.len()];
+                for (i, &c) in columns.iter().enumerate() {
+                    values[c] = codec::decode(row, i + 2, &table.columns[c].property)?;
+                }
+                let base = 2 + columns.len();
+                let sort_keys = (0..find.order.len())
+                    .map(|i| codec::raw_param(row, base + i))
+                    .collect::<Result<_, _>>()?;
+                Ok(FoundEntity {
+                    entity: StoredEntity {
+                        type_name: row.try_get(0)?,
+                        version: row.try_get(1)?,
+                        values,
+                    },
+                    sort_keys,
+                })
+            })
+            .collect()
+    }
+
+    /// Number of entities of the tenant matching every condition.
+    pub async fn count_matching(
+        &self,
+        table: &Table,
+        tenant: &str,
+        conditions: &[&Condition],
+    ) -> Result<i64, StoreError> {
+        let mut sql = format!(
+            "SELECT COUNT(*) FROM {} WHERE \"_tenant\" = ?",
+            quote(&table.name)
+        );
+        let mut args = SqliteArguments::default();
+        args.add(tenant.to_owned()).map_err(StoreError::Bind)?;
+        for condition in conditions {
+            sql.push_str(" AND (");
+            sql.push_str(&condition.sql);
+            sql.push(')');
+            for p in &condition.params {
+                p.bind(&mut args).map_err(StoreError::Bind)?;
+            }
+        }
+        let row = sqlx::query_with(AssertSqlSafe(sql), args)
+            .fetch_one(&self.reader)
+            .await?;
+        Ok(row.try_get(0)?)
     }
 
     /// Number of entities in the tenant.
