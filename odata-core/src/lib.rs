@@ -7,6 +7,7 @@ pub mod bind;
 pub mod csdl;
 pub mod edm;
 pub mod error;
+pub mod eval;
 pub mod json;
 pub mod query;
 pub mod value;

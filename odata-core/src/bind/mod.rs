@@ -1,5 +1,40 @@
 //! Binding: the untyped query AST checked against the EDM into a typed tree.
+//!
+//! [`bind_filter`], [`bind_orderby`], [`bind_expr`], [`bind_select`] and [`bind_search`]
+//! resolve names against the model (properties, inherited properties, complex paths,
+//! type casts, lambda variables), convert literals to typed [`Value`](crate::value::Value)s
+//! (string literals compared with an enumeration become members), resolve parameter
+//! aliases and type-check operators and functions. The result ([`BoundExpr`]) is what the
+//! evaluator ([`crate::eval`]) and the SQL translator consume.
+//!
+//! Semantic choices:
+//! * `now()` is folded into a DateTimeOffset literal ([`BindContext::now`]).
+//! * Numeric literals: integer syntax → Int32 if it fits, else Int64, else Decimal;
+//!   decimal syntax → Decimal; exponent/INF/NaN → Double. A literal compared with (or
+//!   combined with) a wider numeric operand is widened losslessly (Int → Decimal/Double).
+//! * A string or integer literal meeting an enumeration operand becomes a member of that
+//!   enumeration (400 listing the members when it is none); a string literal meeting an
+//!   Edm.Duration becomes a duration (4.01 allows the `duration` prefix to be omitted).
+//!   GUID and DateTimeOffset operands need unquoted literals.
+//! * `x in collectionProperty` is rewritten to `collectionProperty/any($in: x eq $in)`.
+//! * A parameter alias the request does not define is null; alias cycles are a 400.
+//! * Function names match case-insensitively (4.01).
+//! * Navigation properties, `$root`, bound functions and annotation paths in expressions
+//!   are 501 (`ErrorKind::NotImplemented`).
 
+mod binder;
+mod functions;
+mod literal;
+mod select;
 mod typed;
+mod types;
 
+#[cfg(test)]
+pub(crate) mod test_model;
+#[cfg(test)]
+mod tests;
+
+pub use binder::{BindContext, bind_expr, bind_filter, bind_orderby, bind_search};
+pub use functions::function_name;
+pub use select::bind_select;
 pub use typed::*;

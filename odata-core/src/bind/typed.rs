@@ -67,12 +67,13 @@ pub enum ArithOp {
     Sub,
     /// `mul`
     Mul,
-    /// `div`: integer division truncating toward zero for integers; division by zero
-    /// yields null for integers and ±INF/NaN for doubles.
+    /// `div`: integer division truncating toward zero for integers. Division by zero:
+    /// ±INF/NaN for doubles; for integers and decimals the evaluator reports a 400, while
+    /// the SQL translation yields null, so such a row never matches.
     Div,
     /// `divby`: always decimal/double division.
     DivBy,
-    /// `mod`: remainder with the sign of the dividend; by zero yields null.
+    /// `mod`: remainder with the sign of the dividend; by zero as for `div`.
     Mod,
 }
 

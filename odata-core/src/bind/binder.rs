@@ -1,0 +1,1099 @@
+//! The binder: the untyped [`Expr`] checked against the EDM into a [`BoundExpr`].
+//!
+//! Every error is an [`ODataError`] whose message starts with the query option
+//! (`$filter: …`) and whose `target` is that option. Unsupported but valid OData
+//! (navigation paths, `$root`, bound functions, …) is `ErrorKind::NotImplemented` (501);
+//! everything else is a 400 naming the property, function or operator at fault.
+
+use indexmap::IndexMap;
+
+use crate::edm::{EntityTypeId, Model, PrimitiveKind, TypeKind, TypeRef};
+use crate::error::{ErrorKind, ODataError};
+use crate::query::{BinaryOp, CaseBranch, Expr, Lambda, OrderBy, Search, Segment, UnaryOp};
+use crate::value::{DateTimeOffset, Value};
+
+use super::literal::lit;
+use super::typed::{
+    ArithOp, BoundExpr, BoundOrderBy, BoundSearch, CompareOp, ExprType, PropertyRef,
+};
+use super::types::{promote, widen};
+
+/// What the binder needs to know about the request.
+#[derive(Debug, Clone)]
+pub struct BindContext<'a> {
+    /// The model.
+    pub model: &'a Model,
+    /// The declared entity type of the addressed collection (`$it`).
+    pub entity_type: EntityTypeId,
+    /// The request's parameter aliases (`@p=…`, names without `@`).
+    pub aliases: &'a IndexMap<String, Expr>,
+    /// The value of `now()` for this request (fixed once so every use agrees).
+    pub now: DateTimeOffset,
+}
+
+/// Binds a `$filter` expression; the result is Boolean-typed (or the `null` literal).
+///
+/// ```
+/// use indexmap::IndexMap;
+/// use odata_core::bind::{bind_filter, BindContext, BoundExpr};
+/// use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+/// use odata_core::query::{parse_filter, ParseLimits};
+/// use odata_core::value::DateTimeOffset;
+///
+/// let model = ModelBuilder::new("ns")
+///     .entity_type(
+///         EntityTypeDef::new("thing")
+///             .key(["id"])
+///             .property(PropertyDef::new("id", "Edm.String").not_null())
+///             .property(PropertyDef::new("size", "Edm.Int32")),
+///     )
+///     .build()
+///     .unwrap();
+/// let aliases = IndexMap::new();
+/// let ctx = BindContext {
+///     model: &model,
+///     entity_type: model.find_entity_type("thing").unwrap(),
+///     aliases: &aliases,
+///     now: DateTimeOffset::parse("2024-01-01T00:00:00Z").unwrap(),
+/// };
+/// let ast = parse_filter("size gt 3", &ParseLimits::default()).unwrap();
+/// assert!(matches!(bind_filter(&ctx, &ast).unwrap(), BoundExpr::Compare { .. }));
+/// let ast = parse_filter("sise gt 3", &ParseLimits::default()).unwrap();
+/// assert_eq!(
+///     bind_filter(&ctx, &ast).unwrap_err().message,
+///     "$filter: 'sise' is not a property of 'ns.thing'; did you mean 'size'?"
+/// );
+/// ```
+pub fn bind_filter(ctx: &BindContext, expr: &Expr) -> Result<BoundExpr, ODataError> {
+    let mut b = Binder::new(ctx, "$filter");
+    let bound = b.bind(expr)?;
+    let ty = bound.ty();
+    if !ty.is_boolean_or_null() {
+        return Err(b.err(format!(
+            "the expression must be Boolean, got {}",
+            b.describe(&bound)
+        )));
+    }
+    Ok(bound)
+}
+
+/// Binds an expression of any type. Messages name the option `$compute` (the option this
+/// entry point serves; `$orderby` has [`bind_orderby`]).
+pub fn bind_expr(ctx: &BindContext, expr: &Expr) -> Result<BoundExpr, ODataError> {
+    Binder::new(ctx, "$compute").bind(expr)
+}
+
+/// Binds `$orderby`; every key must be primitive or enumeration typed.
+pub fn bind_orderby(ctx: &BindContext, orderby: &OrderBy) -> Result<Vec<BoundOrderBy>, ODataError> {
+    let mut b = Binder::new(ctx, "$orderby");
+    orderby
+        .items
+        .iter()
+        .map(|item| {
+            let expr = b.bind(&item.expr)?;
+            match expr.ty() {
+                ExprType::Primitive(_) | ExprType::Enum(_) | ExprType::Null => {}
+                ExprType::Complex(_) | ExprType::Collection(_) => {
+                    return Err(b.err(format!(
+                        "cannot sort by {}: only primitive and enumeration values can be sorted",
+                        b.describe(&expr)
+                    )));
+                }
+            }
+            Ok(BoundOrderBy {
+                expr,
+                direction: item.direction,
+            })
+        })
+        .collect()
+}
+
+/// Binds `$search`: words, phrases and quoted strings all become terms.
+pub fn bind_search(search: &Search) -> BoundSearch {
+    match search {
+        Search::Word(t) | Search::Phrase(t) | Search::Quoted(t) => BoundSearch::Term(t.clone()),
+        Search::Not(s) => BoundSearch::Not(Box::new(bind_search(s))),
+        Search::And(a, b) => BoundSearch::And(Box::new(bind_search(a)), Box::new(bind_search(b))),
+        Search::Or(a, b) => BoundSearch::Or(Box::new(bind_search(a)), Box::new(bind_search(b))),
+    }
+}
+
+/// The name of the implicit lambda variable of an `x in collection` rewrite; not a valid
+/// identifier, so it cannot clash with a user's variable.
+const IN_VARIABLE: &str = "$in";
+
+/// Where a path currently points.
+#[derive(Debug, Clone)]
+enum Cursor {
+    /// An entity of this type (the start of a `$it` path).
+    Entity(EntityTypeId),
+    /// A value of this type (primitive, enum, complex or collection).
+    Value(ExprType),
+}
+
+/// Binding state for one query option.
+pub(super) struct Binder<'c, 'a> {
+    /// The request context.
+    pub(super) ctx: &'c BindContext<'a>,
+    /// The option name used in messages and as the error target.
+    pub(super) option: &'static str,
+    /// Lambda variables in scope, innermost last, with their item type.
+    vars: Vec<(String, ExprType)>,
+    /// Parameter aliases being expanded (cycle detection).
+    expanding: Vec<String>,
+}
+
+impl<'c, 'a> Binder<'c, 'a> {
+    /// A binder for `option`.
+    pub(super) fn new(ctx: &'c BindContext<'a>, option: &'static str) -> Self {
+        Self {
+            ctx,
+            option,
+            vars: Vec::new(),
+            expanding: Vec::new(),
+        }
+    }
+
+    /// A 400 whose message starts with the option name.
+    pub(super) fn err(&self, message: impl std::fmt::Display) -> ODataError {
+        ODataError::bad_request(format!("{}: {message}", self.option)).with_target(self.option)
+    }
+
+    /// A 501 for valid OData this service does not implement.
+    pub(super) fn not_implemented(&self, message: impl std::fmt::Display) -> ODataError {
+        ODataError::new(
+            ErrorKind::NotImplemented,
+            format!("{}: {message}", self.option),
+        )
+        .with_target(self.option)
+    }
+
+    /// `'path' (Type)`, `'text' (Edm.String)`, `null` or `an expression of type T`.
+    pub(super) fn describe(&self, e: &BoundExpr) -> String {
+        let model = self.ctx.model;
+        let ty = e.ty().display(model);
+        match e {
+            BoundExpr::Property(p) => format!("'{}' ({ty})", path_text(model, p)),
+            BoundExpr::Literal {
+                value: Value::Enum(n),
+                ty: ExprType::Enum(id),
+            } => {
+                let e = model.enum_type(*id);
+                let member = e.format_value(*n).unwrap_or_else(|| n.to_string());
+                format!("{}'{member}' ({ty})", e.qualified_name)
+            }
+            BoundExpr::Literal { value, .. } => match value_text(value) {
+                Some(text) => format!("{text} ({ty})"),
+                None => "null".to_owned(),
+            },
+            _ => format!("an expression of type {ty}"),
+        }
+    }
+
+    /// `property 'path'` for properties, `the other operand` otherwise.
+    pub(super) fn describe_short(&self, e: Option<&BoundExpr>) -> String {
+        match e {
+            Some(BoundExpr::Property(p)) => {
+                format!("property '{}'", path_text(self.ctx.model, p))
+            }
+            _ => "the other operand".to_owned(),
+        }
+    }
+
+    /// Binds one expression.
+    pub(super) fn bind(&mut self, e: &Expr) -> Result<BoundExpr, ODataError> {
+        match e {
+            Expr::Literal { value, .. } => self.bind_literal(value),
+            Expr::Alias { name, .. } => self.with_alias(name, |b, expr| match expr {
+                Some(expr) => b.bind(expr),
+                None => Ok(lit(Value::Null, ExprType::Null)),
+            }),
+            Expr::Path { segments, .. } => self.bind_path(segments),
+            Expr::Call { name, args, .. } => self.bind_call(name, args),
+            Expr::TypeName { name, .. } => Err(self.err(format!(
+                "the type name '{name}' is only allowed as the last argument of cast or isof"
+            ))),
+            Expr::Case { branches, .. } => self.bind_case(branches),
+            Expr::Unary { op, operand, .. } => {
+                let operand = self.bind(operand)?;
+                match op {
+                    UnaryOp::Not => {
+                        self.require_boolean("not", &operand)?;
+                        Ok(BoundExpr::Not(Box::new(operand)))
+                    }
+                    UnaryOp::Neg => self.bind_neg(operand),
+                }
+            }
+            Expr::Binary {
+                op, left, right, ..
+            } => self.bind_binary(*op, left, right),
+            Expr::List { .. } => Err(self.err(
+                "a parenthesized list of values is only allowed as the right operand of 'in'",
+            )),
+            Expr::Array { .. } => {
+                Err(self.err("a JSON array is only allowed as the right operand of 'in'"))
+            }
+            Expr::Object { .. } => {
+                Err(self.not_implemented("JSON object literals are not supported"))
+            }
+            Expr::JsonString { value, .. } => Ok(lit(
+                Value::String(value.clone()),
+                ExprType::Primitive(PrimitiveKind::String),
+            )),
+        }
+    }
+
+    /// Runs `f` with the expression of parameter alias `name` (`None` when the request
+    /// does not define it: the alias is then null), detecting cycles.
+    pub(super) fn with_alias<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut Self, Option<&Expr>) -> Result<T, ODataError>,
+    ) -> Result<T, ODataError> {
+        if self.expanding.iter().any(|n| n == name) {
+            return Err(self.err(format!(
+                "parameter alias '@{name}' refers to itself (through {})",
+                self.expanding
+                    .iter()
+                    .map(|n| format!("@{n}"))
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            )));
+        }
+        let aliases = self.ctx.aliases;
+        self.expanding.push(name.to_owned());
+        let result = f(self, aliases.get(name));
+        self.expanding.pop();
+        result
+    }
+
+    /// Checks that an operand of `op` is Boolean (or null).
+    fn require_boolean(&self, op: &str, e: &BoundExpr) -> Result<(), ODataError> {
+        if e.ty().is_boolean_or_null() {
+            Ok(())
+        } else {
+            Err(self.err(format!(
+                "'{op}' needs Boolean operands, got {}",
+                self.describe(e)
+            )))
+        }
+    }
+
+    fn bind_neg(&self, operand: BoundExpr) -> Result<BoundExpr, ODataError> {
+        let ty = match operand.ty() {
+            ExprType::Null => ExprType::Null,
+            ExprType::Primitive(PrimitiveKind::Duration) => {
+                ExprType::Primitive(PrimitiveKind::Duration)
+            }
+            ExprType::Primitive(p) if widen(p).is_some() => {
+                ExprType::Primitive(widen(p).unwrap_or(p))
+            }
+            _ => {
+                return Err(self.err(format!(
+                    "'-' needs a numeric or Edm.Duration operand, got {}",
+                    self.describe(&operand)
+                )));
+            }
+        };
+        Ok(BoundExpr::Neg {
+            operand: Box::new(operand),
+            ty,
+        })
+    }
+
+    fn bind_binary(&mut self, op: BinaryOp, l: &Expr, r: &Expr) -> Result<BoundExpr, ODataError> {
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let left = self.bind(l)?;
+                let right = self.bind(r)?;
+                self.require_boolean(op.keyword(), &left)?;
+                self.require_boolean(op.keyword(), &right)?;
+                Ok(if op == BinaryOp::And {
+                    BoundExpr::And(Box::new(left), Box::new(right))
+                } else {
+                    BoundExpr::Or(Box::new(left), Box::new(right))
+                })
+            }
+            BinaryOp::Eq
+            | BinaryOp::Ne
+            | BinaryOp::Gt
+            | BinaryOp::Ge
+            | BinaryOp::Lt
+            | BinaryOp::Le => {
+                let cmp = match op {
+                    BinaryOp::Eq => CompareOp::Eq,
+                    BinaryOp::Ne => CompareOp::Ne,
+                    BinaryOp::Gt => CompareOp::Gt,
+                    BinaryOp::Ge => CompareOp::Ge,
+                    BinaryOp::Lt => CompareOp::Lt,
+                    _ => CompareOp::Le,
+                };
+                let left = self.bind(l)?;
+                let right = self.bind(r)?;
+                let ordered = !matches!(cmp, CompareOp::Eq | CompareOp::Ne);
+                let (left, right) = self.comparable(op.keyword(), left, right, ordered)?;
+                Ok(BoundExpr::Compare {
+                    op: cmp,
+                    left: Box::new(left),
+                    right: Box::new(right),
+                })
+            }
+            BinaryOp::Has => self.bind_has(l, r),
+            BinaryOp::In => self.bind_in(l, r),
+            BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::DivBy
+            | BinaryOp::Mod => self.bind_arith(op, l, r),
+        }
+    }
+
+    /// Adapts literals to the other side's type and checks the two operands of a
+    /// comparison (or `in`, or `case` branches) can be compared.
+    pub(super) fn comparable(
+        &self,
+        op: &str,
+        left: BoundExpr,
+        right: BoundExpr,
+        ordered: bool,
+    ) -> Result<(BoundExpr, BoundExpr), ODataError> {
+        let (lt, rt) = (left.ty(), right.ty());
+        let left = self.coerce(left, &rt, Some(&right))?;
+        let right = self.coerce(right, &lt, Some(&left))?;
+        let (lt, rt) = (left.ty(), right.ty());
+        let mismatch = |hint: &str| {
+            self.err(format!(
+                "cannot compare {} with {}{hint}",
+                self.describe(&left),
+                self.describe(&right)
+            ))
+        };
+        match (&lt, &rt) {
+            (ExprType::Null, ExprType::Null) => Ok(()),
+            (ExprType::Collection(_), _) | (_, ExprType::Collection(_)) => Err(self.err(format!(
+                "cannot use '{op}' with the collection {}: use any(), all() or $count",
+                self.describe(if matches!(lt, ExprType::Collection(_)) {
+                    &left
+                } else {
+                    &right
+                })
+            ))),
+            (ExprType::Complex(_), ExprType::Null) | (ExprType::Null, ExprType::Complex(_))
+                if !ordered =>
+            {
+                Ok(())
+            }
+            (ExprType::Complex(_), _) | (_, ExprType::Complex(_)) => Err(self.err(format!(
+                "cannot use '{op}' with the complex value {}: complex values can only be \
+                 compared with null (eq/ne)",
+                self.describe(if matches!(lt, ExprType::Complex(_)) {
+                    &left
+                } else {
+                    &right
+                })
+            ))),
+            (ExprType::Null, _) | (_, ExprType::Null) => Ok(()),
+            (ExprType::Enum(a), ExprType::Enum(b)) if a == b => Ok(()),
+            (ExprType::Enum(_), _) | (_, ExprType::Enum(_)) => Err(mismatch(
+                "; compare an enumeration with a member name such as 'member' or Namespace.Type'member'",
+            )),
+            (ExprType::Primitive(a), ExprType::Primitive(b)) => {
+                if a == b || (lt.is_numeric() && rt.is_numeric()) {
+                    Ok(())
+                } else if matches!(
+                    (a, b),
+                    (PrimitiveKind::DateTimeOffset, PrimitiveKind::Date)
+                        | (PrimitiveKind::Date, PrimitiveKind::DateTimeOffset)
+                ) {
+                    Err(mismatch(
+                        ": an Edm.DateTimeOffset cannot be compared with an Edm.Date; compare \
+                         date(…) with the date, or use a DateTimeOffset literal such as \
+                         2024-01-01T00:00:00Z",
+                    ))
+                } else if matches!(
+                    (a, b),
+                    (
+                        PrimitiveKind::String,
+                        PrimitiveKind::Guid | PrimitiveKind::DateTimeOffset
+                    ) | (
+                        PrimitiveKind::Guid | PrimitiveKind::DateTimeOffset,
+                        PrimitiveKind::String
+                    )
+                ) {
+                    Err(mismatch(
+                        ": write GUID and DateTimeOffset literals without quotes",
+                    ))
+                } else {
+                    Err(mismatch(""))
+                }
+            }
+        }?;
+        Ok((left, right))
+    }
+
+    fn bind_has(&mut self, l: &Expr, r: &Expr) -> Result<BoundExpr, ODataError> {
+        let value = self.bind(l)?;
+        let ExprType::Enum(id) = value.ty() else {
+            return Err(self.err(format!(
+                "'has' needs an enumeration operand on the left, got {}",
+                self.describe(&value)
+            )));
+        };
+        let right = self.bind(r)?;
+        let right = self.coerce(right, &ExprType::Enum(id), Some(&value))?;
+        match right {
+            BoundExpr::Literal {
+                value: Value::Enum(flags),
+                ty: ExprType::Enum(rid),
+            } if rid == id => Ok(BoundExpr::Has {
+                value: Box::new(value),
+                flags,
+            }),
+            other => Err(self.err(format!(
+                "the right operand of 'has' must be a literal of '{}' such as {}'member', got {}",
+                self.ctx.model.enum_type(id).qualified_name,
+                self.ctx.model.enum_type(id).qualified_name,
+                self.describe(&other)
+            ))),
+        }
+    }
+
+    fn bind_in(&mut self, l: &Expr, r: &Expr) -> Result<BoundExpr, ODataError> {
+        let value = self.bind(l)?;
+        match r {
+            Expr::List { items, .. } | Expr::Array { items, .. } => self.in_items(value, items),
+            Expr::Alias { name, .. } => self.with_alias(name, |b, expr| match expr {
+                Some(Expr::List { items, .. } | Expr::Array { items, .. }) => {
+                    b.in_items(value, items)
+                }
+                Some(other) => b.in_collection(value, other),
+                None => Err(b.err(format!(
+                    "the right operand of 'in' is the parameter alias '@{name}', which the \
+                     request does not define"
+                ))),
+            }),
+            other => self.in_collection(value, other),
+        }
+    }
+
+    /// `x in (a, b, …)`.
+    fn in_items(&mut self, value: BoundExpr, items: &[Expr]) -> Result<BoundExpr, ODataError> {
+        let mut bound = Vec::with_capacity(items.len());
+        let mut value = value;
+        for item in items {
+            let item = self.bind(item)?;
+            let (v, i) = self.comparable("in", value, item, false)?;
+            value = v;
+            bound.push(i);
+        }
+        Ok(BoundExpr::In {
+            value: Box::new(value),
+            items: bound,
+        })
+    }
+
+    /// `x in collectionProperty`, rewritten to `collectionProperty/any($in: $in eq x)`.
+    fn in_collection(&mut self, value: BoundExpr, r: &Expr) -> Result<BoundExpr, ODataError> {
+        let coll = self.bind(r)?;
+        let BoundExpr::Property(collection) = coll else {
+            return Err(self.err(format!(
+                "the right operand of 'in' must be a list such as ('a','b') or a collection \
+                 property, got {}",
+                self.describe(&coll)
+            )));
+        };
+        let ExprType::Collection(item) = collection.ty.clone() else {
+            return Err(self.err(format!(
+                "the right operand of 'in' must be a list such as ('a','b') or a collection \
+                 property, got {}",
+                self.describe(&BoundExpr::Property(collection))
+            )));
+        };
+        let var = BoundExpr::Property(PropertyRef {
+            variable: Some(IN_VARIABLE.to_owned()),
+            cast: None,
+            path: Vec::new(),
+            ty: *item,
+        });
+        let (var, value) = self.comparable("in", var, value, false)?;
+        Ok(BoundExpr::Any {
+            collection,
+            variable: IN_VARIABLE.to_owned(),
+            predicate: Some(Box::new(BoundExpr::Compare {
+                op: CompareOp::Eq,
+                left: Box::new(value),
+                right: Box::new(var),
+            })),
+        })
+    }
+
+    fn bind_arith(&mut self, op: BinaryOp, l: &Expr, r: &Expr) -> Result<BoundExpr, ODataError> {
+        let left = self.bind(l)?;
+        let right = self.bind(r)?;
+        let duration = ExprType::Primitive(PrimitiveKind::Duration);
+        let temporal = |t: &ExprType| {
+            t.is(PrimitiveKind::DateTimeOffset)
+                || t.is(PrimitiveKind::Date)
+                || t.is(PrimitiveKind::Duration)
+        };
+        let (lt, rt) = (left.ty(), right.ty());
+        let left = if temporal(&rt) {
+            self.coerce(left, &duration, Some(&right))?
+        } else {
+            self.coerce(left, &rt, Some(&right))?
+        };
+        let right = if temporal(&lt) {
+            self.coerce(right, &duration, Some(&left))?
+        } else {
+            self.coerce(right, &lt, Some(&left))?
+        };
+        let Some(ty) = arith_type(op, &left.ty(), &right.ty()) else {
+            return Err(self.err(format!(
+                "operator '{}' is not defined for {} and {}",
+                op.keyword(),
+                self.describe(&left),
+                self.describe(&right)
+            )));
+        };
+        let op = match op {
+            BinaryOp::Add => ArithOp::Add,
+            BinaryOp::Sub => ArithOp::Sub,
+            BinaryOp::Mul => ArithOp::Mul,
+            BinaryOp::Div => ArithOp::Div,
+            BinaryOp::DivBy => ArithOp::DivBy,
+            _ => ArithOp::Mod,
+        };
+        Ok(BoundExpr::Arith {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+            ty,
+        })
+    }
+
+    fn bind_case(&mut self, branches: &[CaseBranch]) -> Result<BoundExpr, ODataError> {
+        let mut bound = Vec::with_capacity(branches.len());
+        for branch in branches {
+            let when = self.bind(&branch.when)?;
+            if !when.ty().is_boolean_or_null() {
+                return Err(self.err(format!(
+                    "case: every condition must be Boolean, got {}",
+                    self.describe(&when)
+                )));
+            }
+            let then = self.bind(&branch.then)?;
+            bound.push((when, then));
+        }
+        // Literals adapt to the first non-literal value's type (else the first literal's):
+        // `case(x: enumProp, true: 'member')`. Numeric values then promote.
+        let typed = |e: &&(BoundExpr, BoundExpr)| !matches!(e.1.ty(), ExprType::Null);
+        let target = bound
+            .iter()
+            .filter(typed)
+            .find(|(_, then)| !matches!(then, BoundExpr::Literal { .. }))
+            .or_else(|| bound.iter().find(typed))
+            .map_or(ExprType::Null, |(_, then)| then.ty());
+        let mut result = ExprType::Null;
+        let mut out = Vec::with_capacity(bound.len());
+        for (when, then) in bound {
+            let then = self.coerce(then, &target, None)?;
+            let t = then.ty();
+            result = match (&result, &t) {
+                (ExprType::Null, _) => t,
+                (_, ExprType::Null) => result,
+                (a, b) if a == b => result,
+                (ExprType::Primitive(a), ExprType::Primitive(b)) if promote(*a, *b).is_some() => {
+                    ExprType::Primitive(promote(*a, *b).unwrap_or(*a))
+                }
+                _ => {
+                    return Err(self.err(format!(
+                        "case: the branches have incompatible types {} and {}",
+                        result.display(self.ctx.model),
+                        t.display(self.ctx.model)
+                    )));
+                }
+            };
+            out.push((when, then));
+        }
+        if matches!(result, ExprType::Collection(_)) {
+            return Err(self.err("case: branch values cannot be collections"));
+        }
+        Ok(BoundExpr::Case {
+            branches: out,
+            ty: result,
+        })
+    }
+
+    /// The type of lambda variable `name`, innermost first.
+    fn var_type(&self, name: &str) -> Option<&ExprType> {
+        self.vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t)
+    }
+
+    /// Binds a member path.
+    fn bind_path(&mut self, segments: &[Segment]) -> Result<BoundExpr, ODataError> {
+        let mut variable = None;
+        let (mut cursor, rest) = match segments.split_first() {
+            None => return Err(self.err("empty path")),
+            Some((Segment::It | Segment::This, rest)) => {
+                (Cursor::Entity(self.ctx.entity_type), rest)
+            }
+            Some((Segment::Var(name), rest)) => {
+                let Some(ty) = self.var_type(name) else {
+                    return Err(self.err(format!("'{name}' is not a lambda variable in scope")));
+                };
+                variable = Some(name.clone());
+                (Cursor::Value(ty.clone()), rest)
+            }
+            Some((Segment::Member(name), rest)) if self.vars.iter().any(|(n, _)| n == name) => {
+                // A lambda variable inside an alias expression (parsed without scopes).
+                variable = Some(name.clone());
+                (
+                    Cursor::Value(self.var_type(name).cloned().unwrap_or(ExprType::Null)),
+                    rest,
+                )
+            }
+            Some((Segment::Member(_) | Segment::Cast(_), _)) => {
+                (Cursor::Entity(self.ctx.entity_type), segments)
+            }
+            Some((first, _)) => return Err(self.unsupported_segment(first, true)),
+        };
+        let mut cast = None;
+        let mut path: Vec<String> = Vec::new();
+        let total = rest.len();
+        for (i, seg) in rest.iter().enumerate() {
+            match seg {
+                Segment::Member(name) => {
+                    cursor = self.member(&cursor, name, &path, variable.as_deref(), cast)?;
+                    path.push(name.clone());
+                }
+                Segment::Cast(name) => {
+                    cursor = self.cast_segment(&cursor, name, &mut cast, &path)?;
+                }
+                Segment::Count { filter, search } => {
+                    if filter.is_some() || search.is_some() {
+                        return Err(self.not_implemented(
+                            "$count with nested $filter or $search is not supported",
+                        ));
+                    }
+                    let Cursor::Value(ty @ ExprType::Collection(_)) = cursor else {
+                        return Err(self.err(format!(
+                            "$count must follow a collection-valued property, not '{}'",
+                            self.path_display(variable.as_deref(), cast, &path)
+                        )));
+                    };
+                    if i + 1 != total {
+                        return Err(self.err("nothing may follow '$count' in a path"));
+                    }
+                    return Ok(BoundExpr::Count(PropertyRef {
+                        variable,
+                        cast,
+                        path,
+                        ty,
+                    }));
+                }
+                Segment::Any(lambda) => {
+                    let collection = self.collection_ref(&cursor, variable, cast, path, "any")?;
+                    return self.bind_lambda(collection, lambda.as_ref(), true);
+                }
+                Segment::All(lambda) => {
+                    let collection = self.collection_ref(&cursor, variable, cast, path, "all")?;
+                    return self.bind_lambda(collection, Some(lambda), false);
+                }
+                other => return Err(self.unsupported_segment(other, false)),
+            }
+        }
+        match cursor {
+            Cursor::Entity(_) => Err(self
+                .err("a path must end in a property: '$it' or a type cast alone is not a value")),
+            Cursor::Value(ty) => Ok(BoundExpr::Property(PropertyRef {
+                variable,
+                cast,
+                path,
+                ty,
+            })),
+        }
+    }
+
+    /// The error for a segment that cannot appear where it does.
+    fn unsupported_segment(&self, seg: &Segment, first: bool) -> ODataError {
+        match seg {
+            Segment::Root => self.not_implemented("$root paths are not supported"),
+            Segment::Alias(name) => self.not_implemented(format!(
+                "paths into parameter alias values (@{name}/…) are not supported"
+            )),
+            Segment::Annotation(name) => {
+                self.not_implemented(format!("annotation paths (@{name}) are not supported"))
+            }
+            Segment::Function { name, .. } => {
+                self.not_implemented(format!("functions in paths ('{name}') are not supported"))
+            }
+            Segment::Filter(_) => {
+                self.not_implemented("/$filter(…) path segments are not supported")
+            }
+            Segment::It | Segment::This | Segment::Var(_) if !first => {
+                self.err("'$it', '$this' and lambda variables can only start a path")
+            }
+            _ => self.err("unexpected path segment"),
+        }
+    }
+
+    /// The property reference of a collection-valued path before a lambda operator.
+    fn collection_ref(
+        &self,
+        cursor: &Cursor,
+        variable: Option<String>,
+        cast: Option<EntityTypeId>,
+        path: Vec<String>,
+        op: &str,
+    ) -> Result<PropertyRef, ODataError> {
+        match cursor {
+            Cursor::Value(ty @ ExprType::Collection(_)) => Ok(PropertyRef {
+                variable,
+                cast,
+                path,
+                ty: ty.clone(),
+            }),
+            _ => Err(self.err(format!(
+                "'{op}' must follow a collection-valued property, not '{}'",
+                self.path_display(variable.as_deref(), cast, &path)
+            ))),
+        }
+    }
+
+    fn bind_lambda(
+        &mut self,
+        collection: PropertyRef,
+        lambda: Option<&Lambda>,
+        any: bool,
+    ) -> Result<BoundExpr, ODataError> {
+        let ExprType::Collection(item) = &collection.ty else {
+            return Err(self.err("a lambda operator needs a collection"));
+        };
+        let Some(lambda) = lambda else {
+            return Ok(BoundExpr::Any {
+                collection,
+                variable: String::new(),
+                predicate: None,
+            });
+        };
+        if self.vars.iter().any(|(n, _)| *n == lambda.var) {
+            return Err(self.err(format!(
+                "the lambda variable '{}' is already in scope",
+                lambda.var
+            )));
+        }
+        self.vars.push((lambda.var.clone(), (**item).clone()));
+        let predicate = self.bind(&lambda.predicate);
+        self.vars.pop();
+        let predicate = predicate?;
+        let op = if any { "any" } else { "all" };
+        if !predicate.ty().is_boolean_or_null() {
+            return Err(self.err(format!(
+                "the predicate of '{op}' must be Boolean, got {}",
+                self.describe(&predicate)
+            )));
+        }
+        let variable = lambda.var.clone();
+        Ok(if any {
+            BoundExpr::Any {
+                collection,
+                variable,
+                predicate: Some(Box::new(predicate)),
+            }
+        } else {
+            BoundExpr::All {
+                collection,
+                variable,
+                predicate: Box::new(predicate),
+            }
+        })
+    }
+
+    /// `a/b/c` for messages.
+    fn path_display(
+        &self,
+        variable: Option<&str>,
+        cast: Option<EntityTypeId>,
+        path: &[String],
+    ) -> String {
+        path_text(
+            self.ctx.model,
+            &PropertyRef {
+                variable: variable.map(str::to_owned),
+                cast,
+                path: path.to_vec(),
+                ty: ExprType::Null,
+            },
+        )
+    }
+
+    /// Steps from `cursor` into the member `name`.
+    fn member(
+        &self,
+        cursor: &Cursor,
+        name: &str,
+        path: &[String],
+        variable: Option<&str>,
+        cast: Option<EntityTypeId>,
+    ) -> Result<Cursor, ODataError> {
+        let model = self.ctx.model;
+        match cursor {
+            Cursor::Entity(t) => {
+                let et = model.entity_type(*t);
+                if let Some(p) = et.property(name) {
+                    return self.property_cursor(&p.type_ref, name);
+                }
+                if et.navigation_property(name).is_some() {
+                    return Err(self.not_implemented(format!(
+                        "navigation properties in {} are not supported yet ('{name}' of '{}')",
+                        self.option, et.qualified_name
+                    )));
+                }
+                let mut msg = format!("'{name}' is not a property of '{}'", et.qualified_name);
+                let derived = model
+                    .entity_type_and_subtypes(*t)
+                    .into_iter()
+                    .skip(1)
+                    .find(|d| model.entity_type(*d).property(name).is_some());
+                if let Some(d) = derived {
+                    let dn = &model.entity_type(d).qualified_name;
+                    msg.push_str(&format!(
+                        "; it is declared on the derived type '{dn}': write '{dn}/{name}'"
+                    ));
+                } else if let Some(close) = closest(name, et.properties().map(|p| p.name.as_str()))
+                {
+                    msg.push_str(&format!("; did you mean '{close}'?"));
+                }
+                Err(self.err(msg))
+            }
+            Cursor::Value(ExprType::Complex(c)) => {
+                let ct = model.complex_type(*c);
+                if let Some(p) = ct.property(name) {
+                    return self.property_cursor(&p.type_ref, name);
+                }
+                let mut msg = format!("'{name}' is not a property of '{}'", ct.qualified_name);
+                if let Some(close) = closest(name, ct.properties().map(|p| p.name.as_str())) {
+                    msg.push_str(&format!("; did you mean '{close}'?"));
+                }
+                Err(self.err(msg))
+            }
+            Cursor::Value(ExprType::Collection(_)) => Err(self.err(format!(
+                "'{}' is a collection: use any(), all() or $count instead of '/{name}'",
+                self.path_display(variable, cast, path)
+            ))),
+            Cursor::Value(ty) => Err(self.err(format!(
+                "'{}' is of type {} and has no property '{name}'",
+                if path.is_empty() {
+                    variable.unwrap_or("$it").to_owned()
+                } else {
+                    self.path_display(variable, cast, path)
+                },
+                ty.display(model)
+            ))),
+        }
+    }
+
+    /// The cursor for a structural property of the given type.
+    fn property_cursor(&self, type_ref: &TypeRef, name: &str) -> Result<Cursor, ODataError> {
+        match type_of(type_ref) {
+            Some(ty) => Ok(Cursor::Value(ty)),
+            None => Err(self.not_implemented(format!(
+                "the entity-typed property '{name}' is not supported"
+            ))),
+        }
+    }
+
+    /// A type-cast segment.
+    fn cast_segment(
+        &self,
+        cursor: &Cursor,
+        name: &str,
+        cast: &mut Option<EntityTypeId>,
+        path: &[String],
+    ) -> Result<Cursor, ODataError> {
+        let model = self.ctx.model;
+        let found = model.find_type(name);
+        match (cursor, found) {
+            (Cursor::Entity(t), Some(TypeKind::Entity(d))) if path.is_empty() => {
+                if model.entity_derives_from(d, *t) {
+                    if d != self.ctx.entity_type {
+                        *cast = Some(d);
+                    }
+                    Ok(Cursor::Entity(d))
+                } else if model.entity_derives_from(*t, d) {
+                    Ok(Cursor::Entity(*t))
+                } else {
+                    Err(self.err(format!(
+                        "'{name}' is not derived from '{}'",
+                        model.entity_type(*t).qualified_name
+                    )))
+                }
+            }
+            (Cursor::Value(ExprType::Complex(c)), Some(TypeKind::Complex(d))) => {
+                if model.complex_derives_from(d, *c) {
+                    Ok(Cursor::Value(ExprType::Complex(d)))
+                } else if model.complex_derives_from(*c, d) {
+                    Ok(Cursor::Value(ExprType::Complex(*c)))
+                } else {
+                    Err(self.err(format!(
+                        "'{name}' is not derived from '{}'",
+                        model.complex_type(*c).qualified_name
+                    )))
+                }
+            }
+            (_, None) => Err(self.err(format!("unknown type '{name}' in type-cast segment"))),
+            _ => Err(self.err(format!(
+                "the type cast '{name}' is not allowed here: a cast must name a type derived \
+                 from the entity or complex type it follows"
+            ))),
+        }
+    }
+}
+
+/// The expression type of a structural property; `None` for entity-typed ones.
+pub(super) fn type_of(type_ref: &TypeRef) -> Option<ExprType> {
+    let base = match type_ref.kind {
+        TypeKind::Primitive(p) => ExprType::Primitive(p),
+        TypeKind::Enum(id) => ExprType::Enum(id),
+        TypeKind::Complex(id) => ExprType::Complex(id),
+        TypeKind::Entity(_) => return None,
+    };
+    Some(if type_ref.collection {
+        ExprType::Collection(Box::new(base))
+    } else {
+        base
+    })
+}
+
+/// The result type of an arithmetic operator, `None` when it is not defined.
+fn arith_type(op: BinaryOp, lt: &ExprType, rt: &ExprType) -> Option<ExprType> {
+    use PrimitiveKind as P;
+    let p = |k| Some(ExprType::Primitive(k));
+    let numeric = |a: P, b: P| -> Option<ExprType> {
+        let common = promote(a, b)?;
+        if op == BinaryOp::DivBy {
+            p(if common == P::Double {
+                P::Double
+            } else {
+                P::Decimal
+            })
+        } else {
+            p(common)
+        }
+    };
+    let add = op == BinaryOp::Add;
+    let add_sub = matches!(op, BinaryOp::Add | BinaryOp::Sub);
+    match (lt, rt) {
+        (ExprType::Null, ExprType::Null) => Some(ExprType::Null),
+        (ExprType::Primitive(a), ExprType::Primitive(b)) => match (a, b) {
+            _ if lt.is_numeric() && rt.is_numeric() => numeric(*a, *b),
+            (P::DateTimeOffset, P::Duration) if add_sub => p(P::DateTimeOffset),
+            (P::Duration, P::DateTimeOffset) if add => p(P::DateTimeOffset),
+            (P::DateTimeOffset, P::DateTimeOffset) if op == BinaryOp::Sub => p(P::Duration),
+            (P::Date, P::Duration) if add_sub => p(P::Date),
+            (P::Duration, P::Date) if add => p(P::Date),
+            (P::Date, P::Date) if op == BinaryOp::Sub => p(P::Duration),
+            (P::Duration, P::Duration) if add_sub => p(P::Duration),
+            (P::Duration, _)
+                if rt.is_numeric()
+                    && matches!(op, BinaryOp::Mul | BinaryOp::Div | BinaryOp::DivBy) =>
+            {
+                p(P::Duration)
+            }
+            (_, P::Duration) if lt.is_numeric() && op == BinaryOp::Mul => p(P::Duration),
+            _ => None,
+        },
+        (ExprType::Null, ExprType::Primitive(k)) | (ExprType::Primitive(k), ExprType::Null) => {
+            let null_left = matches!(lt, ExprType::Null);
+            match k {
+                _ if widen(*k).is_some() => numeric(*k, *k),
+                P::DateTimeOffset if add_sub => {
+                    if null_left && op == BinaryOp::Sub {
+                        p(P::Duration)
+                    } else {
+                        p(P::DateTimeOffset)
+                    }
+                }
+                P::Date if add_sub => {
+                    if null_left && op == BinaryOp::Sub {
+                        p(P::Duration)
+                    } else {
+                        p(P::Date)
+                    }
+                }
+                P::Duration if op != BinaryOp::Mod => p(P::Duration),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `var/NS.Derived/a/b` for messages.
+pub(super) fn path_text(model: &Model, p: &PropertyRef) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if let Some(v) = &p.variable {
+        parts.push(v);
+    }
+    if let Some(c) = p.cast {
+        parts.push(&model.entity_type(c).qualified_name);
+    }
+    parts.extend(p.path.iter().map(String::as_str));
+    if parts.is_empty() {
+        "$it".to_owned()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// A literal value as written in a URL, for messages; `None` for null.
+fn value_text(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Boolean(b) => b.to_string(),
+        Value::Int(n) | Value::Enum(n) => n.to_string(),
+        Value::Double(f) => f.to_string(),
+        Value::Decimal(d) => d.to_string(),
+        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        Value::Guid(g) => g.to_string(),
+        Value::Date(d) => d.to_string(),
+        Value::TimeOfDay(t) => t.to_string(),
+        Value::DateTimeOffset(d) => d.as_str().to_owned(),
+        Value::Duration(d) => format!("duration'{d}'"),
+        Value::Json(j) => j.to_string(),
+    })
+}
+
+/// The candidate closest to `name` (edit distance ≤ 2, or a case-insensitive match).
+pub(super) fn closest<'n>(
+    name: &str,
+    candidates: impl Iterator<Item = &'n str>,
+) -> Option<&'n str> {
+    let lower = name.to_lowercase();
+    candidates
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over code points.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}

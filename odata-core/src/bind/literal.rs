@@ -1,0 +1,197 @@
+//! Literals: untyped literal text → typed [`Value`]s, and the conversions a literal
+//! undergoes when the other operand fixes its type (string → enum member, string →
+//! duration, integer → enum value, numeric widening).
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+
+use crate::edm::{EnumTypeId, PrimitiveKind, TypeKind};
+use crate::error::ODataError;
+use crate::query::{Literal, NumberKind};
+use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+
+use super::binder::Binder;
+use super::typed::{BoundExpr, ExprType};
+use super::types::numeric_rank;
+
+/// A literal node.
+pub(super) fn lit(value: Value, ty: ExprType) -> BoundExpr {
+    BoundExpr::Literal { value, ty }
+}
+
+/// A literal of a primitive kind.
+fn prim(value: Value, kind: PrimitiveKind) -> BoundExpr {
+    lit(value, ExprType::Primitive(kind))
+}
+
+impl Binder<'_, '_> {
+    /// Converts one literal. Geo literals are accepted only by the geo functions, which
+    /// bind them themselves; anywhere else they are not implemented.
+    pub(super) fn bind_literal(&self, literal: &Literal) -> Result<BoundExpr, ODataError> {
+        Ok(match literal {
+            Literal::Null => lit(Value::Null, ExprType::Null),
+            Literal::Bool(b) => prim(Value::Boolean(*b), PrimitiveKind::Boolean),
+            Literal::Number { text, kind } => self.number(text, *kind)?,
+            Literal::String(s) => prim(Value::String(s.clone()), PrimitiveKind::String),
+            Literal::Guid(text) => match uuid::Uuid::parse_str(text) {
+                Ok(g) => prim(Value::Guid(g), PrimitiveKind::Guid),
+                Err(_) => {
+                    return Err(self.err(format!(
+                        "invalid Edm.Guid '{text}': expected 8-4-4-4-12 hexadecimal digits"
+                    )));
+                }
+            },
+            Literal::Date(text) => match Date::parse(text) {
+                Ok(d) => prim(Value::Date(d), PrimitiveKind::Date),
+                Err(e) => return Err(self.err(e.to_string())),
+            },
+            Literal::DateTimeOffset(text) => match DateTimeOffset::parse(text) {
+                Ok(d) => prim(Value::DateTimeOffset(d), PrimitiveKind::DateTimeOffset),
+                Err(e) => return Err(self.err(e.to_string())),
+            },
+            Literal::TimeOfDay(text) => match TimeOfDay::parse(text) {
+                Ok(t) => prim(Value::TimeOfDay(t), PrimitiveKind::TimeOfDay),
+                Err(e) => return Err(self.err(e.to_string())),
+            },
+            Literal::Duration(text) => match Duration::parse(text) {
+                Ok(d) => prim(Value::Duration(d), PrimitiveKind::Duration),
+                Err(e) => return Err(self.err(e.to_string())),
+            },
+            Literal::Enum { type_name, value } => self.enum_literal(type_name, value)?,
+            Literal::Binary(text) => prim(
+                Value::String(text.trim_end_matches('=').to_owned()),
+                PrimitiveKind::Binary,
+            ),
+            Literal::Geo { .. } => {
+                return Err(self.not_implemented(
+                    "geography and geometry literals are only supported as arguments of the \
+                     geo.distance, geo.length and geo.intersects functions",
+                ));
+            }
+        })
+    }
+
+    /// A number: integer syntax → Int32 if it fits, else Int64, else Decimal; decimal
+    /// syntax → Decimal; exponent, `INF` or `NaN` → Double.
+    fn number(&self, text: &str, kind: NumberKind) -> Result<BoundExpr, ODataError> {
+        if kind == NumberKind::Int
+            && let Ok(n) = text.parse::<i64>()
+        {
+            let k = if i32::try_from(n).is_ok() {
+                PrimitiveKind::Int32
+            } else {
+                PrimitiveKind::Int64
+            };
+            return Ok(prim(Value::Int(n), k));
+        }
+        if kind != NumberKind::Double
+            && let Ok(d) = Decimal::from_str(text)
+        {
+            return Ok(prim(Value::Decimal(d), PrimitiveKind::Decimal));
+        }
+        let f = match text {
+            "INF" => f64::INFINITY,
+            "-INF" => f64::NEG_INFINITY,
+            "NaN" => f64::NAN,
+            _ => text
+                .parse::<f64>()
+                .map_err(|_| self.err(format!("invalid number '{text}'")))?,
+        };
+        Ok(prim(Value::Double(f), PrimitiveKind::Double))
+    }
+
+    /// `NS.Type'member'`: the type must be an enumeration of the model, the value one of
+    /// its members (or, for flags enums, a combination).
+    fn enum_literal(&self, type_name: &str, value: &str) -> Result<BoundExpr, ODataError> {
+        let model = self.ctx.model;
+        let Some(TypeKind::Enum(id)) = model.find_type(type_name) else {
+            return Err(self.err(format!(
+                "'{type_name}' is not an enumeration type of the model"
+            )));
+        };
+        let ty = model.enum_type(id);
+        match ty.parse_value(value) {
+            Some(n) => Ok(lit(Value::Enum(n), ExprType::Enum(id))),
+            None => Err(self.err(format!(
+                "'{value}' is not a member of '{}'; allowed members: {}",
+                ty.qualified_name,
+                ty.member_list()
+            ))),
+        }
+    }
+
+    /// Adapts `expr` to a `target` type fixed by the other operand. Only literals change:
+    /// a string or integer literal becomes a member of an enumeration `target`, a string
+    /// literal becomes an `Edm.Duration` (4.01 allows `'PT1H'` without the `duration`
+    /// prefix), and a numeric literal is widened losslessly to a wider numeric `target`
+    /// (Int → Decimal/Double, Decimal → Double). `other` is the other operand, named in
+    /// messages. Everything else is returned unchanged; compatibility is checked by the
+    /// caller.
+    pub(super) fn coerce(
+        &self,
+        expr: BoundExpr,
+        target: &ExprType,
+        other: Option<&BoundExpr>,
+    ) -> Result<BoundExpr, ODataError> {
+        let BoundExpr::Literal { value, ty } = &expr else {
+            return Ok(expr);
+        };
+        match (target, ty, value) {
+            (ExprType::Enum(id), ExprType::Primitive(PrimitiveKind::String), Value::String(s)) => {
+                self.enum_member(*id, s, other)
+            }
+            (ExprType::Enum(id), t, Value::Int(n)) if t.is_integer() => {
+                self.enum_member(*id, &n.to_string(), other)
+            }
+            (
+                ExprType::Primitive(PrimitiveKind::Duration),
+                ExprType::Primitive(PrimitiveKind::String),
+                Value::String(s),
+            ) => match Duration::parse(s) {
+                Ok(d) => Ok(prim(Value::Duration(d), PrimitiveKind::Duration)),
+                Err(e) => Err(self.err(format!("{e} (for {})", self.describe_short(other)))),
+            },
+            (ExprType::Primitive(to), ExprType::Primitive(from), v) => {
+                let (Some(to_rank), Some(from_rank)) = (numeric_rank(*to), numeric_rank(*from))
+                else {
+                    return Ok(expr);
+                };
+                if to_rank <= from_rank {
+                    return Ok(expr);
+                }
+                Ok(match (to_rank, v) {
+                    (1, Value::Int(n)) => prim(Value::Int(*n), PrimitiveKind::Int64),
+                    (2, Value::Int(n)) => prim(Value::Decimal(Decimal::from(*n)), *to),
+                    (3, Value::Int(n)) => prim(Value::Double(*n as f64), PrimitiveKind::Double),
+                    (3, Value::Decimal(d)) => match d.to_f64() {
+                        Some(f) => prim(Value::Double(f), PrimitiveKind::Double),
+                        None => expr,
+                    },
+                    _ => expr,
+                })
+            }
+            _ => Ok(expr),
+        }
+    }
+
+    /// The enum literal for a member name or number of enumeration `id`.
+    fn enum_member(
+        &self,
+        id: EnumTypeId,
+        text: &str,
+        other: Option<&BoundExpr>,
+    ) -> Result<BoundExpr, ODataError> {
+        let ty = self.ctx.model.enum_type(id);
+        match ty.parse_value(text) {
+            Some(n) => Ok(lit(Value::Enum(n), ExprType::Enum(id))),
+            None => Err(self.err(format!(
+                "'{text}' is not a member of '{}' ({}); allowed members: {}",
+                ty.qualified_name,
+                self.describe_short(other),
+                ty.member_list()
+            ))),
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! Helpers over [`ExprType`] and [`BoundExpr`]: the static type of a bound node, numeric
+//! promotion and type names for messages.
+
+use crate::edm::{Model, PrimitiveKind};
+
+use super::typed::{BoundExpr, ExprType};
+
+impl ExprType {
+    /// The primitive kind, for primitive types.
+    pub fn primitive(&self) -> Option<PrimitiveKind> {
+        match self {
+            ExprType::Primitive(p) => Some(*p),
+            _ => None,
+        }
+    }
+
+    /// True for the numeric primitive types (integers, Decimal, Single, Double).
+    pub fn is_numeric(&self) -> bool {
+        self.primitive().is_some_and(|p| numeric_rank(p).is_some())
+    }
+
+    /// True for the integer primitive types (Byte, SByte, Int16, Int32, Int64).
+    pub fn is_integer(&self) -> bool {
+        self.primitive()
+            .is_some_and(|p| p.integer_range().is_some())
+    }
+
+    /// True for `Edm.Boolean` and for the untyped `null`.
+    pub fn is_boolean_or_null(&self) -> bool {
+        matches!(
+            self,
+            ExprType::Primitive(PrimitiveKind::Boolean) | ExprType::Null
+        )
+    }
+
+    /// True for the given primitive kind.
+    pub fn is(&self, kind: PrimitiveKind) -> bool {
+        self.primitive() == Some(kind)
+    }
+
+    /// The type's name for messages: `Edm.String`, `ns.color`, `Collection(Edm.String)`,
+    /// `null`.
+    pub fn display(&self, model: &Model) -> String {
+        match self {
+            ExprType::Primitive(p) => p.name().to_owned(),
+            ExprType::Enum(id) => model.enum_type(*id).qualified_name.clone(),
+            ExprType::Complex(id) => model.complex_type(*id).qualified_name.clone(),
+            ExprType::Collection(inner) => format!("Collection({})", inner.display(model)),
+            ExprType::Null => "null".to_owned(),
+        }
+    }
+}
+
+impl BoundExpr {
+    /// The static type of the node's value.
+    pub fn ty(&self) -> ExprType {
+        match self {
+            BoundExpr::Literal { ty, .. }
+            | BoundExpr::Neg { ty, .. }
+            | BoundExpr::Arith { ty, .. }
+            | BoundExpr::Call { ty, .. }
+            | BoundExpr::Case { ty, .. }
+            | BoundExpr::Cast { ty, .. } => ty.clone(),
+            BoundExpr::Property(p) => p.ty.clone(),
+            BoundExpr::Not(_)
+            | BoundExpr::And(..)
+            | BoundExpr::Or(..)
+            | BoundExpr::Compare { .. }
+            | BoundExpr::In { .. }
+            | BoundExpr::Has { .. }
+            | BoundExpr::IsOf { .. }
+            | BoundExpr::Any { .. }
+            | BoundExpr::All { .. } => ExprType::Primitive(PrimitiveKind::Boolean),
+            BoundExpr::Count(_) => ExprType::Primitive(PrimitiveKind::Int64),
+        }
+    }
+}
+
+/// Rank in the numeric promotion order Int32 (and smaller integers) < Int64 < Decimal <
+/// Double (and Single); `None` for non-numeric kinds.
+pub(crate) fn numeric_rank(kind: PrimitiveKind) -> Option<u8> {
+    match kind {
+        PrimitiveKind::Byte
+        | PrimitiveKind::SByte
+        | PrimitiveKind::Int16
+        | PrimitiveKind::Int32 => Some(0),
+        PrimitiveKind::Int64 => Some(1),
+        PrimitiveKind::Decimal => Some(2),
+        PrimitiveKind::Single | PrimitiveKind::Double => Some(3),
+        _ => None,
+    }
+}
+
+/// The kind standing for a promotion rank.
+fn rank_kind(rank: u8) -> PrimitiveKind {
+    match rank {
+        0 => PrimitiveKind::Int32,
+        1 => PrimitiveKind::Int64,
+        2 => PrimitiveKind::Decimal,
+        _ => PrimitiveKind::Double,
+    }
+}
+
+/// The common type of two numeric kinds: Int32 < Int64 < Decimal < Double.
+pub(crate) fn promote(a: PrimitiveKind, b: PrimitiveKind) -> Option<PrimitiveKind> {
+    Some(rank_kind(numeric_rank(a)?.max(numeric_rank(b)?)))
+}
+
+/// The result kind of an arithmetic on a single numeric kind (Int16 → Int32, Single →
+/// Double, others unchanged).
+pub(crate) fn widen(a: PrimitiveKind) -> Option<PrimitiveKind> {
+    numeric_rank(a).map(rank_kind)
+}

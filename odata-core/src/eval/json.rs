@@ -1,0 +1,79 @@
+//! JSON leaves of complex and collection values → typed [`Value`]s.
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::Value as Json;
+
+use crate::bind::ExprType;
+use crate::edm::{Model, PrimitiveKind};
+use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+
+/// Converts a JSON value read from a complex/collection value to a [`Value`] of type `ty`.
+/// A JSON `null`, or a leaf that does not convert, is [`Value::Null`]; complex and
+/// collection values stay JSON.
+pub(super) fn to_value(model: &Model, j: &Json, ty: &ExprType) -> Value {
+    if j.is_null() {
+        return Value::Null;
+    }
+    match ty {
+        ExprType::Primitive(p) => primitive(j, *p).unwrap_or(Value::Null),
+        ExprType::Enum(id) => {
+            let e = model.enum_type(*id);
+            let n = match j {
+                Json::String(s) => e.parse_value(s),
+                Json::Number(n) => n.as_i64(),
+                _ => None,
+            };
+            n.map_or(Value::Null, Value::Enum)
+        }
+        ExprType::Complex(_) | ExprType::Collection(_) => Value::Json(j.clone()),
+        ExprType::Null => Value::Null,
+    }
+}
+
+/// A primitive leaf (numbers may also arrive as strings, IEEE754Compatible style).
+fn primitive(j: &Json, p: PrimitiveKind) -> Option<Value> {
+    use PrimitiveKind as P;
+    Some(match p {
+        P::String | P::Binary => Value::String(j.as_str()?.to_owned()),
+        P::Boolean => Value::Boolean(j.as_bool()?),
+        P::Byte | P::SByte | P::Int16 | P::Int32 | P::Int64 => Value::Int(match j {
+            Json::Number(n) => n.as_i64()?,
+            Json::String(s) => s.trim().parse().ok()?,
+            _ => return None,
+        }),
+        P::Decimal => Value::Decimal(match j {
+            Json::Number(n) => {
+                let text = n.to_string();
+                Decimal::from_str(&text)
+                    .or_else(|_| Decimal::from_scientific(&text))
+                    .ok()?
+            }
+            Json::String(s) => Decimal::from_str(s.trim())
+                .or_else(|_| Decimal::from_scientific(s.trim()))
+                .ok()?,
+            _ => return None,
+        }),
+        P::Double | P::Single => Value::Double(match j {
+            Json::Number(n) => n.as_f64()?,
+            Json::String(s) => parse_double(s)?,
+            _ => return None,
+        }),
+        P::Guid => Value::Guid(uuid::Uuid::parse_str(j.as_str()?).ok()?),
+        P::Date => Value::Date(Date::parse(j.as_str()?).ok()?),
+        P::TimeOfDay => Value::TimeOfDay(TimeOfDay::parse(j.as_str()?).ok()?),
+        P::DateTimeOffset => Value::DateTimeOffset(DateTimeOffset::parse(j.as_str()?).ok()?),
+        P::Duration => Value::Duration(Duration::parse(j.as_str()?).ok()?),
+    })
+}
+
+/// A double from text, with OData's `INF`, `-INF` and `NaN`.
+pub(super) fn parse_double(s: &str) -> Option<f64> {
+    match s.trim() {
+        "INF" => Some(f64::INFINITY),
+        "-INF" => Some(f64::NEG_INFINITY),
+        "NaN" => Some(f64::NAN),
+        t => t.parse().ok().filter(|f: &f64| f.is_finite()),
+    }
+}
