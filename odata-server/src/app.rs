@@ -8,7 +8,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use sqlx::migrate::Migrator;
 
-use crate::config::Settings;
+use crate::auth::{AuthConfigError, Authenticator};
+use crate::config::{AuthConfig, Settings};
 use crate::service::Service;
 use crate::store::{Store, StoreError};
 use crate::{context, handlers};
@@ -28,9 +29,19 @@ pub struct AppState {
     pub(crate) metadata_xml: String,
     /// `$metadata` as CSDL JSON, rendered once.
     pub(crate) metadata_json: String,
+    /// Bearer token validation (or none), from `settings.auth`.
+    pub(crate) auth: Authenticator,
 }
 
 impl AppState {
+    /// Parser limits from the settings.
+    pub fn parse_limits(&self) -> odata_core::query::ParseLimits {
+        odata_core::query::ParseLimits {
+            max_depth: self.settings.max_expr_depth,
+            max_nodes: self.settings.max_expr_nodes,
+        }
+    }
+
     /// The absolute service root URL for a request, e.g. `http://host:8080/beta`.
     pub fn service_root(&self, req: &HttpRequest) -> String {
         match &self.settings.public_base_url {
@@ -52,6 +63,15 @@ pub enum StartError {
     /// Binding the listen address failed.
     #[error("listen: {0}")]
     Io(#[from] std::io::Error),
+    /// The authentication settings are unusable.
+    #[error("authentication: {0}")]
+    Auth(#[from] AuthConfigError),
+    /// A non-loopback address without authentication configured.
+    #[error(
+        "refusing to serve {0} without authentication: configure bearer authentication, \
+         listen on a loopback address, or disable authentication explicitly (--auth none)"
+    )]
+    InsecureListen(std::net::SocketAddr),
 }
 
 /// A bound, not yet running server.
@@ -68,10 +88,21 @@ impl Application {
         migrator: &Migrator,
         settings: Settings,
     ) -> Result<Self, StartError> {
+        let auth = Authenticator::new(&settings.auth)?;
+        let listener = TcpListener::bind(&settings.listen)?;
+        let local = listener.local_addr()?;
+        check_listen_security(&settings.auth, local)?;
+        if !settings.auth.is_off()
+            && service
+                .collections()
+                .iter()
+                .any(|c| c.permissions.is_none())
+        {
+            tracing::warn!("collections without declared permissions are closed to every caller");
+        }
         let store = Store::connect(&settings.database_url, settings.reader_connections).await?;
         store.migrate(migrator).await?;
-        let listener = TcpListener::bind(&settings.listen)?;
-        let port = listener.local_addr()?.port();
+        let port = local.port();
         let base_prefix = format!("/{}", settings.base_path.trim_matches('/'));
         let state = web::Data::new(AppState {
             metadata_xml: odata_core::csdl::to_xml(service.model()),
@@ -80,6 +111,7 @@ impl Application {
             store: store.clone(),
             base_prefix: base_prefix.clone(),
             settings: settings.clone(),
+            auth,
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -111,6 +143,29 @@ impl Application {
         let result = self.server.await;
         self.store.close().await;
         result
+    }
+}
+
+/// The secure default: without authentication configured only loopback addresses are served;
+/// `--auth none` ([`AuthConfig::Disabled`]) is the explicit opt-out. Both log a warning.
+fn check_listen_security(auth: &AuthConfig, local: std::net::SocketAddr) -> Result<(), StartError> {
+    match auth {
+        AuthConfig::Bearer(_) => Ok(()),
+        AuthConfig::Disabled => {
+            tracing::warn!(
+                listen = %local,
+                "authentication is disabled (--auth none): every caller can read and change every row"
+            );
+            Ok(())
+        }
+        AuthConfig::None if local.ip().is_loopback() => {
+            tracing::warn!(
+                listen = %local,
+                "authentication is not configured: serving without authentication, on loopback only"
+            );
+            Ok(())
+        }
+        AuthConfig::None => Err(StartError::InsecureListen(local)),
     }
 }
 

@@ -22,6 +22,14 @@ pub struct Settings {
     pub reader_connections: u32,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_timeout_secs: u64,
+    /// How callers are authenticated; see [`AuthConfig`].
+    pub auth: AuthConfig,
+    /// Longest request target (path and query string) accepted, in bytes (414 above).
+    pub max_url_bytes: usize,
+    /// Deepest nesting of a query expression (`$filter`, `$orderby`, …) accepted.
+    pub max_expr_depth: usize,
+    /// Largest number of nodes of one query expression accepted.
+    pub max_expr_nodes: usize,
 }
 
 impl Default for Settings {
@@ -36,6 +44,120 @@ impl Default for Settings {
             max_body_bytes: 1024 * 1024,
             reader_connections: 4,
             shutdown_timeout_secs: 30,
+            auth: AuthConfig::None,
+            max_url_bytes: 8 * 1024,
+            max_expr_depth: 100,
+            max_expr_nodes: 10_000,
         }
+    }
+}
+
+/// How requests are authenticated.
+///
+/// Without configuration ([`AuthConfig::None`]) the service serves everyone with full access,
+/// so it refuses to listen on anything but a loopback address; [`AuthConfig::Disabled`] is the
+/// explicit opt-out (`--auth none`) that allows any address. Both log a warning at start-up.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum AuthConfig {
+    /// Not configured: no authentication, every caller has full access, loopback only.
+    #[default]
+    None,
+    /// Explicitly disabled: no authentication on any address (development only).
+    Disabled,
+    /// Bearer JWTs checked for signature, expiry, audience and issuer.
+    Bearer(BearerConfig),
+}
+
+impl AuthConfig {
+    /// True when requests are served without authentication.
+    pub fn is_off(&self) -> bool {
+        !matches!(self, Self::Bearer(_))
+    }
+}
+
+/// Validation of bearer JWTs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerConfig {
+    /// The keys signatures are checked with; they also fix the accepted algorithms.
+    pub keys: KeySource,
+    /// Accepted `aud` values (at least one; the token's `aud` must contain one of them).
+    pub audience: Vec<String>,
+    /// Accepted `iss` values (at least one).
+    pub issuer: Vec<String>,
+    /// Claim naming the caller's tenant (Entra ID: `tid`). Every row belongs to the tenant of
+    /// the token that wrote it and is only visible to that tenant. `None`: all callers share
+    /// one tenant.
+    pub tenant_claim: Option<String>,
+}
+
+impl BearerConfig {
+    /// HS256 with a shared secret, audience, issuer and the `tid` tenant claim.
+    pub fn hs256(
+        secret: impl Into<String>,
+        audience: impl Into<String>,
+        issuer: impl Into<String>,
+    ) -> Self {
+        Self {
+            keys: KeySource::Hs256(Secret::new(secret)),
+            audience: vec![audience.into()],
+            issuer: vec![issuer.into()],
+            tenant_claim: Some("tid".into()),
+        }
+    }
+}
+
+/// Where the token verification keys come from. The accepted algorithms follow from the keys,
+/// never from a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// A shared secret (HS256; at least 32 bytes). For tests and local use.
+    Hs256(Secret),
+    /// The text of a JWKS document (`{"keys":[...]}`) with RSA (RS256) or EC P-256 (ES256)
+    /// public keys; a key's `alg` member, if present, fixes its algorithm.
+    Jwks(String),
+    /// The text of one PEM public key: RSA (RS256) or EC P-256 (ES256).
+    Pem(String),
+}
+
+/// A secret string: never printed by `Debug`, and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Self(secret.into())
+    }
+
+    /// The secret itself; do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let settings = Settings {
+            auth: AuthConfig::Bearer(BearerConfig::hs256(
+                "correct horse battery staple and more",
+                "api://aud",
+                "https://issuer",
+            )),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("horse"), "{printed}");
+        assert!(printed.contains("[redacted]"), "{printed}");
+        assert!(printed.contains("api://aud"), "{printed}");
     }
 }

@@ -10,6 +10,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpRequest};
 use tracing::Instrument;
 
+use crate::auth::Principal;
+
 /// Identifies one request in responses and logs.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -19,6 +21,10 @@ pub struct RequestContext {
     pub client_request_id: Option<String>,
     /// The caller's tenant; empty when authentication is off.
     pub tenant: String,
+    /// The authenticated caller, once authentication has run (`None` before, and for
+    /// requests outside the service root). Later features ($expand, $batch, actions) take
+    /// it from here for [`crate::auth::authorize`].
+    pub principal: Option<Principal>,
 }
 
 impl RequestContext {
@@ -35,6 +41,15 @@ impl RequestContext {
             request_id: uuid::Uuid::new_v4().to_string(),
             client_request_id,
             tenant: String::new(),
+            principal: None,
+        }
+    }
+
+    /// Records the authenticated caller (and its tenant) in the request's context.
+    pub fn set_principal(req: &HttpRequest, principal: &Principal) {
+        if let Some(context) = req.extensions_mut().get_mut::<RequestContext>() {
+            context.tenant.clone_from(&principal.tenant);
+            context.principal = Some(principal.clone());
         }
     }
 }

@@ -6,13 +6,18 @@
 #![warn(missing_docs)]
 
 pub mod app;
+pub mod auth;
 pub mod config;
 pub mod context;
 pub mod error;
 mod handlers;
+pub mod limits;
 pub mod negotiation;
+pub mod paging;
+pub mod plan;
 pub mod query;
 pub mod routing;
 pub mod service;
+pub mod sql;
 pub mod store;
 pub mod telemetry;

@@ -16,6 +16,7 @@
 
 use odata_core::edm::{EntityTypeId, Model};
 
+use crate::auth::Permissions;
 use crate::store::table::Table;
 
 /// Why a service definition is inconsistent with its model.
@@ -41,6 +42,11 @@ pub struct Collection {
     pub entity_type: EntityTypeId,
     /// Where its members are stored.
     pub table: Table,
+    /// Indexes into `table.columns` of the string properties `$search` looks in.
+    pub searchable: Vec<usize>,
+    /// The permissions reading and writing it require (see [`crate::auth::authorize`]);
+    /// `None`: closed to every authenticated caller.
+    pub permissions: Option<Permissions>,
 }
 
 /// A model with its collections bound to storage. Built once at start-up.
@@ -56,6 +62,8 @@ impl Service {
         ServiceBuilder {
             model,
             collections: Vec::new(),
+            searchable: std::collections::BTreeMap::new(),
+            permissions: std::collections::BTreeMap::new(),
         }
     }
 
@@ -75,9 +83,25 @@ impl Service {
 pub struct ServiceBuilder {
     model: Model,
     collections: Vec<(String, String)>,
+    searchable: std::collections::BTreeMap<String, Vec<String>>,
+    permissions: std::collections::BTreeMap<String, Permissions>,
 }
 
 impl ServiceBuilder {
+    /// Declares the string properties `$search` matches in the collection at `path`
+    /// (default: every string property of its entity type).
+    pub fn searchable<I, S>(mut self, path: impl Into<String>, properties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.searchable.insert(
+            path.into(),
+            properties.into_iter().map(Into::into).collect(),
+        );
+        self
+    }
+
     /// Serves the collection at `path` (an entity set name, or `singleton/navigation` for a
     /// contained collection), stored in table `table`.
     pub fn collection(mut self, path: impl Into<String>, table: impl Into<String>) -> Self {
@@ -85,21 +109,42 @@ impl ServiceBuilder {
         self
     }
 
+    /// Declares the permissions (delegated scopes or application roles) that reading and
+    /// writing the collection at `path` require: the one place a model states its access
+    /// rules, enforced by [`crate::auth::authorize`] for every request and feature. With
+    /// authentication on, a collection without a declaration is closed.
+    pub fn permissions(mut self, path: impl Into<String>, permissions: Permissions) -> Self {
+        self.permissions.insert(path.into(), permissions);
+        self
+    }
+
     /// Checks every path against the model and derives the table mappings.
     pub fn build(self) -> Result<Service, ServiceError> {
         let model = self.model;
+        if let Some(path) = self
+            .permissions
+            .keys()
+            .find(|p| !self.collections.iter().any(|(c, _)| c == *p))
+        {
+            return Err(ServiceError::UnknownCollection(path.clone()));
+        }
         let collections = self
             .collections
             .into_iter()
             .map(|(path, table)| {
+                let searchable = &self.searchable;
                 let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
                 let entity_type = resolve_collection(&model, &segments)
                     .ok_or_else(|| ServiceError::UnknownCollection(path.clone()))?;
                 if model.entity_type(entity_type).key.is_empty() {
                     return Err(ServiceError::NoKey(path));
                 }
+                let table = Table::new(&model, entity_type, table);
+                let searchable = searchable_columns(&table, searchable.get(&path));
                 Ok(Collection {
-                    table: Table::new(&model, entity_type, table),
+                    permissions: self.permissions.get(&path).cloned(),
+                    searchable,
+                    table,
                     path,
                     segments,
                     entity_type,
@@ -107,6 +152,24 @@ impl ServiceBuilder {
             })
             .collect::<Result<_, _>>()?;
         Ok(Service { model, collections })
+    }
+}
+
+/// The declared searchable properties, or every string property of the table.
+fn searchable_columns(table: &Table, declared: Option<&Vec<String>>) -> Vec<usize> {
+    match declared {
+        Some(names) => names.iter().filter_map(|n| table.column_index(n)).collect(),
+        None => table
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                !c.property.type_ref.collection
+                    && c.property.type_ref.primitive()
+                        == Some(odata_core::edm::PrimitiveKind::String)
+            })
+            .map(|(i, _)| i)
+            .collect(),
     }
 }
 

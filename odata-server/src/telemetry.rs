@@ -12,7 +12,10 @@ pub fn init(json: bool) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // A closed stderr (a log collector gone) must not take the service down: by default
+        // the subscriber reports failed writes with `eprintln!`, which panics then.
+        .log_internal_errors(false);
     let _ = if json {
         builder.json().try_init()
     } else {

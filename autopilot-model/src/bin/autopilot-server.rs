@@ -3,7 +3,18 @@
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use odata_server::app::Application;
-use odata_server::config::Settings;
+use odata_server::config::{AuthConfig, BearerConfig, KeySource, Secret, Settings};
+
+/// `--auth`: how callers are authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuthMode {
+    /// No authentication on any address (development only; logs a warning).
+    None,
+    /// HS256 tokens signed with the shared secret `AUTH_HS256_SECRET`.
+    Hs256,
+    /// RS256/ES256 tokens verified with the keys of `AUTH_JWKS_FILE` or `AUTH_PEM_FILE`.
+    Jwks,
+}
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum LogFormat {
@@ -50,12 +61,97 @@ struct Args {
     /// Log line format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// Authentication. Without it the server serves loopback addresses only.
+    #[arg(long = "auth", env = "AUTH_MODE", value_enum)]
+    auth: Option<AuthMode>,
+    /// HS256 shared secret (at least 32 bytes); prefer the environment variable.
+    #[arg(
+        long = "auth-hs256-secret",
+        env = "AUTH_HS256_SECRET",
+        hide_env_values = true,
+        value_parser = parse_secret
+    )]
+    auth_hs256_secret: Option<Secret>,
+    /// JWKS file with the public keys tokens are signed with (`--auth jwks`).
+    #[arg(long = "auth-jwks-file", env = "AUTH_JWKS_FILE")]
+    auth_jwks_file: Option<std::path::PathBuf>,
+    /// PEM public key (RSA or EC P-256) tokens are signed with (`--auth jwks`).
+    #[arg(long = "auth-pem-file", env = "AUTH_PEM_FILE")]
+    auth_pem_file: Option<std::path::PathBuf>,
+    /// Accepted token audiences (`aud`), comma-separated.
+    #[arg(long = "auth-audience", env = "AUTH_AUDIENCE", value_delimiter = ',')]
+    auth_audience: Vec<String>,
+    /// Accepted token issuers (`iss`), comma-separated.
+    #[arg(long = "auth-issuer", env = "AUTH_ISSUER", value_delimiter = ',')]
+    auth_issuer: Vec<String>,
+    /// Token claim naming the caller's tenant; empty: no tenant isolation.
+    #[arg(long = "tenant-claim", env = "TENANT_CLAIM", default_value = "tid")]
+    tenant_claim: String,
+    /// Longest accepted request URL (path and query) in bytes.
+    #[arg(long, env = "MAX_URL_BYTES", default_value_t = 8 * 1024)]
+    max_url_bytes: usize,
+    /// Deepest accepted nesting of a query expression.
+    #[arg(long, env = "MAX_EXPR_DEPTH", default_value_t = 100)]
+    max_expr_depth: usize,
+    /// Largest accepted number of nodes in a query expression.
+    #[arg(long, env = "MAX_EXPR_NODES", default_value_t = 10_000)]
+    max_expr_nodes: usize,
+}
+
+fn parse_secret(value: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(value))
+}
+
+/// The authentication settings from the `--auth*` flags; files are read here.
+fn auth_config(args: &Args) -> anyhow::Result<AuthConfig> {
+    let keys = match args.auth {
+        None => {
+            if args.auth_hs256_secret.is_some()
+                || args.auth_jwks_file.is_some()
+                || args.auth_pem_file.is_some()
+            {
+                anyhow::bail!("authentication keys are configured but --auth/AUTH_MODE is not set");
+            }
+            return Ok(AuthConfig::None);
+        }
+        Some(AuthMode::None) => return Ok(AuthConfig::Disabled),
+        Some(AuthMode::Hs256) => KeySource::Hs256(
+            args.auth_hs256_secret
+                .clone()
+                .context("--auth hs256 needs AUTH_HS256_SECRET")?,
+        ),
+        Some(AuthMode::Jwks) => match (&args.auth_jwks_file, &args.auth_pem_file) {
+            (Some(file), None) => KeySource::Jwks(
+                std::fs::read_to_string(file)
+                    .with_context(|| format!("reading AUTH_JWKS_FILE {}", file.display()))?,
+            ),
+            (None, Some(file)) => KeySource::Pem(
+                std::fs::read_to_string(file)
+                    .with_context(|| format!("reading AUTH_PEM_FILE {}", file.display()))?,
+            ),
+            _ => anyhow::bail!("--auth jwks needs exactly one of AUTH_JWKS_FILE and AUTH_PEM_FILE"),
+        },
+    };
+    if args.auth_audience.is_empty() || args.auth_issuer.is_empty() {
+        anyhow::bail!("bearer authentication needs AUTH_AUDIENCE and AUTH_ISSUER");
+    }
+    let tenant_claim = Some(args.tenant_claim.trim().to_owned()).filter(|c| !c.is_empty());
+    if tenant_claim.is_none() {
+        tracing::warn!("no tenant claim configured: all callers share one tenant's rows");
+    }
+    Ok(AuthConfig::Bearer(BearerConfig {
+        keys,
+        audience: args.auth_audience.clone(),
+        issuer: args.auth_issuer.clone(),
+        tenant_claim,
+    }))
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     odata_server::telemetry::init(matches!(args.log_format, LogFormat::Json));
+    let auth = auth_config(&args)?;
     let settings = Settings {
         listen: args.listen,
         database_url: args.database_url,
@@ -66,6 +162,10 @@ async fn main() -> anyhow::Result<()> {
         max_body_bytes: args.max_body_bytes,
         reader_connections: args.db_readers,
         shutdown_timeout_secs: args.shutdown_timeout_secs,
+        auth,
+        max_url_bytes: args.max_url_bytes,
+        max_expr_depth: args.max_expr_depth,
+        max_expr_nodes: args.max_expr_nodes,
     };
     let app = Application::build(
         autopilot_model::service::service(),

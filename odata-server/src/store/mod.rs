@@ -162,36 +162,6 @@ impl Store {
         row.map(|r| decode_row(table, &r)).transpose()
     }
 
-    /// A page of entities in key order.
-    pub async fn list(
-        &self,
-        table: &Table,
-        tenant: &str,
-        limit: u32,
-        offset: u64,
-    ) -> Result<Vec<StoredEntity>, StoreError> {
-        let order = table
-            .key
-            .iter()
-            .map(|&i| quote(&table.columns[i].property.name))
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!(
-            "SELECT {} FROM {} WHERE \"_tenant\" = ? ORDER BY {order} LIMIT ? OFFSET ?",
-            table.select_list,
-            quote(&table.name)
-        );
-        let mut args = SqliteArguments::default();
-        args.add(tenant.to_owned()).map_err(StoreError::Bind)?;
-        args.add(i64::from(limit)).map_err(StoreError::Bind)?;
-        args.add(i64::try_from(offset).unwrap_or(i64::MAX))
-            .map_err(StoreError::Bind)?;
-        let rows = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_all(&self.reader)
-            .await?;
-        rows.iter().map(|r| decode_row(table, r)).collect()
-    }
-
     /// Entities of the tenant matching every condition, in order, windowed.
     pub async fn find(
         &self,
@@ -299,20 +269,6 @@ impl Store {
                 p.bind(&mut args).map_err(StoreError::Bind)?;
             }
         }
-        let row = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_one(&self.reader)
-            .await?;
-        Ok(row.try_get(0)?)
-    }
-
-    /// Number of entities in the tenant.
-    pub async fn count(&self, table: &Table, tenant: &str) -> Result<i64, StoreError> {
-        let sql = format!(
-            "SELECT COUNT(*) FROM {} WHERE \"_tenant\" = ?",
-            quote(&table.name)
-        );
-        let mut args = SqliteArguments::default();
-        args.add(tenant.to_owned()).map_err(StoreError::Bind)?;
         let row = sqlx::query_with(AssertSqlSafe(sql), args)
             .fetch_one(&self.reader)
             .await?;

@@ -4,8 +4,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
+mod concurrency;
 mod crud;
 mod errors;
+mod fuzz;
 mod helpers;
 mod keys;
+mod limits;
 mod metadata;
+mod secure_helpers;
+mod tenants;

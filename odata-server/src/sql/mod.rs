@@ -1,0 +1,120 @@
+//! Bound query expressions (`odata_core::bind`) → SQLite SQL with bound parameters.
+//!
+//! [`filter`] turns a bound `$filter` into a [`Condition`], [`order_by`] turns `$orderby`
+//! keys into [`OrderTerm`]s and [`search`] turns `$search` into a [`Condition`]. The HTTP
+//! layer wraps them as
+//!
+//! ```sql
+//! SELECT … FROM "table" WHERE "_tenant" = ? AND (<condition>) ORDER BY <terms>, "id" DESC LIMIT ?
+//! ```
+//!
+//! Every value from the request — literals, JSON paths, type names, search terms — is a
+//! bound parameter ([`SqlParam`]); identifiers come from the model and the table mapping
+//! and are quoted. Column references inside lambda (`any`/`all`) subqueries are qualified
+//! with the table name, so the statement must name the table in `FROM` without an alias.
+//!
+//! # Semantics
+//!
+//! The in-memory evaluator (`odata_core::eval`) defines the semantics and the
+//! differential test (`tests/differential.rs`) checks this translation against it. OData's
+//! null rules hold: `eq`/`ne` are `IS`/`IS NOT` (so `x eq null` is true for null, `x ne 'a'`
+//! includes nulls); `gt`/`ge`/`lt`/`le` are made two-valued (false when either side is null,
+//! even `null ge null`), so `not (x gt 1)` includes nulls; `in` is two-valued like `eq`;
+//! `and`/`or`/`not` then follow SQL's three-valued logic, which is OData's for Boolean
+//! nulls; functions of null are null; a WHERE treats null as false like `eval::matches`.
+//! Comparisons are by type: DateTimeOffset by instant (the `__utc` ticks column), Duration
+//! and TimeOfDay by ticks, enums by numeric value, strings by code point (SQLite's BINARY
+//! collation compares UTF-8 bytes, which orders like code points and like Rust's `str`).
+//! Lambdas iterate JSON arrays with `json_each` (a null collection is empty); `all` counts a
+//! null predicate as false. Nulls sort first ascending, last descending (SQLite's default).
+//!
+//! # Deliberate differences from the evaluator
+//!
+//! * **Case mapping is ASCII-only.** SQLite's `lower`/`upper` (without ICU) map A–Z only, so
+//!   `tolower`/`toupper` of non-ASCII letters and case-insensitive `$search` matching of
+//!   non-ASCII letters differ from Rust's Unicode case mapping.
+//! * **Decimal is REAL.** Edm.Decimal (stored as text) is compared and computed as a 64-bit
+//!   double: values that differ only beyond ~15–17 significant digits compare equal, and
+//!   decimal arithmetic rounds like doubles (`0.1 add 0.2 eq 0.3` is false), as do
+//!   `round`/`floor`/`ceiling` of such values and `fractionalseconds`/`totalseconds`.
+//! * **Double edge values.** Division of doubles by zero is null in SQLite (the evaluator
+//!   gives ±INF/NaN); NaN cannot be stored in SQLite (it becomes null); `mod` of doubles is
+//!   computed as `l - r·trunc(l/r)` (SQLite's `%` truncates to integers and `fmod` may be
+//!   absent), which can differ from `fmod` in the last bits.
+//! * **Integer overflow.** SQLite turns an overflowing integer `add`/`sub`/`mul`/negation into
+//!   a REAL instead of failing; the evaluator rejects such requests.
+//! * **Strings with U+0000.** SQLite's string functions stop at a NUL character.
+//! * **Not supported (501 Not Implemented):** `matchesPattern`, `geo.*`, Edm.Duration values
+//!   inside complex or collection values, `Edm.Date` ± Duration, `cast` other than between
+//!   numeric types, from integers/Boolean/Guid/Date to String, and `isof(x, T)` where `x`
+//!   is not statically of type `T`.
+//! * **`now()`** is read from the clock when the filter is translated.
+
+mod dialect;
+mod frag;
+mod order;
+mod param;
+mod search;
+mod translate;
+
+pub use param::SqlParam;
+
+use odata_core::bind::{BoundExpr, BoundOrderBy, BoundSearch};
+use odata_core::edm::Model;
+use odata_core::error::ODataError;
+use odata_core::query::SortDirection;
+
+use crate::store::table::Table;
+use dialect::Sqlite;
+use translate::Translator;
+
+/// A SQL boolean expression with `?` placeholders and their values, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Condition {
+    /// The expression (null or 0 means "no match", like a WHERE clause reads it).
+    pub sql: String,
+    /// One value per `?` in `sql`, in order.
+    pub params: Vec<SqlParam>,
+}
+
+/// One `ORDER BY` expression: the HTTP layer appends `ASC` or `DESC` per `direction`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderTerm {
+    /// The sort expression, with `?` placeholders.
+    pub sql: String,
+    /// One value per `?` in `sql`, in order.
+    pub params: Vec<SqlParam>,
+    /// Sort direction.
+    pub direction: SortDirection,
+}
+
+/// Translates a bound `$filter` over the entities of `table` into a SQL condition.
+///
+/// Errors: 501 for functions and forms the database translation does not support (see the
+/// module documentation), 400 for a non-Boolean filter.
+pub fn filter(model: &Model, table: &Table, expr: &BoundExpr) -> Result<Condition, ODataError> {
+    let mut translator = Translator::new(model, table, &Sqlite);
+    let (sql, params) = translator.condition(expr)?.render(&Sqlite);
+    Ok(Condition { sql, params })
+}
+
+/// Translates bound `$orderby` keys into sort expressions, in key order.
+pub fn order_by(
+    model: &Model,
+    table: &Table,
+    keys: &[BoundOrderBy],
+) -> Result<Vec<OrderTerm>, ODataError> {
+    let mut translator = Translator::new(model, table, &Sqlite);
+    order::order_terms(&mut translator, &Sqlite, keys)
+}
+
+/// Translates a bound `$search` into a condition: each term matches when one of `columns`
+/// (indexes into `table.columns` of searchable string properties) contains it, ignoring
+/// (ASCII) case. The condition is never null.
+pub fn search(table: &Table, search: &BoundSearch, columns: &[usize]) -> Condition {
+    let (sql, params) = search::search_condition(&Sqlite, table, search, columns).render(&Sqlite);
+    Condition { sql, params }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,39 @@
+//! `$orderby` keys → SQL sort expressions.
+
+use odata_core::bind::{BoundOrderBy, ExprType};
+use odata_core::error::ODataError;
+
+use super::OrderTerm;
+use super::dialect::Dialect;
+use super::translate::{Translator, type_of};
+
+/// One sort expression per key, translated like filter expressions; DateTimeOffset keys
+/// sort by their UTC ticks (the indexed `__utc` column for a property), so order is
+/// chronological across offsets. SQLite sorts nulls first ascending and last descending,
+/// which is OData's order.
+pub(crate) fn order_terms<D: Dialect>(
+    translator: &mut Translator<'_, D>,
+    dialect: &D,
+    keys: &[BoundOrderBy],
+) -> Result<Vec<OrderTerm>, ODataError> {
+    keys.iter()
+        .map(|key| {
+            if let ExprType::Complex(_) | ExprType::Collection(_) = type_of(&key.expr) {
+                return Err(ODataError::bad_request(
+                    "$orderby keys must be primitive or enumeration values.",
+                )
+                .with_target("$orderby"));
+            }
+            let (mut sql, params) = translator.value(&key.expr)?.comparable().render(dialect);
+            // A bare integer constant in ORDER BY would name a result column.
+            if sql.chars().all(|c| c.is_ascii_digit()) {
+                sql = format!("(0 + {sql})");
+            }
+            Ok(OrderTerm {
+                sql,
+                params,
+                direction: key.direction,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,50 @@
+//! Bound parameter values of generated SQL.
+
+use sqlx::Arguments;
+use sqlx::sqlite::SqliteArguments;
+
+/// One bound parameter of a generated SQL fragment, in SQLite's storage classes.
+///
+/// Every value that comes from a request (literals, JSON paths, type names, search terms)
+/// reaches the database as one of these; none is ever written into SQL text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    /// SQL `NULL`.
+    Null,
+    /// An INTEGER.
+    Integer(i64),
+    /// A REAL.
+    Real(f64),
+    /// A TEXT.
+    Text(String),
+}
+
+impl SqlParam {
+    /// Appends the value to `args`, for the next `?` placeholder.
+    pub fn bind(&self, args: &mut SqliteArguments) -> Result<(), sqlx::error::BoxDynError> {
+        match self {
+            SqlParam::Null => args.add(None::<i64>),
+            SqlParam::Integer(i) => args.add(*i),
+            SqlParam::Real(r) => args.add(*r),
+            SqlParam::Text(s) => args.add(s.clone()),
+        }
+    }
+}
+
+impl From<&str> for SqlParam {
+    fn from(s: &str) -> Self {
+        SqlParam::Text(s.to_owned())
+    }
+}
+
+impl From<String> for SqlParam {
+    fn from(s: String) -> Self {
+        SqlParam::Text(s)
+    }
+}
+
+impl From<i64> for SqlParam {
+    fn from(i: i64) -> Self {
+        SqlParam::Integer(i)
+    }
+}

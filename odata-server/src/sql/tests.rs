@@ -1,0 +1,1102 @@
+//! Pins the generated SQL text and parameters for each node kind. No request value may
+//! appear in SQL text: every test also checks that the literals are parameters.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use odata_core::bind::{
+    ArithOp, BoundExpr, BoundOrderBy, BoundSearch, CompareOp, ExprType, Function, PropertyRef,
+};
+use odata_core::edm::{
+    ComplexTypeDef, EntityTypeDef, EnumTypeDef, Model, ModelBuilder, PrimitiveKind, PropertyDef,
+    TypeKind,
+};
+use odata_core::error::ErrorKind;
+use odata_core::query::SortDirection;
+use odata_core::value::{DateTimeOffset, Duration, Value};
+
+use super::*;
+use crate::store::table::Table;
+
+use SqlParam::{Integer as I, Null as N, Real as R, Text as T};
+
+fn model() -> Model {
+    ModelBuilder::new("ns")
+        .enum_type(
+            EnumTypeDef::new("color")
+                .member("red", 0)
+                .member("green", 1)
+                .member("blue", 2),
+        )
+        .enum_type(
+            EnumTypeDef::new("perms")
+                .flags()
+                .member("read", 1)
+                .member("write", 2)
+                .member("exec", 4),
+        )
+        .complex_type(
+            ComplexTypeDef::new("settings")
+                .property(PropertyDef::new("eulaHidden", "Edm.Boolean"))
+                .property(PropertyDef::new("level", "Edm.Int32"))
+                .property(PropertyDef::new("ratio", "Edm.Double"))
+                .property(PropertyDef::new("color", "ns.color"))
+                .property(PropertyDef::new("perms", "ns.perms"))
+                .property(PropertyDef::new("when", "Edm.DateTimeOffset"))
+                .property(PropertyDef::new("at", "Edm.TimeOfDay"))
+                .property(PropertyDef::new("owner", "Edm.Guid"))
+                .property(PropertyDef::new("tags", "Collection(Edm.String)")),
+        )
+        .entity_type(
+            EntityTypeDef::new("item")
+                .key(["id"])
+                .property(PropertyDef::new("id", "Edm.String").not_null())
+                .property(PropertyDef::new("name", "Edm.String"))
+                .property(PropertyDef::new("count", "Edm.Int32"))
+                .property(PropertyDef::new("big", "Edm.Int64"))
+                .property(PropertyDef::new("ratio", "Edm.Double"))
+                .property(PropertyDef::new("price", "Edm.Decimal"))
+                .property(PropertyDef::new("flag", "Edm.Boolean"))
+                .property(PropertyDef::new("guid", "Edm.Guid"))
+                .property(PropertyDef::new("day", "Edm.Date"))
+                .property(PropertyDef::new("time", "Edm.TimeOfDay"))
+                .property(PropertyDef::new("span", "Edm.Duration"))
+                .property(PropertyDef::new("at", "Edm.DateTimeOffset"))
+                .property(PropertyDef::new("color", "ns.color"))
+                .property(PropertyDef::new("perms", "ns.perms"))
+                .property(PropertyDef::new("settings", "ns.settings"))
+                .property(PropertyDef::new("tags", "Collection(Edm.String)"))
+                .property(PropertyDef::new("history", "Collection(ns.settings)"))
+                .property(PropertyDef::new("stamps", "Collection(Edm.DateTimeOffset)")),
+        )
+        .entity_type(
+            EntityTypeDef::new("special")
+                .base("ns.item")
+                .property(PropertyDef::new("extra", "Edm.Int32")),
+        )
+        .entity_type(EntityTypeDef::new("moreSpecial").base("ns.special"))
+        .entity_set("items", "ns.item")
+        .build()
+        .unwrap()
+}
+
+struct Fixture {
+    model: Model,
+    table: Table,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        let model = model();
+        let item = model.find_entity_type("ns.item").unwrap();
+        let table = Table::new(&model, item, "items".into());
+        Self { model, table }
+    }
+
+    fn enum_ty(&self, name: &str) -> ExprType {
+        match self.model.find_type(name).unwrap() {
+            TypeKind::Enum(id) => ExprType::Enum(id),
+            _ => panic!("{name} is not an enum"),
+        }
+    }
+
+    fn filter(&self, e: &BoundExpr) -> (String, Vec<SqlParam>) {
+        let c = filter(&self.model, &self.table, e).unwrap();
+        assert_eq!(
+            c.sql.matches('?').count(),
+            c.params.len(),
+            "placeholders vs params in {}",
+            c.sql
+        );
+        (c.sql, c.params)
+    }
+
+    fn filter_err(&self, e: &BoundExpr) -> odata_core::error::ODataError {
+        filter(&self.model, &self.table, e).unwrap_err()
+    }
+}
+
+fn prim(p: PrimitiveKind) -> ExprType {
+    ExprType::Primitive(p)
+}
+
+fn prop(path: &[&str], ty: ExprType) -> BoundExpr {
+    BoundExpr::Property(prop_ref(None, path, ty))
+}
+
+fn prop_ref(variable: Option<&str>, path: &[&str], ty: ExprType) -> PropertyRef {
+    PropertyRef {
+        variable: variable.map(str::to_owned),
+        cast: None,
+        path: path.iter().map(|s| (*s).to_owned()).collect(),
+        ty,
+    }
+}
+
+fn lit(value: Value, ty: ExprType) -> BoundExpr {
+    BoundExpr::Literal { value, ty }
+}
+
+fn s(v: &str) -> BoundExpr {
+    lit(Value::String(v.into()), prim(PrimitiveKind::String))
+}
+
+fn int(v: i64) -> BoundExpr {
+    lit(Value::Int(v), prim(PrimitiveKind::Int32))
+}
+
+fn null() -> BoundExpr {
+    lit(Value::Null, ExprType::Null)
+}
+
+fn cmp(op: CompareOp, l: BoundExpr, r: BoundExpr) -> BoundExpr {
+    BoundExpr::Compare {
+        op,
+        left: Box::new(l),
+        right: Box::new(r),
+    }
+}
+
+fn call(function: Function, args: Vec<BoundExpr>, ty: ExprType) -> BoundExpr {
+    BoundExpr::Call { function, args, ty }
+}
+
+fn name() -> BoundExpr {
+    prop(&["name"], prim(PrimitiveKind::String))
+}
+
+fn count() -> BoundExpr {
+    prop(&["count"], prim(PrimitiveKind::Int32))
+}
+
+fn at() -> BoundExpr {
+    prop(&["at"], prim(PrimitiveKind::DateTimeOffset))
+}
+
+fn dto(text: &str) -> BoundExpr {
+    lit(
+        Value::DateTimeOffset(DateTimeOffset::parse(text).unwrap()),
+        prim(PrimitiveKind::DateTimeOffset),
+    )
+}
+
+fn bool_lit(b: bool) -> BoundExpr {
+    lit(Value::Boolean(b), prim(PrimitiveKind::Boolean))
+}
+
+fn dur(ticks: i64) -> BoundExpr {
+    lit(
+        Value::Duration(Duration::from_ticks(ticks)),
+        prim(PrimitiveKind::Duration),
+    )
+}
+
+fn arith(op: ArithOp, l: BoundExpr, r: BoundExpr, ty: ExprType) -> BoundExpr {
+    BoundExpr::Arith {
+        op,
+        left: Box::new(l),
+        right: Box::new(r),
+        ty,
+    }
+}
+
+/// Compares a translation with the pinned SQL and parameters; prints the actual values in
+/// source form on a mismatch.
+#[track_caller]
+fn check(f: &Fixture, e: &BoundExpr, sql: &str, params: &[SqlParam]) {
+    let (actual_sql, actual_params) = f.filter(e);
+    if std::env::var("PIN_SHOW").is_ok() {
+        println!("PIN {actual_sql:?}\nPARAMS {actual_params:?}");
+        return;
+    }
+    if actual_sql != sql || actual_params != params {
+        panic!(
+            "\nactual SQL:    {actual_sql:?}\nactual params: {actual_params:?}\nexpected SQL:  {sql:?}\nexpected params: {params:?}"
+        );
+    }
+}
+
+#[test]
+fn comparisons_are_two_valued_and_sargable() {
+    let f = Fixture::new();
+    check(
+        &f,
+        &cmp(CompareOp::Eq, name(), s("a")),
+        "(\"name\" IS ?)",
+        &[T("a".into())],
+    );
+    check(
+        &f,
+        &cmp(CompareOp::Ne, name(), null()),
+        "(\"name\" IS NOT NULL)",
+        &[],
+    );
+    check(
+        &f,
+        &cmp(CompareOp::Gt, count(), int(5)),
+        "(\"count\" > ? AND \"count\" IS NOT NULL)",
+        &[I(5)],
+    );
+    check(&f, &cmp(CompareOp::Ge, null(), count()), "(1 = 0)", &[]);
+    check(
+        &f,
+        &cmp(
+            CompareOp::Lt,
+            count(),
+            prop(&["big"], prim(PrimitiveKind::Int64)),
+        ),
+        "(\"count\" < \"big\" AND \"count\" IS NOT NULL AND \"big\" IS NOT NULL)",
+        &[],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Le,
+            call(Function::Length, vec![name()], prim(PrimitiveKind::Int32)),
+            int(3),
+        ),
+        "COALESCE(length(\"name\") <= ?, 0)",
+        &[I(3)],
+    );
+    check(
+        &f,
+        &cmp(CompareOp::Eq, null(), null()),
+        "(NULL IS NULL)",
+        &[],
+    );
+}
+
+#[test]
+fn logic_in_and_has() {
+    let f = Fixture::new();
+    let color = f.enum_ty("ns.color");
+    let perms = f.enum_ty("ns.perms");
+    let c = || prop(&["color"], color.clone());
+    check(
+        &f,
+        &BoundExpr::And(
+            Box::new(cmp(CompareOp::Eq, name(), s("a"))),
+            Box::new(BoundExpr::Not(Box::new(prop(
+                &["flag"],
+                prim(PrimitiveKind::Boolean),
+            )))),
+        ),
+        "((\"name\" IS ?) AND (NOT \"flag\"))",
+        &[T("a".into())],
+    );
+    check(
+        &f,
+        &BoundExpr::Or(
+            Box::new(bool_lit(true)),
+            Box::new(cmp(CompareOp::Ne, count(), int(1))),
+        ),
+        "(? OR (\"count\" IS NOT ?))",
+        &[I(1), I(1)],
+    );
+    check(
+        &f,
+        &BoundExpr::In {
+            value: Box::new(c()),
+            items: vec![
+                lit(Value::Enum(0), color.clone()),
+                null(),
+                lit(Value::Enum(2), color.clone()),
+            ],
+        },
+        "((\"color\" IN (?, ?) AND \"color\" IS NOT NULL) OR (\"color\" IS NULL))",
+        &[I(0), I(2)],
+    );
+    check(
+        &f,
+        &BoundExpr::In {
+            value: Box::new(call(
+                Function::ToLower,
+                vec![name()],
+                prim(PrimitiveKind::String),
+            )),
+            items: vec![s("a"), name()],
+        },
+        "(COALESCE(lower(\"name\") IN (?), 0) OR (lower(\"name\") IS \"name\"))",
+        &[T("a".into())],
+    );
+    check(
+        &f,
+        &BoundExpr::Has {
+            value: Box::new(prop(&["perms"], perms.clone())),
+            flags: 3,
+        },
+        "((\"perms\" & ?) = ?)",
+        &[I(3), I(3)],
+    );
+}
+
+#[test]
+fn typed_columns() {
+    let f = Fixture::new();
+    check(
+        &f,
+        &cmp(CompareOp::Gt, at(), dto("2020-01-01T00:00:00+01:00")),
+        "(\"at__utc\" > ? AND \"at__utc\" IS NOT NULL)",
+        &[I(15778332000000000)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            prop(&["price"], prim(PrimitiveKind::Decimal)),
+            lit(
+                Value::Decimal("0.1".parse().unwrap()),
+                prim(PrimitiveKind::Decimal),
+            ),
+        ),
+        "(CAST(\"price\" AS REAL) IS ?)",
+        &[R(0.1)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            prop(&["guid"], prim(PrimitiveKind::Guid)),
+            lit(
+                Value::Guid("0F8FAD5B-D9CB-469F-A165-70867728950E".parse().unwrap()),
+                prim(PrimitiveKind::Guid),
+            ),
+        ),
+        "(\"guid\" IS ?)",
+        &[T("0f8fad5b-d9cb-469f-a165-70867728950e".into())],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Lt,
+            prop(&["span"], prim(PrimitiveKind::Duration)),
+            dur(-10_000_000),
+        ),
+        "(\"span\" < ? AND \"span\" IS NOT NULL)",
+        &[I(-10000000)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Le,
+            prop(&["day"], prim(PrimitiveKind::Date)),
+            lit(
+                Value::Date(odata_core::value::Date::parse("2020-02-29").unwrap()),
+                prim(PrimitiveKind::Date),
+            ),
+        ),
+        "(\"day\" <= ? AND \"day\" IS NOT NULL)",
+        &[T("2020-02-29".into())],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            prop(&["flag"], prim(PrimitiveKind::Boolean)),
+            bool_lit(true),
+        ),
+        "(\"flag\" IS ?)",
+        &[I(1)],
+    );
+}
+
+#[test]
+fn arithmetic() {
+    let f = Fixture::new();
+    let i32t = prim(PrimitiveKind::Int32);
+    let dbl = prim(PrimitiveKind::Double);
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            arith(ArithOp::Div, count(), int(2), i32t.clone()),
+            int(1),
+        ),
+        "((\"count\" / ?) IS ?)",
+        &[I(2), I(1)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            arith(ArithOp::Mod, count(), int(2), i32t.clone()),
+            int(1),
+        ),
+        "((\"count\" % ?) IS ?)",
+        &[I(2), I(1)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Gt,
+            arith(
+                ArithOp::DivBy,
+                count(),
+                int(2),
+                prim(PrimitiveKind::Decimal),
+            ),
+            int(1),
+        ),
+        "COALESCE((CAST(\"count\" AS REAL) / ?) > ?, 0)",
+        &[I(2), I(1)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Gt,
+            arith(
+                ArithOp::Mod,
+                prop(&["ratio"], dbl.clone()),
+                lit(Value::Double(1.5), dbl.clone()),
+                dbl.clone(),
+            ),
+            lit(Value::Double(0.5), dbl.clone()),
+        ),
+        "COALESCE((\"ratio\" - ? * CAST((CAST(\"ratio\" AS REAL) / ?) AS INTEGER)) > ?, 0)",
+        &[R(1.5), R(1.5), R(0.5)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Lt,
+            arith(
+                ArithOp::Mul,
+                prop(&["span"], prim(PrimitiveKind::Duration)),
+                lit(
+                    Value::Decimal("1.5".parse().unwrap()),
+                    prim(PrimitiveKind::Decimal),
+                ),
+                prim(PrimitiveKind::Duration),
+            ),
+            dur(0),
+        ),
+        "COALESCE(CAST((\"span\" * ?) AS INTEGER) < ?, 0)",
+        &[R(1.5), I(0)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Ge,
+            arith(
+                ArithOp::Add,
+                at(),
+                dur(36_000_000_000),
+                prim(PrimitiveKind::DateTimeOffset),
+            ),
+            dto("2020-01-01T00:00:00Z"),
+        ),
+        "COALESCE((\"at__utc\" + ?) >= ?, 0)",
+        &[I(36000000000), I(15778368000000000)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Gt,
+            arith(
+                ArithOp::Sub,
+                at(),
+                dto("2020-01-01T00:00:00Z"),
+                prim(PrimitiveKind::Duration),
+            ),
+            dur(0),
+        ),
+        "COALESCE((\"at__utc\" - ?) > ?, 0)",
+        &[I(15778368000000000), I(0)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            BoundExpr::Neg {
+                operand: Box::new(count()),
+                ty: i32t,
+            },
+            int(-1),
+        ),
+        "((- \"count\") IS ?)",
+        &[I(-1)],
+    );
+}
+
+#[test]
+fn string_functions() {
+    let f = Fixture::new();
+    let str_t = prim(PrimitiveKind::String);
+    let i32t = prim(PrimitiveKind::Int32);
+    let boolean = prim(PrimitiveKind::Boolean);
+    check(
+        &f,
+        &call(Function::Contains, vec![name(), s("b")], boolean.clone()),
+        "(instr(\"name\", ?) > 0)",
+        &[T("b".into())],
+    );
+    check(
+        &f,
+        &call(Function::StartsWith, vec![name(), s("b")], boolean.clone()),
+        "(substr(\"name\", 1, length(?)) = ?)",
+        &[T("b".into()), T("b".into())],
+    );
+    check(
+        &f,
+        &call(Function::EndsWith, vec![name(), s("b")], boolean.clone()),
+        "(length(\"name\") >= length(?) AND substr(\"name\", length(\"name\") - length(?) + 1) = ?)",
+        &[T("b".into()), T("b".into()), T("b".into())],
+    );
+    check(&f, &call(Function::EndsWith, vec![call(Function::Trim, vec![name()], str_t.clone()), s("b")], boolean), "(SELECT (length(\"$v1\") >= length(?) AND substr(\"$v1\", length(\"$v1\") - length(?) + 1) = ?) FROM (SELECT trim(\"name\", ?) AS \"$v1\"))", &[T("b".into()), T("b".into()), T("b".into()), T("\t\n\u{b}\u{c}\r \u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}".into())]);
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::IndexOf, vec![name(), s("b")], i32t.clone()),
+            int(0),
+        ),
+        "((instr(\"name\", ?) - 1) IS ?)",
+        &[T("b".into()), I(0)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Substring, vec![name(), int(1)], str_t.clone()),
+            s("b"),
+        ),
+        "(substr(\"name\", max(?, 0) + 1) IS ?)",
+        &[I(1), T("b".into())],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(
+                Function::Substring,
+                vec![name(), int(1), int(2)],
+                str_t.clone(),
+            ),
+            s("b"),
+        ),
+        "(substr(\"name\", max(?, 0) + 1, max(?, 0)) IS ?)",
+        &[I(1), I(2), T("b".into())],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(
+                Function::Concat,
+                vec![
+                    call(Function::ToLower, vec![name()], str_t.clone()),
+                    call(Function::ToUpper, vec![s("x")], str_t.clone()),
+                ],
+                str_t,
+            ),
+            s("ax"),
+        ),
+        "((lower(\"name\") || upper(?)) IS ?)",
+        &[T("x".into()), T("ax".into())],
+    );
+}
+
+#[test]
+fn date_and_time_functions() {
+    let f = Fixture::new();
+    let i32t = prim(PrimitiveKind::Int32);
+    let dec = prim(PrimitiveKind::Decimal);
+    let when = prop(&["settings", "when"], prim(PrimitiveKind::DateTimeOffset));
+    let shifted = arith(
+        ArithOp::Add,
+        at(),
+        dur(1),
+        prim(PrimitiveKind::DateTimeOffset),
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Year, vec![at()], i32t.clone()),
+            int(2020),
+        ),
+        "(CAST(substr(\"at\", 1, 4) AS INTEGER) IS ?)",
+        &[I(2020)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Hour, vec![shifted], i32t.clone()),
+            int(1),
+        ),
+        "((SELECT ((((\"$v1\" % 864000000000) + 864000000000) % 864000000000) / 36000000000) FROM (SELECT ((\"at__utc\" + ?) + ((CASE WHEN substr(\"at\", -1) IN ('Z', 'z') THEN 0 WHEN substr(\"at\", -3, 1) = ':' THEN (CASE substr(\"at\", -6, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"at\", -5, 2) AS INTEGER) * 60 + CAST(substr(\"at\", -2, 2) AS INTEGER)) WHEN substr(\"at\", -3, 1) IN ('+', '-') THEN (CASE substr(\"at\", -3, 1) WHEN '-' THEN -1 ELSE 1 END) * CAST(substr(\"at\", -2, 2) AS INTEGER) * 60 ELSE (CASE substr(\"at\", -5, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"at\", -4, 2) AS INTEGER) * 60 + CAST(substr(\"at\", -2, 2) AS INTEGER)) END) + 0 * ?) * 600000000) AS \"$v1\")) IS ?)",
+        &[I(1), I(1), I(1)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Second, vec![at()], i32t.clone()),
+            int(1),
+        ),
+        "(((((\"at__utc\" % 600000000) + 600000000) % 600000000) / 10000000) IS ?)",
+        &[I(1)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::FractionalSeconds, vec![at()], dec.clone()),
+            int(0),
+        ),
+        "(((((\"at__utc\" % 10000000) + 10000000) % 10000000) / 10000000.0) IS ?)",
+        &[I(0)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::TotalOffsetMinutes, vec![at()], i32t.clone()),
+            int(60),
+        ),
+        "((CASE WHEN substr(\"at\", -1) IN ('Z', 'z') THEN 0 WHEN substr(\"at\", -3, 1) = ':' THEN (CASE substr(\"at\", -6, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"at\", -5, 2) AS INTEGER) * 60 + CAST(substr(\"at\", -2, 2) AS INTEGER)) WHEN substr(\"at\", -3, 1) IN ('+', '-') THEN (CASE substr(\"at\", -3, 1) WHEN '-' THEN -1 ELSE 1 END) * CAST(substr(\"at\", -2, 2) AS INTEGER) * 60 ELSE (CASE substr(\"at\", -5, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"at\", -4, 2) AS INTEGER) * 60 + CAST(substr(\"at\", -2, 2) AS INTEGER)) END) IS ?)",
+        &[I(60)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Date, vec![at()], prim(PrimitiveKind::Date)),
+            prop(&["day"], prim(PrimitiveKind::Date)),
+        ),
+        "(substr(\"at\", 1, 10) IS \"day\")",
+        &[],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Time, vec![at()], prim(PrimitiveKind::TimeOfDay)),
+            prop(&["time"], prim(PrimitiveKind::TimeOfDay)),
+        ),
+        "((CAST(substr(\"at\", 12, 2) AS INTEGER) * 36000000000 + CAST(substr(\"at\", 15, 2) AS INTEGER) * 600000000 + (((\"at__utc\" % 600000000) + 600000000) % 600000000)) IS \"time\")",
+        &[],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Gt,
+            call(
+                Function::TotalSeconds,
+                vec![prop(&["span"], prim(PrimitiveKind::Duration))],
+                dec,
+            ),
+            int(1),
+        ),
+        "COALESCE((\"span\" / 10000000.0) > ?, 0)",
+        &[I(1)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Gt,
+            when,
+            call(
+                Function::MinDateTime,
+                vec![],
+                prim(PrimitiveKind::DateTimeOffset),
+            ),
+        ),
+        "COALESCE((SELECT ((CAST(strftime('%s', substr(\"$v1\", 1, 10) || ' ' || substr(\"$v1\", 12, 5)) AS INTEGER) + (CASE WHEN substr(\"$v1\", 17, 1) = ':' THEN CAST(substr(\"$v1\", 18, 2) AS INTEGER) ELSE 0 END)) * 10000000 + (CASE WHEN substr(\"$v1\", 20, 1) = '.' THEN CAST(substr(substr(\"$v1\", 21, length(\"$v1\") - 20 - (CASE WHEN substr(\"$v1\", -1) IN ('Z', 'z') THEN 1 WHEN substr(\"$v1\", -3, 1) = ':' THEN 6 WHEN substr(\"$v1\", -3, 1) IN ('+', '-') THEN 3 ELSE 5 END)) || '000000', 1, 7) AS INTEGER) ELSE 0 END) - (CASE WHEN substr(\"$v1\", -1) IN ('Z', 'z') THEN 0 WHEN substr(\"$v1\", -3, 1) = ':' THEN (CASE substr(\"$v1\", -6, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"$v1\", -5, 2) AS INTEGER) * 60 + CAST(substr(\"$v1\", -2, 2) AS INTEGER)) WHEN substr(\"$v1\", -3, 1) IN ('+', '-') THEN (CASE substr(\"$v1\", -3, 1) WHEN '-' THEN -1 ELSE 1 END) * CAST(substr(\"$v1\", -2, 2) AS INTEGER) * 60 ELSE (CASE substr(\"$v1\", -5, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"$v1\", -4, 2) AS INTEGER) * 60 + CAST(substr(\"$v1\", -2, 2) AS INTEGER)) END) * 600000000) FROM (SELECT json_extract(\"settings\", ?) AS \"$v1\")) > ?, 0)",
+        &[T("$.when".into()), I(-621355968000000000)],
+    );
+}
+
+#[test]
+fn math_functions() {
+    let f = Fixture::new();
+    let dbl = prim(PrimitiveKind::Double);
+    let ratio = || prop(&["ratio"], dbl.clone());
+    let two = lit(Value::Double(2.0), dbl.clone());
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Round, vec![ratio()], dbl.clone()),
+            two.clone(),
+        ),
+        "(round(\"ratio\") IS ?)",
+        &[R(2.0)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Floor, vec![ratio()], dbl.clone()),
+            two.clone(),
+        ),
+        "((CASE WHEN abs(\"ratio\") >= 4503599627370496.0 THEN \"ratio\" ELSE CAST(CAST(\"ratio\" AS INTEGER) - (\"ratio\" < CAST(\"ratio\" AS INTEGER)) AS REAL) END) IS ?)",
+        &[R(2.0)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Ceiling, vec![ratio()], dbl.clone()),
+            two,
+        ),
+        "((CASE WHEN abs(\"ratio\") >= 4503599627370496.0 THEN \"ratio\" ELSE CAST(CAST(\"ratio\" AS INTEGER) + (\"ratio\" > CAST(\"ratio\" AS INTEGER)) AS REAL) END) IS ?)",
+        &[R(2.0)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            call(Function::Floor, vec![count()], prim(PrimitiveKind::Int32)),
+            int(2),
+        ),
+        "(\"count\" IS ?)",
+        &[I(2)],
+    );
+}
+
+#[test]
+fn complex_paths_casts_and_types() {
+    let f = Fixture::new();
+    let special = f.model.find_entity_type("ns.special").unwrap();
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            prop(&["settings", "eulaHidden"], prim(PrimitiveKind::Boolean)),
+            bool_lit(true),
+        ),
+        "(json_extract(\"settings\", ?) IS ?)",
+        &[T("$.eulaHidden".into()), I(1)],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            prop(&["settings", "color"], f.enum_ty("ns.color")),
+            lit(Value::Enum(1), f.enum_ty("ns.color")),
+        ),
+        "((SELECT (CASE WHEN typeof(\"$v1\") = 'integer' THEN \"$v1\" WHEN \"$v1\" <> '' AND \"$v1\" NOT GLOB '*[^0-9]*' THEN CAST(\"$v1\" AS INTEGER) ELSE (CASE \"$v1\" WHEN ? THEN ? WHEN ? THEN ? WHEN ? THEN ? END) END) FROM (SELECT json_extract(\"settings\", ?) AS \"$v1\")) IS ?)",
+        &[
+            T("red".into()),
+            I(0),
+            T("green".into()),
+            I(1),
+            T("blue".into()),
+            I(2),
+            T("$.color".into()),
+            I(1),
+        ],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            prop(
+                &["settings"],
+                ExprType::Complex(f.model.find_complex_type("ns.settings").unwrap()),
+            ),
+            null(),
+        ),
+        "(\"settings\" IS NULL)",
+        &[],
+    );
+    let extra = BoundExpr::Property(PropertyRef {
+        variable: None,
+        cast: Some(special),
+        path: vec!["extra".into()],
+        ty: prim(PrimitiveKind::Int32),
+    });
+    check(
+        &f,
+        &cmp(CompareOp::Gt, extra, int(1)),
+        "COALESCE((CASE WHEN \"_type\" IN (?, ?) THEN \"extra\" END) > ?, 0)",
+        &[T("ns.special".into()), T("ns.moreSpecial".into()), I(1)],
+    );
+    check(
+        &f,
+        &BoundExpr::IsOf {
+            operand: None,
+            entity_type: Some(special),
+            ty: None,
+        },
+        "(\"_type\" IN (?, ?))",
+        &[T("ns.special".into()), T("ns.moreSpecial".into())],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            BoundExpr::Cast {
+                operand: Box::new(count()),
+                ty: prim(PrimitiveKind::String),
+            },
+            s("1"),
+        ),
+        "(CAST(\"count\" AS TEXT) IS ?)",
+        &[T("1".into())],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            BoundExpr::Case {
+                branches: vec![
+                    (cmp(CompareOp::Gt, count(), int(1)), s("many")),
+                    (bool_lit(true), name()),
+                ],
+                ty: prim(PrimitiveKind::String),
+            },
+            s("x"),
+        ),
+        "((CASE WHEN (\"count\" > ? AND \"count\" IS NOT NULL) THEN ? WHEN ? THEN \"name\" END) IS ?)",
+        &[I(1), T("many".into()), I(1), T("x".into())],
+    );
+}
+
+#[test]
+fn lambdas_and_counts() {
+    let f = Fixture::new();
+    let strings = ExprType::Collection(Box::new(prim(PrimitiveKind::String)));
+    let settings = ExprType::Complex(f.model.find_complex_type("ns.settings").unwrap());
+    let tags = prop_ref(None, &["tags"], strings.clone());
+    check(
+        &f,
+        &BoundExpr::Any {
+            collection: tags.clone(),
+            variable: "t".into(),
+            predicate: Some(Box::new(cmp(
+                CompareOp::Eq,
+                BoundExpr::Property(prop_ref(Some("t"), &[], prim(PrimitiveKind::String))),
+                s("x"),
+            ))),
+        },
+        "(EXISTS (SELECT 1 FROM json_each(\"tags\") AS \"$j1\" WHERE (\"$j1\".\"value\" IS ?)))",
+        &[T("x".into())],
+    );
+    check(
+        &f,
+        &BoundExpr::Any {
+            collection: tags.clone(),
+            variable: "t".into(),
+            predicate: None,
+        },
+        "(COALESCE(json_array_length(\"tags\"), 0) > 0)",
+        &[],
+    );
+    check(
+        &f,
+        &cmp(CompareOp::Gt, BoundExpr::Count(tags), int(2)),
+        "COALESCE(COALESCE(json_array_length(\"tags\"), 0) > ?, 0)",
+        &[I(2)],
+    );
+    let history = prop_ref(None, &["history"], ExprType::Collection(Box::new(settings)));
+    let inner = BoundExpr::Any {
+        collection: prop_ref(Some("h"), &["tags"], strings),
+        variable: "x".into(),
+        predicate: Some(Box::new(cmp(
+            CompareOp::Eq,
+            BoundExpr::Property(prop_ref(Some("x"), &[], prim(PrimitiveKind::String))),
+            name(),
+        ))),
+    };
+    let predicate = BoundExpr::And(
+        Box::new(cmp(
+            CompareOp::Gt,
+            BoundExpr::Property(prop_ref(Some("h"), &["level"], prim(PrimitiveKind::Int32))),
+            int(1),
+        )),
+        Box::new(inner),
+    );
+    check(
+        &f,
+        &BoundExpr::All {
+            collection: history,
+            variable: "h".into(),
+            predicate: Box::new(predicate),
+        },
+        "(NOT EXISTS (SELECT 1 FROM json_each(\"history\") AS \"$j1\" WHERE NOT COALESCE((COALESCE(CAST(json_extract(\"$j1\".\"value\", ?) AS INTEGER) > ?, 0) AND (EXISTS (SELECT 1 FROM json_each(json_extract(\"$j1\".\"value\", ?)) AS \"$j2\" WHERE (\"$j2\".\"value\" IS \"items\".\"name\")))), 0)))",
+        &[T("$.level".into()), I(1), T("$.tags".into())],
+    );
+    let stamps = prop_ref(
+        None,
+        &["stamps"],
+        ExprType::Collection(Box::new(prim(PrimitiveKind::DateTimeOffset))),
+    );
+    check(
+        &f,
+        &BoundExpr::Any {
+            collection: stamps,
+            variable: "d".into(),
+            predicate: Some(Box::new(cmp(
+                CompareOp::Lt,
+                BoundExpr::Property(prop_ref(
+                    Some("d"),
+                    &[],
+                    prim(PrimitiveKind::DateTimeOffset),
+                )),
+                at(),
+            ))),
+        },
+        "(EXISTS (SELECT 1 FROM json_each(\"stamps\") AS \"$j1\" WHERE COALESCE(((CAST(strftime('%s', substr(\"$j1\".\"value\", 1, 10) || ' ' || substr(\"$j1\".\"value\", 12, 5)) AS INTEGER) + (CASE WHEN substr(\"$j1\".\"value\", 17, 1) = ':' THEN CAST(substr(\"$j1\".\"value\", 18, 2) AS INTEGER) ELSE 0 END)) * 10000000 + (CASE WHEN substr(\"$j1\".\"value\", 20, 1) = '.' THEN CAST(substr(substr(\"$j1\".\"value\", 21, length(\"$j1\".\"value\") - 20 - (CASE WHEN substr(\"$j1\".\"value\", -1) IN ('Z', 'z') THEN 1 WHEN substr(\"$j1\".\"value\", -3, 1) = ':' THEN 6 WHEN substr(\"$j1\".\"value\", -3, 1) IN ('+', '-') THEN 3 ELSE 5 END)) || '000000', 1, 7) AS INTEGER) ELSE 0 END) - (CASE WHEN substr(\"$j1\".\"value\", -1) IN ('Z', 'z') THEN 0 WHEN substr(\"$j1\".\"value\", -3, 1) = ':' THEN (CASE substr(\"$j1\".\"value\", -6, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"$j1\".\"value\", -5, 2) AS INTEGER) * 60 + CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER)) WHEN substr(\"$j1\".\"value\", -3, 1) IN ('+', '-') THEN (CASE substr(\"$j1\".\"value\", -3, 1) WHEN '-' THEN -1 ELSE 1 END) * CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER) * 60 ELSE (CASE substr(\"$j1\".\"value\", -5, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"$j1\".\"value\", -4, 2) AS INTEGER) * 60 + CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER)) END) * 600000000) < \"items\".\"at__utc\", 0)))",
+        &[],
+    );
+}
+
+#[test]
+fn unsupported_functions_are_501_naming_the_function() {
+    let f = Fixture::new();
+    let boolean = prim(PrimitiveKind::Boolean);
+    let e = f.filter_err(&call(
+        Function::MatchesPattern,
+        vec![name(), s("^a")],
+        boolean,
+    ));
+    assert_eq!(e.kind, ErrorKind::NotImplemented);
+    assert!(e.message.contains("matchesPattern"), "{}", e.message);
+    let e = f.filter_err(&cmp(
+        CompareOp::Lt,
+        call(
+            Function::GeoDistance,
+            vec![name(), name()],
+            prim(PrimitiveKind::Double),
+        ),
+        int(1),
+    ));
+    assert_eq!(e.kind, ErrorKind::NotImplemented);
+    assert!(e.message.contains("geo.distance"), "{}", e.message);
+    let e = f.filter_err(&cmp(
+        CompareOp::Eq,
+        BoundExpr::Cast {
+            operand: Box::new(name()),
+            ty: prim(PrimitiveKind::Int32),
+        },
+        int(1),
+    ));
+    assert_eq!(e.kind, ErrorKind::NotImplemented);
+    assert!(e.message.contains("Edm.String"), "{}", e.message);
+}
+
+#[test]
+fn request_values_never_reach_sql_text() {
+    let f = Fixture::new();
+    let marker = "zz'; DROP TABLE items; --";
+    let e = BoundExpr::Or(
+        Box::new(cmp(CompareOp::Eq, name(), s(marker))),
+        Box::new(BoundExpr::Any {
+            collection: prop_ref(
+                None,
+                &["tags"],
+                ExprType::Collection(Box::new(prim(PrimitiveKind::String))),
+            ),
+            variable: "t".into(),
+            predicate: Some(Box::new(call(
+                Function::Contains,
+                vec![
+                    BoundExpr::Property(prop_ref(Some("t"), &[], prim(PrimitiveKind::String))),
+                    s(marker),
+                ],
+                prim(PrimitiveKind::Boolean),
+            ))),
+        }),
+    );
+    let (sql, params) = f.filter(&e);
+    assert!(!sql.contains("zz"), "{sql}");
+    assert_eq!(params, [T(marker.into()), T(marker.into())]);
+    let c = search(
+        &f.table,
+        &BoundSearch::Term(marker.into()),
+        &[f.table.column_index("name").unwrap()],
+    );
+    assert!(!c.sql.contains("zz"), "{}", c.sql);
+}
+
+#[test]
+fn order_terms() {
+    let f = Fixture::new();
+    let keys = [
+        BoundOrderBy {
+            expr: at(),
+            direction: SortDirection::Desc,
+        },
+        BoundOrderBy {
+            expr: call(Function::ToLower, vec![name()], prim(PrimitiveKind::String)),
+            direction: SortDirection::Asc,
+        },
+        BoundOrderBy {
+            expr: prop(&["settings", "level"], prim(PrimitiveKind::Int32)),
+            direction: SortDirection::Asc,
+        },
+        BoundOrderBy {
+            expr: cmp(CompareOp::Gt, null(), count()),
+            direction: SortDirection::Asc,
+        },
+    ];
+    let terms = order_by(&f.model, &f.table, &keys).unwrap();
+    let shown: Vec<(&str, &[SqlParam], SortDirection)> = terms
+        .iter()
+        .map(|t| (t.sql.as_str(), t.params.as_slice(), t.direction))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("\"at__utc\"", &[][..], SortDirection::Desc),
+            ("lower(\"name\")", &[][..], SortDirection::Asc),
+            (
+                "CAST(json_extract(\"settings\", ?) AS INTEGER)",
+                &[T("$.level".into())][..],
+                SortDirection::Asc
+            ),
+            ("(1 = 0)", &[][..], SortDirection::Asc),
+        ]
+    );
+    let e = order_by(
+        &f.model,
+        &f.table,
+        &[BoundOrderBy {
+            expr: prop(
+                &["settings"],
+                ExprType::Complex(f.model.find_complex_type("ns.settings").unwrap()),
+            ),
+            direction: SortDirection::Asc,
+        }],
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadRequest);
+}
+
+#[test]
+fn search_conditions() {
+    let f = Fixture::new();
+    let name = f.table.column_index("name").unwrap();
+    let id = f.table.column_index("id").unwrap();
+    let term = |t: &str| Box::new(BoundSearch::Term(t.into()));
+    let c = search(
+        &f.table,
+        &BoundSearch::And(term("a"), Box::new(BoundSearch::Not(term("b")))),
+        &[name, id],
+    );
+    assert_eq!(
+        c.sql,
+        "((COALESCE((instr(lower(\"name\"), lower(?)) > 0), 0) OR COALESCE((instr(lower(\"id\"), \
+         lower(?)) > 0), 0)) AND (NOT (COALESCE((instr(lower(\"name\"), lower(?)) > 0), 0) OR \
+         COALESCE((instr(lower(\"id\"), lower(?)) > 0), 0))))"
+    );
+    assert_eq!(
+        c.params,
+        [T("a".into()), T("a".into()), T("b".into()), T("b".into())]
+    );
+    let c = search(&f.table, &BoundSearch::Term("a".into()), &[]);
+    assert_eq!(c.sql, "(1 = 0)");
+    assert!(c.params.is_empty());
+}
+
+#[test]
+fn params_bind_in_order() {
+    use sqlx::Arguments;
+    let mut args = sqlx::sqlite::SqliteArguments::default();
+    for p in [N, I(1), R(1.5), T("x".into())] {
+        p.bind(&mut args).unwrap();
+    }
+    assert_eq!(args.len(), 4);
+}
