@@ -47,12 +47,11 @@ CREATE TABLE "autopilot_events" (
     "windowsAutopilotDeploymentProfileDisplayName" TEXT,
     PRIMARY KEY ("_tenant", "id")
 );
-CREATE INDEX "ix_autopilot_events_deviceSerialNumber" ON "autopilot_events" ("_tenant", "deviceSerialNumber");
-CREATE INDEX "ix_autopilot_events_userPrincipalName" ON "autopilot_events" ("_tenant", "userPrincipalName");
-CREATE INDEX "ix_autopilot_events_eventDateTime__utc" ON "autopilot_events" ("_tenant", "eventDateTime__utc");
-CREATE INDEX "ix_autopilot_events_deploymentState" ON "autopilot_events" ("_tenant", "deploymentState");
-CREATE INDEX "ix_autopilot_events_enrollmentState" ON "autopilot_events" ("_tenant", "enrollmentState");
-CREATE INDEX "ix_autopilot_events_deviceId" ON "autopilot_events" ("_tenant", "deviceId");
+CREATE INDEX "ix_autopilot_events_deviceSerialNumber_id" ON "autopilot_events" ("_tenant", "deviceSerialNumber", "id");
+CREATE INDEX "ix_autopilot_events_userPrincipalName_id" ON "autopilot_events" ("_tenant", "userPrincipalName", "id");
+CREATE INDEX "ix_autopilot_events_deploymentState_eventDateTime__utc_id" ON "autopilot_events" ("_tenant", "deploymentState", "eventDateTime__utc", "id");
+CREATE INDEX "ix_autopilot_events_enrollmentState_eventDateTime__utc_id" ON "autopilot_events" ("_tenant", "enrollmentState", "eventDateTime__utc", "id");
+CREATE INDEX "ix_autopilot_events_deviceId_id" ON "autopilot_events" ("_tenant", "deviceId", "id");
 CREATE INDEX "ix_autopilot_events_eventDateTime__utc_id" ON "autopilot_events" ("_tenant", "eventDateTime__utc", "id");
 
 -- microsoft.graph.deviceManagementAutopilotPolicyStatusDetail (autopilotEvents/{id}/policyStatusDetails)
@@ -113,12 +112,12 @@ CREATE TABLE "device_identities" (
     "intendedDeploymentProfile__id" TEXT,
     PRIMARY KEY ("_tenant", "id")
 );
-CREATE INDEX "ix_device_identities_serialNumber" ON "device_identities" ("_tenant", "serialNumber");
-CREATE INDEX "ix_device_identities_userPrincipalName" ON "device_identities" ("_tenant", "userPrincipalName");
-CREATE INDEX "ix_device_identities_enrollmentState" ON "device_identities" ("_tenant", "enrollmentState");
-CREATE INDEX "ix_device_identities_deploymentProfileAssignmentStatus" ON "device_identities" ("_tenant", "deploymentProfileAssignmentStatus");
-CREATE INDEX "ix_device_identities_groupTag" ON "device_identities" ("_tenant", "groupTag");
-CREATE INDEX "ix_device_identities_azureAdDeviceId" ON "device_identities" ("_tenant", "azureAdDeviceId");
+CREATE INDEX "ix_device_identities_serialNumber_id" ON "device_identities" ("_tenant", "serialNumber", "id");
+CREATE INDEX "ix_device_identities_userPrincipalName_id" ON "device_identities" ("_tenant", "userPrincipalName", "id");
+CREATE INDEX "ix_device_identities_enrollmentState_id" ON "device_identities" ("_tenant", "enrollmentState", "id");
+CREATE INDEX "ix_device_identities_deploymentProfileAssignmentStatus_id" ON "device_identities" ("_tenant", "deploymentProfileAssignmentStatus", "id");
+CREATE INDEX "ix_device_identities_groupTag_id" ON "device_identities" ("_tenant", "groupTag", "id");
+CREATE INDEX "ix_device_identities_azureAdDeviceId_id" ON "device_identities" ("_tenant", "azureAdDeviceId", "id");
 CREATE INDEX "ix_device_identities_deploymentProfile__id" ON "device_identities" ("_tenant", "deploymentProfile__id");
 CREATE INDEX "ix_device_identities_intendedDeploymentProfile__id" ON "device_identities" ("_tenant", "intendedDeploymentProfile__id");
 

@@ -30,25 +30,40 @@
 //!
 //! # Deliberate differences from the evaluator
 //!
+//! Each is excluded from the differential test, which says how.
+//!
 //! * **Case mapping is ASCII-only.** SQLite's `lower`/`upper` (without ICU) map A–Z only, so
 //!   `tolower`/`toupper` of non-ASCII letters and case-insensitive `$search` matching of
 //!   non-ASCII letters differ from Rust's Unicode case mapping.
 //! * **Decimal is REAL.** Edm.Decimal (stored as text) is compared and computed as a 64-bit
-//!   double: values that differ only beyond ~15–17 significant digits compare equal, and
+//!   double: values that differ only beyond ~15 significant digits compare equal, and
 //!   decimal arithmetic rounds like doubles (`0.1 add 0.2 eq 0.3` is false), as do
-//!   `round`/`floor`/`ceiling` of such values and `fractionalseconds`/`totalseconds`.
+//!   `round`/`floor`/`ceiling` of such values and `fractionalseconds`/`totalseconds`
+//!   (exact decimals in the evaluator).
+//! * **Text-to-double conversion.** SQLite's own conversion of JSON numbers and decimal text
+//!   to REAL is not always correctly rounded at extreme exponents (`-1e-300` reads as
+//!   `-9.999999999999999e-301`); doubles in columns are bound as doubles and are exact.
+//! * **Int64 against Double.** SQLite compares an INTEGER with a REAL exactly; the evaluator
+//!   converts the integer to a double first, so they differ beyond 2^53.
 //! * **Double edge values.** Division of doubles by zero is null in SQLite (the evaluator
-//!   gives ±INF/NaN); NaN cannot be stored in SQLite (it becomes null); `mod` of doubles is
-//!   computed as `l - r·trunc(l/r)` (SQLite's `%` truncates to integers and `fmod` may be
-//!   absent), which can differ from `fmod` in the last bits.
+//!   gives ±INF/NaN); NaN cannot be stored in SQLite (it becomes null), so `INF sub INF` is
+//!   null, not NaN; `mod` of doubles is computed as `l - r·trunc(l/r)` (SQLite's `%`
+//!   truncates to integers and `fmod` may be absent), which is wrong for quotients beyond
+//!   2^63 and can differ from `fmod` in the last bits.
 //! * **Integer overflow.** SQLite turns an overflowing integer `add`/`sub`/`mul`/negation into
-//!   a REAL instead of failing; the evaluator rejects such requests.
+//!   a REAL instead of failing; the evaluator rejects such requests with a 400, as it does
+//!   integer and decimal division by zero (null here).
 //! * **Strings with U+0000.** SQLite's string functions stop at a NUL character.
+//! * **`cast`** supports: numbers ↔ numbers (truncation toward zero with range checks),
+//!   integers/Boolean/Guid/Date/TimeOfDay/enums (non-flags)/stored DateTimeOffsets → String,
+//!   String → Boolean, String or integers → enum (String only for non-flags enums, member
+//!   names and plain decimal values: `'+1'` or `'01'` do not convert here), enum → integer,
+//!   DateTimeOffset → Date/TimeOfDay, Date → DateTimeOffset. Other casts are 501.
 //! * **Not supported (501 Not Implemented):** `matchesPattern`, `geo.*`, Edm.Duration values
-//!   inside complex or collection values, `Edm.Date` ± Duration, `cast` other than between
-//!   numeric types, from integers/Boolean/Guid/Date to String, and `isof(x, T)` where `x`
-//!   is not statically of type `T`.
-//! * **`now()`** is read from the clock when the filter is translated.
+//!   inside complex or collection values, type casts on lambda variables, and the casts
+//!   above.
+//! * **`now()`** is folded into a literal by the binder; should it reach the translator, it
+//!   is read from the clock when the filter is translated.
 
 mod dialect;
 mod frag;

@@ -39,7 +39,11 @@ pub(crate) const TICKS_PER_DAY: i64 = 24 * TICKS_PER_HOUR;
 
 /// Every character Rust's `char::is_whitespace` (Unicode `White_Space`) accepts, which is
 /// what `str::trim` removes; bound as `trim`'s character set.
-pub(crate) const WHITESPACE: &str = "\u{9}\u{a}\u{b}\u{c}\u{d}\u{20}\u{85}\u{a0}\u{1680}\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
+pub(crate) const WHITESPACE: &str = concat!(
+    "\u{9}\u{a}\u{b}\u{c}\u{d}\u{20}\u{85}\u{a0}\u{1680}",
+    "\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}",
+    "\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}"
+);
 
 /// A constant false. Not the literal `0`: SQLite folds `0 AND x` to the integer 0, and an
 /// integer constant in ORDER BY names a result column.
@@ -232,8 +236,7 @@ fn json_path(members: &[String]) -> Frag {
     Frag::param(path)
 }
 
-/// A two-argument integer function body used by the date helpers: `((x % m) + m) % m`,
-/// the floored remainder (SQLite's `%` truncates).
+/// `((x % m) + m) % m`: the floored remainder (SQLite's `%` truncates toward zero).
 fn floor_mod(x: &Frag, m: i64) -> Frag {
     frag!["(((", x, format!(" % {m}) + {m}) % {m})").as_str()]
 }
@@ -1001,7 +1004,6 @@ impl<'a, D: Dialect> Translator<'a, D> {
     /// `cast(x, T)` for the conversions the evaluator defines that have an exact SQL
     /// counterpart; null when the value does not convert. Others are 501.
     fn cast(&mut self, operand: &BoundExpr, ty: &ExprType) -> Result<Val, ODataError> {
-        use PrimitiveKind as P;
         let from = type_of(operand);
         if &from == ty {
             return self.value(operand);
@@ -1009,159 +1011,162 @@ impl<'a, D: Dialect> Translator<'a, D> {
         if from == ExprType::Null {
             return Ok(Val::Scalar(Frag::atom("NULL")));
         }
-        let unsupported = || {
+        let value = self.value(operand)?;
+        let converted = match (ty, &from, value) {
+            (ExprType::Enum(id), _, Val::Scalar(v)) => self.cast_to_enum(v, &from, *id),
+            (ExprType::Primitive(target), ExprType::Enum(id), Val::Scalar(v)) => {
+                self.cast_enum(v, *id, *target)
+            }
+            (ExprType::Primitive(target), ExprType::Primitive(source), Val::Scalar(v)) => {
+                self.cast_primitive(v, *source, *target)
+            }
+            (ExprType::Primitive(target), _, Val::Dto(d)) => match target {
+                PrimitiveKind::Date => Some(self.dto_part(Function::Date, d)?),
+                PrimitiveKind::TimeOfDay => Some(self.dto_part(Function::Time, d)?),
+                PrimitiveKind::String => d.text.map(Val::Scalar),
+                _ => None,
+            },
+            _ => None,
+        };
+        converted.ok_or_else(|| {
             not_implemented(format!(
                 "cast from {} to {}",
                 type_name(self.model, &from),
                 type_name(self.model, ty)
             ))
-        };
-        let value = self.value(operand)?;
-        let source = match &from {
-            ExprType::Primitive(p) => Some(*p),
-            _ => None,
-        };
-        let numeric =
-            |k: P| k.integer_range().is_some() || matches!(k, P::Double | P::Single | P::Decimal);
-        match (ty, value) {
-            (ExprType::Enum(id), Val::Scalar(v)) => {
-                let e = self.model.enum_type(*id);
-                if matches!(from, ExprType::Enum(_))
-                    || source.is_some_and(|k| k.integer_range().is_some())
-                {
-                    if e.is_flags {
-                        return Ok(Val::Scalar(v));
-                    }
-                    let values: Vec<Frag> =
-                        e.members.iter().map(|m| Frag::param(m.value)).collect();
-                    return Ok(Val::Scalar(self.share(vec![v], |v| {
-                        let v = &v[0];
-                        frag![
-                            "(CASE WHEN ",
-                            v,
-                            " IN (",
-                            Frag::join(values, ", "),
-                            ") THEN ",
-                            v,
-                            " END)"
-                        ]
-                    })));
-                }
-                if source == Some(P::String) && !e.is_flags {
-                    let mut case = frag!["(CASE ", v];
-                    for m in &e.members {
-                        case.push(frag![
-                            " WHEN ",
-                            Frag::param(m.name.as_str()),
-                            " THEN ",
-                            Frag::param(m.value)
-                        ]);
-                        case.push(frag![
-                            " WHEN ",
-                            Frag::param(m.value.to_string()),
-                            " THEN ",
-                            Frag::param(m.value)
-                        ]);
-                    }
-                    case.push(Frag::sql(" END)"));
-                    return Ok(Val::Scalar(case));
-                }
-                Err(unsupported())
-            }
-            (ExprType::Primitive(target), Val::Scalar(v)) => {
-                let target = *target;
-                let Some(source) = source else {
-                    // Enum → integer or String.
-                    if let ExprType::Enum(id) = &from {
-                        if let Some((min, max)) = target.integer_range() {
-                            return Ok(Val::Scalar(self.int_range(v, min, max)));
-                        }
-                        let e = self.model.enum_type(*id);
-                        if target == P::String && !e.is_flags {
-                            let mut case = frag!["(CASE ", &v];
-                            for m in &e.members {
-                                case.push(frag![
-                                    " WHEN ",
-                                    Frag::param(m.value),
-                                    " THEN ",
-                                    Frag::param(m.name.as_str())
-                                ]);
-                            }
-                            case.push(frag![" ELSE CAST(", v, " AS TEXT) END)"]);
-                            return Ok(Val::Scalar(case));
-                        }
-                    }
-                    return Err(unsupported());
-                };
-                let converted = match (target, source) {
-                    (t, s) if t.integer_range().is_some() && s.integer_range().is_some() => {
-                        let (min, max) = t.integer_range().unwrap_or((i64::MIN, i64::MAX));
-                        self.int_range(v, min, max)
-                    }
-                    (t, P::Double | P::Single | P::Decimal) if t.integer_range().is_some() => {
-                        let (min, max) = t.integer_range().unwrap_or((i64::MIN, i64::MAX));
-                        // Truncation toward zero lands in [min, max] exactly when
-                        // min - 1 < v < max + 1; doubles beyond ±9.2e18 do not convert.
-                        let (low, high) = if max == i64::MAX {
-                            ("-9.2e18".to_owned(), "9.2e18".to_owned())
-                        } else {
-                            (format!("{}.0", min - 1), format!("{}.0", max + 1))
-                        };
-                        self.share(vec![v], |v| {
-                            let v = &v[0];
-                            frag!["(CASE WHEN ", v, format!(" > {low} AND ").as_str(), v, format!(" < {high} THEN CAST(").as_str(), v, " AS INTEGER) END)"]
-                        })
-                    }
-                    (P::Double | P::Single, s) if numeric(s) => frag!["CAST(", v, " AS REAL)"],
-                    (P::Decimal, s) if s.integer_range().is_some() => frag!["CAST(", v, " AS REAL)"],
-                    (P::Decimal, P::Double | P::Single) => self.share(vec![v], |v| {
-                        let v = &v[0];
-                        frag!["(CASE WHEN abs(", v, ") < 7.9e28 THEN ", v, " END)"]
-                    }),
-                    (P::Double | P::Single | P::Decimal, _) => return Err(unsupported()),
-                    (P::Boolean, P::String) => frag!["(CASE lower(", v, ") WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"],
-                    (P::String, s) if s.integer_range().is_some() => frag!["CAST(", v, " AS TEXT)"],
-                    (P::String, P::Guid | P::Date) => v,
-                    (P::String, P::Boolean) => frag!["(CASE ", v, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"],
-                    (P::String, P::TimeOfDay) => self.share(vec![v], |v| {
-                        let t = &v[0];
-                        frag![
-                            "(CASE WHEN ", t, " IS NOT NULL THEN printf('%02d:%02d:%02d', ",
-                            time_part(Function::Hour, t).unwrap_or_default(), ", ",
-                            time_part(Function::Minute, t).unwrap_or_default(), ", ",
-                            time_part(Function::Second, t).unwrap_or_default(),
-                            ") || (CASE WHEN ", t,
-                            format!(" % {TICKS_PER_SECOND} = 0 THEN '' ELSE '.' || rtrim(printf('%07d', ").as_str(),
-                            t, format!(" % {TICKS_PER_SECOND}), '0') END) END)").as_str()
-                        ]
-                    }),
-                    (P::Date, P::DateTimeOffset) | (P::TimeOfDay, P::DateTimeOffset) => {
-                        return Err(internal("a DateTimeOffset that is not one"));
-                    }
-                    (P::DateTimeOffset, P::Date) => {
-                        let dialect = self.dialect;
-                        let ticks = frag!["(", dialect.epoch_seconds(v.clone()), format!(" * {TICKS_PER_SECOND})").as_str()];
-                        return Ok(Val::Dto(Dto {
-                            ticks,
-                            offset: Some(frag!["(CASE WHEN ", &v, " IS NOT NULL THEN 0 END)"]),
-                            text: Some(frag!["(", v, " || 'T00:00:00Z')"]),
-                        }));
-                    }
-                    _ => return Err(unsupported()),
-                };
-                Ok(Val::Scalar(converted))
-            }
-            (ExprType::Primitive(target), Val::Dto(d)) => match target {
-                P::Date => self.dto_part(Function::Date, d),
-                P::TimeOfDay => self.dto_part(Function::Time, d),
-                P::String => match d.text {
-                    Some(text) => Ok(Val::Scalar(text)),
-                    None => Err(unsupported()),
-                },
-                _ => Err(unsupported()),
-            },
-            _ => Err(unsupported()),
+        })
+    }
+
+    /// Integer or String → enum (a member's value; any value of a flags enum).
+    fn cast_to_enum(&mut self, v: Frag, from: &ExprType, id: EnumTypeId) -> Option<Val> {
+        let e = self.model.enum_type(id);
+        let integer = matches!(from, ExprType::Enum(_)) || is_integer(from);
+        if integer && e.is_flags {
+            return Some(Val::Scalar(v));
         }
+        if integer {
+            let values: Vec<Frag> = e.members.iter().map(|m| Frag::param(m.value)).collect();
+            return Some(Val::Scalar(self.share(vec![v], |v| {
+                let v = &v[0];
+                frag![
+                    "(CASE WHEN ",
+                    v,
+                    " IN (",
+                    Frag::join(values, ", "),
+                    ") THEN ",
+                    v,
+                    " END)"
+                ]
+            })));
+        }
+        if !is_kind(from, PrimitiveKind::String) || e.is_flags {
+            return None;
+        }
+        let mut case = frag!["(CASE ", v];
+        for m in &e.members {
+            for text in [m.name.clone(), m.value.to_string()] {
+                case.push(frag![
+                    " WHEN ",
+                    Frag::param(text),
+                    " THEN ",
+                    Frag::param(m.value)
+                ]);
+            }
+        }
+        case.push(Frag::sql(" END)"));
+        Some(Val::Scalar(case))
+    }
+
+    /// Enum → integer (range-checked) or String (the member name; non-flags enums).
+    fn cast_enum(&mut self, v: Frag, id: EnumTypeId, target: PrimitiveKind) -> Option<Val> {
+        if let Some((min, max)) = target.integer_range() {
+            return Some(Val::Scalar(self.int_range(v, min, max)));
+        }
+        let e = self.model.enum_type(id);
+        if target != PrimitiveKind::String || e.is_flags {
+            return None;
+        }
+        let mut case = frag!["(CASE ", &v];
+        for m in &e.members {
+            case.push(frag![
+                " WHEN ",
+                Frag::param(m.value),
+                " THEN ",
+                Frag::param(m.name.as_str())
+            ]);
+        }
+        case.push(frag![" ELSE CAST(", v, " AS TEXT) END)"]);
+        Some(Val::Scalar(case))
+    }
+
+    fn cast_primitive(
+        &mut self,
+        v: Frag,
+        source: PrimitiveKind,
+        target: PrimitiveKind,
+    ) -> Option<Val> {
+        use PrimitiveKind as P;
+        let real = |k: P| matches!(k, P::Double | P::Single | P::Decimal);
+        let int = |k: P| k.integer_range().is_some();
+        Some(Val::Scalar(match (target, source) {
+            (t, s) if int(t) && int(s) => {
+                let (min, max) = t.integer_range()?;
+                self.int_range(v, min, max)
+            }
+            (t, s) if int(t) && real(s) => {
+                let (min, max) = t.integer_range()?;
+                // Truncation toward zero lands in [min, max] exactly when
+                // min - 1 < v < max + 1; doubles beyond ±9.2e18 do not convert.
+                let (low, high) = if max == i64::MAX {
+                    ("-9.2e18".to_owned(), "9.2e18".to_owned())
+                } else {
+                    (format!("{}.0", min - 1), format!("{}.0", max + 1))
+                };
+                self.share(vec![v], |v| {
+                    let v = &v[0];
+                    frag![
+                        "(CASE WHEN ",
+                        v,
+                        format!(" > {low} AND ").as_str(),
+                        v,
+                        format!(" < {high} THEN ").as_str(),
+                        trunc(v),
+                        " END)"
+                    ]
+                })
+            }
+            (P::Double | P::Single, s) if int(s) || real(s) => frag!["CAST(", v, " AS REAL)"],
+            (P::Decimal, s) if int(s) => frag!["CAST(", v, " AS REAL)"],
+            // Decimal::from_f64 fails beyond the decimal range (and for ±INF).
+            (P::Decimal, P::Double | P::Single) => self.share(vec![v], |v| {
+                let v = &v[0];
+                frag!["(CASE WHEN abs(", v, ") < 7.9e28 THEN ", v, " END)"]
+            }),
+            (P::Boolean, P::String) => frag![
+                "(CASE lower(",
+                v,
+                ") WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
+            ],
+            (P::String, s) if int(s) => frag!["CAST(", v, " AS TEXT)"],
+            (P::String, P::Guid | P::Date) => v,
+            (P::String, P::Boolean) => {
+                frag!["(CASE ", v, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"]
+            }
+            (P::String, P::TimeOfDay) => self.share(vec![v], |v| time_of_day_text(&v[0])),
+            (P::DateTimeOffset, P::Date) => {
+                let ticks = frag![
+                    "(",
+                    self.dialect.epoch_seconds(v.clone()),
+                    format!(" * {TICKS_PER_SECOND})").as_str()
+                ];
+                return Some(Val::Dto(Dto {
+                    ticks,
+                    offset: Some(frag!["(CASE WHEN ", &v, " IS NOT NULL THEN 0 END)"]),
+                    text: Some(frag!["(", v, " || 'T00:00:00Z')"]),
+                }));
+            }
+            _ => return None,
+        }))
     }
 
     /// `v` when within `[min, max]`, else null.
@@ -1595,6 +1600,27 @@ fn time_part(function: Function, t: &Frag) -> Option<Frag> {
         ],
         _ => return None,
     })
+}
+
+/// The canonical text `hh:mm:ss[.fffffff without trailing zeros]` of TimeOfDay ticks `t`
+/// (atomic), as `TimeOfDay`'s `Display` writes it.
+fn time_of_day_text(t: &Frag) -> Frag {
+    let part = |f| time_part(f, t).unwrap_or_else(|| Frag::atom("NULL"));
+    frag![
+        "(CASE WHEN ",
+        t,
+        " IS NOT NULL THEN printf('%02d:%02d:%02d', ",
+        part(Function::Hour),
+        ", ",
+        part(Function::Minute),
+        ", ",
+        part(Function::Second),
+        ") || (CASE WHEN ",
+        t,
+        format!(" % {TICKS_PER_SECOND} = 0 THEN '' ELSE '.' || rtrim(printf('%07d', ").as_str(),
+        t,
+        format!(" % {TICKS_PER_SECOND}), '0') END) END)").as_str()
+    ]
 }
 
 /// `CAST(x AS INTEGER)`: truncation toward zero (for |x| < 2^63).

@@ -109,9 +109,11 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(StdDuration::from_secs(10))
             .foreign_keys(true);
+        // `PRAGMA optimize` when the writer closes keeps the planner's statistics current,
+        // so equality filters keep choosing their index as tables grow.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options.clone().optimize_on_close(true, 1000))
             .await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let reader = if in_memory {
