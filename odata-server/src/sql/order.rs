@@ -5,7 +5,7 @@ use odata_core::error::ODataError;
 
 use super::OrderTerm;
 use super::dialect::Dialect;
-use super::translate::{Translator, type_of};
+use super::translate::Translator;
 
 /// One sort expression per key, translated like filter expressions; DateTimeOffset keys
 /// sort by their UTC ticks (the indexed `__utc` column for a property), so order is
@@ -18,7 +18,7 @@ pub(crate) fn order_terms<D: Dialect>(
 ) -> Result<Vec<OrderTerm>, ODataError> {
     keys.iter()
         .map(|key| {
-            if let ExprType::Complex(_) | ExprType::Collection(_) = type_of(&key.expr) {
+            if let ExprType::Complex(_) | ExprType::Collection(_) = &key.expr.ty() {
                 return Err(ODataError::bad_request(
                     "$orderby keys must be primitive or enumeration values.",
                 )

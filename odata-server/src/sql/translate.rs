@@ -116,29 +116,6 @@ fn internal(what: impl std::fmt::Display) -> ODataError {
     )
 }
 
-/// The static type of a bound node.
-pub(crate) fn type_of(e: &BoundExpr) -> ExprType {
-    match e {
-        BoundExpr::Literal { ty, .. }
-        | BoundExpr::Neg { ty, .. }
-        | BoundExpr::Arith { ty, .. }
-        | BoundExpr::Call { ty, .. }
-        | BoundExpr::Case { ty, .. }
-        | BoundExpr::Cast { ty, .. } => ty.clone(),
-        BoundExpr::Property(p) => p.ty.clone(),
-        BoundExpr::Not(_)
-        | BoundExpr::And(..)
-        | BoundExpr::Or(..)
-        | BoundExpr::Compare { .. }
-        | BoundExpr::In { .. }
-        | BoundExpr::Has { .. }
-        | BoundExpr::IsOf { .. }
-        | BoundExpr::Any { .. }
-        | BoundExpr::All { .. } => ExprType::Primitive(PrimitiveKind::Boolean),
-        BoundExpr::Count(_) => ExprType::Primitive(PrimitiveKind::Int64),
-    }
-}
-
 /// A type's name for messages.
 fn type_name(model: &Model, ty: &ExprType) -> String {
     match ty {
@@ -356,7 +333,7 @@ impl<'a, D: Dialect> Translator<'a, D> {
 
     /// A Boolean expression as a SQL condition (null, 0 or 1).
     pub(crate) fn condition(&mut self, e: &BoundExpr) -> Result<Frag, ODataError> {
-        match type_of(e) {
+        match e.ty() {
             ExprType::Primitive(PrimitiveKind::Boolean) | ExprType::Null => {
                 Ok(self.value(e)?.comparable())
             }
@@ -755,7 +732,7 @@ impl<'a, D: Dialect> Translator<'a, D> {
         right: &BoundExpr,
     ) -> Result<Frag, ODataError> {
         for side in [left, right] {
-            if let ExprType::Complex(_) | ExprType::Collection(_) = type_of(side)
+            if let ExprType::Complex(_) | ExprType::Collection(_) = side.ty()
                 && !matches!(op, CompareOp::Eq | CompareOp::Ne)
             {
                 return Err(ODataError::bad_request(
@@ -836,8 +813,8 @@ impl<'a, D: Dialect> Translator<'a, D> {
         right: &BoundExpr,
         ty: &ExprType,
     ) -> Result<Val, ODataError> {
-        let lt = type_of(left);
-        let rt = type_of(right);
+        let lt = left.ty();
+        let rt = right.ty();
         let l = self.value(left)?;
         let r = self.value(right)?;
         match (l, r) {
@@ -1004,7 +981,7 @@ impl<'a, D: Dialect> Translator<'a, D> {
     /// `cast(x, T)` for the conversions the evaluator defines that have an exact SQL
     /// counterpart; null when the value does not convert. Others are 501.
     fn cast(&mut self, operand: &BoundExpr, ty: &ExprType) -> Result<Val, ODataError> {
-        let from = type_of(operand);
+        let from = operand.ty();
         if &from == ty {
             return self.value(operand);
         }
@@ -1199,7 +1176,7 @@ impl<'a, D: Dialect> Translator<'a, D> {
             (Some(x), _, Some(t)) => (x, t),
             _ => return Ok(Frag::atom("NULL")),
         };
-        let from = type_of(x);
+        let from = x.ty();
         let v = self.value(x)?.comparable();
         if let (ExprType::Complex(target), ExprType::Complex(declared)) = (target, &from) {
             let model = self.model;
@@ -1286,7 +1263,7 @@ impl<'a, D: Dialect> Translator<'a, D> {
     }
 
     fn call(&mut self, function: Function, args: &[BoundExpr]) -> Result<Val, ODataError> {
-        let arg_type = args.first().map(type_of);
+        let arg_type = args.first().map(BoundExpr::ty);
         let mut vals = Vec::with_capacity(args.len());
         for a in args {
             vals.push(self.value(a)?);
