@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# HTTP load figures for autopilot-server on this machine (loopback only, bounded in time).
+# Builds the release binary, starts it on a temporary SQLite database with --auth none,
+# fills it through the API, then measures with wrk:
+#   1. GET one event by key
+#   2. an indexed filtered page: $filter=deploymentState eq 'failure'
+#      &$orderby=eventDateTime desc&$top=20
+#   3. $count with an equality filter
+#   4. POST of the product document's event body (one SQLite commit each)
+# Usage: bash tests/load/run.sh [seconds-per-run (default 10)] [connections (default 32)]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${1:-10}
+conns=${2:-32}
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "wrk not found: installing it"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+fi
+cargo build --release -q -p autopilot-model --bin autopilot-server
+dir=$(mktemp -d)
+port=18931
+RUST_LOG=warn ./target/release/autopilot-server --auth none --listen "127.0.0.1:$port" \
+    --database-url "sqlite://$dir/load.db?mode=rwc" &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+base="http://127.0.0.1:$port/beta/deviceManagement/autopilotEvents"
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+
+cat > "$dir/post.lua" <<'LUA'
+local states = {"success", "failure", "inProgress", "unknown"}
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  local body = string.format(
+    '{"deviceSerialNumber":"SN-%d-%d","deploymentState":"%s","eventDateTime":"2024-%02d-%02dT%02d:%02d:00+02:00","deploymentDuration":"PT%dM","userPrincipalName":"user%d@contoso.com"}',
+    math.random(1, 1000000), n, states[(n % 4) + 1], (n % 12) + 1, (n % 28) + 1, n % 24, n % 60, n % 90, n % 500)
+  return wrk.format(nil, nil, nil, body)
+end
+LUA
+
+echo "== filling the table through POST for $secs s ($conns connections)"
+wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "$base"
+rows=$(curl -s "$base/\$count")
+echo "rows: $rows"
+curl -s -o /dev/null -X POST "$base" -H 'Content-Type: application/json' \
+    -d '{"id":"bench-key","deviceSerialNumber":"KEY","deploymentState":"failure"}'
+
+echo "== GET by key"
+wrk -t2 -c"$conns" -d"${secs}s" "$base/bench-key"
+echo "== filtered, ordered page (index)"
+wrk -t2 -c"$conns" -d"${secs}s" \
+    "$base?\$filter=deploymentState%20eq%20'failure'&\$orderby=eventDateTime%20desc&\$top=20"
+echo "== \$count with an equality filter"
+wrk -t2 -c"$conns" -d"${secs}s" "$base/\$count?\$filter=deploymentState%20eq%20'failure'"
+echo "== POST (one transaction each)"
+wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "$base"
+echo "== peak resident memory of the server: $(grep VmHWM /proc/$server/status | awk '{print $2, $3}')"
