@@ -3,7 +3,7 @@
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use odata_core::error::ODataError;
-use odata_core::json::{EntityControl, WriteOptions, write_entity};
+use odata_core::json::{EntityControl, MetadataLevel, WriteOptions, write_entity};
 
 use super::Request;
 use crate::error::internal;
@@ -94,10 +94,12 @@ pub(super) fn write_one(
         })?;
     let ty = model.entity_type(table_type.id);
     let etag = etag(entity);
-    let id = entity_url(request, collection, entity);
+    // Only full metadata writes @odata.id; skip building the URL for every row otherwise.
+    let id =
+        (options.metadata == MetadataLevel::Full).then(|| entity_url(request, collection, entity));
     let control = EntityControl {
         context,
-        id: Some(&id),
+        id: id.as_deref(),
         etag: Some(&etag),
     };
     let pairs = ty
