@@ -50,14 +50,6 @@ const SKIP: &[(usize, &str)] = &[
         "4.01 $-less system option names are read as custom options (design: `$` required)",
     ),
     (
-        351,
-        "operators are matched in lower case only (brief); ABNF quoted strings are case-insensitive",
-    ),
-    (
-        352,
-        "operators are matched in lower case only (brief); ABNF quoted strings are case-insensitive",
-    ),
-    (
         492,
         "4.01 $-less system option names are read as custom options (design: `$` required)",
     ),

@@ -4,7 +4,7 @@
 //! built by precedence climbing over [`BinaryOp::precedence`]:
 //! `or` < `and` < `not` < comparison (`eq ne gt ge lt le has in`) < additive (`add sub`) <
 //! multiplicative (`mul div divby mod`) < unary `-` < primary. Operators associate to the
-//! left and are matched in lower case only. Function calls are accepted generically by name;
+//! left; like all 4.01 keywords they are matched case-insensitively (`EQ`, `And`). Function calls are accepted generically by name;
 //! the binder checks names and arity.
 
 use super::literal::primitive_literal;
@@ -55,7 +55,7 @@ pub fn common_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, E
 fn binary_op(i: &str) -> Option<(&str, BinaryOp)> {
     let r = rws(i)?;
     BinaryOp::ALL.iter().find_map(|&op| {
-        let after = r.strip_prefix(op.keyword())?;
+        let after = super::tag_ci(r, op.keyword())?;
         Some((rws(after)?, op))
     })
 }
@@ -86,33 +86,14 @@ fn binary_expr<'a>(ctx: &Ctx<'_>, i: &'a str, min_prec: u8, depth: usize) -> PRe
     if let Some(op) = dangling_op(rest) {
         return ctx.fail("", format!("expected an operand after '{}'", op.keyword()));
     }
-    if let Some((at, op)) = wrong_case_op(rest) {
-        return ctx.fail(
-            at,
-            format!("operators are lower case: expected '{}'", op.keyword()),
-        );
-    }
     Ok((rest, left))
-}
-
-/// `RWS Op RWS` with an operator keyword in the wrong case (`EQ`, `And`).
-fn wrong_case_op(i: &str) -> Option<(&str, BinaryOp)> {
-    let r = rws(i)?;
-    BinaryOp::ALL.iter().copied().find_map(|op| {
-        if r.starts_with(op.keyword()) {
-            return None;
-        }
-        let after = super::tag_ci(r, op.keyword())?;
-        rws(after)?;
-        Some((r, op))
-    })
 }
 
 /// An operator keyword at the very end of the input (`a eq`).
 fn dangling_op(i: &str) -> Option<BinaryOp> {
     let r = rws(i)?;
     BinaryOp::ALL.iter().copied().find(|op| {
-        r.strip_prefix(op.keyword())
+        super::tag_ci(r, op.keyword())
             .is_some_and(|a| a.trim_start_matches(super::is_ws).is_empty())
     })
 }
@@ -177,7 +158,7 @@ fn list_expr<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Expr> {
 // negateExpr = "-" BWS commonExpr
 /// Prefix operators, then a primary expression.
 fn unary_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
-    if let Some(r) = i.strip_prefix("not") {
+    if let Some(r) = super::tag_ci(i, "not") {
         let after = rws(r).or_else(|| r.starts_with('(').then_some(r));
         if let Some(after) = after {
             let depth = ctx.enter(i, depth)?;
