@@ -6,7 +6,9 @@
 #   2. an indexed filtered page: $filter=deploymentState eq 'failure'
 #      &$orderby=eventDateTime desc&$top=20
 #   3. $count with an equality filter
-#   4. POST of the product document's event body (one SQLite commit each)
+#   4. POST of an event body (one SQLite commit each)
+#   5. the yardstick of design §8: a bare actix-web + sqlx program (autopilot-model's
+#      bare_key_read example) reading the same row from the same file
 # Usage: bash tests/load/run.sh [seconds-per-run (default 10)] [connections (default 32)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,13 +18,14 @@ if ! command -v wrk >/dev/null 2>&1; then
     echo "wrk not found: installing it"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
 fi
-cargo build --release -q -p autopilot-model --bin autopilot-server
+cargo build --release -q -p autopilot-model --bin autopilot-server --example bare_key_read
 dir=$(mktemp -d)
 port=18931
 RUST_LOG=warn ./target/release/autopilot-server --auth none --listen "127.0.0.1:$port" \
     --database-url "sqlite://$dir/load.db?mode=rwc" &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+bare=""
+trap 'kill $server $bare 2>/dev/null; wait $server $bare 2>/dev/null; rm -rf "$dir"' EXIT
 base="http://127.0.0.1:$port/beta/deviceManagement/autopilotEvents"
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
@@ -56,4 +59,9 @@ echo "== \$count with an equality filter"
 wrk -t2 -c"$conns" -d"${secs}s" "$base/\$count?\$filter=deploymentState%20eq%20'failure'"
 echo "== POST (one transaction each)"
 wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "$base"
+echo "== yardstick: bare actix-web + sqlx GET by key on the same file"
+./target/release/examples/bare_key_read "sqlite://$dir/load.db" "127.0.0.1:$((port + 1))" &
+bare=$!
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$((port + 1))/e/bench-key" >/dev/null && break; sleep 0.1; done
+wrk -t2 -c"$conns" -d"${secs}s" "http://127.0.0.1:$((port + 1))/e/bench-key"
 echo "== peak resident memory of the server: $(grep VmHWM /proc/$server/status | awk '{print $2, $3}')"
