@@ -26,7 +26,6 @@ pub(super) fn service_document(request: &Request<'_>) -> Result<HttpResponse, OD
         "value": sets.chain(singletons).collect::<Vec<_>>(),
     });
     Ok(HttpResponse::Ok()
-        .insert_header(("OData-Version", "4.0"))
         .content_type(negotiation::json_content_type(options))
         .body(body.to_string()))
 }
@@ -35,7 +34,6 @@ pub(super) fn service_document(request: &Request<'_>) -> Result<HttpResponse, OD
 pub(super) fn metadata(request: &Request<'_>) -> Result<HttpResponse, ODataError> {
     let state = request.state;
     let mut response = HttpResponse::Ok();
-    response.insert_header(("OData-Version", "4.0"));
     Ok(
         match negotiation::negotiate(request.http, request.options.format.as_deref(), true)? {
             Representation::Xml => response

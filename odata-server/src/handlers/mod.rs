@@ -39,7 +39,14 @@ pub async fn odata(
         .catch_unwind()
         .await;
     match outcome {
-        Ok(Ok(response)) => response,
+        Ok(Ok(mut response)) => {
+            // Every OData response states the protocol version (errors get it in error.rs).
+            response.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("odata-version"),
+                actix_web::http::header::HeaderValue::from_static("4.0"),
+            );
+            response
+        }
         Ok(Err(error)) => error_response(&req, &error),
         Err(_) => error_response(&req, &internal(&"handler panicked")),
     }

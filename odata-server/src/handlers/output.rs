@@ -140,7 +140,6 @@ pub(super) fn entity_response(
         options,
     )?;
     Ok(HttpResponse::build(status)
-        .insert_header(("OData-Version", "4.0"))
         .insert_header(("ETag", etag(entity)))
         .content_type(negotiation::json_content_type(options))
         .body(body))

@@ -134,7 +134,6 @@ pub(super) async fn collection(
     }
     body.push(b'}');
     let mut response = HttpResponse::Ok();
-    response.insert_header(("OData-Version", "4.0"));
     if let Some(n) = max_page_size_applied {
         response.insert_header(("Preference-Applied", format!("odata.maxpagesize={n}")));
     }
@@ -238,7 +237,6 @@ pub(super) async fn count(
         .count_matching(&collection.table, &request.tenant, &conditions)
         .await?;
     Ok(HttpResponse::Ok()
-        .insert_header(("OData-Version", "4.0"))
         .content_type("text/plain;charset=utf-8")
         .body(n.to_string()))
 }

@@ -60,7 +60,6 @@ pub(super) async fn create(
         ReturnPreference::Minimal => {
             let mut r = HttpResponse::NoContent();
             r.insert_header(("Preference-Applied", "return=minimal"));
-            r.insert_header(("OData-Version", "4.0"));
             r.finish()
         }
         _ => entity_response(request, collection, &entity, StatusCode::CREATED, None)?,
@@ -128,7 +127,6 @@ pub(super) async fn update(
     match return_preference(request.http) {
         ReturnPreference::Minimal => Ok(HttpResponse::NoContent()
             .insert_header(("Preference-Applied", "return=minimal"))
-            .insert_header(("OData-Version", "4.0"))
             .insert_header(("ETag", super::output::etag(&entity)))
             .finish()),
         _ => entity_response(request, collection, &entity, StatusCode::OK, None),
@@ -150,9 +148,7 @@ pub(super) async fn delete(
             StoreError::NotFound => not_found(collection, key),
             other => other.into(),
         })?;
-    Ok(HttpResponse::NoContent()
-        .insert_header(("OData-Version", "4.0"))
-        .finish())
+    Ok(HttpResponse::NoContent().finish())
 }
 
 fn table_type<'t>(table: &'t Table, payload: &EntityPayload) -> Result<&'t TableType, ODataError> {
