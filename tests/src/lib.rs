@@ -32,6 +32,17 @@ impl TestApp {
         self.client.get(self.url(path))
     }
 
+    /// GET below the service root and the JSON body (any status).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
     /// POST a JSON body below the service root.
     pub fn post_json(&self, path: &str, body: &Value) -> RequestBuilder {
         self.client.post(self.url(path)).json(body)

@@ -130,7 +130,7 @@ async fn statuses_404_405_406_409_412_413_415() {
         .await
         .unwrap();
     expect_error(stale, StatusCode::PRECONDITION_FAILED).await;
-    let got: Value = app.get(&path).send().await.unwrap().json().await.unwrap();
+    let got: Value = app.get_json(&path).await;
     assert_eq!(got["groupTag"], "a");
     assert_eq!(app.count(IDENTITIES).await, 1);
 }

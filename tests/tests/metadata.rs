@@ -149,14 +149,7 @@ async fn metadata_is_in_dependency_order_and_deterministic() {
 #[tokio::test]
 async fn csdl_json_and_service_document() {
     let app = spawn_app().await;
-    let csdl: Value = app
-        .get("$metadata?$format=json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let csdl: Value = app.get_json("$metadata?$format=json").await;
     let schema = &csdl["microsoft.graph"];
     assert_eq!(schema["$Alias"], "graph");
     assert_eq!(
@@ -167,7 +160,7 @@ async fn csdl_json_and_service_document() {
         schema["windowsAutopilotProfileAssignmentStatus"]["assignedUnkownSyncState"],
         3
     );
-    let doc: Value = app.get("").send().await.unwrap().json().await.unwrap();
+    let doc: Value = app.get_json("").await;
     assert_eq!(doc["value"][0]["name"], "deviceManagement");
     assert_eq!(doc["value"][0]["kind"], "Singleton");
 }

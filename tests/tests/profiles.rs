@@ -143,14 +143,7 @@ async fn device_account_password_is_stored_but_never_returned() {
         .unwrap();
     assert_eq!(created["deviceAccountPassword"], Value::Null);
     let id = created["id"].as_str().unwrap();
-    let got: Value = app
-        .get(&format!("{IDENTITIES}/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = app.get_json(&format!("{IDENTITIES}/{id}")).await;
     assert_eq!(got["deviceAccountPassword"], Value::Null);
     let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.db_path.display()))
         .await

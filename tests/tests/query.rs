@@ -306,7 +306,7 @@ async fn lambda_operators_and_parameter_aliases() {
             "{PROFILES}?$filter={}&$orderby=displayName&@name='p2'",
             urlencode(filter)
         );
-        let body: Value = app.get(&url).send().await.unwrap().json().await.unwrap();
+        let body: Value = app.get_json(&url).await;
         assert_eq!(names(body.clone()), expected, "{filter}: {body}");
     }
 }
@@ -337,14 +337,7 @@ async fn select_orderby_top_skip_count_search() {
         serials(&app, "$orderby=deviceSerialNumber&$skip=2&$top=2").await,
         ["B1", "B2"]
     );
-    let body: Value = app
-        .get(&format!("{EVENTS}?$filter=deploymentState+eq+'failure'&$count=true&$top=1&$select=deviceSerialNumber,deploymentState"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json(&format!("{EVENTS}?$filter=deploymentState+eq+'failure'&$count=true&$top=1&$select=deviceSerialNumber,deploymentState")).await;
     assert_eq!(body["@odata.count"], 2);
     assert_eq!(
         body["@odata.context"],
@@ -383,22 +376,12 @@ async fn select_orderby_top_skip_count_search() {
         ["B1", "B2"]
     );
     let one: Value = app
-        .get(&format!("{EVENTS}?$filter=deviceSerialNumber+eq+'A1'"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{EVENTS}?$filter=deviceSerialNumber+eq+'A1'"))
+        .await;
     let id = one["value"][0]["id"].as_str().unwrap();
     let selected: Value = app
-        .get(&format!("{EVENTS}/{id}?$select=osVersion"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("{EVENTS}/{id}?$select=osVersion"))
+        .await;
     assert_eq!(selected["osVersion"], "10.0.19045");
     assert!(selected.get("deviceSerialNumber").is_none());
 }

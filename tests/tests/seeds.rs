@@ -35,7 +35,7 @@ async fn post_seed(collection: &str, request: &str, response: &str) {
         format!("{collection}/{id}"),
         format!("{collection}('{id}')"),
     ] {
-        let got: Value = app.get(&path).send().await.unwrap().json().await.unwrap();
+        let got: Value = app.get_json(&path).await;
         assert_eq!(got, created, "{path}");
     }
 }
@@ -99,11 +99,11 @@ async fn patch_documents_merge_into_the_event() {
         let patched: Value = patched.json().await.unwrap();
         assert_echoes(&with_valid_enums(&seed(response)), &patched);
         assert_eq!(patched["id"], id);
-        let got: Value = app.get(&path).send().await.unwrap().json().await.unwrap();
+        let got: Value = app.get_json(&path).await;
         assert_eq!(got, patched);
     }
     // 001 has no deviceId: the merge keeps the value 000 created.
-    let got: Value = app.get(&path).send().await.unwrap().json().await.unwrap();
+    let got: Value = app.get_json(&path).await;
     assert_eq!(got["deviceId"], "Device Id value");
     assert_eq!(got["deviceSetupStatus"], "success");
 }
@@ -198,7 +198,7 @@ async fn verbatim_documents_are_rejected_for_their_placeholder_enums() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let got: Value = app.get(&path).send().await.unwrap().json().await.unwrap();
+    let got: Value = app.get_json(&path).await;
     assert_eq!(got, created, "a rejected PATCH changes nothing");
 }
 

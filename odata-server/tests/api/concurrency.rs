@@ -112,14 +112,7 @@ async fn sixteen_clients_mixed_writes_all_acknowledged_writes_survive() {
         .unwrap();
     assert_eq!(count, expected.len(), "final count");
     for (sku, stock) in &expected {
-        let body: Value = app
-            .get(&format!("products('{sku}')"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = app.get_json(&format!("products('{sku}')")).await;
         assert_eq!(&body["stock"], stock, "{sku}");
     }
     for sku in &deleted {

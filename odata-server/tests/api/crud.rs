@@ -12,6 +12,7 @@ async fn create_read_update_replace_delete() {
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.headers()["odata-version"], "4.0");
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, app.url("products('w-1')"));
     assert_eq!(created.headers()["odata-entityid"], location.as_str());
@@ -100,6 +101,7 @@ async fn create_read_update_replace_delete() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(deleted.headers()["odata-version"], "4.0");
     let gone = app.get("products/w-1").send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     let again = app
@@ -146,14 +148,7 @@ async fn collection_count_and_minimal_return() {
         assert_eq!(r.headers()["preference-applied"], "return=minimal");
         assert!(r.headers().contains_key("location"));
     }
-    let list: Value = app
-        .get("products")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json("products").await;
     assert_eq!(list["@odata.context"], app.url("$metadata#products"));
     let skus: Vec<&str> = list["value"]
         .as_array()
@@ -210,14 +205,7 @@ async fn etag_preconditions() {
         .await
         .unwrap();
     assert_eq!(delete_stale.status(), StatusCode::PRECONDITION_FAILED);
-    let body: Value = app
-        .get("products/e")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("products/e").await;
     assert_eq!(body["stock"], 2, "a failed precondition changes nothing");
 }
 
@@ -257,13 +245,8 @@ async fn full_and_none_metadata() {
     assert_eq!(full["@odata.id"], app.url("products('m')"));
     assert_eq!(full["releasedAt@odata.type"], "#DateTimeOffset");
     let none: Value = app
-        .get("products/m?$format=application/json;odata.metadata=none")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json("products/m?$format=application/json;odata.metadata=none")
+        .await;
     assert!(none.get("@odata.context").is_none());
     assert!(none.get("@odata.type").is_none());
     assert_eq!(none["sku"], "m");

@@ -6,6 +6,7 @@ use crate::helpers::{TestApp, product, spawn_app, spawn_with};
 /// Asserts the OData error shape and returns the error object.
 async fn error_of(response: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["odata-version"], "4.0");
     let request_id = response.headers()["request-id"]
         .to_str()
         .unwrap()
@@ -158,14 +159,7 @@ async fn duplicate_key_is_a_conflict() {
     changed["stock"] = json!(99);
     let second = app.post_json("products", &changed).send().await.unwrap();
     error_of(second, StatusCode::CONFLICT).await;
-    let body: Value = app
-        .get("products/dup")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("products/dup").await;
     assert_eq!(body["stock"], 3, "the conflicting write changed nothing");
 }
 
@@ -184,14 +178,7 @@ async fn patch_errors_leave_the_entity_unchanged() {
         let r = app.patch_json("products/p", &body).send().await.unwrap();
         error_of(r, StatusCode::BAD_REQUEST).await;
     }
-    let body: Value = app
-        .get("products/p")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.get_json("products/p").await;
     assert_eq!(body["stock"], 3);
     let r = app
         .patch_json("products/missing", &json!({"stock": 1}))

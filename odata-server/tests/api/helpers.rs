@@ -85,6 +85,17 @@ impl TestApp {
         self.client.get(self.url(path))
     }
 
+    /// GET below the service root and the JSON body (any status).
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
     pub fn post_json(&self, path: &str, body: &serde_json::Value) -> RequestBuilder {
         self.client.post(self.url(path)).json(body)
     }

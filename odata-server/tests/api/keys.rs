@@ -57,7 +57,7 @@ async fn integer_keys_must_be_supplied_and_valid() {
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(r.headers()["location"], app.url("orders(42)").as_str());
     for path in ["orders(42)", "orders/42", "orders(number=42)"] {
-        let body: Value = app.get(path).send().await.unwrap().json().await.unwrap();
+        let body: Value = app.get_json(path).await;
         assert_eq!(body["placed"], "2024-02-29", "{path}");
     }
     assert_eq!(
