@@ -1,15 +1,27 @@
 //! Bearer JWT validation with `jsonwebtoken`: the keys, and with them the accepted
 //! algorithms, come from the configuration only; the token's header merely selects among them.
+//!
+//! Before `jsonwebtoken` sees a token, its header and claims segments are decoded here and
+//! parsed strictly ([`segments`]): each must be a JSON object, and no object at any depth may
+//! name a member twice (RFC 7515 §5.2 and RFC 7519 §4 let a recipient reject such tokens;
+//! serde would silently keep one of the two values, so a token carrying `"tid":"A"` and
+//! `"tid":"B"` could mean different things to different readers). A header with `crit` is
+//! refused because the service understands no JWS extension (RFC 7515 §4.1.11), and `iss`
+//! must be one string (`jsonwebtoken` would also accept an array holding the issuer). The
+//! principal is derived from the strictly parsed claims, never from a second parse.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use actix_web::http::header::{AUTHORIZATION, HeaderMap};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use odata_core::error::{ErrorKind, ODataError};
-use serde_json::Value as Json;
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value as Json};
 
 use super::Principal;
 use crate::config::{AuthConfig, BearerConfig, KeySource};
@@ -20,6 +32,8 @@ const LEEWAY_SECS: u64 = 60;
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 /// Longest tenant id accepted from a token.
 const MAX_TENANT_BYTES: usize = 256;
+/// Longest subject (`oid` or `sub`) accepted from a token; it becomes part of a limits key.
+const MAX_SUBJECT_BYTES: usize = 256;
 /// Shortest HS256 secret accepted (256 bits, RFC 7518 §3.2).
 const MIN_SECRET_BYTES: usize = 32;
 
@@ -186,6 +200,8 @@ impl Verifier {
     }
 
     fn verify(&self, token: &str) -> Result<Principal, ODataError> {
+        let (header_json, claims) = segments(token)?;
+        reject_critical(&header_json)?;
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             unauthenticated(
                 "The bearer token is malformed or names an unsupported algorithm: expected a \
@@ -221,8 +237,9 @@ impl Verifier {
         };
         let mut last = None;
         for key in candidates {
-            match jsonwebtoken::decode::<Json>(token, &key.key, &key.validation) {
-                Ok(data) => return self.principal(&data.claims),
+            // The claims are ignored here: the principal comes from the strict parse above.
+            match jsonwebtoken::decode::<IgnoredAny>(token, &key.key, &key.validation) {
+                Ok(_) => return self.principal(&claims),
                 Err(e) if matches!(e.kind(), JwtErrorKind::InvalidSignature) => last = Some(e),
                 Err(e) => return Err(token_error(e.kind())),
             }
@@ -232,7 +249,13 @@ impl Verifier {
             .unwrap_or_else(|| token_error(&JwtErrorKind::InvalidSignature)))
     }
 
+    /// The caller described by verified `claims`.
     fn principal(&self, claims: &Json) -> Result<Principal, ODataError> {
+        if !matches!(claims.get("iss"), Some(Json::String(_))) {
+            return Err(unauthenticated(
+                "The token's issuer (iss) must be a single string.",
+            ));
+        }
         let tenant = match &self.tenant_claim {
             None => String::new(),
             Some(claim) => match claims.get(claim) {
@@ -253,7 +276,11 @@ impl Verifier {
         let mut scopes = BTreeSet::new();
         match claims.get("scp") {
             None | Some(Json::Null) => {}
-            Some(Json::String(s)) => scopes.extend(s.split_whitespace().map(str::to_owned)),
+            // RFC 6749 §3.3 separates scopes by U+0020 only; splitting on other whitespace
+            // (no-break space, tab) would turn one unknown scope into a granted one.
+            Some(Json::String(s)) => {
+                scopes.extend(s.split(' ').filter(|p| !p.is_empty()).map(str::to_owned));
+            }
             Some(_) => {
                 return Err(unauthenticated(
                     "The token's 'scp' claim must be a space-separated string.",
@@ -271,11 +298,156 @@ impl Verifier {
                 ));
             }
         }
+        let oid = subject_claim(claims, "oid")?;
+        let sub = subject_claim(claims, "sub")?;
+        let subject = oid.or(sub).unwrap_or_default();
         Ok(Principal {
+            caller: format!("{tenant}/{subject}"),
             tenant,
             scopes,
             unrestricted: false,
         })
+    }
+}
+
+/// The optional subject claim `name` (`oid` or `sub`): absent or null is `None`; anything but
+/// a string of at most [`MAX_SUBJECT_BYTES`] is a 401, so the caller key stays unambiguous.
+fn subject_claim<'c>(claims: &'c Json, name: &str) -> Result<Option<&'c str>, ODataError> {
+    match claims.get(name) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) if s.len() <= MAX_SUBJECT_BYTES => Ok(Some(s)),
+        Some(_) => Err(unauthenticated(format!(
+            "The token's '{name}' claim must be a string of at most {MAX_SUBJECT_BYTES} bytes."
+        ))),
+    }
+}
+
+/// The header and claims of a compact JWS (`header.claims.signature`), each base64url-decoded
+/// and parsed by [`strict_object`].
+fn segments(token: &str) -> Result<(Json, Json), ODataError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(unauthenticated(
+            "The bearer token is malformed: expected a signed JWT (header.payload.signature).",
+        ));
+    };
+    Ok((
+        strict_object(header, "header")?,
+        strict_object(claims, "claims")?,
+    ))
+}
+
+/// One base64url segment as a JSON object in which no object, at any depth, repeats a member
+/// name. `what` names the segment in the 401 message.
+fn strict_object(segment: &str, what: &str) -> Result<Json, ODataError> {
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(|_| {
+        unauthenticated(format!(
+            "The token's {what} segment is not base64url without padding."
+        ))
+    })?;
+    match serde_json::from_slice::<Strict>(&bytes) {
+        Ok(Strict(value @ Json::Object(_))) => Ok(value),
+        Ok(_) => Err(unauthenticated(format!(
+            "The token's {what} is not a JSON object."
+        ))),
+        // The strict visitor accepts every JSON value, so its only data error is a repeat.
+        Err(e) if e.is_data() => Err(unauthenticated(format!(
+            "The token's {what} names a member twice in one object; every member name must be \
+             unique."
+        ))),
+        Err(_) => Err(unauthenticated(format!(
+            "The token's {what} is not valid JSON."
+        ))),
+    }
+}
+
+/// Refuses a JOSE header with `crit` (RFC 7515 §4.1.11): it lists extensions the recipient
+/// must understand, and this service understands none. A malformed `crit` is refused too.
+fn reject_critical(header: &Json) -> Result<(), ODataError> {
+    match header.get("crit") {
+        None => Ok(()),
+        Some(Json::Array(names)) if !names.is_empty() && names.iter().all(Json::is_string) => {
+            Err(unauthenticated(
+                "The token's header lists critical extensions (crit); this service supports \
+                 none.",
+            ))
+        }
+        Some(_) => Err(unauthenticated(
+            "The token's 'crit' header must be a non-empty array of extension names; this \
+             service supports no extension.",
+        )),
+    }
+}
+
+/// A JSON value whose objects, at every depth, have unique member names. serde_json's own
+/// recursion limit still bounds the nesting, since every nested value goes through the same
+/// deserializer.
+struct Strict(Json);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value without duplicate member names")
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
+        Ok(Json::from(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut object = Map::new();
+        // Keys are compared after unescaping, so "tid" and "t\u0069d" are the same name.
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(de::Error::custom("duplicate member name"));
+            }
+            let Strict(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(Json::Object(object))
     }
 }
 
@@ -373,4 +545,215 @@ fn pem_key(text: &str) -> Result<(Option<String>, Algorithm, DecodingKey), AuthC
     Err(AuthConfigError::Pem(
         "not an RSA or EC P-256 public key in PEM form".into(),
     ))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use jsonwebtoken::EncodingKey;
+
+    use super::*;
+
+    const SECRET: &str = "unit-test-secret-of-at-least-32-bytes!";
+    const AUDIENCE: &str = "api://unit";
+    const ISSUER: &str = "https://issuer.unit/";
+    const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
+
+    fn verifier() -> Verifier {
+        Verifier::new(&BearerConfig::hs256(SECRET, AUDIENCE, ISSUER)).unwrap()
+    }
+
+    fn now() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    }
+
+    /// An HS256 token over the verbatim header and claims texts.
+    fn signed(header: &str, claims: &str) -> String {
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header),
+            URL_SAFE_NO_PAD.encode(claims)
+        );
+        let signature = jsonwebtoken::crypto::sign(
+            message.as_bytes(),
+            &EncodingKey::from_secret(SECRET.as_bytes()),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        format!("{message}.{signature}")
+    }
+
+    /// Claims text with a valid audience, expiry and tenant, then `members` verbatim.
+    fn claims(members: &str) -> String {
+        format!(
+            r#"{{"aud":"{AUDIENCE}","exp":{},"tid":"t1"{members}}}"#,
+            now() + 600
+        )
+    }
+
+    fn verify(members: &str) -> Result<Principal, ODataError> {
+        verifier().verify(&signed(HEADER, &claims(members)))
+    }
+
+    fn iss() -> String {
+        format!(r#","iss":"{ISSUER}""#)
+    }
+
+    fn strict(text: &str) -> Result<Json, ODataError> {
+        strict_object(&URL_SAFE_NO_PAD.encode(text), "claims")
+    }
+
+    #[test]
+    fn strict_parse_rejects_duplicate_members_at_any_depth() {
+        assert!(strict(r#"{"a":1,"b":{"a":1},"c":[{"a":1},{"a":2}]}"#).is_ok());
+        for text in [
+            r#"{"tid":"A","tid":"B"}"#,
+            r#"{"tid":"A","t\u0069d":"B"}"#,
+            r#"{"x":{"k":1,"k":1}}"#,
+            r#"{"x":[1,{"k":1,"y":2,"k":3}]}"#,
+            r#"{"x":[[{"k":null,"k":null}]]}"#,
+        ] {
+            let e = strict(text).expect_err(text);
+            assert_eq!(e.kind, ErrorKind::Unauthenticated, "{text}");
+            assert!(e.message.contains("twice"), "{text}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn strict_parse_rejects_malformed_segments() {
+        for text in [
+            "[1]",
+            "\"s\"",
+            "null",
+            "{} {}",
+            "{\"a\":",
+            "",
+            "{\"a\":\"\\ud800\"}",
+        ] {
+            let e = strict(text).expect_err(text);
+            assert_eq!(e.kind, ErrorKind::Unauthenticated, "{text}");
+        }
+        for segment in ["e30=", "e30.", "%%", "e3"] {
+            assert!(strict_object(segment, "claims").is_err(), "{segment}");
+        }
+        assert!(strict_object("e30", "claims").is_ok());
+        for token in ["a.b", "a.b.c.d", ""] {
+            assert!(segments(token).is_err(), "{token}");
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let text = format!(r#"{{"a":{}{}}}"#, "[".repeat(10_000), "]".repeat(10_000));
+        assert!(strict(&text).is_err());
+    }
+
+    #[test]
+    fn duplicate_members_make_a_signed_token_invalid() {
+        let v = verifier();
+        assert!(v.verify(&signed(HEADER, &claims(&iss()))).is_ok());
+        let dup_claims = claims(&format!(r#"{},"tid":"t2""#, iss()));
+        assert!(v.verify(&signed(HEADER, &dup_claims)).is_err());
+        let dup_header = r#"{"alg":"HS256","typ":"JWT","x":1,"x":1}"#;
+        assert!(v.verify(&signed(dup_header, &claims(&iss()))).is_err());
+    }
+
+    #[test]
+    fn crit_is_always_refused() {
+        assert!(reject_critical(&serde_json::json!({"alg": "HS256"})).is_ok());
+        for crit in [
+            serde_json::json!(["b64"]),
+            serde_json::json!(["urn:x", "urn:y"]),
+            serde_json::json!([]),
+            serde_json::json!("b64"),
+            serde_json::json!([1]),
+            serde_json::json!(null),
+        ] {
+            let header = serde_json::json!({"alg": "HS256", "crit": crit});
+            assert!(reject_critical(&header).is_err(), "{header}");
+        }
+        let header = r#"{"alg":"HS256","crit":["urn:x"],"urn:x":true}"#;
+        assert!(verifier().verify(&signed(header, &claims(&iss()))).is_err());
+    }
+
+    #[test]
+    fn issuer_must_be_one_string_and_audience_may_be_an_array() {
+        assert!(verify(&iss()).is_ok());
+        for bad in [
+            format!(r#","iss":["{ISSUER}"]"#),
+            format!(r#","iss":["{ISSUER}","https://other/"]"#),
+            r#","iss":7"#.to_owned(),
+            format!(r#","iss":{{"v":"{ISSUER}"}}"#),
+        ] {
+            let e = verify(&bad).expect_err(&bad);
+            assert_eq!(e.kind, ErrorKind::Unauthenticated, "{bad}");
+        }
+        let aud_array = format!(
+            r#"{{"aud":["{AUDIENCE}","api://other"],"exp":{},"tid":"t1"{}}}"#,
+            now() + 600,
+            iss()
+        );
+        assert!(verifier().verify(&signed(HEADER, &aud_array)).is_ok());
+        let aud_other = format!(
+            r#"{{"aud":["api://other"],"exp":{},"tid":"t1"{}}}"#,
+            now() + 600,
+            iss()
+        );
+        assert!(verifier().verify(&signed(HEADER, &aud_other)).is_err());
+    }
+
+    #[test]
+    fn scopes_split_on_ascii_space_only_and_roles_are_kept() {
+        let scopes = |scp: &str| {
+            let scp = serde_json::to_string(scp).unwrap();
+            verify(&format!(r#"{},"scp":{scp}"#, iss())).unwrap().scopes
+        };
+        let set = |items: &[&str]| {
+            items
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect::<BTreeSet<_>>()
+        };
+        assert_eq!(scopes("A B"), set(&["A", "B"]));
+        assert_eq!(scopes("  A   B "), set(&["A", "B"]));
+        assert_eq!(scopes("A\u{00A0}B"), set(&["A\u{00A0}B"]));
+        assert_eq!(scopes("A\tB"), set(&["A\tB"]));
+        assert_eq!(scopes("A\nB C"), set(&["A\nB", "C"]));
+        assert_eq!(scopes(""), set(&[]));
+        let p = verify(&format!(r#"{},"scp":"A","roles":["R1","R 2"]"#, iss())).unwrap();
+        assert_eq!(p.scopes, set(&["A", "R1", "R 2"]));
+        assert!(verify(&format!(r#"{},"roles":"R1""#, iss())).is_err());
+        assert!(verify(&format!(r#"{},"roles":["R1",2]"#, iss())).is_err());
+        assert!(verify(&format!(r#"{},"scp":["A"]"#, iss())).is_err());
+    }
+
+    #[test]
+    fn caller_is_tenant_and_oid_else_sub() {
+        let caller = |members: &str| verify(&format!("{}{members}", iss())).unwrap().caller;
+        assert_eq!(caller(r#","oid":"o1","sub":"s1""#), "t1/o1");
+        assert_eq!(caller(r#","sub":"s1""#), "t1/s1");
+        assert_eq!(caller(r#","oid":null,"sub":"s1""#), "t1/s1");
+        assert_eq!(caller(""), "t1/");
+        for bad in [
+            r#","oid":7"#.to_owned(),
+            r#","sub":["s1"]"#.to_owned(),
+            format!(r#","oid":"{}""#, "o".repeat(MAX_SUBJECT_BYTES + 1)),
+        ] {
+            assert!(verify(&bad).is_err(), "{bad}");
+        }
+        let p = verify(&iss()).unwrap();
+        assert!(!p.unrestricted);
+        assert_eq!(Principal::unrestricted().caller, "");
+    }
+
+    #[test]
+    fn off_yields_the_unrestricted_principal() {
+        let auth = Authenticator::new(&AuthConfig::None).unwrap();
+        let p = auth.authenticate(&HeaderMap::new()).unwrap();
+        assert!(p.unrestricted);
+        assert!(p.caller.is_empty());
+    }
 }

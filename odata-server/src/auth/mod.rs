@@ -32,11 +32,15 @@ pub struct Principal {
     /// The tenant whose rows the caller sees and writes; empty when authentication is off or
     /// no tenant claim is configured.
     pub tenant: String,
-    /// Delegated scopes (the space-separated `scp` claim) and application roles (the `roles`
-    /// claim) granted by the token.
+    /// Delegated scopes (the `scp` claim, split on U+0020 spaces only) and application roles
+    /// (the `roles` claim, an array of strings) granted by the token.
     pub scopes: BTreeSet<String>,
     /// True only when authentication is off: every permission is granted.
     pub unrestricted: bool,
+    /// Who is calling, as the key of per-caller resource limits: `"{tenant}/{subject}"`, the
+    /// subject being the token's `oid` claim, else its `sub` claim, else empty. Empty when
+    /// authentication is off.
+    pub caller: String,
 }
 
 impl Principal {
@@ -46,6 +50,7 @@ impl Principal {
             tenant: String::new(),
             scopes: BTreeSet::new(),
             unrestricted: true,
+            caller: String::new(),
         }
     }
 
