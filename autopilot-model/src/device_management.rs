@@ -17,6 +17,10 @@ pub const DEVICE_MANAGEMENT_TYPE: &str = "microsoft.graph.deviceManagement";
 /// Name of the singleton that roots every Autopilot collection.
 pub const SINGLETON: &str = "deviceManagement";
 
+/// `MaxLength` of the key `id` of every entity: a longer key could be stored but never
+/// addressed, since every URL naming it would be too long.
+pub const ID_MAX_LENGTH: u32 = 256;
+
 /// Adds `entity`, `deviceManagement` and the `deviceManagement` singleton.
 pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
     let contained = |name: &str, target: &str, description: &str| {
@@ -34,6 +38,7 @@ pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
             .property(
                 PropertyDef::new("id", "Edm.String")
                     .not_null()
+                    .max_length(ID_MAX_LENGTH)
                     .description("Unique identifier of the entity."),
             ),
     )
@@ -380,6 +385,8 @@ mod tests {
                 t.name
             );
             assert_eq!(t.key, ["id"]);
+            let id = t.property("id").expect("id");
+            assert_eq!(id.type_ref.max_length, Some(ID_MAX_LENGTH), "{}", t.name);
         }
         assert_eq!(model.entity_types.len(), 9);
         assert_eq!(model.complex_types.len(), 9);

@@ -1,14 +1,18 @@
 //! Reading request bodies: every property checked against its EDM type, every error names
 //! the property at fault.
 
+use std::cell::{Cell, OnceCell};
+use std::fmt;
+
 use indexmap::IndexMap;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value as Json};
 
 use super::control_name;
 use crate::edm::{
     ComplexTypeId, EntityType, EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef,
 };
-use crate::error::ODataError;
+use crate::error::{ErrorKind, ODataError};
 use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
 
 /// An entity body read against an entity type.
@@ -21,13 +25,39 @@ pub struct EntityPayload {
 }
 
 /// Parses a JSON body into an object, with a 400 naming line and column on bad JSON.
+///
+/// Stricter than plain JSON parsing: a member name repeated within one object, at any
+/// depth, is a 400 whose target is the member's path (`deviceId`, `settings/flag`,
+/// `tags[2]/name`), because which of the values would win is parser-dependent. The literal
+/// `-0` reads as the integer 0 (serde_json would make it the float -0.0, which integer
+/// properties reject); `-0.0` stays a float.
 pub fn read_object(body: &[u8]) -> Result<Map<String, Json>, ODataError> {
-    let json: Json = serde_json::from_slice(body).map_err(|e| {
-        ODataError::bad_request(format!(
-            "The request body is not valid JSON: {e} (line {}, column {}).",
+    let scan = Scan {
+        body,
+        numbers: Cell::new(0),
+        minus_zeros: OnceCell::new(),
+        duplicate: Cell::new(None),
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let parsed = Strict {
+        scan: &scan,
+        path: Path::Root,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|json| deserializer.end().map(|()| json));
+    let json = parsed.map_err(|e| match scan.duplicate.take() {
+        Some(path) => ODataError::bad_request(format!(
+            "The member '{path}' appears more than once in the request body (line {}, \
+             column {}).",
             e.line(),
             e.column()
         ))
+        .with_target(path),
+        None => ODataError::bad_request(format!(
+            "The request body is not valid JSON: {e} (line {}, column {}).",
+            e.line(),
+            e.column()
+        )),
     })?;
     match json {
         Json::Object(map) => Ok(map),
@@ -38,12 +68,196 @@ pub fn read_object(body: &[u8]) -> Result<Map<String, Json>, ODataError> {
     }
 }
 
+/// State shared by every level of one strict parse.
+struct Scan<'b> {
+    body: &'b [u8],
+    /// Numbers visited so far; serde_json visits them in document order.
+    numbers: Cell<usize>,
+    /// Document-order indices of the numbers written `-0`, found on first need.
+    minus_zeros: OnceCell<Vec<usize>>,
+    /// Path of the repeated member that stopped the parse.
+    duplicate: Cell<Option<String>>,
+}
+
+impl Scan<'_> {
+    /// Counts a number; returns its document-order index.
+    fn count_number(&self) -> usize {
+        let index = self.numbers.get();
+        self.numbers.set(index + 1);
+        index
+    }
+
+    /// Counts a float and says whether it was written exactly `-0`. Only a -0.0 needs the
+    /// look at the raw text: serde_json reads `-0`, `-0.0` and `-0e1` all as -0.0.
+    fn float_is_minus_zero_literal(&self, value: f64) -> bool {
+        let index = self.count_number();
+        value == 0.0
+            && value.is_sign_negative()
+            && self
+                .minus_zeros
+                .get_or_init(|| minus_zero_literals(self.body))
+                .binary_search(&index)
+                .is_ok()
+    }
+}
+
+/// Document-order indices, among all numbers of a JSON text, of those written `-0`.
+/// Outside strings, a run starting with `-` or a digit is exactly one number in valid JSON;
+/// only the prefix that serde_json has already accepted is ever consulted.
+fn minus_zero_literals(body: &[u8]) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut index = 0;
+    let mut i = 0;
+    while let Some(&b) = body.get(i) {
+        i += 1;
+        match b {
+            b'"' => {
+                while let Some(&c) = body.get(i) {
+                    i += 1;
+                    match c {
+                        b'\\' => i += 1,
+                        b'"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i - 1;
+                while body
+                    .get(i)
+                    .is_some_and(|c| matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                {
+                    i += 1;
+                }
+                if body.get(start..i) == Some(b"-0") {
+                    found.push(index);
+                }
+                index += 1;
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Where a value sits in the body, rendered only when an error needs it.
+#[derive(Clone, Copy)]
+enum Path<'p> {
+    Root,
+    Member(&'p Path<'p>, &'p str),
+    Item(&'p Path<'p>, usize),
+}
+
+impl fmt::Display for Path<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Path::Root => Ok(()),
+            Path::Member(Path::Root, name) => f.write_str(name),
+            Path::Member(parent, name) => write!(f, "{parent}/{name}"),
+            Path::Item(parent, i) => write!(f, "{parent}[{i}]"),
+        }
+    }
+}
+
+/// Deserializes one JSON value into a [`Json`], failing on a repeated member name.
+struct Strict<'s, 'p> {
+    scan: &'s Scan<'s>,
+    path: Path<'p>,
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_, '_> {
+    type Value = Json;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_, '_> {
+    type Value = Json;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Json, E> {
+        Ok(Json::Null)
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        self.deserialize(deserializer)
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Json, E> {
+        Ok(Json::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Json, E> {
+        self.scan.count_number();
+        Ok(Json::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Json, E> {
+        self.scan.count_number();
+        Ok(Json::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Json, E> {
+        if self.scan.float_is_minus_zero_literal(v) {
+            return Ok(Json::from(0_u64));
+        }
+        Ok(serde_json::Number::from_f64(v).map_or(Json::Null, Json::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Json, E> {
+        Ok(Json::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Json, E> {
+        Ok(Json::String(v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<Json, A::Error> {
+        let mut items = Vec::with_capacity(access.size_hint().unwrap_or(0));
+        while let Some(item) = access.next_element_seed(Strict {
+            scan: self.scan,
+            path: Path::Item(&self.path, items.len()),
+        })? {
+            items.push(item);
+        }
+        Ok(Json::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Json, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let path = Path::Member(&self.path, &key);
+            if map.contains_key(&key) {
+                self.scan.duplicate.set(Some(path.to_string()));
+                return Err(de::Error::custom(format_args!("duplicate member '{path}'")));
+            }
+            let value = access.next_value_seed(Strict {
+                scan: self.scan,
+                path,
+            })?;
+            map.insert(key, value);
+        }
+        Ok(Json::Object(map))
+    }
+}
+
 /// Reads an entity body for an entity of type `declared` (or a subtype).
 ///
-/// Rejects unknown and read-only properties, navigation properties, values of the wrong
-/// JSON type or out of range, bad temporal literals, unknown enum members, and an
+/// Rejects repeated members, unknown and read-only properties, navigation properties,
+/// values of the wrong JSON type, out of range or longer than their `MaxLength`, bad
+/// temporal literals, unknown enum members, an empty string as a key value, and an
 /// `@odata.type` that is not `declared` or derived from it (required when `declared` is
-/// abstract). Instance annotations other than `@odata.type` are ignored.
+/// abstract). `x@odata.bind` (or `x@bind`) is a 400 when `x` is not a navigation property
+/// and a 501 when it is: binding is not implemented. Other annotations are ignored.
 pub fn read_entity(
     model: &Model,
     declared: EntityTypeId,
@@ -51,7 +265,17 @@ pub fn read_entity(
 ) -> Result<EntityPayload, ODataError> {
     let object = read_object(body)?;
     let entity_type = entity_type_of(model, declared, &object)?;
-    read_properties(model, entity_type, &object)
+    let payload = read_properties(model, entity_type, &object)?;
+    // An empty key makes the entity's key-as-segment URL (`collection/`) name the collection.
+    for name in &model.entity_type(entity_type).key {
+        if matches!(payload.values.get(name), Some(Value::String(s)) if s.is_empty()) {
+            return Err(ODataError::bad_request(format!(
+                "The key property '{name}' cannot be an empty string."
+            ))
+            .with_target(name.clone()));
+        }
+    }
+    Ok(payload)
 }
 
 /// Reads an update body (PATCH/PUT) for an existing entity of concrete type `current`.
@@ -85,6 +309,22 @@ fn read_properties(
     let ty = model.entity_type(entity_type);
     let mut values = IndexMap::with_capacity(object.len());
     for (key, json) in object {
+        if let Some(name) = bound_property(key) {
+            return Err(match ty.navigation_property(name) {
+                Some(_) => ODataError::new(
+                    ErrorKind::NotImplemented,
+                    format!(
+                        "'{key}': binding the navigation property '{name}' to an existing \
+                         entity is not supported yet."
+                    ),
+                ),
+                None => ODataError::bad_request(format!(
+                    "'{key}': '{name}' is not a navigation property of '{}'.",
+                    ty.qualified_name
+                )),
+            }
+            .with_target(key.clone()));
+        }
         if key.starts_with('@') || key.starts_with("odata.") || key.contains('@') {
             continue;
         }
@@ -104,6 +344,14 @@ fn read_properties(
         entity_type,
         values,
     })
+}
+
+/// The property named by a binding annotation member, `x@odata.bind` (4.0) or `x@bind`
+/// (4.01): `x`.
+fn bound_property(key: &str) -> Option<&str> {
+    key.split_once('@')
+        .filter(|(name, term)| !name.is_empty() && matches!(*term, "odata.bind" | "bind"))
+        .map(|(name, _)| name)
 }
 
 fn unknown_member(ty: &EntityType, key: &str) -> ODataError {
@@ -291,6 +539,14 @@ fn read_complex(
         );
     }
     for (key, json) in object {
+        if let Some(name) = bound_property(key) {
+            let member_path = format!("{path}/{key}");
+            return Err(ODataError::bad_request(format!(
+                "'{member_path}': '{name}' is not a navigation property of '{}'.",
+                ty.qualified_name
+            ))
+            .with_target(member_path));
+        }
         if key.starts_with('@') || key.starts_with("odata.") || key.contains('@') {
             continue;
         }
@@ -410,7 +666,7 @@ fn read_primitive(
             parsed(TimeOfDay::parse(s).map(Value::TimeOfDay))
         }
         (PrimitiveKind::Binary, Json::String(_)) => Err(ODataError::new(
-            crate::error::ErrorKind::NotImplemented,
+            ErrorKind::NotImplemented,
             format!("Edm.Binary values (property '{path}') are not supported."),
         )),
         _ => return None,
@@ -473,5 +729,273 @@ pub fn zero_value(model: &Model, property: &Property) -> Value {
             )
         }
         TypeKind::Complex(_) | TypeKind::Entity(_) => Value::Null,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::edm::{ComplexTypeDef, EntityTypeDef, ModelBuilder, NavigationDef, PropertyDef};
+
+    /// `thing` (key `id`, at most 8 characters) with every integer kind, a complex value, a
+    /// collection of complex values and a navigation property `owner`.
+    fn model() -> (Model, EntityTypeId) {
+        let model = ModelBuilder::new("test.read")
+            .alias("tr")
+            .complex_type(
+                ComplexTypeDef::new("settings")
+                    .property(PropertyDef::new("flag", "Edm.Boolean"))
+                    .property(PropertyDef::new("level", "Edm.Int32")),
+            )
+            .entity_type(
+                EntityTypeDef::new("thing")
+                    .key(["id"])
+                    .property(
+                        PropertyDef::new("id", "Edm.String")
+                            .not_null()
+                            .max_length(8),
+                    )
+                    .property(PropertyDef::new("name", "Edm.String"))
+                    .property(PropertyDef::new("byte", "Edm.Byte"))
+                    .property(PropertyDef::new("sbyte", "Edm.SByte"))
+                    .property(PropertyDef::new("small", "Edm.Int16"))
+                    .property(PropertyDef::new("count", "Edm.Int32"))
+                    .property(PropertyDef::new("big", "Edm.Int64"))
+                    .property(PropertyDef::new("ratio", "Edm.Double"))
+                    .property(PropertyDef::new("settings", "tr.settings"))
+                    .property(PropertyDef::new("list", "Collection(tr.settings)"))
+                    .navigation(NavigationDef::new("owner", "tr.thing")),
+            )
+            .entity_set("things", "tr.thing")
+            .build()
+            .unwrap();
+        let thing = model.find_entity_type("thing").unwrap();
+        (model, thing)
+    }
+
+    fn create(body: &str) -> Result<EntityPayload, ODataError> {
+        let (model, thing) = model();
+        read_entity(&model, thing, body.as_bytes())
+    }
+
+    fn update(body: &str) -> Result<EntityPayload, ODataError> {
+        let (model, thing) = model();
+        read_entity_update(&model, thing, body.as_bytes())
+    }
+
+    /// An error of `kind` with `target`.
+    fn assert_error(result: Result<EntityPayload, ODataError>, kind: ErrorKind, target: &str) {
+        let e = result.expect_err("an error");
+        assert_eq!(e.kind, kind, "{e}");
+        assert_eq!(e.target.as_deref(), Some(target), "{e}");
+    }
+
+    #[test]
+    fn repeated_members_are_rejected_at_every_depth() {
+        for (body, path) in [
+            (r#"{"name": "a", "count": 1, "name": "b"}"#, "name"),
+            (
+                r#"{"settings": {"flag": true, "flag": false}}"#,
+                "settings/flag",
+            ),
+            (
+                r#"{"list": [{"level": 1}, {"level": 2, "flag": true, "level": 3}]}"#,
+                "list[1]/level",
+            ),
+            (
+                r##"{"@odata.type": "#tr.thing", "@odata.type": "#tr.thing"}"##,
+                "@odata.type",
+            ),
+        ] {
+            let e = create(body).expect_err(body);
+            assert_eq!(e.kind, ErrorKind::BadRequest);
+            assert_eq!(e.target.as_deref(), Some(path), "{body}");
+            assert!(e.message.contains(&format!("'{path}'")), "{}", e.message);
+            assert!(e.message.contains("more than once"), "{}", e.message);
+            assert!(e.message.contains("line 1"), "{}", e.message);
+            assert_error(update(body), ErrorKind::BadRequest, path);
+        }
+        // Members the model does not know are checked too, before any model lookup.
+        let e = read_object(br#"{"a": {"b": [{"c": 1}, {"c": 2, "c": 3}]}}"#).unwrap_err();
+        assert_eq!(e.target.as_deref(), Some("a/b[1]/c"));
+        let e = read_object(b"{\n  \"x\": 1,\n  \"x\": 2\n}").unwrap_err();
+        assert!(e.message.contains("line 3"), "{}", e.message);
+    }
+
+    #[test]
+    fn equal_names_in_different_objects_are_fine() {
+        let object =
+            read_object(br#"{"a": {"x": 1, "y": [{"x": 2}, {"x": 3}]}, "b": {"x": 1}, "x": 0}"#)
+                .unwrap();
+        assert_eq!(object.len(), 3);
+        assert_eq!(object["a"]["y"][1]["x"], 3);
+        let payload =
+            create(r#"{"list": [{"level": 1}, {"level": 2}], "settings": {"level": 3}}"#).unwrap();
+        assert_eq!(payload.values.len(), 2);
+    }
+
+    #[test]
+    fn malformed_and_non_object_bodies_are_still_rejected() {
+        for body in [
+            &b"{\"name\": \"x\","[..],
+            b"{\"name\": \"x\"} trailing",
+            b"",
+            b"{\"name\": 01}",
+            b"{\"name\": -}",
+            b"[1, 2",
+        ] {
+            let e = read_object(body).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::BadRequest);
+            assert!(e.message.contains("not valid JSON"), "{}", e.message);
+            assert!(e.message.contains("column"), "{}", e.message);
+            assert_eq!(e.target, None);
+        }
+        for body in [&b"[]"[..], b"1", b"\"x\"", b"null"] {
+            let e = read_object(body).unwrap_err();
+            assert!(e.message.contains("must be a JSON object"), "{}", e.message);
+        }
+        // serde_json's nesting limit still applies.
+        let deep = format!("{{\"a\": {}{}}}", "[".repeat(200), "]".repeat(200));
+        let e = read_object(deep.as_bytes()).unwrap_err();
+        assert!(e.message.contains("not valid JSON"), "{}", e.message);
+    }
+
+    #[test]
+    fn values_survive_the_strict_parse() {
+        let body = r#"{"s": "é\"\\u00e9", "n": null, "t": true, "i": -5, "u": 18446744073709551615,
+                       "f": 1.5, "e": 1e300, "a": [], "o": {}}"#;
+        let strict = read_object(body.as_bytes());
+        let plain: Json = serde_json::from_str(body).unwrap();
+        assert_eq!(Json::Object(strict.unwrap()), plain);
+    }
+
+    #[test]
+    fn minus_zero_is_the_integer_zero() {
+        for property in ["byte", "sbyte", "small", "count", "big"] {
+            let payload = create(&format!(r#"{{"{property}": -0}}"#)).unwrap();
+            assert_eq!(payload.values[property], Value::Int(0), "{property}");
+        }
+        let payload = create(r#"{"settings": {"level": -0}, "list": [{"level": -0}]}"#).unwrap();
+        assert_eq!(
+            payload.values["settings"],
+            Value::Json(serde_json::json!({"level": 0}))
+        );
+        assert_eq!(
+            payload.values["list"],
+            Value::Json(serde_json::json!([{"level": 0}]))
+        );
+        // Floats stay floats: no integer property takes them.
+        for literal in ["-0.0", "0.0", "1.0", "-0e0", "-0E+1", "-1e-400"] {
+            let body = format!(r#"{{"count": {literal}}}"#);
+            let e = create(&body).expect_err(&body);
+            assert_eq!(e.target.as_deref(), Some("count"), "{body}");
+            assert!(e.message.contains("not an integer"), "{}", e.message);
+        }
+        let payload = create(r#"{"ratio": -0.0}"#).unwrap();
+        assert!(
+            matches!(payload.values["ratio"], Value::Double(d) if d == 0.0 && d.is_sign_negative())
+        );
+    }
+
+    #[test]
+    fn minus_zero_is_found_among_strings_and_other_numbers() {
+        // Digits, `-0` and escaped quotes inside strings are not numbers.
+        let body = r#"{"name": "-0 \"-0\" 12\\", "ratio": -0.0, "big": 7,
+                       "settings": {"level": -0}, "count": -0, "small": -0.0}"#;
+        let e = create(body).unwrap_err();
+        assert_eq!(e.target.as_deref(), Some("small"), "{}", e.message);
+        let object = read_object(body.as_bytes()).unwrap();
+        assert_eq!(object["name"], "-0 \"-0\" 12\\");
+        assert!(object["ratio"].is_f64());
+        assert_eq!(object["count"].as_i64(), Some(0));
+        assert_eq!(object["settings"]["level"].as_i64(), Some(0));
+        assert!(object["small"].is_f64());
+        assert_eq!(
+            minus_zero_literals(br#"["-0", -0, -0.0, 0, -00, -0]"#),
+            [0, 4]
+        );
+    }
+
+    #[test]
+    fn binding_annotations_are_never_dropped() {
+        for key in ["owner@odata.bind", "owner@bind"] {
+            let body = format!(r#"{{"name": "a", "{key}": "things('x')"}}"#);
+            let e = create(&body).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::NotImplemented);
+            assert_eq!(e.target.as_deref(), Some(key));
+            assert!(e.message.contains("'owner'"), "{}", e.message);
+            assert!(e.message.contains("not supported"), "{}", e.message);
+            assert_error(update(&body), ErrorKind::NotImplemented, key);
+        }
+        for key in ["name@odata.bind", "nope@bind", "settings@odata.bind"] {
+            let body = format!(r#"{{"{key}": "things('x')"}}"#);
+            let e = create(&body).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::BadRequest);
+            assert_eq!(e.target.as_deref(), Some(key));
+            let name = key.split('@').next().unwrap();
+            assert!(
+                e.message.contains(&format!(
+                    "'{name}' is not a navigation property of 'test.read.thing'"
+                )),
+                "{}",
+                e.message
+            );
+            assert_error(update(&body), ErrorKind::BadRequest, key);
+        }
+        let e = create(r#"{"settings": {"flag@odata.bind": "things('x')"}}"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadRequest);
+        assert_eq!(e.target.as_deref(), Some("settings/flag@odata.bind"));
+        assert!(
+            e.message.contains("'flag' is not a navigation property"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn other_annotations_are_still_ignored() {
+        let payload = create(
+            r##"{"@odata.context": "x", "name@odata.type": "#String", "name@my.note": 1,
+                "@bind": "x", "odata.etag": "x", "name": "a",
+                "settings": {"@my.note": 1, "flag@my.note": 2, "flag": true}}"##,
+        )
+        .unwrap();
+        assert_eq!(
+            payload.values.keys().collect::<Vec<_>>(),
+            ["name", "settings"]
+        );
+        assert_eq!(
+            payload.values["settings"],
+            Value::Json(serde_json::json!({"flag": true}))
+        );
+    }
+
+    #[test]
+    fn inline_navigation_is_rejected() {
+        assert_error(
+            create(r#"{"owner": {"id": "x"}}"#),
+            ErrorKind::BadRequest,
+            "owner",
+        );
+    }
+
+    #[test]
+    fn keys_are_bounded_and_not_empty() {
+        let payload = create(r#"{"id": "éééééééé"}"#).unwrap();
+        assert_eq!(payload.values["id"], Value::String("éééééééé".into()));
+        let e = create(r#"{"id": "123456789"}"#).unwrap_err();
+        assert_eq!(e.target.as_deref(), Some("id"));
+        assert!(e.message.contains("maximum length of 8"), "{}", e.message);
+        let e = create(r#"{"name": "a", "id": ""}"#).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadRequest);
+        assert_eq!(e.target.as_deref(), Some("id"));
+        assert!(
+            e.message.contains("'id'") && e.message.contains("empty"),
+            "{}",
+            e.message
+        );
+        // Without a key the service generates one.
+        assert!(create(r#"{"name": "a"}"#).is_ok());
     }
 }
