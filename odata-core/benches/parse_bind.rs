@@ -183,6 +183,7 @@ fn benches(c: &mut Criterion) {
         entity_type: model.find_entity_type(ty).unwrap(),
         aliases: &aliases,
         now: now.clone(),
+        limits,
     };
     // Every filter must parse and bind before it is measured.
     for (name, ty, text) in FILTERS {

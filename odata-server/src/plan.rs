@@ -37,6 +37,7 @@ pub fn plan(
         entity_type: collection.entity_type,
         aliases: &options.aliases,
         now,
+        limits: options.limits,
     };
     let mut conditions = Vec::new();
     if let Some(filter) = &options.filter {
@@ -89,6 +90,7 @@ pub fn selection(
         entity_type: collection.entity_type,
         aliases: &options.aliases,
         now,
+        limits: options.limits,
     };
     bind::bind_select(&ctx, select)
 }

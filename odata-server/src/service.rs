@@ -28,6 +28,26 @@ pub enum ServiceError {
     /// Keys must be single primitive properties or named composites of them.
     #[error("'{0}': entity type has no key")]
     NoKey(String),
+    /// A property declared searchable is not a property of the collection's entity type
+    /// (or of a type derived from it).
+    #[error("'{path}': the searchable property '{property}' is not a property of its entity type")]
+    UnknownSearchable {
+        /// The collection path.
+        path: String,
+        /// The declared property name.
+        property: String,
+    },
+    /// A property declared searchable is write-only (`Core.Permissions/Write`): matching
+    /// `$search` terms against it would reveal its value.
+    #[error(
+        "'{path}': the searchable property '{property}' is write-only; $search would reveal it"
+    )]
+    WriteOnlySearchable {
+        /// The collection path.
+        path: String,
+        /// The declared property name.
+        property: String,
+    },
 }
 
 /// One addressable collection: an entity set (`products`) or a collection-valued containment
@@ -89,7 +109,9 @@ pub struct ServiceBuilder {
 
 impl ServiceBuilder {
     /// Declares the string properties `$search` matches in the collection at `path`
-    /// (default: every string property of its entity type).
+    /// (default: every string property of its entity type that is not write-only).
+    /// [`ServiceBuilder::build`] fails for a path that is not a registered collection, a name
+    /// that is not a property, and a write-only property.
     pub fn searchable<I, S>(mut self, path: impl Into<String>, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -124,6 +146,7 @@ impl ServiceBuilder {
         if let Some(path) = self
             .permissions
             .keys()
+            .chain(self.searchable.keys())
             .find(|p| !self.collections.iter().any(|(c, _)| c == *p))
         {
             return Err(ServiceError::UnknownCollection(path.clone()));
@@ -140,7 +163,7 @@ impl ServiceBuilder {
                     return Err(ServiceError::NoKey(path));
                 }
                 let table = Table::new(&model, entity_type, table);
-                let searchable = searchable_columns(&table, searchable.get(&path));
+                let searchable = searchable_columns(&table, &path, searchable.get(&path))?;
                 Ok(Collection {
                     permissions: self.permissions.get(&path).cloned(),
                     searchable,
@@ -155,22 +178,45 @@ impl ServiceBuilder {
     }
 }
 
-/// The declared searchable properties, or every string property of the table.
-fn searchable_columns(table: &Table, declared: Option<&Vec<String>>) -> Vec<usize> {
-    match declared {
-        Some(names) => names.iter().filter_map(|n| table.column_index(n)).collect(),
-        None => table
+/// The declared searchable properties of the collection at `path`, or every string
+/// property of the table that is not write-only.
+fn searchable_columns(
+    table: &Table,
+    path: &str,
+    declared: Option<&Vec<String>>,
+) -> Result<Vec<usize>, ServiceError> {
+    let Some(names) = declared else {
+        return Ok(table
             .columns
             .iter()
             .enumerate()
             .filter(|(_, c)| {
                 !c.property.type_ref.collection
+                    && !c.property.is_write_only()
                     && c.property.type_ref.primitive()
                         == Some(odata_core::edm::PrimitiveKind::String)
             })
             .map(|(i, _)| i)
-            .collect(),
-    }
+            .collect());
+    };
+    names
+        .iter()
+        .map(|name| {
+            let Some(i) = table.column_index(name) else {
+                return Err(ServiceError::UnknownSearchable {
+                    path: path.to_owned(),
+                    property: name.clone(),
+                });
+            };
+            if table.columns[i].property.is_write_only() {
+                return Err(ServiceError::WriteOnlySearchable {
+                    path: path.to_owned(),
+                    property: name.clone(),
+                });
+            }
+            Ok(i)
+        })
+        .collect()
 }
 
 fn resolve_collection(model: &Model, segments: &[String]) -> Option<EntityTypeId> {
@@ -182,5 +228,82 @@ fn resolve_collection(model: &Model, segments: &[String]) -> Option<EntityTypeId
             (nav.collection && nav.contains_target).then_some(nav.target)
         }
         _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use odata_core::edm::{Annotation, EntityTypeDef, ModelBuilder, PropertyDef};
+
+    use super::*;
+
+    fn model() -> Model {
+        ModelBuilder::new("example.shop")
+            .entity_type(
+                EntityTypeDef::new("product")
+                    .key(["sku"])
+                    .property(PropertyDef::new("sku", "Edm.String").not_null())
+                    .property(PropertyDef::new("name", "Edm.String"))
+                    .property(
+                        PropertyDef::new("secret", "Edm.String").annotate(Annotation::write_only()),
+                    ),
+            )
+            .entity_set("products", "product")
+            .build()
+            .unwrap()
+    }
+
+    fn searchable_names(service: &Service) -> Vec<&str> {
+        let c = &service.collections()[0];
+        c.searchable
+            .iter()
+            .map(|&i| c.table.columns[i].property.name.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn default_searchable_properties_leave_out_write_only_ones() {
+        let service = Service::builder(model())
+            .collection("products", "products")
+            .build()
+            .unwrap();
+        assert_eq!(searchable_names(&service), ["sku", "name"]);
+    }
+
+    #[test]
+    fn declared_searchable_properties_must_exist_and_be_readable() {
+        let build = |names: &[&str]| {
+            Service::builder(model())
+                .collection("products", "products")
+                .searchable("products", names.iter().copied())
+                .build()
+        };
+        assert_eq!(searchable_names(&build(&["name"]).unwrap()), ["name"]);
+        assert_eq!(
+            build(&["name", "secret"]).unwrap_err(),
+            ServiceError::WriteOnlySearchable {
+                path: "products".into(),
+                property: "secret".into()
+            }
+        );
+        let e = build(&["nmae"]).unwrap_err();
+        assert_eq!(
+            e,
+            ServiceError::UnknownSearchable {
+                path: "products".into(),
+                property: "nmae".into()
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "'products': the searchable property 'nmae' is not a property of its entity type"
+        );
+        let e = Service::builder(model())
+            .collection("products", "products")
+            .searchable("orders", ["name"])
+            .build()
+            .unwrap_err();
+        assert_eq!(e, ServiceError::UnknownCollection("orders".into()));
     }
 }

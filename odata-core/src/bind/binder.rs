@@ -7,9 +7,11 @@
 
 use indexmap::IndexMap;
 
-use crate::edm::{EntityTypeId, Model, PrimitiveKind, TypeKind, TypeRef};
+use crate::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
 use crate::error::{ErrorKind, ODataError};
-use crate::query::{BinaryOp, CaseBranch, Expr, Lambda, OrderBy, Search, Segment, UnaryOp};
+use crate::query::{
+    BinaryOp, CaseBranch, Expr, Lambda, OrderBy, ParseLimits, Search, Segment, UnaryOp,
+};
 use crate::value::{DateTimeOffset, Value};
 
 use super::literal::lit;
@@ -29,6 +31,14 @@ pub struct BindContext<'a> {
     pub aliases: &'a IndexMap<String, Expr>,
     /// The value of `now()` for this request (fixed once so every use agrees).
     pub now: DateTimeOffset,
+    /// Limits on the bound expression of one option, parameter aliases substituted: every
+    /// bound node counts against `max_nodes`, every level of the bound tree and every alias
+    /// substitution one level against `max_depth`. Use the limits the request was parsed
+    /// with ([`QueryOptions::limits`](crate::query::QueryOptions::limits)), so aliases
+    /// cannot grow an expression past what the option text alone may be. The bound tree is
+    /// at most as deep as the depth limit, and the recursive consumers of it (the evaluator,
+    /// SQL translation) stay within it too.
+    pub limits: ParseLimits,
 }
 
 /// Binds a `$filter` expression; the result is Boolean-typed (or the `null` literal).
@@ -55,6 +65,7 @@ pub struct BindContext<'a> {
 ///     entity_type: model.find_entity_type("thing").unwrap(),
 ///     aliases: &aliases,
 ///     now: DateTimeOffset::parse("2024-01-01T00:00:00Z").unwrap(),
+///     limits: ParseLimits::default(),
 /// };
 /// let ast = parse_filter("size gt 3", &ParseLimits::default()).unwrap();
 /// assert!(matches!(bind_filter(&ctx, &ast).unwrap(), BoundExpr::Compare { .. }));
@@ -109,12 +120,113 @@ pub fn bind_orderby(ctx: &BindContext, orderby: &OrderBy) -> Result<Vec<BoundOrd
 }
 
 /// Binds `$search`: words, phrases and quoted strings all become terms.
+///
+/// A run of one operator (`a b c d`, `a OR b OR c`) is combined pairwise in order, so the
+/// result is as deep as the logarithm of the run's length rather than the run itself (the
+/// parser's limits bound the number of terms and the nesting of `NOT` and parentheses).
+///
+/// ```
+/// use odata_core::bind::{bind_search, BoundSearch};
+/// use odata_core::query::{parse_search, ParseLimits};
+///
+/// let s = parse_search("a b c d", &ParseLimits::default()).unwrap();
+/// let t = |s: &str| Box::new(BoundSearch::Term(s.into()));
+/// assert_eq!(
+///     bind_search(&s),
+///     BoundSearch::And(
+///         Box::new(BoundSearch::And(t("a"), t("b"))),
+///         Box::new(BoundSearch::And(t("c"), t("d"))),
+///     )
+/// );
+/// ```
 pub fn bind_search(search: &Search) -> BoundSearch {
     match search {
         Search::Word(t) | Search::Phrase(t) | Search::Quoted(t) => BoundSearch::Term(t.clone()),
         Search::Not(s) => BoundSearch::Not(Box::new(bind_search(s))),
-        Search::And(a, b) => BoundSearch::And(Box::new(bind_search(a)), Box::new(bind_search(b))),
-        Search::Or(a, b) => BoundSearch::Or(Box::new(bind_search(a)), Box::new(bind_search(b))),
+        Search::And(..) => {
+            let (first, rest) = run_operands(search, |s| match s {
+                Search::And(a, b) => Some((&**a, &**b)),
+                _ => None,
+            });
+            pairwise(
+                bind_search(first),
+                rest.into_iter().map(bind_search).collect(),
+                |a, b| BoundSearch::And(Box::new(a), Box::new(b)),
+            )
+        }
+        Search::Or(..) => {
+            let (first, rest) = run_operands(search, |s| match s {
+                Search::Or(a, b) => Some((&**a, &**b)),
+                _ => None,
+            });
+            pairwise(
+                bind_search(first),
+                rest.into_iter().map(bind_search).collect(),
+                |a, b| BoundSearch::Or(Box::new(a), Box::new(b)),
+            )
+        }
+    }
+}
+
+/// The operands of the run of one binary operator rooted at `root` (`split` takes a node
+/// of that operator apart), however parenthesized: the leftmost, then the others in order.
+/// Iterative, so a long run costs no stack.
+fn run_operands<'e, E>(
+    root: &'e E,
+    split: impl Fn(&'e E) -> Option<(&'e E, &'e E)>,
+) -> (&'e E, Vec<&'e E>) {
+    // Right operands still to take apart, the next one to visit last.
+    let mut pending = Vec::new();
+    let mut first = root;
+    while let Some((left, right)) = split(first) {
+        pending.push(right);
+        first = left;
+    }
+    let mut rest = Vec::new();
+    while let Some(e) = pending.pop() {
+        match split(e) {
+            Some((left, right)) => {
+                pending.push(right);
+                pending.push(left);
+            }
+            None => rest.push(e),
+        }
+    }
+    (first, rest)
+}
+
+/// Takes an `op` node apart into its operands (`None` for any other expression).
+fn binary_operands(op: BinaryOp) -> impl Fn(&Expr) -> Option<(&Expr, &Expr)> + Copy {
+    move |e| match e {
+        Expr::Binary {
+            op: inner,
+            left,
+            right,
+            ..
+        } if *inner == op => Some((left.as_ref(), right.as_ref())),
+        _ => None,
+    }
+}
+
+/// Combines `first` and `rest` in order, neighbours pairwise, level by level: the result
+/// is ⌈log₂ n⌉ levels deep for n operands (left-nested for up to three).
+fn pairwise<T>(first: T, rest: Vec<T>, combine: impl Fn(T, T) -> T) -> T {
+    let mut head = first;
+    let mut level = rest;
+    loop {
+        let mut items = level.into_iter();
+        let Some(second) = items.next() else {
+            return head;
+        };
+        head = combine(head, second);
+        let mut next = Vec::with_capacity(items.len().div_ceil(2));
+        while let Some(a) = items.next() {
+            next.push(match items.next() {
+                Some(b) => combine(a, b),
+                None => a,
+            });
+        }
+        level = next;
     }
 }
 
@@ -141,6 +253,10 @@ pub(super) struct Binder<'c, 'a> {
     vars: Vec<(String, ExprType)>,
     /// Parameter aliases being expanded (cycle detection).
     expanding: Vec<String>,
+    /// Current nesting level: bound nodes and alias substitutions on the way here.
+    depth: usize,
+    /// Bound nodes so far in this option, alias bodies counted each time they are used.
+    nodes: usize,
 }
 
 impl<'c, 'a> Binder<'c, 'a> {
@@ -151,7 +267,44 @@ impl<'c, 'a> Binder<'c, 'a> {
             option,
             vars: Vec::new(),
             expanding: Vec::new(),
+            depth: 0,
+            nodes: 0,
         }
+    }
+
+    /// Fails once the counted depth or node total exceeds [`BindContext::limits`].
+    ///
+    /// Checked as each node is entered, so an alias body used many times over fails after
+    /// `max_nodes` steps instead of first being built in full.
+    fn check_limits(&self) -> Result<(), ODataError> {
+        let limits = &self.ctx.limits;
+        if self.nodes > limits.max_nodes {
+            return Err(self.err(format!(
+                "expression too large (more than {} nodes with parameter aliases substituted)",
+                limits.max_nodes
+            )));
+        }
+        if self.depth > limits.max_depth {
+            return Err(self.err(format!(
+                "nesting too deep (more than {} levels with parameter aliases substituted)",
+                limits.max_depth
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` `levels` nesting levels deeper, having counted `nodes` more nodes.
+    pub(super) fn nested<T>(
+        &mut self,
+        levels: usize,
+        nodes: usize,
+        f: impl FnOnce(&mut Self) -> Result<T, ODataError>,
+    ) -> Result<T, ODataError> {
+        self.depth += levels;
+        self.nodes += nodes;
+        let result = self.check_limits().and_then(|()| f(self));
+        self.depth -= levels;
+        result
     }
 
     /// A 400 whose message starts with the option name.
@@ -200,8 +353,17 @@ impl<'c, 'a> Binder<'c, 'a> {
         }
     }
 
-    /// Binds one expression.
+    /// Binds one expression, counting it against the limits (a parameter alias counts as
+    /// its substituted expression, plus one level).
     pub(super) fn bind(&mut self, e: &Expr) -> Result<BoundExpr, ODataError> {
+        match e {
+            Expr::Alias { .. } => self.bind_node(e),
+            _ => self.nested(1, 1, |b| b.bind_node(e)),
+        }
+    }
+
+    /// Binds one expression (limits already counted for it).
+    fn bind_node(&mut self, e: &Expr) -> Result<BoundExpr, ODataError> {
         match e {
             Expr::Literal { value, .. } => self.bind_literal(value),
             Expr::Alias { name, .. } => self.with_alias(name, |b, expr| match expr {
@@ -262,7 +424,9 @@ impl<'c, 'a> Binder<'c, 'a> {
         }
         let aliases = self.ctx.aliases;
         self.expanding.push(name.to_owned());
-        let result = f(self, aliases.get(name));
+        // A substitution nests like a parenthesized expression: without counting it, a
+        // chain of aliases each naming the next would nest without limit.
+        let result = self.nested(1, 0, |b| f(b, aliases.get(name)));
         self.expanding.pop();
         result
     }
@@ -303,17 +467,7 @@ impl<'c, 'a> Binder<'c, 'a> {
 
     fn bind_binary(&mut self, op: BinaryOp, l: &Expr, r: &Expr) -> Result<BoundExpr, ODataError> {
         match op {
-            BinaryOp::And | BinaryOp::Or => {
-                let left = self.bind(l)?;
-                let right = self.bind(r)?;
-                self.require_boolean(op.keyword(), &left)?;
-                self.require_boolean(op.keyword(), &right)?;
-                Ok(if op == BinaryOp::And {
-                    BoundExpr::And(Box::new(left), Box::new(right))
-                } else {
-                    BoundExpr::Or(Box::new(left), Box::new(right))
-                })
-            }
+            BinaryOp::And | BinaryOp::Or => self.bind_logical(op, l, r),
             BinaryOp::Eq
             | BinaryOp::Ne
             | BinaryOp::Gt
@@ -432,6 +586,41 @@ impl<'c, 'a> Binder<'c, 'a> {
         Ok((left, right))
     }
 
+    /// `a and b and …` or `a or b or …`: the operands of the whole run of one operator
+    /// (however parenthesized) are collected without recursion and combined pairwise, in
+    /// order. The bound tree is then as deep as the logarithm of the run's length, so long
+    /// `id eq 'a' or id eq 'b' or …` lists stay within the depth limit; `and` and `or` are
+    /// associative, also with null and with the evaluator's short-circuiting.
+    fn bind_logical(&mut self, op: BinaryOp, l: &Expr, r: &Expr) -> Result<BoundExpr, ODataError> {
+        let split = binary_operands(op);
+        let (first, mut rest) = run_operands(l, split);
+        let (right_first, right_rest) = run_operands(r, split);
+        rest.push(right_first);
+        rest.extend(right_rest);
+        // `bind` counted one operator node and one level already; the run has n − 1
+        // operators in ⌈log₂ n⌉ levels.
+        let n = rest.len() + 1;
+        let levels = (usize::BITS - (n - 1).leading_zeros()) as usize;
+        let (first, rest) = self.nested(levels - 1, n - 2, |b| {
+            let first = b.bind(first)?;
+            let rest = rest
+                .iter()
+                .map(|e| b.bind(e))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((first, rest))
+        })?;
+        for operand in std::iter::once(&first).chain(&rest) {
+            self.require_boolean(op.keyword(), operand)?;
+        }
+        Ok(pairwise(first, rest, |a, b| {
+            if op == BinaryOp::And {
+                BoundExpr::And(Box::new(a), Box::new(b))
+            } else {
+                BoundExpr::Or(Box::new(a), Box::new(b))
+            }
+        }))
+    }
+
     fn bind_has(&mut self, l: &Expr, r: &Expr) -> Result<BoundExpr, ODataError> {
         let value = self.bind(l)?;
         let ExprType::Enum(id) = value.ty() else {
@@ -460,7 +649,10 @@ impl<'c, 'a> Binder<'c, 'a> {
     }
 
     fn bind_in(&mut self, l: &Expr, r: &Expr) -> Result<BoundExpr, ODataError> {
-        let value = self.bind(l)?;
+        // Counted one level deeper (and with the comparison and variable nodes): `x in
+        // collection` puts `x` under an `any` and an `eq`, and which form applies is only
+        // known after the right operand.
+        let value = self.nested(1, 2, |b| b.bind(l))?;
         match r {
             Expr::List { items, .. } | Expr::Array { items, .. } => self.in_items(value, items),
             Expr::Alias { name, .. } => self.with_alias(name, |b, expr| match expr {
@@ -846,6 +1038,7 @@ impl<'c, 'a> Binder<'c, 'a> {
             Cursor::Entity(t) => {
                 let et = model.entity_type(*t);
                 if let Some(p) = et.property(name) {
+                    self.readable(p)?;
                     return self.property_cursor(&p.type_ref, name);
                 }
                 if et.navigation_property(name).is_some() {
@@ -874,6 +1067,7 @@ impl<'c, 'a> Binder<'c, 'a> {
             Cursor::Value(ExprType::Complex(c)) => {
                 let ct = model.complex_type(*c);
                 if let Some(p) = ct.property(name) {
+                    self.readable(p)?;
                     return self.property_cursor(&p.type_ref, name);
                 }
                 let mut msg = format!("'{name}' is not a property of '{}'", ct.qualified_name);
@@ -896,6 +1090,19 @@ impl<'c, 'a> Binder<'c, 'a> {
                 ty.display(model)
             ))),
         }
+    }
+
+    /// Refuses a write-only property (`Core.Permissions/Write`): its value is never
+    /// returned, and a query using it would reveal it anyway (filtering by prefix, sorting
+    /// and reading the sort key back from a `$skiptoken`).
+    pub(super) fn readable(&self, p: &Property) -> Result<(), ODataError> {
+        if p.is_write_only() {
+            return Err(self.err(format!(
+                "'{}' is write-only and cannot be used in a query",
+                p.name
+            )));
+        }
+        Ok(())
     }
 
     /// The cursor for a structural property of the given type.

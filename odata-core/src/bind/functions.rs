@@ -253,6 +253,8 @@ impl Binder<'_, '_> {
         args: &[Expr],
         ret: Ret,
     ) -> Result<BoundExpr, ODataError> {
+        // The arguments become literals without passing through `bind`: count them here.
+        self.nested(1, args.len(), |_| Ok(()))?;
         let mut bound = Vec::with_capacity(args.len());
         for (i, arg) in args.iter().enumerate() {
             let b = match arg {

@@ -18,6 +18,12 @@
 //!   GUID and DateTimeOffset operands need unquoted literals.
 //! * `x in collectionProperty` is rewritten to `collectionProperty/any($in: x eq $in)`.
 //! * A parameter alias the request does not define is null; alias cycles are a 400.
+//! * The parser's limits hold again for the bound expression, parameter aliases substituted
+//!   ([`BindContext::limits`]): an alias used many times, or a chain of aliases, is a 400
+//!   once it exceeds them, detected while binding (the oversized tree is never built).
+//!   Runs of `and`/`or` are combined pairwise, so long `… or …` lists stay shallow.
+//! * Write-only properties (`Core.Permissions/Write`) are a 400 wherever a query names
+//!   them (`$filter`, `$orderby`, `$select`, `$compute`, lambdas, aliases).
 //! * Function names match case-insensitively (4.01).
 //! * Navigation properties, `$root`, bound functions and annotation paths in expressions
 //!   are 501 (`ErrorKind::NotImplemented`).

@@ -15,6 +15,7 @@ use super::binder::{BindContext, Binder, closest};
 /// * Bound actions (`NS.action`), `NS.*` and instance annotations select no property.
 /// * Navigation properties are a 400 (not supported; use `$expand`), nested options
 ///   (`addresses($top=1)`) a 501.
+/// * Write-only properties (`Core.Permissions/Write`) are a 400: they are never returned.
 pub fn bind_select(ctx: &BindContext, select: &Select) -> Result<Option<Vec<String>>, ODataError> {
     let b = Binder::new(ctx, "$select");
     let mut names: Vec<String> = Vec::new();
@@ -121,6 +122,7 @@ fn select_path(b: &Binder<'_, '_>, segments: &[PathName]) -> Result<Option<Strin
         }
         return Err(b.err(msg));
     };
+    b.readable(prop)?;
     // Validate a path into a complex property.
     let mut kind = prop.type_ref.kind;
     for seg in tail {
@@ -147,7 +149,10 @@ fn select_path(b: &Binder<'_, '_>, segments: &[PathName]) -> Result<Option<Strin
             PathName::Name(n) => {
                 let ct = model.complex_type(c);
                 match ct.property(n) {
-                    Some(p) => kind = p.type_ref.kind,
+                    Some(p) => {
+                        b.readable(p)?;
+                        kind = p.type_ref.kind;
+                    }
                     None => {
                         return Err(b.err(format!(
                             "'{n}' is not a property of '{}'",

@@ -5,17 +5,19 @@
 
 use indexmap::IndexMap;
 
+use crate::edm::Annotation;
 use crate::edm::{
     ActionDef, ComplexTypeDef, EntityTypeDef, EnumTypeDef, Model, ModelBuilder, NavigationDef,
     PropertyDef,
 };
-use crate::query::Expr;
+use crate::query::{Expr, ParseLimits};
 use crate::value::DateTimeOffset;
 
 use super::BindContext;
 
-/// `test.ns` (alias `tns`): abstract `item` with every property kind, derived `special`
-/// (extra properties) and `other`, an unrelated `unrelated` type.
+/// `test.ns` (alias `tns`): abstract `item` with every property kind (write-only `secret`,
+/// `secrets` and `settings/pin` included), derived `special` (extra properties) and
+/// `other`, an unrelated `unrelated` type.
 pub(crate) fn model() -> Model {
     ModelBuilder::new("test.ns")
         .alias("tns")
@@ -47,6 +49,7 @@ pub(crate) fn model() -> Model {
                 .property(PropertyDef::new("level", "Edm.Int32"))
                 .property(PropertyDef::new("state", "tns.state"))
                 .property(PropertyDef::new("since", "Edm.DateTimeOffset"))
+                .property(PropertyDef::new("pin", "Edm.String").annotate(Annotation::write_only()))
                 .property(PropertyDef::new("inner", "tns.inner")),
         )
         .complex_type(
@@ -87,6 +90,13 @@ pub(crate) fn model() -> Model {
                 .property(PropertyDef::new("states", "Collection(tns.state)"))
                 .property(PropertyDef::new("scores", "Collection(Edm.Int32)"))
                 .property(PropertyDef::new("bin", "Edm.Binary"))
+                .property(
+                    PropertyDef::new("secret", "Edm.String").annotate(Annotation::write_only()),
+                )
+                .property(
+                    PropertyDef::new("secrets", "Collection(Edm.String)")
+                        .annotate(Annotation::write_only()),
+                )
                 .navigation(NavigationDef::new("owner", "tns.item")),
         )
         .entity_type(
@@ -119,5 +129,6 @@ pub(crate) fn ctx<'a>(model: &'a Model, aliases: &'a IndexMap<String, Expr>) -> 
         entity_type: model.find_entity_type("tns.item").unwrap(),
         aliases,
         now: now(),
+        limits: ParseLimits::default(),
     }
 }

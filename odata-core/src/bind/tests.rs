@@ -1245,3 +1245,371 @@ fn function_names_are_canonical() {
     assert_eq!(function_name(Function::MatchesPattern), "matchesPattern");
     assert_eq!(function_name(Function::GeoDistance), "geo.distance");
 }
+
+/// The depth of a bound tree, counting every node.
+fn depth(e: &BoundExpr) -> usize {
+    let children: Vec<&BoundExpr> = match e {
+        BoundExpr::Literal { .. }
+        | BoundExpr::Property(_)
+        | BoundExpr::Count(_)
+        | BoundExpr::Any {
+            predicate: None, ..
+        } => Vec::new(),
+        BoundExpr::Not(x)
+        | BoundExpr::Neg { operand: x, .. }
+        | BoundExpr::Has { value: x, .. }
+        | BoundExpr::Cast { operand: x, .. }
+        | BoundExpr::Any {
+            predicate: Some(x), ..
+        }
+        | BoundExpr::All { predicate: x, .. } => vec![x],
+        BoundExpr::And(a, b)
+        | BoundExpr::Or(a, b)
+        | BoundExpr::Compare {
+            left: a, right: b, ..
+        }
+        | BoundExpr::Arith {
+            left: a, right: b, ..
+        } => vec![a, b],
+        BoundExpr::In { value, items } => std::iter::once(&**value).chain(items).collect(),
+        BoundExpr::Call { args, .. } => args.iter().collect(),
+        BoundExpr::Case { branches, .. } => branches.iter().flat_map(|(w, t)| [w, t]).collect(),
+        BoundExpr::IsOf { operand, .. } => operand.iter().map(|b| &**b).collect(),
+    };
+    1 + children.into_iter().map(depth).max().unwrap_or(0)
+}
+
+/// `count eq @a0` where each of `k` aliases uses the next one twice and the last is `count`:
+/// 2^k leaves once substituted.
+fn doubling_aliases(k: usize) -> IndexMap<String, Expr> {
+    let defs: Vec<(String, String)> = (0..k)
+        .map(|i| (format!("a{i}"), format!("@a{} add @a{}", i + 1, i + 1)))
+        .chain([(format!("a{k}"), "count".to_owned())])
+        .collect();
+    let refs: Vec<(&str, &str)> = defs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    aliases(&refs)
+}
+
+#[test]
+fn aliases_used_many_times_count_against_the_node_limit() {
+    let m = model();
+    // 2^24 leaves would be GBs of tree: the binder stops after `max_nodes` nodes instead.
+    let a = doubling_aliases(24);
+    let started = std::time::Instant::now();
+    let e = bind_with(&m, &a, "count eq @a0").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadRequest);
+    assert_eq!(e.target.as_deref(), Some("$filter"));
+    assert!(
+        e.message.starts_with(
+            "$filter: expression too large (more than 10000 nodes with parameter aliases \
+             substituted)"
+        ),
+        "{}",
+        e.message
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // 2^12 leaves (8 193 nodes) are within the limit, 2^13 are not.
+    let bound = bind_with(&m, &doubling_aliases(12), "count eq @a0").unwrap();
+    assert!(depth(&bound) <= ParseLimits::default().max_depth);
+    assert!(bind_with(&m, &doubling_aliases(13), "count eq @a0").is_err());
+    // The limits are the context's: a tighter one stops earlier.
+    let tight = BindContext {
+        limits: ParseLimits {
+            max_depth: 100,
+            max_nodes: 50,
+        },
+        ..ctx(&m, &a)
+    };
+    let e = bind_filter(&tight, &parse("count eq @a0")).unwrap_err();
+    assert!(e.message.contains("more than 50 nodes"), "{}", e.message);
+}
+
+/// `@a0=@a1`, …, `@a{n-1}=count`.
+fn alias_chain(n: usize) -> IndexMap<String, Expr> {
+    let defs: Vec<(String, String)> = (0..n)
+        .map(|i| {
+            let next = if i + 1 == n {
+                "count".to_owned()
+            } else {
+                format!("@a{}", i + 1)
+            };
+            (format!("a{i}"), next)
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = defs.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    aliases(&refs)
+}
+
+#[test]
+fn alias_chains_count_against_the_depth_limit() {
+    let m = model();
+    let e = bind_with(&m, &alias_chain(150), "count eq @a0").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadRequest);
+    assert_eq!(e.target.as_deref(), Some("$filter"));
+    assert!(
+        e.message.starts_with(
+            "$filter: nesting too deep (more than 100 levels with parameter aliases substituted)"
+        ),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        bind_with(&m, &alias_chain(40), "count eq @a0").unwrap(),
+        ok("count eq count")
+    );
+    // The same through $orderby and $compute, which name their own option.
+    let a = alias_chain(150);
+    let c = ctx(&m, &a);
+    let e = bind_orderby(&c, &parse_orderby("@a0", &ParseLimits::default()).unwrap()).unwrap_err();
+    assert!(
+        e.message.starts_with("$orderby: nesting too deep"),
+        "{}",
+        e.message
+    );
+    assert_eq!(e.target.as_deref(), Some("$orderby"));
+    let e = bind_expr(
+        &c,
+        &parse_expr("@a0 add 1", &ParseLimits::default()).unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        e.message.starts_with("$compute: nesting too deep"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn alias_cycles_are_rejected() {
+    let m = model();
+    let a = aliases(&[
+        ("me", "@me add 1"),
+        ("x", "@y add 1"),
+        ("y", "2 mul @z"),
+        ("z", "@x"),
+        ("l", "@l"),
+        ("b", "@b or flag"),
+    ]);
+    for (text, alias) in [
+        ("count eq @me", "'@me'"),
+        ("count eq @x", "'@x'"),
+        ("count eq @z", "'@z'"),
+        ("name in @l", "'@l'"),
+        ("@b", "'@b'"),
+        ("tags/any(t: @b)", "'@b'"),
+    ] {
+        let e = bind_with(&m, &a, text).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadRequest, "{text}");
+        assert_eq!(e.target.as_deref(), Some("$filter"), "{text}");
+        assert!(
+            e.message.starts_with(&format!(
+                "$filter: parameter alias {alias} refers to itself"
+            )),
+            "{text}: {}",
+            e.message
+        );
+    }
+}
+
+#[test]
+fn long_and_or_runs_bind_shallow_and_other_chains_hit_the_depth_limit() {
+    let ids = (0..500)
+        .map(|i| format!("count eq {i}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let bound = ok(&ids);
+    assert!(depth(&bound) <= 12, "depth {}", depth(&bound));
+    // Every operand is kept, in order.
+    let mut first = &bound;
+    while let BoundExpr::Or(a, _) = first {
+        first = a;
+    }
+    assert_eq!(first, &ok("count eq 0"));
+    let mixed = (0..300)
+        .map(|i| format!("(count eq {i} and flag)"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    assert!(depth(&ok(&mixed)) <= 12);
+    // Short runs keep their left-nested shape.
+    assert_eq!(
+        ok("flag and flag and count eq 1"),
+        BoundExpr::And(
+            Box::new(BoundExpr::And(
+                Box::new(prop(&["flag"], ExprType::Primitive(P::Boolean))),
+                Box::new(prop(&["flag"], ExprType::Primitive(P::Boolean)))
+            )),
+            Box::new(ok("count eq 1"))
+        )
+    );
+    // A run of operands with one non-Boolean is still a 400 naming it.
+    let e = err("flag or flag or name or flag");
+    assert!(
+        e.message
+            .starts_with("$filter: 'or' needs Boolean operands, got 'name' (Edm.String)"),
+        "{}",
+        e.message
+    );
+    // Arithmetic is not reassociated: a long chain is as deep as it is long.
+    let sum = format!("count{} eq 1", " add 1".repeat(150));
+    let e = err(&sum);
+    assert!(
+        e.message.starts_with("$filter: nesting too deep"),
+        "{}",
+        e.message
+    );
+    assert!(depth(&ok(&format!("count{} eq 1", " add 1".repeat(90)))) <= 100);
+}
+
+#[test]
+fn write_only_properties_are_refused_everywhere_in_a_query() {
+    let m = model();
+    let a = aliases(&[("p", "secret"), ("q", "startswith(secret,'x')")]);
+    let filters = [
+        ("secret eq 'x'", "secret"),
+        ("startswith(secret,'Hu')", "secret"),
+        ("length(concat(secret,'a')) gt 1", "secret"),
+        ("cast(secret,Edm.String) eq 'x'", "secret"),
+        ("isof(secret,Edm.String)", "secret"),
+        ("secret in ('a','b')", "secret"),
+        ("'a' in secrets", "secrets"),
+        ("secrets/any(s: s eq 'x')", "secrets"),
+        ("secrets/$count gt 0", "secrets"),
+        ("tags/any(t: t eq secret)", "secret"),
+        (
+            "addresses/any(a: a/city eq 'x' and startswith($it/secret,'x'))",
+            "secret",
+        ),
+        ("tags/any(t: tags/all(u: u eq secret))", "secret"),
+        ("settings/pin eq '1234'", "pin"),
+        ("tns.special/secret eq 'x'", "secret"),
+        ("case(secret eq 'x': 1, true: 0) eq 1", "secret"),
+        ("not (secret eq 'x')", "secret"),
+        ("@p eq 'x'", "secret"),
+        ("@q", "secret"),
+        ("name eq 'x' or @q", "secret"),
+    ];
+    for (text, name) in filters {
+        let e = bind_with(&m, &a, text).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadRequest, "{text}");
+        assert_eq!(e.target.as_deref(), Some("$filter"), "{text}");
+        assert_eq!(
+            e.message,
+            format!("$filter: '{name}' is write-only and cannot be used in a query"),
+            "{text}"
+        );
+    }
+    let c = ctx(&m, &a);
+    let l = ParseLimits::default();
+    for text in ["secret", "name, secret desc", "length(secret)", "@p"] {
+        let e = bind_orderby(&c, &parse_orderby(text, &l).unwrap()).unwrap_err();
+        assert_eq!(
+            e.message, "$orderby: 'secret' is write-only and cannot be used in a query",
+            "{text}"
+        );
+        assert_eq!(e.target.as_deref(), Some("$orderby"));
+    }
+    for (text, name) in [
+        ("secret", "secret"),
+        ("name,secret", "secret"),
+        ("tns.special/secret", "secret"),
+        ("settings/pin", "pin"),
+        ("secrets", "secrets"),
+    ] {
+        let e = bind_select(&c, &parse_select(text, &l).unwrap()).unwrap_err();
+        assert_eq!(
+            e.message,
+            format!("$select: '{name}' is write-only and cannot be used in a query"),
+            "{text}"
+        );
+        assert_eq!(e.target.as_deref(), Some("$select"));
+    }
+    let e = bind_expr(&c, &parse_expr("concat(secret,'x')", &l).unwrap()).unwrap_err();
+    assert_eq!(
+        e.message,
+        "$compute: 'secret' is write-only and cannot be used in a query"
+    );
+    // Other properties of the same complex value stay usable.
+    ok("settings/language eq 'en'");
+    assert_eq!(
+        bind_select(&c, &parse_select("settings/language", &l).unwrap()).unwrap(),
+        Some(vec!["settings".to_owned()])
+    );
+}
+
+#[test]
+fn search_runs_bind_shallow() {
+    let terms = vec!["w"; 100].join(" OR ");
+    let s = parse_search(&terms, &ParseLimits::default()).unwrap();
+    fn depth(s: &BoundSearch) -> usize {
+        match s {
+            BoundSearch::Term(_) => 1,
+            BoundSearch::Not(x) => 1 + depth(x),
+            BoundSearch::And(a, b) | BoundSearch::Or(a, b) => 1 + depth(a).max(depth(b)),
+        }
+    }
+    let bound = bind_search(&s);
+    assert_eq!(depth(&bound), 8);
+    let s = parse_search("a b OR NOT (c d e)", &ParseLimits::default()).unwrap();
+    let t = |s: &str| Box::new(BoundSearch::Term(s.into()));
+    assert_eq!(
+        bind_search(&s),
+        BoundSearch::Or(
+            Box::new(BoundSearch::And(t("a"), t("b"))),
+            Box::new(BoundSearch::Not(Box::new(BoundSearch::And(
+                Box::new(BoundSearch::And(t("c"), t("d"))),
+                t("e")
+            ))))
+        )
+    );
+}
+
+#[test]
+fn bound_trees_are_never_deeper_than_the_depth_limit() {
+    let m = model();
+    let a = aliases(&[
+        ("n", "count add 1"),
+        ("t", "tags"),
+        ("b", "flag or count eq @n"),
+    ]);
+    let texts = [
+        "count eq 1",
+        "name in tags",
+        "(name in tags) in (true, false)",
+        "name in @t and @b",
+        "tags/any(t: t in tags and t eq name)",
+        "tags/any(t: tags/all(u: u ne t or length(u) gt @n))",
+        "not (count add @n mul 2 gt -count)",
+        "case(flag: count, @b: @n, true: 0) eq length(concat(name, 'x'))",
+        "flag and flag or flag and flag or flag and flag or @b",
+        "isof(cast(count, Edm.Int64), Edm.Int64) and geo.intersects(geography'SRID=4326;Point(1 2)', null)",
+        "addresses/any(a: a/zip eq @n and scores/all(s: s lt a/zip))",
+    ];
+    for text in texts {
+        let mut accepted = false;
+        for max_depth in 1..=16 {
+            let c = BindContext {
+                limits: ParseLimits {
+                    max_depth,
+                    max_nodes: 10_000,
+                },
+                ..ctx(&m, &a)
+            };
+            match bind_filter(&c, &parse(text)) {
+                Ok(bound) => {
+                    accepted = true;
+                    assert!(
+                        depth(&bound) <= max_depth,
+                        "{text}: depth {} over {max_depth}",
+                        depth(&bound)
+                    );
+                }
+                Err(e) => assert!(
+                    e.message.starts_with("$filter: nesting too deep"),
+                    "{text}: {}",
+                    e.message
+                ),
+            }
+        }
+        assert!(accepted, "{text} never binds");
+    }
+}

@@ -7,6 +7,7 @@
 //! compare equal when they mean the same thing. `Display` (in `display.rs`) prints canonical
 //! OData that parses back to an equal tree.
 
+use super::error::ParseLimits;
 use indexmap::IndexMap;
 use std::hash::{Hash, Hasher};
 
@@ -665,4 +666,8 @@ pub struct QueryOptions {
     pub aliases: IndexMap<String, Expr>,
     /// Custom query options in source order.
     pub custom: Vec<CustomOption>,
+    /// The limits the options were parsed with. The binder applies them again once
+    /// parameter aliases are substituted, so a request cannot grow an expression past them
+    /// through aliases (see [`crate::bind::BindContext::limits`]).
+    pub limits: ParseLimits,
 }

@@ -34,12 +34,33 @@ impl ParseError {
 /// Every nested construct (parentheses, function arguments, lambda bodies, nested
 /// `$expand`/`$select` options, unary operators) counts one level of depth; every AST node
 /// counts against `max_nodes`. Exceeding either yields a [`ParseError`], never a stack overflow.
+///
+/// The parser applies the limits to each option's text; the binder applies them again to
+/// the expression with its parameter aliases substituted (`BindContext::limits`), where
+/// every level of the bound tree and every alias substitution counts one level of depth.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseLimits {
     /// Maximum nesting depth (default 100).
     pub max_depth: usize,
     /// Maximum number of AST nodes per option (default 10 000).
     pub max_nodes: usize,
+}
+
+impl ParseLimits {
+    /// Maximum number of terms (words, phrases, quoted strings) in one `$search` value.
+    ///
+    /// Each term becomes one substring test per searchable column in the database query, so
+    /// the node limit alone would still let a URL produce a statement the database refuses
+    /// as too large.
+    ///
+    /// ```
+    /// use odata_core::query::{parse_search, ParseLimits};
+    ///
+    /// let many = vec!["w"; ParseLimits::MAX_SEARCH_TERMS + 1].join(" ");
+    /// let e = parse_search(&many, &ParseLimits::default()).unwrap_err();
+    /// assert!(e.message.starts_with("too many search terms"), "{e}");
+    /// ```
+    pub const MAX_SEARCH_TERMS: usize = 100;
 }
 
 impl Default for ParseLimits {

@@ -663,6 +663,48 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
 }
 
 #[test]
+fn search_terms_are_limited() {
+    let max = ParseLimits::MAX_SEARCH_TERMS;
+    let words = |n: usize| vec!["w"; n].join(" ");
+    assert!(parse_search(&words(max), &limits()).is_ok());
+    let e = parse_search(&words(max + 1), &limits()).expect_err("101 terms");
+    assert_eq!(e.option, "$search");
+    assert!(
+        e.message
+            .starts_with("too many search terms (more than 100)"),
+        "{e}"
+    );
+    // Phrases count one term each, operators none.
+    let phrases = vec!["NOT \"a b\""; max].join(" OR ");
+    assert!(parse_search(&phrases, &limits()).is_ok());
+    let e = parse_search(&format!("{phrases} OR ( x )"), &limits()).expect_err("101 terms");
+    assert!(e.message.contains("too many search terms"), "{e}");
+    // A thousand terms fit the URL and the node limit, not the term limit.
+    let e = parse_query_options(&format!("$search={}", vec!["w"; 1000].join("+AND+")))
+        .expect_err("1000 terms");
+    assert_eq!(e.option, "$search");
+    assert!(
+        e.to_string().starts_with("$search: too many search terms"),
+        "{e}"
+    );
+}
+
+#[test]
+fn query_options_remember_their_limits() {
+    let tight = ParseLimits {
+        max_depth: 7,
+        max_nodes: 70,
+    };
+    assert_eq!(
+        parse_query_options_with_limits("$top=1", &tight)
+            .expect("valid")
+            .limits,
+        tight
+    );
+    assert_eq!(parse_query_options("").expect("valid").limits, limits());
+}
+
+#[test]
 fn limits_are_configurable() {
     let tight = ParseLimits {
         max_depth: 3,
@@ -967,10 +1009,11 @@ mod props {
                 orderby: Some(OrderBy { items: vec![OrderByItem { expr: order, direction: SortDirection::Desc }] }),
                 top,
                 search: Some(s),
+                limits: ParseLimits { max_depth: 100, max_nodes: 100_000 },
                 ..QueryOptions::default()
             };
             let query = opts.to_query_string();
-            let parsed = parse_query_options_with_limits(&query, &ParseLimits { max_depth: 100, max_nodes: 100_000 });
+            let parsed = parse_query_options_with_limits(&query, &opts.limits);
             prop_assert_eq!(parsed.as_ref(), Ok(&opts), "query: {}", query);
         }
 

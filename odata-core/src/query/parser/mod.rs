@@ -70,6 +70,7 @@ pub struct Ctx<'s> {
     src: &'s str,
     limits: ParseLimits,
     nodes: Cell<usize>,
+    search_terms: Cell<usize>,
     furthest: RefCell<Option<PError>>,
     lambda_vars: RefCell<Vec<String>>,
 }
@@ -81,6 +82,7 @@ impl<'s> Ctx<'s> {
             src,
             limits,
             nodes: Cell::new(0),
+            search_terms: Cell::new(0),
             furthest: RefCell::new(None),
             lambda_vars: RefCell::new(Vec::new()),
         }
@@ -134,6 +136,22 @@ impl<'s> Ctx<'s> {
                 expected: Cow::Owned(format!(
                     "expression too large (more than {} nodes)",
                     self.limits.max_nodes
+                )),
+            }));
+        }
+        Ok(())
+    }
+
+    /// Counts one `$search` term; fails once [`ParseLimits::MAX_SEARCH_TERMS`] is exceeded.
+    pub fn search_term(&self, i: &str) -> Result<(), Err<PError>> {
+        let n = self.search_terms.get() + 1;
+        self.search_terms.set(n);
+        if n > ParseLimits::MAX_SEARCH_TERMS {
+            return Err(Err::Failure(PError {
+                rest: i.len(),
+                expected: Cow::Owned(format!(
+                    "too many search terms (more than {})",
+                    ParseLimits::MAX_SEARCH_TERMS
                 )),
             }));
         }

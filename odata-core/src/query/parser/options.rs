@@ -37,7 +37,10 @@ pub fn parse_query_options_with_limits(
             "'#' must be percent-encoded as %23 in a query",
         ));
     }
-    let mut opts = QueryOptions::default();
+    let mut opts = QueryOptions {
+        limits: *limits,
+        ..QueryOptions::default()
+    };
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut part_offset = 0usize;
     for part in query.split('&') {

@@ -3,6 +3,9 @@
 //! Precedence `NOT` > `AND` (explicit or implied by whitespace) > `OR`, left-associative.
 //! `AND`, `OR`, `NOT` are operators only in operator position and in upper case; elsewhere
 //! they are plain words (`$search=AND OR NOT` is the word `AND` or the word `NOT`).
+//!
+//! Besides the depth and node limits, a value holds at most
+//! [`ParseLimits::MAX_SEARCH_TERMS`] terms.
 
 use super::expr::commit;
 use super::literal::quoted_body;
@@ -23,6 +26,7 @@ pub fn search_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, S
     if let Some(body) = i.strip_prefix('\'') {
         let (rest, text) = quoted_body(ctx, body)?;
         ctx.node(i)?;
+        ctx.search_term(i)?;
         return Ok((rest, Search::Quoted(text)));
     }
     search_or(ctx, i, depth)
@@ -105,6 +109,7 @@ fn search_unary<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Sear
             return ctx.fail(body, "empty search phrase");
         }
         ctx.node(i)?;
+        ctx.search_term(i)?;
         return Ok((&body[end + 1..], Search::Phrase(body[..end].to_owned())));
     }
     if !operand_starts(i) {
@@ -115,5 +120,6 @@ fn search_unary<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Sear
         .find(|&(_, c)| !is_word_char(c))
         .map_or(i.len(), |(idx, _)| idx);
     ctx.node(i)?;
+    ctx.search_term(i)?;
     Ok((&i[end..], Search::Word(i[..end].to_owned())))
 }
