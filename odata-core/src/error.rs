@@ -41,6 +41,12 @@ pub enum ErrorKind {
     Internal,
     /// A dependency (the database) is not available.
     ServiceUnavailable,
+    /// The request body did not arrive within the allowed time.
+    RequestTimeout,
+    /// The caller has too many expensive requests running at once.
+    TooManyRequests,
+    /// The request's database statements used up their time budget and were interrupted.
+    QueryTimeout,
 }
 
 impl ErrorKind {
@@ -70,6 +76,9 @@ impl ErrorKind {
             Self::NotImplemented => (501, "NotImplemented"),
             Self::Internal => (500, "InternalServerError"),
             Self::ServiceUnavailable => (503, "ServiceUnavailable"),
+            Self::RequestTimeout => (408, "RequestTimeout"),
+            Self::TooManyRequests => (429, "TooManyRequests"),
+            Self::QueryTimeout => (503, "QueryTimeout"),
         }
     }
 }

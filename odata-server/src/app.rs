@@ -8,8 +8,10 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use sqlx::migrate::Migrator;
 
+use crate::admission::Admission;
 use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{AuthConfig, Settings};
+use crate::paging::TokenSealer;
 use crate::service::Service;
 use crate::store::{Store, StoreError};
 use crate::{context, handlers};
@@ -31,6 +33,10 @@ pub struct AppState {
     pub(crate) metadata_json: String,
     /// Bearer token validation (or none), from `settings.auth`.
     pub(crate) auth: Authenticator,
+    /// Per-caller slots for collection queries.
+    pub(crate) admission: Admission,
+    /// Seals and opens `$skiptoken`s.
+    pub(crate) tokens: TokenSealer,
 }
 
 impl AppState {
@@ -42,15 +48,28 @@ impl AppState {
         }
     }
 
-    /// The absolute service root URL for a request, e.g. `http://host:8080/beta`.
+    /// The absolute service root URL for a request, e.g. `http://host:8080/beta`: from
+    /// the configured public base URL, else from the `Host` header (and, only when the
+    /// settings trust them, the `Forwarded` / `X-Forwarded-*` headers).
     pub fn service_root(&self, req: &HttpRequest) -> String {
-        match &self.settings.public_base_url {
-            Some(base) => format!("{}{}", base.trim_end_matches('/'), self.base_prefix),
-            None => {
-                let info = req.connection_info();
-                format!("{}://{}{}", info.scheme(), info.host(), self.base_prefix)
-            }
+        if let Some(base) = &self.settings.public_base_url {
+            return format!("{}{}", base.trim_end_matches('/'), self.base_prefix);
         }
+        if self.settings.trust_forwarded_headers {
+            let info = req.connection_info();
+            return format!("{}://{}{}", info.scheme(), info.host(), self.base_prefix);
+        }
+        let scheme = if req.app_config().secure() {
+            "https"
+        } else {
+            "http"
+        };
+        let host = req
+            .headers()
+            .get(actix_web::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map_or_else(|| req.app_config().host().to_owned(), str::to_owned);
+        format!("{scheme}://{host}{}", self.base_prefix)
     }
 }
 
@@ -100,8 +119,14 @@ impl Application {
         {
             tracing::warn!("collections without declared permissions are closed to every caller");
         }
-        let store = Store::connect(&settings.database_url, settings.reader_connections).await?;
+        let store = Store::connect(
+            &settings.database_url,
+            settings.reader_connections,
+            settings.statement_budget,
+        )
+        .await?;
         store.migrate(migrator).await?;
+        let tokens = TokenSealer::new(&store.token_key().await?);
         let port = local.port();
         let base_prefix = format!("/{}", settings.base_path.trim_matches('/'));
         let state = web::Data::new(AppState {
@@ -110,6 +135,8 @@ impl Application {
             service,
             store: store.clone(),
             base_prefix: base_prefix.clone(),
+            admission: Admission::new(settings.max_queries_per_caller),
+            tokens,
             settings: settings.clone(),
             auth,
         });
@@ -125,6 +152,9 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(settings.shutdown_timeout_secs)
         .client_request_timeout(Duration::from_secs(30))
+        // A client that closes its side has given up: drop its request, so the statement
+        // it started is interrupted (see `store::budget`) instead of running for nobody.
+        .h1_allow_half_closed(false)
         .run();
         Ok(Self {
             port,

@@ -1,5 +1,7 @@
 //! Service settings. The binary fills them from flags and environment variables.
 
+use std::time::Duration;
+
 /// Run-time settings of an OData service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -30,6 +32,18 @@ pub struct Settings {
     pub max_expr_depth: usize,
     /// Largest number of nodes of one query expression accepted.
     pub max_expr_nodes: usize,
+    /// Time the database statements of one request may take together; the database
+    /// interrupts them when it is spent (503 `QueryTimeout`).
+    pub statement_budget: Duration,
+    /// Collection queries (`GET collection`, `$count`) one caller may run at once; more wait
+    /// for a slot up to the statement budget, then get 429. Key reads are not counted.
+    pub max_queries_per_caller: u32,
+    /// Longest a request body may take to arrive once the headers are in (408 after it).
+    pub body_timeout: Duration,
+    /// Build absolute URLs from `Forwarded` / `X-Forwarded-Host` / `X-Forwarded-Proto` when
+    /// no public base URL is set. Only for a service behind a proxy that sets them: anyone
+    /// else could point `@odata.nextLink` at a host of their choosing.
+    pub trust_forwarded_headers: bool,
 }
 
 impl Default for Settings {
@@ -48,6 +62,10 @@ impl Default for Settings {
             max_url_bytes: 8 * 1024,
             max_expr_depth: 100,
             max_expr_nodes: 10_000,
+            statement_budget: Duration::from_secs(5),
+            max_queries_per_caller: 2,
+            body_timeout: Duration::from_secs(30),
+            trust_forwarded_headers: false,
         }
     }
 }

@@ -49,6 +49,14 @@ impl From<StoreError> for ODataError {
                 "The entity was changed since it was read: the If-Match ETag no longer matches.",
             ),
             StoreError::Rejected(e) => e,
+            StoreError::BudgetExceeded => ODataError::new(
+                ErrorKind::QueryTimeout,
+                "The query ran out of its time budget and was stopped; narrow the filter or \
+                 page size.",
+            ),
+            StoreError::TooLarge(limit) => ODataError::bad_request(format!(
+                "The request is too large for the database ({limit})."
+            )),
             StoreError::Database(sqlx::Error::PoolTimedOut) => {
                 tracing::error!("database pool timed out");
                 ODataError::new(

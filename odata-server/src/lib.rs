@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod config;
@@ -15,6 +16,7 @@ pub mod limits;
 pub mod negotiation;
 pub mod paging;
 pub mod plan;
+pub mod preconditions;
 pub mod query;
 pub mod routing;
 pub mod service;

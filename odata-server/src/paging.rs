@@ -4,9 +4,17 @@
 //! the entity key) and how many rows `$top` still allows. The next page asks for rows
 //! strictly after those values in the same order, so pages stay stable when rows are
 //! inserted concurrently and deep pages cost the same as the first.
+//!
+//! Tokens leave the server sealed by a [`TokenSealer`]: encrypted and authenticated
+//! (XChaCha20-Poly1305) with a key kept in the database, so every instance sharing the
+//! database reads the others' tokens, nobody can read the sort keys inside or forge a
+//! position, and a token only opens for the query that made it (the binding, see
+//! [`TokenSealer::seal`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, Payload};
+use chacha20poly1305::{Key, KeyInit, XChaCha20Poly1305, XNonce};
 use odata_core::error::ODataError;
 use odata_core::query::SortDirection;
 use serde_json::{Value as Json, json};
@@ -23,8 +31,8 @@ pub struct SkipToken {
 }
 
 impl SkipToken {
-    /// The URL-safe opaque text.
-    pub fn encode(&self) -> String {
+    /// The plaintext form (base64url JSON) that [`TokenSealer::seal`] encrypts.
+    fn encode(&self) -> String {
         let keys: Vec<Json> = self
             .keys
             .iter()
@@ -39,15 +47,10 @@ impl SkipToken {
         URL_SAFE_NO_PAD.encode(body.to_string())
     }
 
-    /// Parses a token produced by [`SkipToken::encode`] for a query with `terms` order
-    /// terms (entity key included); anything else is a 400.
-    pub fn decode(text: &str, terms: usize) -> Result<Self, ODataError> {
-        let invalid = || {
-            ODataError::bad_request(
-                "$skiptoken is not valid for this request; follow @odata.nextLink as returned.",
-            )
-            .with_target("$skiptoken")
-        };
+    /// Parses the plaintext form for a query with `terms` order terms (entity key
+    /// included); anything else is a 400.
+    fn decode(text: &str, terms: usize) -> Result<Self, ODataError> {
+        let invalid = invalid_token;
         let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| invalid())?;
         let body: Json = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
         let keys = body
@@ -80,6 +83,86 @@ impl SkipToken {
         };
         Ok(Self { keys, remaining })
     }
+}
+
+/// Length of the random nonce in front of every sealed token.
+const NONCE_BYTES: usize = 24;
+
+/// Seals and opens `$skiptoken`s with the service's token key.
+#[derive(Clone)]
+pub struct TokenSealer {
+    cipher: XChaCha20Poly1305,
+}
+
+impl std::fmt::Debug for TokenSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenSealer([redacted])")
+    }
+}
+
+impl TokenSealer {
+    /// A sealer for a 32-byte key (kept in the database, see `Store::token_key`).
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self {
+            cipher: XChaCha20Poly1305::new(&Key::from(*key)),
+        }
+    }
+
+    /// The URL-safe sealed text of `token`. `binding` names the query the token belongs to
+    /// (tenant, collection, options); [`TokenSealer::open`] refuses it for any other.
+    pub fn seal(&self, token: &SkipToken, binding: &str) -> String {
+        let mut nonce = [0u8; NONCE_BYTES];
+        if getrandom::fill(&mut nonce).is_err() {
+            // No randomness: a v4 UUID still gives a non-repeating nonce.
+            nonce[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        }
+        let plain = token.encode();
+        let payload = Payload {
+            msg: plain.as_bytes(),
+            aad: binding.as_bytes(),
+        };
+        // Encryption fails only for messages beyond 256 GiB.
+        let sealed = self
+            .cipher
+            .encrypt(&XNonce::from(nonce), payload)
+            .unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend(sealed);
+        URL_SAFE_NO_PAD.encode(out)
+    }
+
+    /// Opens a token sealed by [`TokenSealer::seal`] with the same `binding`, for a query
+    /// with `terms` order terms; a modified token, or one of another query, is a 400.
+    pub fn open(&self, text: &str, binding: &str, terms: usize) -> Result<SkipToken, ODataError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .map_err(|_| invalid_token())?;
+        if bytes.len() <= NONCE_BYTES {
+            return Err(invalid_token());
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| invalid_token())?;
+        let plain = self
+            .cipher
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: binding.as_bytes(),
+                },
+            )
+            .map_err(|_| invalid_token())?;
+        let text = std::str::from_utf8(&plain).map_err(|_| invalid_token())?;
+        SkipToken::decode(text, terms)
+    }
+}
+
+fn invalid_token() -> ODataError {
+    ODataError::bad_request(
+        "$skiptoken is not valid for this request: it was changed, or made for another \
+         query; follow @odata.nextLink as returned.",
+    )
+    .with_target("$skiptoken")
 }
 
 /// The condition "row sorts strictly after `values`" for `terms` (nulls first ascending,
@@ -172,6 +255,62 @@ mod tests {
         assert!(SkipToken::decode(&text, 3).is_err(), "other query shape");
         assert!(SkipToken::decode("not a token", 4).is_err());
         assert!(SkipToken::decode(&URL_SAFE_NO_PAD.encode("{\"k\":[{\"x\":1}]}"), 1).is_err());
+    }
+
+    #[test]
+    fn sealed_tokens_open_only_unchanged_and_for_their_own_query() {
+        let sealer = TokenSealer::new(&[7; 32]);
+        let token = SkipToken {
+            keys: vec![SqlParam::Text("secret sort key".into())],
+            remaining: None,
+        };
+        let sealed = sealer.seal(&token, "tenant-a\nevents\n$filter=x eq 1");
+        assert!(
+            sealed
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        let plain = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&plain).contains("secret"),
+            "the sort keys are not readable"
+        );
+        assert_eq!(
+            sealer
+                .open(&sealed, "tenant-a\nevents\n$filter=x eq 1", 1)
+                .unwrap(),
+            token
+        );
+        // Another query, another tenant, another key, a flipped bit: all refused.
+        assert!(
+            sealer
+                .open(&sealed, "tenant-a\nevents\n$filter=x eq 2", 1)
+                .is_err()
+        );
+        assert!(
+            sealer
+                .open(&sealed, "tenant-b\nevents\n$filter=x eq 1", 1)
+                .is_err()
+        );
+        let other = TokenSealer::new(&[8; 32]);
+        assert!(
+            other
+                .open(&sealed, "tenant-a\nevents\n$filter=x eq 1", 1)
+                .is_err()
+        );
+        let mut bytes = plain.clone();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        let tampered = URL_SAFE_NO_PAD.encode(bytes);
+        let e = sealer
+            .open(&tampered, "tenant-a\nevents\n$filter=x eq 1", 1)
+            .unwrap_err();
+        assert_eq!(e.target.as_deref(), Some("$skiptoken"));
+        // Sealing twice gives different texts (random nonce).
+        assert_ne!(
+            sealed,
+            sealer.seal(&token, "tenant-a\nevents\n$filter=x eq 1")
+        );
     }
 
     #[test]

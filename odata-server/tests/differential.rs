@@ -1445,7 +1445,9 @@ async fn store_data_set(
 ) -> DataSet {
     let path = dir.join(format!("set{set}.db"));
     let url = format!("sqlite://{}", path.display());
-    let store = Store::connect(&url, 1).await.unwrap();
+    let store = Store::connect(&url, 1, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect(&url)

@@ -1,5 +1,7 @@
 //! `autopilot-server`: the Microsoft Graph (beta) compatible Windows Autopilot service.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 use odata_server::app::Application;
@@ -96,6 +98,19 @@ struct Args {
     /// Largest accepted number of nodes in a query expression.
     #[arg(long, env = "MAX_EXPR_NODES", default_value_t = 10_000)]
     max_expr_nodes: usize,
+    /// Milliseconds the database statements of one request may take (503 QueryTimeout).
+    #[arg(long, env = "STATEMENT_BUDGET_MS", default_value_t = 5000)]
+    statement_budget_ms: u64,
+    /// Collection queries one caller may run at once (more wait, then 429).
+    #[arg(long, env = "MAX_QUERIES_PER_CALLER", default_value_t = 2)]
+    max_queries_per_caller: u32,
+    /// Milliseconds a request body may take to arrive (408 after it).
+    #[arg(long, env = "BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    body_timeout_ms: u64,
+    /// Build absolute URLs from Forwarded / X-Forwarded-* headers (only behind a proxy
+    /// that sets them; `--public-base-url` takes precedence).
+    #[arg(long, env = "TRUST_FORWARDED_HEADERS")]
+    trust_forwarded_headers: bool,
 }
 
 fn parse_secret(value: &str) -> Result<Secret, std::convert::Infallible> {
@@ -166,6 +181,10 @@ async fn main() -> anyhow::Result<()> {
         max_url_bytes: args.max_url_bytes,
         max_expr_depth: args.max_expr_depth,
         max_expr_nodes: args.max_expr_nodes,
+        statement_budget: Duration::from_millis(args.statement_budget_ms),
+        max_queries_per_caller: args.max_queries_per_caller,
+        body_timeout: Duration::from_millis(args.body_timeout_ms),
+        trust_forwarded_headers: args.trust_forwarded_headers,
     };
     let app = Application::build(
         autopilot_model::service::service(),

@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::error::{error_response, internal};
 use crate::query;
 use crate::routing::{self, Target};
+use crate::store::Deadline;
 
 /// Everything a handler needs about the request.
 pub(crate) struct Request<'a> {
@@ -26,6 +27,11 @@ pub(crate) struct Request<'a> {
     /// The request's time: `now()` in `$filter` and server-set timestamps.
     pub now: odata_core::value::DateTimeOffset,
     pub tenant: String,
+    /// Who is calling, for per-caller limits: the principal, or the peer address when
+    /// authentication is off.
+    pub caller: String,
+    /// When the request's database statements must have finished.
+    pub deadline: Deadline,
     pub body: web::Bytes,
 }
 
@@ -76,13 +82,22 @@ async fn handle(
     let target = routing::resolve(&state.service, raw_path)?;
     crate::auth::authorize_target(&principal, &target, req.method())?;
     let options = query::parse(req.uri().query(), &state.parse_limits())?;
-    let body = read_body(req, payload, state.settings.max_body_bytes).await?;
+    let body = read_body(req, payload, &state.settings).await?;
+    let caller = if principal.caller.is_empty() {
+        req.peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    } else {
+        principal.caller
+    };
     let request = Request {
         http: req,
         state,
         options,
         now: now(),
         tenant: principal.tenant,
+        caller,
+        deadline: Deadline::after(state.settings.statement_budget),
         body,
     };
     let method = req.method();
@@ -130,8 +145,32 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> ODataError {
     )
 }
 
-/// Reads the body up to `limit` bytes; larger bodies are refused without reading them all.
+/// Reads the body up to `max_body_bytes`; larger bodies are refused without reading them
+/// all, and a body still incomplete after `body_timeout` is a 408 (a client trickling
+/// bytes would otherwise hold the request open for ever).
 async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    settings: &crate::config::Settings,
+) -> Result<web::Bytes, ODataError> {
+    let timeout = settings.body_timeout;
+    tokio::time::timeout(
+        timeout,
+        read_body_until(req, payload, settings.max_body_bytes),
+    )
+    .await
+    .unwrap_or_else(|_| {
+        Err(ODataError::new(
+            ErrorKind::RequestTimeout,
+            format!(
+                "The request body did not arrive within {} ms.",
+                timeout.as_millis()
+            ),
+        ))
+    })
+}
+
+async fn read_body_until(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

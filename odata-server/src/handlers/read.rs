@@ -2,18 +2,20 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use odata_core::error::ODataError;
+use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::MetadataLevel;
 use odata_core::value::Value;
 
 use super::Request;
-use super::output::{entity_response, json_options, write_one};
+use super::output::{entity_response, etag, json_options, write_one};
+use crate::admission::Slot;
 use crate::negotiation;
 use crate::paging::{self, SkipToken};
 use crate::plan::{self, CollectionPlan};
+use crate::preconditions::{Preconditions, ReadOutcome};
 use crate::service::Collection;
 use crate::sql::Condition;
-use crate::store::Find;
+use crate::store::{Find, StoreError};
 
 /// `GET collection`: one page of the filtered, ordered collection, with
 /// `@odata.nextLink` when more rows follow and `@odata.count` on request.
@@ -25,10 +27,12 @@ pub(super) async fn collection(
     let state = request.state;
     let query = &request.options;
     let plan = plan::plan(&state.service, collection, query, request.now.clone())?;
+    let _slot = admit(request).await?;
+    let binding = token_binding(request, collection);
     let token = query
         .skiptoken
         .as_deref()
-        .map(|t| SkipToken::decode(t, plan.order.len()))
+        .map(|t| state.tokens.open(t, &binding, plan.order.len()))
         .transpose()?;
     let (page_size, max_page_size_applied) = page_size(request);
     let remaining = match &token {
@@ -58,22 +62,27 @@ pub(super) async fn collection(
                         query.skip.unwrap_or(0)
                     },
                 },
+                request.deadline,
             )
-            .await?
+            .await
+            .map_err(|e| query_error(request, e))?
     };
     // More rows exist and `$top` (if any) allows more than this page.
     let more =
         rows.len() > this_page as usize && remaining.is_none_or(|r| r > u64::from(this_page));
     rows.truncate(this_page as usize);
     let next_link = match rows.last() {
-        Some(last) if more => Some(next_link(
-            request,
-            collection,
-            &SkipToken {
+        Some(last) if more => {
+            let token = SkipToken {
                 keys: last.sort_keys.clone(),
                 remaining: remaining.map(|r| r - u64::from(this_page)),
-            },
-        )),
+            };
+            Some(next_link(
+                request,
+                collection,
+                &state.tokens.seal(&token, &binding),
+            ))
+        }
         _ => None,
     };
     let count = if query.count == Some(true) {
@@ -81,8 +90,14 @@ pub(super) async fn collection(
         Some(
             state
                 .store
-                .count_matching(&collection.table, &request.tenant, &filters)
-                .await?,
+                .count_matching(
+                    &collection.table,
+                    &request.tenant,
+                    &filters,
+                    request.deadline,
+                )
+                .await
+                .map_err(|e| query_error(request, e))?,
         )
     } else {
         None
@@ -165,8 +180,17 @@ fn context_url(request: &Request<'_>, collection: &Collection, plan: &Collection
     }
 }
 
+/// What a `$skiptoken` is bound to: the tenant, the collection and every query option but
+/// the token itself, so a token neither opens for another tenant nor under another
+/// `$filter`, `$orderby`, `$select`, `$search` or alias.
+fn token_binding(request: &Request<'_>, collection: &Collection) -> String {
+    let mut options = request.options.clone();
+    options.skiptoken = None;
+    format!("{}\n{}\n{options}", request.tenant, collection.path)
+}
+
 /// The request URL with its query options kept as sent, `$skiptoken` replaced.
-fn next_link(request: &Request<'_>, collection: &Collection, token: &SkipToken) -> String {
+fn next_link(request: &Request<'_>, collection: &Collection, token: &str) -> String {
     let mut query: Vec<&str> = request
         .http
         .uri()
@@ -180,7 +204,7 @@ fn next_link(request: &Request<'_>, collection: &Collection, token: &SkipToken) 
                 .is_ok_and(|n| n.eq_ignore_ascii_case("$skiptoken"))
         })
         .collect();
-    let token = format!("$skiptoken={}", token.encode());
+    let token = format!("$skiptoken={token}");
     query.push(&token);
     format!(
         "{}/{}?{}",
@@ -204,6 +228,20 @@ pub(super) async fn entity(
         .get(&collection.table, &request.tenant, key)
         .await?
         .ok_or_else(|| not_found(collection, key))?;
+    match Preconditions::from_headers(request.http.headers()).read_outcome(entity.version) {
+        ReadOutcome::Send => {}
+        ReadOutcome::NotModified => {
+            return Ok(HttpResponse::NotModified()
+                .insert_header(("ETag", etag(&entity)))
+                .finish());
+        }
+        ReadOutcome::PreconditionFailed => {
+            return Err(ODataError::new(
+                ErrorKind::PreconditionFailed,
+                "The entity's current ETag does not match If-Match.",
+            ));
+        }
+    }
     let selected = plan::selection(
         &request.state.service,
         collection,
@@ -230,15 +268,54 @@ pub(super) async fn count(
         &request.options,
         request.now.clone(),
     )?;
+    let _slot = admit(request).await?;
     let conditions: Vec<&Condition> = plan.conditions.iter().collect();
     let n = request
         .state
         .store
-        .count_matching(&collection.table, &request.tenant, &conditions)
-        .await?;
+        .count_matching(
+            &collection.table,
+            &request.tenant,
+            &conditions,
+            request.deadline,
+        )
+        .await
+        .map_err(|e| query_error(request, e))?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain;charset=utf-8")
         .body(n.to_string()))
+}
+
+/// One of the caller's query slots, waiting at most until the request's deadline.
+async fn admit(request: &Request<'_>) -> Result<Slot, ODataError> {
+    request
+        .state
+        .admission
+        .enter(&request.caller, request.deadline.remaining())
+        .await
+}
+
+/// A failed collection query as an OData error; a statement the database found too large
+/// names the query options that made it.
+fn query_error(request: &Request<'_>, e: StoreError) -> ODataError {
+    let options = &request.options;
+    let culprit = [
+        ("$filter", options.filter.is_some()),
+        ("$search", options.search.is_some()),
+        ("$orderby", options.orderby.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, given)| *given)
+    .map(|(name, _)| name)
+    .collect::<Vec<_>>();
+    match e {
+        StoreError::TooLarge(limit) if !culprit.is_empty() => ODataError::bad_request(format!(
+            "The query is too large for the database ({limit}); simplify {}.",
+            culprit.join(" or ")
+        ))
+        .with_target(culprit[0]),
+        other => other.into(),
+    }
 }
 
 /// 404 naming the collection and key.

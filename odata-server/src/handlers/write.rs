@@ -12,6 +12,7 @@ use super::Request;
 use super::output::{entity_response, entity_url, json_options};
 use super::read::not_found;
 use crate::negotiation::{ReturnPreference, return_preference};
+use crate::preconditions::Preconditions;
 use crate::service::Collection;
 use crate::store::StoreError;
 use crate::store::table::{Table, TableType};
@@ -91,7 +92,7 @@ pub(super) async fn update(
     let result = request
         .state
         .store
-        .update(table, &request.tenant, key, if_match(request)?, |current| {
+        .update(table, &request.tenant, key, allowed(request), |current| {
             let table_type = table
                 .table_type(&current.type_name)
                 .ok_or_else(|| crate::error::internal(&"stored type not in table"))?;
@@ -142,7 +143,7 @@ pub(super) async fn delete(
     request
         .state
         .store
-        .delete(&collection.table, &request.tenant, key, if_match(request)?)
+        .delete(&collection.table, &request.tenant, key, allowed(request))
         .await
         .map_err(|e| match e {
             StoreError::NotFound => not_found(collection, key),
@@ -195,22 +196,10 @@ fn generated_key(property: &Property) -> Result<Value, ODataError> {
     }
 }
 
-/// The version an `If-Match` header requires; `None` without the header or with `*`.
-fn if_match(request: &Request<'_>) -> Result<Option<i64>, ODataError> {
-    let Some(value) = request.http.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let text = value.to_str().unwrap_or_default().trim();
-    if text == "*" {
-        return Ok(None);
-    }
-    let version = text
-        .strip_prefix("W/")
-        .unwrap_or(text)
-        .trim_matches('"')
-        .parse::<i64>()
-        .unwrap_or(-1);
-    Ok(Some(version))
+/// Whether the request's `If-Match` / `If-None-Match` allow changing a version.
+fn allowed(request: &Request<'_>) -> impl Fn(i64) -> bool {
+    let conditions = Preconditions::from_headers(request.http.headers());
+    move |version| conditions.allows_write(version)
 }
 
 /// POST/PATCH/PUT bodies must be JSON.

@@ -1,8 +1,19 @@
 //! Storage of entities in SQLite through sqlx: one writer connection, a pool of readers,
 //! every write one transaction, every value a bound parameter.
+//!
+//! Reads take one of two lanes. Key reads (`GET collection/{key}`) and `/readyz` use a
+//! small pool of their own: a key lookup cannot run long, so that lane always answers
+//! quickly, whatever the collection queries on the other lane are doing. Collection
+//! queries and counts use the scan pool, and every statement there runs under the
+//! request's [`Deadline`] (see [`budget`]); how many of them one caller may run at once is
+//! limited before they get here (`crate::admission`).
 
+mod budget;
 pub(crate) mod codec;
 pub mod table;
+
+pub use budget::Deadline;
+use budget::Watch;
 
 use std::str::FromStr;
 use std::time::Duration as StdDuration;
@@ -78,6 +89,39 @@ pub enum StoreError {
     /// Migrations failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The request's statement budget ran out and the database interrupted the statement.
+    #[error("statement budget exceeded")]
+    BudgetExceeded,
+    /// The database refused a statement as too large (too many bound values, too deep an
+    /// expression): a legal but oversized request, never a fault of the service.
+    #[error("statement too large: {0}")]
+    TooLarge(String),
+}
+
+impl StoreError {
+    /// Sorts a failed read: an interrupt after the deadline is the budget, a size limit of
+    /// the database is the request's, anything else stays a database error.
+    fn of_read(e: sqlx::Error, deadline: Deadline) -> Self {
+        /// SQLite's messages for its statement size limits.
+        const SIZE_LIMITS: [&str; 5] = [
+            "too many SQL variables",
+            "Expression tree is too large",
+            "parser stack overflow",
+            "pattern too complex",
+            "string or blob too big",
+        ];
+        if let sqlx::Error::Database(db) = &e {
+            // SQLITE_INTERRUPT
+            if db.code().as_deref() == Some("9") && deadline.expired() {
+                return Self::BudgetExceeded;
+            }
+            let message = db.message();
+            if let Some(limit) = SIZE_LIMITS.iter().find(|l| message.contains(*l)) {
+                return Self::TooLarge((*limit).to_owned());
+            }
+        }
+        Self::Database(e)
+    }
 }
 
 /// An entity as stored: its concrete type, version and one value per table column.
@@ -95,14 +139,22 @@ pub struct StoredEntity {
 #[derive(Debug, Clone)]
 pub struct Store {
     writer: SqlitePool,
+    /// Collection queries and counts, under a statement budget.
     reader: SqlitePool,
+    /// Key reads and readiness checks.
+    keyed: SqlitePool,
 }
+
+/// Connections of the key-read lane: key lookups are short, two keep that lane responsive.
+const KEYED_CONNECTIONS: u32 = 2;
 
 impl Store {
     /// Opens (creating if needed) the database: WAL, `synchronous=FULL` so an acknowledged
     /// write survives power loss, a busy timeout so writers queue instead of failing, foreign
-    /// keys on. One writer connection; `readers` reader connections.
-    pub async fn connect(url: &str, readers: u32) -> Result<Self, StoreError> {
+    /// keys on. One writer connection; `readers` connections for collection queries, whose
+    /// pool waits at most `budget` for a free connection, and a lane of their own for key
+    /// reads.
+    pub async fn connect(url: &str, readers: u32, budget: StdDuration) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -116,15 +168,27 @@ impl Store {
             .connect_with(options.clone().optimize_on_close(true, 1000))
             .await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-        let reader = if in_memory {
-            writer.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .max_connections(readers.max(1))
-                .connect_with(options.read_only(true))
-                .await?
-        };
-        Ok(Self { writer, reader })
+        if in_memory {
+            return Ok(Self {
+                reader: writer.clone(),
+                keyed: writer.clone(),
+                writer,
+            });
+        }
+        let reader = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .acquire_timeout(budget)
+            .connect_with(options.clone().read_only(true))
+            .await?;
+        let keyed = SqlitePoolOptions::new()
+            .max_connections(KEYED_CONNECTIONS)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self {
+            writer,
+            reader,
+            keyed,
+        })
     }
 
     /// Applies pending migrations.
@@ -133,13 +197,44 @@ impl Store {
         Ok(())
     }
 
-    /// True when the database answers.
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.reader).await.is_ok()
+    /// The key `$skiptoken`s are sealed with, created at random by the first instance that
+    /// starts on this database and shared by every later one.
+    pub async fn token_key(&self) -> Result<[u8; 32], StoreError> {
+        let mut fresh = [0u8; 32];
+        getrandom::fill(&mut fresh).map_err(|e| {
+            StoreError::Bind(format!("no randomness for the token key: {e}").into())
+        })?;
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS \"_odata_secret\" \
+             (\"name\" TEXT PRIMARY KEY NOT NULL, \"value\" BLOB NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT OR IGNORE INTO \"_odata_secret\" VALUES ('skiptoken', ?)")
+            .bind(fresh.to_vec())
+            .execute(&mut *tx)
+            .await?;
+        let stored: Vec<u8> =
+            sqlx::query("SELECT \"value\" FROM \"_odata_secret\" WHERE \"name\" = 'skiptoken'")
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+        tx.commit().await?;
+        stored.try_into().map_err(|_| StoreError::Corrupt {
+            column: "_odata_secret.value".into(),
+            reason: "the token key is not 32 bytes".into(),
+        })
     }
 
-    /// Closes both pools, waiting for connections to be returned.
+    /// True when the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.keyed).await.is_ok()
+    }
+
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
+        self.keyed.close().await;
         self.reader.close().await;
         self.writer.close().await;
     }
@@ -159,17 +254,19 @@ impl Store {
         );
         let args = key_args(table, tenant, key)?;
         let row = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_optional(&self.reader)
+            .fetch_optional(&self.keyed)
             .await?;
         row.map(|r| decode_row(table, &r)).transpose()
     }
 
-    /// Entities of the tenant matching every condition, in order, windowed.
+    /// Entities of the tenant matching every condition, in order, windowed; interrupted
+    /// at `deadline`.
     pub async fn find(
         &self,
         table: &Table,
         tenant: &str,
         find: &Find<'_>,
+        deadline: Deadline,
     ) -> Result<Vec<FoundEntity>, StoreError> {
         let columns: Vec<usize> = match find.projection {
             None => (0..table.columns.len()).collect(),
@@ -225,9 +322,13 @@ impl Store {
         args.add(i64::from(find.limit)).map_err(StoreError::Bind)?;
         args.add(i64::try_from(find.offset).unwrap_or(i64::MAX))
             .map_err(StoreError::Bind)?;
+        let mut conn = self.reader.acquire().await?;
+        let watch = Watch::arm(&mut conn, deadline).await?;
         let rows = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_all(&self.reader)
-            .await?;
+            .fetch_all(&mut *conn)
+            .await;
+        watch.finish();
+        let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
         rows.iter()
             .map(|row| {
                 let mut values = vec![Value::Null; table.columns.len()];
@@ -250,12 +351,14 @@ impl Store {
             .collect()
     }
 
-    /// Number of entities of the tenant matching every condition.
+    /// Number of entities of the tenant matching every condition; interrupted at
+    /// `deadline`.
     pub async fn count_matching(
         &self,
         table: &Table,
         tenant: &str,
         conditions: &[&Condition],
+        deadline: Deadline,
     ) -> Result<i64, StoreError> {
         let mut sql = format!(
             "SELECT COUNT(*) FROM {} WHERE \"_tenant\" = ?",
@@ -271,9 +374,13 @@ impl Store {
                 p.bind(&mut args).map_err(StoreError::Bind)?;
             }
         }
+        let mut conn = self.reader.acquire().await?;
+        let watch = Watch::arm(&mut conn, deadline).await?;
         let row = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_one(&self.reader)
-            .await?;
+            .fetch_one(&mut *conn)
+            .await;
+        watch.finish();
+        let row = row.map_err(|e| StoreError::of_read(e, deadline))?;
         Ok(row.try_get(0)?)
     }
 
@@ -317,13 +424,14 @@ impl Store {
     }
 
     /// Reads the entity, lets `change` compute its new values, and writes them, all in one
-    /// transaction. `if_match` is the version the caller expects (ETag precondition).
+    /// transaction. `allowed` answers whether the caller's conditions (ETags) allow changing
+    /// the current version; [`StoreError::VersionMismatch`] otherwise.
     pub async fn update<F>(
         &self,
         table: &Table,
         tenant: &str,
         key: &[Value],
-        if_match: Option<i64>,
+        allowed: impl Fn(i64) -> bool,
         change: F,
     ) -> Result<StoredEntity, StoreError>
     where
@@ -341,7 +449,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         let current = decode_row(table, &row)?;
-        if if_match.is_some_and(|v| v != current.version) {
+        if !allowed(current.version) {
             return Err(StoreError::VersionMismatch);
         }
         let values = change(&current).map_err(StoreError::Rejected)?;
@@ -375,13 +483,14 @@ impl Store {
         })
     }
 
-    /// Deletes the entity; [`StoreError::NotFound`] or [`StoreError::VersionMismatch`].
+    /// Deletes the entity when `allowed` accepts its current version;
+    /// [`StoreError::NotFound`] or [`StoreError::VersionMismatch`].
     pub async fn delete(
         &self,
         table: &Table,
         tenant: &str,
         key: &[Value],
-        if_match: Option<i64>,
+        allowed: impl Fn(i64) -> bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
         let select = format!(
@@ -394,7 +503,7 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?
             .try_get(0)?;
-        if if_match.is_some_and(|v| v != version) {
+        if !allowed(version) {
             return Err(StoreError::VersionMismatch);
         }
         let sql = format!(
@@ -440,4 +549,71 @@ fn decode_row(table: &Table, row: &SqliteRow) -> Result<StoredEntity, StoreError
         version: row.try_get(1)?,
         values,
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    async fn memory() -> SqlitePool {
+        SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn statements_too_large_for_sqlite_are_the_requests_fault() {
+        let pool = memory().await;
+        let deadline = Deadline::after(StdDuration::from_secs(5));
+        let placeholders = vec!["?"; 40_000].join(",");
+        let mut args = SqliteArguments::default();
+        for i in 0..40_000 {
+            args.add(i).unwrap();
+        }
+        let e = sqlx::query_with(AssertSqlSafe(format!("SELECT 1 IN ({placeholders})")), args)
+            .fetch_one(&pool)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            StoreError::of_read(e, deadline),
+            StoreError::TooLarge(_)
+        ));
+        let deep = format!("SELECT {}", "1+".repeat(2000) + "1");
+        let e = sqlx::query(AssertSqlSafe(deep))
+            .fetch_one(&pool)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            StoreError::of_read(e, deadline),
+            StoreError::TooLarge(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn an_armed_statement_stops_at_the_deadline_and_the_connection_recovers() {
+        let pool = memory().await;
+        let mut conn = pool.acquire().await.unwrap();
+        let deadline = Deadline::after(StdDuration::from_millis(100));
+        let watch = Watch::arm(&mut conn, deadline).await.unwrap();
+        let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) \
+                       SELECT count(*) FROM n";
+        let e = sqlx::query(endless)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap_err();
+        watch.finish();
+        assert!(matches!(
+            StoreError::of_read(e, deadline),
+            StoreError::BudgetExceeded
+        ));
+        let one: i64 = sqlx::query("SELECT 1")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(one, 1);
+    }
 }

@@ -1,0 +1,92 @@
+//! The time budget of a request's statements, enforced inside SQLite.
+//!
+//! Design: every request gets one [`Deadline`] when it starts. Before a statement runs on a
+//! reader connection, [`Watch::arm`] installs a SQLite progress handler on that connection;
+//! SQLite calls it every [`PROGRESS_OPS`] virtual-machine instructions and interrupts the
+//! statement (`SQLITE_INTERRUPT`) once the handler answers "stop". The handler answers
+//! "stop" when the deadline has passed, or when the [`Watch`] was dropped without
+//! [`Watch::finish`]: that happens when actix drops the request's future because the client
+//! went away, so an abandoned statement stops within a few milliseconds instead of running
+//! on. After `finish` the handler lets everything run, so the connection goes back to the
+//! pool healthy and the next [`Watch::arm`] replaces the handler.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::{Duration, Instant};
+
+use sqlx::SqliteConnection;
+
+/// SQLite virtual-machine instructions between two checks of the deadline: about a
+/// millisecond of work, so an overrun is cut off promptly while the check stays free.
+const PROGRESS_OPS: i32 = 20_000;
+
+const RUNNING: u8 = 0;
+const FINISHED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+/// When the statements of one request must have finished.
+///
+/// ```
+/// use std::time::Duration;
+/// use odata_server::store::Deadline;
+/// let d = Deadline::after(Duration::from_secs(5));
+/// assert!(!d.expired());
+/// assert!(Deadline::after(Duration::ZERO).expired());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(Instant);
+
+impl Deadline {
+    /// The deadline `budget` from now.
+    pub fn after(budget: Duration) -> Self {
+        Self(Instant::now() + budget)
+    }
+
+    /// True once the deadline has passed.
+    pub fn expired(&self) -> bool {
+        Instant::now() >= self.0
+    }
+
+    /// Time left (zero once expired).
+    pub fn remaining(&self) -> Duration {
+        self.0.saturating_duration_since(Instant::now())
+    }
+}
+
+/// The watch over one statement; see the module documentation.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    state: Arc<AtomicU8>,
+}
+
+impl Watch {
+    /// Installs the progress handler for a statement about to run on `conn`.
+    pub(crate) async fn arm(
+        conn: &mut SqliteConnection,
+        deadline: Deadline,
+    ) -> Result<Self, sqlx::Error> {
+        let state = Arc::new(AtomicU8::new(RUNNING));
+        let seen = Arc::clone(&state);
+        let mut handle = conn.lock_handle().await?;
+        handle.set_progress_handler(PROGRESS_OPS, move || match seen.load(Ordering::Relaxed) {
+            FINISHED => true,
+            ABANDONED => false,
+            _ => !deadline.expired(),
+        });
+        Ok(Self { state })
+    }
+
+    /// The statement is done: the handler lets the connection run freely again.
+    pub(crate) fn finish(self) {
+        self.state.store(FINISHED, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // Dropped while still running: nobody waits for the result any more.
+        let _ =
+            self.state
+                .compare_exchange(RUNNING, ABANDONED, Ordering::Relaxed, Ordering::Relaxed);
+    }
+}
