@@ -25,9 +25,11 @@ pub struct Admission {
     callers: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
 
-/// A caller's slot, held while its query runs.
+/// A caller's slot, held while its query runs; dropping it frees the slot.
 #[derive(Debug)]
-pub struct Slot(#[allow(dead_code)] OwnedSemaphorePermit);
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+}
 
 impl Admission {
     /// `per_caller` concurrent collection queries per caller (at least one).
@@ -53,7 +55,7 @@ impl Admission {
             )
         };
         match tokio::time::timeout(wait, semaphore.acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(Slot(permit)),
+            Ok(Ok(permit)) => Ok(Slot { _permit: permit }),
             _ => Err(ODataError::new(
                 ErrorKind::TooManyRequests,
                 format!(
