@@ -115,14 +115,13 @@ async fn key_reads_and_readiness_answer_while_one_caller_runs_six_runaway_querie
         assert!(body["error"]["code"].is_string(), "{body}");
         statuses.push(status.as_u16());
     }
-    statuses.sort_unstable();
-    // Two ran into the budget; the others waited for the caller's slots and gave up.
+    // Two ran into the budget; the others waited for the caller's slots and either gave up
+    // (429) or got a slot as their own budget ran out (503): which one depends on timing.
     assert!(
         statuses.iter().all(|s| *s == 503 || *s == 429),
         "{statuses:?}"
     );
     assert!(statuses.contains(&503), "{statuses:?}");
-    assert!(statuses.contains(&429), "{statuses:?}");
 }
 
 #[tokio::test]
