@@ -249,6 +249,8 @@ mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
     use odata_core::edm::{Model, PrimitiveKind, Property, TypeKind, TypeRef};
+    use odata_server::sql::schema::{Backend, column_type};
+    use odata_server::store::table::ColumnKind;
 
     use super::test_support::*;
     use super::*;
@@ -450,33 +452,10 @@ mod tests {
         }
     }
 
-    /// SQLite column type of a property per the storage convention.
+    /// SQLite column type of a property: the framework's mapping, which the service also
+    /// checks against the live database at start-up.
     fn sql_type(t: &TypeRef) -> &'static str {
-        if t.collection {
-            return "TEXT";
-        }
-        match t.kind {
-            TypeKind::Complex(_) => "TEXT",
-            TypeKind::Enum(_) => "INTEGER",
-            TypeKind::Entity(_) => panic!("entity-typed property"),
-            TypeKind::Primitive(p) => match p {
-                PrimitiveKind::String
-                | PrimitiveKind::Guid
-                | PrimitiveKind::Decimal
-                | PrimitiveKind::Date
-                | PrimitiveKind::DateTimeOffset => "TEXT",
-                PrimitiveKind::Boolean
-                | PrimitiveKind::Int16
-                | PrimitiveKind::Int32
-                | PrimitiveKind::Int64
-                | PrimitiveKind::Byte
-                | PrimitiveKind::SByte
-                | PrimitiveKind::Duration
-                | PrimitiveKind::TimeOfDay => "INTEGER",
-                PrimitiveKind::Double | PrimitiveKind::Single => "REAL",
-                PrimitiveKind::Binary => "BLOB",
-            },
-        }
+        column_type(ColumnKind::of(t), Backend::Sqlite)
     }
 
     /// `table → (column → rest of its definition)`, plus the table-level lines.
@@ -571,7 +550,10 @@ mod tests {
                     };
                     expected.insert(p.name.clone(), def);
                     if p.type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset) {
-                        expected.insert(format!("{}__utc", p.name), "INTEGER".into());
+                        expected.insert(
+                            format!("{}__utc", p.name),
+                            column_type(ColumnKind::Integer, Backend::Sqlite).into(),
+                        );
                     }
                 }
                 for n in ty.navigation_properties() {

@@ -1,24 +1,15 @@
 //! The Autopilot model bound to storage: which collections are served from which tables.
 
 use odata_server::auth::Permissions;
-use odata_server::service::Service;
+use odata_server::service::{CollectionDef, Service, ServiceBuilder};
 use sqlx::migrate::Migrator;
 
 /// The SQLite migrations in `migrations/sqlite`, embedded in the binary.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 
-/// The served collections, all contained in the `deviceManagement` singleton as in Graph.
-pub const COLLECTIONS: [(&str, &str); 3] = [
-    ("deviceManagement/autopilotEvents", "autopilot_events"),
-    (
-        "deviceManagement/windowsAutopilotDeviceIdentities",
-        "device_identities",
-    ),
-    (
-        "deviceManagement/windowsAutopilotDeploymentProfiles",
-        "deployment_profiles",
-    ),
-];
+/// The PostgreSQL migrations in `migrations/postgres`, embedded in the binary: the same
+/// tables, columns, keys and indexes as [`MIGRATOR`]'s, in PostgreSQL types.
+pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// Delegated scope / application role reading managed devices (events).
 pub const MANAGED_DEVICES_READ: &str = "DeviceManagementManagedDevices.Read.All";
@@ -30,9 +21,11 @@ pub const SERVICE_CONFIG_READ: &str = "DeviceManagementServiceConfig.Read.All";
 /// Delegated scope / application role writing the service configuration.
 pub const SERVICE_CONFIG_READ_WRITE: &str = "DeviceManagementServiceConfig.ReadWrite.All";
 
-/// The permissions of each collection, as Microsoft Graph documents them: any listed
-/// permission suffices; `ReadWrite` also reads.
-pub fn permissions() -> [(&'static str, Permissions); 3] {
+/// The served collections, all contained in the `deviceManagement` singleton as in Graph,
+/// each with its table, its permissions as Microsoft Graph documents them (any listed
+/// permission suffices; `ReadWrite` also reads) and the string properties `$search` looks
+/// in (identifiers people type).
+pub fn collections() -> [CollectionDef; 3] {
     let managed_devices = Permissions::new(
         &[MANAGED_DEVICES_READ, MANAGED_DEVICES_READ_WRITE],
         &[MANAGED_DEVICES_READ_WRITE],
@@ -42,34 +35,22 @@ pub fn permissions() -> [(&'static str, Permissions); 3] {
         &[SERVICE_CONFIG_READ_WRITE],
     );
     [
-        ("deviceManagement/autopilotEvents", managed_devices),
-        (
+        CollectionDef::new("deviceManagement/autopilotEvents", "autopilot_events")
+            .permissions(managed_devices)
+            .searchable([
+                "deviceSerialNumber",
+                "deviceId",
+                "managedDeviceName",
+                "userPrincipalName",
+                "osVersion",
+                "windowsAutopilotDeploymentProfileDisplayName",
+            ]),
+        CollectionDef::new(
             "deviceManagement/windowsAutopilotDeviceIdentities",
-            service_config.clone(),
-        ),
-        (
-            "deviceManagement/windowsAutopilotDeploymentProfiles",
-            service_config,
-        ),
-    ]
-}
-
-/// The string properties `$search` looks in, per collection: identifiers people type.
-pub const SEARCHABLE: [(&str, &[&str]); 3] = [
-    (
-        "deviceManagement/autopilotEvents",
-        &[
-            "deviceSerialNumber",
-            "deviceId",
-            "managedDeviceName",
-            "userPrincipalName",
-            "osVersion",
-            "windowsAutopilotDeploymentProfileDisplayName",
-        ],
-    ),
-    (
-        "deviceManagement/windowsAutopilotDeviceIdentities",
-        &[
+            "device_identities",
+        )
+        .permissions(service_config.clone())
+        .searchable([
             "serialNumber",
             "displayName",
             "userPrincipalName",
@@ -78,27 +59,42 @@ pub const SEARCHABLE: [(&str, &[&str]); 3] = [
             "model",
             "productKey",
             "purchaseOrderIdentifier",
-        ],
-    ),
-    (
-        "deviceManagement/windowsAutopilotDeploymentProfiles",
-        &["displayName", "description"],
-    ),
-];
+        ]),
+        CollectionDef::new(
+            "deviceManagement/windowsAutopilotDeploymentProfiles",
+            "deployment_profiles",
+        )
+        .permissions(service_config)
+        .searchable(["displayName", "description"]),
+    ]
+}
 
 /// The Autopilot service definition.
 pub fn service() -> Service {
-    let builder = COLLECTIONS
-        .iter()
-        .fold(Service::builder(crate::model()), |b, (path, table)| {
-            b.collection(*path, *table)
-        });
-    let builder = SEARCHABLE.iter().fold(builder, |b, (path, properties)| {
-        b.searchable(*path, properties.iter().copied())
-    });
-    permissions()
+    collections()
         .into_iter()
-        .fold(builder, |b, (path, p)| b.permissions(path, p))
+        .fold(Service::builder(crate::model()), ServiceBuilder::collection)
         .build()
         .expect("every Autopilot collection is declared in the model")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use odata_server::store::Store;
+
+    use super::*;
+
+    /// The migrations create every column the table mapping of the served collections
+    /// expects, with its type (the check the service runs at start-up).
+    #[tokio::test]
+    async fn the_migrations_fit_the_table_mapping() {
+        let store = Store::connect("sqlite::memory:", 1, Duration::from_secs(5))
+            .await
+            .expect("in-memory database");
+        store.migrate(&MIGRATOR).await.expect("migrations");
+        let verified = store.verify_schema(&service()).await;
+        assert!(verified.is_ok(), "{verified:?}");
+    }
 }

@@ -79,6 +79,9 @@ pub enum StartError {
     /// Database connection or migration failure.
     #[error("database: {0}")]
     Store(#[from] StoreError),
+    /// The database's tables do not match the table mapping of the service's collections.
+    #[error("{0}")]
+    Schema(#[from] crate::sql::schema::SchemaError),
     /// Binding the listen address failed.
     #[error("listen: {0}")]
     Io(#[from] std::io::Error),
@@ -126,6 +129,7 @@ impl Application {
         )
         .await?;
         store.migrate(migrator).await?;
+        store.verify_schema(&service).await?;
         let tokens = TokenSealer::new(&store.token_key().await?);
         let port = local.port();
         let base_prefix = format!("/{}", settings.base_path.trim_matches('/'));

@@ -16,10 +16,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::{Aead, Payload};
 use chacha20poly1305::{Key, KeyInit, XChaCha20Poly1305, XNonce};
 use odata_core::error::ODataError;
-use odata_core::query::SortDirection;
 use serde_json::{Value as Json, json};
 
-use crate::sql::{Condition, OrderTerm, SqlParam};
+use crate::sql::SqlParam;
 
 /// Decoded `$skiptoken`.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +40,7 @@ impl SkipToken {
                 SqlParam::Integer(i) => json!({ "i": i }),
                 SqlParam::Real(f) => json!({ "f": f }),
                 SqlParam::Text(s) => json!({ "s": s }),
+                SqlParam::Blob(b) => json!({ "b": URL_SAFE_NO_PAD.encode(b) }),
             })
             .collect();
         let body = json!({ "k": keys, "r": self.remaining });
@@ -67,6 +67,9 @@ impl SkipToken {
                 }
                 if let Some(f) = k.get("f").and_then(Json::as_f64) {
                     return Some(SqlParam::Real(f));
+                }
+                if let Some(b) = k.get("b").and_then(Json::as_str) {
+                    return URL_SAFE_NO_PAD.decode(b).ok().map(SqlParam::Blob);
                 }
                 k.get("s")
                     .and_then(Json::as_str)
@@ -165,71 +168,6 @@ fn invalid_token() -> ODataError {
     .with_target("$skiptoken")
 }
 
-/// The condition "row sorts strictly after `values`" for `terms` (nulls first ascending,
-/// last descending, as SQLite orders them):
-/// `after(t0) OR (equal(t0) AND after(t1)) OR …`.
-pub fn after(terms: &[OrderTerm], values: &[SqlParam]) -> Condition {
-    let mut alternatives = Vec::with_capacity(terms.len());
-    for i in 0..terms.len() {
-        let mut sql = String::from("(");
-        let mut params = Vec::new();
-        for (term, value) in terms[..i].iter().zip(values) {
-            push_equal(&mut sql, &mut params, term, value);
-            sql.push_str(" AND ");
-        }
-        push_after(&mut sql, &mut params, &terms[i], &values[i]);
-        sql.push(')');
-        alternatives.push(Condition { sql, params });
-    }
-    let mut sql = String::from("(");
-    let mut params = Vec::new();
-    for (i, c) in alternatives.into_iter().enumerate() {
-        if i > 0 {
-            sql.push_str(" OR ");
-        }
-        sql.push_str(&c.sql);
-        params.extend(c.params);
-    }
-    sql.push(')');
-    Condition { sql, params }
-}
-
-fn push_term(sql: &mut String, params: &mut Vec<SqlParam>, term: &OrderTerm) {
-    sql.push('(');
-    sql.push_str(&term.sql);
-    sql.push(')');
-    params.extend(term.params.iter().cloned());
-}
-
-fn push_equal(sql: &mut String, params: &mut Vec<SqlParam>, term: &OrderTerm, value: &SqlParam) {
-    push_term(sql, params, term);
-    sql.push_str(" IS ?");
-    params.push(value.clone());
-}
-
-fn push_after(sql: &mut String, params: &mut Vec<SqlParam>, term: &OrderTerm, value: &SqlParam) {
-    match (term.direction, value) {
-        (SortDirection::Asc, SqlParam::Null) => {
-            push_term(sql, params, term);
-            sql.push_str(" IS NOT NULL");
-        }
-        (SortDirection::Asc, v) => {
-            push_term(sql, params, term);
-            sql.push_str(" > ?");
-            params.push(v.clone());
-        }
-        (SortDirection::Desc, SqlParam::Null) => sql.push('0'),
-        (SortDirection::Desc, v) => {
-            sql.push('(');
-            push_term(sql, params, term);
-            sql.push_str(" < ? OR ");
-            params.push(v.clone());
-            push_term(sql, params, term);
-            sql.push_str(" IS NULL)");
-        }
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -311,36 +249,5 @@ mod tests {
             sealed,
             sealer.seal(&token, "tenant-a\nevents\n$filter=x eq 1")
         );
-    }
-
-    #[test]
-    fn after_condition_respects_direction_and_nulls() {
-        let terms = [
-            OrderTerm {
-                sql: "\"a\"".into(),
-                params: vec![],
-                direction: SortDirection::Desc,
-            },
-            OrderTerm {
-                sql: "\"id\"".into(),
-                params: vec![],
-                direction: SortDirection::Asc,
-            },
-        ];
-        let c = after(&terms, &[SqlParam::Integer(5), SqlParam::Text("k".into())]);
-        assert_eq!(
-            c.sql,
-            "((((\"a\") < ? OR (\"a\") IS NULL)) OR ((\"a\") IS ? AND (\"id\") > ?))"
-        );
-        assert_eq!(
-            c.params,
-            vec![
-                SqlParam::Integer(5),
-                SqlParam::Integer(5),
-                SqlParam::Text("k".into())
-            ]
-        );
-        let c = after(&terms, &[SqlParam::Null, SqlParam::Text("k".into())]);
-        assert_eq!(c.sql, "((0) OR ((\"a\") IS ? AND (\"id\") > ?))");
     }
 }

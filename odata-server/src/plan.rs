@@ -8,7 +8,6 @@ use odata_core::value::DateTimeOffset;
 
 use crate::service::{Collection, Service};
 use crate::sql::{self, Condition, OrderTerm};
-use crate::store::table::quote;
 
 /// The bound and translated form of a collection request's options.
 #[derive(Debug, Clone)]
@@ -52,11 +51,12 @@ pub fn plan(
         Some(orderby) => sql::order_by(model, table, &bind::bind_orderby(&ctx, orderby)?)?,
         None => Vec::new(),
     };
-    order.extend(table.key.iter().map(|&k| OrderTerm {
-        sql: quote(&table.columns[k].property.name),
-        params: Vec::new(),
-        direction: SortDirection::Asc,
-    }));
+    order.extend(
+        table
+            .key
+            .iter()
+            .map(|&k| OrderTerm::column(&table.columns[k].property.name, SortDirection::Asc)),
+    );
     let selected = match &options.select {
         Some(select) => bind::bind_select(&ctx, select)?,
         None => None,

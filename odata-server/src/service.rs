@@ -1,16 +1,28 @@
 //! What a service serves: a model plus the collections it exposes and where they are stored.
 //!
+//! Each collection is declared as one [`CollectionDef`]: its path, its table, the
+//! permissions it requires and the properties `$search` looks in.
+//!
 //! ```
 //! use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
-//! use odata_server::service::Service;
+//! use odata_server::auth::Permissions;
+//! use odata_server::service::{CollectionDef, Service};
 //!
 //! let model = ModelBuilder::new("example.shop")
 //!     .entity_type(EntityTypeDef::new("product").key(["sku"])
-//!         .property(PropertyDef::new("sku", "Edm.String").not_null()))
+//!         .property(PropertyDef::new("sku", "Edm.String").not_null())
+//!         .property(PropertyDef::new("name", "Edm.String")))
 //!     .entity_set("products", "product")
 //!     .build()
 //!     .unwrap();
-//! let service = Service::builder(model).collection("products", "products").build().unwrap();
+//! let service = Service::builder(model)
+//!     .collection(
+//!         CollectionDef::new("products", "products")
+//!             .permissions(Permissions::new(&["Shop.Read"], &["Shop.ReadWrite"]))
+//!             .searchable(["name"]),
+//!     )
+//!     .build()
+//!     .unwrap();
 //! assert_eq!(service.collections()[0].table.name, "products");
 //! ```
 
@@ -25,6 +37,9 @@ pub enum ServiceError {
     /// The path does not name an entity set or a singleton's contained collection.
     #[error("'{0}' is not an entity set or a collection contained in a singleton")]
     UnknownCollection(String),
+    /// Two declarations of the same collection path.
+    #[error("'{0}' is declared twice")]
+    DuplicateCollection(String),
     /// Keys must be single primitive properties or named composites of them.
     #[error("'{0}': entity type has no key")]
     NoKey(String),
@@ -82,8 +97,6 @@ impl Service {
         ServiceBuilder {
             model,
             collections: Vec::new(),
-            searchable: std::collections::BTreeMap::new(),
-            permissions: std::collections::BTreeMap::new(),
         }
     }
 
@@ -98,82 +111,98 @@ impl Service {
     }
 }
 
-/// Registers collections and their tables; see [`Service`].
-#[derive(Debug)]
-pub struct ServiceBuilder {
-    model: Model,
-    collections: Vec<(String, String)>,
-    searchable: std::collections::BTreeMap<String, Vec<String>>,
-    permissions: std::collections::BTreeMap<String, Permissions>,
+/// One served collection, declared in one value: where it is (`path`: an entity set name,
+/// or `singleton/navigation` for a contained collection), where it is stored (`table`),
+/// what reading and writing it require, and what `$search` looks in.
+/// [`ServiceBuilder::build`] checks every name against the model.
+#[derive(Debug, Clone)]
+pub struct CollectionDef {
+    path: String,
+    table: String,
+    permissions: Option<Permissions>,
+    searchable: Option<Vec<String>>,
 }
 
-impl ServiceBuilder {
-    /// Declares the string properties `$search` matches in the collection at `path`
-    /// (default: every string property of its entity type that is not write-only).
-    /// [`ServiceBuilder::build`] fails for a path that is not a registered collection, a name
-    /// that is not a property, and a write-only property.
-    pub fn searchable<I, S>(mut self, path: impl Into<String>, properties: I) -> Self
+impl CollectionDef {
+    /// The collection at `path`, stored in table `table`; no permissions declared (closed
+    /// to every caller when authentication is on) and the default searchable properties.
+    pub fn new(path: impl Into<String>, table: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            table: table.into(),
+            permissions: None,
+            searchable: None,
+        }
+    }
+
+    /// The permissions (delegated scopes or application roles) reading and writing the
+    /// collection require: the one place a model states its access rules, enforced by
+    /// [`crate::auth::authorize`] for every request and feature.
+    pub fn permissions(mut self, permissions: Permissions) -> Self {
+        self.permissions = Some(permissions);
+        self
+    }
+
+    /// The string properties `$search` matches (default: every string property of the
+    /// entity type that is not write-only). Each must be a property of the entity type or
+    /// of a type derived from it, and not write-only.
+    pub fn searchable<I, S>(mut self, properties: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.searchable.insert(
-            path.into(),
-            properties.into_iter().map(Into::into).collect(),
-        );
+        self.searchable = Some(properties.into_iter().map(Into::into).collect());
         self
     }
 
-    /// Serves the collection at `path` (an entity set name, or `singleton/navigation` for a
-    /// contained collection), stored in table `table`.
-    pub fn collection(mut self, path: impl Into<String>, table: impl Into<String>) -> Self {
-        self.collections.push((path.into(), table.into()));
+    /// The collection path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// Registers collections and their tables; see [`Service`].
+#[derive(Debug)]
+pub struct ServiceBuilder {
+    model: Model,
+    collections: Vec<CollectionDef>,
+}
+
+impl ServiceBuilder {
+    /// Serves a collection; see [`CollectionDef`].
+    pub fn collection(mut self, collection: CollectionDef) -> Self {
+        self.collections.push(collection);
         self
     }
 
-    /// Declares the permissions (delegated scopes or application roles) that reading and
-    /// writing the collection at `path` require: the one place a model states its access
-    /// rules, enforced by [`crate::auth::authorize`] for every request and feature. With
-    /// authentication on, a collection without a declaration is closed.
-    pub fn permissions(mut self, path: impl Into<String>, permissions: Permissions) -> Self {
-        self.permissions.insert(path.into(), permissions);
-        self
-    }
-
-    /// Checks every path against the model and derives the table mappings.
+    /// Checks every declaration against the model and derives the table mappings.
+    ///
+    /// Errors: a path that is not a collection of the model or is declared twice, an
+    /// entity type without key, a searchable name that is not a property or is write-only.
     pub fn build(self) -> Result<Service, ServiceError> {
         let model = self.model;
-        if let Some(path) = self
-            .permissions
-            .keys()
-            .chain(self.searchable.keys())
-            .find(|p| !self.collections.iter().any(|(c, _)| c == *p))
-        {
-            return Err(ServiceError::UnknownCollection(path.clone()));
+        let mut collections: Vec<Collection> = Vec::with_capacity(self.collections.len());
+        for def in self.collections {
+            if collections.iter().any(|c| c.path == def.path) {
+                return Err(ServiceError::DuplicateCollection(def.path));
+            }
+            let segments: Vec<String> = def.path.split('/').map(str::to_owned).collect();
+            let entity_type = resolve_collection(&model, &segments)
+                .ok_or_else(|| ServiceError::UnknownCollection(def.path.clone()))?;
+            if model.entity_type(entity_type).key.is_empty() {
+                return Err(ServiceError::NoKey(def.path));
+            }
+            let table = Table::new(&model, entity_type, def.table);
+            let searchable = searchable_columns(&table, &def.path, def.searchable.as_deref())?;
+            collections.push(Collection {
+                permissions: def.permissions,
+                searchable,
+                table,
+                path: def.path,
+                segments,
+                entity_type,
+            });
         }
-        let collections = self
-            .collections
-            .into_iter()
-            .map(|(path, table)| {
-                let searchable = &self.searchable;
-                let segments: Vec<String> = path.split('/').map(str::to_owned).collect();
-                let entity_type = resolve_collection(&model, &segments)
-                    .ok_or_else(|| ServiceError::UnknownCollection(path.clone()))?;
-                if model.entity_type(entity_type).key.is_empty() {
-                    return Err(ServiceError::NoKey(path));
-                }
-                let table = Table::new(&model, entity_type, table);
-                let searchable = searchable_columns(&table, &path, searchable.get(&path))?;
-                Ok(Collection {
-                    permissions: self.permissions.get(&path).cloned(),
-                    searchable,
-                    table,
-                    path,
-                    segments,
-                    entity_type,
-                })
-            })
-            .collect::<Result<_, _>>()?;
         Ok(Service { model, collections })
     }
 }
@@ -183,7 +212,7 @@ impl ServiceBuilder {
 fn searchable_columns(
     table: &Table,
     path: &str,
-    declared: Option<&Vec<String>>,
+    declared: Option<&[String]>,
 ) -> Result<Vec<usize>, ServiceError> {
     let Some(names) = declared else {
         return Ok(table
@@ -265,18 +294,20 @@ mod tests {
     #[test]
     fn default_searchable_properties_leave_out_write_only_ones() {
         let service = Service::builder(model())
-            .collection("products", "products")
+            .collection(CollectionDef::new("products", "products"))
             .build()
             .unwrap();
         assert_eq!(searchable_names(&service), ["sku", "name"]);
+        assert_eq!(service.collections()[0].permissions, None);
     }
 
     #[test]
     fn declared_searchable_properties_must_exist_and_be_readable() {
         let build = |names: &[&str]| {
             Service::builder(model())
-                .collection("products", "products")
-                .searchable("products", names.iter().copied())
+                .collection(
+                    CollectionDef::new("products", "products").searchable(names.iter().copied()),
+                )
                 .build()
         };
         assert_eq!(searchable_names(&build(&["name"]).unwrap()), ["name"]);
@@ -299,11 +330,31 @@ mod tests {
             e.to_string(),
             "'products': the searchable property 'nmae' is not a property of its entity type"
         );
+    }
+
+    #[test]
+    fn a_collection_is_declared_once_with_its_permissions() {
+        let read = Permissions::new(&["Shop.Read"], &["Shop.ReadWrite"]);
+        let service = Service::builder(model())
+            .collection(
+                CollectionDef::new("products", "products")
+                    .permissions(read.clone())
+                    .searchable(["name"]),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(service.collections()[0].permissions, Some(read.clone()));
+        assert_eq!(searchable_names(&service), ["name"]);
         let e = Service::builder(model())
-            .collection("products", "products")
-            .searchable("orders", ["name"])
+            .collection(CollectionDef::new("orders", "orders").permissions(read))
             .build()
             .unwrap_err();
         assert_eq!(e, ServiceError::UnknownCollection("orders".into()));
+        let e = Service::builder(model())
+            .collection(CollectionDef::new("products", "products"))
+            .collection(CollectionDef::new("products", "products_2"))
+            .build()
+            .unwrap_err();
+        assert_eq!(e, ServiceError::DuplicateCollection("products".into()));
     }
 }

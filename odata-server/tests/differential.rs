@@ -51,9 +51,11 @@ use odata_core::error::ErrorKind;
 use odata_core::eval::{self, MapEntity};
 use odata_core::query::SortDirection;
 use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
-use odata_server::sql::{self, SqlParam};
+use odata_server::sql::schema::{Backend, create_table};
+use odata_server::sql::statement::{self, PageQuery};
+use odata_server::sql::{self, Condition, OrderTerm, SqlParam, Statement};
 use odata_server::store::Store;
-use odata_server::store::table::{ColumnKind, Table};
+use odata_server::store::table::Table;
 use proptest::prelude::RngExt;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 use serde_json::{Value as Json, json};
@@ -161,26 +163,6 @@ fn fixture() -> Fixture {
         perms,
         settings,
     }
-}
-
-/// The table's DDL per the storage convention (`store::table`).
-fn create_table(table: &Table) -> String {
-    let mut columns = vec![
-        "\"_tenant\" TEXT NOT NULL DEFAULT ''".to_owned(),
-        "\"_type\" TEXT NOT NULL".to_owned(),
-        "\"_version\" INTEGER NOT NULL DEFAULT 1".to_owned(),
-    ];
-    for c in &table.columns {
-        let name = &c.property.name;
-        columns.push(match c.kind {
-            ColumnKind::Text | ColumnKind::Json => format!("\"{name}\" TEXT"),
-            ColumnKind::Integer => format!("\"{name}\" INTEGER"),
-            ColumnKind::Real => format!("\"{name}\" REAL"),
-            ColumnKind::DateTimeOffset => format!("\"{name}\" TEXT, \"{name}__utc\" INTEGER"),
-        });
-    }
-    columns.push("PRIMARY KEY (\"_tenant\", \"id\")".to_owned());
-    format!("CREATE TABLE \"{}\" ({})", table.name, columns.join(", "))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1453,7 +1435,7 @@ async fn store_data_set(
         .connect(&url)
         .await
         .unwrap();
-    sqlx::query(AssertSqlSafe(create_table(&fx.table)))
+    sqlx::query(AssertSqlSafe(create_table(&fx.table, Backend::Sqlite)))
         .execute(&pool)
         .await
         .unwrap();
@@ -1491,6 +1473,23 @@ fn args(params: &[SqlParam]) -> SqliteArguments {
     args
 }
 
+/// The store's page statement over every row matching `conditions` in `order`, reading
+/// the id.
+fn ids_where(fx: &Fixture, conditions: &[&Condition], order: &[OrderTerm]) -> Statement {
+    let id = [fx.table.column_index("id").unwrap()];
+    statement::sqlite_page(
+        &fx.table,
+        "",
+        &PageQuery {
+            conditions,
+            order,
+            columns: &id,
+            limit: u32::MAX,
+            offset: 0,
+        },
+    )
+}
+
 async fn sql_ids(
     pool: &SqlitePool,
     sql: String,
@@ -1499,7 +1498,7 @@ async fn sql_ids(
     let rows = sqlx::query_with(AssertSqlSafe(sql), args(params))
         .fetch_all(pool)
         .await?;
-    Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+    Ok(rows.iter().map(|r| r.get::<String, _>("id")).collect())
 }
 
 #[derive(Default)]
@@ -1556,16 +1555,12 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
             return;
         }
     };
-    let sql = format!(
-        "SELECT \"id\" FROM \"things\" WHERE \"_tenant\" = '' AND ({})",
-        condition.sql
-    );
-    let actual: BTreeSet<String> = match sql_ids(&data.pool, sql.clone(), &condition.params).await {
+    let Statement { sql, params } = ids_where(fx, &[&condition], &[]);
+    let actual: BTreeSet<String> = match sql_ids(&data.pool, sql.clone(), &params).await {
         Ok(ids) => ids.into_iter().collect(),
         Err(e) => {
             tally.failures.push(format!(
-                "SQL failed: {e}\nSQL: {sql}\nparams: {:?}\nfilter: {filter:?}",
-                condition.params
+                "SQL failed: {e}\nSQL: {sql}\nparams: {params:?}\nfilter: {filter:?}"
             ));
             return;
         }
@@ -1596,8 +1591,7 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
             })
             .collect();
         tally.failures.push(format!(
-            "MISMATCH\nfilter: {filter:?}\nSQL: {sql}\nparams: {:?}\ndiffering rows:\n{}",
-            condition.params,
+            "MISMATCH\nfilter: {filter:?}\nSQL: {sql}\nparams: {params:?}\ndiffering rows:\n{}",
             differing.join("\n")
         ));
     }
@@ -1637,20 +1631,9 @@ async fn check_order(fx: &Fixture, data: &DataSet, keys: &[BoundOrderBy], tally:
             return;
         }
     };
-    let mut params = Vec::new();
-    let mut parts = Vec::new();
-    for t in terms {
-        let dir = match t.direction {
-            SortDirection::Asc => "ASC",
-            SortDirection::Desc => "DESC",
-        };
-        parts.push(format!("{} {dir}", t.sql));
-        params.extend(t.params);
-    }
-    let sql = format!(
-        "SELECT \"id\" FROM \"things\" WHERE \"_tenant\" = '' ORDER BY {}, \"id\" ASC",
-        parts.join(", ")
-    );
+    let mut order = terms;
+    order.push(OrderTerm::column("id", SortDirection::Asc));
+    let Statement { sql, params } = ids_where(fx, &[], &order);
     tally.orderings += 1;
     match sql_ids(&data.pool, sql.clone(), &params).await {
         Ok(actual) if actual == expected => {}
@@ -1697,12 +1680,9 @@ async fn check_search(fx: &Fixture, data: &DataSet, search: &BoundSearch, tally:
         .map(|(_, id)| id.clone())
         .collect();
     let c = sql::search(&fx.table, search, &[title]);
-    let sql = format!(
-        "SELECT \"id\" FROM \"things\" WHERE \"_tenant\" = '' AND ({})",
-        c.sql
-    );
+    let Statement { sql, params } = ids_where(fx, &[&c], &[]);
     tally.searches += 1;
-    match sql_ids(&data.pool, sql.clone(), &c.params).await {
+    match sql_ids(&data.pool, sql.clone(), &params).await {
         Ok(ids) if ids.iter().cloned().collect::<BTreeSet<_>>() == expected => {}
         Ok(ids) => tally.failures.push(format!(
             "SEARCH MISMATCH {search:?}\nSQL: {sql}\nexpected {expected:?}\nactual {ids:?}"

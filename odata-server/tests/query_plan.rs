@@ -11,6 +11,7 @@ use odata_core::edm::{
 };
 use odata_core::query::SortDirection;
 use odata_core::value::{DateTimeOffset, Value};
+use odata_server::sql::statement::{self, PageQuery};
 use odata_server::sql::{self, Condition, OrderTerm, SqlParam};
 use odata_server::store::table::Table;
 use sqlx::sqlite::{SqliteArguments, SqlitePool, SqlitePoolOptions};
@@ -121,29 +122,27 @@ fn event_date_time() -> BoundExpr {
     )
 }
 
-/// `SELECT … WHERE "_tenant" = ? AND (<condition>) ORDER BY <terms>, "id" DESC LIMIT ?`,
-/// as the HTTP layer builds a page.
-fn page(condition: &Condition, terms: &[OrderTerm]) -> (String, Vec<SqlParam>) {
-    let mut params = vec![SqlParam::Text("tenant".into())];
-    params.extend(condition.params.iter().cloned());
-    let mut order = Vec::new();
-    for t in terms {
-        let direction = match t.direction {
-            SortDirection::Asc => "ASC",
-            SortDirection::Desc => "DESC",
-        };
-        order.push(format!("{} {direction}", t.sql));
-        params.extend(t.params.iter().cloned());
-    }
-    order.push("\"id\" DESC".into());
-    params.push(SqlParam::Integer(100));
-    let sql = format!(
-        "SELECT \"id\", \"deploymentState\", \"eventDateTime\" FROM \"autopilot_events\" \
-         WHERE \"_tenant\" = ? AND ({}) ORDER BY {} LIMIT ?",
-        condition.sql,
-        order.join(", ")
+/// The page statement the store runs for `condition` ordered by `terms` then `"id" DESC`,
+/// reading `id`, `deploymentState` and `eventDateTime`.
+fn page(table: &Table, condition: &Condition, terms: &[OrderTerm]) -> (String, Vec<SqlParam>) {
+    let mut order = terms.to_vec();
+    order.push(OrderTerm::column("id", SortDirection::Desc));
+    let columns: Vec<usize> = ["id", "deploymentState", "eventDateTime"]
+        .iter()
+        .map(|n| table.column_index(n).unwrap())
+        .collect();
+    let statement = statement::sqlite_page(
+        table,
+        "tenant",
+        &PageQuery {
+            conditions: &[condition],
+            order: &order,
+            columns: &columns,
+            limit: 100,
+            offset: 0,
+        },
     );
-    (sql, params)
+    (statement.sql, statement.params)
 }
 
 /// The `EXPLAIN QUERY PLAN` detail lines, after checking the statement runs.
@@ -195,7 +194,7 @@ async fn filtered_ordered_page_uses_an_index() {
     let (model, table) = model();
     let (_dir, pool) = database().await;
     let condition = sql::filter(&model, &table, &failed(&model)).unwrap();
-    assert_eq!(condition.sql, "(\"deploymentState\" IS ?)");
+    assert_eq!(condition.to_sql().0, "(\"deploymentState\" IS ?)");
     let terms = sql::order_by(
         &model,
         &table,
@@ -205,8 +204,8 @@ async fn filtered_ordered_page_uses_an_index() {
         }],
     )
     .unwrap();
-    assert_eq!(terms[0].sql, "\"eventDateTime__utc\"");
-    let (sql, params) = page(&condition, &terms);
+    assert_eq!(terms[0].to_sql().0, "\"eventDateTime__utc\"");
+    let (sql, params) = page(&table, &condition, &terms);
     let detail = plan(&pool, &sql, &params).await;
     assert_indexed(&detail);
     sqlx::query("ANALYZE").execute(&pool).await.unwrap();
@@ -247,7 +246,7 @@ async fn ordered_page_without_filter_needs_no_sort() {
         }],
     )
     .unwrap();
-    let (sql, params) = page(&condition, &terms);
+    let (sql, params) = page(&table, &condition, &terms);
     let detail = plan(&pool, &sql, &params).await;
     assert_indexed(&detail);
     assert!(!sorts(&detail), "{detail:?}");
@@ -269,7 +268,7 @@ async fn range_filter_uses_the_utc_index() {
     };
     let condition = sql::filter(&model, &table, &since).unwrap();
     assert_eq!(
-        condition.sql,
+        condition.to_sql().0,
         "(\"eventDateTime__utc\" >= ? AND \"eventDateTime__utc\" IS NOT NULL)"
     );
     let terms = sql::order_by(
@@ -281,7 +280,7 @@ async fn range_filter_uses_the_utc_index() {
         }],
     )
     .unwrap();
-    let (sql, params) = page(&condition, &terms);
+    let (sql, params) = page(&table, &condition, &terms);
     let detail = plan(&pool, &sql, &params).await;
     assert_indexed(&detail);
     assert!(
@@ -296,13 +295,8 @@ async fn count_with_eq_filter_uses_a_covering_index() {
     let (model, table) = model();
     let (_dir, pool) = database().await;
     let condition = sql::filter(&model, &table, &failed(&model)).unwrap();
-    let sql = format!(
-        "SELECT COUNT(*) FROM \"autopilot_events\" WHERE \"_tenant\" = ? AND ({})",
-        condition.sql
-    );
-    let mut params = vec![SqlParam::Text("tenant".into())];
-    params.extend(condition.params);
-    let detail = plan(&pool, &sql, &params).await;
+    let count = statement::sqlite_count(&table, "tenant", &[&condition]);
+    let detail = plan(&pool, &count.sql, &count.params).await;
     assert_indexed(&detail);
     assert!(
         detail
@@ -328,7 +322,7 @@ async fn string_key_lookup_uses_its_index_with_statistics() {
         }),
     };
     let condition = sql::filter(&model, &table, &by_serial).unwrap();
-    let (sql, params) = page(&condition, &[]);
+    let (sql, params) = page(&table, &condition, &[]);
     // Without statistics SQLite prefers walking the tenant's rows in key order (the
     // primary key serves `ORDER BY "id" DESC LIMIT ?`) and checks the serial number per
     // row; with statistics (ANALYZE / `PRAGMA optimize`) it looks the serial number up.

@@ -10,11 +10,11 @@ use super::Request;
 use super::output::{entity_response, etag, json_options, write_one};
 use crate::admission::Slot;
 use crate::negotiation;
-use crate::paging::{self, SkipToken};
+use crate::paging::SkipToken;
 use crate::plan::{self, CollectionPlan};
 use crate::preconditions::{Preconditions, ReadOutcome};
 use crate::service::Collection;
-use crate::sql::Condition;
+use crate::sql::{Condition, statement};
 use crate::store::{Find, StoreError};
 
 /// `GET collection`: one page of the filtered, ordered collection, with
@@ -40,7 +40,9 @@ pub(super) async fn collection(
         None => query.top,
     };
     let this_page = remaining.map_or(page_size, |r| r.min(u64::from(page_size)) as u32);
-    let keyset = token.as_ref().map(|t| paging::after(&plan.order, &t.keys));
+    let keyset = token
+        .as_ref()
+        .map(|t| statement::after(&plan.order, &t.keys));
     let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
     conditions.extend(keyset.as_ref());
     let mut rows = if this_page == 0 {

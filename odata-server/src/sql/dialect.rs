@@ -1,6 +1,8 @@
 //! What differs between SQL databases, behind one small trait (STYLE.md item 7): the
 //! translator never asks "is this PostgreSQL?"; a new difference becomes a new method.
 
+use odata_core::query::SortDirection;
+
 use super::frag::{Frag, frag};
 
 /// The SQL spellings the translator needs from a database. Methods take and return
@@ -40,6 +42,21 @@ pub(crate) trait Dialect {
 
     /// The date `YYYY-MM-DD` (TEXT) that is `days` (INTEGER) days after 1970-01-01.
     fn date_from_epoch_days(&self, days: Frag) -> Frag;
+
+    /// Boolean: `a` equals `b`, null equal to null (never null itself).
+    fn null_safe_eq(&self, a: Frag, b: Frag) -> Frag;
+
+    /// Boolean: `a` differs from `b`, null differing from every value (never null itself).
+    fn null_safe_ne(&self, a: Frag, b: Frag) -> Frag;
+
+    /// The Boolean `condition` with null read as false (OData's two-valued comparisons).
+    fn two_valued(&self, condition: Frag) -> Frag;
+
+    /// One ORDER BY item in OData's order: nulls first ascending, last descending.
+    fn order_term(&self, expr: Frag, direction: SortDirection) -> Frag;
+
+    /// The column type of binary values.
+    fn blob_type(&self) -> &'static str;
 }
 
 /// SQLite 3.38+ (JSON functions built in; math functions not required).
@@ -86,5 +103,29 @@ impl Dialect for Sqlite {
 
     fn date_from_epoch_days(&self, days: Frag) -> Frag {
         frag!["date((", days, ") * 86400, 'unixepoch')"]
+    }
+
+    fn null_safe_eq(&self, a: Frag, b: Frag) -> Frag {
+        frag!["(", a, " IS ", b, ")"]
+    }
+
+    fn null_safe_ne(&self, a: Frag, b: Frag) -> Frag {
+        frag!["(", a, " IS NOT ", b, ")"]
+    }
+
+    fn two_valued(&self, condition: Frag) -> Frag {
+        frag!["COALESCE(", condition, ", 0)"]
+    }
+
+    fn order_term(&self, expr: Frag, direction: SortDirection) -> Frag {
+        // SQLite's own order: nulls first ascending, last descending.
+        match direction {
+            SortDirection::Asc => frag![expr, " ASC"],
+            SortDirection::Desc => frag![expr, " DESC"],
+        }
+    }
+
+    fn blob_type(&self) -> &'static str {
+        "BLOB"
     }
 }

@@ -54,6 +54,11 @@ impl Frag {
         self.atomic
     }
 
+    /// True for constant digits only, which ORDER BY would read as a column position.
+    pub(crate) fn is_integer_constant(&self) -> bool {
+        !self.sql.is_empty() && self.sql.chars().all(|c| c.is_ascii_digit())
+    }
+
     /// Appends `other` (text and parameters).
     pub(crate) fn push(&mut self, other: Frag) {
         self.sql.push_str(&other.sql);

@@ -65,14 +65,17 @@
 //! * **`now()`** is folded into a literal by the binder; should it reach the translator, it
 //!   is read from the clock when the filter is translated.
 
-mod dialect;
+pub(crate) mod dialect;
 mod frag;
 mod order;
 mod param;
+pub mod schema;
 mod search;
+pub mod statement;
 mod translate;
 
 pub use param::SqlParam;
+pub use statement::Statement;
 
 use odata_core::bind::{BoundExpr, BoundOrderBy, BoundSearch};
 use odata_core::edm::Model;
@@ -81,26 +84,44 @@ use odata_core::query::SortDirection;
 
 use crate::store::table::Table;
 use dialect::Sqlite;
+use frag::Frag;
 use translate::Translator;
 
-/// A SQL boolean expression with `?` placeholders and their values, in order.
+/// A SQL boolean expression with its parameters (null or false means "no match", like a
+/// WHERE clause reads it); a part of a [`Statement`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
-    /// The expression (null or 0 means "no match", like a WHERE clause reads it).
-    pub sql: String,
-    /// One value per `?` in `sql`, in order.
-    pub params: Vec<SqlParam>,
+    pub(crate) frag: Frag,
 }
 
-/// One `ORDER BY` expression: the HTTP layer appends `ASC` or `DESC` per `direction`.
+impl Condition {
+    /// The condition alone as SQLite text and parameters (for tests and diagnostics).
+    pub fn to_sql(&self) -> (String, Vec<SqlParam>) {
+        self.frag.clone().render(&Sqlite)
+    }
+}
+
+/// One `ORDER BY` expression and its direction; a part of a [`Statement`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrderTerm {
-    /// The sort expression, with `?` placeholders.
-    pub sql: String,
-    /// One value per `?` in `sql`, in order.
-    pub params: Vec<SqlParam>,
+    pub(crate) expr: Frag,
     /// Sort direction.
     pub direction: SortDirection,
+}
+
+impl OrderTerm {
+    /// Sorting by one column of the table (the entity key, which makes an order total).
+    pub fn column(name: &str, direction: SortDirection) -> Self {
+        Self {
+            expr: Frag::atom(dialect::Dialect::quote(&Sqlite, name)),
+            direction,
+        }
+    }
+
+    /// The sort expression alone as SQLite text and parameters (for tests and diagnostics).
+    pub fn to_sql(&self) -> (String, Vec<SqlParam>) {
+        self.expr.clone().render(&Sqlite)
+    }
 }
 
 /// Translates a bound `$filter` over the entities of `table` into a SQL condition.
@@ -109,8 +130,9 @@ pub struct OrderTerm {
 /// module documentation), 400 for a non-Boolean filter.
 pub fn filter(model: &Model, table: &Table, expr: &BoundExpr) -> Result<Condition, ODataError> {
     let mut translator = Translator::new(model, table, &Sqlite);
-    let (sql, params) = translator.condition(expr)?.render(&Sqlite);
-    Ok(Condition { sql, params })
+    Ok(Condition {
+        frag: translator.condition(expr)?,
+    })
 }
 
 /// Translates bound `$orderby` keys into sort expressions, in key order.
@@ -120,15 +142,16 @@ pub fn order_by(
     keys: &[BoundOrderBy],
 ) -> Result<Vec<OrderTerm>, ODataError> {
     let mut translator = Translator::new(model, table, &Sqlite);
-    order::order_terms(&mut translator, &Sqlite, keys)
+    order::order_terms(&mut translator, keys)
 }
 
 /// Translates a bound `$search` into a condition: each term matches when one of `columns`
 /// (indexes into `table.columns` of searchable string properties) contains it, ignoring
 /// (ASCII) case. The condition is never null.
 pub fn search(table: &Table, search: &BoundSearch, columns: &[usize]) -> Condition {
-    let (sql, params) = search::search_condition(&Sqlite, table, search, columns).render(&Sqlite);
-    Condition { sql, params }
+    Condition {
+        frag: search::search_condition(&Sqlite, table, search, columns),
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use odata_core::error::ODataError;
 
 use super::OrderTerm;
 use super::dialect::Dialect;
+use super::frag::frag;
 use super::translate::Translator;
 
 /// One sort expression per key, translated like filter expressions; DateTimeOffset keys
@@ -13,7 +14,6 @@ use super::translate::Translator;
 /// which is OData's order.
 pub(crate) fn order_terms<D: Dialect>(
     translator: &mut Translator<'_, D>,
-    dialect: &D,
     keys: &[BoundOrderBy],
 ) -> Result<Vec<OrderTerm>, ODataError> {
     keys.iter()
@@ -24,14 +24,13 @@ pub(crate) fn order_terms<D: Dialect>(
                 )
                 .with_target("$orderby"));
             }
-            let (mut sql, params) = translator.value(&key.expr)?.comparable().render(dialect);
+            let mut expr = translator.value(&key.expr)?.comparable();
             // A bare integer constant in ORDER BY would name a result column.
-            if sql.chars().all(|c| c.is_ascii_digit()) {
-                sql = format!("(0 + {sql})");
+            if expr.is_integer_constant() {
+                expr = frag!["(0 + ", expr, ")"];
             }
             Ok(OrderTerm {
-                sql,
-                params,
+                expr,
                 direction: key.direction,
             })
         })

@@ -17,6 +17,8 @@ pub enum SqlParam {
     Real(f64),
     /// A TEXT.
     Text(String),
+    /// A BLOB (BYTEA).
+    Blob(Vec<u8>),
 }
 
 impl SqlParam {
@@ -27,6 +29,7 @@ impl SqlParam {
             SqlParam::Integer(i) => args.add(*i),
             SqlParam::Real(r) => args.add(*r),
             SqlParam::Text(s) => args.add(s.clone()),
+            SqlParam::Blob(b) => args.add(b.clone()),
         }
     }
 }

@@ -22,11 +22,9 @@ pub(crate) fn search_condition<D: Dialect>(
                 .filter_map(|&i| table.columns.get(i))
                 .map(|c| {
                     let column = Frag::atom(dialect.quote(&c.property.name));
-                    frag![
-                        "COALESCE(",
+                    dialect.two_valued(
                         dialect.contains_case_insensitive(column, Frag::param(term.as_str())),
-                        ", 0)"
-                    ]
+                    )
                 })
                 .collect();
             match tests.len() {

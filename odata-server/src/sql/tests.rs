@@ -100,14 +100,13 @@ impl Fixture {
     }
 
     fn filter(&self, e: &BoundExpr) -> (String, Vec<SqlParam>) {
-        let c = filter(&self.model, &self.table, e).unwrap();
+        let (sql, params) = filter(&self.model, &self.table, e).unwrap().to_sql();
         assert_eq!(
-            c.sql.matches('?').count(),
-            c.params.len(),
-            "placeholders vs params in {}",
-            c.sql
+            sql.matches('?').count(),
+            params.len(),
+            "placeholders vs params in {sql}"
         );
-        (c.sql, c.params)
+        (sql, params)
     }
 
     fn filter_err(&self, e: &BoundExpr) -> odata_core::error::ODataError {
@@ -1008,7 +1007,8 @@ fn request_values_never_reach_sql_text() {
         &BoundSearch::Term(marker.into()),
         &[f.table.column_index("name").unwrap()],
     );
-    assert!(!c.sql.contains("zz"), "{}", c.sql);
+    let (sql, _) = c.to_sql();
+    assert!(!sql.contains("zz"), "{sql}");
 }
 
 #[test]
@@ -1033,9 +1033,16 @@ fn order_terms() {
         },
     ];
     let terms = order_by(&f.model, &f.table, &keys).unwrap();
-    let shown: Vec<(&str, &[SqlParam], SortDirection)> = terms
+    let rendered: Vec<(String, Vec<SqlParam>, SortDirection)> = terms
         .iter()
-        .map(|t| (t.sql.as_str(), t.params.as_slice(), t.direction))
+        .map(|t| {
+            let (sql, params) = t.to_sql();
+            (sql, params, t.direction)
+        })
+        .collect();
+    let shown: Vec<(&str, &[SqlParam], SortDirection)> = rendered
+        .iter()
+        .map(|(sql, params, d)| (sql.as_str(), params.as_slice(), *d))
         .collect();
     assert_eq!(
         shown,
@@ -1076,19 +1083,20 @@ fn search_conditions() {
         &BoundSearch::And(term("a"), Box::new(BoundSearch::Not(term("b")))),
         &[name, id],
     );
+    let (sql, params) = c.to_sql();
     assert_eq!(
-        c.sql,
+        sql,
         "((COALESCE((instr(lower(\"name\"), lower(?)) > 0), 0) OR COALESCE((instr(lower(\"id\"), \
          lower(?)) > 0), 0)) AND (NOT (COALESCE((instr(lower(\"name\"), lower(?)) > 0), 0) OR \
          COALESCE((instr(lower(\"id\"), lower(?)) > 0), 0))))"
     );
     assert_eq!(
-        c.params,
+        params,
         [T("a".into()), T("a".into()), T("b".into()), T("b".into())]
     );
-    let c = search(&f.table, &BoundSearch::Term("a".into()), &[]);
-    assert_eq!(c.sql, "(1 = 0)");
-    assert!(c.params.is_empty());
+    let (sql, params) = search(&f.table, &BoundSearch::Term("a".into()), &[]).to_sql();
+    assert_eq!(sql, "(1 = 0)");
+    assert!(params.is_empty());
 }
 
 #[test]

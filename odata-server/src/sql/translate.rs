@@ -743,8 +743,8 @@ impl<'a, D: Dialect> Translator<'a, D> {
         let l = self.value(left)?.comparable();
         let r = self.value(right)?.comparable();
         let symbol = match op {
-            CompareOp::Eq => return Ok(frag!["(", l, " IS ", r, ")"]),
-            CompareOp::Ne => return Ok(frag!["(", l, " IS NOT ", r, ")"]),
+            CompareOp::Eq => return Ok(self.dialect.null_safe_eq(l, r)),
+            CompareOp::Ne => return Ok(self.dialect.null_safe_ne(l, r)),
             _ if is_null_literal(left) || is_null_literal(right) => return Ok(Frag::sql(FALSE)),
             CompareOp::Gt => " > ",
             CompareOp::Ge => " >= ",
@@ -766,7 +766,7 @@ impl<'a, D: Dialect> Translator<'a, D> {
             out.push(Frag::sql(")"));
             Ok(out)
         } else {
-            Ok(frag!["COALESCE(", l, symbol, r, ", 0)"])
+            Ok(self.dialect.two_valued(frag![l, symbol, r]))
         }
     }
 
@@ -790,14 +790,14 @@ impl<'a, D: Dialect> Translator<'a, D> {
             alternatives.push(if v.is_atomic() {
                 frag!["(", &v, " IN (", list, ") AND ", &v, " IS NOT NULL)"]
             } else {
-                frag!["COALESCE(", &v, " IN (", list, "), 0)"]
+                self.dialect.two_valued(frag![&v, " IN (", list, ")"])
             });
         }
         if null_item {
             alternatives.push(frag!["(", &v, " IS NULL)"]);
         }
         for item in others {
-            alternatives.push(frag!["(", &v, " IS ", item, ")"]);
+            alternatives.push(self.dialect.null_safe_eq(v.clone(), item));
         }
         Ok(match alternatives.len() {
             0 => Frag::sql(FALSE),
@@ -1253,9 +1253,9 @@ impl<'a, D: Dialect> Translator<'a, D> {
             frag![
                 "(NOT EXISTS (SELECT 1 FROM ",
                 from,
-                " WHERE NOT COALESCE(",
-                predicate,
-                ", 0)))"
+                " WHERE NOT ",
+                self.dialect.two_valued(predicate),
+                "))"
             ]
         } else {
             frag!["(EXISTS (SELECT 1 FROM ", from, " WHERE ", predicate, "))"]

@@ -2,43 +2,42 @@
 
 use odata_core::edm::{PrimitiveKind, Property, TypeKind};
 use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Arguments, Row, TypeInfo, ValueRef};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, TypeInfo, ValueRef};
 
 use crate::sql::SqlParam;
 
 use super::StoreError;
 use super::table::{Column, ColumnKind};
 
-/// Appends the parameter(s) of one column: two for a DateTimeOffset (text, UTC ticks).
-pub(crate) fn bind(
-    args: &mut SqliteArguments,
-    column: &Column,
-    value: &Value,
-) -> Result<(), StoreError> {
-    let r = match value {
+/// The parameter(s) of one column's value: two for a DateTimeOffset (text as sent, UTC
+/// ticks), one otherwise.
+pub(crate) fn params(column: &Column, value: &Value) -> Vec<SqlParam> {
+    let one = match value {
         Value::Null => {
-            if column.kind == ColumnKind::DateTimeOffset {
-                args.add(None::<i64>).map_err(StoreError::Bind)?;
-            }
-            args.add(None::<String>)
+            return match column.kind {
+                ColumnKind::DateTimeOffset => vec![SqlParam::Null, SqlParam::Null],
+                _ => vec![SqlParam::Null],
+            };
         }
-        Value::Boolean(b) => args.add(i64::from(*b)),
-        Value::Int(i) | Value::Enum(i) => args.add(*i),
-        Value::Double(d) => args.add(*d),
-        Value::Decimal(d) => args.add(d.to_string()),
-        Value::String(s) => args.add(s.clone()),
-        Value::Guid(g) => args.add(g.hyphenated().to_string()),
-        Value::Date(d) => args.add(d.to_string()),
-        Value::TimeOfDay(t) => args.add(t.ticks()),
-        Value::Duration(d) => args.add(d.ticks()),
+        Value::Boolean(b) => SqlParam::Integer(i64::from(*b)),
+        Value::Int(i) | Value::Enum(i) => SqlParam::Integer(*i),
+        Value::Double(d) => SqlParam::Real(*d),
+        Value::Decimal(d) => SqlParam::Text(d.to_string()),
+        Value::String(s) => SqlParam::Text(s.clone()),
+        Value::Guid(g) => SqlParam::Text(g.hyphenated().to_string()),
+        Value::Date(d) => SqlParam::Text(d.to_string()),
+        Value::TimeOfDay(t) => SqlParam::Integer(t.ticks()),
+        Value::Duration(d) => SqlParam::Integer(d.ticks()),
         Value::DateTimeOffset(d) => {
-            args.add(d.as_str().to_owned()).map_err(StoreError::Bind)?;
-            args.add(d.utc_ticks())
+            return vec![
+                SqlParam::Text(d.as_str().to_owned()),
+                SqlParam::Integer(d.utc_ticks()),
+            ];
         }
-        Value::Json(j) => args.add(j.to_string()),
+        Value::Json(j) => SqlParam::Text(j.to_string()),
     };
-    r.map_err(StoreError::Bind)
+    vec![one]
 }
 
 /// Decodes column `index` of `row` as the value of `property`.

@@ -10,6 +10,7 @@
 
 mod budget;
 pub(crate) mod codec;
+mod schema_check;
 pub mod table;
 
 pub use budget::Deadline;
@@ -24,11 +25,12 @@ use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Arguments, AssertSqlSafe, Row};
+use sqlx::{AssertSqlSafe, Row};
 
-use table::{Table, quote};
+use table::Table;
 
-use crate::sql::{Condition, OrderTerm, SqlParam};
+use crate::sql::statement::{self, PageQuery};
+use crate::sql::{Condition, OrderTerm, SqlParam, Statement, dialect::Sqlite};
 
 /// What a collection read asks for: conditions (ANDed), an order, the columns to read,
 /// and a window.
@@ -205,21 +207,16 @@ impl Store {
             StoreError::Bind(format!("no randomness for the token key: {e}").into())
         })?;
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "CREATE TABLE IF NOT EXISTS \"_odata_secret\" \
-             (\"name\" TEXT PRIMARY KEY NOT NULL, \"value\" BLOB NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("INSERT OR IGNORE INTO \"_odata_secret\" VALUES ('skiptoken', ?)")
-            .bind(fresh.to_vec())
+        run(statement::create_secret_table(&Sqlite))?
             .execute(&mut *tx)
             .await?;
-        let stored: Vec<u8> =
-            sqlx::query("SELECT \"value\" FROM \"_odata_secret\" WHERE \"name\" = 'skiptoken'")
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+        run(statement::insert_secret(&Sqlite, TOKEN_KEY, fresh.to_vec()))?
+            .execute(&mut *tx)
+            .await?;
+        let stored: Vec<u8> = run(statement::read_secret(&Sqlite, TOKEN_KEY))?
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
         tx.commit().await?;
         stored.try_into().map_err(|_| StoreError::Corrupt {
             column: "_odata_secret.value".into(),
@@ -246,16 +243,8 @@ impl Store {
         tenant: &str,
         key: &[Value],
     ) -> Result<Option<StoredEntity>, StoreError> {
-        let sql = format!(
-            "SELECT {} FROM {} WHERE \"_tenant\" = ?{}",
-            table.select_list,
-            quote(&table.name),
-            key_clause(table)
-        );
-        let args = key_args(table, tenant, key)?;
-        let row = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_optional(&self.keyed)
-            .await?;
+        let read = statement::key_read(&Sqlite, table, tenant, key_params(table, key));
+        let row = run(read)?.fetch_optional(&self.keyed).await?;
         row.map(|r| decode_row(table, &r)).transpose()
     }
 
@@ -276,57 +265,22 @@ impl Store {
                 c
             }
         };
-        let mut sql = String::from("SELECT \"_type\",\"_version\"");
-        for &c in &columns {
-            sql.push(',');
-            sql.push_str(&quote(&table.columns[c].property.name));
-        }
-        let mut params: Vec<&SqlParam> = Vec::new();
-        for term in find.order {
-            sql.push_str(",(");
-            sql.push_str(&term.sql);
-            sql.push(')');
-            params.extend(&term.params);
-        }
-        sql.push_str(" FROM ");
-        sql.push_str(&quote(&table.name));
-        sql.push_str(" WHERE \"_tenant\" = ?");
-        let tenant_param = SqlParam::Text(tenant.to_owned());
-        let mut where_params: Vec<&SqlParam> = vec![&tenant_param];
-        for condition in find.conditions {
-            sql.push_str(" AND (");
-            sql.push_str(&condition.sql);
-            sql.push(')');
-            where_params.extend(&condition.params);
-        }
-        if !find.order.is_empty() {
-            sql.push_str(" ORDER BY ");
-            for (i, term) in find.order.iter().enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                sql.push_str(&term.sql);
-                sql.push_str(match term.direction {
-                    odata_core::query::SortDirection::Asc => ") ASC",
-                    odata_core::query::SortDirection::Desc => ") DESC",
-                });
-                where_params.extend(&term.params);
-            }
-        }
-        sql.push_str(" LIMIT ? OFFSET ?");
-        let mut args = SqliteArguments::default();
-        for p in params.into_iter().chain(where_params) {
-            p.bind(&mut args).map_err(StoreError::Bind)?;
-        }
-        args.add(i64::from(find.limit)).map_err(StoreError::Bind)?;
-        args.add(i64::try_from(find.offset).unwrap_or(i64::MAX))
-            .map_err(StoreError::Bind)?;
+        let page = statement::page(
+            &Sqlite,
+            table,
+            tenant,
+            &PageQuery {
+                conditions: find.conditions,
+                order: find.order,
+                columns: &columns,
+                limit: find.limit,
+                offset: find.offset,
+            },
+        );
+        let query = run(page)?;
         let mut conn = self.reader.acquire().await?;
         let watch = Watch::arm(&mut conn, deadline).await?;
-        let rows = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_all(&mut *conn)
-            .await;
+        let rows = query.fetch_all(&mut *conn).await;
         watch.finish();
         let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
         rows.iter()
@@ -360,25 +314,10 @@ impl Store {
         conditions: &[&Condition],
         deadline: Deadline,
     ) -> Result<i64, StoreError> {
-        let mut sql = format!(
-            "SELECT COUNT(*) FROM {} WHERE \"_tenant\" = ?",
-            quote(&table.name)
-        );
-        let mut args = SqliteArguments::default();
-        args.add(tenant.to_owned()).map_err(StoreError::Bind)?;
-        for condition in conditions {
-            sql.push_str(" AND (");
-            sql.push_str(&condition.sql);
-            sql.push(')');
-            for p in &condition.params {
-                p.bind(&mut args).map_err(StoreError::Bind)?;
-            }
-        }
+        let query = run(statement::count(&Sqlite, table, tenant, conditions))?;
         let mut conn = self.reader.acquire().await?;
         let watch = Watch::arm(&mut conn, deadline).await?;
-        let row = sqlx::query_with(AssertSqlSafe(sql), args)
-            .fetch_one(&mut *conn)
-            .await;
+        let row = query.fetch_one(&mut *conn).await;
         watch.finish();
         let row = row.map_err(|e| StoreError::of_read(e, deadline))?;
         Ok(row.try_get(0)?)
@@ -392,23 +331,16 @@ impl Store {
         type_name: &str,
         values: &[Value],
     ) -> Result<StoredEntity, StoreError> {
-        let placeholders = vec!["?"; table.write_columns.len()].join(",");
-        let sql = format!(
-            "INSERT INTO {} (\"_tenant\",\"_type\",\"_version\",{}) VALUES (?,?,1,{placeholders})",
-            quote(&table.name),
-            table.write_columns.join(",")
+        let insert = statement::insert(
+            &Sqlite,
+            table,
+            tenant,
+            type_name,
+            write_params(table, values),
         );
-        let mut args = SqliteArguments::default();
-        args.add(tenant.to_owned()).map_err(StoreError::Bind)?;
-        args.add(type_name.to_owned()).map_err(StoreError::Bind)?;
-        for (column, value) in table.columns.iter().zip(values) {
-            codec::bind(&mut args, column, value)?;
-        }
+        let query = run(insert)?;
         let mut tx = self.writer.begin().await?;
-        match sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *tx)
-            .await
-        {
+        match query.execute(&mut *tx).await {
             Ok(_) => {}
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
                 return Err(StoreError::Duplicate);
@@ -425,7 +357,8 @@ impl Store {
 
     /// Reads the entity, lets `change` compute its new values, and writes them, all in one
     /// transaction. `allowed` answers whether the caller's conditions (ETags) allow changing
-    /// the current version; [`StoreError::VersionMismatch`] otherwise.
+    /// the current version; [`StoreError::VersionMismatch`] otherwise, also when another
+    /// writer changed the entity in between (the UPDATE checks the version it read).
     pub async fn update<F>(
         &self,
         table: &Table,
@@ -438,13 +371,8 @@ impl Store {
         F: FnOnce(&StoredEntity) -> Result<Vec<Value>, ODataError>,
     {
         let mut tx = self.writer.begin().await?;
-        let select = format!(
-            "SELECT {} FROM {} WHERE \"_tenant\" = ?{}",
-            table.select_list,
-            quote(&table.name),
-            key_clause(table)
-        );
-        let row = sqlx::query_with(AssertSqlSafe(select), key_args(table, tenant, key)?)
+        let read = statement::key_read(&Sqlite, table, tenant, key_params(table, key));
+        let row = run(read)?
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -453,28 +381,18 @@ impl Store {
             return Err(StoreError::VersionMismatch);
         }
         let values = change(&current).map_err(StoreError::Rejected)?;
-        let assignments = table
-            .write_columns
-            .iter()
-            .map(|c| format!("{c}=?"))
-            .collect::<Vec<_>>()
-            .join(",");
-        let sql = format!(
-            "UPDATE {} SET \"_version\"=\"_version\"+1,{assignments} WHERE \"_tenant\" = ?{}",
-            quote(&table.name),
-            key_clause(table)
+        let update = statement::update(
+            &Sqlite,
+            table,
+            tenant,
+            key_params(table, key),
+            current.version,
+            write_params(table, &values),
         );
-        let mut args = SqliteArguments::default();
-        for (column, value) in table.columns.iter().zip(&values) {
-            codec::bind(&mut args, column, value)?;
+        let done = run(update)?.execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::VersionMismatch);
         }
-        args.add(tenant.to_owned()).map_err(StoreError::Bind)?;
-        for (&i, value) in table.key.iter().zip(key) {
-            codec::bind(&mut args, &table.columns[i], value)?;
-        }
-        sqlx::query_with(AssertSqlSafe(sql), args)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok(StoredEntity {
             type_name: current.type_name,
@@ -493,12 +411,8 @@ impl Store {
         allowed: impl Fn(i64) -> bool,
     ) -> Result<(), StoreError> {
         let mut tx = self.writer.begin().await?;
-        let select = format!(
-            "SELECT \"_version\" FROM {} WHERE \"_tenant\" = ?{}",
-            quote(&table.name),
-            key_clause(table)
-        );
-        let version: i64 = sqlx::query_with(AssertSqlSafe(select), key_args(table, tenant, key)?)
+        let read = statement::version_read(&Sqlite, table, tenant, key_params(table, key));
+        let version: i64 = run(read)?
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?
@@ -506,35 +420,50 @@ impl Store {
         if !allowed(version) {
             return Err(StoreError::VersionMismatch);
         }
-        let sql = format!(
-            "DELETE FROM {} WHERE \"_tenant\" = ?{}",
-            quote(&table.name),
-            key_clause(table)
-        );
-        sqlx::query_with(AssertSqlSafe(sql), key_args(table, tenant, key)?)
-            .execute(&mut *tx)
-            .await?;
+        let delete = statement::delete(&Sqlite, table, tenant, key_params(table, key), version);
+        let done = run(delete)?.execute(&mut *tx).await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::VersionMismatch);
+        }
         tx.commit().await?;
         Ok(())
     }
 }
 
-/// ` AND "k1" = ? AND "k2" = ?` for the key columns.
-fn key_clause(table: &Table) -> String {
+/// Name of the `$skiptoken` key among the service's secrets.
+const TOKEN_KEY: &str = "skiptoken";
+
+/// A rendered statement as a sqlx query with its parameters bound. The one place where
+/// generated SQL text reaches the driver: it comes from `crate::sql::statement`, built from
+/// the table mapping with every value a parameter.
+fn run(
+    statement: Statement,
+) -> Result<sqlx::query::Query<'static, sqlx::Sqlite, SqliteArguments>, StoreError> {
+    let mut args = SqliteArguments::default();
+    for p in &statement.params {
+        p.bind(&mut args).map_err(StoreError::Bind)?;
+    }
+    Ok(sqlx::query_with(AssertSqlSafe(statement.sql), args))
+}
+
+/// The key values as parameters, in key column order.
+fn key_params(table: &Table, key: &[Value]) -> Vec<SqlParam> {
     table
         .key
         .iter()
-        .map(|&i| format!(" AND {} = ?", quote(&table.columns[i].property.name)))
+        .zip(key)
+        .flat_map(|(&i, value)| codec::params(&table.columns[i], value))
         .collect()
 }
 
-fn key_args(table: &Table, tenant: &str, key: &[Value]) -> Result<SqliteArguments, StoreError> {
-    let mut args = SqliteArguments::default();
-    args.add(tenant.to_owned()).map_err(StoreError::Bind)?;
-    for (&i, value) in table.key.iter().zip(key) {
-        codec::bind(&mut args, &table.columns[i], value)?;
-    }
-    Ok(args)
+/// The parameters of every written column (two for a DateTimeOffset), in table order.
+fn write_params(table: &Table, values: &[Value]) -> Vec<SqlParam> {
+    table
+        .columns
+        .iter()
+        .zip(values)
+        .flat_map(|(column, value)| codec::params(column, value))
+        .collect()
 }
 
 fn decode_row(table: &Table, row: &SqliteRow) -> Result<StoredEntity, StoreError> {
@@ -555,6 +484,7 @@ fn decode_row(table: &Table, row: &SqliteRow) -> Result<StoredEntity, StoreError
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use sqlx::Arguments;
 
     async fn memory() -> SqlitePool {
         SqlitePoolOptions::new()

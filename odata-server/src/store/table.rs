@@ -6,13 +6,19 @@
 //! the Unix epoch) next to the text kept as sent, so ordering and comparison are
 //! chronological. Durations and times of day are stored as ticks, enums as their numeric
 //! value, complex and collection values as JSON text.
+//!
+//! This module says which columns a table has and what kind of value each holds
+//! ([`Table::stored_columns`]); the SQL type of each kind, per database, is
+//! [`column_type`](crate::sql::schema::column_type), and the DDL and the start-up schema
+//! check are derived from both.
 
-use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind};
+use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
 
 /// How a property's value is laid out in columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
-    /// TEXT: strings, GUIDs, dates, decimals.
+    /// TEXT: strings, GUIDs, dates, decimals (and Edm.Binary, whose values are not accepted
+    /// yet, so only nulls are stored).
     Text,
     /// INTEGER: booleans, integers, enums, durations and times of day in ticks.
     Integer,
@@ -22,6 +28,59 @@ pub enum ColumnKind {
     Json,
     /// TEXT as sent plus INTEGER `__utc` ticks.
     DateTimeOffset,
+}
+
+impl ColumnKind {
+    /// The layout of a property of type `type_ref`.
+    pub fn of(type_ref: &TypeRef) -> Self {
+        if type_ref.collection {
+            return ColumnKind::Json;
+        }
+        match type_ref.kind {
+            TypeKind::Primitive(p) => match p {
+                PrimitiveKind::String
+                | PrimitiveKind::Guid
+                | PrimitiveKind::Date
+                | PrimitiveKind::Decimal
+                | PrimitiveKind::Binary => ColumnKind::Text,
+                PrimitiveKind::Boolean
+                | PrimitiveKind::Byte
+                | PrimitiveKind::SByte
+                | PrimitiveKind::Int16
+                | PrimitiveKind::Int32
+                | PrimitiveKind::Int64
+                | PrimitiveKind::Duration
+                | PrimitiveKind::TimeOfDay => ColumnKind::Integer,
+                PrimitiveKind::Double | PrimitiveKind::Single => ColumnKind::Real,
+                PrimitiveKind::DateTimeOffset => ColumnKind::DateTimeOffset,
+            },
+            TypeKind::Enum(_) => ColumnKind::Integer,
+            TypeKind::Complex(_) | TypeKind::Entity(_) => ColumnKind::Json,
+        }
+    }
+}
+
+/// The system columns every table starts with: tenant, qualified concrete type, version.
+pub const SYSTEM_COLUMNS: [(&str, ColumnKind); 3] = [
+    ("_tenant", ColumnKind::Text),
+    ("_type", ColumnKind::Text),
+    ("_version", ColumnKind::Integer),
+];
+
+/// The name of the UTC-ticks companion column of DateTimeOffset property `property`.
+pub fn utc_column(property: &str) -> String {
+    format!("{property}__utc")
+}
+
+/// One column as the database holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredColumn {
+    /// Column name.
+    pub name: String,
+    /// What it holds; a `__utc` companion is [`ColumnKind::Integer`].
+    pub kind: ColumnKind,
+    /// Part of the primary key (`_tenant` and the key properties).
+    pub key: bool,
 }
 
 /// One property's storage.
@@ -56,10 +115,6 @@ pub struct Table {
     /// Every concrete or abstract type of the hierarchy with the columns of its properties,
     /// in the type's property order.
     pub types: Vec<TableType>,
-    /// `"_type","_version","a","b",...` — the select list shared by every read.
-    pub(crate) select_list: String,
-    /// Property column names in order, `__utc` companions included, for INSERT and UPDATE.
-    pub(crate) write_columns: Vec<String>,
 }
 
 impl Table {
@@ -70,7 +125,7 @@ impl Table {
             for property in model.entity_type(ty).properties() {
                 if columns.iter().all(|c| c.property.name != property.name) {
                     columns.push(Column {
-                        kind: column_kind(property),
+                        kind: ColumnKind::of(&property.type_ref),
                         property: property.clone(),
                     });
                 }
@@ -82,11 +137,6 @@ impl Table {
             .iter()
             .filter_map(|k| columns.iter().position(|c| &c.property.name == k))
             .collect();
-        let mut select_list = String::from("\"_type\",\"_version\"");
-        for c in &columns {
-            select_list.push(',');
-            select_list.push_str(&quote(&c.property.name));
-        }
         let types = model
             .entity_type_and_subtypes(entity_type)
             .into_iter()
@@ -102,20 +152,11 @@ impl Table {
                 }
             })
             .collect();
-        let mut write_columns = Vec::new();
-        for c in &columns {
-            write_columns.push(quote(&c.property.name));
-            if c.kind == ColumnKind::DateTimeOffset {
-                write_columns.push(quote(&format!("{}__utc", c.property.name)));
-            }
-        }
         Self {
             name,
             columns,
             key,
             types,
-            select_list,
-            write_columns,
         }
     }
 
@@ -135,33 +176,33 @@ impl Table {
             .iter()
             .position(|c| c.property.name == property)
     }
-}
 
-fn column_kind(property: &Property) -> ColumnKind {
-    let t = &property.type_ref;
-    if t.collection {
-        return ColumnKind::Json;
-    }
-    match t.kind {
-        TypeKind::Primitive(p) => match p {
-            PrimitiveKind::String
-            | PrimitiveKind::Guid
-            | PrimitiveKind::Date
-            | PrimitiveKind::Decimal
-            | PrimitiveKind::Binary => ColumnKind::Text,
-            PrimitiveKind::Boolean
-            | PrimitiveKind::Byte
-            | PrimitiveKind::SByte
-            | PrimitiveKind::Int16
-            | PrimitiveKind::Int32
-            | PrimitiveKind::Int64
-            | PrimitiveKind::Duration
-            | PrimitiveKind::TimeOfDay => ColumnKind::Integer,
-            PrimitiveKind::Double | PrimitiveKind::Single => ColumnKind::Real,
-            PrimitiveKind::DateTimeOffset => ColumnKind::DateTimeOffset,
-        },
-        TypeKind::Enum(_) => ColumnKind::Integer,
-        TypeKind::Complex(_) | TypeKind::Entity(_) => ColumnKind::Json,
+    /// Every column the table must have, in order: the system columns, then each
+    /// property's column (followed by its `__utc` companion for a DateTimeOffset).
+    pub fn stored_columns(&self) -> Vec<StoredColumn> {
+        let mut out: Vec<StoredColumn> = SYSTEM_COLUMNS
+            .iter()
+            .map(|&(name, kind)| StoredColumn {
+                name: name.to_owned(),
+                kind,
+                key: name == "_tenant",
+            })
+            .collect();
+        for (i, c) in self.columns.iter().enumerate() {
+            out.push(StoredColumn {
+                name: c.property.name.clone(),
+                kind: c.kind,
+                key: self.key.contains(&i),
+            });
+            if c.kind == ColumnKind::DateTimeOffset {
+                out.push(StoredColumn {
+                    name: utc_column(&c.property.name),
+                    kind: ColumnKind::Integer,
+                    key: false,
+                });
+            }
+        }
+        out
     }
 }
 

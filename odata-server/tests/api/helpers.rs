@@ -5,7 +5,7 @@ use odata_core::edm::{
 };
 use odata_server::app::Application;
 use odata_server::config::Settings;
-use odata_server::service::Service;
+use odata_server::service::{CollectionDef, Service};
 use reqwest::{Client, RequestBuilder};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations");
@@ -64,8 +64,8 @@ pub fn shop_service() -> Service {
         .build()
         .expect("valid test model");
     Service::builder(model)
-        .collection("products", "products")
-        .collection("orders", "orders")
+        .collection(CollectionDef::new("products", "products"))
+        .collection(CollectionDef::new("orders", "orders"))
         .build()
         .expect("valid service")
 }
@@ -144,4 +144,38 @@ pub fn product(sku: &str) -> serde_json::Value {
         "tags": ["a", "b"],
         "secret": "hunter2"
     })
+}
+
+/// The service refuses to start on a database whose table lacks a column of the mapping,
+/// naming the table and the column.
+#[tokio::test]
+async fn a_table_missing_a_column_stops_start_up() {
+    let migration = include_str!("../migrations/0001_shop.sql");
+    let without_discount = migration.replace("\"discount\" REAL,", "");
+    assert_ne!(
+        migration, without_discount,
+        "the shop table has a discount column"
+    );
+    let migrations = tempfile::tempdir().expect("temp dir");
+    std::fs::write(migrations.path().join("0001_shop.sql"), without_discount).expect("write");
+    let migrator = sqlx::migrate::Migrator::new(migrations.path())
+        .await
+        .expect("migrations");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let settings = Settings {
+        listen: "127.0.0.1:0".into(),
+        database_url: format!("sqlite://{}/shop.db?mode=rwc", dir.path().display()),
+        ..Settings::default()
+    };
+    match Application::build(shop_service(), &migrator, settings).await {
+        Ok(_) => panic!("started without the discount column"),
+        Err(e) => {
+            assert!(matches!(e, odata_server::app::StartError::Schema(_)), "{e}");
+            let message = e.to_string();
+            assert!(
+                message.contains("table \"products\" has no column \"discount\" (expected REAL)"),
+                "{message}"
+            );
+        }
+    }
 }

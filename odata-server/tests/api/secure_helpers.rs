@@ -5,7 +5,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use odata_server::app::Application;
 use odata_server::auth::Permissions;
 use odata_server::config::{AuthConfig, BearerConfig, KeySource, Settings};
-use odata_server::service::Service;
+use odata_server::service::{CollectionDef, Service};
 use reqwest::{Client, RequestBuilder};
 use serde_json::{Value, json};
 
@@ -21,12 +21,11 @@ pub const READ_WRITE: &str = "Shop.ReadWrite";
 pub fn secured_service() -> Service {
     let model = crate::helpers::shop_service().model().clone();
     Service::builder(model)
-        .collection("products", "products")
-        .collection("orders", "orders")
-        .permissions(
-            "products",
-            Permissions::new(&[READ, READ_WRITE], &[READ_WRITE]),
+        .collection(
+            CollectionDef::new("products", "products")
+                .permissions(Permissions::new(&[READ, READ_WRITE], &[READ_WRITE])),
         )
+        .collection(CollectionDef::new("orders", "orders"))
         .build()
         .expect("valid service")
 }

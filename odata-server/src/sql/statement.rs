@@ -1,0 +1,517 @@
+//! Whole statements, built from the bound plan and rendered once by the dialect.
+//!
+//! Every statement the store runs is made here: a page of a collection, a count, a key
+//! read, an insert, an update and a delete with their version checks, and the service's
+//! own secret. Each is assembled as one [`Frag`] tree — conditions, sort terms, key
+//! values and written values all carry their parameters with them — and rendered once, so
+//! numbered placeholders (`$1`, `$2`, …) run through the whole statement in text order
+//! whatever the dialect. Identifiers come from the table mapping; every value is a
+//! parameter. This is the one place besides the translator where SQL text is written.
+
+use odata_core::query::SortDirection;
+
+use super::dialect::Dialect;
+use super::frag::{Frag, frag};
+use super::{Condition, OrderTerm, SqlParam};
+use crate::store::table::{ColumnKind, Table, utc_column};
+
+/// A statement ready to run: SQL text with the dialect's placeholders and one parameter
+/// per placeholder, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// The SQL text.
+    pub sql: String,
+    /// The parameter values, in placeholder order.
+    pub params: Vec<SqlParam>,
+}
+
+impl Statement {
+    fn render(frag: Frag, dialect: &impl Dialect) -> Self {
+        let (sql, params) = frag.render(dialect);
+        Self { sql, params }
+    }
+}
+
+/// What a page of a collection asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct PageQuery<'a> {
+    /// Conditions, ANDed (filter, search, keyset position).
+    pub conditions: &'a [&'a Condition],
+    /// Sort terms, the entity key last; their values are selected too (for `$skiptoken`).
+    pub order: &'a [OrderTerm],
+    /// Indexes into `Table::columns` to read, in result order.
+    pub columns: &'a [usize],
+    /// Maximum rows.
+    pub limit: u32,
+    /// Rows to skip.
+    pub offset: u64,
+}
+
+fn ident(dialect: &impl Dialect, name: &str) -> Frag {
+    Frag::atom(dialect.quote(name))
+}
+
+/// `FROM "t" WHERE "_tenant" = $n`: every statement is confined to one tenant.
+fn from_tenant(dialect: &impl Dialect, table: &Table, tenant: &str) -> Frag {
+    frag![
+        " FROM ",
+        ident(dialect, &table.name),
+        " WHERE ",
+        ident(dialect, "_tenant"),
+        " = ",
+        Frag::param(tenant)
+    ]
+}
+
+/// ` AND "k" = $n` for each key column.
+fn key_match(dialect: &impl Dialect, table: &Table, key: Vec<SqlParam>) -> Frag {
+    let mut out = Frag::sql("");
+    for (&c, value) in table.key.iter().zip(key) {
+        out.push(frag![
+            " AND ",
+            ident(dialect, &table.columns[c].property.name),
+            " = ",
+            Frag::param(value)
+        ]);
+    }
+    out
+}
+
+/// `"_type","_version","a","b",…` for `columns`.
+fn select_list(dialect: &impl Dialect, table: &Table, columns: &[usize]) -> Frag {
+    let mut names = vec![ident(dialect, "_type"), ident(dialect, "_version")];
+    names.extend(
+        columns
+            .iter()
+            .map(|&c| ident(dialect, &table.columns[c].property.name)),
+    );
+    Frag::join(names, ",")
+}
+
+/// The columns written for each property, `__utc` companions included, in table order.
+fn write_columns(dialect: &impl Dialect, table: &Table) -> Vec<Frag> {
+    let mut out = Vec::new();
+    for c in &table.columns {
+        out.push(ident(dialect, &c.property.name));
+        if c.kind == ColumnKind::DateTimeOffset {
+            out.push(ident(dialect, &utc_column(&c.property.name)));
+        }
+    }
+    out
+}
+
+/// One entity by key: `_type`, `_version`, then every column.
+pub(crate) fn key_read(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    key: Vec<SqlParam>,
+) -> Statement {
+    let all: Vec<usize> = (0..table.columns.len()).collect();
+    Statement::render(
+        frag![
+            "SELECT ",
+            select_list(dialect, table, &all),
+            from_tenant(dialect, table, tenant),
+            key_match(dialect, table, key)
+        ],
+        dialect,
+    )
+}
+
+/// The version of one entity by key.
+pub(crate) fn version_read(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    key: Vec<SqlParam>,
+) -> Statement {
+    Statement::render(
+        frag![
+            "SELECT ",
+            ident(dialect, "_version"),
+            from_tenant(dialect, table, tenant),
+            key_match(dialect, table, key)
+        ],
+        dialect,
+    )
+}
+
+/// A page: `_type`, `_version`, the requested columns, then the value of every sort term;
+/// filtered, ordered (nulls first ascending, last descending) and windowed.
+pub(crate) fn page(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    query: &PageQuery<'_>,
+) -> Statement {
+    let mut sql = frag!["SELECT ", select_list(dialect, table, query.columns)];
+    for term in query.order {
+        sql.push(frag![",(", &term.expr, ")"]);
+    }
+    sql.push(from_tenant(dialect, table, tenant));
+    for condition in query.conditions {
+        sql.push(frag![" AND (", &condition.frag, ")"]);
+    }
+    if !query.order.is_empty() {
+        let terms = query
+            .order
+            .iter()
+            .map(|t| dialect.order_term(frag!["(", &t.expr, ")"], t.direction));
+        sql.push(frag![" ORDER BY ", Frag::join(terms, ",")]);
+    }
+    sql.push(frag![
+        " LIMIT ",
+        Frag::param(i64::from(query.limit)),
+        " OFFSET ",
+        Frag::param(i64::try_from(query.offset).unwrap_or(i64::MAX))
+    ]);
+    Statement::render(sql, dialect)
+}
+
+/// The number of the tenant's entities matching every condition.
+pub(crate) fn count(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    conditions: &[&Condition],
+) -> Statement {
+    let mut sql = frag!["SELECT COUNT(*)", from_tenant(dialect, table, tenant)];
+    for condition in conditions {
+        sql.push(frag![" AND (", &condition.frag, ")"]);
+    }
+    Statement::render(sql, dialect)
+}
+
+/// A new row at version 1; `values` holds one parameter per written column (see
+/// [`write_columns`]).
+pub(crate) fn insert(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    type_name: &str,
+    values: Vec<SqlParam>,
+) -> Statement {
+    let mut columns = vec![
+        ident(dialect, "_tenant"),
+        ident(dialect, "_type"),
+        ident(dialect, "_version"),
+    ];
+    columns.extend(write_columns(dialect, table));
+    let mut row = vec![Frag::param(tenant), Frag::param(type_name), Frag::sql("1")];
+    row.extend(values.into_iter().map(Frag::param));
+    Statement::render(
+        frag![
+            "INSERT INTO ",
+            ident(dialect, &table.name),
+            " (",
+            Frag::join(columns, ","),
+            ") VALUES (",
+            Frag::join(row, ","),
+            ")"
+        ],
+        dialect,
+    )
+}
+
+/// Writes every column of one entity and bumps its version, only while the stored
+/// version is still `version`: a concurrent writer (on this or another instance) makes it
+/// change no row.
+pub(crate) fn update(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    key: Vec<SqlParam>,
+    version: i64,
+    values: Vec<SqlParam>,
+) -> Statement {
+    let version_column = ident(dialect, "_version");
+    let mut assignments = vec![frag![&version_column, " = ", &version_column, " + 1"]];
+    assignments.extend(
+        write_columns(dialect, table)
+            .into_iter()
+            .zip(values)
+            .map(|(column, value)| frag![column, " = ", Frag::param(value)]),
+    );
+    Statement::render(
+        frag![
+            "UPDATE ",
+            ident(dialect, &table.name),
+            " SET ",
+            Frag::join(assignments, ","),
+            " WHERE ",
+            ident(dialect, "_tenant"),
+            " = ",
+            Frag::param(tenant),
+            key_match(dialect, table, key),
+            " AND ",
+            version_column,
+            " = ",
+            Frag::param(version)
+        ],
+        dialect,
+    )
+}
+
+/// Deletes one entity while its stored version is still `version`.
+pub(crate) fn delete(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    key: Vec<SqlParam>,
+    version: i64,
+) -> Statement {
+    Statement::render(
+        frag![
+            "DELETE",
+            from_tenant(dialect, table, tenant),
+            key_match(dialect, table, key),
+            " AND ",
+            ident(dialect, "_version"),
+            " = ",
+            Frag::param(version)
+        ],
+        dialect,
+    )
+}
+
+/// The service's own secrets (the `$skiptoken` key): created when missing.
+pub(crate) fn create_secret_table(dialect: &impl Dialect) -> Statement {
+    Statement::render(
+        frag![
+            "CREATE TABLE IF NOT EXISTS ",
+            ident(dialect, "_odata_secret"),
+            " (",
+            ident(dialect, "name"),
+            " TEXT PRIMARY KEY NOT NULL, ",
+            ident(dialect, "value"),
+            " ",
+            dialect.blob_type(),
+            " NOT NULL)"
+        ],
+        dialect,
+    )
+}
+
+/// Stores `value` under `name` unless a value is there already (the first instance wins).
+pub(crate) fn insert_secret(dialect: &impl Dialect, name: &str, value: Vec<u8>) -> Statement {
+    Statement::render(
+        frag![
+            "INSERT INTO ",
+            ident(dialect, "_odata_secret"),
+            " VALUES (",
+            Frag::param(name),
+            ", ",
+            Frag::param(SqlParam::Blob(value)),
+            ") ON CONFLICT DO NOTHING"
+        ],
+        dialect,
+    )
+}
+
+/// The secret stored under `name`.
+pub(crate) fn read_secret(dialect: &impl Dialect, name: &str) -> Statement {
+    Statement::render(
+        frag![
+            "SELECT ",
+            ident(dialect, "value"),
+            " FROM ",
+            ident(dialect, "_odata_secret"),
+            " WHERE ",
+            ident(dialect, "name"),
+            " = ",
+            Frag::param(name)
+        ],
+        dialect,
+    )
+}
+
+/// The page statement the store runs on SQLite (for tests and `EXPLAIN`).
+pub fn sqlite_page(table: &Table, tenant: &str, query: &PageQuery<'_>) -> Statement {
+    page(&super::dialect::Sqlite, table, tenant, query)
+}
+
+/// The count statement the store runs on SQLite (for tests and `EXPLAIN`).
+pub fn sqlite_count(table: &Table, tenant: &str, conditions: &[&Condition]) -> Statement {
+    count(&super::dialect::Sqlite, table, tenant, conditions)
+}
+
+/// The condition "row sorts strictly after `values`" for `terms`, in the order the
+/// dialect sorts (nulls first ascending, last descending):
+/// `after(t0) OR (equal(t0) AND after(t1)) OR …`.
+pub fn after(terms: &[OrderTerm], values: &[SqlParam]) -> Condition {
+    after_in(&super::dialect::Sqlite, terms, values)
+}
+
+pub(crate) fn after_in(
+    dialect: &impl Dialect,
+    terms: &[OrderTerm],
+    values: &[SqlParam],
+) -> Condition {
+    let alternatives = (0..terms.len().min(values.len())).map(|i| {
+        let mut parts: Vec<Frag> = terms[..i]
+            .iter()
+            .zip(values)
+            .map(|(term, value)| {
+                dialect.null_safe_eq(frag!["(", &term.expr, ")"], Frag::param(value.clone()))
+            })
+            .collect();
+        parts.push(strictly_after(&terms[i], &values[i]));
+        frag!["(", Frag::join(parts, " AND "), ")"]
+    });
+    Condition {
+        frag: frag!["(", Frag::join(alternatives, " OR "), ")"],
+    }
+}
+
+fn strictly_after(term: &OrderTerm, value: &SqlParam) -> Frag {
+    let expr = frag!["(", &term.expr, ")"];
+    match (term.direction, value) {
+        (SortDirection::Asc, SqlParam::Null) => frag![expr, " IS NOT NULL"],
+        (SortDirection::Asc, v) => frag![expr, " > ", Frag::param(v.clone())],
+        (SortDirection::Desc, SqlParam::Null) => Frag::sql("(1 = 0)"),
+        (SortDirection::Desc, v) => {
+            frag![
+                "(",
+                &expr,
+                " < ",
+                Frag::param(v.clone()),
+                " OR ",
+                &expr,
+                " IS NULL)"
+            ]
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+
+    use super::super::dialect::Sqlite;
+    use super::*;
+
+    fn table() -> Table {
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("thing")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("at", "Edm.DateTimeOffset"))
+                    .property(PropertyDef::new("n", "Edm.Int32")),
+            )
+            .build()
+            .unwrap();
+        let ty = model.find_entity_type("thing").unwrap();
+        Table::new(&model, ty, "things".into())
+    }
+
+    fn term(sql: &str, direction: SortDirection) -> OrderTerm {
+        OrderTerm {
+            expr: Frag::atom(sql),
+            direction,
+        }
+    }
+
+    #[test]
+    fn a_page_carries_every_parameter_in_text_order() {
+        let t = table();
+        let filter = Condition {
+            frag: frag!["\"n\" > ", Frag::param(3)],
+        };
+        let order = [
+            OrderTerm {
+                expr: frag!["(\"n\" + ", Frag::param(1), ")"],
+                direction: SortDirection::Desc,
+            },
+            OrderTerm::column("id", SortDirection::Asc),
+        ];
+        let s = page(
+            &Sqlite,
+            &t,
+            "t1",
+            &PageQuery {
+                conditions: &[&filter],
+                order: &order,
+                columns: &[0, 2],
+                limit: 10,
+                offset: 5,
+            },
+        );
+        assert_eq!(
+            s.sql,
+            "SELECT \"_type\",\"_version\",\"id\",\"n\",((\"n\" + ?)),(\"id\") FROM \"things\" \
+             WHERE \"_tenant\" = ? AND (\"n\" > ?) ORDER BY ((\"n\" + ?)) DESC,(\"id\") ASC \
+             LIMIT ? OFFSET ?"
+        );
+        use SqlParam::{Integer as I, Text as T};
+        assert_eq!(s.params, [I(1), T("t1".into()), I(3), I(1), I(10), I(5)]);
+    }
+
+    #[test]
+    fn writes_check_the_version_they_read() {
+        let t = table();
+        let values = vec![
+            SqlParam::Text("k".into()),
+            SqlParam::Text("2024-01-01T00:00:00Z".into()),
+            SqlParam::Integer(1),
+            SqlParam::Integer(7),
+        ];
+        let s = update(
+            &Sqlite,
+            &t,
+            "t1",
+            vec![SqlParam::Text("k".into())],
+            4,
+            values,
+        );
+        assert_eq!(
+            s.sql,
+            "UPDATE \"things\" SET \"_version\" = \"_version\" + 1,\"id\" = ?,\"at\" = ?,\
+             \"at__utc\" = ?,\"n\" = ? WHERE \"_tenant\" = ? AND \"id\" = ? AND \"_version\" = ?"
+        );
+        assert_eq!(s.params.len(), 7);
+        assert_eq!(s.params[6], SqlParam::Integer(4));
+        let s = delete(&Sqlite, &t, "t1", vec![SqlParam::Text("k".into())], 9);
+        assert_eq!(
+            s.sql,
+            "DELETE FROM \"things\" WHERE \"_tenant\" = ? AND \"id\" = ? AND \"_version\" = ?"
+        );
+    }
+
+    #[test]
+    fn after_respects_direction_and_nulls() {
+        let terms = [
+            term("\"a\"", SortDirection::Desc),
+            term("\"id\"", SortDirection::Asc),
+        ];
+        let (sql, params) = after_in(
+            &Sqlite,
+            &terms,
+            &[SqlParam::Integer(5), SqlParam::Text("k".into())],
+        )
+        .frag
+        .render(&Sqlite);
+        assert_eq!(
+            sql,
+            "((((\"a\") < ? OR (\"a\") IS NULL)) OR (((\"a\") IS ?) AND (\"id\") > ?))"
+        );
+        assert_eq!(
+            params,
+            [
+                SqlParam::Integer(5),
+                SqlParam::Integer(5),
+                SqlParam::Text("k".into())
+            ]
+        );
+        let (sql, _) = after_in(
+            &Sqlite,
+            &terms,
+            &[SqlParam::Null, SqlParam::Text("k".into())],
+        )
+        .frag
+        .render(&Sqlite);
+        assert_eq!(sql, "(((1 = 0)) OR (((\"a\") IS ?) AND (\"id\") > ?))");
+    }
+}
