@@ -3,6 +3,12 @@
 # acceptance tests. The $metadata tests validate against the OASIS XSD with xmllint, so
 # libxml2-utils is installed first when it is missing. Extra arguments go to cargo's test
 # runner, e.g. `bash tests/run-all.sh -p odata-core`.
+#
+# The PostgreSQL tests get a private cluster started here for the run (tests/pg-cluster.sh:
+# Debian's postgresql package installed when missing, initdb into a temporary directory as
+# the postgres user, loopback, a free port, trust auth) and stopped at the end. A developer
+# may point the tests at a server of their own with ODATA_TEST_POSTGRES_URL instead; either
+# way ODATA_REQUIRE_POSTGRES=1 makes those tests fail, never skip, when it is unreachable.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,7 +20,24 @@ if ! command -v xmllint >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libxml2-utils
 fi
 
+if [ -n "${ODATA_TEST_POSTGRES_URL:-}" ]; then
+    echo "PostgreSQL: using ODATA_TEST_POSTGRES_URL from the environment, no cluster started"
+else
+    # shellcheck source=tests/pg-cluster.sh
+    source tests/pg-cluster.sh
+    if ! pg_cluster_start; then
+        echo "PostgreSQL could not be started for the tests (see above): failing the run" >&2
+        exit 1
+    fi
+fi
+export ODATA_TEST_POSTGRES_URL
+export ODATA_REQUIRE_POSTGRES=1
+
 if [ "$#" -eq 0 ]; then
     set -- --workspace
 fi
-exec cargo test "$@"
+# Not `exec`: the EXIT trap of pg-cluster.sh stops the cluster afterwards. The script exits
+# with cargo's status.
+status=0
+cargo test "$@" || status=$?
+exit "$status"
