@@ -7,6 +7,12 @@
 //! numbered placeholders (`$1`, `$2`, …) run through the whole statement in text order
 //! whatever the dialect. Identifiers come from the table mapping; every value is a
 //! parameter. This is the one place besides the translator where SQL text is written.
+//!
+//! The model is our own [`Frag`] rather than a general SQL builder: the translator of
+//! `$filter`/`$orderby`/`$search` already produces `Frag`s through the [`Dialect`] trait,
+//! and what a statement adds to them is small and fixed (the tenant, a key, a window, a
+//! version check), so one module of builders keeps every statement in one place without a
+//! second expression model to convert into.
 
 use odata_core::query::SortDirection;
 
