@@ -281,6 +281,14 @@ pub(crate) fn delete(
     )
 }
 
+/// The cheapest statement that proves the database answers (readiness).
+pub(crate) fn ping() -> Statement {
+    Statement {
+        sql: "SELECT 1".to_owned(),
+        params: Vec::new(),
+    }
+}
+
 /// The service's own secrets (the `$skiptoken` key): created when missing.
 pub(crate) fn create_secret_table(dialect: &impl Dialect) -> Statement {
     Statement::render(

@@ -226,7 +226,10 @@ impl Store {
 
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.keyed).await.is_ok()
+        match run(statement::ping()) {
+            Ok(query) => query.execute(&self.keyed).await.is_ok(),
+            Err(_) => false,
+        }
     }
 
     /// Closes the pools, waiting for connections to be returned.
