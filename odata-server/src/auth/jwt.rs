@@ -20,8 +20,8 @@ use jsonwebtoken::errors::ErrorKind as JwtErrorKind;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use odata_core::error::{ErrorKind, ODataError};
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Value as Json};
+use serde::de::IgnoredAny;
+use serde_json::Value as Json;
 
 use super::Principal;
 use crate::config::{AuthConfig, BearerConfig, KeySource};
@@ -347,18 +347,17 @@ fn strict_object(segment: &str, what: &str) -> Result<Json, ODataError> {
             "The token's {what} segment is not base64url without padding."
         ))
     })?;
-    match serde_json::from_slice::<Strict>(&bytes) {
-        Ok(Strict(value @ Json::Object(_))) => Ok(value),
-        Ok(_) => Err(unauthenticated(format!(
-            "The token's {what} is not a JSON object."
-        ))),
-        // The strict visitor accepts every JSON value, so its only data error is a repeat.
-        Err(e) if e.is_data() => Err(unauthenticated(format!(
-            "The token's {what} names a member twice in one object; every member name must be \
-             unique."
+    // The same strict parse as request bodies: one object, no member name repeated in any
+    // object at any depth.
+    match odata_core::json::read_object(&bytes) {
+        Ok(object) => Ok(Json::Object(object)),
+        Err(e) if e.target.is_some() => Err(unauthenticated(format!(
+            "The token's {what} names a member twice in one object ('{}'); every member name \
+             must be unique.",
+            e.target.unwrap_or_default()
         ))),
         Err(_) => Err(unauthenticated(format!(
-            "The token's {what} is not valid JSON."
+            "The token's {what} is not a valid JSON object."
         ))),
     }
 }
@@ -378,76 +377,6 @@ fn reject_critical(header: &Json) -> Result<(), ODataError> {
             "The token's 'crit' header must be a non-empty array of extension names; this \
              service supports no extension.",
         )),
-    }
-}
-
-/// A JSON value whose objects, at every depth, have unique member names. serde_json's own
-/// recursion limit still bounds the nesting, since every nested value goes through the same
-/// deserializer.
-struct Strict(Json);
-
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(Strict)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Json;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value without duplicate member names")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Json, E> {
-        Ok(Json::Null)
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Json, E> {
-        Ok(Json::Bool(v))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Json, E> {
-        Ok(Json::from(v))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Json, E> {
-        Ok(Json::from(v))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Json, E> {
-        Ok(Json::from(v))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Json, E> {
-        Ok(Json::String(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Json, E> {
-        Ok(Json::String(v))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Strict(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(Json::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
-        let mut object = Map::new();
-        // Keys are compared after unescaping, so "tid" and "t\u0069d" are the same name.
-        while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                return Err(de::Error::custom("duplicate member name"));
-            }
-            let Strict(value) = map.next_value()?;
-            object.insert(key, value);
-        }
-        Ok(Json::Object(object))
     }
 }
 
