@@ -59,8 +59,9 @@ use odata_server::store::table::Table;
 use proptest::prelude::RngExt;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 use serde_json::{Value as Json, json};
-use sqlx::sqlite::{SqliteArguments, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{AssertSqlSafe, Row};
+use std::str::FromStr;
 
 const TICKS_PER_SECOND: i64 = 10_000_000;
 const TICKS_PER_DAY: i64 = 86_400 * TICKS_PER_SECOND;
@@ -1358,6 +1359,17 @@ impl<'a> Gen<'a> {
                 value: Box::new(self.expr(T::Perms, d)),
                 flags: self.rng.random_range(0..8),
             },
+            11 if self.chance(0.25) => {
+                // The pattern is a literal, as the binder requires.
+                let pattern =
+                    self.pick(&["^a", "b$", "(?i)AB", "^$", "[0-9]", "o w", "é", "^.{3,}$"]);
+                let s = self.expr(T::Str, d);
+                let p = BoundExpr::Literal {
+                    value: Value::String(pattern.to_owned()),
+                    ty: self.ty(T::Str),
+                };
+                self.call(Function::MatchesPattern, vec![s, p], T::Bool)
+            }
             11 => {
                 let f = self.pick(&[Function::Contains, Function::StartsWith, Function::EndsWith]);
                 let s = self.expr(T::Str, d);
@@ -1430,9 +1442,11 @@ async fn store_data_set(
     let store = Store::connect(&url, 1, std::time::Duration::from_secs(5))
         .await
         .unwrap();
+    // `matchesPattern` needs the `regexp` function the store registers too.
+    let options = SqliteConnectOptions::from_str(&url).unwrap().with_regexp();
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
-        .connect(&url)
+        .connect_with(options)
         .await
         .unwrap();
     sqlx::query(AssertSqlSafe(create_table(&fx.table, Backend::Sqlite)))

@@ -508,7 +508,7 @@ async fn query_errors_say_what_and_where() {
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(fragment), "{query}: {message}");
     }
-    for query in ["$filter=matchesPattern(deviceId,'^a')", "$expand=nothing"] {
+    for query in ["$filter=matchesPattern(deviceId,'(')", "$expand=nothing"] {
         let r = app.get(&format!("{EVENTS}?{query}")).send().await.unwrap();
         assert!(
             matches!(
@@ -519,4 +519,37 @@ async fn query_errors_say_what_and_where() {
             r.status()
         );
     }
+}
+
+#[tokio::test]
+async fn matches_pattern_filters_by_regular_expression() {
+    let app = seeded().await;
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "matchesPattern(deviceSerialNumber,'^[AB]1$')",
+            &["A1", "B1"],
+        ),
+        ("matchesPattern(userPrincipalName,'(?i)^ALICE@')", &["A1"]),
+        ("matchesPattern(userPrincipalName,'ä')", &["C1"]),
+        (
+            "not matchesPattern(deviceSerialNumber,'1$') and deviceSerialNumber lt 'C'",
+            &["A2", "B2"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(matching(&app, filter).await, *expected, "{filter}");
+    }
+    let r = app
+        .get(&format!(
+            "{EVENTS}?$filter={}",
+            urlencode("matchesPattern(deviceSerialNumber,'(')")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["target"], "$filter");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("unclosed group"), "{message}");
 }

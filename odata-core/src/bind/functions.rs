@@ -229,6 +229,9 @@ impl Binder<'_, '_> {
             }
             bound.push(b);
         }
+        if f == Function::MatchesPattern {
+            self.check_pattern(&bound[1])?;
+        }
         let ty = match ret {
             Ret::Fixed(p) => ExprType::Primitive(p),
             Ret::SameAsArg => match bound.first().map(BoundExpr::ty) {
@@ -241,6 +244,31 @@ impl Binder<'_, '_> {
             args: bound,
             ty,
         })
+    }
+
+    /// The pattern of `matchesPattern` must be a string literal (or an alias of one) that
+    /// compiles: a bad pattern is the request's error, found before any row is read.
+    fn check_pattern(&self, pattern: &BoundExpr) -> Result<(), ODataError> {
+        match pattern {
+            BoundExpr::Literal {
+                value: Value::String(text),
+                ..
+            } => crate::eval::compile_pattern(text).map(|_| ()).map_err(|e| {
+                // The regex crate's message spans lines (pattern, caret, error): keep the error.
+                let text = e.to_string();
+                let reason = text.lines().last().unwrap_or_default().trim().to_owned();
+                self.err(format!(
+                    "the pattern of 'matchesPattern' is invalid: {reason}"
+                ))
+            }),
+            BoundExpr::Literal {
+                value: Value::Null, ..
+            } => Ok(()),
+            _ => {
+                Err(self
+                    .not_implemented("the pattern of 'matchesPattern' must be a string literal"))
+            }
+        }
     }
 
     /// `geo.distance`, `geo.length`, `geo.intersects`: the arguments must be geography or

@@ -16,13 +16,6 @@ use super::type_error;
 /// Evaluates a built-in function on evaluated arguments.
 pub(super) fn call(f: Function, args: Vec<Value>) -> Result<Value, ODataError> {
     match f {
-        Function::MatchesPattern => {
-            return Err(ODataError::new(
-                ErrorKind::NotImplemented,
-                "matchesPattern is not supported: ECMAScript regular expressions are not \
-                 implemented",
-            ));
-        }
         Function::GeoDistance | Function::GeoLength | Function::GeoIntersects => {
             return Err(ODataError::new(
                 ErrorKind::NotImplemented,
@@ -55,6 +48,11 @@ pub(super) fn call(f: Function, args: Vec<Value>) -> Result<Value, ODataError> {
     let c = args.next();
     Ok(match f {
         Function::Contains => Value::Boolean(text(&a)?.contains(text_opt(&b)?)),
+        Function::MatchesPattern => {
+            let pattern = super::compile_pattern(text_opt(&b)?)
+                .map_err(|e| ODataError::bad_request(format!("invalid pattern: {e}")))?;
+            Value::Boolean(pattern.is_match(text(&a)?))
+        }
         Function::StartsWith => Value::Boolean(text(&a)?.starts_with(text_opt(&b)?)),
         Function::EndsWith => Value::Boolean(text(&a)?.ends_with(text_opt(&b)?)),
         Function::Length => Value::Int(code_points(text(&a)?)),
@@ -158,8 +156,7 @@ pub(super) fn call(f: Function, args: Vec<Value>) -> Result<Value, ODataError> {
             }),
             other => return Err(type_error("a number", &other)),
         },
-        Function::MatchesPattern
-        | Function::GeoDistance
+        Function::GeoDistance
         | Function::GeoLength
         | Function::GeoIntersects
         | Function::Now

@@ -23,8 +23,8 @@
 //!   `tolower`/`toupper` are the full Unicode mappings; `trim` removes Unicode white space.
 //!   `substring` with a negative start starts at 0, a negative length gives `''`, and a
 //!   start beyond the end gives `''` (the clamping of the .NET OData implementation).
-//!   `matchesPattern` (ECMAScript regular expressions) is not implemented: evaluating it is
-//!   a 501.
+//!   `matchesPattern` uses the `regex` crate (see [`compile_pattern`]) and is null when
+//!   either argument is null.
 //! * **Temporal.** DateTimeOffset values compare by instant across offsets; `year`…
 //!   `fractionalseconds`, `date` and `time` use the value's own offset. Duration
 //!   arithmetic is in 100 ns ticks; overflow, or a date/time outside 0001–9999, is a 400
@@ -159,6 +159,25 @@ fn search_lowered(search: &BoundSearch, texts: &[String]) -> bool {
 }
 
 /// A 500 for a value whose type the binder should have excluded.
+/// Largest compiled form of a `matchesPattern` pattern: a pattern that would need more is
+/// refused rather than letting one request build a huge automaton.
+const PATTERN_SIZE_LIMIT: usize = 1 << 20;
+
+/// Compiles a `matchesPattern` pattern. Patterns use the syntax of the `regex` crate (the
+/// ECMAScript syntax OData names, less look-around and back-references, which it refuses),
+/// the same engine the SQLite store registers, so both agree on every match.
+///
+/// ```
+/// let p = odata_core::eval::compile_pattern("^SN-[0-9]+$").unwrap();
+/// assert!(p.is_match("SN-42"));
+/// assert!(odata_core::eval::compile_pattern("(a").is_err());
+/// ```
+pub fn compile_pattern(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .build()
+}
+
 pub(crate) fn type_error(what: &str, got: &Value) -> ODataError {
     ODataError::new(
         ErrorKind::Internal,

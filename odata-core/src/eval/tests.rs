@@ -514,11 +514,30 @@ fn type_cast_path_is_null_for_other_types() {
 }
 
 #[test]
+fn matches_pattern_uses_regular_expressions_and_null_rules() {
+    let m = model();
+    let e = full(&m);
+    for (text, expected) in [
+        ("matchesPattern(name,'^H')", Value::Boolean(true)),
+        ("matchesPattern(name,'^h')", Value::Boolean(false)),
+        ("matchesPattern(name,'(?i)^h')", Value::Boolean(true)),
+        ("matchesPattern(name,null)", Value::Null),
+    ] {
+        assert_eq!(eval_on(&m, &e, text).unwrap(), expected, "{text}");
+    }
+    let a = IndexMap::new();
+    let expr = parse_expr("matchesPattern(name,'(')", &ParseLimits::default()).unwrap();
+    let err = bind_expr(&ctx(&m, &a), &expr).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+    assert!(err.message.contains("unclosed group"), "{}", err.message);
+    assert!(!err.message.contains('\n'), "{}", err.message);
+}
+
+#[test]
 fn unsupported_functions_are_not_implemented() {
     let m = model();
     let e = full(&m);
     for text in [
-        "matchesPattern(name,'^H')",
         "geo.distance(geography'SRID=4326;Point(1 2)', geography'SRID=4326;Point(3 4)')",
         "geo.length(geometry'SRID=0;LineString(1 2,3 4)')",
         "geo.intersects(geography'SRID=4326;Point(1 2)', geography'SRID=4326;Polygon((0 0,1 1,0 1,0 0))')",

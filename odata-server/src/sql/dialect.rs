@@ -57,6 +57,10 @@ pub(crate) trait Dialect {
 
     /// The column type of binary values.
     fn blob_type(&self) -> &'static str;
+
+    /// Boolean: `text` matches the regular expression `pattern` (the `regex` crate's
+    /// syntax, as `odata_core::eval::compile_pattern`); null when either is null.
+    fn matches_pattern(&self, text: Frag, pattern: Frag) -> Frag;
 }
 
 /// SQLite 3.38+ (JSON functions built in; math functions not required).
@@ -127,5 +131,10 @@ impl Dialect for Sqlite {
 
     fn blob_type(&self) -> &'static str {
         "BLOB"
+    }
+
+    fn matches_pattern(&self, text: Frag, pattern: Frag) -> Frag {
+        // sqlx registers `regexp(pattern, text)` on every connection (the `regex` crate).
+        frag!["regexp(", pattern, ", ", text, ")"]
     }
 }

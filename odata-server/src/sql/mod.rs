@@ -59,7 +59,9 @@
 //!   String → Boolean, String or integers → enum (String only for non-flags enums, member
 //!   names and plain decimal values: `'+1'` or `'01'` do not convert here), enum → integer,
 //!   DateTimeOffset → Date/TimeOfDay, Date → DateTimeOffset. Other casts are 501.
-//! * **Not supported (501 Not Implemented):** `matchesPattern`, `geo.*`, Edm.Duration values
+//! * **`matchesPattern`** runs the `regex` crate inside SQLite (registered by sqlx), as the
+//!   evaluator does; its pattern must be a string literal (501 otherwise).
+//! * **Not supported (501 Not Implemented):** `geo.*`, Edm.Duration values
 //!   inside complex or collection values, type casts on lambda variables, and the casts
 //!   above.
 //! * **`now()`** is folded into a literal by the binder; should it reach the translator, it

@@ -1438,10 +1438,11 @@ impl<'a, D: Dialect> Translator<'a, D> {
                     })
                 }
             }
-            Function::MatchesPattern
-            | Function::GeoDistance
-            | Function::GeoLength
-            | Function::GeoIntersects => {
+            Function::MatchesPattern => {
+                arity(2)?;
+                dialect.matches_pattern(scalar(&vals[0]), scalar(&vals[1]))
+            }
+            Function::GeoDistance | Function::GeoLength | Function::GeoIntersects => {
                 return Err(not_implemented(format!(
                     "The function '{}'",
                     function_name(function)

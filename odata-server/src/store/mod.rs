@@ -162,7 +162,9 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(StdDuration::from_secs(10))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // `matchesPattern`: the same `regex` crate as the evaluator.
+            .with_regexp();
         // `PRAGMA optimize` when the writer closes keeps the planner's statistics current,
         // so equality filters keep choosing their index as tables grow.
         let writer = SqlitePoolOptions::new()
