@@ -5,10 +5,25 @@ use actix_web::{HttpRequest, HttpResponse};
 use odata_core::error::{ErrorKind, InnerError, ODataError};
 
 use crate::context::RequestContext;
+use crate::negotiation;
 use crate::store::StoreError;
 
 /// The OData error response for `error`, with `innerError` from the request context.
 pub fn error_response(req: &HttpRequest, error: &ODataError) -> HttpResponse {
+    build(req, error, None)
+}
+
+/// The 405 response for `error`, with the `Allow` header listing the methods the resource
+/// supports (e.g. `GET, POST`).
+pub fn method_not_allowed_response(
+    req: &HttpRequest,
+    error: &ODataError,
+    allow: &str,
+) -> HttpResponse {
+    build(req, error, Some(allow))
+}
+
+fn build(req: &HttpRequest, error: &ODataError, allow: Option<&str>) -> HttpResponse {
     let context = RequestContext::of(req);
     let inner = InnerError {
         request_id: context.request_id,
@@ -18,7 +33,13 @@ pub fn error_response(req: &HttpRequest, error: &ODataError) -> HttpResponse {
     let status =
         StatusCode::from_u16(error.kind.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
-    response.insert_header(("OData-Version", "4.0"));
+    response.insert_header((
+        "OData-Version",
+        negotiation::error_response_version(req).as_str(),
+    ));
+    if let Some(allow) = allow {
+        response.insert_header((actix_web::http::header::ALLOW, allow));
+    }
     if error.kind == ErrorKind::Unauthenticated {
         response.insert_header(("WWW-Authenticate", "Bearer"));
     }

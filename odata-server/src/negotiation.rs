@@ -1,9 +1,121 @@
-//! Content negotiation: `Accept`, `$format`, `odata.metadata`, `IEEE754Compatible`, `Prefer`.
+//! Content negotiation: the protocol version (`OData-Version`, `OData-MaxVersion`), `Accept`,
+//! `$format`, `odata.metadata`, `IEEE754Compatible`, `Prefer`, `Isolation`.
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::{MetadataLevel, WriteOptions};
+
+/// An OData protocol version the service speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ODataVersion {
+    /// OData 4.0.
+    V4_0,
+    /// OData 4.01, the default.
+    V4_01,
+}
+
+impl ODataVersion {
+    /// The header value, e.g. `4.01`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V4_0 => "4.0",
+            Self::V4_01 => "4.01",
+        }
+    }
+}
+
+// Version numbers scaled so that 4.0 is 40 000 and 4.01 is 40 100: four decimal places are
+// enough for every version OData has defined, and integers compare exactly.
+const V4_0: u64 = 40_000;
+const V4_01: u64 = 40_100;
+
+/// Parses `major.minor` (e.g. `4.01`); `None` when malformed.
+fn parse_version(text: &str) -> Option<u64> {
+    let (major, minor) = text.trim().split_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(major) || !digits(minor) || major.len() > 6 || minor.len() > 4 {
+        return None;
+    }
+    let major: u64 = major.parse().ok()?;
+    // "01" is one hundredth, "1" one tenth: pad the fraction to four places.
+    let minor: u64 = format!("{minor:0<4}").parse().ok()?;
+    Some(major * 10_000 + minor)
+}
+
+/// The value of a version header, `None` when absent; a 400 when present but malformed.
+fn version_header(req: &HttpRequest, name: &str) -> Result<Option<u64>, ODataError> {
+    let Some(value) = req.headers().get(name) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(parse_version)
+        .map(Some)
+        .ok_or_else(|| {
+            ODataError::bad_request(format!(
+                "The {name} header is not a version number like 4.0 or 4.01."
+            ))
+            .with_target(name)
+        })
+}
+
+/// Checks the request's `OData-Version`: the request must be written in a version the
+/// service understands (4.0 or 4.01), else 400.
+pub fn check_request_version(req: &HttpRequest) -> Result<(), ODataError> {
+    match version_header(req, "OData-Version")? {
+        None | Some(V4_0 | V4_01) => Ok(()),
+        Some(_) => Err(ODataError::bad_request(
+            "The OData-Version of the request is not supported; this service understands 4.0 \
+             and 4.01.",
+        )
+        .with_target("OData-Version")),
+    }
+}
+
+/// The response version from `OData-MaxVersion`: 4.01 without it or when it allows 4.01,
+/// 4.0 when it allows 4.0 only, 406 below 4.0 and 400 when malformed.
+pub fn response_version(req: &HttpRequest) -> Result<ODataVersion, ODataError> {
+    match version_header(req, "OData-MaxVersion")? {
+        None => Ok(ODataVersion::V4_01),
+        Some(v) if v >= V4_01 => Ok(ODataVersion::V4_01),
+        Some(v) if v >= V4_0 => Ok(ODataVersion::V4_0),
+        Some(_) => Err(ODataError::new(
+            ErrorKind::NotAcceptable,
+            "OData-MaxVersion is below 4.0; this service answers in OData 4.0 or 4.01.",
+        )
+        .with_target("OData-MaxVersion")),
+    }
+}
+
+/// The version an error response states: the negotiated one, or 4.01 when
+/// `OData-MaxVersion` itself cannot be honoured.
+pub fn error_response_version(req: &HttpRequest) -> ODataVersion {
+    response_version(req).unwrap_or(ODataVersion::V4_01)
+}
+
+/// Refuses `Isolation: snapshot` (and the 4.0 `OData-Isolation: snapshot`) with 412: the
+/// service cannot run a request against a snapshot, and the protocol says such a service
+/// answers Precondition Failed instead of ignoring the header.
+pub fn check_isolation(req: &HttpRequest) -> Result<(), ODataError> {
+    for name in ["Isolation", "OData-Isolation"] {
+        let snapshot = req
+            .headers()
+            .get_all(name)
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.trim().eq_ignore_ascii_case("snapshot"));
+        if snapshot {
+            return Err(ODataError::new(
+                ErrorKind::PreconditionFailed,
+                "Snapshot isolation is not supported by this service; send the request \
+                 without the isolation header.",
+            )
+            .with_target(name));
+        }
+    }
+    Ok(())
+}
 
 /// The representation chosen for a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,4 +280,24 @@ pub fn max_page_size_preference(req: &HttpRequest) -> Option<u32> {
                 .then(|| value.trim().trim_matches('"').parse::<u32>().ok())
                 .flatten()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_as_decimals() {
+        assert_eq!(parse_version("4.0"), Some(V4_0));
+        assert_eq!(parse_version(" 4.01 "), Some(V4_01));
+        assert_eq!(parse_version("4.00"), Some(V4_0));
+        assert!(parse_version("4.1").is_some_and(|v| v > V4_01));
+        assert!(parse_version("3.0").is_some_and(|v| v < V4_0));
+        assert!(parse_version("5.0").is_some_and(|v| v > V4_01));
+        for bad in [
+            "4", "", "4.", ".1", "4.0.1", "x.y", "-4.0", "4.01234", "+4.0",
+        ] {
+            assert_eq!(parse_version(bad), None, "{bad}");
+        }
+    }
 }

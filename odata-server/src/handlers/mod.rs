@@ -6,18 +6,20 @@ mod output;
 mod read;
 mod write;
 
+use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
 
-use actix_web::http::Method;
+use actix_web::body::{self, BodySize, BoxBody, MessageBody, SizedStream};
+use actix_web::http::{Method, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::{FutureExt, StreamExt};
 use odata_core::error::{ErrorKind, ODataError};
 
 use crate::app::AppState;
-use crate::error::{error_response, internal};
-use crate::query;
+use crate::error::{error_response, internal, method_not_allowed_response};
 use crate::routing::{self, Target};
 use crate::store::Deadline;
+use crate::{negotiation, query};
 
 /// Everything a handler needs about the request.
 pub(crate) struct Request<'a> {
@@ -41,20 +43,69 @@ pub async fn odata(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let outcome = AssertUnwindSafe(handle(&req, payload, &state))
-        .catch_unwind()
-        .await;
-    match outcome {
-        Ok(Ok(mut response)) => {
-            // Every OData response states the protocol version (errors get it in error.rs).
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("odata-version"),
-                actix_web::http::header::HeaderValue::from_static("4.0"),
-            );
-            response
+    let response = match protocol_checks(&req) {
+        Ok(version) => {
+            let outcome = AssertUnwindSafe(handle(&req, payload, &state))
+                .catch_unwind()
+                .await;
+            match outcome {
+                Ok(Ok(mut response)) => {
+                    // Every OData response states the protocol version (errors get it in
+                    // error.rs).
+                    response.headers_mut().insert(
+                        header::HeaderName::from_static("odata-version"),
+                        header::HeaderValue::from_static(version.as_str()),
+                    );
+                    response
+                }
+                Ok(Err(Failure { error, allow: None })) => error_response(&req, &error),
+                Ok(Err(Failure {
+                    error,
+                    allow: Some(allow),
+                })) => method_not_allowed_response(&req, &error, allow),
+                Err(_) => error_response(&req, &internal(&"handler panicked")),
+            }
         }
-        Ok(Err(error)) => error_response(&req, &error),
-        Err(_) => error_response(&req, &internal(&"handler panicked")),
+        Err(error) => error_response(&req, &error),
+    };
+    if req.method() == Method::HEAD {
+        without_body(response)
+    } else {
+        response
+    }
+}
+
+/// The checks that come before anything is read or done: the request's `OData-Version`,
+/// the response version from `OData-MaxVersion`, and the isolation the caller asks for.
+fn protocol_checks(req: &HttpRequest) -> Result<negotiation::ODataVersion, ODataError> {
+    negotiation::check_request_version(req)?;
+    let version = negotiation::response_version(req)?;
+    negotiation::check_isolation(req)?;
+    Ok(version)
+}
+
+/// A HEAD response: the GET response's status and headers without its body. The body's
+/// length stays announced in `Content-Length`, as the GET response would have it.
+fn without_body(response: HttpResponse) -> HttpResponse {
+    let size = response.body().size();
+    response.map_body(|_, _| match size {
+        BodySize::Sized(length) => BoxBody::new(SizedStream::new(
+            length,
+            futures_util::stream::empty::<Result<web::Bytes, Infallible>>(),
+        )),
+        BodySize::None | BodySize::Stream => BoxBody::new(body::None::new()),
+    })
+}
+
+/// A failed request: the OData error and, for a 405, the methods the resource allows.
+struct Failure {
+    error: ODataError,
+    allow: Option<&'static str>,
+}
+
+impl From<ODataError> for Failure {
+    fn from(error: ODataError) -> Self {
+        Self { error, allow: None }
     }
 }
 
@@ -70,7 +121,7 @@ async fn handle(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,
-) -> Result<HttpResponse, ODataError> {
+) -> Result<HttpResponse, Failure> {
     crate::limits::check_url_length(req, state.settings.max_url_bytes)?;
     let principal = state.auth.authenticate(req.headers())?;
     crate::context::RequestContext::set_principal(req, &principal);
@@ -100,8 +151,13 @@ async fn handle(
         deadline: Deadline::after(state.settings.statement_budget),
         body,
     };
-    let method = req.method();
-    match (&target, method) {
+    // HEAD runs as GET; `odata` drops the body afterwards.
+    let method = if req.method() == Method::HEAD {
+        &Method::GET
+    } else {
+        req.method()
+    };
+    let response = match (&target, method) {
         (Target::ServiceDocument, &Method::GET) => metadata::service_document(&request),
         (Target::Metadata, &Method::GET) => metadata::metadata(&request),
         (Target::Collection(c), &Method::GET) => read::collection(&request, c).await,
@@ -120,8 +176,9 @@ async fn handle(
                 action.qualified_name
             ),
         )),
-        _ => Err(method_not_allowed(&target, method)),
-    }
+        _ => return Err(method_not_allowed(&target, req.method())),
+    };
+    response.map_err(Failure::from)
 }
 
 fn now() -> odata_core::value::DateTimeOffset {
@@ -131,7 +188,7 @@ fn now() -> odata_core::value::DateTimeOffset {
         .unwrap_or_else(odata_core::value::DateTimeOffset::min_value)
 }
 
-fn method_not_allowed(target: &Target<'_>, method: &Method) -> ODataError {
+fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
     let allowed = match target {
         Target::ServiceDocument | Target::Metadata | Target::Count(_) => "GET",
         Target::Collection(_) => "GET, POST",
@@ -139,10 +196,13 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> ODataError {
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",
         Target::EntityAction(..) => "POST",
     };
-    ODataError::new(
-        ErrorKind::MethodNotAllowed,
-        format!("The method {method} is not allowed on this resource; allowed: {allowed}."),
-    )
+    Failure {
+        error: ODataError::new(
+            ErrorKind::MethodNotAllowed,
+            format!("The method {method} is not allowed on this resource; allowed: {allowed}."),
+        ),
+        allow: Some(allowed),
+    }
 }
 
 /// Reads the body up to `max_body_bytes`; larger bodies are refused without reading them

@@ -12,7 +12,7 @@ async fn create_read_update_replace_delete() {
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
-    assert_eq!(created.headers()["odata-version"], "4.0");
+    assert_eq!(created.headers()["odata-version"], "4.01");
     let location = created.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, app.url("products('w-1')"));
     assert_eq!(created.headers()["odata-entityid"], location.as_str());
@@ -101,7 +101,7 @@ async fn create_read_update_replace_delete() {
         .await
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    assert_eq!(deleted.headers()["odata-version"], "4.0");
+    assert_eq!(deleted.headers()["odata-version"], "4.01");
     let gone = app.get("products/w-1").send().await.unwrap();
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     let again = app

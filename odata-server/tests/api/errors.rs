@@ -6,7 +6,7 @@ use crate::helpers::{TestApp, product, spawn_app, spawn_with};
 /// Asserts the OData error shape and returns the error object.
 async fn error_of(response: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
-    assert_eq!(response.headers()["odata-version"], "4.0");
+    assert_eq!(response.headers()["odata-version"], "4.01");
     let request_id = response.headers()["request-id"]
         .to_str()
         .unwrap()
@@ -210,8 +210,10 @@ async fn unknown_resources_methods_and_formats() {
         .unwrap();
     error_of(outside, StatusCode::NOT_FOUND).await;
     let r = app.client.delete(app.url("products")).send().await.unwrap();
+    assert_eq!(r.headers()["allow"], "GET, POST");
     error_of(r, StatusCode::METHOD_NOT_ALLOWED).await;
     let r = app.client.post(app.url("$metadata")).send().await.unwrap();
+    assert_eq!(r.headers()["allow"], "GET");
     error_of(r, StatusCode::METHOD_NOT_ALLOWED).await;
     let r = app
         .get("products")

@@ -13,5 +13,6 @@ mod helpers;
 mod keys;
 mod limits;
 mod metadata;
+mod protocol;
 mod secure_helpers;
 mod tenants;

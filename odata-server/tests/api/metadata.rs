@@ -8,7 +8,7 @@ async fn service_document_lists_the_sets() {
     let app = spawn_app().await;
     let r = app.get("").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["odata-version"], "4.0");
+    assert_eq!(r.headers()["odata-version"], "4.01");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["@odata.context"], app.url("$metadata"));
     let names: Vec<&str> = body["value"]

@@ -1,0 +1,207 @@
+//! The protocol surface on the Autopilot service: version negotiation (`OData-Version`,
+//! `OData-MaxVersion`), HEAD on every GET resource, 405 with `Allow`, and `Isolation:
+//! snapshot` refused with 412.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use acceptance_tests::{TestApp, seed, spawn_app, with_valid_enums};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const EVENTS: &str = "deviceManagement/autopilotEvents";
+
+/// Asserts the OData error body, its `request-id`, and returns the error object.
+async fn expect_error(response: reqwest::Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let request_id = response.headers()["request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(
+        body["error"]["innerError"]["request-id"],
+        request_id.as_str(),
+        "{body}"
+    );
+    assert!(body["error"]["message"].is_string(), "{body}");
+    body["error"].clone()
+}
+
+/// Creates one event and returns its id.
+async fn create_event(app: &TestApp) -> String {
+    let event = with_valid_enums(&seed("000-post-event.request.json"));
+    let created = app.post_json(EVENTS, &event).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let body: Value = created.json().await.unwrap();
+    body["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_response_version_is_negotiated_from_odata_max_version() {
+    let app = spawn_app().await;
+    for path in ["", "$metadata", EVENTS] {
+        let r = app.get(path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()["odata-version"], "4.01", "{path}: default");
+    }
+    for (max, expected) in [
+        ("4.0", "4.0"),
+        ("4.01", "4.01"),
+        ("4.02", "4.01"),
+        ("5.0", "4.01"),
+    ] {
+        let r = app
+            .get(EVENTS)
+            .header("OData-MaxVersion", max)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{max}");
+        assert_eq!(r.headers()["odata-version"], expected, "{max}");
+    }
+    // Errors state the negotiated version too.
+    let r = app
+        .get(&format!("{EVENTS}/does-not-exist"))
+        .header("OData-MaxVersion", "4.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["odata-version"], "4.0");
+    expect_error(r, StatusCode::NOT_FOUND).await;
+}
+
+#[tokio::test]
+async fn a_max_version_below_4_0_is_not_acceptable_and_a_malformed_one_is_bad() {
+    let app = spawn_app().await;
+    let r = app
+        .get(EVENTS)
+        .header("OData-MaxVersion", "3.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["odata-version"], "4.01");
+    let e = expect_error(r, StatusCode::NOT_ACCEPTABLE).await;
+    assert_eq!(e["target"], "OData-MaxVersion");
+    let r = app
+        .get(EVENTS)
+        .header("OData-MaxVersion", "four")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["odata-version"], "4.01");
+    let e = expect_error(r, StatusCode::BAD_REQUEST).await;
+    assert_eq!(e["target"], "OData-MaxVersion");
+}
+
+#[tokio::test]
+async fn an_unsupported_request_version_is_refused_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let event = with_valid_enums(&seed("000-post-event.request.json"));
+    for version in ["3.0", "4.02", "5.0", "x"] {
+        let r = app
+            .post_json(EVENTS, &event)
+            .header("OData-Version", version)
+            .send()
+            .await
+            .unwrap();
+        let e = expect_error(r, StatusCode::BAD_REQUEST).await;
+        assert_eq!(e["target"], "OData-Version", "{version}");
+    }
+    assert_eq!(app.count(EVENTS).await, 0);
+    for version in ["4.0", "4.01"] {
+        let r = app
+            .post_json(EVENTS, &event)
+            .header("OData-Version", version)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{version}");
+    }
+    assert_eq!(app.count(EVENTS).await, 2);
+}
+
+#[tokio::test]
+async fn head_answers_like_get_without_a_body() {
+    let app = spawn_app().await;
+    let id = create_event(&app).await;
+    let entity = format!("{EVENTS}/{id}");
+    for path in [
+        "",
+        "$metadata",
+        EVENTS,
+        entity.as_str(),
+        "deviceManagement/nothing",
+    ] {
+        let get = app.get(path).send().await.unwrap();
+        let head = app.client.head(app.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        for name in ["content-type", "odata-version", "etag", "content-length"] {
+            assert_eq!(
+                head.headers().get(name),
+                get.headers().get(name),
+                "{path}: {name}"
+            );
+        }
+        assert!(get.content_length().is_some_and(|n| n > 0), "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_method_the_resource_does_not_support_is_405_with_allow() {
+    let app = spawn_app().await;
+    let id = create_event(&app).await;
+    let entity = format!("{EVENTS}/{id}");
+    for (method, path, allow) in [
+        (reqwest::Method::PUT, EVENTS, "GET, POST"),
+        (reqwest::Method::DELETE, EVENTS, "GET, POST"),
+        (reqwest::Method::POST, "$metadata", "GET"),
+        (reqwest::Method::PATCH, "", "GET"),
+        (
+            reqwest::Method::POST,
+            entity.as_str(),
+            "GET, PATCH, PUT, DELETE",
+        ),
+    ] {
+        let r = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(r.headers()["odata-version"], "4.01");
+        expect_error(r, StatusCode::METHOD_NOT_ALLOWED).await;
+    }
+    assert_eq!(app.count(EVENTS).await, 1);
+}
+
+#[tokio::test]
+async fn snapshot_isolation_is_refused_with_412() {
+    let app = spawn_app().await;
+    let event = with_valid_enums(&seed("000-post-event.request.json"));
+    for header in ["Isolation", "OData-Isolation"] {
+        let r = app
+            .get(EVENTS)
+            .header(header, "snapshot")
+            .send()
+            .await
+            .unwrap();
+        let e = expect_error(r, StatusCode::PRECONDITION_FAILED).await;
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains("Snapshot isolation"),
+            "{e}"
+        );
+        let r = app
+            .post_json(EVENTS, &event)
+            .header(header, "snapshot")
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, StatusCode::PRECONDITION_FAILED).await;
+    }
+    assert_eq!(app.count(EVENTS).await, 0);
+}
