@@ -189,3 +189,51 @@ async fn bound_actions_and_property_paths_are_answered_clearly() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn collection_valued_properties_are_never_null() {
+    let app = spawn_app().await;
+    let r = app
+        .post_json(
+            PROFILES,
+            &json!({
+                "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+                "displayName": "p",
+                "roleScopeTagIds": null,
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["target"], "roleScopeTagIds");
+    assert_eq!(app.count(PROFILES).await, 0);
+
+    let r = app
+        .post_json(
+            PROFILES,
+            &json!({
+                "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+                "displayName": "p",
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let created: Value = r.json().await.unwrap();
+    assert_eq!(created["roleScopeTagIds"], json!([]));
+    let id = created["id"].as_str().unwrap();
+    let r = app
+        .patch_json(
+            &format!("{PROFILES}/{id}"),
+            &json!({"roleScopeTagIds": null}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let stored: Value = app.get_json(&format!("{PROFILES}/{id}")).await;
+    assert_eq!(stored["roleScopeTagIds"], json!([]));
+}

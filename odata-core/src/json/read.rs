@@ -434,7 +434,14 @@ pub fn read_value(
     path: &str,
 ) -> Result<Value, ODataError> {
     if json.is_null() {
-        return if type_ref.nullable || type_ref.collection {
+        // A collection is never null (OData: it is empty instead).
+        return if type_ref.collection {
+            Err(ODataError::bad_request(format!(
+                "The collection-valued property '{path}' cannot be null; send [] for an empty \
+                 collection."
+            ))
+            .with_target(path.to_owned()))
+        } else if type_ref.nullable {
             Ok(Value::Null)
         } else {
             Err(
