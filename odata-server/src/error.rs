@@ -43,6 +43,8 @@ fn build(req: &HttpRequest, error: &ODataError, allow: Option<&str>) -> HttpResp
     if error.kind == ErrorKind::Unauthenticated {
         response.insert_header(("WWW-Authenticate", "Bearer"));
     }
+    // Every message is written in English; OData asks error responses to say so.
+    response.insert_header((actix_web::http::header::CONTENT_LANGUAGE, "en"));
     response
         .content_type("application/json; charset=utf-8")
         .body(error.to_json(&inner).to_string())

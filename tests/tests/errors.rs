@@ -12,6 +12,7 @@ const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
 
 async fn expect_error(response: reqwest::Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
+    assert_eq!(response.headers()["content-language"], "en");
     let request_id = response.headers()["request-id"]
         .to_str()
         .unwrap()
