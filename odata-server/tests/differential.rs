@@ -1491,7 +1491,8 @@ fn args(params: &[SqlParam]) -> SqliteArguments {
 /// the id.
 fn ids_where(fx: &Fixture, conditions: &[&Condition], order: &[OrderTerm]) -> Statement {
     let id = [fx.table.column_index("id").unwrap()];
-    statement::sqlite_page(
+    statement::page_for(
+        Backend::Sqlite,
         &fx.table,
         "",
         &PageQuery {

@@ -11,6 +11,7 @@ use odata_core::edm::{
 };
 use odata_core::query::SortDirection;
 use odata_core::value::{DateTimeOffset, Value};
+use odata_server::sql::schema::Backend;
 use odata_server::sql::statement::{self, PageQuery};
 use odata_server::sql::{self, Condition, OrderTerm, SqlParam};
 use odata_server::store::table::Table;
@@ -131,7 +132,8 @@ fn page(table: &Table, condition: &Condition, terms: &[OrderTerm]) -> (String, V
         .iter()
         .map(|n| table.column_index(n).unwrap())
         .collect();
-    let statement = statement::sqlite_page(
+    let statement = statement::page_for(
+        Backend::Sqlite,
         table,
         "tenant",
         &PageQuery {
@@ -295,7 +297,7 @@ async fn count_with_eq_filter_uses_a_covering_index() {
     let (model, table) = model();
     let (_dir, pool) = database().await;
     let condition = sql::filter(&model, &table, &failed(&model)).unwrap();
-    let count = statement::sqlite_count(&table, "tenant", &[&condition]);
+    let count = statement::count_for(Backend::Sqlite, &table, "tenant", &[&condition]);
     let detail = plan(&pool, &count.sql, &count.params).await;
     assert_indexed(&detail);
     assert!(

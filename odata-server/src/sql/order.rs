@@ -4,7 +4,7 @@ use odata_core::bind::{BoundOrderBy, ExprType};
 use odata_core::error::ODataError;
 
 use super::OrderTerm;
-use super::dialect::Dialect;
+use super::dialect::ExprDialect;
 use super::frag::frag;
 use super::translate::Translator;
 
@@ -12,7 +12,7 @@ use super::translate::Translator;
 /// sort by their UTC ticks (the indexed `__utc` column for a property), so order is
 /// chronological across offsets. SQLite sorts nulls first ascending and last descending,
 /// which is OData's order.
-pub(crate) fn order_terms<D: Dialect>(
+pub(crate) fn order_terms<D: ExprDialect>(
     translator: &mut Translator<'_, D>,
     keys: &[BoundOrderBy],
 ) -> Result<Vec<OrderTerm>, ODataError> {

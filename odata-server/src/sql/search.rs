@@ -2,14 +2,14 @@
 
 use odata_core::bind::BoundSearch;
 
-use super::dialect::Dialect;
+use super::dialect::ExprDialect;
 use super::frag::{Frag, frag};
 use crate::store::table::Table;
 
 /// A two-valued condition: a term matches when any of `columns` contains it ignoring
 /// case (null columns do not contain anything), so `NOT term` holds for an entity whose
 /// searchable columns are all null.
-pub(crate) fn search_condition<D: Dialect>(
+pub(crate) fn search_condition<D: ExprDialect>(
     dialect: &D,
     table: &Table,
     search: &BoundSearch,

@@ -16,8 +16,9 @@
 
 use odata_core::query::SortDirection;
 
-use super::dialect::Dialect;
+use super::dialect::{Dialect, Postgres, Sqlite};
 use super::frag::{Frag, frag};
+use super::schema::Backend;
 use super::{Condition, OrderTerm, SqlParam};
 use crate::store::table::{ColumnKind, Table, utc_column};
 
@@ -94,13 +95,17 @@ fn select_list(dialect: &impl Dialect, table: &Table, columns: &[usize]) -> Frag
     Frag::join(names, ",")
 }
 
-/// The columns written for each property, `__utc` companions included, in table order.
-fn write_columns(dialect: &impl Dialect, table: &Table) -> Vec<Frag> {
+/// The columns written for each property, `__utc` companions included, in table order,
+/// with the kind of value each holds.
+fn write_columns(dialect: &impl Dialect, table: &Table) -> Vec<(Frag, ColumnKind)> {
     let mut out = Vec::new();
     for c in &table.columns {
-        out.push(ident(dialect, &c.property.name));
+        out.push((ident(dialect, &c.property.name), c.kind));
         if c.kind == ColumnKind::DateTimeOffset {
-            out.push(ident(dialect, &utc_column(&c.property.name)));
+            out.push((
+                ident(dialect, &utc_column(&c.property.name)),
+                ColumnKind::Integer,
+            ));
         }
     }
     out
@@ -198,14 +203,17 @@ pub(crate) fn insert(
     type_name: &str,
     values: Vec<SqlParam>,
 ) -> Statement {
+    let written = write_columns(dialect, table);
     let mut columns = vec![
         ident(dialect, "_tenant"),
         ident(dialect, "_type"),
         ident(dialect, "_version"),
     ];
-    columns.extend(write_columns(dialect, table));
     let mut row = vec![Frag::param(tenant), Frag::param(type_name), Frag::sql("1")];
-    row.extend(values.into_iter().map(Frag::param));
+    for ((column, kind), value) in written.into_iter().zip(values) {
+        columns.push(column);
+        row.push(dialect.column_param(Frag::param(value), kind));
+    }
     Statement::render(
         frag![
             "INSERT INTO ",
@@ -233,12 +241,15 @@ pub(crate) fn update(
 ) -> Statement {
     let version_column = ident(dialect, "_version");
     let mut assignments = vec![frag![&version_column, " = ", &version_column, " + 1"]];
-    assignments.extend(
-        write_columns(dialect, table)
-            .into_iter()
-            .zip(values)
-            .map(|(column, value)| frag![column, " = ", Frag::param(value)]),
-    );
+    assignments.extend(write_columns(dialect, table).into_iter().zip(values).map(
+        |((column, kind), value)| {
+            frag![
+                column,
+                " = ",
+                dialect.column_param(Frag::param(value), kind)
+            ]
+        },
+    ));
     Statement::render(
         frag![
             "UPDATE ",
@@ -340,21 +351,32 @@ pub(crate) fn read_secret(dialect: &impl Dialect, name: &str) -> Statement {
     )
 }
 
-/// The page statement the store runs on SQLite (for tests and `EXPLAIN`).
-pub fn sqlite_page(table: &Table, tenant: &str, query: &PageQuery<'_>) -> Statement {
-    page(&super::dialect::Sqlite, table, tenant, query)
+/// The page statement the store runs on `backend` (for tests, `EXPLAIN` and diagnostics).
+pub fn page_for(backend: Backend, table: &Table, tenant: &str, query: &PageQuery<'_>) -> Statement {
+    match backend {
+        Backend::Sqlite => page(&Sqlite, table, tenant, query),
+        Backend::Postgres => page(&Postgres, table, tenant, query),
+    }
 }
 
-/// The count statement the store runs on SQLite (for tests and `EXPLAIN`).
-pub fn sqlite_count(table: &Table, tenant: &str, conditions: &[&Condition]) -> Statement {
-    count(&super::dialect::Sqlite, table, tenant, conditions)
+/// The count statement the store runs on `backend` (for tests, `EXPLAIN` and diagnostics).
+pub fn count_for(
+    backend: Backend,
+    table: &Table,
+    tenant: &str,
+    conditions: &[&Condition],
+) -> Statement {
+    match backend {
+        Backend::Sqlite => count(&Sqlite, table, tenant, conditions),
+        Backend::Postgres => count(&Postgres, table, tenant, conditions),
+    }
 }
 
 /// The condition "row sorts strictly after `values`" for `terms`, in the order the
 /// dialect sorts (nulls first ascending, last descending):
 /// `after(t0) OR (equal(t0) AND after(t1)) OR …`.
 pub fn after(terms: &[OrderTerm], values: &[SqlParam]) -> Condition {
-    after_in(&super::dialect::Sqlite, terms, values)
+    after_in(&Sqlite, terms, values)
 }
 
 pub(crate) fn after_in(
@@ -403,7 +425,6 @@ fn strictly_after(term: &OrderTerm, value: &SqlParam) -> Frag {
 mod tests {
     use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
 
-    use super::super::dialect::Sqlite;
     use super::*;
 
     fn table() -> Table {
@@ -491,6 +512,54 @@ mod tests {
         assert_eq!(
             s.sql,
             "DELETE FROM \"things\" WHERE \"_tenant\" = ? AND \"id\" = ? AND \"_version\" = ?"
+        );
+    }
+
+    #[test]
+    fn postgres_numbers_placeholders_through_the_whole_statement() {
+        let t = table();
+        let values = vec![
+            SqlParam::Text("k".into()),
+            SqlParam::Null,
+            SqlParam::Null,
+            SqlParam::Integer(7),
+        ];
+        let s = update(
+            &Postgres,
+            &t,
+            "t1",
+            vec![SqlParam::Text("k".into())],
+            4,
+            values,
+        );
+        assert_eq!(
+            s.sql,
+            "UPDATE \"things\" SET \"_version\" = \"_version\" + 1,\"id\" = CAST($1 AS TEXT),\
+             \"at\" = CAST($2 AS TEXT),\"at__utc\" = CAST($3 AS BIGINT),\"n\" = CAST($4 AS \
+             BIGINT) WHERE \"_tenant\" = $5 AND \"id\" = $6 AND \"_version\" = $7"
+        );
+        let keyset = after_in(
+            &Postgres,
+            &[OrderTerm::column("id", SortDirection::Asc)],
+            &[SqlParam::Text("k".into())],
+        );
+        let order = [OrderTerm::column("id", SortDirection::Asc)];
+        let s = page(
+            &Postgres,
+            &t,
+            "t1",
+            &PageQuery {
+                conditions: &[&keyset],
+                order: &order,
+                columns: &[0],
+                limit: 10,
+                offset: 0,
+            },
+        );
+        assert_eq!(
+            s.sql,
+            "SELECT \"_type\",\"_version\",\"id\",(\"id\") FROM \"things\" WHERE \"_tenant\" = $1 \
+             AND ((((\"id\") > $2))) ORDER BY (\"id\") ASC NULLS FIRST LIMIT $3 OFFSET $4"
         );
     }
 

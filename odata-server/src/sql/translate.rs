@@ -23,7 +23,7 @@ use odata_core::edm::{EntityTypeId, EnumTypeId, Model, PrimitiveKind};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::value::{DateTimeOffset, Value};
 
-use super::dialect::Dialect;
+use super::dialect::ExprDialect;
 use super::frag::{Frag, frag};
 use super::param::SqlParam;
 use crate::store::table::{ColumnKind, Table};
@@ -90,7 +90,7 @@ enum Source {
 }
 
 /// Translates bound expressions over one table.
-pub(crate) struct Translator<'a, D: Dialect> {
+pub(crate) struct Translator<'a, D: ExprDialect> {
     model: &'a Model,
     table: &'a Table,
     dialect: &'a D,
@@ -284,7 +284,7 @@ fn text_int(t: &Frag, pos: i32, len: i32) -> Frag {
     ]
 }
 
-impl<'a, D: Dialect> Translator<'a, D> {
+impl<'a, D: ExprDialect> Translator<'a, D> {
     /// A translator for expressions over `table`.
     pub(crate) fn new(model: &'a Model, table: &'a Table, dialect: &'a D) -> Self {
         Self {
