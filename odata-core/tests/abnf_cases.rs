@@ -46,83 +46,15 @@ const SKIP: &[(usize, &str)] = &[
         "key predicate after a /$filter(…) path segment is not supported",
     ),
     (
-        308,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        492,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        497,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        499,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        507,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        509,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        524,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        547,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        552,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        554,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
         572,
         "decoded once: %3B is indistinguishable from the ; separating nested options, so search words exclude ;",
-    ),
-    (
-        582,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
     ),
     (
         610,
         "decoded once: %3B is indistinguishable from the ; separating nested options, so search words exclude ;",
     ),
     (615, "a repeated system query option is rejected (design)"),
-    (
-        616,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
     (617, "a repeated system query option is rejected (design)"),
-    (
-        620,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        621,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        624,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        836,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
-    (
-        837,
-        "4.01 $-less system option names are read as custom options (design: `$` required)",
-    ),
 ];
 
 enum Outcome {

@@ -31,6 +31,7 @@ pub use parser::compute::parse_compute;
 pub use parser::expr::{parse_expr, parse_filter};
 pub use parser::options::{
     decode_query_component, parse_query_options, parse_query_options_with_limits,
+    system_query_option_name,
 };
 pub use parser::orderby::parse_orderby;
 pub use parser::search::parse_search;

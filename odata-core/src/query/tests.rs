@@ -481,6 +481,17 @@ fn expand_table() {
             "Sales($COMPUTE=Amount mul 2 as Tax)",
             "Sales($compute=Amount mul 2 as Tax)",
         ),
+        // 4.01: nested options without `$`, in any case.
+        (
+            "Customer,Items(expand=Product)",
+            "Customer,Items($expand=Product)",
+        ),
+        ("Customer(Levels=4)", "Customer($levels=4)"),
+        (
+            "Items/$count(filter=Name eq 'Hugo')",
+            "Items/$count($filter=Name eq 'Hugo')",
+        ),
+        ("Items(Top=1;select=a)", "Items($top=1;$select=a)"),
     ];
     for (input, expected) in cases {
         let x = parse_expand(input, &limits()).unwrap_or_else(|e| panic!("{input}: {e}"));
@@ -494,6 +505,9 @@ fn expand_table() {
         ("Items/$count($count=true)", 13, "not allowed"),
         ("Category($levels=04)", 17, "leading zeros"),
         ("Items($foo=1)", 6, "unknown"),
+        ("Items(Foo=1)", 6, "unknown nested query option Foo"),
+        ("Items(top=1;$TOP=2)", 12, "more than once"),
+        ("Items(=1)", 6, "expected a query option"),
         ("Items($top=x)", 11, "non-negative integer"),
         ("Items($filter=a eq 1", 20, "expected ';' or ')'"),
         ("*/$count", 1, "*"),
@@ -608,9 +622,67 @@ fn query_string_options() {
 }
 
 #[test]
+fn system_options_without_dollar_and_in_any_case() {
+    let o = parse_query_options("filter=a+eq+1").expect("filter=");
+    assert_eq!(o.filter.map(|f| f.to_string()).as_deref(), Some("a eq 1"));
+    assert!(o.custom.is_empty());
+    let o = parse_query_options("$FILTER=a eq 1").expect("$FILTER=");
+    assert!(o.filter.is_some());
+    let o = parse_query_options("Top=1").expect("Top=");
+    assert_eq!(o.top, Some(1));
+    let o = parse_query_options(
+        "select=a&Expand=c(top=1)&orderby=a desc&SKIP=10&count=true&search=blue&format=json\
+         &compute=a as b&skiptoken=abc&deltatoken=d&apply=x&index=-1&schemaversion=1&id=i",
+    )
+    .expect("all $-less");
+    assert!(o.custom.is_empty(), "{:?}", o.custom);
+    assert_eq!(
+        o.to_string(),
+        "$search=blue&$apply=x&$compute=a as b&$select=a&$expand=c($top=1)&$orderby=a desc\
+         &$skip=10&$count=true&$format=json&$skiptoken=abc&$deltatoken=d&$index=-1\
+         &$schemaversion=1&$id=i"
+    );
+    // Custom options, `$levels` outside `$expand` and case-sensitive aliases are unchanged.
+    let o = parse_query_options("foo=1&levels=2&filters=x&@p=1&@P=2").expect("custom");
+    let names: Vec<&str> = o.custom.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["foo", "levels", "filters"]);
+    assert_eq!(o.aliases.len(), 2);
+    assert!(o.filter.is_none());
+}
+
+#[test]
+fn system_query_option_names() {
+    let cases = [
+        ("filter", Some("$filter")),
+        ("$FILTER", Some("$filter")),
+        ("SkipToken", Some("$skiptoken")),
+        ("$skiptoken", Some("$skiptoken")),
+        ("$$top", None),
+        ("$levels", None),
+        ("levels", None),
+        ("@top", None),
+        ("foo", None),
+        ("", None),
+    ];
+    for (name, expected) in cases {
+        assert_eq!(system_query_option_name(name), expected, "{name:?}");
+    }
+}
+
+#[test]
 fn query_string_errors() {
     let cases = [
         ("$filter=a eq 1&$FILTER=b eq 2", "$filter", "more than once"),
+        (
+            "$top=1&top=2",
+            "$top",
+            "more than once (as '$top' and 'top')",
+        ),
+        ("filter=a&$filter=b", "$filter", "more than once"),
+        ("TOP=1&top=2", "$top", "more than once"),
+        ("top=x", "$top", "non-negative"),
+        ("count", "$count", "expected '='"),
+        ("$FOO=1", "$foo", "unknown system query option $foo"),
         ("$foo=1", "$foo", "unknown system query option"),
         ("$top=-1", "$top", "non-negative"),
         ("$top=1x", "$top", "unexpected"),

@@ -1,9 +1,10 @@
 //! 2. Query Options: the raw query string (`queryOptions`).
 //!
 //! The query string is split on `&`, each part at its first `=`; name and value are then
-//! percent-decoded once, reading `+` as a space. System options need the `$` prefix and are
-//! matched case-insensitively; `@name=value` defines a parameter alias; anything else is a
-//! custom option and kept verbatim (decoded).
+//! percent-decoded once, reading `+` as a space. System options are matched
+//! case-insensitively with or without the `$` prefix (OData 4.01), so `filter`, `$FILTER`
+//! and `$filter` are one option; other names starting with `$` are errors; `@name=value`
+//! defines a parameter alias; anything else is a custom option and kept verbatim (decoded).
 
 use super::compute::parse_compute;
 use super::expr::{parse_expr, parse_filter};
@@ -13,7 +14,43 @@ use super::select_expand::{parse_expand, parse_select};
 use super::{Ctx, PResult, digits, ident_continues, is_identifier, tag_ci};
 use crate::query::ast::{CustomOption, QueryOptions};
 use crate::query::error::{ParseError, ParseLimits};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+
+/// The system query options of a query string, spelled canonically. `$levels` is missing on
+/// purpose: it only exists inside `$expand(…)`, so a top-level `levels` is a custom option.
+const SYSTEM_OPTIONS: [&str; 16] = [
+    "$filter",
+    "$select",
+    "$expand",
+    "$orderby",
+    "$top",
+    "$skip",
+    "$count",
+    "$search",
+    "$format",
+    "$compute",
+    "$apply",
+    "$skiptoken",
+    "$deltatoken",
+    "$index",
+    "$schemaversion",
+    "$id",
+];
+
+/// The canonical name (`$` and lower case, e.g. `$filter`) of the system query option that
+/// the decoded query-string option name `name` denotes, or `None` for any other name.
+///
+/// OData 4.01 makes the `$` optional and the names case-insensitive, so `filter`, `Filter`,
+/// `$FILTER` and `$filter` all give `$filter`. Custom option names, parameter aliases
+/// (`@p`) and unknown `$` names (`$foo`, also `$levels`) give `None`.
+pub fn system_query_option_name(name: &str) -> Option<&'static str> {
+    let bare = name.strip_prefix('$').unwrap_or(name);
+    SYSTEM_OPTIONS.into_iter().find(|canonical| {
+        canonical
+            .strip_prefix('$')
+            .is_some_and(|c| c.eq_ignore_ascii_case(bare))
+    })
+}
 
 /// Parses a raw (still percent-encoded) query string with the default [`ParseLimits`].
 ///
@@ -41,7 +78,8 @@ pub fn parse_query_options_with_limits(
         limits: *limits,
         ..QueryOptions::default()
     };
-    let mut seen: BTreeSet<String> = BTreeSet::new();
+    // Canonical name -> the spelling it was first given in, to name both when repeated.
+    let mut seen: BTreeMap<&'static str, String> = BTreeMap::new();
     let mut part_offset = 0usize;
     for part in query.split('&') {
         let offset = part_offset;
@@ -58,19 +96,30 @@ pub fn parse_query_options_with_limits(
             Some(v) => Some(decode_at(v, offset + raw_name.chars().count() + 1)?),
             None => None,
         };
-        if name.starts_with('$') {
-            let canonical = name.to_ascii_lowercase();
-            if !seen.insert(canonical.clone()) {
-                return Err(ParseError::new(
-                    canonical,
-                    0,
-                    "system query option specified more than once",
-                ));
+        if let Some(canonical) = system_query_option_name(&name) {
+            if let Some(first) = seen.get(canonical) {
+                let message = if *first == name {
+                    "system query option specified more than once".to_owned()
+                } else {
+                    format!(
+                        "system query option specified more than once (as '{first}' and '{name}')"
+                    )
+                };
+                return Err(ParseError::new(canonical, 0, message));
             }
+            seen.insert(canonical, name.clone());
             let Some(value) = value else {
                 return Err(ParseError::new(canonical, 0, "expected '=' and a value"));
             };
-            system_option(&mut opts, &canonical, &value, limits)?;
+            system_option(&mut opts, canonical, &value, limits)?;
+        } else if name.starts_with('$') {
+            let lower = name.to_ascii_lowercase();
+            let message = if lower == "$levels" {
+                "$levels is only allowed inside $expand(...)".to_owned()
+            } else {
+                format!("unknown system query option {lower}")
+            };
+            return Err(ParseError::new(lower, 0, message));
         } else if let Some(alias) = name.strip_prefix('@') {
             if !is_identifier(alias) {
                 return Err(ParseError::new(
@@ -101,7 +150,8 @@ pub fn parse_query_options_with_limits(
     Ok(opts)
 }
 
-/// Parses one system query option (`name` lower-cased, `value` decoded) into `opts`.
+/// Parses one system query option (`name` canonical, see [`SYSTEM_OPTIONS`]; `value`
+/// decoded) into `opts`.
 fn system_option(
     opts: &mut QueryOptions,
     name: &str,
@@ -134,19 +184,15 @@ fn system_option(
         // schemaversion = ( "$schemaversion" / "schemaversion" ) EQ ( STAR / 1*unreserved )
         "$schemaversion" => opts.schemaversion = Some(non_empty(value)?),
         // skiptoken = "$skiptoken" EQ 1*( qchar-no-AMP ) ; deltatoken likewise
+        // (the ABNF has only the `$` form; the bare name is accepted as for the other options,
+        // so a token is never ignored as a custom option)
         "$skiptoken" => opts.skiptoken = Some(non_empty(value)?),
         "$deltatoken" => opts.deltatoken = Some(non_empty(value)?),
         // id = ( "$id" / "id" ) EQ IRI-in-query
         "$id" => opts.id = Some(non_empty(value)?),
         // $apply (Data Aggregation extension): kept raw for now.
         "$apply" => opts.apply = Some(non_empty(value)?),
-        "$levels" => {
-            return Err(ParseError::new(
-                name,
-                0,
-                "$levels is only allowed inside $expand(...)",
-            ));
-        }
+        // Not reached: callers pass names from `SYSTEM_OPTIONS`, all handled above.
         _ => {
             return Err(ParseError::new(
                 name,

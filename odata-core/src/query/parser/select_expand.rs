@@ -90,6 +90,7 @@ fn set<'a, T>(ctx: &Ctx<'_>, at: &'a str, slot: &mut Option<T>, value: T) -> PRe
 }
 
 // OPEN expandOption *( SEMI expandOption ) CLOSE    (and the Ref/Count/select variants)
+// filter = ( "$filter" / "filter" ) EQ boolCommonExpr    (every option likewise)
 // levels = ( "$levels" / "levels" ) EQ ( oneToNine *DIGIT / "max" )
 // aliasAndValue = parameterAlias EQ parameterValue
 /// A parenthesised, `;`-separated option list at `i` (which starts with `(`).
@@ -120,10 +121,16 @@ pub fn nested_options<'a>(
             opts.aliases.push((name.to_owned(), value));
             r = after;
         } else {
-            let Some(after_dollar) = r.strip_prefix('$') else {
-                return ctx.fail(r, "expected a query option such as $filter or $select");
+            // 4.01: the `$` is optional and names are case-insensitive (`filter=`, `$Filter=`).
+            let (after, name) = match r.strip_prefix('$') {
+                Some(after_dollar) => commit(odata_identifier(ctx, after_dollar))?,
+                None => match odata_identifier(ctx, r) {
+                    Ok(v) => v,
+                    Err(_) => {
+                        return ctx.fail(r, "expected a query option such as $filter or $select");
+                    }
+                },
             };
-            let (after, name) = commit(odata_identifier(ctx, after_dollar))?;
             let option = format!("${}", name.to_ascii_lowercase());
             let known = matches!(
                 option.as_str(),
@@ -139,7 +146,10 @@ pub fn nested_options<'a>(
                     | "$levels"
             );
             if !known {
-                return ctx.fail(opt_start, format!("unknown nested query option ${name}"));
+                let written = opt_start
+                    .get(..opt_start.len() - after.len())
+                    .unwrap_or(name);
+                return ctx.fail(opt_start, format!("unknown nested query option {written}"));
             }
             if !kind.allows(&option) {
                 return ctx.fail(
