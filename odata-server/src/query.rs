@@ -6,6 +6,8 @@ use odata_core::query::{ParseError, ParseLimits, QueryOptions, parse_query_optio
 
 /// Parses the raw query string. Syntax errors are 400 naming the option and position;
 /// known options the service does not evaluate are 501 rather than silently ignored.
+/// `$id` is left to [`id_for_entity_id_only`], as only the resource path tells whether it
+/// applies.
 pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, ODataError> {
     let options =
         parse_query_options_with_limits(raw.unwrap_or_default(), limits).map_err(parse_error)?;
@@ -15,7 +17,6 @@ pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, OD
         ("$apply", options.apply.is_some()),
         ("$deltatoken", options.deltatoken.is_some()),
         ("$index", options.index.is_some()),
-        ("$id", options.id.is_some()),
     ];
     if let Some((name, _)) = unsupported.iter().find(|(_, given)| *given) {
         return Err(ODataError::new(
@@ -25,6 +26,19 @@ pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, OD
         .with_target(*name));
     }
     Ok(options)
+}
+
+/// `$id` is read by `$entity` (`entity_id` true); on any other resource (e.g. a `$ref`
+/// deletion) it is not supported.
+pub fn id_for_entity_id_only(options: &QueryOptions, entity_id: bool) -> Result<(), ODataError> {
+    if options.id.is_some() && !entity_id {
+        return Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            "The query option '$id' is supported on '$entity' only.",
+        )
+        .with_target("$id"));
+    }
+    Ok(())
 }
 
 /// Rejects options that only apply to collections when the request addresses something
@@ -94,5 +108,17 @@ mod tests {
             parse_default("$expand=x").unwrap_err().kind,
             ErrorKind::NotImplemented
         );
+    }
+
+    #[test]
+    fn id_is_for_entity_id_only() {
+        let o = parse_default("$id=products('a')").unwrap();
+        assert_eq!(o.id.as_deref(), Some("products('a')"));
+        assert!(id_for_entity_id_only(&o, true).is_ok());
+        let e = id_for_entity_id_only(&o, false).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotImplemented);
+        assert_eq!(e.target.as_deref(), Some("$id"));
+        let none = parse_default("$top=1").unwrap();
+        assert!(id_for_entity_id_only(&none, false).is_ok());
     }
 }

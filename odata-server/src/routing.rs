@@ -1,7 +1,8 @@
 //! Resource paths: from the URL path below the service root to what it addresses.
 
-use odata_core::edm::{Action, PrimitiveKind, TypeKind};
+use odata_core::edm::{Action, EntityType, Model, PrimitiveKind, Property, TypeKind};
 use odata_core::error::{ErrorKind, ODataError};
+use odata_core::query::{Expr, QueryOptions};
 use odata_core::value::Value;
 use percent_encoding::percent_decode_str;
 
@@ -26,10 +27,105 @@ pub enum Target<'s> {
     EntityAction(&'s Collection, Vec<Value>, &'s Action),
 }
 
+/// A resolved request URL: what it addresses and how.
+#[derive(Debug)]
+pub struct Route<'s> {
+    /// The addressed resource; for a property path, the entity the property belongs to,
+    /// so that authorization and tenant isolation are those of the entity.
+    pub target: Target<'s>,
+    /// How the URL reaches the target.
+    pub addressing: Addressing<'s>,
+}
+
+/// How a URL reaches its [`Target`].
+#[derive(Debug)]
+pub enum Addressing<'s> {
+    /// By the resource path itself.
+    Path,
+    /// `$entity?$id=…`: the entity whose id (a URL of this service) `$id` holds. Read only.
+    EntityId,
+    /// A property of the target entity, possibly a member of a complex value. Read only:
+    /// single properties are written through the entity (PATCH).
+    Property(PropertyPath<'s>),
+}
+
+/// `…/{key}/{property}[/{member}…][/$value]`.
+#[derive(Debug)]
+pub struct PropertyPath<'s> {
+    /// The entity's property.
+    pub property: &'s Property,
+    /// Members of complex values leading from `property` to the addressed value, in order.
+    pub members: Vec<&'s Property>,
+    /// `/$value`: the raw value of a primitive or enum property.
+    pub raw_value: bool,
+}
+
+impl<'s> PropertyPath<'s> {
+    /// The addressed property: the last member, or the entity's property.
+    pub fn addressed(&self) -> &'s Property {
+        self.members.last().copied().unwrap_or(self.property)
+    }
+
+    /// Every property on the path, the entity's first.
+    pub fn segments(&self) -> impl Iterator<Item = &'s Property> + '_ {
+        std::iter::once(self.property).chain(self.members.iter().copied())
+    }
+
+    /// `property/member/…`, as in the URL (without `/$value`).
+    pub fn display(&self) -> String {
+        self.segments()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+/// What routing reads from the request besides its path.
+pub struct RequestInfo<'q> {
+    /// The parsed query string, or why it did not parse; consulted only for key parameter
+    /// aliases and `$entity`'s `$id`, so other paths report their own errors first.
+    pub options: Result<&'q QueryOptions, &'q ODataError>,
+    /// The service root URL (`{scheme}://{host}{base}`), to recognise absolute `$id`s.
+    pub service_root: &'q str,
+    /// The service root's path (`/{base}`), to recognise absolute-path `$id`s.
+    pub base_path: &'q str,
+}
+
+impl<'q> RequestInfo<'q> {
+    fn options(&self) -> Result<&'q QueryOptions, ODataError> {
+        self.options.map_err(Clone::clone)
+    }
+}
+
 /// Resolves the raw (still percent-encoded) path below the service root, e.g.
 /// `deviceManagement/autopilotEvents/abc` or `products('x')`.
-pub fn resolve<'s>(service: &'s Service, raw_path: &str) -> Result<Target<'s>, ODataError> {
-    let segments = raw_path
+pub fn resolve<'s>(
+    service: &'s Service,
+    raw_path: &str,
+    info: &RequestInfo<'_>,
+) -> Result<Route<'s>, ODataError> {
+    let segments = decode_segments(raw_path)?;
+    let path = |target| {
+        Ok(Route {
+            target,
+            addressing: Addressing::Path,
+        })
+    };
+    match segments.as_slice() {
+        [] => path(Target::ServiceDocument),
+        [m] if m == "$metadata" => path(Target::Metadata),
+        [e] if e == "$entity" => resolve_entity_id(service, info),
+        [e, s, ..] if e == "$entity" => Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            format!("The segment '{s}' after '$entity' is not supported yet."),
+        )),
+        _ => resolve_in_collections(service, &segments, info),
+    }
+}
+
+/// The percent-decoded, non-empty segments of a path.
+fn decode_segments(raw_path: &str) -> Result<Vec<String>, ODataError> {
+    raw_path
         .split('/')
         .filter(|s| !s.is_empty())
         .map(|s| {
@@ -42,18 +138,80 @@ pub fn resolve<'s>(service: &'s Service, raw_path: &str) -> Result<Target<'s>, O
                     ))
                 })
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    match segments.as_slice() {
-        [] => return Ok(Target::ServiceDocument),
-        [m] if m == "$metadata" => return Ok(Target::Metadata),
-        _ => {}
-    }
+        .collect()
+}
+
+/// A path that starts with a collection's segments.
+fn resolve_in_collections<'s>(
+    service: &'s Service,
+    segments: &[String],
+    info: &RequestInfo<'_>,
+) -> Result<Route<'s>, ODataError> {
     for collection in service.collections() {
-        if let Some((predicate, rest)) = match_collection(collection, &segments) {
-            return resolve_in_collection(service, collection, predicate, rest);
+        if let Some((predicate, rest)) = match_collection(collection, segments) {
+            return resolve_in_collection(service, collection, predicate, rest, info);
         }
     }
-    Err(not_found_segment(service, &segments))
+    Err(not_found_segment(service, segments))
+}
+
+/// `$entity?$id=…`: resolves `$id` (relative to the service root, or an absolute URL or
+/// path below it) as a resource path that must address one entity.
+fn resolve_entity_id<'s>(
+    service: &'s Service,
+    info: &RequestInfo<'_>,
+) -> Result<Route<'s>, ODataError> {
+    let id = info.options()?.id.as_deref().ok_or_else(|| {
+        ODataError::bad_request(
+            "'$entity' needs the query option '$id' with the URL of the entity to read.",
+        )
+        .with_target("$id")
+    })?;
+    let outside = || {
+        ODataError::bad_request(format!(
+            "The '$id' '{id}' is not the URL of an entity of this service."
+        ))
+        .with_target("$id")
+    };
+    let root = info.service_root.trim_end_matches('/');
+    let base = info.base_path.trim_end_matches('/');
+    let relative = if let Some(rest) = id.strip_prefix(root) {
+        rest.strip_prefix('/').ok_or_else(outside)?
+    } else if id.starts_with("//") || id.contains("://") {
+        return Err(outside());
+    } else if let Some(rest) = id.strip_prefix('/') {
+        // An absolute path: below the service root's path, or not of this service.
+        rest.strip_prefix(base.trim_start_matches('/'))
+            .and_then(|r| {
+                if base.is_empty() {
+                    Some(r)
+                } else {
+                    r.strip_prefix('/')
+                }
+            })
+            .ok_or_else(outside)?
+    } else {
+        id
+    };
+    // The id names a resource: a query or fragment in it would be silently dropped.
+    if relative.contains(['?', '#']) {
+        return Err(outside());
+    }
+    // Only collections can hold entities, so neither `$metadata` nor `$entity` itself
+    // (which would recurse) is looked at.
+    match resolve_in_collections(service, &decode_segments(relative)?, info)? {
+        Route {
+            target: target @ Target::Entity(..),
+            addressing: Addressing::Path,
+        } => Ok(Route {
+            target,
+            addressing: Addressing::EntityId,
+        }),
+        _ => Err(
+            ODataError::bad_request(format!("The '$id' '{id}' does not identify an entity."))
+                .with_target("$id"),
+        ),
+    }
 }
 
 /// Matches the collection's segments at the start of the path; the last may carry a key
@@ -88,45 +246,159 @@ fn resolve_in_collection<'s>(
     collection: &'s Collection,
     predicate: Option<&str>,
     rest: &[String],
-) -> Result<Target<'s>, ODataError> {
+    info: &RequestInfo<'_>,
+) -> Result<Route<'s>, ODataError> {
     let model = service.model();
+    let path = |target| {
+        Ok(Route {
+            target,
+            addressing: Addressing::Path,
+        })
+    };
     let (key, rest) = match (predicate, rest) {
-        (Some(p), rest) => (Some(parse_predicate(service, collection, p)?), rest),
-        (None, []) => return Ok(Target::Collection(collection)),
-        (None, [s]) if s == "$count" => return Ok(Target::Count(collection)),
-        (None, [s]) if s == "$ref" => return Ok(Target::CollectionRef(collection)),
+        (Some(p), rest) => (parse_predicate(service, collection, p, info)?, rest),
+        (None, []) => return path(Target::Collection(collection)),
+        (None, [s]) if s == "$count" => return path(Target::Count(collection)),
+        (None, [s]) if s == "$ref" => return path(Target::CollectionRef(collection)),
         (None, [s, ..]) if s.starts_with('$') => {
             return Err(ODataError::bad_request(format!(
                 "The segment '{s}' is not valid after '{}'.",
                 collection.path
             )));
         }
-        (None, [segment, rest @ ..]) => (Some(key_as_segment(service, collection, segment)?), rest),
+        (None, [segment, rest @ ..]) => (key_as_segment(service, collection, segment)?, rest),
     };
-    let key = key.unwrap_or_default();
-    match rest {
-        [] => Ok(Target::Entity(collection, key)),
-        [name] => {
-            if let Some(action) = model.bound_action(collection.entity_type, false, name) {
-                return Ok(Target::EntityAction(collection, key, action));
+    let [name, tail @ ..] = rest else {
+        return path(Target::Entity(collection, key));
+    };
+    let ty = model.entity_type(collection.entity_type);
+    if let Some(action) = model.bound_action(collection.entity_type, false, name) {
+        return match tail {
+            [] => path(Target::EntityAction(collection, key, action)),
+            [s, ..] => Err(ODataError::not_found(format!(
+                "The resource path segment '{s}' is not supported after the action '{name}'."
+            ))),
+        };
+    }
+    if let Some(property) = ty.property(name) {
+        let addressed = property_path(model, property, tail)?;
+        return Ok(Route {
+            target: Target::Entity(collection, key),
+            addressing: Addressing::Property(addressed),
+        });
+    }
+    if ty.navigation_property(name).is_some() {
+        return Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            format!(
+                "Addressing the navigation property '{name}' of an entity is not supported yet."
+            ),
+        ));
+    }
+    if model.find_entity_type(name).is_some() {
+        return Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            format!(
+                "The type-cast segment '{name}' is not supported yet; address the properties \
+                 of '{}' directly.",
+                ty.qualified_name
+            ),
+        ));
+    }
+    Err(not_a_member(name, ty))
+}
+
+/// 404 for a name that is neither a property, a navigation property nor a bound action.
+fn not_a_member(name: &str, ty: &EntityType) -> ODataError {
+    ODataError::not_found(format!(
+        "'{name}' is not a property, navigation property or bound action of '{}'.",
+        ty.qualified_name
+    ))
+    .with_target(name.to_owned())
+}
+
+/// The segments after a property: members of complex values, then optionally `$value`.
+fn property_path<'s>(
+    model: &'s Model,
+    property: &'s Property,
+    mut rest: &[String],
+) -> Result<PropertyPath<'s>, ODataError> {
+    let mut path = PropertyPath {
+        property,
+        members: Vec::new(),
+        raw_value: false,
+    };
+    while let [segment, tail @ ..] = rest {
+        let current = path.addressed();
+        let type_ref = &current.type_ref;
+        let type_name = model.type_ref_name(type_ref);
+        match (segment.as_str(), type_ref.kind) {
+            ("$value", TypeKind::Primitive(_) | TypeKind::Enum(_))
+                if !type_ref.collection && tail.is_empty() =>
+            {
+                path.raw_value = true;
             }
-            let ty = model.entity_type(collection.entity_type);
-            if ty.property(name).is_some() || ty.navigation_property(name).is_some() {
+            ("$value", _) if !tail.is_empty() => {
+                return Err(ODataError::bad_request(format!(
+                    "No segment may follow '$value' (after '{}/$value').",
+                    path.display()
+                )));
+            }
+            ("$value", _) => {
+                return Err(ODataError::bad_request(format!(
+                    "'$value' addresses the raw value of a primitive property; '{}' is of type \
+                     {type_name}.",
+                    path.display()
+                ))
+                .with_target(path.display()));
+            }
+            ("$count", _) if type_ref.collection => {
                 return Err(ODataError::new(
                     ErrorKind::NotImplemented,
-                    format!("Addressing the property '{name}' of an entity is not supported yet."),
+                    format!(
+                        "'$count' of the collection-valued property '{}' is not supported yet.",
+                        path.display()
+                    ),
                 ));
             }
-            Err(ODataError::not_found(format!(
-                "'{name}' is not a property, navigation property or bound action of '{}'.",
-                ty.qualified_name
-            ))
-            .with_target(name.clone()))
+            (s, _) if s.starts_with('$') => {
+                return Err(ODataError::bad_request(format!(
+                    "The segment '{s}' is not valid after '{}'.",
+                    path.display()
+                )));
+            }
+            (s, TypeKind::Complex(id)) if !type_ref.collection => {
+                let complex = model.complex_type(id);
+                if let Some(member) = complex.property(s) {
+                    path.members.push(member);
+                } else if model.find_complex_type(s).is_some() {
+                    return Err(ODataError::new(
+                        ErrorKind::NotImplemented,
+                        format!(
+                            "The type-cast segment '{s}' is not supported yet (after '{}').",
+                            path.display()
+                        ),
+                    ));
+                } else {
+                    return Err(ODataError::not_found(format!(
+                        "'{s}' is not a property of '{}' (after '{}').",
+                        complex.qualified_name,
+                        path.display()
+                    ))
+                    .with_target(s.to_owned()));
+                }
+            }
+            (s, _) => {
+                return Err(ODataError::not_found(format!(
+                    "The resource path segment '{s}' is not valid after '{}' of type {type_name}.",
+                    path.display()
+                ))
+                .with_target(s.to_owned()));
+            }
         }
-        [s, ..] => Err(ODataError::not_found(format!(
-            "The resource path segment '{s}' is not supported here."
-        ))),
+        rest = tail;
     }
+    Ok(path)
 }
 
 fn not_found_segment(service: &Service, segments: &[String]) -> ODataError {
@@ -168,11 +440,13 @@ fn key_as_segment(
     )?])
 }
 
-/// `'abc'`, `id='abc'`, `42`, `a=1,b='x'`.
+/// `'abc'`, `id='abc'`, `42`, `a=1,b='x'`; any value may be a parameter alias (`@k`,
+/// `id=@k`) defined in the query string.
 fn parse_predicate(
     service: &Service,
     collection: &Collection,
     predicate: &str,
+    info: &RequestInfo<'_>,
 ) -> Result<Vec<Value>, ODataError> {
     let table = &collection.table;
     let parts = split_top_level(predicate);
@@ -199,11 +473,20 @@ fn parse_predicate(
             None => return Err(bad()),
         };
         let column = &table.columns[table.key[index]];
+        let literal = literal.trim();
+        let aliased;
+        let literal = match literal.strip_prefix('@') {
+            Some(alias) => {
+                aliased = alias_value(alias, info)?;
+                aliased.as_str()
+            }
+            None => literal,
+        };
         let value = key_value(
             service,
             &column.property.type_ref.kind,
             &column.property.name,
-            literal.trim(),
+            literal,
             true,
         )?;
         if values[index].replace(value).is_some() {
@@ -211,6 +494,23 @@ fn parse_predicate(
         }
     }
     values.into_iter().map(|v| v.ok_or_else(bad)).collect()
+}
+
+/// The literal text of the parameter alias `@{alias}` from the query string.
+fn alias_value(alias: &str, info: &RequestInfo<'_>) -> Result<String, ODataError> {
+    let target = format!("@{alias}");
+    match info.options()?.aliases.get(alias) {
+        Some(Expr::Literal { value, .. }) => Ok(value.to_string()),
+        Some(_) => Err(ODataError::bad_request(format!(
+            "The parameter alias '{target}' used in the key predicate must be a literal value."
+        ))
+        .with_target(target)),
+        None => Err(ODataError::bad_request(format!(
+            "The parameter alias '{target}' used in the key predicate is not defined in the \
+             query string."
+        ))
+        .with_target(target)),
+    }
 }
 
 /// Splits on commas outside single-quoted strings.

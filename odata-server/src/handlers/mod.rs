@@ -3,6 +3,7 @@
 
 mod metadata;
 mod output;
+mod property;
 mod read;
 mod write;
 
@@ -17,7 +18,7 @@ use odata_core::error::{ErrorKind, ODataError};
 
 use crate::app::AppState;
 use crate::error::{error_response, internal, method_not_allowed_response};
-use crate::routing::{self, Target};
+use crate::routing::{self, Addressing, Target};
 use crate::store::Deadline;
 use crate::{negotiation, query};
 
@@ -130,9 +131,23 @@ async fn handle(
         .path()
         .strip_prefix(&state.base_prefix)
         .unwrap_or_default();
-    let target = routing::resolve(&state.service, raw_path)?;
+    // Parsed before routing, which reads key parameter aliases and `$entity`'s `$id`; a
+    // parse error still comes after routing and authorization errors.
+    let parsed = query::parse(req.uri().query(), &state.parse_limits());
+    let service_root = state.service_root(req);
+    let route = routing::resolve(
+        &state.service,
+        raw_path,
+        &routing::RequestInfo {
+            options: parsed.as_ref(),
+            service_root: &service_root,
+            base_path: &state.base_prefix,
+        },
+    )?;
+    let target = route.target;
     crate::auth::authorize_target(&principal, &target, req.method())?;
-    let options = query::parse(req.uri().query(), &state.parse_limits())?;
+    let options = parsed?;
+    query::id_for_entity_id_only(&options, matches!(route.addressing, Addressing::EntityId))?;
     let body = read_body(req, payload, &state.settings).await?;
     let caller = if principal.caller.is_empty() {
         req.peer_addr()
@@ -157,6 +172,19 @@ async fn handle(
     } else {
         req.method()
     };
+    // Property paths and `$entity` read the entity they name; writes go to the entity.
+    match (&route.addressing, &target, method) {
+        (Addressing::Path, ..) => {}
+        (Addressing::Property(path), Target::Entity(c, key), &Method::GET) => {
+            return property::get(&request, c, key, path)
+                .await
+                .map_err(Failure::from);
+        }
+        (Addressing::EntityId, Target::Entity(c, key), &Method::GET) => {
+            return read::entity(&request, c, key).await.map_err(Failure::from);
+        }
+        _ => return Err(not_allowed(req.method(), "GET")),
+    }
     let response = match (&target, method) {
         (Target::ServiceDocument, &Method::GET) => metadata::service_document(&request),
         (Target::Metadata, &Method::GET) => metadata::metadata(&request),
@@ -196,6 +224,11 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",
         Target::EntityAction(..) => "POST",
     };
+    not_allowed(method, allowed)
+}
+
+/// 405 with the methods the resource allows.
+fn not_allowed(method: &Method, allowed: &'static str) -> Failure {
     Failure {
         error: ODataError::new(
             ErrorKind::MethodNotAllowed,

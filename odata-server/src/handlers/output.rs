@@ -44,10 +44,18 @@ pub(super) fn entity_url(
     collection: &Collection,
     entity: &StoredEntity,
 ) -> String {
-    let predicate = key_predicate(collection, &key_of(collection, entity));
     format!(
-        "{}/{}{}",
+        "{}/{}",
         request.state.service_root(request.http),
+        entity_path(collection, &key_of(collection, entity))
+    )
+}
+
+/// `{collection}('{key}')` below the service root, the key predicate percent-encoded.
+pub(super) fn entity_path(collection: &Collection, key: &[odata_core::value::Value]) -> String {
+    let predicate = key_predicate(collection, key);
+    format!(
+        "{}{}",
         collection.path,
         percent_encoding::utf8_percent_encode(&predicate, SEGMENT)
     )

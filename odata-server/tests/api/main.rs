@@ -13,6 +13,7 @@ mod helpers;
 mod keys;
 mod limits;
 mod metadata;
+mod properties;
 mod protocol;
 mod secure_helpers;
 mod tenants;
