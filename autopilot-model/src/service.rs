@@ -11,6 +11,14 @@ pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations/sqlite");
 /// tables, columns, keys and indexes as [`MIGRATOR`]'s, in PostgreSQL types.
 pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// Both migration sets, for `Application::build`: the database URL picks one.
+pub fn migrations() -> odata_server::app::Migrations<'static> {
+    odata_server::app::Migrations {
+        sqlite: &MIGRATOR,
+        postgres: Some(&POSTGRES_MIGRATOR),
+    }
+}
+
 /// Delegated scope / application role reading managed devices (events).
 pub const MANAGED_DEVICES_READ: &str = "DeviceManagementManagedDevices.Read.All";
 /// Delegated scope / application role writing managed devices (events).
@@ -93,7 +101,10 @@ mod tests {
         let store = Store::connect("sqlite::memory:", 1, Duration::from_secs(5))
             .await
             .expect("in-memory database");
-        store.migrate(&MIGRATOR).await.expect("migrations");
+        store
+            .migrate(&MIGRATOR, &POSTGRES_MIGRATOR)
+            .await
+            .expect("migrations");
         let verified = store.verify_schema(&service()).await;
         assert!(verified.is_ok(), "{verified:?}");
     }

@@ -13,6 +13,7 @@ use crate::auth::{AuthConfigError, Authenticator};
 use crate::config::{AuthConfig, Settings};
 use crate::paging::TokenSealer;
 use crate::service::Service;
+use crate::sql::schema::Backend;
 use crate::store::{Store, StoreError};
 use crate::{context, handlers};
 
@@ -94,6 +95,30 @@ pub enum StartError {
          listen on a loopback address, or disable authentication explicitly (--auth none)"
     )]
     InsecureListen(std::net::SocketAddr),
+    /// The database URL names a database the service has no migrations for.
+    #[error("the service has no migrations for {0:?}; use another DATABASE_URL")]
+    NoMigrations(Backend),
+}
+
+/// The schema migrations of a service, one set per database it can run on.
+///
+/// A `&Migrator` alone is a SQLite-only service: `Application::build(service, &MIGRATOR,
+/// settings)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations<'m> {
+    /// Migrations for SQLite.
+    pub sqlite: &'m Migrator,
+    /// Migrations for PostgreSQL (`None`: the service does not run on PostgreSQL).
+    pub postgres: Option<&'m Migrator>,
+}
+
+impl<'m> From<&'m Migrator> for Migrations<'m> {
+    fn from(sqlite: &'m Migrator) -> Self {
+        Self {
+            sqlite,
+            postgres: None,
+        }
+    }
 }
 
 /// A bound, not yet running server.
@@ -107,7 +132,7 @@ impl Application {
     /// Connects the database, runs migrations, binds the listener and builds the server.
     pub async fn build(
         service: Service,
-        migrator: &Migrator,
+        migrations: impl Into<Migrations<'_>>,
         settings: Settings,
     ) -> Result<Self, StartError> {
         let auth = Authenticator::new(&settings.auth)?;
@@ -128,7 +153,14 @@ impl Application {
             settings.statement_budget,
         )
         .await?;
-        store.migrate(migrator).await?;
+        let migrations = migrations.into();
+        let postgres = match store.backend() {
+            Backend::Postgres => migrations
+                .postgres
+                .ok_or(StartError::NoMigrations(Backend::Postgres))?,
+            Backend::Sqlite => migrations.sqlite,
+        };
+        store.migrate(migrations.sqlite, postgres).await?;
         store.verify_schema(&service).await?;
         let tokens = TokenSealer::new(&store.token_key().await?);
         let port = local.port();

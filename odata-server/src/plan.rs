@@ -2,11 +2,12 @@
 //! entity type, then translated to SQL conditions and sort terms.
 
 use odata_core::bind::{self, BindContext};
-use odata_core::error::ODataError;
+use odata_core::error::{ErrorKind, ODataError};
 use odata_core::query::{QueryOptions, SortDirection};
 use odata_core::value::DateTimeOffset;
 
 use crate::service::{Collection, Service};
+use crate::sql::schema::Backend;
 use crate::sql::{self, Condition, OrderTerm};
 
 /// The bound and translated form of a collection request's options.
@@ -22,13 +23,30 @@ pub struct CollectionPlan {
     pub selected: Option<Vec<String>>,
 }
 
-/// Binds and translates the options of a request addressing `collection`.
+/// Binds and translates the options of a request addressing `collection`, for a store on
+/// `backend`. The expression translation has a SQLite spelling only so far: on PostgreSQL
+/// `$filter`, `$search` and `$orderby` answer 501 rather than run SQLite's SQL.
 pub fn plan(
     service: &Service,
+    backend: Backend,
     collection: &Collection,
     options: &QueryOptions,
     now: DateTimeOffset,
 ) -> Result<CollectionPlan, ODataError> {
+    if backend == Backend::Postgres {
+        let translated = [
+            ("$filter", options.filter.is_some()),
+            ("$search", options.search.is_some()),
+            ("$orderby", options.orderby.is_some()),
+        ];
+        if let Some((name, _)) = translated.iter().find(|(_, given)| *given) {
+            return Err(ODataError::new(
+                ErrorKind::NotImplemented,
+                format!("The query option '{name}' is not supported on PostgreSQL yet."),
+            )
+            .with_target(*name));
+        }
+    }
     let model = service.model();
     let table = &collection.table;
     let ctx = BindContext {

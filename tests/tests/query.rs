@@ -553,3 +553,27 @@ async fn matches_pattern_filters_by_regular_expression() {
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("unclosed group"), "{message}");
 }
+
+#[tokio::test]
+async fn ieee754_compatible_writes_the_count_as_a_string() {
+    let app = seeded().await;
+    let count = |accept: &'static str| {
+        let request = app.get(&format!("{EVENTS}?$count=true&$top=1"));
+        async move {
+            let body: Value = request
+                .header("Accept", accept)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            body["@odata.count"].clone()
+        }
+    };
+    assert_eq!(count("application/json").await, json!(6));
+    assert_eq!(
+        count("application/json;IEEE754Compatible=true").await,
+        json!("6")
+    );
+}

@@ -32,7 +32,7 @@ struct Args {
     /// Address to listen on.
     #[arg(long = "listen", env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
     listen: String,
-    /// sqlx database URL (SQLite).
+    /// sqlx database URL: `sqlite://…` (default) or `postgres://…`.
     #[arg(
         long,
         env = "DATABASE_URL",
@@ -188,7 +188,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let app = Application::build(
         autopilot_model::service::service(),
-        &autopilot_model::service::MIGRATOR,
+        autopilot_model::service::migrations(),
         settings.clone(),
     )
     .await

@@ -26,7 +26,13 @@ pub(super) async fn collection(
     let options = json_options(request)?;
     let state = request.state;
     let query = &request.options;
-    let plan = plan::plan(&state.service, collection, query, request.now.clone())?;
+    let plan = plan::plan(
+        &state.service,
+        state.store.backend(),
+        collection,
+        query,
+        request.now.clone(),
+    )?;
     let _slot = admit(request).await?;
     let binding = token_binding(request, collection);
     let token = query
@@ -42,7 +48,7 @@ pub(super) async fn collection(
     let this_page = remaining.map_or(page_size, |r| r.min(u64::from(page_size)) as u32);
     let keyset = token
         .as_ref()
-        .map(|t| statement::after(&plan.order, &t.keys));
+        .map(|t| statement::after(state.store.backend(), &plan.order, &t.keys));
     let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
     conditions.extend(keyset.as_ref());
     let mut rows = if this_page == 0 {
@@ -124,7 +130,13 @@ pub(super) async fn collection(
         );
     }
     if let Some(n) = count {
-        member(&mut body, "@odata.count", &n.to_string());
+        // With IEEE754Compatible=true every Int64 is a string, the count included.
+        let n = if options.ieee754_compatible {
+            serde_json::Value::from(n.to_string()).to_string()
+        } else {
+            n.to_string()
+        };
+        member(&mut body, "@odata.count", &n);
     }
     member(&mut body, "value", "[");
     for (i, row) in rows.iter().enumerate() {
@@ -201,9 +213,12 @@ fn next_link(request: &Request<'_>, collection: &Collection, token: &str) -> Str
         .split('&')
         .filter(|p| !p.is_empty())
         .filter(|p| {
+            // Any spelling of the token (`$skiptoken`, `SkipToken`, …) goes, or the next
+            // request would carry two and be rejected as a repeated option.
             let name = p.split('=').next().unwrap_or_default();
-            !odata_core::query::decode_query_component(name)
-                .is_ok_and(|n| n.eq_ignore_ascii_case("$skiptoken"))
+            !odata_core::query::decode_query_component(name).is_ok_and(|n| {
+                odata_core::query::system_query_option_name(&n) == Some("$skiptoken")
+            })
         })
         .collect();
     let token = format!("$skiptoken={token}");
@@ -266,6 +281,7 @@ pub(super) async fn count(
 ) -> Result<HttpResponse, ODataError> {
     let plan = plan::plan(
         &request.state.service,
+        request.state.store.backend(),
         collection,
         &request.options,
         request.now.clone(),

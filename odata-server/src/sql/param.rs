@@ -34,6 +34,23 @@ impl SqlParam {
     }
 }
 
+impl SqlParam {
+    /// Appends the value to PostgreSQL arguments, for the next `$n` placeholder. A null is
+    /// bound as a null TEXT; statements cast it where a column of another type takes it.
+    pub fn bind_postgres(
+        &self,
+        args: &mut sqlx::postgres::PgArguments,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        match self {
+            SqlParam::Null => args.add(None::<String>),
+            SqlParam::Integer(i) => args.add(*i),
+            SqlParam::Real(r) => args.add(*r),
+            SqlParam::Text(s) => args.add(s.clone()),
+            SqlParam::Blob(b) => args.add(b.clone()),
+        }
+    }
+}
+
 impl From<&str> for SqlParam {
     fn from(s: &str) -> Self {
         SqlParam::Text(s.to_owned())

@@ -375,8 +375,11 @@ pub fn count_for(
 /// The condition "row sorts strictly after `values`" for `terms`, in the order the
 /// dialect sorts (nulls first ascending, last descending):
 /// `after(t0) OR (equal(t0) AND after(t1)) OR …`.
-pub fn after(terms: &[OrderTerm], values: &[SqlParam]) -> Condition {
-    after_in(&Sqlite, terms, values)
+pub fn after(backend: Backend, terms: &[OrderTerm], values: &[SqlParam]) -> Condition {
+    match backend {
+        Backend::Sqlite => after_in(&Sqlite, terms, values),
+        Backend::Postgres => after_in(&Postgres, terms, values),
+    }
 }
 
 pub(crate) fn after_in(

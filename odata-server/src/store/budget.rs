@@ -1,20 +1,22 @@
-//! The time budget of a request's statements, enforced inside SQLite.
+//! The time budget of a request's statements, enforced inside the database: by a progress
+//! handler on SQLite, by `statement_timeout` on PostgreSQL.
 //!
 //! Design: every request gets one [`Deadline`] when it starts. Before a statement runs on a
-//! reader connection, [`Watch::arm`] installs a SQLite progress handler on that connection;
+//! reader connection, [`Budgeted::arm`] installs a SQLite progress handler on that connection;
 //! SQLite calls it every [`PROGRESS_OPS`] virtual-machine instructions and interrupts the
 //! statement (`SQLITE_INTERRUPT`) once the handler answers "stop". The handler answers
 //! "stop" when the deadline has passed, or when the [`Watch`] was dropped without
 //! [`Watch::finish`]: that happens when actix drops the request's future because the client
 //! went away, so an abandoned statement stops within a few milliseconds instead of running
 //! on. After `finish` the handler lets everything run, so the connection goes back to the
-//! pool healthy and the next [`Watch::arm`] replaces the handler.
+//! pool healthy and the next [`Budgeted::arm`] replaces the handler. On PostgreSQL the
+//! same call sets the session's `statement_timeout` to the budget left.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::SqliteConnection;
+use sqlx::{PgConnection, SqliteConnection};
 
 /// SQLite virtual-machine instructions between two checks of the deadline: about a
 /// millisecond of work, so an overrun is cut off promptly while the check stays free.
@@ -59,23 +61,48 @@ pub(crate) struct Watch {
     state: Arc<AtomicU8>,
 }
 
-impl Watch {
-    /// Installs the progress handler for a statement about to run on `conn`.
-    pub(crate) async fn arm(
-        conn: &mut SqliteConnection,
+/// A connection whose next statement can be held to a deadline.
+pub(crate) trait Budgeted {
+    /// Arms the connection for a statement about to run; see the module documentation.
+    fn arm(
+        &mut self,
         deadline: Deadline,
-    ) -> Result<Self, sqlx::Error> {
+    ) -> impl std::future::Future<Output = Result<Watch, sqlx::Error>> + Send;
+}
+
+impl Budgeted for SqliteConnection {
+    /// Installs the progress handler for the next statement.
+    async fn arm(&mut self, deadline: Deadline) -> Result<Watch, sqlx::Error> {
         let state = Arc::new(AtomicU8::new(RUNNING));
         let seen = Arc::clone(&state);
-        let mut handle = conn.lock_handle().await?;
+        let mut handle = self.lock_handle().await?;
         handle.set_progress_handler(PROGRESS_OPS, move || match seen.load(Ordering::Relaxed) {
             FINISHED => true,
             ABANDONED => false,
             _ => !deadline.expired(),
         });
-        Ok(Self { state })
+        Ok(Watch { state })
     }
+}
 
+impl Budgeted for PgConnection {
+    /// Sets the session's `statement_timeout` to what is left of the budget: the server
+    /// cancels the statement when it runs over (SQLSTATE 57014). A client that goes away
+    /// drops the connection with its statement, which the server then stops at its next
+    /// check or at the timeout.
+    async fn arm(&mut self, deadline: Deadline) -> Result<Watch, sqlx::Error> {
+        let millis = deadline.remaining().as_millis().max(1);
+        sqlx::query("SELECT set_config('statement_timeout', $1, false)")
+            .bind(millis.to_string())
+            .execute(&mut *self)
+            .await?;
+        Ok(Watch {
+            state: Arc::new(AtomicU8::new(RUNNING)),
+        })
+    }
+}
+
+impl Watch {
     /// The statement is done: the handler lets the connection run freely again.
     pub(crate) fn finish(self) {
         self.state.store(FINISHED, Ordering::Relaxed);

@@ -2,6 +2,7 @@
 
 use odata_core::edm::{PrimitiveKind, Property, TypeKind};
 use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, TypeInfo, ValueRef};
 
@@ -40,9 +41,80 @@ pub(crate) fn params(column: &Column, value: &Value) -> Vec<SqlParam> {
     vec![one]
 }
 
+/// Reading the cells of a result row, whatever the database: the few column types the
+/// table mapping uses.
+pub(crate) trait Cells {
+    /// An INTEGER / BIGINT cell.
+    fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error>;
+    /// A REAL / DOUBLE PRECISION cell.
+    fn real(&self, index: usize) -> Result<Option<f64>, sqlx::Error>;
+    /// A TEXT cell.
+    fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error>;
+    /// A cell as a parameter value, by its database type (sort keys for `$skiptoken`).
+    fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error>;
+}
+
+impl Cells for SqliteRow {
+    fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn real(&self, index: usize) -> Result<Option<f64>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
+        let raw = self.try_get_raw(index)?;
+        if raw.is_null() {
+            return Ok(SqlParam::Null);
+        }
+        // SQLite's storage class of this very value.
+        let class = raw.type_info().name().to_owned();
+        Ok(match class.as_str() {
+            "INTEGER" | "BOOLEAN" => SqlParam::Integer(self.try_get(index)?),
+            "REAL" => SqlParam::Real(self.try_get(index)?),
+            "BLOB" => SqlParam::Blob(self.try_get(index)?),
+            _ => SqlParam::Text(self.try_get(index)?),
+        })
+    }
+}
+
+impl Cells for PgRow {
+    fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn real(&self, index: usize) -> Result<Option<f64>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
+        let raw = self.try_get_raw(index)?;
+        if raw.is_null() {
+            return Ok(SqlParam::Null);
+        }
+        // The column's declared type (the mapping uses these four).
+        let ty = raw.type_info().name().to_owned();
+        Ok(match ty.as_str() {
+            "INT8" | "INT4" | "INT2" => SqlParam::Integer(self.try_get(index)?),
+            "FLOAT8" | "FLOAT4" => SqlParam::Real(self.try_get(index)?),
+            "BYTEA" => SqlParam::Blob(self.try_get(index)?),
+            _ => SqlParam::Text(self.try_get(index)?),
+        })
+    }
+}
+
 /// Decodes column `index` of `row` as the value of `property`.
 pub(crate) fn decode(
-    row: &SqliteRow,
+    row: &impl Cells,
     index: usize,
     property: &Property,
 ) -> Result<Value, StoreError> {
@@ -74,10 +146,10 @@ pub(crate) fn decode(
                     TimeOfDay::from_ticks(t).ok_or_else(|| corrupt(format!("{t} ticks")))?,
                 ),
             },
-            PrimitiveKind::Double | PrimitiveKind::Single => row
-                .try_get::<Option<f64>, _>(index)?
-                .map_or(Value::Null, Value::Double),
-            _ => match row.try_get::<Option<String>, _>(index)? {
+            PrimitiveKind::Double | PrimitiveKind::Single => {
+                row.real(index)?.map_or(Value::Null, Value::Double)
+            }
+            _ => match row.text(index)? {
                 None => Value::Null,
                 Some(s) => match p {
                     PrimitiveKind::Guid => {
@@ -99,27 +171,12 @@ pub(crate) fn decode(
     })
 }
 
-/// A result column as a parameter value, whatever its SQLite storage class (sort keys for
-/// `$skiptoken`).
-pub(crate) fn raw_param(row: &SqliteRow, index: usize) -> Result<SqlParam, StoreError> {
-    let raw = row.try_get_raw(index)?;
-    if raw.is_null() {
-        return Ok(SqlParam::Null);
-    }
-    let class = raw.type_info().name().to_owned();
-    Ok(match class.as_str() {
-        "INTEGER" | "BOOLEAN" => SqlParam::Integer(row.try_get(index)?),
-        "REAL" => SqlParam::Real(row.try_get(index)?),
-        _ => SqlParam::Text(row.try_get(index)?),
-    })
+fn opt_int(row: &impl Cells, index: usize) -> Result<Option<i64>, StoreError> {
+    Ok(row.int(index)?)
 }
 
-fn opt_int(row: &SqliteRow, index: usize) -> Result<Option<i64>, StoreError> {
-    Ok(row.try_get::<Option<i64>, _>(index)?)
-}
-
-fn json(row: &SqliteRow, index: usize, property: &Property) -> Result<Value, StoreError> {
-    match row.try_get::<Option<String>, _>(index)? {
+fn json(row: &impl Cells, index: usize, property: &Property) -> Result<Value, StoreError> {
+    match row.text(index)? {
         None => Ok(Value::Null),
         Some(s) => serde_json::from_str(&s)
             .map(Value::Json)

@@ -1,5 +1,7 @@
-//! Storage of entities in SQLite through sqlx: one writer connection, a pool of readers,
-//! every write one transaction, every value a bound parameter.
+//! Storage of entities through sqlx, in SQLite (one writer connection, pools of readers) or
+//! PostgreSQL (one pool, several instances may share the database): every write one
+//! transaction with its version check, every value a bound parameter, every statement
+//! from `crate::sql::statement`.
 //!
 //! Reads take one of two lanes. Key reads (`GET collection/{key}`) and `/readyz` use a
 //! small pool of their own: a key lookup cannot run long, so that lane always answers
@@ -13,24 +15,27 @@ pub(crate) mod codec;
 mod schema_check;
 pub mod table;
 
+use budget::Budgeted;
 pub use budget::Deadline;
-use budget::Watch;
 
 use std::str::FromStr;
 use std::time::Duration as StdDuration;
 
 use odata_core::error::ODataError;
 use odata_core::value::Value;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
 use sqlx::{AssertSqlSafe, Row};
 
+use codec::Cells;
 use table::Table;
 
+use crate::sql::schema::Backend;
 use crate::sql::statement::{self, PageQuery};
-use crate::sql::{Condition, OrderTerm, SqlParam, Statement, dialect::Sqlite};
+use crate::sql::{Condition, OrderTerm, SqlParam, Statement, dialect};
 
 /// What a collection read asks for: conditions (ANDed), an order, the columns to read,
 /// and a window.
@@ -113,8 +118,9 @@ impl StoreError {
             "string or blob too big",
         ];
         if let sqlx::Error::Database(db) = &e {
-            // SQLITE_INTERRUPT
-            if db.code().as_deref() == Some("9") && deadline.expired() {
+            // SQLITE_INTERRUPT; PostgreSQL's query_canceled (statement_timeout).
+            let interrupted = matches!(db.code().as_deref(), Some("9" | "57014"));
+            if interrupted && deadline.expired() {
                 return Self::BudgetExceeded;
             }
             let message = db.message();
@@ -137,26 +143,84 @@ pub struct StoredEntity {
     pub values: Vec<Value>,
 }
 
-/// Connection pools to one SQLite database.
+/// The connection pools of one database.
+#[derive(Debug, Clone)]
+enum Pools {
+    /// SQLite: one writer, a scan lane under the statement budget, a key-read lane.
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+        keyed: SqlitePool,
+    },
+    /// PostgreSQL: one pool; every statement of a read carries the request's remaining
+    /// budget as `statement_timeout`.
+    Postgres { pool: PgPool },
+}
+
+/// Connection pools to one database, SQLite or PostgreSQL (chosen by the URL's scheme).
 #[derive(Debug, Clone)]
 pub struct Store {
-    writer: SqlitePool,
-    /// Collection queries and counts, under a statement budget.
-    reader: SqlitePool,
-    /// Key reads and readiness checks.
-    keyed: SqlitePool,
+    pools: Pools,
 }
 
 /// Connections of the key-read lane: key lookups are short, two keep that lane responsive.
 const KEYED_CONNECTIONS: u32 = 2;
 
+/// Runs `$body` once per backend with `$dialect` and `$bind` (statement → query) for it and
+/// `$writer`, `$reader`, `$keyed` naming its pools (PostgreSQL has one pool for all three).
+/// Each arm is type-checked on its own, so the body is written once for both drivers.
+macro_rules! per_backend {
+    ($pools:expr, |$dialect:ident, $bind:ident, $writer:ident, $reader:ident, $keyed:ident| $body:expr) => {
+        match $pools {
+            Pools::Sqlite {
+                writer: $writer,
+                reader: $reader,
+                keyed: $keyed,
+            } => {
+                let $dialect = &dialect::Sqlite;
+                let $bind = run_sqlite;
+                $body
+            }
+            Pools::Postgres { pool } => {
+                let ($writer, $reader, $keyed) = (pool, pool, pool);
+                let $dialect = &dialect::Postgres;
+                let $bind = run_postgres;
+                $body
+            }
+        }
+    };
+}
+
 impl Store {
-    /// Opens (creating if needed) the database: WAL, `synchronous=FULL` so an acknowledged
-    /// write survives power loss, a busy timeout so writers queue instead of failing, foreign
-    /// keys on. One writer connection; `readers` connections for collection queries, whose
-    /// pool waits at most `budget` for a free connection, and a lane of their own for key
-    /// reads.
+    /// Connects to `url`: `postgres://…` (or `postgresql://…`) for PostgreSQL, anything else
+    /// is a SQLite URL. `readers` is the size of the scan pool (SQLite) or of the whole pool
+    /// (PostgreSQL); a request waits at most `budget` for a connection.
     pub async fn connect(url: &str, readers: u32, budget: StdDuration) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                // Key reads and writes share the pool with scans: keep room for them.
+                .max_connections(readers.max(1) + KEYED_CONNECTIONS + 1)
+                .acquire_timeout(budget)
+                .connect_with(options)
+                .await?;
+            return Ok(Self {
+                pools: Pools::Postgres { pool },
+            });
+        }
+        Self::connect_sqlite(url, readers, budget).await
+    }
+
+    /// Opens (creating if needed) a SQLite database: WAL, `synchronous=FULL` so an
+    /// acknowledged write survives power loss, a busy timeout so writers queue instead of
+    /// failing, foreign keys on. One writer connection; `readers` connections for
+    /// collection queries, whose pool waits at most `budget` for a free connection, and a
+    /// lane of their own for key reads.
+    async fn connect_sqlite(
+        url: &str,
+        readers: u32,
+        budget: StdDuration,
+    ) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -174,9 +238,11 @@ impl Store {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if in_memory {
             return Ok(Self {
-                reader: writer.clone(),
-                keyed: writer.clone(),
-                writer,
+                pools: Pools::Sqlite {
+                    reader: writer.clone(),
+                    keyed: writer.clone(),
+                    writer,
+                },
             });
         }
         let reader = SqlitePoolOptions::new()
@@ -189,15 +255,33 @@ impl Store {
             .connect_with(options.read_only(true))
             .await?;
         Ok(Self {
-            writer,
-            reader,
-            keyed,
+            pools: Pools::Sqlite {
+                writer,
+                reader,
+                keyed,
+            },
         })
     }
 
-    /// Applies pending migrations.
-    pub async fn migrate(&self, migrator: &sqlx::migrate::Migrator) -> Result<(), StoreError> {
-        migrator.run(&self.writer).await?;
+    /// The database this store talks to.
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations: `sqlite` on SQLite, `postgres` on PostgreSQL (where
+    /// sqlx holds an advisory lock, so instances starting together migrate once).
+    pub async fn migrate(
+        &self,
+        sqlite: &sqlx::migrate::Migrator,
+        postgres: &sqlx::migrate::Migrator,
+    ) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => sqlite.run(writer).await?,
+            Pools::Postgres { pool } => postgres.run(pool).await?,
+        }
         Ok(())
     }
 
@@ -208,18 +292,21 @@ impl Store {
         getrandom::fill(&mut fresh).map_err(|e| {
             StoreError::Bind(format!("no randomness for the token key: {e}").into())
         })?;
-        let mut tx = self.writer.begin().await?;
-        run(statement::create_secret_table(&Sqlite))?
-            .execute(&mut *tx)
-            .await?;
-        run(statement::insert_secret(&Sqlite, TOKEN_KEY, fresh.to_vec()))?
-            .execute(&mut *tx)
-            .await?;
-        let stored: Vec<u8> = run(statement::read_secret(&Sqlite, TOKEN_KEY))?
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        tx.commit().await?;
+        let stored: Vec<u8> = per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+            let mut tx = writer.begin().await?;
+            bind(statement::create_secret_table(d))?
+                .execute(&mut *tx)
+                .await?;
+            bind(statement::insert_secret(d, TOKEN_KEY, fresh.to_vec()))?
+                .execute(&mut *tx)
+                .await?;
+            let stored: Vec<u8> = bind(statement::read_secret(d, TOKEN_KEY))?
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            tx.commit().await?;
+            stored
+        });
         stored.try_into().map_err(|_| StoreError::Corrupt {
             column: "_odata_secret.value".into(),
             reason: "the token key is not 32 bytes".into(),
@@ -228,17 +315,29 @@ impl Store {
 
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
-        match run(statement::ping()) {
-            Ok(query) => query.execute(&self.keyed).await.is_ok(),
-            Err(_) => false,
-        }
+        per_backend!(
+            &self.pools,
+            |_d, bind, _w, _r, keyed| match bind(statement::ping()) {
+                Ok(query) => query.execute(keyed).await.is_ok(),
+                Err(_) => false,
+            }
+        )
     }
 
     /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
-        self.keyed.close().await;
-        self.reader.close().await;
-        self.writer.close().await;
+        match &self.pools {
+            Pools::Sqlite {
+                writer,
+                reader,
+                keyed,
+            } => {
+                keyed.close().await;
+                reader.close().await;
+                writer.close().await;
+            }
+            Pools::Postgres { pool } => pool.close().await,
+        }
     }
 
     /// One entity by key.
@@ -248,9 +347,11 @@ impl Store {
         tenant: &str,
         key: &[Value],
     ) -> Result<Option<StoredEntity>, StoreError> {
-        let read = statement::key_read(&Sqlite, table, tenant, key_params(table, key));
-        let row = run(read)?.fetch_optional(&self.keyed).await?;
-        row.map(|r| decode_row(table, &r)).transpose()
+        per_backend!(&self.pools, |d, bind, _w, _r, keyed| {
+            let read = statement::key_read(d, table, tenant, key_params(table, key));
+            let row = bind(read)?.fetch_optional(keyed).await?;
+            row.map(|r| decode_row(table, &r)).transpose()
+        })
     }
 
     /// Entities of the tenant matching every condition, in order, windowed; interrupted
@@ -270,44 +371,24 @@ impl Store {
                 c
             }
         };
-        let page = statement::page(
-            &Sqlite,
-            table,
-            tenant,
-            &PageQuery {
-                conditions: find.conditions,
-                order: find.order,
-                columns: &columns,
-                limit: find.limit,
-                offset: find.offset,
-            },
-        );
-        let query = run(page)?;
-        let mut conn = self.reader.acquire().await?;
-        let watch = Watch::arm(&mut conn, deadline).await?;
-        let rows = query.fetch_all(&mut *conn).await;
-        watch.finish();
-        let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
-        rows.iter()
-            .map(|row| {
-                let mut values = vec![Value::Null; table.columns.len()];
-                for (i, &c) in columns.iter().enumerate() {
-                    values[c] = codec::decode(row, i + 2, &table.columns[c].property)?;
-                }
-                let base = 2 + columns.len();
-                let sort_keys = (0..find.order.len())
-                    .map(|i| codec::raw_param(row, base + i))
-                    .collect::<Result<_, _>>()?;
-                Ok(FoundEntity {
-                    entity: StoredEntity {
-                        type_name: row.try_get(0)?,
-                        version: row.try_get(1)?,
-                        values,
-                    },
-                    sort_keys,
-                })
-            })
-            .collect()
+        let query = PageQuery {
+            conditions: find.conditions,
+            order: find.order,
+            columns: &columns,
+            limit: find.limit,
+            offset: find.offset,
+        };
+        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
+            let page = bind(statement::page(d, table, tenant, &query))?;
+            let mut conn = reader.acquire().await?;
+            let watch = (*conn).arm(deadline).await?;
+            let rows = page.fetch_all(&mut *conn).await;
+            watch.finish();
+            let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
+            rows.iter()
+                .map(|row| found(table, &columns, find.order.len(), row))
+                .collect()
+        })
     }
 
     /// Number of entities of the tenant matching every condition; interrupted at
@@ -319,13 +400,15 @@ impl Store {
         conditions: &[&Condition],
         deadline: Deadline,
     ) -> Result<i64, StoreError> {
-        let query = run(statement::count(&Sqlite, table, tenant, conditions))?;
-        let mut conn = self.reader.acquire().await?;
-        let watch = Watch::arm(&mut conn, deadline).await?;
-        let row = query.fetch_one(&mut *conn).await;
-        watch.finish();
-        let row = row.map_err(|e| StoreError::of_read(e, deadline))?;
-        Ok(row.try_get(0)?)
+        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
+            let query = bind(statement::count(d, table, tenant, conditions))?;
+            let mut conn = reader.acquire().await?;
+            let watch = (*conn).arm(deadline).await?;
+            let row = query.fetch_one(&mut *conn).await;
+            watch.finish();
+            let row = row.map_err(|e| StoreError::of_read(e, deadline))?;
+            Ok(row.try_get(0)?)
+        })
     }
 
     /// Inserts a new entity; [`StoreError::Duplicate`] when the key exists.
@@ -336,23 +419,20 @@ impl Store {
         type_name: &str,
         values: &[Value],
     ) -> Result<StoredEntity, StoreError> {
-        let insert = statement::insert(
-            &Sqlite,
-            table,
-            tenant,
-            type_name,
-            write_params(table, values),
-        );
-        let query = run(insert)?;
-        let mut tx = self.writer.begin().await?;
-        match query.execute(&mut *tx).await {
-            Ok(_) => {}
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                return Err(StoreError::Duplicate);
+        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+            let insert =
+                statement::insert(d, table, tenant, type_name, write_params(table, values));
+            let query = bind(insert)?;
+            let mut tx = writer.begin().await?;
+            match query.execute(&mut *tx).await {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(StoreError::Duplicate);
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
-        }
-        tx.commit().await?;
+            tx.commit().await?;
+        });
         Ok(StoredEntity {
             type_name: type_name.to_owned(),
             version: 1,
@@ -375,34 +455,36 @@ impl Store {
     where
         F: FnOnce(&StoredEntity) -> Result<Vec<Value>, ODataError>,
     {
-        let mut tx = self.writer.begin().await?;
-        let read = statement::key_read(&Sqlite, table, tenant, key_params(table, key));
-        let row = run(read)?
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let current = decode_row(table, &row)?;
-        if !allowed(current.version) {
-            return Err(StoreError::VersionMismatch);
-        }
-        let values = change(&current).map_err(StoreError::Rejected)?;
-        let update = statement::update(
-            &Sqlite,
-            table,
-            tenant,
-            key_params(table, key),
-            current.version,
-            write_params(table, &values),
-        );
-        let done = run(update)?.execute(&mut *tx).await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::VersionMismatch);
-        }
-        tx.commit().await?;
-        Ok(StoredEntity {
-            type_name: current.type_name,
-            version: current.version + 1,
-            values,
+        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+            let mut tx = writer.begin().await?;
+            let read = statement::key_read(d, table, tenant, key_params(table, key));
+            let row = bind(read)?
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let current = decode_row(table, &row)?;
+            if !allowed(current.version) {
+                return Err(StoreError::VersionMismatch);
+            }
+            let values = change(&current).map_err(StoreError::Rejected)?;
+            let update = statement::update(
+                d,
+                table,
+                tenant,
+                key_params(table, key),
+                current.version,
+                write_params(table, &values),
+            );
+            let done = bind(update)?.execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::VersionMismatch);
+            }
+            tx.commit().await?;
+            Ok(StoredEntity {
+                type_name: current.type_name,
+                version: current.version + 1,
+                values,
+            })
         })
     }
 
@@ -415,33 +497,35 @@ impl Store {
         key: &[Value],
         allowed: impl Fn(i64) -> bool,
     ) -> Result<(), StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let read = statement::version_read(&Sqlite, table, tenant, key_params(table, key));
-        let version: i64 = run(read)?
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?
-            .try_get(0)?;
-        if !allowed(version) {
-            return Err(StoreError::VersionMismatch);
-        }
-        let delete = statement::delete(&Sqlite, table, tenant, key_params(table, key), version);
-        let done = run(delete)?.execute(&mut *tx).await?;
-        if done.rows_affected() != 1 {
-            return Err(StoreError::VersionMismatch);
-        }
-        tx.commit().await?;
-        Ok(())
+        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+            let mut tx = writer.begin().await?;
+            let read = statement::version_read(d, table, tenant, key_params(table, key));
+            let version: i64 = bind(read)?
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?
+                .try_get(0)?;
+            if !allowed(version) {
+                return Err(StoreError::VersionMismatch);
+            }
+            let delete = statement::delete(d, table, tenant, key_params(table, key), version);
+            let done = bind(delete)?.execute(&mut *tx).await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::VersionMismatch);
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }
 
 /// Name of the `$skiptoken` key among the service's secrets.
 const TOKEN_KEY: &str = "skiptoken";
 
-/// A rendered statement as a sqlx query with its parameters bound. The one place where
-/// generated SQL text reaches the driver: it comes from `crate::sql::statement`, built from
-/// the table mapping with every value a parameter.
-fn run(
+/// A rendered statement as a sqlx query with its parameters bound. With [`run_postgres`],
+/// the one place where generated SQL text reaches a driver: it comes from
+/// `crate::sql::statement`, built from the table mapping with every value a parameter.
+fn run_sqlite(
     statement: Statement,
 ) -> Result<sqlx::query::Query<'static, sqlx::Sqlite, SqliteArguments>, StoreError> {
     let mut args = SqliteArguments::default();
@@ -449,6 +533,58 @@ fn run(
         p.bind(&mut args).map_err(StoreError::Bind)?;
     }
     Ok(sqlx::query_with(AssertSqlSafe(statement.sql), args))
+}
+
+/// [`run_sqlite`] for PostgreSQL.
+fn run_postgres(
+    statement: Statement,
+) -> Result<sqlx::query::Query<'static, sqlx::Postgres, PgArguments>, StoreError> {
+    let mut args = PgArguments::default();
+    for p in &statement.params {
+        p.bind_postgres(&mut args).map_err(StoreError::Bind)?;
+    }
+    Ok(sqlx::query_with(AssertSqlSafe(statement.sql), args))
+}
+
+/// One row of a page: the entity (columns outside `columns` null) and its sort keys.
+fn found(
+    table: &Table,
+    columns: &[usize],
+    order_terms: usize,
+    row: &impl Cells,
+) -> Result<FoundEntity, StoreError> {
+    let mut values = vec![Value::Null; table.columns.len()];
+    for (i, &c) in columns.iter().enumerate() {
+        values[c] = codec::decode(row, i + 2, &table.columns[c].property)?;
+    }
+    let base = 2 + columns.len();
+    let sort_keys = (0..order_terms)
+        .map(|i| row.param(base + i))
+        .collect::<Result<_, _>>()?;
+    Ok(FoundEntity {
+        entity: StoredEntity {
+            type_name: system_text(row, 0)?,
+            version: system_int(row, 1)?,
+            values,
+        },
+        sort_keys,
+    })
+}
+
+/// A NOT NULL system column (`_type`).
+fn system_text(row: &impl Cells, index: usize) -> Result<String, StoreError> {
+    row.text(index)?.ok_or_else(|| StoreError::Corrupt {
+        column: "_type".into(),
+        reason: "null".into(),
+    })
+}
+
+/// A NOT NULL system column (`_version`).
+fn system_int(row: &impl Cells, index: usize) -> Result<i64, StoreError> {
+    row.int(index)?.ok_or_else(|| StoreError::Corrupt {
+        column: "_version".into(),
+        reason: "null".into(),
+    })
 }
 
 /// The key values as parameters, in key column order.
@@ -471,7 +607,7 @@ fn write_params(table: &Table, values: &[Value]) -> Vec<SqlParam> {
         .collect()
 }
 
-fn decode_row(table: &Table, row: &SqliteRow) -> Result<StoredEntity, StoreError> {
+fn decode_row(table: &Table, row: &impl Cells) -> Result<StoredEntity, StoreError> {
     let values = table
         .columns
         .iter()
@@ -479,8 +615,8 @@ fn decode_row(table: &Table, row: &SqliteRow) -> Result<StoredEntity, StoreError
         .map(|(i, c)| codec::decode(row, i + 2, &c.property))
         .collect::<Result<_, _>>()?;
     Ok(StoredEntity {
-        type_name: row.try_get(0)?,
-        version: row.try_get(1)?,
+        type_name: system_text(row, 0)?,
+        version: system_int(row, 1)?,
         values,
     })
 }
@@ -532,7 +668,7 @@ mod tests {
         let pool = memory().await;
         let mut conn = pool.acquire().await.unwrap();
         let deadline = Deadline::after(StdDuration::from_millis(100));
-        let watch = Watch::arm(&mut conn, deadline).await.unwrap();
+        let watch = conn.arm(deadline).await.unwrap();
         let endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) \
                        SELECT count(*) FROM n";
         let e = sqlx::query(endless)

@@ -7,9 +7,34 @@ use sqlx::Row;
 use crate::service::Service;
 use crate::sql::schema::{self, Backend, SchemaError};
 
-use super::Store;
+use super::{Pools, Store};
 
 impl Store {
+    /// Name and declared type of every column of table `name` (none for a missing table).
+    async fn live_columns(
+        &self,
+        backend: Backend,
+        name: &str,
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+        let query = schema::live_columns_query(backend);
+        match &self.pools {
+            Pools::Sqlite { writer, .. } => sqlx::query(query)
+                .bind(name)
+                .fetch_all(writer)
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+                .collect(),
+            Pools::Postgres { pool } => sqlx::query(query)
+                .bind(name)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+                .collect(),
+        }
+    }
+
     /// Compares the table of every collection of `service` with the live database (see
     /// [`schema::check_columns`]): [`SchemaError::Mismatch`] lists every missing table,
     /// missing column and column of another type. Run after the migrations, before serving.
@@ -25,16 +50,12 @@ impl Store {
                 table: table.name.clone(),
                 source,
             };
-            let live = sqlx::query(schema::live_columns_query(Backend::Sqlite))
-                .bind(table.name.as_str())
-                .fetch_all(&self.writer)
+            let backend = self.backend();
+            let live = self
+                .live_columns(backend, &table.name)
                 .await
-                .map_err(read)?
-                .iter()
-                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-                .collect::<Result<Vec<(String, String)>, sqlx::Error>>()
                 .map_err(read)?;
-            mismatches.extend(schema::check_columns(table, Backend::Sqlite, &live));
+            mismatches.extend(schema::check_columns(table, backend, &live));
         }
         if mismatches.is_empty() {
             Ok(())
@@ -88,8 +109,11 @@ mod tests {
     }
 
     async fn run(store: &Store, sql: String) {
+        let Pools::Sqlite { writer, .. } = &store.pools else {
+            panic!("a SQLite store");
+        };
         sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&store.writer)
+            .execute(writer)
             .await
             .unwrap();
     }
