@@ -85,8 +85,9 @@ pub struct RequestInfo<'q> {
     /// The parsed query string, or why it did not parse; consulted only for key parameter
     /// aliases and `$entity`'s `$id`, so other paths report their own errors first.
     pub options: Result<&'q QueryOptions, &'q ODataError>,
-    /// The service root URL (`{scheme}://{host}{base}`), to recognise absolute `$id`s.
-    pub service_root: &'q str,
+    /// The service root URL (`{scheme}://{host}{base}`), to recognise absolute `$id`s;
+    /// built only when a `$id` needs it, not for every request.
+    pub service_root: &'q dyn Fn() -> String,
     /// The service root's path (`/{base}`), to recognise absolute-path `$id`s.
     pub base_path: &'q str,
 }
@@ -173,7 +174,8 @@ fn resolve_entity_id<'s>(
         ))
         .with_target("$id")
     };
-    let root = info.service_root.trim_end_matches('/');
+    let service_root = (info.service_root)();
+    let root = service_root.trim_end_matches('/');
     let base = info.base_path.trim_end_matches('/');
     let relative = if let Some(rest) = id.strip_prefix(root) {
         rest.strip_prefix('/').ok_or_else(outside)?

@@ -134,7 +134,7 @@ async fn handle(
     // Parsed before routing, which reads key parameter aliases and `$entity`'s `$id`; a
     // parse error still comes after routing and authorization errors.
     let parsed = query::parse(req.uri().query(), &state.parse_limits());
-    let service_root = state.service_root(req);
+    let service_root = || state.service_root(req);
     let route = routing::resolve(
         &state.service,
         raw_path,

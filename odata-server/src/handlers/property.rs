@@ -9,17 +9,16 @@ use std::borrow::Cow;
 
 use actix_web::HttpResponse;
 use odata_core::edm::{Model, Property, TypeKind};
-use odata_core::error::{ErrorKind, ODataError};
+use odata_core::error::ODataError;
 use odata_core::json::{MetadataLevel, WriteOptions, write_value};
 use odata_core::value::Value;
 use serde_json::Value as Json;
 
 use super::Request;
 use super::output::{entity_path, etag, json_options};
-use super::read::not_found;
+use super::read::{not_found, read_preconditions};
 use crate::error::internal;
 use crate::negotiation;
-use crate::preconditions::{Preconditions, ReadOutcome};
 use crate::routing::PropertyPath;
 use crate::service::Collection;
 
@@ -57,21 +56,10 @@ pub(super) async fn get(
         .get(&collection.table, &request.tenant, key)
         .await?
         .ok_or_else(|| not_found(collection, key))?;
-    let etag = etag(&entity);
-    match Preconditions::from_headers(request.http.headers()).read_outcome(entity.version) {
-        ReadOutcome::Send => {}
-        ReadOutcome::NotModified => {
-            return Ok(HttpResponse::NotModified()
-                .insert_header(("ETag", etag))
-                .finish());
-        }
-        ReadOutcome::PreconditionFailed => {
-            return Err(ODataError::new(
-                ErrorKind::PreconditionFailed,
-                "The entity's current ETag does not match If-Match.",
-            ));
-        }
+    if let Some(not_modified) = read_preconditions(request, &entity)? {
+        return Ok(not_modified);
     }
+    let etag = etag(&entity);
     let stored = collection
         .table
         .column_index(&path.property.name)

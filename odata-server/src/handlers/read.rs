@@ -15,7 +15,7 @@ use crate::plan::{self, CollectionPlan};
 use crate::preconditions::{Preconditions, ReadOutcome};
 use crate::service::Collection;
 use crate::sql::{Condition, statement};
-use crate::store::{Find, StoreError};
+use crate::store::{Find, StoreError, StoredEntity};
 
 /// `GET collection`: one page of the filtered, ordered collection, with
 /// `@odata.nextLink` when more rows follow and `@odata.count` on request.
@@ -245,19 +245,8 @@ pub(super) async fn entity(
         .get(&collection.table, &request.tenant, key)
         .await?
         .ok_or_else(|| not_found(collection, key))?;
-    match Preconditions::from_headers(request.http.headers()).read_outcome(entity.version) {
-        ReadOutcome::Send => {}
-        ReadOutcome::NotModified => {
-            return Ok(HttpResponse::NotModified()
-                .insert_header(("ETag", etag(&entity)))
-                .finish());
-        }
-        ReadOutcome::PreconditionFailed => {
-            return Err(ODataError::new(
-                ErrorKind::PreconditionFailed,
-                "The entity's current ETag does not match If-Match.",
-            ));
-        }
+    if let Some(not_modified) = read_preconditions(request, &entity)? {
+        return Ok(not_modified);
     }
     let selected = plan::selection(
         &request.state.service,
@@ -333,6 +322,26 @@ fn query_error(request: &Request<'_>, e: StoreError) -> ODataError {
         ))
         .with_target(culprit[0]),
         other => other.into(),
+    }
+}
+
+/// The answer `If-Match` / `If-None-Match` give to a read of `entity` (and of its
+/// properties): `Some(304)`, a 412, or `None` to send the representation.
+pub(super) fn read_preconditions(
+    request: &Request<'_>,
+    entity: &StoredEntity,
+) -> Result<Option<HttpResponse>, ODataError> {
+    match Preconditions::from_headers(request.http.headers()).read_outcome(entity.version) {
+        ReadOutcome::Send => Ok(None),
+        ReadOutcome::NotModified => Ok(Some(
+            HttpResponse::NotModified()
+                .insert_header(("ETag", etag(entity)))
+                .finish(),
+        )),
+        ReadOutcome::PreconditionFailed => Err(ODataError::new(
+            ErrorKind::PreconditionFailed,
+            "The entity's current ETag does not match If-Match.",
+        )),
     }
 }
 
