@@ -48,11 +48,14 @@ impl Admission {
                 // Only the map holds an idle caller's semaphore.
                 callers.retain(|_, s| Arc::strong_count(s) > 1);
             }
-            Arc::clone(
-                callers
-                    .entry(caller.to_owned())
-                    .or_insert_with(|| Arc::new(Semaphore::new(self.per_caller))),
-            )
+            match callers.get(caller) {
+                Some(semaphore) => Arc::clone(semaphore),
+                None => {
+                    let semaphore = Arc::new(Semaphore::new(self.per_caller));
+                    callers.insert(caller.to_owned(), Arc::clone(&semaphore));
+                    semaphore
+                }
+            }
         };
         match tokio::time::timeout(wait, semaphore.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(Slot { _permit: permit }),
