@@ -80,6 +80,14 @@ impl From<StoreError> for ODataError {
             StoreError::TooLarge(limit) => ODataError::bad_request(format!(
                 "The request is too large for the database ({limit})."
             )),
+            StoreError::Unevaluable(reason) => ODataError::bad_request(format!(
+                "The query cannot be evaluated over the stored data ({reason}); an integer \
+                 result is out of range."
+            )),
+            StoreError::Unrepresentable(reason) => ODataError::bad_request(format!(
+                "The request holds a text value with a character the database cannot store \
+                 or compare, such as U+0000 ({reason})."
+            )),
             StoreError::Database(sqlx::Error::PoolTimedOut) => {
                 tracing::error!("database pool timed out");
                 ODataError::new(

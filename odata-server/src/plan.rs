@@ -2,7 +2,7 @@
 //! entity type, then translated to SQL conditions and sort terms.
 
 use odata_core::bind::{self, BindContext};
-use odata_core::error::{ErrorKind, ODataError};
+use odata_core::error::ODataError;
 use odata_core::query::{QueryOptions, SortDirection};
 use odata_core::value::DateTimeOffset;
 
@@ -24,8 +24,7 @@ pub struct CollectionPlan {
 }
 
 /// Binds and translates the options of a request addressing `collection`, for a store on
-/// `backend`. The expression translation has a SQLite spelling only so far: on PostgreSQL
-/// `$filter`, `$search` and `$orderby` answer 501 rather than run SQLite's SQL.
+/// `backend`.
 pub fn plan(
     service: &Service,
     backend: Backend,
@@ -33,20 +32,6 @@ pub fn plan(
     options: &QueryOptions,
     now: DateTimeOffset,
 ) -> Result<CollectionPlan, ODataError> {
-    if backend == Backend::Postgres {
-        let translated = [
-            ("$filter", options.filter.is_some()),
-            ("$search", options.search.is_some()),
-            ("$orderby", options.orderby.is_some()),
-        ];
-        if let Some((name, _)) = translated.iter().find(|(_, given)| *given) {
-            return Err(ODataError::new(
-                ErrorKind::NotImplemented,
-                format!("The query option '{name}' is not supported on PostgreSQL yet."),
-            )
-            .with_target(*name));
-        }
-    }
     let model = service.model();
     let table = &collection.table;
     let ctx = BindContext {
@@ -59,14 +44,14 @@ pub fn plan(
     let mut conditions = Vec::new();
     if let Some(filter) = &options.filter {
         let bound = bind::bind_filter(&ctx, filter)?;
-        conditions.push(sql::filter(model, table, &bound)?);
+        conditions.push(sql::filter(backend, model, table, &bound)?);
     }
     if let Some(search) = &options.search {
         let bound = bind::bind_search(search);
-        conditions.push(sql::search(table, &bound, &collection.searchable));
+        conditions.push(sql::search(backend, table, &bound, &collection.searchable));
     }
     let mut order = match &options.orderby {
-        Some(orderby) => sql::order_by(model, table, &bind::bind_orderby(&ctx, orderby)?)?,
+        Some(orderby) => sql::order_by(backend, model, table, &bind::bind_orderby(&ctx, orderby)?)?,
         None => Vec::new(),
     };
     order.extend(

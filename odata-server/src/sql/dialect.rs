@@ -11,14 +11,16 @@
 use odata_core::query::SortDirection;
 
 use super::frag::{Frag, frag};
+use super::param::SqlParam;
 use crate::store::table::ColumnKind;
 
 /// The SQL spellings whole statements need from a database. Methods take and return
 /// [`Frag`]s so an implementation may order its arguments freely without misaligning
 /// parameters.
 pub(crate) trait Dialect {
-    /// The placeholder of the `index`th parameter (1-based) of a statement.
-    fn placeholder(&self, index: usize) -> String;
+    /// The placeholder of the `index`th parameter (1-based) of a statement, whose value is
+    /// `param`.
+    fn placeholder(&self, index: usize, param: &SqlParam) -> String;
 
     /// A quoted identifier (table, column or alias name from the model, never from a
     /// request).
@@ -27,11 +29,19 @@ pub(crate) trait Dialect {
     /// Boolean: `a` equals `b`, null equal to null (never null itself).
     fn null_safe_eq(&self, a: Frag, b: Frag) -> Frag;
 
-    /// One ORDER BY item in OData's order: nulls first ascending, last descending.
-    fn order_term(&self, expr: Frag, direction: SortDirection) -> Frag;
+    /// One ORDER BY item in OData's order: nulls first ascending, last descending. For an
+    /// expression that is never null (`nullable` false) the null order is left unsaid, so
+    /// any index on it serves the order.
+    fn order_term(&self, expr: Frag, direction: SortDirection, nullable: bool) -> Frag;
 
     /// The column type of binary values.
     fn blob_type(&self) -> &'static str;
+
+    /// The type name of 64-bit integers in `CAST`.
+    fn integer_type(&self) -> &'static str;
+
+    /// The type name of 64-bit floating-point numbers in `CAST`.
+    fn real_type(&self) -> &'static str;
 
     /// A parameter written into a column of `kind`: where the database types parameters
     /// strictly, a null must still have the column's type.
@@ -39,21 +49,59 @@ pub(crate) trait Dialect {
 }
 
 /// The SQL spellings the expression translator needs on top of [`Dialect`].
+///
+/// Booleans: a Boolean *value* is whatever the database's conditions are (SQLite: INTEGER
+/// 0/1, PostgreSQL: `boolean`), so a Boolean expression is usable both as a value and as a
+/// WHERE condition. Stored Booleans are INTEGER 0/1 columns on both and are read through
+/// [`ExprDialect::boolean_column`].
 pub(crate) trait ExprDialect: Dialect {
+    /// A Boolean constant.
+    fn boolean(&self, value: bool) -> Frag;
+
+    /// The Boolean value of an INTEGER 0/1 column (null for null).
+    fn boolean_column(&self, column: Frag) -> Frag;
+
     /// The 1-based code-point position of `needle` in `haystack`, 0 when absent (1 for an
     /// empty needle), null when either is null. Case-sensitive.
     fn position(&self, haystack: Frag, needle: Frag) -> Frag;
 
+    /// `text` in lower case (`upper`: upper case).
+    fn fold_case(&self, text: Frag, upper: bool) -> Frag;
+
     /// Boolean: `haystack` contains `needle`, ignoring case; null when either is null.
     fn contains_case_insensitive(&self, haystack: Frag, needle: Frag) -> Frag;
 
-    /// The value inside JSON text `json` at `path` (a bound JSONPath such as
-    /// `$.settings.eulaHidden`): strings unquoted, numbers as numbers, booleans as 1/0,
-    /// objects and arrays as JSON text, JSON null or a missing member as SQL null.
-    fn json_extract(&self, json: Frag, path: Frag) -> Frag;
+    /// `text` without leading and trailing characters of `characters`.
+    fn trim_characters(&self, text: Frag, characters: Frag) -> Frag;
+
+    /// The characters of `text` from the 1-based position `start`, `len` of them or all
+    /// the rest; both INTEGER expressions within 1…2^31 - 1 (`len`: 0…).
+    fn substring(&self, text: Frag, start: Frag, len: Option<Frag>) -> Frag;
+
+    /// `len` characters of `text` starting `from_end` characters before its end (so
+    /// `from_end = 1` is the last character).
+    fn substr_from_end(&self, text: &Frag, from_end: u32, len: u32) -> Frag;
+
+    /// The non-negative integer `x` as decimal text, zero-padded to `width` digits.
+    fn zero_padded(&self, x: Frag, width: u32) -> Frag;
+
+    /// The value inside JSON text `json` at the member path `members` (empty: `json`
+    /// itself), in the database's raw form: strings unquoted, objects and arrays as JSON
+    /// text, JSON null or a missing member as SQL null; numbers and Booleans as the
+    /// database reads them, to be typed by [`ExprDialect::json_scalar`].
+    fn json_extract(&self, json: Frag, members: &[String]) -> Frag;
+
+    /// A JSON number or Boolean read by [`ExprDialect::json_extract`] or
+    /// [`ExprDialect::json_each`] as a SQL value of `kind`. JSON doubles may be the
+    /// strings `INF`, `-INF`, `NaN`.
+    fn json_scalar(&self, raw: Frag, kind: JsonScalar) -> Frag;
+
+    /// Boolean: the raw JSON value `raw` (atomic) is an integer: a JSON number without
+    /// fraction, or text of ASCII digits with an optional leading `-`.
+    fn json_is_integer(&self, raw: &Frag) -> Frag;
 
     /// A FROM item iterating the elements of the JSON array `array` under `alias` (no rows
-    /// for null), and the expression of the current element (converted as by
+    /// for null), and the expression of the current element (raw, as by
     /// [`ExprDialect::json_extract`]).
     fn json_each(&self, array: Frag, alias: &str) -> (Frag, Frag);
 
@@ -73,9 +121,34 @@ pub(crate) trait ExprDialect: Dialect {
     /// The Boolean `condition` with null read as false (OData's two-valued comparisons).
     fn two_valued(&self, condition: Frag) -> Frag;
 
+    /// The double `x` truncated toward zero as an integer (for |x| < 2^63).
+    fn truncate_to_integer(&self, x: Frag) -> Frag;
+
+    /// The double `x` truncated toward zero, as a number usable in double arithmetic.
+    fn truncate(&self, x: Frag) -> Frag;
+
+    /// The double `x` (atomic) rounded to the nearest integer, halves away from zero, as
+    /// a double.
+    fn round_half_away(&self, x: &Frag) -> Frag;
+
+    /// The largest integer not above the double `x` (atomic), as a double (`ceiling`: the
+    /// smallest not below).
+    fn floor_or_ceiling(&self, x: &Frag, ceiling: bool) -> Frag;
+
     /// Boolean: `text` matches the regular expression `pattern` (the `regex` crate's
     /// syntax, as `odata_core::eval::compile_pattern`); null when either is null.
     fn matches_pattern(&self, text: Frag, pattern: Frag) -> Frag;
+}
+
+/// The SQL type a number or Boolean inside JSON is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JsonScalar {
+    /// A 64-bit integer.
+    Integer,
+    /// A double.
+    Real,
+    /// A Boolean value (see [`ExprDialect`]).
+    Boolean,
 }
 
 /// SQLite 3.38+ (JSON functions built in; math functions not required).
@@ -83,7 +156,7 @@ pub(crate) trait ExprDialect: Dialect {
 pub(crate) struct Sqlite;
 
 impl Dialect for Sqlite {
-    fn placeholder(&self, _index: usize) -> String {
+    fn placeholder(&self, _index: usize, _param: &SqlParam) -> String {
         "?".to_owned()
     }
 
@@ -95,7 +168,7 @@ impl Dialect for Sqlite {
         frag!["(", a, " IS ", b, ")"]
     }
 
-    fn order_term(&self, expr: Frag, direction: SortDirection) -> Frag {
+    fn order_term(&self, expr: Frag, direction: SortDirection, _nullable: bool) -> Frag {
         // SQLite's own order: nulls first ascending, last descending.
         match direction {
             SortDirection::Asc => frag![expr, " ASC"],
@@ -107,6 +180,14 @@ impl Dialect for Sqlite {
         "BLOB"
     }
 
+    fn integer_type(&self) -> &'static str {
+        "INTEGER"
+    }
+
+    fn real_type(&self) -> &'static str {
+        "REAL"
+    }
+
     fn column_param(&self, param: Frag, _kind: ColumnKind) -> Frag {
         // SQLite's columns take any value; the column's affinity does the rest.
         param
@@ -114,17 +195,80 @@ impl Dialect for Sqlite {
 }
 
 impl ExprDialect for Sqlite {
+    fn boolean(&self, value: bool) -> Frag {
+        Frag::param(i64::from(value))
+    }
+
+    fn boolean_column(&self, column: Frag) -> Frag {
+        column
+    }
+
     fn position(&self, haystack: Frag, needle: Frag) -> Frag {
         frag!["instr(", haystack, ", ", needle, ")"]
     }
 
+    fn fold_case(&self, text: Frag, upper: bool) -> Frag {
+        // Folds ASCII letters only (no ICU in the bundled SQLite).
+        frag![if upper { "upper(" } else { "lower(" }, text, ")"]
+    }
+
     fn contains_case_insensitive(&self, haystack: Frag, needle: Frag) -> Frag {
-        // `lower` folds ASCII letters only (no ICU in the bundled SQLite).
         frag!["(instr(lower(", haystack, "), lower(", needle, ")) > 0)"]
     }
 
-    fn json_extract(&self, json: Frag, path: Frag) -> Frag {
-        frag!["json_extract(", json, ", ", path, ")"]
+    fn trim_characters(&self, text: Frag, characters: Frag) -> Frag {
+        frag!["trim(", text, ", ", characters, ")"]
+    }
+
+    fn substring(&self, text: Frag, start: Frag, len: Option<Frag>) -> Frag {
+        match len {
+            Some(len) => frag!["substr(", text, ", ", start, ", ", len, ")"],
+            None => frag!["substr(", text, ", ", start, ")"],
+        }
+    }
+
+    fn substr_from_end(&self, text: &Frag, from_end: u32, len: u32) -> Frag {
+        frag!["substr(", text, format!(", -{from_end}, {len})").as_str()]
+    }
+
+    fn zero_padded(&self, x: Frag, width: u32) -> Frag {
+        frag![format!("printf('%0{width}d', ").as_str(), x, ")"]
+    }
+
+    fn json_extract(&self, json: Frag, members: &[String]) -> Frag {
+        if members.is_empty() {
+            return json;
+        }
+        frag!["json_extract(", json, ", ", json_path(members), ")"]
+    }
+
+    fn json_scalar(&self, raw: Frag, kind: JsonScalar) -> Frag {
+        // `json_extract` already gives numbers as numbers and Booleans as 1/0.
+        match kind {
+            JsonScalar::Integer => frag!["CAST(", raw, " AS INTEGER)"],
+            JsonScalar::Boolean => raw,
+            JsonScalar::Real => frag![
+                "(CASE WHEN typeof(",
+                &raw,
+                ") = 'text' THEN (CASE ",
+                &raw,
+                " WHEN 'INF' THEN 1e999 WHEN '-INF' THEN -1e999 END) ELSE ",
+                raw,
+                " END)"
+            ],
+        }
+    }
+
+    fn json_is_integer(&self, raw: &Frag) -> Frag {
+        frag![
+            "(typeof(",
+            raw,
+            ") = 'integer' OR (",
+            raw,
+            " <> '' AND ",
+            raw,
+            " NOT GLOB '*[^0-9]*'))"
+        ]
     }
 
     fn json_each(&self, array: Frag, alias: &str) -> (Frag, Frag) {
@@ -155,19 +299,78 @@ impl ExprDialect for Sqlite {
         frag!["COALESCE(", condition, ", 0)"]
     }
 
+    fn truncate_to_integer(&self, x: Frag) -> Frag {
+        frag!["CAST(", x, " AS INTEGER)"]
+    }
+
+    fn truncate(&self, x: Frag) -> Frag {
+        // Without the math functions SQLite has no trunc(): through INTEGER, so exact for
+        // |x| < 2^63 only.
+        frag!["CAST(", x, " AS INTEGER)"]
+    }
+
+    fn round_half_away(&self, x: &Frag) -> Frag {
+        frag!["round(", x, ")"]
+    }
+
+    fn floor_or_ceiling(&self, x: &Frag, ceiling: bool) -> Frag {
+        let t = self.truncate(x.clone());
+        // Doubles of magnitude ≥ 2^52 (and ±INF) are already integral.
+        frag![
+            "(CASE WHEN abs(",
+            x,
+            ") >= 4503599627370496.0 THEN ",
+            x,
+            " ELSE CAST(",
+            &t,
+            if ceiling { " + (" } else { " - (" },
+            x,
+            if ceiling { " > " } else { " < " },
+            &t,
+            ") AS REAL) END)"
+        ]
+    }
+
     fn matches_pattern(&self, text: Frag, pattern: Frag) -> Frag {
         // sqlx registers `regexp(pattern, text)` on every connection (the `regex` crate).
         frag!["regexp(", pattern, ", ", text, ")"]
     }
 }
 
-/// PostgreSQL 13+.
+/// The JSONPath `$.a.b` of member names (double-quoted where a name is not a plain
+/// identifier), bound as a parameter.
+fn json_path(members: &[String]) -> Frag {
+    let mut path = String::from("$");
+    for m in members {
+        path.push('.');
+        if !m.is_empty() && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            path.push_str(m);
+        } else {
+            path.push('"');
+            path.push_str(&m.replace('\\', "\\\\").replace('"', "\\\""));
+            path.push('"');
+        }
+    }
+    Frag::param(path)
+}
+
+/// PostgreSQL 13+ (built with ICU for Unicode case mapping, as distributions build it).
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Postgres;
 
 impl Dialect for Postgres {
-    fn placeholder(&self, index: usize) -> String {
-        format!("${index}")
+    fn placeholder(&self, index: usize, param: &SqlParam) -> String {
+        // Typed in the text: a prepared statement is cached by its text and keeps the
+        // parameter types of its first use, so the same text must never be executed with
+        // another type at a position (an integer where a double was, a null where an
+        // integer was).
+        let ty = match param {
+            SqlParam::Null | SqlParam::Text(_) => "text",
+            SqlParam::Integer(_) => "int8",
+            SqlParam::Real(_) => "float8",
+            SqlParam::Blob(_) => "bytea",
+        };
+        format!("${index}::{ty}")
     }
 
     fn quote(&self, name: &str) -> String {
@@ -178,16 +381,27 @@ impl Dialect for Postgres {
         frag!["(", a, " IS NOT DISTINCT FROM ", b, ")"]
     }
 
-    fn order_term(&self, expr: Frag, direction: SortDirection) -> Frag {
-        // PostgreSQL sorts nulls last ascending by default; OData wants them first.
-        match direction {
-            SortDirection::Asc => frag![expr, " ASC NULLS FIRST"],
-            SortDirection::Desc => frag![expr, " DESC NULLS LAST"],
+    fn order_term(&self, expr: Frag, direction: SortDirection, nullable: bool) -> Frag {
+        // PostgreSQL sorts nulls last ascending by default; OData wants them first (and
+        // the migration's indexes on nullable sort columns are `NULLS FIRST` to match).
+        match (direction, nullable) {
+            (SortDirection::Asc, true) => frag![expr, " ASC NULLS FIRST"],
+            (SortDirection::Desc, true) => frag![expr, " DESC NULLS LAST"],
+            (SortDirection::Asc, false) => frag![expr, " ASC"],
+            (SortDirection::Desc, false) => frag![expr, " DESC"],
         }
     }
 
     fn blob_type(&self) -> &'static str {
         "BYTEA"
+    }
+
+    fn integer_type(&self) -> &'static str {
+        "BIGINT"
+    }
+
+    fn real_type(&self) -> &'static str {
+        "DOUBLE PRECISION"
     }
 
     fn column_param(&self, param: Frag, kind: ColumnKind) -> Frag {
@@ -202,6 +416,179 @@ impl Dialect for Postgres {
     }
 }
 
+/// The collation whose case mapping is Unicode's (full mappings: `ß` upper-cases to `SS`,
+/// as Rust's `str::to_uppercase` does); text columns themselves are `"C"`.
+const UNICODE_CASE: &str = " COLLATE \"und-x-icu\"";
+
+impl ExprDialect for Postgres {
+    fn boolean(&self, value: bool) -> Frag {
+        Frag::atom(if value { "TRUE" } else { "FALSE" })
+    }
+
+    fn boolean_column(&self, column: Frag) -> Frag {
+        frag!["(", column, " <> 0)"]
+    }
+
+    fn position(&self, haystack: Frag, needle: Frag) -> Frag {
+        frag!["strpos(", haystack, ", ", needle, ")"]
+    }
+
+    fn fold_case(&self, text: Frag, upper: bool) -> Frag {
+        // The result is collated back to "C": comparisons and ORDER BY go by code point.
+        frag![
+            "(",
+            if upper { "upper(" } else { "lower(" },
+            text,
+            UNICODE_CASE,
+            ") COLLATE \"C\")"
+        ]
+    }
+
+    fn contains_case_insensitive(&self, haystack: Frag, needle: Frag) -> Frag {
+        frag![
+            "(strpos(",
+            self.fold_case(haystack, false),
+            ", ",
+            self.fold_case(needle, false),
+            ") > 0)"
+        ]
+    }
+
+    fn trim_characters(&self, text: Frag, characters: Frag) -> Frag {
+        frag!["btrim(", text, ", ", characters, ")"]
+    }
+
+    fn substring(&self, text: Frag, start: Frag, len: Option<Frag>) -> Frag {
+        // substr() takes 32-bit integers.
+        let int4 = |x: Frag| frag!["CAST(", x, " AS INTEGER)"];
+        match len {
+            Some(len) => frag!["substr(", text, ", ", int4(start), ", ", int4(len), ")"],
+            None => frag!["substr(", text, ", ", int4(start), ")"],
+        }
+    }
+
+    fn substr_from_end(&self, text: &Frag, from_end: u32, len: u32) -> Frag {
+        frag![
+            "left(right(",
+            text,
+            format!(", {from_end}), {len})").as_str()
+        ]
+    }
+
+    fn zero_padded(&self, x: Frag, width: u32) -> Frag {
+        frag![
+            "lpad(CAST(",
+            x,
+            format!(" AS TEXT), {width}, '0')").as_str()
+        ]
+    }
+
+    fn json_extract(&self, json: Frag, members: &[String]) -> Frag {
+        if members.is_empty() {
+            return json;
+        }
+        // Member by member (`->` with a bound name), not a JSONPath: lax JSONPath would
+        // unwrap arrays on the way.
+        let mut out = frag!["(CAST(", json, " AS jsonb)"];
+        for m in members {
+            out.push(frag![" -> ", Frag::param(m.as_str())]);
+        }
+        out.push(Frag::sql(" #>> '{}')"));
+        out
+    }
+
+    fn json_scalar(&self, raw: Frag, kind: JsonScalar) -> Frag {
+        // The raw value is text; `float8` reads `INF`, `-INF` and `NaN` as JSON writes them.
+        let ty = match kind {
+            JsonScalar::Integer => "BIGINT",
+            JsonScalar::Real => "DOUBLE PRECISION",
+            JsonScalar::Boolean => "BOOLEAN",
+        };
+        frag!["CAST(", raw, " AS ", ty, ")"]
+    }
+
+    fn json_is_integer(&self, raw: &Frag) -> Frag {
+        frag!["(", raw, " ~ '^-?[0-9]+$')"]
+    }
+
+    fn json_each(&self, array: Frag, alias: &str) -> (Frag, Frag) {
+        let alias = self.quote(alias);
+        (
+            frag![
+                "jsonb_array_elements(CAST(",
+                array,
+                " AS jsonb)) AS ",
+                alias.as_str(),
+                "(\"value\")"
+            ],
+            Frag::atom(format!("({alias}.\"value\" #>> '{{}}')")),
+        )
+    }
+
+    fn json_array_length(&self, array: Frag) -> Frag {
+        frag!["jsonb_array_length(CAST(", array, " AS jsonb))"]
+    }
+
+    fn epoch_seconds(&self, text: Frag) -> Frag {
+        // A timestamp without time zone: its epoch is the nominal UTC reading.
+        frag![
+            "CAST(EXTRACT(EPOCH FROM CAST(",
+            text,
+            " AS TIMESTAMP)) AS BIGINT)"
+        ]
+    }
+
+    fn date_from_epoch_days(&self, days: Frag) -> Frag {
+        frag![
+            "to_char(DATE '1970-01-01' + CAST(",
+            days,
+            " AS INTEGER), 'YYYY-MM-DD')"
+        ]
+    }
+
+    fn null_safe_ne(&self, a: Frag, b: Frag) -> Frag {
+        frag!["(", a, " IS DISTINCT FROM ", b, ")"]
+    }
+
+    fn two_valued(&self, condition: Frag) -> Frag {
+        frag!["COALESCE(", condition, ", FALSE)"]
+    }
+
+    fn truncate_to_integer(&self, x: Frag) -> Frag {
+        // CAST alone would round.
+        frag!["CAST(trunc(", x, ") AS BIGINT)"]
+    }
+
+    fn truncate(&self, x: Frag) -> Frag {
+        frag!["trunc(", x, ")"]
+    }
+
+    fn round_half_away(&self, x: &Frag) -> Frag {
+        // round(float8) rounds halves to even; the fraction x - trunc(x) is exact.
+        frag![
+            "(trunc(",
+            x,
+            ") + (CASE WHEN abs(",
+            x,
+            " - trunc(",
+            x,
+            ")) >= 0.5 THEN sign(",
+            x,
+            ") ELSE 0 END))"
+        ]
+    }
+
+    fn floor_or_ceiling(&self, x: &Frag, ceiling: bool) -> Frag {
+        frag![if ceiling { "ceil(" } else { "floor(" }, x, ")"]
+    }
+
+    fn matches_pattern(&self, text: Frag, pattern: Frag) -> Frag {
+        // POSIX regular expressions: the common subset of the `regex` crate's syntax
+        // (classes, anchors, quantifiers, alternation) means the same.
+        frag!["(", text, " ~ ", pattern, ")"]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,12 +598,17 @@ mod tests {
         let (sql, _) = frag![
             Postgres.null_safe_eq(Frag::atom("\"a\""), Frag::param(1)),
             " AND ",
-            Postgres.order_term(Frag::param(2), SortDirection::Asc)
+            Postgres.order_term(Frag::param("x"), SortDirection::Asc, true),
+            " AND ",
+            Frag::param(SqlParam::Null),
+            Frag::param(SqlParam::Real(0.5)),
         ]
         .render(&Postgres);
+        // Each placeholder carries its parameter's type, so one text never runs with two.
         assert_eq!(
             sql,
-            "(\"a\" IS NOT DISTINCT FROM $1) AND $2 ASC NULLS FIRST"
+            "(\"a\" IS NOT DISTINCT FROM $1::int8) AND $2::text ASC NULLS FIRST AND \
+             $3::text$4::float8"
         );
     }
 }

@@ -54,9 +54,11 @@ impl Frag {
         self.atomic
     }
 
-    /// True for constant digits only, which ORDER BY would read as a column position.
-    pub(crate) fn is_integer_constant(&self) -> bool {
-        !self.sql.is_empty() && self.sql.chars().all(|c| c.is_ascii_digit())
+    /// True for a bare constant: digits (which ORDER BY would read as a column position) or
+    /// `NULL`/`TRUE`/`FALSE` (which PostgreSQL refuses in ORDER BY).
+    pub(crate) fn is_bare_constant(&self) -> bool {
+        (!self.sql.is_empty() && self.sql.chars().all(|c| c.is_ascii_digit()))
+            || matches!(self.sql.as_str(), "NULL" | "TRUE" | "FALSE")
     }
 
     /// Appends `other` (text and parameters).
@@ -84,8 +86,9 @@ impl Frag {
         let mut index = 0;
         for c in self.sql.chars() {
             if c == MARK {
+                let param = self.params.get(index).unwrap_or(&SqlParam::Null);
                 index += 1;
-                sql.push_str(&dialect.placeholder(index));
+                sql.push_str(&dialect.placeholder(index, param));
             } else {
                 sql.push(c);
             }

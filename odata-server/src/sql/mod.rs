@@ -1,4 +1,5 @@
-//! Bound query expressions (`odata_core::bind`) → SQLite SQL with bound parameters.
+//! Bound query expressions (`odata_core::bind`) → SQL with bound parameters, for SQLite
+//! and PostgreSQL ([`dialect`]).
 //!
 //! [`filter`] turns a bound `$filter` into a [`Condition`], [`order_by`] turns `$orderby`
 //! keys into [`OrderTerm`]s and [`search`] turns `$search` into a [`Condition`]. The HTTP
@@ -85,8 +86,9 @@ use odata_core::error::ODataError;
 use odata_core::query::SortDirection;
 
 use crate::store::table::Table;
-use dialect::Sqlite;
+use dialect::{ExprDialect, Postgres, Sqlite};
 use frag::Frag;
+use schema::Backend;
 use translate::Translator;
 
 /// A SQL boolean expression with its parameters (null or false means "no match", like a
@@ -109,14 +111,18 @@ pub struct OrderTerm {
     pub(crate) expr: Frag,
     /// Sort direction.
     pub direction: SortDirection,
+    /// Whether the expression can be null (where nulls sort matters to the database).
+    pub(crate) nullable: bool,
 }
 
 impl OrderTerm {
-    /// Sorting by one column of the table (the entity key, which makes an order total).
+    /// Sorting by one NOT NULL column of the table (the entity key, which makes an order
+    /// total).
     pub fn column(name: &str, direction: SortDirection) -> Self {
         Self {
             expr: Frag::atom(dialect::Dialect::quote(&Sqlite, name)),
             direction,
+            nullable: false,
         }
     }
 
@@ -126,34 +132,62 @@ impl OrderTerm {
     }
 }
 
-/// Translates a bound `$filter` over the entities of `table` into a SQL condition.
+/// Translates a bound `$filter` over the entities of `table` into a SQL condition for a
+/// store on `backend`.
 ///
 /// Errors: 501 for functions and forms the database translation does not support (see the
 /// module documentation), 400 for a non-Boolean filter.
-pub fn filter(model: &Model, table: &Table, expr: &BoundExpr) -> Result<Condition, ODataError> {
-    let mut translator = Translator::new(model, table, &Sqlite);
-    Ok(Condition {
-        frag: translator.condition(expr)?,
-    })
+pub fn filter(
+    backend: Backend,
+    model: &Model,
+    table: &Table,
+    expr: &BoundExpr,
+) -> Result<Condition, ODataError> {
+    fn on<D: ExprDialect>(
+        dialect: &D,
+        model: &Model,
+        table: &Table,
+        expr: &BoundExpr,
+    ) -> Result<Frag, ODataError> {
+        Translator::new(model, table, dialect).condition(expr)
+    }
+    let frag = match backend {
+        Backend::Sqlite => on(&Sqlite, model, table, expr)?,
+        Backend::Postgres => on(&Postgres, model, table, expr)?,
+    };
+    Ok(Condition { frag })
 }
 
-/// Translates bound `$orderby` keys into sort expressions, in key order.
+/// Translates bound `$orderby` keys into sort expressions for a store on `backend`, in
+/// key order.
 pub fn order_by(
+    backend: Backend,
     model: &Model,
     table: &Table,
     keys: &[BoundOrderBy],
 ) -> Result<Vec<OrderTerm>, ODataError> {
-    let mut translator = Translator::new(model, table, &Sqlite);
-    order::order_terms(&mut translator, keys)
+    match backend {
+        Backend::Sqlite => order::order_terms(&mut Translator::new(model, table, &Sqlite), keys),
+        Backend::Postgres => {
+            order::order_terms(&mut Translator::new(model, table, &Postgres), keys)
+        }
+    }
 }
 
-/// Translates a bound `$search` into a condition: each term matches when one of `columns`
-/// (indexes into `table.columns` of searchable string properties) contains it, ignoring
-/// (ASCII) case. The condition is never null.
-pub fn search(table: &Table, search: &BoundSearch, columns: &[usize]) -> Condition {
-    Condition {
-        frag: search::search_condition(&Sqlite, table, search, columns),
-    }
+/// Translates a bound `$search` into a condition for a store on `backend`: each term
+/// matches when one of `columns` (indexes into `table.columns` of searchable string
+/// properties) contains it, ignoring case. The condition is never null.
+pub fn search(
+    backend: Backend,
+    table: &Table,
+    search: &BoundSearch,
+    columns: &[usize],
+) -> Condition {
+    let frag = match backend {
+        Backend::Sqlite => search::search_condition(&Sqlite, table, search, columns),
+        Backend::Postgres => search::search_condition(&Postgres, table, search, columns),
+    };
+    Condition { frag }
 }
 
 #[cfg(test)]

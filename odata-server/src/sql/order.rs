@@ -10,8 +10,8 @@ use super::translate::Translator;
 
 /// One sort expression per key, translated like filter expressions; DateTimeOffset keys
 /// sort by their UTC ticks (the indexed `__utc` column for a property), so order is
-/// chronological across offsets. SQLite sorts nulls first ascending and last descending,
-/// which is OData's order.
+/// chronological across offsets. Nulls sort first ascending and last descending (OData's
+/// order, [`super::dialect::Dialect::order_term`]).
 pub(crate) fn order_terms<D: ExprDialect>(
     translator: &mut Translator<'_, D>,
     keys: &[BoundOrderBy],
@@ -25,13 +25,14 @@ pub(crate) fn order_terms<D: ExprDialect>(
                 .with_target("$orderby"));
             }
             let mut expr = translator.value(&key.expr)?.comparable();
-            // A bare integer constant in ORDER BY would name a result column.
-            if expr.is_integer_constant() {
-                expr = frag!["(0 + ", expr, ")"];
+            // A bare constant in ORDER BY would name a result column or be refused.
+            if expr.is_bare_constant() {
+                expr = frag!["(SELECT ", expr, ")"];
             }
             Ok(OrderTerm {
                 expr,
                 direction: key.direction,
+                nullable: true,
             })
         })
         .collect()

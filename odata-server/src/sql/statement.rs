@@ -168,7 +168,7 @@ pub(crate) fn page(
         let terms = query
             .order
             .iter()
-            .map(|t| dialect.order_term(frag!["(", &t.expr, ")"], t.direction));
+            .map(|t| dialect.order_term(frag!["(", &t.expr, ")"], t.direction, t.nullable));
         sql.push(frag![" ORDER BY ", Frag::join(terms, ",")]);
     }
     sql.push(frag![
@@ -449,6 +449,7 @@ mod tests {
         OrderTerm {
             expr: Frag::atom(sql),
             direction,
+            nullable: true,
         }
     }
 
@@ -462,6 +463,7 @@ mod tests {
             OrderTerm {
                 expr: frag!["(\"n\" + ", Frag::param(1), ")"],
                 direction: SortDirection::Desc,
+                nullable: true,
             },
             OrderTerm::column("id", SortDirection::Asc),
         ];
@@ -537,9 +539,10 @@ mod tests {
         );
         assert_eq!(
             s.sql,
-            "UPDATE \"things\" SET \"_version\" = \"_version\" + 1,\"id\" = CAST($1 AS TEXT),\
-             \"at\" = CAST($2 AS TEXT),\"at__utc\" = CAST($3 AS BIGINT),\"n\" = CAST($4 AS \
-             BIGINT) WHERE \"_tenant\" = $5 AND \"id\" = $6 AND \"_version\" = $7"
+            "UPDATE \"things\" SET \"_version\" = \"_version\" + 1,\"id\" = CAST($1::text AS \
+             TEXT),\"at\" = CAST($2::text AS TEXT),\"at__utc\" = CAST($3::text AS BIGINT),\"n\" \
+             = CAST($4::int8 AS BIGINT) WHERE \"_tenant\" = $5::text AND \"id\" = $6::text AND \
+             \"_version\" = $7::int8"
         );
         let keyset = after_in(
             &Postgres,
@@ -561,8 +564,9 @@ mod tests {
         );
         assert_eq!(
             s.sql,
-            "SELECT \"_type\",\"_version\",\"id\",(\"id\") FROM \"things\" WHERE \"_tenant\" = $1 \
-             AND ((((\"id\") > $2))) ORDER BY (\"id\") ASC NULLS FIRST LIMIT $3 OFFSET $4"
+            "SELECT \"_type\",\"_version\",\"id\",(\"id\") FROM \"things\" WHERE \"_tenant\" = \
+             $1::text AND ((((\"id\") > $2::text))) ORDER BY (\"id\") ASC NULLS FIRST LIMIT \
+             $3::int8 OFFSET $4::int8"
         );
     }
 

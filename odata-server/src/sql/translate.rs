@@ -23,7 +23,7 @@ use odata_core::edm::{EntityTypeId, EnumTypeId, Model, PrimitiveKind};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::value::{DateTimeOffset, Value};
 
-use super::dialect::ExprDialect;
+use super::dialect::{ExprDialect, JsonScalar};
 use super::frag::{Frag, frag};
 use super::param::SqlParam;
 use crate::store::table::{ColumnKind, Table};
@@ -196,23 +196,6 @@ fn decimal_param(d: &impl std::fmt::Display) -> Frag {
     }
 }
 
-/// The JSONPath `$.a.b` of member names (double-quoted where a name is not a plain
-/// identifier), bound as a parameter.
-fn json_path(members: &[String]) -> Frag {
-    let mut path = String::from("$");
-    for m in members {
-        path.push('.');
-        if !m.is_empty() && m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            path.push_str(m);
-        } else {
-            path.push('"');
-            path.push_str(&m.replace('\\', "\\\\").replace('"', "\\\""));
-            path.push('"');
-        }
-    }
-    Frag::param(path)
-}
-
 /// `((x % m) + m) % m`: the floored remainder (SQLite's `%` truncates toward zero).
 fn floor_mod(x: &Frag, m: i64) -> Frag {
     frag!["(((", x, format!(" % {m}) + {m}) % {m})").as_str()]
@@ -220,67 +203,92 @@ fn floor_mod(x: &Frag, m: i64) -> Frag {
 
 /// The offset in minutes of DateTimeOffset text `t` (an atomic fragment), read from its
 /// end: `Z`/`z`, `±hh:mm`, `±hh` or `±hhmm`.
-fn offset_of_text(t: &Frag) -> Frag {
-    let sign = |pos: i32| {
+fn offset_of_text(d: &impl ExprDialect, t: &Frag) -> Frag {
+    let sign = |from_end: u32| {
         frag![
-            "(CASE substr(",
-            t,
-            format!(", {pos}, 1) WHEN '-' THEN -1 ELSE 1 END)").as_str()
+            "(CASE ",
+            d.substr_from_end(t, from_end, 1),
+            " WHEN '-' THEN -1 ELSE 1 END)"
         ]
     };
-    let num = |pos: i32, len: i32| {
+    let num = |from_end: u32| {
         frag![
-            "CAST(substr(",
-            t,
-            format!(", {pos}, {len}) AS INTEGER)").as_str()
+            "CAST(",
+            d.substr_from_end(t, from_end, 2),
+            " AS ",
+            d.integer_type(),
+            ")"
         ]
     };
     frag![
-        "(CASE WHEN substr(",
-        t,
-        ", -1) IN ('Z', 'z') THEN 0 WHEN substr(",
-        t,
-        ", -3, 1) = ':' THEN ",
-        sign(-6),
+        "(CASE WHEN ",
+        d.substr_from_end(t, 1, 1),
+        " IN ('Z', 'z') THEN 0 WHEN ",
+        d.substr_from_end(t, 3, 1),
+        " = ':' THEN ",
+        sign(6),
         " * (",
-        num(-5, 2),
+        num(5),
         " * 60 + ",
-        num(-2, 2),
-        ") WHEN substr(",
-        t,
-        ", -3, 1) IN ('+', '-') THEN ",
-        sign(-3),
+        num(2),
+        ") WHEN ",
+        d.substr_from_end(t, 3, 1),
+        " IN ('+', '-') THEN ",
+        sign(3),
         " * ",
-        num(-2, 2),
+        num(2),
         " * 60 ELSE ",
-        sign(-5),
+        sign(5),
         " * (",
-        num(-4, 2),
+        num(4),
         " * 60 + ",
-        num(-2, 2),
+        num(2),
         ") END)"
     ]
 }
 
-/// The length of the offset suffix of DateTimeOffset text `t` (atomic).
-fn offset_len_of_text(t: &Frag) -> Frag {
+/// `r`, or null for zero: division and remainder by zero are null on every database.
+fn nonzero(r: Frag) -> Frag {
+    frag!["NULLIF(", r, ", 0)"]
+}
+
+/// The largest 32-bit integer.
+const I32_MAX: i64 = i32::MAX as i64;
+
+/// `x` (atomic) within `0..=max`; null for null.
+fn clamp(x: &Frag, max: i64) -> Frag {
     frag![
-        "(CASE WHEN substr(",
-        t,
-        ", -1) IN ('Z', 'z') THEN 1 WHEN substr(",
-        t,
-        ", -3, 1) = ':' THEN 6 WHEN substr(",
-        t,
-        ", -3, 1) IN ('+', '-') THEN 3 ELSE 5 END)"
+        "(CASE WHEN ",
+        x,
+        " < 0 THEN 0 WHEN ",
+        x,
+        format!(" > {max} THEN {max} ELSE ").as_str(),
+        x,
+        " END)"
     ]
 }
 
-/// `CAST(substr(t, pos, len) AS INTEGER)`.
-fn text_int(t: &Frag, pos: i32, len: i32) -> Frag {
+/// The length of the offset suffix of DateTimeOffset text `t` (atomic).
+fn offset_len_of_text(d: &impl ExprDialect, t: &Frag) -> Frag {
+    frag![
+        "(CASE WHEN ",
+        d.substr_from_end(t, 1, 1),
+        " IN ('Z', 'z') THEN 1 WHEN ",
+        d.substr_from_end(t, 3, 1),
+        " = ':' THEN 6 WHEN ",
+        d.substr_from_end(t, 3, 1),
+        " IN ('+', '-') THEN 3 ELSE 5 END)"
+    ]
+}
+
+/// `CAST(substr(t, pos, len) AS INTEGER)`: digits at a fixed position.
+fn text_int(d: &impl ExprDialect, t: &Frag, pos: u32, len: u32) -> Frag {
     frag![
         "CAST(substr(",
         t,
-        format!(", {pos}, {len}) AS INTEGER)").as_str()
+        format!(", {pos}, {len}) AS ").as_str(),
+        d.integer_type(),
+        ")"
     ]
 }
 
@@ -293,6 +301,23 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             dialect,
             scopes: Vec::new(),
             aliases: 0,
+        }
+    }
+
+    /// `x` as a double.
+    fn real(&self, x: Frag) -> Frag {
+        frag!["CAST(", x, " AS ", self.dialect.real_type(), ")"]
+    }
+
+    /// The integer `value` (translated from `arg`) within `0..=max`: a literal clamped
+    /// here, anything else in SQL (null stays null).
+    fn clamped(&mut self, arg: &BoundExpr, value: Frag, max: i64) -> Frag {
+        match arg {
+            BoundExpr::Literal {
+                value: Value::Int(i),
+                ..
+            } => Frag::param((*i).clamp(0, max)),
+            _ => self.share(vec![value], |v| clamp(&v[0], max)),
         }
     }
 
@@ -321,12 +346,16 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         if bound.is_empty() {
             body
         } else {
+            // PostgreSQL requires the derived table to be named.
+            let table = self.dialect.quote(&self.next_alias("s"));
             frag![
                 "(SELECT ",
                 body,
                 " FROM (SELECT ",
                 Frag::join(bound, ", "),
-                "))"
+                ") AS ",
+                table.as_str(),
+                ")"
             ]
         }
     }
@@ -423,7 +452,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     fn literal(&self, value: &Value, ty: &ExprType) -> Result<Val, ODataError> {
         Ok(Val::Scalar(match value {
             Value::Null => Frag::atom("NULL"),
-            Value::Boolean(b) => Frag::param(i64::from(*b)),
+            Value::Boolean(b) => self.dialect.boolean(*b),
             Value::Int(i) | Value::Enum(i) => Frag::param(*i),
             Value::Double(d) => Frag::param(SqlParam::Real(*d)),
             Value::Decimal(d) => decimal_param(d),
@@ -492,9 +521,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     Ok(Source::Column(index))
                 } else {
                     let column = self.guard(p.cast, self.column(first));
-                    Ok(Source::Json(
-                        self.dialect.json_extract(column, json_path(rest)),
-                    ))
+                    Ok(Source::Json(self.dialect.json_extract(column, rest)))
                 }
             }
             Some(var) => {
@@ -508,13 +535,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     .find(|(name, _)| name == var)
                     .map(|(_, item)| item.clone())
                     .ok_or_else(|| internal(format!("unknown lambda variable '{var}'")))?;
-                if p.path.is_empty() {
-                    Ok(Source::Json(item))
-                } else {
-                    Ok(Source::Json(
-                        self.dialect.json_extract(item, json_path(&p.path)),
-                    ))
-                }
+                Ok(Source::Json(self.dialect.json_extract(item, &p.path)))
             }
         }
     }
@@ -534,9 +555,15 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                         Val::Scalar(frag![
                             "CAST(",
                             self.guard(p.cast, self.column(&name)),
-                            " AS REAL)"
+                            " AS ",
+                            self.dialect.real_type(),
+                            ")"
                         ])
                     }
+                    ColumnKind::Integer if is_kind(&p.ty, PrimitiveKind::Boolean) => Val::Scalar(
+                        self.dialect
+                            .boolean_column(self.guard(p.cast, self.column(&name))),
+                    ),
                     ColumnKind::Text
                     | ColumnKind::Integer
                     | ColumnKind::Real
@@ -568,43 +595,38 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             ExprType::Enum(id) => return Ok(Val::Scalar(self.enum_json_leaf(raw, *id))),
             ExprType::Primitive(p) => *p,
         };
+        let dialect = self.dialect;
         Ok(Val::Scalar(match p {
-            PrimitiveKind::String | PrimitiveKind::Date | PrimitiveKind::Boolean => raw,
+            PrimitiveKind::String | PrimitiveKind::Date => raw,
+            PrimitiveKind::Boolean => dialect.json_scalar(raw, JsonScalar::Boolean),
             PrimitiveKind::Guid => frag!["lower(", raw, ")"],
             PrimitiveKind::Byte
             | PrimitiveKind::SByte
             | PrimitiveKind::Int16
             | PrimitiveKind::Int32
-            | PrimitiveKind::Int64 => frag!["CAST(", raw, " AS INTEGER)"],
-            PrimitiveKind::Decimal => frag!["CAST(", raw, " AS REAL)"],
+            | PrimitiveKind::Int64 => dialect.json_scalar(raw, JsonScalar::Integer),
+            PrimitiveKind::Decimal => frag!["CAST(", raw, " AS ", dialect.real_type(), ")"],
             PrimitiveKind::Double | PrimitiveKind::Single => self.share(vec![raw], |v| {
-                let v = &v[0];
-                frag![
-                    "(CASE WHEN typeof(",
-                    v,
-                    ") = 'text' THEN (CASE ",
-                    v,
-                    " WHEN 'INF' THEN 1e999 WHEN '-INF' THEN -1e999 END) ELSE ",
-                    v,
-                    " END)"
-                ]
+                dialect.json_scalar(v[0].clone(), JsonScalar::Real)
             }),
             PrimitiveKind::TimeOfDay => self.share(vec![raw], |v| {
                 let t = &v[0];
                 frag![
                     "(",
-                    text_int(t, 1, 2),
+                    text_int(dialect, t, 1, 2),
                     format!(" * {TICKS_PER_HOUR} + ").as_str(),
-                    text_int(t, 4, 2),
+                    text_int(dialect, t, 4, 2),
                     format!(" * {TICKS_PER_MINUTE} + (CASE WHEN substr(").as_str(),
                     t,
                     ", 6, 1) = ':' THEN ",
-                    text_int(t, 7, 2),
+                    text_int(dialect, t, 7, 2),
                     format!(" * {TICKS_PER_SECOND} ELSE 0 END) + (CASE WHEN substr(").as_str(),
                     t,
                     ", 9, 1) = '.' THEN CAST(substr(substr(",
                     t,
-                    ", 10) || '000000', 1, 7) AS INTEGER) ELSE 0 END))"
+                    ", 10) || '000000', 1, 7) AS ",
+                    dialect.integer_type(),
+                    ") ELSE 0 END))"
                 ]
             }),
             PrimitiveKind::DateTimeOffset => {
@@ -634,20 +656,25 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             .map(|m| (m.name.clone(), m.value))
             .collect();
         let flags = e.is_flags;
+        let dialect = self.dialect;
         self.share(vec![raw], |v| {
             let v = &v[0];
             let mapped = if members.is_empty() {
                 Frag::atom("NULL")
             } else if flags {
                 let bits = members.iter().map(|(name, value)| {
-                    frag![
-                        "((instr(',' || ",
-                        v,
-                        " || ',', ",
+                    let found = dialect.position(
+                        frag!["(',' || ", v, " || ',')"],
                         Frag::param(format!(",{name},")),
-                        ") > 0) * ",
+                    );
+                    frag![
+                        "(CASE WHEN ",
+                        &found,
+                        " > 0 THEN ",
                         Frag::param(*value),
-                        ")"
+                        " WHEN ",
+                        found,
+                        " = 0 THEN 0 END)"
                     ]
                 });
                 frag!["(", Frag::join(bits, " | "), ")"]
@@ -666,17 +693,11 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             };
             // A flags value without member names is kept as its number (or its text).
             frag![
-                "(CASE WHEN typeof(",
-                v,
-                ") = 'integer' THEN ",
-                v,
-                " WHEN ",
-                v,
-                " <> '' AND ",
-                v,
-                " NOT GLOB '*[^0-9]*' THEN CAST(",
-                v,
-                " AS INTEGER) ELSE ",
+                "(CASE WHEN ",
+                dialect.json_is_integer(v),
+                " THEN ",
+                dialect.json_scalar(v.clone(), JsonScalar::Integer),
+                " ELSE ",
                 mapped,
                 " END)"
             ]
@@ -701,7 +722,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 " + (CASE WHEN substr(",
                 t,
                 ", 17, 1) = ':' THEN ",
-                text_int(t, 18, 2),
+                text_int(dialect, t, 18, 2),
                 format!(" ELSE 0 END)) * {TICKS_PER_SECOND} + (CASE WHEN substr(").as_str(),
                 t,
                 ", 20, 1) = '.' THEN CAST(substr(substr(",
@@ -709,9 +730,11 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 ", 21, length(",
                 t,
                 ") - 20 - ",
-                offset_len_of_text(t),
-                ") || '000000', 1, 7) AS INTEGER) ELSE 0 END) - ",
-                offset_of_text(t),
+                offset_len_of_text(dialect, t),
+                ") || '000000', 1, 7) AS ",
+                dialect.integer_type(),
+                ") ELSE 0 END) - ",
+                offset_of_text(dialect, t),
                 format!(" * {TICKS_PER_MINUTE})").as_str()
             ]
         })
@@ -720,7 +743,10 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     fn dto_offset(&mut self, d: &Dto) -> Result<Frag, ODataError> {
         match (&d.offset, &d.text) {
             (Some(offset), _) => Ok(offset.clone()),
-            (None, Some(text)) => Ok(self.share(vec![text.clone()], |v| offset_of_text(&v[0]))),
+            (None, Some(text)) => {
+                let dialect = self.dialect;
+                Ok(self.share(vec![text.clone()], |v| offset_of_text(dialect, &v[0])))
+            }
             (None, None) => Err(internal("a DateTimeOffset without offset")),
         }
     }
@@ -742,10 +768,15 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         }
         let l = self.value(left)?.comparable();
         let r = self.value(right)?.comparable();
+        let with_value = is_value_literal(left) || is_value_literal(right);
         let symbol = match op {
-            CompareOp::Eq => return Ok(self.dialect.null_safe_eq(l, r)),
+            // Against a non-null literal, `eq` is the two-valued `=` below, which an index
+            // serves on every database (PostgreSQL's `IS NOT DISTINCT FROM` is not
+            // indexable).
+            CompareOp::Eq if !with_value => return Ok(self.dialect.null_safe_eq(l, r)),
             CompareOp::Ne => return Ok(self.dialect.null_safe_ne(l, r)),
             _ if is_null_literal(left) || is_null_literal(right) => return Ok(Frag::sql(FALSE)),
+            CompareOp::Eq => " = ",
             CompareOp::Gt => " > ",
             CompareOp::Ge => " >= ",
             CompareOp::Lt => " < ",
@@ -892,40 +923,47 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 if duration(ty) && !(duration(&lt) && duration(&rt)) {
                     // Duration scaled by a number: whole ticks, truncated toward zero.
                     let number = if duration(&lt) { &rt } else { &lt };
+                    let dialect = self.dialect;
                     return Ok(Val::Scalar(match op {
                         ArithOp::Mul if is_integer(number) => frag!["(", l, " * ", r, ")"],
-                        ArithOp::Mul => frag!["CAST((", l, " * ", r, ") AS INTEGER)"],
+                        ArithOp::Mul => dialect.truncate_to_integer(frag!["(", l, " * ", r, ")"]),
                         ArithOp::Div | ArithOp::DivBy if is_integer(number) => {
-                            frag!["(", l, " / ", r, ")"]
+                            frag!["(", l, " / ", nonzero(r), ")"]
                         }
-                        ArithOp::Div | ArithOp::DivBy => {
-                            frag!["CAST((CAST(", l, " AS REAL) / ", r, ") AS INTEGER)"]
-                        }
+                        ArithOp::Div | ArithOp::DivBy => dialect.truncate_to_integer(frag![
+                            "(",
+                            self.real(l),
+                            " / ",
+                            nonzero(r),
+                            ")"
+                        ]),
                         _ => return Err(internal("unsupported Edm.Duration arithmetic")),
                     }));
                 }
                 let integer = is_integer(ty);
+                let dialect = self.dialect;
                 Ok(Val::Scalar(match op {
                     ArithOp::Add => frag!["(", l, " + ", r, ")"],
                     ArithOp::Sub => frag!["(", l, " - ", r, ")"],
                     ArithOp::Mul => frag!["(", l, " * ", r, ")"],
-                    ArithOp::Div if integer => frag!["(", l, " / ", r, ")"],
+                    ArithOp::Div if integer => frag!["(", l, " / ", nonzero(r), ")"],
                     ArithOp::Div | ArithOp::DivBy => {
-                        frag!["(CAST(", l, " AS REAL) / ", r, ")"]
+                        frag!["(", self.real(l), " / ", nonzero(r), ")"]
                     }
-                    ArithOp::Mod if integer => frag!["(", l, " % ", r, ")"],
-                    // SQLite's `%` truncates REAL operands to integers: l - r·trunc(l/r).
+                    ArithOp::Mod if integer => frag!["(", l, " % ", nonzero(r), ")"],
+                    // `%` is for integers only: l - r·trunc(l/r).
                     ArithOp::Mod => self.share(vec![l, r], |v| {
                         let (l, r) = (&v[0], &v[1]);
-                        frag![
-                            "(",
+                        let quotient = frag![
+                            "(CAST(",
                             l,
-                            " - ",
-                            r,
-                            " * ",
-                            trunc(&frag!["(CAST(", l, " AS REAL) / ", r, ")"]),
+                            " AS ",
+                            dialect.real_type(),
+                            ") / ",
+                            nonzero(r.clone()),
                             ")"
-                        ]
+                        ];
+                        frag!["(", l, " - ", r, " * ", dialect.truncate(quotient), ")"]
                     }),
                 }))
             }
@@ -1099,6 +1137,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 } else {
                     (format!("{}.0", min - 1), format!("{}.0", max + 1))
                 };
+                let dialect = self.dialect;
                 self.share(vec![v], |v| {
                     let v = &v[0];
                     frag![
@@ -1107,13 +1146,13 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                         format!(" > {low} AND ").as_str(),
                         v,
                         format!(" < {high} THEN ").as_str(),
-                        trunc(v),
+                        dialect.truncate_to_integer(v.clone()),
                         " END)"
                     ]
                 })
             }
-            (P::Double | P::Single, s) if int(s) || real(s) => frag!["CAST(", v, " AS REAL)"],
-            (P::Decimal, s) if int(s) => frag!["CAST(", v, " AS REAL)"],
+            (P::Double | P::Single, s) if int(s) || real(s) => self.real(v),
+            (P::Decimal, s) if int(s) => self.real(v),
             // Decimal::from_f64 fails beyond the decimal range (and for ±INF).
             (P::Decimal, P::Double | P::Single) => self.share(vec![v], |v| {
                 let v = &v[0];
@@ -1122,14 +1161,28 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             (P::Boolean, P::String) => frag![
                 "(CASE lower(",
                 v,
-                ") WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
+                ") WHEN 'true' THEN ",
+                self.dialect.boolean(true),
+                " WHEN 'false' THEN ",
+                self.dialect.boolean(false),
+                " END)"
             ],
             (P::String, s) if int(s) => frag!["CAST(", v, " AS TEXT)"],
             (P::String, P::Guid | P::Date) => v,
-            (P::String, P::Boolean) => {
-                frag!["(CASE ", v, " WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)"]
+            (P::String, P::Boolean) => self.share(vec![v], |v| {
+                let v = &v[0];
+                frag![
+                    "(CASE WHEN ",
+                    v,
+                    " THEN 'true' WHEN NOT ",
+                    v,
+                    " THEN 'false' END)"
+                ]
+            }),
+            (P::String, P::TimeOfDay) => {
+                let dialect = self.dialect;
+                self.share(vec![v], |v| time_of_day_text(dialect, &v[0]))
             }
-            (P::String, P::TimeOfDay) => self.share(vec![v], |v| time_of_day_text(&v[0])),
             (P::DateTimeOffset, P::Date) => {
                 let ticks = frag![
                     "(",
@@ -1192,11 +1245,11 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 list.push(Frag::param(format!("#{}", c.qualified_name)));
                 list.push(Frag::param(c.qualified_name.as_str()));
             }
-            let default = i64::from(model.complex_derives_from(*declared, *target));
+            let default = model.complex_derives_from(*declared, *target);
             let dialect = self.dialect;
             return Ok(self.share(vec![v], |v| {
                 let v = &v[0];
-                let odata_type = dialect.json_extract(v.clone(), Frag::param("$.\"@odata.type\""));
+                let odata_type = dialect.json_extract(v.clone(), &["@odata.type".to_owned()]);
                 let mut out = frag!["(CASE WHEN ", v, " IS NULL THEN NULL"];
                 if !derived.is_empty() {
                     out.push(frag![
@@ -1204,7 +1257,8 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                         &odata_type,
                         " IN (",
                         Frag::join(derived, ", "),
-                        ") THEN 1"
+                        ") THEN ",
+                        dialect.boolean(true)
                     ]);
                 }
                 if !others.is_empty() {
@@ -1213,18 +1267,20 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                         &odata_type,
                         " IN (",
                         Frag::join(others, ", "),
-                        ") THEN 0"
+                        ") THEN ",
+                        dialect.boolean(false)
                     ]);
                 }
-                out.push(Frag::sql(format!(" ELSE {default} END)")));
+                out.push(frag![" ELSE ", dialect.boolean(default), " END)"]);
                 out
             }));
         }
-        let same = i64::from(&from == target);
         Ok(frag![
             "(CASE WHEN ",
             v,
-            format!(" IS NOT NULL THEN {same} END)").as_str()
+            " IS NOT NULL THEN ",
+            self.dialect.boolean(&from == target),
+            " END)"
         ])
     }
 
@@ -1331,38 +1387,27 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 ]
             }
             Function::Substring => {
+                // Negative positions and lengths count as zero.
+                // (No text is as long as the clamps.)
                 let s = scalar(&vals[0]);
+                let start = self.clamped(&args[1], scalar(&vals[1]), I32_MAX - 1);
+                let start = frag!["(", start, " + 1)"];
                 match vals.len() {
-                    2 => frag!["substr(", s, ", max(", scalar(&vals[1]), ", 0) + 1)"],
-                    3 => frag![
-                        "substr(",
-                        s,
-                        ", max(",
-                        scalar(&vals[1]),
-                        ", 0) + 1, max(",
-                        scalar(&vals[2]),
-                        ", 0))"
-                    ],
+                    2 => dialect.substring(s, start, None),
+                    3 => {
+                        let len = self.clamped(&args[2], scalar(&vals[2]), I32_MAX);
+                        dialect.substring(s, start, Some(len))
+                    }
                     _ => return Err(internal("substring arity")),
                 }
             }
-            Function::ToLower => {
+            Function::ToLower | Function::ToUpper => {
                 arity(1)?;
-                frag!["lower(", scalar(&vals[0]), ")"]
-            }
-            Function::ToUpper => {
-                arity(1)?;
-                frag!["upper(", scalar(&vals[0]), ")"]
+                dialect.fold_case(scalar(&vals[0]), function == Function::ToUpper)
             }
             Function::Trim => {
                 arity(1)?;
-                frag![
-                    "trim(",
-                    scalar(&vals[0]),
-                    ", ",
-                    Frag::param(WHITESPACE),
-                    ")"
-                ]
+                dialect.trim_characters(scalar(&vals[0]), Frag::param(WHITESPACE))
             }
             Function::Concat => {
                 arity(2)?;
@@ -1408,7 +1453,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 if arg_type.as_ref().is_some_and(is_integer) {
                     scalar(&vals[0])
                 } else {
-                    frag!["round(", scalar(&vals[0]), ")"]
+                    self.share(vec![scalar(&vals[0])], |v| dialect.round_half_away(&v[0]))
                 }
             }
             Function::Floor | Function::Ceiling => {
@@ -1418,24 +1463,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     x
                 } else {
                     let ceiling = function == Function::Ceiling;
-                    self.share(vec![x], |v| {
-                        let x = &v[0];
-                        let t = trunc(x);
-                        // Doubles of magnitude ≥ 2^52 (and ±INF) are already integral.
-                        frag![
-                            "(CASE WHEN abs(",
-                            x,
-                            ") >= 4503599627370496.0 THEN ",
-                            x,
-                            " ELSE CAST(",
-                            &t,
-                            if ceiling { " + (" } else { " - (" },
-                            x,
-                            if ceiling { " > " } else { " < " },
-                            &t,
-                            ") AS REAL) END)"
-                        ]
-                    })
+                    self.share(vec![x], |v| dialect.floor_or_ceiling(&v[0], ceiling))
                 }
             }
             Function::MatchesPattern => {
@@ -1469,11 +1497,12 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             // `null` literal argument.
             return Ok(Val::Scalar(Frag::atom("NULL")));
         };
+        let dialect = self.dialect;
         match (kind, v) {
             (PrimitiveKind::Date, Val::Scalar(d)) => Ok(Val::Scalar(match function {
-                Function::Year => text_int(&d, 1, 4),
-                Function::Month => text_int(&d, 6, 2),
-                Function::Day => text_int(&d, 9, 2),
+                Function::Year => text_int(dialect, &d, 1, 4),
+                Function::Month => text_int(dialect, &d, 6, 2),
+                Function::Day => text_int(dialect, &d, 9, 2),
                 _ => return Err(unsupported()),
             })),
             (PrimitiveKind::TimeOfDay, Val::Scalar(t)) => time_part(function, &t)
@@ -1511,18 +1540,18 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         if let Some(text) = d.text.clone() {
             // Local parts are where the text has them.
             return Ok(Val::Scalar(match function {
-                Function::Year => text_int(&text, 1, 4),
-                Function::Month => text_int(&text, 6, 2),
-                Function::Day => text_int(&text, 9, 2),
-                Function::Hour => text_int(&text, 12, 2),
-                Function::Minute => text_int(&text, 15, 2),
+                Function::Year => text_int(dialect, &text, 1, 4),
+                Function::Month => text_int(dialect, &text, 6, 2),
+                Function::Day => text_int(dialect, &text, 9, 2),
+                Function::Hour => text_int(dialect, &text, 12, 2),
+                Function::Minute => text_int(dialect, &text, 15, 2),
                 Function::Date => frag!["substr(", text, ", 1, 10)"],
                 Function::Time => self.share(vec![text, d.ticks], |v| {
                     frag![
                         "(",
-                        text_int(&v[0], 12, 2),
+                        text_int(dialect, &v[0], 12, 2),
                         format!(" * {TICKS_PER_HOUR} + ").as_str(),
-                        text_int(&v[0], 15, 2),
+                        text_int(dialect, &v[0], 15, 2),
                         format!(" * {TICKS_PER_MINUTE} + ").as_str(),
                         floor_mod(&v[1], TICKS_PER_MINUTE),
                         ")"
@@ -1551,9 +1580,9 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             ];
             let date = dialect.date_from_epoch_days(days);
             match function {
-                Function::Year => text_int(&date, 1, 4),
-                Function::Month => text_int(&date, 6, 2),
-                Function::Day => text_int(&date, 9, 2),
+                Function::Year => text_int(dialect, &date, 1, 4),
+                Function::Month => text_int(dialect, &date, 6, 2),
+                Function::Day => text_int(dialect, &date, 9, 2),
                 Function::Date => date,
                 Function::Hour => frag!["(", tod, format!(" / {TICKS_PER_HOUR})").as_str()],
                 Function::Minute => {
@@ -1582,28 +1611,23 @@ fn time_part(function: Function, t: &Frag) -> Option<Frag> {
 
 /// The canonical text `hh:mm:ss[.fffffff without trailing zeros]` of TimeOfDay ticks `t`
 /// (atomic), as `TimeOfDay`'s `Display` writes it.
-fn time_of_day_text(t: &Frag) -> Frag {
+fn time_of_day_text(d: &impl ExprDialect, t: &Frag) -> Frag {
     let part = |f| time_part(f, t).unwrap_or_else(|| Frag::atom("NULL"));
     frag![
         "(CASE WHEN ",
         t,
-        " IS NOT NULL THEN printf('%02d:%02d:%02d', ",
-        part(Function::Hour),
-        ", ",
-        part(Function::Minute),
-        ", ",
-        part(Function::Second),
-        ") || (CASE WHEN ",
+        " IS NOT NULL THEN ",
+        d.zero_padded(part(Function::Hour), 2),
+        " || ':' || ",
+        d.zero_padded(part(Function::Minute), 2),
+        " || ':' || ",
+        d.zero_padded(part(Function::Second), 2),
+        " || (CASE WHEN ",
         t,
-        format!(" % {TICKS_PER_SECOND} = 0 THEN '' ELSE '.' || rtrim(printf('%07d', ").as_str(),
-        t,
-        format!(" % {TICKS_PER_SECOND}), '0') END) END)").as_str()
+        format!(" % {TICKS_PER_SECOND} = 0 THEN '' ELSE '.' || rtrim(").as_str(),
+        d.zero_padded(frag!["(", t, format!(" % {TICKS_PER_SECOND})").as_str()], 7),
+        ", '0') END) END)"
     ]
-}
-
-/// `CAST(x AS INTEGER)`: truncation toward zero (for |x| < 2^63).
-fn trunc(x: &Frag) -> Frag {
-    frag!["CAST(", x, " AS INTEGER)"]
 }
 
 fn dto_literal(d: &DateTimeOffset) -> Dto {

@@ -25,7 +25,7 @@ use std::time::Duration as StdDuration;
 
 use odata_core::error::ODataError;
 use odata_core::value::Value;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
@@ -92,9 +92,13 @@ pub enum StoreError {
     /// A parameter that could not be encoded.
     #[error("bind: {0}")]
     Bind(sqlx::error::BoxDynError),
+    /// A text value of the request holds a character the database cannot store or compare
+    /// (PostgreSQL text cannot hold U+0000): the request's fault, never the service's.
+    #[error("character not representable in the database: {0}")]
+    Unrepresentable(String),
     /// Any database failure.
     #[error(transparent)]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// Migrations failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -105,6 +109,10 @@ pub enum StoreError {
     /// expression): a legal but oversized request, never a fault of the service.
     #[error("statement too large: {0}")]
     TooLarge(String),
+    /// A query's arithmetic failed on the stored data (PostgreSQL: an integer overflow),
+    /// as the evaluator's overflow does: the request's, never the service's.
+    #[error("the query cannot be evaluated: {0}")]
+    Unevaluable(String),
 }
 
 impl StoreError {
@@ -129,6 +137,27 @@ impl StoreError {
             if let Some(limit) = SIZE_LIMITS.iter().find(|l| message.contains(*l)) {
                 return Self::TooLarge((*limit).to_owned());
             }
+            // PostgreSQL's numeric_value_out_of_range (SQLite turns an overflow into a REAL).
+            if db.code().as_deref() == Some("22003") {
+                return Self::Unevaluable(message.to_owned());
+            }
+        }
+        Self::from(e)
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// A database failure; PostgreSQL's refusal of a bound text value whose characters the
+    /// database encoding cannot hold (`character_not_in_repertoire`, e.g. U+0000 in a
+    /// filter literal or a written string) is the request's.
+    fn from(e: sqlx::Error) -> Self {
+        /// SQLSTATE `character_not_in_repertoire`.
+        const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+        if let sqlx::Error::Database(db) = &e
+            && let Some(pg) = db.try_downcast_ref::<PgDatabaseError>()
+            && pg.code() == CHARACTER_NOT_IN_REPERTOIRE
+        {
+            return Self::Unrepresentable(pg.message().to_owned());
         }
         Self::Database(e)
     }
