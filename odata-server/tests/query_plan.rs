@@ -424,9 +424,11 @@ async fn pg_plan(pool: &PgPool, sql: &str, params: &[SqlParam]) -> Vec<String> {
 
 fn assert_pg_uses(detail: &[String], index: &str) {
     assert!(
-        detail.iter().any(|d| d.contains(&format!(" using \"{index}\""))
-            || d.contains(&format!(" using {index} "))
-            || d.ends_with(&format!(" using {index}"))),
+        detail
+            .iter()
+            .any(|d| d.contains(&format!(" using \"{index}\""))
+                || d.contains(&format!(" using {index} "))
+                || d.ends_with(&format!(" using {index}"))),
         "{index} not used: {detail:?}"
     );
     assert!(
@@ -436,7 +438,9 @@ fn assert_pg_uses(detail: &[String], index: &str) {
 }
 
 fn pg_sorts(detail: &[String]) -> bool {
-    detail.iter().any(|d| d.trim_start().starts_with("Sort") || d.contains("->  Sort"))
+    detail
+        .iter()
+        .any(|d| d.trim_start().starts_with("Sort") || d.contains("->  Sort"))
 }
 
 fn by_event_date_time_desc(model: &Model, table: &Table, backend: Backend) -> Vec<OrderTerm> {
