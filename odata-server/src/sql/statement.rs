@@ -300,6 +300,25 @@ pub(crate) fn ping() -> Statement {
     }
 }
 
+/// PostgreSQL: sets the session's `statement_timeout` to `millis`, or back to the server's
+/// default for `None`.
+pub(crate) fn statement_timeout(dialect: &impl Dialect, millis: Option<u128>) -> Statement {
+    match millis {
+        Some(ms) => Statement::render(
+            frag![
+                "SELECT set_config('statement_timeout', ",
+                Frag::param(ms.to_string()),
+                ", false)"
+            ],
+            dialect,
+        ),
+        None => Statement {
+            sql: "RESET statement_timeout".to_owned(),
+            params: Vec::new(),
+        },
+    }
+}
+
 /// The service's own secrets (the `$skiptoken` key): created when missing.
 pub(crate) fn create_secret_table(dialect: &impl Dialect) -> Statement {
     Statement::render(

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::{PgConnection, SqliteConnection};
+use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
+
+use crate::sql::dialect::Postgres;
 
 /// SQLite virtual-machine instructions between two checks of the deadline: about a
 /// millisecond of work, so an overrun is cut off promptly while the check stays free.
@@ -68,6 +70,13 @@ pub(crate) trait Budgeted {
         &mut self,
         deadline: Deadline,
     ) -> impl std::future::Future<Output = Result<Watch, sqlx::Error>> + Send;
+
+    /// The statement is done: the connection runs freely again before it goes back to
+    /// the pool.
+    fn disarm(
+        &mut self,
+        watch: Watch,
+    ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
 impl Budgeted for SqliteConnection {
@@ -83,6 +92,11 @@ impl Budgeted for SqliteConnection {
         });
         Ok(Watch { state })
     }
+
+    async fn disarm(&mut self, watch: Watch) -> Result<(), sqlx::Error> {
+        watch.finish();
+        Ok(())
+    }
 }
 
 impl Budgeted for PgConnection {
@@ -92,19 +106,42 @@ impl Budgeted for PgConnection {
     /// check or at the timeout.
     async fn arm(&mut self, deadline: Deadline) -> Result<Watch, sqlx::Error> {
         let millis = deadline.remaining().as_millis().max(1);
-        sqlx::query("SELECT set_config('statement_timeout', $1, false)")
-            .bind(millis.to_string())
-            .execute(&mut *self)
-            .await?;
+        self.set_timeout(Some(millis)).await?;
         Ok(Watch {
             state: Arc::new(AtomicU8::new(RUNNING)),
         })
+    }
+
+    /// Resets `statement_timeout`: the pool's next user of the connection, a write say,
+    /// must not inherit what was left of this request's budget.
+    async fn disarm(&mut self, watch: Watch) -> Result<(), sqlx::Error> {
+        watch.finish();
+        self.set_timeout(None).await
+    }
+}
+
+/// PostgreSQL's session `statement_timeout`.
+trait StatementTimeout {
+    async fn set_timeout(&mut self, millis: Option<u128>) -> Result<(), sqlx::Error>;
+}
+
+impl StatementTimeout for PgConnection {
+    async fn set_timeout(&mut self, millis: Option<u128>) -> Result<(), sqlx::Error> {
+        let statement = crate::sql::statement::statement_timeout(&Postgres, millis);
+        let mut args = sqlx::postgres::PgArguments::default();
+        for p in &statement.params {
+            p.bind_postgres(&mut args).map_err(sqlx::Error::Encode)?;
+        }
+        sqlx::query_with(AssertSqlSafe(statement.sql), args)
+            .execute(&mut *self)
+            .await?;
+        Ok(())
     }
 }
 
 impl Watch {
     /// The statement is done: the handler lets the connection run freely again.
-    pub(crate) fn finish(self) {
+    fn finish(self) {
         self.state.store(FINISHED, Ordering::Relaxed);
     }
 }

@@ -411,7 +411,7 @@ impl Store {
             let mut conn = reader.acquire().await?;
             let watch = (*conn).arm(deadline).await?;
             let rows = page.fetch_all(&mut *conn).await;
-            watch.finish();
+            (*conn).disarm(watch).await?;
             let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
             rows.iter()
                 .map(|row| found(table, &columns, find.order.len(), row))
@@ -433,7 +433,7 @@ impl Store {
             let mut conn = reader.acquire().await?;
             let watch = (*conn).arm(deadline).await?;
             let row = query.fetch_one(&mut *conn).await;
-            watch.finish();
+            (*conn).disarm(watch).await?;
             let row = row.map_err(|e| StoreError::of_read(e, deadline))?;
             Ok(row.try_get(0)?)
         })
@@ -703,7 +703,7 @@ mod tests {
             .fetch_one(&mut *conn)
             .await
             .unwrap_err();
-        watch.finish();
+        conn.disarm(watch).await.unwrap();
         assert!(matches!(
             StoreError::of_read(e, deadline),
             StoreError::BudgetExceeded
