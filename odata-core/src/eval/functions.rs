@@ -8,7 +8,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::bind::{ExprType, Function, function_name};
 use crate::edm::{Model, PrimitiveKind, TypeKind};
 use crate::error::{ErrorKind, ODataError};
-use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use crate::value::{Date, DateTimeOffset, Duration, TICKS_PER_DAY, TimeOfDay, Value};
 
 use super::json::parse_double;
 use super::type_error;
@@ -269,7 +269,7 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
             P::DateTimeOffset => match &v {
                 Value::DateTimeOffset(d) => Value::DateTimeOffset(d.clone()),
                 Value::Date(d) => Value::DateTimeOffset(DateTimeOffset::from_utc_ticks(
-                    d.days_from_epoch().checked_mul(super::ops::TICKS_PER_DAY)?,
+                    d.days_from_epoch().checked_mul(TICKS_PER_DAY)?,
                     0,
                 )?),
                 Value::String(s) => Value::DateTimeOffset(DateTimeOffset::parse(s.trim()).ok()?),

@@ -8,12 +8,9 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use crate::bind::{ArithOp, CompareOp, ExprType};
 use crate::edm::PrimitiveKind;
 use crate::error::ODataError;
-use crate::value::{Date, DateTimeOffset, Duration, Value};
+use crate::value::{Date, DateTimeOffset, Duration, TICKS_PER_DAY, Value};
 
 use super::type_error;
-
-/// 100 ns ticks per day.
-pub(super) const TICKS_PER_DAY: i64 = 864_000_000_000;
 
 /// A number in one of the three arithmetic domains.
 #[derive(Debug, Clone, Copy)]

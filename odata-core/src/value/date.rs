@@ -8,14 +8,16 @@ use chrono::{Datelike, NaiveDate};
 
 use super::error::ValueError;
 
-/// 100-nanosecond ticks in one second.
-pub(super) const TICKS_PER_SECOND: i64 = 10_000_000;
+/// 100-nanosecond ticks in one second: the unit of [`TimeOfDay::ticks`],
+/// [`Duration::ticks`](super::Duration::ticks) and
+/// [`DateTimeOffset::utc_ticks`](super::DateTimeOffset::utc_ticks).
+pub const TICKS_PER_SECOND: i64 = 10_000_000;
 /// 100-nanosecond ticks in one minute.
-pub(super) const TICKS_PER_MINUTE: i64 = 60 * TICKS_PER_SECOND;
+pub const TICKS_PER_MINUTE: i64 = 60 * TICKS_PER_SECOND;
 /// 100-nanosecond ticks in one hour.
-pub(super) const TICKS_PER_HOUR: i64 = 60 * TICKS_PER_MINUTE;
+pub const TICKS_PER_HOUR: i64 = 60 * TICKS_PER_MINUTE;
 /// 100-nanosecond ticks in one day.
-pub(super) const TICKS_PER_DAY: i64 = 24 * TICKS_PER_HOUR;
+pub const TICKS_PER_DAY: i64 = 24 * TICKS_PER_HOUR;
 
 /// Number of fractional-second digits that fit the 100 ns precision of these types.
 const FRACTION_DIGITS: usize = 7;

@@ -7,7 +7,9 @@ mod duration;
 mod error;
 mod primitive;
 
-pub use date::{Date, TimeOfDay};
+pub use date::{
+    Date, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND, TimeOfDay,
+};
 pub use datetime::DateTimeOffset;
 pub use duration::Duration;
 pub use error::ValueError;

@@ -584,8 +584,8 @@ mod tests {
         assert_eq!(
             s.sql,
             "SELECT \"_type\",\"_version\",\"id\",(\"id\") FROM \"things\" WHERE \"_tenant\" = \
-             $1::text AND ((((\"id\") > $2::text))) ORDER BY (\"id\") ASC NULLS FIRST LIMIT \
-             $3::int8 OFFSET $4::int8"
+             $1::text AND ((((\"id\") > $2::text))) ORDER BY (\"id\") ASC LIMIT $3::int8 OFFSET \
+             $4::int8"
         );
     }
 

@@ -1,0 +1,190 @@
+//! The built-in string, date and time, and arithmetic functions (`contains` …
+//! `ceiling`); the date and time parts are in [`super::temporal`].
+
+use odata_core::bind::{BoundExpr, ExprType, Function, function_name};
+use odata_core::error::ODataError;
+use odata_core::value::{DateTimeOffset, TICKS_PER_SECOND};
+
+use super::temporal::dto_literal;
+use super::{Translator, Val, internal, not_implemented};
+use crate::sql::dialect::ExprDialect;
+use crate::sql::frag::{Frag, frag};
+
+/// Every character Rust's `char::is_whitespace` (Unicode `White_Space`) accepts, which is
+/// what `str::trim` removes; bound as `trim`'s character set.
+const WHITESPACE: &str = concat!(
+    "\u{9}\u{a}\u{b}\u{c}\u{d}\u{20}\u{85}\u{a0}\u{1680}",
+    "\u{2000}\u{2001}\u{2002}\u{2003}\u{2004}\u{2005}\u{2006}\u{2007}\u{2008}\u{2009}\u{200a}",
+    "\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}"
+);
+
+/// The largest 32-bit integer.
+const I32_MAX: i64 = i32::MAX as i64;
+
+impl<'a, D: ExprDialect> Translator<'a, D> {
+    /// A call of a built-in function.
+    pub(super) fn call(
+        &mut self,
+        function: Function,
+        args: &[BoundExpr],
+    ) -> Result<Val, ODataError> {
+        let arg_type = args.first().map(BoundExpr::ty);
+        let mut vals = Vec::with_capacity(args.len());
+        for a in args {
+            vals.push(self.value(a)?);
+        }
+        let arity = |n: usize| {
+            if vals.len() == n {
+                Ok(())
+            } else {
+                Err(internal(format!(
+                    "{} with {} arguments",
+                    function_name(function),
+                    vals.len()
+                )))
+            }
+        };
+        let dialect = self.dialect;
+        let scalar = |v: &Val| v.clone().comparable();
+        Ok(Val::Scalar(match function {
+            Function::Contains => {
+                arity(2)?;
+                frag![
+                    "(",
+                    dialect.position(scalar(&vals[0]), scalar(&vals[1])),
+                    " > 0)"
+                ]
+            }
+            Function::StartsWith => {
+                arity(2)?;
+                self.share(vec![scalar(&vals[0]), scalar(&vals[1])], |v| {
+                    let (s, t) = (&v[0], &v[1]);
+                    frag!["(substr(", s, ", 1, length(", t, ")) = ", t, ")"]
+                })
+            }
+            Function::EndsWith => {
+                arity(2)?;
+                self.share(vec![scalar(&vals[0]), scalar(&vals[1])], |v| {
+                    let (s, t) = (&v[0], &v[1]);
+                    frag![
+                        "(length(",
+                        s,
+                        ") >= length(",
+                        t,
+                        ") AND substr(",
+                        s,
+                        ", length(",
+                        s,
+                        ") - length(",
+                        t,
+                        ") + 1) = ",
+                        t,
+                        ")"
+                    ]
+                })
+            }
+            Function::Length => {
+                arity(1)?;
+                frag!["length(", scalar(&vals[0]), ")"]
+            }
+            Function::IndexOf => {
+                arity(2)?;
+                frag![
+                    "(",
+                    dialect.position(scalar(&vals[0]), scalar(&vals[1])),
+                    " - 1)"
+                ]
+            }
+            Function::Substring => {
+                // Negative positions and lengths count as zero.
+                // (No text is as long as the clamps.)
+                let s = scalar(&vals[0]);
+                let start = self.clamped(&args[1], scalar(&vals[1]), I32_MAX - 1);
+                let start = frag!["(", start, " + 1)"];
+                match vals.len() {
+                    2 => dialect.substring(s, start, None),
+                    3 => {
+                        let len = self.clamped(&args[2], scalar(&vals[2]), I32_MAX);
+                        dialect.substring(s, start, Some(len))
+                    }
+                    _ => return Err(internal("substring arity")),
+                }
+            }
+            Function::ToLower | Function::ToUpper => {
+                arity(1)?;
+                dialect.fold_case(scalar(&vals[0]), function == Function::ToUpper)
+            }
+            Function::Trim => {
+                arity(1)?;
+                dialect.trim_characters(scalar(&vals[0]), Frag::param(WHITESPACE))
+            }
+            Function::Concat => {
+                arity(2)?;
+                frag!["(", scalar(&vals[0]), " || ", scalar(&vals[1]), ")"]
+            }
+            Function::Year
+            | Function::Month
+            | Function::Day
+            | Function::Hour
+            | Function::Minute
+            | Function::Second
+            | Function::FractionalSeconds
+            | Function::Date
+            | Function::Time
+            | Function::TotalOffsetMinutes => {
+                arity(1)?;
+                let arg_type = arg_type.unwrap_or(ExprType::Null);
+                return self.temporal_part(function, vals.remove(0), &arg_type);
+            }
+            Function::TotalSeconds => {
+                arity(1)?;
+                frag![
+                    "(",
+                    scalar(&vals[0]),
+                    format!(" / {TICKS_PER_SECOND}.0)").as_str()
+                ]
+            }
+            Function::MinDateTime => {
+                return Ok(Val::Dto(dto_literal(&DateTimeOffset::min_value())));
+            }
+            Function::MaxDateTime => {
+                let max = DateTimeOffset::parse("9999-12-31T23:59:59.9999999Z")
+                    .map_err(|e| internal(e.to_string()))?;
+                return Ok(Val::Dto(dto_literal(&max)));
+            }
+            Function::Now => {
+                let now = DateTimeOffset::from_chrono(&chrono::Utc::now().fixed_offset())
+                    .ok_or_else(|| internal("the current time"))?;
+                return Ok(Val::Dto(dto_literal(&now)));
+            }
+            Function::Round => {
+                arity(1)?;
+                if arg_type.as_ref().is_some_and(ExprType::is_integer) {
+                    scalar(&vals[0])
+                } else {
+                    self.share(vec![scalar(&vals[0])], |v| dialect.round_half_away(&v[0]))
+                }
+            }
+            Function::Floor | Function::Ceiling => {
+                arity(1)?;
+                let x = scalar(&vals[0]);
+                if arg_type.as_ref().is_some_and(ExprType::is_integer) {
+                    x
+                } else {
+                    let ceiling = function == Function::Ceiling;
+                    self.share(vec![x], |v| dialect.floor_or_ceiling(&v[0], ceiling))
+                }
+            }
+            Function::MatchesPattern => {
+                arity(2)?;
+                dialect.matches_pattern(scalar(&vals[0]), scalar(&vals[1]))
+            }
+            Function::GeoDistance | Function::GeoLength | Function::GeoIntersects => {
+                return Err(not_implemented(format!(
+                    "The function '{}'",
+                    function_name(function)
+                )));
+            }
+        }))
+    }
+}

@@ -1,0 +1,543 @@
+//! Bound expressions → SQL fragments.
+//!
+//! Every value is kept in one canonical SQL representation per EDM type, so comparisons,
+//! `in`, `case` and functions can combine any two expressions of a type:
+//!
+//! | EDM type                      | SQL value                                            |
+//! |-------------------------------|------------------------------------------------------|
+//! | String, Date                  | TEXT (`YYYY-MM-DD` for Date)                         |
+//! | Guid                          | TEXT, lower-case hyphenated                          |
+//! | Boolean                       | INTEGER 0/1                                          |
+//! | Byte … Int64, enums           | INTEGER (enums by numeric value)                     |
+//! | Double, Single, Decimal       | REAL (see the Decimal caveat in the module docs)     |
+//! | Duration, TimeOfDay           | INTEGER 100 ns ticks                                 |
+//! | DateTimeOffset                | [`Dto`]: UTC ticks + offset minutes (+ the text)     |
+//! | complex, collection           | JSON text                                            |
+//!
+//! Columns already hold these (Decimal is read with `CAST(… AS REAL)`); values inside JSON
+//! (complex members, collection items) are converted on the way out by
+//! [`Translator::json_leaf`].
+//!
+//! This module holds the [`Translator`], literals, property access, logic, comparisons,
+//! `in` and `case`; the other node kinds are in its submodules: [`json`] (values inside
+//! JSON, lambdas and counts), [`temporal`] (DateTimeOffset, Date and TimeOfDay parts),
+//! [`arithmetic`], [`functions`] (the built-in functions) and [`cast`] (`cast` and `isof`).
+
+mod arithmetic;
+mod cast;
+mod functions;
+mod json;
+mod temporal;
+
+use odata_core::bind::{BoundExpr, CompareOp, ExprType, PropertyRef};
+use odata_core::edm::{EntityTypeId, Model, PrimitiveKind};
+use odata_core::error::{ErrorKind, ODataError};
+use odata_core::value::Value;
+
+use super::dialect::ExprDialect;
+use super::frag::{Frag, frag};
+use super::param::SqlParam;
+use crate::store::table::{ColumnKind, Table};
+use arithmetic::clamp;
+use temporal::{Dto, dto_literal};
+
+/// A constant false. Not the literal `0`: SQLite folds `0 AND x` to the integer 0, and an
+/// integer constant in ORDER BY names a result column.
+const FALSE: &str = "(1 = 0)";
+
+/// A translated expression.
+#[derive(Debug, Clone)]
+pub(crate) enum Val {
+    /// A single SQL value in the canonical representation of its type.
+    Scalar(Frag),
+    /// An Edm.DateTimeOffset.
+    Dto(Dto),
+}
+
+impl Val {
+    /// The value to compare or sort by: the UTC ticks of a DateTimeOffset, else itself.
+    pub(crate) fn comparable(self) -> Frag {
+        match self {
+            Val::Scalar(f) => f,
+            Val::Dto(d) => d.ticks,
+        }
+    }
+}
+
+/// Where a property path's value comes from.
+enum Source {
+    /// A column of the table (index into `Table::columns`).
+    Column(usize),
+    /// Raw JSON-extracted SQL (a member inside a JSON column or a lambda item).
+    Json(Frag),
+}
+
+/// Translates bound expressions over one table.
+pub(crate) struct Translator<'a, D: ExprDialect> {
+    model: &'a Model,
+    table: &'a Table,
+    dialect: &'a D,
+    /// Lambda variables in scope, innermost last: name and current-item expression.
+    scopes: Vec<(String, Frag)>,
+    /// Counter for unique aliases (`$j1`, `$v2`, …).
+    aliases: usize,
+}
+
+/// A 501 naming what is not supported.
+fn not_implemented(what: impl std::fmt::Display) -> ODataError {
+    ODataError::new(
+        ErrorKind::NotImplemented,
+        format!("{what} is not supported by this service's database queries."),
+    )
+}
+
+/// A 500 for a bound tree that does not fit the model (a binder bug, never user input).
+fn internal(what: impl std::fmt::Display) -> ODataError {
+    ODataError::new(
+        ErrorKind::Internal,
+        format!("Cannot translate the query: {what}."),
+    )
+}
+
+fn is_null_literal(e: &BoundExpr) -> bool {
+    matches!(
+        e,
+        BoundExpr::Literal {
+            value: Value::Null,
+            ..
+        }
+    )
+}
+
+fn is_value_literal(e: &BoundExpr) -> bool {
+    matches!(e, BoundExpr::Literal { value, .. } if !value.is_null())
+}
+
+/// A REAL parameter for a decimal, through its decimal text so the nearest double is
+/// chosen (correct rounding).
+fn decimal_param(d: &impl std::fmt::Display) -> Frag {
+    let text = d.to_string();
+    match text.parse::<f64>() {
+        Ok(r) => Frag::param(SqlParam::Real(r)),
+        Err(_) => Frag::param(SqlParam::Null),
+    }
+}
+
+impl<'a, D: ExprDialect> Translator<'a, D> {
+    /// A translator for expressions over `table`.
+    pub(crate) fn new(model: &'a Model, table: &'a Table, dialect: &'a D) -> Self {
+        Self {
+            model,
+            table,
+            dialect,
+            scopes: Vec::new(),
+            aliases: 0,
+        }
+    }
+
+    /// `x` as a double.
+    fn real(&self, x: Frag) -> Frag {
+        frag!["CAST(", x, " AS ", self.dialect.real_type(), ")"]
+    }
+
+    /// The integer `value` (translated from `arg`) within `0..=max`: a literal clamped
+    /// here, anything else in SQL (null stays null).
+    fn clamped(&mut self, arg: &BoundExpr, value: Frag, max: i64) -> Frag {
+        match arg {
+            BoundExpr::Literal {
+                value: Value::Int(i),
+                ..
+            } => Frag::param((*i).clamp(0, max)),
+            _ => self.share(vec![value], |v| clamp(&v[0], max)),
+        }
+    }
+
+    fn next_alias(&mut self, prefix: &str) -> String {
+        self.aliases += 1;
+        format!("${prefix}{}", self.aliases)
+    }
+
+    /// Evaluates `body` over `inputs`, each referred to once: atomic inputs are passed
+    /// through, others are computed once in a scalar subquery
+    /// `(SELECT body FROM (SELECT input AS "$v1", …))`, so SQL size stays linear in the
+    /// expression size however often `body` repeats an input.
+    fn share(&mut self, inputs: Vec<Frag>, body: impl FnOnce(&[Frag]) -> Frag) -> Frag {
+        let mut refs = Vec::with_capacity(inputs.len());
+        let mut bound = Vec::new();
+        for input in inputs {
+            if input.is_atomic() {
+                refs.push(input);
+            } else {
+                let name = self.dialect.quote(&self.next_alias("v"));
+                bound.push(frag![input, " AS ", name.as_str()]);
+                refs.push(Frag::atom(name));
+            }
+        }
+        let body = body(&refs);
+        if bound.is_empty() {
+            body
+        } else {
+            // PostgreSQL requires the derived table to be named.
+            let table = self.dialect.quote(&self.next_alias("s"));
+            frag![
+                "(SELECT ",
+                body,
+                " FROM (SELECT ",
+                Frag::join(bound, ", "),
+                ") AS ",
+                table.as_str(),
+                ")"
+            ]
+        }
+    }
+
+    /// A Boolean expression as a SQL condition (null, 0 or 1).
+    pub(crate) fn condition(&mut self, e: &BoundExpr) -> Result<Frag, ODataError> {
+        let ty = e.ty();
+        if ty.is_boolean_or_null() {
+            Ok(self.value(e)?.comparable())
+        } else {
+            Err(ODataError::bad_request(format!(
+                "The expression has the type {} where a Boolean is required.",
+                ty.display(self.model)
+            )))
+        }
+    }
+
+    /// Translates any expression.
+    pub(crate) fn value(&mut self, e: &BoundExpr) -> Result<Val, ODataError> {
+        Ok(match e {
+            BoundExpr::Literal { value, ty } => self.literal(value, ty)?,
+            BoundExpr::Property(p) => self.property(p)?,
+            BoundExpr::Not(x) => Val::Scalar(frag!["(NOT ", self.condition(x)?, ")"]),
+            BoundExpr::And(a, b) => Val::Scalar(frag![
+                "(",
+                self.condition(a)?,
+                " AND ",
+                self.condition(b)?,
+                ")"
+            ]),
+            BoundExpr::Or(a, b) => Val::Scalar(frag![
+                "(",
+                self.condition(a)?,
+                " OR ",
+                self.condition(b)?,
+                ")"
+            ]),
+            BoundExpr::Compare { op, left, right } => Val::Scalar(self.compare(*op, left, right)?),
+            BoundExpr::In { value, items } => Val::Scalar(self.in_list(value, items)?),
+            BoundExpr::Has { value, flags } => {
+                let v = self.value(value)?.comparable();
+                Val::Scalar(frag![
+                    "((",
+                    v,
+                    " & ",
+                    Frag::param(*flags),
+                    ") = ",
+                    Frag::param(*flags),
+                    ")"
+                ])
+            }
+            // Operators and functions of a null literal are null; said so, because
+            // PostgreSQL cannot choose an operator or function for an untyped NULL.
+            BoundExpr::Neg { operand, .. } if is_null_literal(operand) => {
+                Val::Scalar(Frag::atom("NULL"))
+            }
+            BoundExpr::Arith { left, right, .. }
+                if is_null_literal(left) || is_null_literal(right) =>
+            {
+                Val::Scalar(Frag::atom("NULL"))
+            }
+            BoundExpr::Call { args, .. } if args.iter().any(is_null_literal) => {
+                Val::Scalar(Frag::atom("NULL"))
+            }
+            BoundExpr::Arith {
+                op,
+                left,
+                right,
+                ty,
+            } => self.arith(*op, left, right, ty)?,
+            BoundExpr::Neg { operand, .. } => {
+                let v = self.value(operand)?;
+                match v {
+                    Val::Scalar(f) => Val::Scalar(frag!["(- ", f, ")"]),
+                    Val::Dto(_) => return Err(internal("negation of a DateTimeOffset")),
+                }
+            }
+            BoundExpr::Call { function, args, .. } => self.call(*function, args)?,
+            BoundExpr::Case { branches, ty } => self.case(branches, ty)?,
+            BoundExpr::Cast { operand, ty } => self.cast(operand, ty)?,
+            BoundExpr::IsOf {
+                operand,
+                entity_type,
+                ty,
+            } => Val::Scalar(self.is_of(operand.as_deref(), *entity_type, ty.as_ref())?),
+            BoundExpr::Any {
+                collection,
+                variable,
+                predicate,
+            } => Val::Scalar(self.lambda(collection, variable, predicate.as_deref(), false)?),
+            BoundExpr::All {
+                collection,
+                variable,
+                predicate,
+            } => Val::Scalar(self.lambda(collection, variable, Some(predicate), true)?),
+            BoundExpr::Count(collection) => Val::Scalar(self.count(collection)?),
+        })
+    }
+
+    fn literal(&self, value: &Value, ty: &ExprType) -> Result<Val, ODataError> {
+        Ok(Val::Scalar(match value {
+            Value::Null => Frag::atom("NULL"),
+            Value::Boolean(b) => self.dialect.boolean(*b),
+            Value::Int(i) | Value::Enum(i) => Frag::param(*i),
+            Value::Double(d) => Frag::param(SqlParam::Real(*d)),
+            Value::Decimal(d) => decimal_param(d),
+            Value::String(s) => Frag::param(s.as_str()),
+            Value::Guid(g) => Frag::param(g.hyphenated().to_string()),
+            Value::Date(d) => Frag::param(d.to_string()),
+            Value::TimeOfDay(t) => Frag::param(t.ticks()),
+            Value::Duration(d) => Frag::param(d.ticks()),
+            Value::DateTimeOffset(d) => return Ok(Val::Dto(dto_literal(d))),
+            Value::Json(j) => {
+                if matches!(ty, ExprType::Complex(_) | ExprType::Collection(_)) {
+                    Frag::param(j.to_string())
+                } else {
+                    return Err(internal("a JSON literal of a primitive type"));
+                }
+            }
+        }))
+    }
+
+    /// A column reference, qualified with the table name inside lambda subqueries (whose
+    /// `json_each` columns `key`, `value`, `type`, `id`, … would otherwise shadow
+    /// properties of the same name).
+    fn column(&self, name: &str) -> Frag {
+        if self.scopes.is_empty() {
+            Frag::atom(self.dialect.quote(name))
+        } else {
+            Frag::atom(format!(
+                "{}.{}",
+                self.dialect.quote(&self.table.name),
+                self.dialect.quote(name)
+            ))
+        }
+    }
+
+    /// `"_type" IN (?, …)`: the entity is of `ty` or one of its subtypes.
+    fn type_test(&self, ty: EntityTypeId) -> Frag {
+        let names: Vec<Frag> = self
+            .model
+            .entity_type_and_subtypes(ty)
+            .into_iter()
+            .map(|t| Frag::param(self.model.entity_type(t).qualified_name.as_str()))
+            .collect();
+        frag![self.column("_type"), " IN (", Frag::join(names, ", "), ")"]
+    }
+
+    /// `x`, or `CASE WHEN "_type" IN (…) THEN x END` for a path cast to a derived type.
+    fn guard(&self, cast: Option<EntityTypeId>, x: Frag) -> Frag {
+        match cast {
+            None => x,
+            Some(ty) => frag!["(CASE WHEN ", self.type_test(ty), " THEN ", x, " END)"],
+        }
+    }
+
+    fn source(&self, p: &PropertyRef) -> Result<Source, ODataError> {
+        match &p.variable {
+            None => {
+                let (first, rest) = p
+                    .path
+                    .split_first()
+                    .ok_or_else(|| internal("an empty property path"))?;
+                let index = self
+                    .table
+                    .column_index(first)
+                    .ok_or_else(|| internal(format!("no column for property '{first}'")))?;
+                if rest.is_empty() {
+                    Ok(Source::Column(index))
+                } else {
+                    let column = self.guard(p.cast, self.column(first));
+                    Ok(Source::Json(self.dialect.json_extract(column, rest)))
+                }
+            }
+            Some(var) => {
+                if p.cast.is_some() {
+                    return Err(not_implemented("A type cast on a lambda variable"));
+                }
+                let item = self
+                    .scopes
+                    .iter()
+                    .rev()
+                    .find(|(name, _)| name == var)
+                    .map(|(_, item)| item.clone())
+                    .ok_or_else(|| internal(format!("unknown lambda variable '{var}'")))?;
+                Ok(Source::Json(self.dialect.json_extract(item, &p.path)))
+            }
+        }
+    }
+
+    fn property(&mut self, p: &PropertyRef) -> Result<Val, ODataError> {
+        match self.source(p)? {
+            Source::Column(index) => {
+                let column = &self.table.columns[index];
+                let name = column.property.name.clone();
+                Ok(match column.kind {
+                    ColumnKind::DateTimeOffset => Val::Dto(Dto {
+                        ticks: self.guard(p.cast, self.column(&format!("{name}__utc"))),
+                        offset: None,
+                        text: Some(self.guard(p.cast, self.column(&name))),
+                    }),
+                    ColumnKind::Text if p.ty.is(PrimitiveKind::Decimal) => Val::Scalar(frag![
+                        "CAST(",
+                        self.guard(p.cast, self.column(&name)),
+                        " AS ",
+                        self.dialect.real_type(),
+                        ")"
+                    ]),
+                    ColumnKind::Integer if p.ty.is(PrimitiveKind::Boolean) => Val::Scalar(
+                        self.dialect
+                            .boolean_column(self.guard(p.cast, self.column(&name))),
+                    ),
+                    ColumnKind::Text
+                    | ColumnKind::Integer
+                    | ColumnKind::Real
+                    | ColumnKind::Json => Val::Scalar(self.guard(p.cast, self.column(&name))),
+                })
+            }
+            Source::Json(raw) => self.json_leaf(raw, &p.ty),
+        }
+    }
+
+    fn compare(
+        &mut self,
+        op: CompareOp,
+        left: &BoundExpr,
+        right: &BoundExpr,
+    ) -> Result<Frag, ODataError> {
+        for side in [left, right] {
+            if let ExprType::Complex(_) | ExprType::Collection(_) = side.ty()
+                && !matches!(op, CompareOp::Eq | CompareOp::Ne)
+            {
+                return Err(ODataError::bad_request(
+                    "Complex and collection values can only be compared with null.",
+                ));
+            }
+        }
+        let l = self.value(left)?.comparable();
+        let r = self.value(right)?.comparable();
+        let with_value = is_value_literal(left) || is_value_literal(right);
+        let symbol = match op {
+            // Against a non-null literal, `eq` is the two-valued `=` below, which an index
+            // serves on every database (PostgreSQL's `IS NOT DISTINCT FROM` is not
+            // indexable).
+            CompareOp::Eq if !with_value => return Ok(self.dialect.null_safe_eq(l, r)),
+            CompareOp::Ne => return Ok(self.dialect.null_safe_ne(l, r)),
+            _ if is_null_literal(left) || is_null_literal(right) => return Ok(Frag::sql(FALSE)),
+            CompareOp::Eq => " = ",
+            CompareOp::Gt => " > ",
+            CompareOp::Ge => " >= ",
+            CompareOp::Lt => " < ",
+            CompareOp::Le => " <= ",
+        };
+        // Two-valued: false (not null) when either side is null, so `not (x gt 1)` holds
+        // for a null x. The `IS NOT NULL` form keeps a column comparison sargable.
+        let l_checked = is_value_literal(left) || l.is_atomic();
+        let r_checked = is_value_literal(right) || r.is_atomic();
+        if l_checked && r_checked {
+            let mut out = frag!["(", &l, symbol, &r];
+            if !is_value_literal(left) {
+                out.push(frag![" AND ", l, " IS NOT NULL"]);
+            }
+            if !is_value_literal(right) {
+                out.push(frag![" AND ", r, " IS NOT NULL"]);
+            }
+            out.push(Frag::sql(")"));
+            Ok(out)
+        } else {
+            Ok(self.dialect.two_valued(frag![l, symbol, r]))
+        }
+    }
+
+    fn in_list(&mut self, value: &BoundExpr, items: &[BoundExpr]) -> Result<Frag, ODataError> {
+        let v = self.value(value)?.comparable();
+        let mut literals = Vec::new();
+        let mut null_item = false;
+        let mut others = Vec::new();
+        for item in items {
+            if is_null_literal(item) {
+                null_item = true;
+            } else if is_value_literal(item) {
+                literals.push(self.value(item)?.comparable());
+            } else {
+                others.push(self.value(item)?.comparable());
+            }
+        }
+        let mut alternatives = Vec::new();
+        if !literals.is_empty() {
+            let list = Frag::join(literals, ", ");
+            alternatives.push(if v.is_atomic() {
+                frag!["(", &v, " IN (", list, ") AND ", &v, " IS NOT NULL)"]
+            } else {
+                self.dialect.two_valued(frag![&v, " IN (", list, ")"])
+            });
+        }
+        if null_item {
+            alternatives.push(frag!["(", &v, " IS NULL)"]);
+        }
+        for item in others {
+            alternatives.push(self.dialect.null_safe_eq(v.clone(), item));
+        }
+        Ok(match alternatives.len() {
+            0 => Frag::sql(FALSE),
+            1 => alternatives.remove(0),
+            _ => frag!["(", Frag::join(alternatives, " OR "), ")"],
+        })
+    }
+
+    fn case(
+        &mut self,
+        branches: &[(BoundExpr, BoundExpr)],
+        ty: &ExprType,
+    ) -> Result<Val, ODataError> {
+        let mut conditions = Vec::with_capacity(branches.len());
+        let mut values = Vec::with_capacity(branches.len());
+        for (c, v) in branches {
+            conditions.push(self.condition(c)?);
+            values.push(self.value(v)?);
+        }
+        let build = |parts: Vec<Frag>| {
+            let mut out = Frag::sql("(CASE");
+            for (c, v) in conditions.iter().zip(parts) {
+                out.push(frag![" WHEN ", c, " THEN ", v]);
+            }
+            out.push(Frag::sql(" END)"));
+            out
+        };
+        if ty.is(PrimitiveKind::DateTimeOffset) {
+            let mut ticks = Vec::new();
+            let mut offsets = Vec::new();
+            for v in values {
+                match v {
+                    Val::Dto(d) => {
+                        offsets.push(self.dto_offset(&d)?);
+                        ticks.push(d.ticks);
+                    }
+                    Val::Scalar(null) => {
+                        ticks.push(null.clone());
+                        offsets.push(null);
+                    }
+                }
+            }
+            Ok(Val::Dto(Dto {
+                ticks: build(ticks),
+                offset: Some(build(offsets)),
+                text: None,
+            }))
+        } else {
+            Ok(Val::Scalar(build(
+                values.into_iter().map(Val::comparable).collect(),
+            )))
+        }
+    }
+}
