@@ -4,6 +4,14 @@
 # libxml2-utils is installed first when it is missing. Extra arguments go to cargo's test
 # runner, e.g. `bash tests/run-all.sh -p odata-core`.
 #
+# The HTTP acceptance suites (the acceptance-tests crate and odata-server's `api` tests) run
+# the service on the database ODATA_TEST_BACKEND names: `sqlite` (the default, a file per
+# test) or `postgres` (a fresh database per test on the server below). Without extra
+# arguments the whole workspace runs on SQLite first, then those two suites run again with
+# ODATA_TEST_BACKEND=postgres, each run going on past a failing test binary; with extra
+# arguments there is one run, on the backend of the environment. The script fails when any
+# run fails.
+#
 # The PostgreSQL tests get a private cluster started here for the run (tests/pg-cluster.sh:
 # Debian's postgresql package installed when missing, initdb into a temporary directory as
 # the postgres user, loopback, a free port, trust auth) and stopped at the end. A developer
@@ -33,11 +41,27 @@ fi
 export ODATA_TEST_POSTGRES_URL
 export ODATA_REQUIRE_POSTGRES=1
 
+both_backends=""
 if [ "$#" -eq 0 ]; then
-    set -- --workspace
+    set -- --workspace --no-fail-fast
+    both_backends=1
+    export ODATA_TEST_BACKEND=sqlite
 fi
-# Not `exec`: the EXIT trap of pg-cluster.sh stops the cluster afterwards. The script exits
-# with cargo's status.
+# Not `exec`: the EXIT trap of pg-cluster.sh stops the cluster afterwards. Every run runs
+# even when an earlier one failed; the script exits non-zero when any of them did.
 status=0
 cargo test "$@" || status=$?
+if [ -n "$both_backends" ]; then
+    echo "HTTP acceptance suites again, on PostgreSQL (ODATA_TEST_BACKEND=postgres)"
+    export ODATA_TEST_BACKEND=postgres
+    # The suites' test targets named under --workspace, so the run reuses the first run's
+    # build (`-p` would resolve features anew and build everything a second time).
+    targets=(--test api)
+    for f in tests/tests/*.rs tests/tests/*/main.rs; do
+        name=${f#tests/tests/}
+        name=${name%/main.rs}
+        targets+=(--test "${name%.rs}")
+    done
+    cargo test --workspace --no-fail-fast "${targets[@]}" || status=$?
+fi
 exit "$status"

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # HTTP load figures for autopilot-server on this machine (loopback only, bounded in time).
-# Builds the release binary, starts it on a temporary SQLite database with --auth none,
-# fills it through the API, then measures with wrk:
+# Builds the release binary, starts it on a temporary SQLite database (or, with
+# BACKEND=postgres, on a private PostgreSQL cluster started by tests/pg-cluster.sh) with
+# --auth none, fills it through the API, then measures with wrk:
 #   1. GET one event by key
 #   2. an indexed filtered page: $filter=deploymentState eq 'failure'
 #      &$orderby=eventDateTime desc&$top=20
 #   3. $count with an equality filter
 #   4. POST of an event body (one SQLite commit each)
 #   5. the yardstick of design §8: a bare actix-web + sqlx program (autopilot-model's
-#      bare_key_read example) reading the same row from the same file
-# Usage: bash tests/load/run.sh [seconds-per-run (default 10)] [connections (default 32)]
+#      bare_key_read example) reading the same row from the same file (SQLite only)
+# Usage: [BACKEND=sqlite|postgres] bash tests/load/run.sh [seconds-per-run (default 10)]
+#        [connections (default 32)]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-10}
@@ -21,11 +23,24 @@ fi
 cargo build --release -q -p autopilot-model --bin autopilot-server --example bare_key_read
 dir=$(mktemp -d)
 port=18931
+backend=${BACKEND:-sqlite}
+case "$backend" in
+    sqlite) database_url="sqlite://$dir/load.db?mode=rwc" ;;
+    postgres)
+        # shellcheck source=tests/pg-cluster.sh
+        source tests/pg-cluster.sh
+        pg_cluster_start
+        database_url="$ODATA_TEST_POSTGRES_URL" ;;
+    *) echo "BACKEND must be sqlite or postgres" >&2; exit 2 ;;
+esac
+echo "== backend: $backend"
 RUST_LOG=warn ./target/release/autopilot-server --auth none --listen "127.0.0.1:$port" \
-    --database-url "sqlite://$dir/load.db?mode=rwc" &
+    --database-url "$database_url" &
 server=$!
 bare=""
-trap 'kill $server $bare 2>/dev/null; wait $server $bare 2>/dev/null; rm -rf "$dir"' EXIT
+# Replaces pg-cluster.sh's EXIT trap, so the cluster is stopped here, after the server.
+trap 'kill $server $bare 2>/dev/null; wait $server $bare 2>/dev/null; rm -rf "$dir"
+      if [ "$backend" = postgres ]; then pg_cluster_stop; fi' EXIT
 base="http://127.0.0.1:$port/beta/deviceManagement/autopilotEvents"
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
@@ -59,9 +74,11 @@ echo "== \$count with an equality filter"
 wrk -t2 -c"$conns" -d"${secs}s" "$base/\$count?\$filter=deploymentState%20eq%20'failure'"
 echo "== POST (one transaction each)"
 wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "$base"
-echo "== yardstick: bare actix-web + sqlx GET by key on the same file"
-./target/release/examples/bare_key_read "sqlite://$dir/load.db" "127.0.0.1:$((port + 1))" &
-bare=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$((port + 1))/e/bench-key" >/dev/null && break; sleep 0.1; done
-wrk -t2 -c"$conns" -d"${secs}s" "http://127.0.0.1:$((port + 1))/e/bench-key"
+if [ "$backend" = sqlite ]; then
+    echo "== yardstick: bare actix-web + sqlx GET by key on the same file"
+    ./target/release/examples/bare_key_read "sqlite://$dir/load.db" "127.0.0.1:$((port + 1))" &
+    bare=$!
+    for _ in $(seq 50); do curl -sf "http://127.0.0.1:$((port + 1))/e/bench-key" >/dev/null && break; sleep 0.1; done
+    wrk -t2 -c"$conns" -d"${secs}s" "http://127.0.0.1:$((port + 1))/e/bench-key"
+fi
 echo "== peak resident memory of the server: $(grep VmHWM /proc/$server/status | awk '{print $2, $3}')"

@@ -1,5 +1,9 @@
 //! Helpers for the acceptance tests: the real Autopilot service on a random port with a
-//! temporary SQLite database, and the reference material in `../shared`.
+//! temporary database, and the reference material in `../shared`.
+//!
+//! The database is a SQLite file in a temporary directory, or with
+//! `ODATA_TEST_BACKEND=postgres` a fresh database on the test PostgreSQL server (see
+//! [`postgres_database`]).
 
 #![allow(clippy::expect_used)]
 
@@ -16,8 +20,8 @@ pub struct TestApp {
     pub root: String,
     /// HTTP client.
     pub client: Client,
-    /// Path of the SQLite database file.
-    pub db_path: PathBuf,
+    /// URL of the service's database (`sqlite://…` or `postgres://…`).
+    pub database_url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -72,18 +76,46 @@ pub async fn spawn_app() -> TestApp {
     spawn_with(|_| {}).await
 }
 
+/// The database the tests run on, from `ODATA_TEST_BACKEND`: `sqlite` (the default) or
+/// `postgres`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestBackend {
+    /// A SQLite file per test app.
+    Sqlite,
+    /// A fresh database per test app on the server of `ODATA_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// The backend chosen by `ODATA_TEST_BACKEND`.
+pub fn test_backend() -> TestBackend {
+    match std::env::var("ODATA_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("" | "sqlite") => TestBackend::Sqlite,
+        Ok("postgres") => TestBackend::Postgres,
+        Ok(other) => panic!("ODATA_TEST_BACKEND={other:?}: expected sqlite or postgres"),
+    }
+}
+
 /// Starts the Autopilot service after adjusting its settings.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let db_path = dir.path().join("autopilot.db");
+    let database_url = match test_backend() {
+        TestBackend::Sqlite => {
+            let file = dir.path().join("autopilot.db");
+            format!("sqlite://{}?mode=rwc", file.display())
+        }
+        TestBackend::Postgres => postgres_database()
+            .await
+            .expect("ODATA_TEST_BACKEND=postgres needs ODATA_TEST_POSTGRES_URL"),
+    };
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}?mode=rwc", db_path.display()),
+        database_url,
         base_path: "beta".into(),
         ..Settings::default()
     };
     configure(&mut settings);
     let base = settings.base_path.clone();
+    let database_url = settings.database_url.clone();
     let app = Application::build(
         autopilot_model::service::service(),
         autopilot_model::service::migrations(),
@@ -96,7 +128,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         root: format!("http://127.0.0.1:{port}/{base}"),
         client: Client::new(),
-        db_path,
+        database_url,
         _dir: dir,
     }
 }

@@ -306,3 +306,31 @@ async fn an_integer_overflow_in_a_query_is_a_400_on_postgresql() {
     );
     assert_eq!(app.count(EVENTS).await, 1);
 }
+
+/// Operators and functions of a null literal are null on PostgreSQL too, which cannot type
+/// an untyped NULL operand on its own.
+#[tokio::test]
+async fn null_operands_are_null_on_postgresql() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let app = spawn_with(|s| s.database_url = url).await;
+    post(&app, &json!({"targetedAppCount": 3})).await;
+    for (filter, found) in [
+        ("targetedAppCount eq -null", 0),
+        ("-null eq null", 1),
+        ("null add null eq null", 1),
+        ("length(null) eq null", 1),
+        ("concat(null, 'a') ne 'a'", 1),
+        ("targetedAppCount sub null eq null", 1),
+    ] {
+        let r = app
+            .get(&format!("{EVENTS}?$filter={filter}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{filter}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["value"].as_array().unwrap().len(), found, "{filter}");
+    }
+}

@@ -134,6 +134,48 @@ async fn omitted_non_nullable_properties_get_zero_values() {
     assert_eq!(body["name"], Value::Null);
 }
 
+/// The same statement written first with nulls, then with values, in every nullable column
+/// kind (text, integer, real, JSON), by inserts and updates alike: each write stores what
+/// it was given, whatever the statements before it bound.
+#[tokio::test]
+async fn nulls_then_values_in_the_same_columns_are_all_stored() {
+    let app = spawn_app().await;
+    let nulls = json!({"name": null, "warranty": null, "discount": null, "dimensions": null});
+    let values = json!({
+        "name": "n",
+        "warranty": "PT1S",
+        "discount": 0.25,
+        "dimensions": {"width": 1.5, "unit": "blue"},
+    });
+    for i in 0..4 {
+        for (n, fields) in [(2 * i, &nulls), (2 * i + 1, &values)] {
+            let mut body = product(&format!("p-{n}"));
+            for (k, v) in fields.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            let r = app.post_json("products", &body).send().await.unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::CREATED,
+                "{}",
+                r.text().await.unwrap()
+            );
+            let stored: Value = app.get_json(&format!("products/p-{n}")).await;
+            for (k, v) in fields.as_object().unwrap() {
+                assert_eq!(&stored[k], v, "{k} of p-{n}");
+            }
+        }
+    }
+    for fields in [&nulls, &values, &nulls, &values] {
+        let r = app.patch_json("products/p-0", fields).send().await.unwrap();
+        assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+        let stored: Value = app.get_json("products/p-0").await;
+        for (k, v) in fields.as_object().unwrap() {
+            assert_eq!(&stored[k], v, "{k} after PATCH");
+        }
+    }
+}
+
 #[tokio::test]
 async fn collection_count_and_minimal_return() {
     let app = spawn_app().await;

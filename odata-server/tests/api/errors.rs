@@ -163,6 +163,31 @@ async fn duplicate_key_is_a_conflict() {
     assert_eq!(body["stock"], 3, "the conflicting write changed nothing");
 }
 
+/// U+0000 in a written string or a key: SQLite stores and finds it; PostgreSQL text cannot
+/// hold it, so there the request is a 400 and nothing is stored — never a 500.
+#[tokio::test]
+async fn a_nul_character_in_text_is_stored_or_refused_never_a_server_error() {
+    let app = spawn_app().await;
+    let mut body = product("nul");
+    body["name"] = json!("a\u{0}b");
+    let r = app.post_json("products", &body).send().await.unwrap();
+    let key_read = app.get("products('x%00y')").send().await.unwrap();
+    if crate::helpers::on_postgres() {
+        let error = error_of(r, StatusCode::BAD_REQUEST).await;
+        assert!(
+            error["message"].as_str().unwrap().contains("U+0000"),
+            "{error}"
+        );
+        error_of(key_read, StatusCode::BAD_REQUEST).await;
+        assert_eq!(count(&app).await, "0");
+    } else {
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let stored: Value = app.get_json("products/nul").await;
+        assert_eq!(stored["name"], "a\u{0}b");
+        error_of(key_read, StatusCode::NOT_FOUND).await;
+    }
+}
+
 #[tokio::test]
 async fn patch_errors_leave_the_entity_unchanged() {
     let app = spawn_app().await;

@@ -1,14 +1,67 @@
-//! A second, small model (no Autopilot names) served on a random port with a temp database.
+//! A second, small model (no Autopilot names) served on a random port with a temp database:
+//! a SQLite file, or with `ODATA_TEST_BACKEND=postgres` a fresh database on the server of
+//! `ODATA_TEST_POSTGRES_URL`.
+
+use std::path::Path;
 
 use odata_core::edm::{
     Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, PropertyDef,
 };
-use odata_server::app::Application;
+use odata_server::app::{Application, Migrations};
 use odata_server::config::Settings;
 use odata_server::service::{CollectionDef, Service};
 use reqwest::{Client, RequestBuilder};
+use sqlx::migrate::Migrator;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations");
+static MIGRATOR: Migrator = sqlx::migrate!("tests/migrations");
+static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("tests/migrations/postgres");
+
+/// The shop's migrations for both databases.
+pub fn migrations() -> Migrations<'static> {
+    Migrations {
+        sqlite: &MIGRATOR,
+        postgres: Some(&POSTGRES_MIGRATOR),
+    }
+}
+
+/// True when `ODATA_TEST_BACKEND=postgres` (otherwise, or with `sqlite`, the tests use SQLite).
+pub fn on_postgres() -> bool {
+    match std::env::var("ODATA_TEST_BACKEND").as_deref() {
+        Err(_) | Ok("" | "sqlite") => false,
+        Ok("postgres") => true,
+        Ok(other) => panic!("ODATA_TEST_BACKEND={other:?}: expected sqlite or postgres"),
+    }
+}
+
+/// The database of a new test app: `shop.db` in `dir`, or on PostgreSQL a new, empty
+/// database on the server of `ODATA_TEST_POSTGRES_URL`.
+pub async fn database_url(dir: &Path) -> String {
+    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    if !on_postgres() {
+        return format!("sqlite://{}/shop.db?mode=rwc", dir.display());
+    }
+    let url = std::env::var("ODATA_TEST_POSTGRES_URL")
+        .expect("ODATA_TEST_BACKEND=postgres needs ODATA_TEST_POSTGRES_URL");
+    let options: sqlx::postgres::PgConnectOptions = url.parse().expect("a PostgreSQL URL");
+    let mut admin = options.connect().await.expect("the test PostgreSQL server");
+    let name = format!(
+        "shop_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+    );
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut admin)
+        .await
+        .expect("CREATE DATABASE");
+    admin.close().await.expect("close");
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database name");
+    format!("{base}/{name}")
+}
 
 pub fn shop_service() -> Service {
     let model = ModelBuilder::new("example.shop")
@@ -113,13 +166,13 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}/shop.db?mode=rwc", dir.path().display()),
+        database_url: database_url(dir.path()).await,
         base_path: "odata".into(),
         ..Settings::default()
     };
     configure(&mut settings);
     let base = settings.base_path.clone();
-    let app = Application::build(shop_service(), &MIGRATOR, settings)
+    let app = Application::build(shop_service(), migrations(), settings)
         .await
         .expect("app starts");
     let port = app.port();
@@ -150,8 +203,20 @@ pub fn product(sku: &str) -> serde_json::Value {
 /// naming the table and the column.
 #[tokio::test]
 async fn a_table_missing_a_column_stops_start_up() {
-    let migration = include_str!("../migrations/0001_shop.sql");
-    let without_discount = migration.replace("\"discount\" REAL,", "");
+    let (migration, column, expected) = if on_postgres() {
+        (
+            include_str!("../migrations/postgres/0001_shop.sql"),
+            "\"discount\" DOUBLE PRECISION,",
+            "DOUBLE PRECISION",
+        )
+    } else {
+        (
+            include_str!("../migrations/0001_shop.sql"),
+            "\"discount\" REAL,",
+            "REAL",
+        )
+    };
+    let without_discount = migration.replace(column, "");
     assert_ne!(
         migration, without_discount,
         "the shop table has a discount column"
@@ -164,16 +229,22 @@ async fn a_table_missing_a_column_stops_start_up() {
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
-        database_url: format!("sqlite://{}/shop.db?mode=rwc", dir.path().display()),
+        database_url: database_url(dir.path()).await,
         ..Settings::default()
     };
-    match Application::build(shop_service(), &migrator, settings).await {
+    let migrations = Migrations {
+        sqlite: &migrator,
+        postgres: Some(&migrator),
+    };
+    match Application::build(shop_service(), migrations, settings).await {
         Ok(_) => panic!("started without the discount column"),
         Err(e) => {
             assert!(matches!(e, odata_server::app::StartError::Schema(_)), "{e}");
             let message = e.to_string();
             assert!(
-                message.contains("table \"products\" has no column \"discount\" (expected REAL)"),
+                message.contains(&format!(
+                    "table \"products\" has no column \"discount\" (expected {expected})"
+                )),
                 "{message}"
             );
         }

@@ -9,8 +9,6 @@ use odata_server::service::{CollectionDef, Service};
 use reqwest::{Client, RequestBuilder};
 use serde_json::{Value, json};
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("tests/migrations");
-
 pub const SECRET: &str = "shop-test-secret-that-is-at-least-32-bytes";
 pub const AUDIENCE: &str = "api://shop";
 pub const ISSUER: &str = "https://login.example.test/shop/v2.0";
@@ -71,12 +69,12 @@ pub async fn try_spawn(
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = Settings {
         listen: listen.into(),
-        database_url: format!("sqlite://{}/shop.db?mode=rwc", dir.path().display()),
+        database_url: crate::helpers::database_url(dir.path()).await,
         base_path: "odata".into(),
         auth,
         ..Settings::default()
     };
-    let app = Application::build(secured_service(), &MIGRATOR, settings).await?;
+    let app = Application::build(secured_service(), crate::helpers::migrations(), settings).await?;
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     Ok(SecureApp {

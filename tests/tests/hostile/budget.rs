@@ -2,8 +2,8 @@
 //! database — three nested `any()` over a 1 000-element collection is a billion steps — and
 //! repeats it to hold every reader connection, so that everyone else's reads (and
 //! `/readyz`) time out. The service answers instead: the request's statements are
-//! interrupted inside SQLite when the statement budget is spent (503 `QueryTimeout`, the
-//! connection goes back to the pool healthy); a statement whose client went away is
+//! interrupted inside the database when the statement budget is spent (503 `QueryTimeout`,
+//! the connection goes back to the pool healthy); a statement whose client went away is
 //! interrupted at once; one caller's queries wait for that caller's own slots (429 when none
 //! frees up in time) while key reads and `/readyz` run on a lane of their own; a query too
 //! large for the database is a 400 naming the option, not a 500.
@@ -18,7 +18,7 @@ const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles";
 const EVENTS: &str = "deviceManagement/autopilotEvents";
 
 /// `$count` of profiles with three nested lambdas over `roleScopeTagIds`: with 1 000 tags
-/// SQLite walks 10⁹ combinations.
+/// the database walks 10⁹ combinations.
 const RUNAWAY: &str = "deviceManagement/windowsAutopilotDeploymentProfiles/$count?$filter=\
     roleScopeTagIds/any(a:roleScopeTagIds/any(b:roleScopeTagIds/any(c:c eq concat(a,b))))";
 

@@ -89,7 +89,7 @@ async fn tokens_reveal_nothing_and_refuse_tampering_and_other_queries() {
 async fn another_instance_on_the_same_database_follows_the_next_link() {
     let first = spawn_app().await;
     seed_events(&first, 3).await;
-    let url = format!("sqlite://{}?mode=rwc", first.db_path.display());
+    let url = first.database_url.clone();
     let second = spawn_with(|s| s.database_url = url).await;
     let (link, _) = first_token(&first, "$orderby=deviceSerialNumber").await;
     let port = |root: &str| {
