@@ -8,6 +8,8 @@
 # `initdb` into a new temporary directory as the `postgres` user (trust auth), starts the
 # server on 127.0.0.1 at a free port with its socket in that directory, creates the database
 # `odata_test` and exports ODATA_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:PORT/odata_test.
+# The server also accepts TLS, with a certificate for 127.0.0.1 from a throwaway CA made by
+# openssl; ODATA_TEST_POSTGRES_CA is exported as the CA file to verify the server with.
 # The EXIT trap stops the server (`pg_ctl stop -m immediate`) and removes the directory. When
 # the server cannot start, the log is printed and the function returns non-zero.
 #
@@ -118,6 +120,26 @@ pg_cluster_start() {
         return 1
     fi
 
+    # TLS: a throwaway CA and a server certificate for 127.0.0.1 signed by it, so the tests
+    # can connect with sslmode=verify-full (ODATA_TEST_POSTGRES_CA) as well as without TLS.
+    local tls="$PG_CLUSTER_DIR/tls"
+    if ! out=$(pg_as_postgres bash -c '
+        set -e
+        mkdir "$1" && cd "$1"
+        openssl req -new -x509 -days 2 -nodes -subj "/CN=odata test CA" \
+            -keyout ca.key -out ca.crt
+        openssl req -new -nodes -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
+        printf "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n" > server.ext
+        openssl x509 -req -days 2 -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+            -extfile server.ext -out server.crt
+        chmod 0600 server.key ca.key
+        chmod 0644 ca.crt
+        chmod 0755 .' _ "$tls" 2>&1); then
+        echo "$out" >&2
+        echo "pg-cluster: openssl could not make the TLS certificates" >&2
+        return 1
+    fi
+
     local port="" attempt started="" log=""
     for attempt in 1 2 3 4 5; do
         port=$(pg_free_port) || {
@@ -126,7 +148,7 @@ pg_cluster_start() {
         }
         log="$PG_CLUSTER_DIR/log.$attempt"
         if pg_as_postgres "$PG_CLUSTER_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" \
-            -o "-k $PG_CLUSTER_DIR -c listen_addresses=127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            -o "-k $PG_CLUSTER_DIR -c listen_addresses=127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" \
             -l "$log" -w -t 60 start >/dev/null 2>&1; then
             started=1
             break
@@ -151,5 +173,6 @@ pg_cluster_start() {
     fi
 
     export ODATA_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/odata_test"
+    export ODATA_TEST_POSTGRES_CA="$PG_CLUSTER_DIR/tls/ca.crt"
     echo "pg-cluster: PostgreSQL $("$PG_CLUSTER_BIN/postgres" -V | awk '{print $3}') on 127.0.0.1:$port ($PG_CLUSTER_DIR)"
 }

@@ -334,3 +334,39 @@ async fn null_operands_are_null_on_postgresql() {
         assert_eq!(body["value"].as_array().unwrap().len(), found, "{filter}");
     }
 }
+
+/// The service reaches PostgreSQL over TLS and verifies the server: `sslmode=verify-full`
+/// with the CA of the test cluster's certificate works; without that CA (the built-in web
+/// roots do not vouch for a self-signed certificate) the service refuses to start.
+#[tokio::test]
+async fn the_service_connects_over_verified_tls() {
+    let Some(url) = postgres_database().await else {
+        return;
+    };
+    let Some(ca) = std::env::var_os("ODATA_TEST_POSTGRES_CA") else {
+        // A server of the developer's own (ODATA_TEST_POSTGRES_URL) may not speak TLS.
+        eprintln!("ODATA_TEST_POSTGRES_CA is not set: TLS test skipped");
+        return;
+    };
+    let ca = ca.to_string_lossy().into_owned();
+    let verified = format!("{url}?sslmode=verify-full&sslrootcert={ca}");
+    let app = spawn_with(|s| s.database_url = verified).await;
+    let created = post(&app, &json!({"deviceSerialNumber": "TLS-1"})).await;
+    let id = created["id"].as_str().unwrap();
+    let read = app.get_json(&format!("{EVENTS}/{id}")).await;
+    assert_eq!(read["deviceSerialNumber"], "TLS-1");
+
+    let unverifiable = format!("{url}?sslmode=verify-full");
+    let settings = odata_server::config::Settings {
+        listen: "127.0.0.1:0".into(),
+        database_url: unverifiable,
+        ..Default::default()
+    };
+    let refused = odata_server::app::Application::build(
+        autopilot_model::service::service(),
+        autopilot_model::service::migrations(),
+        settings,
+    )
+    .await;
+    assert!(refused.is_err(), "started without verifying the server");
+}
