@@ -15,7 +15,8 @@ use crate::sql::{self, Condition, OrderTerm};
 pub struct CollectionPlan {
     /// `$filter` and `$search` conditions (ANDed).
     pub conditions: Vec<Condition>,
-    /// `$orderby` terms followed by the key columns, so the order is total.
+    /// `$orderby` terms followed by the key columns (in the last term's direction), so the
+    /// order is total.
     pub order: Vec<OrderTerm>,
     /// Columns `$select` asks for (`None`: all).
     pub projection: Option<Vec<usize>>,
@@ -54,11 +55,15 @@ pub fn plan(
         Some(orderby) => sql::order_by(backend, model, table, &bind::bind_orderby(&ctx, orderby)?)?,
         None => Vec::new(),
     };
+    // The key makes the order total. It runs in the direction of the last `$orderby` key,
+    // so an index on (…, that key's column, key) serves the whole order by walking one way:
+    // no sort of the matching rows, whatever the planner estimates.
+    let tiebreak = order.last().map_or(SortDirection::Asc, |t| t.direction);
     order.extend(
         table
             .key
             .iter()
-            .map(|&k| OrderTerm::column(&table.columns[k].property.name, SortDirection::Asc)),
+            .map(|&k| OrderTerm::column(&table.columns[k].property.name, tiebreak)),
     );
     let selected = match &options.select {
         Some(select) => bind::bind_select(&ctx, select)?,
@@ -96,4 +101,51 @@ pub fn selection(
         limits: options.limits,
     };
     bind::bind_select(&ctx, select)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+    use odata_core::query::ParseLimits;
+
+    use super::*;
+    use crate::service::CollectionDef;
+
+    fn directions(query: &str) -> Vec<SortDirection> {
+        let model = ModelBuilder::new("example")
+            .entity_type(
+                EntityTypeDef::new("item")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("n", "Edm.Int32"))
+                    .property(PropertyDef::new("m", "Edm.Int32")),
+            )
+            .entity_set("items", "item")
+            .build()
+            .unwrap();
+        let service = Service::builder(model)
+            .collection(CollectionDef::new("items", "items"))
+            .build()
+            .unwrap();
+        let options = crate::query::parse(Some(query), &ParseLimits::default()).unwrap();
+        let plan = plan(
+            &service,
+            Backend::Sqlite,
+            &service.collections()[0],
+            &options,
+            DateTimeOffset::min_value(),
+        )
+        .unwrap();
+        plan.order.iter().map(|t| t.direction).collect()
+    }
+
+    #[test]
+    fn the_key_tiebreak_runs_in_the_last_keys_direction() {
+        use SortDirection::{Asc, Desc};
+        assert_eq!(directions("$top=1"), [Asc]);
+        assert_eq!(directions("$orderby=n desc"), [Desc, Desc]);
+        assert_eq!(directions("$orderby=n desc,m"), [Desc, Asc, Asc]);
+        assert_eq!(directions("$orderby=n,m desc"), [Asc, Desc, Desc]);
+    }
 }
