@@ -29,10 +29,17 @@ pub const SERVICE_CONFIG_READ: &str = "DeviceManagementServiceConfig.Read.All";
 /// Delegated scope / application role writing the service configuration.
 pub const SERVICE_CONFIG_READ_WRITE: &str = "DeviceManagementServiceConfig.ReadWrite.All";
 
+/// The Autopilot device identities.
+pub const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
+/// The deployment profiles.
+pub const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles";
+
 /// The served collections, all contained in the `deviceManagement` singleton as in Graph,
 /// each with its table, its permissions as Microsoft Graph documents them (any listed
 /// permission suffices; `ReadWrite` also reads) and the string properties `$search` looks
-/// in (identifiers people type).
+/// in (identifiers people type). A device's `deploymentProfile` and
+/// `intendedDeploymentProfile` are references to profiles; a profile's `assignedDevices`
+/// are the devices whose `deploymentProfile` it is.
 pub fn collections() -> [CollectionDef; 3] {
     let managed_devices = Permissions::new(
         &[MANAGED_DEVICES_READ, MANAGED_DEVICES_READ_WRITE],
@@ -53,27 +60,24 @@ pub fn collections() -> [CollectionDef; 3] {
                 "osVersion",
                 "windowsAutopilotDeploymentProfileDisplayName",
             ]),
-        CollectionDef::new(
-            "deviceManagement/windowsAutopilotDeviceIdentities",
-            "device_identities",
-        )
-        .permissions(service_config.clone())
-        .searchable([
-            "serialNumber",
-            "displayName",
-            "userPrincipalName",
-            "groupTag",
-            "manufacturer",
-            "model",
-            "productKey",
-            "purchaseOrderIdentifier",
-        ]),
-        CollectionDef::new(
-            "deviceManagement/windowsAutopilotDeploymentProfiles",
-            "deployment_profiles",
-        )
-        .permissions(service_config)
-        .searchable(["displayName", "description"]),
+        CollectionDef::new(IDENTITIES, "device_identities")
+            .permissions(service_config.clone())
+            .reference("deploymentProfile", PROFILES)
+            .reference("intendedDeploymentProfile", PROFILES)
+            .searchable([
+                "serialNumber",
+                "displayName",
+                "userPrincipalName",
+                "groupTag",
+                "manufacturer",
+                "model",
+                "productKey",
+                "purchaseOrderIdentifier",
+            ]),
+        CollectionDef::new(PROFILES, "deployment_profiles")
+            .permissions(service_config)
+            .inverse("assignedDevices", IDENTITIES, "deploymentProfile")
+            .searchable(["displayName", "description"]),
     ]
 }
 

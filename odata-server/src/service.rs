@@ -63,6 +63,19 @@ pub enum ServiceError {
         /// The declared property name.
         property: String,
     },
+    /// A navigation binding that does not fit the model: the navigation property is
+    /// missing or of the other cardinality, the target collection is not served or holds
+    /// another type, its key is not a single property, or an inverse names no reference
+    /// back.
+    #[error("'{path}': navigation '{navigation}': {reason}")]
+    Navigation {
+        /// The collection path.
+        path: String,
+        /// The navigation property.
+        navigation: String,
+        /// What does not fit.
+        reason: String,
+    },
 }
 
 /// One addressable collection: an entity set (`products`) or a collection-valued containment
@@ -82,6 +95,51 @@ pub struct Collection {
     /// The permissions reading and writing it require (see [`crate::auth::authorize`]);
     /// `None`: closed to every authenticated caller.
     pub permissions: Option<Permissions>,
+    /// Its entities' navigation properties that are bound to storage.
+    pub navigations: Vec<Navigation>,
+}
+
+impl Collection {
+    /// The navigation property `name`, when it is bound to storage.
+    pub fn navigation(&self, name: &str) -> Option<&Navigation> {
+        self.navigations.iter().find(|n| n.name == name)
+    }
+}
+
+/// A navigation property of a collection's entities, bound to storage: where the related
+/// entities are and how they are linked.
+#[derive(Debug, Clone)]
+pub struct Navigation {
+    /// The navigation property's name.
+    pub name: String,
+    /// The collection of the related entities (index into [`Service::collections`]).
+    pub target: usize,
+    /// How the entities are linked.
+    pub link: Link,
+}
+
+impl Navigation {
+    /// Whether it leads to a collection of entities.
+    pub fn is_collection(&self) -> bool {
+        matches!(self.link, Link::Inverse { .. })
+    }
+}
+
+/// How a [`Navigation`]'s entities are linked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
+    /// Single-valued: the source table's column (index into its `table.columns`) holds the
+    /// related entity's key, null when there is none.
+    Reference {
+        /// The reference column in the source table.
+        column: usize,
+    },
+    /// Collection-valued: the related entities are the target's members whose reference
+    /// column (index into the target's `table.columns`) holds the source entity's key.
+    Inverse {
+        /// The reference column in the target table.
+        column: usize,
+    },
 }
 
 /// A model with its collections bound to storage. Built once at start-up.
@@ -109,6 +167,11 @@ impl Service {
     pub fn collections(&self) -> &[Collection] {
         &self.collections
     }
+
+    /// The collection a [`Navigation`] leads to.
+    pub fn target(&self, navigation: &Navigation) -> &Collection {
+        &self.collections[navigation.target]
+    }
 }
 
 /// One served collection, declared in one value: where it is (`path`: an entity set name,
@@ -121,6 +184,21 @@ pub struct CollectionDef {
     table: String,
     permissions: Option<Permissions>,
     searchable: Option<Vec<String>>,
+    links: Vec<LinkDef>,
+}
+
+/// A declared navigation binding, resolved by [`ServiceBuilder::build`].
+#[derive(Debug, Clone)]
+enum LinkDef {
+    Reference {
+        navigation: String,
+        target: String,
+    },
+    Inverse {
+        navigation: String,
+        target: String,
+        via: String,
+    },
 }
 
 impl CollectionDef {
@@ -132,7 +210,36 @@ impl CollectionDef {
             table: table.into(),
             permissions: None,
             searchable: None,
+            links: Vec::new(),
         }
+    }
+
+    /// Binds the single-valued navigation property `navigation` to the collection at
+    /// `target`: the column `{navigation}__id` of this collection's table holds the key of
+    /// the related entity (null: none). The target's key must be one property.
+    pub fn reference(mut self, navigation: impl Into<String>, target: impl Into<String>) -> Self {
+        self.links.push(LinkDef::Reference {
+            navigation: navigation.into(),
+            target: target.into(),
+        });
+        self
+    }
+
+    /// Binds the collection-valued navigation property `navigation` to the members of the
+    /// collection at `target` whose reference `via` (declared there with
+    /// [`CollectionDef::reference`]) leads to this collection's entity.
+    pub fn inverse(
+        mut self,
+        navigation: impl Into<String>,
+        target: impl Into<String>,
+        via: impl Into<String>,
+    ) -> Self {
+        self.links.push(LinkDef::Inverse {
+            navigation: navigation.into(),
+            target: target.into(),
+            via: via.into(),
+        });
+        self
     }
 
     /// The permissions (delegated scopes or application roles) reading and writing the
@@ -182,6 +289,7 @@ impl ServiceBuilder {
     pub fn build(self) -> Result<Service, ServiceError> {
         let model = self.model;
         let mut collections: Vec<Collection> = Vec::with_capacity(self.collections.len());
+        let mut links = Vec::with_capacity(self.collections.len());
         for def in self.collections {
             if collections.iter().any(|c| c.path == def.path) {
                 return Err(ServiceError::DuplicateCollection(def.path));
@@ -194,6 +302,7 @@ impl ServiceBuilder {
             }
             let table = Table::new(&model, entity_type, def.table);
             let searchable = searchable_columns(&table, &def.path, def.searchable.as_deref())?;
+            links.push(def.links);
             collections.push(Collection {
                 permissions: def.permissions,
                 searchable,
@@ -201,9 +310,138 @@ impl ServiceBuilder {
                 path: def.path,
                 segments,
                 entity_type,
+                navigations: Vec::new(),
             });
         }
+        // References first: an inverse needs the reference column of its target.
+        for (source, defs) in links.iter().enumerate() {
+            for def in defs {
+                if let LinkDef::Reference { navigation, target } = def {
+                    let nav = bind_reference(&model, &mut collections, source, navigation, target)?;
+                    collections[source].navigations.push(nav);
+                }
+            }
+        }
+        for (source, defs) in links.iter().enumerate() {
+            for def in defs {
+                if let LinkDef::Inverse {
+                    navigation,
+                    target,
+                    via,
+                } = def
+                {
+                    let nav = bind_inverse(&model, &collections, source, navigation, target, via)?;
+                    collections[source].navigations.push(nav);
+                }
+            }
+        }
         Ok(Service { model, collections })
+    }
+}
+
+/// The navigation property `name` of the collection's entity type, checked for cardinality,
+/// and the index of the served collection at `target` holding its entity type.
+fn navigation_target(
+    model: &Model,
+    collections: &[Collection],
+    source: usize,
+    name: &str,
+    target: &str,
+    collection_valued: bool,
+) -> Result<usize, ServiceError> {
+    let path = &collections[source].path;
+    let error = |reason: String| ServiceError::Navigation {
+        path: path.clone(),
+        navigation: name.to_owned(),
+        reason,
+    };
+    let ty = model.entity_type(collections[source].entity_type);
+    let nav = ty.navigation_property(name).ok_or_else(|| {
+        error(format!(
+            "'{}' has no such navigation property",
+            ty.qualified_name
+        ))
+    })?;
+    if nav.collection != collection_valued {
+        return Err(error(if collection_valued {
+            "it is single-valued: bind it with `reference`".to_owned()
+        } else {
+            "it is collection-valued: bind it with `inverse`".to_owned()
+        }));
+    }
+    let index = collections
+        .iter()
+        .position(|c| c.path == target)
+        .ok_or_else(|| error(format!("'{target}' is not a served collection")))?;
+    if !model.entity_derives_from(collections[index].entity_type, nav.target) {
+        return Err(error(format!(
+            "'{target}' holds '{}', not '{}'",
+            model
+                .entity_type(collections[index].entity_type)
+                .qualified_name,
+            model.entity_type(nav.target).qualified_name
+        )));
+    }
+    Ok(index)
+}
+
+/// A single-valued navigation stored in a new reference column `{name}__id` of the source
+/// table, typed like the target's (single) key.
+fn bind_reference(
+    model: &Model,
+    collections: &mut [Collection],
+    source: usize,
+    name: &str,
+    target: &str,
+) -> Result<Navigation, ServiceError> {
+    let index = navigation_target(model, collections, source, name, target, false)?;
+    let target_table = &collections[index].table;
+    let [key] = target_table.key.as_slice() else {
+        return Err(ServiceError::Navigation {
+            path: collections[source].path.clone(),
+            navigation: name.to_owned(),
+            reason: format!("the key of '{target}' is not a single property"),
+        });
+    };
+    let key = target_table.columns[*key].property.clone();
+    let column = collections[source].table.add_reference(name, &key);
+    Ok(Navigation {
+        name: name.to_owned(),
+        target: index,
+        link: Link::Reference { column },
+    })
+}
+
+/// A collection-valued navigation: the members of `target` whose reference `via` leads
+/// back to the source collection.
+fn bind_inverse(
+    model: &Model,
+    collections: &[Collection],
+    source: usize,
+    name: &str,
+    target: &str,
+    via: &str,
+) -> Result<Navigation, ServiceError> {
+    let index = navigation_target(model, collections, source, name, target, true)?;
+    let back = collections[index].navigation(via);
+    match back {
+        Some(Navigation {
+            target,
+            link: Link::Reference { column },
+            ..
+        }) if *target == source => Ok(Navigation {
+            name: name.to_owned(),
+            target: index,
+            link: Link::Inverse { column: *column },
+        }),
+        _ => Err(ServiceError::Navigation {
+            path: collections[source].path.clone(),
+            navigation: name.to_owned(),
+            reason: format!(
+                "'{target}' declares no reference '{via}' leading back to '{}'",
+                collections[source].path
+            ),
+        }),
     }
 }
 
@@ -356,5 +594,113 @@ mod tests {
             .build()
             .unwrap_err();
         assert_eq!(e, ServiceError::DuplicateCollection("products".into()));
+    }
+
+    fn linked_model() -> Model {
+        use odata_core::edm::NavigationDef;
+        ModelBuilder::new("example.shop")
+            .entity_type(
+                EntityTypeDef::new("category")
+                    .key(["code"])
+                    .property(PropertyDef::new("code", "Edm.Int32").not_null())
+                    .navigation(NavigationDef::new(
+                        "products",
+                        "Collection(example.shop.product)",
+                    )),
+            )
+            .entity_type(
+                EntityTypeDef::new("product")
+                    .key(["sku"])
+                    .property(PropertyDef::new("sku", "Edm.String").not_null())
+                    .navigation(NavigationDef::new("category", "example.shop.category")),
+            )
+            .entity_set("categories", "category")
+            .entity_set("products", "product")
+            .build()
+            .unwrap()
+    }
+
+    fn linked(products: CollectionDef, categories: CollectionDef) -> Result<Service, ServiceError> {
+        Service::builder(linked_model())
+            .collection(categories)
+            .collection(products)
+            .build()
+    }
+
+    #[test]
+    fn a_reference_adds_a_column_typed_like_the_target_key_and_an_inverse_reads_it() {
+        let service = linked(
+            CollectionDef::new("products", "products").reference("category", "categories"),
+            CollectionDef::new("categories", "categories")
+                .inverse("products", "products", "category"),
+        )
+        .unwrap();
+        let (categories, products) = (&service.collections()[0], &service.collections()[1]);
+        let category = products.navigation("category").unwrap();
+        let Link::Reference { column } = category.link else {
+            panic!("{category:?}")
+        };
+        let stored = &products.table.columns[column];
+        assert_eq!(stored.property.name, "category__id");
+        assert_eq!(stored.kind, crate::store::table::ColumnKind::Integer);
+        assert_eq!(stored.reference.as_deref(), Some("category"));
+        assert_eq!(service.target(category).path, "categories");
+        let inverse = categories.navigation("products").unwrap();
+        assert_eq!(inverse.link, Link::Inverse { column });
+        assert!(inverse.is_collection() && !category.is_collection());
+        // Not a property: no type of the hierarchy lists the reference column.
+        assert!(
+            products
+                .table
+                .types
+                .iter()
+                .all(|t| !t.columns.contains(&column))
+        );
+    }
+
+    #[test]
+    fn navigation_bindings_that_do_not_fit_the_model_are_errors() {
+        let reason =
+            |products: CollectionDef, categories: CollectionDef| match linked(products, categories)
+            {
+                Err(ServiceError::Navigation { reason, .. }) => reason,
+                other => panic!("{other:?}"),
+            };
+        let plain = || CollectionDef::new("categories", "categories");
+        assert!(
+            reason(
+                CollectionDef::new("products", "products").reference("nope", "categories"),
+                plain()
+            )
+            .contains("no such navigation property")
+        );
+        assert!(
+            reason(
+                CollectionDef::new("products", "products").reference("category", "elsewhere"),
+                plain()
+            )
+            .contains("not a served collection")
+        );
+        assert!(
+            reason(
+                CollectionDef::new("products", "products").reference("category", "products"),
+                plain()
+            )
+            .contains("holds 'example.shop.product'")
+        );
+        assert!(
+            reason(
+                CollectionDef::new("products", "products"),
+                plain().reference("products", "products")
+            )
+            .contains("collection-valued")
+        );
+        assert!(
+            reason(
+                CollectionDef::new("products", "products"),
+                plain().inverse("products", "products", "category")
+            )
+            .contains("declares no reference 'category'")
+        );
     }
 }

@@ -72,6 +72,12 @@ pub fn utc_column(property: &str) -> String {
     format!("{property}__utc")
 }
 
+/// The name of the column holding the key of the entity a single-valued navigation
+/// property leads to.
+pub fn reference_column(navigation: &str) -> String {
+    format!("{navigation}__id")
+}
+
 /// One column as the database holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredColumn {
@@ -86,10 +92,15 @@ pub struct StoredColumn {
 /// One property's storage.
 #[derive(Debug, Clone)]
 pub struct Column {
-    /// The property (as declared on whichever type of the hierarchy declares it).
+    /// The property (as declared on whichever type of the hierarchy declares it); for a
+    /// reference column, a property named after the column and typed like the related
+    /// entity's key, which is not a property of the model.
     pub property: Property,
     /// Column layout.
     pub kind: ColumnKind,
+    /// The single-valued navigation property whose related entity's key the column holds
+    /// (see [`Table::add_reference`]); `None` for a structural property.
+    pub reference: Option<String>,
 }
 
 /// One type of a table's hierarchy.
@@ -127,6 +138,7 @@ impl Table {
                     columns.push(Column {
                         kind: ColumnKind::of(&property.type_ref),
                         property: property.clone(),
+                        reference: None,
                     });
                 }
             }
@@ -158,6 +170,26 @@ impl Table {
             key,
             types,
         }
+    }
+
+    /// Adds the column `{navigation}__id` holding the key of the entity the single-valued
+    /// navigation property leads to, typed like that entity's key property `key`, and
+    /// returns its index. Reference columns are not properties: no type of the hierarchy
+    /// lists them, so payloads and queries never see them, and writes keep their value
+    /// unless a request changes the link.
+    pub fn add_reference(&mut self, navigation: &str, key: &Property) -> usize {
+        let mut type_ref = key.type_ref.clone();
+        type_ref.nullable = true;
+        self.columns.push(Column {
+            kind: ColumnKind::of(&type_ref),
+            property: Property {
+                name: reference_column(navigation),
+                type_ref,
+                annotations: Vec::new(),
+            },
+            reference: Some(navigation.to_owned()),
+        });
+        self.columns.len() - 1
     }
 
     /// The hierarchy member stored under `name` in `_type`.
