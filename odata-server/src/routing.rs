@@ -6,7 +6,7 @@ use odata_core::query::{Expr, QueryOptions};
 use odata_core::value::Value;
 use percent_encoding::percent_decode_str;
 
-use crate::service::{Collection, Service};
+use crate::service::{Collection, Navigation, Service};
 
 /// What a request URL addresses.
 #[derive(Debug)]
@@ -25,6 +25,26 @@ pub enum Target<'s> {
     Entity(&'s Collection, Vec<Value>),
     /// A bound action on one entity.
     EntityAction(&'s Collection, Vec<Value>, &'s Action),
+    /// What a navigation property of one entity leads to.
+    Related(Related<'s>),
+}
+
+/// `…/{key}/{navigation}[/{key}|/$count]`: the entity or entities a navigation property of
+/// one entity (the source) leads to.
+#[derive(Debug)]
+pub struct Related<'s> {
+    /// The source entity's collection.
+    pub source: &'s Collection,
+    /// The source entity's key.
+    pub key: Vec<Value>,
+    /// The navigation property.
+    pub navigation: &'s Navigation,
+    /// The related entities' collection.
+    pub target: &'s Collection,
+    /// `…/{navigation}/{key}`: one member of a collection-valued navigation.
+    pub member: Option<Vec<Value>>,
+    /// `…/{navigation}/$count`.
+    pub count: bool,
 }
 
 /// A resolved request URL: what it addresses and how.
@@ -289,11 +309,55 @@ fn resolve_in_collection<'s>(
             addressing: Addressing::Property(addressed),
         });
     }
-    if ty.navigation_property(name).is_some() {
+    let (nav_name, nav_predicate) = match name.split_once('(') {
+        Some((n, p)) => (n, p.strip_suffix(')')),
+        None => (name.as_str(), None),
+    };
+    if let Some(navigation) = collection.navigation(nav_name) {
+        let target = service.target(navigation);
+        let mut related = Related {
+            source: collection,
+            key,
+            navigation,
+            target,
+            member: None,
+            count: false,
+        };
+        let rest = match (nav_predicate, tail) {
+            (Some(p), rest) if navigation.is_collection() => {
+                related.member = Some(parse_predicate(service, target, p, info)?);
+                rest
+            }
+            (Some(_), _) => {
+                return Err(ODataError::bad_request(format!(
+                    "'{nav_name}' is single-valued: it takes no key."
+                )));
+            }
+            (None, [s]) if s == "$count" && navigation.is_collection() => {
+                related.count = true;
+                &[][..]
+            }
+            (None, [s, rest @ ..]) if navigation.is_collection() && !s.starts_with('$') => {
+                related.member = Some(key_as_segment(service, target, s)?);
+                rest
+            }
+            (None, rest) => rest,
+        };
+        return match rest {
+            [] => path(Target::Related(related)),
+            [s, ..] => Err(ODataError::new(
+                ErrorKind::NotImplemented,
+                format!(
+                    "The segment '{s}' after the navigation property '{nav_name}' is not supported yet."
+                ),
+            )),
+        };
+    }
+    if ty.navigation_property(nav_name).is_some() {
         return Err(ODataError::new(
             ErrorKind::NotImplemented,
             format!(
-                "Addressing the navigation property '{name}' of an entity is not supported yet."
+                "The navigation property '{nav_name}' is not bound to storage by this service."
             ),
         ));
     }

@@ -158,7 +158,9 @@ pub fn authorize(
 
 /// The access a request needs to what it addresses: `None` for the service document and
 /// `$metadata` (open to every authenticated caller), [`Access::Read`] for GET and HEAD on a
-/// collection or entity, [`Access::Write`] for every other method.
+/// collection or entity, [`Access::Write`] for every other method. For a navigation it is
+/// the access to the related entities' collection; [`authorize_target`] also requires
+/// reading the source's.
 pub fn required_access<'s>(
     target: &Target<'s>,
     method: &Method,
@@ -170,10 +172,11 @@ pub fn required_access<'s>(
         | Target::CollectionRef(c)
         | Target::Entity(c, _)
         | Target::EntityAction(c, _, _) => *c,
+        Target::Related(related) => related.target,
     };
     let read = matches!(
         target,
-        Target::Collection(_) | Target::Count(_) | Target::Entity(..)
+        Target::Collection(_) | Target::Count(_) | Target::Entity(..) | Target::Related(_)
     ) && (method == Method::GET || method == Method::HEAD);
     Some((collection, if read { Access::Read } else { Access::Write }))
 }
@@ -184,6 +187,10 @@ pub fn authorize_target(
     target: &Target<'_>,
     method: &Method,
 ) -> Result<(), ODataError> {
+    // Following a navigation reads the source entity too.
+    if let Target::Related(related) = target {
+        authorize(principal, related.source, Access::Read)?;
+    }
     match required_access(target, method) {
         Some((collection, access)) => authorize(principal, collection, access),
         None => Ok(()),

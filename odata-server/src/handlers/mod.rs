@@ -5,6 +5,7 @@ mod metadata;
 mod output;
 mod property;
 mod read;
+mod related;
 mod write;
 
 use std::convert::Infallible;
@@ -193,6 +194,7 @@ async fn handle(
             write::create(&request, c, matches!(target, Target::CollectionRef(_))).await
         }
         (Target::Count(c), &Method::GET) => read::count(&request, c).await,
+        (Target::Related(related), &Method::GET) => related::get(&request, related).await,
         (Target::Entity(c, key), &Method::GET) => read::entity(&request, c, key).await,
         (Target::Entity(c, key), &Method::PATCH) => write::update(&request, c, key, false).await,
         (Target::Entity(c, key), &Method::PUT) => write::update(&request, c, key, true).await,
@@ -218,7 +220,7 @@ fn now() -> odata_core::value::DateTimeOffset {
 
 fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
     let allowed = match target {
-        Target::ServiceDocument | Target::Metadata | Target::Count(_) => "GET",
+        Target::ServiceDocument | Target::Metadata | Target::Count(_) | Target::Related(_) => "GET",
         Target::Collection(_) => "GET, POST",
         Target::CollectionRef(_) => "POST",
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",

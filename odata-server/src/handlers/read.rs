@@ -17,11 +17,39 @@ use crate::service::Collection;
 use crate::sql::{Condition, statement};
 use crate::store::{Find, StoreError, StoredEntity};
 
+/// Which members of a collection a read covers, and under which URL.
+pub(super) struct Scope {
+    /// A condition every member must also meet (the link to a navigation's source).
+    pub condition: Option<Condition>,
+    /// The URL path of what is read, below the service root: the collection's path, or a
+    /// navigation's (`…/{key}/{navigation}`), for nextLinks and `$skiptoken` binding.
+    pub path: String,
+}
+
+impl Scope {
+    /// The whole collection.
+    pub fn all(collection: &Collection) -> Self {
+        Self {
+            condition: None,
+            path: collection.path.clone(),
+        }
+    }
+}
+
 /// `GET collection`: one page of the filtered, ordered collection, with
 /// `@odata.nextLink` when more rows follow and `@odata.count` on request.
 pub(super) async fn collection(
     request: &Request<'_>,
     collection: &Collection,
+) -> Result<HttpResponse, ODataError> {
+    collection_in(request, collection, &Scope::all(collection)).await
+}
+
+/// [`collection`] restricted to `scope`.
+pub(super) async fn collection_in(
+    request: &Request<'_>,
+    collection: &Collection,
+    scope: &Scope,
 ) -> Result<HttpResponse, ODataError> {
     let options = json_options(request)?;
     let state = request.state;
@@ -34,7 +62,7 @@ pub(super) async fn collection(
         request.now.clone(),
     )?;
     let _slot = admit(request).await?;
-    let binding = token_binding(request, collection);
+    let binding = token_binding(request, &scope.path);
     let token = query
         .skiptoken
         .as_deref()
@@ -50,6 +78,7 @@ pub(super) async fn collection(
         .as_ref()
         .map(|t| statement::after(state.store.backend(), &plan.order, &t.keys));
     let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
+    conditions.extend(scope.condition.as_ref());
     conditions.extend(keyset.as_ref());
     let mut rows = if this_page == 0 {
         Vec::new()
@@ -87,14 +116,15 @@ pub(super) async fn collection(
             };
             Some(next_link(
                 request,
-                collection,
+                &scope.path,
                 &state.tokens.seal(&token, &binding),
             ))
         }
         _ => None,
     };
     let count = if query.count == Some(true) {
-        let filters: Vec<&Condition> = plan.conditions.iter().collect();
+        let mut filters: Vec<&Condition> = plan.conditions.iter().collect();
+        filters.extend(scope.condition.as_ref());
         Some(
             state
                 .store
@@ -197,14 +227,14 @@ fn context_url(request: &Request<'_>, collection: &Collection, plan: &Collection
 /// What a `$skiptoken` is bound to: the tenant, the collection and every query option but
 /// the token itself, so a token neither opens for another tenant nor under another
 /// `$filter`, `$orderby`, `$select`, `$search` or alias.
-fn token_binding(request: &Request<'_>, collection: &Collection) -> String {
+fn token_binding(request: &Request<'_>, path: &str) -> String {
     let mut options = request.options.clone();
     options.skiptoken = None;
-    format!("{}\n{}\n{options}", request.tenant, collection.path)
+    format!("{}\n{path}\n{options}", request.tenant)
 }
 
 /// The request URL with its query options kept as sent, `$skiptoken` replaced.
-fn next_link(request: &Request<'_>, collection: &Collection, token: &str) -> String {
+fn next_link(request: &Request<'_>, path: &str, token: &str) -> String {
     let mut query: Vec<&str> = request
         .http
         .uri()
@@ -226,7 +256,7 @@ fn next_link(request: &Request<'_>, collection: &Collection, token: &str) -> Str
     format!(
         "{}/{}?{}",
         request.state.service_root(request.http),
-        collection.path,
+        path,
         query.join("&")
     )
 }
@@ -268,6 +298,15 @@ pub(super) async fn count(
     request: &Request<'_>,
     collection: &Collection,
 ) -> Result<HttpResponse, ODataError> {
+    count_in(request, collection, &Scope::all(collection)).await
+}
+
+/// [`count`] restricted to `scope`.
+pub(super) async fn count_in(
+    request: &Request<'_>,
+    collection: &Collection,
+    scope: &Scope,
+) -> Result<HttpResponse, ODataError> {
     let plan = plan::plan(
         &request.state.service,
         request.state.store.backend(),
@@ -276,7 +315,8 @@ pub(super) async fn count(
         request.now.clone(),
     )?;
     let _slot = admit(request).await?;
-    let conditions: Vec<&Condition> = plan.conditions.iter().collect();
+    let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
+    conditions.extend(scope.condition.as_ref());
     let n = request
         .state
         .store

@@ -84,6 +84,7 @@ use odata_core::bind::{BoundExpr, BoundOrderBy, BoundSearch};
 use odata_core::edm::Model;
 use odata_core::error::ODataError;
 use odata_core::query::SortDirection;
+use odata_core::value::Value;
 
 use crate::store::table::Table;
 use dialect::{ExprDialect, Postgres, Sqlite};
@@ -188,6 +189,20 @@ pub fn search(
         Backend::Postgres => search::search_condition(&Postgres, table, search, columns),
     };
     Condition { frag }
+}
+
+/// `column = value`: the rows whose column (index into `table.columns`, not a
+/// DateTimeOffset) holds `value`; never true for null.
+pub fn column_is(table: &Table, column: usize, value: &Value) -> Condition {
+    let stored = &table.columns[column];
+    let param = crate::store::codec::params(stored, value)
+        .into_iter()
+        .next()
+        .unwrap_or(SqlParam::Null);
+    let name = dialect::Dialect::quote(&Sqlite, &stored.property.name);
+    Condition {
+        frag: frag::frag![Frag::atom(name), " = ", Frag::param(param)],
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,79 @@
+//! Following a navigation property: `…/{key}/{navigation}` reads the related entity (a
+//! reference) or the related collection (an inverse) with every query option,
+//! `…/{navigation}/$count` counts it and `…/{navigation}/{key}` reads one member.
+//!
+//! The source entity is read first (404 when it does not exist in the caller's tenant);
+//! the related entities are then read from their own collection, in the same tenant, so
+//! the link never leads outside it.
+
+use actix_web::HttpResponse;
+use odata_core::error::{ErrorKind, ODataError};
+use odata_core::value::Value;
+
+use super::Request;
+use super::read::{self, Scope, not_found};
+use crate::routing::{Related, key_predicate};
+use crate::service::Link;
+use crate::sql;
+use crate::store::StoredEntity;
+
+/// `GET …/{key}/{navigation}[/{key}|/$count]`.
+pub(super) async fn get(
+    request: &Request<'_>,
+    related: &Related<'_>,
+) -> Result<HttpResponse, ODataError> {
+    let source = source_entity(request, related).await?;
+    match related.navigation.link {
+        Link::Reference { column } => match &source.values[column] {
+            // No related entity, or one deleted since: the navigation is null.
+            Value::Null => Ok(HttpResponse::NoContent().finish()),
+            key => match read::entity(request, related.target, std::slice::from_ref(key)).await {
+                Err(e) if e.kind == ErrorKind::NotFound => Ok(HttpResponse::NoContent().finish()),
+                answer => answer,
+            },
+        },
+        Link::Inverse { column } => {
+            let [source_key] = related.key.as_slice() else {
+                return Err(crate::error::internal(&"inverse of a composite key"));
+            };
+            let scope = Scope {
+                condition: Some(sql::column_is(&related.target.table, column, source_key)),
+                path: format!(
+                    "{}{}/{}",
+                    related.source.path,
+                    key_predicate(related.source, &related.key),
+                    related.navigation.name
+                ),
+            };
+            match &related.member {
+                Some(member) => {
+                    // A member of another entity's collection does not exist here.
+                    let entity = request
+                        .state
+                        .store
+                        .get(&related.target.table, &request.tenant, member)
+                        .await?;
+                    if !entity.is_some_and(|e| &e.values[column] == source_key) {
+                        return Err(not_found(related.target, member));
+                    }
+                    read::entity(request, related.target, member).await
+                }
+                None if related.count => read::count_in(request, related.target, &scope).await,
+                None => read::collection_in(request, related.target, &scope).await,
+            }
+        }
+    }
+}
+
+/// The entity the navigation starts from, in the caller's tenant.
+async fn source_entity(
+    request: &Request<'_>,
+    related: &Related<'_>,
+) -> Result<StoredEntity, ODataError> {
+    request
+        .state
+        .store
+        .get(&related.source.table, &request.tenant, &related.key)
+        .await?
+        .ok_or_else(|| not_found(related.source, &related.key))
+}

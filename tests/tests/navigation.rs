@@ -1,0 +1,294 @@
+//! Following navigation properties: a device identity's `deploymentProfile` (a reference,
+//! 204 when null), a profile's `assignedDevices` (the identities whose `deploymentProfile`
+//! it is) with query options, paging, `$count` and member access, tenant and existence
+//! checks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use acceptance_tests::{TestApp, TestBackend, spawn_app, test_backend};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles";
+const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
+
+async fn profile(app: &TestApp, id: &str, name: &str) {
+    let r = app
+        .post_json(
+            PROFILES,
+            &json!({
+                "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+                "id": id,
+                "displayName": name,
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+async fn identity(app: &TestApp, id: &str, serial: &str) {
+    let r = app
+        .post_json(IDENTITIES, &json!({"id": id, "serialNumber": serial}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+}
+
+/// Points an identity's `deploymentProfile` at a profile in the database itself, so these
+/// tests do not depend on how links are written.
+async fn link(app: &TestApp, identity: &str, profile: &str) {
+    let sql = "UPDATE \"device_identities\" SET \"deploymentProfile__id\" = $1 WHERE \"id\" = $2";
+    match test_backend() {
+        TestBackend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+            sqlx::query(sql)
+                .bind(profile)
+                .bind(identity)
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        TestBackend::Postgres => {
+            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+            sqlx::query(sql)
+                .bind(profile)
+                .bind(identity)
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+/// Two profiles; identities d0…d9, the even ones assigned to p1, d1 and d3 to p2, the rest
+/// unassigned.
+async fn fixture() -> TestApp {
+    let app = spawn_app().await;
+    profile(&app, "p1", "Kiosk").await;
+    profile(&app, "p2", "Office").await;
+    for i in 0..10 {
+        identity(&app, &format!("d{i}"), &format!("SN-{}", 9 - i)).await;
+        match i {
+            _ if i % 2 == 0 => link(&app, &format!("d{i}"), "p1").await,
+            1 | 3 => link(&app, &format!("d{i}"), "p2").await,
+            _ => {}
+        }
+    }
+    app
+}
+
+fn ids(body: &Value) -> Vec<&str> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_reference_leads_to_the_related_entity_or_to_204() {
+    let app = fixture().await;
+    let r = app
+        .get(&format!("{IDENTITIES}/d2/deploymentProfile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().contains_key("etag"));
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["id"], "p1");
+    assert_eq!(body["displayName"], "Kiosk");
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("$metadata#{PROFILES}/$entity")),
+        "{body}"
+    );
+    // $select applies to the related entity.
+    let body = app
+        .get_json(&format!(
+            "{IDENTITIES}('d3')/deploymentProfile?$select=displayName"
+        ))
+        .await;
+    assert_eq!(body["displayName"], "Office");
+    assert!(body.get("description").is_none(), "{body}");
+
+    // Unassigned, and never-set intended profile: null navigation, 204.
+    for path in [
+        format!("{IDENTITIES}/d5/deploymentProfile"),
+        format!("{IDENTITIES}/d2/intendedDeploymentProfile"),
+    ] {
+        let r = app.get(&path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{path}");
+    }
+    // A profile deleted since: the link is dangling, the navigation null.
+    let r = app
+        .client
+        .delete(app.url(&format!("{PROFILES}/p2")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app
+        .get(&format!("{IDENTITIES}/d1/deploymentProfile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // The source must exist.
+    let r = app
+        .get(&format!("{IDENTITIES}/nope/deploymentProfile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Collection options do not apply to a single entity.
+    let r = app
+        .get(&format!("{IDENTITIES}/d2/deploymentProfile?$top=1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn an_inverse_is_a_collection_with_every_query_option() {
+    let app = fixture().await;
+    let base = format!("{PROFILES}/p1/assignedDevices");
+    let body = app.get_json(&base).await;
+    assert_eq!(ids(&body), ["d0", "d2", "d4", "d6", "d8"]);
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("$metadata#{IDENTITIES}")),
+        "{body}"
+    );
+    let body = app
+        .get_json(&format!(
+            "{base}?$filter=serialNumber ne 'SN-5'&$orderby=serialNumber&$select=id,serialNumber&$count=true"
+        ))
+        .await;
+    assert_eq!(ids(&body), ["d8", "d6", "d2", "d0"]);
+    assert_eq!(body["@odata.count"], 4);
+    assert_eq!(
+        app.get_json(&format!("{PROFILES}('p2')/assignedDevices"))
+            .await["value"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let r = app.get(&format!("{base}/$count")).send().await.unwrap();
+    assert_eq!(r.text().await.unwrap(), "5");
+    let r = app
+        .get(&format!(
+            "{base}/$count?$filter=startswith(serialNumber,'SN-9')"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "1");
+    // The source must exist; a profile without devices has an empty collection.
+    let r = app
+        .get(&format!("{PROFILES}/nope/assignedDevices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    profile(&app, "p3", "Empty").await;
+    let body = app
+        .get_json(&format!("{PROFILES}/p3/assignedDevices"))
+        .await;
+    assert_eq!(ids(&body), Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn pages_of_an_inverse_follow_their_own_next_links() {
+    let app = fixture().await;
+    let mut seen = Vec::new();
+    let mut next = Some(app.url(&format!(
+        "{PROFILES}/p1/assignedDevices?$orderby=serialNumber desc"
+    )));
+    while let Some(url) = next {
+        let r = app
+            .client
+            .get(&url)
+            .header("Prefer", "odata.maxpagesize=2")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{url}");
+        let body: Value = r.json().await.unwrap();
+        seen.extend(ids(&body).into_iter().map(str::to_owned));
+        next = body["@odata.nextLink"].as_str().map(str::to_owned);
+        if let Some(link) = &next {
+            assert!(
+                link.contains("/p1/assignedDevices?") || link.contains("('p1')/assignedDevices?"),
+                "{link}"
+            );
+        }
+    }
+    assert_eq!(seen, ["d0", "d2", "d4", "d6", "d8"]);
+}
+
+#[tokio::test]
+async fn a_member_of_an_inverse_is_addressed_by_key() {
+    let app = fixture().await;
+    let body = app
+        .get_json(&format!("{PROFILES}/p1/assignedDevices/d4"))
+        .await;
+    assert_eq!(body["serialNumber"], "SN-5");
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}/p1/assignedDevices('d6')?$select=serialNumber"
+        ))
+        .await;
+    assert_eq!(body["serialNumber"], "SN-3");
+    // d1 exists but is p2's; d99 does not exist.
+    for member in ["d1", "d99"] {
+        let r = app
+            .get(&format!("{PROFILES}/p1/assignedDevices/{member}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{member}");
+    }
+}
+
+#[tokio::test]
+async fn navigations_are_read_only_and_single_ones_take_no_key() {
+    let app = fixture().await;
+    let r = app
+        .client
+        .delete(app.url(&format!("{PROFILES}/p1/assignedDevices")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET");
+    let r = app
+        .get(&format!("{IDENTITIES}/d0/deploymentProfile('p1')"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app
+        .get(&format!("{IDENTITIES}/d0/deploymentProfile/displayName"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
+}
