@@ -11,6 +11,7 @@ pub mod auth;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod expand;
 mod handlers;
 pub mod limits;
 pub mod negotiation;

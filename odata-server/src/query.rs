@@ -12,7 +12,6 @@ pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, OD
     let options =
         parse_query_options_with_limits(raw.unwrap_or_default(), limits).map_err(parse_error)?;
     let unsupported = [
-        ("$expand", options.expand.is_some()),
         ("$compute", options.compute.is_some()),
         ("$apply", options.apply.is_some()),
         ("$deltatoken", options.deltatoken.is_some()),
@@ -105,7 +104,7 @@ mod tests {
             ErrorKind::BadRequest
         );
         assert_eq!(
-            parse_default("$expand=x").unwrap_err().kind,
+            parse_default("$apply=identity").unwrap_err().kind,
             ErrorKind::NotImplemented
         );
     }

@@ -292,3 +292,136 @@ async fn navigations_are_read_only_and_single_ones_take_no_key() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
 }
+
+#[tokio::test]
+async fn expand_inlines_references_with_nested_select() {
+    let app = fixture().await;
+    let body = app
+        .get_json(&format!(
+            "{IDENTITIES}?$select=id&$expand=deploymentProfile($select=displayName)&$orderby=id"
+        ))
+        .await;
+    let context = body["@odata.context"].as_str().unwrap();
+    assert!(
+        context.ends_with(&format!(
+            "$metadata#{IDENTITIES}(id,deploymentProfile(displayName))"
+        )),
+        "{context}"
+    );
+    let values = body["value"].as_array().unwrap();
+    assert_eq!(values.len(), 10);
+    assert_eq!(values[0]["deploymentProfile"]["displayName"], "Kiosk");
+    assert!(values[0]["deploymentProfile"].get("description").is_none());
+    assert_eq!(values[1]["deploymentProfile"]["displayName"], "Office");
+    assert_eq!(values[5]["deploymentProfile"], Value::Null);
+    assert!(values[5].get("serialNumber").is_none());
+    // `*` expands every bound navigation; a single entity expands too.
+    let body = app.get_json(&format!("{IDENTITIES}/d2?$expand=*")).await;
+    assert_eq!(body["deploymentProfile"]["id"], "p1");
+    assert_eq!(body["intendedDeploymentProfile"], Value::Null);
+    assert_eq!(body["serialNumber"], "SN-7");
+}
+
+#[tokio::test]
+async fn expand_inlines_inverses_with_nested_options_and_counts() {
+    let app = fixture().await;
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}?$orderby=id&$expand=assignedDevices($filter=serialNumber ne 'SN-9';\
+             $orderby=serialNumber desc;$top=2;$count=true;$select=serialNumber)"
+        ))
+        .await;
+    let values = body["value"].as_array().unwrap();
+    assert_eq!(values[0]["id"], "p1");
+    assert_eq!(values[0]["assignedDevices@odata.count"], 4);
+    let serials: Vec<&str> = values[0]["assignedDevices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["serialNumber"].as_str().unwrap())
+        .collect();
+    assert_eq!(serials, ["SN-7", "SN-5"]);
+    assert!(values[0].get("assignedDevices@odata.nextLink").is_none());
+    assert_eq!(values[1]["assignedDevices@odata.count"], 2);
+    assert_eq!(values[1]["assignedDevices"].as_array().unwrap().len(), 2);
+
+    // Only the counts.
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}?$orderby=id&$expand=assignedDevices/$count"
+        ))
+        .await;
+    assert_eq!(body["value"][0]["assignedDevices@odata.count"], 5);
+    assert_eq!(body["value"][1]["assignedDevices@odata.count"], 2);
+    assert!(body["value"][0].get("assignedDevices").is_none());
+}
+
+#[tokio::test]
+async fn an_expanded_collection_larger_than_a_page_links_to_the_rest() {
+    let app = fixture().await;
+    let r = app
+        .get(&format!(
+            "{PROFILES}/p1?$expand=assignedDevices($orderby=serialNumber)"
+        ))
+        .header("Prefer", "odata.maxpagesize=3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        ids(&json!({"value": body["assignedDevices"]})),
+        ["d8", "d6", "d4"]
+    );
+    let next = body["assignedDevices@odata.nextLink"].as_str().unwrap();
+    assert!(next.contains("/assignedDevices?"), "{next}");
+    let rest = app.client.get(next).send().await.unwrap();
+    assert_eq!(rest.status(), StatusCode::OK, "{next}");
+    let rest: Value = rest.json().await.unwrap();
+    assert_eq!(ids(&rest), ["d2", "d0"]);
+}
+
+#[tokio::test]
+async fn expansions_nest_and_are_checked() {
+    let app = fixture().await;
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}/p2?$expand=assignedDevices($orderby=id;$expand=deploymentProfile($select=id))"
+        ))
+        .await;
+    let devices = body["assignedDevices"].as_array().unwrap();
+    assert_eq!(devices.len(), 2);
+    assert_eq!(devices[0]["id"], "d1");
+    assert_eq!(devices[0]["deploymentProfile"]["id"], "p2");
+
+    for (query, status) in [
+        ("$expand=nope", StatusCode::BAD_REQUEST),
+        ("$expand=serialNumber", StatusCode::BAD_REQUEST),
+        ("$expand=deploymentProfile($top=1)", StatusCode::BAD_REQUEST),
+        (
+            "$expand=deploymentProfile($filter=nope eq 1)",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "$expand=deploymentProfile($expand=assignedDevices($expand=deploymentProfile($expand=assignedDevices($expand=deploymentProfile))))",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "$expand=deploymentProfile($levels=2)",
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "$expand=deploymentProfile/$ref",
+            StatusCode::NOT_IMPLEMENTED,
+        ),
+    ] {
+        let r = app
+            .get(&format!("{IDENTITIES}?{query}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{query}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"]["message"].is_string(), "{body}");
+    }
+}

@@ -31,6 +31,9 @@ pub(crate) struct Request<'a> {
     /// The request's time: `now()` in `$filter` and server-set timestamps.
     pub now: odata_core::value::DateTimeOffset,
     pub tenant: String,
+    /// The authenticated caller, for authorizing what the request reads besides its
+    /// target (`$expand`).
+    pub principal: crate::auth::Principal,
     /// Who is calling, for per-caller limits: the principal, or the peer address when
     /// authentication is off.
     pub caller: String,
@@ -155,14 +158,15 @@ async fn handle(
             .map(|a| a.ip().to_string())
             .unwrap_or_default()
     } else {
-        principal.caller
+        principal.caller.clone()
     };
     let request = Request {
         http: req,
         state,
         options,
         now: now(),
-        tenant: principal.tenant,
+        tenant: principal.tenant.clone(),
+        principal,
         caller,
         deadline: Deadline::after(state.settings.statement_budget),
         body,

@@ -7,6 +7,7 @@ use odata_core::json::{EntityControl, MetadataLevel, WriteOptions, write_entity}
 
 use super::Request;
 use crate::error::internal;
+use crate::expand::{ExpandItem, Expansion, Node};
 use crate::negotiation::{self, Representation};
 use crate::routing::key_predicate;
 use crate::service::Collection;
@@ -120,6 +121,149 @@ pub(super) fn write_one(
 }
 
 /// A single-entity response with `ETag`; `selected` limits the properties written.
+/// [`write_one`] followed by the entity's expanded navigation properties (`items` in
+/// order, as [`crate::expand::run`] produced them in `node`).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn write_node(
+    out: &mut Vec<u8>,
+    request: &Request<'_>,
+    collection: &Collection,
+    node: &Node,
+    items: &[ExpandItem<'_>],
+    context: Option<&str>,
+    selected: Option<&[String]>,
+    options: WriteOptions,
+) -> Result<(), ODataError> {
+    write_one(
+        out,
+        request,
+        collection,
+        &node.entity,
+        context,
+        selected,
+        options,
+    )?;
+    if items.is_empty() {
+        return Ok(());
+    }
+    // Reopen the object: drop its closing brace, append the members, close it again.
+    if out.last() == Some(&b'}') {
+        out.pop();
+    }
+    let member = |out: &mut Vec<u8>, name: &str| {
+        if !matches!(out.last(), Some(b'{') | None) {
+            out.push(b',');
+        }
+        out.extend_from_slice(serde_json::Value::from(name).to_string().as_bytes());
+        out.push(b':');
+    };
+    for (item, expansion) in items.iter().zip(&node.expansions) {
+        let name = &item.navigation.name;
+        let selected = item.plan.selected.as_deref();
+        match expansion {
+            Expansion::Single(None) => {
+                member(out, name);
+                out.extend_from_slice(b"null");
+            }
+            Expansion::Single(Some(related)) => {
+                member(out, name);
+                write_node(
+                    out,
+                    request,
+                    item.target,
+                    related,
+                    &item.nested,
+                    None,
+                    selected,
+                    options,
+                )?;
+            }
+            Expansion::Count(n) => {
+                member(out, &format!("{name}@odata.count"));
+                out.extend_from_slice(count_json(*n, options).as_bytes());
+            }
+            Expansion::Many {
+                members,
+                count,
+                next_skip,
+            } => {
+                if let Some(n) = count {
+                    member(out, &format!("{name}@odata.count"));
+                    out.extend_from_slice(count_json(*n, options).as_bytes());
+                }
+                member(out, name);
+                out.push(b'[');
+                for (i, related) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_node(
+                        out,
+                        request,
+                        item.target,
+                        related,
+                        &item.nested,
+                        None,
+                        selected,
+                        options,
+                    )?;
+                }
+                out.push(b']');
+                if let Some(skip) = next_skip {
+                    member(out, &format!("{name}@odata.nextLink"));
+                    let link = expanded_next_link(request, collection, node, item, *skip);
+                    out.extend_from_slice(serde_json::Value::from(link).to_string().as_bytes());
+                }
+            }
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// `@odata.count`: a number, or a string under `IEEE754Compatible=true`.
+pub(super) fn count_json(n: i64, options: WriteOptions) -> String {
+    if options.ieee754_compatible {
+        serde_json::Value::from(n.to_string()).to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+/// The navigation's own URL, with the expansion's nested options and the `$skip` of the
+/// members not inlined.
+fn expanded_next_link(
+    request: &Request<'_>,
+    collection: &Collection,
+    node: &Node,
+    item: &ExpandItem<'_>,
+    skip: u64,
+) -> String {
+    let mut options = item.options.clone();
+    let inlined = skip.saturating_sub(options.skip.unwrap_or(0));
+    options.skip = Some(skip);
+    options.top = options.top.map(|top| top.saturating_sub(inlined));
+    let query = percent_encoding::utf8_percent_encode(&options.to_string(), QUERY).to_string();
+    format!(
+        "{}/{}/{}?{query}",
+        request.state.service_root(request.http),
+        entity_path(collection, &key_of(collection, &node.entity)),
+        item.navigation.name
+    )
+}
+
+/// Characters encoded in a query string built from parsed options.
+const QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'+');
+
 pub(super) fn entity_response(
     request: &Request<'_>,
     collection: &Collection,
@@ -127,28 +271,63 @@ pub(super) fn entity_response(
     status: StatusCode,
     selected: Option<&[String]>,
 ) -> Result<HttpResponse, ODataError> {
+    let node = Node {
+        entity: entity.clone(),
+        expansions: Vec::new(),
+    };
+    expanded_entity_response(request, collection, &node, &[], status, selected)
+}
+
+/// [`entity_response`] of an entity with its expanded navigation properties.
+pub(super) fn expanded_entity_response(
+    request: &Request<'_>,
+    collection: &Collection,
+    node: &Node,
+    items: &[ExpandItem<'_>],
+    status: StatusCode,
+    selected: Option<&[String]>,
+) -> Result<HttpResponse, ODataError> {
     let options = json_options(request)?;
     let root = request.state.service_root(request.http);
-    let context = match selected {
-        Some(names) => format!(
-            "{root}/$metadata#{}({})/$entity",
-            collection.path,
-            names.join(",")
-        ),
-        None => format!("{root}/$metadata#{}/$entity", collection.path),
-    };
+    let context = format!(
+        "{root}/$metadata#{}{}/$entity",
+        collection.path,
+        select_list(selected, items)
+    );
     let mut body = Vec::with_capacity(2048);
-    write_one(
+    write_node(
         &mut body,
         request,
         collection,
-        entity,
+        node,
+        items,
         Some(&context),
         selected,
         options,
     )?;
     Ok(HttpResponse::build(status)
-        .insert_header(("ETag", etag(entity)))
+        .insert_header(("ETag", etag(&node.entity)))
         .content_type(negotiation::json_content_type(options))
         .body(body))
+}
+
+/// The context URL's select list: `(a,b,nav())` for `$select=a,b&$expand=nav`, empty
+/// without `$select` (every property, and expanded navigations need no mention then).
+pub(super) fn select_list(selected: Option<&[String]>, items: &[ExpandItem<'_>]) -> String {
+    match selected {
+        None => String::new(),
+        Some(names) => {
+            let mut list: Vec<String> = names.to_vec();
+            list.extend(items.iter().map(|i| {
+                format!(
+                    "{}({})",
+                    i.navigation.name,
+                    select_list(i.plan.selected.as_deref(), &i.nested)
+                        .trim_start_matches('(')
+                        .trim_end_matches(')')
+                )
+            }));
+            format!("({})", list.join(","))
+        }
+    }
 }

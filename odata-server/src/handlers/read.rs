@@ -7,8 +7,9 @@ use odata_core::json::MetadataLevel;
 use odata_core::value::Value;
 
 use super::Request;
-use super::output::{entity_response, etag, json_options, write_one};
+use super::output::{etag, expanded_entity_response, json_options, select_list, write_node};
 use crate::admission::Slot;
+use crate::expand::{self, ExpandItem, Node};
 use crate::negotiation;
 use crate::paging::SkipToken;
 use crate::plan::{self, CollectionPlan};
@@ -61,6 +62,16 @@ pub(super) async fn collection_in(
         query,
         request.now.clone(),
     )?;
+    let expand = bind_expand(request, collection)?;
+    // Expanded references need their columns, selected or not.
+    let projection = plan.projection.as_ref().map(|columns| {
+        let mut columns = columns.clone();
+        columns.extend(expand.iter().filter_map(|item| match item.navigation.link {
+            crate::service::Link::Reference { column } => Some(column),
+            crate::service::Link::Inverse { .. } => None,
+        }));
+        columns
+    });
     let _slot = admit(request).await?;
     let binding = token_binding(request, &scope.path);
     let token = query
@@ -91,7 +102,7 @@ pub(super) async fn collection_in(
                 &Find {
                     conditions: &conditions,
                     order: &plan.order,
-                    projection: plan.projection.as_deref(),
+                    projection: projection.as_deref(),
                     limit: this_page + 1,
                     offset: if token.is_some() {
                         0
@@ -152,7 +163,7 @@ pub(super) async fn collection_in(
         body.extend_from_slice(value.as_bytes());
     };
     if options.metadata != MetadataLevel::None {
-        let context = context_url(request, collection, &plan);
+        let context = context_url(request, collection, &plan, &expand);
         member(
             &mut body,
             "@odata.context",
@@ -168,16 +179,24 @@ pub(super) async fn collection_in(
         };
         member(&mut body, "@odata.count", &n);
     }
+    let nodes = expanded(
+        request,
+        collection,
+        &expand,
+        rows.into_iter().map(|r| r.entity).collect(),
+    )
+    .await?;
     member(&mut body, "value", "[");
-    for (i, row) in rows.iter().enumerate() {
+    for (i, node) in nodes.iter().enumerate() {
         if i > 0 {
             body.push(b',');
         }
-        write_one(
+        write_node(
             &mut body,
             request,
             collection,
-            &row.entity,
+            node,
+            &expand,
             None,
             plan.selected.as_deref(),
             options,
@@ -216,12 +235,18 @@ fn page_size(request: &Request<'_>) -> (u32, Option<u32>) {
 }
 
 /// `{root}/$metadata#{collection}` or, with `$select`, `#{collection}(a,b)`.
-fn context_url(request: &Request<'_>, collection: &Collection, plan: &CollectionPlan) -> String {
+fn context_url(
+    request: &Request<'_>,
+    collection: &Collection,
+    plan: &CollectionPlan,
+    expand: &[ExpandItem<'_>],
+) -> String {
     let root = request.state.service_root(request.http);
-    match &plan.selected {
-        Some(names) => format!("{root}/$metadata#{}({})", collection.path, names.join(",")),
-        None => format!("{root}/$metadata#{}", collection.path),
-    }
+    format!(
+        "{root}/$metadata#{}{}",
+        collection.path,
+        select_list(plan.selected.as_deref(), expand)
+    )
 }
 
 /// What a `$skiptoken` is bound to: the tenant, the collection and every query option but
@@ -284,10 +309,16 @@ pub(super) async fn entity(
         &request.options,
         request.now.clone(),
     )?;
-    entity_response(
+    let expand = bind_expand(request, collection)?;
+    let node = expanded(request, collection, &expand, vec![entity])
+        .await?
+        .pop()
+        .ok_or_else(|| crate::error::internal(&"expansion lost the entity"))?;
+    expanded_entity_response(
         request,
         collection,
-        &entity,
+        &node,
+        &expand,
         StatusCode::OK,
         selected.as_deref(),
     )
@@ -331,6 +362,58 @@ pub(super) async fn count_in(
     Ok(HttpResponse::Ok()
         .content_type("text/plain;charset=utf-8")
         .body(n.to_string()))
+}
+
+/// The request's `$expand` bound against `collection`, every expanded collection
+/// authorized for reading.
+pub(super) fn bind_expand<'s>(
+    request: &Request<'s>,
+    collection: &'s Collection,
+) -> Result<Vec<ExpandItem<'s>>, ODataError> {
+    let Some(syntax) = &request.options.expand else {
+        return Ok(Vec::new());
+    };
+    let state = request.state;
+    let items = expand::bind(
+        &state.service,
+        state.store.backend(),
+        collection,
+        syntax,
+        &request.options,
+        &request.now,
+    )?;
+    for target in ExpandItem::collections(&items) {
+        crate::auth::authorize(&request.principal, target, crate::auth::Access::Read)?;
+    }
+    Ok(items)
+}
+
+/// `entities` of `collection` with their expansions read.
+pub(super) async fn expanded(
+    request: &Request<'_>,
+    collection: &Collection,
+    items: &[ExpandItem<'_>],
+    entities: Vec<StoredEntity>,
+) -> Result<Vec<Node>, ODataError> {
+    if items.is_empty() {
+        return Ok(entities
+            .into_iter()
+            .map(|entity| Node {
+                entity,
+                expansions: Vec::new(),
+            })
+            .collect());
+    }
+    let (page_size, _) = page_size(request);
+    let reading = expand::Reading {
+        store: &request.state.store,
+        tenant: &request.tenant,
+        page_size: u64::from(page_size),
+        deadline: request.deadline,
+    };
+    expand::run(&reading, collection, items, entities)
+        .await
+        .map_err(|e| query_error(request, e))
 }
 
 /// One of the caller's query slots, waiting at most until the request's deadline.

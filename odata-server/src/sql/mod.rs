@@ -205,5 +205,28 @@ pub fn column_is(table: &Table, column: usize, value: &Value) -> Condition {
     }
 }
 
+/// `column IN (values…)`: the rows whose column (not a DateTimeOffset) holds one of
+/// `values`; false for no values.
+pub fn column_in(table: &Table, column: usize, values: &[Value]) -> Condition {
+    let stored = &table.columns[column];
+    if values.is_empty() {
+        return Condition {
+            frag: Frag::sql("(1 = 0)"),
+        };
+    }
+    let params = values.iter().map(|v| {
+        Frag::param(
+            crate::store::codec::params(stored, v)
+                .into_iter()
+                .next()
+                .unwrap_or(SqlParam::Null),
+        )
+    });
+    let name = dialect::Dialect::quote(&Sqlite, &stored.property.name);
+    Condition {
+        frag: frag::frag![Frag::atom(name), " IN (", Frag::join(params, ","), ")"],
+    }
+}
+
 #[cfg(test)]
 mod tests;

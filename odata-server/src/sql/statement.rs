@@ -180,6 +180,100 @@ pub(crate) fn page(
     Statement::render(sql, dialect)
 }
 
+/// What [`page_per_partition`] reads: the members of several parents' related
+/// collections at once.
+#[derive(Debug, Clone, Copy)]
+pub struct PartitionQuery<'a> {
+    /// Conditions every row must meet (the nested `$filter`/`$search`, the parents' keys).
+    pub conditions: &'a [&'a Condition],
+    /// The column (index into `table.columns`) telling the parents apart.
+    pub partition: usize,
+    /// The order within each parent's rows.
+    pub order: &'a [OrderTerm],
+    /// Rows of each parent to pass over first.
+    pub skip: u64,
+    /// Rows of each parent to read after those.
+    pub limit: u64,
+}
+
+/// Every column of the rows of each partition ranked `skip + 1 ..= skip + limit` in
+/// `order`: one statement for the related entities of a whole page of parents, however
+/// many rows each has, instead of one statement per parent.
+pub(crate) fn page_per_partition(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    query: &PartitionQuery<'_>,
+) -> Statement {
+    let all: Vec<usize> = (0..table.columns.len()).collect();
+    let columns = select_list(dialect, table, &all);
+    let rank = ident(dialect, "_rank");
+    let terms = query
+        .order
+        .iter()
+        .map(|t| dialect.order_term(frag!["(", &t.expr, ")"], t.direction, t.nullable));
+    let mut inner = frag![
+        "SELECT ",
+        &columns,
+        ",ROW_NUMBER() OVER (PARTITION BY ",
+        ident(dialect, &table.columns[query.partition].property.name),
+        " ORDER BY ",
+        Frag::join(terms, ","),
+        ") AS ",
+        &rank,
+        from_tenant(dialect, table, tenant)
+    ];
+    for condition in query.conditions {
+        inner.push(frag![" AND (", &condition.frag, ")"]);
+    }
+    let first = i64::try_from(query.skip).unwrap_or(i64::MAX);
+    let last = i64::try_from(query.skip.saturating_add(query.limit)).unwrap_or(i64::MAX);
+    Statement::render(
+        frag![
+            "SELECT ",
+            columns,
+            " FROM (",
+            inner,
+            ") AS ",
+            ident(dialect, "_ranked"),
+            " WHERE ",
+            &rank,
+            " > ",
+            Frag::param(first),
+            " AND ",
+            &rank,
+            " <= ",
+            Frag::param(last),
+            " ORDER BY ",
+            rank
+        ],
+        dialect,
+    )
+}
+
+/// The partition column's value and the number of the tenant's rows matching every
+/// condition, per value (`GROUP BY`).
+pub(crate) fn count_per_partition(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    conditions: &[&Condition],
+    partition: usize,
+) -> Statement {
+    let column = ident(dialect, &table.columns[partition].property.name);
+    let mut sql = frag![
+        "SELECT ",
+        &column,
+        ",COUNT(*)",
+        from_tenant(dialect, table, tenant)
+    ];
+    for condition in conditions {
+        sql.push(frag![" AND (", &condition.frag, ")"]);
+    }
+    sql.push(frag![" GROUP BY ", column]);
+    Statement::render(sql, dialect)
+}
+
 /// The number of the tenant's entities matching every condition.
 pub(crate) fn count(
     dialect: &impl Dialect,

@@ -36,7 +36,7 @@ use codec::Cells;
 use table::Table;
 
 use crate::sql::schema::Backend;
-use crate::sql::statement::{self, PageQuery};
+use crate::sql::statement::{self, PageQuery, PartitionQuery};
 use crate::sql::{Condition, OrderTerm, SqlParam, Statement, dialect};
 
 /// What a collection read asks for: conditions (ANDed), an order, the columns to read,
@@ -436,6 +436,56 @@ impl Store {
             (*conn).disarm(watch).await?;
             let row = row.map_err(|e| StoreError::of_read(e, deadline))?;
             Ok(row.try_get(0)?)
+        })
+    }
+
+    /// The related entities of several parents in one statement: each partition's rows
+    /// ranked `skip + 1 ..= skip + limit` (see [`statement::page_per_partition`]), every
+    /// column read; interrupted at `deadline`.
+    pub async fn find_per_partition(
+        &self,
+        table: &Table,
+        tenant: &str,
+        query: &PartitionQuery<'_>,
+        deadline: Deadline,
+    ) -> Result<Vec<StoredEntity>, StoreError> {
+        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
+            let page = bind(statement::page_per_partition(d, table, tenant, query))?;
+            let mut conn = reader.acquire().await?;
+            let watch = (*conn).arm(deadline).await?;
+            let rows = page.fetch_all(&mut *conn).await;
+            (*conn).disarm(watch).await?;
+            let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
+            rows.iter().map(|row| decode_row(table, row)).collect()
+        })
+    }
+
+    /// The number of the tenant's rows matching every condition per value of the
+    /// `partition` column; interrupted at `deadline`.
+    pub async fn count_per_partition(
+        &self,
+        table: &Table,
+        tenant: &str,
+        conditions: &[&Condition],
+        partition: usize,
+        deadline: Deadline,
+    ) -> Result<Vec<(Value, i64)>, StoreError> {
+        let property = &table.columns[partition].property;
+        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
+            let query = bind(statement::count_per_partition(
+                d, table, tenant, conditions, partition,
+            ))?;
+            let mut conn = reader.acquire().await?;
+            let watch = (*conn).arm(deadline).await?;
+            let rows = query.fetch_all(&mut *conn).await;
+            (*conn).disarm(watch).await?;
+            let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
+            rows.iter()
+                .map(|row| {
+                    let value = codec::decode(row, 0, property)?;
+                    Ok((value, row.try_get::<i64, _>(1)?))
+                })
+                .collect()
         })
     }
 
