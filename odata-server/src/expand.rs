@@ -473,21 +473,28 @@ async fn expand_one(
                     .or_default()
                     .push(row);
             }
-            let mut out = Vec::with_capacity(parents.len());
+            // Each parent's inlined members, then the next level for all of them at once.
+            let mut sizes = Vec::with_capacity(parents.len());
+            let mut all = Vec::new();
             for p in parents {
                 let mut members = parent_key(collection, &p.entity)
                     .and_then(|k| groups.remove(&key_string(&k)))
                     .unwrap_or_default();
                 let more = members.len() as u64 > limit && wanted > limit;
                 members.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-                let members = run(reading, target, &item.nested, members).await?;
-                out.push(Expansion::Many {
-                    members,
+                sizes.push((members.len(), more));
+                all.extend(members);
+            }
+            let mut all = run(reading, target, &item.nested, all).await?.into_iter();
+            Ok(parents
+                .iter()
+                .zip(sizes)
+                .map(|(p, (n, more))| Expansion::Many {
+                    members: all.by_ref().take(n).collect(),
                     count: count_of(p),
                     next_skip: more.then(|| skip.saturating_add(limit)),
-                });
-            }
-            Ok(out)
+                })
+                .collect())
         }
     }
 }
