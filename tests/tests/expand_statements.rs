@@ -121,7 +121,7 @@ async fn expand_runs_a_fixed_number_of_statements_for_a_thousand_parents() {
     );
 
     println!("identities: plain page {plain} statements, with $expand {expanded}");
-    let (plain, _) = statements_of(&app, &format!("{PROFILES}")).await;
+    let (plain, _) = statements_of(&app, PROFILES).await;
     let (expanded, body) = statements_of(
         &app,
         &format!(
