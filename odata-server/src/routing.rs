@@ -1,6 +1,6 @@
 //! Resource paths: from the URL path below the service root to what it addresses.
 
-use odata_core::edm::{Action, EntityType, Model, PrimitiveKind, Property, TypeKind};
+use odata_core::edm::{Action, EntityType, EntityTypeId, Model, PrimitiveKind, Property, TypeKind};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::query::{Expr, QueryOptions};
 use odata_core::value::Value;
@@ -55,6 +55,10 @@ pub struct Route<'s> {
     pub target: Target<'s>,
     /// How the URL reaches the target.
     pub addressing: Addressing<'s>,
+    /// A type-cast segment after the collection or the entity
+    /// (`…/microsoft.graph.azureADWindowsAutopilotDeploymentProfile`): only entities of
+    /// that type (or derived from it) are addressed.
+    pub cast: Option<EntityTypeId>,
 }
 
 /// How a URL reaches its [`Target`].
@@ -130,6 +134,7 @@ pub fn resolve<'s>(
         Ok(Route {
             target,
             addressing: Addressing::Path,
+            cast: None,
         })
     };
     match segments.as_slice() {
@@ -225,9 +230,11 @@ fn resolve_entity_id<'s>(
         Route {
             target: target @ Target::Entity(..),
             addressing: Addressing::Path,
+            cast,
         } => Ok(Route {
             target,
             addressing: Addressing::EntityId,
+            cast,
         }),
         _ => Err(
             ODataError::bad_request(format!("The '$id' '{id}' does not identify an entity."))
@@ -275,6 +282,7 @@ fn resolve_in_collection<'s>(
         Ok(Route {
             target,
             addressing: Addressing::Path,
+            cast: None,
         })
     };
     let (key, rest) = match (predicate, rest) {
@@ -287,6 +295,30 @@ fn resolve_in_collection<'s>(
                 "The segment '{s}' is not valid after '{}'.",
                 collection.path
             )));
+        }
+        (None, [segment, rest @ ..]) if derived_type(model, collection, segment).is_some() => {
+            let cast = derived_type(model, collection, segment);
+            let mut route = resolve_in_collection(service, collection, None, rest, info)?;
+            if route.cast.is_some() || !matches!(route.addressing, Addressing::Path) {
+                return Err(ODataError::new(
+                    ErrorKind::NotImplemented,
+                    "Only collections, their $count and their entities can follow a type-cast \
+                     segment.",
+                ));
+            }
+            match route.target {
+                Target::Collection(_) | Target::Count(_) | Target::Entity(..) => {
+                    route.cast = cast;
+                    return Ok(route);
+                }
+                _ => {
+                    return Err(ODataError::new(
+                        ErrorKind::NotImplemented,
+                        "Only collections, their $count and their entities can follow a \
+                         type-cast segment.",
+                    ));
+                }
+            }
         }
         (None, [segment, rest @ ..]) => (key_as_segment(service, collection, segment)?, rest),
     };
@@ -307,6 +339,7 @@ fn resolve_in_collection<'s>(
         return Ok(Route {
             target: Target::Entity(collection, key),
             addressing: Addressing::Property(addressed),
+            cast: None,
         });
     }
     let (nav_name, nav_predicate) = match name.split_once('(') {
@@ -361,17 +394,39 @@ fn resolve_in_collection<'s>(
             ),
         ));
     }
+    if let Some(cast) = derived_type(model, collection, name) {
+        return match tail {
+            [] => Ok(Route {
+                target: Target::Entity(collection, key),
+                addressing: Addressing::Path,
+                cast: Some(cast),
+            }),
+            [s, ..] => Err(ODataError::new(
+                ErrorKind::NotImplemented,
+                format!(
+                    "The segment '{s}' after the type-cast segment '{name}' is not supported \
+                     yet; address the properties of '{}' directly.",
+                    ty.qualified_name
+                ),
+            )),
+        };
+    }
     if model.find_entity_type(name).is_some() {
-        return Err(ODataError::new(
-            ErrorKind::NotImplemented,
-            format!(
-                "The type-cast segment '{name}' is not supported yet; address the properties \
-                 of '{}' directly.",
-                ty.qualified_name
-            ),
-        ));
+        return Err(ODataError::bad_request(format!(
+            "'{name}' is not '{}' or a type derived from it.",
+            ty.qualified_name
+        ))
+        .with_target(name.clone()));
     }
     Err(not_a_member(name, ty))
+}
+
+/// The entity type a type-cast segment names, when it is the collection's type or derives
+/// from it.
+fn derived_type(model: &Model, collection: &Collection, segment: &str) -> Option<EntityTypeId> {
+    model
+        .find_entity_type(segment)
+        .filter(|&t| model.entity_derives_from(t, collection.entity_type))
 }
 
 /// 404 for a name that is neither a property, a navigation property nor a bound action.

@@ -425,3 +425,71 @@ async fn expansions_nest_and_are_checked() {
         assert!(body["error"]["message"].is_string(), "{body}");
     }
 }
+
+#[tokio::test]
+async fn type_cast_segments_narrow_collections_and_entities() {
+    let app = fixture().await;
+    let r = app
+        .post_json(
+            PROFILES,
+            &json!({
+                "@odata.type": "#microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile",
+                "id": "h1",
+                "displayName": "Hybrid",
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let azure = "microsoft.graph.azureADWindowsAutopilotDeploymentProfile";
+    let hybrid = "microsoft.graph.activeDirectoryWindowsAutopilotDeploymentProfile";
+    let body = app
+        .get_json(&format!("{PROFILES}/{azure}?$orderby=id"))
+        .await;
+    assert_eq!(ids(&body), ["p1", "p2"]);
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("$metadata#{PROFILES}/{azure}")),
+        "{body}"
+    );
+    let r = app
+        .get(&format!("{PROFILES}/{hybrid}/$count"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "1");
+    // The entity, through either form of the cast; 404 when it is of another type.
+    for path in [
+        format!("{PROFILES}/{hybrid}/h1"),
+        format!("{PROFILES}/h1/{hybrid}"),
+    ] {
+        let body = app.get_json(&path).await;
+        assert_eq!(body["displayName"], "Hybrid", "{path}");
+    }
+    for path in [
+        format!("{PROFILES}/{azure}/h1"),
+        format!("{PROFILES}/h1/{azure}"),
+    ] {
+        let r = app.get(&path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // A type outside the hierarchy, and writes through a cast.
+    let r = app
+        .get(&format!(
+            "{PROFILES}/microsoft.graph.windowsAutopilotDeviceIdentity"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .client
+        .delete(app.url(&format!("{PROFILES}/h1/{hybrid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+}

@@ -186,20 +186,34 @@ async fn handle(
                 .map_err(Failure::from);
         }
         (Addressing::EntityId, Target::Entity(c, key), &Method::GET) => {
-            return read::entity(&request, c, key).await.map_err(Failure::from);
+            return read::entity(&request, c, key, route.cast)
+                .await
+                .map_err(Failure::from);
         }
         _ => return Err(not_allowed(req.method(), "GET")),
     }
     let response = match (&target, method) {
         (Target::ServiceDocument, &Method::GET) => metadata::service_document(&request),
         (Target::Metadata, &Method::GET) => metadata::metadata(&request),
-        (Target::Collection(c), &Method::GET) => read::collection(&request, c).await,
+        (Target::Collection(c), &Method::GET) => {
+            let scope = read::Scope::of_type(state.service.model(), c, route.cast);
+            read::collection(&request, c, &scope).await
+        }
         (Target::Collection(c) | Target::CollectionRef(c), &Method::POST) => {
             write::create(&request, c, matches!(target, Target::CollectionRef(_))).await
         }
-        (Target::Count(c), &Method::GET) => read::count(&request, c).await,
+        (Target::Count(c), &Method::GET) => {
+            let scope = read::Scope::of_type(state.service.model(), c, route.cast);
+            read::count(&request, c, &scope).await
+        }
         (Target::Related(related), &Method::GET) => related::get(&request, related).await,
-        (Target::Entity(c, key), &Method::GET) => read::entity(&request, c, key).await,
+        (Target::Entity(c, key), &Method::GET) => read::entity(&request, c, key, route.cast).await,
+        // A cast path is read only.
+        (Target::Collection(_) | Target::Entity(..) | Target::Count(_), _)
+            if route.cast.is_some() =>
+        {
+            return Err(not_allowed(req.method(), "GET"));
+        }
         (Target::Entity(c, key), &Method::PATCH) => write::update(&request, c, key, false).await,
         (Target::Entity(c, key), &Method::PUT) => write::update(&request, c, key, true).await,
         (Target::Entity(c, key), &Method::DELETE) => write::delete(&request, c, key).await,

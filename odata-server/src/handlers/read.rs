@@ -2,6 +2,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use odata_core::edm::{EntityTypeId, Model};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::MetadataLevel;
 use odata_core::value::Value;
@@ -20,11 +21,15 @@ use crate::store::{Find, StoreError, StoredEntity};
 
 /// Which members of a collection a read covers, and under which URL.
 pub(super) struct Scope {
-    /// A condition every member must also meet (the link to a navigation's source).
+    /// A condition every member must also meet (the link to a navigation's source, a type
+    /// cast).
     pub condition: Option<Condition>,
-    /// The URL path of what is read, below the service root: the collection's path, or a
-    /// navigation's (`…/{key}/{navigation}`), for nextLinks and `$skiptoken` binding.
+    /// The URL path of what is read, below the service root: the collection's path, a
+    /// navigation's (`…/{key}/{navigation}`) or a cast's (`…/{type}`), for nextLinks and
+    /// `$skiptoken` binding.
     pub path: String,
+    /// What the context URL names after `$metadata#`.
+    pub context: String,
 }
 
 impl Scope {
@@ -33,21 +38,33 @@ impl Scope {
         Self {
             condition: None,
             path: collection.path.clone(),
+            context: collection.path.clone(),
+        }
+    }
+
+    /// The collection's members of type `cast` or a type derived from it
+    /// (`collection/{type}`).
+    pub fn of_type(model: &Model, collection: &Collection, cast: Option<EntityTypeId>) -> Self {
+        let Some(cast) = cast else {
+            return Self::all(collection);
+        };
+        let path = format!(
+            "{}/{}",
+            collection.path,
+            model.entity_type(cast).qualified_name
+        );
+        Self {
+            condition: Some(crate::sql::type_in(model, cast)),
+            context: path.clone(),
+            path,
         }
     }
 }
 
-/// `GET collection`: one page of the filtered, ordered collection, with
-/// `@odata.nextLink` when more rows follow and `@odata.count` on request.
+/// `GET collection` (or a navigation's or a cast's part of it, `scope`): one page of the
+/// filtered, ordered collection, with `@odata.nextLink` when more rows follow and
+/// `@odata.count` on request.
 pub(super) async fn collection(
-    request: &Request<'_>,
-    collection: &Collection,
-) -> Result<HttpResponse, ODataError> {
-    collection_in(request, collection, &Scope::all(collection)).await
-}
-
-/// [`collection`] restricted to `scope`.
-pub(super) async fn collection_in(
     request: &Request<'_>,
     collection: &Collection,
     scope: &Scope,
@@ -163,7 +180,7 @@ pub(super) async fn collection_in(
         body.extend_from_slice(value.as_bytes());
     };
     if options.metadata != MetadataLevel::None {
-        let context = context_url(request, collection, &plan, &expand);
+        let context = context_url(request, &scope.context, &plan, &expand);
         member(
             &mut body,
             "@odata.context",
@@ -237,14 +254,14 @@ fn page_size(request: &Request<'_>) -> (u32, Option<u32>) {
 /// `{root}/$metadata#{collection}` or, with `$select`, `#{collection}(a,b)`.
 fn context_url(
     request: &Request<'_>,
-    collection: &Collection,
+    context: &str,
     plan: &CollectionPlan,
     expand: &[ExpandItem<'_>],
 ) -> String {
     let root = request.state.service_root(request.http);
     format!(
         "{root}/$metadata#{}{}",
-        collection.path,
+        context,
         select_list(plan.selected.as_deref(), expand)
     )
 }
@@ -286,19 +303,30 @@ fn next_link(request: &Request<'_>, path: &str, token: &str) -> String {
     )
 }
 
-/// `GET collection/{key}`.
+/// `GET collection/{key}[/{type}]`: with a type cast, 404 unless the entity is of that
+/// type or one derived from it.
 pub(super) async fn entity(
     request: &Request<'_>,
     collection: &Collection,
     key: &[Value],
+    cast: Option<EntityTypeId>,
 ) -> Result<HttpResponse, ODataError> {
     json_options(request)?;
     crate::query::collection_only(&request.options)?;
+    let model = request.state.service.model();
     let entity = request
         .state
         .store
         .get(&collection.table, &request.tenant, key)
         .await?
+        .filter(|e| {
+            cast.is_none_or(|cast| {
+                collection
+                    .table
+                    .table_type(&e.type_name)
+                    .is_some_and(|t| model.entity_derives_from(t.id, cast))
+            })
+        })
         .ok_or_else(|| not_found(collection, key))?;
     if let Some(not_modified) = read_preconditions(request, &entity)? {
         return Ok(not_modified);
@@ -324,16 +352,9 @@ pub(super) async fn entity(
     )
 }
 
-/// `GET collection/$count`: a plain-text number; honours `$filter` and `$search`.
+/// `GET collection/$count` (within `scope`): a plain-text number; honours `$filter` and
+/// `$search`.
 pub(super) async fn count(
-    request: &Request<'_>,
-    collection: &Collection,
-) -> Result<HttpResponse, ODataError> {
-    count_in(request, collection, &Scope::all(collection)).await
-}
-
-/// [`count`] restricted to `scope`.
-pub(super) async fn count_in(
     request: &Request<'_>,
     collection: &Collection,
     scope: &Scope,

@@ -27,7 +27,9 @@ pub(super) async fn get(
         Link::Reference { column } => match &source.values[column] {
             // No related entity, or one deleted since: the navigation is null.
             Value::Null => Ok(HttpResponse::NoContent().finish()),
-            key => match read::entity(request, related.target, std::slice::from_ref(key)).await {
+            key => match read::entity(request, related.target, std::slice::from_ref(key), None)
+                .await
+            {
                 Err(e) if e.kind == ErrorKind::NotFound => Ok(HttpResponse::NoContent().finish()),
                 answer => answer,
             },
@@ -44,6 +46,7 @@ pub(super) async fn get(
                     key_predicate(related.source, &related.key),
                     related.navigation.name
                 ),
+                context: related.target.path.clone(),
             };
             match &related.member {
                 Some(member) => {
@@ -56,10 +59,10 @@ pub(super) async fn get(
                     if !entity.is_some_and(|e| &e.values[column] == source_key) {
                         return Err(not_found(related.target, member));
                     }
-                    read::entity(request, related.target, member).await
+                    read::entity(request, related.target, member, None).await
                 }
-                None if related.count => read::count_in(request, related.target, &scope).await,
-                None => read::collection_in(request, related.target, &scope).await,
+                None if related.count => read::count(request, related.target, &scope).await,
+                None => read::collection(request, related.target, &scope).await,
             }
         }
     }

@@ -205,6 +205,22 @@ pub fn column_is(table: &Table, column: usize, value: &Value) -> Condition {
     }
 }
 
+/// The entities of type `ty` or a type derived from it: `"_type" IN (…)`.
+pub fn type_in(model: &Model, ty: odata_core::edm::EntityTypeId) -> Condition {
+    let names = model
+        .entity_type_and_subtypes(ty)
+        .into_iter()
+        .map(|t| Frag::param(model.entity_type(t).qualified_name.as_str()));
+    Condition {
+        frag: frag::frag![
+            Frag::atom("\"_type\""),
+            " IN (",
+            Frag::join(names, ","),
+            ")"
+        ],
+    }
+}
+
 /// `column IN (values…)`: the rows whose column (not a DateTimeOffset) holds one of
 /// `values`; false for no values.
 pub fn column_in(table: &Table, column: usize, values: &[Value]) -> Condition {
