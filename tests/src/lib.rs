@@ -57,6 +57,39 @@ impl TestApp {
         self.client.patch(self.url(path)).json(body)
     }
 
+    /// Runs SQL on the service's database directly, bypassing the service (test setup and
+    /// inspection only): the first column of the first row as text, if any. `$1`, `$2`, …
+    /// are `params` (both backends take `$n`).
+    pub async fn sql(&self, sql: &str, params: &[&str]) -> Option<String> {
+        use sqlx::Row;
+        match test_backend() {
+            TestBackend::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.database_url)
+                    .await
+                    .expect("the test database");
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+                for p in params {
+                    query = query.bind(*p);
+                }
+                let row = query.fetch_optional(&pool).await.expect("SQL runs");
+                pool.close().await;
+                row.and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten())
+            }
+            TestBackend::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.database_url)
+                    .await
+                    .expect("the test database");
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
+                for p in params {
+                    query = query.bind(*p);
+                }
+                let row = query.fetch_optional(&pool).await.expect("SQL runs");
+                pool.close().await;
+                row.and_then(|r| r.try_get::<Option<String>, _>(0).ok().flatten())
+            }
+        }
+    }
+
     /// `GET <collection>/$count` as a number.
     pub async fn count(&self, collection: &str) -> u64 {
         self.get(&format!("{collection}/$count"))

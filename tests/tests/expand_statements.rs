@@ -7,7 +7,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use acceptance_tests::{TestApp, TestBackend, spawn_app, test_backend};
+use acceptance_tests::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tracing_subscriber::layer::{Context, SubscriberExt};
@@ -25,28 +25,6 @@ impl<S: tracing::Subscriber> Layer<S> for StatementCounter {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         if event.metadata().target() == "sqlx::query" {
             STATEMENTS.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// Runs `sql` on the app's database directly (setup only).
-async fn execute(app: &TestApp, sql: &str) {
-    match test_backend() {
-        TestBackend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
-        TestBackend::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
         }
     }
 }
@@ -96,11 +74,11 @@ async fn expand_runs_a_fixed_number_of_statements_for_a_thousand_parents() {
         assert_eq!(r.unwrap().status(), StatusCode::CREATED);
     }
     // Device i is assigned to profile i % 3, except every tenth, which has none.
-    execute(
-        &app,
+    app.sql(
         "UPDATE \"device_identities\" SET \"deploymentProfile__id\" = \
          CASE WHEN CAST(substr(\"id\", 2) AS INTEGER) % 10 = 0 THEN NULL \
          ELSE 'p' || (CAST(substr(\"id\", 2) AS INTEGER) % 3) END",
+        &[],
     )
     .await;
 

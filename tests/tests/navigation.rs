@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance_tests::{TestApp, TestBackend, spawn_app, test_backend};
+use acceptance_tests::{TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -45,29 +45,11 @@ async fn identity(app: &TestApp, id: &str, serial: &str) {
 /// Points an identity's `deploymentProfile` at a profile in the database itself, so these
 /// tests do not depend on how links are written.
 async fn link(app: &TestApp, identity: &str, profile: &str) {
-    let sql = "UPDATE \"device_identities\" SET \"deploymentProfile__id\" = $1 WHERE \"id\" = $2";
-    match test_backend() {
-        TestBackend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::query(sql)
-                .bind(profile)
-                .bind(identity)
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
-        TestBackend::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::query(sql)
-                .bind(profile)
-                .bind(identity)
-                .execute(&pool)
-                .await
-                .unwrap();
-            pool.close().await;
-        }
-    }
+    app.sql(
+        "UPDATE \"device_identities\" SET \"deploymentProfile__id\" = $1 WHERE \"id\" = $2",
+        &[profile, identity],
+    )
+    .await;
 }
 
 /// Two profiles; identities d0…d9, the even ones assigned to p1, d1 and d3 to p2, the rest

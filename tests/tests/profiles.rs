@@ -3,10 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance_tests::{TestBackend, spawn_app, test_backend};
+use acceptance_tests::spawn_app;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sqlx::Row;
 
 const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles";
 const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
@@ -145,27 +144,13 @@ async fn device_account_password_is_stored_but_never_returned() {
     let id = created["id"].as_str().unwrap();
     let got: Value = app.get_json(&format!("{IDENTITIES}/{id}")).await;
     assert_eq!(got["deviceAccountPassword"], Value::Null);
-    let stored: String = match test_backend() {
-        TestBackend::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
-            sqlx::query("SELECT \"deviceAccountPassword\" FROM device_identities WHERE id = ?")
-                .bind(id)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                .get(0)
-        }
-        TestBackend::Postgres => {
-            let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
-            sqlx::query("SELECT \"deviceAccountPassword\" FROM device_identities WHERE id = $1")
-                .bind(id)
-                .fetch_one(&pool)
-                .await
-                .unwrap()
-                .get(0)
-        }
-    };
-    assert_eq!(stored, "s3cret");
+    let stored = app
+        .sql(
+            "SELECT \"deviceAccountPassword\" FROM device_identities WHERE id = $1",
+            &[id],
+        )
+        .await;
+    assert_eq!(stored.as_deref(), Some("s3cret"));
 }
 
 #[tokio::test]
