@@ -200,26 +200,7 @@ fn resolve_entity_id<'s>(
         .with_target("$id")
     };
     let service_root = (info.service_root)();
-    let root = service_root.trim_end_matches('/');
-    let base = info.base_path.trim_end_matches('/');
-    let relative = if let Some(rest) = id.strip_prefix(root) {
-        rest.strip_prefix('/').ok_or_else(outside)?
-    } else if id.starts_with("//") || id.contains("://") {
-        return Err(outside());
-    } else if let Some(rest) = id.strip_prefix('/') {
-        // An absolute path: below the service root's path, or not of this service.
-        rest.strip_prefix(base.trim_start_matches('/'))
-            .and_then(|r| {
-                if base.is_empty() {
-                    Some(r)
-                } else {
-                    r.strip_prefix('/')
-                }
-            })
-            .ok_or_else(outside)?
-    } else {
-        id
-    };
+    let relative = below_service_root(id, &service_root, info.base_path).ok_or_else(outside)?;
     // The id names a resource: a query or fragment in it would be silently dropped.
     if relative.contains(['?', '#']) {
         return Err(outside());
@@ -427,6 +408,26 @@ fn derived_type(model: &Model, collection: &Collection, segment: &str) -> Option
     model
         .find_entity_type(segment)
         .filter(|&t| model.entity_derives_from(t, collection.entity_type))
+}
+
+/// The path below the service root that `url` names: `url` itself when it is relative,
+/// the rest of an absolute URL that starts with the service root `root`, or of an absolute
+/// path that starts with the service root's path `base_path`. `None` when `url` is outside
+/// the service.
+pub fn below_service_root<'u>(url: &'u str, root: &str, base_path: &str) -> Option<&'u str> {
+    let root = root.trim_end_matches('/');
+    let base = base_path.trim_matches('/');
+    if let Some(rest) = url.strip_prefix(root) {
+        return rest.strip_prefix('/');
+    }
+    if url.starts_with("//") || url.contains("://") {
+        return None;
+    }
+    match url.strip_prefix('/') {
+        None => Some(url),
+        Some(path) if base.is_empty() => Some(path),
+        Some(path) => path.strip_prefix(base)?.strip_prefix('/'),
+    }
 }
 
 /// 404 for a name that is neither a property, a navigation property nor a bound action.
@@ -734,4 +735,46 @@ pub fn key_predicate(collection: &Collection, key: &[Value]) -> String {
         .map(|(&i, v)| format!("{}={}", table.columns[i].property.name, literal(v)))
         .collect();
     format!("({})", parts.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::below_service_root;
+
+    #[test]
+    fn bind_urls_are_taken_below_the_service_root() {
+        let root = "https://example.test/beta";
+        for (url, below) in [
+            ("products('a')", Some("products('a')")),
+            ("products/a", Some("products/a")),
+            ("/beta/products('a')", Some("products('a')")),
+            (
+                "https://example.test/beta/products('a')",
+                Some("products('a')"),
+            ),
+            ("https://example.test/beta/", Some("")),
+            ("https://example.test/beta", None),
+            ("https://example.test/betamax/products('a')", None),
+            ("https://other.test/beta/products('a')", None),
+            ("http://example.test/beta/products('a')", None),
+            ("//example.test/beta/products('a')", None),
+            ("/products('a')", None),
+            ("/betamax/products('a')", None),
+            ("/beta", None),
+        ] {
+            assert_eq!(below_service_root(url, root, "/beta"), below, "{url}");
+        }
+        assert_eq!(
+            below_service_root("/products('a')", "https://example.test/", "/"),
+            Some("products('a')")
+        );
+        assert_eq!(
+            below_service_root(
+                "https://example.test/products('a')",
+                "https://example.test",
+                ""
+            ),
+            Some("products('a')")
+        );
+    }
 }

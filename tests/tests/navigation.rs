@@ -42,14 +42,17 @@ async fn identity(app: &TestApp, id: &str, serial: &str) {
     );
 }
 
-/// Points an identity's `deploymentProfile` at a profile in the database itself, so these
-/// tests do not depend on how links are written.
+/// Points an identity's `deploymentProfile` at a profile (`@odata.bind`).
 async fn link(app: &TestApp, identity: &str, profile: &str) {
-    app.sql(
-        "UPDATE \"device_identities\" SET \"deploymentProfile__id\" = $1 WHERE \"id\" = $2",
-        &[profile, identity],
-    )
-    .await;
+    let r = app
+        .patch_json(
+            &format!("{IDENTITIES}/{identity}"),
+            &json!({"deploymentProfile@odata.bind": format!("{PROFILES}('{profile}')")}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
 }
 
 /// Two profiles; identities d0…d9, the even ones assigned to p1, d1 and d3 to p2, the rest

@@ -5,7 +5,8 @@ mod read;
 mod write;
 
 pub use read::{
-    EntityPayload, read_entity, read_entity_update, read_object, read_value, zero_value,
+    Bind, EntityPayload, bound_navigation, read_entity, read_entity_update,
+    read_entity_update_object, read_object, read_value, zero_value,
 };
 pub use write::{EntityControl, MetadataLevel, WriteOptions, write_entity, write_value};
 

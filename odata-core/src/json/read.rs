@@ -10,7 +10,8 @@ use serde_json::{Map, Value as Json};
 
 use super::control_name;
 use crate::edm::{
-    ComplexTypeId, EntityType, EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef,
+    ComplexTypeId, EntityType, EntityTypeId, Model, NavigationProperty, PrimitiveKind, Property,
+    TypeKind, TypeRef,
 };
 use crate::error::{ErrorKind, ODataError};
 use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
@@ -22,6 +23,19 @@ pub struct EntityPayload {
     pub entity_type: EntityTypeId,
     /// Property values in body order.
     pub values: IndexMap<String, Value>,
+    /// The links the body sets, by single-valued navigation property name, in body order.
+    pub binds: IndexMap<String, Bind>,
+}
+
+/// A binding member of an entity body, `x@odata.bind` (4.0) or `x@bind` (4.01), for a
+/// single-valued navigation property `x`: link the entity to an existing entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bind {
+    /// The member as written (`deploymentProfile@odata.bind`), the target of errors about it.
+    pub member: String,
+    /// The URL of the entity to link, as written: relative to the service root, an absolute
+    /// path or an absolute URL. `None` (JSON `null`) removes the link.
+    pub url: Option<String>,
 }
 
 /// Parses a JSON body into an object, with a 400 naming line and column on bad JSON.
@@ -256,8 +270,15 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
 /// values of the wrong JSON type, out of range or longer than their `MaxLength`, bad
 /// temporal literals, unknown enum members, an empty string as a key value, and an
 /// `@odata.type` that is not `declared` or derived from it (required when `declared` is
-/// abstract). `x@odata.bind` (or `x@bind`) is a 400 when `x` is not a navigation property
-/// and a 501 when it is: binding is not implemented. Other annotations are ignored.
+/// abstract).
+///
+/// `x@odata.bind` (or `x@bind`) for a single-valued navigation property `x` is read into
+/// [`EntityPayload::binds`]: its value must be a string (the URL of the entity to link) or,
+/// when `x` is nullable, `null` (no link). It is a 400 when `x` is not a navigation
+/// property, is a single-valued containment navigation property or is bound twice. For a
+/// collection-valued `x` it is a 501 (binding those is not implemented) when the value is
+/// an array, a 400 otherwise. Whether the URL names an entity is for the caller to check.
+/// Other annotations are ignored.
 pub fn read_entity(
     model: &Model,
     declared: EntityTypeId,
@@ -286,8 +307,16 @@ pub fn read_entity_update(
     current: EntityTypeId,
     body: &[u8],
 ) -> Result<EntityPayload, ODataError> {
-    let object = read_object(body)?;
-    if let Some(name) = odata_type(&object)? {
+    read_entity_update_object(model, current, &read_object(body)?)
+}
+
+/// [`read_entity_update`] of a body already parsed with [`read_object`].
+pub fn read_entity_update_object(
+    model: &Model,
+    current: EntityTypeId,
+    object: &Map<String, Json>,
+) -> Result<EntityPayload, ODataError> {
+    if let Some(name) = odata_type(object)? {
         let named = model.find_entity_type(name);
         if !named.is_some_and(|n| model.entity_derives_from(current, n)) {
             return Err(ODataError::bad_request(format!(
@@ -298,7 +327,7 @@ pub fn read_entity_update(
             .with_target("@odata.type"));
         }
     }
-    read_properties(model, current, &object)
+    read_properties(model, current, object)
 }
 
 fn read_properties(
@@ -308,22 +337,31 @@ fn read_properties(
 ) -> Result<EntityPayload, ODataError> {
     let ty = model.entity_type(entity_type);
     let mut values = IndexMap::with_capacity(object.len());
+    let mut binds = IndexMap::new();
     for (key, json) in object {
-        if let Some(name) = bound_property(key) {
-            return Err(match ty.navigation_property(name) {
-                Some(_) => ODataError::new(
-                    ErrorKind::NotImplemented,
-                    format!(
-                        "'{key}': binding the navigation property '{name}' to an existing \
-                         entity is not supported yet."
-                    ),
-                ),
-                None => ODataError::bad_request(format!(
+        if let Some(name) = bound_navigation(key) {
+            let Some(navigation) = ty.navigation_property(name) else {
+                return Err(ODataError::bad_request(format!(
                     "'{key}': '{name}' is not a navigation property of '{}'.",
                     ty.qualified_name
-                )),
+                ))
+                .with_target(key.clone()));
+            };
+            let url = read_bind(navigation, key, json)?;
+            if binds.contains_key(name) {
+                return Err(ODataError::bad_request(format!(
+                    "'{key}': the navigation property '{name}' is bound more than once."
+                ))
+                .with_target(key.clone()));
             }
-            .with_target(key.clone()));
+            binds.insert(
+                name.to_owned(),
+                Bind {
+                    member: key.clone(),
+                    url,
+                },
+            );
+            continue;
         }
         if key.starts_with('@') || key.starts_with("odata.") || key.contains('@') {
             continue;
@@ -343,12 +381,59 @@ fn read_properties(
     Ok(EntityPayload {
         entity_type,
         values,
+        binds,
     })
 }
 
-/// The property named by a binding annotation member, `x@odata.bind` (4.0) or `x@bind`
-/// (4.01): `x`.
-fn bound_property(key: &str) -> Option<&str> {
+/// The value of the binding member `member` of `navigation`: the URL to link, or `None`
+/// (`null`) to link nothing.
+fn read_bind(
+    navigation: &NavigationProperty,
+    member: &str,
+    json: &Json,
+) -> Result<Option<String>, ODataError> {
+    let name = &navigation.name;
+    let error = |message: String| ODataError::bad_request(message).with_target(member.to_owned());
+    if navigation.collection {
+        return match json {
+            Json::Array(_) => Err(ODataError::new(
+                ErrorKind::NotImplemented,
+                format!(
+                    "'{member}': binding collection-valued navigation properties is not \
+                     supported yet."
+                ),
+            )
+            .with_target(member.to_owned())),
+            other => Err(error(format!(
+                "'{member}': the collection-valued navigation property '{name}' is bound \
+                 with an array of entity URLs, not {}.",
+                json_kind(other)
+            ))),
+        };
+    }
+    if navigation.contains_target {
+        return Err(error(format!(
+            "'{member}': '{name}' is a containment navigation property; its entities are \
+             created inside it, not bound."
+        )));
+    }
+    match json {
+        Json::String(url) => Ok(Some(url.clone())),
+        Json::Null if navigation.nullable => Ok(None),
+        Json::Null => Err(error(format!(
+            "'{member}': the navigation property '{name}' cannot be null."
+        ))),
+        other => Err(error(format!(
+            "'{member}' must be a string with the URL of the entity to bind to '{name}', not \
+             {}.",
+            json_kind(other)
+        ))),
+    }
+}
+
+/// The navigation property named by a binding member, `x@odata.bind` (4.0) or `x@bind`
+/// (4.01): `x`. Any other member name: `None`.
+pub fn bound_navigation(key: &str) -> Option<&str> {
     key.split_once('@')
         .filter(|(name, term)| !name.is_empty() && matches!(*term, "odata.bind" | "bind"))
         .map(|(name, _)| name)
@@ -546,7 +631,7 @@ fn read_complex(
         );
     }
     for (key, json) in object {
-        if let Some(name) = bound_property(key) {
+        if let Some(name) = bound_navigation(key) {
             let member_path = format!("{path}/{key}");
             return Err(ODataError::bad_request(format!(
                 "'{member_path}': '{name}' is not a navigation property of '{}'.",
@@ -746,7 +831,9 @@ mod tests {
     use crate::edm::{ComplexTypeDef, EntityTypeDef, ModelBuilder, NavigationDef, PropertyDef};
 
     /// `thing` (key `id`, at most 8 characters) with every integer kind, a complex value, a
-    /// collection of complex values and a navigation property `owner`.
+    /// collection of complex values, the single-valued navigation properties `owner` and
+    /// `home` (not nullable), the collection-valued `parts` and the contained `pieces` and
+    /// `spare`.
     fn model() -> (Model, EntityTypeId) {
         let model = ModelBuilder::new("test.read")
             .alias("tr")
@@ -772,7 +859,11 @@ mod tests {
                     .property(PropertyDef::new("ratio", "Edm.Double"))
                     .property(PropertyDef::new("settings", "tr.settings"))
                     .property(PropertyDef::new("list", "Collection(tr.settings)"))
-                    .navigation(NavigationDef::new("owner", "tr.thing")),
+                    .navigation(NavigationDef::new("owner", "tr.thing"))
+                    .navigation(NavigationDef::new("home", "tr.thing").not_null())
+                    .navigation(NavigationDef::new("parts", "Collection(tr.thing)"))
+                    .navigation(NavigationDef::new("pieces", "Collection(tr.thing)").contained())
+                    .navigation(NavigationDef::new("spare", "tr.thing").contained()),
             )
             .entity_set("things", "tr.thing")
             .build()
@@ -925,16 +1016,106 @@ mod tests {
     }
 
     #[test]
-    fn binding_annotations_are_never_dropped() {
+    fn single_valued_binds_are_read_in_both_spellings() {
         for key in ["owner@odata.bind", "owner@bind"] {
             let body = format!(r#"{{"name": "a", "{key}": "things('x')"}}"#);
-            let e = create(&body).unwrap_err();
-            assert_eq!(e.kind, ErrorKind::NotImplemented);
-            assert_eq!(e.target.as_deref(), Some(key));
-            assert!(e.message.contains("'owner'"), "{}", e.message);
-            assert!(e.message.contains("not supported"), "{}", e.message);
-            assert_error(update(&body), ErrorKind::NotImplemented, key);
+            for payload in [create(&body).unwrap(), update(&body).unwrap()] {
+                assert_eq!(payload.values.keys().collect::<Vec<_>>(), ["name"]);
+                assert_eq!(
+                    payload.binds.into_iter().collect::<Vec<_>>(),
+                    [(
+                        "owner".to_owned(),
+                        Bind {
+                            member: key.to_owned(),
+                            url: Some("things('x')".to_owned()),
+                        }
+                    )]
+                );
+            }
         }
+        // `null` removes a link; the URL is taken as written.
+        let payload =
+            update(r#"{"owner@odata.bind": null, "home@bind": "/root/things/y"}"#).unwrap();
+        assert_eq!(payload.binds["owner"].url, None);
+        assert_eq!(payload.binds["home"].url.as_deref(), Some("/root/things/y"));
+        assert!(create(r#"{"name": "a"}"#).unwrap().binds.is_empty());
+    }
+
+    #[test]
+    fn malformed_binds_are_rejected() {
+        for (body, key, kind, needle) in [
+            (
+                r#"{"owner@odata.bind": 1}"#,
+                "owner@odata.bind",
+                ErrorKind::BadRequest,
+                "must be a string with the URL of the entity to bind to 'owner', not the number 1",
+            ),
+            (
+                r#"{"owner@bind": ["things('x')"]}"#,
+                "owner@bind",
+                ErrorKind::BadRequest,
+                "not an array",
+            ),
+            (
+                r#"{"owner@odata.bind": {"id": "x"}}"#,
+                "owner@odata.bind",
+                ErrorKind::BadRequest,
+                "not an object",
+            ),
+            (
+                r#"{"home@odata.bind": null}"#,
+                "home@odata.bind",
+                ErrorKind::BadRequest,
+                "'home' cannot be null",
+            ),
+            (
+                r#"{"owner@odata.bind": "things('x')", "owner@bind": "things('y')"}"#,
+                "owner@bind",
+                ErrorKind::BadRequest,
+                "bound more than once",
+            ),
+            (
+                r#"{"parts@odata.bind": ["things('x')"]}"#,
+                "parts@odata.bind",
+                ErrorKind::NotImplemented,
+                "binding collection-valued navigation properties is not supported yet",
+            ),
+            (
+                r#"{"parts@bind": []}"#,
+                "parts@bind",
+                ErrorKind::NotImplemented,
+                "not supported yet",
+            ),
+            (
+                r#"{"parts@odata.bind": "things('x')"}"#,
+                "parts@odata.bind",
+                ErrorKind::BadRequest,
+                "bound with an array of entity URLs, not the string",
+            ),
+            (
+                r#"{"pieces@odata.bind": ["things('x')"]}"#,
+                "pieces@odata.bind",
+                ErrorKind::NotImplemented,
+                "not supported yet",
+            ),
+            (
+                r#"{"spare@odata.bind": "things('x')"}"#,
+                "spare@odata.bind",
+                ErrorKind::BadRequest,
+                "containment navigation property",
+            ),
+        ] {
+            let e = create(body).expect_err(body);
+            assert_eq!(e.kind, kind, "{body}: {e}");
+            assert_eq!(e.target.as_deref(), Some(key), "{body}");
+            assert!(e.message.contains(needle), "{body}: {}", e.message);
+            assert!(e.message.contains(&format!("'{key}'")), "{}", e.message);
+            assert_error(update(body), kind, key);
+        }
+    }
+
+    #[test]
+    fn binds_of_non_navigation_members_are_rejected() {
         for key in ["name@odata.bind", "nope@bind", "settings@odata.bind"] {
             let body = format!(r#"{{"{key}": "things('x')"}}"#);
             let e = create(&body).unwrap_err();
@@ -958,6 +1139,21 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn bound_navigation_names_the_property() {
+        assert_eq!(bound_navigation("owner@odata.bind"), Some("owner"));
+        assert_eq!(bound_navigation("owner@bind"), Some("owner"));
+        for key in [
+            "@bind",
+            "@odata.bind",
+            "owner",
+            "owner@odata.type",
+            "owner@my.bind",
+        ] {
+            assert_eq!(bound_navigation(key), None, "{key}");
+        }
     }
 
     #[test]

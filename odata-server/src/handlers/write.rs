@@ -1,19 +1,33 @@
 //! Writing: create, update (PATCH merges, PUT replaces), delete. Each is one transaction;
 //! a request that fails writes nothing.
+//!
+//! A body may link the entity to existing entities through single-valued navigation
+//! properties bound to storage ([`Link::Reference`]): `x@odata.bind` (or `x@bind`) holds
+//! the URL of the entity to link (relative to the service root, an absolute path or an
+//! absolute URL of this service), `null` removes the link. The linked entity must be a
+//! member of the navigation's target collection in the caller's tenant, and the caller must
+//! be allowed to read that collection; its key is written to the reference column.
+
+use std::collections::HashMap;
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
-use odata_core::edm::{PrimitiveKind, Property, TypeKind};
+use odata_core::edm::{EntityTypeId, PrimitiveKind, Property, TypeKind};
 use odata_core::error::{ErrorKind, ODataError};
-use odata_core::json::{self, EntityPayload};
+use odata_core::json::{self, Bind, EntityPayload};
+use odata_core::query::QueryOptions;
 use odata_core::value::{DateTimeOffset, Value};
+use serde_json::Value as Json;
 
 use super::Request;
 use super::output::{entity_response, entity_url, json_options};
 use super::read::not_found;
+use crate::auth::{self, Access};
+use crate::error::internal;
 use crate::negotiation::{ReturnPreference, return_preference};
 use crate::preconditions::Preconditions;
-use crate::service::Collection;
+use crate::routing::{self, Addressing, RequestInfo, Route, Target};
+use crate::service::{Collection, Link, Navigation};
 use crate::store::StoreError;
 use crate::store::table::{Table, TableType};
 
@@ -46,6 +60,13 @@ pub(super) async fn create(
         values[c] = initial_value(model, &table.columns[c].property, now);
     }
     apply(table, &payload, &mut values);
+    for (name, bind) in &payload.binds {
+        let (navigation, column) = reference(collection, name, bind)?;
+        values[column] = match &bind.url {
+            Some(url) => linked_key(request, navigation, &bind.member, url).await?,
+            None => Value::Null,
+        };
+    }
     for &k in &table.key {
         if values[k].is_null() {
             values[k] = generated_key(&table.columns[k].property)?;
@@ -89,14 +110,19 @@ pub(super) async fn update(
     let model = request.state.service.model();
     let table = &collection.table;
     let now = &request.now;
+    let object = json::read_object(&request.body)?;
+    // The linked entities are looked up before the transaction, which cannot wait for
+    // other reads. One deleted in between leaves the reference that deleting it just after
+    // the update would leave.
+    let linked = linked_keys(request, collection, &object).await?;
     let result = request
         .state
         .store
         .update(table, &request.tenant, key, allowed(request), |current| {
             let table_type = table
                 .table_type(&current.type_name)
-                .ok_or_else(|| crate::error::internal(&"stored type not in table"))?;
-            let payload = json::read_entity_update(model, table_type.id, &request.body)?;
+                .ok_or_else(|| internal(&"stored type not in table"))?;
+            let payload = json::read_entity_update_object(model, table_type.id, &object)?;
             for (&k, url_value) in table.key.iter().zip(key) {
                 let name = &table.columns[k].property.name;
                 if payload.values.get(name).is_some_and(|v| v != url_value) {
@@ -118,6 +144,16 @@ pub(super) async fn update(
                 }
             }
             apply(table, &payload, &mut values);
+            for (name, bind) in &payload.binds {
+                let (_, column) = reference(collection, name, bind)?;
+                values[column] = match &bind.url {
+                    Some(_) => linked
+                        .get(name.as_str())
+                        .cloned()
+                        .ok_or_else(|| internal(&"bind not resolved before the update"))?,
+                    None => Value::Null,
+                };
+            }
             Ok(values)
         })
         .await;
@@ -152,10 +188,154 @@ pub(super) async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The navigation property a bind sets and its reference column: 501 unless it is a
+/// single-valued navigation bound to storage.
+fn reference<'c>(
+    collection: &'c Collection,
+    name: &str,
+    bind: &Bind,
+) -> Result<(&'c Navigation, usize), ODataError> {
+    match collection.navigation(name) {
+        Some(
+            navigation @ Navigation {
+                link: Link::Reference { column },
+                ..
+            },
+        ) => Ok((navigation, *column)),
+        _ => Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            format!(
+                "'{}': the navigation property '{name}' of '{}' is not stored by this service; \
+                 it cannot be bound.",
+                bind.member, collection.path
+            ),
+        )
+        .with_target(bind.member.clone())),
+    }
+}
+
+/// The keys of the entities an update body's binds link, by navigation property, for the
+/// binds that name a URL of a navigation bound to storage. Everything else about the binds
+/// is checked with the rest of the body.
+async fn linked_keys<'o>(
+    request: &Request<'_>,
+    collection: &Collection,
+    object: &'o serde_json::Map<String, Json>,
+) -> Result<HashMap<&'o str, Value>, ODataError> {
+    let mut linked = HashMap::new();
+    for (member, json) in object {
+        let Some(name) = json::bound_navigation(member) else {
+            continue;
+        };
+        let (Json::String(url), Some(navigation)) = (json, collection.navigation(name)) else {
+            continue;
+        };
+        if matches!(navigation.link, Link::Reference { .. }) {
+            linked.insert(name, linked_key(request, navigation, member, url).await?);
+        }
+    }
+    Ok(linked)
+}
+
+/// The key of the entity `url` names, which must be a member of `navigation`'s target
+/// collection in the caller's tenant, to be stored in the navigation's reference column.
+/// `member` is the bind's member name, for errors. Reading the target collection needs its
+/// read permission.
+async fn linked_key(
+    request: &Request<'_>,
+    navigation: &Navigation,
+    member: &str,
+    url: &str,
+) -> Result<Value, ODataError> {
+    let target = request.state.service.target(navigation);
+    auth::authorize(&request.principal, target, Access::Read)?;
+    let (key, cast) = key_of_url(request, target, member, url)?;
+    let model = request.state.service.model();
+    let entity = request
+        .state
+        .store
+        .get(&target.table, &request.tenant, &key)
+        .await?
+        // A type cast in the URL addresses only entities of that type.
+        .filter(|entity| {
+            cast.is_none_or(|cast| {
+                target
+                    .table
+                    .table_type(&entity.type_name)
+                    .is_some_and(|t| model.entity_derives_from(t.id, cast))
+            })
+        })
+        .ok_or_else(|| {
+            ODataError::bad_request(format!(
+                "'{member}': the entity '{url}' does not exist; only an existing entity of \
+                 '{}' can be bound.",
+                target.path
+            ))
+            .with_target(member.to_owned())
+        })?;
+    // The stored key, as the database spells it.
+    match target.table.key.as_slice() {
+        [k] => Ok(entity.values[*k].clone()),
+        _ => Err(internal(&"reference to a collection without a single key")),
+    }
+}
+
+/// The key of the member of `target` that `url` names, with the type the URL casts it to,
+/// if any: 400 naming `member` when `url` is not the URL of one entity of `target` in this
+/// service.
+fn key_of_url(
+    request: &Request<'_>,
+    target: &Collection,
+    member: &str,
+    url: &str,
+) -> Result<(Vec<Value>, Option<EntityTypeId>), ODataError> {
+    let state = request.state;
+    let not_an_entity = |reason: String| {
+        ODataError::bad_request(format!(
+            "'{member}': '{url}' is not the URL of an entity of '{}' in this service{reason}.",
+            target.path
+        ))
+        .with_target(member.to_owned())
+    };
+    let root = state.service_root(request.http);
+    let relative = routing::below_service_root(url, &root, &state.base_prefix)
+        // A query or fragment would be silently dropped: the URL names a resource.
+        .filter(|path| !path.contains(['?', '#']))
+        .ok_or_else(|| not_an_entity(String::new()))?;
+    let options = QueryOptions::default();
+    let service_root = || root.clone();
+    let route = routing::resolve(
+        &state.service,
+        relative,
+        &RequestInfo {
+            options: Ok(&options),
+            service_root: &service_root,
+            base_path: &state.base_prefix,
+        },
+    )
+    .map_err(|e| not_an_entity(format!(": {}", e.message.trim_end_matches('.'))))?;
+    match route {
+        Route {
+            target: Target::Entity(collection, key),
+            addressing: Addressing::Path,
+            cast,
+        } if collection.path == target.path => Ok((key, cast)),
+        Route {
+            target: Target::Entity(collection, _),
+            addressing: Addressing::Path,
+            ..
+        } => Err(not_an_entity(format!(
+            ": it is an entity of '{}'",
+            collection.path
+        ))),
+        _ => Err(not_an_entity(String::new())),
+    }
+}
+
 fn table_type<'t>(table: &'t Table, payload: &EntityPayload) -> Result<&'t TableType, ODataError> {
     table
         .table_type_by_id(payload.entity_type)
-        .ok_or_else(|| crate::error::internal(&"payload type not in table"))
+        .ok_or_else(|| internal(&"payload type not in table"))
 }
 
 /// Copies the body's values into their columns.

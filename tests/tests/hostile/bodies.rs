@@ -3,12 +3,13 @@
 //!
 //! The attacker repeats a member name (`{"deviceId": "a", "deviceId": "b"}`) so that a
 //! validating proxy and the service disagree on which value counts; sends `-0` for an
-//! integer; binds a navigation property with `x@odata.bind` / `x@bind` hoping the link is
-//! made (or silently ignored while the client believes it was); and creates an entity with
-//! a 10 000-character or empty key that no URL can ever name again. The service answers a
-//! repeated member with a 400 naming it (with its path when nested), reads `-0` as 0,
-//! answers a binding with a 501 (a 400 when the name is not a navigation property), and
-//! rejects a key longer than its `MaxLength` of 256 or empty with a 400 naming `id`. A
+//! integer; binds a navigation property with `x@odata.bind` / `x@bind` to an entity that
+//! does not exist, hoping for a dangling link (or for the bind to be silently ignored while
+//! the client believes it was made); and creates an entity with a 10 000-character or empty
+//! key that no URL can ever name again. The service answers a repeated member with a 400
+//! naming it (with its path when nested), reads `-0` as 0, answers a bind to a missing
+//! entity with a 400 naming the bind (also when the name is not a navigation property),
+//! and rejects a key longer than its `MaxLength` of 256 or empty with a 400 naming `id`. A
 //! rejected request stores nothing.
 
 use acceptance_tests::{TestApp, seed, spawn_app, with_valid_enums};
@@ -201,7 +202,7 @@ async fn minus_zero_is_the_integer_zero() {
 }
 
 #[tokio::test]
-async fn binding_is_answered_never_dropped() {
+async fn binding_a_missing_entity_is_answered_never_dropped() {
     let app = spawn_app().await;
     let profile = "deviceManagement/windowsAutopilotDeploymentProfiles('p1')";
     for key in [
@@ -211,7 +212,7 @@ async fn binding_is_answered_never_dropped() {
         let mut body = identity();
         body[key] = json!(profile);
         let r = app.post_json(IDENTITIES, &body).send().await.unwrap();
-        expect_error(r, StatusCode::NOT_IMPLEMENTED, key, "not supported").await;
+        expect_error(r, StatusCode::BAD_REQUEST, key, "does not exist").await;
     }
     for (key, name) in [
         ("serialNumber@odata.bind", "serialNumber"),
@@ -256,7 +257,7 @@ async fn binding_is_answered_never_dropped() {
     .await;
     assert_eq!(app.count(EVENTS).await, 0);
 
-    // PATCH binds are answered the same way, and change nothing.
+    // PATCH binds to a missing entity are answered the same way, and change nothing.
     let created = app.post_json(IDENTITIES, &identity()).send().await.unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
     let created: Value = created.json().await.unwrap();
@@ -271,9 +272,9 @@ async fn binding_is_answered_never_dropped() {
         .unwrap();
     expect_error(
         r,
-        StatusCode::NOT_IMPLEMENTED,
+        StatusCode::BAD_REQUEST,
         "deploymentProfile@odata.bind",
-        "'deploymentProfile'",
+        "does not exist",
     )
     .await;
     let got: Value = app.get_json(&path).await;
