@@ -245,6 +245,7 @@ async fn queries_answer_alike_on_sqlite_and_postgresql() {
         "$search=NOT sn",
         "$orderby=targetedAppCount,deviceSerialNumber desc&$skip=5&$top=20",
         "$filter=round(targetedAppCount div 3.0) eq 2",
+        "$orderby=userPrincipalName eq null desc,deviceSerialNumber&$top=30",
     ];
     for query in queries {
         let path = format!("{EVENTS}?{query}&$select=id,deviceSerialNumber");

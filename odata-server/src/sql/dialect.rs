@@ -61,6 +61,10 @@ pub(crate) trait ExprDialect: Dialect {
     /// The Boolean value of an INTEGER 0/1 column (null for null).
     fn boolean_column(&self, column: Frag) -> Frag;
 
+    /// A Boolean value as INTEGER 0/1 (null for null): how a Boolean sort key is read back
+    /// for `$skiptoken`s, whose values are integers, reals and texts.
+    fn boolean_as_integer(&self, value: Frag) -> Frag;
+
     /// The 1-based code-point position of `needle` in `haystack`, 0 when absent (1 for an
     /// empty needle), null when either is null. Case-sensitive.
     fn position(&self, haystack: Frag, needle: Frag) -> Frag;
@@ -201,6 +205,10 @@ impl ExprDialect for Sqlite {
 
     fn boolean_column(&self, column: Frag) -> Frag {
         column
+    }
+
+    fn boolean_as_integer(&self, value: Frag) -> Frag {
+        value
     }
 
     fn position(&self, haystack: Frag, needle: Frag) -> Frag {
@@ -427,6 +435,11 @@ impl ExprDialect for Postgres {
 
     fn boolean_column(&self, column: Frag) -> Frag {
         frag!["(", column, " <> 0)"]
+    }
+
+    fn boolean_as_integer(&self, value: Frag) -> Frag {
+        // There is no cast from boolean to BIGINT, only to INTEGER.
+        frag!["CAST(CAST(", value, " AS INTEGER) AS BIGINT)"]
     }
 
     fn position(&self, haystack: Frag, needle: Frag) -> Frag {

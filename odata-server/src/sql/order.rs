@@ -1,6 +1,7 @@
 //! `$orderby` keys → SQL sort expressions.
 
 use odata_core::bind::{BoundOrderBy, ExprType};
+use odata_core::edm::PrimitiveKind;
 use odata_core::error::ODataError;
 
 use super::OrderTerm;
@@ -25,6 +26,9 @@ pub(crate) fn order_terms<D: ExprDialect>(
                 .with_target("$orderby"));
             }
             let mut expr = translator.value(&key.expr)?.comparable();
+            if key.expr.ty().is(PrimitiveKind::Boolean) {
+                expr = translator.dialect().boolean_as_integer(expr);
+            }
             // A bare constant in ORDER BY would name a result column or be refused.
             if expr.is_bare_constant() {
                 expr = frag!["(SELECT ", expr, ")"];

@@ -135,6 +135,11 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         }
     }
 
+    /// The dialect the translation is for.
+    pub(crate) fn dialect(&self) -> &'a D {
+        self.dialect
+    }
+
     /// `x` as a double.
     fn real(&self, x: Frag) -> Frag {
         frag!["CAST(", x, " AS ", self.dialect.real_type(), ")"]
