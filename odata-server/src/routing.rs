@@ -45,6 +45,8 @@ pub struct Related<'s> {
     pub member: Option<Vec<Value>>,
     /// `…/{navigation}/$count`.
     pub count: bool,
+    /// `…/{navigation}/$ref`: the links rather than the entities.
+    pub reference: bool,
 }
 
 /// A resolved request URL: what it addresses and how.
@@ -336,6 +338,7 @@ fn resolve_in_collection<'s>(
             target,
             member: None,
             count: false,
+            reference: false,
         };
         let rest = match (nav_predicate, tail) {
             (Some(p), rest) if navigation.is_collection() => {
@@ -349,6 +352,10 @@ fn resolve_in_collection<'s>(
             }
             (None, [s]) if s == "$count" && navigation.is_collection() => {
                 related.count = true;
+                &[][..]
+            }
+            (None, [s]) if s == "$ref" => {
+                related.reference = true;
                 &[][..]
             }
             (None, [s, rest @ ..]) if navigation.is_collection() && !s.starts_with('$') => {

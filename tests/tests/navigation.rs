@@ -478,3 +478,147 @@ async fn type_cast_segments_narrow_collections_and_entities() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn references_are_read_set_and_removed_through_ref() {
+    let app = fixture().await;
+    // A single-valued navigation's link.
+    let body = app
+        .get_json(&format!("{IDENTITIES}/d2/deploymentProfile/$ref"))
+        .await;
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#$ref"),
+        "{body}"
+    );
+    assert_eq!(body["@odata.id"], app.url(&format!("{PROFILES}('p1')")));
+    let r = app
+        .get(&format!("{IDENTITIES}/d5/deploymentProfile/$ref"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    // A collection-valued navigation's links, with query options and paging.
+    let r = app
+        .get(&format!(
+            "{PROFILES}/p1/assignedDevices/$ref?$orderby=id desc&$count=true"
+        ))
+        .header("Prefer", "odata.maxpagesize=3")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#Collection($ref)"),
+        "{body}"
+    );
+    assert_eq!(body["@odata.count"], 5);
+    let refs: Vec<&str> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["@odata.id"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs.len(), 3);
+    assert!(
+        refs[0].ends_with(&format!("{IDENTITIES}('d8')")),
+        "{refs:?}"
+    );
+    let next = body["@odata.nextLink"].as_str().unwrap();
+    let rest: Value = app
+        .client
+        .get(next)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["value"].as_array().unwrap().len(), 2);
+
+    // PUT moves the link (If-Match applies to the source), DELETE removes it.
+    let etag = app
+        .get(&format!("{IDENTITIES}/d5"))
+        .send()
+        .await
+        .unwrap()
+        .headers()["etag"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .client
+        .put(app.url(&format!("{IDENTITIES}/d5/deploymentProfile/$ref")))
+        .header("If-Match", "W/\"999\"")
+        .json(&json!({"@odata.id": format!("{PROFILES}('p2')")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+    let r = app
+        .client
+        .put(app.url(&format!("{IDENTITIES}/d5/deploymentProfile/$ref")))
+        .header("If-Match", etag)
+        .json(&json!({"@odata.id": app.url(&format!("{PROFILES}/p2"))}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let body = app
+        .get_json(&format!("{IDENTITIES}/d5/deploymentProfile"))
+        .await;
+    assert_eq!(body["id"], "p2");
+    for (body, status) in [
+        (
+            json!({"@odata.id": format!("{PROFILES}('nope')")}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            json!({"@odata.id": format!("{IDENTITIES}('d1')")}),
+            StatusCode::BAD_REQUEST,
+        ),
+        (json!({"id": "p1"}), StatusCode::BAD_REQUEST),
+    ] {
+        let r = app
+            .client
+            .put(app.url(&format!("{IDENTITIES}/d5/deploymentProfile/$ref")))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{body}");
+    }
+    assert_eq!(
+        app.get_json(&format!("{IDENTITIES}/d5/deploymentProfile"))
+            .await["id"],
+        "p2"
+    );
+    let r = app
+        .client
+        .delete(app.url(&format!("{IDENTITIES}/d5/deploymentProfile/$ref")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app
+        .get(&format!("{IDENTITIES}/d5/deploymentProfile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // Links of a collection-valued navigation change through its members' references.
+    let r = app
+        .client
+        .delete(app.url(&format!("{PROFILES}/p1/assignedDevices/$ref")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+}

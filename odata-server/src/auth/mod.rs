@@ -172,6 +172,12 @@ pub fn required_access<'s>(
         | Target::CollectionRef(c)
         | Target::Entity(c, _)
         | Target::EntityAction(c, _, _) => *c,
+        // Changing a reference (`…/{nav}/$ref`) writes the source entity.
+        Target::Related(related)
+            if related.reference && method != Method::GET && method != Method::HEAD =>
+        {
+            related.source
+        }
         Target::Related(related) => related.target,
     };
     let read = matches!(

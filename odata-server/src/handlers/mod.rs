@@ -207,6 +207,11 @@ async fn handle(
             read::count(&request, c, &scope).await
         }
         (Target::Related(related), &Method::GET) => related::get(&request, related).await,
+        (Target::Related(related), &Method::PUT | &Method::DELETE)
+            if related.reference && !related.navigation.is_collection() =>
+        {
+            write::set_reference(&request, related, method == Method::PUT).await
+        }
         (Target::Entity(c, key), &Method::GET) => read::entity(&request, c, key, route.cast).await,
         // A cast path is read only.
         (Target::Collection(_) | Target::Entity(..) | Target::Count(_), _)
@@ -238,6 +243,7 @@ fn now() -> odata_core::value::DateTimeOffset {
 
 fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
     let allowed = match target {
+        Target::Related(r) if r.reference && !r.navigation.is_collection() => "GET, PUT, DELETE",
         Target::ServiceDocument | Target::Metadata | Target::Count(_) | Target::Related(_) => "GET",
         Target::Collection(_) => "GET, POST",
         Target::CollectionRef(_) => "POST",

@@ -8,7 +8,9 @@ use odata_core::json::MetadataLevel;
 use odata_core::value::Value;
 
 use super::Request;
-use super::output::{etag, expanded_entity_response, json_options, select_list, write_node};
+use super::output::{
+    entity_url, etag, expanded_entity_response, json_options, select_list, write_node,
+};
 use crate::admission::Slot;
 use crate::expand::{self, ExpandItem, Node};
 use crate::negotiation;
@@ -18,6 +20,7 @@ use crate::preconditions::{Preconditions, ReadOutcome};
 use crate::service::Collection;
 use crate::sql::{Condition, statement};
 use crate::store::{Find, StoreError, StoredEntity};
+use serde_json::json;
 
 /// Which members of a collection a read covers, and under which URL.
 pub(super) struct Scope {
@@ -30,6 +33,8 @@ pub(super) struct Scope {
     pub path: String,
     /// What the context URL names after `$metadata#`.
     pub context: String,
+    /// `…/$ref`: each member as its `@odata.id` only.
+    pub references: bool,
 }
 
 impl Scope {
@@ -39,6 +44,7 @@ impl Scope {
             condition: None,
             path: collection.path.clone(),
             context: collection.path.clone(),
+            references: false,
         }
     }
 
@@ -57,6 +63,7 @@ impl Scope {
             condition: Some(crate::sql::type_in(model, cast)),
             context: path.clone(),
             path,
+            references: false,
         }
     }
 }
@@ -180,7 +187,14 @@ pub(super) async fn collection(
         body.extend_from_slice(value.as_bytes());
     };
     if options.metadata != MetadataLevel::None {
-        let context = context_url(request, &scope.context, &plan, &expand);
+        let context = if scope.references {
+            format!(
+                "{}/$metadata#Collection($ref)",
+                state.service_root(request.http)
+            )
+        } else {
+            context_url(request, &scope.context, &plan, &expand)
+        };
         member(
             &mut body,
             "@odata.context",
@@ -207,6 +221,11 @@ pub(super) async fn collection(
     for (i, node) in nodes.iter().enumerate() {
         if i > 0 {
             body.push(b',');
+        }
+        if scope.references {
+            let id = entity_url(request, collection, &node.entity);
+            body.extend_from_slice(json!({ "@odata.id": id }).to_string().as_bytes());
+            continue;
         }
         write_node(
             &mut body,

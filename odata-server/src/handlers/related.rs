@@ -11,11 +11,13 @@ use odata_core::error::{ErrorKind, ODataError};
 use odata_core::value::Value;
 
 use super::Request;
+use super::output::entity_url;
 use super::read::{self, Scope, not_found};
 use crate::routing::{Related, key_predicate};
 use crate::service::Link;
 use crate::sql;
 use crate::store::StoredEntity;
+use serde_json::json;
 
 /// `GET …/{key}/{navigation}[/{key}|/$count]`.
 pub(super) async fn get(
@@ -24,6 +26,35 @@ pub(super) async fn get(
 ) -> Result<HttpResponse, ODataError> {
     let source = source_entity(request, related).await?;
     match related.navigation.link {
+        Link::Reference { column } if related.reference => {
+            let key = &source.values[column];
+            let target = match key {
+                Value::Null => None,
+                key => {
+                    request
+                        .state
+                        .store
+                        .get(
+                            &related.target.table,
+                            &request.tenant,
+                            std::slice::from_ref(key),
+                        )
+                        .await?
+                }
+            };
+            // No link, or one to an entity deleted since: the navigation is null.
+            let Some(target) = target else {
+                return Ok(HttpResponse::NoContent().finish());
+            };
+            let root = request.state.service_root(request.http);
+            let body = json!({
+                "@odata.context": format!("{root}/$metadata#$ref"),
+                "@odata.id": entity_url(request, related.target, &target),
+            });
+            Ok(HttpResponse::Ok()
+                .content_type("application/json")
+                .body(body.to_string()))
+        }
         Link::Reference { column } => match &source.values[column] {
             // No related entity, or one deleted since: the navigation is null.
             Value::Null => Ok(HttpResponse::NoContent().finish()),
@@ -47,6 +78,7 @@ pub(super) async fn get(
                     related.navigation.name
                 ),
                 context: related.target.path.clone(),
+                references: related.reference,
             };
             match &related.member {
                 Some(member) => {

@@ -26,7 +26,7 @@ use crate::auth::{self, Access};
 use crate::error::internal;
 use crate::negotiation::{ReturnPreference, return_preference};
 use crate::preconditions::Preconditions;
-use crate::routing::{self, Addressing, RequestInfo, Route, Target};
+use crate::routing::{self, Addressing, Related, RequestInfo, Route, Target};
 use crate::service::{Collection, Link, Navigation};
 use crate::store::StoreError;
 use crate::store::table::{Table, TableType};
@@ -183,6 +183,57 @@ pub(super) async fn delete(
         .await
         .map_err(|e| match e {
             StoreError::NotFound => not_found(collection, key),
+            other => other.into(),
+        })?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `PUT …/{navigation}/$ref` with `{"@odata.id": "<URL>"}` (`link`) or `DELETE
+/// …/{navigation}/$ref` on a single-valued navigation: links the source entity to the
+/// entity the URL names (checked as a bind is) or removes its link. `If-Match` applies to
+/// the source entity, whose ETag changes.
+pub(super) async fn set_reference(
+    request: &Request<'_>,
+    related: &Related<'_>,
+    link: bool,
+) -> Result<HttpResponse, ODataError> {
+    let Link::Reference { column } = related.navigation.link else {
+        return Err(internal(&"a reference change on an inverse"));
+    };
+    let target_key = if link {
+        require_json_body(request)?;
+        let object = json::read_object(&request.body)?;
+        let url = match object.get("@odata.id").or_else(|| object.get("@id")) {
+            Some(Json::String(url)) => url,
+            _ => {
+                return Err(ODataError::bad_request(
+                    "The body of a '$ref' must be {\"@odata.id\": \"<URL of the entity>\"}.",
+                )
+                .with_target("@odata.id"));
+            }
+        };
+        linked_key(request, related.navigation, "@odata.id", url).await?
+    } else {
+        Value::Null
+    };
+    let source = related.source;
+    request
+        .state
+        .store
+        .update(
+            &source.table,
+            &request.tenant,
+            &related.key,
+            allowed(request),
+            |current| {
+                let mut values = current.values.clone();
+                values[column] = target_key.clone();
+                Ok(values)
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => not_found(source, &related.key),
             other => other.into(),
         })?;
     Ok(HttpResponse::NoContent().finish())
