@@ -36,31 +36,12 @@ pub fn on_postgres() -> bool {
 /// The database of a new test app: `shop.db` in `dir`, or on PostgreSQL a new, empty
 /// database on the server of `ODATA_TEST_POSTGRES_URL`.
 pub async fn database_url(dir: &Path) -> String {
-    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
     if !on_postgres() {
         return format!("sqlite://{}/shop.db?mode=rwc", dir.display());
     }
-    let url = std::env::var("ODATA_TEST_POSTGRES_URL")
-        .expect("ODATA_TEST_BACKEND=postgres needs ODATA_TEST_POSTGRES_URL");
-    let options: sqlx::postgres::PgConnectOptions = url.parse().expect("a PostgreSQL URL");
-    let mut admin = options.connect().await.expect("the test PostgreSQL server");
-    let name = format!(
-        "shop_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-    );
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut admin)
+    crate::postgres::fresh_database()
         .await
-        .expect("CREATE DATABASE");
-    admin.close().await.expect("close");
-    let (base, _) = url.rsplit_once('/').expect("a URL with a database name");
-    format!("{base}/{name}")
+        .expect("ODATA_TEST_BACKEND=postgres needs ODATA_TEST_POSTGRES_URL")
 }
 
 pub fn shop_service() -> Service {

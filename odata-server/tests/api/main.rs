@@ -13,6 +13,8 @@ mod helpers;
 mod keys;
 mod limits;
 mod metadata;
+#[path = "../support/postgres.rs"]
+mod postgres;
 mod properties;
 mod protocol;
 mod secure_helpers;
