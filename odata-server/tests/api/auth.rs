@@ -207,6 +207,27 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
     let all = hs256(&claims("t1", &format!("{READ} {READ_WRITE}")));
     let r = app.get("orders", &all).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Expanding or following into `orders` needs its permissions too, not only those of
+    // the products the request starts from.
+    let r = app.get("products", &all).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    for path in [
+        "products?$expand=orders",
+        "products?$expand=orders/$count",
+        "products?$expand=*",
+        "products('x')/orders",
+    ] {
+        let r = app.get(path, &all).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("'orders'"),
+            "{path}: {body}"
+        );
+    }
     // Unknown paths are 401 before they are 404: nothing is revealed without a token.
     let r = app.client.get(app.url("nothingHere")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use odata_core::edm::{
-    Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, PropertyDef,
+    Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, NavigationDef,
+    PropertyDef,
 };
 use odata_server::app::{Application, Migrations};
 use odata_server::config::Settings;
@@ -84,22 +85,26 @@ pub fn shop_service() -> Service {
                         .not_null()
                         .annotate(Annotation::computed()),
                 )
-                .property(PropertyDef::new("discount", "Edm.Double")),
+                .property(PropertyDef::new("discount", "Edm.Double"))
+                .navigation(NavigationDef::new("orders", "Collection(shop.order)")),
         )
         .entity_type(
             EntityTypeDef::new("order")
                 .key(["number"])
                 .property(PropertyDef::new("number", "Edm.Int64").not_null())
                 .property(PropertyDef::new("customer", "Edm.String"))
-                .property(PropertyDef::new("placed", "Edm.Date")),
+                .property(PropertyDef::new("placed", "Edm.Date"))
+                .navigation(NavigationDef::new("product", "shop.product")),
         )
         .entity_set("products", "shop.product")
         .entity_set("orders", "shop.order")
         .build()
         .expect("valid test model");
     Service::builder(model)
-        .collection(CollectionDef::new("products", "products"))
-        .collection(CollectionDef::new("orders", "orders"))
+        .collection(
+            CollectionDef::new("products", "products").inverse("orders", "orders", "product"),
+        )
+        .collection(CollectionDef::new("orders", "orders").reference("product", "products"))
         .build()
         .expect("valid service")
 }

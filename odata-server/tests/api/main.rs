@@ -17,5 +17,6 @@ mod metadata;
 mod postgres;
 mod properties;
 mod protocol;
+mod relations;
 mod secure_helpers;
 mod tenants;

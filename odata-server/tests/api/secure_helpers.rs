@@ -21,9 +21,10 @@ pub fn secured_service() -> Service {
     Service::builder(model)
         .collection(
             CollectionDef::new("products", "products")
-                .permissions(Permissions::new(&[READ, READ_WRITE], &[READ_WRITE])),
+                .permissions(Permissions::new(&[READ, READ_WRITE], &[READ_WRITE]))
+                .inverse("orders", "orders", "product"),
         )
-        .collection(CollectionDef::new("orders", "orders"))
+        .collection(CollectionDef::new("orders", "orders").reference("product", "products"))
         .build()
         .expect("valid service")
 }

@@ -27,5 +27,6 @@ CREATE TABLE "orders" (
     "number" INTEGER NOT NULL,
     "customer" TEXT,
     "placed" TEXT,
+    "product__id" TEXT,
     PRIMARY KEY ("_tenant", "number")
 );

@@ -31,5 +31,6 @@ CREATE TABLE "orders" (
     "number" BIGINT NOT NULL,
     "customer" TEXT COLLATE "C",
     "placed" TEXT COLLATE "C",
+    "product__id" TEXT COLLATE "C",
     PRIMARY KEY ("_tenant", "number")
 );
