@@ -3,7 +3,7 @@
 //! parent.
 //!
 //! * A reference (single-valued) reads the related entities by key: `key IN (…)` over the
-//!   distinct references of the page.
+//!   distinct references of the page (a nested `$filter` makes a non-matching one null).
 //! * An inverse (collection-valued) reads the related rows of every parent at once, ranked
 //!   per parent (`ROW_NUMBER() OVER (PARTITION BY reference …)`), so a nested `$top` and
 //!   `$skip` apply to each parent's collection. At most a page of members is inlined per
@@ -31,7 +31,7 @@ use crate::service::{Collection, Link, Navigation, Service};
 use crate::sql::schema::Backend;
 use crate::sql::statement::PartitionQuery;
 use crate::sql::{self, Condition};
-use crate::store::{Deadline, Store, StoreError, StoredEntity};
+use crate::store::{Deadline, Find, Store, StoreError, StoredEntity};
 
 /// Deepest nesting of `$expand` (levels included).
 pub const MAX_DEPTH: usize = 4;
@@ -103,6 +103,16 @@ fn bad(message: String) -> ODataError {
     ODataError::bad_request(message).with_target("$expand")
 }
 
+/// Takes one item of the request's [`MAX_ITEMS`].
+fn spend(budget: &mut usize) -> Result<(), ODataError> {
+    *budget = budget.checked_sub(1).ok_or_else(|| {
+        bad(format!(
+            "$expand has more than {MAX_ITEMS} items (nested ones included)."
+        ))
+    })?;
+    Ok(())
+}
+
 fn unsupported(message: String) -> ODataError {
     ODataError::new(ErrorKind::NotImplemented, message).with_target("$expand")
 }
@@ -149,12 +159,7 @@ impl<'s> Binding<'_, 's> {
                 if out.iter().any(|i| i.navigation.name == navigation.name) {
                     continue;
                 }
-                if *budget == 0 {
-                    return Err(bad(format!(
-                        "$expand has more than {MAX_ITEMS} items (nested ones included)."
-                    )));
-                }
-                *budget -= 1;
+                spend(budget)?;
                 out.push(self.item(navigation, *kind, options, depth, budget)?);
             }
         }
@@ -263,12 +268,7 @@ impl<'s> Binding<'_, 's> {
             repeated.levels = (more_levels > 1).then_some(Levels::Number(
                 u32::try_from(more_levels).unwrap_or(u32::MAX),
             ));
-            if *budget == 0 {
-                return Err(bad(format!(
-                    "$expand has more than {MAX_ITEMS} items (nested ones included)."
-                )));
-            }
-            *budget -= 1;
+            spend(budget)?;
             nested_items.push(self.item(again, kind, &repeated, depth + 1, budget)?);
         }
         Ok(ExpandItem {
@@ -378,19 +378,20 @@ async fn expand_one(
             } else {
                 let rows = reading
                     .store
-                    .find_per_partition(
+                    .find(
                         &target.table,
                         reading.tenant,
-                        &PartitionQuery {
+                        &Find {
                             conditions: &conditions,
-                            partition: *key_column,
-                            order: &item.plan.order,
-                            skip: 0,
-                            limit: 1,
+                            order: &[],
+                            projection: None,
+                            limit: u32::try_from(keys.len()).unwrap_or(u32::MAX),
+                            offset: 0,
                         },
                         reading.deadline,
                     )
                     .await?;
+                let rows = rows.into_iter().map(|r| r.entity).collect();
                 run(reading, target, &item.nested, rows).await?
             };
             let by_value: HashMap<String, Node> = found

@@ -280,28 +280,20 @@ fn resolve_in_collection<'s>(
             )));
         }
         (None, [segment, rest @ ..]) if derived_type(model, collection, segment).is_some() => {
-            let cast = derived_type(model, collection, segment);
             let mut route = resolve_in_collection(service, collection, None, rest, info)?;
-            if route.cast.is_some() || !matches!(route.addressing, Addressing::Path) {
+            let castable = matches!(
+                route.target,
+                Target::Collection(_) | Target::Count(_) | Target::Entity(..)
+            );
+            if !castable || route.cast.is_some() || !matches!(route.addressing, Addressing::Path) {
                 return Err(ODataError::new(
                     ErrorKind::NotImplemented,
                     "Only collections, their $count and their entities can follow a type-cast \
                      segment.",
                 ));
             }
-            match route.target {
-                Target::Collection(_) | Target::Count(_) | Target::Entity(..) => {
-                    route.cast = cast;
-                    return Ok(route);
-                }
-                _ => {
-                    return Err(ODataError::new(
-                        ErrorKind::NotImplemented,
-                        "Only collections, their $count and their entities can follow a \
-                         type-cast segment.",
-                    ));
-                }
-            }
+            route.cast = derived_type(model, collection, segment);
+            return Ok(route);
         }
         (None, [segment, rest @ ..]) => (key_as_segment(service, collection, segment)?, rest),
     };

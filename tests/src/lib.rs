@@ -166,41 +166,16 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// The one helper both test crates use to make a database on the test PostgreSQL server.
+#[path = "../../odata-server/tests/support/postgres.rs"]
+mod postgres_support;
+
 /// A fresh, empty PostgreSQL database on the test server (`ODATA_TEST_POSTGRES_URL`, which
 /// `tests/run-all.sh` starts) and its URL; `None` when no server is configured. Under
 /// `ODATA_REQUIRE_POSTGRES` or in CI a missing server fails the test instead of skipping
 /// it.
 pub async fn postgres_database() -> Option<String> {
-    use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let Ok(url) = std::env::var("ODATA_TEST_POSTGRES_URL") else {
-        let required = std::env::var_os("ODATA_REQUIRE_POSTGRES").is_some()
-            || std::env::var_os("CI").is_some();
-        assert!(
-            !required,
-            "ODATA_TEST_POSTGRES_URL is not set; run the tests with bash tests/run-all.sh"
-        );
-        eprintln!("ODATA_TEST_POSTGRES_URL is not set: PostgreSQL test skipped");
-        return None;
-    };
-    let options: sqlx::postgres::PgConnectOptions = url.parse().expect("a PostgreSQL URL");
-    let mut admin = options.connect().await.expect("the test PostgreSQL server");
-    let name = format!(
-        "odata_{}_{}_{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos())
-    );
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-        .execute(&mut admin)
-        .await
-        .expect("CREATE DATABASE");
-    admin.close().await.expect("close");
-    let (base, _) = url.rsplit_once('/').expect("a URL with a database name");
-    Some(format!("{base}/{name}"))
+    postgres_support::fresh_database().await
 }
 
 /// `../shared` beside the project root.

@@ -330,6 +330,34 @@ async fn expand_inlines_inverses_with_nested_options_and_counts() {
     assert_eq!(values[1]["assignedDevices@odata.count"], 2);
     assert_eq!(values[1]["assignedDevices"].as_array().unwrap().len(), 2);
 
+    // Nested $skip per parent, nested $search.
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}?$orderby=id&$expand=assignedDevices($orderby=id;$skip=3)"
+        ))
+        .await;
+    assert_eq!(
+        ids(&json!({"value": body["value"][0]["assignedDevices"]})),
+        ["d6", "d8"]
+    );
+    assert_eq!(
+        ids(&json!({"value": body["value"][1]["assignedDevices"]})),
+        Vec::<&str>::new()
+    );
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}('p1')?$expand=assignedDevices($search=\"SN-3\")"
+        ))
+        .await;
+    assert_eq!(ids(&json!({"value": body["assignedDevices"]})), ["d6"]);
+    // A nested $filter the related entity does not meet makes the reference null.
+    let body = app
+        .get_json(&format!(
+            "{IDENTITIES}('d2')?$expand=deploymentProfile($filter=displayName eq 'Office')"
+        ))
+        .await;
+    assert_eq!(body["deploymentProfile"], Value::Null);
+
     // Only the counts.
     let body = app
         .get_json(&format!(

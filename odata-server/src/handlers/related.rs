@@ -70,7 +70,11 @@ pub(super) async fn get(
                 return Err(crate::error::internal(&"inverse of a composite key"));
             };
             let scope = Scope {
-                condition: Some(sql::column_is(&related.target.table, column, source_key)),
+                condition: Some(sql::column_in(
+                    &related.target.table,
+                    column,
+                    std::slice::from_ref(source_key),
+                )),
                 path: format!(
                     "{}{}/{}",
                     related.source.path,

@@ -191,20 +191,6 @@ pub fn search(
     Condition { frag }
 }
 
-/// `column = value`: the rows whose column (index into `table.columns`, not a
-/// DateTimeOffset) holds `value`; never true for null.
-pub fn column_is(table: &Table, column: usize, value: &Value) -> Condition {
-    let stored = &table.columns[column];
-    let param = crate::store::codec::params(stored, value)
-        .into_iter()
-        .next()
-        .unwrap_or(SqlParam::Null);
-    let name = dialect::Dialect::quote(&Sqlite, &stored.property.name);
-    Condition {
-        frag: frag::frag![Frag::atom(name), " = ", Frag::param(param)],
-    }
-}
-
 /// The entities of type `ty` or a type derived from it: `"_type" IN (…)`.
 pub fn type_in(model: &Model, ty: odata_core::edm::EntityTypeId) -> Condition {
     let names = model
