@@ -6,6 +6,7 @@
 //! properties and the `policyStatusDetails` navigation. Every Autopilot collection is
 //! contained in the `deviceManagement` singleton; there are no entity sets.
 
+pub mod actions;
 pub mod autopilot_event;
 pub mod deployment_profile;
 pub mod device_identity;

@@ -39,7 +39,8 @@ pub const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles"
 /// permission suffices; `ReadWrite` also reads) and the string properties `$search` looks
 /// in (identifiers people type). A device's `deploymentProfile` and
 /// `intendedDeploymentProfile` are references to profiles; a profile's `assignedDevices`
-/// are the devices whose `deploymentProfile` it is.
+/// are the devices whose `deploymentProfile` it is. The bound actions have the effects of
+/// [`crate::actions`].
 pub fn collections() -> [CollectionDef; 3] {
     let managed_devices = Permissions::new(
         &[MANAGED_DEVICES_READ, MANAGED_DEVICES_READ_WRITE],
@@ -60,7 +61,12 @@ pub fn collections() -> [CollectionDef; 3] {
                 "osVersion",
                 "windowsAutopilotDeploymentProfileDisplayName",
             ]),
-        CollectionDef::new(IDENTITIES, "device_identities")
+        crate::actions::device_identity_actions()
+            .into_iter()
+            .fold(
+                CollectionDef::new(IDENTITIES, "device_identities"),
+                |def, (name, handler)| def.action(name, handler),
+            )
             .permissions(service_config.clone())
             .reference("deploymentProfile", PROFILES)
             .reference("intendedDeploymentProfile", PROFILES)
@@ -77,6 +83,7 @@ pub fn collections() -> [CollectionDef; 3] {
         CollectionDef::new(PROFILES, "deployment_profiles")
             .permissions(service_config)
             .inverse("assignedDevices", IDENTITIES, "deploymentProfile")
+            .action("assign", crate::actions::assign_profile())
             .searchable(["displayName", "description"]),
     ]
 }

@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod action;
 pub mod admission;
 pub mod app;
 pub mod auth;

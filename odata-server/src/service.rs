@@ -28,6 +28,7 @@
 
 use odata_core::edm::{EntityTypeId, Model};
 
+use crate::action::ActionHandler;
 use crate::auth::Permissions;
 use crate::store::table::Table;
 
@@ -63,6 +64,15 @@ pub enum ServiceError {
         /// The declared property name.
         property: String,
     },
+    /// An effect given for an action the model does not bind to the collection's entity
+    /// type.
+    #[error("'{path}': '{action}' is not an action bound to its entity type")]
+    UnknownAction {
+        /// The collection path.
+        path: String,
+        /// The action name as given.
+        action: String,
+    },
     /// A navigation binding that does not fit the model: the navigation property is
     /// missing or of the other cardinality, the target collection is not served or holds
     /// another type, its key is not a single property, or an inverse names no reference
@@ -97,12 +107,23 @@ pub struct Collection {
     pub permissions: Option<Permissions>,
     /// Its entities' navigation properties that are bound to storage.
     pub navigations: Vec<Navigation>,
+    /// The effects of the actions bound to its entities, by qualified action name.
+    pub actions: Vec<(String, ActionHandler)>,
 }
 
 impl Collection {
     /// The navigation property `name`, when it is bound to storage.
     pub fn navigation(&self, name: &str) -> Option<&Navigation> {
         self.navigations.iter().find(|n| n.name == name)
+    }
+
+    /// The effect of the bound action with this qualified name, when the service gives it
+    /// one.
+    pub fn action(&self, qualified_name: &str) -> Option<&ActionHandler> {
+        self.actions
+            .iter()
+            .find(|(name, _)| name == qualified_name)
+            .map(|(_, handler)| handler)
     }
 }
 
@@ -185,6 +206,7 @@ pub struct CollectionDef {
     permissions: Option<Permissions>,
     searchable: Option<Vec<String>>,
     links: Vec<LinkDef>,
+    actions: Vec<(String, ActionHandler)>,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -211,6 +233,7 @@ impl CollectionDef {
             permissions: None,
             searchable: None,
             links: Vec::new(),
+            actions: Vec::new(),
         }
     }
 
@@ -239,6 +262,13 @@ impl CollectionDef {
             target: target.into(),
             via: via.into(),
         });
+        self
+    }
+
+    /// Gives the action `name` (qualified or not) bound to the collection's entity type its
+    /// effect; see [`crate::action`]. An action without one answers 501.
+    pub fn action(mut self, name: impl Into<String>, handler: ActionHandler) -> Self {
+        self.actions.push((name.into(), handler));
         self
     }
 
@@ -303,7 +333,21 @@ impl ServiceBuilder {
             let table = Table::new(&model, entity_type, def.table);
             let searchable = searchable_columns(&table, &def.path, def.searchable.as_deref())?;
             links.push(def.links);
+            let actions = def
+                .actions
+                .into_iter()
+                .map(
+                    |(name, handler)| match model.bound_action(entity_type, false, &name) {
+                        Some(action) => Ok((action.qualified_name.clone(), handler)),
+                        None => Err(ServiceError::UnknownAction {
+                            path: def.path.clone(),
+                            action: name,
+                        }),
+                    },
+                )
+                .collect::<Result<_, _>>()?;
             collections.push(Collection {
+                actions,
                 permissions: def.permissions,
                 searchable,
                 table,

@@ -166,6 +166,46 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// HS256 secret, audience and issuer of the bearer tokens [`spawn_with_bearer`] accepts.
+pub const BEARER_SECRET: &str = "autopilot-acceptance-secret-32-bytes-or-more";
+/// Audience of the test tokens.
+pub const BEARER_AUDIENCE: &str = "https://graph.example.test";
+/// Issuer of the test tokens.
+pub const BEARER_ISSUER: &str = "https://sts.example.test/tenant-a/";
+
+/// Starts the Autopilot service with bearer authentication on: tokens of
+/// [`bearer_token`] are accepted.
+pub async fn spawn_with_bearer() -> TestApp {
+    spawn_with(|s| {
+        s.auth =
+            odata_server::config::AuthConfig::Bearer(odata_server::config::BearerConfig::hs256(
+                BEARER_SECRET,
+                BEARER_AUDIENCE,
+                BEARER_ISSUER,
+            ));
+    })
+    .await
+}
+
+/// A valid delegated token of `tenant` with the scopes `scopes` (space separated), for a
+/// service of [`spawn_with_bearer`].
+pub fn bearer_token(tenant: &str, scopes: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs();
+    let claims = serde_json::json!({
+        "aud": BEARER_AUDIENCE, "iss": BEARER_ISSUER, "exp": now + 600, "nbf": now - 5,
+        "tid": tenant, "scp": scopes
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(BEARER_SECRET.as_bytes()),
+    )
+    .expect("token encodes")
+}
+
 /// The one helper both test crates use to make a database on the test PostgreSQL server.
 #[path = "../../odata-server/tests/support/postgres.rs"]
 mod postgres_support;

@@ -4,10 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance_tests::{TestApp, spawn_app, spawn_with};
+use acceptance_tests::{TestApp, bearer_token, spawn_app, spawn_with_bearer};
 use autopilot_model::service::{IDENTITIES, PROFILES, SERVICE_CONFIG_READ_WRITE};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
-use odata_server::config::{AuthConfig, BearerConfig};
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{Value, json};
 
@@ -333,34 +331,14 @@ async fn rejected_binds_write_nothing() {
     );
 }
 
-const SECRET: &str = "autopilot-acceptance-secret-32-bytes-or-more";
-const AUDIENCE: &str = "https://graph.example.test";
-const ISSUER: &str = "https://sts.example.test/tenant-a/";
-
 /// A token of `tenant` with the service-configuration write scope.
 fn token(tenant: &str) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
-    let claims = json!({
-        "aud": AUDIENCE, "iss": ISSUER, "exp": now + 600, "nbf": now - 5,
-        "tid": tenant, "scp": SERVICE_CONFIG_READ_WRITE
-    });
-    jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(SECRET.as_bytes()),
-    )
-    .unwrap()
+    bearer_token(tenant, SERVICE_CONFIG_READ_WRITE)
 }
 
 #[tokio::test]
 async fn another_tenants_profile_cannot_be_bound() {
-    let app = spawn_with(|s| {
-        s.auth = AuthConfig::Bearer(BearerConfig::hs256(SECRET, AUDIENCE, ISSUER));
-    })
-    .await;
+    let app = spawn_with_bearer().await;
     let ours = token("11111111-1111-1111-1111-111111111111");
     let theirs = token("22222222-2222-2222-2222-222222222222");
     let their_profile = created_id(

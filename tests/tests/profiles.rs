@@ -154,7 +154,7 @@ async fn device_account_password_is_stored_but_never_returned() {
 }
 
 #[tokio::test]
-async fn bound_actions_and_property_paths_are_answered_clearly() {
+async fn actions_and_unknown_members_are_answered_clearly() {
     let app = spawn_app().await;
     let created: Value = app
         .post_json(IDENTITIES, &json!({"serialNumber": "SN-2"}))
@@ -165,14 +165,6 @@ async fn bound_actions_and_property_paths_are_answered_clearly() {
         .await
         .unwrap();
     let id = created["id"].as_str().unwrap();
-    for action in ["assignUserToDevice", "microsoft.graph.assignUserToDevice"] {
-        let r = app
-            .post_json(&format!("{IDENTITIES}/{id}/{action}"), &json!({}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED, "{action}");
-    }
     let r = app
         .get(&format!("{IDENTITIES}/{id}/assignUserToDevice"))
         .send()

@@ -1,9 +1,11 @@
 //! The OData JSON format: strict reading of request bodies against the model and writing of
 //! entities with control information.
 
+mod parameters;
 mod read;
 mod write;
 
+pub use parameters::read_parameters;
 pub use read::{
     Bind, EntityPayload, bound_navigation, read_entity, read_entity_update,
     read_entity_update_object, read_object, read_value, zero_value,

@@ -1,6 +1,7 @@
 //! Request handlers: one entry point that resolves the path and dispatches by target and
 //! method, so every OData request takes the same route through parsing and error mapping.
 
+mod action;
 mod metadata;
 mod output;
 mod property;
@@ -222,13 +223,9 @@ async fn handle(
         (Target::Entity(c, key), &Method::PATCH) => write::update(&request, c, key, false).await,
         (Target::Entity(c, key), &Method::PUT) => write::update(&request, c, key, true).await,
         (Target::Entity(c, key), &Method::DELETE) => write::delete(&request, c, key).await,
-        (Target::EntityAction(_, _, action), &Method::POST) => Err(ODataError::new(
-            ErrorKind::NotImplemented,
-            format!(
-                "The action '{}' is not implemented yet.",
-                action.qualified_name
-            ),
-        )),
+        (Target::EntityAction(c, key, action), &Method::POST) => {
+            action::invoke(&request, c, key, action).await
+        }
         _ => return Err(method_not_allowed(&target, req.method())),
     };
     response.map_err(Failure::from)

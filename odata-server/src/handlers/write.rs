@@ -134,15 +134,7 @@ pub(super) async fn update(
                 }
             }
             let mut values = current.values.clone();
-            for &c in &table_type.columns {
-                let property = &table.columns[c].property;
-                // Computed values are refreshed by every write (lastModifiedDateTime); PUT
-                // resets everything else; keys and immutable values never change.
-                let keep = table.key.contains(&c) || property.is_immutable();
-                if !keep && (replace || property.is_computed()) {
-                    values[c] = initial_value(model, property, now);
-                }
-            }
+            refresh(model, table, table_type, &mut values, now, replace);
             apply(table, &payload, &mut values);
             for (name, bind) in &payload.binds {
                 let (_, column) = reference(collection, name, bind)?;
@@ -398,6 +390,26 @@ fn apply(table: &Table, payload: &EntityPayload, values: &mut [Value]) {
     }
 }
 
+/// What every write does to an entity's values before applying its changes: computed
+/// values are refreshed (lastModifiedDateTime); a replacement (`replace`, PUT) resets
+/// everything else; keys and immutable values never change.
+pub(super) fn refresh(
+    model: &odata_core::edm::Model,
+    table: &Table,
+    table_type: &TableType,
+    values: &mut [Value],
+    now: &DateTimeOffset,
+    replace: bool,
+) {
+    for &c in &table_type.columns {
+        let property = &table.columns[c].property;
+        let keep = table.key.contains(&c) || property.is_immutable();
+        if !keep && (replace || property.is_computed()) {
+            values[c] = initial_value(model, property, now);
+        }
+    }
+}
+
 /// The value of a property the body does not set: the current time for computed
 /// timestamps, otherwise the type's zero value (null when nullable).
 fn initial_value(
@@ -428,13 +440,13 @@ fn generated_key(property: &Property) -> Result<Value, ODataError> {
 }
 
 /// Whether the request's `If-Match` / `If-None-Match` allow changing a version.
-fn allowed(request: &Request<'_>) -> impl Fn(i64) -> bool {
+pub(super) fn allowed(request: &Request<'_>) -> impl Fn(i64) -> bool {
     let conditions = Preconditions::from_headers(request.http.headers());
     move |version| conditions.allows_write(version)
 }
 
 /// POST/PATCH/PUT bodies must be JSON.
-fn require_json_body(request: &Request<'_>) -> Result<(), ODataError> {
+pub(super) fn require_json_body(request: &Request<'_>) -> Result<(), ODataError> {
     let content_type = request
         .http
         .headers()

@@ -364,6 +364,49 @@ pub(crate) fn update(
     )
 }
 
+/// Points the reference column `column` of one member of `table` at the entity whose key
+/// is `source` (`link`), or clears it where it points at that entity (`!link`), bumping
+/// the member's version: the link is part of the member's state and its ETag.
+pub(crate) fn relink(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    member: Vec<SqlParam>,
+    column: usize,
+    source: SqlParam,
+    link: bool,
+) -> Statement {
+    let version_column = ident(dialect, "_version");
+    let reference = &table.columns[column];
+    let reference_column = ident(dialect, &reference.property.name);
+    let value = if link {
+        dialect.column_param(Frag::param(source.clone()), reference.kind)
+    } else {
+        Frag::sql("NULL")
+    };
+    let mut statement = frag![
+        "UPDATE ",
+        ident(dialect, &table.name),
+        " SET ",
+        &version_column,
+        " = ",
+        &version_column,
+        " + 1,",
+        &reference_column,
+        " = ",
+        value,
+        " WHERE ",
+        ident(dialect, "_tenant"),
+        " = ",
+        Frag::param(tenant),
+        key_match(dialect, table, member)
+    ];
+    if !link {
+        statement.push(frag![" AND ", reference_column, " = ", Frag::param(source)]);
+    }
+    Statement::render(statement, dialect)
+}
+
 /// Deletes one entity while its stored version is still `version`.
 pub(crate) fn delete(
     dialect: &impl Dialect,

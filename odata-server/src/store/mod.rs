@@ -78,6 +78,10 @@ pub enum StoreError {
     /// `If-Match` did not match the stored version.
     #[error("version mismatch")]
     VersionMismatch,
+    /// The member at this index of [`Relink::members`] does not exist in the tenant, or
+    /// (unlinking) is not linked to the entity.
+    #[error("member {0} to (un)link is missing")]
+    MissingMember(usize),
     /// The update function rejected the change.
     #[error(transparent)]
     Rejected(ODataError),
@@ -161,6 +165,31 @@ impl From<sqlx::Error> for StoreError {
         }
         Self::Database(e)
     }
+}
+
+/// What [`Store::change`] writes in one transaction.
+#[derive(Debug)]
+pub struct Change<'t> {
+    /// The entity's new values (aligned with `Table::columns`); `None` leaves the entity,
+    /// and its version, as they are.
+    pub values: Option<Vec<Value>>,
+    /// Members of another table to link to the entity, or to unlink from it.
+    pub relink: Option<Relink<'t>>,
+}
+
+/// Links members of a table to one entity through their reference column (a
+/// collection-valued navigation stored as the inverse of a reference), or unlinks them.
+#[derive(Debug)]
+pub struct Relink<'t> {
+    /// The members' table.
+    pub table: &'t Table,
+    /// Their reference column (index into `table.columns`).
+    pub column: usize,
+    /// The members' keys.
+    pub members: Vec<Vec<Value>>,
+    /// `true`: point each member at the entity; `false`: clear each member's reference,
+    /// which must point at the entity.
+    pub link: bool,
 }
 
 /// An entity as stored: its concrete type, version and one value per table column.
@@ -533,6 +562,32 @@ impl Store {
     where
         F: FnOnce(&StoredEntity) -> Result<Vec<Value>, ODataError>,
     {
+        self.change(table, tenant, key, allowed, |current| {
+            Ok(Change {
+                values: Some(change(current)?),
+                relink: None,
+            })
+        })
+        .await
+    }
+
+    /// [`Store::update`] for changes that may also link other entities to this one: reads
+    /// the entity, lets `change` compute what to write, writes the entity's new values (if
+    /// any) and (un)links the members of [`Change::relink`], all in one transaction.
+    /// [`StoreError::MissingMember`] (and nothing written) when a member to link does not
+    /// exist in the tenant, or one to unlink is not linked to this entity. Returns the
+    /// entity as it is after the change.
+    pub async fn change<'t, F>(
+        &self,
+        table: &Table,
+        tenant: &str,
+        key: &[Value],
+        allowed: impl Fn(i64) -> bool,
+        change: F,
+    ) -> Result<StoredEntity, StoreError>
+    where
+        F: FnOnce(&StoredEntity) -> Result<Change<'t>, ODataError>,
+    {
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
             let mut tx = writer.begin().await?;
             let read = statement::key_read(d, table, tenant, key_params(table, key));
@@ -544,25 +599,62 @@ impl Store {
             if !allowed(current.version) {
                 return Err(StoreError::VersionMismatch);
             }
-            let values = change(&current).map_err(StoreError::Rejected)?;
-            let update = statement::update(
-                d,
-                table,
-                tenant,
-                key_params(table, key),
-                current.version,
-                write_params(table, &values),
-            );
-            let done = bind(update)?.execute(&mut *tx).await?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::VersionMismatch);
+            let Change { values, relink } = change(&current).map_err(StoreError::Rejected)?;
+            if let Some(relink) = relink {
+                let [k] = table.key.as_slice() else {
+                    // Service::build binds references only to single-property keys.
+                    return Err(StoreError::Corrupt {
+                        column: table.name.clone(),
+                        reason: "a link to an entity without a single key".to_owned(),
+                    });
+                };
+                let target = relink.table;
+                let column = &target.columns[relink.column];
+                let Some(source) = codec::params(column, &current.values[*k])
+                    .into_iter()
+                    .next()
+                else {
+                    return Err(StoreError::NotFound);
+                };
+                for (i, member) in relink.members.iter().enumerate() {
+                    let statement = statement::relink(
+                        d,
+                        target,
+                        tenant,
+                        key_params(target, member),
+                        relink.column,
+                        source.clone(),
+                        relink.link,
+                    );
+                    if bind(statement)?.execute(&mut *tx).await?.rows_affected() != 1 {
+                        return Err(StoreError::MissingMember(i));
+                    }
+                }
             }
+            let entity = match values {
+                Some(values) => {
+                    let update = statement::update(
+                        d,
+                        table,
+                        tenant,
+                        key_params(table, key),
+                        current.version,
+                        write_params(table, &values),
+                    );
+                    let done = bind(update)?.execute(&mut *tx).await?;
+                    if done.rows_affected() != 1 {
+                        return Err(StoreError::VersionMismatch);
+                    }
+                    StoredEntity {
+                        type_name: current.type_name,
+                        version: current.version + 1,
+                        values,
+                    }
+                }
+                None => current,
+            };
             tx.commit().await?;
-            Ok(StoredEntity {
-                type_name: current.type_name,
-                version: current.version + 1,
-                values,
-            })
+            Ok(entity)
         })
     }
 

@@ -5,9 +5,10 @@
 use std::path::Path;
 
 use odata_core::edm::{
-    Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, NavigationDef,
+    ActionDef, Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, NavigationDef,
     PropertyDef,
 };
+use odata_server::action::{ActionEffect, ActionHandler};
 use odata_server::app::{Application, Migrations};
 use odata_server::config::Settings;
 use odata_server::service::{CollectionDef, Service};
@@ -96,17 +97,63 @@ pub fn shop_service() -> Service {
                 .property(PropertyDef::new("placed", "Edm.Date"))
                 .navigation(NavigationDef::new("product", "shop.product")),
         )
+        .action(
+            ActionDef::new("restock")
+                .bound_to("product", "shop.product")
+                .parameter(PropertyDef::new("quantity", "Edm.Int32").not_null()),
+        )
+        .action(
+            ActionDef::new("claim")
+                .bound_to("product", "shop.product")
+                .parameter(PropertyDef::new("orders", "Collection(Edm.Int64)").not_null()),
+        )
+        .action(ActionDef::new("discontinue").bound_to("product", "shop.product"))
         .entity_set("products", "shop.product")
         .entity_set("orders", "shop.order")
         .build()
         .expect("valid test model");
     Service::builder(model)
         .collection(
-            CollectionDef::new("products", "products").inverse("orders", "orders", "product"),
+            CollectionDef::new("products", "products")
+                .inverse("orders", "orders", "product")
+                .action("restock", restock())
+                .action("shop.claim", claim()),
         )
         .collection(CollectionDef::new("orders", "orders").reference("product", "products"))
         .build()
         .expect("valid service")
+}
+
+/// `restock(quantity)`: adds a positive quantity to the product's stock.
+fn restock() -> ActionHandler {
+    ActionHandler::new(|call| {
+        let quantity = call.parameters["quantity"].as_i64().unwrap_or_default();
+        if quantity <= 0 {
+            return Err(odata_core::error::ODataError::bad_request(
+                "The parameter 'quantity' must be positive.",
+            )
+            .with_target("quantity"));
+        }
+        let stock = call.property("stock").as_i64().unwrap_or_default();
+        Ok(ActionEffect::update([(
+            "stock",
+            serde_json::json!(stock + quantity),
+        )]))
+    })
+}
+
+/// `claim(orders)`: the orders become the product's.
+fn claim() -> ActionHandler {
+    ActionHandler::new(|call| {
+        Ok(ActionEffect::Link {
+            navigation: "orders".into(),
+            keys: call.parameters["orders"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+            parameter: "orders".into(),
+        })
+    })
 }
 
 pub struct TestApp {

@@ -1,0 +1,184 @@
+//! `POST …/{entity}/{action}`: invokes a bound action (see [`crate::action`]).
+
+use actix_web::HttpResponse;
+use odata_core::edm::{Action, Model};
+use odata_core::error::{ErrorKind, ODataError};
+use odata_core::json::{self, WriteOptions};
+use odata_core::value::Value;
+use serde_json::{Map, Value as Json};
+
+use super::Request;
+use super::read::not_found;
+use super::write::{allowed, refresh, require_json_body};
+use crate::action::{ActionCall, ActionEffect};
+use crate::auth::{self, Access};
+use crate::error::internal;
+use crate::service::{Collection, Link};
+use crate::store::table::{Table, TableType};
+use crate::store::{Change, Relink, StoreError, StoredEntity};
+
+/// Invokes `action` on the entity `key` of `collection`: reads the parameters, runs the
+/// service's effect on the entity as stored and writes its result, in one transaction.
+/// 204 on success, as Graph answers its actions.
+pub(super) async fn invoke(
+    request: &Request<'_>,
+    collection: &Collection,
+    key: &[Value],
+    action: &Action,
+) -> Result<HttpResponse, ODataError> {
+    let handler = collection.action(&action.qualified_name).ok_or_else(|| {
+        ODataError::new(
+            ErrorKind::NotImplemented,
+            format!(
+                "The action '{}' is not implemented by this service.",
+                action.qualified_name
+            ),
+        )
+    })?;
+    if !request.body.iter().all(u8::is_ascii_whitespace) {
+        require_json_body(request)?;
+    }
+    let service = &request.state.service;
+    let model = service.model();
+    let parameters = json::read_parameters(model, action, &request.body)?;
+    let table = &collection.table;
+    // Where the keys of a link came from, to name them when one is missing.
+    let mut linked: Option<(String, Vec<Json>, &Collection)> = None;
+    let result = request
+        .state
+        .store
+        .change(table, &request.tenant, key, allowed(request), |current| {
+            let table_type = stored_type(table, current)?;
+            let entity = entity_json(model, table, table_type, current);
+            let call = ActionCall {
+                entity: &entity,
+                parameters: &parameters,
+            };
+            match handler.effect(&call)? {
+                ActionEffect::Update(changes) => {
+                    let mut values = current.values.clone();
+                    refresh(model, table, table_type, &mut values, &request.now, false);
+                    for (name, json) in changes {
+                        let column = writable_column(table, table_type, &name)?;
+                        let property = &table.columns[column].property;
+                        values[column] = json::read_value(model, &property.type_ref, &json, &name)?;
+                    }
+                    Ok(Change {
+                        values: Some(values),
+                        relink: None,
+                    })
+                }
+                ActionEffect::Link {
+                    navigation,
+                    keys,
+                    parameter,
+                } => {
+                    let (target, column) = match collection.navigation(&navigation) {
+                        Some(
+                            nav @ crate::service::Navigation {
+                                link: Link::Inverse { column },
+                                ..
+                            },
+                        ) => (service.target(nav), *column),
+                        _ => {
+                            return Err(internal(&format!(
+                                "'{navigation}' is not a collection-valued navigation of '{}'",
+                                collection.path
+                            )));
+                        }
+                    };
+                    // Linking changes the members: a write to their collection.
+                    auth::authorize(&request.principal, target, Access::Write)?;
+                    let [target_key] = target.table.key.as_slice() else {
+                        return Err(internal(&"a link target without a single key"));
+                    };
+                    let key_type = &target.table.columns[*target_key].property.type_ref;
+                    let members = keys
+                        .iter()
+                        .enumerate()
+                        .map(|(i, k)| {
+                            json::read_value(model, key_type, k, &format!("{parameter}[{i}]"))
+                                .map(|v| vec![v])
+                        })
+                        .collect::<Result<_, _>>()?;
+                    linked = Some((parameter, keys, target));
+                    Ok(Change {
+                        values: None,
+                        relink: Some(Relink {
+                            table: &target.table,
+                            column,
+                            members,
+                            link: true,
+                        }),
+                    })
+                }
+            }
+        })
+        .await;
+    match result {
+        Ok(_) => Ok(HttpResponse::NoContent().finish()),
+        Err(StoreError::NotFound) => Err(not_found(collection, key)),
+        Err(StoreError::MissingMember(i)) => {
+            let Some((parameter, keys, target)) = linked else {
+                return Err(internal(&"a missing member without a link"));
+            };
+            let missing = keys.get(i).cloned().unwrap_or_default();
+            Err(ODataError::bad_request(format!(
+                "'{parameter}': {missing} is not the key of an entity of '{}'; nothing was \
+                 linked.",
+                target.path
+            ))
+            .with_target(parameter))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The stored entity's type as the table maps it.
+pub(super) fn stored_type<'t>(
+    table: &'t Table,
+    entity: &StoredEntity,
+) -> Result<&'t TableType, ODataError> {
+    table
+        .table_type(&entity.type_name)
+        .ok_or_else(|| internal(&"stored type not in table"))
+}
+
+/// The column of a property an effect sets: one of the entity's type that is neither a
+/// key nor immutable (anything else is a fault of the effect, not of the request).
+fn writable_column(table: &Table, table_type: &TableType, name: &str) -> Result<usize, ODataError> {
+    table
+        .column_index(name)
+        .filter(|c| table_type.columns.contains(c) && !table.key.contains(c))
+        .filter(|&c| !table.columns[c].property.is_immutable())
+        .ok_or_else(|| internal(&format!("an action sets '{name}', which it cannot")))
+}
+
+/// The entity's properties in OData JSON (write-only ones left out), as an effect sees
+/// them.
+fn entity_json(
+    model: &Model,
+    table: &Table,
+    table_type: &TableType,
+    entity: &StoredEntity,
+) -> Map<String, Json> {
+    let mut out = Map::new();
+    for &c in &table_type.columns {
+        let property = &table.columns[c].property;
+        if property.is_write_only() {
+            continue;
+        }
+        let mut text = Vec::new();
+        json::write_value(
+            &mut text,
+            model,
+            &property.type_ref,
+            &entity.values[c],
+            WriteOptions::default(),
+        );
+        if let Ok(value) = serde_json::from_slice(&text) {
+            out.insert(property.name.clone(), value);
+        }
+    }
+    out
+}
