@@ -27,13 +27,13 @@ pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, OD
     Ok(options)
 }
 
-/// `$id` is read by `$entity` (`entity_id` true); on any other resource (e.g. a `$ref`
-/// deletion) it is not supported.
-pub fn id_for_entity_id_only(options: &QueryOptions, entity_id: bool) -> Result<(), ODataError> {
-    if options.id.is_some() && !entity_id {
-        return Err(ODataError::new(
-            ErrorKind::NotImplemented,
-            "The query option '$id' is supported on '$entity' only.",
+/// `$id` is read by `$entity` and by the deletion of a member's `$ref` (`applies` true); on
+/// any other resource it means nothing, and is refused rather than ignored.
+pub fn id_for_entity_id_only(options: &QueryOptions, applies: bool) -> Result<(), ODataError> {
+    if options.id.is_some() && !applies {
+        return Err(ODataError::bad_request(
+            "The query option '$id' applies to '$entity' and to deleting a member of a \
+             collection-valued navigation (DELETE …/{navigation}/$ref?$id=…) only.",
         )
         .with_target("$id"));
     }
@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(o.id.as_deref(), Some("products('a')"));
         assert!(id_for_entity_id_only(&o, true).is_ok());
         let e = id_for_entity_id_only(&o, false).unwrap_err();
-        assert_eq!(e.kind, ErrorKind::NotImplemented);
+        assert_eq!(e.kind, ErrorKind::BadRequest);
         assert_eq!(e.target.as_deref(), Some("$id"));
         let none = parse_default("$top=1").unwrap();
         assert!(id_for_entity_id_only(&none, false).is_ok());

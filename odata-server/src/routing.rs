@@ -358,6 +358,11 @@ fn resolve_in_collection<'s>(
         };
         return match rest {
             [] => path(Target::Related(related)),
+            // `…/{navigation}/{key}/$ref`: the link to one member.
+            [s] if s == "$ref" && related.member.is_some() => {
+                related.reference = true;
+                path(Target::Related(related))
+            }
             [s, ..] => Err(ODataError::new(
                 ErrorKind::NotImplemented,
                 format!(

@@ -641,12 +641,46 @@ async fn references_are_read_set_and_removed_through_ref() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    // Links of a collection-valued navigation change through its members' references.
+    // Removing a member of a collection-valued navigation needs to say which.
     let r = app
         .client
         .delete(app.url(&format!("{PROFILES}/p1/assignedDevices/$ref")))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn devices_are_assigned_and_unassigned_through_ref() {
+    let app = spawn_app().await;
+    profile(&app, "p1", "Kiosk").await;
+    identity(&app, "d1", "SN-1").await;
+    let refs = format!("{PROFILES}/p1/assignedDevices/$ref");
+    let r = app
+        .post_json(
+            &refs,
+            &json!({"@odata.id": app.url(&format!("{IDENTITIES}/d1"))}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let linked = app
+        .get_json(&format!("{IDENTITIES}/d1/deploymentProfile"))
+        .await;
+    assert_eq!(linked["id"], "p1");
+    let r = app
+        .client
+        .delete(app.url(&format!("{refs}?$id={IDENTITIES}/d1")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app
+        .get(&format!("{IDENTITIES}/d1/deploymentProfile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }

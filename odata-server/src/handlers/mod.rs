@@ -152,7 +152,13 @@ async fn handle(
     let target = route.target;
     crate::auth::authorize_target(&principal, &target, req.method())?;
     let options = parsed?;
-    query::id_for_entity_id_only(&options, matches!(route.addressing, Addressing::EntityId))?;
+    // `$id` names the entity `$entity` reads, or the member a `$ref` deletion removes.
+    let id_names_a_member = req.method() == Method::DELETE
+        && matches!(&target, Target::Related(r) if r.reference && r.navigation.is_collection());
+    query::id_for_entity_id_only(
+        &options,
+        id_names_a_member || matches!(route.addressing, Addressing::EntityId),
+    )?;
     let body = read_body(req, payload, &state.settings).await?;
     let caller = if principal.caller.is_empty() {
         req.peer_addr()
@@ -213,6 +219,18 @@ async fn handle(
         {
             write::set_reference(&request, related, method == Method::PUT).await
         }
+        (Target::Related(related), &Method::POST)
+            if related.reference
+                && related.navigation.is_collection()
+                && related.member.is_none() =>
+        {
+            write::change_member_reference(&request, related, true).await
+        }
+        (Target::Related(related), &Method::DELETE)
+            if related.reference && related.navigation.is_collection() =>
+        {
+            write::change_member_reference(&request, related, false).await
+        }
         (Target::Entity(c, key), &Method::GET) => read::entity(&request, c, key, route.cast).await,
         // A cast path is read only.
         (Target::Collection(_) | Target::Entity(..) | Target::Count(_), _)
@@ -241,6 +259,8 @@ fn now() -> odata_core::value::DateTimeOffset {
 fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
     let allowed = match target {
         Target::Related(r) if r.reference && !r.navigation.is_collection() => "GET, PUT, DELETE",
+        Target::Related(r) if r.reference && r.member.is_none() => "GET, POST, DELETE",
+        Target::Related(r) if r.reference => "GET, DELETE",
         Target::ServiceDocument | Target::Metadata | Target::Count(_) | Target::Related(_) => "GET",
         Target::Collection(_) => "GET, POST",
         Target::CollectionRef(_) => "POST",

@@ -46,14 +46,7 @@ pub(super) async fn get(
             let Some(target) = target else {
                 return Ok(HttpResponse::NoContent().finish());
             };
-            let root = request.state.service_root(request.http);
-            let body = json!({
-                "@odata.context": format!("{root}/$metadata#$ref"),
-                "@odata.id": entity_url(request, related.target, &target),
-            });
-            Ok(HttpResponse::Ok()
-                .content_type("application/json")
-                .body(body.to_string()))
+            Ok(reference_response(request, related, &target))
         }
         Link::Reference { column } => match &source.values[column] {
             // No related entity, or one deleted since: the navigation is null.
@@ -92,8 +85,13 @@ pub(super) async fn get(
                         .store
                         .get(&related.target.table, &request.tenant, member)
                         .await?;
-                    if !entity.is_some_and(|e| &e.values[column] == source_key) {
-                        return Err(not_found(related.target, member));
+                    match entity {
+                        Some(e) if &e.values[column] == source_key => {
+                            if related.reference {
+                                return Ok(reference_response(request, related, &e));
+                            }
+                        }
+                        _ => return Err(not_found(related.target, member)),
                     }
                     read::entity(request, related.target, member, None).await
                 }
@@ -102,6 +100,22 @@ pub(super) async fn get(
             }
         }
     }
+}
+
+/// The entity reference `{"@odata.id": …}` of a related entity.
+fn reference_response(
+    request: &Request<'_>,
+    related: &Related<'_>,
+    entity: &StoredEntity,
+) -> HttpResponse {
+    let root = request.state.service_root(request.http);
+    let body = json!({
+        "@odata.context": format!("{root}/$metadata#$ref"),
+        "@odata.id": entity_url(request, related.target, entity),
+    });
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.to_string())
 }
 
 /// The entity the navigation starts from, in the caller's tenant.

@@ -28,8 +28,8 @@ use crate::negotiation::{ReturnPreference, return_preference};
 use crate::preconditions::Preconditions;
 use crate::routing::{self, Addressing, Related, RequestInfo, Route, Target};
 use crate::service::{Collection, Link, Navigation};
-use crate::store::StoreError;
 use crate::store::table::{Table, TableType};
+use crate::store::{Change, Relink, StoreError};
 
 /// `POST collection` (and Graph's `POST collection/$ref` with an entity body).
 pub(super) async fn create(
@@ -193,18 +193,8 @@ pub(super) async fn set_reference(
         return Err(internal(&"a reference change on an inverse"));
     };
     let target_key = if link {
-        require_json_body(request)?;
-        let object = json::read_object(&request.body)?;
-        let url = match object.get("@odata.id").or_else(|| object.get("@id")) {
-            Some(Json::String(url)) => url,
-            _ => {
-                return Err(ODataError::bad_request(
-                    "The body of a '$ref' must be {\"@odata.id\": \"<URL of the entity>\"}.",
-                )
-                .with_target("@odata.id"));
-            }
-        };
-        linked_key(request, related.navigation, "@odata.id", url).await?
+        let url = reference_body(request)?;
+        linked_key(request, related.navigation, "@odata.id", &url).await?
     } else {
         Value::Null
     };
@@ -229,6 +219,100 @@ pub(super) async fn set_reference(
             other => other.into(),
         })?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST …/{navigation}/$ref` with `{"@odata.id": "<URL>"}` (`link`) adds the entity the
+/// URL names to a collection-valued navigation; `DELETE …/{navigation}/$ref?$id=<URL>` or
+/// `DELETE …/{navigation}/{key}/$ref` removes a member. The members are stored with their
+/// reference to the source ([`Link::Inverse`]), so the member's row changes: the caller
+/// must be allowed to write the target collection, and `If-Match` applies to the source.
+/// Adding an entity that does not exist is a 400; removing one that is not a member, a 404.
+pub(super) async fn change_member_reference(
+    request: &Request<'_>,
+    related: &Related<'_>,
+    link: bool,
+) -> Result<HttpResponse, ODataError> {
+    let Link::Inverse { column } = related.navigation.link else {
+        return Err(internal(&"a member reference change on a reference"));
+    };
+    let target = related.target;
+    auth::authorize(&request.principal, target, Access::Write)?;
+    let (member, named_by) = if link {
+        let url = reference_body(request)?;
+        let key = linked_key(request, related.navigation, "@odata.id", &url).await?;
+        (vec![key], "@odata.id")
+    } else {
+        match (&related.member, &request.options.id) {
+            (Some(member), None) => (member.clone(), "$ref"),
+            (None, Some(id)) => (key_of_url(request, target, "$id", id)?.0, "$id"),
+            (Some(_), Some(_)) => {
+                return Err(ODataError::bad_request(
+                    "Name the member to remove either in the path or with '$id', not both.",
+                )
+                .with_target("$id"));
+            }
+            (None, None) => {
+                return Err(ODataError::bad_request(format!(
+                    "Removing a member of '{}' needs '$id' with the member's URL, or the \
+                     member's key in the path (…/{}/{{key}}/$ref).",
+                    related.navigation.name, related.navigation.name
+                ))
+                .with_target("$id"));
+            }
+        }
+    };
+    let source = related.source;
+    let result = request
+        .state
+        .store
+        .change(
+            &source.table,
+            &request.tenant,
+            &related.key,
+            allowed(request),
+            |_| {
+                Ok(Change {
+                    values: None,
+                    relink: Some(Relink {
+                        table: &target.table,
+                        column,
+                        members: vec![member.clone()],
+                        link,
+                    }),
+                })
+            },
+        )
+        .await;
+    match result {
+        Ok(_) => Ok(HttpResponse::NoContent().finish()),
+        Err(StoreError::NotFound) => Err(not_found(source, &related.key)),
+        // Checked just before; deleted in between.
+        Err(StoreError::MissingMember(_)) if link => Err(ODataError::bad_request(
+            "The entity to add no longer exists.",
+        )
+        .with_target(named_by)),
+        Err(StoreError::MissingMember(_)) => Err(ODataError::not_found(format!(
+            "{} is not a member of '{}' of this entity.",
+            routing::key_predicate(target, &member),
+            related.navigation.name
+        ))
+        .with_target(named_by)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// The URL of the body of a `$ref` write: `{"@odata.id": "<URL of the entity>"}` (or the
+/// 4.01 `@id`).
+fn reference_body(request: &Request<'_>) -> Result<String, ODataError> {
+    require_json_body(request)?;
+    let object = json::read_object(&request.body)?;
+    match object.get("@odata.id").or_else(|| object.get("@id")) {
+        Some(Json::String(url)) => Ok(url.clone()),
+        _ => Err(ODataError::bad_request(
+            "The body of a '$ref' must be {\"@odata.id\": \"<URL of the entity>\"}.",
+        )
+        .with_target("@odata.id")),
+    }
 }
 
 /// The navigation property a bind sets and its reference column: 501 unless it is a

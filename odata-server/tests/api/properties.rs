@@ -351,13 +351,8 @@ async fn entity_id_reads_the_entity_it_names() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET");
-    // Elsewhere `$id` is not supported.
-    let e = error(
-        &app,
-        "products?$id=products('p1')",
-        StatusCode::NOT_IMPLEMENTED,
-    )
-    .await;
+    // Elsewhere `$id` means nothing: refused, not ignored.
+    let e = error(&app, "products?$id=products('p1')", StatusCode::BAD_REQUEST).await;
     assert_eq!(e["target"], "$id");
 }
 

@@ -67,3 +67,159 @@ async fn orders_reference_products_and_products_expand_their_orders() {
         .unwrap();
     assert_eq!(r.text().await.unwrap(), "1");
 }
+
+#[tokio::test]
+async fn members_are_added_and_removed_through_ref() {
+    let app = spawn_app().await;
+    for sku in ["p1", "p2"] {
+        let r = app
+            .post_json("products", &product(sku))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    for number in [1, 2, 3] {
+        let r = app
+            .post_json("orders", &json!({"number": number}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let refs = "products('p1')/orders/$ref";
+    let send = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let request = app.client.request(method, app.url(path));
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
+        }
+    };
+    // Relative and absolute ids; the 4.01 `@id` too.
+    for body in [
+        json!({"@odata.id": "orders(1)"}),
+        json!({"@odata.id": app.url("orders(2)")}),
+        json!({"@id": "orders(3)"}),
+    ] {
+        let r = send(reqwest::Method::POST, refs, Some(body.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{body}");
+    }
+    assert_eq!(app.get_json("orders(2)/product").await["sku"], "p1");
+    let listed = app.get_json(&format!("{refs}?$orderby=number")).await;
+    let ids: Vec<&str> = listed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["@odata.id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids[0].ends_with("orders(1)"), "{ids:?}");
+    let one = app.get_json("products('p1')/orders(2)/$ref").await;
+    assert!(
+        one["@odata.id"].as_str().unwrap().ends_with("orders(2)"),
+        "{one}"
+    );
+    assert!(
+        one["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#$ref")
+    );
+
+    // Bad adds: no such order, not an order, no id, no such product.
+    for (path, body, status, target) in [
+        (
+            refs,
+            json!({"@odata.id": "orders(99)"}),
+            StatusCode::BAD_REQUEST,
+            "@odata.id",
+        ),
+        (
+            refs,
+            json!({"@odata.id": "products('p2')"}),
+            StatusCode::BAD_REQUEST,
+            "@odata.id",
+        ),
+        (
+            refs,
+            json!({"id": "orders(1)"}),
+            StatusCode::BAD_REQUEST,
+            "@odata.id",
+        ),
+        (
+            "products('nope')/orders/$ref",
+            json!({"@odata.id": "orders(1)"}),
+            StatusCode::NOT_FOUND,
+            "",
+        ),
+    ] {
+        let r = send(reqwest::Method::POST, path, Some(body.clone()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), status, "{body}");
+        if !target.is_empty() {
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["target"], target, "{e}");
+        }
+    }
+
+    // Removing: by `$id`, by key in the path; a non-member is a 404.
+    let r = send(
+        reqwest::Method::DELETE,
+        &format!("{refs}?$id=orders(1)"),
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app.get("orders(1)/product").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "the link is gone");
+    let r = send(
+        reqwest::Method::DELETE,
+        &format!("{refs}?$id=orders(1)"),
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = send(
+        reqwest::Method::DELETE,
+        "products('p1')/orders(2)/$ref",
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = send(
+        reqwest::Method::DELETE,
+        "products('p2')/orders(3)/$ref",
+        None,
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "order 3 is p1's");
+    let r = send(reqwest::Method::DELETE, refs, None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "which member?");
+    assert_eq!(app.get_json("products('p1')/orders/$count").await, json!(1));
+    let r = send(
+        reqwest::Method::PUT,
+        refs,
+        Some(json!({"@odata.id": "orders(1)"})),
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET, POST, DELETE");
+}
