@@ -1,6 +1,8 @@
 //! Resource paths: from the URL path below the service root to what it addresses.
 
-use odata_core::edm::{Action, EntityType, EntityTypeId, Model, PrimitiveKind, Property, TypeKind};
+use odata_core::edm::{
+    Action, EntityType, EntityTypeId, Model, PrimitiveKind, Property, Singleton, TypeKind,
+};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::query::{Expr, QueryOptions};
 use odata_core::value::Value;
@@ -15,6 +17,9 @@ pub enum Target<'s> {
     ServiceDocument,
     /// `$metadata`.
     Metadata,
+    /// A singleton of the model that is not stored itself: the root its contained
+    /// collections hang from.
+    Singleton(&'s Singleton),
     /// A collection.
     Collection(&'s Collection),
     /// `collection/$count`.
@@ -139,9 +144,15 @@ pub fn resolve<'s>(
             cast: None,
         })
     };
+    if let [name] = segments.as_slice()
+        && let Some(singleton) = service.model().singleton(name)
+    {
+        return path(Target::Singleton(singleton));
+    }
     match segments.as_slice() {
         [] => path(Target::ServiceDocument),
         [m] if m == "$metadata" => path(Target::Metadata),
+
         [e] if e == "$entity" => resolve_entity_id(service, info),
         [e, s, ..] if e == "$entity" => Err(ODataError::new(
             ErrorKind::NotImplemented,

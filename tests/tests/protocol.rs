@@ -1,10 +1,12 @@
 //! The protocol surface on the Autopilot service: version negotiation (`OData-Version`,
-//! `OData-MaxVersion`), HEAD on every GET resource, 405 with `Allow`, and `Isolation:
-//! snapshot` refused with 412.
+//! `OData-MaxVersion`), HEAD on every GET resource, 405 with `Allow`, `Isolation:
+//! snapshot` refused with 412, and the `deviceManagement` singleton.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance_tests::{TestApp, seed, spawn_app, with_valid_enums};
+use acceptance_tests::{
+    TestApp, bearer_token, seed, spawn_app, spawn_with_bearer, with_valid_enums,
+};
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -130,6 +132,7 @@ async fn head_answers_like_get_without_a_body() {
         "$metadata",
         EVENTS,
         entity.as_str(),
+        "deviceManagement",
         "deviceManagement/nothing",
     ] {
         let get = app.get(path).send().await.unwrap();
@@ -204,4 +207,62 @@ async fn snapshot_isolation_is_refused_with_412() {
         expect_error(r, StatusCode::PRECONDITION_FAILED).await;
     }
     assert_eq!(app.count(EVENTS).await, 0);
+}
+
+#[tokio::test]
+async fn the_device_management_singleton_is_the_tenants_root() {
+    let app = spawn_app().await;
+    let body = app.get_json("deviceManagement").await;
+    assert_eq!(
+        body["@odata.context"],
+        app.url("$metadata#deviceManagement")
+    );
+    assert_eq!(body["id"], "deviceManagement");
+    let full: Value = app
+        .get("deviceManagement")
+        .header("Accept", "application/json;odata.metadata=full")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(full["@odata.id"], app.url("deviceManagement"));
+    for (query, status) in [
+        ("$expand=autopilotEvents", StatusCode::NOT_IMPLEMENTED),
+        ("$select=id", StatusCode::NOT_IMPLEMENTED),
+        ("$filter=id eq 'x'", StatusCode::BAD_REQUEST),
+        ("$top=1", StatusCode::BAD_REQUEST),
+    ] {
+        let r = app
+            .get(&format!("deviceManagement?{query}"))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, status).await;
+    }
+    let r = app
+        .client
+        .patch(app.url("deviceManagement"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["allow"], "GET");
+    expect_error(r, StatusCode::METHOD_NOT_ALLOWED).await;
+
+    // With authentication, each tenant has its own, whatever its permissions.
+    let app = spawn_with_bearer().await;
+    let tenant = "11111111-1111-1111-1111-111111111111";
+    let r = app
+        .get("deviceManagement")
+        .bearer_auth(bearer_token(tenant, "User.Read"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["id"], tenant);
+    let r = app.get("deviceManagement").send().await.unwrap();
+    expect_error(r, StatusCode::UNAUTHORIZED).await;
 }

@@ -156,8 +156,8 @@ pub fn authorize(
     ))
 }
 
-/// The access a request needs to what it addresses: `None` for the service document and
-/// `$metadata` (open to every authenticated caller), [`Access::Read`] for GET and HEAD on a
+/// The access a request needs to what it addresses: `None` for the service document,
+/// `$metadata` and an unstored singleton (open to every authenticated caller), [`Access::Read`] for GET and HEAD on a
 /// collection or entity, [`Access::Write`] for every other method. For a navigation it is
 /// the access to the related entities' collection; [`authorize_target`] also requires
 /// reading the source's.
@@ -166,7 +166,9 @@ pub fn required_access<'s>(
     method: &Method,
 ) -> Option<(&'s Collection, Access)> {
     let collection = match target {
-        Target::ServiceDocument | Target::Metadata => return None,
+        // The singleton holds nothing of a tenant's but its collections, which are
+        // authorized on their own.
+        Target::ServiceDocument | Target::Metadata | Target::Singleton(_) => return None,
         Target::Collection(c)
         | Target::Count(c)
         | Target::CollectionRef(c)

@@ -7,6 +7,7 @@ mod output;
 mod property;
 mod read;
 mod related;
+mod singleton;
 mod write;
 
 use std::convert::Infallible;
@@ -202,6 +203,7 @@ async fn handle(
     let response = match (&target, method) {
         (Target::ServiceDocument, &Method::GET) => metadata::service_document(&request),
         (Target::Metadata, &Method::GET) => metadata::metadata(&request),
+        (Target::Singleton(singleton), &Method::GET) => singleton::get(&request, singleton),
         (Target::Collection(c), &Method::GET) => {
             let scope = read::Scope::of_type(state.service.model(), c, route.cast);
             read::collection(&request, c, &scope).await
@@ -261,7 +263,11 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
         Target::Related(r) if r.reference && !r.navigation.is_collection() => "GET, PUT, DELETE",
         Target::Related(r) if r.reference && r.member.is_none() => "GET, POST, DELETE",
         Target::Related(r) if r.reference => "GET, DELETE",
-        Target::ServiceDocument | Target::Metadata | Target::Count(_) | Target::Related(_) => "GET",
+        Target::ServiceDocument
+        | Target::Metadata
+        | Target::Singleton(_)
+        | Target::Count(_)
+        | Target::Related(_) => "GET",
         Target::Collection(_) => "GET, POST",
         Target::CollectionRef(_) => "POST",
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",
