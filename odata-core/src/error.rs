@@ -47,6 +47,8 @@ pub enum ErrorKind {
     TooManyRequests,
     /// The request's database statements used up their time budget and were interrupted.
     QueryTimeout,
+    /// 424: a request of a `$batch` was not run because one it depends on failed.
+    FailedDependency,
 }
 
 impl ErrorKind {
@@ -79,6 +81,7 @@ impl ErrorKind {
             Self::RequestTimeout => (408, "RequestTimeout"),
             Self::TooManyRequests => (429, "TooManyRequests"),
             Self::QueryTimeout => (503, "QueryTimeout"),
+            Self::FailedDependency => (424, "FailedDependency"),
         }
     }
 }

@@ -53,6 +53,11 @@ impl AppState {
     /// the configured public base URL, else from the `Host` header (and, only when the
     /// settings trust them, the `Forwarded` / `X-Forwarded-*` headers).
     pub fn service_root(&self, req: &HttpRequest) -> String {
+        use actix_web::HttpMessage;
+        // A request inside a `$batch` has the batch's root.
+        if let Some(root) = req.extensions().get::<handlers::BatchServiceRoot>() {
+            return root.0.clone();
+        }
         if let Some(base) = &self.settings.public_base_url {
             return format!("{}{}", base.trim_end_matches('/'), self.base_prefix);
         }

@@ -18,8 +18,10 @@ pub struct Settings {
     pub default_page_size: u32,
     /// Largest page the server returns.
     pub max_page_size: u32,
-    /// Largest request body accepted (413 above).
+    /// Largest request body accepted (413 above), a `$batch` included.
     pub max_body_bytes: usize,
+    /// Most requests one `$batch` may hold (413 above).
+    pub max_batch_requests: usize,
     /// Reader connections in the pool (there is always exactly one writer).
     pub reader_connections: u32,
     /// Seconds in-flight requests get to finish on shutdown.
@@ -56,6 +58,7 @@ impl Default for Settings {
             default_page_size: 100,
             max_page_size: 1000,
             max_body_bytes: 1024 * 1024,
+            max_batch_requests: 100,
             reader_connections: 4,
             shutdown_timeout_secs: 30,
             auth: AuthConfig::None,

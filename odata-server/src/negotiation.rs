@@ -282,6 +282,21 @@ pub fn max_page_size_preference(req: &HttpRequest) -> Option<u32> {
         })
 }
 
+/// `Prefer: odata.continue-on-error` (or the 4.01 `continue-on-error`), optionally
+/// `=true`; `=false` states the default.
+pub fn continue_on_error_preference(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all("prefer")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|pref| {
+            let (name, value) = pref.trim().split_once('=').unwrap_or((pref.trim(), "true"));
+            let name = name.trim().to_ascii_lowercase();
+            (name == "odata.continue-on-error" || name == "continue-on-error")
+                && value.trim().eq_ignore_ascii_case("true")
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,8 @@ pub enum Target<'s> {
     /// A singleton of the model that is not stored itself: the root its contained
     /// collections hang from.
     Singleton(&'s Singleton),
+    /// `$batch`.
+    Batch,
     /// A collection.
     Collection(&'s Collection),
     /// `collection/$count`.
@@ -152,6 +154,7 @@ pub fn resolve<'s>(
     match segments.as_slice() {
         [] => path(Target::ServiceDocument),
         [m] if m == "$metadata" => path(Target::Metadata),
+        [b] if b == "$batch" => path(Target::Batch),
 
         [e] if e == "$entity" => resolve_entity_id(service, info),
         [e, s, ..] if e == "$entity" => Err(ODataError::new(

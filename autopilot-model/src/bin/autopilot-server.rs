@@ -54,6 +54,9 @@ struct Args {
     /// Largest accepted request body in bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
+    /// Most requests one $batch may hold.
+    #[arg(long, env = "MAX_BATCH_REQUESTS", default_value_t = 100)]
+    max_batch_requests: usize,
     /// Reader connections to the database.
     #[arg(long, env = "DB_READERS", default_value_t = 4)]
     db_readers: u32,
@@ -175,6 +178,7 @@ async fn main() -> anyhow::Result<()> {
         default_page_size: args.default_page_size,
         max_page_size: args.max_page_size,
         max_body_bytes: args.max_body_bytes,
+        max_batch_requests: args.max_batch_requests,
         reader_connections: args.db_readers,
         shutdown_timeout_secs: args.shutdown_timeout_secs,
         auth,

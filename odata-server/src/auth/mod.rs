@@ -168,7 +168,10 @@ pub fn required_access<'s>(
     let collection = match target {
         // The singleton holds nothing of a tenant's but its collections, which are
         // authorized on their own.
-        Target::ServiceDocument | Target::Metadata | Target::Singleton(_) => return None,
+        // A batch's requests are authorized one by one.
+        Target::ServiceDocument | Target::Metadata | Target::Singleton(_) | Target::Batch => {
+            return None;
+        }
         Target::Collection(c)
         | Target::Count(c)
         | Target::CollectionRef(c)

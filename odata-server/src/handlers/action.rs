@@ -45,7 +45,6 @@ pub(super) async fn invoke(
     // Where the keys of a link came from, to name them when one is missing.
     let mut linked: Option<(String, Vec<Json>, &Collection)> = None;
     let result = request
-        .state
         .store
         .change(table, &request.tenant, key, allowed(request), |current| {
             let table_type = stored_type(table, current)?;

@@ -2,6 +2,9 @@
 //! method, so every OData request takes the same route through parsing and error mapping.
 
 mod action;
+mod batch;
+
+pub(crate) use batch::BatchServiceRoot;
 mod metadata;
 mod output;
 mod property;
@@ -29,6 +32,9 @@ use crate::{negotiation, query};
 pub(crate) struct Request<'a> {
     pub http: &'a HttpRequest,
     pub state: &'a AppState,
+    /// Where writes go: the service's store, or inside a `$batch` atomicity group the
+    /// group's.
+    pub store: crate::store::Store,
     pub options: odata_core::query::QueryOptions,
     /// The request's time: `now()` in `$filter` and server-set timestamps.
     pub now: odata_core::value::DateTimeOffset,
@@ -50,9 +56,26 @@ pub async fn odata(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let response = match protocol_checks(&req) {
+    respond(&req, Body::Stream(payload), &state, &state.store).await
+}
+
+/// A request's body: still arriving, or already read (a request inside a `$batch`).
+pub(crate) enum Body {
+    Stream(web::Payload),
+    Ready(web::Bytes),
+}
+
+/// Answers one request, whose writes go to `store` (the service's, or an atomicity
+/// group's): every failure, a panic included, becomes an OData error response.
+pub(crate) async fn respond(
+    req: &HttpRequest,
+    body: Body,
+    state: &AppState,
+    store: &crate::store::Store,
+) -> HttpResponse {
+    let response = match protocol_checks(req) {
         Ok(version) => {
-            let outcome = AssertUnwindSafe(handle(&req, payload, &state))
+            let outcome = AssertUnwindSafe(handle(req, body, state, store))
                 .catch_unwind()
                 .await;
             match outcome {
@@ -65,15 +88,15 @@ pub async fn odata(
                     );
                     response
                 }
-                Ok(Err(Failure { error, allow: None })) => error_response(&req, &error),
+                Ok(Err(Failure { error, allow: None })) => error_response(req, &error),
                 Ok(Err(Failure {
                     error,
                     allow: Some(allow),
-                })) => method_not_allowed_response(&req, &error, allow),
-                Err(_) => error_response(&req, &internal(&"handler panicked")),
+                })) => method_not_allowed_response(req, &error, allow),
+                Err(_) => error_response(req, &internal(&"handler panicked")),
             }
         }
-        Err(error) => error_response(&req, &error),
+        Err(error) => error_response(req, &error),
     };
     if req.method() == Method::HEAD {
         without_body(response)
@@ -126,8 +149,9 @@ pub async fn not_found(req: HttpRequest) -> HttpResponse {
 
 async fn handle(
     req: &HttpRequest,
-    payload: web::Payload,
+    body: Body,
     state: &AppState,
+    store: &crate::store::Store,
 ) -> Result<HttpResponse, Failure> {
     crate::limits::check_url_length(req, state.settings.max_url_bytes)?;
     let principal = state.auth.authenticate(req.headers())?;
@@ -160,7 +184,10 @@ async fn handle(
         &options,
         id_names_a_member || matches!(route.addressing, Addressing::EntityId),
     )?;
-    let body = read_body(req, payload, &state.settings).await?;
+    let body = match body {
+        Body::Stream(payload) => read_body(req, payload, &state.settings).await?,
+        Body::Ready(bytes) => bytes,
+    };
     let caller = if principal.caller.is_empty() {
         req.peer_addr()
             .map(|a| a.ip().to_string())
@@ -171,6 +198,7 @@ async fn handle(
     let request = Request {
         http: req,
         state,
+        store: store.clone(),
         options,
         now: now(),
         tenant: principal.tenant.clone(),
@@ -204,6 +232,7 @@ async fn handle(
         (Target::ServiceDocument, &Method::GET) => metadata::service_document(&request),
         (Target::Metadata, &Method::GET) => metadata::metadata(&request),
         (Target::Singleton(singleton), &Method::GET) => singleton::get(&request, singleton),
+        (Target::Batch, &Method::POST) => batch::run(&request).await,
         (Target::Collection(c), &Method::GET) => {
             let scope = read::Scope::of_type(state.service.model(), c, route.cast);
             read::collection(&request, c, &scope).await
@@ -269,7 +298,7 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
         | Target::Count(_)
         | Target::Related(_) => "GET",
         Target::Collection(_) => "GET, POST",
-        Target::CollectionRef(_) => "POST",
+        Target::CollectionRef(_) | Target::Batch => "POST",
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",
         Target::EntityAction(..) => "POST",
     };

@@ -73,7 +73,6 @@ pub(super) async fn create(
         }
     }
     let entity = request
-        .state
         .store
         .insert(table, &request.tenant, &table_type.name, &values)
         .await?;
@@ -116,7 +115,6 @@ pub(super) async fn update(
     // the update would leave.
     let linked = linked_keys(request, collection, &object).await?;
     let result = request
-        .state
         .store
         .update(table, &request.tenant, key, allowed(request), |current| {
             let table_type = table
@@ -169,7 +167,6 @@ pub(super) async fn delete(
     key: &[Value],
 ) -> Result<HttpResponse, ODataError> {
     request
-        .state
         .store
         .delete(&collection.table, &request.tenant, key, allowed(request))
         .await
@@ -200,7 +197,6 @@ pub(super) async fn set_reference(
     };
     let source = related.source;
     request
-        .state
         .store
         .update(
             &source.table,
@@ -263,7 +259,6 @@ pub(super) async fn change_member_reference(
     };
     let source = related.source;
     let result = request
-        .state
         .store
         .change(
             &source.table,
@@ -379,7 +374,6 @@ async fn linked_key(
     let (key, cast) = key_of_url(request, target, member, url)?;
     let model = request.state.service.model();
     let entity = request
-        .state
         .store
         .get(&target.table, &request.tenant, &key)
         .await?

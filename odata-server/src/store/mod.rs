@@ -21,7 +21,10 @@ use budget::Budgeted;
 pub use budget::Deadline;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
+
+use tokio::sync::Mutex;
 
 use odata_core::error::ODataError;
 use odata_core::value::Value;
@@ -82,6 +85,9 @@ pub enum StoreError {
     /// (unlinking) is not linked to the entity.
     #[error("member {0} to (un)link is missing")]
     MissingMember(usize),
+    /// The write group was already committed or rolled back.
+    #[error("the write group is closed")]
+    GroupClosed,
     /// The update function rejected the change.
     #[error(transparent)]
     Rejected(ODataError),
@@ -221,6 +227,16 @@ enum Pools {
 #[derive(Debug, Clone)]
 pub struct Store {
     pools: Pools,
+    /// Set on the store of a write group ([`Store::begin_group`]): every write joins it.
+    group: Option<Arc<WriteGroup>>,
+}
+
+/// One open transaction that several requests' writes join (a `$batch` atomicity group):
+/// each write runs in a savepoint of it, and the group commits or rolls back as one.
+#[derive(Debug)]
+enum WriteGroup {
+    Sqlite(GroupTransaction<sqlx::Sqlite>),
+    Postgres(GroupTransaction<sqlx::Postgres>),
 }
 
 /// Runs `$body` once per backend with `$dialect` and `$bind` (statement → query) for it and
@@ -248,6 +264,59 @@ macro_rules! per_backend {
     };
 }
 
+/// Begins a write's transaction: on the writer pool, or as a savepoint of the store's
+/// write group, whose lock `$guard` (declared, uninitialised, by the caller) then holds
+/// for as long as the transaction lives.
+macro_rules! begin_write {
+    ($store:expr, $writer:expr, $guard:ident) => {
+        match &$store.group {
+            None => $writer.begin().await?,
+            Some(group) => {
+                let group = group_of($writer, group).ok_or(StoreError::GroupClosed)?;
+                $guard = group.lock().await;
+                match $guard.as_mut() {
+                    Some(open) => sqlx::Acquire::begin(open).await?,
+                    None => return Err(StoreError::GroupClosed),
+                }
+            }
+        }
+    };
+}
+
+/// The databases a [`WriteGroup`] can hold a transaction of.
+trait Grouped: sqlx::Database {
+    fn transaction(group: &WriteGroup) -> Option<&GroupTransaction<Self>>;
+}
+
+/// The open transaction of a write group, `None` once it has committed or rolled back.
+type GroupTransaction<DB> = Mutex<Option<sqlx::Transaction<'static, DB>>>;
+
+impl Grouped for sqlx::Sqlite {
+    fn transaction(group: &WriteGroup) -> Option<&GroupTransaction<Self>> {
+        match group {
+            WriteGroup::Sqlite(t) => Some(t),
+            WriteGroup::Postgres(_) => None,
+        }
+    }
+}
+
+impl Grouped for sqlx::Postgres {
+    fn transaction(group: &WriteGroup) -> Option<&GroupTransaction<Self>> {
+        match group {
+            WriteGroup::Postgres(t) => Some(t),
+            WriteGroup::Sqlite(_) => None,
+        }
+    }
+}
+
+/// The group's transaction on the database of `_pool`.
+fn group_of<'g, DB: Grouped>(
+    _pool: &sqlx::Pool<DB>,
+    group: &'g WriteGroup,
+) -> Option<&'g GroupTransaction<DB>> {
+    DB::transaction(group)
+}
+
 impl Store {
     /// Connects to `url`: `postgres://…` (or `postgresql://…`) for PostgreSQL, anything else
     /// is a SQLite URL. `readers` is the size of the scan pool (SQLite) or of the whole pool
@@ -263,6 +332,7 @@ impl Store {
                 .await?;
             return Ok(Self {
                 pools: Pools::Postgres { pool },
+                group: None,
             });
         }
         Self::connect_sqlite(url, readers, budget).await
@@ -300,6 +370,7 @@ impl Store {
                     keyed: writer.clone(),
                     writer,
                 },
+                group: None,
             });
         }
         let reader = SqlitePoolOptions::new()
@@ -317,6 +388,7 @@ impl Store {
                 reader,
                 keyed,
             },
+            group: None,
         })
     }
 
@@ -325,6 +397,46 @@ impl Store {
         match self.pools {
             Pools::Sqlite { .. } => Backend::Sqlite,
             Pools::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// A store whose writes all join one new transaction, for requests that must succeed
+    /// or fail together (a `$batch` atomicity group). Each write runs in a savepoint, so a
+    /// failed one leaves the others of the group intact until [`Store::end_group`] commits
+    /// or rolls back the whole. Reads keep their own connections: they see the data as
+    /// committed before the group.
+    pub async fn begin_group(&self) -> Result<Store, StoreError> {
+        let group = match &self.pools {
+            Pools::Sqlite { writer, .. } => {
+                WriteGroup::Sqlite(Mutex::new(Some(writer.begin().await?)))
+            }
+            Pools::Postgres { pool } => WriteGroup::Postgres(Mutex::new(Some(pool.begin().await?))),
+        };
+        Ok(Store {
+            pools: self.pools.clone(),
+            group: Some(Arc::new(group)),
+        })
+    }
+
+    /// Commits (`commit`) or rolls back the write group of a store from
+    /// [`Store::begin_group`]; afterwards its writes fail with [`StoreError::GroupClosed`].
+    pub async fn end_group(&self, commit: bool) -> Result<(), StoreError> {
+        async fn end<DB: sqlx::Database>(
+            group: &GroupTransaction<DB>,
+            commit: bool,
+        ) -> Result<(), StoreError> {
+            let open = group.lock().await.take().ok_or(StoreError::GroupClosed)?;
+            if commit {
+                open.commit().await?;
+            } else {
+                open.rollback().await?;
+            }
+            Ok(())
+        }
+        match self.group.as_deref() {
+            None => Err(StoreError::GroupClosed),
+            Some(WriteGroup::Sqlite(group)) => end(group, commit).await,
+            Some(WriteGroup::Postgres(group)) => end(group, commit).await,
         }
     }
 
@@ -530,7 +642,8 @@ impl Store {
             let insert =
                 statement::insert(d, table, tenant, type_name, write_params(table, values));
             let query = bind(insert)?;
-            let mut tx = writer.begin().await?;
+            let mut group_lock;
+            let mut tx = begin_write!(self, writer, group_lock);
             match query.execute(&mut *tx).await {
                 Ok(_) => {}
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -589,7 +702,8 @@ impl Store {
         F: FnOnce(&StoredEntity) -> Result<Change<'t>, ODataError>,
     {
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
-            let mut tx = writer.begin().await?;
+            let mut group_lock;
+            let mut tx = begin_write!(self, writer, group_lock);
             let read = statement::key_read(d, table, tenant, key_params(table, key));
             let row = bind(read)?
                 .fetch_optional(&mut *tx)
@@ -668,7 +782,8 @@ impl Store {
         allowed: impl Fn(i64) -> bool,
     ) -> Result<(), StoreError> {
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
-            let mut tx = writer.begin().await?;
+            let mut group_lock;
+            let mut tx = begin_write!(self, writer, group_lock);
             let read = statement::version_read(d, table, tenant, key_params(table, key));
             let version: i64 = bind(read)?
                 .fetch_optional(&mut *tx)

@@ -6,6 +6,7 @@
 
 mod actions;
 mod auth;
+mod batch;
 mod concurrency;
 mod crud;
 mod errors;
