@@ -301,25 +301,24 @@ async fn rejected_binds_write_nothing() {
         )
         .await;
     }
-    // Collection-valued navigation properties cannot be bound yet.
+    // `assignedDevices` is a containment navigation property (as Graph declares it): its
+    // devices are created inside it, or assigned with the `assign` action, never bound.
     let member = "assignedDevices@odata.bind";
     let devices = json!([format!("{IDENTITIES}('{id}')")]);
     let mut body = profile_body("q");
     body[member] = devices.clone();
-    expect_error(
+    for request in [
         app.post_json(PROFILES, &body),
-        StatusCode::NOT_IMPLEMENTED,
-        member,
-        "binding collection-valued navigation properties is not supported yet",
-    )
-    .await;
-    expect_error(
         app.patch_json(&format!("{PROFILES}/{p}"), &json!({member: devices})),
-        StatusCode::NOT_IMPLEMENTED,
-        member,
-        "not supported yet",
-    )
-    .await;
+    ] {
+        expect_error(
+            request,
+            StatusCode::BAD_REQUEST,
+            member,
+            "is a containment navigation property",
+        )
+        .await;
+    }
 
     assert_eq!(app.count(IDENTITIES).await, 2);
     assert_eq!(app.count(PROFILES).await, 1);
@@ -392,4 +391,43 @@ async fn another_tenants_profile_cannot_be_bound() {
             .as_deref(),
         Some(their_profile.as_str())
     );
+}
+
+#[tokio::test]
+async fn profiles_and_devices_are_created_with_each_other() {
+    let app = spawn_app().await;
+    let d1 = created_id(app.post_json(IDENTITIES, &json!({"serialNumber": "SN-1"}))).await;
+    let mut body = profile_body("kiosk");
+    body["assignedDevices"] = json!([{"id": d1, "serialNumber": "SN-1"}]);
+    // The device exists: creating it again inside the profile is a conflict, and the
+    // profile is not created either.
+    let r = app.post_json(PROFILES, &body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(app.count(PROFILES).await, 0);
+    assert_eq!(stored_link(&app, &d1, "deploymentProfile").await, None);
+    let mut body = profile_body("shared");
+    body["assignedDevices"] = json!([{"serialNumber": "SN-3"}, {"serialNumber": "SN-4"}]);
+    let p2 = created_id(app.post_json(PROFILES, &body)).await;
+    let devices = app
+        .get_json(&format!(
+            "{PROFILES}/{p2}/assignedDevices?$orderby=serialNumber&$select=serialNumber"
+        ))
+        .await;
+    let serials: Vec<&str> = devices["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["serialNumber"].as_str().unwrap())
+        .collect();
+    assert_eq!(serials, ["SN-3", "SN-4"]);
+    // A device created with a new profile of a concrete type.
+    let id = created_id(app.post_json(
+        IDENTITIES,
+        &json!({"serialNumber": "SN-5", "deploymentProfile": profile_body("inline")}),
+    ))
+    .await;
+    let profile = app
+        .get_json(&format!("{IDENTITIES}/{id}/deploymentProfile"))
+        .await;
+    assert_eq!(profile["displayName"], "inline");
 }

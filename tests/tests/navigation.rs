@@ -652,7 +652,7 @@ async fn references_are_read_set_and_removed_through_ref() {
 }
 
 #[tokio::test]
-async fn devices_are_assigned_and_unassigned_through_ref() {
+async fn contained_devices_are_not_added_or_removed_by_reference() {
     let app = spawn_app().await;
     profile(&app, "p1", "Kiosk").await;
     identity(&app, "d1", "SN-1").await;
@@ -665,18 +665,22 @@ async fn devices_are_assigned_and_unassigned_through_ref() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let linked = app
-        .get_json(&format!("{IDENTITIES}/d1/deploymentProfile"))
-        .await;
-    assert_eq!(linked["id"], "p1");
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("containment navigation property"),
+        "{body}"
+    );
     let r = app
         .client
         .delete(app.url(&format!("{refs}?$id={IDENTITIES}/d1")))
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = app
         .get(&format!("{IDENTITIES}/d1/deploymentProfile"))
         .send()

@@ -7,7 +7,7 @@ mod write;
 
 pub use parameters::read_parameters;
 pub use read::{
-    Bind, EntityPayload, bound_navigation, read_entity, read_entity_update,
+    Bind, EntityPayload, Inline, Links, bound_navigation, read_entity, read_entity_update,
     read_entity_update_object, read_object, read_value, zero_value,
 };
 pub use write::{EntityControl, MetadataLevel, WriteOptions, write_entity, write_value};

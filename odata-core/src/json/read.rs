@@ -25,6 +25,32 @@ pub struct EntityPayload {
     pub values: IndexMap<String, Value>,
     /// The links the body sets, by single-valued navigation property name, in body order.
     pub binds: IndexMap<String, Bind>,
+    /// The entities the body adds to collection-valued navigation properties by URL
+    /// (`x@odata.bind: ["…", …]`), by navigation property name.
+    pub links: IndexMap<String, Links>,
+    /// Related entities to create with this one (deep insert: `x: {…}` or `x: [{…}, …]`),
+    /// by navigation property name; only in a create body.
+    pub inline: IndexMap<String, Inline>,
+}
+
+/// A binding member for a collection-valued navigation property `x`: `x@odata.bind` (or
+/// `x@bind`) with the URLs of existing entities to add to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    /// The member as written, the target of errors about it.
+    pub member: String,
+    /// The URLs, as written (see [`Bind::url`]).
+    pub urls: Vec<String>,
+}
+
+/// Related entities written inline in a create body, to be created with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inline {
+    /// The member (navigation property) as written.
+    pub member: String,
+    /// The entities, each read against the navigation's target type: one for a
+    /// single-valued navigation property.
+    pub entities: Vec<EntityPayload>,
 }
 
 /// A binding member of an entity body, `x@odata.bind` (4.0) or `x@bind` (4.01), for a
@@ -274,19 +300,29 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
 ///
 /// `x@odata.bind` (or `x@bind`) for a single-valued navigation property `x` is read into
 /// [`EntityPayload::binds`]: its value must be a string (the URL of the entity to link) or,
-/// when `x` is nullable, `null` (no link). It is a 400 when `x` is not a navigation
-/// property, is a single-valued containment navigation property or is bound twice. For a
-/// collection-valued `x` it is a 501 (binding those is not implemented) when the value is
-/// an array, a 400 otherwise. Whether the URL names an entity is for the caller to check.
-/// Other annotations are ignored.
+/// when `x` is nullable, `null` (no link). For a collection-valued `x` it is read into
+/// [`EntityPayload::links`] and must be an array of URLs. It is a 400 when `x` is not a
+/// navigation property, is a containment navigation property or is bound twice. Whether a
+/// URL names an entity is for the caller to check. A navigation property written inline
+/// (`x: {…}`, `x: [{…}]`) is read into [`EntityPayload::inline`], each entity as a create
+/// body of the navigation's target type (errors name its path, `x[1]/name`). Other
+/// annotations are ignored.
 pub fn read_entity(
     model: &Model,
     declared: EntityTypeId,
     body: &[u8],
 ) -> Result<EntityPayload, ODataError> {
-    let object = read_object(body)?;
-    let entity_type = entity_type_of(model, declared, &object)?;
-    let payload = read_properties(model, entity_type, &object)?;
+    read_new_entity(model, declared, &read_object(body)?)
+}
+
+/// A create body, or one entity of a deep insert, already parsed.
+fn read_new_entity(
+    model: &Model,
+    declared: EntityTypeId,
+    object: &Map<String, Json>,
+) -> Result<EntityPayload, ODataError> {
+    let entity_type = entity_type_of(model, declared, object)?;
+    let payload = read_properties(model, entity_type, object, true)?;
     // An empty key makes the entity's key-as-segment URL (`collection/`) name the collection.
     for name in &model.entity_type(entity_type).key {
         if matches!(payload.values.get(name), Some(Value::String(s)) if s.is_empty()) {
@@ -327,17 +363,22 @@ pub fn read_entity_update_object(
             .with_target("@odata.type"));
         }
     }
-    read_properties(model, current, object)
+    read_properties(model, current, object, false)
 }
 
+/// The body's members against `entity_type`; `deep`: navigation properties may hold
+/// entities to create (a create body), otherwise they are refused.
 fn read_properties(
     model: &Model,
     entity_type: EntityTypeId,
     object: &Map<String, Json>,
+    deep: bool,
 ) -> Result<EntityPayload, ODataError> {
     let ty = model.entity_type(entity_type);
     let mut values = IndexMap::with_capacity(object.len());
     let mut binds = IndexMap::new();
+    let mut links = IndexMap::new();
+    let mut inline = IndexMap::new();
     for (key, json) in object {
         if let Some(name) = bound_navigation(key) {
             let Some(navigation) = ty.navigation_property(name) else {
@@ -347,23 +388,45 @@ fn read_properties(
                 ))
                 .with_target(key.clone()));
             };
-            let url = read_bind(navigation, key, json)?;
-            if binds.contains_key(name) {
+            if binds.contains_key(name) || links.contains_key(name) {
                 return Err(ODataError::bad_request(format!(
                     "'{key}': the navigation property '{name}' is bound more than once."
                 ))
                 .with_target(key.clone()));
             }
-            binds.insert(
-                name.to_owned(),
-                Bind {
-                    member: key.clone(),
-                    url,
-                },
-            );
+            if navigation.collection {
+                let urls = read_links(navigation, key, json)?;
+                links.insert(
+                    name.to_owned(),
+                    Links {
+                        member: key.clone(),
+                        urls,
+                    },
+                );
+            } else {
+                let url = read_bind(navigation, key, json)?;
+                binds.insert(
+                    name.to_owned(),
+                    Bind {
+                        member: key.clone(),
+                        url,
+                    },
+                );
+            }
             continue;
         }
         if key.starts_with('@') || key.starts_with("odata.") || key.contains('@') {
+            continue;
+        }
+        if deep && let Some(navigation) = ty.navigation_property(key) {
+            let entities = read_inline(model, navigation, key, json)?;
+            inline.insert(
+                key.clone(),
+                Inline {
+                    member: key.clone(),
+                    entities,
+                },
+            );
             continue;
         }
         let Some(property) = ty.property(key) else {
@@ -378,11 +441,102 @@ fn read_properties(
         let value = read_value(model, &property.type_ref, json, key)?;
         values.insert(key.clone(), value);
     }
+    if let Some(both) = inline
+        .keys()
+        .find(|n| binds.contains_key(*n) || links.contains_key(*n))
+    {
+        return Err(ODataError::bad_request(format!(
+            "'{both}' is both bound and written inline; do one or the other."
+        ))
+        .with_target(both.clone()));
+    }
     Ok(EntityPayload {
         entity_type,
         values,
         binds,
+        links,
+        inline,
     })
+}
+
+/// The URLs of a binding member for a collection-valued navigation property.
+fn read_links(
+    navigation: &NavigationProperty,
+    member: &str,
+    json: &Json,
+) -> Result<Vec<String>, ODataError> {
+    let error = |message: String| ODataError::bad_request(message).with_target(member.to_owned());
+    if navigation.contains_target {
+        return Err(error(format!(
+            "'{member}': '{}' is a containment navigation property; its entities are \
+             created inside it, not bound.",
+            navigation.name
+        )));
+    }
+    let Json::Array(items) = json else {
+        return Err(error(format!(
+            "'{member}': the collection-valued navigation property '{}' is bound with an \
+             array of entity URLs, not {}.",
+            navigation.name,
+            json_kind(json)
+        )));
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Json::String(url) => Ok(url.clone()),
+            other => Err(error(format!(
+                "'{member}' holds entity URLs (strings), not {}.",
+                json_kind(other)
+            ))),
+        })
+        .collect()
+}
+
+/// The entities written inline for a navigation property in a create body: an object for
+/// a single-valued one, an array of objects for a collection-valued one.
+fn read_inline(
+    model: &Model,
+    navigation: &NavigationProperty,
+    member: &str,
+    json: &Json,
+) -> Result<Vec<EntityPayload>, ODataError> {
+    let one = |object: &Json, path: String| match object {
+        Json::Object(object) => {
+            read_new_entity(model, navigation.target, object).map_err(|mut e| {
+                e.target = Some(match e.target.take() {
+                    Some(inner) => format!("{path}/{inner}"),
+                    None => path.clone(),
+                });
+                e
+            })
+        }
+        other => Err(ODataError::bad_request(format!(
+            "'{path}' must be an entity (a JSON object), not {}.",
+            json_kind(other)
+        ))
+        .with_target(path)),
+    };
+    match json {
+        Json::Array(items) if navigation.collection => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| one(item, format!("{member}[{i}]")))
+            .collect(),
+        object @ Json::Object(_) if !navigation.collection => {
+            Ok(vec![one(object, member.to_owned())?])
+        }
+        other => Err(ODataError::bad_request(format!(
+            "'{member}' must be {} to create with the entity, not {}.",
+            if navigation.collection {
+                "an array of entities"
+            } else {
+                "an entity (a JSON object)"
+            },
+            json_kind(other)
+        ))
+        .with_target(member.to_owned())),
+    }
 }
 
 /// The value of the binding member `member` of `navigation`: the URL to link, or `None`
@@ -394,23 +548,6 @@ fn read_bind(
 ) -> Result<Option<String>, ODataError> {
     let name = &navigation.name;
     let error = |message: String| ODataError::bad_request(message).with_target(member.to_owned());
-    if navigation.collection {
-        return match json {
-            Json::Array(_) => Err(ODataError::new(
-                ErrorKind::NotImplemented,
-                format!(
-                    "'{member}': binding collection-valued navigation properties is not \
-                     supported yet."
-                ),
-            )
-            .with_target(member.to_owned())),
-            other => Err(error(format!(
-                "'{member}': the collection-valued navigation property '{name}' is bound \
-                 with an array of entity URLs, not {}.",
-                json_kind(other)
-            ))),
-        };
-    }
     if navigation.contains_target {
         return Err(error(format!(
             "'{member}': '{name}' is a containment navigation property; its entities are \
@@ -1075,16 +1212,16 @@ mod tests {
                 "bound more than once",
             ),
             (
-                r#"{"parts@odata.bind": ["things('x')"]}"#,
+                r#"{"parts@odata.bind": ["things('x')", 2]}"#,
                 "parts@odata.bind",
-                ErrorKind::NotImplemented,
-                "binding collection-valued navigation properties is not supported yet",
+                ErrorKind::BadRequest,
+                "holds entity URLs (strings), not the number 2",
             ),
             (
-                r#"{"parts@bind": []}"#,
-                "parts@bind",
-                ErrorKind::NotImplemented,
-                "not supported yet",
+                r#"{"parts@bind": ["things('x')"], "parts@odata.bind": []}"#,
+                "parts@odata.bind",
+                ErrorKind::BadRequest,
+                "bound more than once",
             ),
             (
                 r#"{"parts@odata.bind": "things('x')"}"#,
@@ -1095,8 +1232,8 @@ mod tests {
             (
                 r#"{"pieces@odata.bind": ["things('x')"]}"#,
                 "pieces@odata.bind",
-                ErrorKind::NotImplemented,
-                "not supported yet",
+                ErrorKind::BadRequest,
+                "containment navigation property",
             ),
             (
                 r#"{"spare@odata.bind": "things('x')"}"#,
@@ -1175,12 +1312,45 @@ mod tests {
     }
 
     #[test]
-    fn inline_navigation_is_rejected() {
+    fn inline_entities_are_read_in_creates_only() {
+        let payload = create(
+            r#"{"owner": {"id": "x"}, "parts": [{"id": "p", "name": "n"}, {}],
+                "parts@bind": ["things('y')"]}"#,
+        );
+        assert_error(payload, ErrorKind::BadRequest, "parts");
+        let payload = create(
+            r#"{"owner": {"id": "x"}, "parts": [{"id": "p", "name": "n"}, {}],
+                "home@bind": "things('y')"}"#,
+        )
+        .unwrap();
+        assert_eq!(payload.inline["owner"].entities.len(), 1);
+        assert_eq!(
+            payload.inline["owner"].entities[0].values["id"],
+            Value::String("x".into())
+        );
+        assert_eq!(payload.inline["parts"].entities.len(), 2);
+        assert_eq!(payload.binds["home"].url.as_deref(), Some("things('y')"));
+        // Errors inside name the path to the member at fault.
+        for (body, target) in [
+            (r#"{"parts": [{}, {"id": 7}]}"#, "parts[1]/id"),
+            (r#"{"parts": {"id": "x"}}"#, "parts"),
+            (r#"{"owner": [{"id": "x"}]}"#, "owner"),
+            (r#"{"parts": [1]}"#, "parts[0]"),
+            (
+                r#"{"owner": {"parts": [{"nope": 1}]}}"#,
+                "owner/parts[0]/nope",
+            ),
+        ] {
+            assert_error(create(body), ErrorKind::BadRequest, target);
+        }
+        // An update does not create related entities.
         assert_error(
-            create(r#"{"owner": {"id": "x"}}"#),
+            update(r#"{"owner": {"id": "x"}}"#),
             ErrorKind::BadRequest,
             "owner",
         );
+        let links = update(r#"{"parts@odata.bind": ["things('x')"]}"#).unwrap();
+        assert_eq!(links.links["parts"].urls, ["things('x')"]);
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub(super) async fn invoke(
                     }
                     Ok(Change {
                         values: Some(values),
-                        relink: None,
+                        relinks: Vec::new(),
                     })
                 }
                 ActionEffect::Link {
@@ -103,12 +103,12 @@ pub(super) async fn invoke(
                     linked = Some((parameter, keys, target));
                     Ok(Change {
                         values: None,
-                        relink: Some(Relink {
+                        relinks: vec![Relink {
                             table: &target.table,
                             column,
                             members,
                             link: true,
-                        }),
+                        }],
                     })
                 }
             }

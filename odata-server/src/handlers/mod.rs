@@ -3,6 +3,7 @@
 
 mod action;
 mod batch;
+mod deep_insert;
 
 pub(crate) use batch::BatchServiceRoot;
 mod metadata;

@@ -19,9 +19,9 @@ use odata_core::query::QueryOptions;
 use odata_core::value::{DateTimeOffset, Value};
 use serde_json::Value as Json;
 
-use super::Request;
 use super::output::{entity_response, entity_url, json_options};
 use super::read::not_found;
+use super::{Request, deep_insert};
 use crate::auth::{self, Access};
 use crate::error::internal;
 use crate::negotiation::{ReturnPreference, return_preference};
@@ -52,30 +52,16 @@ pub(super) async fn create(
         }
     }
     let payload = json::read_entity(model, collection.entity_type, &request.body)?;
-    let table = &collection.table;
-    let table_type = table_type(table, &payload)?;
-    let now = &request.now;
-    let mut values = vec![Value::Null; table.columns.len()];
-    for &c in table_type.columns.iter().filter(|c| !table.key.contains(c)) {
-        values[c] = initial_value(model, &table.columns[c].property, now);
-    }
-    apply(table, &payload, &mut values);
-    for (name, bind) in &payload.binds {
-        let (navigation, column) = reference(collection, name, bind)?;
-        values[column] = match &bind.url {
-            Some(url) => linked_key(request, navigation, &bind.member, url).await?,
-            None => Value::Null,
-        };
-    }
-    for &k in &table.key {
-        if values[k].is_null() {
-            values[k] = generated_key(&table.columns[k].property)?;
-        }
-    }
-    let entity = request
-        .store
-        .insert(table, &request.tenant, &table_type.name, &values)
-        .await?;
+    let entity = if payload.inline.is_empty() && payload.links.is_empty() {
+        insert(request, &request.store, collection, &payload, &[]).await?
+    } else {
+        // Related entities are created and linked in the entity's transaction.
+        let group = request.store.begin_group().await?;
+        let created =
+            deep_insert::insert_with_related(request, &group, collection, &payload, &[]).await;
+        group.end_group(created.is_ok()).await?;
+        created?
+    };
     let url = entity_url(request, collection, &entity);
     let mut response = match return_preference(request.http) {
         ReturnPreference::Minimal => {
@@ -97,6 +83,54 @@ pub(super) async fn create(
     Ok(response)
 }
 
+/// Inserts the entity of a create body (its related entities aside) into `store`:
+/// properties the body leaves out get their initial values, single-valued binds their
+/// linked keys, a missing key a generated one. `preset` gives reference columns set by the
+/// entity it is created inside (deep insert); a bind of the same link is a 400.
+pub(super) async fn insert(
+    request: &Request<'_>,
+    store: &crate::store::Store,
+    collection: &Collection,
+    payload: &EntityPayload,
+    preset: &[(usize, Value)],
+) -> Result<crate::store::StoredEntity, ODataError> {
+    let model = request.state.service.model();
+    let table = &collection.table;
+    let table_type = table_type(table, payload)?;
+    let now = &request.now;
+    let mut values = vec![Value::Null; table.columns.len()];
+    for &c in table_type.columns.iter().filter(|c| !table.key.contains(c)) {
+        values[c] = initial_value(model, &table.columns[c].property, now);
+    }
+    apply(table, payload, &mut values);
+    for (name, bind) in &payload.binds {
+        let (navigation, column) = reference(collection, name, bind)?;
+        if preset.iter().any(|(c, _)| *c == column) {
+            return Err(ODataError::bad_request(format!(
+                "'{}': the entity is created inside the one it would link to; leave the \
+                 bind out.",
+                bind.member
+            ))
+            .with_target(bind.member.clone()));
+        }
+        values[column] = match &bind.url {
+            Some(url) => linked_key(request, navigation, &bind.member, url).await?,
+            None => Value::Null,
+        };
+    }
+    for (column, value) in preset {
+        values[*column] = value.clone();
+    }
+    for &k in &table.key {
+        if values[k].is_null() {
+            values[k] = generated_key(&table.columns[k].property)?;
+        }
+    }
+    Ok(store
+        .insert(table, &request.tenant, &table_type.name, &values)
+        .await?)
+}
+
 /// `PATCH` (merge, `replace == false`) or `PUT` (replace) of one entity.
 pub(super) async fn update(
     request: &Request<'_>,
@@ -114,9 +148,11 @@ pub(super) async fn update(
     // other reads. One deleted in between leaves the reference that deleting it just after
     // the update would leave.
     let linked = linked_keys(request, collection, &object).await?;
+    // What the body adds to collection-valued navigations, to name it when one is missing.
+    let mut added: Vec<(String, Vec<String>)> = Vec::new();
     let result = request
         .store
-        .update(table, &request.tenant, key, allowed(request), |current| {
+        .change(table, &request.tenant, key, allowed(request), |current| {
             let table_type = table
                 .table_type(&current.type_name)
                 .ok_or_else(|| internal(&"stored type not in table"))?;
@@ -144,11 +180,20 @@ pub(super) async fn update(
                     None => Value::Null,
                 };
             }
-            Ok(values)
+            let mut relinks = Vec::new();
+            for (name, links) in &payload.links {
+                relinks.push(deep_insert::relink(request, collection, name, links)?);
+                added.push((links.member.clone(), links.urls.clone()));
+            }
+            Ok(Change {
+                values: Some(values),
+                relinks,
+            })
         })
         .await;
     let entity = result.map_err(|e| match e {
         StoreError::NotFound => not_found(collection, key),
+        StoreError::MissingMember(i) => deep_insert::missing_member(&added, i),
         other => other.into(),
     })?;
     match return_preference(request.http) {
@@ -223,6 +268,7 @@ pub(super) async fn set_reference(
 /// reference to the source ([`Link::Inverse`]), so the member's row changes: the caller
 /// must be allowed to write the target collection, and `If-Match` applies to the source.
 /// Adding an entity that does not exist is a 400; removing one that is not a member, a 404.
+/// A containment navigation property's members are created inside it: a 400.
 pub(super) async fn change_member_reference(
     request: &Request<'_>,
     related: &Related<'_>,
@@ -232,6 +278,19 @@ pub(super) async fn change_member_reference(
         return Err(internal(&"a member reference change on a reference"));
     };
     let target = related.target;
+    let model = request.state.service.model();
+    let contained = model
+        .entity_type(related.source.entity_type)
+        .navigation_property(&related.navigation.name)
+        .is_some_and(|n| n.contains_target);
+    if contained {
+        return Err(ODataError::bad_request(format!(
+            "'{}' is a containment navigation property: its entities are created inside it, \
+             not added or removed by reference.",
+            related.navigation.name
+        ))
+        .with_target("$ref"));
+    }
     auth::authorize(&request.principal, target, Access::Write)?;
     let (member, named_by) = if link {
         let url = reference_body(request)?;
@@ -268,12 +327,12 @@ pub(super) async fn change_member_reference(
             |_| {
                 Ok(Change {
                     values: None,
-                    relink: Some(Relink {
+                    relinks: vec![Relink {
                         table: &target.table,
                         column,
                         members: vec![member.clone()],
                         link,
-                    }),
+                    }],
                 })
             },
         )
@@ -312,7 +371,7 @@ fn reference_body(request: &Request<'_>) -> Result<String, ODataError> {
 
 /// The navigation property a bind sets and its reference column: 501 unless it is a
 /// single-valued navigation bound to storage.
-fn reference<'c>(
+pub(super) fn reference<'c>(
     collection: &'c Collection,
     name: &str,
     bind: &Bind,
@@ -363,7 +422,7 @@ async fn linked_keys<'o>(
 /// collection in the caller's tenant, to be stored in the navigation's reference column.
 /// `member` is the bind's member name, for errors. Reading the target collection needs its
 /// read permission.
-async fn linked_key(
+pub(super) async fn linked_key(
     request: &Request<'_>,
     navigation: &Navigation,
     member: &str,
@@ -404,7 +463,7 @@ async fn linked_key(
 /// The key of the member of `target` that `url` names, with the type the URL casts it to,
 /// if any: 400 naming `member` when `url` is not the URL of one entity of `target` in this
 /// service.
-fn key_of_url(
+pub(super) fn key_of_url(
     request: &Request<'_>,
     target: &Collection,
     member: &str,

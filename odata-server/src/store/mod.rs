@@ -81,7 +81,7 @@ pub enum StoreError {
     /// `If-Match` did not match the stored version.
     #[error("version mismatch")]
     VersionMismatch,
-    /// The member at this index of [`Relink::members`] does not exist in the tenant, or
+    /// The member at this index of a [`Relink::members`] does not exist in the tenant, or
     /// (unlinking) is not linked to the entity.
     #[error("member {0} to (un)link is missing")]
     MissingMember(usize),
@@ -179,8 +179,8 @@ pub struct Change<'t> {
     /// The entity's new values (aligned with `Table::columns`); `None` leaves the entity,
     /// and its version, as they are.
     pub values: Option<Vec<Value>>,
-    /// Members of another table to link to the entity, or to unlink from it.
-    pub relink: Option<Relink<'t>>,
+    /// Members of other tables to link to the entity, or to unlink from it.
+    pub relinks: Vec<Relink<'t>>,
 }
 
 /// Links members of a table to one entity through their reference column (a
@@ -229,6 +229,8 @@ pub struct Store {
     pools: Pools,
     /// Set on the store of a write group ([`Store::begin_group`]): every write joins it.
     group: Option<Arc<WriteGroup>>,
+    /// Whether this store began the group (and ends it) rather than joined it.
+    owns_group: bool,
 }
 
 /// One open transaction that several requests' writes join (a `$batch` atomicity group):
@@ -333,6 +335,7 @@ impl Store {
             return Ok(Self {
                 pools: Pools::Postgres { pool },
                 group: None,
+                owns_group: false,
             });
         }
         Self::connect_sqlite(url, readers, budget).await
@@ -371,6 +374,7 @@ impl Store {
                     writer,
                 },
                 group: None,
+                owns_group: false,
             });
         }
         let reader = SqlitePoolOptions::new()
@@ -389,6 +393,7 @@ impl Store {
                 keyed,
             },
             group: None,
+            owns_group: false,
         })
     }
 
@@ -404,8 +409,16 @@ impl Store {
     /// or fail together (a `$batch` atomicity group). Each write runs in a savepoint, so a
     /// failed one leaves the others of the group intact until [`Store::end_group`] commits
     /// or rolls back the whole. Reads keep their own connections: they see the data as
-    /// committed before the group.
+    /// committed before the group. A store already in a group joins it instead.
     pub async fn begin_group(&self) -> Result<Store, StoreError> {
+        if self.group.is_some() {
+            // Already in a group: join it; the outer group commits or rolls back.
+            return Ok(Store {
+                pools: self.pools.clone(),
+                group: self.group.clone(),
+                owns_group: false,
+            });
+        }
         let group = match &self.pools {
             Pools::Sqlite { writer, .. } => {
                 WriteGroup::Sqlite(Mutex::new(Some(writer.begin().await?)))
@@ -415,6 +428,7 @@ impl Store {
         Ok(Store {
             pools: self.pools.clone(),
             group: Some(Arc::new(group)),
+            owns_group: true,
         })
     }
 
@@ -432,6 +446,14 @@ impl Store {
                 open.rollback().await?;
             }
             Ok(())
+        }
+        if !self.owns_group {
+            // A joined group: its owner ends it.
+            return if self.group.is_some() {
+                Ok(())
+            } else {
+                Err(StoreError::GroupClosed)
+            };
         }
         match self.group.as_deref() {
             None => Err(StoreError::GroupClosed),
@@ -678,7 +700,7 @@ impl Store {
         self.change(table, tenant, key, allowed, |current| {
             Ok(Change {
                 values: Some(change(current)?),
-                relink: None,
+                relinks: Vec::new(),
             })
         })
         .await
@@ -686,7 +708,7 @@ impl Store {
 
     /// [`Store::update`] for changes that may also link other entities to this one: reads
     /// the entity, lets `change` compute what to write, writes the entity's new values (if
-    /// any) and (un)links the members of [`Change::relink`], all in one transaction.
+    /// any) and (un)links the members of [`Change::relinks`], all in one transaction.
     /// [`StoreError::MissingMember`] (and nothing written) when a member to link does not
     /// exist in the tenant, or one to unlink is not linked to this entity. Returns the
     /// entity as it is after the change.
@@ -713,8 +735,8 @@ impl Store {
             if !allowed(current.version) {
                 return Err(StoreError::VersionMismatch);
             }
-            let Change { values, relink } = change(&current).map_err(StoreError::Rejected)?;
-            if let Some(relink) = relink {
+            let Change { values, relinks } = change(&current).map_err(StoreError::Rejected)?;
+            for relink in relinks {
                 let [k] = table.key.as_slice() else {
                     // Service::build binds references only to single-property keys.
                     return Err(StoreError::Corrupt {

@@ -223,3 +223,148 @@ async fn members_are_added_and_removed_through_ref() {
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET, POST, DELETE");
 }
+
+#[tokio::test]
+async fn deep_inserts_and_collection_binds_write_everything_or_nothing() {
+    let app = spawn_app().await;
+    for number in [1, 2] {
+        let r = app
+            .post_json("orders", &json!({"number": number}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    // A product created with two new orders and two existing ones.
+    let mut body = product("p1");
+    body["orders"] = json!([{"number": 10, "customer": "c10"}, {"number": 11}]);
+    body["orders@odata.bind"] = json!(["orders(1)", app.url("orders(2)")]);
+    let r = app.post_json("products", &body).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::BAD_REQUEST,
+        "inline and bound at once"
+    );
+    body.as_object_mut().unwrap().remove("orders@odata.bind");
+    let r = app.post_json("products", &body).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    let numbers = |body: Value| -> Vec<i64> {
+        body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["number"].as_i64().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        numbers(app.get_json("products('p1')/orders?$orderby=number").await),
+        [10, 11]
+    );
+    let mut body = product("p2");
+    body["orders@odata.bind"] = json!(["orders(1)", app.url("orders(2)")]);
+    let r = app.post_json("products", &body).send().await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(
+        numbers(app.get_json("products('p2')/orders?$orderby=number").await),
+        [1, 2]
+    );
+    // An order created with its new product.
+    let r = app
+        .post_json("orders", &json!({"number": 20, "product": product("p3")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(app.get_json("orders(20)/product").await["sku"], "p3");
+
+    // Failures leave nothing behind: a duplicate inline order, a bind to a missing order,
+    // an invalid inline property (named by its path).
+    let products_before = app.get_json("products/$count").await;
+    let orders_before = app.get_json("orders/$count").await;
+    for (body, status, target) in [
+        (
+            json!({"orders": [{"number": 30}, {"number": 1}]}),
+            StatusCode::CONFLICT,
+            None,
+        ),
+        (
+            json!({"orders": [{"number": 31}], "orders@odata.bind": []}),
+            StatusCode::BAD_REQUEST,
+            Some("orders"),
+        ),
+        (
+            json!({"orders@odata.bind": ["orders(1)", "orders(99)"]}),
+            StatusCode::BAD_REQUEST,
+            Some("orders@odata.bind"),
+        ),
+        (
+            json!({"orders": [{"number": 32}, {"number": "x"}]}),
+            StatusCode::BAD_REQUEST,
+            Some("orders[1]/number"),
+        ),
+    ] {
+        let mut full = product("p9");
+        full.as_object_mut()
+            .unwrap()
+            .extend(body.as_object().unwrap().clone());
+        let r = app.post_json("products", &full).send().await.unwrap();
+        assert_eq!(r.status(), status, "{body}");
+        if let Some(target) = target {
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"]["target"], target, "{e}");
+        }
+    }
+    assert_eq!(app.get_json("products/$count").await, products_before);
+    assert_eq!(app.get_json("orders/$count").await, orders_before);
+    assert_eq!(
+        numbers(app.get_json("products('p2')/orders?$orderby=number").await),
+        [1, 2]
+    );
+
+    // PATCH adds to a collection by bind, in the update's transaction.
+    let r = app
+        .patch_json(
+            "products('p1')",
+            &json!({"stock": 1, "orders@odata.bind": ["orders(1)"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        numbers(app.get_json("products('p1')/orders?$orderby=number").await),
+        [1, 10, 11]
+    );
+    let r = app
+        .patch_json(
+            "products('p1')",
+            &json!({"stock": 2, "orders@odata.bind": ["orders(404)"]}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.get_json("products('p1')").await["stock"], 1);
+    // No deep update.
+    let r = app
+        .patch_json("products('p1')", &json!({"orders": [{"number": 40}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}

@@ -232,15 +232,15 @@ async fn binding_a_missing_entity_is_answered_never_dropped() {
         )
         .await;
     }
-    // Deep insert: the inline entity is not dropped either.
+    // Deep insert: an inline entity that cannot be created fails the whole create.
     let mut body = identity();
     body["deploymentProfile"] = json!({"displayName": "inline"});
     let r = app.post_json(IDENTITIES, &body).send().await.unwrap();
     expect_error(
         r,
         StatusCode::BAD_REQUEST,
-        "deploymentProfile",
-        "deep inserts",
+        "deploymentProfile/@odata.type",
+        "abstract",
     )
     .await;
     assert_eq!(app.count(IDENTITIES).await, 0);
