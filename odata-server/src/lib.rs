@@ -13,6 +13,7 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod expand;
+pub mod function;
 mod handlers;
 pub mod limits;
 pub mod negotiation;

@@ -32,8 +32,23 @@ pub enum Target<'s> {
     Entity(&'s Collection, Vec<Value>),
     /// A bound action on one entity.
     EntityAction(&'s Collection, Vec<Value>, &'s Action),
+    /// A function call: bound to one entity, or a function import.
+    Function(Invocation<'s>),
     /// What a navigation property of one entity leads to.
     Related(Related<'s>),
+}
+
+/// `…/{key}/{function}(…)` or `{import}(…)`: a function and its arguments.
+#[derive(Debug)]
+pub struct Invocation<'s> {
+    /// The function.
+    pub function: &'s Action,
+    /// The entity it is bound to (its collection and key); `None` for an import.
+    pub bound: Option<(&'s Collection, Vec<Value>)>,
+    /// The import's name, for an unbound function.
+    pub import: Option<&'s str>,
+    /// The arguments, checked against the parameters, in OData JSON.
+    pub arguments: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `…/{key}/{navigation}[/{key}|/$count]`: the entity or entities a navigation property of
@@ -150,6 +165,17 @@ pub fn resolve<'s>(
         && let Some(singleton) = service.model().singleton(name)
     {
         return path(Target::Singleton(singleton));
+    }
+    if let [segment] = segments.as_slice()
+        && let Some((name, arguments)) = split_call(segment)
+        && let Some((import, function)) = service.model().function_import(name)
+    {
+        return path(Target::Function(Invocation {
+            function,
+            bound: None,
+            import: Some(import.name.as_str()),
+            arguments: function_arguments(service.model(), function, arguments, info)?,
+        }));
     }
     match segments.as_slice() {
         [] => path(Target::ServiceDocument),
@@ -309,6 +335,18 @@ fn resolve_in_collection<'s>(
             route.cast = derived_type(model, collection, segment);
             return Ok(route);
         }
+        (None, [segment, ..])
+            if split_call(segment).is_some_and(|(n, _)| {
+                model
+                    .bound_function(collection.entity_type, true, n)
+                    .is_some()
+            }) =>
+        {
+            return Err(ODataError::new(
+                ErrorKind::NotImplemented,
+                format!("Functions bound to a collection ('{segment}') are not supported yet."),
+            ));
+        }
         (None, [segment, rest @ ..]) => (key_as_segment(service, collection, segment)?, rest),
     };
     let [name, tail @ ..] = rest else {
@@ -321,6 +359,22 @@ fn resolve_in_collection<'s>(
             [s, ..] => Err(ODataError::not_found(format!(
                 "The resource path segment '{s}' is not supported after the action '{name}'."
             ))),
+        };
+    }
+    if let Some((function_name, arguments)) = split_call(name)
+        && let Some(function) = model.bound_function(collection.entity_type, false, function_name)
+    {
+        return match tail {
+            [] => path(Target::Function(Invocation {
+                function,
+                arguments: function_arguments(model, function, arguments, info)?,
+                bound: Some((collection, key)),
+                import: None,
+            })),
+            [s, ..] => Err(ODataError::new(
+                ErrorKind::NotImplemented,
+                format!("The segment '{s}' after the function '{function_name}' is not supported."),
+            )),
         };
     }
     if let Some(property) = ty.property(name) {
@@ -651,6 +705,62 @@ fn alias_value(alias: &str, info: &RequestInfo<'_>) -> Result<String, ODataError
         ))
         .with_target(target)),
     }
+}
+
+/// `name(arguments)` → `(name, arguments)`.
+fn split_call(segment: &str) -> Option<(&str, &str)> {
+    let (name, rest) = segment.split_once('(')?;
+    let arguments = rest.strip_suffix(')')?;
+    (!name.is_empty()).then_some((name, arguments))
+}
+
+/// The arguments of a function call, `p=1,q='x',r=@alias`, read against its parameters
+/// (aliases from the query string).
+fn function_arguments(
+    model: &Model,
+    function: &Action,
+    text: &str,
+    info: &RequestInfo<'_>,
+) -> Result<serde_json::Map<String, serde_json::Value>, ODataError> {
+    let mut arguments = Vec::new();
+    for part in split_top_level(text) {
+        if part.trim().is_empty() && text.trim().is_empty() {
+            continue;
+        }
+        let (name, value) = split_name_value(&part).ok_or_else(|| {
+            ODataError::bad_request(format!(
+                "'{part}' is not an argument 'name=value' of the function '{}'.",
+                function.qualified_name
+            ))
+        })?;
+        let value = value.trim();
+        let literal = match value.strip_prefix('@') {
+            Some(alias) => match info.options()?.aliases.get(alias) {
+                Some(Expr::Literal { value, .. }) => value.clone(),
+                Some(_) => {
+                    return Err(ODataError::bad_request(format!(
+                        "The parameter alias '@{alias}' for '{name}' must be a literal value."
+                    ))
+                    .with_target(format!("@{alias}")));
+                }
+                None => {
+                    return Err(ODataError::bad_request(format!(
+                        "The parameter alias '@{alias}' for '{name}' is not defined in the \
+                         query string."
+                    ))
+                    .with_target(format!("@{alias}")));
+                }
+            },
+            None => odata_core::query::parse_literal(value).map_err(|e| {
+                ODataError::bad_request(format!(
+                    "The argument '{name}' is not a literal value: {e}"
+                ))
+                .with_target(name.to_owned())
+            })?,
+        };
+        arguments.push((name.to_owned(), literal));
+    }
+    odata_core::json::read_url_arguments(model, function, &arguments)
 }
 
 /// Splits on commas outside single-quoted strings.

@@ -30,6 +30,7 @@ use odata_core::edm::{EntityTypeId, Model};
 
 use crate::action::ActionHandler;
 use crate::auth::Permissions;
+use crate::function::FunctionHandler;
 use crate::store::table::Table;
 
 /// Why a service definition is inconsistent with its model.
@@ -64,14 +65,14 @@ pub enum ServiceError {
         /// The declared property name.
         property: String,
     },
-    /// An effect given for an action the model does not bind to the collection's entity
-    /// type.
-    #[error("'{path}': '{action}' is not an action bound to its entity type")]
-    UnknownAction {
-        /// The collection path.
+    /// An effect or computation given for an action or function the model does not bind
+    /// to the collection's entity type (or, for a function import, does not import).
+    #[error("'{path}': '{operation}' is not an operation bound to its entity type or imported")]
+    UnknownOperation {
+        /// The collection path (empty for a function import).
         path: String,
-        /// The action name as given.
-        action: String,
+        /// The operation name as given.
+        operation: String,
     },
     /// A navigation binding that does not fit the model: the navigation property is
     /// missing or of the other cardinality, the target collection is not served or holds
@@ -109,6 +110,8 @@ pub struct Collection {
     pub navigations: Vec<Navigation>,
     /// The effects of the actions bound to its entities, by qualified action name.
     pub actions: Vec<(String, ActionHandler)>,
+    /// The computations of the functions bound to its entities, by qualified name.
+    pub functions: Vec<(String, FunctionHandler)>,
 }
 
 impl Collection {
@@ -121,6 +124,15 @@ impl Collection {
     /// one.
     pub fn action(&self, qualified_name: &str) -> Option<&ActionHandler> {
         self.actions
+            .iter()
+            .find(|(name, _)| name == qualified_name)
+            .map(|(_, handler)| handler)
+    }
+
+    /// The computation of the bound function with this qualified name, when the service
+    /// gives it one.
+    pub fn function(&self, qualified_name: &str) -> Option<&FunctionHandler> {
+        self.functions
             .iter()
             .find(|(name, _)| name == qualified_name)
             .map(|(_, handler)| handler)
@@ -168,6 +180,7 @@ pub enum Link {
 pub struct Service {
     model: Model,
     collections: Vec<Collection>,
+    function_imports: Vec<(String, FunctionHandler)>,
 }
 
 impl Service {
@@ -176,6 +189,7 @@ impl Service {
         ServiceBuilder {
             model,
             collections: Vec::new(),
+            function_imports: Vec::new(),
         }
     }
 
@@ -193,6 +207,14 @@ impl Service {
     pub fn target(&self, navigation: &Navigation) -> &Collection {
         &self.collections[navigation.target]
     }
+
+    /// The computation of the function import `name`, when the service gives it one.
+    pub fn function_import(&self, name: &str) -> Option<&FunctionHandler> {
+        self.function_imports
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, handler)| handler)
+    }
 }
 
 /// One served collection, declared in one value: where it is (`path`: an entity set name,
@@ -207,6 +229,7 @@ pub struct CollectionDef {
     searchable: Option<Vec<String>>,
     links: Vec<LinkDef>,
     actions: Vec<(String, ActionHandler)>,
+    functions: Vec<(String, FunctionHandler)>,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -234,6 +257,7 @@ impl CollectionDef {
             searchable: None,
             links: Vec::new(),
             actions: Vec::new(),
+            functions: Vec::new(),
         }
     }
 
@@ -272,6 +296,13 @@ impl CollectionDef {
         self
     }
 
+    /// Gives the function `name` (qualified or not) bound to the collection's entity type
+    /// its computation; see [`crate::function`]. A function without one answers 501.
+    pub fn function(mut self, name: impl Into<String>, handler: FunctionHandler) -> Self {
+        self.functions.push((name.into(), handler));
+        self
+    }
+
     /// The permissions (delegated scopes or application roles) reading and writing the
     /// collection require: the one place a model states its access rules, enforced by
     /// [`crate::auth::authorize`] for every request and feature.
@@ -303,12 +334,20 @@ impl CollectionDef {
 pub struct ServiceBuilder {
     model: Model,
     collections: Vec<CollectionDef>,
+    function_imports: Vec<(String, FunctionHandler)>,
 }
 
 impl ServiceBuilder {
     /// Serves a collection; see [`CollectionDef`].
     pub fn collection(mut self, collection: CollectionDef) -> Self {
         self.collections.push(collection);
+        self
+    }
+
+    /// Gives the model's function import `name` its computation; see
+    /// [`crate::function`]. An import without one answers 501.
+    pub fn function_import(mut self, name: impl Into<String>, handler: FunctionHandler) -> Self {
+        self.function_imports.push((name.into(), handler));
         self
     }
 
@@ -339,15 +378,29 @@ impl ServiceBuilder {
                 .map(
                     |(name, handler)| match model.bound_action(entity_type, false, &name) {
                         Some(action) => Ok((action.qualified_name.clone(), handler)),
-                        None => Err(ServiceError::UnknownAction {
+                        None => Err(ServiceError::UnknownOperation {
                             path: def.path.clone(),
-                            action: name,
+                            operation: name,
+                        }),
+                    },
+                )
+                .collect::<Result<_, _>>()?;
+            let functions = def
+                .functions
+                .into_iter()
+                .map(
+                    |(name, handler)| match model.bound_function(entity_type, false, &name) {
+                        Some(function) => Ok((function.qualified_name.clone(), handler)),
+                        None => Err(ServiceError::UnknownOperation {
+                            path: def.path.clone(),
+                            operation: name,
                         }),
                     },
                 )
                 .collect::<Result<_, _>>()?;
             collections.push(Collection {
                 actions,
+                functions,
                 permissions: def.permissions,
                 searchable,
                 table,
@@ -379,7 +432,22 @@ impl ServiceBuilder {
                 }
             }
         }
-        Ok(Service { model, collections })
+        let function_imports = self
+            .function_imports
+            .into_iter()
+            .map(|(name, handler)| match model.function_import(&name) {
+                Some(_) => Ok((name, handler)),
+                None => Err(ServiceError::UnknownOperation {
+                    path: String::new(),
+                    operation: name,
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Service {
+            model,
+            collections,
+            function_imports,
+        })
     }
 }
 

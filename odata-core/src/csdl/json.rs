@@ -92,12 +92,17 @@ impl JsonWriter<'_> {
             schema.insert(e.name.clone(), self.entity_type(e));
         }
         // Overloads share one array, placed where the first one is declared.
-        for a in &model.actions {
+        let operations = model
+            .actions
+            .iter()
+            .map(|a| (a, "Action"))
+            .chain(model.functions.iter().map(|f| (f, "Function")));
+        for (a, kind) in operations {
             let overloads = schema
                 .entry(a.name.clone())
                 .or_insert_with(|| Value::Array(Vec::new()));
             if let Value::Array(list) = overloads {
-                list.push(self.action(a));
+                list.push(self.operation(a, kind));
             }
         }
         if has_container(model) {
@@ -244,9 +249,10 @@ impl JsonWriter<'_> {
         Value::Object(obj)
     }
 
-    fn action(&self, a: &Action) -> Value {
+    /// An action or function (`kind`).
+    fn operation(&self, a: &Action, kind: &str) -> Value {
         let mut obj = Map::new();
-        obj.insert("$Kind".into(), "Action".into());
+        obj.insert("$Kind".into(), kind.into());
         if a.is_bound {
             obj.insert("$IsBound".into(), true.into());
         }
@@ -290,6 +296,14 @@ impl JsonWriter<'_> {
                 s.name.clone(),
                 json!({ "$Type": self.names.entity_name(s.entity_type) }),
             );
+        }
+        for import in &c.function_imports {
+            if let Some(function) = self.model.functions.get(import.function) {
+                obj.insert(
+                    import.name.clone(),
+                    json!({ "$Function": function.qualified_name }),
+                );
+            }
         }
         Value::Object(obj)
     }

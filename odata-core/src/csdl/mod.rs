@@ -10,7 +10,7 @@
 //!    by a property of another complex type before that user;
 //! 3. entity types, a base type before the types derived from it (navigation targets do not
 //!    constrain the order: navigations may form cycles);
-//! 4. actions, in declaration order;
+//! 4. actions, then functions, each in declaration order;
 //! 5. the entity container.
 //!
 //! Within those constraints declaration order is kept: among the types whose dependencies
@@ -149,7 +149,11 @@ fn all_annotations(model: &Model) -> impl Iterator<Item = &Annotation> {
             .chain(e.declared_properties.iter().flat_map(|p| &p.annotations))
             .chain(e.declared_navigation.iter().flat_map(|n| &n.annotations))
     });
-    let actions = model.actions.iter().flat_map(|a| &a.annotations);
+    let actions = model
+        .actions
+        .iter()
+        .chain(&model.functions)
+        .flat_map(|a| &a.annotations);
     enums.chain(complex).chain(entities).chain(actions)
 }
 
@@ -165,7 +169,8 @@ fn uses_core(model: &Model) -> bool {
 
 /// True when the container has anything to write (CSDL requires at least one child).
 fn has_container(model: &Model) -> bool {
-    !model.container.entity_sets.is_empty() || !model.container.singletons.is_empty()
+    let c = &model.container;
+    !c.entity_sets.is_empty() || !c.singletons.is_empty() || !c.function_imports.is_empty()
 }
 
 /// The order in which both writers emit the schema's types.

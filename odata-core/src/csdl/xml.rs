@@ -142,7 +142,10 @@ impl<'m> XmlWriter<'m> {
                 self.entity_type(w, model.entity_type(id))?;
             }
             for action in &model.actions {
-                self.action(w, action)?;
+                self.operation(w, action, "Action")?;
+            }
+            for function in &model.functions {
+                self.operation(w, function, "Function")?;
             }
             if has_container(model) {
                 self.container(w)?;
@@ -289,13 +292,14 @@ impl<'m> XmlWriter<'m> {
         })
     }
 
-    fn action(&self, w: &mut W, a: &Action) -> io::Result<()> {
+    /// An `Action` or `Function` element (`kind`).
+    fn operation(&self, w: &mut W, a: &Action, kind: &str) -> io::Result<()> {
         let mut attrs: Attrs<'_> = vec![("Name", a.name.as_str().into())];
         flag(&mut attrs, "IsBound", a.is_bound);
         if a.parameters.is_empty() && a.return_type.is_none() && a.annotations.is_empty() {
-            return leaf(w, "Action", attrs);
+            return leaf(w, kind, attrs);
         }
-        node(w, "Action", attrs, |w| {
+        node(w, kind, attrs, |w| {
             for p in &a.parameters {
                 let mut attrs: Attrs<'_> = vec![
                     ("Name", p.name.as_str().into()),
@@ -339,6 +343,15 @@ impl<'m> XmlWriter<'m> {
                         ("Type", self.names.entity_name(s.entity_type)),
                     ];
                     leaf(w, "Singleton", attrs)?;
+                }
+                for import in &c.function_imports {
+                    if let Some(function) = self.model.functions.get(import.function) {
+                        let attrs: Attrs<'_> = vec![
+                            ("Name", import.name.as_str().into()),
+                            ("Function", function.qualified_name.as_str().into()),
+                        ];
+                        leaf(w, "FunctionImport", attrs)?;
+                    }
                 }
                 Ok(())
             },

@@ -27,7 +27,7 @@ use indexmap::IndexMap;
 
 use super::action::{Action, Parameter};
 use super::annotation::Annotation;
-use super::container::{EntityContainer, EntitySet, Singleton};
+use super::container::{EntityContainer, EntitySet, FunctionImport, Singleton};
 use super::enums::{EnumMember, EnumType};
 use super::structured::{ComplexType, EntityType, NavigationProperty, Property};
 use super::types::{PrimitiveKind, TypeKind, TypeRef};
@@ -57,6 +57,17 @@ pub enum ModelError {
         entity: String,
         /// The key property.
         property: String,
+    },
+    /// A function without a return type.
+    #[error("function '{0}' has no return type")]
+    NoReturnType(String),
+    /// A function import naming no unbound function.
+    #[error("function import '{import}': '{function}' is not an unbound function")]
+    UnknownFunction {
+        /// The import.
+        import: String,
+        /// The function name as given.
+        function: String,
     },
     /// A base type chain that loops.
     #[error("type '{0}' inherits from itself")]
@@ -424,6 +435,8 @@ pub struct ModelBuilder {
     complex_types: Vec<ComplexTypeDef>,
     enum_types: Vec<EnumTypeDef>,
     actions: Vec<ActionDef>,
+    functions: Vec<ActionDef>,
+    function_imports: Vec<(String, String)>,
     entity_sets: Vec<(String, String)>,
     singletons: Vec<(String, String)>,
 }
@@ -439,6 +452,8 @@ impl ModelBuilder {
             complex_types: Vec::new(),
             enum_types: Vec::new(),
             actions: Vec::new(),
+            functions: Vec::new(),
+            function_imports: Vec::new(),
             entity_sets: Vec::new(),
             singletons: Vec::new(),
         }
@@ -477,6 +492,34 @@ impl ModelBuilder {
     /// Adds an action.
     pub fn action(mut self, def: ActionDef) -> Self {
         self.actions.push(def);
+        self
+    }
+
+    /// Adds a function: an operation without side effects, invoked with GET, declared like
+    /// an action but with a required return type (a [`ModelError::NoReturnType`]
+    /// otherwise). One function per name: overloads are not supported.
+    ///
+    /// ```
+    /// use odata_core::edm::{ActionDef, EntityTypeDef, ModelBuilder, PropertyDef};
+    ///
+    /// let model = ModelBuilder::new("ns")
+    ///     .entity_type(EntityTypeDef::new("t").key(["id"])
+    ///         .property(PropertyDef::new("id", "Edm.String").not_null()))
+    ///     .function(ActionDef::new("double").parameter(PropertyDef::new("x", "Edm.Int32"))
+    ///         .returns("Edm.Int32"))
+    ///     .function_import("double", "double")
+    ///     .build().unwrap();
+    /// assert!(model.function_import("double").is_some());
+    /// ```
+    pub fn function(mut self, def: ActionDef) -> Self {
+        self.functions.push(def);
+        self
+    }
+
+    /// Exposes the unbound function `function` (qualified or not) at the service root as
+    /// `name`.
+    pub fn function_import(mut self, name: impl Into<String>, function: impl Into<String>) -> Self {
+        self.function_imports.push((name.into(), function.into()));
         self
     }
 
@@ -611,6 +654,41 @@ impl Resolver {
             .iter()
             .map(|d| self.resolve_action(d))
             .collect::<Result<_, _>>()?;
+        let functions: Vec<Action> = self
+            .b
+            .functions
+            .iter()
+            .map(|d| {
+                let f = self.resolve_action(d)?;
+                match f.return_type {
+                    Some(_) => Ok(f),
+                    None => Err(ModelError::NoReturnType(f.qualified_name)),
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        let function_imports = self
+            .b
+            .function_imports
+            .iter()
+            .map(|(name, function)| {
+                let local = [Some(&self.b.namespace), self.b.alias.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|prefix| function.strip_prefix(prefix.as_str())?.strip_prefix('.'))
+                    .unwrap_or(function);
+                functions
+                    .iter()
+                    .position(|f| f.name == local && !f.is_bound)
+                    .map(|index| FunctionImport {
+                        name: name.clone(),
+                        function: index,
+                    })
+                    .ok_or_else(|| ModelError::UnknownFunction {
+                        import: name.clone(),
+                        function: function.clone(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
         let entity_sets = self
             .b
             .entity_sets
@@ -640,10 +718,12 @@ impl Resolver {
             complex_types,
             enum_types,
             actions,
+            functions,
             container: EntityContainer {
                 name: self.b.container.clone(),
                 entity_sets,
                 singletons,
+                function_imports,
             },
             names: self.names,
         })

@@ -29,4 +29,15 @@ pub struct EntityContainer {
     pub entity_sets: Vec<EntitySet>,
     /// Singletons in declaration order.
     pub singletons: Vec<Singleton>,
+    /// Function imports in declaration order.
+    pub function_imports: Vec<FunctionImport>,
+}
+
+/// An unbound function exposed at the service root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionImport {
+    /// The import's name (its URL segment).
+    pub name: String,
+    /// The function (index into `Model::functions`).
+    pub function: usize,
 }

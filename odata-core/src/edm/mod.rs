@@ -20,7 +20,7 @@ pub use builder::{
     ActionDef, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, ModelError, NavigationDef,
     PropertyDef,
 };
-pub use container::{EntityContainer, EntitySet, Singleton};
+pub use container::{EntityContainer, EntitySet, FunctionImport, Singleton};
 pub use enums::{EnumMember, EnumType};
 pub use structured::{ComplexType, EntityType, NavigationProperty, Property};
 pub use types::{PrimitiveKind, TypeKind, TypeRef};
@@ -52,6 +52,8 @@ pub struct Model {
     pub enum_types: Vec<EnumType>,
     /// Actions in declaration order.
     pub actions: Vec<Action>,
+    /// Functions in declaration order (declared like actions, with a return type).
+    pub functions: Vec<Action>,
     /// The entity container.
     pub container: EntityContainer,
     names: BTreeMap<String, TypeKind>,
@@ -170,12 +172,43 @@ impl Model {
     /// Actions bound to the given entity type (or one of its ancestors) by name, accepting
     /// the qualified or the unqualified name.
     pub fn bound_action(&self, ty: EntityTypeId, collection: bool, name: &str) -> Option<&Action> {
+        self.bound_operation(&self.actions, ty, collection, name)
+    }
+
+    /// The function `name` (qualified or not) bound to `ty` (or a base type of it), or to a
+    /// collection of it.
+    pub fn bound_function(
+        &self,
+        ty: EntityTypeId,
+        collection: bool,
+        name: &str,
+    ) -> Option<&Action> {
+        self.bound_operation(&self.functions, ty, collection, name)
+    }
+
+    /// The function import `name` and the unbound function it exposes.
+    pub fn function_import(&self, name: &str) -> Option<(&FunctionImport, &Action)> {
+        let import = self
+            .container
+            .function_imports
+            .iter()
+            .find(|i| i.name == name)?;
+        Some((import, self.functions.get(import.function)?))
+    }
+
+    fn bound_operation<'m>(
+        &self,
+        operations: &'m [Action],
+        ty: EntityTypeId,
+        collection: bool,
+        name: &str,
+    ) -> Option<&'m Action> {
         let local = name
             .strip_prefix(self.namespace.as_str())
             .or_else(|| self.alias.as_deref().and_then(|a| name.strip_prefix(a)))
             .and_then(|r| r.strip_prefix('.'))
             .unwrap_or(name);
-        self.actions.iter().find(|a| {
+        operations.iter().find(|a| {
             a.name == local
                 && a.binding_parameter().is_some_and(|p| {
                     p.type_ref.collection == collection

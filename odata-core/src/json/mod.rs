@@ -5,7 +5,7 @@ mod parameters;
 mod read;
 mod write;
 
-pub use parameters::read_parameters;
+pub use parameters::{read_parameters, read_url_arguments};
 pub use read::{
     Bind, EntityPayload, Inline, Links, bound_navigation, read_entity, read_entity_update,
     read_entity_update_object, read_object, read_value, zero_value,

@@ -1,11 +1,13 @@
-//! Reading the body of an action invocation: one JSON object with a member per parameter,
-//! each checked against the parameter's declared type.
+//! Reading the arguments of an operation: the body of an action invocation (one JSON
+//! object with a member per parameter) or the URL of a function call, each checked against
+//! the parameter's declared type.
 
 use serde_json::{Map, Value as Json};
 
 use super::read::{read_object, read_value};
 use crate::edm::{Action, Model};
 use crate::error::ODataError;
+use crate::query::Literal;
 
 /// Reads an action's parameters from its request body, checked against the action's
 /// declaration, and returns them as sent (JSON). An empty body means no parameters.
@@ -43,8 +45,58 @@ pub fn read_parameters(
         read_object(body)?
     };
     object.retain(|name, _| super::control_name(name) != Some("type"));
+    check_arguments(model, action, &object)?;
+    Ok(object)
+}
+
+/// Reads a function's arguments as a URL gives them (`fn(p=1,q='x')`, aliases resolved to
+/// their literals), checked like [`read_parameters`], as OData JSON. A parameter given
+/// twice is a 400.
+pub fn read_url_arguments(
+    model: &Model,
+    function: &Action,
+    arguments: &[(String, Literal)],
+) -> Result<Map<String, Json>, ODataError> {
+    let mut object = Map::new();
+    for (name, literal) in arguments {
+        if object.insert(name.clone(), literal_json(literal)).is_some() {
+            return Err(
+                ODataError::bad_request(format!("The parameter '{name}' is given twice."))
+                    .with_target(name.clone()),
+            );
+        }
+    }
+    check_arguments(model, function, &object)?;
+    Ok(object)
+}
+
+/// A URL literal as the JSON value of the same OData value.
+fn literal_json(literal: &Literal) -> Json {
+    match literal {
+        Literal::Null => Json::Null,
+        Literal::Bool(b) => Json::Bool(*b),
+        Literal::Number { text, .. } => serde_json::from_str::<serde_json::Number>(text)
+            .map_or_else(|_| Json::String(text.clone()), Json::Number),
+        Literal::String(s)
+        | Literal::Guid(s)
+        | Literal::Date(s)
+        | Literal::DateTimeOffset(s)
+        | Literal::TimeOfDay(s)
+        | Literal::Duration(s)
+        | Literal::Binary(s) => Json::String(s.clone()),
+        Literal::Enum { value, .. } => Json::String(value.clone()),
+        Literal::Geo { text, .. } => Json::String(text.clone()),
+    }
+}
+
+/// Every argument declared and of its type, every non-nullable parameter given.
+fn check_arguments(
+    model: &Model,
+    action: &Action,
+    object: &Map<String, Json>,
+) -> Result<(), ODataError> {
     let declared = action.body_parameters();
-    for (name, json) in &object {
+    for (name, json) in object {
         let Some(parameter) = declared.iter().find(|p| &p.name == name) else {
             let known: Vec<&str> = declared.iter().map(|p| p.name.as_str()).collect();
             let known = if known.is_empty() {
@@ -53,7 +105,7 @@ pub fn read_parameters(
                 format!("its parameters are {}", known.join(", "))
             };
             return Err(ODataError::bad_request(format!(
-                "'{name}' is not a parameter of the action '{}'; {known}.",
+                "'{name}' is not a parameter of '{}'; {known}.",
                 action.qualified_name
             ))
             .with_target(name.clone()));
@@ -69,12 +121,12 @@ pub fn read_parameters(
         .find(|p| !p.type_ref.nullable && !object.contains_key(&p.name))
     {
         return Err(ODataError::bad_request(format!(
-            "The action '{}' needs the parameter '{}'.",
+            "The operation '{}' needs the parameter '{}'.",
             action.qualified_name, missing.name
         ))
         .with_target(missing.name.clone()));
     }
-    Ok(object)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -184,10 +184,19 @@ pub fn required_access<'s>(
             related.source
         }
         Target::Related(related) => related.target,
+        // A bound function reads its entity; an import reads nothing of a tenant's.
+        Target::Function(invocation) => match &invocation.bound {
+            Some((c, _)) => *c,
+            None => return None,
+        },
     };
     let read = matches!(
         target,
-        Target::Collection(_) | Target::Count(_) | Target::Entity(..) | Target::Related(_)
+        Target::Collection(_)
+            | Target::Count(_)
+            | Target::Entity(..)
+            | Target::Related(_)
+            | Target::Function(_)
     ) && (method == Method::GET || method == Method::HEAD);
     Some((collection, if read { Access::Read } else { Access::Write }))
 }

@@ -155,7 +155,7 @@ fn writable_column(table: &Table, table_type: &TableType, name: &str) -> Result<
 
 /// The entity's properties in OData JSON (write-only ones left out), as an effect sees
 /// them.
-fn entity_json(
+pub(super) fn entity_json(
     model: &Model,
     table: &Table,
     table_type: &TableType,

@@ -4,6 +4,7 @@
 mod action;
 mod batch;
 mod deep_insert;
+mod function;
 
 pub(crate) use batch::BatchServiceRoot;
 mod metadata;
@@ -273,6 +274,7 @@ async fn handle(
         (Target::Entity(c, key), &Method::PATCH) => write::update(&request, c, key, false).await,
         (Target::Entity(c, key), &Method::PUT) => write::update(&request, c, key, true).await,
         (Target::Entity(c, key), &Method::DELETE) => write::delete(&request, c, key).await,
+        (Target::Function(invocation), &Method::GET) => function::call(&request, invocation).await,
         (Target::EntityAction(c, key, action), &Method::POST) => {
             action::invoke(&request, c, key, action).await
         }
@@ -296,6 +298,7 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
         Target::ServiceDocument
         | Target::Metadata
         | Target::Singleton(_)
+        | Target::Function(_)
         | Target::Count(_)
         | Target::Related(_) => "GET",
         Target::Collection(_) => "GET, POST",

@@ -11,6 +11,7 @@ use odata_core::edm::{
 use odata_server::action::{ActionEffect, ActionHandler};
 use odata_server::app::{Application, Migrations};
 use odata_server::config::Settings;
+use odata_server::function::FunctionHandler;
 use odata_server::service::{CollectionDef, Service};
 use reqwest::{Client, RequestBuilder};
 use sqlx::migrate::Migrator;
@@ -108,6 +109,27 @@ pub fn shop_service() -> Service {
                 .parameter(PropertyDef::new("orders", "Collection(Edm.Int64)").not_null()),
         )
         .action(ActionDef::new("discontinue").bound_to("product", "shop.product"))
+        .function(
+            ActionDef::new("restockNeeded")
+                .bound_to("product", "shop.product")
+                .parameter(PropertyDef::new("threshold", "Edm.Int32").not_null())
+                .returns("Edm.Boolean"),
+        )
+        .function(
+            ActionDef::new("label")
+                .bound_to("product", "shop.product")
+                .returns("Edm.String"),
+        )
+        .function(
+            ActionDef::new("box")
+                .parameter(PropertyDef::new("width", "Edm.Double").not_null())
+                .parameter(PropertyDef::new("height", "Edm.Double"))
+                .parameter(PropertyDef::new("unit", "shop.color"))
+                .returns("shop.dimensions"),
+        )
+        .function(ActionDef::new("palette").returns("Collection(shop.color)"))
+        .function_import("box", "box")
+        .function_import("palette", "shop.palette")
         .entity_set("products", "shop.product")
         .entity_set("orders", "shop.order")
         .build()
@@ -117,11 +139,40 @@ pub fn shop_service() -> Service {
             CollectionDef::new("products", "products")
                 .inverse("orders", "orders", "product")
                 .action("restock", restock())
-                .action("shop.claim", claim()),
+                .action("shop.claim", claim())
+                .function("restockNeeded", restock_needed()),
         )
         .collection(CollectionDef::new("orders", "orders").reference("product", "products"))
+        .function_import("box", box_of())
+        .function_import(
+            "palette",
+            FunctionHandler::new(|_| Ok(serde_json::json!(["red", "green", "blue"]))),
+        )
         .build()
         .expect("valid service")
+}
+
+/// `restockNeeded(threshold)`: whether the stock is below the threshold.
+fn restock_needed() -> FunctionHandler {
+    FunctionHandler::new(|call| {
+        let stock = call
+            .entity
+            .and_then(|e| e["stock"].as_i64())
+            .unwrap_or_default();
+        let threshold = call.parameters["threshold"].as_i64().unwrap_or_default();
+        Ok(serde_json::json!(stock < threshold))
+    })
+}
+
+/// `box(width, height, unit)`: the dimensions of a box.
+fn box_of() -> FunctionHandler {
+    FunctionHandler::new(|call| {
+        let mut dimensions = call.parameters.clone();
+        dimensions
+            .entry("height")
+            .or_insert(serde_json::Value::Null);
+        Ok(serde_json::Value::Object(dimensions))
+    })
 }
 
 /// `restock(quantity)`: adds a positive quantity to the product's stock.

@@ -10,6 +10,7 @@ mod batch;
 mod concurrency;
 mod crud;
 mod errors;
+mod functions;
 mod fuzz;
 mod helpers;
 mod keys;
