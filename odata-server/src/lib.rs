@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod app;
 pub mod auth;
+pub mod capabilities;
 pub mod config;
 pub mod context;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod negotiation;
 pub mod paging;
 pub mod plan;
 pub mod preconditions;
+pub mod prefer;
 pub mod query;
 pub mod routing;
 pub mod service;

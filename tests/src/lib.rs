@@ -166,6 +166,15 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// `$metadata` XML read into a tree of elements (shared with the framework's tests).
+#[path = "../../odata-server/tests/support/csdl_xml.rs"]
+pub mod csdl_xml;
+
+/// Checks `$metadata` annotations against the OASIS vocabularies (shared with the
+/// framework's tests).
+#[path = "../../odata-server/tests/support/vocabulary.rs"]
+pub mod vocabulary;
+
 /// The one helper both test crates use to make a database on the test PostgreSQL server.
 #[path = "../../odata-server/tests/support/postgres.rs"]
 mod postgres_support;

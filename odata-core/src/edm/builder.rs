@@ -619,6 +619,7 @@ impl Resolver {
                 Ok(EntitySet {
                     name: name.clone(),
                     entity_type: self.entity_id(ty, name)?,
+                    annotations: Vec::new(),
                 })
             })
             .collect::<Result<_, ModelError>>()?;
@@ -630,6 +631,7 @@ impl Resolver {
                 Ok(Singleton {
                     name: name.clone(),
                     entity_type: self.entity_id(ty, name)?,
+                    annotations: Vec::new(),
                 })
             })
             .collect::<Result<_, ModelError>>()?;
@@ -644,7 +646,9 @@ impl Resolver {
                 name: self.b.container.clone(),
                 entity_sets,
                 singletons,
+                annotations: Vec::new(),
             },
+            external_annotations: Vec::new(),
             names: self.names,
         })
     }

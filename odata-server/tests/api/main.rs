@@ -7,6 +7,10 @@
 mod auth;
 mod concurrency;
 mod crud;
+// Shared with the acceptance tests, which use more of it.
+#[allow(dead_code)]
+#[path = "../support/csdl_xml.rs"]
+mod csdl_xml;
 mod errors;
 mod fuzz;
 mod helpers;
@@ -20,3 +24,5 @@ mod protocol;
 mod relations;
 mod secure_helpers;
 mod tenants;
+#[path = "../support/vocabulary.rs"]
+mod vocabulary;
