@@ -132,6 +132,79 @@ fn model() -> Model {
         .unwrap()
 }
 
+/// [`model`] with annotations of every value kind on the container, the entity set, the
+/// singleton and a path through the singleton (the shapes a service's capabilities take).
+fn annotated_model() -> Model {
+    use odata_core::edm::{AnnotationValue as V, CAPABILITIES, CORE, ExternalAnnotations};
+    let cap = |term: &str| format!("{CAPABILITIES}.{term}");
+    let mut m = model();
+    m.container.annotations = vec![
+        Annotation::new(
+            format!("{CORE}.ODataVersions"),
+            V::String("4.0 4.01".into()),
+        ),
+        Annotation::new(
+            cap("ConformanceLevel"),
+            V::EnumMember(format!("{CAPABILITIES}.ConformanceLevelType/Minimal")),
+        ),
+        Annotation::new(cap("BatchSupported"), V::Bool(false)),
+        Annotation::new(
+            cap("SupportedFormats"),
+            V::strings(["application/json;odata.metadata=full;IEEE754Compatible=false"]),
+        ),
+        Annotation::new(cap("FilterFunctions"), V::strings(["eq", "geo.distance"])),
+    ];
+    let restrictions = |expandable: bool| {
+        vec![
+            Annotation::new(
+                cap("CountRestrictions"),
+                V::record([("Countable", V::Bool(true))]),
+            ),
+            Annotation::new(
+                cap("ExpandRestrictions"),
+                V::record([
+                    ("Expandable", V::Bool(expandable)),
+                    ("MaxLevels", V::Int(4)),
+                    (
+                        "NonExpandableProperties",
+                        V::Collection(vec![V::NavigationPropertyPath(
+                            "graph.azureADProfile/assignedDevices".into(),
+                        )]),
+                    ),
+                ]),
+            ),
+            Annotation::new(cap("TopSupported"), V::Bool(true)),
+            Annotation::new(
+                cap("SelectSupport"),
+                V::record([("Supported", V::Bool(true))]),
+            ),
+        ]
+    };
+    m.container.entity_sets[0].annotations = restrictions(false);
+    m.container.singletons[0].annotations = vec![Annotation::new(
+        cap("NavigationRestrictions"),
+        V::record([(
+            "RestrictedProperties",
+            V::Collection(vec![V::record([
+                (
+                    "NavigationProperty",
+                    V::NavigationPropertyPath("identities".into()),
+                ),
+                ("SkipSupported", V::Bool(true)),
+                (
+                    "SearchRestrictions",
+                    V::record([("Searchable", V::Bool(false))]),
+                ),
+            ])]),
+        )]),
+    )];
+    m.external_annotations = vec![ExternalAnnotations {
+        target: "microsoft.graph.Container/deviceManagement/identities".into(),
+        annotations: restrictions(true),
+    }];
+    m
+}
+
 /// A model with no alias, no annotations and no container.
 fn bare_model() -> Model {
     ModelBuilder::new("example.bare")
@@ -192,6 +265,11 @@ fn assert_valid_xml(xml: &str) {
 fn xml_validates_against_edmx_xsd() {
     assert_valid_xml(&to_xml(&model()));
     assert_valid_xml(&to_xml(&bare_model()));
+    let annotated = to_xml(&annotated_model());
+    assert!(
+        annotated.contains(r#"<Annotations Target="graph.Container/deviceManagement/identities">"#)
+    );
+    assert_valid_xml(&annotated);
 }
 
 #[test]
@@ -355,6 +433,7 @@ fn json_validates_against_csdl_schema_when_python_jsonschema_is_available() {
     for (name, doc) in [
         ("model.json", to_json(&model())),
         ("bare.json", to_json(&bare_model())),
+        ("annotated.json", to_json(&annotated_model())),
     ] {
         let file = tmp.path().join(name);
         std::fs::write(&file, serde_json::to_string_pretty(&doc).unwrap()).unwrap();

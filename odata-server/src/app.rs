@@ -170,9 +170,11 @@ impl Application {
         let tokens = TokenSealer::new(&store.token_key().await?);
         let port = local.port();
         let base_prefix = format!("/{}", settings.base_path.trim_matches('/'));
+        // `$metadata` states the service's capabilities besides its model.
+        let described = crate::capabilities::annotated_model(&service);
         let state = web::Data::new(AppState {
-            metadata_xml: odata_core::csdl::to_xml(service.model()),
-            metadata_json: odata_core::csdl::to_json(service.model()).to_string(),
+            metadata_xml: odata_core::csdl::to_xml(&described),
+            metadata_json: odata_core::csdl::to_json(&described).to_string(),
             service,
             store: store.clone(),
             base_prefix: base_prefix.clone(),

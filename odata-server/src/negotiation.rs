@@ -1,5 +1,6 @@
 //! Content negotiation: the protocol version (`OData-Version`, `OData-MaxVersion`), `Accept`,
-//! `$format`, `odata.metadata`, `IEEE754Compatible`, `Prefer`, `Isolation`.
+//! `$format`, `odata.metadata`, `IEEE754Compatible`, `Isolation`. `Prefer` is read in
+//! [`crate::prefer`].
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -227,74 +228,41 @@ fn match_media_range(
 
 /// The `Content-Type` of a JSON response with these options.
 pub fn json_content_type(options: WriteOptions) -> String {
+    format!("{};charset=utf-8", json_media_type(options))
+}
+
+/// The JSON media type with the format parameters of these options (no charset).
+fn json_media_type(options: WriteOptions) -> String {
     let metadata = match options.metadata {
         MetadataLevel::None => "none",
         MetadataLevel::Minimal => "minimal",
         MetadataLevel::Full => "full",
     };
     format!(
-        "application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={};charset=utf-8",
+        "application/json;odata.metadata={metadata};odata.streaming=true;IEEE754Compatible={}",
         options.ieee754_compatible
     )
 }
 
-/// `Prefer: return=minimal` / `return=representation`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReturnPreference {
-    /// No preference stated.
-    Default,
-    /// `return=minimal`.
-    Minimal,
-    /// `return=representation`.
-    Representation,
-}
-
-/// Reads the `return` preference from `Prefer` headers.
-pub fn return_preference(req: &HttpRequest) -> ReturnPreference {
-    for value in req
-        .headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-    {
-        for pref in value.split(',') {
-            match pref.trim().to_ascii_lowercase().as_str() {
-                "return=minimal" => return ReturnPreference::Minimal,
-                "return=representation" => return ReturnPreference::Representation,
-                _ => {}
-            }
+/// Every JSON media type data responses come in, with its format parameters: each
+/// metadata level, with and without `IEEE754Compatible` (what `$metadata` advertises as
+/// `Capabilities.SupportedFormats`).
+pub fn supported_json_media_types() -> Vec<String> {
+    let mut types = Vec::with_capacity(6);
+    for metadata in [
+        MetadataLevel::Full,
+        MetadataLevel::Minimal,
+        MetadataLevel::None,
+    ] {
+        for ieee754_compatible in [false, true] {
+            types.push(json_media_type(WriteOptions {
+                metadata,
+                ieee754_compatible,
+                omit_nulls: false,
+            }));
         }
     }
-    ReturnPreference::Default
-}
-
-/// `Prefer: odata.maxpagesize=n` (or the 4.01 `maxpagesize=n`).
-pub fn max_page_size_preference(req: &HttpRequest) -> Option<u32> {
-    req.headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|pref| {
-            let (name, value) = pref.trim().split_once('=')?;
-            let name = name.trim().to_ascii_lowercase();
-            (name == "odata.maxpagesize" || name == "maxpagesize")
-                .then(|| value.trim().trim_matches('"').parse::<u32>().ok())
-                .flatten()
-        })
-}
-
-/// `Prefer: odata.continue-on-error` (or the 4.01 `continue-on-error`), optionally
-/// `=true`; `=false` states the default.
-pub fn continue_on_error_preference(req: &HttpRequest) -> bool {
-    req.headers()
-        .get_all("prefer")
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|pref| {
-            let (name, value) = pref.trim().split_once('=').unwrap_or((pref.trim(), "true"));
-            let name = name.trim().to_ascii_lowercase();
-            (name == "odata.continue-on-error" || name == "continue-on-error")
-                && value.trim().eq_ignore_ascii_case("true")
-        })
+    types
 }
 
 #[cfg(test)]

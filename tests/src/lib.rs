@@ -206,6 +206,15 @@ pub fn bearer_token(tenant: &str, scopes: &str) -> String {
     .expect("token encodes")
 }
 
+/// `$metadata` XML read into a tree of elements (shared with the framework's tests).
+#[path = "../../odata-server/tests/support/csdl_xml.rs"]
+pub mod csdl_xml;
+
+/// Checks `$metadata` annotations against the OASIS vocabularies (shared with the
+/// framework's tests).
+#[path = "../../odata-server/tests/support/vocabulary.rs"]
+pub mod vocabulary;
+
 /// The one helper both test crates use to make a database on the test PostgreSQL server.
 #[path = "../../odata-server/tests/support/postgres.rs"]
 mod postgres_support;

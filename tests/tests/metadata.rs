@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use acceptance_tests::csdl_xml::Element;
+use acceptance_tests::vocabulary::Vocabularies;
 use acceptance_tests::{seed, shared_dir, spawn_app};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -19,12 +21,28 @@ fn entity_type_block<'a>(xml: &'a str, name: &str) -> &'a str {
 #[tokio::test]
 async fn metadata_validates_against_the_oasis_xsd() {
     let app = spawn_app().await;
-    let r = app.get("$metadata").send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let xml = r.text().await.unwrap();
+    // The document is the same whichever version the response is negotiated to.
+    for max_version in [None, Some("4.0"), Some("4.01")] {
+        let mut request = app.get("$metadata");
+        if let Some(version) = max_version {
+            request = request.header("OData-MaxVersion", version);
+        }
+        let r = request.send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{max_version:?}");
+        let xml = r.text().await.unwrap();
+        assert!(
+            xml.contains("Capabilities.ConformanceLevel"),
+            "{max_version:?}"
+        );
+        assert_valid(&xml);
+    }
+}
+
+/// Fails the test unless `xml` validates against the OASIS `edmx.xsd` (with `edm.xsd`).
+fn assert_valid(xml: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("metadata.xml");
-    std::fs::write(&file, &xml).unwrap();
+    std::fs::write(&file, xml).unwrap();
     let xsd = shared_dir().join("odata-spec/csdl/edmx.xsd");
     let output = std::process::Command::new("xmllint")
         .arg("--nonet")
@@ -163,4 +181,189 @@ async fn csdl_json_and_service_document() {
     let doc: Value = app.get_json("").await;
     assert_eq!(doc["value"][0]["name"], "deviceManagement");
     assert_eq!(doc["value"][0]["kind"], "Singleton");
+}
+
+const CONTAINED: [&str; 3] = [
+    "autopilotEvents",
+    "windowsAutopilotDeviceIdentities",
+    "windowsAutopilotDeploymentProfiles",
+];
+
+/// The contained collections' capabilities: listed in the singleton's
+/// `NavigationRestrictions` and annotated through their paths.
+#[tokio::test]
+async fn metadata_states_the_capabilities_of_the_contained_collections() {
+    let app = spawn_app().await;
+    let xml = app
+        .get("$metadata")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let root = Element::parse(&xml);
+    let container = root
+        .find("EntityContainer", "Name", "GraphService")
+        .unwrap();
+    assert_eq!(
+        container
+            .annotation("Core.ODataVersions")
+            .and_then(|a| a.attr("String")),
+        Some("4.0 4.01")
+    );
+    assert_eq!(
+        container
+            .annotation("Capabilities.BatchSupported")
+            .and_then(|a| a.attr("Bool")),
+        Some("true")
+    );
+    assert!(
+        container
+            .annotation("Capabilities.ConformanceLevel")
+            .and_then(|a| a.attr("EnumMember"))
+            .is_some_and(|m| m.starts_with("Capabilities.ConformanceLevelType/"))
+    );
+    let singleton = container
+        .find("Singleton", "Name", "deviceManagement")
+        .unwrap();
+    let restricted = singleton
+        .annotation("Capabilities.NavigationRestrictions")
+        .unwrap()
+        .property_value("RestrictedProperties")
+        .unwrap();
+    let records: Vec<&Element> = restricted
+        .children("Collection")
+        .flat_map(|c| c.children("Record"))
+        .collect();
+    let navigations: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r.property_value("NavigationProperty"))
+        .filter_map(|p| p.attr("NavigationPropertyPath"))
+        .collect();
+    assert_eq!(navigations, CONTAINED);
+    for record in &records {
+        let searchable = record
+            .property_value("SearchRestrictions")
+            .and_then(|s| s.property_value("Searchable"))
+            .and_then(|s| s.attr("Bool"));
+        assert_eq!(searchable, Some("true"));
+        assert_eq!(
+            record
+                .property_value("TopSupported")
+                .and_then(|p| p.attr("Bool")),
+            Some("true")
+        );
+    }
+    // Count and expand restrictions have no place in that record: they target the path.
+    let expand = |navigation: &str| {
+        let target = format!("graph.GraphService/deviceManagement/{navigation}");
+        let annotations = root
+            .find("Annotations", "Target", &target)
+            .unwrap_or_else(|| panic!("no annotations for {target}"));
+        assert_eq!(
+            annotations
+                .annotation("Capabilities.CountRestrictions")
+                .and_then(|c| c.property_value("Countable"))
+                .and_then(|c| c.attr("Bool")),
+            Some("true")
+        );
+        annotations
+            .annotation("Capabilities.ExpandRestrictions")
+            .unwrap()
+            .clone()
+    };
+    // Events have no stored navigation; identities and profiles do.
+    let events = expand("autopilotEvents");
+    assert_eq!(
+        events
+            .property_value("Expandable")
+            .and_then(|e| e.attr("Bool")),
+        Some("false")
+    );
+    let identities = expand("windowsAutopilotDeviceIdentities");
+    assert_eq!(
+        identities
+            .property_value("MaxLevels")
+            .and_then(|e| e.attr("Int")),
+        Some(odata_server::expand::MAX_DEPTH.to_string().as_str())
+    );
+    assert!(
+        identities
+            .property_value("NonExpandableProperties")
+            .is_none()
+    );
+    let profiles = expand("windowsAutopilotDeploymentProfiles");
+    let not_expandable: Vec<&str> = profiles
+        .property_value("NonExpandableProperties")
+        .unwrap()
+        .collection_texts();
+    assert_eq!(not_expandable, ["assignments"]);
+    // And they hold: $expand of a stored navigation works, one of another is refused.
+    let r = app
+        .get("deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignedDevices")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .get("deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignments")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
+}
+
+#[tokio::test]
+async fn csdl_json_states_the_capabilities_too() {
+    let app = spawn_app().await;
+    let csdl: Value = app.get_json("$metadata?$format=json").await;
+    let schema = &csdl["microsoft.graph"];
+    let container = &schema["GraphService"];
+    assert_eq!(container["@Core.ODataVersions"], "4.0 4.01");
+    assert_eq!(container["@Capabilities.KeyAsSegmentSupported"], true);
+    assert!(
+        container["@Capabilities.FilterFunctions"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("contains"))
+    );
+    let records = container["deviceManagement"]["@Capabilities.NavigationRestrictions"]
+        ["RestrictedProperties"]
+        .as_array()
+        .unwrap();
+    let navigations: Vec<&Value> = records
+        .iter()
+        .map(|r| &r["NavigationProperty"]["$NavigationPropertyPath"])
+        .collect();
+    assert_eq!(
+        navigations,
+        CONTAINED.map(Value::from).iter().collect::<Vec<_>>()
+    );
+    let identities = &schema["$Annotations"]["graph.GraphService/deviceManagement/windowsAutopilotDeviceIdentities"];
+    assert_eq!(
+        identities["@Capabilities.ExpandRestrictions"],
+        serde_json::json!({"Expandable": true, "MaxLevels": odata_server::expand::MAX_DEPTH})
+    );
+    assert_eq!(
+        identities["@Capabilities.SearchRestrictions"],
+        serde_json::json!({"Searchable": true})
+    );
+}
+
+/// Term names, record property names and value types are those of the OASIS vocabularies.
+#[tokio::test]
+async fn every_annotation_fits_the_oasis_vocabularies() {
+    let app = spawn_app().await;
+    let csdl: Value = app.get_json("$metadata?$format=json").await;
+    let vocabularies = Vocabularies::load(&shared_dir().join("odata-spec/vocabularies"));
+    let (problems, checked) = vocabularies.problems(&csdl);
+    assert!(problems.is_empty(), "{problems:#?}");
+    assert!(checked > 100, "{checked}");
+    // Control: an enum value the vocabulary does not declare is noticed.
+    let mut broken = csdl.clone();
+    broken["microsoft.graph"]["GraphService"]["@Capabilities.ConformanceLevel"] =
+        Value::from("Superb");
+    let (problems, _) = vocabularies.problems(&broken);
+    assert_eq!(problems.len(), 1, "{problems:#?}");
 }

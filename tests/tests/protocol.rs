@@ -1,6 +1,6 @@
 //! The protocol surface on the Autopilot service: version negotiation (`OData-Version`,
-//! `OData-MaxVersion`), HEAD on every GET resource, 405 with `Allow`, `Isolation:
-//! snapshot` refused with 412, and the `deviceManagement` singleton.
+//! `OData-MaxVersion`), HEAD on every GET resource, 405 with `Allow`, and `Isolation:
+//! snapshot` refused with 412.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -207,6 +207,173 @@ async fn snapshot_isolation_is_refused_with_412() {
         expect_error(r, StatusCode::PRECONDITION_FAILED).await;
     }
     assert_eq!(app.count(EVENTS).await, 0);
+}
+
+const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
+const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles";
+const FULL: &str = "application/json;odata.metadata=full";
+
+/// A profile `p1` and an identity `d1` whose `deploymentProfile` it is.
+async fn linked_identity(app: &TestApp) {
+    let r = app
+        .post_json(
+            PROFILES,
+            &serde_json::json!({
+                "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+                "id": "p1",
+                "displayName": "Kiosk",
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app
+        .post_json(
+            IDENTITIES,
+            &serde_json::json!({
+                "id": "d1",
+                "serialNumber": "SN-1",
+                "deploymentProfile@odata.bind": format!("{PROFILES}('p1')"),
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap()
+    );
+}
+
+#[tokio::test]
+async fn full_metadata_links_every_stored_navigation_of_identities_and_profiles() {
+    let app = spawn_app().await;
+    linked_identity(&app).await;
+    let identity_url = app.url(&format!("{IDENTITIES}('d1')"));
+    let profile_url = app.url(&format!("{PROFILES}('p1')"));
+    let r = app
+        .get(IDENTITIES)
+        .header("Accept", FULL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    let identity = &body["value"][0];
+    assert_eq!(identity["@odata.id"], identity_url.as_str(), "{identity}");
+    assert_eq!(identity["@odata.editLink"], identity_url.as_str());
+    assert_eq!(
+        identity["@odata.type"],
+        "#microsoft.graph.windowsAutopilotDeviceIdentity"
+    );
+    for navigation in ["deploymentProfile", "intendedDeploymentProfile"] {
+        assert_eq!(
+            identity[format!("{navigation}@odata.navigationLink")],
+            format!("{identity_url}/{navigation}"),
+            "{identity}"
+        );
+    }
+    // Following the link reads the profile.
+    let link = identity["deploymentProfile@odata.navigationLink"]
+        .as_str()
+        .unwrap();
+    let profile: Value = app
+        .client
+        .get(link)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(profile["id"], "p1");
+    // An expanded profile is linked too, with its own navigation.
+    let identity = app
+        .get_json(&format!(
+            "{IDENTITIES}/d1?$expand=deploymentProfile&$format={FULL}"
+        ))
+        .await;
+    assert_eq!(
+        identity["deploymentProfile@odata.navigationLink"],
+        format!("{identity_url}/deploymentProfile")
+    );
+    let profile = &identity["deploymentProfile"];
+    assert_eq!(profile["@odata.id"], profile_url.as_str(), "{profile}");
+    assert_eq!(
+        profile["@odata.type"],
+        "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile"
+    );
+    assert_eq!(
+        profile["assignedDevices@odata.navigationLink"],
+        format!("{profile_url}/assignedDevices")
+    );
+    // Without the key selected, the identity still has its id.
+    let identity = app
+        .get_json(&format!(
+            "{IDENTITIES}/d1?$select=serialNumber&$format={FULL}"
+        ))
+        .await;
+    assert_eq!(identity["@odata.id"], identity_url.as_str(), "{identity}");
+    assert!(identity.get("id").is_none(), "{identity}");
+    // Minimal metadata: no ids, no links.
+    let text = app
+        .get(&format!("{IDENTITIES}/d1?$expand=deploymentProfile"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains("@odata.navigationLink") && !text.contains("@odata.id"));
+}
+
+#[tokio::test]
+async fn prefer_is_answered_in_one_preference_applied_header_and_varied_on() {
+    let app = spawn_app().await;
+    linked_identity(&app).await;
+    let r = app
+        .get(IDENTITIES)
+        .header(
+            "Prefer",
+            r#"odata.maxpagesize=5, omit-values=nulls, odata.include-annotations="*""#,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers().get_all("preference-applied").iter().count(), 1);
+    assert_eq!(
+        r.headers()["preference-applied"],
+        "odata.maxpagesize=5, omit-values=nulls"
+    );
+    assert!(
+        r.headers()["vary"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("prefer")
+    );
+    let body: Value = r.json().await.unwrap();
+    let identity = body["value"][0].as_object().unwrap();
+    assert_eq!(identity["id"], "d1");
+    // Properties the POST left null are not written; none written is null.
+    assert!(!identity.contains_key("userPrincipalName"), "{identity:?}");
+    assert!(identity.values().all(|v| !v.is_null()), "{identity:?}");
+    let event = with_valid_enums(&seed("000-post-event.request.json"));
+    let r = app
+        .post_json(EVENTS, &event)
+        .header("Prefer", "return=minimal")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(r.headers()["preference-applied"], "return=minimal");
+    assert_eq!(r.headers()["vary"], "Prefer");
+    let r = app.get("$metadata").send().await.unwrap();
+    assert!(r.headers().get("vary").is_none());
 }
 
 #[tokio::test]

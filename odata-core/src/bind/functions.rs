@@ -6,7 +6,7 @@
 
 use crate::edm::{PrimitiveKind as P, TypeKind};
 use crate::error::ODataError;
-use crate::query::{Expr, Literal, Segment};
+use crate::query::{BinaryOp, Expr, Literal, Segment};
 use crate::value::Value;
 
 use super::binder::{Binder, closest};
@@ -51,6 +51,40 @@ const FUNCTIONS: [(&str, Function); 31] = [
 
 /// Valid OData 4.01 functions this service does not implement.
 const NOT_IMPLEMENTED: [&str; 2] = ["hassubset", "hassubsequence"];
+
+/// Whether a function of the table is evaluated (in memory and in SQL) rather than only
+/// recognised: the geo functions bind but answer 501, geospatial values being unsupported.
+fn is_evaluated(f: Function) -> bool {
+    !matches!(
+        f,
+        Function::GeoDistance | Function::GeoLength | Function::GeoIntersects
+    )
+}
+
+/// The operators and canonical functions `$filter` evaluates, as their URL keywords: the
+/// logical, comparison and arithmetic operators, the lambda operators, then every built-in
+/// function of the binder's table that is evaluated, then `cast`, `isof` and `case`. This is
+/// what a service advertises as `Capabilities.FilterFunctions`.
+///
+/// ```
+/// let names = odata_core::bind::supported_filter_functions();
+/// assert!(names.contains(&"contains") && names.contains(&"in") && names.contains(&"cast"));
+/// assert!(!names.contains(&"geo.distance"));
+/// ```
+pub fn supported_filter_functions() -> Vec<&'static str> {
+    let operators = BinaryOp::ALL
+        .iter()
+        .map(|op| op.keyword())
+        .chain(["not", "any", "all"]);
+    let functions = FUNCTIONS
+        .iter()
+        .filter(|(_, f)| is_evaluated(*f))
+        .map(|(name, _)| *name);
+    operators
+        .chain(functions)
+        .chain(["cast", "isof", "case"])
+        .collect()
+}
 
 /// The canonical name of a function.
 pub fn function_name(f: Function) -> &'static str {

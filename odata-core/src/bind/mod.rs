@@ -41,6 +41,6 @@ pub(crate) mod test_model;
 mod tests;
 
 pub use binder::{BindContext, bind_expr, bind_filter, bind_orderby, bind_search};
-pub use functions::function_name;
+pub use functions::{function_name, supported_filter_functions};
 pub use select::bind_select;
 pub use typed::*;

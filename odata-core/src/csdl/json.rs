@@ -2,12 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{
-    CORE_ALIAS, CORE_URI_STEM, DocumentOrder, Names, VERSION, has_container, json_enum_member,
-    uses_core,
-};
+use super::{DocumentOrder, Names, VERSION, has_container, json_enum_member, used_vocabularies};
 use crate::edm::{
-    Action, Annotation, AnnotationValue, CORE, ComplexType, EntityType, EnumType, Model,
+    Action, Annotation, AnnotationValue, ComplexType, EntityType, EnumType, Model,
     NavigationProperty, PrimitiveKind, Property, TypeKind, TypeRef,
 };
 
@@ -58,15 +55,18 @@ impl JsonWriter<'_> {
                 format!("{}.{}", model.namespace, model.container.name).into(),
             );
         }
-        if uses_core(model) {
-            doc.insert(
-                "$Reference".into(),
-                json!({
-                    format!("{CORE_URI_STEM}.json"): {
-                        "$Include": [{ "$Namespace": CORE, "$Alias": CORE_ALIAS }]
-                    }
-                }),
-            );
+        let vocabularies = used_vocabularies(model);
+        if !vocabularies.is_empty() {
+            let references = vocabularies
+                .into_iter()
+                .map(|v| {
+                    let include = json!({
+                        "$Include": [{ "$Namespace": v.namespace, "$Alias": v.alias }]
+                    });
+                    (v.uri("json"), include)
+                })
+                .collect();
+            doc.insert("$Reference".into(), Value::Object(references));
         }
         doc.insert(model.namespace.clone(), Value::Object(self.schema()));
         Value::Object(doc)
@@ -108,18 +108,29 @@ impl JsonWriter<'_> {
         if has_container(model) {
             schema.insert(model.container.name.clone(), self.container());
         }
+        let mut targets = Map::new();
+        for external in &model.external_annotations {
+            let target = targets
+                .entry(self.names.qualified(&external.target).into_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(target) = target {
+                self.annotations(target, "", &external.annotations);
+            }
+        }
+        targets.retain(|_, annotations| annotations.as_object().is_some_and(|a| !a.is_empty()));
+        if !targets.is_empty() {
+            schema.insert("$Annotations".into(), Value::Object(targets));
+        }
         schema
     }
 
     /// Adds `@Term` (or `{prefix}@Term`) members for the annotations.
     fn annotations(&self, obj: &mut Map<String, Value>, prefix: &str, annotations: &[Annotation]) {
         for a in annotations {
-            let value = match &a.value {
-                AnnotationValue::String(s) => Value::from(s.as_str()),
-                AnnotationValue::Bool(b) => Value::from(*b),
-                AnnotationValue::EnumMember(p) => Value::from(json_enum_member(p)),
-            };
-            obj.insert(format!("{prefix}@{}", self.names.term(a)), value);
+            obj.insert(
+                format!("{prefix}@{}", self.names.term(a)),
+                annotation_value(&a.value),
+            );
         }
     }
 
@@ -283,19 +294,23 @@ impl JsonWriter<'_> {
         let mut obj = Map::new();
         obj.insert("$Kind".into(), "EntityContainer".into());
         for s in &c.entity_sets {
-            obj.insert(
-                s.name.clone(),
-                json!({
-                    "$Collection": true,
-                    "$Type": self.names.entity_name(s.entity_type),
-                }),
+            let mut set = Map::new();
+            set.insert("$Collection".into(), true.into());
+            set.insert(
+                "$Type".into(),
+                self.names.entity_name(s.entity_type).into_owned().into(),
             );
+            self.annotations(&mut set, "", &s.annotations);
+            obj.insert(s.name.clone(), Value::Object(set));
         }
         for s in &c.singletons {
-            obj.insert(
-                s.name.clone(),
-                json!({ "$Type": self.names.entity_name(s.entity_type) }),
+            let mut singleton = Map::new();
+            singleton.insert(
+                "$Type".into(),
+                self.names.entity_name(s.entity_type).into_owned().into(),
             );
+            self.annotations(&mut singleton, "", &s.annotations);
+            obj.insert(s.name.clone(), Value::Object(singleton));
         }
         for import in &c.function_imports {
             if let Some(function) = self.model.functions.get(import.function) {
@@ -305,7 +320,28 @@ impl JsonWriter<'_> {
                 );
             }
         }
+        self.annotations(&mut obj, "", &c.annotations);
         Value::Object(obj)
+    }
+}
+
+/// An annotation value in CSDL JSON: constants as JSON values (an enum member by its name,
+/// flags comma-separated), a navigation property path as `{"$NavigationPropertyPath": …}`,
+/// a collection as an array, a record as an object.
+fn annotation_value(value: &AnnotationValue) -> Value {
+    match value {
+        AnnotationValue::String(s) => Value::from(s.as_str()),
+        AnnotationValue::Bool(b) => Value::from(*b),
+        AnnotationValue::Int(i) => Value::from(*i),
+        AnnotationValue::EnumMember(p) => Value::from(json_enum_member(p)),
+        AnnotationValue::NavigationPropertyPath(p) => json!({ "$NavigationPropertyPath": p }),
+        AnnotationValue::Collection(items) => items.iter().map(annotation_value).collect(),
+        AnnotationValue::Record(values) => Value::Object(
+            values
+                .iter()
+                .map(|v| (v.property.clone(), annotation_value(&v.value)))
+                .collect(),
+        ),
     }
 }
 
@@ -467,6 +503,55 @@ mod tests {
                 "me": {"$Type": "dev.user"}
             })
         );
+    }
+
+    #[test]
+    fn container_set_singleton_and_external_annotations() {
+        let doc = to_json(&crate::csdl::tests::annotated_sample());
+        assert_eq!(
+            doc["$Reference"],
+            json!({
+                "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.json": {
+                    "$Include": [{ "$Namespace": "Org.OData.Core.V1", "$Alias": "Core" }]
+                },
+                "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.json": {
+                    "$Include": [{ "$Namespace": "Org.OData.Capabilities.V1", "$Alias": "Capabilities" }]
+                }
+            })
+        );
+        let s = &doc["example.devices"];
+        let container = &s["Service"];
+        assert_eq!(container["@Core.ODataVersions"], "4.0 4.01");
+        assert_eq!(container["@Capabilities.ConformanceLevel"], "Minimal");
+        assert_eq!(container["@Capabilities.BatchSupported"], false);
+        assert_eq!(
+            container["@Capabilities.FilterFunctions"],
+            json!(["eq", "contains"])
+        );
+        assert_eq!(
+            container["devices"],
+            json!({
+                "$Collection": true,
+                "$Type": "dev.device",
+                "@Capabilities.ExpandRestrictions": {
+                    "Expandable": true,
+                    "MaxLevels": 4,
+                    "NonExpandableProperties": [{"$NavigationPropertyPath": "events"}]
+                },
+                "@Capabilities.TopSupported": true
+            })
+        );
+        assert_eq!(
+            container["me"]["@Capabilities.NavigationRestrictions"],
+            json!({"RestrictedProperties": [
+                {"NavigationProperty": {"$NavigationPropertyPath": "devices"}, "TopSupported": true}
+            ]})
+        );
+        assert_eq!(
+            s["$Annotations"],
+            json!({"dev.Service/me/devices": {"@Capabilities.CountRestrictions": {"Countable": true}}})
+        );
+        assert_eq!(keys(s).last(), Some(&"$Annotations"));
     }
 
     #[test]

@@ -20,8 +20,14 @@
 //!
 //! Type names are qualified with the schema alias when the model has one (`graph.entity`,
 //! `Collection(graph.x)`), as Microsoft Graph does, else with the namespace. Terms and enum
-//! member paths of the Core vocabulary use the alias `Core`, declared by the vocabulary
-//! reference that both documents include whenever an annotation uses the Core vocabulary.
+//! member paths of the standard vocabularies the writers know (Core, Capabilities) use
+//! their usual aliases (`Core`, `Capabilities`), declared by the vocabulary references that
+//! both documents include for each vocabulary some annotation uses.
+//!
+//! Annotations are written where they apply: on types, properties, navigation properties,
+//! actions, the entity container, entity sets and singletons; annotations whose target has
+//! no element of its own ([`crate::edm::ExternalAnnotations`]) follow the container, as
+//! `<Annotations Target="…">` elements (XML) and the schema's `$Annotations` (JSON).
 
 mod json;
 mod xml;
@@ -33,19 +39,44 @@ pub use json::to_json;
 pub use xml::to_xml;
 
 use crate::edm::{
-    Annotation, AnnotationValue, CORE, ComplexTypeId, EntityTypeId, EnumTypeId, Model, TypeKind,
+    Annotation, CAPABILITIES, CORE, ComplexTypeId, EntityTypeId, EnumTypeId, Model, TypeKind,
     TypeRef,
 };
 
 /// The OData version both documents declare.
 const VERSION: &str = "4.01";
 
-/// Alias under which the Core vocabulary is included.
-const CORE_ALIAS: &str = "Core";
+/// A standard vocabulary the documents can reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Vocabulary {
+    /// Its namespace, e.g. `Org.OData.Core.V1`.
+    namespace: &'static str,
+    /// The alias it is included under and its terms are written with.
+    alias: &'static str,
+}
 
-/// Where the Core vocabulary is published, without the `.xml` / `.json` extension.
-const CORE_URI_STEM: &str =
-    "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1";
+impl Vocabulary {
+    /// Where the vocabulary is published, in the format with this extension (`xml`,
+    /// `json`).
+    fn uri(self, extension: &str) -> String {
+        format!(
+            "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/{}.{extension}",
+            self.namespace
+        )
+    }
+}
+
+/// The vocabularies the writers know, in the order their references are written.
+const VOCABULARIES: [Vocabulary; 2] = [
+    Vocabulary {
+        namespace: CORE,
+        alias: "Core",
+    },
+    Vocabulary {
+        namespace: CAPABILITIES,
+        alias: "Capabilities",
+    },
+];
 
 /// Naming rules shared by both writers.
 struct Names<'m> {
@@ -88,11 +119,17 @@ impl<'m> Names<'m> {
         self.type_name(TypeKind::Entity(id))
     }
 
-    /// A qualified name of a model element or vocabulary term, rewritten to use the Core
-    /// alias and the schema alias: `Org.OData.Core.V1.Description` → `Core.Description`.
+    /// A qualified name of a model element or vocabulary term, rewritten to use the
+    /// vocabulary aliases and the schema alias: `Org.OData.Core.V1.Description` →
+    /// `Core.Description`.
     fn qualified<'a>(&self, name: &'a str) -> Cow<'a, str> {
-        if let Some(rest) = name.strip_prefix(CORE).and_then(|r| r.strip_prefix('.')) {
-            return Cow::Owned(format!("{CORE_ALIAS}.{rest}"));
+        for vocabulary in VOCABULARIES {
+            if let Some(rest) = name
+                .strip_prefix(vocabulary.namespace)
+                .and_then(|r| r.strip_prefix('.'))
+            {
+                return Cow::Owned(format!("{}.{rest}", vocabulary.alias));
+            }
         }
         if let Some(alias) = &self.model.alias
             && let Some(rest) = name
@@ -154,17 +191,40 @@ fn all_annotations(model: &Model) -> impl Iterator<Item = &Annotation> {
         .iter()
         .chain(&model.functions)
         .flat_map(|a| &a.annotations);
-    enums.chain(complex).chain(entities).chain(actions)
+    let container = &model.container;
+    let container = container
+        .annotations
+        .iter()
+        .chain(container.entity_sets.iter().flat_map(|s| &s.annotations))
+        .chain(container.singletons.iter().flat_map(|s| &s.annotations));
+    let external = model
+        .external_annotations
+        .iter()
+        .flat_map(|e| &e.annotations);
+    enums
+        .chain(complex)
+        .chain(entities)
+        .chain(actions)
+        .chain(container)
+        .chain(external)
 }
 
-/// True when some annotation uses a term or an enumeration of the Core vocabulary, so the
-/// document must reference it.
-fn uses_core(model: &Model) -> bool {
-    let core_prefix = format!("{CORE}.");
-    all_annotations(model).any(|a| {
-        a.term.starts_with(&core_prefix)
-            || matches!(&a.value, AnnotationValue::EnumMember(p) if p.contains(&core_prefix))
-    })
+/// The vocabularies whose terms or enumerations some annotation uses, which the document
+/// must therefore reference, in [`VOCABULARIES`] order.
+fn used_vocabularies(model: &Model) -> Vec<Vocabulary> {
+    VOCABULARIES
+        .into_iter()
+        .filter(|vocabulary| {
+            let prefix = format!("{}.", vocabulary.namespace);
+            all_annotations(model).any(|a| {
+                a.term.starts_with(&prefix)
+                    || a.value
+                        .enum_members()
+                        .iter()
+                        .any(|paths| paths.contains(&prefix))
+            })
+        })
+        .collect()
 }
 
 /// True when the container has anything to write (CSDL requires at least one child).
@@ -417,6 +477,98 @@ pub(crate) mod tests {
             .unwrap()
     }
 
+    /// [`sample`] with annotations of every value kind on the container, an entity set, a
+    /// singleton and an external target.
+    pub(crate) fn annotated_sample() -> Model {
+        use crate::edm::{AnnotationValue as V, CAPABILITIES, ExternalAnnotations};
+        let cap = |term: &str| format!("{CAPABILITIES}.{term}");
+        let mut m = sample();
+        m.container.annotations = vec![
+            Annotation::new(
+                format!("{CORE}.ODataVersions"),
+                V::String("4.0 4.01".into()),
+            ),
+            Annotation::new(
+                cap("ConformanceLevel"),
+                V::EnumMember(format!("{CAPABILITIES}.ConformanceLevelType/Minimal")),
+            ),
+            Annotation::new(cap("BatchSupported"), V::Bool(false)),
+            Annotation::new(cap("FilterFunctions"), V::strings(["eq", "contains"])),
+        ];
+        m.container.entity_sets[0].annotations = vec![
+            Annotation::new(
+                cap("ExpandRestrictions"),
+                V::record([
+                    ("Expandable", V::Bool(true)),
+                    ("MaxLevels", V::Int(4)),
+                    (
+                        "NonExpandableProperties",
+                        V::Collection(vec![V::NavigationPropertyPath("events".into())]),
+                    ),
+                ]),
+            ),
+            Annotation::new(cap("TopSupported"), V::Bool(true)),
+        ];
+        m.container.singletons[0].annotations = vec![Annotation::new(
+            cap("NavigationRestrictions"),
+            V::record([(
+                "RestrictedProperties",
+                V::Collection(vec![V::record([
+                    (
+                        "NavigationProperty",
+                        V::NavigationPropertyPath("devices".into()),
+                    ),
+                    ("TopSupported", V::Bool(true)),
+                ])]),
+            )]),
+        )];
+        m.external_annotations = vec![
+            ExternalAnnotations {
+                target: "example.devices.Service/me/devices".into(),
+                annotations: vec![Annotation::new(
+                    cap("CountRestrictions"),
+                    V::record([("Countable", V::Bool(true))]),
+                )],
+            },
+            ExternalAnnotations {
+                target: "example.devices.Service/users".into(),
+                annotations: Vec::new(),
+            },
+        ];
+        m
+    }
+
+    #[test]
+    fn vocabularies_are_referenced_when_used_nested_or_not() {
+        let m = annotated_sample();
+        assert_eq!(used_vocabularies(&m), VOCABULARIES);
+        let names = Names::new(&m);
+        assert_eq!(
+            names.qualified("Org.OData.Capabilities.V1.ConformanceLevelType"),
+            "Capabilities.ConformanceLevelType"
+        );
+        assert_eq!(
+            names.qualified("example.devices.Service/me/devices"),
+            "dev.Service/me/devices"
+        );
+        // An enum member of the vocabulary deep inside a record is enough.
+        let mut only_nested = sample();
+        only_nested.container.annotations = vec![Annotation::new(
+            "other.Term",
+            crate::edm::AnnotationValue::record([(
+                "Level",
+                crate::edm::AnnotationValue::EnumMember(format!(
+                    "{CAPABILITIES}.ConformanceLevelType/Minimal"
+                )),
+            )]),
+        )];
+        assert_eq!(used_vocabularies(&only_nested), VOCABULARIES);
+        assert_eq!(
+            VOCABULARIES[1].uri("xml"),
+            "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml"
+        );
+    }
+
     #[test]
     fn order_puts_dependencies_first_and_keeps_declaration_order_otherwise() {
         let m = sample();
@@ -496,7 +648,7 @@ pub(crate) mod tests {
             ),
             "Read,Write"
         );
-        assert!(uses_core(&m));
+        assert_eq!(used_vocabularies(&m), [VOCABULARIES[0]]);
         let plain = ModelBuilder::new("n")
             .entity_type(
                 EntityTypeDef::new("t")
@@ -505,7 +657,7 @@ pub(crate) mod tests {
             )
             .build()
             .unwrap();
-        assert!(!uses_core(&plain));
+        assert!(used_vocabularies(&plain).is_empty());
         assert!(!has_container(&plain));
         assert_eq!(
             Names::new(&plain).type_name(TypeKind::Entity(EntityTypeId(0))),

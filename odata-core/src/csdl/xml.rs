@@ -4,11 +4,11 @@ use std::borrow::Cow;
 use std::io;
 
 use quick_xml::Writer;
-use quick_xml::events::{BytesDecl, Event};
+use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use super::{CORE_ALIAS, CORE_URI_STEM, DocumentOrder, Names, VERSION, has_container, uses_core};
+use super::{DocumentOrder, Names, VERSION, has_container, used_vocabularies};
 use crate::edm::{
-    Action, Annotation, AnnotationValue, CORE, ComplexType, EntityType, EnumType, Model,
+    Action, Annotation, AnnotationValue, ComplexType, EntityType, EnumType, Model,
     NavigationProperty, PrimitiveKind, Property, TypeKind, TypeRef,
 };
 
@@ -107,13 +107,16 @@ impl<'m> XmlWriter<'m> {
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
         let attrs: Attrs<'_> = vec![("Version", VERSION.into()), ("xmlns:edmx", EDMX_NS.into())];
         node(w, "edmx:Edmx", attrs, |w| {
-            if uses_core(self.model) {
-                let uri = format!("{CORE_URI_STEM}.xml");
+            for vocabulary in used_vocabularies(self.model) {
+                let uri = vocabulary.uri("xml");
                 node(w, "edmx:Reference", vec![("Uri", uri.into())], |w| {
                     leaf(
                         w,
                         "edmx:Include",
-                        vec![("Namespace", CORE.into()), ("Alias", CORE_ALIAS.into())],
+                        vec![
+                            ("Namespace", vocabulary.namespace.into()),
+                            ("Alias", vocabulary.alias.into()),
+                        ],
                     )
                 })?;
             }
@@ -150,6 +153,16 @@ impl<'m> XmlWriter<'m> {
             if has_container(model) {
                 self.container(w)?;
             }
+            for external in &model.external_annotations {
+                // CSDL requires at least one annotation in an `Annotations` element.
+                if external.annotations.is_empty() {
+                    continue;
+                }
+                let attrs: Attrs<'_> = vec![("Target", self.names.qualified(&external.target))];
+                node(w, "Annotations", attrs, |w| {
+                    self.annotations(w, &external.annotations)
+                })?;
+            }
             Ok(())
         })
     }
@@ -157,16 +170,64 @@ impl<'m> XmlWriter<'m> {
     fn annotations(&self, w: &mut W, annotations: &[Annotation]) -> io::Result<()> {
         for a in annotations {
             let mut attrs: Attrs<'_> = vec![("Term", self.names.term(a))];
-            match &a.value {
-                AnnotationValue::String(s) => attrs.push(("String", s.as_str().into())),
-                AnnotationValue::Bool(b) => attrs.push(("Bool", b.to_string().into())),
-                AnnotationValue::EnumMember(p) => {
-                    attrs.push(("EnumMember", self.names.xml_enum_member(p).into()));
+            match self.constant(&a.value) {
+                Some(attr) => {
+                    attrs.push(attr);
+                    leaf(w, "Annotation", attrs)?;
                 }
+                None => node(w, "Annotation", attrs, |w| self.expression(w, &a.value))?,
             }
-            leaf(w, "Annotation", attrs)?;
         }
         Ok(())
+    }
+
+    /// The attribute form of a constant value (`Bool="true"`); `None` for collections and
+    /// records, which are written as child elements.
+    fn constant<'v>(&self, value: &'v AnnotationValue) -> Option<(&'static str, Cow<'v, str>)> {
+        Some(match value {
+            AnnotationValue::String(s) => ("String", s.as_str().into()),
+            AnnotationValue::Bool(b) => ("Bool", b.to_string().into()),
+            AnnotationValue::Int(i) => ("Int", i.to_string().into()),
+            AnnotationValue::EnumMember(p) => ("EnumMember", self.names.xml_enum_member(p).into()),
+            AnnotationValue::NavigationPropertyPath(p) => {
+                ("NavigationPropertyPath", p.as_str().into())
+            }
+            AnnotationValue::Collection(_) | AnnotationValue::Record(_) => return None,
+        })
+    }
+
+    /// The element form of a value: `<String>a</String>` for a constant,
+    /// `<Collection>…</Collection>`, `<Record><PropertyValue …/></Record>`.
+    fn expression(&self, w: &mut W, value: &AnnotationValue) -> io::Result<()> {
+        match value {
+            AnnotationValue::Collection(items) if items.is_empty() => {
+                leaf(w, "Collection", Vec::new())
+            }
+            AnnotationValue::Collection(items) => node(w, "Collection", Vec::new(), |w| {
+                items.iter().try_for_each(|item| self.expression(w, item))
+            }),
+            AnnotationValue::Record(values) if values.is_empty() => leaf(w, "Record", Vec::new()),
+            AnnotationValue::Record(values) => node(w, "Record", Vec::new(), |w| {
+                for v in values {
+                    let mut attrs: Attrs<'_> = vec![("Property", v.property.as_str().into())];
+                    match self.constant(&v.value) {
+                        Some(attr) => {
+                            attrs.push(attr);
+                            leaf(w, "PropertyValue", attrs)?;
+                        }
+                        None => node(w, "PropertyValue", attrs, |w| self.expression(w, &v.value))?,
+                    }
+                }
+                Ok(())
+            }),
+            constant => {
+                if let Some((name, text)) = self.constant(constant) {
+                    w.create_element(name)
+                        .write_text_content(BytesText::new(&text))?;
+                }
+                Ok(())
+            }
+        }
     }
 
     /// `leaf` when there are no annotations, else the element with its annotations.
@@ -330,19 +391,21 @@ impl<'m> XmlWriter<'m> {
             "EntityContainer",
             vec![("Name", c.name.as_str().into())],
             |w| {
+                // The schema wants the container's own annotations before its children.
+                self.annotations(w, &c.annotations)?;
                 for s in &c.entity_sets {
                     let attrs: Attrs<'_> = vec![
                         ("Name", s.name.as_str().into()),
                         ("EntityType", self.names.entity_name(s.entity_type)),
                     ];
-                    leaf(w, "EntitySet", attrs)?;
+                    self.annotated(w, "EntitySet", attrs, &s.annotations)?;
                 }
                 for s in &c.singletons {
                     let attrs: Attrs<'_> = vec![
                         ("Name", s.name.as_str().into()),
                         ("Type", self.names.entity_name(s.entity_type)),
                     ];
-                    leaf(w, "Singleton", attrs)?;
+                    self.annotated(w, "Singleton", attrs, &s.annotations)?;
                 }
                 for import in &c.function_imports {
                     if let Some(function) = self.model.functions.get(import.function) {
@@ -492,6 +555,44 @@ mod tests {
             r#"<Annotation Term="Core.Description" String="Lifecycle state"/>"#,
         );
         assert!(!xml.contains("Org.OData.Core.V1.Description"));
+    }
+
+    #[test]
+    fn writes_container_set_singleton_and_external_annotations() {
+        let xml = to_xml(&crate::csdl::tests::annotated_sample());
+        assert_in_order(
+            &xml,
+            &[
+                r#"<edmx:Include Namespace="Org.OData.Core.V1" Alias="Core"/>"#,
+                r#"<edmx:Reference Uri="https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml">"#,
+                r#"<edmx:Include Namespace="Org.OData.Capabilities.V1" Alias="Capabilities"/>"#,
+                r#"<EntityContainer Name="Service">"#,
+                r#"<Annotation Term="Core.ODataVersions" String="4.0 4.01"/>"#,
+                r#"<Annotation Term="Capabilities.ConformanceLevel" EnumMember="Capabilities.ConformanceLevelType/Minimal"/>"#,
+                r#"<Annotation Term="Capabilities.BatchSupported" Bool="false"/>"#,
+                "<Annotation Term=\"Capabilities.FilterFunctions\">\n          <Collection>\n            \
+                 <String>eq</String>\n            <String>contains</String>\n          </Collection>",
+                r#"<EntitySet Name="devices" EntityType="dev.device">"#,
+                "<Annotation Term=\"Capabilities.ExpandRestrictions\">\n            <Record>",
+                r#"<PropertyValue Property="Expandable" Bool="true"/>"#,
+                r#"<PropertyValue Property="MaxLevels" Int="4"/>"#,
+                r#"<PropertyValue Property="NonExpandableProperties">"#,
+                "<NavigationPropertyPath>events</NavigationPropertyPath>",
+                r#"<Annotation Term="Capabilities.TopSupported" Bool="true"/>"#,
+                "</EntitySet>",
+                r#"<EntitySet Name="users" EntityType="dev.user"/>"#,
+                r#"<Singleton Name="me" Type="dev.user">"#,
+                r#"<PropertyValue Property="NavigationProperty" NavigationPropertyPath="devices"/>"#,
+                "</Singleton>",
+                "</EntityContainer>",
+                r#"<Annotations Target="dev.Service/me/devices">"#,
+                r#"<PropertyValue Property="Countable" Bool="true"/>"#,
+                "</Annotations>",
+                "</Schema>",
+            ],
+        );
+        // No element for a target without annotations: CSDL requires at least one.
+        assert!(!xml.contains("dev.Service/users"));
     }
 
     #[test]

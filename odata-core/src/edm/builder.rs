@@ -697,6 +697,7 @@ impl Resolver {
                 Ok(EntitySet {
                     name: name.clone(),
                     entity_type: self.entity_id(ty, name)?,
+                    annotations: Vec::new(),
                 })
             })
             .collect::<Result<_, ModelError>>()?;
@@ -708,6 +709,7 @@ impl Resolver {
                 Ok(Singleton {
                     name: name.clone(),
                     entity_type: self.entity_id(ty, name)?,
+                    annotations: Vec::new(),
                 })
             })
             .collect::<Result<_, ModelError>>()?;
@@ -724,7 +726,9 @@ impl Resolver {
                 entity_sets,
                 singletons,
                 function_imports,
+                annotations: Vec::new(),
             },
+            external_annotations: Vec::new(),
             names: self.names,
         })
     }

@@ -1,6 +1,6 @@
 //! The entity container: entity sets and singletons.
 
-use super::EntityTypeId;
+use super::{Annotation, EntityTypeId};
 
 /// A top-level entity set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +9,8 @@ pub struct EntitySet {
     pub name: String,
     /// Type of the entities in the set.
     pub entity_type: EntityTypeId,
+    /// Annotations of the entity set (capabilities and the like).
+    pub annotations: Vec<Annotation>,
 }
 
 /// A singleton: a single named entity, often the root of contained collections.
@@ -18,6 +20,8 @@ pub struct Singleton {
     pub name: String,
     /// Its entity type.
     pub entity_type: EntityTypeId,
+    /// Annotations of the singleton.
+    pub annotations: Vec<Annotation>,
 }
 
 /// The entity container of the model.
@@ -31,6 +35,8 @@ pub struct EntityContainer {
     pub singletons: Vec<Singleton>,
     /// Function imports in declaration order.
     pub function_imports: Vec<FunctionImport>,
+    /// Annotations of the container (the service's capabilities and the like).
+    pub annotations: Vec<Annotation>,
 }
 
 /// An unbound function exposed at the service root.

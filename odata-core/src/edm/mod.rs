@@ -15,7 +15,9 @@ mod types;
 use std::collections::BTreeMap;
 
 pub use action::{Action, Parameter};
-pub use annotation::{Annotation, AnnotationValue, CORE};
+pub use annotation::{
+    Annotation, AnnotationValue, CAPABILITIES, CORE, ExternalAnnotations, PropertyValue,
+};
 pub use builder::{
     ActionDef, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, ModelError, NavigationDef,
     PropertyDef,
@@ -56,6 +58,8 @@ pub struct Model {
     pub functions: Vec<Action>,
     /// The entity container.
     pub container: EntityContainer,
+    /// Annotations applied from outside their targets, in document order.
+    pub external_annotations: Vec<ExternalAnnotations>,
     names: BTreeMap<String, TypeKind>,
 }
 

@@ -24,6 +24,9 @@ pub struct WriteOptions {
     pub metadata: MetadataLevel,
     /// `IEEE754Compatible=true`: Int64 and Decimal written as strings.
     pub ieee754_compatible: bool,
+    /// `Prefer: omit-values=nulls` applied: properties whose value is null are left out of
+    /// entities (a client reads a missing property as null).
+    pub omit_nulls: bool,
 }
 
 /// Per-entity control information.
@@ -38,7 +41,8 @@ pub struct EntityControl<'a> {
 }
 
 /// Writes one entity object: control information, then each `(property, value)` pair.
-/// Write-only properties are written as `null`.
+/// Write-only properties are written as `null`; with [`WriteOptions::omit_nulls`], null
+/// (and write-only) properties are left out.
 ///
 /// ```
 /// use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
@@ -99,6 +103,11 @@ pub fn write_entity<'p, I>(
         }
     }
     for (property, value) in properties {
+        // Write-only properties are written as null, so they go too.
+        let null = matches!(value, Value::Null | Value::Json(serde_json::Value::Null));
+        if options.omit_nulls && (null || property.is_write_only()) {
+            continue;
+        }
         if options.metadata == MetadataLevel::Full
             && let Some(annotation) = type_annotation(model, &property.type_ref)
         {
@@ -198,4 +207,66 @@ pub fn write_value(
 fn write_str(out: &mut Vec<u8>, s: &str) {
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::edm::{Annotation, EntityTypeDef, ModelBuilder, PropertyDef};
+
+    #[test]
+    fn omit_nulls_leaves_out_null_and_write_only_properties() {
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("t")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("note", "Edm.String"))
+                    .property(PropertyDef::new("n", "Edm.Int32"))
+                    .property(
+                        PropertyDef::new("secret", "Edm.String").annotate(Annotation::write_only()),
+                    ),
+            )
+            .build()
+            .unwrap();
+        let id = model.find_entity_type("t").unwrap();
+        let values = [
+            Value::String("a".into()),
+            Value::Null,
+            Value::Int(0),
+            Value::String("hidden".into()),
+        ];
+        let write = |options: WriteOptions| {
+            let mut out = Vec::new();
+            let ty = model.entity_type(id);
+            write_entity(
+                &mut out,
+                &model,
+                id,
+                ty.properties().zip(values.iter()),
+                &EntityControl::default(),
+                options,
+            );
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            write(WriteOptions::default()),
+            r##"{"@odata.type":"#ns.t","id":"a","note":null,"n":0,"secret":null}"##
+        );
+        let omit = WriteOptions {
+            omit_nulls: true,
+            ..WriteOptions::default()
+        };
+        assert_eq!(write(omit), r##"{"@odata.type":"#ns.t","id":"a","n":0}"##);
+        let full = WriteOptions {
+            metadata: MetadataLevel::Full,
+            ..omit
+        };
+        // The type annotation of an omitted property goes with it.
+        assert_eq!(
+            write(full),
+            r##"{"@odata.type":"#ns.t","id":"a","n@odata.type":"#Int32","n":0}"##
+        );
+    }
 }

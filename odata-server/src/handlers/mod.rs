@@ -26,6 +26,7 @@ use odata_core::error::{ErrorKind, ODataError};
 
 use crate::app::AppState;
 use crate::error::{error_response, internal, method_not_allowed_response};
+use crate::prefer::{self, OmitValues, Preferences};
 use crate::routing::{self, Addressing, Target};
 use crate::store::Deadline;
 use crate::{negotiation, query};
@@ -50,6 +51,20 @@ pub(crate) struct Request<'a> {
     /// When the request's database statements must have finished.
     pub deadline: Deadline,
     pub body: web::Bytes,
+    /// The response's protocol version, from `OData-MaxVersion`.
+    pub version: negotiation::ODataVersion,
+    /// The request's `Prefer` preferences.
+    pub prefer: Preferences,
+}
+
+impl Request<'_> {
+    /// Whether null properties are left out of the entities of the response: asked for
+    /// with `omit-values=nulls`, which only a 4.01 response may honour (a 4.0 client does
+    /// not know that a missing property means null).
+    pub fn omit_nulls(&self) -> bool {
+        self.prefer.omit_values == Some(OmitValues::Nulls)
+            && self.version == negotiation::ODataVersion::V4_01
+    }
 }
 
 /// Entry point for every request below the service root.
@@ -77,7 +92,7 @@ pub(crate) async fn respond(
 ) -> HttpResponse {
     let response = match protocol_checks(req) {
         Ok(version) => {
-            let outcome = AssertUnwindSafe(handle(req, body, state, store))
+            let outcome = AssertUnwindSafe(handle(req, body, state, store, version))
                 .catch_unwind()
                 .await;
             match outcome {
@@ -154,6 +169,7 @@ async fn handle(
     body: Body,
     state: &AppState,
     store: &crate::store::Store,
+    version: negotiation::ODataVersion,
 ) -> Result<HttpResponse, Failure> {
     crate::limits::check_url_length(req, state.settings.max_url_bytes)?;
     let principal = state.auth.authenticate(req.headers())?;
@@ -208,6 +224,8 @@ async fn handle(
         caller,
         deadline: Deadline::after(state.settings.statement_budget),
         body,
+        version,
+        prefer: Preferences::of(req),
     };
     // HEAD runs as GET; `odata` drops the body afterwards.
     let method = if req.method() == Method::HEAD {
@@ -224,9 +242,9 @@ async fn handle(
                 .map_err(Failure::from);
         }
         (Addressing::EntityId, Target::Entity(c, key), &Method::GET) => {
-            return read::entity(&request, c, key, route.cast)
-                .await
-                .map_err(Failure::from);
+            let mut response = read::entity(&request, c, key, route.cast).await?;
+            prefer::vary(response.headers_mut(), "Prefer");
+            return Ok(response);
         }
         _ => return Err(not_allowed(req.method(), "GET")),
     }
@@ -280,7 +298,25 @@ async fn handle(
         }
         _ => return Err(method_not_allowed(&target, req.method())),
     };
-    response.map_err(Failure::from)
+    let mut response = response?;
+    if varies_by_prefer(&target, method) {
+        prefer::vary(response.headers_mut(), "Prefer");
+    }
+    Ok(response)
+}
+
+/// Whether the response to `method` on `target` can differ by `Prefer`, so that caches
+/// must key it on that header too: reads of entities and collections (`maxpagesize`,
+/// `omit-values`) and the writes that answer with the entity or without it (`return`).
+fn varies_by_prefer(target: &Target<'_>, method: &Method) -> bool {
+    match (target, method) {
+        (Target::Collection(_) | Target::Entity(..), &Method::GET) => true,
+        // Following a navigation reads an entity or a (paged) collection.
+        (Target::Related(related), &Method::GET) => !related.count,
+        (Target::Collection(_) | Target::CollectionRef(_), &Method::POST) => true,
+        (Target::Entity(..), &Method::PATCH | &Method::PUT) => true,
+        _ => false,
+    }
 }
 
 fn now() -> odata_core::value::DateTimeOffset {

@@ -9,17 +9,25 @@ use super::Request;
 use crate::error::internal;
 use crate::expand::{ExpandItem, Expansion, Node};
 use crate::negotiation::{self, Representation};
+use crate::prefer;
 use crate::routing::key_predicate;
 use crate::service::Collection;
 use crate::store::StoredEntity;
 
-/// The JSON options for a data response (406 for anything but JSON).
+/// The JSON options for a data response (406 for anything but JSON), with
+/// `omit-values=nulls` when the request prefers it and the response may honour it.
 pub(super) fn json_options(request: &Request<'_>) -> Result<WriteOptions, ODataError> {
     match negotiation::negotiate(request.http, request.options.format.as_deref(), false)? {
-        Representation::Json(options) => Ok(options),
+        Representation::Json(options) => Ok(WriteOptions {
+            omit_nulls: request.omit_nulls(),
+            ..options
+        }),
         Representation::Xml => Err(internal(&"XML negotiated for a data response")),
     }
 }
+
+/// The `Preference-Applied` value of `omit-values=nulls`.
+pub(super) const OMIT_NULLS_APPLIED: &str = "omit-values=nulls";
 
 /// `W/"<version>"`.
 pub(super) fn etag(entity: &StoredEntity) -> String {
@@ -120,9 +128,12 @@ pub(super) fn write_one(
     Ok(())
 }
 
-/// A single-entity response with `ETag`; `selected` limits the properties written.
-/// [`write_one`] followed by the entity's expanded navigation properties (`items` in
-/// order, as [`crate::expand::run`] produced them in `node`).
+/// [`write_one`] followed by the entity's navigation members: the expanded navigation
+/// properties (`items` in order, as [`crate::expand::run`] produced them in `node`) and, in
+/// full metadata, `{nav}@odata.navigationLink` for the navigation properties the service
+/// binds to storage — right before the navigation's value when it is expanded, after the
+/// properties otherwise. Under `$select` only expanded navigations are linked: a select list
+/// names everything the client wants, and navigation properties cannot be selected.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write_node(
     out: &mut Vec<u8>,
@@ -143,7 +154,8 @@ pub(super) fn write_node(
         selected,
         options,
     )?;
-    if items.is_empty() {
+    let links = options.metadata == MetadataLevel::Full && !collection.navigations.is_empty();
+    if items.is_empty() && !links {
         return Ok(());
     }
     // Reopen the object: drop its closing brace, append the members, close it again.
@@ -157,9 +169,26 @@ pub(super) fn write_node(
         out.extend_from_slice(serde_json::Value::from(name).to_string().as_bytes());
         out.push(b':');
     };
+    // The entity's URL, which every navigation link extends.
+    let url = links.then(|| entity_url(request, collection, &node.entity));
+    let navigation_link = |out: &mut Vec<u8>, name: &str| {
+        if let Some(url) = &url {
+            member(out, &format!("{name}@odata.navigationLink"));
+            let link = format!("{url}/{name}");
+            out.extend_from_slice(serde_json::Value::from(link).to_string().as_bytes());
+        }
+    };
+    if selected.is_none() {
+        for navigation in &collection.navigations {
+            if !items.iter().any(|i| i.navigation.name == navigation.name) {
+                navigation_link(out, &navigation.name);
+            }
+        }
+    }
     for (item, expansion) in items.iter().zip(&node.expansions) {
         let name = &item.navigation.name;
         let selected = item.plan.selected.as_deref();
+        navigation_link(out, name);
         match expansion {
             Expansion::Single(None) => {
                 member(out, name);
@@ -264,6 +293,7 @@ const QUERY: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'}')
     .add(b'+');
 
+/// A single-entity response with `ETag`; `selected` limits the properties written.
 pub(super) fn entity_response(
     request: &Request<'_>,
     collection: &Collection,
@@ -305,10 +335,14 @@ pub(super) fn expanded_entity_response(
         selected,
         options,
     )?;
-    Ok(HttpResponse::build(status)
+    let mut response = HttpResponse::build(status)
         .insert_header(("ETag", etag(&node.entity)))
         .content_type(negotiation::json_content_type(options))
-        .body(body))
+        .body(body);
+    if options.omit_nulls {
+        prefer::applied(response.headers_mut(), OMIT_NULLS_APPLIED);
+    }
+    Ok(response)
 }
 
 /// The context URL's select list: `(a,b,nav())` for `$select=a,b&$expand=nav`, empty

@@ -9,7 +9,8 @@ use odata_core::value::Value;
 
 use super::Request;
 use super::output::{
-    entity_url, etag, expanded_entity_response, json_options, select_list, write_node,
+    OMIT_NULLS_APPLIED, entity_url, etag, expanded_entity_response, json_options, select_list,
+    write_node,
 };
 use crate::admission::Slot;
 use crate::expand::{self, ExpandItem, Node};
@@ -17,6 +18,7 @@ use crate::negotiation;
 use crate::paging::SkipToken;
 use crate::plan::{self, CollectionPlan};
 use crate::preconditions::{Preconditions, ReadOutcome};
+use crate::prefer;
 use crate::service::Collection;
 use crate::sql::{Condition, statement};
 use crate::store::{Find, StoreError, StoredEntity};
@@ -247,24 +249,29 @@ pub(super) async fn collection(
         );
     }
     body.push(b'}');
-    let mut response = HttpResponse::Ok();
-    if let Some(n) = max_page_size_applied {
-        response.insert_header(("Preference-Applied", format!("odata.maxpagesize={n}")));
-    }
-    Ok(response
+    let mut response = HttpResponse::Ok()
         .content_type(negotiation::json_content_type(options))
-        .body(body))
+        .body(body);
+    if let Some(applied) = max_page_size_applied {
+        prefer::applied(response.headers_mut(), &applied);
+    }
+    // References carry no properties: nothing was left out of them.
+    if options.omit_nulls && !scope.references {
+        prefer::applied(response.headers_mut(), OMIT_NULLS_APPLIED);
+    }
+    Ok(response)
 }
 
-/// The page size: `Prefer: odata.maxpagesize` (capped by the configured maximum) or the
-/// default; the second value is the preference to report as applied.
-fn page_size(request: &Request<'_>) -> (u32, Option<u32>) {
+/// The page size: `Prefer: maxpagesize` (capped by the configured maximum) or the
+/// default; the second value is the preference to report as applied (`maxpagesize=n` in
+/// the client's spelling, with the size actually used).
+fn page_size(request: &Request<'_>) -> (u32, Option<String>) {
     let settings = &request.state.settings;
     let max = settings.max_page_size.max(1);
-    match negotiation::max_page_size_preference(request.http) {
-        Some(n) => {
-            let applied = n.clamp(1, max);
-            (applied, Some(applied))
+    match request.prefer.max_page_size {
+        Some(preference) => {
+            let applied = preference.size.clamp(1, max);
+            (applied, Some(format!("{}={applied}", preference.name)))
         }
         None => (settings.default_page_size.clamp(1, max), None),
     }

@@ -24,8 +24,8 @@ use super::read::not_found;
 use super::{Request, deep_insert};
 use crate::auth::{self, Access};
 use crate::error::internal;
-use crate::negotiation::{ReturnPreference, return_preference};
 use crate::preconditions::Preconditions;
+use crate::prefer::{self, ReturnPreference};
 use crate::routing::{self, Addressing, Related, RequestInfo, Route, Target};
 use crate::service::{Collection, Link, Navigation};
 use crate::store::table::{Table, TableType};
@@ -63,14 +63,11 @@ pub(super) async fn create(
         created?
     };
     let url = entity_url(request, collection, &entity);
-    let mut response = match return_preference(request.http) {
-        ReturnPreference::Minimal => {
-            let mut r = HttpResponse::NoContent();
-            r.insert_header(("Preference-Applied", "return=minimal"));
-            r.finish()
-        }
+    let mut response = match request.prefer.return_preference {
+        ReturnPreference::Minimal => HttpResponse::NoContent().finish(),
         _ => entity_response(request, collection, &entity, StatusCode::CREATED, None)?,
     };
+    return_applied(request, &mut response);
     let headers = response.headers_mut();
     for name in [
         header::LOCATION,
@@ -196,13 +193,25 @@ pub(super) async fn update(
         StoreError::MissingMember(i) => deep_insert::missing_member(&added, i),
         other => other.into(),
     })?;
-    match return_preference(request.http) {
-        ReturnPreference::Minimal => Ok(HttpResponse::NoContent()
-            .insert_header(("Preference-Applied", "return=minimal"))
+    let mut response = match request.prefer.return_preference {
+        ReturnPreference::Minimal => HttpResponse::NoContent()
             .insert_header(("ETag", super::output::etag(&entity)))
-            .finish()),
-        _ => entity_response(request, collection, &entity, StatusCode::OK, None),
-    }
+            .finish(),
+        _ => entity_response(request, collection, &entity, StatusCode::OK, None)?,
+    };
+    return_applied(request, &mut response);
+    Ok(response)
+}
+
+/// Reports a `return` preference the write honoured (`minimal`: no body; `representation`:
+/// the entity, which is also the default) in `Preference-Applied`.
+fn return_applied(request: &Request<'_>, response: &mut HttpResponse) {
+    let applied = match request.prefer.return_preference {
+        ReturnPreference::Default => return,
+        ReturnPreference::Minimal => "return=minimal",
+        ReturnPreference::Representation => "return=representation",
+    };
+    prefer::applied(response.headers_mut(), applied);
 }
 
 /// `DELETE` of one entity.

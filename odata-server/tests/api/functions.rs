@@ -100,7 +100,10 @@ async fn function_imports_return_complex_and_collection_values() {
     let body = app
         .get_json("box(width=1.5,height=@h,unit=shop.color'blue')?@h=2")
         .await;
-    assert_eq!(body["@odata.context"], app.url("$metadata#example.shop.dimensions"));
+    assert_eq!(
+        body["@odata.context"],
+        app.url("$metadata#example.shop.dimensions")
+    );
     assert_eq!(body["width"], 1.5);
     assert_eq!(body["height"], 2.0);
     assert_eq!(body["unit"], "blue");

@@ -9,6 +9,10 @@ mod auth;
 mod batch;
 mod concurrency;
 mod crud;
+// Shared with the acceptance tests, which use more of it.
+#[allow(dead_code)]
+#[path = "../support/csdl_xml.rs"]
+mod csdl_xml;
 mod errors;
 mod functions;
 mod fuzz;
@@ -23,3 +27,5 @@ mod protocol;
 mod relations;
 mod secure_helpers;
 mod tenants;
+#[path = "../support/vocabulary.rs"]
+mod vocabulary;

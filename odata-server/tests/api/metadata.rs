@@ -1,7 +1,9 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::csdl_xml::Element;
 use crate::helpers::spawn_app;
+use crate::vocabulary::Vocabularies;
 
 #[tokio::test]
 async fn service_document_lists_the_sets() {
@@ -68,4 +70,204 @@ async fn health_and_readiness() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// The capability annotations of one served entity set, as the XML states them.
+fn assert_collection_capabilities(set: &Element, searchable: &str) {
+    let value = |term: &str, property: &str, attr: &str| {
+        set.annotation(term)
+            .unwrap_or_else(|| panic!("{term} missing"))
+            .property_value(property)
+            .unwrap_or_else(|| panic!("{term}/{property} missing"))
+            .attr(attr)
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        value("Capabilities.CountRestrictions", "Countable", "Bool").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        value("Capabilities.SearchRestrictions", "Searchable", "Bool").as_deref(),
+        Some(searchable)
+    );
+    assert_eq!(
+        value("Capabilities.ExpandRestrictions", "Expandable", "Bool").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        value("Capabilities.ExpandRestrictions", "MaxLevels", "Int"),
+        Some(odata_server::expand::MAX_DEPTH.to_string())
+    );
+    assert_eq!(
+        value("Capabilities.SelectSupport", "Supported", "Bool").as_deref(),
+        Some("true")
+    );
+    for term in ["Capabilities.TopSupported", "Capabilities.SkipSupported"] {
+        assert_eq!(set.annotation(term).unwrap().attr("Bool"), Some("true"));
+    }
+    // Every navigation is bound to storage: none is listed as not expandable.
+    assert!(
+        set.annotation("Capabilities.ExpandRestrictions")
+            .unwrap()
+            .property_value("NonExpandableProperties")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn metadata_states_the_capabilities_of_the_service_and_its_sets() {
+    let app = spawn_app().await;
+    let xml = app
+        .get("$metadata")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let root = Element::parse(&xml);
+    let includes: Vec<(Option<&str>, Option<&str>)> = root
+        .children("edmx:Reference")
+        .flat_map(|r| r.children("edmx:Include"))
+        .map(|i| (i.attr("Namespace"), i.attr("Alias")))
+        .collect();
+    assert!(includes.contains(&(Some("Org.OData.Core.V1"), Some("Core"))));
+    assert!(includes.contains(&(Some("Org.OData.Capabilities.V1"), Some("Capabilities"))));
+    let container = root.find("EntityContainer", "Name", "Container").unwrap();
+    let attr = |term: &str, attr: &str| {
+        container
+            .annotation(term)
+            .unwrap_or_else(|| panic!("{term} missing"))
+            .attr(attr)
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        attr("Core.ODataVersions", "String").as_deref(),
+        Some("4.0 4.01")
+    );
+    let level = odata_server::capabilities::conformance_level().name();
+    assert_eq!(
+        attr("Capabilities.ConformanceLevel", "EnumMember"),
+        Some(format!("Capabilities.ConformanceLevelType/{level}"))
+    );
+    // Batch requests and URL keys as segments are served, async requests are not.
+    for (term, value) in [
+        ("Capabilities.AsynchronousRequestsSupported", "false"),
+        ("Capabilities.BatchSupported", "true"),
+        ("Capabilities.KeyAsSegmentSupported", "true"),
+        ("Capabilities.QuerySegmentSupported", "false"),
+    ] {
+        assert_eq!(attr(term, "Bool").as_deref(), Some(value), "{term}");
+    }
+    let functions = container
+        .annotation("Capabilities.FilterFunctions")
+        .unwrap()
+        .collection_texts();
+    for name in [
+        "eq", "in", "not", "contains", "tolower", "year", "round", "cast", "isof",
+    ] {
+        assert!(functions.contains(&name), "{name}: {functions:?}");
+    }
+    assert!(!functions.contains(&"geo.distance"), "answered with 501");
+    // Each advertised format is one the service answers in.
+    let formats = container
+        .annotation("Capabilities.SupportedFormats")
+        .unwrap()
+        .collection_texts();
+    assert_eq!(formats.len(), 6, "{formats:?}");
+    for format in &formats {
+        let r = app
+            .get("products")
+            .header("Accept", *format)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{format}");
+        assert_eq!(
+            r.headers()["content-type"].to_str().unwrap(),
+            format!("{format};charset=utf-8")
+        );
+    }
+    let products = container.find("EntitySet", "Name", "products").unwrap();
+    assert_collection_capabilities(products, "true");
+    let orders = container.find("EntitySet", "Name", "orders").unwrap();
+    assert_collection_capabilities(orders, "true");
+}
+
+#[tokio::test]
+async fn csdl_json_states_the_same_capabilities() {
+    let app = spawn_app().await;
+    let csdl: Value = app.get_json("$metadata?$format=json").await;
+    assert_eq!(
+        csdl["$Reference"]["https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.json"]
+            ["$Include"][0]["$Alias"],
+        "Capabilities"
+    );
+    let container = &csdl["example.shop"]["Container"];
+    assert_eq!(container["@Core.ODataVersions"], "4.0 4.01");
+    assert_eq!(
+        container["@Capabilities.ConformanceLevel"],
+        odata_server::capabilities::conformance_level().name()
+    );
+    assert_eq!(container["@Capabilities.BatchSupported"], true);
+    assert_eq!(
+        container["@Capabilities.AsynchronousRequestsSupported"],
+        false
+    );
+    assert_eq!(container["@Capabilities.KeyAsSegmentSupported"], true);
+    assert_eq!(container["@Capabilities.QuerySegmentSupported"], false);
+    let functions = container["@Capabilities.FilterFunctions"]
+        .as_array()
+        .unwrap();
+    assert!(functions.contains(&Value::from("startswith")));
+    assert_eq!(
+        container["@Capabilities.SupportedFormats"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    for set in ["products", "orders"] {
+        let set = &container[set];
+        assert_eq!(set["$Collection"], true);
+        assert_eq!(
+            set["@Capabilities.ExpandRestrictions"],
+            serde_json::json!({"Expandable": true, "MaxLevels": odata_server::expand::MAX_DEPTH})
+        );
+        assert_eq!(
+            set["@Capabilities.CountRestrictions"],
+            serde_json::json!({"Countable": true})
+        );
+        assert_eq!(
+            set["@Capabilities.SearchRestrictions"],
+            serde_json::json!({"Searchable": true})
+        );
+        assert_eq!(set["@Capabilities.TopSupported"], true);
+        assert_eq!(set["@Capabilities.SkipSupported"], true);
+        assert_eq!(
+            set["@Capabilities.SelectSupport"],
+            serde_json::json!({"Supported": true})
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_annotation_fits_the_oasis_vocabularies() {
+    let app = spawn_app().await;
+    let csdl: Value = app.get_json("$metadata?$format=json").await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/odata-spec/vocabularies");
+    let (problems, checked) = Vocabularies::load(&dir).problems(&csdl);
+    assert!(problems.is_empty(), "{problems:#?}");
+    // The container's, both sets' and the properties' annotations were all looked at.
+    assert!(checked > 20, "{checked}");
+    // Control: a misspelt record property or a wrong term is noticed.
+    let mut broken = csdl.clone();
+    broken["example.shop"]["Container"]["products"]["@Capabilities.CountRestrictions"] =
+        serde_json::json!({"Counted": true});
+    broken["example.shop"]["Container"]["@Capabilities.BatchSupport"] = Value::Bool(false);
+    broken["example.shop"]["Container"]["orders"]["@Capabilities.ConformanceLevel"] =
+        Value::from("Minimal");
+    let (problems, _) = Vocabularies::load(&dir).problems(&broken);
+    assert_eq!(problems.len(), 3, "{problems:#?}");
 }

@@ -27,7 +27,7 @@ mod multipart;
 
 use std::collections::HashSet;
 
-use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use odata_core::error::{ErrorKind, ODataError};
@@ -120,17 +120,14 @@ pub(super) async fn run(request: &Request<'_>) -> Result<HttpResponse, ODataErro
         ));
     }
     check_envelope(&parts)?;
-    let continue_on_error = crate::negotiation::continue_on_error_preference(http);
-    let answers = execute(request, parts, continue_on_error).await;
+    let continue_on_error = crate::prefer::Preferences::of(http).continue_on_error;
+    let answers = execute(request, parts, continue_on_error.is_some()).await;
     let mut response = match &format {
         Format::Json => json::write(&answers),
         Format::Multipart(_) => multipart::write(&answers),
     };
-    if continue_on_error {
-        response.headers_mut().insert(
-            HeaderName::from_static("preference-applied"),
-            HeaderValue::from_static("odata.continue-on-error"),
-        );
+    if let Some(name) = continue_on_error {
+        crate::prefer::applied(response.headers_mut(), name);
     }
     Ok(response)
 }
