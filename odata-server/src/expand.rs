@@ -47,6 +47,8 @@ pub struct ExpandItem<'s> {
     pub target: &'s Collection,
     /// `nav/$count`: only the number of related entities.
     pub count_only: bool,
+    /// `nav/$ref`: the related entities' references (`@odata.id`) instead of the entities.
+    pub references_only: bool,
     /// The nested `$filter`, `$search`, `$orderby` and `$select`, bound against the target.
     pub plan: CollectionPlan,
     /// The nested options as given (for the nextLink of a partly inlined collection).
@@ -72,8 +74,9 @@ impl<'s> ExpandItem<'s> {
 /// Binds `$expand` of a request addressing `collection`.
 ///
 /// Errors: 400 for an unknown navigation property, too deep or too many items, and nested
-/// options that do not bind; 501 for navigation properties not bound to storage, `$ref`,
-/// paths through complex properties or type casts, and nested `$compute`.
+/// options that do not bind (and `$select`/`$expand`/`$levels` inside `nav/$ref`); 501 for
+/// navigation properties not bound to storage, paths through complex properties or type
+/// casts, and nested `$compute`.
 pub fn bind<'s>(
     service: &'s Service,
     backend: Backend,
@@ -197,9 +200,17 @@ impl<'s> Binding<'_, 's> {
         budget: &mut usize,
     ) -> Result<ExpandItem<'s>, ODataError> {
         let target = self.service.target(navigation);
-        if kind == ExpandKind::Ref {
-            return Err(unsupported(format!(
-                "Expanding '{}/$ref' is not supported yet.",
+        if kind == ExpandKind::Ref
+            && let Some(name) = [
+                ("$select", nested.select.is_some()),
+                ("$expand", nested.expand.is_some()),
+                ("$levels", nested.levels.is_some()),
+            ]
+            .iter()
+            .find_map(|(name, given)| given.then_some(name))
+        {
+            return Err(bad(format!(
+                "'{name}' does not apply inside '{}/$ref': references have no properties.",
                 navigation.name
             )));
         }
@@ -275,6 +286,7 @@ impl<'s> Binding<'_, 's> {
             navigation,
             target,
             count_only: kind == ExpandKind::Count,
+            references_only: kind == ExpandKind::Ref,
             with_count: nested.count == Some(true),
             plan,
             options,

@@ -424,8 +424,8 @@ async fn expansions_nest_and_are_checked() {
             StatusCode::BAD_REQUEST,
         ),
         (
-            "$expand=deploymentProfile/$ref",
-            StatusCode::NOT_IMPLEMENTED,
+            "$expand=deploymentProfile/$ref($select=id)",
+            StatusCode::BAD_REQUEST,
         ),
     ] {
         let r = app

@@ -187,7 +187,6 @@ pub(super) fn write_node(
     }
     for (item, expansion) in items.iter().zip(&node.expansions) {
         let name = &item.navigation.name;
-        let selected = item.plan.selected.as_deref();
         navigation_link(out, name);
         match expansion {
             Expansion::Single(None) => {
@@ -196,16 +195,7 @@ pub(super) fn write_node(
             }
             Expansion::Single(Some(related)) => {
                 member(out, name);
-                write_node(
-                    out,
-                    request,
-                    item.target,
-                    related,
-                    &item.nested,
-                    None,
-                    selected,
-                    options,
-                )?;
+                write_expanded(out, request, item, related, options)?;
             }
             Expansion::Count(n) => {
                 member(out, &format!("{name}@odata.count"));
@@ -226,16 +216,7 @@ pub(super) fn write_node(
                     if i > 0 {
                         out.push(b',');
                     }
-                    write_node(
-                        out,
-                        request,
-                        item.target,
-                        related,
-                        &item.nested,
-                        None,
-                        selected,
-                        options,
-                    )?;
+                    write_expanded(out, request, item, related, options)?;
                 }
                 out.push(b']');
                 if let Some(skip) = next_skip {
@@ -248,6 +229,35 @@ pub(super) fn write_node(
     }
     out.push(b'}');
     Ok(())
+}
+
+/// One related entity of an expansion: the entity with its own expansions, or for
+/// `nav/$ref` its reference.
+fn write_expanded(
+    out: &mut Vec<u8>,
+    request: &Request<'_>,
+    item: &ExpandItem<'_>,
+    related: &Node,
+    options: WriteOptions,
+) -> Result<(), ODataError> {
+    if item.references_only {
+        let id = entity_url(request, item.target, &related.entity);
+        out.extend_from_slice(b"{\"@odata.id\":");
+        out.extend_from_slice(serde_json::Value::from(id).to_string().as_bytes());
+        out.push(b'}');
+        return Ok(());
+    }
+    let selected = item.plan.selected.as_deref();
+    write_node(
+        out,
+        request,
+        item.target,
+        related,
+        &item.nested,
+        None,
+        selected,
+        options,
+    )
 }
 
 /// `@odata.count`: a number, or a string under `IEEE754Compatible=true`.

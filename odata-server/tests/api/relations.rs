@@ -368,3 +368,46 @@ async fn deep_inserts_and_collection_binds_write_everything_or_nothing() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn expanded_references_are_ids_with_the_collection_options() {
+    let app = spawn_app().await;
+    let r = app
+        .post_json("products", &product("p1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    for number in [1, 2, 3] {
+        let r = app
+            .post_json(
+                "orders",
+                &json!({"number": number, "product@odata.bind": "products('p1')"}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let body = app
+        .get_json("products('p1')?$expand=orders/$ref($filter=number ge 2;$orderby=number desc;$count=true)")
+        .await;
+    assert_eq!(body["orders@odata.count"], 2);
+    assert_eq!(
+        body["orders"],
+        json!([{"@odata.id": app.url("orders(3)")}, {"@odata.id": app.url("orders(2)")}])
+    );
+    let body = app.get_json("orders(1)?$expand=product/$ref").await;
+    assert_eq!(
+        body["product"],
+        json!({"@odata.id": app.url("products('p1')")})
+    );
+    for nested in ["$select=number", "$expand=product", "$levels=2"] {
+        let r = app
+            .get(&format!("products('p1')?$expand=orders/$ref({nested})"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{nested}");
+    }
+}
