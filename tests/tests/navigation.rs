@@ -254,7 +254,7 @@ async fn a_member_of_an_inverse_is_addressed_by_key() {
 }
 
 #[tokio::test]
-async fn navigations_are_read_only_and_single_ones_take_no_key() {
+async fn whole_navigations_are_not_deleted_and_single_ones_take_no_key() {
     let app = fixture().await;
     let r = app
         .client
@@ -263,7 +263,7 @@ async fn navigations_are_read_only_and_single_ones_take_no_key() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(r.headers()["allow"], "GET");
+    assert_eq!(r.headers()["allow"], "GET, POST");
     let r = app
         .get(&format!("{IDENTITIES}/d0/deploymentProfile('p1')"))
         .send()
@@ -652,7 +652,7 @@ async fn references_are_read_set_and_removed_through_ref() {
 }
 
 #[tokio::test]
-async fn contained_devices_are_not_added_or_removed_by_reference() {
+async fn contained_devices_are_created_inside_not_added_by_reference() {
     let app = spawn_app().await;
     profile(&app, "p1", "Kiosk").await;
     identity(&app, "d1", "SN-1").await;
@@ -687,4 +687,31 @@ async fn contained_devices_are_not_added_or_removed_by_reference() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // They are created inside it instead.
+    let r = app
+        .post_json(
+            &format!("{PROFILES}/p1/assignedDevices"),
+            &json!({"id": "d2", "serialNumber": "SN-2"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let linked = app
+        .get_json(&format!("{IDENTITIES}/d2/deploymentProfile"))
+        .await;
+    assert_eq!(linked["id"], "p1");
+    let r = app
+        .patch_json(
+            &format!("{PROFILES}/p1/assignedDevices/d2"),
+            &json!({"groupTag": "lobby"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_json(&format!("{IDENTITIES}/d2")).await["groupTag"],
+        "lobby"
+    );
 }

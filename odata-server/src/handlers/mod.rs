@@ -258,7 +258,7 @@ async fn handle(
             read::collection(&request, c, &scope).await
         }
         (Target::Collection(c) | Target::CollectionRef(c), &Method::POST) => {
-            write::create(&request, c, matches!(target, Target::CollectionRef(_))).await
+            write::create(&request, c, matches!(target, Target::CollectionRef(_)), &[]).await
         }
         (Target::Count(c), &Method::GET) => {
             let scope = read::Scope::of_type(state.service.model(), c, route.cast);
@@ -281,6 +281,21 @@ async fn handle(
             if related.reference && related.navigation.is_collection() =>
         {
             write::change_member_reference(&request, related, false).await
+        }
+        (Target::Related(related), &Method::POST)
+            if !related.reference
+                && !related.count
+                && related.member.is_none()
+                && related.navigation.is_collection() =>
+        {
+            related::create(&request, related).await
+        }
+        (Target::Related(related), &Method::PATCH | &Method::PUT | &Method::DELETE)
+            if !related.reference
+                && !related.count
+                && (related.member.is_some() || !related.navigation.is_collection()) =>
+        {
+            related::write_related(&request, related, method).await
         }
         (Target::Entity(c, key), &Method::GET) => read::entity(&request, c, key, route.cast).await,
         // A cast path is read only.
@@ -315,6 +330,10 @@ fn varies_by_prefer(target: &Target<'_>, method: &Method) -> bool {
         (Target::Related(related), &Method::GET) => !related.count,
         (Target::Collection(_) | Target::CollectionRef(_), &Method::POST) => true,
         (Target::Entity(..), &Method::PATCH | &Method::PUT) => true,
+        // Creating or updating through a navigation answers like the direct write.
+        (Target::Related(related), &Method::POST | &Method::PATCH | &Method::PUT) => {
+            !related.reference && !related.count
+        }
         _ => false,
     }
 }
@@ -331,12 +350,14 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
         Target::Related(r) if r.reference && !r.navigation.is_collection() => "GET, PUT, DELETE",
         Target::Related(r) if r.reference && r.member.is_none() => "GET, POST, DELETE",
         Target::Related(r) if r.reference => "GET, DELETE",
+        Target::Related(r) if r.count => "GET",
+        Target::Related(r) if r.member.is_none() && r.navigation.is_collection() => "GET, POST",
+        Target::Related(_) => "GET, PATCH, PUT, DELETE",
         Target::ServiceDocument
         | Target::Metadata
         | Target::Singleton(_)
         | Target::Function(_)
-        | Target::Count(_)
-        | Target::Related(_) => "GET",
+        | Target::Count(_) => "GET",
         Target::Collection(_) => "GET, POST",
         Target::CollectionRef(_) | Target::Batch => "POST",
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",

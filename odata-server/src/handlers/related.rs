@@ -10,13 +10,14 @@ use actix_web::HttpResponse;
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::value::Value;
 
-use super::Request;
 use super::output::entity_url;
 use super::read::{self, Scope, not_found};
+use super::{Request, write};
 use crate::routing::{Related, key_predicate};
 use crate::service::Link;
 use crate::sql;
 use crate::store::StoredEntity;
+use actix_web::http::Method;
 use serde_json::json;
 
 /// `GET …/{key}/{navigation}[/{key}|/$count]`.
@@ -99,6 +100,75 @@ pub(super) async fn get(
                 None => read::collection(request, related.target, &scope).await,
             }
         }
+    }
+}
+
+/// `POST …/{key}/{navigation}`: creates an entity of the navigation's target linked to the
+/// source entity (404 when the source does not exist), as a create in the target's
+/// collection would with the reference set.
+pub(super) async fn create(
+    request: &Request<'_>,
+    related: &Related<'_>,
+) -> Result<HttpResponse, ODataError> {
+    let Link::Inverse { column } = related.navigation.link else {
+        return Err(crate::error::internal(
+            &"a create through a single-valued navigation",
+        ));
+    };
+    let [source_key] = related.key.as_slice() else {
+        return Err(crate::error::internal(&"inverse of a composite key"));
+    };
+    source_entity(request, related).await?;
+    write::create(
+        request,
+        related.target,
+        false,
+        &[(column, source_key.clone())],
+    )
+    .await
+}
+
+/// `PATCH`, `PUT` or `DELETE` of the entity a navigation leads to (`…/{navigation}` of a
+/// single-valued one, `…/{navigation}/{key}` of a member of a collection-valued one): the
+/// same write as on the entity's own URL, once the link is checked (404 otherwise).
+pub(super) async fn write_related(
+    request: &Request<'_>,
+    related: &Related<'_>,
+    method: &Method,
+) -> Result<HttpResponse, ODataError> {
+    let source = source_entity(request, related).await?;
+    let target = related.target;
+    let key = match (related.navigation.link, &related.member) {
+        (Link::Reference { column }, _) => match &source.values[column] {
+            Value::Null => {
+                return Err(ODataError::not_found(format!(
+                    "'{}' of this entity is null.",
+                    related.navigation.name
+                )));
+            }
+            key => vec![key.clone()],
+        },
+        (Link::Inverse { column }, Some(member)) => {
+            let entity = request
+                .store
+                .get(&target.table, &request.tenant, member)
+                .await?;
+            let [source_key] = related.key.as_slice() else {
+                return Err(crate::error::internal(&"inverse of a composite key"));
+            };
+            if !entity.is_some_and(|e| &e.values[column] == source_key) {
+                return Err(not_found(target, member));
+            }
+            member.clone()
+        }
+        (Link::Inverse { .. }, None) => {
+            return Err(crate::error::internal(&"a write to a whole collection"));
+        }
+    };
+    match *method {
+        Method::DELETE => write::delete(request, target, &key).await,
+        Method::PUT => write::update(request, target, &key, true).await,
+        _ => write::update(request, target, &key, false).await,
     }
 }
 

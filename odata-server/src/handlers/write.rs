@@ -31,11 +31,13 @@ use crate::service::{Collection, Link, Navigation};
 use crate::store::table::{Table, TableType};
 use crate::store::{Change, Relink, StoreError};
 
-/// `POST collection` (and Graph's `POST collection/$ref` with an entity body).
+/// `POST collection` (and Graph's `POST collection/$ref` with an entity body). `preset`
+/// gives reference columns the URL sets (a create through a navigation property).
 pub(super) async fn create(
     request: &Request<'_>,
     collection: &Collection,
     via_ref: bool,
+    preset: &[(usize, Value)],
 ) -> Result<HttpResponse, ODataError> {
     require_json_body(request)?;
     json_options(request)?;
@@ -53,12 +55,12 @@ pub(super) async fn create(
     }
     let payload = json::read_entity(model, collection.entity_type, &request.body)?;
     let entity = if payload.inline.is_empty() && payload.links.is_empty() {
-        insert(request, &request.store, collection, &payload, &[]).await?
+        insert(request, &request.store, collection, &payload, preset).await?
     } else {
         // Related entities are created and linked in the entity's transaction.
         let group = request.store.begin_group().await?;
         let created =
-            deep_insert::insert_with_related(request, &group, collection, &payload, &[]).await;
+            deep_insert::insert_with_related(request, &group, collection, &payload, preset).await;
         group.end_group(created.is_ok()).await?;
         created?
     };

@@ -411,3 +411,86 @@ async fn expanded_references_are_ids_with_the_collection_options() {
         assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{nested}");
     }
 }
+
+#[tokio::test]
+async fn entities_are_created_updated_and_deleted_through_navigation() {
+    let app = spawn_app().await;
+    for sku in ["p1", "p2"] {
+        let r = app
+            .post_json("products", &product(sku))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    // Created through the navigation: linked to the product.
+    let r = app
+        .post_json(
+            "products('p1')/orders",
+            &json!({"number": 1, "customer": "a"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .ends_with("orders(1)")
+    );
+    assert_eq!(app.get_json("orders(1)/product").await["sku"], "p1");
+    let r = app
+        .post_json("products('nope')/orders", &json!({"number": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.get_json("orders/$count").await, json!(1));
+    // Updated through it, as a member of this product only.
+    let r = app
+        .patch_json("products('p1')/orders(1)", &json!({"customer": "b"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.get_json("orders(1)").await["customer"], "b");
+    let r = app
+        .patch_json("products('p2')/orders(1)", &json!({"customer": "c"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A single-valued navigation's entity.
+    let r = app
+        .patch_json("orders(1)/product", &json!({"stock": 42}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.get_json("products('p1')").await["stock"], 42);
+    let r = app
+        .client
+        .delete(app.url("products('p2')/orders(1)"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .client
+        .delete(app.url("products('p1')/orders(1)"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get_json("orders/$count").await, json!(0));
+    let r = app
+        .client
+        .patch(app.url("products('p1')/orders"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers()["allow"], "GET, POST");
+}
