@@ -39,7 +39,8 @@ pub const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles"
 /// permission suffices; `ReadWrite` also reads) and the string properties `$search` looks
 /// in (identifiers people type). A device's `deploymentProfile` and
 /// `intendedDeploymentProfile` are references to profiles; a profile's `assignedDevices`
-/// are the devices whose `deploymentProfile` it is. The bound actions have the effects of
+/// are the devices whose `deploymentProfile` it is. An event's `policyStatusDetails` and a
+/// profile's `assignments` are contained in it. The bound actions have the effects of
 /// [`crate::actions`].
 pub fn collections() -> [CollectionDef; 3] {
     let managed_devices = Permissions::new(
@@ -53,6 +54,7 @@ pub fn collections() -> [CollectionDef; 3] {
     [
         CollectionDef::new("deviceManagement/autopilotEvents", "autopilot_events")
             .permissions(managed_devices)
+            .contains("policyStatusDetails", "autopilot_policy_status_details")
             .searchable([
                 "deviceSerialNumber",
                 "deviceId",
@@ -83,6 +85,7 @@ pub fn collections() -> [CollectionDef; 3] {
         CollectionDef::new(PROFILES, "deployment_profiles")
             .permissions(service_config)
             .inverse("assignedDevices", IDENTITIES, "deploymentProfile")
+            .contains("assignments", "deployment_profile_assignments")
             .action("assign", crate::actions::assign_profile())
             .searchable(["displayName", "description"]),
     ]

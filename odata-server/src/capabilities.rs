@@ -125,7 +125,7 @@ pub fn annotated_model(service: &Service) -> Model {
                     annotations: capabilities.annotations(),
                 });
             }
-            // The service builder accepts no other paths.
+            // Collections contained in entities (`set/{key}/nav`) are not annotated yet.
             _ => {}
         }
     }

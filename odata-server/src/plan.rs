@@ -73,6 +73,8 @@ pub fn plan(
         names
             .iter()
             .filter_map(|n| table.column_index(n))
+            // A contained entity's URL goes through its parent.
+            .chain(collection.containment.as_ref().map(|c| c.column))
             .collect::<Vec<_>>()
     });
     Ok(CollectionPlan {

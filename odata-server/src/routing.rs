@@ -215,7 +215,12 @@ fn resolve_in_collections<'s>(
     segments: &[String],
     info: &RequestInfo<'_>,
 ) -> Result<Route<'s>, ODataError> {
-    for collection in service.collections() {
+    // A contained collection is reached through its parent entity only.
+    for collection in service
+        .collections()
+        .iter()
+        .filter(|c| c.containment.is_none())
+    {
         if let Some((predicate, rest)) = match_collection(collection, segments) {
             return resolve_in_collection(service, collection, predicate, rest, info);
         }

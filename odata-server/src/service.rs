@@ -112,6 +112,21 @@ pub struct Collection {
     pub actions: Vec<(String, ActionHandler)>,
     /// The computations of the functions bound to its entities, by qualified name.
     pub functions: Vec<(String, FunctionHandler)>,
+    /// For a collection contained in the entities of another: where. It is then reached
+    /// only through its parent entity (`parent/{key}/navigation`), never at its own path.
+    pub containment: Option<Containment>,
+}
+
+/// Where the entities of a contained collection live: inside one entity each of the
+/// parent collection, whose key their `_parent` column holds.
+#[derive(Debug, Clone)]
+pub struct Containment {
+    /// The parent collection (index into [`Service::collections`]).
+    pub parent: usize,
+    /// The parent's containment navigation property.
+    pub navigation: String,
+    /// The `_parent` column (index into the contained collection's `table.columns`).
+    pub column: usize,
 }
 
 impl Collection {
@@ -230,6 +245,7 @@ pub struct CollectionDef {
     links: Vec<LinkDef>,
     actions: Vec<(String, ActionHandler)>,
     functions: Vec<(String, FunctionHandler)>,
+    contained: Vec<(String, String)>,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -258,6 +274,7 @@ impl CollectionDef {
             links: Vec::new(),
             actions: Vec::new(),
             functions: Vec::new(),
+            contained: Vec::new(),
         }
     }
 
@@ -286,6 +303,16 @@ impl CollectionDef {
             target: target.into(),
             via: via.into(),
         });
+        self
+    }
+
+    /// Stores the containment navigation property `navigation` (collection-valued,
+    /// `ContainsTarget`) of the collection's entities in table `table`, whose column
+    /// `_parent` holds the key of the entity containing each row. Its entities are read and
+    /// written through their parent (`collection/{key}/navigation[/{key}]`), with the
+    /// parent's permissions, and deleted with it.
+    pub fn contains(mut self, navigation: impl Into<String>, table: impl Into<String>) -> Self {
+        self.contained.push((navigation.into(), table.into()));
         self
     }
 
@@ -359,6 +386,7 @@ impl ServiceBuilder {
         let model = self.model;
         let mut collections: Vec<Collection> = Vec::with_capacity(self.collections.len());
         let mut links = Vec::with_capacity(self.collections.len());
+        let mut contained = Vec::new();
         for def in self.collections {
             if collections.iter().any(|c| c.path == def.path) {
                 return Err(ServiceError::DuplicateCollection(def.path));
@@ -398,7 +426,9 @@ impl ServiceBuilder {
                     },
                 )
                 .collect::<Result<_, _>>()?;
+            contained.push((collections.len(), def.contained));
             collections.push(Collection {
+                containment: None,
                 actions,
                 functions,
                 permissions: def.permissions,
@@ -409,6 +439,19 @@ impl ServiceBuilder {
                 entity_type,
                 navigations: Vec::new(),
             });
+        }
+        for (parent, defs) in contained {
+            for (navigation, table) in defs {
+                let index = collections.len();
+                let (child, column) =
+                    bind_contained(&model, &collections[parent], parent, &navigation, table)?;
+                collections.push(child);
+                collections[parent].navigations.push(Navigation {
+                    name: navigation,
+                    target: index,
+                    link: Link::Inverse { column },
+                });
+            }
         }
         // References first: an inverse needs the reference column of its target.
         for (source, defs) in links.iter().enumerate() {
@@ -449,6 +492,60 @@ impl ServiceBuilder {
             function_imports,
         })
     }
+}
+
+/// The collection that a containment navigation property of `parent`'s entities leads
+/// to, stored in `table` with a `_parent` column typed like the parent's key.
+fn bind_contained(
+    model: &Model,
+    parent: &Collection,
+    parent_index: usize,
+    navigation: &str,
+    table: String,
+) -> Result<(Collection, usize), ServiceError> {
+    let error = |reason: &str| ServiceError::Navigation {
+        path: parent.path.clone(),
+        navigation: navigation.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let nav = model
+        .entity_type(parent.entity_type)
+        .navigation_property(navigation)
+        .ok_or_else(|| error("no such navigation property"))?;
+    if !(nav.collection && nav.contains_target) {
+        return Err(error(
+            "it is not a collection-valued containment navigation property",
+        ));
+    }
+    let [key] = parent.table.key.as_slice() else {
+        return Err(error("the parent's key is not a single property"));
+    };
+    let path = format!("{}/{navigation}", parent.path);
+    if model.entity_type(nav.target).key.is_empty() {
+        return Err(ServiceError::NoKey(path));
+    }
+    let mut table = Table::new(model, nav.target, table);
+    let column = table.add_parent(&parent.table.columns[*key].property);
+    let searchable = searchable_columns(&table, &path, None)?;
+    let mut segments = parent.segments.clone();
+    segments.push(navigation.to_owned());
+    let collection = Collection {
+        path,
+        segments,
+        entity_type: nav.target,
+        table,
+        searchable,
+        permissions: parent.permissions.clone(),
+        navigations: Vec::new(),
+        actions: Vec::new(),
+        functions: Vec::new(),
+        containment: Some(Containment {
+            parent: parent_index,
+            navigation: navigation.to_owned(),
+            column,
+        }),
+    };
+    Ok((collection, column))
 }
 
 /// The navigation property `name` of the collection's entity type, checked for cardinality,

@@ -273,45 +273,42 @@ async fn metadata_states_the_capabilities_of_the_contained_collections() {
             .unwrap()
             .clone()
     };
-    // Events have no stored navigation; identities and profiles do.
-    let events = expand("autopilotEvents");
-    assert_eq!(
-        events
-            .property_value("Expandable")
-            .and_then(|e| e.attr("Bool")),
-        Some("false")
-    );
-    let identities = expand("windowsAutopilotDeviceIdentities");
-    assert_eq!(
-        identities
-            .property_value("MaxLevels")
-            .and_then(|e| e.attr("Int")),
-        Some(odata_server::expand::MAX_DEPTH.to_string().as_str())
-    );
-    assert!(
-        identities
-            .property_value("NonExpandableProperties")
-            .is_none()
-    );
-    let profiles = expand("windowsAutopilotDeploymentProfiles");
-    let not_expandable: Vec<&str> = profiles
-        .property_value("NonExpandableProperties")
-        .unwrap()
-        .collection_texts();
-    assert_eq!(not_expandable, ["assignments"]);
-    // And they hold: $expand of a stored navigation works, one of another is refused.
-    let r = app
-        .get("deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignedDevices")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let r = app
-        .get("deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignments")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
+    // Every navigation of the three collections is stored: each expands to the depth
+    // limit, none is listed as not expandable.
+    for navigation in [
+        "autopilotEvents",
+        "windowsAutopilotDeviceIdentities",
+        "windowsAutopilotDeploymentProfiles",
+    ] {
+        let restrictions = expand(navigation);
+        assert_eq!(
+            restrictions
+                .property_value("Expandable")
+                .and_then(|e| e.attr("Bool")),
+            Some("true"),
+            "{navigation}"
+        );
+        assert_eq!(
+            restrictions
+                .property_value("MaxLevels")
+                .and_then(|e| e.attr("Int")),
+            Some(odata_server::expand::MAX_DEPTH.to_string().as_str())
+        );
+        assert!(
+            restrictions
+                .property_value("NonExpandableProperties")
+                .is_none(),
+            "{navigation}"
+        );
+    }
+    // And they hold.
+    for query in [
+        "deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignedDevices,assignments",
+        "deviceManagement/autopilotEvents?$expand=policyStatusDetails",
+    ] {
+        let r = app.get(query).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{query}");
+    }
 }
 
 #[tokio::test]

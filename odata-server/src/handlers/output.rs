@@ -47,27 +47,51 @@ pub(super) fn key_of(
         .collect()
 }
 
-/// Canonical absolute URL of an entity: `{root}/{collection}('{key}')`, percent-encoded.
+/// Canonical absolute URL of an entity: `{root}/{collection}('{key}')`, percent-encoded
+/// (through its parent entity for a contained collection).
 pub(super) fn entity_url(
     request: &Request<'_>,
     collection: &Collection,
     entity: &StoredEntity,
 ) -> String {
     format!(
-        "{}/{}",
+        "{}/{}{}",
         request.state.service_root(request.http),
-        entity_path(collection, &key_of(collection, entity))
+        collection_path(request, collection, entity),
+        key_segment(collection, &key_of(collection, entity))
     )
 }
 
-/// `{collection}('{key}')` below the service root, the key predicate percent-encoded.
+/// `{collection}('{key}')` below the service root, the key predicate percent-encoded, for
+/// an entity of a collection that is not contained in another entity.
 pub(super) fn entity_path(collection: &Collection, key: &[odata_core::value::Value]) -> String {
-    let predicate = key_predicate(collection, key);
-    format!(
-        "{}{}",
-        collection.path,
-        percent_encoding::utf8_percent_encode(&predicate, SEGMENT)
-    )
+    format!("{}{}", collection.path, key_segment(collection, key))
+}
+
+/// The percent-encoded key predicate `('{key}')`.
+fn key_segment(collection: &Collection, key: &[odata_core::value::Value]) -> String {
+    percent_encoding::utf8_percent_encode(&key_predicate(collection, key), SEGMENT).to_string()
+}
+
+/// The path below the service root of the collection `entity` is in: the collection's
+/// own, or for a contained collection `{parent}('{parent key}')/{navigation}`.
+pub(super) fn collection_path(
+    request: &Request<'_>,
+    collection: &Collection,
+    entity: &StoredEntity,
+) -> String {
+    match &collection.containment {
+        None => collection.path.clone(),
+        Some(containment) => {
+            let parent = &request.state.service.collections()[containment.parent];
+            let parent_key = [entity.values[containment.column].clone()];
+            format!(
+                "{}/{}",
+                entity_path(parent, &parent_key),
+                containment.navigation
+            )
+        }
+    }
 }
 
 /// Characters escaped in a path segment (RFC 3986 pchar, keeping OData's `'(),=`).
@@ -284,9 +308,10 @@ fn expanded_next_link(
     options.top = options.top.map(|top| top.saturating_sub(inlined));
     let query = percent_encoding::utf8_percent_encode(&options.to_string(), QUERY).to_string();
     format!(
-        "{}/{}/{}?{query}",
+        "{}/{}{}/{}?{query}",
         request.state.service_root(request.http),
-        entity_path(collection, &key_of(collection, &node.entity)),
+        collection_path(request, collection, &node.entity),
+        key_segment(collection, &key_of(collection, &node.entity)),
         item.navigation.name
     )
 }
@@ -331,7 +356,7 @@ pub(super) fn expanded_entity_response(
     let root = request.state.service_root(request.http);
     let context = format!(
         "{root}/$metadata#{}{}/$entity",
-        collection.path,
+        collection_path(request, collection, &node.entity),
         select_list(selected, items)
     );
     let mut body = Vec::with_capacity(2048);

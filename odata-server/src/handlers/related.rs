@@ -63,19 +63,24 @@ pub(super) async fn get(
             let [source_key] = related.key.as_slice() else {
                 return Err(crate::error::internal(&"inverse of a composite key"));
             };
+            let path = format!(
+                "{}{}/{}",
+                related.source.path,
+                key_predicate(related.source, &related.key),
+                related.navigation.name
+            );
             let scope = Scope {
                 condition: Some(sql::column_in(
                     &related.target.table,
                     column,
                     std::slice::from_ref(source_key),
                 )),
-                path: format!(
-                    "{}{}/{}",
-                    related.source.path,
-                    key_predicate(related.source, &related.key),
-                    related.navigation.name
-                ),
-                context: related.target.path.clone(),
+                // A contained collection's context is the path through its parent.
+                context: match related.target.containment {
+                    Some(_) => path.clone(),
+                    None => related.target.path.clone(),
+                },
+                path,
                 references: related.reference,
             };
             match &related.member {

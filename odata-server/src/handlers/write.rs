@@ -216,15 +216,30 @@ fn return_applied(request: &Request<'_>, response: &mut HttpResponse) {
     prefer::applied(response.headers_mut(), applied);
 }
 
-/// `DELETE` of one entity.
+/// `DELETE` of one entity, with the entities of its contained collections.
 pub(super) async fn delete(
     request: &Request<'_>,
     collection: &Collection,
     key: &[Value],
 ) -> Result<HttpResponse, ODataError> {
+    let collections = request.state.service.collections();
+    let contained: Vec<(&Table, usize)> = collections
+        .iter()
+        .filter_map(|c| {
+            let containment = c.containment.as_ref()?;
+            std::ptr::eq(&collections[containment.parent], collection)
+                .then_some((&c.table, containment.column))
+        })
+        .collect();
     request
         .store
-        .delete(&collection.table, &request.tenant, key, allowed(request))
+        .delete(
+            &collection.table,
+            &request.tenant,
+            key,
+            allowed(request),
+            &contained,
+        )
         .await
         .map_err(|e| match e {
             StoreError::NotFound => not_found(collection, key),

@@ -407,6 +407,28 @@ pub(crate) fn relink(
     Statement::render(statement, dialect)
 }
 
+/// Deletes the rows of a contained collection's table whose parent column `column` holds
+/// `parent` (the entities contained in a deleted one).
+pub(crate) fn delete_contained(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    column: usize,
+    parent: SqlParam,
+) -> Statement {
+    Statement::render(
+        frag![
+            "DELETE",
+            from_tenant(dialect, table, tenant),
+            " AND ",
+            ident(dialect, &table.columns[column].property.name),
+            " = ",
+            Frag::param(parent)
+        ],
+        dialect,
+    )
+}
+
 /// Deletes one entity while its stored version is still `version`.
 pub(crate) fn delete(
     dialect: &impl Dialect,

@@ -794,7 +794,8 @@ impl Store {
         })
     }
 
-    /// Deletes the entity when `allowed` accepts its current version;
+    /// Deletes the entity when `allowed` accepts its current version, with the entities it
+    /// contains (`contained`: each table and its `_parent` column), in one transaction;
     /// [`StoreError::NotFound`] or [`StoreError::VersionMismatch`].
     pub async fn delete(
         &self,
@@ -802,6 +803,7 @@ impl Store {
         tenant: &str,
         key: &[Value],
         allowed: impl Fn(i64) -> bool,
+        contained: &[(&Table, usize)],
     ) -> Result<(), StoreError> {
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
             let mut group_lock;
@@ -814,6 +816,15 @@ impl Store {
                 .try_get(0)?;
             if !allowed(version) {
                 return Err(StoreError::VersionMismatch);
+            }
+            for &(child, column) in contained {
+                for parent in key
+                    .iter()
+                    .flat_map(|k| codec::params(&child.columns[column], k))
+                {
+                    let statement = statement::delete_contained(d, child, tenant, column, parent);
+                    bind(statement)?.execute(&mut *tx).await?;
+                }
             }
             let delete = statement::delete(d, table, tenant, key_params(table, key), version);
             let done = bind(delete)?.execute(&mut *tx).await?;

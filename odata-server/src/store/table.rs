@@ -67,6 +67,9 @@ pub const SYSTEM_COLUMNS: [(&str, ColumnKind); 3] = [
     ("_version", ColumnKind::Integer),
 ];
 
+/// The column of a contained collection's table that holds its parent entity's key.
+pub const PARENT_COLUMN: &str = "_parent";
+
 /// The name of the UTC-ticks companion column of DateTimeOffset property `property`.
 pub fn utc_column(property: &str) -> String {
     format!("{property}__utc")
@@ -188,6 +191,22 @@ impl Table {
                 annotations: Vec::new(),
             },
             reference: Some(navigation.to_owned()),
+        });
+        self.columns.len() - 1
+    }
+
+    /// Adds the column `_parent` holding the key of the entity whose contained collection
+    /// the table stores, typed like that entity's key property `key`, and returns its
+    /// index. Like a reference column it is not a property.
+    pub fn add_parent(&mut self, key: &Property) -> usize {
+        self.columns.push(Column {
+            kind: ColumnKind::of(&key.type_ref),
+            property: Property {
+                name: PARENT_COLUMN.to_owned(),
+                type_ref: key.type_ref.clone(),
+                annotations: Vec::new(),
+            },
+            reference: None,
         });
         self.columns.len() - 1
     }
