@@ -28,16 +28,39 @@ pub struct AppState {
     pub settings: Settings,
     /// `/{base}`, stripped from request paths.
     pub(crate) base_prefix: String,
-    /// `$metadata` as XML, rendered once.
-    pub(crate) metadata_xml: String,
-    /// `$metadata` as CSDL JSON, rendered once.
-    pub(crate) metadata_json: String,
+    /// `$metadata` as CSDL XML and CSDL JSON, rendered once per version.
+    pub(crate) metadata: Metadata,
     /// Bearer token validation (or none), from `settings.auth`.
     pub(crate) auth: Authenticator,
     /// Per-caller slots for collection queries.
     pub(crate) admission: Admission,
     /// Seals and opens `$skiptoken`s.
     pub(crate) tokens: TokenSealer,
+}
+
+/// The `$metadata` documents, rendered at start-up: 4.01 and, for 4.0 clients, 4.0.
+#[derive(Debug)]
+pub(crate) struct Metadata {
+    /// CSDL XML, 4.01.
+    pub xml: String,
+    /// CSDL JSON, 4.01.
+    pub json: String,
+    /// CSDL XML, 4.0.
+    pub xml_4_0: String,
+    /// CSDL JSON, 4.0.
+    pub json_4_0: String,
+}
+
+impl Metadata {
+    fn of(model: &odata_core::edm::Model) -> Self {
+        use odata_core::csdl::{CsdlVersion, to_json_version, to_xml_version};
+        Self {
+            xml: to_xml_version(model, CsdlVersion::V4_01),
+            json: to_json_version(model, CsdlVersion::V4_01).to_string(),
+            xml_4_0: to_xml_version(model, CsdlVersion::V4_0),
+            json_4_0: to_json_version(model, CsdlVersion::V4_0).to_string(),
+        }
+    }
 }
 
 impl AppState {
@@ -173,8 +196,7 @@ impl Application {
         // `$metadata` states the service's capabilities besides its model.
         let described = crate::capabilities::annotated_model(&service);
         let state = web::Data::new(AppState {
-            metadata_xml: odata_core::csdl::to_xml(&described),
-            metadata_json: odata_core::csdl::to_json(&described).to_string(),
+            metadata: Metadata::of(&described),
             service,
             store: store.clone(),
             base_prefix: base_prefix.clone(),

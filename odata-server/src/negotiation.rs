@@ -159,10 +159,26 @@ pub fn negotiate(
             Representation::Json(WriteOptions::default())
         });
     }
-    for range in accept.split(',') {
-        if let Some(chosen) = match_media_range(range, xml_allowed, false) {
-            return chosen;
+    // The client's preference order: by quality, then as listed.
+    let mut ranges: Vec<(f32, &str)> = accept
+        .split(',')
+        .map(|range| (quality(range), range))
+        .collect();
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // A range the service cannot honour gives way to the next one; its reason is the
+    // answer when none is left.
+    let mut refused = None;
+    for (_, range) in ranges {
+        match match_media_range(range, xml_allowed, false) {
+            Some(Ok(chosen)) => return Ok(chosen),
+            Some(Err(reason)) => {
+                refused.get_or_insert(reason);
+            }
+            None => {}
         }
+    }
+    if let Some(reason) = refused {
+        return Err(reason);
     }
     Err(ODataError::new(
         ErrorKind::NotAcceptable,
@@ -178,7 +194,21 @@ pub fn negotiate(
     ))
 }
 
-/// Matches one media range (or `$format` value). `None` when it does not apply.
+/// The `q` parameter of a media range (1 when absent or invalid).
+fn quality(range: &str) -> f32 {
+    range
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("q"))
+        .and_then(|(_, q)| q.trim().parse::<f32>().ok())
+        .filter(|q| (0.0..=1.0).contains(q))
+        .unwrap_or(1.0)
+}
+
+/// Matches one media range (or `$format` value). `None` when it does not apply; a 406
+/// when it names a format parameter the service does not know or a value it cannot
+/// produce (a client asking for a variant of JSON it would not get).
 fn match_media_range(
     range: &str,
     xml_allowed: bool,
@@ -192,8 +222,9 @@ fn match_media_range(
         let value = value.trim().trim_matches('"');
         match name.trim().to_ascii_lowercase().as_str() {
             "q" if value.parse::<f32>().is_ok_and(|q| q <= 0.0) => return None,
+            "q" | "charset" | "odata.streaming" | "streaming" | "exponentialdecimals" => {}
             "odata.metadata" | "metadata" => {
-                options.metadata = match value {
+                options.metadata = match value.to_ascii_lowercase().as_str() {
                     "minimal" => MetadataLevel::Minimal,
                     "full" => MetadataLevel::Full,
                     "none" => MetadataLevel::None,
@@ -208,7 +239,16 @@ fn match_media_range(
                 }
             }
             "ieee754compatible" => options.ieee754_compatible = value.eq_ignore_ascii_case("true"),
-            _ => {}
+            other => {
+                return Some(Err(ODataError::new(
+                    ErrorKind::NotAcceptable,
+                    format!(
+                        "The format parameter '{other}' is not supported; known are \
+                         odata.metadata, odata.streaming, IEEE754Compatible, \
+                         ExponentialDecimals, charset and q."
+                    ),
+                )));
+            }
         }
     }
     let json = Some(Ok(Representation::Json(options)));

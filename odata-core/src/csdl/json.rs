@@ -2,7 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{DocumentOrder, Names, VERSION, has_container, json_enum_member, used_vocabularies};
+use super::{
+    CsdlVersion, DocumentOrder, Names, has_container, json_enum_member, used_vocabularies,
+};
 use crate::edm::{
     Action, Annotation, AnnotationValue, ComplexType, EntityType, EnumType, Model,
     NavigationProperty, PrimitiveKind, Property, TypeKind, TypeRef,
@@ -32,9 +34,15 @@ use crate::edm::{
 /// assert_eq!(doc["example.shop"]["product"]["$Key"][0], "sku");
 /// ```
 pub fn to_json(model: &Model) -> Value {
+    to_json_version(model, CsdlVersion::default())
+}
+
+/// [`to_json`] declaring `version`.
+pub fn to_json_version(model: &Model, version: CsdlVersion) -> Value {
     JsonWriter {
         names: Names::new(model),
         model,
+        version,
     }
     .document()
 }
@@ -42,13 +50,14 @@ pub fn to_json(model: &Model) -> Value {
 struct JsonWriter<'m> {
     names: Names<'m>,
     model: &'m Model,
+    version: CsdlVersion,
 }
 
 impl JsonWriter<'_> {
     fn document(&self) -> Value {
         let model = self.model;
         let mut doc = Map::new();
-        doc.insert("$Version".into(), VERSION.into());
+        doc.insert("$Version".into(), self.version.as_str().into());
         if has_container(model) {
             doc.insert(
                 "$EntityContainer".into(),

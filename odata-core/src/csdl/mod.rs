@@ -35,16 +35,34 @@ mod xml;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-pub use json::to_json;
-pub use xml::to_xml;
+pub use json::{to_json, to_json_version};
+pub use xml::{to_xml, to_xml_version};
 
 use crate::edm::{
     Annotation, CAPABILITIES, CORE, ComplexTypeId, EntityTypeId, EnumTypeId, Model, TypeKind,
     TypeRef,
 };
 
-/// The OData version both documents declare.
-const VERSION: &str = "4.01";
+/// The CSDL version a document declares: 4.01 by default, 4.0 for a client that speaks
+/// OData 4.0 only (`OData-MaxVersion: 4.0`). The model's elements are the same in both;
+/// only the declared version differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CsdlVersion {
+    /// CSDL 4.0.
+    V4_0,
+    /// CSDL 4.01.
+    #[default]
+    V4_01,
+}
+
+impl CsdlVersion {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::V4_0 => "4.0",
+            Self::V4_01 => "4.01",
+        }
+    }
+}
 
 /// A standard vocabulary the documents can reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

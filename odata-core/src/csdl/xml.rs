@@ -6,7 +6,7 @@ use std::io;
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use super::{DocumentOrder, Names, VERSION, has_container, used_vocabularies};
+use super::{CsdlVersion, DocumentOrder, Names, has_container, used_vocabularies};
 use crate::edm::{
     Action, Annotation, AnnotationValue, ComplexType, EntityType, EnumType, Model,
     NavigationProperty, PrimitiveKind, Property, TypeKind, TypeRef,
@@ -38,10 +38,16 @@ const EDM_NS: &str = "http://docs.oasis-open.org/odata/ns/edm";
 /// assert!(xml.contains(r#"<EntitySet Name="products" EntityType="shop.product"/>"#));
 /// ```
 pub fn to_xml(model: &Model) -> String {
+    to_xml_version(model, CsdlVersion::default())
+}
+
+/// [`to_xml`] declaring `version`.
+pub fn to_xml_version(model: &Model, version: CsdlVersion) -> String {
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     XmlWriter {
         names: Names::new(model),
         model,
+        version,
     }
     .document(&mut w)
     .expect("writing to a Vec<u8> cannot fail");
@@ -57,6 +63,7 @@ pub fn to_xml(model: &Model) -> String {
 struct XmlWriter<'m> {
     names: Names<'m>,
     model: &'m Model,
+    version: CsdlVersion,
 }
 
 /// An element without children.
@@ -105,7 +112,10 @@ fn flag(attrs: &mut Attrs<'_>, name: &'static str, value: bool) {
 impl<'m> XmlWriter<'m> {
     fn document(&self, w: &mut W) -> io::Result<()> {
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
-        let attrs: Attrs<'_> = vec![("Version", VERSION.into()), ("xmlns:edmx", EDMX_NS.into())];
+        let attrs: Attrs<'_> = vec![
+            ("Version", self.version.as_str().into()),
+            ("xmlns:edmx", EDMX_NS.into()),
+        ];
         node(w, "edmx:Edmx", attrs, |w| {
             for vocabulary in used_vocabularies(self.model) {
                 let uri = vocabulary.uri("xml");

@@ -32,16 +32,28 @@ pub(super) fn service_document(request: &Request<'_>) -> Result<HttpResponse, OD
 
 /// `GET /{base}/$metadata`: CSDL XML by default, CSDL JSON on request.
 pub(super) fn metadata(request: &Request<'_>) -> Result<HttpResponse, ODataError> {
-    let state = request.state;
+    let documents = &request.state.metadata;
+    // A 4.0 client gets the document that declares 4.0.
+    let v4_0 = request.version == negotiation::ODataVersion::V4_0;
     let mut response = HttpResponse::Ok();
     Ok(
         match negotiation::negotiate(request.http, request.options.format.as_deref(), true)? {
-            Representation::Xml => response
-                .content_type("application/xml;charset=utf-8")
-                .body(state.metadata_xml.clone()),
+            Representation::Xml => {
+                response
+                    .content_type("application/xml;charset=utf-8")
+                    .body(if v4_0 {
+                        documents.xml_4_0.clone()
+                    } else {
+                        documents.xml.clone()
+                    })
+            }
             Representation::Json(_) => response
                 .content_type("application/json;charset=utf-8")
-                .body(state.metadata_json.clone()),
+                .body(if v4_0 {
+                    documents.json_4_0.clone()
+                } else {
+                    documents.json.clone()
+                }),
         },
     )
 }

@@ -271,3 +271,26 @@ async fn every_annotation_fits_the_oasis_vocabularies() {
     let (problems, _) = Vocabularies::load(&dir).problems(&broken);
     assert_eq!(problems.len(), 3, "{problems:#?}");
 }
+
+#[tokio::test]
+async fn a_4_0_client_gets_a_4_0_document() {
+    let app = spawn_app().await;
+    for (max, version) in [(None, "4.01"), (Some("4.0"), "4.0"), (Some("4.01"), "4.01")] {
+        let mut xml = app.get("$metadata");
+        let mut json = app.get("$metadata?$format=json");
+        if let Some(max) = max {
+            xml = xml.header("OData-MaxVersion", max);
+            json = json.header("OData-MaxVersion", max);
+        }
+        let xml = xml.send().await.unwrap();
+        assert_eq!(xml.headers()["odata-version"], version);
+        let text = xml.text().await.unwrap();
+        assert!(
+            text.contains(&format!("<edmx:Edmx Version=\"{version}\"")),
+            "{max:?}: {}",
+            &text[..200.min(text.len())]
+        );
+        let json: serde_json::Value = json.send().await.unwrap().json().await.unwrap();
+        assert_eq!(json["$Version"], version, "{max:?}");
+    }
+}

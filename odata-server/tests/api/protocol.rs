@@ -444,3 +444,72 @@ async fn responses_that_depend_on_prefer_vary_on_it() {
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
     assert!(vary(&deleted).is_empty());
 }
+
+#[tokio::test]
+async fn accept_is_read_by_quality_and_parameters_are_checked() {
+    let app = spawn_app().await;
+    let get = |path: &str, accept: &str| app.get(path).header("Accept", accept.to_owned()).send();
+    // The higher quality wins, whatever the order.
+    let r = get("$metadata", "application/xml;q=0.5, application/json;q=0.9")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let r = get("$metadata", "application/json;q=0.1, application/xml")
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/xml")
+    );
+    // Parameter values are case-insensitive.
+    let r = get("products", "application/json;odata.metadata=FULL")
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("odata.metadata=full")
+    );
+    // An unknown parameter is not silently dropped: that range is not served, another
+    // one may be.
+    let r = get("products", "application/json;odata=verbose")
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'odata'"),
+        "{body}"
+    );
+    let r = get(
+        "products",
+        "application/json;odata=verbose, application/json;q=0.5",
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .get("products?$format=application/json;odata.streaming=true;charset=utf-8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .get("products?$format=application/json;foo=bar")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_ACCEPTABLE);
+}
