@@ -453,13 +453,23 @@ fn resolve_in_collection<'s>(
         ));
     }
     if let Some(cast) = derived_type(model, collection, name) {
-        return match tail {
-            [] => Ok(Route {
+        let cast_property = match tail {
+            [property, ..] => model.entity_type(cast).property(property),
+            [] => None,
+        };
+        return match (tail, cast_property) {
+            ([], _) => Ok(Route {
                 target: Target::Entity(collection, key),
                 addressing: Addressing::Path,
                 cast: Some(cast),
             }),
-            [s, ..] => Err(ODataError::new(
+            // A property of the derived type (or a base): read from entities of that type.
+            ([_, rest @ ..], Some(property)) => Ok(Route {
+                target: Target::Entity(collection, key),
+                addressing: Addressing::Property(property_path(model, property, rest)?),
+                cast: Some(cast),
+            }),
+            ([s, ..], None) => Err(ODataError::new(
                 ErrorKind::NotImplemented,
                 format!(
                     "The segment '{s}' after the type-cast segment '{name}' is not supported \

@@ -489,6 +489,30 @@ async fn type_cast_segments_narrow_collections_and_entities() {
         let r = app.get(&path).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
     }
+    // A property of the derived type, after the cast: 404 for an entity of another type.
+    let skip = "hybridAzureADJoinSkipConnectivityCheck";
+    let body = app.get_json(&format!("{PROFILES}/h1/{hybrid}/{skip}")).await;
+    assert_eq!(body["value"], false, "{body}");
+    let r = app
+        .get(&format!("{PROFILES}/p1/{hybrid}/{skip}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .get(&format!("{PROFILES}/h1/{skip}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND, "not without the cast");
+    // Derived members in query options, through cast paths.
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}?$filter={hybrid}/{skip} eq false&$select=id,{hybrid}/{skip}"
+        ))
+        .await;
+    assert_eq!(ids(&body), ["h1"]);
+    assert_eq!(body["value"][0][skip], false, "{body}");
     // A type outside the hierarchy, and writes through a cast.
     let r = app
         .get(&format!(

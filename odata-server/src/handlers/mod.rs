@@ -237,7 +237,7 @@ async fn handle(
     match (&route.addressing, &target, method) {
         (Addressing::Path, ..) => {}
         (Addressing::Property(path), Target::Entity(c, key), &Method::GET) => {
-            return property::get(&request, c, key, path)
+            return property::get(&request, c, key, path, route.cast)
                 .await
                 .map_err(Failure::from);
         }

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use actix_web::HttpResponse;
-use odata_core::edm::{Model, Property, TypeKind};
+use odata_core::edm::{EntityTypeId, Model, Property, TypeKind};
 use odata_core::error::ODataError;
 use odata_core::json::{MetadataLevel, WriteOptions, write_value};
 use odata_core::value::Value;
@@ -29,6 +29,7 @@ pub(super) async fn get(
     collection: &Collection,
     key: &[Value],
     path: &PropertyPath<'_>,
+    cast: Option<EntityTypeId>,
 ) -> Result<HttpResponse, ODataError> {
     if let Some(hidden) = path.segments().find(|p| p.is_write_only()) {
         return Err(ODataError::bad_request(format!(
@@ -55,6 +56,15 @@ pub(super) async fn get(
         .store
         .get(&collection.table, &request.tenant, key)
         .await?
+        // After a type-cast segment, only an entity of that type has the property.
+        .filter(|entity| {
+            cast.is_none_or(|cast| {
+                collection
+                    .table
+                    .table_type(&entity.type_name)
+                    .is_some_and(|t| request.state.service.model().entity_derives_from(t.id, cast))
+            })
+        })
         .ok_or_else(|| not_found(collection, key))?;
     if let Some(not_modified) = read_preconditions(request, &entity)? {
         return Ok(not_modified);
