@@ -491,7 +491,9 @@ async fn type_cast_segments_narrow_collections_and_entities() {
     }
     // A property of the derived type, after the cast: 404 for an entity of another type.
     let skip = "hybridAzureADJoinSkipConnectivityCheck";
-    let body = app.get_json(&format!("{PROFILES}/h1/{hybrid}/{skip}")).await;
+    let body = app
+        .get_json(&format!("{PROFILES}/h1/{hybrid}/{skip}"))
+        .await;
     assert_eq!(body["value"], false, "{body}");
     let r = app
         .get(&format!("{PROFILES}/p1/{hybrid}/{skip}"))

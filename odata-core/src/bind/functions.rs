@@ -250,6 +250,13 @@ impl Binder<'_, '_> {
         let mut bound = Vec::with_capacity(args.len());
         for (i, (arg, accept)) in args.iter().zip(params).enumerate() {
             let mut b = self.bind(arg)?;
+            // 4.01: `length` of a collection is its number of items (as `/$count`).
+            if f == Function::Length
+                && let BoundExpr::Property(property) = &b
+                && matches!(property.ty, ExprType::Collection(_))
+            {
+                return Ok(BoundExpr::Count(property.clone()));
+            }
             if matches!(accept, Accept::Dur) {
                 b = self.coerce(b, &ExprType::Primitive(P::Duration), None)?;
             }
@@ -265,6 +272,17 @@ impl Binder<'_, '_> {
         }
         if f == Function::MatchesPattern {
             self.check_pattern(&bound[1])?;
+        }
+        if f == Function::Substring
+            && let Some(BoundExpr::Literal {
+                value: Value::Int(length),
+                ..
+            }) = bound.get(2)
+            && *length < 0
+        {
+            return Err(self.err(format!(
+                "the length argument of 'substring' must not be negative, got {length}"
+            )));
         }
         let ty = match ret {
             Ret::Fixed(p) => ExprType::Primitive(p),

@@ -1613,3 +1613,27 @@ fn bound_trees_are_never_deeper_than_the_depth_limit() {
         assert!(accepted, "{text} never binds");
     }
 }
+
+#[test]
+fn length_of_a_collection_counts_it_and_substring_lengths_are_not_negative() {
+    assert!(
+        matches!(ok("length(tags) gt 1"), BoundExpr::Compare { left, .. } if matches!(*left, BoundExpr::Count(_))),
+        "length of a collection is its count"
+    );
+    assert!(matches!(
+        ok("length(name) gt 1"),
+        BoundExpr::Compare { left, .. } if matches!(*left, BoundExpr::Call { function: Function::Length, .. })
+    ));
+    let e = err("substring(name,1,-1) eq 'x'");
+    assert_eq!(e.kind, ErrorKind::BadRequest);
+    assert!(e.message.contains("must not be negative"), "{}", e.message);
+    ok("substring(name,-1,1) eq 'x'");
+    ok("substring(name,1,0) eq ''");
+}
+
+#[test]
+fn lambda_operators_are_case_insensitive() {
+    for text in ["tags/ANY(t:t eq 'a')", "tags/All(t:t eq 'a')", "tags/aNy()"] {
+        ok(text);
+    }
+}

@@ -263,7 +263,7 @@ fn unicode_string_functions() {
             ("substring('héllo', -2, 3)", s("hél")),
             ("substring('héllo', -2)", s("héllo")),
             ("substring('héllo', 10)", s("")),
-            ("substring('héllo', 1, -1)", s("")),
+            ("substring('héllo', 1, 0)", s("")),
             ("substring('héllo', 1, 100)", s("éllo")),
             ("tolower('ÀÉÎ Σ')", s("àéî σ")),
             ("toupper('straße')", s("STRASSE")),

@@ -62,7 +62,13 @@ pub(super) async fn get(
                 collection
                     .table
                     .table_type(&entity.type_name)
-                    .is_some_and(|t| request.state.service.model().entity_derives_from(t.id, cast))
+                    .is_some_and(|t| {
+                        request
+                            .state
+                            .service
+                            .model()
+                            .entity_derives_from(t.id, cast)
+                    })
             })
         })
         .ok_or_else(|| not_found(collection, key))?;

@@ -683,8 +683,12 @@ fn path_tail<'a>(
             rest = r;
             continue;
         }
+        // 4.01: the lambda operators in any case (`ANY(`, `All(`).
         for (word, is_any) in [("any", true), ("all", false)] {
-            if let Some(r) = after.strip_prefix(word)
+            if let Some(r) = after
+                .get(..word.len())
+                .filter(|w| w.eq_ignore_ascii_case(word))
+                .map(|_| &after[word.len()..])
                 && r.starts_with('(')
             {
                 let (r, seg) = lambda(ctx, r, is_any, depth)?;
