@@ -304,7 +304,10 @@ async fn lambda_operators_and_parameter_aliases() {
         ("roleScopeTagIds/ANY(t:t eq '1')", vec!["p1"]),
         ("roleScopeTagIds/All(t:t ne '2')", vec!["p1", "p3"]),
         ("length(roleScopeTagIds) eq 0", vec!["p3"]),
-        ("length(roleScopeTagIds) ge 1 and length(displayName) eq 2", vec!["p1", "p2"]),
+        (
+            "length(roleScopeTagIds) ge 1 and length(displayName) eq 2",
+            vec!["p1", "p2"],
+        ),
         ("displayName eq @name", vec!["p2"]),
     ] {
         let url = format!(

@@ -408,8 +408,9 @@ impl Store {
     /// A store whose writes all join one new transaction, for requests that must succeed
     /// or fail together (a `$batch` atomicity group). Each write runs in a savepoint, so a
     /// failed one leaves the others of the group intact until [`Store::end_group`] commits
-    /// or rolls back the whole. Reads keep their own connections: they see the data as
-    /// committed before the group. A store already in a group joins it instead.
+    /// or rolls back the whole. Key reads ([`Store::get`]) see what the group wrote;
+    /// collection reads keep their own connections and see the data as committed before
+    /// the group. A store already in a group joins it instead.
     pub async fn begin_group(&self) -> Result<Store, StoreError> {
         if self.group.is_some() {
             // Already in a group: join it; the outer group commits or rolls back.
@@ -531,16 +532,25 @@ impl Store {
         }
     }
 
-    /// One entity by key.
+    /// One entity by key (in a write group, as the group's writes left it).
     pub async fn get(
         &self,
         table: &Table,
         tenant: &str,
         key: &[Value],
     ) -> Result<Option<StoredEntity>, StoreError> {
-        per_backend!(&self.pools, |d, bind, _w, _r, keyed| {
+        per_backend!(&self.pools, |d, bind, writer, _r, keyed| {
             let read = statement::key_read(d, table, tenant, key_params(table, key));
-            let row = bind(read)?.fetch_optional(keyed).await?;
+            let row = if self.group.is_some() {
+                // In a write group: what the group wrote so far counts.
+                let mut group_lock;
+                let mut tx = begin_write!(self, writer, group_lock);
+                let row = bind(read)?.fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                row
+            } else {
+                bind(read)?.fetch_optional(keyed).await?
+            };
             row.map(|r| decode_row(table, &r)).transpose()
         })
     }

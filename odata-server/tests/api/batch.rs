@@ -371,3 +371,36 @@ async fn multipart_batches_run_reads_and_change_sets() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST, "no boundary");
 }
+
+#[tokio::test]
+async fn references_to_created_entities_work_in_bodies_and_if_match() {
+    let app = spawn_app().await;
+    let answers = responses(
+        &app,
+        &json!({"requests": [
+            {"id": "p", "method": "POST", "url": "products", "body": product("p1"), "atomicityGroup": "g"},
+            {"id": "o", "method": "POST", "url": "orders",
+             "body": {"number": 1, "product@odata.bind": "$p"}, "atomicityGroup": "g"},
+            {"id": "o2", "method": "POST", "url": "$p/orders/$ref",
+             "body": {"@odata.id": "$o"}, "atomicityGroup": "g"},
+            {"id": "u", "method": "PATCH", "url": "$p", "headers": {"if-match": "$p"},
+             "body": {"stock": 5}, "dependsOn": ["g"]},
+            {"id": "stale", "method": "PATCH", "url": "$p", "headers": {"if-match": "$p"},
+             "body": {"stock": 6}, "dependsOn": ["u"]}
+        ]}),
+    )
+    .await;
+    // The second PATCH sends the ETag of the create, which the first PATCH changed.
+    assert_eq!(
+        statuses(&answers),
+        pairs(&[
+            ("p", 201),
+            ("o", 201),
+            ("o2", 204),
+            ("u", 200),
+            ("stale", 412)
+        ])
+    );
+    assert_eq!(app.get_json("orders(1)/product").await["sku"], "p1");
+    assert_eq!(app.get_json("products('p1')").await["stock"], 5);
+}

@@ -8,8 +8,9 @@
 //!
 //! * **Atomicity groups** (JSON `atomicityGroup`, multipart change sets) run in one
 //!   transaction ([`crate::store::Store::begin_group`]): when one request of a group fails,
-//!   the whole group is rolled back and its other requests answer 424. Reads inside a group
-//!   see the data as committed before the group.
+//!   the whole group is rolled back and its other requests answer 424. A request of a
+//!   group sees what earlier ones wrote (a bind to an entity created just before works);
+//!   reads of whole resources (GET) are not allowed in a group.
 //! * **Dependencies** (`dependsOn`, and every earlier request of a multipart batch): a
 //!   request whose dependency failed is not run and answers 424.
 //! * **Errors:** after the first failed request or group the batch stops, unless the
@@ -17,7 +18,8 @@
 //! * **URLs** are relative to the service root (with or without a leading `/`, as Graph
 //!   writes them), absolute paths or absolute URLs of the service; one starting with
 //!   `$<id>` continues the URL of the entity that the request `<id>` created (its
-//!   `Location`).
+//!   `Location`). So does a `$<id>` link in a JSON body (`x@odata.bind`, `@odata.id`), and
+//!   `If-Match: $<id>` stands for the ETag that request answered with.
 //!
 //! An envelope that does not parse, names unknown dependencies or holds more requests than
 //! `max_batch_requests` is refused as a whole (400, 413), before anything runs.
@@ -316,13 +318,11 @@ async fn run_part(request: &Request<'_>, part: &Part, store: &Store, earlier: &[
         Ok(inner) => inner,
         Err(error) => return error_answer(request, part, &error, false),
     };
-    let response = Box::pin(respond(
-        &inner,
-        Body::Ready(part.body.clone()),
-        request.state,
-        store,
-    ))
-    .await;
+    let body = match resolve_body_references(&part.body, earlier) {
+        Ok(body) => body,
+        Err(error) => return error_answer(request, part, &error, false),
+    };
+    let response = Box::pin(respond(&inner, Body::Ready(body), request.state, store)).await;
     let status = response.status();
     let headers = response.headers().clone();
     let body = actix_web::body::to_bytes(response.into_body())
@@ -369,7 +369,22 @@ fn inner_request(
         }
     }
     for (name, value) in &part.headers {
-        builder = builder.append_header((name.clone(), value.clone()));
+        // `If-Match: $<id>`: the ETag request `<id>` answered with.
+        let value = match value.to_str().ok().and_then(|v| v.strip_prefix('$')) {
+            Some(id) if name == header::IF_MATCH || name == header::IF_NONE_MATCH => earlier
+                .iter()
+                .rev()
+                .find(|a| a.id.as_deref() == Some(id))
+                .and_then(|a| a.headers.get(header::ETAG))
+                .cloned()
+                .ok_or_else(|| {
+                    ODataError::bad_request(format!(
+                        "'{name}: ${id}' refers to no earlier response with an ETag."
+                    ))
+                })?,
+            _ => value.clone(),
+        };
+        builder = builder.append_header((name.clone(), value));
     }
     let inner = builder.to_http_request();
     inner.extensions_mut().insert(BatchServiceRoot(root));
@@ -399,6 +414,70 @@ fn resolve_reference(url: &str, earlier: &[Answer]) -> Result<String, ODataError
                 "'${id}' refers to request '{id}', which created no entity."
             ))
         })
+}
+
+/// A JSON body whose links (`x@odata.bind`, `x@bind`, `@odata.id`, `@id`, single or in
+/// arrays, at any depth) name `$<id>`: each such reference replaced by the URL of the
+/// entity request `<id>` created. Other bodies are passed on as they are.
+fn resolve_body_references(
+    body: &web::Bytes,
+    earlier: &[Answer],
+) -> Result<web::Bytes, ODataError> {
+    if !body.windows(2).any(|w| w == b"\"$") {
+        return Ok(body.clone());
+    }
+    // Read strictly (a repeated member is a 400), as the request itself would be.
+    let Ok(object) = odata_core::json::read_object(body) else {
+        return Ok(body.clone());
+    };
+    let mut json = serde_json::Value::Object(object);
+    fn visit(
+        value: &mut serde_json::Value,
+        earlier: &[Answer],
+        changed: &mut bool,
+    ) -> Result<(), ODataError> {
+        match value {
+            serde_json::Value::Object(members) => {
+                for (name, member) in members.iter_mut() {
+                    let link = name.ends_with("@odata.bind")
+                        || name.ends_with("@bind")
+                        || name == "@odata.id"
+                        || name == "@id";
+                    match member {
+                        serde_json::Value::String(url) if link && url.starts_with('$') => {
+                            *url = resolve_reference(url, earlier)?;
+                            *changed = true;
+                        }
+                        serde_json::Value::Array(urls) if link => {
+                            for url in urls {
+                                if let serde_json::Value::String(url) = url
+                                    && url.starts_with('$')
+                                {
+                                    *url = resolve_reference(url, earlier)?;
+                                    *changed = true;
+                                }
+                            }
+                        }
+                        other => visit(other, earlier, changed)?,
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    visit(item, earlier, changed)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut changed = false;
+    visit(&mut json, earlier, &mut changed)?;
+    Ok(if changed {
+        web::Bytes::from(json.to_string())
+    } else {
+        body.clone()
+    })
 }
 
 /// A 424 for a request that was not run or was rolled back.
