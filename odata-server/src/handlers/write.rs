@@ -67,6 +67,34 @@ pub(super) async fn create(
     let url = entity_url(request, collection, &entity);
     let mut response = match request.prefer.return_preference {
         ReturnPreference::Minimal => HttpResponse::NoContent().finish(),
+        // The related entities created with it come inline, as if expanded; inside a
+        // `$batch` group they are not committed yet, so not readable.
+        _ if !payload.inline.is_empty() && !request.store.in_group() => {
+            let names: Vec<&str> = payload.inline.keys().map(String::as_str).collect();
+            let syntax =
+                odata_core::query::parse_expand(&names.join(","), &request.state.parse_limits())
+                    .map_err(|e| internal(&e))?;
+            let items = crate::expand::bind(
+                &request.state.service,
+                request.store.backend(),
+                collection,
+                &syntax,
+                &request.options,
+                &request.now,
+            )?;
+            let node = super::read::expanded(request, collection, &items, vec![entity])
+                .await?
+                .pop()
+                .ok_or_else(|| internal(&"expansion lost the entity"))?;
+            super::output::expanded_entity_response(
+                request,
+                collection,
+                &node,
+                &items,
+                StatusCode::CREATED,
+                None,
+            )?
+        }
         _ => entity_response(request, collection, &entity, StatusCode::CREATED, None)?,
     };
     return_applied(request, &mut response);

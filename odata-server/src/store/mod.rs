@@ -433,6 +433,11 @@ impl Store {
         })
     }
 
+    /// Whether writes join a write group ([`Store::begin_group`]), not yet committed.
+    pub fn in_group(&self) -> bool {
+        self.group.is_some()
+    }
+
     /// Commits (`commit`) or rolls back the write group of a store from
     /// [`Store::begin_group`]; afterwards its writes fail with [`StoreError::GroupClosed`].
     pub async fn end_group(&self, commit: bool) -> Result<(), StoreError> {
