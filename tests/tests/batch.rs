@@ -99,3 +99,33 @@ async fn inner_requests_are_authorized_and_tenant_scoped_like_top_level_ones() {
         .unwrap();
     assert_eq!(device["userPrincipalName"], "ada@contoso.com");
 }
+
+#[tokio::test]
+async fn a_change_set_creates_a_device_and_assigns_its_user() {
+    let app = acceptance_tests::spawn_app().await;
+    let batch = json!({"requests": [
+        {"id": "1", "method": "POST", "url": format!("/{IDENTITIES}"),
+         "body": {"serialNumber": "SN-9"}, "atomicityGroup": "g"},
+        {"id": "2", "method": "POST", "url": "$1/assignUserToDevice",
+         "body": {"userPrincipalName": "ada@contoso.com"}, "atomicityGroup": "g"}
+    ]});
+    let body: Value = app
+        .post_json("$batch", &batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let status: Vec<u64> = body["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(status, [201, 204], "{body}");
+    let devices = app
+        .get_json(&format!("{IDENTITIES}?$filter=serialNumber eq 'SN-9'"))
+        .await;
+    assert_eq!(devices["value"][0]["userPrincipalName"], "ada@contoso.com");
+}
