@@ -180,9 +180,7 @@ pub(super) async fn update(
     let result = request
         .store
         .change(table, &request.tenant, key, allowed(request), |current| {
-            let table_type = table
-                .table_type(&current.type_name)
-                .ok_or_else(|| internal(&"stored type not in table"))?;
+            let table_type = super::action::stored_type(table, current)?;
             let payload = json::read_entity_update_object(model, table_type.id, &object)?;
             for (&k, url_value) in table.key.iter().zip(key) {
                 let name = &table.columns[k].property.name;
