@@ -8,7 +8,8 @@
 #      &$orderby=eventDateTime desc&$top=20
 #   3. $count with an equality filter
 #   4. POST of an event body (one SQLite commit each)
-#   5. the yardstick of design §8: a bare actix-web + sqlx program (autopilot-model's
+#   5. a JSON $batch of one atomicity group of 10 event POSTs (one transaction for all ten)
+#   6. the yardstick of design §8: a bare actix-web + sqlx program (autopilot-model's
 #      bare_key_read example) reading the same row from the same file (SQLite only)
 # Usage: [BACKEND=sqlite|postgres] bash tests/load/run.sh [seconds-per-run (default 10)]
 #        [connections (default 32)]
@@ -58,6 +59,22 @@ request = function()
 end
 LUA
 
+cat > "$dir/batch.lua" <<'LUA'
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local parts = {}
+  for i = 1, 10 do
+    n = n + 1
+    parts[i] = string.format(
+      '{"id":"%d","method":"POST","url":"/deviceManagement/autopilotEvents","atomicityGroup":"g","body":{"deviceSerialNumber":"SNB-%d-%d","deploymentState":"success","eventDateTime":"2024-%02d-%02dT10:00:00Z"}}',
+      i, math.random(1, 1000000), n, (n % 12) + 1, (n % 28) + 1)
+  end
+  return wrk.format(nil, nil, nil, '{"requests":[' .. table.concat(parts, ",") .. ']}')
+end
+LUA
+
 echo "== filling the table through POST for $secs s ($conns connections)"
 wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "$base"
 rows=$(curl -s "$base/\$count")
@@ -74,6 +91,10 @@ echo "== \$count with an equality filter"
 wrk -t2 -c"$conns" -d"${secs}s" "$base/\$count?\$filter=deploymentState%20eq%20'failure'"
 echo "== POST (one transaction each)"
 wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/post.lua" "$base"
+echo "== \$batch: an atomicity group of 10 POSTs per request (one transaction; events/s = 10 x req/s)"
+batch_before=$(curl -s "$base/\$count")
+wrk -t2 -c"$conns" -d"${secs}s" -s "$dir/batch.lua" "http://127.0.0.1:$port/beta/\$batch"
+echo "events written by the batches: $(( $(curl -s "$base/\$count") - batch_before ))"
 if [ "$backend" = sqlite ]; then
     echo "== yardstick: bare actix-web + sqlx GET by key on the same file"
     ./target/release/examples/bare_key_read "sqlite://$dir/load.db" "127.0.0.1:$((port + 1))" &
