@@ -115,7 +115,7 @@ pub fn annotated_model(service: &Service) -> Model {
                     set.annotations.extend(capabilities.annotations());
                 }
             }
-            [singleton, navigation] => {
+            [singleton, navigation] if collection.containment.is_none() => {
                 restricted
                     .entry(singleton)
                     .or_default()
@@ -125,8 +125,14 @@ pub fn annotated_model(service: &Service) -> Model {
                     annotations: capabilities.annotations(),
                 });
             }
-            // Collections contained in entities (`set/{key}/nav`) are not annotated yet.
-            _ => {}
+            // A collection contained in entities: the path through its parent's
+            // navigation property (`Container/set/nav`, `Container/singleton/nav/nav`).
+            path => {
+                model.external_annotations.push(ExternalAnnotations {
+                    target: format!("{container}/{}", path.join("/")),
+                    annotations: capabilities.annotations(),
+                });
+            }
         }
     }
     for singleton in &mut model.container.singletons {

@@ -301,6 +301,19 @@ async fn metadata_states_the_capabilities_of_the_contained_collections() {
             "{navigation}"
         );
     }
+    // Collections contained in entities are annotated through their parent's path.
+    for navigation in [
+        "windowsAutopilotDeploymentProfiles/assignments",
+        "autopilotEvents/policyStatusDetails",
+    ] {
+        assert_eq!(
+            expand(navigation)
+                .property_value("Expandable")
+                .and_then(|e| e.attr("Bool")),
+            Some("false"),
+            "{navigation}"
+        );
+    }
     // And they hold.
     for query in [
         "deviceManagement/windowsAutopilotDeploymentProfiles?$expand=assignedDevices,assignments",

@@ -275,11 +275,13 @@ async fn run_group(
         }
     };
     let mut answers: Vec<Answer> = Vec::with_capacity(unit.len());
+    // What a request of the group can refer to: the batch's earlier answers and the
+    // group's own so far.
+    let mut visible: Vec<Answer> = earlier.to_vec();
     for part in unit {
-        let mut visible: Vec<Answer> = earlier.to_vec();
-        visible.extend(answers.iter().cloned());
         let answer = run_part(request, part, &store, &visible).await;
         let failed = answer.failed();
+        visible.push(answer.clone());
         answers.push(answer);
         if failed {
             break;
