@@ -1,12 +1,14 @@
 //! Following a navigation property: `…/{key}/{navigation}` reads the related entity (a
 //! reference) or the related collection (an inverse) with every query option,
-//! `…/{navigation}/$count` counts it and `…/{navigation}/{key}` reads one member.
+//! `…/{navigation}/$count` counts it and `…/{navigation}/{key}` reads one member. Writes
+//! through it create a linked member (`POST`) or change the entity it leads to.
 //!
 //! The source entity is read first (404 when it does not exist in the caller's tenant);
 //! the related entities are then read from their own collection, in the same tenant, so
 //! the link never leads outside it.
 
 use actix_web::HttpResponse;
+use actix_web::http::Method;
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::value::Value;
 
@@ -17,7 +19,6 @@ use crate::routing::{Related, key_predicate};
 use crate::service::Link;
 use crate::sql;
 use crate::store::StoredEntity;
-use actix_web::http::Method;
 use serde_json::json;
 
 /// `GET …/{key}/{navigation}[/{key}|/$count]`.
