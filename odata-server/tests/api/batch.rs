@@ -166,7 +166,11 @@ async fn failures_stop_the_batch_unless_the_client_prefers_to_continue() {
 
 #[tokio::test]
 async fn bad_envelopes_are_refused_before_anything_runs() {
-    let app = spawn_with(|s| s.max_batch_requests = 3).await;
+    let app = spawn_with(|s| {
+        s.max_batch_requests = 3;
+        s.max_body_bytes = 8 * 1024;
+    })
+    .await;
     let post =
         |id: &str| json!({"id": id, "method": "POST", "url": "products", "body": product(id)});
     for (body, status) in [
@@ -216,6 +220,11 @@ async fn bad_envelopes_are_refused_before_anything_runs() {
         let error: Value = r.json().await.unwrap();
         assert!(error["error"]["message"].is_string(), "{error}");
     }
+    // A batch larger than the body limit is refused unread.
+    let mut big = post("big");
+    big["body"]["name"] = json!("x".repeat(10 * 1024));
+    let r = batch(&app, &json!({"requests": [big]})).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(count(&app, "products").await, 0, "nothing ran");
     let r = app
         .client
