@@ -6,7 +6,7 @@ use odata_core::error::ODataError;
 use odata_core::query::{QueryOptions, SortDirection};
 use odata_core::value::DateTimeOffset;
 
-use crate::service::{Collection, Service};
+use crate::service::{Collection, Link, Service};
 use crate::sql::schema::Backend;
 use crate::sql::{self, Condition, OrderTerm};
 
@@ -22,6 +22,10 @@ pub struct CollectionPlan {
     pub projection: Option<Vec<usize>>,
     /// Property names `$select` asks for, in request order (`None`: all).
     pub selected: Option<Vec<String>>,
+    /// The collections (indexes into [`Service::collections`]) that `$filter` and
+    /// `$orderby` read through navigation properties: the caller must be allowed to read
+    /// them too.
+    pub related_reads: Vec<usize>,
 }
 
 /// Binds and translates the options of a request addressing `collection`, for a store on
@@ -42,17 +46,41 @@ pub fn plan(
         now,
         limits: options.limits,
     };
+    // The tables paths through single-valued navigations lead to.
+    let related: Vec<sql::RelatedTable<'_>> = collection
+        .navigations
+        .iter()
+        .filter(|n| matches!(n.link, Link::Reference { .. }))
+        .map(|n| (n.name.as_str(), &service.target(n).table))
+        .collect();
+    let mut related_reads = Vec::new();
+    let mut note_reads = |expr: &odata_core::bind::BoundExpr| {
+        for property in expr.properties() {
+            if property.variable.is_none()
+                && property.path.len() > 1
+                && let Some(navigation) = collection.navigation(&property.path[0])
+                && !related_reads.contains(&navigation.target)
+            {
+                related_reads.push(navigation.target);
+            }
+        }
+    };
     let mut conditions = Vec::new();
     if let Some(filter) = &options.filter {
         let bound = bind::bind_filter(&ctx, filter)?;
-        conditions.push(sql::filter(backend, model, table, &bound)?);
+        note_reads(&bound);
+        conditions.push(sql::filter(backend, model, table, &related, &bound)?);
     }
     if let Some(search) = &options.search {
         let bound = bind::bind_search(search);
         conditions.push(sql::search(backend, table, &bound, &collection.searchable));
     }
     let mut order = match &options.orderby {
-        Some(orderby) => sql::order_by(backend, model, table, &bind::bind_orderby(&ctx, orderby)?)?,
+        Some(orderby) => {
+            let keys = bind::bind_orderby(&ctx, orderby)?;
+            keys.iter().for_each(|k| note_reads(&k.expr));
+            sql::order_by(backend, model, table, &related, &keys)?
+        }
         None => Vec::new(),
     };
     // The key makes the order total. It runs in the direction of the last `$orderby` key,
@@ -82,6 +110,7 @@ pub fn plan(
         order,
         projection,
         selected,
+        related_reads,
     })
 }
 

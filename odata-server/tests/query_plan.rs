@@ -206,7 +206,7 @@ fn sorts(detail: &[String]) -> bool {
 async fn filtered_ordered_page_uses_an_index() {
     let (model, table) = model();
     let (_dir, pool) = database().await;
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &failed(&model)).unwrap();
+    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &failed(&model)).unwrap();
     assert_eq!(
         condition.to_sql().0,
         "(\"deploymentState\" = ? AND \"deploymentState\" IS NOT NULL)"
@@ -215,6 +215,7 @@ async fn filtered_ordered_page_uses_an_index() {
         Backend::Sqlite,
         &model,
         &table,
+        &[],
         &[BoundOrderBy {
             expr: event_date_time(),
             direction: SortDirection::Desc,
@@ -253,11 +254,12 @@ async fn ordered_page_without_filter_needs_no_sort() {
         value: Value::Boolean(true),
         ty: ExprType::Primitive(PrimitiveKind::Boolean),
     };
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &all).unwrap();
+    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &all).unwrap();
     let terms = sql::order_by(
         Backend::Sqlite,
         &model,
         &table,
+        &[],
         &[BoundOrderBy {
             expr: event_date_time(),
             direction: SortDirection::Desc,
@@ -284,7 +286,7 @@ async fn range_filter_uses_the_utc_index() {
             ty: ExprType::Primitive(PrimitiveKind::DateTimeOffset),
         }),
     };
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &since).unwrap();
+    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &since).unwrap();
     assert_eq!(
         condition.to_sql().0,
         "(\"eventDateTime__utc\" >= ? AND \"eventDateTime__utc\" IS NOT NULL)"
@@ -293,6 +295,7 @@ async fn range_filter_uses_the_utc_index() {
         Backend::Sqlite,
         &model,
         &table,
+        &[],
         &[BoundOrderBy {
             expr: event_date_time(),
             direction: SortDirection::Desc,
@@ -313,7 +316,7 @@ async fn range_filter_uses_the_utc_index() {
 async fn count_with_eq_filter_uses_a_covering_index() {
     let (model, table) = model();
     let (_dir, pool) = database().await;
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &failed(&model)).unwrap();
+    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &failed(&model)).unwrap();
     let count = statement::count_for(Backend::Sqlite, &table, "tenant", &[&condition]);
     let detail = plan(&pool, &count.sql, &count.params).await;
     assert_indexed(&detail);
@@ -340,7 +343,7 @@ async fn string_key_lookup_uses_its_index_with_statistics() {
             ty: ExprType::Primitive(PrimitiveKind::String),
         }),
     };
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &by_serial).unwrap();
+    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &by_serial).unwrap();
     let (sql, params) = page(&table, &condition, &[]);
     // Without statistics SQLite prefers walking the tenant's rows in key order (the
     // primary key serves `ORDER BY "id" DESC LIMIT ?`) and checks the serial number per
@@ -448,6 +451,7 @@ fn by_event_date_time_desc(model: &Model, table: &Table, backend: Backend) -> Ve
         backend,
         model,
         table,
+        &[],
         &[BoundOrderBy {
             expr: event_date_time(),
             direction: SortDirection::Desc,
@@ -462,7 +466,7 @@ async fn postgres_filtered_ordered_page_uses_the_composite_index_without_sorting
         return;
     };
     let (model, table) = model();
-    let condition = sql::filter(Backend::Postgres, &model, &table, &failed(&model)).unwrap();
+    let condition = sql::filter(Backend::Postgres, &model, &table, &[], &failed(&model)).unwrap();
     let terms = by_event_date_time_desc(&model, &table, Backend::Postgres);
     let (sql, params) = page_on(Backend::Postgres, &table, &condition, &terms);
     let detail = pg_plan(&pool, &sql, &params).await;
@@ -489,7 +493,7 @@ async fn postgres_range_filter_uses_the_utc_index() {
             ty: ExprType::Primitive(PrimitiveKind::DateTimeOffset),
         }),
     };
-    let condition = sql::filter(Backend::Postgres, &model, &table, &since).unwrap();
+    let condition = sql::filter(Backend::Postgres, &model, &table, &[], &since).unwrap();
     let terms = by_event_date_time_desc(&model, &table, Backend::Postgres);
     let (sql, params) = page_on(Backend::Postgres, &table, &condition, &terms);
     let detail = pg_plan(&pool, &sql, &params).await;
@@ -509,7 +513,7 @@ async fn postgres_count_with_eq_filter_uses_an_index() {
         return;
     };
     let (model, table) = model();
-    let condition = sql::filter(Backend::Postgres, &model, &table, &failed(&model)).unwrap();
+    let condition = sql::filter(Backend::Postgres, &model, &table, &[], &failed(&model)).unwrap();
     let count = statement::count_for(Backend::Postgres, &table, "tenant", &[&condition]);
     let detail = pg_plan(&pool, &count.sql, &count.params).await;
     assert!(
@@ -541,7 +545,7 @@ async fn postgres_string_lookup_uses_its_index() {
             ty: ExprType::Primitive(PrimitiveKind::String),
         }),
     };
-    let condition = sql::filter(Backend::Postgres, &model, &table, &by_serial).unwrap();
+    let condition = sql::filter(Backend::Postgres, &model, &table, &[], &by_serial).unwrap();
     let (sql, params) = page_on(Backend::Postgres, &table, &condition, &[]);
     let detail = pg_plan(&pool, &sql, &params).await;
     assert_pg_uses(&detail, "ix_autopilot_events_deviceSerialNumber_id");

@@ -1041,11 +1041,17 @@ impl<'c, 'a> Binder<'c, 'a> {
                     self.readable(p)?;
                     return self.property_cursor(&p.type_ref, name);
                 }
-                if et.navigation_property(name).is_some() {
-                    return Err(self.not_implemented(format!(
-                        "navigation properties in {} are not supported yet ('{name}' of '{}')",
-                        self.option, et.qualified_name
-                    )));
+                if let Some(nav) = et.navigation_property(name) {
+                    // A single-valued navigation leads to the related entity's members;
+                    // collection-valued ones (lambdas, $count over them) not yet.
+                    if nav.collection {
+                        return Err(self.not_implemented(format!(
+                            "collection-valued navigation properties in {} are not supported \
+                             yet ('{name}' of '{}')",
+                            self.option, et.qualified_name
+                        )));
+                    }
+                    return Ok(Cursor::Entity(nav.target));
                 }
                 let mut msg = format!("'{name}' is not a property of '{}'", et.qualified_name);
                 let derived = model

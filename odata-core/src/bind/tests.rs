@@ -513,11 +513,7 @@ fn rejects_bad_paths_and_types_naming_property_and_type() {
             bad,
             &["'town' is not a property of 'test.ns.address'"],
         ),
-        (
-            "owner/name eq 'a'",
-            todo,
-            &["navigation properties in $filter are not supported yet ('owner' of 'test.ns.item')"],
-        ),
+        ("owner eq null", bad, &["a path must end in a property"]),
         (
             "name eq 1",
             bad,
@@ -1636,4 +1632,22 @@ fn lambda_operators_are_case_insensitive() {
     for text in ["tags/ANY(t:t eq 'a')", "tags/All(t:t eq 'a')", "tags/aNy()"] {
         ok(text);
     }
+}
+
+#[test]
+fn single_valued_navigations_lead_to_the_related_members() {
+    let BoundExpr::Compare { left, .. } = ok("owner/name eq 'a'") else {
+        panic!("a comparison");
+    };
+    let BoundExpr::Property(p) = *left else {
+        panic!("a property");
+    };
+    assert_eq!(p.path, ["owner", "name"]);
+    assert_eq!(p.ty, ExprType::Primitive(P::String));
+    let e = err("owner/nope eq 'a'");
+    assert!(
+        e.message.contains("'nope' is not a property"),
+        "{}",
+        e.message
+    );
 }

@@ -811,3 +811,20 @@ fn search_is_case_insensitive_substring_of_any_text() {
     assert!(search_matches(&b("\"b c\""), &["ab cd"]));
     assert!(!search_matches(&b("x"), &[]));
 }
+
+/// A path through a single-valued navigation reads the related entity, given as its OData
+/// JSON (as an expansion writes it); without one the path is null.
+#[test]
+fn navigation_paths_read_the_related_entity() {
+    let m = model();
+    let with = entity(
+        &m,
+        "tns.item",
+        vec![("owner", Value::Json(json!({"id": "o1", "name": "Ada"})))],
+    );
+    let without = entity(&m, "tns.item", vec![]);
+    assert!(matches_on(&m, &with, "owner/name eq 'Ada'"));
+    assert!(!matches_on(&m, &without, "owner/name eq 'Ada'"));
+    assert!(matches_on(&m, &without, "owner/name eq null"));
+    assert!(matches_on(&m, &without, "owner/name ne 'Ada'"));
+}

@@ -88,6 +88,7 @@ pub(super) async fn collection(
         query,
         request.now.clone(),
     )?;
+    authorize_related_reads(request, &plan)?;
     let expand = bind_expand(request, collection)?;
     // Expanded references need their columns, selected or not.
     let projection = plan.projection.as_ref().map(|columns| {
@@ -392,6 +393,7 @@ pub(super) async fn count(
         &request.options,
         request.now.clone(),
     )?;
+    authorize_related_reads(request, &plan)?;
     let _slot = admit(request).await?;
     let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
     conditions.extend(scope.condition.as_ref());
@@ -432,7 +434,35 @@ pub(super) fn bind_expand<'s>(
     for target in ExpandItem::collections(&items) {
         crate::auth::authorize(&request.principal, target, crate::auth::Access::Read)?;
     }
+    fn nested_plans<'i>(items: &'i [ExpandItem<'_>], out: &mut Vec<&'i plan::CollectionPlan>) {
+        for item in items {
+            out.push(&item.plan);
+            nested_plans(&item.nested, out);
+        }
+    }
+    let mut plans = Vec::new();
+    nested_plans(&items, &mut plans);
+    for plan in plans {
+        authorize_related_reads(request, plan)?;
+    }
     Ok(items)
+}
+
+/// The collections `$filter` and `$orderby` read through navigation properties need the
+/// caller's read permission, as the addressed collection does.
+fn authorize_related_reads(
+    request: &Request<'_>,
+    plan: &plan::CollectionPlan,
+) -> Result<(), ODataError> {
+    let collections = request.state.service.collections();
+    for &index in &plan.related_reads {
+        crate::auth::authorize(
+            &request.principal,
+            &collections[index],
+            crate::auth::Access::Read,
+        )?;
+    }
+    Ok(())
 }
 
 /// `entities` of `collection` with their expansions read.

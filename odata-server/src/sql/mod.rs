@@ -79,6 +79,7 @@ mod translate;
 
 pub use param::SqlParam;
 pub use statement::Statement;
+pub use translate::RelatedTable;
 
 use odata_core::bind::{BoundExpr, BoundOrderBy, BoundSearch};
 use odata_core::edm::Model;
@@ -138,23 +139,29 @@ impl OrderTerm {
 ///
 /// Errors: 501 for functions and forms the database translation does not support (see the
 /// module documentation), 400 for a non-Boolean filter.
+///
+/// `related` gives the tables the table's single-valued navigation properties lead to, for
+/// paths through them (`deploymentProfile/displayName`); a path through one not listed is
+/// a 501.
 pub fn filter(
     backend: Backend,
     model: &Model,
     table: &Table,
+    related: &[RelatedTable<'_>],
     expr: &BoundExpr,
 ) -> Result<Condition, ODataError> {
     fn on<D: ExprDialect>(
         dialect: &D,
         model: &Model,
         table: &Table,
+        related: &[RelatedTable<'_>],
         expr: &BoundExpr,
     ) -> Result<Frag, ODataError> {
-        Translator::new(model, table, dialect).condition(expr)
+        Translator::new(model, table, related, dialect).condition(expr)
     }
     let frag = match backend {
-        Backend::Sqlite => on(&Sqlite, model, table, expr)?,
-        Backend::Postgres => on(&Postgres, model, table, expr)?,
+        Backend::Sqlite => on(&Sqlite, model, table, related, expr)?,
+        Backend::Postgres => on(&Postgres, model, table, related, expr)?,
     };
     Ok(Condition { frag })
 }
@@ -165,12 +172,15 @@ pub fn order_by(
     backend: Backend,
     model: &Model,
     table: &Table,
+    related: &[RelatedTable<'_>],
     keys: &[BoundOrderBy],
 ) -> Result<Vec<OrderTerm>, ODataError> {
     match backend {
-        Backend::Sqlite => order::order_terms(&mut Translator::new(model, table, &Sqlite), keys),
+        Backend::Sqlite => {
+            order::order_terms(&mut Translator::new(model, table, related, &Sqlite), keys)
+        }
         Backend::Postgres => {
-            order::order_terms(&mut Translator::new(model, table, &Postgres), keys)
+            order::order_terms(&mut Translator::new(model, table, related, &Postgres), keys)
         }
     }
 }

@@ -203,7 +203,8 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
         let r = app.get(path, &nothing).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
     }
-    // `orders` declares no permission: closed even to a caller holding everything.
+    // `orders` needs a permission of its own: closed to a caller holding all the
+    // products' permissions.
     let all = hs256(&claims("t1", &format!("{READ} {READ_WRITE}")));
     let r = app.get("orders", &all).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -228,6 +229,34 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
             "{path}: {body}"
         );
     }
+    // Filtering or ordering orders through `product` reads products: their permission
+    // is needed too.
+    let orders_only = hs256(&claims("t1", ORDERS));
+    let r = app.get("orders", &orders_only).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    for path in [
+        "orders?$filter=product/name eq 'x'",
+        "orders?$orderby=product/name",
+        "orders/$count?$filter=product/stock gt 1",
+    ] {
+        let r = app.get(path, &orders_only).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("'products'"),
+            "{path}: {body}"
+        );
+    }
+    let both = hs256(&claims("t1", &format!("{ORDERS} {READ}")));
+    let r = app
+        .get("orders?$filter=product/name eq 'x'", &both)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     // Unknown paths are 401 before they are 404: nothing is revealed without a token.
     let r = app.client.get(app.url("nothingHere")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);

@@ -14,6 +14,8 @@ pub const AUDIENCE: &str = "api://shop";
 pub const ISSUER: &str = "https://login.example.test/shop/v2.0";
 pub const READ: &str = "Shop.Read";
 pub const READ_WRITE: &str = "Shop.ReadWrite";
+/// Reads and writes orders (and nothing else).
+pub const ORDERS: &str = "Shop.Orders";
 
 /// The shop model: `products` needs `Shop.Read`/`Shop.ReadWrite`, `orders` declares nothing.
 pub fn secured_service() -> Service {
@@ -24,7 +26,11 @@ pub fn secured_service() -> Service {
                 .permissions(Permissions::new(&[READ, READ_WRITE], &[READ_WRITE]))
                 .inverse("orders", "orders", "product"),
         )
-        .collection(CollectionDef::new("orders", "orders").reference("product", "products"))
+        .collection(
+            CollectionDef::new("orders", "orders")
+                .permissions(Permissions::new(&[ORDERS], &[ORDERS]))
+                .reference("product", "products"),
+        )
         .build()
         .expect("valid service")
 }

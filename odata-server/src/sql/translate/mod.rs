@@ -72,6 +72,9 @@ enum Source {
     Json(Frag),
 }
 
+/// The table a single-valued navigation property (stored as a reference column) leads to.
+pub type RelatedTable<'a> = (&'a str, &'a Table);
+
 /// Translates bound expressions over one table.
 pub(crate) struct Translator<'a, D: ExprDialect> {
     model: &'a Model,
@@ -81,6 +84,11 @@ pub(crate) struct Translator<'a, D: ExprDialect> {
     scopes: Vec<(String, Frag)>,
     /// Counter for unique aliases (`$j1`, `$v2`, …).
     aliases: usize,
+    /// The tables the table's single-valued navigation properties lead to.
+    related: &'a [RelatedTable<'a>],
+    /// The alias the table goes by inside a navigation subquery; its columns are then
+    /// always qualified with it.
+    qualifier: Option<String>,
 }
 
 /// A 501 naming what is not supported.
@@ -125,13 +133,20 @@ fn decimal_param(d: &impl std::fmt::Display) -> Frag {
 
 impl<'a, D: ExprDialect> Translator<'a, D> {
     /// A translator for expressions over `table`.
-    pub(crate) fn new(model: &'a Model, table: &'a Table, dialect: &'a D) -> Self {
+    pub(crate) fn new(
+        model: &'a Model,
+        table: &'a Table,
+        related: &'a [RelatedTable<'a>],
+        dialect: &'a D,
+    ) -> Self {
         Self {
             model,
             table,
             dialect,
             scopes: Vec::new(),
             aliases: 0,
+            related,
+            qualifier: None,
         }
     }
 
@@ -318,6 +333,13 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     /// `json_each` columns `key`, `value`, `type`, `id`, … would otherwise shadow
     /// properties of the same name).
     fn column(&self, name: &str) -> Frag {
+        if let Some(alias) = &self.qualifier {
+            return Frag::atom(format!(
+                "{}.{}",
+                self.dialect.quote(alias),
+                self.dialect.quote(name)
+            ));
+        }
         if self.scopes.is_empty() {
             Frag::atom(self.dialect.quote(name))
         } else {
@@ -382,7 +404,95 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         }
     }
 
+    /// A column of the table, always qualified (for a correlated subquery to refer to).
+    fn outer_column(&self, name: &str) -> Frag {
+        let table = self.qualifier.as_deref().unwrap_or(&self.table.name);
+        Frag::atom(format!(
+            "{}.{}",
+            self.dialect.quote(table),
+            self.dialect.quote(name)
+        ))
+    }
+
+    /// `nav/…` through a single-valued navigation stored as a reference column: the value
+    /// of `…` on the related entity, read by a correlated subquery in the same tenant
+    /// (null when there is none). `None` when the path does not start with one.
+    fn through_navigation(&mut self, p: &PropertyRef) -> Result<Option<Val>, ODataError> {
+        let (Some((first, rest)), None) = (p.path.split_first(), &p.variable) else {
+            return Ok(None);
+        };
+        let Some(reference) = self
+            .table
+            .columns
+            .iter()
+            .find(|c| c.reference.as_deref() == Some(first.as_str()))
+        else {
+            return Ok(None);
+        };
+        let target = self
+            .related
+            .iter()
+            .find(|(name, _)| name == first)
+            .map(|(_, table)| *table)
+            .ok_or_else(|| not_implemented(format!("Following '{first}' twice or more")))?;
+        if p.cast.is_some() {
+            return Err(not_implemented("A type cast before a navigation property"));
+        }
+        let [key] = target.key.as_slice() else {
+            return Err(internal("a navigation target without a single key"));
+        };
+        self.aliases += 1;
+        let alias = format!("$n{}", self.aliases);
+        let mut inner = Translator {
+            model: self.model,
+            table: target,
+            dialect: self.dialect,
+            scopes: Vec::new(),
+            aliases: self.aliases,
+            related: &[],
+            qualifier: Some(alias.clone()),
+        };
+        let value = inner.property(&PropertyRef {
+            variable: None,
+            cast: None,
+            path: rest.to_vec(),
+            ty: p.ty.clone(),
+        })?;
+        self.aliases = inner.aliases;
+        let tenant = self.outer_column("_tenant");
+        let link = self.outer_column(&reference.property.name);
+        let related_key = inner.column(&target.columns[*key].property.name);
+        let related_tenant = inner.column("_tenant");
+        let from = frag![
+            " FROM ",
+            Frag::atom(self.dialect.quote(&target.name)),
+            " AS ",
+            Frag::atom(self.dialect.quote(&alias)),
+            " WHERE ",
+            related_tenant,
+            " = ",
+            tenant,
+            " AND ",
+            related_key,
+            " = ",
+            link,
+            ")"
+        ];
+        let select = |x: Frag| frag!["(SELECT ", x, from.clone()];
+        Ok(Some(match value {
+            Val::Scalar(x) => Val::Scalar(select(x)),
+            Val::Dto(d) => Val::Dto(Dto {
+                ticks: select(d.ticks),
+                offset: d.offset.map(select),
+                text: d.text.map(select),
+            }),
+        }))
+    }
+
     fn property(&mut self, p: &PropertyRef) -> Result<Val, ODataError> {
+        if let Some(related) = self.through_navigation(p)? {
+            return Ok(related);
+        }
         match self.source(p)? {
             Source::Column(index) => {
                 let column = &self.table.columns[index];
