@@ -766,6 +766,23 @@ async fn filters_and_orders_follow_single_valued_navigations() {
         ))
         .await;
     assert_eq!(ids(&body), ["d9", "d7", "d5"]);
+    // Whether there is a related entity at all.
+    let body = app
+        .get_json(&query("$filter=deploymentProfile eq null&$orderby=id"))
+        .await;
+    assert_eq!(ids(&body), ["d5", "d7", "d9"]);
+    let body = app
+        .get_json(&format!(
+            "{IDENTITIES}/$count?$filter=deploymentProfile ne null"
+        ))
+        .await;
+    assert_eq!(body, json!(7));
+    let r = app
+        .get(&format!("{IDENTITIES}?$filter=deploymentProfile eq 'p1'"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     // Ordered by the related entity's property (nulls first), then by key.
     let body = app
         .get_json(&query(

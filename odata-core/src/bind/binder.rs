@@ -104,7 +104,7 @@ pub fn bind_orderby(ctx: &BindContext, orderby: &OrderBy) -> Result<Vec<BoundOrd
             let expr = b.bind(&item.expr)?;
             match expr.ty() {
                 ExprType::Primitive(_) | ExprType::Enum(_) | ExprType::Null => {}
-                ExprType::Complex(_) | ExprType::Collection(_) => {
+                ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Entity(_) => {
                     return Err(b.err(format!(
                         "cannot sort by {}: only primitive and enumeration values can be sorted",
                         b.describe(&expr)
@@ -533,11 +533,21 @@ impl<'c, 'a> Binder<'c, 'a> {
                     &right
                 })
             ))),
-            (ExprType::Complex(_), ExprType::Null) | (ExprType::Null, ExprType::Complex(_))
+            (ExprType::Complex(_) | ExprType::Entity(_), ExprType::Null)
+            | (ExprType::Null, ExprType::Complex(_) | ExprType::Entity(_))
                 if !ordered =>
             {
                 Ok(())
             }
+            (ExprType::Entity(_), _) | (_, ExprType::Entity(_)) => Err(self.err(format!(
+                "cannot use '{op}' with the related entity {}: a navigation property can only \
+                 be compared with null (eq/ne)",
+                self.describe(if matches!(lt, ExprType::Entity(_)) {
+                    &left
+                } else {
+                    &right
+                })
+            ))),
             (ExprType::Complex(_), _) | (_, ExprType::Complex(_)) => Err(self.err(format!(
                 "cannot use '{op}' with the complex value {}: complex values can only be \
                  compared with null (eq/ne)",
@@ -900,6 +910,13 @@ impl<'c, 'a> Binder<'c, 'a> {
             }
         }
         match cursor {
+            // A single-valued navigation: the related entity, which only `eq null` tests.
+            Cursor::Entity(t) if !path.is_empty() => Ok(BoundExpr::Property(PropertyRef {
+                variable,
+                cast,
+                path,
+                ty: ExprType::Entity(t),
+            })),
             Cursor::Entity(_) => Err(self
                 .err("a path must end in a property: '$it' or a type cast alone is not a value")),
             Cursor::Value(ty) => Ok(BoundExpr::Property(PropertyRef {

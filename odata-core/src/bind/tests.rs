@@ -513,7 +513,12 @@ fn rejects_bad_paths_and_types_naming_property_and_type() {
             bad,
             &["'town' is not a property of 'test.ns.address'"],
         ),
-        ("owner eq null", bad, &["a path must end in a property"]),
+        (
+            "owner eq 'x'",
+            bad,
+            &["a navigation property can only be compared with null"],
+        ),
+        ("owner gt null", bad, &["'gt'"]),
         (
             "name eq 1",
             bad,
@@ -1650,4 +1655,7 @@ fn single_valued_navigations_lead_to_the_related_members() {
         "{}",
         e.message
     );
+    // The navigation itself: only whether there is a related entity.
+    ok("owner eq null");
+    ok("null ne owner");
 }

@@ -16,6 +16,9 @@ pub enum ExprType {
     Enum(EnumTypeId),
     /// A complex type (only as a path prefix, in `eq null` or in `isof`/`cast`).
     Complex(ComplexTypeId),
+    /// An entity reached through a single-valued navigation property (only in `eq null` /
+    /// `ne null`: whether there is a related entity).
+    Entity(EntityTypeId),
     /// A collection of items of the inner type (lambda operators, `length`-less
     /// `$count` segments, `in` right operands).
     Collection(Box<ExprType>),

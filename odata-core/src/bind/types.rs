@@ -45,6 +45,7 @@ impl ExprType {
             ExprType::Primitive(p) => p.name().to_owned(),
             ExprType::Enum(id) => model.enum_type(*id).qualified_name.clone(),
             ExprType::Complex(id) => model.complex_type(*id).qualified_name.clone(),
+            ExprType::Entity(id) => model.entity_type(*id).qualified_name.clone(),
             ExprType::Collection(inner) => format!("Collection({})", inner.display(model)),
             ExprType::Null => "null".to_owned(),
         }

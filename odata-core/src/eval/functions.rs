@@ -285,7 +285,9 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
                 _ => return None,
             },
         }),
-        ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Null => None,
+        ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Entity(_) | ExprType::Null => {
+            None
+        }
     }
 }
 

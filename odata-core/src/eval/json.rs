@@ -27,7 +27,9 @@ pub(super) fn to_value(model: &Model, j: &Json, ty: &ExprType) -> Value {
             };
             n.map_or(Value::Null, Value::Enum)
         }
-        ExprType::Complex(_) | ExprType::Collection(_) => Value::Json(j.clone()),
+        ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Entity(_) => {
+            Value::Json(j.clone())
+        }
         ExprType::Null => Value::Null,
     }
 }

@@ -827,4 +827,7 @@ fn navigation_paths_read_the_related_entity() {
     assert!(!matches_on(&m, &without, "owner/name eq 'Ada'"));
     assert!(matches_on(&m, &without, "owner/name eq null"));
     assert!(matches_on(&m, &without, "owner/name ne 'Ada'"));
+    assert!(matches_on(&m, &without, "owner eq null"));
+    assert!(!matches_on(&m, &with, "owner eq null"));
+    assert!(matches_on(&m, &with, "owner ne null"));
 }

@@ -28,7 +28,10 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     /// canonical representation of `ty`.
     pub(super) fn json_leaf(&mut self, raw: Frag, ty: &ExprType) -> Result<Val, ODataError> {
         let p = match ty {
-            ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Null => {
+            ExprType::Complex(_)
+            | ExprType::Collection(_)
+            | ExprType::Entity(_)
+            | ExprType::Null => {
                 return Ok(Val::Scalar(raw));
             }
             ExprType::Enum(id) => return Ok(Val::Scalar(self.enum_json_leaf(raw, *id))),

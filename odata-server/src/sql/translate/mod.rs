@@ -429,6 +429,10 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         else {
             return Ok(None);
         };
+        // `nav eq null`: whether there is a related entity is whether the link is set.
+        if rest.is_empty() {
+            return Ok(Some(Val::Scalar(self.column(&reference.property.name))));
+        }
         let target = self
             .related
             .iter()
@@ -531,7 +535,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         right: &BoundExpr,
     ) -> Result<Frag, ODataError> {
         for side in [left, right] {
-            if let ExprType::Complex(_) | ExprType::Collection(_) = side.ty()
+            if let ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Entity(_) = side.ty()
                 && !matches!(op, CompareOp::Eq | CompareOp::Ne)
             {
                 return Err(ODataError::bad_request(
