@@ -46,13 +46,19 @@ pub fn plan(
         now,
         limits: options.limits,
     };
-    // The tables paths through single-valued navigations lead to.
-    let related: Vec<sql::RelatedTable<'_>> = collection
-        .navigations
-        .iter()
-        .filter(|n| matches!(n.link, Link::Reference { .. }))
-        .map(|n| (n.name.as_str(), &service.target(n).table))
-        .collect();
+    // The tables paths through single-valued navigations lead to (only an expression
+    // can follow one).
+    let related: Vec<sql::RelatedTable<'_>> =
+        if options.filter.is_some() || options.orderby.is_some() {
+            collection
+                .navigations
+                .iter()
+                .filter(|n| matches!(n.link, Link::Reference { .. }))
+                .map(|n| (n.name.as_str(), &service.target(n).table))
+                .collect()
+        } else {
+            Vec::new()
+        };
     let mut related_reads = Vec::new();
     let mut note_reads = |expr: &odata_core::bind::BoundExpr| {
         for property in expr.properties() {

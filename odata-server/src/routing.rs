@@ -738,10 +738,13 @@ fn function_arguments(
     info: &RequestInfo<'_>,
 ) -> Result<serde_json::Map<String, serde_json::Value>, ODataError> {
     let mut arguments = Vec::new();
-    for part in split_top_level(text) {
-        if part.trim().is_empty() && text.trim().is_empty() {
-            continue;
-        }
+    // `f()`: no arguments (not one empty one).
+    let parts = if text.trim().is_empty() {
+        Vec::new()
+    } else {
+        split_top_level(text)
+    };
+    for part in parts {
         let (name, value) = split_name_value(&part).ok_or_else(|| {
             ODataError::bad_request(format!(
                 "'{part}' is not an argument 'name=value' of the function '{}'.",

@@ -912,4 +912,48 @@ mod tests {
             .contains("declares no reference 'category'")
         );
     }
+
+    #[test]
+    fn operations_and_containments_must_be_in_the_model() {
+        let unknown = |operation: &str| ServiceError::UnknownOperation {
+            path: "products".into(),
+            operation: operation.into(),
+        };
+        let action = crate::action::ActionHandler::new(|_| {
+            Ok(crate::action::ActionEffect::Update(Vec::new()))
+        });
+        let function = FunctionHandler::new(|_| Ok(serde_json::Value::Null));
+        let build = |def: CollectionDef| Service::builder(model()).collection(def).build();
+        assert_eq!(
+            build(CollectionDef::new("products", "products").action("nope", action)).unwrap_err(),
+            unknown("nope")
+        );
+        assert_eq!(
+            build(CollectionDef::new("products", "products").function("nope", function.clone()))
+                .unwrap_err(),
+            unknown("nope")
+        );
+        let e = Service::builder(model())
+            .collection(CollectionDef::new("products", "products"))
+            .function_import("nope", function)
+            .build()
+            .unwrap_err();
+        assert_eq!(
+            e,
+            ServiceError::UnknownOperation {
+                path: String::new(),
+                operation: "nope".into()
+            }
+        );
+        // Only a collection-valued containment navigation can be stored as contained.
+        let e = linked(
+            CollectionDef::new("products", "products"),
+            CollectionDef::new("categories", "categories").contains("products", "p"),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, ServiceError::Navigation { reason, .. } if reason.contains("containment")),
+            "{e}"
+        );
+    }
 }

@@ -1,13 +1,14 @@
 //! `POST …/{entity}/{action}`: invokes a bound action (see [`crate::action`]).
 
 use actix_web::HttpResponse;
-use odata_core::edm::{Action, Model};
+use odata_core::edm::Action;
 use odata_core::error::{ErrorKind, ODataError};
-use odata_core::json::{self, WriteOptions};
+use odata_core::json;
 use odata_core::value::Value;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use super::Request;
+use super::output::{entity_json, stored_type};
 use super::read::not_found;
 use super::write::{allowed, refresh, require_json_body};
 use crate::action::{ActionCall, ActionEffect};
@@ -15,7 +16,7 @@ use crate::auth::{self, Access};
 use crate::error::internal;
 use crate::service::{Collection, Link};
 use crate::store::table::{Table, TableType};
-use crate::store::{Change, Relink, StoreError, StoredEntity};
+use crate::store::{Change, Relink, StoreError};
 
 /// Invokes `action` on the entity `key` of `collection`: reads the parameters, runs the
 /// service's effect on the entity as stored and writes its result, in one transaction.
@@ -133,16 +134,6 @@ pub(super) async fn invoke(
     }
 }
 
-/// The stored entity's type as the table maps it.
-pub(super) fn stored_type<'t>(
-    table: &'t Table,
-    entity: &StoredEntity,
-) -> Result<&'t TableType, ODataError> {
-    table
-        .table_type(&entity.type_name)
-        .ok_or_else(|| internal(&"stored type not in table"))
-}
-
 /// The column of a property an effect sets: one of the entity's type that is neither a
 /// key nor immutable (anything else is a fault of the effect, not of the request).
 fn writable_column(table: &Table, table_type: &TableType, name: &str) -> Result<usize, ODataError> {
@@ -151,33 +142,4 @@ fn writable_column(table: &Table, table_type: &TableType, name: &str) -> Result<
         .filter(|c| table_type.columns.contains(c) && !table.key.contains(c))
         .filter(|&c| !table.columns[c].property.is_immutable())
         .ok_or_else(|| internal(&format!("an action sets '{name}', which it cannot")))
-}
-
-/// The entity's properties in OData JSON (write-only ones left out), as an effect sees
-/// them.
-pub(super) fn entity_json(
-    model: &Model,
-    table: &Table,
-    table_type: &TableType,
-    entity: &StoredEntity,
-) -> Map<String, Json> {
-    let mut out = Map::new();
-    for &c in &table_type.columns {
-        let property = &table.columns[c].property;
-        if property.is_write_only() {
-            continue;
-        }
-        let mut text = Vec::new();
-        json::write_value(
-            &mut text,
-            model,
-            &property.type_ref,
-            &entity.values[c],
-            WriteOptions::default(),
-        );
-        if let Ok(value) = serde_json::from_slice(&text) {
-            out.insert(property.name.clone(), value);
-        }
-    }
-    out
 }

@@ -7,8 +7,7 @@ use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json;
 
 use super::Request;
-use super::action::{entity_json, stored_type};
-use super::output::json_options;
+use super::output::{entity_json, json_options, stored_type};
 use super::read::not_found;
 use crate::error::internal;
 use crate::function::FunctionCall;

@@ -2,8 +2,10 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use odata_core::edm::Model;
 use odata_core::error::ODataError;
-use odata_core::json::{EntityControl, MetadataLevel, WriteOptions, write_entity};
+use odata_core::json::{self, EntityControl, MetadataLevel, WriteOptions, write_entity};
+use serde_json::{Map, Value as Json};
 
 use super::Request;
 use crate::error::internal;
@@ -13,6 +15,7 @@ use crate::prefer;
 use crate::routing::key_predicate;
 use crate::service::Collection;
 use crate::store::StoredEntity;
+use crate::store::table::{Table, TableType};
 
 /// The JSON options for a data response (406 for anything but JSON), with
 /// `omit-values=nulls` when the request prefers it and the response may honour it.
@@ -124,15 +127,7 @@ pub(super) fn write_one(
     options: WriteOptions,
 ) -> Result<(), ODataError> {
     let model = request.state.service.model();
-    let table_type = collection
-        .table
-        .table_type(&entity.type_name)
-        .ok_or_else(|| {
-            internal(&format!(
-                "stored type '{}' is not in the table",
-                entity.type_name
-            ))
-        })?;
+    let table_type = stored_type(&collection.table, entity)?;
     let ty = model.entity_type(table_type.id);
     let etag = etag(entity);
     // Only full metadata writes @odata.id; skip building the URL for every row otherwise.
@@ -399,4 +394,46 @@ pub(super) fn select_list(selected: Option<&[String]>, items: &[ExpandItem<'_>])
             format!("({})", list.join(","))
         }
     }
+}
+
+/// The stored entity's type as the table maps it.
+pub(super) fn stored_type<'t>(
+    table: &'t Table,
+    entity: &StoredEntity,
+) -> Result<&'t TableType, ODataError> {
+    table.table_type(&entity.type_name).ok_or_else(|| {
+        internal(&format!(
+            "stored type '{}' is not in the table",
+            entity.type_name
+        ))
+    })
+}
+
+/// The entity's properties in OData JSON (write-only ones left out), as an operation's
+/// effect or computation sees them.
+pub(super) fn entity_json(
+    model: &Model,
+    table: &Table,
+    table_type: &TableType,
+    entity: &StoredEntity,
+) -> Map<String, Json> {
+    let mut out = Map::new();
+    for &c in &table_type.columns {
+        let property = &table.columns[c].property;
+        if property.is_write_only() {
+            continue;
+        }
+        let mut text = Vec::new();
+        json::write_value(
+            &mut text,
+            model,
+            &property.type_ref,
+            &entity.values[c],
+            WriteOptions::default(),
+        );
+        if let Ok(value) = serde_json::from_slice(&text) {
+            out.insert(property.name.clone(), value);
+        }
+    }
+    out
 }

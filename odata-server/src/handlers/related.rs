@@ -61,9 +61,7 @@ pub(super) async fn get(
             },
         },
         Link::Inverse { column } => {
-            let [source_key] = related.key.as_slice() else {
-                return Err(crate::error::internal(&"inverse of a composite key"));
-            };
+            let source_key = source_key(related)?;
             let path = format!(
                 "{}{}/{}",
                 related.source.path,
@@ -121,9 +119,7 @@ pub(super) async fn create(
             &"a create through a single-valued navigation",
         ));
     };
-    let [source_key] = related.key.as_slice() else {
-        return Err(crate::error::internal(&"inverse of a composite key"));
-    };
+    let source_key = source_key(related)?;
     source_entity(request, related).await?;
     write::create(
         request,
@@ -159,9 +155,7 @@ pub(super) async fn write_related(
                 .store
                 .get(&target.table, &request.tenant, member)
                 .await?;
-            let [source_key] = related.key.as_slice() else {
-                return Err(crate::error::internal(&"inverse of a composite key"));
-            };
+            let source_key = source_key(related)?;
             if !entity.is_some_and(|e| &e.values[column] == source_key) {
                 return Err(not_found(target, member));
             }
@@ -192,6 +186,15 @@ fn reference_response(
     HttpResponse::Ok()
         .content_type("application/json")
         .body(body.to_string())
+}
+
+/// The source entity's key, which an inverse link stores in its members (a single key:
+/// `Service::build` binds references to single-property keys only).
+fn source_key<'r>(related: &'r Related<'_>) -> Result<&'r Value, ODataError> {
+    match related.key.as_slice() {
+        [key] => Ok(key),
+        _ => Err(crate::error::internal(&"inverse of a composite key")),
+    }
 }
 
 /// The entity the navigation starts from, in the caller's tenant.

@@ -180,7 +180,7 @@ pub(super) async fn update(
     let result = request
         .store
         .change(table, &request.tenant, key, allowed(request), |current| {
-            let table_type = super::action::stored_type(table, current)?;
+            let table_type = super::output::stored_type(table, current)?;
             let payload = json::read_entity_update_object(model, table_type.id, &object)?;
             for (&k, url_value) in table.key.iter().zip(key) {
                 let name = &table.columns[k].property.name;

@@ -373,17 +373,16 @@ fn inner_request(
     for (name, value) in &part.headers {
         // `If-Match: $<id>`: the ETag request `<id>` answered with.
         let value = match value.to_str().ok().and_then(|v| v.strip_prefix('$')) {
-            Some(id) if name == header::IF_MATCH || name == header::IF_NONE_MATCH => earlier
-                .iter()
-                .rev()
-                .find(|a| a.id.as_deref() == Some(id))
-                .and_then(|a| a.headers.get(header::ETAG))
-                .cloned()
-                .ok_or_else(|| {
-                    ODataError::bad_request(format!(
-                        "'{name}: ${id}' refers to no earlier response with an ETag."
-                    ))
-                })?,
+            Some(id) if name == header::IF_MATCH || name == header::IF_NONE_MATCH => {
+                answer_of(earlier, id)
+                    .and_then(|a| a.headers.get(header::ETAG))
+                    .cloned()
+                    .ok_or_else(|| {
+                        ODataError::bad_request(format!(
+                            "'{name}: ${id}' refers to no earlier response with an ETag."
+                        ))
+                    })?
+            }
             _ => value.clone(),
         };
         builder = builder.append_header((name.clone(), value));
@@ -391,6 +390,11 @@ fn inner_request(
     let inner = builder.to_http_request();
     inner.extensions_mut().insert(BatchServiceRoot(root));
     Ok(inner)
+}
+
+/// The latest answer to the request `id`.
+fn answer_of<'a>(earlier: &'a [Answer], id: &str) -> Option<&'a Answer> {
+    earlier.iter().rev().find(|a| a.id.as_deref() == Some(id))
 }
 
 /// `$<id>/rest` → the `Location` of request `<id>` followed by `/rest`.
@@ -403,7 +407,7 @@ fn resolve_reference(url: &str, earlier: &[Answer]) -> Result<String, ODataError
         None => (reference, ""),
     };
     // `$metadata`, `$entity`, … are resource paths, not references.
-    let Some(answer) = earlier.iter().rev().find(|a| a.id.as_deref() == Some(id)) else {
+    let Some(answer) = answer_of(earlier, id) else {
         return Ok(url.to_owned());
     };
     answer
