@@ -6,9 +6,12 @@ use odata_core::error::ODataError;
 use odata_core::query::{QueryOptions, SortDirection};
 use odata_core::value::DateTimeOffset;
 
-use crate::service::{Collection, Link, Service};
+use std::cell::RefCell;
+
+use crate::service::{Collection, Service};
 use crate::sql::schema::Backend;
-use crate::sql::{self, Condition, OrderTerm};
+use crate::sql::{self, Condition, Hop, Navigator, OrderTerm};
+use crate::store::table::Table;
 
 /// The bound and translated form of a collection request's options.
 #[derive(Debug, Clone)]
@@ -23,8 +26,8 @@ pub struct CollectionPlan {
     /// Property names `$select` asks for, in request order (`None`: all).
     pub selected: Option<Vec<String>>,
     /// The collections (indexes into [`Service::collections`]) that `$filter` and
-    /// `$orderby` read through navigation properties: the caller must be allowed to read
-    /// them too.
+    /// `$orderby` read through navigation properties, at any depth: the caller must be
+    /// allowed to read them too.
     pub related_reads: Vec<usize>,
 }
 
@@ -46,36 +49,14 @@ pub fn plan(
         now,
         limits: options.limits,
     };
-    // The tables paths through single-valued navigations lead to (only an expression
-    // can follow one).
-    let related: Vec<sql::RelatedTable<'_>> =
-        if options.filter.is_some() || options.orderby.is_some() {
-            collection
-                .navigations
-                .iter()
-                .filter(|n| matches!(n.link, Link::Reference { .. }))
-                .map(|n| (n.name.as_str(), &service.target(n).table))
-                .collect()
-        } else {
-            Vec::new()
-        };
-    let mut related_reads = Vec::new();
-    let mut note_reads = |expr: &odata_core::bind::BoundExpr| {
-        for property in expr.properties() {
-            if property.variable.is_none()
-                && property.path.len() > 1
-                && let Some(navigation) = collection.navigation(&property.path[0])
-                && !related_reads.contains(&navigation.target)
-            {
-                related_reads.push(navigation.target);
-            }
-        }
+    let navigator = ReadsThrough {
+        service,
+        reads: RefCell::new(Vec::new()),
     };
     let mut conditions = Vec::new();
     if let Some(filter) = &options.filter {
         let bound = bind::bind_filter(&ctx, filter)?;
-        note_reads(&bound);
-        conditions.push(sql::filter(backend, model, table, &related, &bound)?);
+        conditions.push(sql::filter(backend, model, table, &navigator, &bound)?);
     }
     if let Some(search) = &options.search {
         let bound = bind::bind_search(search);
@@ -84,8 +65,7 @@ pub fn plan(
     let mut order = match &options.orderby {
         Some(orderby) => {
             let keys = bind::bind_orderby(&ctx, orderby)?;
-            keys.iter().for_each(|k| note_reads(&k.expr));
-            sql::order_by(backend, model, table, &related, &keys)?
+            sql::order_by(backend, model, table, &navigator, &keys)?
         }
         None => Vec::new(),
     };
@@ -116,8 +96,35 @@ pub fn plan(
         order,
         projection,
         selected,
-        related_reads,
+        related_reads: navigator.reads.into_inner(),
     })
+}
+
+/// The service's navigation properties for the SQL translation, noting the collections
+/// an expression reads through them.
+struct ReadsThrough<'s> {
+    service: &'s Service,
+    /// Indexes into [`Service::collections`], each once.
+    reads: RefCell<Vec<usize>>,
+}
+
+impl Navigator for ReadsThrough<'_> {
+    fn hop(&self, from: &Table, navigation: &str) -> Option<Hop<'_>> {
+        let source = self
+            .service
+            .collections()
+            .iter()
+            .find(|c| c.table.name == from.name)?;
+        let navigation = source.navigation(navigation)?;
+        let mut reads = self.reads.borrow_mut();
+        if !reads.contains(&navigation.target) {
+            reads.push(navigation.target);
+        }
+        Some(Hop {
+            target: &self.service.target(navigation).table,
+            link: navigation.link,
+        })
+    }
 }
 
 /// The `$select` of a single-entity request (`None`: all properties).

@@ -1645,7 +1645,7 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
         }
     }
     let backend = data.db.backend();
-    let condition = match sql::filter(backend, &fx.model, &fx.table, &[], filter) {
+    let condition = match sql::filter(backend, &fx.model, &fx.table, &sql::NoNavigation, filter) {
         Ok(c) => c,
         Err(e) if e.kind == ErrorKind::NotImplemented => {
             tally.not_implemented += 1;
@@ -1735,7 +1735,7 @@ async fn check_order(fx: &Fixture, data: &DataSet, keys: &[BoundOrderBy], tally:
     }
     let expected: Vec<String> = order.iter().map(|&i| data.ids[i].clone()).collect();
     let backend = data.db.backend();
-    let terms = match sql::order_by(backend, &fx.model, &fx.table, &[], keys) {
+    let terms = match sql::order_by(backend, &fx.model, &fx.table, &sql::NoNavigation, keys) {
         Ok(t) => t,
         Err(e) => {
             tally

@@ -206,7 +206,14 @@ fn sorts(detail: &[String]) -> bool {
 async fn filtered_ordered_page_uses_an_index() {
     let (model, table) = model();
     let (_dir, pool) = database().await;
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &failed(&model)).unwrap();
+    let condition = sql::filter(
+        Backend::Sqlite,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &failed(&model),
+    )
+    .unwrap();
     assert_eq!(
         condition.to_sql().0,
         "(\"deploymentState\" = ? AND \"deploymentState\" IS NOT NULL)"
@@ -215,7 +222,7 @@ async fn filtered_ordered_page_uses_an_index() {
         Backend::Sqlite,
         &model,
         &table,
-        &[],
+        &sql::NoNavigation,
         &[BoundOrderBy {
             expr: event_date_time(),
             direction: SortDirection::Desc,
@@ -254,12 +261,12 @@ async fn ordered_page_without_filter_needs_no_sort() {
         value: Value::Boolean(true),
         ty: ExprType::Primitive(PrimitiveKind::Boolean),
     };
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &all).unwrap();
+    let condition = sql::filter(Backend::Sqlite, &model, &table, &sql::NoNavigation, &all).unwrap();
     let terms = sql::order_by(
         Backend::Sqlite,
         &model,
         &table,
-        &[],
+        &sql::NoNavigation,
         &[BoundOrderBy {
             expr: event_date_time(),
             direction: SortDirection::Desc,
@@ -286,7 +293,8 @@ async fn range_filter_uses_the_utc_index() {
             ty: ExprType::Primitive(PrimitiveKind::DateTimeOffset),
         }),
     };
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &since).unwrap();
+    let condition =
+        sql::filter(Backend::Sqlite, &model, &table, &sql::NoNavigation, &since).unwrap();
     assert_eq!(
         condition.to_sql().0,
         "(\"eventDateTime__utc\" >= ? AND \"eventDateTime__utc\" IS NOT NULL)"
@@ -295,7 +303,7 @@ async fn range_filter_uses_the_utc_index() {
         Backend::Sqlite,
         &model,
         &table,
-        &[],
+        &sql::NoNavigation,
         &[BoundOrderBy {
             expr: event_date_time(),
             direction: SortDirection::Desc,
@@ -316,7 +324,14 @@ async fn range_filter_uses_the_utc_index() {
 async fn count_with_eq_filter_uses_a_covering_index() {
     let (model, table) = model();
     let (_dir, pool) = database().await;
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &failed(&model)).unwrap();
+    let condition = sql::filter(
+        Backend::Sqlite,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &failed(&model),
+    )
+    .unwrap();
     let count = statement::count_for(Backend::Sqlite, &table, "tenant", &[&condition]);
     let detail = plan(&pool, &count.sql, &count.params).await;
     assert_indexed(&detail);
@@ -343,7 +358,14 @@ async fn string_key_lookup_uses_its_index_with_statistics() {
             ty: ExprType::Primitive(PrimitiveKind::String),
         }),
     };
-    let condition = sql::filter(Backend::Sqlite, &model, &table, &[], &by_serial).unwrap();
+    let condition = sql::filter(
+        Backend::Sqlite,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &by_serial,
+    )
+    .unwrap();
     let (sql, params) = page(&table, &condition, &[]);
     // Without statistics SQLite prefers walking the tenant's rows in key order (the
     // primary key serves `ORDER BY "id" DESC LIMIT ?`) and checks the serial number per
@@ -451,7 +473,7 @@ fn by_event_date_time_desc(model: &Model, table: &Table, backend: Backend) -> Ve
         backend,
         model,
         table,
-        &[],
+        &sql::NoNavigation,
         &[BoundOrderBy {
             expr: event_date_time(),
             direction: SortDirection::Desc,
@@ -466,7 +488,14 @@ async fn postgres_filtered_ordered_page_uses_the_composite_index_without_sorting
         return;
     };
     let (model, table) = model();
-    let condition = sql::filter(Backend::Postgres, &model, &table, &[], &failed(&model)).unwrap();
+    let condition = sql::filter(
+        Backend::Postgres,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &failed(&model),
+    )
+    .unwrap();
     let terms = by_event_date_time_desc(&model, &table, Backend::Postgres);
     let (sql, params) = page_on(Backend::Postgres, &table, &condition, &terms);
     let detail = pg_plan(&pool, &sql, &params).await;
@@ -493,7 +522,14 @@ async fn postgres_range_filter_uses_the_utc_index() {
             ty: ExprType::Primitive(PrimitiveKind::DateTimeOffset),
         }),
     };
-    let condition = sql::filter(Backend::Postgres, &model, &table, &[], &since).unwrap();
+    let condition = sql::filter(
+        Backend::Postgres,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &since,
+    )
+    .unwrap();
     let terms = by_event_date_time_desc(&model, &table, Backend::Postgres);
     let (sql, params) = page_on(Backend::Postgres, &table, &condition, &terms);
     let detail = pg_plan(&pool, &sql, &params).await;
@@ -513,7 +549,14 @@ async fn postgres_count_with_eq_filter_uses_an_index() {
         return;
     };
     let (model, table) = model();
-    let condition = sql::filter(Backend::Postgres, &model, &table, &[], &failed(&model)).unwrap();
+    let condition = sql::filter(
+        Backend::Postgres,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &failed(&model),
+    )
+    .unwrap();
     let count = statement::count_for(Backend::Postgres, &table, "tenant", &[&condition]);
     let detail = pg_plan(&pool, &count.sql, &count.params).await;
     assert!(
@@ -545,7 +588,14 @@ async fn postgres_string_lookup_uses_its_index() {
             ty: ExprType::Primitive(PrimitiveKind::String),
         }),
     };
-    let condition = sql::filter(Backend::Postgres, &model, &table, &[], &by_serial).unwrap();
+    let condition = sql::filter(
+        Backend::Postgres,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &by_serial,
+    )
+    .unwrap();
     let (sql, params) = page_on(Backend::Postgres, &table, &condition, &[]);
     let detail = pg_plan(&pool, &sql, &params).await;
     assert_pg_uses(&detail, "ix_autopilot_events_deviceSerialNumber_id");

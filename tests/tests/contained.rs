@@ -180,3 +180,40 @@ async fn policy_status_details_live_inside_their_event() {
         .await;
     assert_eq!(expanded["policyStatusDetails@odata.count"], 1);
 }
+
+#[tokio::test]
+async fn contained_collections_are_iterated_and_counted_in_filters() {
+    let app = spawn_app().await;
+    profile(&app, "p1").await;
+    profile(&app, "p2").await;
+    for _ in 0..2 {
+        let r = app
+            .post_json(&format!("{PROFILES}/p2/assignments"), &assignment())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    for (filter, expected) in [
+        ("assignments/any()", json!(["p2"])),
+        ("assignments/$count eq 0", json!(["p1"])),
+        (
+            "assignments/all(a: a/source eq 'direct')",
+            json!(["p1", "p2"]),
+        ),
+        ("assignments/any(a: a/source eq 'policySets')", json!([])),
+    ] {
+        let body = app
+            .get_json(&format!(
+                "{PROFILES}?$filter={filter}&$orderby=id&$select=id"
+            ))
+            .await;
+        let got: Vec<Value> = body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].clone())
+            .collect();
+        assert_eq!(Value::Array(got), expected, "{filter}");
+    }
+}

@@ -803,22 +803,55 @@ async fn filters_and_orders_follow_single_valued_navigations() {
         ))
         .await;
     assert_eq!(body["assignedDevices"].as_array().unwrap().len(), 2);
-    // Not yet: collection-valued navigations in expressions.
-    for (collection, filter) in [
-        (PROFILES, "assignedDevices/any(d:d/serialNumber eq 'SN-1')"),
-        (IDENTITIES, "deploymentProfile/assignedDevices/$count gt 1"),
-    ] {
-        let r = app
-            .get(&format!("{collection}?$filter={filter}"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED, "{filter}");
-    }
     let r = app
         .get(&format!("{IDENTITIES}?$filter=deploymentProfile/nope eq 1"))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn filters_and_orders_iterate_and_count_collection_valued_navigations() {
+    let app = fixture().await;
+    // p1 (Kiosk) has d0, d2, d4, d6, d8; p2 (Office) d1 and d3. The serial of dN is
+    // SN-(9-N).
+    let cases: &[(String, &[&str])] = &[
+        (
+            format!("{PROFILES}?$filter=assignedDevices/any(d:d/serialNumber eq 'SN-1')"),
+            &["p1"],
+        ),
+        (
+            format!(
+                "{PROFILES}?$filter=assignedDevices/all(d:startswith(d/serialNumber,'SN-'))&$orderby=id"
+            ),
+            &["p1", "p2"],
+        ),
+        (
+            format!("{PROFILES}?$filter=assignedDevices/$count lt 5"),
+            &["p2"],
+        ),
+        (
+            format!("{PROFILES}?$orderby=assignedDevices/$count,id"),
+            &["p2", "p1"],
+        ),
+        // From a device through its profile to the profile's devices, and back.
+        (
+            format!(
+                "{IDENTITIES}?$filter=deploymentProfile/assignedDevices/$count eq 2&$orderby=id"
+            ),
+            &["d1", "d3"],
+        ),
+        (
+            format!(
+                "{IDENTITIES}?$filter=deploymentProfile/assignedDevices/any(o:o/id ne $it/id and \
+                 o/deploymentProfile/displayName eq 'Office')&$orderby=id"
+            ),
+            &["d1", "d3"],
+        ),
+    ];
+    for (path, expected) in cases {
+        let body = app.get_json(path).await;
+        assert_eq!(ids(&body), *expected, "{path}");
+    }
 }

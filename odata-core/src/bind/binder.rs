@@ -2,7 +2,7 @@
 //!
 //! Every error is an [`ODataError`] whose message starts with the query option
 //! (`$filter: …`) and whose `target` is that option. Unsupported but valid OData
-//! (navigation paths, `$root`, bound functions, …) is `ErrorKind::NotImplemented` (501);
+//! (`$root`, bound functions, annotation paths, …) is `ErrorKind::NotImplemented` (501);
 //! everything else is a 400 naming the property, function or operator at fault.
 
 use indexmap::IndexMap;
@@ -237,10 +237,21 @@ const IN_VARIABLE: &str = "$in";
 /// Where a path currently points.
 #[derive(Debug, Clone)]
 enum Cursor {
-    /// An entity of this type (the start of a `$it` path).
+    /// An entity of this type (the start of a `$it` path, a related entity, a lambda
+    /// variable over related entities).
     Entity(EntityTypeId),
     /// A value of this type (primitive, enum, complex or collection).
     Value(ExprType),
+}
+
+impl Cursor {
+    /// The cursor at a value of type `ty`: an entity's members are its properties.
+    fn of(ty: ExprType) -> Self {
+        match ty {
+            ExprType::Entity(t) => Cursor::Entity(t),
+            other => Cursor::Value(other),
+        }
+    }
 }
 
 /// Binding state for one query option.
@@ -849,13 +860,13 @@ impl<'c, 'a> Binder<'c, 'a> {
                     return Err(self.err(format!("'{name}' is not a lambda variable in scope")));
                 };
                 variable = Some(name.clone());
-                (Cursor::Value(ty.clone()), rest)
+                (Cursor::of(ty.clone()), rest)
             }
             Some((Segment::Member(name), rest)) if self.vars.iter().any(|(n, _)| n == name) => {
                 // A lambda variable inside an alias expression (parsed without scopes).
                 variable = Some(name.clone());
                 (
-                    Cursor::Value(self.var_type(name).cloned().unwrap_or(ExprType::Null)),
+                    Cursor::of(self.var_type(name).cloned().unwrap_or(ExprType::Null)),
                     rest,
                 )
             }
@@ -919,6 +930,13 @@ impl<'c, 'a> Binder<'c, 'a> {
             })),
             Cursor::Entity(_) => Err(self
                 .err("a path must end in a property: '$it' or a type cast alone is not a value")),
+            Cursor::Value(ExprType::Collection(item)) if matches!(*item, ExprType::Entity(_)) => {
+                Err(self.err(format!(
+                    "'{}' is a collection-valued navigation property: use any(), all() or \
+                     $count",
+                    self.path_display(variable.as_deref(), cast, &path)
+                )))
+            }
             Cursor::Value(ty) => Ok(BoundExpr::Property(PropertyRef {
                 variable,
                 cast,
@@ -1059,16 +1077,13 @@ impl<'c, 'a> Binder<'c, 'a> {
                     return self.property_cursor(&p.type_ref, name);
                 }
                 if let Some(nav) = et.navigation_property(name) {
-                    // A single-valued navigation leads to the related entity's members;
-                    // collection-valued ones (lambdas, $count over them) not yet.
-                    if nav.collection {
-                        return Err(self.not_implemented(format!(
-                            "collection-valued navigation properties in {} are not supported \
-                             yet ('{name}' of '{}')",
-                            self.option, et.qualified_name
-                        )));
-                    }
-                    return Ok(Cursor::Entity(nav.target));
+                    // A single-valued navigation leads to the related entity's members; a
+                    // collection-valued one to its entities, for lambdas and `$count`.
+                    return Ok(if nav.collection {
+                        Cursor::Value(ExprType::Collection(Box::new(ExprType::Entity(nav.target))))
+                    } else {
+                        Cursor::Entity(nav.target)
+                    });
                 }
                 let mut msg = format!("'{name}' is not a property of '{}'", et.qualified_name);
                 let derived = model

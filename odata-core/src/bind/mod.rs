@@ -25,8 +25,11 @@
 //! * Write-only properties (`Core.Permissions/Write`) are a 400 wherever a query names
 //!   them (`$filter`, `$orderby`, `$select`, `$compute`, lambdas, aliases).
 //! * Function names match case-insensitively (4.01).
-//! * Navigation properties, `$root`, bound functions and annotation paths in expressions
-//!   are 501 (`ErrorKind::NotImplemented`).
+//! * A single-valued navigation property leads to the related entity's members (alone, it
+//!   only compares with null); a collection-valued one is a collection of entities for
+//!   `any`/`all` (whose variable is then an entity) and `$count`.
+//! * `$root`, bound functions and annotation paths in expressions are 501
+//!   (`ErrorKind::NotImplemented`).
 
 mod binder;
 mod functions;

@@ -97,7 +97,8 @@ pub(crate) fn model() -> Model {
                     PropertyDef::new("secrets", "Collection(Edm.String)")
                         .annotate(Annotation::write_only()),
                 )
-                .navigation(NavigationDef::new("owner", "tns.item")),
+                .navigation(NavigationDef::new("owner", "tns.item"))
+                .navigation(NavigationDef::new("parts", "Collection(tns.item)")),
         )
         .entity_type(
             EntityTypeDef::new("special")

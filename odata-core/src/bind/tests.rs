@@ -1659,3 +1659,46 @@ fn single_valued_navigations_lead_to_the_related_members() {
     ok("owner eq null");
     ok("null ne owner");
 }
+
+#[test]
+fn collection_valued_navigations_are_iterated_and_counted() {
+    // The lambda variable stands for a related entity: its members, its navigations.
+    let BoundExpr::Any {
+        collection,
+        variable,
+        predicate: Some(predicate),
+    } = ok("parts/any(p: p/owner/name eq $it/name)")
+    else {
+        panic!("any with a predicate");
+    };
+    assert_eq!(variable, "p");
+    assert_eq!(collection.path, ["parts"]);
+    assert!(
+        matches!(&collection.ty, ExprType::Collection(item) if matches!(**item, ExprType::Entity(_)))
+    );
+    let BoundExpr::Compare { left, .. } = *predicate else {
+        panic!("a comparison");
+    };
+    let BoundExpr::Property(p) = *left else {
+        panic!("a property");
+    };
+    assert_eq!(
+        (p.variable.as_deref(), p.path.as_slice()),
+        (Some("p"), &["owner".to_owned(), "name".to_owned()][..])
+    );
+    ok("parts/all(p: p/parts/any(q: q/name eq p/name))");
+    ok("owner/parts/$count gt 1");
+    ok("parts/any()");
+    for (text, part) in [
+        (
+            "parts eq null",
+            "'parts' is a collection-valued navigation property",
+        ),
+        ("parts/name eq 'a'", "'parts' is a collection"),
+        ("parts/any(p: p/nope eq 1)", "'nope' is not a property"),
+        ("parts/any(p: p)", "a path must end in a property"),
+    ] {
+        let e = err(text);
+        assert!(e.message.contains(part), "{text}: {}", e.message);
+    }
+}

@@ -831,3 +831,32 @@ fn navigation_paths_read_the_related_entity() {
     assert!(!matches_on(&m, &with, "owner eq null"));
     assert!(matches_on(&m, &with, "owner ne null"));
 }
+
+/// A collection-valued navigation is the related entities' OData JSON array: lambdas
+/// iterate it (the variable is an entity), `$count` counts it, none is empty.
+#[test]
+fn collection_valued_navigations_are_iterated_and_counted() {
+    let m = model();
+    let with = entity(
+        &m,
+        "tns.item",
+        vec![
+            ("name", s("Ada")),
+            (
+                "parts",
+                Value::Json(json!([
+                    {"id": "p1", "name": "Ada", "owner": {"id": "o1", "name": "Bo"}},
+                    {"id": "p2", "name": null, "owner": null}
+                ])),
+            ),
+        ],
+    );
+    let without = entity(&m, "tns.item", vec![]);
+    assert!(matches_on(&m, &with, "parts/any(p: p/name eq $it/name)"));
+    assert!(matches_on(&m, &with, "parts/any(p: p/owner/name eq 'Bo')"));
+    assert!(!matches_on(&m, &with, "parts/all(p: p/name eq 'Ada')"));
+    assert!(matches_on(&m, &with, "parts/$count eq 2"));
+    assert!(!matches_on(&m, &without, "parts/any()"));
+    assert!(matches_on(&m, &without, "parts/all(p: p/name eq 'x')"));
+    assert!(matches_on(&m, &without, "parts/$count eq 0"));
+}

@@ -27,7 +27,9 @@
 //! and TimeOfDay by ticks, enums by numeric value, strings by code point (SQLite's BINARY
 //! collation compares UTF-8 bytes, which orders like code points and like Rust's `str`).
 //! Lambdas iterate JSON arrays with `json_each` (a null collection is empty); `all` counts a
-//! null predicate as false. Nulls sort first ascending, last descending (SQLite's default).
+//! null predicate as false. Paths through navigation properties are correlated subqueries
+//! on the related table in the same tenant (see `translate/navigation.rs`): a scalar
+//! subquery for a single-valued one, `EXISTS`/`COUNT(*)` for a collection-valued one. Nulls sort first ascending, last descending (SQLite's default).
 //!
 //! # Deliberate differences from the evaluator
 //!
@@ -79,7 +81,7 @@ mod translate;
 
 pub use param::SqlParam;
 pub use statement::Statement;
-pub use translate::RelatedTable;
+pub use translate::{Hop, Navigator, NoNavigation};
 
 use odata_core::bind::{BoundExpr, BoundOrderBy, BoundSearch};
 use odata_core::edm::Model;
@@ -140,28 +142,28 @@ impl OrderTerm {
 /// Errors: 501 for functions and forms the database translation does not support (see the
 /// module documentation), 400 for a non-Boolean filter.
 ///
-/// `related` gives the tables the table's single-valued navigation properties lead to, for
-/// paths through them (`deploymentProfile/displayName`); a path through one not listed is
-/// a 501.
+/// `navigator` says where the table's navigation properties lead, for paths through them
+/// (`deploymentProfile/displayName`, `assignedDevices/any(d: …)`); a path through one it
+/// does not know is a 501.
 pub fn filter(
     backend: Backend,
     model: &Model,
     table: &Table,
-    related: &[RelatedTable<'_>],
+    navigator: &dyn Navigator,
     expr: &BoundExpr,
 ) -> Result<Condition, ODataError> {
     fn on<D: ExprDialect>(
         dialect: &D,
         model: &Model,
         table: &Table,
-        related: &[RelatedTable<'_>],
+        navigator: &dyn Navigator,
         expr: &BoundExpr,
     ) -> Result<Frag, ODataError> {
-        Translator::new(model, table, related, dialect).condition(expr)
+        Translator::new(model, table, navigator, dialect).condition(expr)
     }
     let frag = match backend {
-        Backend::Sqlite => on(&Sqlite, model, table, related, expr)?,
-        Backend::Postgres => on(&Postgres, model, table, related, expr)?,
+        Backend::Sqlite => on(&Sqlite, model, table, navigator, expr)?,
+        Backend::Postgres => on(&Postgres, model, table, navigator, expr)?,
     };
     Ok(Condition { frag })
 }
@@ -172,16 +174,17 @@ pub fn order_by(
     backend: Backend,
     model: &Model,
     table: &Table,
-    related: &[RelatedTable<'_>],
+    navigator: &dyn Navigator,
     keys: &[BoundOrderBy],
 ) -> Result<Vec<OrderTerm>, ODataError> {
     match backend {
         Backend::Sqlite => {
-            order::order_terms(&mut Translator::new(model, table, related, &Sqlite), keys)
+            order::order_terms(&mut Translator::new(model, table, navigator, &Sqlite), keys)
         }
-        Backend::Postgres => {
-            order::order_terms(&mut Translator::new(model, table, related, &Postgres), keys)
-        }
+        Backend::Postgres => order::order_terms(
+            &mut Translator::new(model, table, navigator, &Postgres),
+            keys,
+        ),
     }
 }
 

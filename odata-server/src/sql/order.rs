@@ -19,7 +19,9 @@ pub(crate) fn order_terms<D: ExprDialect>(
 ) -> Result<Vec<OrderTerm>, ODataError> {
     keys.iter()
         .map(|key| {
-            if let ExprType::Complex(_) | ExprType::Collection(_) = &key.expr.ty() {
+            if let ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Entity(_) =
+                &key.expr.ty()
+            {
                 return Err(ODataError::bad_request(
                     "$orderby keys must be primitive or enumeration values.",
                 )

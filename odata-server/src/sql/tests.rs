@@ -100,7 +100,7 @@ impl Fixture {
     }
 
     fn filter(&self, e: &BoundExpr) -> (String, Vec<SqlParam>) {
-        let (sql, params) = filter(Backend::Sqlite, &self.model, &self.table, &[], e)
+        let (sql, params) = filter(Backend::Sqlite, &self.model, &self.table, &NoNavigation, e)
             .unwrap()
             .to_sql();
         assert_eq!(
@@ -112,7 +112,7 @@ impl Fixture {
     }
 
     fn filter_err(&self, e: &BoundExpr) -> odata_core::error::ODataError {
-        filter(Backend::Sqlite, &self.model, &self.table, &[], e).unwrap_err()
+        filter(Backend::Sqlite, &self.model, &self.table, &NoNavigation, e).unwrap_err()
     }
 }
 
@@ -1035,7 +1035,7 @@ fn order_terms() {
             direction: SortDirection::Asc,
         },
     ];
-    let terms = order_by(Backend::Sqlite, &f.model, &f.table, &[], &keys).unwrap();
+    let terms = order_by(Backend::Sqlite, &f.model, &f.table, &NoNavigation, &keys).unwrap();
     let rendered: Vec<(String, Vec<SqlParam>, SortDirection)> = terms
         .iter()
         .map(|t| {
@@ -1064,7 +1064,7 @@ fn order_terms() {
         Backend::Sqlite,
         &f.model,
         &f.table,
-        &[],
+        &NoNavigation,
         &[BoundOrderBy {
             expr: prop(
                 &["settings"],

@@ -217,6 +217,9 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
         "products?$expand=orders/$count",
         "products?$expand=*",
         "products('x')/orders",
+        "products?$filter=orders/any(o: o/customer eq 'x')",
+        "products?$filter=orders/$count gt 1",
+        "products?$orderby=orders/$count",
     ] {
         let r = app.get(path, &all).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
@@ -238,6 +241,7 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
         "orders?$filter=product/name eq 'x'",
         "orders?$orderby=product/name",
         "orders/$count?$filter=product/stock gt 1",
+        "orders?$filter=product/orders/$count gt 1",
     ] {
         let r = app.get(path, &orders_only).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");

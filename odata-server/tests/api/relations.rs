@@ -499,3 +499,158 @@ async fn entities_are_created_updated_and_deleted_through_navigation() {
     assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.headers()["allow"], "GET, POST");
 }
+
+/// Creates products `p1`..`p3` and orders 1–4 (three of `p1`, one of `p2`, none of `p3`).
+async fn three_products_four_orders(app: &crate::helpers::TestApp) {
+    for (sku, stock) in [("p1", 5), ("p2", 7), ("p3", 5)] {
+        let mut body = product(sku);
+        body["stock"] = json!(stock);
+        let r = app.post_json("products", &body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    for (number, sku, customer) in [
+        (1, "p1", "ann"),
+        (2, "p1", "bob"),
+        (3, "p2", "ann"),
+        (4, "p1", "cy"),
+    ] {
+        let r = app
+            .post_json(
+                "orders",
+                &json!({"number": number, "customer": customer,
+                        "placed": (number != 4).then(|| format!("2024-0{number}-01")),
+                        "product@odata.bind": format!("products('{sku}')")}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+}
+
+/// The keys `key` of the entities a GET answers, in order.
+async fn keys(app: &crate::helpers::TestApp, path: &str, key: &str) -> Vec<Value> {
+    let r = app.get(path).send().await.unwrap();
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e[key].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn collection_valued_navigations_are_iterated_and_counted_in_expressions() {
+    let app = spawn_app().await;
+    three_products_four_orders(&app).await;
+    let cases: &[(&str, Value)] = &[
+        // Lambdas over the related entities.
+        (
+            "products?$filter=orders/any(o: o/customer eq 'ann')&$orderby=sku",
+            json!(["p1", "p2"]),
+        ),
+        (
+            "products?$filter=orders/any()&$orderby=sku",
+            json!(["p1", "p2"]),
+        ),
+        ("products?$filter=not orders/any()", json!(["p3"])),
+        // `all` over no related entity is true.
+        (
+            "products?$filter=orders/all(o: o/customer ne 'bob')&$orderby=sku",
+            json!(["p2", "p3"]),
+        ),
+        // A null predicate (order 4 has no date) counts as false in `all`.
+        (
+            "products?$filter=orders/all(o: o/placed ge 2024-01-01)&$orderby=sku",
+            json!(["p2", "p3"]),
+        ),
+        // `$it` inside the predicate is the product; the variable goes on through `product`.
+        (
+            "products?$filter=orders/any(o: o/number gt $it/stock sub 4)",
+            json!(["p1"]),
+        ),
+        (
+            "products?$filter=orders/any(o: o/product/stock eq 7)",
+            json!(["p2"]),
+        ),
+        // Lambdas nest; the inner one iterates a JSON collection of the outer row.
+        (
+            "products?$filter=orders/any(o: o/product/tags/any(t: t eq 'nothing'))",
+            json!([]),
+        ),
+        (
+            "products?$filter=orders/any(o: o/customer eq 'bob' and o/product/tags/any(t: t eq 'b'))",
+            json!(["p1"]),
+        ),
+        // Counts, in $filter and $orderby.
+        ("products?$filter=orders/$count ge 2", json!(["p1"])),
+        ("products?$filter=orders/$count eq 0", json!(["p3"])),
+        (
+            "products?$orderby=orders/$count desc,sku",
+            json!(["p1", "p2", "p3"]),
+        ),
+        // Several hops: from an order through its product to that product's orders.
+        (
+            "orders?$filter=product/orders/$count eq 3&$orderby=number",
+            json!([1, 2, 4]),
+        ),
+        (
+            "orders?$filter=product/orders/any(o: o/customer eq 'cy')&$orderby=number",
+            json!([1, 2, 4]),
+        ),
+        (
+            "orders?$filter=product/orders/all(o: o/customer eq $it/customer)",
+            json!([3]),
+        ),
+        // Inside an expansion's options.
+        (
+            "products('p1')/orders?$filter=product/orders/$count gt 2&$orderby=number",
+            json!([1, 2, 4]),
+        ),
+    ];
+    for (path, expected) in cases {
+        let key = if path.starts_with("products?") {
+            "sku"
+        } else {
+            "number"
+        };
+        assert_eq!(
+            &Value::Array(keys(&app, path, key).await),
+            expected,
+            "{path}"
+        );
+    }
+    let body = app
+        .get_json("products?$filter=sku eq 'p1'&$expand=orders($filter=product/orders/$count eq 3;$select=number)")
+        .await;
+    assert_eq!(
+        body["value"][0]["orders"].as_array().unwrap().len(),
+        3,
+        "{body}"
+    );
+    // A collection-valued navigation is not a value, and its members are entities.
+    for (path, message) in [
+        (
+            "products?$filter=orders eq null",
+            "collection-valued navigation property",
+        ),
+        ("products?$filter=orders/customer eq 'x'", "is a collection"),
+        (
+            "products?$filter=orders/any(o: o/nothing eq 1)",
+            "'nothing' is not a property of 'example.shop.order'",
+        ),
+        (
+            "products?$filter=orders/any(o: o eq 1)",
+            "a path must end in a property",
+        ),
+    ] {
+        let r = app.get(path).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{path}");
+        let body: Value = r.json().await.unwrap();
+        let text = body["error"]["message"].as_str().unwrap();
+        assert!(text.contains(message), "{path}: {text}");
+    }
+}

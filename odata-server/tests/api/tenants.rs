@@ -157,3 +157,47 @@ async fn the_same_client_key_in_two_tenants_does_not_conflict() {
     let r = app.get("products('shared')", &b).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn navigation_subqueries_stay_in_the_callers_tenant() {
+    let app = spawn_secured(hs256_config()).await;
+    let orders = |tenant: &str| hs256(&claims(tenant, &format!("{READ_WRITE} {ORDERS}")));
+    let (a, b) = (orders("tenant-a"), orders("tenant-b"));
+    // The same product key in both tenants; only tenant B's has orders.
+    for token in [&a, &b] {
+        let r = app
+            .post("products", token, &product("p1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    for number in [1, 2] {
+        let order = json!({"number": number, "customer": "x",
+                           "product@odata.bind": "products('p1')"});
+        let r = app.post("orders", &b, &order).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    for (path, a_sees, b_sees) in [
+        ("products?$filter=orders/any()", 0, 1),
+        ("products?$filter=orders/$count eq 2", 0, 1),
+        ("products?$filter=orders/all(o: o/customer eq 'y')", 1, 0),
+        ("orders?$filter=product/orders/$count eq 2", 0, 2),
+    ] {
+        for (token, expected) in [(&a, a_sees), (&b, b_sees)] {
+            let body: Value = app
+                .get(path, token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                body["value"].as_array().unwrap().len(),
+                expected,
+                "{path}: {body}"
+            );
+        }
+    }
+}

@@ -8,13 +8,16 @@ use odata_core::error::ODataError;
 use odata_core::value::{TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND};
 
 use super::temporal::{Dto, text_int};
-use super::{Source, Translator, Val, not_implemented};
+use super::{Scope, Source, Translator, Val, not_implemented};
 use crate::sql::dialect::{ExprDialect, JsonScalar};
 use crate::sql::frag::{Frag, frag};
 
 impl<'a, D: ExprDialect> Translator<'a, D> {
     /// The JSON text of a collection-valued path.
     pub(super) fn collection(&mut self, p: &PropertyRef) -> Result<Frag, ODataError> {
+        if let Some(value) = self.through_row(p)? {
+            return Ok(value.comparable());
+        }
         match self.source(p)? {
             Source::Column(index) => {
                 let name = self.table.columns[index].property.name.clone();
@@ -148,6 +151,9 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
 
     /// The number of items of a collection-valued path (0 for a null collection).
     pub(super) fn count(&mut self, collection: &PropertyRef) -> Result<Frag, ODataError> {
+        if let Some(count) = self.count_members(collection)? {
+            return Ok(count);
+        }
         let array = self.collection(collection)?;
         Ok(self.array_length(array))
     }
@@ -166,13 +172,16 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         predicate: Option<&BoundExpr>,
         all: bool,
     ) -> Result<Frag, ODataError> {
+        if let Some(lambda) = self.lambda_members(collection, variable, predicate, all)? {
+            return Ok(lambda);
+        }
         let array = self.collection(collection)?;
         let Some(predicate) = predicate else {
             return Ok(frag!["(", self.array_length(array), " > 0)"]);
         };
         let alias = self.next_alias("j");
         let (from, item) = self.dialect.json_each(array, &alias);
-        self.scopes.push((variable.to_owned(), item));
+        self.scopes.push((variable.to_owned(), Scope::Item(item)));
         let predicate = self.condition(predicate);
         self.scopes.pop();
         let predicate = predicate?;

@@ -27,7 +27,10 @@ mod arithmetic;
 mod cast;
 mod functions;
 mod json;
+mod navigation;
 mod temporal;
+
+pub use navigation::{Hop, Navigator, NoNavigation};
 
 use odata_core::bind::{BoundExpr, CompareOp, ExprType, PropertyRef};
 use odata_core::edm::{EntityTypeId, Model, PrimitiveKind};
@@ -72,23 +75,32 @@ enum Source {
     Json(Frag),
 }
 
-/// The table a single-valued navigation property (stored as a reference column) leads to.
-pub type RelatedTable<'a> = (&'a str, &'a Table);
+/// What a lambda variable stands for.
+#[derive(Debug, Clone)]
+enum Scope<'a> {
+    /// An item of a JSON array (`json_each`): the expression of its value.
+    Item(Frag),
+    /// A row of a related table, in a lambda over a collection-valued navigation property:
+    /// the alias the subquery gives the table.
+    Row { alias: String, table: &'a Table },
+}
 
 /// Translates bound expressions over one table.
 pub(crate) struct Translator<'a, D: ExprDialect> {
     model: &'a Model,
     table: &'a Table,
     dialect: &'a D,
-    /// Lambda variables in scope, innermost last: name and current-item expression.
-    scopes: Vec<(String, Frag)>,
+    /// Lambda variables in scope, innermost last.
+    scopes: Vec<(String, Scope<'a>)>,
     /// Counter for unique aliases (`$j1`, `$v2`, …).
     aliases: usize,
-    /// The tables the table's single-valued navigation properties lead to.
-    related: &'a [RelatedTable<'a>],
+    /// Where the table's navigation properties lead.
+    navigator: &'a dyn Navigator,
     /// The alias the table goes by inside a navigation subquery; its columns are then
     /// always qualified with it.
     qualifier: Option<String>,
+    /// Qualify column references even outside lambdas (inside a subquery's condition).
+    qualify: bool,
 }
 
 /// A 501 naming what is not supported.
@@ -136,7 +148,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     pub(crate) fn new(
         model: &'a Model,
         table: &'a Table,
-        related: &'a [RelatedTable<'a>],
+        navigator: &'a dyn Navigator,
         dialect: &'a D,
     ) -> Self {
         Self {
@@ -145,8 +157,9 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             dialect,
             scopes: Vec::new(),
             aliases: 0,
-            related,
+            navigator,
             qualifier: None,
+            qualify: false,
         }
     }
 
@@ -340,7 +353,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 self.dialect.quote(name)
             ));
         }
-        if self.scopes.is_empty() {
+        if self.scopes.is_empty() && !self.qualify {
             Frag::atom(self.dialect.quote(name))
         } else {
             Frag::atom(format!(
@@ -392,13 +405,13 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 if p.cast.is_some() {
                     return Err(not_implemented("A type cast on a lambda variable"));
                 }
-                let item = self
-                    .scopes
-                    .iter()
-                    .rev()
-                    .find(|(name, _)| name == var)
-                    .map(|(_, item)| item.clone())
-                    .ok_or_else(|| internal(format!("unknown lambda variable '{var}'")))?;
+                let item = match self.scopes.iter().rev().find(|(name, _)| name == var) {
+                    Some((_, Scope::Item(item))) => item.clone(),
+                    Some((_, Scope::Row { .. })) => {
+                        return Err(internal(format!("'{var}' is a row, not a JSON item")));
+                    }
+                    None => return Err(internal(format!("unknown lambda variable '{var}'"))),
+                };
                 Ok(Source::Json(self.dialect.json_extract(item, &p.path)))
             }
         }
@@ -414,88 +427,12 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         ))
     }
 
-    /// `nav/…` through a single-valued navigation stored as a reference column: the value
-    /// of `…` on the related entity, read by a correlated subquery in the same tenant
-    /// (null when there is none). `None` when the path does not start with one.
-    fn through_navigation(&mut self, p: &PropertyRef) -> Result<Option<Val>, ODataError> {
-        let (Some((first, rest)), None) = (p.path.split_first(), &p.variable) else {
-            return Ok(None);
-        };
-        let Some(reference) = self
-            .table
-            .columns
-            .iter()
-            .find(|c| c.reference.as_deref() == Some(first.as_str()))
-        else {
-            return Ok(None);
-        };
-        // `nav eq null`: whether there is a related entity is whether the link is set.
-        if rest.is_empty() {
-            return Ok(Some(Val::Scalar(self.column(&reference.property.name))));
-        }
-        let target = self
-            .related
-            .iter()
-            .find(|(name, _)| name == first)
-            .map(|(_, table)| *table)
-            .ok_or_else(|| not_implemented(format!("Following '{first}' twice or more")))?;
-        if p.cast.is_some() {
-            return Err(not_implemented("A type cast before a navigation property"));
-        }
-        let [key] = target.key.as_slice() else {
-            return Err(internal("a navigation target without a single key"));
-        };
-        self.aliases += 1;
-        let alias = format!("$n{}", self.aliases);
-        let mut inner = Translator {
-            model: self.model,
-            table: target,
-            dialect: self.dialect,
-            scopes: Vec::new(),
-            aliases: self.aliases,
-            related: &[],
-            qualifier: Some(alias.clone()),
-        };
-        let value = inner.property(&PropertyRef {
-            variable: None,
-            cast: None,
-            path: rest.to_vec(),
-            ty: p.ty.clone(),
-        })?;
-        self.aliases = inner.aliases;
-        let tenant = self.outer_column("_tenant");
-        let link = self.outer_column(&reference.property.name);
-        let related_key = inner.column(&target.columns[*key].property.name);
-        let related_tenant = inner.column("_tenant");
-        let from = frag![
-            " FROM ",
-            Frag::atom(self.dialect.quote(&target.name)),
-            " AS ",
-            Frag::atom(self.dialect.quote(&alias)),
-            " WHERE ",
-            related_tenant,
-            " = ",
-            tenant,
-            " AND ",
-            related_key,
-            " = ",
-            link,
-            ")"
-        ];
-        let select = |x: Frag| frag!["(SELECT ", x, from.clone()];
-        Ok(Some(match value {
-            Val::Scalar(x) => Val::Scalar(select(x)),
-            Val::Dto(d) => Val::Dto(Dto {
-                ticks: select(d.ticks),
-                offset: d.offset.map(select),
-                text: d.text.map(select),
-            }),
-        }))
-    }
-
     fn property(&mut self, p: &PropertyRef) -> Result<Val, ODataError> {
-        if let Some(related) = self.through_navigation(p)? {
-            return Ok(related);
+        if let Some(value) = self.through_row(p)? {
+            return Ok(value);
+        }
+        if let Some(value) = self.through_reference(p)? {
+            return Ok(value);
         }
         match self.source(p)? {
             Source::Column(index) => {

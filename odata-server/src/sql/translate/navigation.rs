@@ -1,0 +1,339 @@
+//! Paths through navigation properties: correlated subqueries on the related table, in the
+//! caller's tenant.
+//!
+//! * A single-valued navigation (`deploymentProfile/displayName`) reads the related
+//!   entity's value with a scalar subquery on its key (null when the link is not set).
+//! * A collection-valued one is iterated by `any`/`all` (`EXISTS`) or counted (`$count`),
+//!   its members being the related rows whose reference column holds the source's key.
+//!   Inside a lambda the variable stands for a row of the related table ([`Scope::Row`]).
+//!
+//! Hops chain (`deploymentProfile/assignedDevices/$count`,
+//! `assignedDevices/any(d: d/deploymentProfile/displayName eq 'x')`): every hop is resolved
+//! by the [`Navigator`], which also learns which tables the query reads, so the caller can
+//! authorize them. A path through a navigation the navigator does not know is a 501.
+
+use odata_core::bind::{BoundExpr, ExprType, PropertyRef};
+use odata_core::edm::TypeKind;
+use odata_core::error::ODataError;
+
+use super::temporal::Dto;
+use super::{Scope, Translator, Val, internal, not_implemented};
+use crate::service::Link;
+use crate::sql::dialect::ExprDialect;
+use crate::sql::frag::{Frag, frag};
+use crate::store::table::Table;
+
+/// How navigation properties lead from one table to another, for paths in expressions.
+///
+/// The service implements it over its collections; [`NoNavigation`] knows none.
+pub trait Navigator {
+    /// Where the navigation property `navigation` of the entities stored in `from` leads;
+    /// `None` when it is not bound to storage.
+    fn hop(&self, from: &Table, navigation: &str) -> Option<Hop<'_>>;
+}
+
+/// One step through a navigation property.
+#[derive(Debug, Clone, Copy)]
+pub struct Hop<'a> {
+    /// The table of the related entities.
+    pub target: &'a Table,
+    /// How they are linked to the source entity.
+    pub link: Link,
+}
+
+/// A [`Navigator`] for expressions over one table alone: every path through a navigation
+/// property is a 501.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoNavigation;
+
+impl Navigator for NoNavigation {
+    fn hop(&self, _from: &Table, _navigation: &str) -> Option<Hop<'_>> {
+        None
+    }
+}
+
+/// A collection-valued navigation at the end of a path: the related table and how to
+/// select the source's members of it.
+struct Members<'a> {
+    /// The related table.
+    target: &'a Table,
+    /// Its column holding the source entity's key.
+    link_column: &'a str,
+    /// The source entity's key, as a path from where the navigation path starts.
+    source_key: PropertyRef,
+}
+
+impl<'a, D: ExprDialect> Translator<'a, D> {
+    /// The table the path `p` starts from: the lambda variable's related table, or this
+    /// translator's.
+    fn start_table(&self, p: &PropertyRef) -> &'a Table {
+        match p.variable.as_deref().and_then(|v| self.row_scope(v)) {
+            Some((_, table)) => table,
+            None => self.table,
+        }
+    }
+
+    /// The alias and table of lambda variable `name`, when it stands for a related row.
+    pub(super) fn row_scope(&self, name: &str) -> Option<(&str, &'a Table)> {
+        match self.scopes.iter().rev().find(|(n, _)| n == name) {
+            Some((_, Scope::Row { alias, table })) => Some((alias.as_str(), *table)),
+            _ => None,
+        }
+    }
+
+    /// A translator for the rows of `table` known as `alias` in a subquery, continuing
+    /// this one's alias numbering.
+    fn related_translator(&self, table: &'a Table, alias: String) -> Self {
+        Translator {
+            model: self.model,
+            table,
+            dialect: self.dialect,
+            scopes: Vec::new(),
+            aliases: self.aliases,
+            navigator: self.navigator,
+            qualifier: Some(alias),
+            qualify: true,
+        }
+    }
+
+    /// The value of a path that starts at a lambda variable standing for a related row:
+    /// the same path from that row, translated over its table. `None` for other paths.
+    pub(super) fn through_row(&mut self, p: &PropertyRef) -> Result<Option<Val>, ODataError> {
+        let Some((alias, table)) = p.variable.as_deref().and_then(|v| self.row_scope(v)) else {
+            return Ok(None);
+        };
+        let mut inner = self.related_translator(table, alias.to_owned());
+        let value = inner.property(&PropertyRef {
+            variable: None,
+            ..p.clone()
+        });
+        self.aliases = inner.aliases;
+        value.map(Some)
+    }
+
+    /// `nav/…` through a single-valued navigation stored as a reference column: the value
+    /// of `…` on the related entity, read by a correlated subquery in the same tenant
+    /// (null when there is none). `None` when the path does not start with one.
+    pub(super) fn through_reference(&mut self, p: &PropertyRef) -> Result<Option<Val>, ODataError> {
+        let (Some((first, rest)), None) = (p.path.split_first(), &p.variable) else {
+            return Ok(None);
+        };
+        let Some(reference) = self
+            .table
+            .columns
+            .iter()
+            .find(|c| c.reference.as_deref() == Some(first.as_str()))
+        else {
+            return Ok(None);
+        };
+        // `nav eq null`: whether there is a related entity is whether the link is set.
+        if rest.is_empty() {
+            return Ok(Some(Val::Scalar(self.column(&reference.property.name))));
+        }
+        let target = match self.navigator.hop(self.table, first) {
+            Some(Hop {
+                target,
+                link: Link::Reference { .. },
+            }) => target,
+            _ => return Err(not_implemented(format!("A path through '{first}'"))),
+        };
+        if p.cast.is_some() {
+            return Err(not_implemented("A type cast before a navigation property"));
+        }
+        let key = key_name(target)?;
+        let alias = self.next_alias("n");
+        let mut inner = self.related_translator(target, alias.clone());
+        let value = inner.property(&PropertyRef {
+            variable: None,
+            cast: None,
+            path: rest.to_vec(),
+            ty: p.ty.clone(),
+        });
+        self.aliases = inner.aliases;
+        let value = value?;
+        let from = frag![
+            " FROM ",
+            Frag::atom(self.dialect.quote(&target.name)),
+            " AS ",
+            Frag::atom(self.dialect.quote(&alias)),
+            " WHERE ",
+            inner.column("_tenant"),
+            " = ",
+            self.outer_column("_tenant"),
+            " AND ",
+            inner.column(key),
+            " = ",
+            self.outer_column(&reference.property.name),
+            ")"
+        ];
+        let select = |x: Frag| frag!["(SELECT ", x, from.clone()];
+        Ok(Some(match value {
+            Val::Scalar(x) => Val::Scalar(select(x)),
+            Val::Dto(d) => Val::Dto(Dto {
+                ticks: select(d.ticks),
+                offset: d.offset.map(select),
+                text: d.text.map(select),
+            }),
+        }))
+    }
+
+    /// When the path `p` ends in a collection-valued navigation property (after any
+    /// single-valued ones): its members' table and link.
+    fn members(&self, p: &PropertyRef) -> Result<Option<Members<'a>>, ODataError> {
+        let ExprType::Collection(item) = &p.ty else {
+            return Ok(None);
+        };
+        if !matches!(**item, ExprType::Entity(_)) {
+            return Ok(None);
+        }
+        let Some((last, before)) = p.path.split_last() else {
+            return Err(internal("a navigation path without segments"));
+        };
+        let mut table = self.start_table(p);
+        for segment in before {
+            match self.navigator.hop(table, segment) {
+                Some(Hop {
+                    target,
+                    link: Link::Reference { .. },
+                }) => table = target,
+                _ => return Err(not_implemented(format!("A path through '{segment}'"))),
+            }
+        }
+        let Some(Hop {
+            target,
+            link: Link::Inverse { column },
+        }) = self.navigator.hop(table, last)
+        else {
+            return Err(not_implemented(format!(
+                "The collection-valued navigation property '{last}'"
+            )));
+        };
+        let key = key_name(table)?;
+        let key_column = &table.columns[table
+            .column_index(key)
+            .ok_or_else(|| internal("a key without a column"))?];
+        let mut path = before.to_vec();
+        path.push(key.to_owned());
+        Ok(Some(Members {
+            target,
+            link_column: &target.columns[column].property.name,
+            source_key: PropertyRef {
+                variable: p.variable.clone(),
+                cast: p.cast,
+                path,
+                ty: key_type(&key_column.property.type_ref.kind)?,
+            },
+        }))
+    }
+
+    /// ` FROM "target" AS "alias" WHERE <same tenant> AND <member of the source>`.
+    fn members_from(
+        &mut self,
+        p: &PropertyRef,
+        members: &Members<'a>,
+        alias: &str,
+    ) -> Result<Frag, ODataError> {
+        // Qualified even at the top level: inside the subquery an unqualified column would
+        // name the related table's.
+        let top = std::mem::replace(&mut self.qualify, true);
+        let source_key = self.property(&members.source_key);
+        self.qualify = top;
+        let source_key = source_key?.comparable();
+        let tenant = match p.variable.as_deref().and_then(|v| self.row_scope(v)) {
+            Some((row, _)) => self.qualified(row, "_tenant"),
+            None => self.outer_column("_tenant"),
+        };
+        Ok(frag![
+            " FROM ",
+            Frag::atom(self.dialect.quote(&members.target.name)),
+            " AS ",
+            Frag::atom(self.dialect.quote(alias)),
+            " WHERE ",
+            self.qualified(alias, "_tenant"),
+            " = ",
+            tenant,
+            " AND ",
+            self.qualified(alias, members.link_column),
+            " = ",
+            source_key
+        ])
+    }
+
+    /// `$count` of a collection-valued navigation path; `None` for other paths.
+    pub(super) fn count_members(&mut self, p: &PropertyRef) -> Result<Option<Frag>, ODataError> {
+        let Some(members) = self.members(p)? else {
+            return Ok(None);
+        };
+        let alias = self.next_alias("n");
+        let from = self.members_from(p, &members, &alias)?;
+        Ok(Some(frag!["(SELECT COUNT(*)", from, ")"]))
+    }
+
+    /// `any`/`all` over a collection-valued navigation path, the variable standing for a
+    /// related row inside the predicate; `None` for other paths.
+    pub(super) fn lambda_members(
+        &mut self,
+        p: &PropertyRef,
+        variable: &str,
+        predicate: Option<&BoundExpr>,
+        all: bool,
+    ) -> Result<Option<Frag>, ODataError> {
+        let Some(members) = self.members(p)? else {
+            return Ok(None);
+        };
+        let alias = self.next_alias("n");
+        let from = self.members_from(p, &members, &alias)?;
+        let Some(predicate) = predicate else {
+            return Ok(Some(frag!["(EXISTS (SELECT 1", from, "))"]));
+        };
+        self.scopes.push((
+            variable.to_owned(),
+            Scope::Row {
+                alias,
+                table: members.target,
+            },
+        ));
+        let predicate = self.condition(predicate);
+        self.scopes.pop();
+        let predicate = predicate?;
+        Ok(Some(if all {
+            frag![
+                "(NOT EXISTS (SELECT 1",
+                from,
+                " AND NOT ",
+                self.dialect.two_valued(predicate),
+                "))"
+            ]
+        } else {
+            frag!["(EXISTS (SELECT 1", from, " AND ", predicate, "))"]
+        }))
+    }
+
+    /// `"alias"."column"`.
+    fn qualified(&self, alias: &str, column: &str) -> Frag {
+        Frag::atom(format!(
+            "{}.{}",
+            self.dialect.quote(alias),
+            self.dialect.quote(column)
+        ))
+    }
+}
+
+/// The name of the single key property of a navigation's source or target table.
+fn key_name(table: &Table) -> Result<&str, ODataError> {
+    match table.key.as_slice() {
+        [key] => Ok(&table.columns[*key].property.name),
+        _ => Err(not_implemented(
+            "A navigation between entities with composite keys",
+        )),
+    }
+}
+
+/// The expression type of a key property.
+fn key_type(kind: &TypeKind) -> Result<ExprType, ODataError> {
+    match kind {
+        TypeKind::Primitive(p) => Ok(ExprType::Primitive(*p)),
+        TypeKind::Enum(id) => Ok(ExprType::Enum(*id)),
+        _ => Err(internal("a key of a structured type")),
+    }
+}
