@@ -585,3 +585,51 @@ async fn ieee754_compatible_writes_the_count_as_a_string() {
         json!("6")
     );
 }
+
+/// Every page of a paged response, following next links with `Prefer: maxpagesize`.
+async fn pages(app: &TestApp, query: &str, size: u32) -> Vec<Vec<String>> {
+    let prefer = format!("odata.maxpagesize={size}");
+    let mut url = app.url(&format!("{EVENTS}?{query}"));
+    let mut out = Vec::new();
+    loop {
+        let r = app
+            .client
+            .get(&url)
+            .header("Prefer", &prefer)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{url}");
+        let body: Value = r.json().await.unwrap();
+        out.push(
+            body["value"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["deviceSerialNumber"].as_str().unwrap().to_owned())
+                .collect(),
+        );
+        match body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => return out,
+        }
+    }
+}
+
+#[tokio::test]
+async fn skip_applies_once_across_server_driven_pages() {
+    let app = seeded().await;
+    // A1 A2 B1 B2 C1 C2 by serial.
+    assert_eq!(
+        pages(&app, "$orderby=deviceSerialNumber&$skip=1&$top=4", 2).await,
+        [vec!["A2", "B1"], vec!["B2", "C1"]]
+    );
+    assert_eq!(
+        pages(&app, "$orderby=deviceSerialNumber desc&$skip=3", 2).await,
+        [vec!["B1", "A2"], vec!["A1"]]
+    );
+    assert_eq!(
+        pages(&app, "$orderby=deviceSerialNumber&$skip=2&$count=true", 5).await,
+        [vec!["B1", "B2", "C1", "C2"]]
+    );
+}
