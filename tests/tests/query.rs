@@ -633,3 +633,73 @@ async fn skip_applies_once_across_server_driven_pages() {
         [vec!["B1", "B2", "C1", "C2"]]
     );
 }
+
+#[tokio::test]
+async fn case_mapping_and_search_follow_unicode_rules() {
+    let app = spawn_app().await;
+    for name in ["JOSÉ", "josé", "Jose", "ΩMEGA", "Straße"] {
+        let r = app
+            .post_json(
+                PROFILES,
+                &json!({
+                    "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+                    "displayName": name,
+                }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    for (query, expected) in [
+        (
+            "$filter=tolower(displayName) eq 'josé'",
+            vec!["JOSÉ", "josé"],
+        ),
+        (
+            "$filter=toupper(displayName) eq 'JOSÉ'",
+            vec!["JOSÉ", "josé"],
+        ),
+        ("$filter=contains(tolower(displayName),'ωm')", vec!["ΩMEGA"]),
+        ("$filter=toupper(displayName) eq 'STRASSE'", vec!["Straße"]),
+        (
+            "$orderby=tolower(displayName),displayName&$filter=startswith(tolower(displayName),'jos')",
+            vec!["Jose", "JOSÉ", "josé"],
+        ),
+        ("$search=JOSÉ", vec!["JOSÉ", "josé"]),
+        ("$search=ωmega", vec!["ΩMEGA"]),
+    ] {
+        let body = app
+            .get_json(&format!(
+                "{PROFILES}?{}&$select=displayName",
+                urlencode_query(query)
+            ))
+            .await;
+        let mut got: Vec<&str> = body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["displayName"].as_str().unwrap())
+            .collect();
+        if !query.contains("$orderby") {
+            got.sort_unstable();
+        }
+        let mut expected = expected;
+        if !query.contains("$orderby") {
+            expected.sort_unstable();
+        }
+        assert_eq!(got, expected, "{query}");
+    }
+}
+
+/// `name=value&…` with each value percent-encoded.
+fn urlencode_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, value)) => format!("{name}={}", urlencode(value)),
+            None => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}

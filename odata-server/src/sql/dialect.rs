@@ -12,6 +12,7 @@ use odata_core::query::SortDirection;
 
 use super::frag::{Frag, frag};
 use super::param::SqlParam;
+use crate::store::sqlite_case;
 use crate::store::table::ColumnKind;
 
 /// The SQL spellings whole statements need from a database. Methods take and return
@@ -216,12 +217,23 @@ impl ExprDialect for Sqlite {
     }
 
     fn fold_case(&self, text: Frag, upper: bool) -> Frag {
-        // Folds ASCII letters only (no ICU in the bundled SQLite).
-        frag![if upper { "upper(" } else { "lower(" }, text, ")"]
+        // Unicode case mapping, registered by the store (SQLite's own maps A–Z only).
+        let function = if upper {
+            sqlite_case::UPPER
+        } else {
+            sqlite_case::LOWER
+        };
+        frag![function, "(", text, ")"]
     }
 
     fn contains_case_insensitive(&self, haystack: Frag, needle: Frag) -> Frag {
-        frag!["(instr(lower(", haystack, "), lower(", needle, ")) > 0)"]
+        frag![
+            "(instr(",
+            self.fold_case(haystack, false),
+            ", ",
+            self.fold_case(needle, false),
+            ") > 0)"
+        ]
     }
 
     fn trim_characters(&self, text: Frag, characters: Frag) -> Frag {

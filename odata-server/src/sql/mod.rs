@@ -23,6 +23,9 @@
 //! even `null ge null`), so `not (x gt 1)` includes nulls; `in` is two-valued like `eq`;
 //! `and`/`or`/`not` then follow SQL's three-valued logic, which is OData's for Boolean
 //! nulls; functions of null are null; a WHERE treats null as false like `eval::matches`.
+//! `tolower`/`toupper` and `$search` map case by Unicode rules: on SQLite with functions the
+//! store registers on every connection (`store::sqlite_case`, Rust's own mapping), on
+//! PostgreSQL with the ICU root collation.
 //! Comparisons are by type: DateTimeOffset by instant (the `__utc` ticks column), Duration
 //! and TimeOfDay by ticks, enums by numeric value, strings by code point (SQLite's BINARY
 //! collation compares UTF-8 bytes, which orders like code points and like Rust's `str`).
@@ -35,9 +38,6 @@
 //!
 //! Each is excluded from the differential test, which says how.
 //!
-//! * **Case mapping is ASCII-only.** SQLite's `lower`/`upper` (without ICU) map A–Z only, so
-//!   `tolower`/`toupper` of non-ASCII letters and case-insensitive `$search` matching of
-//!   non-ASCII letters differ from Rust's Unicode case mapping.
 //! * **Decimal is REAL.** Edm.Decimal (stored as text) is compared and computed as a 64-bit
 //!   double: values that differ only beyond ~15 significant digits compare equal, and
 //!   decimal arithmetic rounds like doubles (`0.1 add 0.2 eq 0.3` is false), as do

@@ -316,7 +316,7 @@ fn logic_in_and_has() {
             )),
             items: vec![s("a"), name()],
         },
-        "(COALESCE(lower(\"name\") IN (?), 0) OR (lower(\"name\") IS \"name\"))",
+        "(COALESCE(odata_lower(\"name\") IN (?), 0) OR (odata_lower(\"name\") IS \"name\"))",
         &[T("a".into())],
     );
     check(
@@ -591,7 +591,7 @@ fn string_functions() {
             ),
             s("ax"),
         ),
-        "COALESCE((lower(\"name\") || upper(?)) = ?, 0)",
+        "COALESCE((odata_lower(\"name\") || odata_upper(?)) = ?, 0)",
         &[T("x".into()), T("ax".into())],
     );
 }
@@ -1051,7 +1051,7 @@ fn order_terms() {
         shown,
         [
             ("\"at__utc\"", &[][..], SortDirection::Desc),
-            ("lower(\"name\")", &[][..], SortDirection::Asc),
+            ("odata_lower(\"name\")", &[][..], SortDirection::Asc),
             (
                 "CAST(json_extract(\"settings\", ?) AS INTEGER)",
                 &[T("$.level".into())][..],
@@ -1092,9 +1092,9 @@ fn search_conditions() {
     let (sql, params) = c.to_sql();
     assert_eq!(
         sql,
-        "((COALESCE((instr(lower(\"name\"), lower(?)) > 0), 0) OR COALESCE((instr(lower(\"id\"), \
-         lower(?)) > 0), 0)) AND (NOT (COALESCE((instr(lower(\"name\"), lower(?)) > 0), 0) OR \
-         COALESCE((instr(lower(\"id\"), lower(?)) > 0), 0))))"
+        "((COALESCE((instr(odata_lower(\"name\"), odata_lower(?)) > 0), 0) OR COALESCE((instr(odata_lower(\"id\"), \
+         odata_lower(?)) > 0), 0)) AND (NOT (COALESCE((instr(odata_lower(\"name\"), odata_lower(?)) > 0), 0) OR \
+         COALESCE((instr(odata_lower(\"id\"), odata_lower(?)) > 0), 0))))"
     );
     assert_eq!(
         params,

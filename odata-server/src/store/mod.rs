@@ -15,6 +15,7 @@
 mod budget;
 pub(crate) mod codec;
 mod schema_check;
+pub mod sqlite_case;
 pub mod table;
 
 use budget::Budgeted;
@@ -361,7 +362,12 @@ impl Store {
             .with_regexp();
         // `PRAGMA optimize` when the writer closes keeps the planner's statistics current,
         // so equality filters keep choosing their index as tables grow.
-        let writer = SqlitePoolOptions::new()
+        // Every connection gets the Unicode case functions.
+        let pool = || {
+            SqlitePoolOptions::new()
+                .after_connect(|connection, _| Box::pin(sqlite_case::register(connection)))
+        };
+        let writer = pool()
             .max_connections(1)
             .connect_with(options.clone().optimize_on_close(true, 1000))
             .await?;
@@ -377,12 +383,12 @@ impl Store {
                 owns_group: false,
             });
         }
-        let reader = SqlitePoolOptions::new()
+        let reader = pool()
             .max_connections(readers.max(1))
             .acquire_timeout(budget)
             .connect_with(options.clone().read_only(true))
             .await?;
-        let keyed = SqlitePoolOptions::new()
+        let keyed = pool()
             .max_connections(readers.max(1))
             .connect_with(options.read_only(true))
             .await?;
