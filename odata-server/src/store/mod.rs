@@ -14,6 +14,7 @@
 
 mod budget;
 pub(crate) mod codec;
+mod commit_queue;
 mod schema_check;
 pub mod sqlite_case;
 pub mod table;
@@ -37,6 +38,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row};
 
 use codec::Cells;
+use commit_queue::CommitQueue;
 use table::Table;
 
 use crate::sql::schema::Backend;
@@ -89,6 +91,9 @@ pub enum StoreError {
     /// The write group was already committed or rolled back.
     #[error("the write group is closed")]
     GroupClosed,
+    /// The commit of a batch of writes failed ([`commit_queue`]); the write is not stored.
+    #[error("commit failed: {0}")]
+    Commit(String),
     /// The update function rejected the change.
     #[error(transparent)]
     Rejected(ODataError),
@@ -228,6 +233,8 @@ enum Pools {
 #[derive(Debug, Clone)]
 pub struct Store {
     pools: Pools,
+    /// SQLite: concurrent writes outside write groups share transactions and commits.
+    commits: Option<Arc<CommitQueue<sqlx::Sqlite>>>,
     /// Set on the store of a write group ([`Store::begin_group`]): every write joins it.
     group: Option<Arc<WriteGroup>>,
     /// Whether this store began the group (and ends it) rather than joined it.
@@ -271,9 +278,19 @@ macro_rules! per_backend {
 /// write group, whose lock `$guard` (declared, uninitialised, by the caller) then holds
 /// for as long as the transaction lives.
 macro_rules! begin_write {
-    ($store:expr, $writer:expr, $guard:ident) => {
+    ($store:expr, $writer:expr, $guard:ident, $batch:ident, $ticket:ident) => {
         match &$store.group {
-            None => $writer.begin().await?,
+            None => match queue_of($writer, $store) {
+                None => $writer.begin().await?,
+                Some(queue) => {
+                    let (joined, ticket) = queue.join($writer).await?;
+                    $ticket = Some(ticket);
+                    match $batch.insert(joined).transaction.as_mut() {
+                        Some(open) => sqlx::Acquire::begin(open).await?,
+                        None => return Err(StoreError::GroupClosed),
+                    }
+                }
+            },
             Some(group) => {
                 let group = group_of($writer, group).ok_or(StoreError::GroupClosed)?;
                 $guard = group.lock().await;
@@ -286,9 +303,22 @@ macro_rules! begin_write {
     };
 }
 
-/// The databases a [`WriteGroup`] can hold a transaction of.
+/// Ends a write begun with `begin_write!` once its transaction (`$tx`) is committed: in a
+/// batch, releases the batch and waits for the batch's commit.
+macro_rules! end_write {
+    ($batch:ident, $ticket:ident) => {
+        drop($batch);
+        if let Some(ticket) = $ticket {
+            ticket.committed().await?;
+        }
+    };
+}
+
+/// The databases a [`WriteGroup`] can hold a transaction of, and whose writes may share
+/// commits.
 trait Grouped: sqlx::Database {
     fn transaction(group: &WriteGroup) -> Option<&GroupTransaction<Self>>;
+    fn queue(store: &Store) -> Option<&Arc<CommitQueue<Self>>>;
 }
 
 /// The open transaction of a write group, `None` once it has committed or rolled back.
@@ -301,6 +331,10 @@ impl Grouped for sqlx::Sqlite {
             WriteGroup::Postgres(_) => None,
         }
     }
+
+    fn queue(store: &Store) -> Option<&Arc<CommitQueue<Self>>> {
+        store.commits.as_ref()
+    }
 }
 
 impl Grouped for sqlx::Postgres {
@@ -310,6 +344,19 @@ impl Grouped for sqlx::Postgres {
             WriteGroup::Sqlite(_) => None,
         }
     }
+
+    // PostgreSQL commits concurrent transactions on connections of their own.
+    fn queue(_store: &Store) -> Option<&Arc<CommitQueue<Self>>> {
+        None
+    }
+}
+
+/// The store's commit queue on the database of `_pool`, if it batches commits.
+fn queue_of<'s, DB: Grouped>(
+    _pool: &sqlx::Pool<DB>,
+    store: &'s Store,
+) -> Option<&'s Arc<CommitQueue<DB>>> {
+    DB::queue(store)
 }
 
 /// The group's transaction on the database of `_pool`.
@@ -335,6 +382,7 @@ impl Store {
                 .await?;
             return Ok(Self {
                 pools: Pools::Postgres { pool },
+                commits: None,
                 group: None,
                 owns_group: false,
             });
@@ -379,6 +427,7 @@ impl Store {
                     keyed: writer.clone(),
                     writer,
                 },
+                commits: Some(CommitQueue::new()),
                 group: None,
                 owns_group: false,
             });
@@ -398,6 +447,7 @@ impl Store {
                 reader,
                 keyed,
             },
+            commits: Some(CommitQueue::new()),
             group: None,
             owns_group: false,
         })
@@ -422,6 +472,7 @@ impl Store {
             // Already in a group: join it; the outer group commits or rolls back.
             return Ok(Store {
                 pools: self.pools.clone(),
+                commits: None,
                 group: self.group.clone(),
                 owns_group: false,
             });
@@ -434,6 +485,7 @@ impl Store {
         };
         Ok(Store {
             pools: self.pools.clone(),
+            commits: None,
             group: Some(Arc::new(group)),
             owns_group: true,
         })
@@ -555,9 +607,11 @@ impl Store {
             let row = if self.group.is_some() {
                 // In a write group: what the group wrote so far counts.
                 let mut group_lock;
-                let mut tx = begin_write!(self, writer, group_lock);
+                let (mut batch, mut ticket) = (None, None);
+                let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
                 let row = bind(read)?.fetch_optional(&mut *tx).await?;
                 tx.commit().await?;
+                end_write!(batch, ticket);
                 row
             } else {
                 bind(read)?.fetch_optional(keyed).await?
@@ -686,7 +740,8 @@ impl Store {
                 statement::insert(d, table, tenant, type_name, write_params(table, values));
             let query = bind(insert)?;
             let mut group_lock;
-            let mut tx = begin_write!(self, writer, group_lock);
+            let (mut batch, mut ticket) = (None, None);
+            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
             match query.execute(&mut *tx).await {
                 Ok(_) => {}
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -695,6 +750,7 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
             tx.commit().await?;
+            end_write!(batch, ticket);
         });
         Ok(StoredEntity {
             type_name: type_name.to_owned(),
@@ -746,7 +802,8 @@ impl Store {
     {
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
             let mut group_lock;
-            let mut tx = begin_write!(self, writer, group_lock);
+            let (mut batch, mut ticket) = (None, None);
+            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
             let read = statement::key_read(d, table, tenant, key_params(table, key));
             let row = bind(read)?
                 .fetch_optional(&mut *tx)
@@ -811,6 +868,7 @@ impl Store {
                 None => current,
             };
             tx.commit().await?;
+            end_write!(batch, ticket);
             Ok(entity)
         })
     }
@@ -828,7 +886,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
             let mut group_lock;
-            let mut tx = begin_write!(self, writer, group_lock);
+            let (mut batch, mut ticket) = (None, None);
+            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
             let read = statement::version_read(d, table, tenant, key_params(table, key));
             let version: i64 = bind(read)?
                 .fetch_optional(&mut *tx)
@@ -853,6 +912,7 @@ impl Store {
                 return Err(StoreError::VersionMismatch);
             }
             tx.commit().await?;
+            end_write!(batch, ticket);
             Ok(())
         })
     }

@@ -120,3 +120,64 @@ async fn sixteen_clients_mixed_writes_all_acknowledged_writes_survive() {
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{sku} was deleted");
     }
 }
+
+/// Concurrent writes share commits; one that fails (a duplicate key, a stale ETag) fails
+/// alone and takes none of the writes committed with it down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failing_writes_among_concurrent_ones_fail_alone() {
+    let app = std::sync::Arc::new(spawn_with(|s| s.reader_connections = 4).await);
+    let r = app
+        .post_json("products", &product("dup"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let tasks: Vec<_> = (0..CLIENTS)
+        .map(|id| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                for step in 0..20 {
+                    let (sku, expected) = match step % 3 {
+                        0 => (format!("f{id}-{step}"), StatusCode::CREATED),
+                        _ => ("dup".to_owned(), StatusCode::CONFLICT),
+                    };
+                    let r = app
+                        .post_json("products", &product(&sku))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), expected, "POST {sku}");
+                    let r = app
+                        .patch_json("products('dup')", &json!({"stock": 1}))
+                        .header("If-Match", "W/\"0\"")
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(r.status(), StatusCode::PRECONDITION_FAILED);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let count = app
+        .get("products/$count")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count, (1 + CLIENTS * 7).to_string());
+    for id in 0..CLIENTS {
+        for step in (0..20).step_by(3) {
+            let r = app
+                .get(&format!("products('f{id}-{step}')"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "f{id}-{step}");
+        }
+    }
+}
