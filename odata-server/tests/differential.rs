@@ -242,6 +242,8 @@ const STRINGS: &[&str] = &[
     "abcabc",
     "Z",
     "\u{ff21}", // fullwidth A
+    "a\nb",
+    "\u{ff11}\u{ff12}", // fullwidth digits
 ];
 
 const ASCII: &[&str] = &[
@@ -1373,8 +1375,26 @@ impl<'a> Gen<'a> {
             },
             11 if self.chance(0.25) => {
                 // The pattern is a literal, as the binder requires.
-                let pattern =
-                    self.pick(&["^a", "b$", "(?i)AB", "^$", "[0-9]", "o w", "é", "^.{3,}$"]);
+                let pattern = self.pick(&[
+                    "^a",
+                    "b$",
+                    "(?i)AB",
+                    "^$",
+                    "[0-9]",
+                    "o w",
+                    "é",
+                    "^.{3,}$",
+                    // Unicode classes and case folding, newlines: the same on PostgreSQL.
+                    "(?i)É",
+                    r"^\s",
+                    r"\d",
+                    r"^\w+$",
+                    "(?m)^b",
+                    "a.b",
+                    "[[:alpha:]]{2}",
+                    r"\p{Greek}",
+                    "(?i)straSSe|x+?y",
+                ]);
                 let s = self.expr(T::Str, d);
                 let p = BoundExpr::Literal {
                     value: Value::String(pattern.to_owned()),

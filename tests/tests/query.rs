@@ -635,7 +635,7 @@ async fn skip_applies_once_across_server_driven_pages() {
 }
 
 #[tokio::test]
-async fn case_mapping_and_search_follow_unicode_rules() {
+async fn case_mapping_search_and_patterns_follow_unicode_rules() {
     let app = spawn_app().await;
     for name in ["JOSÉ", "josé", "Jose", "ΩMEGA", "Straße"] {
         let r = app
@@ -668,6 +668,19 @@ async fn case_mapping_and_search_follow_unicode_rules() {
         ),
         ("$search=JOSÉ", vec!["JOSÉ", "josé"]),
         ("$search=ωmega", vec!["ΩMEGA"]),
+        // Regular expressions mean the same on both databases (the `regex` crate's syntax).
+        (
+            "$filter=matchesPattern(displayName,'(?i)^josé$')",
+            vec!["JOSÉ", "josé"],
+        ),
+        (
+            "$filter=matchesPattern(displayName,'^\\p{Lu}\\p{Ll}')",
+            vec!["Jose", "Straße"],
+        ),
+        (
+            "$filter=matchesPattern(displayName,'^\\w+$') and not matchesPattern(displayName,'[a-z]')",
+            vec!["JOSÉ", "ΩMEGA"],
+        ),
     ] {
         let body = app
             .get_json(&format!(

@@ -8,6 +8,7 @@
 //! both; PostgreSQL implements [`Dialect`], so its store runs every statement but the
 //! expression translation, which answers 501 there until it has a PostgreSQL spelling.
 
+use odata_core::error::ODataError;
 use odata_core::query::SortDirection;
 
 use super::frag::{Frag, frag};
@@ -141,8 +142,8 @@ pub(crate) trait ExprDialect: Dialect {
     fn floor_or_ceiling(&self, x: &Frag, ceiling: bool) -> Frag;
 
     /// Boolean: `text` matches the regular expression `pattern` (the `regex` crate's
-    /// syntax, as `odata_core::eval::compile_pattern`); null when either is null.
-    fn matches_pattern(&self, text: Frag, pattern: Frag) -> Frag;
+    /// syntax, as `odata_core::eval::compile_pattern`); null when `text` is null.
+    fn matches_pattern(&self, text: Frag, pattern: &str) -> Result<Frag, ODataError>;
 }
 
 /// The SQL type a number or Boolean inside JSON is read as.
@@ -351,9 +352,9 @@ impl ExprDialect for Sqlite {
         ]
     }
 
-    fn matches_pattern(&self, text: Frag, pattern: Frag) -> Frag {
+    fn matches_pattern(&self, text: Frag, pattern: &str) -> Result<Frag, ODataError> {
         // sqlx registers `regexp(pattern, text)` on every connection (the `regex` crate).
-        frag!["regexp(", pattern, ", ", text, ")"]
+        Ok(frag!["regexp(", Frag::param(pattern), ", ", text, ")"])
     }
 }
 
@@ -607,10 +608,10 @@ impl ExprDialect for Postgres {
         frag![if ceiling { "ceil(" } else { "floor(" }, x, ")"]
     }
 
-    fn matches_pattern(&self, text: Frag, pattern: Frag) -> Frag {
-        // POSIX regular expressions: the common subset of the `regex` crate's syntax
-        // (classes, anchors, quantifiers, alternation) means the same.
-        frag!["(", text, " ~ ", pattern, ")"]
+    fn matches_pattern(&self, text: Frag, pattern: &str) -> Result<Frag, ODataError> {
+        // The pattern rewritten so that PostgreSQL matches what the `regex` crate matches.
+        let pattern = super::pattern::to_postgres(pattern)?;
+        Ok(frag!["(", text, " ~ ", Frag::param(pattern), ")"])
     }
 }
 

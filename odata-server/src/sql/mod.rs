@@ -63,7 +63,8 @@
 //!   names and plain decimal values: `'+1'` or `'01'` do not convert here), enum → integer,
 //!   DateTimeOffset → Date/TimeOfDay, Date → DateTimeOffset. Other casts are 501.
 //! * **`matchesPattern`** runs the `regex` crate inside SQLite (registered by sqlx), as the
-//!   evaluator does; its pattern must be a string literal (501 otherwise).
+//!   evaluator does; on PostgreSQL the pattern is rewritten as an equivalent advanced regular
+//!   expression ([`pattern`]). Its pattern must be a string literal (501 otherwise).
 //! * **Not supported (501 Not Implemented):** `geo.*`, Edm.Duration values
 //!   inside complex or collection values, type casts on lambda variables, and the casts
 //!   above.
@@ -74,6 +75,7 @@ pub(crate) mod dialect;
 mod frag;
 mod order;
 mod param;
+pub mod pattern;
 pub mod schema;
 mod search;
 pub mod statement;

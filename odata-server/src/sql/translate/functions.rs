@@ -3,7 +3,7 @@
 
 use odata_core::bind::{BoundExpr, ExprType, Function, function_name};
 use odata_core::error::ODataError;
-use odata_core::value::{DateTimeOffset, TICKS_PER_SECOND};
+use odata_core::value::{DateTimeOffset, TICKS_PER_SECOND, Value};
 
 use super::temporal::dto_literal;
 use super::{Translator, Val, internal, not_implemented};
@@ -177,7 +177,14 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             }
             Function::MatchesPattern => {
                 arity(2)?;
-                dialect.matches_pattern(scalar(&vals[0]), scalar(&vals[1]))
+                let BoundExpr::Literal {
+                    value: Value::String(pattern),
+                    ..
+                } = &args[1]
+                else {
+                    return Err(not_implemented("A pattern that is not a string literal"));
+                };
+                dialect.matches_pattern(scalar(&vals[0]), pattern)?
             }
             Function::GeoDistance | Function::GeoLength | Function::GeoIntersects => {
                 return Err(not_implemented(format!(
