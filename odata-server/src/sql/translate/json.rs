@@ -181,20 +181,37 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         };
         let alias = self.next_alias("j");
         let (from, item) = self.dialect.json_each(array, &alias);
-        self.scopes.push((variable.to_owned(), Scope::Item(item)));
+        let rows = frag![" FROM ", from];
+        self.quantify(rows, false, (variable, Scope::Item(item)), predicate, all)
+    }
+
+    /// `any` (`EXISTS`) or `all` (`NOT EXISTS … NOT`, where a null predicate counts as
+    /// false) over `rows` (` FROM …`, ending in a WHERE clause when `filtered`), the
+    /// predicate translated with the variable standing for each row.
+    pub(super) fn quantify(
+        &mut self,
+        rows: Frag,
+        filtered: bool,
+        (variable, scope): (&str, Scope<'a>),
+        predicate: &BoundExpr,
+        all: bool,
+    ) -> Result<Frag, ODataError> {
+        self.scopes.push((variable.to_owned(), scope));
         let predicate = self.condition(predicate);
         self.scopes.pop();
         let predicate = predicate?;
+        let and = if filtered { " AND " } else { " WHERE " };
         Ok(if all {
             frag![
-                "(NOT EXISTS (SELECT 1 FROM ",
-                from,
-                " WHERE NOT ",
+                "(NOT EXISTS (SELECT 1",
+                rows,
+                and,
+                "NOT ",
                 self.dialect.two_valued(predicate),
                 "))"
             ]
         } else {
-            frag!["(EXISTS (SELECT 1 FROM ", from, " WHERE ", predicate, "))"]
+            frag!["(EXISTS (SELECT 1", rows, and, predicate, "))"]
         })
     }
 }

@@ -286,27 +286,12 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         let Some(predicate) = predicate else {
             return Ok(Some(frag!["(EXISTS (SELECT 1", from, "))"]));
         };
-        self.scopes.push((
-            variable.to_owned(),
-            Scope::Row {
-                alias,
-                table: members.target,
-            },
-        ));
-        let predicate = self.condition(predicate);
-        self.scopes.pop();
-        let predicate = predicate?;
-        Ok(Some(if all {
-            frag![
-                "(NOT EXISTS (SELECT 1",
-                from,
-                " AND NOT ",
-                self.dialect.two_valued(predicate),
-                "))"
-            ]
-        } else {
-            frag!["(EXISTS (SELECT 1", from, " AND ", predicate, "))"]
-        }))
+        let row = Scope::Row {
+            alias,
+            table: members.target,
+        };
+        self.quantify(from, true, (variable, row), predicate, all)
+            .map(Some)
     }
 
     /// `"alias"."column"`.
