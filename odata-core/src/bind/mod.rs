@@ -25,10 +25,13 @@
 //! * Write-only properties (`Core.Permissions/Write`) are a 400 wherever a query names
 //!   them (`$filter`, `$orderby`, `$select`, `$compute`, lambdas, aliases).
 //! * Function names match case-insensitively (4.01).
+//! * `$compute` aliases are resolved by substituting their bound expressions
+//!   ([`bind_compute`] and the `_computed` entry points).
 //! * Navigation properties, `$root`, bound functions and annotation paths in expressions
 //!   are 501 (`ErrorKind::NotImplemented`).
 
 mod binder;
+mod compute;
 mod functions;
 mod literal;
 mod select;
@@ -41,6 +44,10 @@ pub(crate) mod test_model;
 mod tests;
 
 pub use binder::{BindContext, bind_expr, bind_filter, bind_orderby, bind_search};
+pub use compute::{
+    ComputedProperty, bind_compute, bind_filter_computed, bind_orderby_computed,
+    bind_select_computed,
+};
 pub use functions::{function_name, supported_filter_functions};
 pub use select::bind_select;
 pub use typed::*;
