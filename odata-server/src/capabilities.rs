@@ -9,7 +9,7 @@
 //!   `QuerySegmentSupported` and `FilterFunctions` (the binder's operators and functions).
 //! * Each served collection carries `CountRestrictions`, `SearchRestrictions`,
 //!   `ExpandRestrictions` (`MaxLevels` is the expand depth limit), `TopSupported`,
-//!   `SkipSupported` and `SelectSupport`: on its entity set, or, for a collection contained
+//!   `SkipSupported`, `ComputeSupported` and `SelectSupport`: on its entity set, or, for a collection contained
 //!   in a singleton (which has no element of its own), as annotations targeting its path
 //!   (`Ns.Container/singleton/navigation`). The singleton also lists each served contained
 //!   collection in `Capabilities.NavigationRestrictions/RestrictedProperties`, with the
@@ -63,7 +63,6 @@ pub const INTERMEDIATE_GAPS: [&str; 1] = ["$select nested inside $select"];
 /// does not meet yet, besides [`INTERMEDIATE_GAPS`].
 pub fn advanced_gaps() -> Vec<&'static str> {
     let mut gaps = vec![
-        "$compute",
         "nested options inside $select",
         "type casts inside $expand",
         "counting a filtered collection inside an expression",
@@ -253,6 +252,7 @@ impl CollectionCapabilities {
             capability("ExpandRestrictions", V::record(expand)),
             capability("TopSupported", V::Bool(true)),
             capability("SkipSupported", V::Bool(true)),
+            capability("ComputeSupported", V::Bool(true)),
             capability("SelectSupport", Self::select_support()),
         ]
     }
@@ -386,6 +386,7 @@ mod tests {
             &V::record([("Expandable", V::Bool(false))])
         );
         assert_eq!(find(tags, "TopSupported"), &V::Bool(true));
+        assert_eq!(find(tags, "ComputeSupported"), &V::Bool(true));
         // Contained collections: annotations targeting their path, in registration order.
         let targets: Vec<&str> = model
             .external_annotations

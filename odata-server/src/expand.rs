@@ -9,8 +9,8 @@
 //!   `$skip` apply to each parent's collection. At most a page of members is inlined per
 //!   parent; when more exist the collection carries `@odata.nextLink` to the navigation's
 //!   URL. A nested `$count=true` (or `nav/$count`) is one `GROUP BY` statement.
-//! * Nested `$filter`, `$search`, `$orderby`, `$select`, `$top`, `$skip`, `$count`,
-//!   `$expand` and `$levels` are bound like the request's own options, against the
+//! * Nested `$filter`, `$search`, `$orderby`, `$select`, `$compute`, `$top`, `$skip`,
+//!   `$count`, `$expand` and `$levels` are bound like the request's own options, against the
 //!   target's entity type; `*` expands every bound navigation.
 //!
 //! Every statement is confined to the request's tenant. The handler authorizes reading
@@ -76,7 +76,7 @@ impl<'s> ExpandItem<'s> {
 /// Errors: 400 for an unknown navigation property, too deep or too many items, and nested
 /// options that do not bind (and `$select`/`$expand`/`$levels` inside `nav/$ref`); 501 for
 /// navigation properties not bound to storage, paths through complex properties or type
-/// casts, and nested `$compute`.
+/// casts.
 pub fn bind<'s>(
     service: &'s Service,
     backend: Backend,
@@ -205,6 +205,7 @@ impl<'s> Binding<'_, 's> {
                 ("$select", nested.select.is_some()),
                 ("$expand", nested.expand.is_some()),
                 ("$levels", nested.levels.is_some()),
+                ("$compute", nested.compute.is_some()),
             ]
             .iter()
             .find_map(|(name, given)| given.then_some(name))
@@ -213,11 +214,6 @@ impl<'s> Binding<'_, 's> {
                 "'{name}' does not apply inside '{}/$ref': references have no properties.",
                 navigation.name
             )));
-        }
-        if nested.compute.is_some() {
-            return Err(unsupported(
-                "$compute inside $expand is not supported yet.".into(),
-            ));
         }
         let single = !navigation.is_collection();
         let collection_options = [
@@ -241,6 +237,7 @@ impl<'s> Binding<'_, 's> {
             skip: nested.skip,
             count: nested.count,
             search: nested.search.clone(),
+            compute: nested.compute.clone(),
             aliases: self.parent.aliases.clone(),
             limits: self.parent.limits,
             ..QueryOptions::default()

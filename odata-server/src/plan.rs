@@ -1,7 +1,7 @@
 //! From parsed query options to what the store runs: options bound against the collection's
 //! entity type, then translated to SQL conditions and sort terms.
 
-use odata_core::bind::{self, BindContext};
+use odata_core::bind::{self, BindContext, ComputedProperty};
 use odata_core::error::ODataError;
 use odata_core::query::{QueryOptions, SortDirection};
 use odata_core::value::DateTimeOffset;
@@ -29,6 +29,9 @@ pub struct CollectionPlan {
     /// `$orderby` read through navigation properties, at any depth: the caller must be
     /// allowed to read them too.
     pub related_reads: Vec<usize>,
+    /// `$compute`'s properties, in request order (written after the declared ones when
+    /// selected; `$filter`/`$orderby` already have them substituted).
+    pub computed: Vec<ComputedProperty>,
 }
 
 /// Binds and translates the options of a request addressing `collection`, for a store on
@@ -53,9 +56,10 @@ pub fn plan(
         service,
         reads: RefCell::new(Vec::new()),
     };
+    let computed = crate::compute::bind(service, collection, &ctx, options)?;
     let mut conditions = Vec::new();
     if let Some(filter) = &options.filter {
-        let bound = bind::bind_filter(&ctx, filter)?;
+        let bound = bind::bind_filter_computed(&ctx, &computed, filter)?;
         conditions.push(sql::filter(backend, model, table, &navigator, &bound)?);
     }
     if let Some(search) = &options.search {
@@ -64,7 +68,7 @@ pub fn plan(
     }
     let mut order = match &options.orderby {
         Some(orderby) => {
-            let keys = bind::bind_orderby(&ctx, orderby)?;
+            let keys = bind::bind_orderby_computed(&ctx, &computed, orderby)?;
             sql::order_by(backend, model, table, &navigator, &keys)?
         }
         None => Vec::new(),
@@ -80,16 +84,23 @@ pub fn plan(
             .map(|&k| OrderTerm::column(&table.columns[k].property.name, tiebreak)),
     );
     let selected = match &options.select {
-        Some(select) => bind::bind_select(&ctx, select)?,
+        Some(select) => bind::bind_select_computed(&ctx, &computed, select)?,
         None => None,
     };
     let projection = selected.as_ref().map(|names| {
-        names
+        let mut columns: Vec<usize> = names
             .iter()
             .filter_map(|n| table.column_index(n))
             // A contained entity's URL goes through its parent.
             .chain(collection.containment.as_ref().map(|c| c.column))
-            .collect::<Vec<_>>()
+            .collect();
+        // Computed values are evaluated on the read row: it needs what they read.
+        for column in crate::compute::columns(table, &computed) {
+            if !columns.contains(&column) {
+                columns.push(column);
+            }
+        }
+        columns
     });
     Ok(CollectionPlan {
         conditions,
@@ -97,6 +108,7 @@ pub fn plan(
         projection,
         selected,
         related_reads: navigator.reads.into_inner(),
+        computed,
     })
 }
 
@@ -127,16 +139,23 @@ impl Navigator for ReadsThrough<'_> {
     }
 }
 
-/// The `$select` of a single-entity request (`None`: all properties).
+/// What a single-entity response contains: the `$select`ed properties (`None`: all) and
+/// the `$compute`d ones.
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    /// Property names `$select` asks for, computed ones included (`None`: all).
+    pub selected: Option<Vec<String>>,
+    /// `$compute`'s properties, in request order.
+    pub computed: Vec<ComputedProperty>,
+}
+
+/// The `$select` and `$compute` of a single-entity request.
 pub fn selection(
     service: &Service,
     collection: &Collection,
     options: &QueryOptions,
     now: DateTimeOffset,
-) -> Result<Option<Vec<String>>, ODataError> {
-    let Some(select) = &options.select else {
-        return Ok(None);
-    };
+) -> Result<Shape, ODataError> {
     let ctx = BindContext {
         model: service.model(),
         entity_type: collection.entity_type,
@@ -144,7 +163,12 @@ pub fn selection(
         now,
         limits: options.limits,
     };
-    bind::bind_select(&ctx, select)
+    let computed = crate::compute::bind(service, collection, &ctx, options)?;
+    let selected = match &options.select {
+        Some(select) => bind::bind_select_computed(&ctx, &computed, select)?,
+        None => None,
+    };
+    Ok(Shape { selected, computed })
 }
 
 #[cfg(test)]

@@ -12,7 +12,6 @@ pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, OD
     let options =
         parse_query_options_with_limits(raw.unwrap_or_default(), limits).map_err(parse_error)?;
     let unsupported = [
-        ("$compute", options.compute.is_some()),
         ("$apply", options.apply.is_some()),
         ("$deltatoken", options.deltatoken.is_some()),
         ("$index", options.index.is_some()),

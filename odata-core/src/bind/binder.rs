@@ -14,6 +14,7 @@ use crate::query::{
 };
 use crate::value::{DateTimeOffset, Value};
 
+use super::compute::{self, ComputedProperty};
 use super::literal::lit;
 use super::typed::{
     ArithOp, BoundExpr, BoundOrderBy, BoundSearch, CompareOp, ExprType, PropertyRef,
@@ -76,7 +77,11 @@ pub struct BindContext<'a> {
 /// );
 /// ```
 pub fn bind_filter(ctx: &BindContext, expr: &Expr) -> Result<BoundExpr, ODataError> {
-    let mut b = Binder::new(ctx, "$filter");
+    filter_with(Binder::new(ctx, "$filter"), expr)
+}
+
+/// `$filter` bound by `b` (which may know computed properties).
+pub(super) fn filter_with(mut b: Binder<'_, '_>, expr: &Expr) -> Result<BoundExpr, ODataError> {
     let bound = b.bind(expr)?;
     let ty = bound.ty();
     if !ty.is_boolean_or_null() {
@@ -96,7 +101,14 @@ pub fn bind_expr(ctx: &BindContext, expr: &Expr) -> Result<BoundExpr, ODataError
 
 /// Binds `$orderby`; every key must be primitive or enumeration typed.
 pub fn bind_orderby(ctx: &BindContext, orderby: &OrderBy) -> Result<Vec<BoundOrderBy>, ODataError> {
-    let mut b = Binder::new(ctx, "$orderby");
+    bind_orderby_with(Binder::new(ctx, "$orderby"), orderby)
+}
+
+/// `$orderby` bound by `b` (which may know computed properties).
+pub(super) fn bind_orderby_with(
+    mut b: Binder<'_, '_>,
+    orderby: &OrderBy,
+) -> Result<Vec<BoundOrderBy>, ODataError> {
     orderby
         .items
         .iter()
@@ -268,6 +280,8 @@ pub(super) struct Binder<'c, 'a> {
     depth: usize,
     /// Bound nodes so far in this option, alias bodies counted each time they are used.
     nodes: usize,
+    /// The `$compute` properties a path may name ([`super::compute`]).
+    computed: &'c [ComputedProperty],
 }
 
 impl<'c, 'a> Binder<'c, 'a> {
@@ -280,7 +294,24 @@ impl<'c, 'a> Binder<'c, 'a> {
             expanding: Vec::new(),
             depth: 0,
             nodes: 0,
+            computed: &[],
         }
+    }
+
+    /// The same binder, resolving the aliases of `computed` in paths.
+    pub(super) fn with_computed(self, computed: &'c [ComputedProperty]) -> Self {
+        Self { computed, ..self }
+    }
+
+    /// The value of the computed property `segments` names (`alias` or `$it/alias`, not
+    /// shadowed by a lambda variable), counted against the limits as if written out.
+    fn computed_value(&mut self, segments: &[Segment]) -> Option<Result<BoundExpr, ODataError>> {
+        let computed = compute::alias_of(self.computed, segments)?;
+        if self.var_type(&computed.name).is_some() && matches!(segments, [Segment::Member(_)]) {
+            return None;
+        }
+        let (levels, nodes) = compute::size(&computed.expr);
+        Some(self.nested(levels, nodes, |_| Ok(computed.expr.clone())))
     }
 
     /// Fails once the counted depth or node total exceeds [`BindContext::limits`].
@@ -849,6 +880,9 @@ impl<'c, 'a> Binder<'c, 'a> {
 
     /// Binds a member path.
     fn bind_path(&mut self, segments: &[Segment]) -> Result<BoundExpr, ODataError> {
+        if let Some(value) = self.computed_value(segments) {
+            return value;
+        }
         let mut variable = None;
         let (mut cursor, rest) = match segments.split_first() {
             None => return Err(self.err("empty path")),

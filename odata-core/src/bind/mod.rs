@@ -30,8 +30,11 @@
 //!   `any`/`all` (whose variable is then an entity) and `$count`.
 //! * `$root`, bound functions and annotation paths in expressions are 501
 //!   (`ErrorKind::NotImplemented`).
+//! * `$compute` aliases are resolved by substituting their bound expressions
+//!   ([`bind_compute`] and the `_computed` entry points).
 
 mod binder;
+mod compute;
 mod functions;
 mod literal;
 mod select;
@@ -44,6 +47,10 @@ pub(crate) mod test_model;
 mod tests;
 
 pub use binder::{BindContext, bind_expr, bind_filter, bind_orderby, bind_search};
+pub use compute::{
+    ComputedProperty, bind_compute, bind_filter_computed, bind_orderby_computed,
+    bind_select_computed,
+};
 pub use functions::{function_name, supported_filter_functions};
 pub use select::bind_select;
 pub use typed::*;

@@ -5,6 +5,7 @@ use crate::error::ODataError;
 use crate::query::{PathName, Select, SelectItem};
 
 use super::binder::{BindContext, Binder, closest};
+use super::compute::ComputedProperty;
 
 /// Binds `$select`: `None` means all properties (`*` anywhere in the list); otherwise
 /// the selected structural property names, of the collection's type or (after a type-cast
@@ -17,6 +18,15 @@ use super::binder::{BindContext, Binder, closest};
 ///   (`addresses($top=1)`) a 501.
 /// * Write-only properties (`Core.Permissions/Write`) are a 400: they are never returned.
 pub fn bind_select(ctx: &BindContext, select: &Select) -> Result<Option<Vec<String>>, ODataError> {
+    select_with(ctx, &[], select)
+}
+
+/// [`bind_select`] where a single-segment path may also name one of `computed`.
+pub(super) fn select_with(
+    ctx: &BindContext,
+    computed: &[ComputedProperty],
+    select: &Select,
+) -> Result<Option<Vec<String>>, ODataError> {
     let b = Binder::new(ctx, "$select");
     let mut names: Vec<String> = Vec::new();
     for item in &select.items {
@@ -30,7 +40,18 @@ pub fn bind_select(ctx: &BindContext, select: &Select) -> Result<Option<Vec<Stri
                         segments_text(segments)
                     )));
                 }
-                if let Some(name) = select_path(&b, segments)?
+                let name = match segments.as_slice() {
+                    [PathName::Name(n)] if computed.iter().any(|c| &c.name == n) => Some(n.clone()),
+                    [PathName::Name(n)] if !computed.is_empty() && !declared(ctx, n) => {
+                        return Err(b.err(format!(
+                            "'{n}' is neither a property of '{}' nor a computed property \
+                             defined by $compute",
+                            ctx.model.entity_type(ctx.entity_type).qualified_name
+                        )));
+                    }
+                    _ => select_path(&b, segments)?,
+                };
+                if let Some(name) = name
                     && !names.contains(&name)
                 {
                     names.push(name);
@@ -39,6 +60,13 @@ pub fn bind_select(ctx: &BindContext, select: &Select) -> Result<Option<Vec<Stri
         }
     }
     Ok(Some(names))
+}
+
+/// True when the entity type declares a structural or navigation property `name`, or `name`
+/// is qualified (a type cast or an operation).
+fn declared(ctx: &BindContext, name: &str) -> bool {
+    let ty = ctx.model.entity_type(ctx.entity_type);
+    name.contains('.') || ty.property(name).is_some() || ty.navigation_property(name).is_some()
 }
 
 /// `a/b/c` for messages.

@@ -1702,3 +1702,142 @@ fn collection_valued_navigations_are_iterated_and_counted() {
         assert!(e.message.contains(part), "{text}: {}", e.message);
     }
 }
+
+/// Binds `$compute` over `model()`'s `item`.
+fn compute(m: &Model, text: &str) -> Result<Vec<ComputedProperty>, ODataError> {
+    let a = IndexMap::new();
+    let parsed = crate::query::parse_compute(text, &ParseLimits::default())
+        .unwrap_or_else(|e| panic!("test $compute {text:?} does not parse: {e}"));
+    bind_compute(&ctx(m, &a), &parsed)
+}
+
+fn compute_err(text: &str) -> ODataError {
+    match compute(&model(), text) {
+        Ok(c) => panic!("{text:?} should be rejected, bound to {c:?}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn computed_properties_are_typed_and_usable_in_filter_orderby_and_select() {
+    let m = model();
+    let a = IndexMap::new();
+    let c = ctx(&m, &a);
+    let computed = compute(&m, "count mul 2 as twice,twice add big as sum,name as n").unwrap();
+    assert_eq!(computed[0].ty(), ExprType::Primitive(P::Int32));
+    // A later item uses an earlier one: its expression is substituted.
+    assert_eq!(computed[1].ty(), ExprType::Primitive(P::Int64));
+    let BoundExpr::Arith { left, .. } = &computed[1].expr else {
+        panic!("an addition");
+    };
+    assert_eq!(**left, computed[0].expr);
+    let filter =
+        bind_filter_computed(&c, &computed, &parse("twice gt 4 and $it/n eq 'a'")).unwrap();
+    let BoundExpr::And(left, _) = filter else {
+        panic!("an and");
+    };
+    let BoundExpr::Compare { left, .. } = *left else {
+        panic!("a comparison");
+    };
+    assert_eq!(*left, computed[0].expr);
+    let orderby = parse_orderby("sum desc", &ParseLimits::default()).unwrap();
+    let keys = bind_orderby_computed(&c, &computed, &orderby).unwrap();
+    assert_eq!(keys[0].expr, computed[1].expr);
+    assert_eq!(keys[0].direction, SortDirection::Desc);
+    let select = parse_select("name,sum,twice", &ParseLimits::default()).unwrap();
+    assert_eq!(
+        bind_select_computed(&c, &computed, &select).unwrap(),
+        Some(vec![
+            "name".to_owned(),
+            "sum".to_owned(),
+            "twice".to_owned()
+        ])
+    );
+    // Without the computed properties, the aliases are unknown.
+    assert!(bind_filter(&c, &parse("twice gt 4")).is_err());
+    // A lambda variable of the same name shadows the alias.
+    let computed = compute(&m, "count as t").unwrap();
+    bind_filter_computed(&c, &computed, &parse("tags/any(t: t eq 'x')")).unwrap();
+}
+
+#[test]
+fn bad_computed_properties_are_400_naming_compute() {
+    for (text, needle) in [
+        (
+            "count add 1 as name",
+            "has the name of a declared property of 'test.ns.item'",
+        ),
+        ("count as owner", "'owner'"),
+        ("count as extra", "'test.ns.special'"),
+        ("count as a,name as a", "'a' is defined more than once"),
+        ("settings as s", "must be a primitive or enumeration value"),
+        ("tags as t", "must be a primitive or enumeration value"),
+        ("count add 'x' as s", "'add'"),
+        ("nope as s", "'nope' is not a property"),
+        ("secret as s", "secret"),
+        ("later add 1 as early,count as later", "'later'"),
+    ] {
+        let e = compute_err(text);
+        assert_eq!(e.kind, ErrorKind::BadRequest, "{text}: {}", e.message);
+        assert_eq!(e.target.as_deref(), Some("$compute"), "{text}");
+        assert!(e.message.starts_with("$compute: "), "{text}: {}", e.message);
+        assert!(e.message.contains(needle), "{text}: {}", e.message);
+    }
+    // An alias built by hand that is not an identifier.
+    let m = model();
+    let a = IndexMap::new();
+    let mut parsed = crate::query::parse_compute("count as c", &ParseLimits::default()).unwrap();
+    parsed.items[0].alias = "not valid".into();
+    let e = bind_compute(&ctx(&m, &a), &parsed).unwrap_err();
+    assert!(e.message.contains("must be an identifier"), "{}", e.message);
+}
+
+#[test]
+fn undefined_computed_properties_in_select_name_compute() {
+    let m = model();
+    let a = IndexMap::new();
+    let computed = compute(&m, "count as c").unwrap();
+    let select = parse_select("id,d", &ParseLimits::default()).unwrap();
+    let e = bind_select_computed(&ctx(&m, &a), &computed, &select).unwrap_err();
+    assert_eq!(e.target.as_deref(), Some("$select"));
+    assert!(
+        e.message
+            .contains("'d' is neither a property of 'test.ns.item' nor a computed property"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn limits_hold_for_computed_properties_once_substituted() {
+    let m = model();
+    let a = IndexMap::new();
+    let limits = ParseLimits {
+        max_nodes: 40,
+        ..ParseLimits::default()
+    };
+    let tight = BindContext {
+        limits,
+        ..ctx(&m, &a)
+    };
+    // 15 nodes: fits once, not three times over.
+    let text = "count add count add count add count add count add count add count add count as s";
+    let parsed = crate::query::parse_compute(text, &ParseLimits::default()).unwrap();
+    let computed = bind_compute(&tight, &parsed).unwrap();
+    bind_filter_computed(&tight, &computed, &parse("s gt 1")).unwrap();
+    let e = bind_filter_computed(&tight, &computed, &parse("s gt 1 and s gt 2 and s gt 3"))
+        .unwrap_err();
+    assert!(e.message.contains("expression too large"), "{}", e.message);
+    assert_eq!(e.target.as_deref(), Some("$filter"));
+    // The limits apply to each item itself too.
+    let limits = ParseLimits {
+        max_nodes: 5,
+        ..ParseLimits::default()
+    };
+    let tiny = BindContext {
+        limits,
+        ..ctx(&m, &a)
+    };
+    let e = bind_compute(&tiny, &parsed).unwrap_err();
+    assert_eq!(e.target.as_deref(), Some("$compute"));
+}

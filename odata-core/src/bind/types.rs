@@ -3,7 +3,7 @@
 
 use crate::edm::{Model, PrimitiveKind};
 
-use super::typed::{BoundExpr, ExprType};
+use super::typed::{BoundExpr, ExprType, PropertyRef};
 
 impl ExprType {
     /// The primitive kind, for primitive types.
@@ -53,6 +53,69 @@ impl ExprType {
 }
 
 impl BoundExpr {
+    /// Every property path the expression reads, lambda variables' included, in
+    /// evaluation order: what a caller checks before running it (a path through a
+    /// navigation property reads another collection).
+    pub fn properties(&self) -> Vec<&PropertyRef> {
+        let mut out = Vec::new();
+        self.collect_properties(&mut out);
+        out
+    }
+
+    fn collect_properties<'e>(&'e self, out: &mut Vec<&'e PropertyRef>) {
+        match self {
+            BoundExpr::Literal { .. } | BoundExpr::IsOf { operand: None, .. } => {}
+            BoundExpr::Property(p) | BoundExpr::Count(p) => out.push(p),
+            BoundExpr::Not(x)
+            | BoundExpr::Neg { operand: x, .. }
+            | BoundExpr::Has { value: x, .. }
+            | BoundExpr::Cast { operand: x, .. }
+            | BoundExpr::IsOf {
+                operand: Some(x), ..
+            } => x.collect_properties(out),
+            BoundExpr::And(l, r)
+            | BoundExpr::Or(l, r)
+            | BoundExpr::Compare {
+                left: l, right: r, ..
+            }
+            | BoundExpr::Arith {
+                left: l, right: r, ..
+            } => {
+                l.collect_properties(out);
+                r.collect_properties(out);
+            }
+            BoundExpr::In { value, items } => {
+                value.collect_properties(out);
+                items.iter().for_each(|i| i.collect_properties(out));
+            }
+            BoundExpr::Call { args, .. } => args.iter().for_each(|a| a.collect_properties(out)),
+            BoundExpr::Case { branches, .. } => {
+                for (when, then) in branches {
+                    when.collect_properties(out);
+                    then.collect_properties(out);
+                }
+            }
+            BoundExpr::Any {
+                collection,
+                predicate,
+                ..
+            } => {
+                out.push(collection);
+                if let Some(p) = predicate {
+                    p.collect_properties(out);
+                }
+            }
+            BoundExpr::All {
+                collection,
+                predicate,
+                ..
+            } => {
+                out.push(collection);
+                predicate.collect_properties(out);
+            }
+        }
+    }
+
     /// The static type of the node's value.
     pub fn ty(&self) -> ExprType {
         match self {

@@ -10,7 +10,9 @@ pub use read::{
     Bind, EntityPayload, Inline, Links, bound_navigation, read_entity, read_entity_update,
     read_entity_update_object, read_object, read_value, zero_value,
 };
-pub use write::{EntityControl, MetadataLevel, WriteOptions, write_entity, write_value};
+pub use write::{
+    EntityControl, MetadataLevel, WriteOptions, write_dynamic_properties, write_entity, write_value,
+};
 
 /// Control-information name without its prefix: accepts `@odata.type` (4.0 and 4.01) and
 /// `@type` (4.01 short form) and returns `type`.

@@ -143,6 +143,105 @@ fn type_annotation(model: &Model, type_ref: &TypeRef) -> Option<String> {
     })
 }
 
+/// Appends dynamic properties (`$compute` results) to an entity object `out` ends with:
+/// each `(name, type, value)` after the members already written. `type` is `None` for an
+/// untyped null.
+///
+/// Which values carry `{name}@odata.type` (OData JSON Format 4.01, "Control Information:
+/// type"): a dynamic property's type is not in `$metadata`, so in minimal and full
+/// metadata the type is written unless a reader infers it from the JSON value — Boolean
+/// values, strings (read as Edm.String) and numbers of type Edm.Double. Every other numeric
+/// type (Int32 included: "numeric values … include type control information unless their
+/// type is Double"), the special values `INF`/`-INF`/`NaN`, the string-encoded types
+/// (Date, DateTimeOffset, Decimal under IEEE754Compatible, Duration, Guid, TimeOfDay …)
+/// and enumeration members are annotated. Null values need no type; with
+/// [`WriteOptions::omit_nulls`] they are left out.
+///
+/// ```
+/// use odata_core::edm::{ModelBuilder, PrimitiveKind, TypeKind};
+/// use odata_core::json::{WriteOptions, write_dynamic_properties};
+/// use odata_core::value::Value;
+///
+/// let model = ModelBuilder::new("ns").build().unwrap();
+/// let mut out = br#"{"id":"a"}"#.to_vec();
+/// let int = TypeKind::Primitive(PrimitiveKind::Int32);
+/// let text = TypeKind::Primitive(PrimitiveKind::String);
+/// write_dynamic_properties(
+///     &mut out,
+///     &model,
+///     [("n", Some(int), &Value::Int(3)), ("s", Some(text), &Value::String("x".into()))],
+///     WriteOptions::default(),
+/// );
+/// assert_eq!(
+///     String::from_utf8(out).unwrap(),
+///     r##"{"id":"a","n@odata.type":"#Int32","n":3,"s":"x"}"##
+/// );
+/// ```
+pub fn write_dynamic_properties<'v, I>(
+    out: &mut Vec<u8>,
+    model: &Model,
+    properties: I,
+    options: WriteOptions,
+) where
+    I: IntoIterator<Item = (&'v str, Option<TypeKind>, &'v Value)>,
+{
+    // Reopen the object: drop its closing brace, append, close it again.
+    if out.last() == Some(&b'}') {
+        out.pop();
+    }
+    let member = |out: &mut Vec<u8>, name: &str| {
+        if !matches!(out.last(), Some(b'{') | None) {
+            out.push(b',');
+        }
+        write_str(out, name);
+        out.push(b':');
+    };
+    for (name, kind, value) in properties {
+        let null = matches!(value, Value::Null | Value::Json(serde_json::Value::Null));
+        if null && options.omit_nulls {
+            continue;
+        }
+        let Some(kind) = kind.filter(|_| !null) else {
+            member(out, name);
+            out.extend_from_slice(b"null");
+            continue;
+        };
+        let type_ref = TypeRef {
+            kind,
+            collection: false,
+            nullable: true,
+            max_length: None,
+            precision: None,
+            scale: None,
+            unicode: None,
+        };
+        if options.metadata != MetadataLevel::None
+            && let Some(annotation) = dynamic_type_annotation(model, kind, value)
+        {
+            member(out, &format!("{name}@odata.type"));
+            write_str(out, &annotation);
+        }
+        member(out, name);
+        write_value(out, model, &type_ref, value, options);
+    }
+    out.push(b'}');
+}
+
+/// The `@odata.type` of a non-null dynamic property, `None` when a reader infers the type
+/// from the JSON value itself.
+fn dynamic_type_annotation(model: &Model, kind: TypeKind, value: &Value) -> Option<String> {
+    let name = match kind {
+        TypeKind::Primitive(PrimitiveKind::String | PrimitiveKind::Boolean) => return None,
+        TypeKind::Primitive(PrimitiveKind::Double) if matches!(value, Value::Double(d) if d.is_finite()) =>
+        {
+            return None;
+        }
+        TypeKind::Primitive(p) => p.name().trim_start_matches("Edm.").to_owned(),
+        other => model.type_name(other).to_owned(),
+    };
+    Some(format!("#{name}"))
+}
+
 /// Writes one value of the given type.
 pub fn write_value(
     out: &mut Vec<u8>,

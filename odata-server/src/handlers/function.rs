@@ -36,10 +36,13 @@ pub(super) async fn call(
         )
     })?;
     query::collection_only(&request.options)?;
-    if request.options.select.is_some() || request.options.expand.is_some() {
+    if request.options.select.is_some()
+        || request.options.expand.is_some()
+        || request.options.compute.is_some()
+    {
         return Err(ODataError::new(
             ErrorKind::NotImplemented,
-            "'$select' and '$expand' on a function's value are not supported.",
+            "'$select', '$expand' and '$compute' on a function's value are not supported.",
         ));
     }
     let return_type = function

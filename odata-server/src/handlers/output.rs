@@ -2,6 +2,7 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
+use odata_core::bind::ComputedProperty;
 use odata_core::edm::Model;
 use odata_core::error::ODataError;
 use odata_core::json::{self, EntityControl, MetadataLevel, WriteOptions, write_entity};
@@ -116,7 +117,11 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'|')
     .add(b'}');
 
-/// Appends one entity. `context` is written for top-level entities only.
+/// Appends one entity: its declared properties, then its `computed` ones as dynamic
+/// properties (those `selected` names; all of them without `$select`, as 4.01 has
+/// computed properties in the default selection and in `*`). `context` is written for
+/// top-level entities only.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_one(
     out: &mut Vec<u8>,
     request: &Request<'_>,
@@ -124,6 +129,7 @@ pub(super) fn write_one(
     entity: &StoredEntity,
     context: Option<&str>,
     selected: Option<&[String]>,
+    computed: &[ComputedProperty],
     options: WriteOptions,
 ) -> Result<(), ODataError> {
     let model = request.state.service.model();
@@ -144,6 +150,24 @@ pub(super) fn write_one(
         .filter(|(p, _)| selected.is_none_or(|names| names.contains(&p.name)))
         .map(|(p, &c)| (p, &entity.values[c]));
     write_entity(out, model, table_type.id, pairs, &control, options);
+    if !computed.is_empty() {
+        let values = crate::compute::values(
+            model,
+            &collection.table,
+            table_type,
+            entity,
+            computed,
+            selected,
+        )?;
+        json::write_dynamic_properties(
+            out,
+            model,
+            values
+                .iter()
+                .map(|(name, kind, value)| (*name, *kind, value)),
+            options,
+        );
+    }
     Ok(())
 }
 
@@ -162,6 +186,7 @@ pub(super) fn write_node(
     items: &[ExpandItem<'_>],
     context: Option<&str>,
     selected: Option<&[String]>,
+    computed: &[ComputedProperty],
     options: WriteOptions,
 ) -> Result<(), ODataError> {
     write_one(
@@ -171,6 +196,7 @@ pub(super) fn write_node(
         &node.entity,
         context,
         selected,
+        computed,
         options,
     )?;
     let links = options.metadata == MetadataLevel::Full && !collection.navigations.is_empty();
@@ -275,6 +301,7 @@ fn write_expanded(
         &item.nested,
         None,
         selected,
+        &item.plan.computed,
         options,
     )
 }
@@ -335,7 +362,7 @@ pub(super) fn entity_response(
         entity: entity.clone(),
         expansions: Vec::new(),
     };
-    expanded_entity_response(request, collection, &node, &[], status, selected)
+    expanded_entity_response(request, collection, &node, &[], status, selected, &[])
 }
 
 /// [`entity_response`] of an entity with its expanded navigation properties.
@@ -346,6 +373,7 @@ pub(super) fn expanded_entity_response(
     items: &[ExpandItem<'_>],
     status: StatusCode,
     selected: Option<&[String]>,
+    computed: &[ComputedProperty],
 ) -> Result<HttpResponse, ODataError> {
     let options = json_options(request)?;
     let root = request.state.service_root(request.http);
@@ -363,6 +391,7 @@ pub(super) fn expanded_entity_response(
         items,
         Some(&context),
         selected,
+        computed,
         options,
     )?;
     let mut response = HttpResponse::build(status)

@@ -39,11 +39,16 @@ pub(super) async fn get(
         .with_target(path.display()));
     }
     crate::query::collection_only(&request.options)?;
-    if request.options.select.is_some() {
-        return Err(ODataError::bad_request(
-            "The query option '$select' applies to entities and collections only.",
-        )
-        .with_target("$select"));
+    for (name, given) in [
+        ("$select", request.options.select.is_some()),
+        ("$compute", request.options.compute.is_some()),
+    ] {
+        if given {
+            return Err(ODataError::bad_request(format!(
+                "The query option '{name}' applies to entities and collections only."
+            ))
+            .with_target(name));
+        }
     }
     // Negotiated before the read so that an unacceptable format costs no database work.
     let options = if path.raw_value {

@@ -238,6 +238,7 @@ pub(super) async fn collection(
             &expand,
             None,
             plan.selected.as_deref(),
+            &plan.computed,
             options,
         )?;
     }
@@ -358,7 +359,7 @@ pub(super) async fn entity(
     if let Some(not_modified) = read_preconditions(request, &entity)? {
         return Ok(not_modified);
     }
-    let selected = plan::selection(
+    let shape = plan::selection(
         &request.state.service,
         collection,
         &request.options,
@@ -375,7 +376,8 @@ pub(super) async fn entity(
         &node,
         &expand,
         StatusCode::OK,
-        selected.as_deref(),
+        shape.selected.as_deref(),
+        &shape.computed,
     )
 }
 

@@ -24,6 +24,7 @@ pub(super) fn get(
     for (name, given) in [
         ("$select", request.options.select.is_some()),
         ("$expand", request.options.expand.is_some()),
+        ("$compute", request.options.compute.is_some()),
     ] {
         if given {
             return Err(ODataError::new(

@@ -93,6 +93,7 @@ pub(super) async fn create(
                 &items,
                 StatusCode::CREATED,
                 None,
+                &[],
             )?
         }
         _ => entity_response(request, collection, &entity, StatusCode::CREATED, None)?,

@@ -7,6 +7,7 @@
 mod actions;
 mod auth;
 mod batch;
+mod compute;
 mod concurrency;
 mod crud;
 // Shared with the acceptance tests, which use more of it.
