@@ -32,6 +32,7 @@ mod binder;
 mod functions;
 mod literal;
 mod select;
+mod shape;
 mod typed;
 mod types;
 
@@ -43,4 +44,5 @@ mod tests;
 pub use binder::{BindContext, bind_expr, bind_filter, bind_orderby, bind_search};
 pub use functions::{function_name, supported_filter_functions};
 pub use select::bind_select;
+pub use shape::shape_model;
 pub use typed::*;
