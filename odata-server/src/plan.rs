@@ -52,10 +52,7 @@ pub fn plan(
         now,
         limits: options.limits,
     };
-    let navigator = ReadsThrough {
-        service,
-        reads: RefCell::new(Vec::new()),
-    };
+    let navigator = ReadsThrough::new(service);
     let computed = crate::compute::bind(service, collection, &ctx, options)?;
     let mut conditions = Vec::new();
     if let Some(filter) = &options.filter {
@@ -107,17 +104,33 @@ pub fn plan(
         order,
         projection,
         selected,
-        related_reads: navigator.reads.into_inner(),
+        related_reads: navigator.reads(),
         computed,
     })
 }
 
 /// The service's navigation properties for the SQL translation, noting the collections
 /// an expression reads through them.
-struct ReadsThrough<'s> {
+#[derive(Debug)]
+pub(crate) struct ReadsThrough<'s> {
     service: &'s Service,
     /// Indexes into [`Service::collections`], each once.
     reads: RefCell<Vec<usize>>,
+}
+
+impl<'s> ReadsThrough<'s> {
+    /// A navigator over `service`'s collections that has read nothing yet.
+    pub(crate) fn new(service: &'s Service) -> Self {
+        Self {
+            service,
+            reads: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The collections read so far (indexes into [`Service::collections`]).
+    pub(crate) fn reads(&self) -> Vec<usize> {
+        self.reads.borrow().clone()
+    }
 }
 
 impl Navigator for ReadsThrough<'_> {

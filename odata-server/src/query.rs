@@ -12,7 +12,6 @@ pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, OD
     let options =
         parse_query_options_with_limits(raw.unwrap_or_default(), limits).map_err(parse_error)?;
     let unsupported = [
-        ("$apply", options.apply.is_some()),
         ("$deltatoken", options.deltatoken.is_some()),
         ("$index", options.index.is_some()),
     ];
@@ -50,6 +49,7 @@ pub fn collection_only(options: &QueryOptions) -> Result<(), ODataError> {
         ("$count", options.count.is_some()),
         ("$search", options.search.is_some()),
         ("$skiptoken", options.skiptoken.is_some()),
+        ("$apply", options.apply.is_some()),
     ];
     match given.iter().find(|(_, g)| *g) {
         Some((name, _)) => Err(ODataError::bad_request(format!(
@@ -103,8 +103,15 @@ mod tests {
             ErrorKind::BadRequest
         );
         assert_eq!(
-            parse_default("$apply=identity").unwrap_err().kind,
+            parse_default("$deltatoken=x").unwrap_err().kind,
             ErrorKind::NotImplemented
+        );
+        assert_eq!(
+            parse_default("$apply=frobnicate(x)")
+                .unwrap_err()
+                .target
+                .as_deref(),
+            Some("$apply")
         );
     }
 

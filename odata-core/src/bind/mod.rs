@@ -38,6 +38,7 @@ mod compute;
 mod functions;
 mod literal;
 mod select;
+mod shape;
 mod typed;
 mod types;
 
@@ -53,4 +54,5 @@ pub use compute::{
 };
 pub use functions::{function_name, supported_filter_functions};
 pub use select::bind_select;
+pub use shape::shape_model;
 pub use typed::*;

@@ -654,8 +654,10 @@ pub struct QueryOptions {
     pub skiptoken: Option<String>,
     /// `$deltatoken` (opaque).
     pub deltatoken: Option<String>,
-    /// `$apply` (kept as raw decoded text; not parsed yet).
+    /// `$apply` as sent (decoded text).
     pub apply: Option<String>,
+    /// `$apply` parsed.
+    pub apply_tree: Option<crate::query::apply::Apply>,
     /// `$index`
     pub index: Option<i64>,
     /// `$schemaversion`

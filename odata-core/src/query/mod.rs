@@ -17,6 +17,7 @@
 //! The tree is untyped (names are not resolved, typed literals keep their text); binding
 //! against the EDM happens in a later step.
 
+pub mod apply;
 pub mod ast;
 mod display;
 pub mod error;
@@ -25,6 +26,10 @@ mod parser;
 #[cfg(test)]
 mod tests;
 
+pub use apply::{
+    AggregateItem, AggregateKind, AggregateMethod, Apply, GroupingPath, TopBottomKind,
+    Transformation, parse_apply,
+};
 pub use ast::*;
 pub use error::{ParseError, ParseLimits};
 pub use parser::compute::parse_compute;

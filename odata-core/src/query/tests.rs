@@ -632,13 +632,13 @@ fn system_options_without_dollar_and_in_any_case() {
     assert_eq!(o.top, Some(1));
     let o = parse_query_options(
         "select=a&Expand=c(top=1)&orderby=a desc&SKIP=10&count=true&search=blue&format=json\
-         &compute=a as b&skiptoken=abc&deltatoken=d&apply=x&index=-1&schemaversion=1&id=i",
+         &compute=a as b&skiptoken=abc&deltatoken=d&apply=identity&index=-1&schemaversion=1&id=i",
     )
     .expect("all $-less");
     assert!(o.custom.is_empty(), "{:?}", o.custom);
     assert_eq!(
         o.to_string(),
-        "$search=blue&$apply=x&$compute=a as b&$select=a&$expand=c($top=1)&$orderby=a desc\
+        "$search=blue&$apply=identity&$compute=a as b&$select=a&$expand=c($top=1)&$orderby=a desc\
          &$skip=10&$count=true&$format=json&$skiptoken=abc&$deltatoken=d&$index=-1\
          &$schemaversion=1&$id=i"
     );

@@ -2,6 +2,7 @@
 //! method, so every OData request takes the same route through parsing and error mapping.
 
 mod action;
+mod apply;
 mod batch;
 mod deep_insert;
 mod function;

@@ -78,6 +78,9 @@ pub(super) async fn collection(
     collection: &Collection,
     scope: &Scope,
 ) -> Result<HttpResponse, ODataError> {
+    if request.options.apply_tree.is_some() {
+        return super::apply::collection(request, collection, scope).await;
+    }
     let options = json_options(request)?;
     let state = request.state;
     let query = &request.options;
@@ -388,6 +391,13 @@ pub(super) async fn count(
     collection: &Collection,
     scope: &Scope,
 ) -> Result<HttpResponse, ODataError> {
+    if request.options.apply.is_some() {
+        return Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            "'$apply' on '/$count' is not supported; use $apply=aggregate($count as n).",
+        )
+        .with_target("$apply"));
+    }
     let plan = plan::plan(
         &request.state.service,
         request.state.store.backend(),

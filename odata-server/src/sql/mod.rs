@@ -71,6 +71,7 @@
 //! * **`now()`** is folded into a literal by the binder; should it reach the translator, it
 //!   is read from the clock when the filter is translated.
 
+pub mod apply;
 pub(crate) mod dialect;
 mod frag;
 mod order;

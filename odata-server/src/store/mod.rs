@@ -657,6 +657,31 @@ impl Store {
         })
     }
 
+    /// The rows of a generated read-only statement (`$apply`), each cell as the database
+    /// typed it; interrupted at `deadline`.
+    pub async fn rows(
+        &self,
+        statement: Statement,
+        deadline: Deadline,
+    ) -> Result<Vec<Vec<SqlParam>>, StoreError> {
+        per_backend!(&self.pools, |_d, bind, _w, reader, _k| {
+            let query = bind(statement)?;
+            let mut conn = reader.acquire().await?;
+            let watch = (*conn).arm(deadline).await?;
+            let rows = query.fetch_all(&mut *conn).await;
+            (*conn).disarm(watch).await?;
+            let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in &rows {
+                let cells = (0..row.len())
+                    .map(|i| row.param(i))
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.push(cells);
+            }
+            Ok(out)
+        })
+    }
+
     /// Number of entities of the tenant matching every condition; interrupted at
     /// `deadline`.
     pub async fn count_matching(

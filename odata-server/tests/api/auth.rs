@@ -242,6 +242,8 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
         "orders?$orderby=product/name",
         "orders/$count?$filter=product/stock gt 1",
         "orders?$filter=product/orders/$count gt 1",
+        "orders?$apply=groupby((product/name))",
+        "orders?$apply=filter(product/stock gt 1)/aggregate($count as n)",
     ] {
         let r = app.get(path, &orders_only).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
@@ -257,6 +259,12 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
     let both = hs256(&claims("t1", &format!("{ORDERS} {READ}")));
     let r = app
         .get("orders?$filter=product/name eq 'x'", &both)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .get("orders?$apply=groupby((product/name))", &both)
         .send()
         .await
         .unwrap();

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod actions;
+mod apply;
 mod auth;
 mod batch;
 mod compute;

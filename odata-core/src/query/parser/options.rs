@@ -190,8 +190,8 @@ fn system_option(
         "$deltatoken" => opts.deltatoken = Some(non_empty(value)?),
         // id = ( "$id" / "id" ) EQ IRI-in-query
         "$id" => opts.id = Some(non_empty(value)?),
-        // $apply (Data Aggregation extension): kept raw for now.
-        "$apply" => opts.apply = Some(non_empty(value)?),
+        // $apply (Data Aggregation extension): kept raw (for links) and parsed.
+        "$apply" => (opts.apply, opts.apply_tree) = crate::query::apply::option(value, limits)?,
         // Not reached: callers pass names from `SYSTEM_OPTIONS`, all handled above.
         _ => {
             return Err(ParseError::new(

@@ -20,11 +20,11 @@ use crate::sql::frag::{Frag, frag};
 #[derive(Debug, Clone)]
 pub(crate) struct Dto {
     /// INTEGER 100 ns ticks since 1970-01-01T00:00:00Z.
-    pub(super) ticks: Frag,
+    pub(crate) ticks: Frag,
     /// INTEGER offset in minutes; derived from `text` when `None`.
     pub(super) offset: Option<Frag>,
     /// The text as sent (`YYYY-MM-DDThh:mm[:ss[.f]]` + `Z`/`±hh:mm`/`±hhmm`/`±hh`).
-    pub(super) text: Option<Frag>,
+    pub(crate) text: Option<Frag>,
 }
 
 /// `((x % m) + m) % m`: the floored remainder (SQLite's `%` truncates toward zero).

@@ -1,0 +1,1028 @@
+//! `$apply` → one SELECT of nested derived tables.
+//!
+//! Each transformation wraps the statement of the one before: `SELECT … FROM (<previous>)
+//! AS "<table>" …`. The first reads the collection's table in the caller's tenant (and
+//! the request's scope: a navigation's members, a type cast). Every derived table goes by
+//! the collection's table name, so the expression translator, which qualifies columns
+//! with that name in correlated subqueries, works on every stage.
+//!
+//! The result of each stage has a *shape*: the entity type (first stage and the
+//! transformations that keep instances: `filter`, `orderby`, `top`, `skip`, `identity`,
+//! `search`, `topcount`, `bottomcount`), or a list of named, typed properties (after
+//! `groupby`, `aggregate`, `compute`). Expressions over a list of properties are bound
+//! against a synthetic entity type with those properties ([`shape_model`]) and translated
+//! over a synthetic table whose columns hold the translator's canonical values (Boolean
+//! 0/1, Decimal as REAL, DateTimeOffset as text plus `__utc` ticks).
+//!
+//! Result types of aggregates: `sum` of integers is Edm.Int64, of Edm.Decimal/Double
+//! the same type; `average` is Edm.Double for Edm.Double input, else Edm.Decimal; `min` and
+//! `max` keep the input type (DateTimeOffset chronologically, returned in UTC);
+//! `countdistinct` and `$count` are Edm.Decimal with scale 0.
+//!
+//! `orderby` sets the order that the next `top`/`skip` (and the final result) use; a
+//! `groupby` or `aggregate` drops it (groups come ordered by their grouping values).
+
+use std::borrow::Cow;
+
+use odata_core::bind::{
+    BindContext, BoundExpr, ExprType, bind_expr, bind_filter, bind_orderby, bind_search,
+    shape_model,
+};
+use odata_core::edm::{Model, PrimitiveKind, Property, TypeKind, TypeRef};
+use odata_core::error::{ErrorKind, ODataError};
+use odata_core::query::{
+    AggregateKind, AggregateMethod, Apply, Expr, OrderBy, ParseLimits, SortDirection,
+    Transformation, parse_expr,
+};
+use odata_core::value::DateTimeOffset;
+
+use super::dialect::{Dialect, ExprDialect, Postgres, Sqlite};
+use super::frag::{Frag, frag};
+use super::schema::Backend;
+use super::translate::{Navigator, NoNavigation, Translator, Val};
+use super::{Condition, OrderTerm, Statement, order, search};
+use crate::store::table::{Column, ColumnKind, Table, utc_column};
+
+/// What a `$apply` reads: the collection and the request's context.
+#[derive(Clone, Copy)]
+pub struct ApplySource<'a> {
+    /// The service's model.
+    pub model: &'a Model,
+    /// The collection's table.
+    pub table: &'a Table,
+    /// The collection's entity type.
+    pub entity_type: odata_core::edm::EntityTypeId,
+    /// Where the collection's navigation properties lead (for paths through them); it
+    /// learns which collections the query reads.
+    pub navigator: &'a dyn Navigator,
+    /// Searchable columns of the table (for `search(…)`).
+    pub searchable: &'a [usize],
+    /// The caller's tenant.
+    pub tenant: &'a str,
+    /// A condition the collection's members must meet (navigation, type cast).
+    pub scope: Option<&'a Condition>,
+    /// Parameter aliases of the request.
+    pub aliases: &'a indexmap::IndexMap<String, Expr>,
+    /// `now()`.
+    pub now: &'a DateTimeOffset,
+    /// Expression limits.
+    pub limits: ParseLimits,
+}
+
+/// The system query options evaluated after `$apply`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AfterApply<'a> {
+    /// `$filter`
+    pub filter: Option<&'a Expr>,
+    /// `$orderby`
+    pub orderby: Option<&'a OrderBy>,
+    /// `$skip`
+    pub skip: Option<u64>,
+    /// `$top`
+    pub top: Option<u64>,
+    /// `$count=true`
+    pub count: bool,
+    /// Rows to read at most (the page cap).
+    pub limit: u64,
+}
+
+/// One property of the result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultColumn {
+    /// Property path in the result (`["category"]`, `["profile", "displayName"]`).
+    pub path: Vec<String>,
+    /// Its type.
+    pub type_ref: TypeRef,
+    /// An aggregated or computed value (a dynamic property), not a declared property.
+    pub dynamic: bool,
+}
+
+/// The statements of a `$apply` request.
+#[derive(Debug, Clone)]
+pub struct ApplyQuery {
+    /// The result rows: per [`ResultColumn`] one cell, two (text, UTC ticks) for an
+    /// Edm.DateTimeOffset.
+    pub rows: Statement,
+    /// `$count=true`: the number of result rows before `$top`/`$skip`.
+    pub count: Option<Statement>,
+    /// The result's properties, in cell order.
+    pub columns: Vec<ResultColumn>,
+    /// Whether the result still holds instances of the entity type.
+    pub entities: bool,
+}
+
+fn bad(message: impl Into<String>) -> ODataError {
+    ODataError::bad_request(format!("$apply: {}", message.into())).with_target("$apply")
+}
+
+fn not_implemented(what: impl std::fmt::Display) -> ODataError {
+    ODataError::new(
+        ErrorKind::NotImplemented,
+        format!("$apply: {what} is not supported by this service."),
+    )
+    .with_target("$apply")
+}
+
+/// Re-targets a binder error (which names `$filter`, `$compute`, `$orderby`) at `$apply`.
+fn in_apply(step: &str) -> impl Fn(ODataError) -> ODataError + '_ {
+    move |mut e| {
+        if e.kind == ErrorKind::BadRequest {
+            let message = e
+                .message
+                .split_once(": ")
+                .filter(|(head, _)| head.starts_with('$'))
+                .map_or(e.message.as_str(), |(_, rest)| rest)
+                .to_owned();
+            e.message = format!("$apply: {step}: {message}");
+            e.target = Some("$apply".into());
+        }
+        e
+    }
+}
+
+/// Builds the statements of `apply` (then the options after it) for a store on `backend`.
+pub fn plan(
+    backend: Backend,
+    source: &ApplySource<'_>,
+    apply: &Apply,
+    after: &AfterApply<'_>,
+) -> Result<ApplyQuery, ODataError> {
+    match backend {
+        Backend::Sqlite => Builder::new(&Sqlite, source).run(apply, after),
+        Backend::Postgres => Builder::new(&Postgres, source).run(apply, after),
+    }
+}
+
+/// The result of the stages so far.
+struct Rel<'m> {
+    sql: Frag,
+    model: Cow<'m, Model>,
+    entity_type: odata_core::edm::EntityTypeId,
+    table: Table,
+    /// `None`: instances of the entity type; else the shape's properties.
+    columns: Option<Vec<ResultColumn>>,
+    order: Vec<OrderTerm>,
+}
+
+struct Builder<'a, D: ExprDialect> {
+    dialect: &'a D,
+    source: &'a ApplySource<'a>,
+    counter: usize,
+}
+
+fn type_ref_of(ty: &ExprType) -> Option<TypeRef> {
+    let kind = match ty {
+        ExprType::Primitive(p) => TypeKind::Primitive(*p),
+        ExprType::Enum(e) => TypeKind::Enum(*e),
+        _ => return None,
+    };
+    Some(primitive_ref(kind))
+}
+
+fn primitive_ref(kind: TypeKind) -> TypeRef {
+    TypeRef {
+        kind,
+        collection: false,
+        nullable: true,
+        max_length: None,
+        precision: None,
+        scale: None,
+        unicode: None,
+    }
+}
+
+fn decimal_ref() -> TypeRef {
+    TypeRef {
+        scale: Some(0),
+        ..primitive_ref(TypeKind::Primitive(PrimitiveKind::Decimal))
+    }
+}
+
+/// The column kind holding a shape property of type `type_ref`.
+fn shape_kind(type_ref: &TypeRef) -> ColumnKind {
+    match type_ref.primitive() {
+        Some(PrimitiveKind::Decimal) => ColumnKind::Real,
+        _ => ColumnKind::of(type_ref),
+    }
+}
+
+fn column_of(name: &str, type_ref: &TypeRef) -> Column {
+    Column {
+        property: Property {
+            name: name.to_owned(),
+            type_ref: type_ref.clone(),
+            annotations: Vec::new(),
+        },
+        kind: shape_kind(type_ref),
+        reference: None,
+    }
+}
+
+fn is_numeric(p: PrimitiveKind) -> bool {
+    matches!(
+        p,
+        PrimitiveKind::Byte
+            | PrimitiveKind::SByte
+            | PrimitiveKind::Int16
+            | PrimitiveKind::Int32
+            | PrimitiveKind::Int64
+            | PrimitiveKind::Decimal
+            | PrimitiveKind::Double
+            | PrimitiveKind::Single
+    )
+}
+
+fn is_integer(p: PrimitiveKind) -> bool {
+    matches!(
+        p,
+        PrimitiveKind::Byte
+            | PrimitiveKind::SByte
+            | PrimitiveKind::Int16
+            | PrimitiveKind::Int32
+            | PrimitiveKind::Int64
+    )
+}
+
+/// One value of a new shape: its name, type and SQL (value, and ticks for a
+/// DateTimeOffset).
+struct NewValue {
+    column: ResultColumn,
+    name: String,
+    value: Frag,
+    ticks: Option<Frag>,
+}
+
+impl<'a, D: ExprDialect> Builder<'a, D> {
+    fn new(dialect: &'a D, source: &'a ApplySource<'a>) -> Self {
+        Self {
+            dialect,
+            source,
+            counter: 0,
+        }
+    }
+
+    fn q(&self, name: &str) -> Frag {
+        Frag::atom(self.dialect.quote(name))
+    }
+
+    fn alias(&self) -> Frag {
+        self.q(&self.source.table.name)
+    }
+
+    /// `SELECT … FROM (<rel>) AS "<table>"`.
+    fn from(&self, select: Frag, rel: &Rel<'_>) -> Frag {
+        frag![
+            "SELECT ",
+            select,
+            " FROM (",
+            &rel.sql,
+            ") AS ",
+            self.alias()
+        ]
+    }
+
+    fn first(&self) -> Rel<'a> {
+        let s = self.source;
+        let mut sql = frag![
+            "SELECT * FROM ",
+            self.q(&s.table.name),
+            " WHERE ",
+            self.q("_tenant"),
+            " = ",
+            Frag::param(s.tenant)
+        ];
+        if let Some(scope) = s.scope {
+            sql.push(frag![" AND (", &scope.frag, ")"]);
+        }
+        let order = s
+            .table
+            .key
+            .iter()
+            .map(|&k| OrderTerm {
+                expr: self.q(&s.table.columns[k].property.name),
+                direction: SortDirection::Asc,
+                nullable: false,
+            })
+            .collect();
+        Rel {
+            sql,
+            model: Cow::Borrowed(s.model),
+            entity_type: s.entity_type,
+            table: s.table.clone(),
+            columns: None,
+            order,
+        }
+    }
+
+    fn ctx<'r>(&self, rel: &'r Rel<'_>) -> BindContext<'r>
+    where
+        'a: 'r,
+    {
+        BindContext {
+            model: &rel.model,
+            entity_type: rel.entity_type,
+            aliases: self.source.aliases,
+            now: self.source.now.clone(),
+            limits: self.source.limits,
+        }
+    }
+
+    /// Navigation properties lead somewhere from the collection's rows only, not from
+    /// the rows of a later stage.
+    fn related(&self, rel: &Rel<'_>) -> &'a dyn Navigator {
+        if rel.columns.is_none() {
+            self.source.navigator
+        } else {
+            &NoNavigation
+        }
+    }
+
+    fn run(mut self, apply: &Apply, after: &AfterApply<'_>) -> Result<ApplyQuery, ODataError> {
+        let mut rel = self.first();
+        rel = self.sequence(rel, apply)?;
+        if let Some(filter) = after.filter {
+            let bound = bind_filter(&self.ctx(&rel), filter)?;
+            rel = self.filter_bound(rel, &bound)?;
+        }
+        if let Some(orderby) = after.orderby {
+            let keys = bind_orderby(&self.ctx(&rel), orderby)?;
+            rel = self.order(rel, &keys)?;
+        }
+        let count = after.count.then(|| {
+            let sql = self.from(Frag::sql("COUNT(*)"), &rel);
+            render(sql, self.dialect)
+        });
+        if after.skip.is_some() || after.top.is_some() {
+            rel = self.window(rel, after.top, after.skip.unwrap_or(0));
+        }
+        let columns = self.result_columns(&rel);
+        let mut select = Vec::new();
+        for c in &columns {
+            let name = c.path.join("/");
+            select.push(frag![self.alias(), ".", self.q(&name)]);
+            if c.type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset) {
+                select.push(frag![self.alias(), ".", self.q(&utc_column(&name))]);
+            }
+        }
+        let mut sql = self.from(Frag::join(select, ","), &rel);
+        sql.push(self.order_by(&rel.order));
+        sql.push(frag![" LIMIT ", Frag::param(clamp(after.limit))]);
+        Ok(ApplyQuery {
+            rows: render(sql, self.dialect),
+            count,
+            columns,
+            entities: rel.columns.is_none(),
+        })
+    }
+
+    fn result_columns(&self, rel: &Rel<'_>) -> Vec<ResultColumn> {
+        match &rel.columns {
+            Some(columns) => columns.clone(),
+            None => {
+                let ty = rel.model.entity_type(rel.entity_type);
+                ty.properties()
+                    .filter(|p| !p.is_write_only())
+                    .map(|p| ResultColumn {
+                        path: vec![p.name.clone()],
+                        type_ref: p.type_ref.clone(),
+                        dynamic: false,
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    fn order_by(&self, order: &[OrderTerm]) -> Frag {
+        if order.is_empty() {
+            return Frag::sql("");
+        }
+        let terms = order.iter().map(|t| {
+            self.dialect
+                .order_term(frag!["(", &t.expr, ")"], t.direction, t.nullable)
+        });
+        frag![" ORDER BY ", Frag::join(terms, ",")]
+    }
+
+    fn sequence<'m>(&mut self, mut rel: Rel<'m>, apply: &Apply) -> Result<Rel<'m>, ODataError>
+    where
+        'a: 'm,
+    {
+        for t in &apply.transformations {
+            rel = self.transformation(rel, t)?;
+        }
+        Ok(rel)
+    }
+
+    fn transformation<'m>(
+        &mut self,
+        rel: Rel<'m>,
+        t: &Transformation,
+    ) -> Result<Rel<'m>, ODataError>
+    where
+        'a: 'm,
+    {
+        match t {
+            Transformation::Identity => Ok(rel),
+            Transformation::Filter(e) => {
+                let bound = bind_filter(&self.ctx(&rel), e).map_err(in_apply("filter"))?;
+                self.filter_bound(rel, &bound)
+            }
+            Transformation::OrderBy(o) => {
+                let keys = bind_orderby(&self.ctx(&rel), o).map_err(in_apply("orderby"))?;
+                self.order(rel, &keys)
+            }
+            Transformation::Top(n) => Ok(self.window(rel, Some(*n), 0)),
+            Transformation::Skip(n) => Ok(self.window(rel, None, *n)),
+            Transformation::Search(s) => {
+                if rel.columns.is_some() {
+                    return Err(bad(
+                        "search applies to entities only, not after groupby, aggregate or compute",
+                    ));
+                }
+                let bound = bind_search(s);
+                let cond = search::search_condition(
+                    self.dialect,
+                    &rel.table,
+                    &bound,
+                    self.source.searchable,
+                );
+                Ok(self.filter_frag(rel, cond))
+            }
+            Transformation::Compute(c) => {
+                let mut values = Vec::new();
+                for item in &c.items {
+                    let bound =
+                        bind_expr(&self.ctx(&rel), &item.expr).map_err(in_apply("compute"))?;
+                    values.push(self.new_value(&rel, &item.alias, &bound, true, "compute")?);
+                }
+                self.extend(rel, values)
+            }
+            Transformation::Aggregate(items) => self.group(rel, &[], Some(items), None),
+            Transformation::GroupBy { properties, then } => {
+                let nested = then.as_ref().map_or(&[][..], |a| &a.transformations[..]);
+                // Per-row transformations before the aggregate apply to the input; those
+                // after it see one row per group, so they apply to the grouped result.
+                let split = nested
+                    .iter()
+                    .position(|t| matches!(t, Transformation::Aggregate(_)));
+                let (before, aggregate, after) = match split {
+                    Some(i) => (&nested[..i], Some(&nested[i]), &nested[i + 1..]),
+                    None => (nested, None, &[][..]),
+                };
+                // Per-row transformations before the aggregate choose the rows each group
+                // aggregates; a group whose rows they all drop still appears (aggregating
+                // nothing), so they become a condition on the aggregated values rather
+                // than a filter on the input.
+                let mut condition: Option<Frag> = None;
+                for t in before {
+                    let cond = match t {
+                        Transformation::Identity => continue,
+                        Transformation::Filter(e) => {
+                            let bound =
+                                bind_filter(&self.ctx(&rel), e).map_err(in_apply("filter"))?;
+                            let related = self.related(&rel);
+                            Translator::new(&rel.model, &rel.table, related, self.dialect)
+                                .condition(&bound)?
+                        }
+                        Transformation::Search(s) if rel.columns.is_none() => {
+                            search::search_condition(
+                                self.dialect,
+                                &rel.table,
+                                &bind_search(s),
+                                self.source.searchable,
+                            )
+                        }
+                        other => {
+                            return Err(not_implemented(format!(
+                                "'{}' inside groupby before aggregate",
+                                name_of(other)
+                            )));
+                        }
+                    };
+                    condition = Some(match condition {
+                        None => cond,
+                        Some(c) => frag!["(", c, " AND ", cond, ")"],
+                    });
+                }
+                if aggregate.is_none() && condition.is_some() {
+                    return Err(not_implemented(
+                        "groupby with transformations but without aggregate",
+                    ));
+                }
+                let items = match aggregate {
+                    Some(Transformation::Aggregate(items)) => Some(items),
+                    _ => None,
+                };
+                let mut paths = Vec::new();
+                for p in properties {
+                    paths.push(p.segments.clone());
+                }
+                let mut rel = self.group(rel, &paths, items, condition)?;
+                for t in after {
+                    match t {
+                        Transformation::Filter(_)
+                        | Transformation::Identity
+                        | Transformation::Compute(_) => rel = self.transformation(rel, t)?,
+                        other => {
+                            return Err(not_implemented(format!(
+                                "'{}' inside groupby after aggregate",
+                                name_of(other)
+                            )));
+                        }
+                    }
+                }
+                Ok(rel)
+            }
+            Transformation::TopBottom { kind, n, value } => {
+                use odata_core::query::TopBottomKind::{BottomCount, TopCount};
+                if !matches!(kind, TopCount | BottomCount) {
+                    return Err(not_implemented(format!("'{}'", kind.name())));
+                }
+                let Expr::Literal { .. } = n else {
+                    return Err(bad(format!(
+                        "{}: the first argument must be a non-negative integer literal",
+                        kind.name()
+                    )));
+                };
+                let count = match n.to_string().parse::<u64>() {
+                    Ok(c) => c,
+                    Err(_) => {
+                        return Err(bad(format!(
+                            "{}: the first argument must be a non-negative integer, not '{n}'",
+                            kind.name()
+                        )));
+                    }
+                };
+                let bound = bind_expr(&self.ctx(&rel), value).map_err(in_apply(kind.name()))?;
+                if !matches!(bound.ty(), ExprType::Primitive(p) if is_numeric(p)) {
+                    return Err(bad(format!(
+                        "{}: the value to rank by must be numeric",
+                        kind.name()
+                    )));
+                }
+                let related = self.related(&rel);
+                let mut tr = Translator::new(&rel.model, &rel.table, related, self.dialect);
+                let expr = tr.value(&bound)?.comparable();
+                let direction = if kind.is_top() {
+                    SortDirection::Desc
+                } else {
+                    SortDirection::Asc
+                };
+                let mut rel = rel;
+                let mut order = vec![OrderTerm {
+                    expr,
+                    direction,
+                    nullable: true,
+                }];
+                order.append(&mut rel.order);
+                rel.order = order;
+                Ok(self.window(rel, Some(count), 0))
+            }
+            Transformation::Concat(_) => Err(not_implemented("'concat'")),
+            Transformation::Unsupported { name, .. } => {
+                Err(not_implemented(format!("the transformation '{name}'")))
+            }
+        }
+    }
+
+    fn filter_bound<'m>(&mut self, rel: Rel<'m>, bound: &BoundExpr) -> Result<Rel<'m>, ODataError> {
+        let related = self.related(&rel);
+        let cond =
+            Translator::new(&rel.model, &rel.table, related, self.dialect).condition(bound)?;
+        Ok(self.filter_frag(rel, cond))
+    }
+
+    fn filter_frag<'m>(&self, mut rel: Rel<'m>, cond: Frag) -> Rel<'m> {
+        rel.sql = frag![self.from(Frag::sql("*"), &rel), " WHERE (", cond, ")"];
+        rel
+    }
+
+    fn order<'m>(
+        &mut self,
+        mut rel: Rel<'m>,
+        keys: &[odata_core::bind::BoundOrderBy],
+    ) -> Result<Rel<'m>, ODataError> {
+        let related = self.related(&rel);
+        let mut tr = Translator::new(&rel.model, &rel.table, related, self.dialect);
+        let mut terms = order::order_terms(&mut tr, keys)?;
+        // A stable sort: earlier orders break ties.
+        terms.append(&mut rel.order);
+        rel.order = terms;
+        Ok(rel)
+    }
+
+    fn window<'m>(&self, mut rel: Rel<'m>, top: Option<u64>, skip: u64) -> Rel<'m> {
+        let mut sql = frag![self.from(Frag::sql("*"), &rel), self.order_by(&rel.order)];
+        sql.push(frag![
+            " LIMIT ",
+            Frag::param(clamp(top.unwrap_or(u64::MAX))),
+            " OFFSET ",
+            Frag::param(clamp(skip))
+        ]);
+        rel.sql = sql;
+        rel
+    }
+
+    /// The SQL of a new value of a shape (Boolean as 0/1, DateTimeOffset as text and ticks).
+    fn new_value(
+        &mut self,
+        rel: &Rel<'_>,
+        name: &str,
+        bound: &BoundExpr,
+        dynamic: bool,
+        step: &str,
+    ) -> Result<NewValue, ODataError> {
+        let ty = bound.ty();
+        let Some(type_ref) = type_ref_of(&ty) else {
+            return Err(bad(format!(
+                "{step}: '{name}' must be a primitive or enumeration value"
+            )));
+        };
+        let related = self.related(rel);
+        let mut tr = Translator::new(&rel.model, &rel.table, related, self.dialect);
+        let val = tr.value(bound)?;
+        let (value, ticks) = match val {
+            Val::Scalar(f) if ty.is(PrimitiveKind::Boolean) => {
+                (self.dialect.boolean_as_integer(f), None)
+            }
+            Val::Scalar(f) => (f, None),
+            Val::Dto(d) => (
+                d.text.unwrap_or_else(|| {
+                    self.dialect
+                        .column_param(Frag::atom("NULL"), ColumnKind::Text)
+                }),
+                Some(d.ticks),
+            ),
+        };
+        Ok(NewValue {
+            column: ResultColumn {
+                path: name.split('/').map(str::to_owned).collect(),
+                type_ref,
+                dynamic,
+            },
+            name: name.to_owned(),
+            value,
+            ticks,
+        })
+    }
+
+    /// The shape of `rel` as result columns (the entity's properties for instances).
+    fn shape_columns(&self, rel: &Rel<'_>) -> Vec<ResultColumn> {
+        self.result_columns(rel)
+    }
+
+    /// A new shape: the table and synthetic model of `columns`.
+    fn shaped<'m>(&self, sql: Frag, columns: Vec<ResultColumn>, order: Vec<OrderTerm>) -> Rel<'m> {
+        let properties: Vec<Property> = columns
+            .iter()
+            .map(|c| Property {
+                name: c.path.join("/"),
+                type_ref: c.type_ref.clone(),
+                annotations: Vec::new(),
+            })
+            .collect();
+        let (model, id) = shape_model(self.source.model, "$apply", properties);
+        let table = Table {
+            name: self.source.table.name.clone(),
+            columns: columns
+                .iter()
+                .map(|c| column_of(&c.path.join("/"), &c.type_ref))
+                .collect(),
+            key: Vec::new(),
+            types: Vec::new(),
+        };
+        Rel {
+            sql,
+            model: Cow::Owned(model),
+            entity_type: id,
+            table,
+            columns: Some(columns),
+            order,
+        }
+    }
+
+    /// `compute`: the shape's properties plus new values.
+    fn extend<'m>(&mut self, rel: Rel<'m>, values: Vec<NewValue>) -> Result<Rel<'m>, ODataError> {
+        let mut columns = self.shape_columns(&rel);
+        let mut select = vec![Frag::sql("*")];
+        for v in values {
+            if columns.iter().any(|c| c.path.join("/") == v.name) {
+                return Err(bad(format!(
+                    "compute: the alias '{}' is already a property of the input",
+                    v.name
+                )));
+            }
+            select.push(frag![v.value, " AS ", self.q(&v.name)]);
+            if let Some(ticks) = v.ticks {
+                select.push(frag![ticks, " AS ", self.q(&utc_column(&v.name))]);
+            }
+            columns.push(v.column);
+        }
+        let sql = self.from(Frag::join(select, ","), &rel);
+        let mut shaped = self.shaped(sql, columns, rel.order);
+        // Instances keep their other columns (`SELECT *`), so the table keeps them too.
+        if rel.columns.is_none() {
+            let mut table = rel.table.clone();
+            table.columns.extend(
+                shaped
+                    .table
+                    .columns
+                    .drain(..)
+                    .filter(|c| rel.table.column_index(&c.property.name).is_none()),
+            );
+            shaped.table = table;
+        }
+        Ok(shaped)
+    }
+
+    /// `groupby(paths, aggregate(items))` / `aggregate(items)` / `groupby(paths)`.
+    fn group<'m>(
+        &mut self,
+        rel: Rel<'m>,
+        paths: &[Vec<String>],
+        items: Option<&Vec<odata_core::query::AggregateItem>>,
+        condition: Option<Frag>,
+    ) -> Result<Rel<'m>, ODataError> {
+        // Inner: one row per input row with the grouping values and aggregated inputs.
+        let mut inner = Vec::new();
+        let mut outer = Vec::new();
+        let mut group_by = Vec::new();
+        let mut columns: Vec<ResultColumn> = Vec::new();
+        let mut order = Vec::new();
+        // Only the rows meeting `condition` are aggregated (groupby's inner filters).
+        let only = |x: Frag| match &condition {
+            None => x,
+            Some(_) => frag!["(CASE WHEN \"$f\" = 1 THEN ", x, " END)"],
+        };
+        if let Some(c) = &condition {
+            inner.push(frag!["(CASE WHEN ", c, " THEN 1 ELSE 0 END) AS \"$f\""]);
+        }
+        for path in paths {
+            let text = path.join("/");
+            let expr = parse_expr(&text, &self.source.limits)
+                .map_err(|e| bad(format!("groupby: '{text}': {}", e.message)))?;
+            let bound = bind_expr(&self.ctx(&rel), &expr).map_err(in_apply("groupby"))?;
+            if type_ref_of(&bound.ty()).is_none() {
+                return Err(bad(format!(
+                    "groupby: '{text}' is not a primitive or enumeration property"
+                )));
+            }
+            if columns.iter().any(|c| c.path.join("/") == text) {
+                return Err(bad(format!("groupby: '{text}' is listed twice")));
+            }
+            let v = self.new_value(&rel, &text, &bound, false, "groupby")?;
+            let k = self.next("k");
+            inner.push(frag![v.value, " AS ", self.q(&k)]);
+            outer.push(frag![self.q(&k), " AS ", self.q(&text)]);
+            group_by.push(self.q(&k));
+            if let Some(ticks) = v.ticks {
+                let kt = utc_column(&k);
+                inner.push(frag![ticks, " AS ", self.q(&kt)]);
+                outer.push(frag![self.q(&kt), " AS ", self.q(&utc_column(&text))]);
+                group_by.push(self.q(&kt));
+                order.push(OrderTerm {
+                    expr: self.q(&utc_column(&text)),
+                    direction: SortDirection::Asc,
+                    nullable: true,
+                });
+            } else {
+                order.push(OrderTerm {
+                    expr: self.q(&text),
+                    direction: SortDirection::Asc,
+                    nullable: true,
+                });
+            }
+            columns.push(v.column);
+        }
+        for item in items.into_iter().flatten() {
+            if columns.iter().any(|c| c.path.join("/") == item.alias) {
+                return Err(bad(format!(
+                    "aggregate: the alias '{}' is already used",
+                    item.alias
+                )));
+            }
+            let (value, ticks, type_ref) = match &item.kind {
+                AggregateKind::Count => (
+                    match &condition {
+                        None => Frag::sql("COUNT(*)"),
+                        Some(_) => Frag::sql("COUNT(CASE WHEN \"$f\" = 1 THEN 1 END)"),
+                    },
+                    None,
+                    decimal_ref(),
+                ),
+                AggregateKind::With { expr, method, from } => {
+                    if !from.is_empty() {
+                        return Err(not_implemented("'from' in aggregate"));
+                    }
+                    if let AggregateMethod::Custom(name) = method {
+                        return Err(not_implemented(format!("the aggregation method '{name}'")));
+                    }
+                    let bound = bind_expr(&self.ctx(&rel), expr).map_err(in_apply("aggregate"))?;
+                    let ty = bound.ty();
+                    let Some(input) = type_ref_of(&ty) else {
+                        return Err(bad(format!(
+                            "aggregate: '{expr}' is not a primitive value and cannot be aggregated"
+                        )));
+                    };
+                    let v = self.new_value(&rel, &item.alias, &bound, true, "aggregate")?;
+                    let k = self.next("v");
+                    // DateTimeOffset values are aggregated by instant.
+                    let input_sql = v.ticks.unwrap_or(v.value);
+                    inner.push(frag![input_sql, " AS ", self.q(&k)]);
+                    let col = only(self.q(&k));
+                    let prim = input.primitive();
+                    let numeric = prim.is_some_and(is_numeric);
+                    match method {
+                        AggregateMethod::Sum | AggregateMethod::Average if !numeric => {
+                            return Err(bad(format!(
+                                "aggregate: '{method}' needs a numeric value, but '{expr}' is {}",
+                                ty.display(&rel.model)
+                            )));
+                        }
+                        AggregateMethod::Sum if prim.is_some_and(is_integer) => (
+                            frag!["CAST(SUM(", col, ") AS ", self.dialect.integer_type(), ")"],
+                            None,
+                            primitive_ref(TypeKind::Primitive(PrimitiveKind::Int64)),
+                        ),
+                        AggregateMethod::Sum => (frag!["SUM(", col, ")"], None, input.clone()),
+                        AggregateMethod::Average => (
+                            frag!["AVG(CAST(", col, " AS ", self.dialect.real_type(), "))"],
+                            None,
+                            if prim == Some(PrimitiveKind::Double) {
+                                input.clone()
+                            } else {
+                                primitive_ref(TypeKind::Primitive(PrimitiveKind::Decimal))
+                            },
+                        ),
+                        AggregateMethod::Min | AggregateMethod::Max => {
+                            if matches!(prim, Some(PrimitiveKind::Boolean))
+                                || matches!(input.kind, TypeKind::Complex(_) | TypeKind::Entity(_))
+                            {
+                                return Err(bad(format!(
+                                    "aggregate: '{method}' needs an orderable value, but '{expr}' is {}",
+                                    ty.display(&rel.model)
+                                )));
+                            }
+                            let f = if *method == AggregateMethod::Min {
+                                "MIN("
+                            } else {
+                                "MAX("
+                            };
+                            if prim == Some(PrimitiveKind::DateTimeOffset) {
+                                (
+                                    self.dialect
+                                        .column_param(Frag::atom("NULL"), ColumnKind::Text),
+                                    Some(frag![f, col, ")"]),
+                                    input.clone(),
+                                )
+                            } else {
+                                (frag![f, col, ")"], None, input.clone())
+                            }
+                        }
+                        AggregateMethod::CountDistinct => {
+                            (frag!["COUNT(DISTINCT ", col, ")"], None, decimal_ref())
+                        }
+                        AggregateMethod::Custom(_) => unreachable_custom()?,
+                    }
+                }
+            };
+            outer.push(frag![value, " AS ", self.q(&item.alias)]);
+            if let Some(ticks) = ticks {
+                outer.push(frag![ticks, " AS ", self.q(&utc_column(&item.alias))]);
+            }
+            columns.push(ResultColumn {
+                path: vec![item.alias.clone()],
+                type_ref,
+                dynamic: true,
+            });
+        }
+        if inner.is_empty() {
+            inner.push(Frag::sql("1 AS \"$one\""));
+        }
+        let inner_sql = self.from(Frag::join(inner, ","), &rel);
+        let mut sql = frag![
+            "SELECT ",
+            Frag::join(outer, ","),
+            " FROM (",
+            inner_sql,
+            ") AS ",
+            self.alias()
+        ];
+        if !group_by.is_empty() {
+            sql.push(frag![" GROUP BY ", Frag::join(group_by, ",")]);
+        }
+        Ok(self.shaped(sql, columns, order))
+    }
+
+    fn next(&mut self, prefix: &str) -> String {
+        self.counter += 1;
+        format!("${prefix}{}", self.counter)
+    }
+}
+
+fn unreachable_custom() -> Result<(Frag, Option<Frag>, TypeRef), ODataError> {
+    Err(not_implemented("custom aggregation methods"))
+}
+
+fn name_of(t: &Transformation) -> &'static str {
+    match t {
+        Transformation::Aggregate(_) => "aggregate",
+        Transformation::GroupBy { .. } => "groupby",
+        Transformation::Filter(_) => "filter",
+        Transformation::Compute(_) => "compute",
+        Transformation::Search(_) => "search",
+        Transformation::OrderBy(_) => "orderby",
+        Transformation::Top(_) => "top",
+        Transformation::Skip(_) => "skip",
+        Transformation::Identity => "identity",
+        Transformation::Concat(_) => "concat",
+        Transformation::TopBottom { kind, .. } => kind.name(),
+        Transformation::Unsupported { .. } => "custom transformation",
+    }
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn render(frag: Frag, dialect: &impl Dialect) -> Statement {
+    let (sql, params) = frag.render(dialect);
+    Statement { sql, params }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+    use odata_core::query::parse_apply;
+
+    use super::*;
+    use crate::sql::SqlParam;
+
+    fn query(apply: &str, backend: Backend) -> ApplyQuery {
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("item")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("kind", "Edm.String"))
+                    .property(PropertyDef::new("n", "Edm.Int32")),
+            )
+            .build()
+            .unwrap();
+        let id = model.find_entity_type("item").unwrap();
+        let table = Table::new(&model, id, "items".into());
+        let aliases = indexmap::IndexMap::new();
+        let now = DateTimeOffset::min_value();
+        let source = ApplySource {
+            model: &model,
+            table: &table,
+            entity_type: id,
+            navigator: &NoNavigation,
+            searchable: &[],
+            tenant: "t1",
+            scope: None,
+            aliases: &aliases,
+            now: &now,
+            limits: ParseLimits::default(),
+        };
+        let apply = parse_apply(apply, &ParseLimits::default()).unwrap();
+        plan(
+            backend,
+            &source,
+            &apply,
+            &AfterApply {
+                limit: 10,
+                ..AfterApply::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_first_stage_reads_the_tenant_only_and_values_are_parameters() {
+        let q = query(
+            "filter(kind eq 'x')/groupby((kind),aggregate(n with sum as total))",
+            Backend::Sqlite,
+        );
+        assert!(
+            q.rows.sql.contains("FROM \"items\" WHERE \"_tenant\" = ?"),
+            "{}",
+            q.rows.sql
+        );
+        assert_eq!(q.rows.params[0], SqlParam::Text("t1".into()));
+        assert!(q.rows.params.contains(&SqlParam::Text("x".into())));
+        assert!(!q.rows.sql.contains("'x'"), "{}", q.rows.sql);
+        assert!(q.rows.sql.contains("GROUP BY"), "{}", q.rows.sql);
+        assert!(q.rows.sql.contains("CAST(SUM("), "{}", q.rows.sql);
+        let names: Vec<String> = q.columns.iter().map(|c| c.path.join("/")).collect();
+        assert_eq!(names, ["kind", "total"]);
+        assert!(!q.entities && q.columns[1].dynamic && !q.columns[0].dynamic);
+        let pg = query("aggregate($count as n)", Backend::Postgres);
+        assert!(
+            pg.rows.sql.contains("\"_tenant\" = $1::text"),
+            "{}",
+            pg.rows.sql
+        );
+    }
+}
