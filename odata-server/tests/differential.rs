@@ -8,6 +8,17 @@
 //! It runs on SQLite and, with `ODATA_TEST_POSTGRES_URL` (as `tests/run-all.sh` sets it), on
 //! PostgreSQL, with the same seed and so the same data and filters.
 //!
+//! The entity type has navigation properties to itself: single-valued `owner` (a reference
+//! column holding another row's key, or null) and its inverse `owned`, bound by the test's
+//! [`sql::Navigator`]. Filters and `$orderby` keys read through them: `owner/…` paths of one
+//! or two hops, `owner eq null`, `owned/$count`, `owner/owned/$count`, `any`/`all` over
+//! `owned` and `owner/owned` whose variable is a related row (its properties, its own
+//! navigation paths and JSON collections, nested lambdas over both). The evaluator sees a
+//! related entity as the OData JSON object the data set's row gives (`owner`, and the
+//! `owned` array), [`NAV_DEPTH`] hops deep from `$it`; the generator never goes deeper. Each
+//! data set also stores rows of another tenant with colliding keys and `owner` keys, which
+//! no subquery may reach.
+//!
 //! A case is skipped when the evaluator returns an error (overflow, division by zero): the
 //! request would be a 400 and never reach SQL. On PostgreSQL an integer overflow the
 //! evaluator never reached (it short-circuits `and`/`or`) fails the statement, which the
@@ -34,6 +45,8 @@
 //!   rounds the integer to a double first, so they differ beyond 2^53).
 //! * Strings never contain U+0000; numeric strings cast to enums have no sign or leading
 //!   zeros.
+//! * Navigation paths carry no type cast: the translation answers a cast before a
+//!   navigation property, or on a lambda variable, with a 501.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -47,15 +60,16 @@ use odata_core::bind::{
 };
 use odata_core::edm::{
     ComplexTypeDef, ComplexTypeId, EntityTypeDef, EntityTypeId, EnumTypeDef, EnumTypeId, Model,
-    ModelBuilder, PrimitiveKind as P, PropertyDef, TypeKind,
+    ModelBuilder, NavigationDef, PrimitiveKind as P, PropertyDef, TypeKind,
 };
 use odata_core::error::ErrorKind;
 use odata_core::eval::{self, MapEntity};
 use odata_core::query::SortDirection;
 use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use odata_server::service::Link;
 use odata_server::sql::schema::{Backend, create_table};
 use odata_server::sql::statement::{self, PageQuery};
-use odata_server::sql::{self, Condition, OrderTerm, SqlParam, Statement};
+use odata_server::sql::{self, Condition, Hop, OrderTerm, SqlParam, Statement};
 use odata_server::store::Store;
 use odata_server::store::table::Table;
 use proptest::prelude::RngExt;
@@ -79,6 +93,9 @@ const TICKS_PER_DAY: i64 = 86_400 * TICKS_PER_SECOND;
 struct Fixture {
     model: Model,
     table: Table,
+    /// The reference column of `owner` (index into `table.columns`); `owned` is its
+    /// inverse.
+    owner: usize,
     thing: EntityTypeId,
     gadget: EntityTypeId,
     color: EnumTypeId,
@@ -140,7 +157,9 @@ fn fixture() -> Fixture {
                 .property(PropertyDef::new("tags", "Collection(Edm.String)"))
                 .property(PropertyDef::new("nums", "Collection(Edm.Int32)"))
                 .property(PropertyDef::new("stamps", "Collection(Edm.DateTimeOffset)"))
-                .property(PropertyDef::new("history", "Collection(dt.settings)")),
+                .property(PropertyDef::new("history", "Collection(dt.settings)"))
+                .navigation(NavigationDef::new("owner", "dt.thing"))
+                .navigation(NavigationDef::new("owned", "Collection(dt.thing)")),
         )
         .entity_type(
             EntityTypeDef::new("gadget")
@@ -160,15 +179,37 @@ fn fixture() -> Fixture {
     let color = enum_id("dt.color");
     let perms = enum_id("dt.perms");
     let settings = model.find_complex_type("dt.settings").unwrap();
-    let table = Table::new(&model, thing, "things".into());
+    let mut table = Table::new(&model, thing, "things".into());
+    let key = table.columns[table.key[0]].property.clone();
+    let owner = table.add_reference("owner", &key);
     Fixture {
         model,
         table,
+        owner,
         thing,
         gadget,
         color,
         perms,
         settings,
+    }
+}
+
+/// The navigation properties of the one table: `owner` leads to a row of the same table
+/// through the reference column, `owned` to the rows whose reference holds this key.
+impl sql::Navigator for Fixture {
+    fn hop(&self, from: &Table, navigation: &str) -> Option<Hop<'_>> {
+        if from.name != self.table.name {
+            return None;
+        }
+        let link = match navigation {
+            "owner" => Link::Reference { column: self.owner },
+            "owned" => Link::Inverse { column: self.owner },
+            _ => return None,
+        };
+        Some(Hop {
+            target: &self.table,
+            link,
+        })
     }
 }
 
@@ -317,6 +358,39 @@ struct Gen<'a> {
 enum VarKind {
     Item(T),
     Settings,
+    /// A related row (a lambda over `owned`) whose JSON reaches this many more hops.
+    Row(u32),
+}
+
+/// How many navigation hops the evaluator's JSON of related entities reaches from `$it`
+/// (every hop one fewer); the generator never goes further.
+const NAV_DEPTH: u32 = 3;
+
+/// The tenant of the compared rows.
+const TENANT: &str = "";
+
+/// A tenant with rows whose keys and `owner` keys collide with [`TENANT`]'s: a subquery
+/// that leaves its tenant would see them.
+const OTHER_TENANT: &str = "other";
+
+/// The top-level properties of type `t` of every entity (no derived-type properties).
+fn top_names(t: T) -> &'static [&'static str] {
+    match t {
+        T::Str => &["name", "title"],
+        T::Ascii => &["title"],
+        T::I32 => &["i32"],
+        T::I64 => &["i64"],
+        T::Dbl => &["dbl"],
+        T::Dec => &["dec"],
+        T::Bool => &["flag"],
+        T::Guid => &["guid"],
+        T::Date => &["day"],
+        T::Tod => &["tod"],
+        T::Dur => &["dur"],
+        T::Dto => &["dto", "dto2"],
+        T::Color => &["color"],
+        T::Perms => &["perms"],
+    }
 }
 
 /// The settings members and their types.
@@ -691,6 +765,20 @@ impl<'a> Gen<'a> {
         (ty, values)
     }
 
+    /// The row that row `i` of `n`'s `owner` leads to: none, itself, or any row, a
+    /// quarter of them owning half the rows (so `owned` counts vary).
+    fn owner_of(&mut self, i: usize, n: usize) -> Option<usize> {
+        if self.chance(0.25) {
+            None
+        } else if self.chance(0.05) {
+            Some(i)
+        } else if self.chance(0.5) {
+            Some(self.below(n.div_ceil(4)))
+        } else {
+            Some(self.below(n))
+        }
+    }
+
     // ----- expressions -----
 
     fn literal(&mut self, t: T) -> BoundExpr {
@@ -734,23 +822,7 @@ impl<'a> Gen<'a> {
     fn properties(&self, t: T) -> Vec<BoundExpr> {
         let gadget = Some(self.fx.gadget);
         let mut out = Vec::new();
-        let top: &[&str] = match t {
-            T::Str => &["name", "title"],
-            T::Ascii => &["title"],
-            T::I32 => &["i32"],
-            T::I64 => &["i64"],
-            T::Dbl => &["dbl"],
-            T::Dec => &["dec"],
-            T::Bool => &["flag"],
-            T::Guid => &["guid"],
-            T::Date => &["day"],
-            T::Tod => &["tod"],
-            T::Dur => &["dur"],
-            T::Dto => &["dto", "dto2"],
-            T::Color => &["color"],
-            T::Perms => &["perms"],
-        };
-        for name in top {
+        for name in top_names(t) {
             out.push(self.prop(None, None, &[name], t));
         }
         for (member, mt) in SETTINGS {
@@ -781,10 +853,129 @@ impl<'a> Gen<'a> {
                         }
                     }
                 }
+                VarKind::Row(_) => {
+                    for _ in 0..2 {
+                        out.extend(self.entity_properties(Some(name), &[], t));
+                    }
+                }
                 VarKind::Item(_) => {}
             }
         }
         out
+    }
+
+    /// Properties of type `t` of the entity at `variable`/`prefix`: top-level ones (and
+    /// the key, for strings) and `settings` members.
+    fn entity_properties(&self, variable: Option<&str>, prefix: &[&str], t: T) -> Vec<BoundExpr> {
+        let mut out = Vec::new();
+        let mut names: Vec<&str> = top_names(t).to_vec();
+        if t == T::Str && !prefix.is_empty() {
+            names.push("id");
+        }
+        for name in names {
+            let path: Vec<&str> = prefix.iter().copied().chain([name]).collect();
+            out.push(self.prop(variable, None, &path, t));
+        }
+        for (member, mt) in SETTINGS {
+            if *mt == t {
+                let path: Vec<&str> = prefix.iter().copied().chain(["settings", member]).collect();
+                out.push(self.prop(variable, None, &path, t));
+            }
+        }
+        out
+    }
+
+    /// Where entity paths can start: `$it` and the lambda variables over related rows,
+    /// with how many navigation hops the evaluator's JSON still reaches from there.
+    fn entity_roots(&self) -> Vec<(Option<String>, u32)> {
+        let mut out = vec![(None, NAV_DEPTH)];
+        for (name, kind) in &self.vars {
+            if let VarKind::Row(budget) = kind {
+                out.push((Some(name.clone()), *budget));
+            }
+        }
+        out
+    }
+
+    /// The related entities reachable through `owner` (one or two hops) from the roots:
+    /// the root, the number of hops and the hops left from there.
+    fn owner_chains(&self) -> Vec<(Option<String>, usize, u32)> {
+        let mut out = Vec::new();
+        for (root, budget) in self.entity_roots() {
+            for hops in 1..=budget.min(2) {
+                out.push((root.clone(), hops as usize, budget - hops));
+            }
+        }
+        out
+    }
+
+    /// Properties of type `t` of the entities reached through `owner`.
+    fn navigation_properties(&self, t: T) -> Vec<BoundExpr> {
+        let mut out = Vec::new();
+        for (root, hops, _) in self.owner_chains() {
+            let prefix = vec!["owner"; hops];
+            out.extend(self.entity_properties(root.as_deref(), &prefix, t));
+        }
+        out
+    }
+
+    /// `owner eq null`, `v/owner/owner ne null`, …
+    fn owner_null_test(&mut self) -> BoundExpr {
+        let chains = self.owner_chains();
+        let (root, hops, _) = chains[self.below(chains.len())].clone();
+        let path = BoundExpr::Property(PropertyRef {
+            variable: root,
+            cast: None,
+            path: vec!["owner".to_owned(); hops],
+            ty: ExprType::Entity(self.fx.thing),
+        });
+        let (mut left, mut right) = (path, self.null());
+        if self.chance(0.5) {
+            std::mem::swap(&mut left, &mut right);
+        }
+        BoundExpr::Compare {
+            op: if self.chance(0.5) {
+                CompareOp::Eq
+            } else {
+                CompareOp::Ne
+            },
+            left: Box::new(left),
+            right: Box::new(right),
+        }
+    }
+
+    /// The collection-valued navigation paths in scope: `owned` and `owner/owned` from
+    /// every root the JSON reaches that far, with the kind of their lambda variable.
+    fn navigation_collections(&self) -> Vec<(PropertyRef, VarKind)> {
+        let mut out = Vec::new();
+        for (root, budget) in self.entity_roots() {
+            for hops in 0..budget.min(2) {
+                let mut path = vec!["owner".to_owned(); hops as usize];
+                path.push("owned".to_owned());
+                out.push((
+                    PropertyRef {
+                        variable: root.clone(),
+                        cast: None,
+                        path,
+                        ty: ExprType::Collection(Box::new(ExprType::Entity(self.fx.thing))),
+                    },
+                    VarKind::Row(budget - hops - 1),
+                ));
+            }
+        }
+        out
+    }
+
+    /// A navigation key for `$orderby`: a count of related rows or a related property.
+    fn navigation_key(&mut self) -> BoundExpr {
+        if self.chance(0.4) {
+            let options = self.navigation_collections();
+            let (c, _) = options[self.below(options.len())].clone();
+            return BoundExpr::Count(c);
+        }
+        let t = self.pick(&COMPARABLE);
+        let options = self.navigation_properties(t);
+        options[self.below(options.len())].clone()
     }
 
     fn leaf(&mut self, t: T) -> BoundExpr {
@@ -792,7 +983,11 @@ impl<'a> Gen<'a> {
             return self.literal(T::Bool);
         }
         if self.chance(0.55) {
-            let props = self.properties(t);
+            let props = if self.chance(0.3) {
+                self.navigation_properties(t)
+            } else {
+                self.properties(t)
+            };
             if !props.is_empty() {
                 let i = self.below(props.len());
                 return props[i].clone();
@@ -1252,6 +1447,39 @@ impl<'a> Gen<'a> {
                 ));
             }
         }
+        // The JSON collections of related rows, and of the entities one `owner` hop away.
+        for (root, budget) in self.entity_roots() {
+            let v = root.as_deref();
+            if v.is_some() {
+                options.push((self.coll_ref(v, &["tags"], T::Str), VarKind::Item(T::Str)));
+                options.push((self.coll_ref(v, &["nums"], T::I32), VarKind::Item(T::I32)));
+                options.push((self.coll_ref(v, &["stamps"], T::Dto), VarKind::Item(T::Dto)));
+                options.push((
+                    PropertyRef {
+                        variable: root.clone(),
+                        cast: None,
+                        path: vec!["history".into()],
+                        ty: ExprType::Collection(Box::new(ExprType::Complex(self.fx.settings))),
+                    },
+                    VarKind::Settings,
+                ));
+            }
+            if budget >= 1 {
+                options.push((
+                    self.coll_ref(v, &["owner", "tags"], T::Str),
+                    VarKind::Item(T::Str),
+                ));
+                options.push((
+                    self.coll_ref(v, &["owner", "settings", "tags"], T::Str),
+                    VarKind::Item(T::Str),
+                ));
+            }
+        }
+        if self.chance(0.4) {
+            let mut navigation = self.navigation_collections();
+            let i = self.below(navigation.len());
+            return navigation.swap_remove(i);
+        }
         let i = self.below(options.len());
         options.swap_remove(i)
     }
@@ -1351,7 +1579,7 @@ impl<'a> Gen<'a> {
             };
         }
         let d = depth - 1;
-        match self.below(20) {
+        match self.below(22) {
             0..=5 => self.comparison(d),
             6 => BoundExpr::And(Box::new(self.boolean(d)), Box::new(self.boolean(d))),
             7 => BoundExpr::Or(Box::new(self.boolean(d)), Box::new(self.boolean(d))),
@@ -1447,6 +1675,22 @@ impl<'a> Gen<'a> {
                 self.cast(s, T::Bool)
             }
             18 => self.case(T::Bool, d),
+            20 => self.owner_null_test(),
+            21 => {
+                // Counts of related rows are small: compare them with small numbers.
+                let options = self.navigation_collections();
+                let (c, _) = options[self.below(options.len())].clone();
+                let op = self.pick(&[CompareOp::Eq, CompareOp::Ne, CompareOp::Gt, CompareOp::Le]);
+                let n = BoundExpr::Literal {
+                    value: Value::Int(self.rng.random_range(0..4)),
+                    ty: self.ty(T::I64),
+                };
+                BoundExpr::Compare {
+                    op,
+                    left: Box::new(BoundExpr::Count(c)),
+                    right: Box::new(n),
+                }
+            }
             _ => self.leaf(T::Bool),
         }
     }
@@ -1458,6 +1702,8 @@ impl<'a> Gen<'a> {
 struct DataSet {
     entities: Vec<MapEntity>,
     ids: Vec<String>,
+    /// The row each row's `owner` leads to.
+    owners: Vec<Option<usize>>,
     db: Db,
     _store: Store,
 }
@@ -1583,29 +1829,178 @@ async fn store_data_set(
         .await
         .unwrap();
     db.execute(&create_table(&fx.table, db.backend())).await;
-    let mut entities = Vec::new();
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let (ty, values) = g.entity(i);
-        let row: Vec<Value> = fx
-            .table
-            .columns
-            .iter()
-            .map(|c| values.get(&c.property.name).cloned().unwrap_or(Value::Null))
-            .collect();
-        let type_name = fx.model.entity_type(ty).qualified_name.clone();
-        store.insert(&fx.table, "", &type_name, &row).await.unwrap();
-        ids.push(format!("e{i:03}"));
-        entities.push(MapEntity {
-            entity_type: ty,
-            values,
-        });
+    let rows: Vec<(EntityTypeId, IndexMap<String, Value>)> = (0..n).map(|i| g.entity(i)).collect();
+    let ids: Vec<String> = (0..n).map(|i| format!("e{i:03}")).collect();
+    let owners: Vec<Option<usize>> = (0..n).map(|i| g.owner_of(i, n)).collect();
+    for ((ty, values), owner) in rows.iter().zip(&owners) {
+        let owner = owner.map(|j| ids[j].as_str());
+        insert_row(fx, &store, TENANT, *ty, values, owner).await;
     }
-    DataSet {
+    // Rows of another tenant with this tenant's keys, owned by this tenant's keys: neither
+    // `owner/…` nor `owned` may reach them.
+    let mut other = BTreeSet::new();
+    for _ in 0..3 + g.below(4) {
+        let i = g.below(n);
+        if other.insert(i) {
+            let (ty, values) = g.entity(i);
+            let owner = if g.chance(0.9) {
+                Some(ids[g.below(n)].as_str())
+            } else {
+                None
+            };
+            insert_row(fx, &store, OTHER_TENANT, ty, &values, owner).await;
+        }
+    }
+    let entities = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (ty, values))| {
+            let mut values = values.clone();
+            let (owner, owned) = related_json(fx, &rows, &owners, i, NAV_DEPTH);
+            values.insert("owner".into(), owner);
+            values.insert("owned".into(), owned);
+            MapEntity {
+                entity_type: *ty,
+                values,
+            }
+        })
+        .collect();
+    let data = DataSet {
         entities,
         ids,
+        owners,
         db,
         _store: store,
+    };
+    check_related_json(fx, &data);
+    data
+}
+
+/// Stores one row in `tenant`, its `owner` reference set to `owner`.
+async fn insert_row(
+    fx: &Fixture,
+    store: &Store,
+    tenant: &str,
+    ty: EntityTypeId,
+    values: &IndexMap<String, Value>,
+    owner: Option<&str>,
+) {
+    let mut row: Vec<Value> = fx
+        .table
+        .columns
+        .iter()
+        .map(|c| values.get(&c.property.name).cloned().unwrap_or(Value::Null))
+        .collect();
+    row[fx.owner] = owner.map_or(Value::Null, |k| Value::String(k.to_owned()));
+    let type_name = &fx.model.entity_type(ty).qualified_name;
+    store
+        .insert(&fx.table, tenant, type_name, &row)
+        .await
+        .unwrap();
+}
+
+/// The evaluator's view of row `i`'s navigation properties, `depth` hops deep: its
+/// `owner` (the related row's OData JSON, or null) and `owned` (a JSON array of them).
+fn related_json(
+    fx: &Fixture,
+    rows: &[(EntityTypeId, IndexMap<String, Value>)],
+    owners: &[Option<usize>],
+    i: usize,
+    depth: u32,
+) -> (Value, Value) {
+    let entity = |j: usize| {
+        let (ty, values) = &rows[j];
+        let mut object = serde_json::Map::new();
+        for property in fx.model.entity_type(*ty).properties() {
+            let v = values.get(&property.name).unwrap_or(&Value::Null);
+            object.insert(
+                property.name.clone(),
+                odata_json(fx, &property.type_ref.kind, v),
+            );
+        }
+        if depth > 1 {
+            let (owner, owned) = related_json(fx, rows, owners, j, depth - 1);
+            for (name, v) in [("owner", owner), ("owned", owned)] {
+                let Value::Json(j) = v else {
+                    object.insert(name.into(), Json::Null);
+                    continue;
+                };
+                object.insert(name.into(), j);
+            }
+        }
+        Json::Object(object)
+    };
+    let owner = owners[i].map_or(Value::Null, |j| Value::Json(entity(j)));
+    let owned = (0..rows.len())
+        .filter(|&j| owners[j] == Some(i))
+        .map(entity)
+        .collect();
+    (owner, Value::Json(Json::Array(owned)))
+}
+
+/// A property value as the OData JSON of an entity carries it, in a form the evaluator
+/// reads back exactly: numbers for integers and finite doubles, `INF`/`-INF`, decimals as
+/// strings, enums by member names (numbers when there is no name), temporal values in
+/// their literal forms, complex and collection values as stored.
+fn odata_json(fx: &Fixture, kind: &TypeKind, v: &Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::String(s) => json!(s),
+        Value::Int(i) => json!(i),
+        Value::Double(d) if d.is_infinite() => json!(if *d > 0.0 { "INF" } else { "-INF" }),
+        Value::Double(d) => json!(d),
+        Value::Decimal(d) => json!(d.to_string()),
+        Value::Boolean(b) => json!(b),
+        Value::Guid(g) => json!(g.to_string()),
+        Value::Date(d) => json!(d.to_string()),
+        Value::TimeOfDay(t) => json!(t.to_string()),
+        Value::Duration(d) => json!(d.to_string()),
+        Value::DateTimeOffset(d) => json!(d.as_str()),
+        Value::Enum(n) => match kind {
+            TypeKind::Enum(id) => match fx.model.enum_type(*id).format_value(*n) {
+                Some(name) if !name.is_empty() => json!(name),
+                _ => json!(n),
+            },
+            _ => json!(n),
+        },
+        Value::Json(j) => j.clone(),
+    }
+}
+
+/// The evaluator reads every related property back as stored (so a mismatch is the
+/// translation's, not the JSON's), and `owned` is the inverse of `owner`.
+fn check_related_json(fx: &Fixture, data: &DataSet) {
+    for (i, entity) in data.entities.iter().enumerate() {
+        let count = BoundExpr::Count(PropertyRef {
+            variable: None,
+            cast: None,
+            path: vec!["owned".into()],
+            ty: ExprType::Collection(Box::new(ExprType::Entity(fx.thing))),
+        });
+        let owned = data.owners.iter().filter(|o| **o == Some(i)).count();
+        assert_eq!(
+            eval::evaluate(&fx.model, &count, entity).unwrap(),
+            Value::Int(owned as i64)
+        );
+        let Some(j) = data.owners[i] else { continue };
+        let owner = &data.entities[j];
+        for property in fx.model.entity_type(owner.entity_type).properties() {
+            let ty = match &property.type_ref.kind {
+                _ if property.type_ref.collection => continue,
+                TypeKind::Primitive(p) => ExprType::Primitive(*p),
+                TypeKind::Enum(id) => ExprType::Enum(*id),
+                _ => continue,
+            };
+            let path = BoundExpr::Property(PropertyRef {
+                variable: None,
+                cast: None,
+                path: vec!["owner".into(), property.name.clone()],
+                ty,
+            });
+            let read = eval::evaluate(&fx.model, &path, entity).unwrap();
+            let stored = owner.values.get(&property.name).unwrap_or(&Value::Null);
+            assert_eq!(&read, stored, "owner/{} of {}", property.name, data.ids[i]);
+        }
     }
 }
 
@@ -1621,7 +2016,7 @@ fn ids_where(
     statement::page_for(
         backend,
         &fx.table,
-        "",
+        TENANT,
         &PageQuery {
             conditions,
             order,
@@ -1632,10 +2027,60 @@ fn ids_where(
     )
 }
 
+/// Whether the path goes through `owner` or `owned` (a `settings` member or a `history`
+/// item named `owner` is a Guid, never an entity or the start of a longer path).
+fn is_navigation(p: &PropertyRef) -> bool {
+    matches!(p.ty, ExprType::Entity(_))
+        || p.path.iter().any(|s| s == "owned")
+        || (p.path.len() > 1 && p.path[0] == "owner")
+}
+
+/// Whether `e` reads anything through a navigation property.
+fn uses_navigation(e: &BoundExpr) -> bool {
+    match e {
+        BoundExpr::Literal { .. } => false,
+        BoundExpr::Property(p) | BoundExpr::Count(p) => is_navigation(p),
+        BoundExpr::Not(x)
+        | BoundExpr::Neg { operand: x, .. }
+        | BoundExpr::Cast { operand: x, .. } => uses_navigation(x),
+        BoundExpr::And(a, b)
+        | BoundExpr::Or(a, b)
+        | BoundExpr::Compare {
+            left: a, right: b, ..
+        }
+        | BoundExpr::Arith {
+            left: a, right: b, ..
+        } => uses_navigation(a) || uses_navigation(b),
+        BoundExpr::In { value, items } => {
+            uses_navigation(value) || items.iter().any(uses_navigation)
+        }
+        BoundExpr::Has { value, .. } => uses_navigation(value),
+        BoundExpr::Call { args, .. } => args.iter().any(uses_navigation),
+        BoundExpr::Case { branches, .. } => branches
+            .iter()
+            .any(|(w, t)| uses_navigation(w) || uses_navigation(t)),
+        BoundExpr::IsOf { operand, .. } => operand.as_deref().is_some_and(uses_navigation),
+        BoundExpr::Any {
+            collection,
+            predicate,
+            ..
+        } => is_navigation(collection) || predicate.as_deref().is_some_and(uses_navigation),
+        BoundExpr::All {
+            collection,
+            predicate,
+            ..
+        } => is_navigation(collection) || uses_navigation(predicate),
+    }
+}
+
 #[derive(Default)]
 struct Tally {
     filters: usize,
     compared: usize,
+    /// Compared filters reading through `owner`/`owned`.
+    navigation: usize,
+    /// Compared orderings with a key reading through them.
+    navigation_orderings: usize,
     eval_errors: usize,
     overflows: usize,
     not_implemented: usize,
@@ -1650,7 +2095,7 @@ fn describe(entity: &MapEntity) -> String {
     entity
         .values
         .iter()
-        .filter(|(_, v)| !v.is_null())
+        .filter(|(k, v)| !v.is_null() && *k != "owner" && *k != "owned")
         .map(|(k, v)| format!("{k}={v:?}"))
         .collect::<Vec<_>>()
         .join(", ")
@@ -1672,7 +2117,7 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
         }
     }
     let backend = data.db.backend();
-    let condition = match sql::filter(backend, &fx.model, &fx.table, &sql::NoNavigation, filter) {
+    let condition = match sql::filter(backend, &fx.model, &fx.table, fx, filter) {
         Ok(c) => c,
         Err(e) if e.kind == ErrorKind::NotImplemented => {
             tally.not_implemented += 1;
@@ -1705,6 +2150,9 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
         }
     };
     tally.compared += 1;
+    if uses_navigation(filter) {
+        tally.navigation += 1;
+    }
     if !expected.is_empty() {
         tally.nonempty += 1;
         if expected.len() < data.ids.len() {
@@ -1719,12 +2167,13 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
                 let i = data.ids.iter().position(|x| x == id).unwrap();
                 let value = eval::evaluate(&fx.model, filter, &data.entities[i]);
                 format!(
-                    "  {id} (evaluator {}, evaluated {value:?}): {}",
+                    "  {id} (evaluator {}, evaluated {value:?}, owner {:?}): {}",
                     if expected.contains(id) {
                         "true"
                     } else {
                         "false"
                     },
+                    data.owners[i].map(|j| &data.ids[j]),
                     describe(&data.entities[i])
                 )
             })
@@ -1762,7 +2211,7 @@ async fn check_order(fx: &Fixture, data: &DataSet, keys: &[BoundOrderBy], tally:
     }
     let expected: Vec<String> = order.iter().map(|&i| data.ids[i].clone()).collect();
     let backend = data.db.backend();
-    let terms = match sql::order_by(backend, &fx.model, &fx.table, &sql::NoNavigation, keys) {
+    let terms = match sql::order_by(backend, &fx.model, &fx.table, fx, keys) {
         Ok(t) => t,
         Err(e) => {
             tally
@@ -1775,6 +2224,9 @@ async fn check_order(fx: &Fixture, data: &DataSet, keys: &[BoundOrderBy], tally:
     order.push(OrderTerm::column("id", SortDirection::Asc));
     let Statement { sql, params } = ids_where(fx, backend, &[], &order);
     tally.orderings += 1;
+    if keys.iter().any(|k| uses_navigation(&k.expr)) {
+        tally.navigation_orderings += 1;
+    }
     match data.db.ids(sql.clone(), &params).await {
         Ok(actual) if actual == expected => {}
         Ok(actual) => tally.failures.push(format!(
@@ -1908,8 +2360,13 @@ async fn differential(target: Target) {
                 .map(|_| {
                     let t = g.pick(&COMPARABLE);
                     let depth = g.below(3) as u32;
+                    let expr = if g.chance(0.3) {
+                        g.navigation_key()
+                    } else {
+                        g.expr(t, depth)
+                    };
                     BoundOrderBy {
-                        expr: g.expr(t, depth),
+                        expr,
                         direction: if g.chance(0.5) {
                             SortDirection::Asc
                         } else {
@@ -1928,16 +2385,19 @@ async fn differential(target: Target) {
     }
     println!(
         "differential: {} filters generated, {} compared against SQL ({} with a non-empty \
-         result, {} of them selecting some rows but not all), {} skipped (evaluator error), {} \
-         skipped (database overflow), {} not implemented; {} orderings, {} searches; {:.1?}",
+         result, {} of them selecting some rows but not all, {} through navigation \
+         properties), {} skipped (evaluator error), {} skipped (database overflow), {} not \
+         implemented; {} orderings ({} through navigation properties), {} searches; {:.1?}",
         tally.filters,
         tally.compared,
         tally.nonempty,
         tally.partial,
+        tally.navigation,
         tally.eval_errors,
         tally.overflows,
         tally.not_implemented,
         tally.orderings,
+        tally.navigation_orderings,
         tally.searches,
         started.elapsed()
     );
@@ -1961,5 +2421,11 @@ async fn differential(target: Target) {
     assert_eq!(
         tally.not_implemented, 0,
         "the generator produced unsupported filters"
+    );
+    assert!(
+        tally.navigation >= tally.compared / 5,
+        "only {} of {} compared filters read through navigation properties",
+        tally.navigation,
+        tally.compared
     );
 }

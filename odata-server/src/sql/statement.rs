@@ -157,8 +157,16 @@ pub(crate) fn page(
     query: &PageQuery<'_>,
 ) -> Statement {
     let mut sql = frag!["SELECT ", select_list(dialect, table, query.columns)];
-    for term in query.order {
-        sql.push(frag![",(", &term.expr, ")"]);
+    // Named apart: PostgreSQL names an unnamed output column after the column a cast or a
+    // scalar subquery reads, and an ORDER BY term that is a bare column name then matches
+    // two different output columns ("ORDER BY "id" is ambiguous").
+    for (i, term) in query.order.iter().enumerate() {
+        sql.push(frag![
+            ",(",
+            &term.expr,
+            ") AS ",
+            ident(dialect, &format!("$o{i}"))
+        ]);
     }
     sql.push(from_tenant(dialect, table, tenant));
     for condition in query.conditions {
@@ -659,8 +667,8 @@ mod tests {
         );
         assert_eq!(
             s.sql,
-            "SELECT \"_type\",\"_version\",\"id\",\"n\",((\"n\" + ?)),(\"id\") FROM \"things\" \
-             WHERE \"_tenant\" = ? AND (\"n\" > ?) ORDER BY ((\"n\" + ?)) DESC,(\"id\") ASC \
+            "SELECT \"_type\",\"_version\",\"id\",\"n\",((\"n\" + ?)) AS \"$o0\",(\"id\") AS \"$o1\" \
+             FROM \"things\" WHERE \"_tenant\" = ? AND (\"n\" > ?) ORDER BY ((\"n\" + ?)) DESC,(\"id\") ASC \
              LIMIT ? OFFSET ?"
         );
         use SqlParam::{Integer as I, Text as T};
@@ -742,8 +750,8 @@ mod tests {
         );
         assert_eq!(
             s.sql,
-            "SELECT \"_type\",\"_version\",\"id\",(\"id\") FROM \"things\" WHERE \"_tenant\" = \
-             $1::text AND ((((\"id\") > $2::text))) ORDER BY (\"id\") ASC LIMIT $3::int8 OFFSET \
+            "SELECT \"_type\",\"_version\",\"id\",(\"id\") AS \"$o0\" FROM \"things\" WHERE \
+             \"_tenant\" = $1::text AND ((((\"id\") > $2::text))) ORDER BY (\"id\") ASC LIMIT $3::int8 OFFSET \
              $4::int8"
         );
     }

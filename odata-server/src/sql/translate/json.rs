@@ -18,6 +18,10 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         if let Some(value) = self.through_row(p)? {
             return Ok(value.comparable());
         }
+        // `nav/tags`: the collection of the related entity.
+        if let Some(value) = self.through_reference(p)? {
+            return Ok(value.comparable());
+        }
         match self.source(p)? {
             Source::Column(index) => {
                 let name = self.table.columns[index].property.name.clone();
