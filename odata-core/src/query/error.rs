@@ -2,6 +2,43 @@
 
 use thiserror::Error;
 
+/// What kind of problem a [`ParseError`] reports, for callers that react to the class of
+/// error rather than to its text (tests, the HTTP layer).
+///
+/// ```
+/// use odata_core::query::{parse_filter, ParseErrorKind, ParseLimits};
+///
+/// let e = parse_filter("Price gt", &ParseLimits::default()).unwrap_err();
+/// assert_eq!(e.kind, ParseErrorKind::UnexpectedEnd);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The text does not match the grammar at the position.
+    Syntax,
+    /// The text ends where the grammar needs more (`a eq`, `(a`, `'abc`).
+    UnexpectedEnd,
+    /// A literal or option value is recognised but malformed or out of range
+    /// (`42.`, `duration'P1Y'`, `$top=99999999999999999999`).
+    InvalidLiteral,
+    /// Nesting deeper than [`ParseLimits::max_depth`].
+    TooDeep,
+    /// More AST nodes than [`ParseLimits::max_nodes`].
+    TooManyNodes,
+    /// More `$search` terms than [`ParseLimits::MAX_SEARCH_TERMS`].
+    TooManySearchTerms,
+    /// An unknown system query option (`$foo`, a nested `$bar=`, a top-level `$levels`).
+    UnknownOption,
+    /// A system query option, nested option or parameter alias given twice.
+    DuplicateOption,
+    /// A known option where it is not allowed (`$top` inside `/$count(…)`).
+    OptionNotAllowed,
+    /// An option without `=` or with an empty value where a value is required.
+    MissingValue,
+    /// The query string itself is malformed: bad percent-encoding, invalid UTF-8, a raw `#`.
+    InvalidEncoding,
+}
+
 /// A syntax error in one query option.
 ///
 /// `offset` is a character (code point) position inside the *decoded* value of the option
@@ -16,16 +53,27 @@ pub struct ParseError {
     pub offset: usize,
     /// What was expected (or what is wrong) at that position.
     pub message: String,
+    /// The class of the problem.
+    pub kind: ParseErrorKind,
 }
 
 impl ParseError {
-    /// Creates an error for `option` at the character position `offset`.
+    /// Creates a [`ParseErrorKind::Syntax`] error for `option` at the character position
+    /// `offset`.
     pub fn new(option: impl Into<String>, offset: usize, message: impl Into<String>) -> Self {
         Self {
             option: option.into(),
             offset,
             message: message.into(),
+            kind: ParseErrorKind::Syntax,
         }
+    }
+
+    /// The same error with another [`kind`](ParseErrorKind).
+    #[must_use]
+    pub fn with_kind(mut self, kind: ParseErrorKind) -> Self {
+        self.kind = kind;
+        self
     }
 }
 

@@ -24,6 +24,8 @@ pub mod error;
 mod parser;
 
 #[cfg(test)]
+mod error_table;
+#[cfg(test)]
 mod tests;
 
 pub use apply::{
@@ -31,9 +33,9 @@ pub use apply::{
     Transformation, parse_apply,
 };
 pub use ast::*;
-pub use error::{ParseError, ParseLimits};
+pub use error::{ParseError, ParseErrorKind, ParseLimits};
 pub use parser::compute::parse_compute;
-pub use parser::expr::{parse_expr, parse_filter};
+pub use parser::expr::{parse_common_expr_at, parse_expr, parse_filter};
 pub use parser::options::{
     decode_query_component, parse_query_options, parse_query_options_with_limits,
     system_query_option_name,

@@ -1,50 +1,42 @@
 //! `$compute` (2. Query Options).
 
-use super::expr::{commit, common_expr};
-use super::{Ctx, PResult, bws, ident_continues, odata_identifier, run, rws, tag_ci};
+use super::expr::common_expr;
+use super::{Ctx, PResult, comma_then_bws, keyword_ci, list1, odata_identifier, run, rws};
 use crate::query::ast::{Compute, ComputeItem};
 use crate::query::error::{ParseError, ParseLimits};
+use nom::Parser;
+use nom::combinator::map;
+use nom::sequence::delimited;
 
 /// Parses a complete `$compute` value (decoded).
 pub fn parse_compute(text: &str, limits: &ParseLimits) -> Result<Compute, ParseError> {
     run("$compute", text, limits, |c, i| compute_list(c, i, 0))
 }
 
-// compute          = ( "$compute" / "compute" ) EQ computeItem *( COMMA computeItem )
+// compute = ( "$compute" / "compute" ) EQ computeItem *( COMMA computeItem )
+/// The items of a `$compute` value (whitespace after commas is tolerated).
+pub fn compute_list<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Compute> {
+    map(
+        list1(|x| compute_item(ctx, x, depth), comma_then_bws),
+        |items| Compute { items },
+    )
+    .parse(i)
+}
+
 // computeItem      = commonExpr RWS "as" RWS computedProperty
 // computedProperty = odataIdentifier
-/// The items of a `$compute` value.
-pub fn compute_list<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Compute> {
-    let mut items = Vec::new();
-    let mut r = i;
-    loop {
-        let (after, expr) = if items.is_empty() {
-            common_expr(ctx, r, depth)?
-        } else {
-            commit(common_expr(ctx, r, depth))?
-        };
-        let as_kw = rws(after)
-            .and_then(|ws| tag_ci(ws, "as"))
-            .filter(|a| !ident_continues(a))
-            .and_then(rws);
-        let Some(name_at) = as_kw else {
-            return ctx.fail(
-                after,
-                "expected ' as ' and the name of the computed property",
-            );
-        };
-        let (after, alias) = match odata_identifier(ctx, name_at) {
-            Ok(v) => v,
-            Err(_) => return ctx.fail(name_at, "expected the name of the computed property"),
-        };
-        ctx.node(r)?;
-        items.push(ComputeItem {
-            expr,
-            alias: alias.to_owned(),
-        });
-        match after.strip_prefix(',') {
-            Some(next) => r = bws(next),
-            None => return Ok((after, Compute { items })),
-        }
-    }
+fn compute_item<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, ComputeItem> {
+    let (after, expr) = common_expr(ctx, i, depth)?;
+    let Ok((name_at, _)) = delimited(rws, keyword_ci("as"), rws).parse(after) else {
+        return ctx.fail(
+            after,
+            "expected ' as ' and the name of the computed property",
+        );
+    };
+    let Ok((rest, alias)) = odata_identifier(ctx, name_at) else {
+        return ctx.fail(name_at, "expected the name of the computed property");
+    };
+    ctx.node(i)?;
+    let alias = alias.to_owned();
+    Ok((rest, ComputeItem { expr, alias }))
 }

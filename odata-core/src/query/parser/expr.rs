@@ -4,20 +4,28 @@
 //! built by precedence climbing over [`BinaryOp::precedence`]:
 //! `or` < `and` < `not` < comparison (`eq ne gt ge lt le has in`) < additive (`add sub`) <
 //! multiplicative (`mul div divby mod`) < unary `-` < primary. Operators associate to the
-//! left; like all 4.01 keywords they are matched case-insensitively (`EQ`, `And`). Function calls are accepted generically by name;
-//! the binder checks names and arity.
+//! left; like all 4.01 keywords they are matched case-insensitively (`EQ`, `And`). Function
+//! calls are accepted generically by name; the binder checks names and arity.
+//!
+//! Other grammars that embed `commonExpr` (the `$apply` transformations) call
+//! [`common_expr`] with their own [`Ctx`], or [`parse_common_expr_at`] on a whole value.
 
 use super::literal::primitive_literal;
 use super::select_expand::{NestedKind, nested_options};
 use super::{
-    Ctx, PResult, bws, expect_char, is_identifier, keyword, odata_identifier, qualified_name, run,
-    rws,
+    Ctx, PError, PResult, bws, close, comma, expect_char, is_identifier, keyword, list1,
+    odata_identifier, qualified_name, run, rws, skip_ws, tag_ci,
 };
 use crate::query::ast::{BinaryOp, CaseBranch, Expr, Lambda, NamedArg, Segment, UnaryOp};
 use crate::query::error::{ParseError, ParseLimits};
-use nom::Err;
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_while1};
+use nom::character::complete::char;
+use nom::combinator::{consumed, cut, eof, map, opt, peek};
+use nom::sequence::{delimited, pair, preceded, terminated};
+use nom::{Err, Parser};
 
-/// Turns a recoverable error into a committed one (nom's `cut`).
+/// Turns a recoverable error into a committed one (nom's [`cut`] for a finished result).
 pub fn commit<T>(r: PResult<'_, T>) -> PResult<'_, T> {
     r.map_err(|e| match e {
         Err::Error(e) => Err::Failure(e),
@@ -35,13 +43,53 @@ pub fn parse_expr(text: &str, limits: &ParseLimits) -> Result<Expr, ParseError> 
     run("expression", text, limits, |c, i| common_expr(c, i, 0))
 }
 
+/// Parses one `commonExpr` that starts at byte `start` of the larger decoded value `text`
+/// (e.g. the `filter(…)` argument inside an `$apply` value) and returns the byte position
+/// where it ends together with the expression. Input after the expression is left to the
+/// caller.
+///
+/// Spans and error positions are relative to the whole of `text`, and errors name
+/// `option`. Limits apply to this expression alone; a grammar that parses several
+/// expressions of one value under shared limits uses [`common_expr`] with one [`Ctx`].
+///
+/// ```
+/// use odata_core::query::{parse_common_expr_at, ParseLimits, Span};
+///
+/// let text = "filter(Price gt 5)/top(2)";
+/// let (end, e) = parse_common_expr_at("$apply", text, 7, &ParseLimits::default()).unwrap();
+/// assert_eq!(&text[end..], ")/top(2)");
+/// assert_eq!(e.span(), Span::new(7, 17));
+/// ```
+pub fn parse_common_expr_at(
+    option: &str,
+    text: &str,
+    start: usize,
+    limits: &ParseLimits,
+) -> Result<(usize, Expr), ParseError> {
+    let ctx = Ctx::new(text, *limits);
+    let Some(input) = text.get(start..) else {
+        return Err(ParseError::new(
+            option,
+            ctx.char_pos(start),
+            "invalid position",
+        ));
+    };
+    match common_expr(&ctx, input, 0) {
+        Ok((rest, e)) => Ok((ctx.pos(rest), e)),
+        Err(Err::Error(e) | Err::Failure(e)) => Err(ctx.to_parse_error(option, e)),
+        Err(Err::Incomplete(_)) => Err(ParseError::new(option, text.len(), "incomplete input")),
+    }
+}
+
 // commonExpr = ( primitiveLiteral / arrayOrObject / rootExpr / functionExpr / negateExpr
 //              / methodCallExpr / parenExpr / castExpr / isofExpr / notExpr / firstMemberExpr )
 //              [ addExpr / subExpr / mulExpr / divExpr / divbyExpr / modExpr ]
 //              [ eqExpr / neExpr / ltExpr / leExpr / gtExpr / geExpr / hasExpr / inExpr ]
 //              [ andExpr / orExpr ]
 // boolCommonExpr = commonExpr ; resulting in a Boolean
-/// One common expression (one nesting level).
+/// One common expression at `i` (one nesting level deeper than `depth`), sharing `ctx`'s
+/// limits, node count and lambda scopes. Returns the input after it; fails recoverably if
+/// `i` does not start an expression.
 pub fn common_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     let depth = ctx.enter(i, depth)?;
     binary_expr(ctx, i, 0, depth)
@@ -51,20 +99,32 @@ pub fn common_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, E
 // eqExpr  = RWS "eq"  RWS commonExpr  (ne lt le gt ge likewise)
 // hasExpr = RWS "has" RWS enumLiteral     inExpr = RWS "in" RWS ( listExpr / commonExpr )
 // addExpr = RWS "add" RWS commonExpr  (sub mul div divby mod likewise)
-/// `RWS op RWS` at `i`: the input after it and the operator.
-fn binary_op(i: &str) -> Option<(&str, BinaryOp)> {
-    let r = rws(i)?;
-    BinaryOp::ALL.iter().find_map(|&op| {
-        let after = super::tag_ci(r, op.keyword())?;
-        Some((rws(after)?, op))
-    })
+/// `RWS op RWS`: the operator.
+fn binary_op(i: &str) -> PResult<'_, BinaryOp> {
+    terminated(preceded(rws, operator_word), rws).parse(i)
+}
+
+/// An operator keyword, in any case. The word is read once and looked up, rather than
+/// trying one `tag` per operator: this runs after every operand at every precedence level.
+fn operator_word(i: &str) -> PResult<'_, BinaryOp> {
+    let (rest, word) = take_while1(|c: char| c.is_ascii_alphabetic())(i)?;
+    match BinaryOp::ALL
+        .into_iter()
+        .find(|op| op.keyword().eq_ignore_ascii_case(word))
+    {
+        Some(op) => Ok((rest, op)),
+        None => Err(Err::Error(nom::error::ParseError::from_error_kind(
+            i,
+            nom::error::ErrorKind::Tag,
+        ))),
+    }
 }
 
 /// Precedence climbing: operands joined by operators binding at least `min_prec`.
 fn binary_expr<'a>(ctx: &Ctx<'_>, i: &'a str, min_prec: u8, depth: usize) -> PResult<'a, Expr> {
     let start = i;
     let (mut rest, mut left) = unary_expr(ctx, i, depth)?;
-    while let Some((after, op)) = binary_op(rest) {
+    while let Ok((after, op)) = binary_op(rest) {
         let prec = op.precedence();
         if prec < min_prec {
             break;
@@ -83,74 +143,79 @@ fn binary_expr<'a>(ctx: &Ctx<'_>, i: &'a str, min_prec: u8, depth: usize) -> PRe
         };
         rest = r;
     }
-    if let Some(op) = dangling_op(rest) {
+    if let Ok((_, op)) = dangling_op(rest) {
         return ctx.fail("", format!("expected an operand after '{}'", op.keyword()));
     }
     Ok((rest, left))
 }
 
 /// An operator keyword at the very end of the input (`a eq`).
-fn dangling_op(i: &str) -> Option<BinaryOp> {
-    let r = rws(i)?;
-    BinaryOp::ALL.iter().copied().find(|op| {
-        super::tag_ci(r, op.keyword())
-            .is_some_and(|a| a.trim_start_matches(super::is_ws).is_empty())
-    })
+fn dangling_op(i: &str) -> PResult<'_, BinaryOp> {
+    delimited(rws, operator_word, (bws, eof)).parse(i)
 }
 
-// inExpr   = RWS "in" RWS ( listExpr / commonExpr )
-// listExpr = OPEN BWS [ primitiveLiteral BWS *( COMMA BWS primitiveLiteral BWS ) ] CLOSE
+// inExpr = RWS "in" RWS ( listExpr / commonExpr )
 /// The right operand of `in`: a literal list, or an operand such as `@alias` or `[…]`.
 fn in_operand<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
-    if i.starts_with('(') {
-        match list_expr(ctx, i) {
-            Ok(v) => return Ok(v),
-            Err(Err::Error(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    binary_expr(ctx, i, BinaryOp::In.precedence() + 1, depth)
+    alt((
+        |x| list_expr(ctx, x),
+        |x| binary_expr(ctx, x, BinaryOp::In.precedence() + 1, depth),
+    ))
+    .parse(i)
 }
 
+// listExpr = OPEN BWS [ primitiveLiteral BWS *( COMMA BWS primitiveLiteral BWS ) ] CLOSE
+/// A parenthesised literal list. Fails recoverably when the parentheses hold something
+/// else, so `x in (y)` is read as a parenthesised expression.
 fn list_expr<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Expr> {
-    let Some(mut r) = i.strip_prefix('(') else {
-        return ctx.err(i, "expected '('");
+    let item = |x: &'a str| {
+        let (after, value) = primitive_literal(ctx, x)?;
+        ctx.node(x)?;
+        let span = ctx.span(x, after);
+        Ok((after, Expr::Literal { value, span }))
     };
-    r = bws(r);
-    let mut items = Vec::new();
-    if let Some(end) = r.strip_prefix(')') {
-        ctx.node(i)?;
-        return Ok((
-            end,
-            Expr::List {
-                items,
-                span: ctx.span(i, end),
-            },
-        ));
-    }
-    loop {
-        let item_start = r;
-        let (after, lit) = primitive_literal(ctx, r)?;
-        ctx.node(item_start)?;
-        items.push(Expr::Literal {
-            value: lit,
-            span: ctx.span(item_start, after),
-        });
-        r = bws(after);
-        if let Some(next) = r.strip_prefix(',') {
-            r = bws(next);
-        } else if let Some(end) = r.strip_prefix(')') {
-            ctx.node(i)?;
-            return Ok((
-                end,
-                Expr::List {
-                    items,
-                    span: ctx.span(i, end),
-                },
-            ));
-        } else {
-            return ctx.err(r, "expected ',' or ')'");
+    let (end, items) = enclosed_soft(ctx, '(', ')', list1(item, comma)).parse(i)?;
+    ctx.node(i)?;
+    let span = ctx.span(i, end);
+    Ok((end, Expr::List { items, span }))
+}
+
+/// `OPEN BWS [ list ] BWS CLOSE`, where a missing CLOSE is a recoverable error.
+fn enclosed_soft<'a, O>(
+    ctx: &Ctx<'_>,
+    open: char,
+    close_c: char,
+    mut list: impl Parser<&'a str, Output = Vec<O>, Error = PError>,
+) -> impl Parser<&'a str, Output = Vec<O>, Error = PError> {
+    move |i: &'a str| {
+        let (r, _) = pair(char(open), bws).parse(i)?;
+        if let Ok((end, _)) = char::<_, PError>(close_c).parse(r) {
+            return Ok((end, Vec::new()));
         }
+        let (r, items) = list.parse(r)?;
+        let r = skip_ws(r);
+        match char::<_, PError>(close_c).parse(r) {
+            Ok((end, _)) => Ok((end, items)),
+            Err(_) => ctx.err(r, "expected ',' or ')'"),
+        }
+    }
+}
+
+/// `OPEN BWS [ list ] BWS CLOSE` (an empty list allowed); after the list, anything but
+/// CLOSE is a committed error `expected`.
+pub fn enclosed<'a, O>(
+    ctx: &Ctx<'_>,
+    open: char,
+    close_c: char,
+    expected: &'static str,
+    mut list: impl Parser<&'a str, Output = Vec<O>, Error = PError>,
+) -> impl Parser<&'a str, Output = Vec<O>, Error = PError> {
+    move |i: &'a str| {
+        let (r, _) = pair(char(open), bws).parse(i)?;
+        if let Ok((end, _)) = char::<_, PError>(close_c).parse(r) {
+            return Ok((end, Vec::new()));
+        }
+        terminated(|x| list.parse(x), close(ctx, close_c, expected)).parse(r)
     }
 }
 
@@ -158,41 +223,40 @@ fn list_expr<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Expr> {
 // negateExpr = "-" BWS commonExpr
 /// Prefix operators, then a primary expression.
 fn unary_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
-    if let Some(r) = super::tag_ci(i, "not") {
-        let after = rws(r).or_else(|| r.starts_with('(').then_some(r));
-        if let Some(after) = after {
-            let depth = ctx.enter(i, depth)?;
-            let (rest, operand) = commit(binary_expr(ctx, after, UNARY_NOT_OPERAND, depth))?;
-            ctx.node(i)?;
-            return Ok((
-                rest,
-                Expr::Unary {
-                    op: UnaryOp::Not,
-                    operand: Box::new(operand),
-                    span: ctx.span(i, rest),
-                },
-            ));
-        }
+    // `not(…)` needs no space: the parenthesis separates.
+    let mut not_kw = terminated(tag_ci("not"), alt((rws, peek(tag("(")))));
+    if let Ok((after, _)) = not_kw.parse(i) {
+        let depth = ctx.enter(i, depth)?;
+        let (rest, operand) = commit(binary_expr(ctx, after, UNARY_NOT_OPERAND, depth))?;
+        ctx.node(i)?;
+        let span = ctx.span(i, rest);
+        let operand = Box::new(operand);
+        return Ok((
+            rest,
+            Expr::Unary {
+                op: UnaryOp::Not,
+                operand,
+                span,
+            },
+        ));
     }
-    if let Some(r) = i.strip_prefix('-') {
-        match primitive_literal(ctx, i) {
-            Ok((rest, value)) => {
-                ctx.node(i)?;
-                let span = ctx.span(i, rest);
-                return Ok((rest, Expr::Literal { value, span }));
-            }
+    if let Ok((r, _)) = char::<_, PError>('-').parse(i) {
+        // `-5` and `-INF` are literals; `-x` and `- 5` negate.
+        match literal_expr(ctx, i) {
             Err(Err::Error(_)) => {}
-            Err(e) => return Err(e),
+            other => return other,
         }
         let depth = ctx.enter(i, depth)?;
-        let (rest, operand) = commit(unary_expr(ctx, bws(r), depth))?;
+        let (rest, operand) = commit(unary_expr(ctx, skip_ws(r), depth))?;
         ctx.node(i)?;
+        let span = ctx.span(i, rest);
+        let operand = Box::new(operand);
         return Ok((
             rest,
             Expr::Unary {
                 op: UnaryOp::Neg,
-                operand: Box::new(operand),
-                span: ctx.span(i, rest),
+                operand,
+                span,
             },
         ));
     }
@@ -205,108 +269,61 @@ const UNARY_NOT_OPERAND: u8 = 4;
 /// Primary expressions: parentheses, JSON, `@…`, `$it`/`$this`/`$root`, literals, paths
 /// and calls.
 fn primary_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
+    // The bracketed alternatives start with distinct characters: dispatch on it, so their
+    // errors name what they expected.
     match i.chars().next() {
-        Some('(') => return paren_expr(ctx, i, depth),
-        Some('[') => return array(ctx, i, depth),
-        Some('{') => return object(ctx, i, depth),
-        Some('@') => return at_expr(ctx, i, depth),
-        Some('$') => return dollar_expr(ctx, i, depth),
-        None => return ctx.err(i, "expected an expression"),
-        _ => {}
+        Some('(') => paren_expr(ctx, i, depth),
+        Some('[') => array(ctx, i, depth),
+        Some('{') => object(ctx, i, depth),
+        Some('@') => at_expr(ctx, i, depth),
+        Some('$') => dollar_expr(ctx, i, depth),
+        None => ctx.err(i, "expected an expression"),
+        Some(_) => alt((|x| literal_expr(ctx, x), |x| name_expr(ctx, x, depth))).parse(i),
     }
-    match primitive_literal(ctx, i) {
-        Ok((rest, value)) => {
-            ctx.node(i)?;
-            let span = ctx.span(i, rest);
-            return Ok((rest, Expr::Literal { value, span }));
-        }
-        Err(Err::Error(_)) => {}
-        Err(e) => return Err(e),
-    }
-    name_expr(ctx, i, depth)
+}
+
+// primitiveLiteral (as an expression)
+fn literal_expr<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Expr> {
+    let (rest, value) = primitive_literal(ctx, i)?;
+    ctx.node(i)?;
+    let span = ctx.span(i, rest);
+    Ok((rest, Expr::Literal { value, span }))
 }
 
 // parenExpr = OPEN BWS commonExpr BWS CLOSE
 fn paren_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
-    let r = bws(&i[1..]);
-    let (r, e) = commit(common_expr(ctx, r, depth))?;
-    let (r, ()) = expect_char(ctx, bws(r), ')')?;
-    Ok((r, e))
+    delimited(
+        pair(char('('), bws),
+        cut(|x| common_expr(ctx, x, depth)),
+        close(ctx, ')', "expected ')'"),
+    )
+    .parse(i)
 }
 
 // array = begin-array [ valueInUrl *( value-separator valueInUrl ) ] end-array
 fn array<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     let depth = ctx.enter(i, depth)?;
-    let mut r = bws(&i[1..]);
-    let mut items = Vec::new();
-    if let Some(end) = r.strip_prefix(']') {
-        ctx.node(i)?;
-        return Ok((
-            end,
-            Expr::Array {
-                items,
-                span: ctx.span(i, end),
-            },
-        ));
-    }
-    loop {
-        let (after, item) = value_in_url(ctx, r, depth)?;
-        items.push(item);
-        r = bws(after);
-        if let Some(next) = r.strip_prefix(',') {
-            r = bws(next);
-        } else if let Some(end) = r.strip_prefix(']') {
-            ctx.node(i)?;
-            return Ok((
-                end,
-                Expr::Array {
-                    items,
-                    span: ctx.span(i, end),
-                },
-            ));
-        } else {
-            return ctx.fail(r, "expected ',' or ']'");
-        }
-    }
+    let values = list1(|x| value_in_url(ctx, x, depth), comma);
+    let (end, items) = enclosed(ctx, '[', ']', "expected ',' or ']'", values).parse(i)?;
+    ctx.node(i)?;
+    let span = ctx.span(i, end);
+    Ok((end, Expr::Array { items, span }))
 }
 
 // object = begin-object [ member *( value-separator member ) ] end-object
 // member = stringInUrl name-separator valueInUrl
 fn object<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     let depth = ctx.enter(i, depth)?;
-    let mut r = bws(&i[1..]);
-    let mut members = Vec::new();
-    if let Some(end) = r.strip_prefix('}') {
-        ctx.node(i)?;
-        return Ok((
-            end,
-            Expr::Object {
-                members,
-                span: ctx.span(i, end),
-            },
-        ));
-    }
-    loop {
-        let (after, name) = json_string(ctx, r)?;
-        let (after, ()) = expect_char(ctx, bws(after), ':')?;
-        let (after, value) = value_in_url(ctx, bws(after), depth)?;
-        members.push((name, value));
-        r = bws(after);
-        if let Some(next) = r.strip_prefix(',') {
-            r = bws(next);
-        } else if let Some(end) = r.strip_prefix('}') {
-            ctx.node(i)?;
-            return Ok((
-                end,
-                Expr::Object {
-                    members,
-                    span: ctx.span(i, end),
-                },
-            ));
-        } else {
-            return ctx.fail(r, "expected ',' or '}'");
-        }
-    }
+    let member = (
+        |x| json_string(ctx, x),
+        |x| expect_char(ctx, skip_ws(x), ':'),
+        preceded(bws, |x| value_in_url(ctx, x, depth)),
+    );
+    let members = list1(map(member, |(name, (), value)| (name, value)), comma);
+    let (end, members) = enclosed(ctx, '{', '}', "expected ',' or '}'", members).parse(i)?;
+    ctx.node(i)?;
+    let span = ctx.span(i, end);
+    Ok((end, Expr::Object { members, span }))
 }
 
 // valueInUrl = stringInUrl / commonExpr
@@ -314,13 +331,8 @@ fn value_in_url<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr
     if i.starts_with('"') {
         let (rest, value) = json_string(ctx, i)?;
         ctx.node(i)?;
-        return Ok((
-            rest,
-            Expr::JsonString {
-                value,
-                span: ctx.span(i, rest),
-            },
-        ));
+        let span = ctx.span(i, rest);
+        return Ok((rest, Expr::JsonString { value, span }));
     }
     commit(common_expr(ctx, i, depth))
 }
@@ -364,7 +376,11 @@ pub fn json_string<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, String> {
             c => out.push(c),
         }
     }
-    ctx.fail(i, "unterminated JSON string: expected closing '\"'")
+    ctx.fail_kind(
+        i,
+        crate::query::error::ParseErrorKind::UnexpectedEnd,
+        "unterminated JSON string: expected closing '\"'",
+    )
 }
 
 // parameterAlias    = AT odataIdentifier
@@ -372,17 +388,12 @@ pub fn json_string<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, String> {
 // annotationInQuery = AT [ namespace "." ] termName [ HASH annotationQualifier ]
 /// `@alias`, `@alias/path`, or an annotation path `@NS.Term#Q/…`.
 fn at_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
-    let (rest, name) = annotation_name(ctx, &i[1..])?;
+    let (rest, name) = preceded(char('@'), |x| annotation_name(ctx, x)).parse(i)?;
     let plain = !name.contains(['.', '#']);
     if plain && !rest.starts_with('/') {
         ctx.node(i)?;
-        return Ok((
-            rest,
-            Expr::Alias {
-                name,
-                span: ctx.span(i, rest),
-            },
-        ));
+        let span = ctx.span(i, rest);
+        return Ok((rest, Expr::Alias { name, span }));
     }
     let first = if plain {
         Segment::Alias(name)
@@ -392,35 +403,33 @@ fn at_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
     path_tail(ctx, rest, vec![first], i, depth)
 }
 
-/// `[ namespace "." ] termName [ HASH annotationQualifier ]` after the `@`.
+/// `[ namespace "." ] termName [ HASH annotationQualifier ]` after the `@` (committed).
 pub fn annotation_name<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, String> {
-    let (mut rest, name) = commit(qualified_name(ctx, i))?;
-    let mut name = name.to_owned();
-    if let Some(q) = rest.strip_prefix('#') {
-        let (r, qualifier) = commit(odata_identifier(ctx, q))?;
-        name.push('#');
-        name.push_str(qualifier);
-        rest = r;
-    }
+    let qualifier = preceded(char('#'), cut(|x| odata_identifier(ctx, x)));
+    let (rest, (name, qualifier)) =
+        pair(cut(|x| qualified_name(ctx, x)), opt(qualifier)).parse(i)?;
+    let name = match qualifier {
+        Some(q) => format!("{name}#{q}"),
+        None => name.to_owned(),
+    };
     Ok((rest, name))
 }
 
 // implicitVariableExpr = %s"$it" / %s"$this"
 // rootExpr = %s"$root/" ( entitySetName … / singletonEntity … )
 fn dollar_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
-    if let Some(r) = keyword(i, "$it") {
-        return path_tail(ctx, r, vec![Segment::It], i, depth);
+    let mut variable = alt((
+        map(keyword("$it"), |_| Segment::It),
+        map(keyword("$this"), |_| Segment::This),
+        map(keyword("$root"), |_| Segment::Root),
+    ));
+    let Ok((r, first)) = variable.parse(i) else {
+        return ctx.err(i, "expected $it, $this or $root");
+    };
+    if first == Segment::Root && !r.starts_with('/') {
+        return ctx.fail(r, "expected '/' after $root");
     }
-    if let Some(r) = keyword(i, "$this") {
-        return path_tail(ctx, r, vec![Segment::This], i, depth);
-    }
-    if let Some(r) = keyword(i, "$root") {
-        if !r.starts_with('/') {
-            return ctx.fail(r, "expected '/' after $root");
-        }
-        return path_tail(ctx, r, vec![Segment::Root], i, depth);
-    }
-    ctx.err(i, "expected $it, $this or $root")
+    path_tail(ctx, r, vec![first], i, depth)
 }
 
 // firstMemberExpr  = memberExpr / inscopeVariableExpr [ "/" memberExpr ]
@@ -431,9 +440,8 @@ fn dollar_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr>
 // castExpr / isofExpr / caseMethodCallExpr: see below
 /// An expression starting with a (possibly qualified) name: path, call, cast, isof, case.
 fn name_expr<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expr> {
-    let (rest, name) = match qualified_name(ctx, i) {
-        Ok(v) => v,
-        Err(_) => return ctx.err(i, "expected an expression"),
+    let Ok((rest, name)) = qualified_name(ctx, i) else {
+        return ctx.err(i, "expected an expression");
     };
     if rest.starts_with('(') {
         let lower = name.to_ascii_lowercase();
@@ -480,7 +488,7 @@ fn call_or_function<'a>(
     open: &'a str,
     depth: usize,
 ) -> PResult<'a, Expr> {
-    if named_arg_ahead(bws(&open[1..])) {
+    if named_arg_ahead(skip_ws(&open[1..])) {
         let (rest, args) = function_params(ctx, open, depth)?;
         let seg = Segment::Function {
             name: name.to_owned(),
@@ -497,75 +505,46 @@ fn call_or_function<'a>(
         return path_tail(ctx, rest, vec![seg], start, depth);
     }
     ctx.node(start)?;
-    Ok((
-        rest,
-        Expr::Call {
-            name: name.to_owned(),
-            args,
-            span: ctx.span(start, rest),
-        },
-    ))
+    let name = name.to_owned();
+    let span = ctx.span(start, rest);
+    Ok((rest, Expr::Call { name, args, span }))
 }
 
 // methodCallExpr arguments: OPEN BWS [ commonExpr BWS *( COMMA BWS commonExpr BWS ) ] CLOSE
 fn positional_args<'a>(ctx: &Ctx<'_>, open: &'a str, depth: usize) -> PResult<'a, Vec<Expr>> {
-    let mut r = bws(&open[1..]);
-    let mut args = Vec::new();
-    if let Some(end) = r.strip_prefix(')') {
-        return Ok((end, args));
-    }
-    loop {
-        let (after, arg) = commit(common_expr(ctx, r, depth))?;
-        args.push(arg);
-        r = bws(after);
-        if let Some(next) = r.strip_prefix(',') {
-            r = bws(next);
-        } else if let Some(end) = r.strip_prefix(')') {
-            return Ok((end, args));
-        } else {
-            return ctx.fail(r, "expected ',' or ')'");
-        }
-    }
+    let args = list1(cut(|x| common_expr(ctx, x, depth)), comma);
+    enclosed(ctx, '(', ')', "expected ',' or ')'", args).parse(open)
 }
 
 // functionExprParameters = OPEN [ BWS functionExprParameter *( BWS COMMA BWS functionExprParameter ) ] BWS CLOSE
 // functionExprParameter  = parameterName EQ ( parameterAlias / parameterValue )
 fn function_params<'a>(ctx: &Ctx<'_>, open: &'a str, depth: usize) -> PResult<'a, Vec<NamedArg>> {
-    let mut r = bws(&open[1..]);
-    let mut args = Vec::new();
-    if let Some(end) = r.strip_prefix(')') {
-        return Ok((end, args));
-    }
-    loop {
-        let (after, name) = commit(odata_identifier(ctx, r))?;
-        let (after, ()) = expect_char(ctx, after, '=')?;
-        let (after, value) = commit(common_expr(ctx, after, depth))?;
-        args.push(NamedArg {
+    let param = map(
+        (
+            cut(|x| odata_identifier(ctx, x)),
+            |x| expect_char(ctx, x, '='),
+            cut(|x| common_expr(ctx, x, depth)),
+        ),
+        |(name, (), value): (&str, (), Expr)| NamedArg {
             name: name.to_owned(),
             value,
-        });
-        r = bws(after);
-        if let Some(next) = r.strip_prefix(',') {
-            r = bws(next);
-        } else if let Some(end) = r.strip_prefix(')') {
-            return Ok((end, args));
-        } else {
-            return ctx.fail(r, "expected ',' or ')'");
-        }
-    }
+        },
+    );
+    enclosed(ctx, '(', ')', "expected ',' or ')'", list1(param, comma)).parse(open)
 }
 
 // optionallyQualifiedTypeName = singleQualifiedTypeName / %s"Collection" OPEN singleQualifiedTypeName CLOSE
 //                             / singleTypeName / %s"Collection" OPEN singleTypeName CLOSE
-/// A type name argument; `None` if `i` does not start one.
-fn type_name<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<(&'a str, String)> {
-    if let Some(r) = i.strip_prefix("Collection(") {
-        let (r, name) = qualified_name(ctx, r).ok()?;
-        let r = r.strip_prefix(')')?;
-        return Some((r, format!("Collection({name})")));
-    }
-    let (r, name) = qualified_name(ctx, i).ok()?;
-    Some((r, name.to_owned()))
+/// A type name argument; `Err::Error` if `i` does not start one.
+fn type_name<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, String> {
+    alt((
+        map(
+            delimited(tag("Collection("), |x| qualified_name(ctx, x), char(')')),
+            |name| format!("Collection({name})"),
+        ),
+        map(|x| qualified_name(ctx, x), str::to_owned),
+    ))
+    .parse(i)
 }
 
 // castExpr = "cast" OPEN BWS [ commonExpr BWS COMMA BWS ] optionallyQualifiedTypeName BWS CLOSE
@@ -578,72 +557,58 @@ fn type_function<'a>(
     depth: usize,
 ) -> PResult<'a, Expr> {
     let depth = ctx.enter(open, depth)?;
-    let r = bws(&open[1..]);
-    let mut args = Vec::new();
-    let after_type = type_name(ctx, r).and_then(|(after, tn)| {
-        let end = bws(after).strip_prefix(')')?;
-        Some((end, tn, after))
-    });
-    let rest = if let Some((end, tn, after)) = after_type {
-        ctx.node(r)?;
-        args.push(Expr::TypeName {
-            name: tn,
-            span: ctx.span(r, after),
-        });
-        end
-    } else {
-        let (after, e) = commit(common_expr(ctx, r, depth))?;
-        args.push(e);
-        let (after, ()) = expect_char(ctx, bws(after), ',')?;
-        let tstart = bws(after);
-        let Some((after, tn)) = type_name(ctx, tstart) else {
-            return ctx.fail(tstart, "expected a type name");
-        };
-        ctx.node(tstart)?;
-        args.push(Expr::TypeName {
-            name: tn,
-            span: ctx.span(tstart, after),
-        });
-        let (end, ()) = expect_char(ctx, bws(after), ')')?;
-        end
+    let r = skip_ws(&open[1..]);
+    let type_arg = |x: &'a str, (after, name): (&'a str, String)| -> PResult<'a, Expr> {
+        ctx.node(x)?;
+        let span = ctx.span(x, after);
+        Ok((after, Expr::TypeName { name, span }))
+    };
+    // The one-argument form first: `cast(Edm.String)` names a type, not a property.
+    let only_type = pair(consumed(|x| type_name(ctx, x)), preceded(bws, char(')'))).parse(r);
+    let (rest, args) = match only_type {
+        Ok((end, ((text, name), _))) => {
+            let (_, t) = type_arg(r, (&r[text.len()..], name))?;
+            (end, vec![t])
+        }
+        Err(Err::Failure(e)) => return Err(Err::Failure(e)),
+        Err(_) => {
+            let (after, e) = commit(common_expr(ctx, r, depth))?;
+            let (after, ()) = expect_char(ctx, skip_ws(after), ',')?;
+            let tstart = skip_ws(after);
+            let (after, t) = match type_name(ctx, tstart) {
+                Ok(v) => type_arg(tstart, v)?,
+                Err(Err::Failure(e)) => return Err(Err::Failure(e)),
+                Err(_) => return ctx.fail(tstart, "expected a type name"),
+            };
+            let (end, ()) = expect_char(ctx, skip_ws(after), ')')?;
+            (end, vec![e, t])
+        }
     };
     ctx.node(start)?;
-    Ok((
-        rest,
-        Expr::Call {
-            name: name.to_owned(),
-            args,
-            span: ctx.span(start, rest),
-        },
-    ))
+    let name = name.to_owned();
+    let span = ctx.span(start, rest);
+    Ok((rest, Expr::Call { name, args, span }))
 }
 
 // caseMethodCallExpr = "case" OPEN BWS boolCommonExpr BWS COLON BWS commonExpr BWS
 //                      *( COMMA BWS boolCommonExpr BWS COLON BWS commonExpr BWS ) CLOSE
 fn case_expr<'a>(ctx: &Ctx<'_>, start: &'a str, open: &'a str, depth: usize) -> PResult<'a, Expr> {
-    let mut r = bws(&open[1..]);
-    let mut branches = Vec::new();
-    loop {
-        let (after, when) = commit(common_expr(ctx, r, depth))?;
-        let (after, ()) = expect_char(ctx, bws(after), ':')?;
-        let (after, then) = commit(common_expr(ctx, bws(after), depth))?;
-        branches.push(CaseBranch { when, then });
-        r = bws(after);
-        if let Some(next) = r.strip_prefix(',') {
-            r = bws(next);
-        } else if let Some(end) = r.strip_prefix(')') {
-            ctx.node(start)?;
-            return Ok((
-                end,
-                Expr::Case {
-                    branches,
-                    span: ctx.span(start, end),
-                },
-            ));
-        } else {
-            return ctx.fail(r, "expected ',' or ')'");
-        }
-    }
+    let branch = map(
+        (
+            cut(|x| common_expr(ctx, x, depth)),
+            |x| expect_char(ctx, skip_ws(x), ':'),
+            preceded(bws, cut(|x| common_expr(ctx, x, depth))),
+        ),
+        |(when, (), then)| CaseBranch { when, then },
+    );
+    let (end, branches) = preceded(
+        pair(char('('), bws),
+        terminated(list1(branch, comma), close(ctx, ')', "expected ',' or ')'")),
+    )
+    .parse(open)?;
+    ctx.node(start)?;
+    let span = ctx.span(start, end);
+    Ok((end, Expr::Case { branches, span }))
 }
 
 // singleNavigationExpr = "/" memberExpr
@@ -663,81 +628,83 @@ fn path_tail<'a>(
     let mut rest = i;
     while let Some(after) = rest.strip_prefix('/') {
         ctx.node(after)?;
-        if let Some(r) = keyword(after, "$count") {
-            let (r, seg) = count_segment(ctx, r, depth)?;
-            segments.push(seg);
-            rest = r;
-            break;
-        }
-        if let Some(r) = after.strip_prefix("$filter(") {
-            let depth = ctx.enter(after, depth)?;
-            let (r, e) = commit(common_expr(ctx, bws(r), depth))?;
-            let (r, ()) = expect_char(ctx, bws(r), ')')?;
-            segments.push(Segment::Filter(Box::new(e)));
-            rest = r;
-            continue;
-        }
-        if let Some(r) = after.strip_prefix('@') {
-            let (r, name) = annotation_name(ctx, r)?;
-            segments.push(Segment::Annotation(name));
-            rest = r;
-            continue;
-        }
-        // 4.01: the lambda operators in any case (`ANY(`, `All(`).
-        for (word, is_any) in [("any", true), ("all", false)] {
-            if let Some(r) = after
-                .get(..word.len())
-                .filter(|w| w.eq_ignore_ascii_case(word))
-                .map(|_| &after[word.len()..])
-                && r.starts_with('(')
-            {
-                let (r, seg) = lambda(ctx, r, is_any, depth)?;
-                segments.push(seg);
-                let span = ctx.span(start, r);
-                return Ok((r, Expr::Path { segments, span }));
-            }
-        }
-        let (r, name) = match qualified_name(ctx, after) {
-            Ok(v) => v,
-            Err(_) => {
-                return ctx.fail(
-                    after,
-                    "expected a property, type cast, function, $count, $filter, any or all after '/'",
-                );
-            }
-        };
-        if r.starts_with('(') {
-            let (r, args) = function_params(ctx, r, depth)?;
-            segments.push(Segment::Function {
-                name: name.to_owned(),
-                args,
-            });
-            rest = r;
-            continue;
-        }
-        segments.push(if name.contains('.') {
-            Segment::Cast(name.to_owned())
-        } else {
-            Segment::Member(name.to_owned())
-        });
+        let (r, step) = path_segment(ctx, after, depth)?;
         rest = r;
+        match step {
+            Step::Next(seg) => segments.push(seg),
+            // `$count` and the lambdas end a path.
+            Step::Last(seg) => {
+                segments.push(seg);
+                break;
+            }
+        }
     }
     ctx.node(start)?;
     let span = ctx.span(start, rest);
     Ok((rest, Expr::Path { segments, span }))
 }
 
+/// One path segment, and whether the path may continue after it.
+enum Step {
+    Next(Segment),
+    Last(Segment),
+}
+
+/// The segment after a `/` (committed: a `/` promises a segment).
+fn path_segment<'a>(ctx: &Ctx<'_>, after: &'a str, depth: usize) -> PResult<'a, Step> {
+    // count = %s"/$count"
+    if let Ok((r, _)) = keyword("$count").parse(after) {
+        let (r, seg) = count_segment(ctx, r, depth)?;
+        return Ok((r, Step::Last(seg)));
+    }
+    // filterExpr = %s"/$filter" OPEN boolCommonExpr CLOSE
+    if let Ok((r, _)) = tag::<_, _, PError>("$filter(").parse(after) {
+        let depth = ctx.enter(after, depth)?;
+        let (r, e) = terminated(
+            preceded(bws, cut(|x| common_expr(ctx, x, depth))),
+            close(ctx, ')', "expected ')'"),
+        )
+        .parse(r)?;
+        return Ok((r, Step::Next(Segment::Filter(Box::new(e)))));
+    }
+    if let Some(at) = after.strip_prefix('@') {
+        let (r, name) = annotation_name(ctx, at)?;
+        return Ok((r, Step::Next(Segment::Annotation(name))));
+    }
+    // 4.01: the lambda operators in any case (`ANY(`, `All(`).
+    let mut lambda_kw = terminated(
+        alt((map(tag_ci("any"), |_| true), map(tag_ci("all"), |_| false))),
+        peek(char('(')),
+    );
+    if let Ok((r, is_any)) = lambda_kw.parse(after) {
+        let (r, seg) = lambda(ctx, r, is_any, depth)?;
+        return Ok((r, Step::Last(seg)));
+    }
+    let Ok((r, name)) = qualified_name(ctx, after) else {
+        return ctx.fail(
+            after,
+            "expected a property, type cast, function, $count, $filter, any or all after '/'",
+        );
+    };
+    if r.starts_with('(') {
+        let (r, args) = function_params(ctx, r, depth)?;
+        let name = name.to_owned();
+        return Ok((r, Step::Next(Segment::Function { name, args })));
+    }
+    let seg = if name.contains('.') {
+        Segment::Cast(name.to_owned())
+    } else {
+        Segment::Member(name.to_owned())
+    };
+    Ok((r, Step::Next(seg)))
+}
+
 // count             = %s"/$count"
 // expandCountOption = filter / search
 fn count_segment<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Segment> {
     if !i.starts_with('(') {
-        return Ok((
-            i,
-            Segment::Count {
-                filter: None,
-                search: None,
-            },
-        ));
+        let (filter, search) = (None, None);
+        return Ok((i, Segment::Count { filter, search }));
     }
     let (rest, options) = nested_options(ctx, i, NestedKind::Count, depth)?;
     let options = *options;
@@ -755,31 +722,31 @@ fn count_segment<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Seg
 // lambdaPredicateExpr = boolCommonExpr ; containing at least one lambdaVariableExpr
 fn lambda<'a>(ctx: &Ctx<'_>, open: &'a str, is_any: bool, depth: usize) -> PResult<'a, Segment> {
     let depth = ctx.enter(open, depth)?;
-    let r = bws(&open[1..]);
-    if is_any && let Some(end) = r.strip_prefix(')') {
+    let (r, _) = pair(char('('), bws).parse(open)?;
+    if is_any && let Ok((end, _)) = char::<_, PError>(')').parse(r) {
         return Ok((end, Segment::Any(None)));
     }
-    let (r, var) = match odata_identifier(ctx, r) {
-        Ok(v) => v,
-        Err(_) => return ctx.fail(r, "expected a lambda variable name"),
+    let Ok((r, var)) = odata_identifier(ctx, r) else {
+        return ctx.fail(r, "expected a lambda variable name");
     };
     if ctx.is_lambda_var(var) {
         return ctx.fail(r, "lambda variable is already in scope");
     }
-    let (r, ()) = expect_char(ctx, bws(r), ':')?;
-    let body = bws(r);
-    let (r, predicate) = ctx.with_lambda_var(var, || commit(common_expr(ctx, body, depth)))?;
-    let (r, ()) = expect_char(ctx, bws(r), ')')?;
+    let (body, ()) = expect_char(ctx, skip_ws(r), ':')?;
+    let mut predicate = delimited(
+        bws,
+        cut(|x| common_expr(ctx, x, depth)),
+        close(ctx, ')', "expected ')'"),
+    );
+    let (r, predicate) = ctx.with_lambda_var(var, || commit(predicate.parse(body)))?;
     let lambda = Lambda {
         var: var.to_owned(),
         predicate: Box::new(predicate),
     };
-    Ok((
-        r,
-        if is_any {
-            Segment::Any(Some(lambda))
-        } else {
-            Segment::All(lambda)
-        },
-    ))
+    let seg = if is_any {
+        Segment::Any(Some(lambda))
+    } else {
+        Segment::All(lambda)
+    };
+    Ok((r, seg))
 }

@@ -4,8 +4,17 @@
 //! offset, an exponent sign) is read as `+` and stored as `+`, because clients send `+` for
 //! spaces and a real plus arrives as `%2B`.
 
-use super::{Ctx, PResult, ident_continues, qualified_name, tag_ci};
+use super::{
+    Ctx, PError, PResult, keyword, keyword_ci, qualified_name, strip_prefix_ci, tag_ci, word_end,
+};
 use crate::query::ast::{GeoKind, Literal, NumberKind};
+use crate::query::error::ParseErrorKind;
+use nom::branch::alt;
+use nom::bytes::complete::{take_while, take_while_m_n, take_while1};
+use nom::character::complete::{char, one_of};
+use nom::combinator::{map, not, opt, recognize, value, verify};
+use nom::sequence::{pair, preceded, terminated};
+use nom::{Err, Parser};
 
 // primitiveLiteral = null / boolean / guid / dateTimeOffsetLiteral / date / timeOfDayLiteral
 //                  / decimalLiteral / doubleLiteral / singleLiteral / sbyteLiteral / byte
@@ -14,130 +23,123 @@ use crate::query::ast::{GeoKind, Literal, NumberKind};
 /// Any URL primitive literal. Fails recoverably (`Err::Error`) if `i` does not start one;
 /// fails committed once a literal is recognised but malformed (unterminated string, `42.`).
 pub fn primitive_literal<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Literal> {
-    if i.starts_with('\'') {
-        let (rest, s) = string_literal(ctx, i)?;
-        return Ok((rest, Literal::String(s)));
-    }
-    // null = %s"null"
-    if let Some(rest) = super::keyword(i, "null") {
-        return Ok((rest, Literal::Null));
-    }
-    // boolean = "true" / "false"
-    for (word, value) in [("true", true), ("false", false)] {
-        if let Some(rest) = tag_ci(i, word)
-            && !ident_continues(rest)
-        {
-            return Ok((rest, Literal::Bool(value)));
+    let time = map(
+        terminated(recognize(time_of_day), (word_end, not(char('.')))),
+        |text: &str| Literal::TimeOfDay(text.to_owned()),
+    );
+    let guid = || map(guid, |text: &str| Literal::Guid(text.to_owned()));
+    let date_or_dto = |x| date_or_date_time_offset(ctx, x);
+    let number = |x| number(ctx, x);
+    // Only the alternatives that can start with the first character are tried: this runs
+    // for every name in an expression, before it is read as a property path.
+    let result = match i.chars().next() {
+        Some('\'') => map(|x| string_literal(ctx, x), Literal::String).parse(i),
+        Some('0'..='9') => alt((guid(), date_or_dto, time, number)).parse(i),
+        Some('-') => alt((date_or_dto, number)).parse(i),
+        Some('+') => number(i),
+        Some(c) if c.is_alphabetic() || c == '_' => {
+            let keyword_led = match c {
+                // null = %s"null"
+                'n' => value(Literal::Null, keyword("null")).parse(i),
+                // boolean = "true" / "false"
+                't' | 'T' => value(Literal::Bool(true), keyword_ci("true")).parse(i),
+                'f' | 'F' => value(Literal::Bool(false), keyword_ci("false")).parse(i),
+                'd' | 'D' | 'b' | 'B' | 'g' | 'G' => prefixed_quoted(ctx, i),
+                // nanInfinity = %s"NaN" / %s"-INF" / %s"INF"
+                'N' | 'I' => number(i),
+                _ => Err(Err::Error(nom::error::ParseError::from_char(i, '\''))),
+            };
+            match keyword_led {
+                Err(Err::Error(_)) => alt((guid(), |x| enum_literal(ctx, x))).parse(i),
+                other => other,
+            }
         }
+        _ => return ctx.err(i, "expected a literal"),
+    };
+    match result {
+        Err(Err::Error(_)) => ctx.err(i, "expected a literal"),
+        other => other,
     }
-    if let Some(result) = prefixed_quoted(ctx, i) {
-        return result;
-    }
-    if let Some(rest) = guid(i) {
-        let text = &i[..i.len() - rest.len()];
-        return Ok((rest, Literal::Guid(text.to_owned())));
-    }
-    if let Some(result) = date_or_date_time_offset(ctx, i) {
-        return result;
-    }
-    if let Some(rest) = time_of_day(i)
-        && !ident_continues(rest)
-        && !rest.starts_with('.')
-    {
-        let text = &i[..i.len() - rest.len()];
-        return Ok((rest, Literal::TimeOfDay(text.to_owned())));
-    }
-    if let Some(result) = number(ctx, i) {
-        return result;
-    }
-    if let Some(result) = enum_literal(ctx, i) {
-        return result;
-    }
-    ctx.err(i, "expected a literal")
 }
 
 // stringLiteral    = SQUOTE *( SQUOTE-in-string / pchar-no-SQUOTE ) SQUOTE
 // SQUOTE-in-string = SQUOTE SQUOTE
 /// A single-quoted string; `''` stands for one quote. Returns the unescaped content.
 pub fn string_literal<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, String> {
-    let Some(body) = i.strip_prefix('\'') else {
-        return ctx.err(i, "expected '''");
-    };
-    let (rest, content) = quoted_body(ctx, body)?;
-    Ok((rest, content))
+    preceded(char('\''), |body| quoted_body(ctx, body)).parse(i)
 }
 
 /// Reads up to the closing quote of a quoted literal whose opening quote is consumed.
 pub fn quoted_body<'a>(ctx: &Ctx<'_>, body: &'a str) -> PResult<'a, String> {
     let mut out = String::new();
     let mut rest = body;
+    // Runs of non-quote text, each ended by `''` (an escaped quote) or the closing `'`.
     loop {
-        match rest.find('\'') {
-            None => return ctx.fail(body, "unterminated quoted literal: expected closing '''"),
-            Some(idx) => {
-                out.push_str(&rest[..idx]);
-                let after = &rest[idx + 1..];
-                if let Some(after2) = after.strip_prefix('\'') {
-                    out.push('\'');
-                    rest = after2;
-                } else {
-                    return Ok((after, out));
-                }
+        let Some(idx) = rest.find('\'') else {
+            return ctx.fail_kind(
+                body,
+                ParseErrorKind::UnexpectedEnd,
+                "unterminated quoted literal: expected closing '''",
+            );
+        };
+        out.push_str(&rest[..idx]);
+        let after = &rest[idx + 1..];
+        match after.strip_prefix('\'') {
+            Some(after2) => {
+                out.push('\'');
+                rest = after2;
             }
+            None => return Ok((after, out)),
         }
     }
+}
+
+/// A committed [`ParseErrorKind::InvalidLiteral`] error.
+fn invalid<'a, T>(ctx: &Ctx<'_>, at: &str, message: &'static str) -> PResult<'a, T> {
+    ctx.fail_kind(at, ParseErrorKind::InvalidLiteral, message)
 }
 
 // durationLiteral = [ "duration" ] SQUOTE durationValue SQUOTE
 // binaryLiteral   = "binary" SQUOTE binaryValue SQUOTE
 // geographyPrefix = "geography" ; geometryPrefix = "geometry"
 /// `duration'…'`, `binary'…'`, `geography'…'`, `geometry'…'` (prefix case-insensitive).
-fn prefixed_quoted<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<PResult<'a, Literal>> {
-    for prefix in ["duration", "binary", "geography", "geometry"] {
-        let Some(rest) = tag_ci(i, prefix) else {
-            continue;
-        };
-        let Some(body) = rest.strip_prefix('\'') else {
-            continue;
-        };
-        let (after, text) = match quoted_body(ctx, body) {
-            Ok(v) => v,
-            Err(e) => return Some(Err(e)),
-        };
-        let literal = match prefix {
-            "duration" => {
-                if !duration_value(&text) {
-                    return Some(ctx.fail(
-                        body,
-                        "invalid duration: expected [-]P[nD][T[nH][nM][n[.n]S]]",
-                    ));
-                }
-                Literal::Duration(text)
-            }
-            "binary" => {
-                if !binary_value(&text) {
-                    return Some(ctx.fail(body, "invalid binary literal: expected base64url"));
-                }
-                Literal::Binary(text)
-            }
-            _ => {
-                if !geo_value(&text) {
-                    return Some(ctx.fail(
-                        body,
-                        "invalid spatial literal: expected SRID=n;Type(coordinates)",
-                    ));
-                }
-                let kind = if prefix == "geography" {
-                    GeoKind::Geography
-                } else {
-                    GeoKind::Geometry
-                };
-                Literal::Geo { kind, text }
-            }
-        };
-        return Some(Ok((after, literal)));
-    }
-    None
+fn prefixed_quoted<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Literal> {
+    let prefix = alt((
+        tag_ci("duration"),
+        tag_ci("binary"),
+        tag_ci("geography"),
+        tag_ci("geometry"),
+    ));
+    let (body, prefix) = terminated(prefix, char('\'')).parse(i)?;
+    let (after, text) = quoted_body(ctx, body)?;
+    let literal = match prefix.to_ascii_lowercase().as_str() {
+        "duration" if duration_value(&text) => Literal::Duration(text),
+        "duration" => {
+            return invalid(
+                ctx,
+                body,
+                "invalid duration: expected [-]P[nD][T[nH][nM][n[.n]S]]",
+            );
+        }
+        "binary" if binary_value(&text) => Literal::Binary(text),
+        "binary" => return invalid(ctx, body, "invalid binary literal: expected base64url"),
+        geo if geo_value(&text) => Literal::Geo {
+            kind: if geo == "geography" {
+                GeoKind::Geography
+            } else {
+                GeoKind::Geometry
+            },
+            text,
+        },
+        _ => {
+            return invalid(
+                ctx,
+                body,
+                "invalid spatial literal: expected SRID=n;Type(coordinates)",
+            );
+        }
+    };
+    Ok((after, literal))
 }
 
 // durationValue = [ "-" ] "P" [ 1*DIGIT "D" ] [ "T" [ 1*DIGIT "H" ] [ 1*DIGIT "M" ] [ 1*DIGIT [ "." 1*DIGIT ] "S" ] ]
@@ -210,7 +212,7 @@ pub fn binary_value(text: &str) -> bool {
 // sridLiteral = "SRID" EQ 1*5DIGIT SEMI
 /// Light validation of a spatial literal body; the text is kept for the binder.
 pub fn geo_value(text: &str) -> bool {
-    let Some(rest) = tag_ci(text, "SRID=") else {
+    let Some(rest) = strip_prefix_ci(text, "SRID=") else {
         return false;
     };
     let digits = rest
@@ -246,230 +248,213 @@ pub fn geo_value(text: &str) -> bool {
     level == 0 && body.ends_with(')')
 }
 
-fn hex_run(i: &str, n: usize) -> Option<&str> {
-    let head = i.get(..n)?;
-    if head.bytes().all(|b| b.is_ascii_hexdigit()) {
-        i.get(n..)
-    } else {
-        None
-    }
+/// `n` hexadecimal digits.
+fn hex<'a>(n: usize) -> impl Parser<&'a str, Output = &'a str, Error = PError> {
+    take_while_m_n(n, n, |c: char| c.is_ascii_hexdigit())
 }
 
 // guid = 8HEXDIG "-" 4HEXDIG "-" 4HEXDIG "-" 4HEXDIG "-" 12HEXDIG
-/// A GUID; returns the rest after it.
-pub fn guid(i: &str) -> Option<&str> {
-    let mut rest = hex_run(i, 8)?;
-    for _ in 0..3 {
-        rest = hex_run(rest.strip_prefix('-')?, 4)?;
+/// A GUID (its text).
+pub fn guid(i: &str) -> PResult<'_, &str> {
+    // Look-ahead: most names and numbers fail at the first dash.
+    if i.as_bytes().get(8) != Some(&b'-') {
+        return Err(Err::Error(nom::error::ParseError::from_char(i, '-')));
     }
-    rest = hex_run(rest.strip_prefix('-')?, 12)?;
-    if ident_continues(rest) {
-        None
-    } else {
-        Some(rest)
-    }
+    let dash = || char('-');
+    terminated(
+        recognize((
+            hex(8),
+            dash(),
+            hex(4),
+            dash(),
+            hex(4),
+            dash(),
+            hex(4),
+            dash(),
+            hex(12),
+        )),
+        word_end,
+    )
+    .parse(i)
 }
 
-fn two_digits(i: &str, ok: impl Fn(u8, u8) -> bool) -> Option<&str> {
-    let b = i.as_bytes();
-    if b.len() >= 2 && b[0].is_ascii_digit() && b[1].is_ascii_digit() && ok(b[0], b[1]) {
-        i.get(2..)
-    } else {
-        None
-    }
+/// Two ASCII digits satisfying `ok` (on their byte values).
+fn two_digits<'a>(
+    ok: impl Fn(u8, u8) -> bool,
+) -> impl Parser<&'a str, Output = &'a str, Error = PError> {
+    verify(
+        take_while_m_n(2, 2, |c: char| c.is_ascii_digit()),
+        move |d: &str| {
+            let b = d.as_bytes();
+            ok(b[0], b[1])
+        },
+    )
 }
 
 // date  = year "-" month "-" day
 // year  = [ "-" ] ( "0" 3DIGIT / oneToNine 3*DIGIT )
 // month = "0" oneToNine / "1" ( "0" / "1" / "2" )
 // day   = "0" oneToNine / ( "1" / "2" ) DIGIT / "3" ( "0" / "1" )
-/// A date; returns the rest after it.
-pub fn date(i: &str) -> Option<&str> {
-    let s = i.strip_prefix('-').unwrap_or(i);
-    let n = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    if n < 4 || (n > 4 && s.starts_with('0')) {
-        return None;
-    }
-    let s = s[n..].strip_prefix('-')?;
-    let s = two_digits(s, |a, b| {
-        (a == b'0' && b != b'0') || (a == b'1' && b <= b'2')
-    })?;
-    let s = s.strip_prefix('-')?;
-    two_digits(s, |a, b| {
+/// A date (its text).
+pub fn date(i: &str) -> PResult<'_, &str> {
+    let year = preceded(
+        opt(char('-')),
+        verify(take_while1(|c: char| c.is_ascii_digit()), |y: &str| {
+            y.len() == 4 || (y.len() > 4 && !y.starts_with('0'))
+        }),
+    );
+    let month = two_digits(|a, b| (a == b'0' && b != b'0') || (a == b'1' && b <= b'2'));
+    let day = two_digits(|a, b| {
         (a == b'0' && b != b'0') || a == b'1' || a == b'2' || (a == b'3' && b <= b'1')
-    })
+    });
+    recognize((year, char('-'), month, char('-'), day)).parse(i)
 }
 
-fn hour(i: &str) -> Option<&str> {
-    two_digits(i, |a, b| a <= b'1' || (a == b'2' && b <= b'3'))
+// hour = ( "0" / "1" ) DIGIT / "2" ( "0" / "1" / "2" / "3" )
+fn hour(i: &str) -> PResult<'_, &str> {
+    two_digits(|a, b| a <= b'1' || (a == b'2' && b <= b'3')).parse(i)
 }
 
-fn minute(i: &str) -> Option<&str> {
-    two_digits(i, |a, _| a <= b'5')
+// minute = zeroToFiftyNine
+fn minute(i: &str) -> PResult<'_, &str> {
+    two_digits(|a, _| a <= b'5').parse(i)
 }
 
 // timeOfDayLiteral  = hour COLON minute [ COLON second [ "." fractionalSeconds ] ]
 // second            = zeroToFiftyNine / "60"
 // fractionalSeconds = 1*12DIGIT
-/// A time of day; returns the rest after it.
-pub fn time_of_day(i: &str) -> Option<&str> {
-    let s = minute(hour(i)?.strip_prefix(':')?)?;
-    let Some(after_colon) = s.strip_prefix(':') else {
-        return Some(s);
-    };
-    let Some(s) = two_digits(after_colon, |a, b| a <= b'5' || (a == b'6' && b == b'0')) else {
-        return Some(s);
-    };
-    let Some(frac) = s.strip_prefix('.') else {
-        return Some(s);
-    };
-    let n = frac
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(frac.len());
-    if n == 0 || n > 12 {
-        return None;
+/// A time of day (its text). A `.` after the seconds must start 1 to 12 digits.
+pub fn time_of_day(i: &str) -> PResult<'_, &str> {
+    let second = two_digits(|a, b| a <= b'5' || (a == b'6' && b == b'0'));
+    let (rest, text) = recognize((
+        hour,
+        char(':'),
+        minute,
+        opt(pair(
+            preceded(char(':'), second),
+            opt(preceded(
+                char('.'),
+                take_while(|c: char| c.is_ascii_digit()),
+            )),
+        )),
+    ))
+    .parse(i)?;
+    // `opt` above accepts "12:00:00." and 13 digits; the grammar does not.
+    if let Some(dot) = text.rfind('.') {
+        let frac = text.len() - dot - 1;
+        if frac == 0 || frac > 12 {
+            return Err(Err::Error(nom::error::ParseError::from_char(i, '.')));
+        }
     }
-    Some(&frac[n..])
+    Ok((rest, text))
 }
 
 // dateTimeOffsetLiteral = date "T" timeOfDayLiteral ( "Z" / SIGN hour COLON minute )
+// SIGN = "+" / "%2B" / "-"   (a decoded `+` is a space here)
 /// A date, or a DateTimeOffset when `T` follows the date.
-fn date_or_date_time_offset<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<PResult<'a, Literal>> {
-    let after_date = date(i)?;
-    let Some(t) = after_date
-        .strip_prefix('T')
-        .or_else(|| after_date.strip_prefix('t'))
-    else {
-        if ident_continues(after_date) {
-            return None;
-        }
-        let text = &i[..i.len() - after_date.len()];
-        return Some(Ok((after_date, Literal::Date(text.to_owned()))));
+fn date_or_date_time_offset<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Literal> {
+    let (after_date, date_text) = date(i)?;
+    let Ok((t, _)) = one_of::<_, _, PError>("Tt").parse(after_date) else {
+        let (rest, ()) = word_end(after_date)?;
+        return Ok((rest, Literal::Date(date_text.to_owned())));
     };
-    let Some(after_time) = time_of_day(t) else {
-        return Some(ctx.fail(t, "expected a time of day hh:mm[:ss[.fffffff]]"));
+    let Ok((after_time, _)) = time_of_day(t) else {
+        return invalid(ctx, t, "expected a time of day hh:mm[:ss[.fffffff]]");
     };
     let head = &i[..i.len() - after_time.len()];
-    let (rest, zone) = if let Some(r) = after_time
-        .strip_prefix('Z')
-        .or_else(|| after_time.strip_prefix('z'))
-    {
-        (r, "Z".to_owned())
-    } else {
-        let sign = match after_time.chars().next() {
-            Some('+') | Some(' ') => '+',
-            Some('-') => '-',
-            _ => {
-                return Some(ctx.fail(after_time, "expected 'Z' or a time-zone offset (+hh:mm)"));
-            }
-        };
-        let offset = &after_time[1..];
-        let Some(r) = hour(offset)
-            .and_then(|r| r.strip_prefix(':'))
-            .and_then(minute)
-        else {
-            return Some(ctx.fail(after_time, "expected a time-zone offset (+hh:mm)"));
-        };
-        (r, format!("{sign}{}", &offset[..offset.len() - r.len()]))
+    let zone = alt((
+        map(one_of("Zz"), |_| "Z".to_owned()),
+        map(
+            pair(one_of("+ -"), recognize((hour, char(':'), minute))),
+            |(sign, offset)| format!("{}{offset}", if sign == '-' { '-' } else { '+' }),
+        ),
+    ))
+    .parse(after_time);
+    let (rest, zone) = match zone {
+        Ok(v) => v,
+        Err(_) if after_time.starts_with(['+', ' ', '-']) => {
+            return invalid(ctx, after_time, "expected a time-zone offset (+hh:mm)");
+        }
+        Err(_) => {
+            return invalid(
+                ctx,
+                after_time,
+                "expected 'Z' or a time-zone offset (+hh:mm)",
+            );
+        }
     };
-    if ident_continues(rest) {
-        return Some(ctx.fail(rest, "unexpected characters after DateTimeOffset"));
+    if word_end(rest).is_err() {
+        return invalid(ctx, rest, "unexpected characters after DateTimeOffset");
     }
-    Some(Ok((rest, Literal::DateTimeOffset(format!("{head}{zone}")))))
+    Ok((rest, Literal::DateTimeOffset(format!("{head}{zone}"))))
 }
 
 // decimalLiteral = [ SIGN ] 1*DIGIT [ "." 1*DIGIT ] [ "e" [ SIGN ] 1*DIGIT ] / nanInfinity
 // nanInfinity    = %s"NaN" / %s"-INF" / %s"INF"
 // int64Literal   = [ SIGN ] 1*19DIGIT  (and the other integer rules)
-/// A number. `None` if `i` does not start one.
-fn number<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<PResult<'a, Literal>> {
-    for special in ["NaN", "INF", "-INF"] {
-        if let Some(rest) = super::keyword(i, special) {
-            let lit = Literal::Number {
-                text: special.to_owned(),
-                kind: NumberKind::Double,
-            };
-            return Some(Ok((rest, lit)));
-        }
+/// A number; `Err::Error` if `i` does not start one.
+fn number<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Literal> {
+    let mut special = alt((keyword("NaN"), keyword("INF"), keyword("-INF")));
+    if let Ok((rest, text)) = special.parse(i) {
+        let kind = NumberKind::Double;
+        let text = text.to_owned();
+        return Ok((rest, Literal::Number { text, kind }));
     }
-    let mut text = String::new();
-    let mut s = i;
-    if let Some(c @ ('+' | '-')) = s.chars().next() {
-        text.push(c);
-        s = &s[1..];
-    }
-    let n = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    if n == 0 {
-        return None;
-    }
-    text.push_str(&s[..n]);
-    s = &s[n..];
+    let digit1 = || take_while1(|c: char| c.is_ascii_digit());
+    let (s, _) = recognize(pair(opt(one_of("+-")), digit1())).parse(i)?;
     let mut kind = NumberKind::Int;
-    if let Some(frac) = s.strip_prefix('.') {
-        let n = frac
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(frac.len());
-        if n == 0 {
-            return Some(ctx.fail(frac, "expected a digit after '.'"));
-        }
-        text.push('.');
-        text.push_str(&frac[..n]);
-        s = &frac[n..];
+    let mut rest = s;
+    if let Ok((frac, _)) = char::<_, PError>('.').parse(rest) {
+        let Ok((r, _)) = digit1().parse(frac) else {
+            return invalid(ctx, frac, "expected a digit after '.'");
+        };
         kind = NumberKind::Decimal;
+        rest = r;
     }
-    if let Some(exp) = s.strip_prefix('e').or_else(|| s.strip_prefix('E')) {
-        let mut e = exp;
-        let mut sign = String::new();
-        if let Some(c @ ('+' | '-' | ' ')) = e.chars().next() {
-            sign.push(if c == ' ' { '+' } else { c });
-            e = &e[1..];
-        }
-        let n = e.find(|c: char| !c.is_ascii_digit()).unwrap_or(e.len());
-        if n == 0 {
-            return Some(ctx.fail(e, "expected exponent digits"));
-        }
-        text.push_str(&s[..1]);
-        text.push_str(&sign);
-        text.push_str(&e[..n]);
-        s = &e[n..];
+    if let Ok((exp, _)) = one_of::<_, _, PError>("eE").parse(rest) {
+        // The exponent sign: a space is a decoded `+`.
+        let (e, _) = opt(one_of("+- ")).parse(exp)?;
+        let Ok((r, _)) = digit1().parse(e) else {
+            return invalid(ctx, e, "expected exponent digits");
+        };
         kind = NumberKind::Double;
+        rest = r;
     }
-    if ident_continues(s) || s.starts_with('.') {
-        return Some(ctx.fail(s, "unexpected character after number"));
+    if word_end(rest).is_err() || rest.starts_with('.') {
+        return invalid(ctx, rest, "unexpected character after number");
     }
-    Some(Ok((s, Literal::Number { text, kind })))
+    let text = i[..i.len() - rest.len()].replace(' ', "+");
+    Ok((rest, Literal::Number { text, kind }))
 }
 
 // enumLiteral       = [ qualifiedEnumTypeName ] SQUOTE singleEnumLiteral *( COMMA singleEnumLiteral ) SQUOTE
 // singleEnumLiteral = enumerationMember / int64Literal
 /// `Namespace.Type'member,…'`. Without a type name the quoted text is a string literal
 /// (the binder resolves it against the model).
-fn enum_literal<'a>(ctx: &Ctx<'_>, i: &'a str) -> Option<PResult<'a, Literal>> {
-    let (rest, name) = qualified_name(ctx, i).ok()?;
-    if !name.contains('.') {
-        return None;
+fn enum_literal<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Literal> {
+    // Look-ahead: every name of an expression reaches this alternative, and only a dotted
+    // name directly followed by a quote can be an enum literal.
+    let name_end = i
+        .find(|c: char| !(super::is_ident_char(c) || c == '.'))
+        .unwrap_or(i.len());
+    if !i[name_end..].starts_with('\'') || !i[..name_end].contains('.') {
+        return Err(Err::Error(nom::error::ParseError::from_char(i, '\'')));
     }
-    let body = rest.strip_prefix('\'')?;
-    let (after, value) = match quoted_body(ctx, body) {
-        Ok(v) => v,
-        Err(e) => return Some(Err(e)),
-    };
+    let type_name = verify(|x| qualified_name(ctx, x), |n: &str| n.contains('.'));
+    let (body, name) = terminated(type_name, char('\'')).parse(i)?;
+    let (after, value) = quoted_body(ctx, body)?;
     let valid = value.split(',').all(|member| {
         let m = member.strip_prefix(['+', '-']).unwrap_or(member);
         (!m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
             || (!member.starts_with(['+', '-']) && super::is_identifier(member))
     });
     if !valid {
-        return Some(ctx.fail(
+        return invalid(
+            ctx,
             body,
             "invalid enumeration value: expected member names or numbers",
-        ));
+        );
     }
-    Some(Ok((
-        after,
-        Literal::Enum {
-            type_name: name.to_owned(),
-            value,
-        },
-    )))
+    let type_name = name.to_owned();
+    Ok((after, Literal::Enum { type_name, value }))
 }

@@ -1,16 +1,25 @@
 //! nom 8 parsers for the OData 4.01 query-option grammar.
 //!
 //! Each function sits under the OASIS ABNF rule it implements
-//! (`/odata-spec/abnf/odata-abnf-construction-rules.txt`). The parsers work on the
+//! (`/odata-spec/abnf/odata-abnf-construction-rules.txt`) and is built from nom combinators
+//! (`alt`, `preceded`, `delimited`, `cut`, `opt`, `map`, …). The parsers work on the
 //! *decoded* option value (see [`options`] for the query string itself): `%20`, `%27`,
 //! `%28`, … have already become ` `, `'`, `(`, so the grammar's `SP / "%20"` alternatives
 //! collapse to the plain characters, and a `+` that a client sent for a space is a space —
 //! the literal parsers read a space back as `+` where the grammar needs a sign.
 //!
-//! All parsers share a [`Ctx`] carrying the source text (for offsets), the [`ParseLimits`],
-//! the node counter, the furthest error seen and the lambda-variable scopes. Recursive
-//! rules take a `depth` argument checked by [`Ctx::enter`]; committed productions turn
-//! errors into `nom::Err::Failure` (`cut`) so the reported position is the real one.
+//! The input is a plain `&str`, always a suffix of the option value; the shared [`Ctx`]
+//! holds the whole value, so a position is `src.len() - rest.len()` (see [`Ctx::pos`] and
+//! [`Ctx::span`]) and spans cost nothing while parsing. `Ctx` also carries the
+//! [`ParseLimits`], the node counter, the furthest error seen and the lambda-variable
+//! scopes. Recursive rules take a `depth` argument checked by [`Ctx::enter`]; committed
+//! productions turn errors into `nom::Err::Failure` (`cut`) so the reported position is the
+//! real one.
+//!
+//! Reuse from other grammars (such as `$apply`): [`expr::common_expr`] parses one
+//! `commonExpr` at any position of a larger input sharing one [`Ctx`] (or
+//! [`expr::parse_common_expr_at`] with its own), and [`list1`] is the one comma/semicolon
+//! list combinator used by every list of this grammar.
 
 pub mod compute;
 pub mod expr;
@@ -21,26 +30,51 @@ pub mod search;
 pub mod select_expand;
 
 use super::ast::{AttachedSpan, Span};
-use super::error::{ParseError, ParseLimits};
+use super::error::{ParseError, ParseErrorKind, ParseLimits};
+use nom::bytes::complete::{tag, take_while, take_while1};
+use nom::character::complete::{char, satisfy};
+use nom::combinator::{cut, not, recognize};
 use nom::error::ErrorKind;
-use nom::{Err, IResult};
+use nom::multi::many0_count;
+use nom::sequence::{pair, preceded, terminated};
+use nom::{Err, IResult, Parser};
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 
-/// Internal nom error: the remaining input length at the failure and what was expected.
+/// Internal nom error: the remaining input length at the failure, what was expected and
+/// the class of the problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PError {
     /// Remaining input (in bytes) where the error occurred.
     pub rest: usize,
     /// What was expected.
     pub expected: Cow<'static, str>,
+    /// The class of the problem (reported as [`ParseError::kind`]).
+    pub kind: ParseErrorKind,
+    /// Raised by a nom building block (`take_while1`, `tag`, …) rather than by a grammar
+    /// rule: its text is generic, so a rule's message at the same position wins.
+    pub generic: bool,
+}
+
+impl PError {
+    fn new(i: &str, kind: ParseErrorKind, expected: Cow<'static, str>) -> Self {
+        PError {
+            rest: i.len(),
+            expected,
+            kind,
+            generic: false,
+        }
+    }
 }
 
 impl<'a> nom::error::ParseError<&'a str> for PError {
-    fn from_error_kind(input: &'a str, kind: ErrorKind) -> Self {
+    // Built-in errors fire on every failed alternative, so they must not allocate.
+    fn from_error_kind(input: &'a str, _kind: ErrorKind) -> Self {
         PError {
             rest: input.len(),
-            expected: Cow::Owned(format!("unexpected input ({})", kind.description())),
+            expected: Cow::Borrowed("unexpected input"),
+            kind: ParseErrorKind::Syntax,
+            generic: true,
         }
     }
 
@@ -51,7 +85,9 @@ impl<'a> nom::error::ParseError<&'a str> for PError {
     fn from_char(input: &'a str, c: char) -> Self {
         PError {
             rest: input.len(),
-            expected: Cow::Owned(format!("expected '{c}'")),
+            expected: expected_char(c),
+            kind: ParseErrorKind::Syntax,
+            generic: false,
         }
     }
 
@@ -59,6 +95,30 @@ impl<'a> nom::error::ParseError<&'a str> for PError {
     fn or(self, other: Self) -> Self {
         if other.rest <= self.rest { other } else { self }
     }
+}
+
+/// "expected 'c'", without allocating for the punctuation of the grammar.
+fn expected_char(c: char) -> Cow<'static, str> {
+    Cow::Borrowed(match c {
+        '(' => "expected '('",
+        ')' => "expected ')'",
+        '[' => "expected '['",
+        ']' => "expected ']'",
+        '{' => "expected '{'",
+        '}' => "expected '}'",
+        ',' => "expected ','",
+        ';' => "expected ';'",
+        ':' => "expected ':'",
+        '=' => "expected '='",
+        '/' => "expected '/'",
+        '\'' => "expected '''",
+        '"' => "expected '\"'",
+        '.' => "expected '.'",
+        '-' => "expected '-'",
+        '@' => "expected '@'",
+        '#' => "expected '#'",
+        _ => return Cow::Owned(format!("expected '{c}'")),
+    })
 }
 
 /// Result type of all internal parsers.
@@ -71,6 +131,7 @@ pub struct Ctx<'s> {
     limits: ParseLimits,
     nodes: Cell<usize>,
     search_terms: Cell<usize>,
+    semicolon_in_search_words: Cell<bool>,
     furthest: RefCell<Option<PError>>,
     lambda_vars: RefCell<Vec<String>>,
 }
@@ -83,6 +144,7 @@ impl<'s> Ctx<'s> {
             limits,
             nodes: Cell::new(0),
             search_terms: Cell::new(0),
+            semicolon_in_search_words: Cell::new(false),
             furthest: RefCell::new(None),
             lambda_vars: RefCell::new(Vec::new()),
         }
@@ -106,22 +168,26 @@ impl<'s> Ctx<'s> {
         }
     }
 
-    /// A recoverable error at `i` (another alternative may still match).
+    /// A recoverable syntax error at `i` (another alternative may still match).
     pub fn err<T>(&self, i: &str, expected: impl Into<Cow<'static, str>>) -> PResult<'static, T> {
-        let e = PError {
-            rest: i.len(),
-            expected: expected.into(),
-        };
+        let e = PError::new(i, ParseErrorKind::Syntax, expected.into());
         self.record(&e);
         Err(Err::Error(e))
     }
 
-    /// A committed error at `i` (stops all alternatives).
+    /// A committed syntax error at `i` (stops all alternatives).
     pub fn fail<T>(&self, i: &str, expected: impl Into<Cow<'static, str>>) -> PResult<'static, T> {
-        let e = PError {
-            rest: i.len(),
-            expected: expected.into(),
-        };
+        self.fail_kind(i, ParseErrorKind::Syntax, expected)
+    }
+
+    /// A committed error of `kind` at `i`.
+    pub fn fail_kind<T>(
+        &self,
+        i: &str,
+        kind: ParseErrorKind,
+        expected: impl Into<Cow<'static, str>>,
+    ) -> PResult<'static, T> {
+        let e = PError::new(i, kind, expected.into());
         self.record(&e);
         Err(Err::Failure(e))
     }
@@ -131,13 +197,14 @@ impl<'s> Ctx<'s> {
         let n = self.nodes.get() + 1;
         self.nodes.set(n);
         if n > self.limits.max_nodes {
-            return Err(Err::Failure(PError {
-                rest: i.len(),
-                expected: Cow::Owned(format!(
+            return Err(Err::Failure(PError::new(
+                i,
+                ParseErrorKind::TooManyNodes,
+                Cow::Owned(format!(
                     "expression too large (more than {} nodes)",
                     self.limits.max_nodes
                 )),
-            }));
+            )));
         }
         Ok(())
     }
@@ -147,28 +214,40 @@ impl<'s> Ctx<'s> {
         let n = self.search_terms.get() + 1;
         self.search_terms.set(n);
         if n > ParseLimits::MAX_SEARCH_TERMS {
-            return Err(Err::Failure(PError {
-                rest: i.len(),
-                expected: Cow::Owned(format!(
+            return Err(Err::Failure(PError::new(
+                i,
+                ParseErrorKind::TooManySearchTerms,
+                Cow::Owned(format!(
                     "too many search terms (more than {})",
                     ParseLimits::MAX_SEARCH_TERMS
                 )),
-            }));
+            )));
         }
         Ok(())
+    }
+
+    /// Lets `$search` words contain `;` (see [`search::parse_search_option`]).
+    pub fn allow_semicolon_in_search_words(&self) {
+        self.semicolon_in_search_words.set(true);
+    }
+
+    /// True if `$search` words may contain `;`.
+    pub fn semicolon_in_search_words(&self) -> bool {
+        self.semicolon_in_search_words.get()
     }
 
     /// Enters one nesting level; fails once `max_depth` is exceeded.
     pub fn enter(&self, i: &str, depth: usize) -> Result<usize, Err<PError>> {
         let depth = depth + 1;
         if depth > self.limits.max_depth {
-            return Err(Err::Failure(PError {
-                rest: i.len(),
-                expected: Cow::Owned(format!(
+            return Err(Err::Failure(PError::new(
+                i,
+                ParseErrorKind::TooDeep,
+                Cow::Owned(format!(
                     "nesting too deep (more than {} levels)",
                     self.limits.max_depth
                 )),
-            }));
+            )));
         }
         Ok(depth)
     }
@@ -195,41 +274,43 @@ impl<'s> Ctx<'s> {
         self.src[..b].chars().count()
     }
 
-    /// Runs `parser` over the whole source and converts the outcome to a [`ParseError`]
-    /// naming `option`.
+    /// The error to report: `returned`, unless a rule recorded one further into the input
+    /// (or, at the same position, one with a specific message).
+    fn reported(&self, returned: PError) -> PError {
+        match self.furthest.borrow().clone() {
+            Some(f) if f.rest < returned.rest || (f.rest == returned.rest && returned.generic) => f,
+            _ => returned,
+        }
+    }
+
+    /// Converts the error `e` to a [`ParseError`] naming `option`.
+    pub fn to_parse_error(&self, option: &str, e: PError) -> ParseError {
+        let e = self.reported(e);
+        // Running out of input is its own kind: the client sent a truncated value.
+        let kind = match e.kind {
+            ParseErrorKind::Syntax if e.rest == 0 => ParseErrorKind::UnexpectedEnd,
+            kind => kind,
+        };
+        let byte = self.src.len().saturating_sub(e.rest);
+        ParseError::new(option, self.char_pos(byte), e.expected.into_owned()).with_kind(kind)
+    }
+
+    /// Converts the outcome of a parser run over the whole source to a [`ParseError`]
+    /// naming `option`; input left over is an error.
     pub fn finish<T>(&self, option: &str, result: PResult<'_, T>) -> Result<T, ParseError> {
-        let furthest = self.furthest.borrow().clone();
         let error = match result {
             Ok(("", value)) => return Ok(value),
             Ok((rest, _)) => {
-                let leftover = PError {
-                    rest: rest.len(),
-                    expected: Cow::Owned(unexpected(rest)),
-                };
-                match furthest {
-                    Some(f) if f.rest < leftover.rest => f,
-                    _ => leftover,
-                }
+                PError::new(rest, ParseErrorKind::Syntax, Cow::Owned(unexpected(rest)))
             }
-            Err(Err::Failure(e)) => match furthest {
-                Some(f) if f.rest < e.rest => f,
-                _ => e,
-            },
-            Err(Err::Error(e)) => match furthest {
-                Some(f) if f.rest < e.rest => f,
-                _ => e,
-            },
-            Err(Err::Incomplete(_)) => PError {
-                rest: 0,
-                expected: Cow::Borrowed("unexpected end of input"),
-            },
+            Err(Err::Failure(e) | Err::Error(e)) => e,
+            Err(Err::Incomplete(_)) => PError::new(
+                "",
+                ParseErrorKind::UnexpectedEnd,
+                Cow::Borrowed("unexpected end of input"),
+            ),
         };
-        let byte = self.src.len().saturating_sub(error.rest);
-        Err(ParseError::new(
-            option,
-            self.char_pos(byte),
-            error.expected.into_owned(),
-        ))
+        Err(self.to_parse_error(option, error))
     }
 }
 
@@ -237,6 +318,84 @@ impl<'s> Ctx<'s> {
 fn unexpected(rest: &str) -> String {
     let snippet: String = rest.chars().take(12).collect();
     format!("unexpected '{snippet}'")
+}
+
+// ---------------------------------------------------------------------------------------
+// Lists
+// ---------------------------------------------------------------------------------------
+
+/// `item *( separator item )` — the one list combinator of the grammar (`$select`,
+/// `$expand`, `$orderby`, `$compute`, function arguments, `in (…)`, arrays, objects,
+/// `case(…)`, nested `(…;…)` options, parameter names).
+///
+/// The first item may fail recoverably (so the caller can try another alternative); once
+/// a separator has been read another item is required, so an item after it is `cut`. The
+/// separator decides the whitespace it allows (see [`comma`]).
+///
+/// ```text
+/// // args = commonExpr *( BWS COMMA BWS commonExpr )
+/// let (rest, args) = list1(|i| common_expr(ctx, i, depth), comma).parse(input)?;
+/// ```
+pub fn list1<'a, O, F, S>(
+    item: F,
+    separator: S,
+) -> impl Parser<&'a str, Output = Vec<O>, Error = PError>
+where
+    F: Parser<&'a str, Output = O, Error = PError>,
+    S: Parser<&'a str, Error = PError>,
+{
+    let mut item = item;
+    let mut separator = separator;
+    move |i: &'a str| -> PResult<'a, Vec<O>> {
+        let (mut rest, first) = item.parse(i)?;
+        let mut items = vec![first];
+        // `many0` would need the item parser twice; this is the single list loop.
+        loop {
+            match separator.parse(rest) {
+                Ok((after, _)) => {
+                    let (r, next) = cut(|x| item.parse(x)).parse(after)?;
+                    items.push(next);
+                    rest = r;
+                }
+                Err(Err::Error(_)) => return Ok((rest, items)),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// `BWS COMMA BWS`: the comma of argument lists, arrays and `in (…)`.
+pub fn comma(i: &str) -> PResult<'_, char> {
+    preceded(bws, terminated(char(','), bws)).parse(i)
+}
+
+/// `COMMA BWS`: the comma of top-level option lists (`$select=a, b`); no space before it,
+/// since `a ,b` is no valid `$orderby` either.
+pub fn comma_then_bws(i: &str) -> PResult<'_, char> {
+    terminated(char(','), bws).parse(i)
+}
+
+/// Expects `c` after optional whitespace, committed, with the message `expected` (e.g.
+/// "expected ',' or ')'" after a list item).
+pub fn close<'a>(
+    ctx: &Ctx<'_>,
+    c: char,
+    expected: &'static str,
+) -> impl FnMut(&'a str) -> PResult<'a, ()> {
+    let mut at = close_at(ctx, c, expected);
+    move |i: &'a str| at(skip_ws(i))
+}
+
+/// Expects `c` right at `i` (no whitespace), committed, with the message `expected`.
+pub fn close_at<'a>(
+    ctx: &Ctx<'_>,
+    c: char,
+    expected: &'static str,
+) -> impl FnMut(&'a str) -> PResult<'a, ()> {
+    move |i: &'a str| match char::<_, PError>(c).parse(i) {
+        Ok((rest, _)) => Ok((rest, ())),
+        Err(_) => ctx.fail(i, expected),
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -249,37 +408,27 @@ pub fn is_ws(c: char) -> bool {
 }
 
 // RWS = 1*( SP / HTAB / "%20" / "%09" )  ; "required" whitespace
-/// Required whitespace; `None` if `i` does not start with SP/HTAB.
-pub fn rws(i: &str) -> Option<&str> {
-    let rest = i.trim_start_matches(is_ws);
-    if rest.len() < i.len() {
-        Some(rest)
-    } else {
-        None
-    }
+/// Required whitespace.
+pub fn rws(i: &str) -> PResult<'_, &str> {
+    take_while1(is_ws)(i)
 }
 
 // BWS =  *( SP / HTAB / "%20" / "%09" )  ; "bad" whitespace
 /// Optional whitespace.
-pub fn bws(i: &str) -> &str {
+pub fn bws(i: &str) -> PResult<'_, &str> {
+    take_while(is_ws)(i)
+}
+
+/// `i` after optional whitespace (the infallible form of [`bws`]).
+pub fn skip_ws(i: &str) -> &str {
     i.trim_start_matches(is_ws)
 }
 
 /// Expects `c` at `i` (committed: a missing `c` is a failure).
 pub fn expect_char<'a>(ctx: &Ctx<'_>, i: &'a str, c: char) -> PResult<'a, ()> {
-    match i.strip_prefix(c) {
-        Some(rest) => Ok((rest, ())),
-        None => ctx.fail(i, format!("expected '{c}'")),
-    }
-}
-
-/// Case-insensitive prefix match (ABNF quoted strings are case-insensitive).
-pub fn tag_ci<'a>(i: &'a str, tag: &str) -> Option<&'a str> {
-    let head = i.get(..tag.len())?;
-    if head.eq_ignore_ascii_case(tag) {
-        i.get(tag.len()..)
-    } else {
-        None
+    match char::<_, PError>(c).parse(i) {
+        Ok((rest, _)) => Ok((rest, ())),
+        Err(_) => ctx.fail(i, expected_char(c)),
     }
 }
 
@@ -288,19 +437,43 @@ pub fn is_ident_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// True if the next character of `i` would continue an identifier or number.
-pub fn ident_continues(i: &str) -> bool {
-    i.chars().next().is_some_and(is_ident_char)
+/// Succeeds (consuming nothing) unless an identifier character follows.
+pub fn word_end(i: &str) -> PResult<'_, ()> {
+    not(satisfy(is_ident_char)).parse(i)
 }
 
-/// `i` without the keyword `kw` (case-sensitive) if `kw` is not followed by an identifier
+/// The keyword `kw` (case-sensitive, as `%s"…"` in the ABNF) not followed by an identifier
 /// character.
-pub fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
-    let rest = i.strip_prefix(kw)?;
-    if ident_continues(rest) {
-        None
+pub fn keyword<'a>(kw: &'static str) -> impl Parser<&'a str, Output = &'a str, Error = PError> {
+    terminated(tag(kw), word_end)
+}
+
+/// The keyword `kw` in any case (ABNF quoted strings are case-insensitive; OData 4.01
+/// keywords like `and`, `asc`, `true` too) not followed by an identifier character.
+pub fn keyword_ci<'a>(kw: &'static str) -> impl Parser<&'a str, Output = &'a str, Error = PError> {
+    terminated(tag_ci(kw), word_end)
+}
+
+/// Case-insensitive prefix match: `i` after `word`, if it starts with it.
+pub fn strip_prefix_ci<'a>(i: &'a str, word: &str) -> Option<&'a str> {
+    let head = i.get(..word.len())?;
+    if head.eq_ignore_ascii_case(word) {
+        i.get(word.len()..)
     } else {
-        Some(rest)
+        None
+    }
+}
+
+/// The ASCII word `kw` in any case (all keywords of the grammar are ASCII). Used instead of
+/// nom's `tag_no_case`, which lowercases Unicode character by character and dominated the
+/// parse time of operator-heavy `$filter`s.
+pub fn tag_ci<'a>(kw: &'static str) -> impl Fn(&'a str) -> PResult<'a, &'a str> {
+    move |i: &'a str| match i.get(..kw.len()) {
+        Some(head) if head.eq_ignore_ascii_case(kw) => Ok((&i[kw.len()..], head)),
+        _ => Err(Err::Error(nom::error::ParseError::from_error_kind(
+            i,
+            ErrorKind::Tag,
+        ))),
     }
 }
 
@@ -309,17 +482,12 @@ pub fn keyword<'a>(i: &'a str, kw: &str) -> Option<&'a str> {
 // identifierCharacter = ALPHA / "_" / DIGIT ; plus Unicode L, Nl, Nd, Mn, Mc, Pc, Cf
 /// An OData identifier (Unicode letters accepted, at most 128 characters).
 pub fn odata_identifier<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, &'a str> {
-    let mut chars = i.char_indices();
-    match chars.next() {
-        Some((_, c)) if c.is_alphabetic() || c == '_' => {}
-        _ => return ctx.err(i, "expected an identifier"),
-    }
-    let end = i
-        .char_indices()
-        .find(|&(_, c)| !is_ident_char(c))
-        .map_or(i.len(), |(idx, _)| idx);
-    let (name, rest) = i.split_at(end);
-    if name.chars().count() > 128 {
+    let leading = satisfy(|c: char| c.is_alphabetic() || c == '_');
+    let ident = recognize(pair(leading, take_while::<_, _, PError>(is_ident_char)));
+    let Ok((rest, name)) = { ident }.parse(i) else {
+        return ctx.err(i, "expected an identifier");
+    };
+    if name.len() > 128 && name.chars().count() > 128 {
         return ctx.fail(i, "identifier longer than 128 characters");
     }
     Ok((rest, name))
@@ -337,28 +505,18 @@ pub fn is_identifier(s: &str) -> bool {
 // qualifiedTypeName etc.: namespace "." odataIdentifier
 /// A dotted name `a.b.c` (one or more identifiers), returned as one slice.
 pub fn qualified_name<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, &'a str> {
-    let (mut rest, _) = odata_identifier(ctx, i)?;
-    while let Some(after_dot) = rest.strip_prefix('.') {
-        match odata_identifier(ctx, after_dot) {
-            Ok((r, _)) => rest = r,
-            Err(_) => break,
-        }
-    }
-    let len = i.len() - rest.len();
-    Ok((rest, &i[..len]))
+    let ident = |x| odata_identifier(ctx, x);
+    // A failing part after a dot is not an error: `ns.*` and `a.` end the name there.
+    recognize(pair(ident, many0_count(preceded(char('.'), ident)))).parse(i)
 }
 
 // 1*DIGIT
 /// One or more ASCII digits.
 pub fn digits<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, &'a str> {
-    let end = i
-        .char_indices()
-        .find(|&(_, c)| !c.is_ascii_digit())
-        .map_or(i.len(), |(idx, _)| idx);
-    if end == 0 {
-        return ctx.err(i, "expected a digit");
+    match take_while1::<_, _, PError>(|c: char| c.is_ascii_digit())(i) {
+        Ok(v) => Ok(v),
+        Err(_) => ctx.err(i, "expected a digit"),
     }
-    Ok((&i[end..], &i[..end]))
 }
 
 /// Runs an option parser over the whole of `text` and reports errors against `option`.

@@ -9,11 +9,16 @@
 use super::compute::parse_compute;
 use super::expr::{parse_expr, parse_filter};
 use super::orderby::parse_orderby;
-use super::search::parse_search;
+use super::search::parse_search_option;
 use super::select_expand::{parse_expand, parse_select};
-use super::{Ctx, PResult, digits, ident_continues, is_identifier, tag_ci};
+use super::{Ctx, PResult, digits, is_identifier, keyword_ci};
 use crate::query::ast::{CustomOption, QueryOptions};
-use crate::query::error::{ParseError, ParseLimits};
+use crate::query::error::{ParseError, ParseErrorKind, ParseLimits};
+use nom::Parser;
+use nom::branch::alt;
+use nom::character::complete::char;
+use nom::combinator::{opt, recognize, value};
+use nom::sequence::pair;
 use std::collections::BTreeMap;
 
 /// The system query options of a query string, spelled canonically. `$levels` is missing on
@@ -72,7 +77,8 @@ pub fn parse_query_options_with_limits(
             "query",
             offset,
             "'#' must be percent-encoded as %23 in a query",
-        ));
+        )
+        .with_kind(ParseErrorKind::InvalidEncoding));
     }
     let mut opts = QueryOptions {
         limits: *limits,
@@ -105,13 +111,21 @@ pub fn parse_query_options_with_limits(
                         "system query option specified more than once (as '{first}' and '{name}')"
                     )
                 };
-                return Err(ParseError::new(canonical, 0, message));
+                return Err(ParseError::new(canonical, 0, message)
+                    .with_kind(ParseErrorKind::DuplicateOption));
             }
             seen.insert(canonical, name.clone());
             let Some(value) = value else {
-                return Err(ParseError::new(canonical, 0, "expected '=' and a value"));
+                return Err(ParseError::new(canonical, 0, "expected '=' and a value")
+                    .with_kind(ParseErrorKind::MissingValue));
             };
-            system_option(&mut opts, canonical, &value, limits)?;
+            system_option(
+                &mut opts,
+                canonical,
+                &value,
+                raw_value.unwrap_or(""),
+                limits,
+            )?;
         } else if name.starts_with('$') {
             let lower = name.to_ascii_lowercase();
             let message = if lower == "$levels" {
@@ -119,7 +133,7 @@ pub fn parse_query_options_with_limits(
             } else {
                 format!("unknown system query option {lower}")
             };
-            return Err(ParseError::new(lower, 0, message));
+            return Err(ParseError::new(lower, 0, message).with_kind(ParseErrorKind::UnknownOption));
         } else if let Some(alias) = name.strip_prefix('@') {
             if !is_identifier(alias) {
                 return Err(ParseError::new(
@@ -129,14 +143,16 @@ pub fn parse_query_options_with_limits(
                 ));
             }
             let Some(value) = value else {
-                return Err(ParseError::new(name.clone(), 0, "expected '=' and a value"));
+                return Err(ParseError::new(name.clone(), 0, "expected '=' and a value")
+                    .with_kind(ParseErrorKind::MissingValue));
             };
             if opts.aliases.contains_key(alias) {
                 return Err(ParseError::new(
                     name.clone(),
                     0,
                     "parameter alias specified more than once",
-                ));
+                )
+                .with_kind(ParseErrorKind::DuplicateOption));
             }
             let expr = parse_expr(&value, limits).map_err(|mut e| {
                 e.option = name.clone();
@@ -151,16 +167,18 @@ pub fn parse_query_options_with_limits(
 }
 
 /// Parses one system query option (`name` canonical, see [`SYSTEM_OPTIONS`]; `value`
-/// decoded) into `opts`.
+/// decoded, `raw` as sent) into `opts`.
 fn system_option(
     opts: &mut QueryOptions,
     name: &str,
     value: &str,
+    raw: &str,
     limits: &ParseLimits,
 ) -> Result<(), ParseError> {
     let non_empty = |v: &str| -> Result<String, ParseError> {
         if v.is_empty() {
-            Err(ParseError::new(name, 0, "expected a value"))
+            Err(ParseError::new(name, 0, "expected a value")
+                .with_kind(ParseErrorKind::MissingValue))
         } else {
             Ok(v.to_owned())
         }
@@ -170,7 +188,7 @@ fn system_option(
         "$select" => opts.select = Some(parse_select(value, limits)?),
         "$expand" => opts.expand = Some(parse_expand(value, limits)?),
         "$orderby" => opts.orderby = Some(parse_orderby(value, limits)?),
-        "$search" => opts.search = Some(parse_search(value, limits)?),
+        "$search" => opts.search = Some(parse_search_option(value, raw, limits)?),
         "$compute" => opts.compute = Some(parse_compute(value, limits)?),
         // top = ( "$top" / "top" ) EQ 1*DIGIT ; skip likewise
         "$top" => opts.top = Some(whole(name, value, limits, unsigned_value)?),
@@ -194,11 +212,10 @@ fn system_option(
         "$apply" => (opts.apply, opts.apply_tree) = crate::query::apply::option(value, limits)?,
         // Not reached: callers pass names from `SYSTEM_OPTIONS`, all handled above.
         _ => {
-            return Err(ParseError::new(
-                name,
-                0,
-                format!("unknown system query option {name}"),
-            ));
+            return Err(
+                ParseError::new(name, 0, format!("unknown system query option {name}"))
+                    .with_kind(ParseErrorKind::UnknownOption),
+            );
         }
     }
     Ok(())
@@ -217,44 +234,38 @@ fn whole<T>(
 // 1*DIGIT (for $top, $skip)
 /// A non-negative integer.
 pub fn unsigned_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, u64> {
-    let (r, d) = match digits(ctx, i) {
-        Ok(v) => v,
-        Err(_) => return ctx.fail(i, "expected a non-negative integer"),
+    let Ok((r, d)) = digits(ctx, i) else {
+        return ctx.fail(i, "expected a non-negative integer");
     };
     match d.parse::<u64>() {
         Ok(n) => Ok((r, n)),
-        Err(_) => ctx.fail(i, "number too large"),
+        Err(_) => ctx.fail_kind(i, ParseErrorKind::InvalidLiteral, "number too large"),
     }
 }
 
-// [ "-" ] 1*DIGIT
+// index = ( "$index" / "index" ) EQ [ "-" ] 1*DIGIT
 fn index_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, i64> {
-    let (neg, s) = match i.strip_prefix('-') {
-        Some(s) => (true, s),
-        None => (false, i),
+    let (s, _) = opt(char('-')).parse(i)?;
+    let Ok((r, text)) = recognize(pair(opt(char('-')), |x| digits(ctx, x))).parse(i) else {
+        return ctx.fail(s, "expected an integer");
     };
-    let (r, d) = match digits(ctx, s) {
-        Ok(v) => v,
-        Err(_) => return ctx.fail(s, "expected an integer"),
-    };
-    let text = if neg { format!("-{d}") } else { d.to_owned() };
     match text.parse::<i64>() {
         Ok(n) => Ok((r, n)),
-        Err(_) => ctx.fail(i, "number too large"),
+        Err(_) => ctx.fail_kind(i, ParseErrorKind::InvalidLiteral, "number too large"),
     }
 }
 
 // boolean = "true" / "false"
 /// `true` or `false` (any case).
 pub fn bool_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, bool> {
-    for (word, value) in [("true", true), ("false", false)] {
-        if let Some(r) = tag_ci(i, word)
-            && !ident_continues(r)
-        {
-            return Ok((r, value));
-        }
+    let mut boolean = alt((
+        value(true, keyword_ci("true")),
+        value(false, keyword_ci("false")),
+    ));
+    match boolean.parse(i) {
+        Ok(v) => Ok(v),
+        Err(_) => ctx.fail(i, "expected true or false"),
     }
-    ctx.fail(i, "expected true or false")
 }
 
 /// Percent-decodes one query component once, reading `+` as a space.
@@ -291,7 +302,8 @@ fn decode_at(raw: &str, base: usize) -> Result<String, ParseError> {
                         "query",
                         offset,
                         "invalid percent-encoding: expected two hex digits after '%'",
-                    ));
+                    )
+                    .with_kind(ParseErrorKind::InvalidEncoding));
                 };
                 // hi and lo are < 16, so the value fits into a byte.
                 out.push(u8::try_from(hi * 16 + lo).unwrap_or(b'?'));
@@ -303,6 +315,8 @@ fn decode_at(raw: &str, base: usize) -> Result<String, ParseError> {
             }
         }
     }
-    String::from_utf8(out)
-        .map_err(|_| ParseError::new("query", base, "percent-encoded bytes are not valid UTF-8"))
+    String::from_utf8(out).map_err(|_| {
+        ParseError::new("query", base, "percent-encoded bytes are not valid UTF-8")
+            .with_kind(ParseErrorKind::InvalidEncoding)
+    })
 }

@@ -6,13 +6,19 @@ use super::options::{bool_value, unsigned_value};
 use super::orderby::orderby_list;
 use super::search::search_expr;
 use super::{
-    Ctx, PResult, bws, expect_char, is_identifier, keyword, odata_identifier, qualified_name, run,
-    tag_ci,
+    Ctx, PResult, close_at, comma_then_bws, expect_char, is_identifier, keyword, keyword_ci, list1,
+    odata_identifier, qualified_name, run,
 };
 use crate::query::ast::{
     Expand, ExpandItem, ExpandKind, Levels, NestedOptions, PathName, Select, SelectItem,
 };
-use crate::query::error::{ParseError, ParseLimits};
+use crate::query::error::{ParseError, ParseErrorKind, ParseLimits};
+use nom::Parser;
+use nom::branch::alt;
+use nom::bytes::complete::tag;
+use nom::character::complete::char;
+use nom::combinator::{cut, map, opt, value};
+use nom::sequence::{delimited, preceded, terminated};
 
 /// Parses a complete `$select` value (decoded).
 pub fn parse_select(text: &str, limits: &ParseLimits) -> Result<Select, ParseError> {
@@ -83,16 +89,17 @@ impl NestedKind {
 /// Stores `value` in `slot` unless the option was given already.
 fn set<'a, T>(ctx: &Ctx<'_>, at: &'a str, slot: &mut Option<T>, value: T) -> PResult<'a, ()> {
     if slot.is_some() {
-        return ctx.fail(at, "query option specified more than once");
+        return ctx.fail_kind(
+            at,
+            ParseErrorKind::DuplicateOption,
+            "query option specified more than once",
+        );
     }
     *slot = Some(value);
     Ok((at, ()))
 }
 
 // OPEN expandOption *( SEMI expandOption ) CLOSE    (and the Ref/Count/select variants)
-// filter = ( "$filter" / "filter" ) EQ boolCommonExpr    (every option likewise)
-// levels = ( "$levels" / "levels" ) EQ ( oneToNine *DIGIT / "max" )
-// aliasAndValue = parameterAlias EQ parameterValue
 /// A parenthesised, `;`-separated option list at `i` (which starts with `(`).
 pub fn nested_options<'a>(
     ctx: &Ctx<'_>,
@@ -101,132 +108,156 @@ pub fn nested_options<'a>(
     depth: usize,
 ) -> PResult<'a, Box<NestedOptions>> {
     let depth = ctx.enter(i, depth)?;
-    let (mut r, ()) = expect_char(ctx, i, '(')?;
     let mut opts = NestedOptions::default();
-    loop {
-        let opt_start = r;
-        if let Some(after_at) = r.strip_prefix('@') {
-            if !kind.allows("@") {
-                return ctx.fail(
-                    opt_start,
-                    format!("parameter aliases are not allowed in {}", kind.describe()),
-                );
-            }
-            let (after, name) = commit(odata_identifier(ctx, after_at))?;
-            let (after, ()) = expect_char(ctx, after, '=')?;
-            let (after, value) = commit(common_expr(ctx, after, depth))?;
-            if opts.aliases.iter().any(|(n, _)| n == name) {
-                return ctx.fail(opt_start, "parameter alias specified more than once");
-            }
-            opts.aliases.push((name.to_owned(), value));
-            r = after;
-        } else {
-            // 4.01: the `$` is optional and names are case-insensitive (`filter=`, `$Filter=`).
-            let (after, name) = match r.strip_prefix('$') {
-                Some(after_dollar) => commit(odata_identifier(ctx, after_dollar))?,
-                None => match odata_identifier(ctx, r) {
-                    Ok(v) => v,
-                    Err(_) => {
-                        return ctx.fail(r, "expected a query option such as $filter or $select");
-                    }
-                },
-            };
-            let option = format!("${}", name.to_ascii_lowercase());
-            let known = matches!(
-                option.as_str(),
-                "$filter"
-                    | "$search"
-                    | "$count"
-                    | "$orderby"
-                    | "$skip"
-                    | "$top"
-                    | "$select"
-                    | "$expand"
-                    | "$compute"
-                    | "$levels"
+    let (rest, _) = delimited(
+        |x| expect_char(ctx, x, '('),
+        list1(|x| nested_option(ctx, x, kind, depth, &mut opts), char(';')),
+        close_at(ctx, ')', "expected ';' or ')'"),
+    )
+    .parse(i)?;
+    Ok((rest, Box::new(opts)))
+}
+
+// filter = ( "$filter" / "filter" ) EQ boolCommonExpr    (every option likewise)
+// aliasAndValue = parameterAlias EQ parameterValue
+/// One nested option, stored into `opts`.
+fn nested_option<'a>(
+    ctx: &Ctx<'_>,
+    opt_start: &'a str,
+    kind: NestedKind,
+    depth: usize,
+    opts: &mut NestedOptions,
+) -> PResult<'a, ()> {
+    if let Some(after_at) = opt_start.strip_prefix('@') {
+        if !kind.allows("@") {
+            return ctx.fail_kind(
+                opt_start,
+                ParseErrorKind::OptionNotAllowed,
+                format!("parameter aliases are not allowed in {}", kind.describe()),
             );
-            if !known {
-                let written = opt_start
-                    .get(..opt_start.len() - after.len())
-                    .unwrap_or(name);
-                return ctx.fail(opt_start, format!("unknown nested query option {written}"));
-            }
-            if !kind.allows(&option) {
-                return ctx.fail(
-                    opt_start,
-                    format!("{option} is not allowed in {}", kind.describe()),
-                );
-            }
-            let (v, ()) = expect_char(ctx, after, '=')?;
-            r = match option.as_str() {
-                "$filter" => {
-                    let (a, e) = commit(common_expr(ctx, v, depth))?;
-                    set(ctx, opt_start, &mut opts.filter, e)?;
-                    a
-                }
-                "$search" => {
-                    let (a, e) = commit(search_expr(ctx, v, depth))?;
-                    set(ctx, opt_start, &mut opts.search, e)?;
-                    a
-                }
-                "$count" => {
-                    let (a, b) = bool_value(ctx, v)?;
-                    set(ctx, opt_start, &mut opts.count, b)?;
-                    a
-                }
-                "$orderby" => {
-                    let (a, o) = commit(orderby_list(ctx, v, depth))?;
-                    set(ctx, opt_start, &mut opts.orderby, o)?;
-                    a
-                }
-                "$skip" => {
-                    let (a, n) = unsigned_value(ctx, v)?;
-                    set(ctx, opt_start, &mut opts.skip, n)?;
-                    a
-                }
-                "$top" => {
-                    let (a, n) = unsigned_value(ctx, v)?;
-                    set(ctx, opt_start, &mut opts.top, n)?;
-                    a
-                }
-                "$select" => {
-                    let (a, s) = commit(select_list(ctx, v, depth))?;
-                    set(ctx, opt_start, &mut opts.select, s)?;
-                    a
-                }
-                "$expand" => {
-                    let (a, e) = commit(expand_list(ctx, v, depth))?;
-                    set(ctx, opt_start, &mut opts.expand, e)?;
-                    a
-                }
-                "$compute" => {
-                    let (a, c) = commit(compute_list(ctx, v, depth))?;
-                    set(ctx, opt_start, &mut opts.compute, c)?;
-                    a
-                }
-                _ => {
-                    let (a, l) = levels_value(ctx, v)?;
-                    set(ctx, opt_start, &mut opts.levels, l)?;
-                    a
-                }
-            };
         }
-        if let Some(next) = r.strip_prefix(';') {
-            r = next;
-        } else if let Some(end) = r.strip_prefix(')') {
-            return Ok((end, Box::new(opts)));
-        } else {
-            return ctx.fail(r, "expected ';' or ')'");
+        let (after, (name, (), value)) = (
+            cut(|x| odata_identifier(ctx, x)),
+            |x| expect_char(ctx, x, '='),
+            cut(|x| common_expr(ctx, x, depth)),
+        )
+            .parse(after_at)?;
+        if opts.aliases.iter().any(|(n, _)| n == name) {
+            return ctx.fail_kind(
+                opt_start,
+                ParseErrorKind::DuplicateOption,
+                "parameter alias specified more than once",
+            );
         }
+        opts.aliases.push((name.to_owned(), value));
+        return Ok((after, ()));
     }
+    // 4.01: the `$` is optional and names are case-insensitive (`filter=`, `$Filter=`).
+    let name = alt((
+        preceded(char('$'), cut(|x| odata_identifier(ctx, x))),
+        |x| odata_identifier(ctx, x),
+    ))
+    .parse(opt_start);
+    let (after, name) = match name {
+        Ok(v) => v,
+        Err(nom::Err::Failure(e)) => return Err(nom::Err::Failure(e)),
+        Err(_) => {
+            return ctx.fail(
+                opt_start,
+                "expected a query option such as $filter or $select",
+            );
+        }
+    };
+    let option = format!("${}", name.to_ascii_lowercase());
+    let known = matches!(
+        option.as_str(),
+        "$filter"
+            | "$search"
+            | "$count"
+            | "$orderby"
+            | "$skip"
+            | "$top"
+            | "$select"
+            | "$expand"
+            | "$compute"
+            | "$levels"
+    );
+    if !known {
+        let written = &opt_start[..opt_start.len() - after.len()];
+        return ctx.fail_kind(
+            opt_start,
+            ParseErrorKind::UnknownOption,
+            format!("unknown nested query option {written}"),
+        );
+    }
+    if !kind.allows(&option) {
+        return ctx.fail_kind(
+            opt_start,
+            ParseErrorKind::OptionNotAllowed,
+            format!("{option} is not allowed in {}", kind.describe()),
+        );
+    }
+    let (v, ()) = expect_char(ctx, after, '=')?;
+    let at = opt_start;
+    let rest = match option.as_str() {
+        "$filter" => {
+            let (a, e) = commit(common_expr(ctx, v, depth))?;
+            set(ctx, at, &mut opts.filter, e)?;
+            a
+        }
+        "$search" => {
+            let (a, e) = commit(search_expr(ctx, v, depth))?;
+            set(ctx, at, &mut opts.search, e)?;
+            a
+        }
+        "$count" => {
+            let (a, b) = bool_value(ctx, v)?;
+            set(ctx, at, &mut opts.count, b)?;
+            a
+        }
+        "$orderby" => {
+            let (a, o) = commit(orderby_list(ctx, v, depth))?;
+            set(ctx, at, &mut opts.orderby, o)?;
+            a
+        }
+        "$skip" => {
+            let (a, n) = unsigned_value(ctx, v)?;
+            set(ctx, at, &mut opts.skip, n)?;
+            a
+        }
+        "$top" => {
+            let (a, n) = unsigned_value(ctx, v)?;
+            set(ctx, at, &mut opts.top, n)?;
+            a
+        }
+        "$select" => {
+            let (a, s) = commit(select_list(ctx, v, depth))?;
+            set(ctx, at, &mut opts.select, s)?;
+            a
+        }
+        "$expand" => {
+            let (a, e) = commit(expand_list(ctx, v, depth))?;
+            set(ctx, at, &mut opts.expand, e)?;
+            a
+        }
+        "$compute" => {
+            let (a, c) = commit(compute_list(ctx, v, depth))?;
+            set(ctx, at, &mut opts.compute, c)?;
+            a
+        }
+        _ => {
+            let (a, l) = levels_value(ctx, v)?;
+            set(ctx, at, &mut opts.levels, l)?;
+            a
+        }
+    };
+    Ok((rest, ()))
 }
 
 // levels = ( "$levels" / "levels" ) EQ ( oneToNine *DIGIT / "max" )
 fn levels_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Levels> {
-    if let Some(r) = tag_ci(i, "max")
-        && !super::ident_continues(r)
-    {
-        return Ok((r, Levels::Max));
+    if let Ok(v) = value(Levels::Max, keyword_ci("max")).parse(i) {
+        return Ok(v);
     }
     if i.starts_with('0') {
         return ctx.fail(
@@ -237,28 +268,18 @@ fn levels_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Levels> {
     let (r, n) = unsigned_value(ctx, i)?;
     match u32::try_from(n) {
         Ok(n) => Ok((r, Levels::Number(n))),
-        Err(_) => ctx.fail(i, "$levels value too large"),
+        Err(_) => ctx.fail_kind(i, ParseErrorKind::InvalidLiteral, "$levels value too large"),
     }
-}
-
-/// Comma-separated list items: `COMMA` (leniently followed by whitespace).
-fn list_separator(i: &str) -> Option<&str> {
-    i.strip_prefix(',').map(bws)
 }
 
 // select = ( "$select" / "select" ) EQ selectItem *( COMMA selectItem )
-/// The items of a `$select` value.
+/// The items of a `$select` value (whitespace after commas is tolerated).
 pub fn select_list<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Select> {
-    let mut items = Vec::new();
-    let mut r = i;
-    loop {
-        let (after, item) = select_item(ctx, r, depth)?;
-        items.push(item);
-        match list_separator(after) {
-            Some(next) => r = next,
-            None => return Ok((after, Select { items })),
-        }
-    }
+    map(
+        list1(|x| select_item(ctx, x, depth), comma_then_bws),
+        |items| Select { items },
+    )
+    .parse(i)
 }
 
 // selectItem = STAR / allOperationsInSchema / selectProperty
@@ -273,26 +294,23 @@ pub fn select_list<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, S
 // optionallyQualifiedFunctionName = [ namespace "." ] function [ OPEN parameterNames CLOSE ]
 fn select_item<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, SelectItem> {
     ctx.node(i)?;
-    if let Some(r) = i.strip_prefix('*') {
-        return Ok((r, SelectItem::Star));
-    }
-    if let Ok((r, ns)) = qualified_name(ctx, i)
-        && let Some(r) = r.strip_prefix(".*")
-    {
-        return Ok((
-            r,
-            SelectItem::AllOperations {
-                namespace: ns.to_owned(),
-            },
-        ));
-    }
-    let (r, segments) = path_names(ctx, i, false)?;
-    let (r, options) = if r.starts_with('(') {
-        nested_options(ctx, r, NestedKind::Select, depth)?
-    } else {
-        (r, Box::default())
+    let star = value(SelectItem::Star, char('*'));
+    let all_operations = map(
+        terminated(|x| qualified_name(ctx, x), tag(".*")),
+        |ns: &str| SelectItem::AllOperations {
+            namespace: ns.to_owned(),
+        },
+    );
+    let path = |x: &'a str| -> PResult<'a, SelectItem> {
+        let (r, segments) = path_names(ctx, x, false)?;
+        let (r, options) = if r.starts_with('(') {
+            nested_options(ctx, r, NestedKind::Select, depth)?
+        } else {
+            (r, Box::default())
+        };
+        Ok((r, SelectItem::Path { segments, options }))
     };
-    Ok((r, SelectItem::Path { segments, options }))
+    alt((star, all_operations, path)).parse(i)
 }
 
 /// True if `(` at `i` opens a parameter-name list (not nested options).
@@ -308,18 +326,13 @@ fn parameter_list_ahead(i: &str) -> bool {
 
 // parameterNames = parameterName *( COMMA parameterName )
 fn parameter_names<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Vec<String>> {
-    let (mut r, ()) = expect_char(ctx, i, '(')?;
-    let mut names = Vec::new();
-    loop {
-        let (after, name) = commit(odata_identifier(ctx, r))?;
-        names.push(name.to_owned());
-        if let Some(next) = after.strip_prefix(',') {
-            r = next;
-        } else {
-            let (after, ()) = expect_char(ctx, after, ')')?;
-            return Ok((after, names));
-        }
-    }
+    let name = map(cut(|x| odata_identifier(ctx, x)), str::to_owned);
+    delimited(
+        |x| expect_char(ctx, x, '('),
+        list1(name, char(',')),
+        |x| expect_char(ctx, x, ')'),
+    )
+    .parse(i)
 }
 
 /// `/`-separated names of a select or expand path. With `expand`, a `*` segment and the
@@ -346,13 +359,8 @@ fn path_names<'a>(ctx: &Ctx<'_>, i: &'a str, expand: bool) -> PResult<'a, Vec<Pa
             };
             if !expand && parameter_list_ahead(a) {
                 let (a, parameters) = parameter_names(ctx, a)?;
-                (
-                    a,
-                    PathName::Operation {
-                        name: name.to_owned(),
-                        parameters,
-                    },
-                )
+                let name = name.to_owned();
+                (a, PathName::Operation { name, parameters })
             } else {
                 (a, PathName::Name(name.to_owned()))
             }
@@ -363,7 +371,8 @@ fn path_names<'a>(ctx: &Ctx<'_>, i: &'a str, expand: bool) -> PResult<'a, Vec<Pa
         let Some(next) = r.strip_prefix('/') else {
             return Ok((r, segments));
         };
-        if expand && (keyword(next, "$ref").is_some() || keyword(next, "$count").is_some()) {
+        let suffix = alt((keyword("$ref"), keyword("$count")));
+        if expand && preceded(char('/'), suffix).parse(r).is_ok() {
             return Ok((r, segments));
         }
         r = next;
@@ -371,18 +380,13 @@ fn path_names<'a>(ctx: &Ctx<'_>, i: &'a str, expand: bool) -> PResult<'a, Vec<Pa
 }
 
 // expand = ( "$expand" / "expand" ) EQ expandItem *( COMMA expandItem )
-/// The items of an `$expand` value.
+/// The items of an `$expand` value (whitespace after commas is tolerated).
 pub fn expand_list<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, Expand> {
-    let mut items = Vec::new();
-    let mut r = i;
-    loop {
-        let (after, item) = expand_item(ctx, r, depth)?;
-        items.push(item);
-        match list_separator(after) {
-            Some(next) => r = next,
-            None => return Ok((after, Expand { items })),
-        }
-    }
+    map(
+        list1(|x| expand_item(ctx, x, depth), comma_then_bws),
+        |items| Expand { items },
+    )
+    .parse(i)
 }
 
 // expandItem = "$value" / expandPath / optionallyQualifiedEntityTypeName "/" expandPath
@@ -393,24 +397,25 @@ pub fn expand_list<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, E
 //                / OPEN expandOption *( SEMI expandOption ) CLOSE ]
 //              / ( complexProperty / complexColProperty / optionallyQualifiedComplexTypeName / complexAnnotationInQuery ) "/" expandPath
 //              / streamProperty )
+// ref   = %s"/$ref"
+// count = %s"/$count"
 fn expand_item<'a>(ctx: &Ctx<'_>, i: &'a str, depth: usize) -> PResult<'a, ExpandItem> {
     ctx.node(i)?;
-    if let Some(r) = keyword(i, "$value") {
+    if let Ok((r, _)) = keyword("$value").parse(i) {
         return Ok((r, ExpandItem::Value));
     }
-    let (mut r, segments) = path_names(ctx, i, true)?;
+    let (r, segments) = path_names(ctx, i, true)?;
     let star = segments.last() == Some(&PathName::Star);
-    let mut kind = ExpandKind::Entities;
-    if let Some(after) = r.strip_prefix("/$ref") {
-        kind = ExpandKind::Ref;
-        r = after;
-    } else if let Some(after) = r.strip_prefix("/$count") {
-        if star {
-            return ctx.fail(r, "'*' cannot be combined with /$count");
-        }
-        kind = ExpandKind::Count;
-        r = after;
+    let mut suffix = opt(alt((
+        value(ExpandKind::Ref, tag("/$ref")),
+        value(ExpandKind::Count, tag("/$count")),
+    )));
+    let (after, kind) = suffix.parse(r)?;
+    let kind = kind.unwrap_or(ExpandKind::Entities);
+    if star && kind == ExpandKind::Count {
+        return ctx.fail(r, "'*' cannot be combined with /$count");
     }
+    let r = after;
     let nested_kind = match (star, kind) {
         (true, ExpandKind::Ref) => None,
         (true, _) => Some(NestedKind::Star),
