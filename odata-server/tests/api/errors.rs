@@ -296,3 +296,23 @@ async fn request_ids_on_every_response() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["innerError"]["client-request-id"], "my-id-2");
 }
+
+/// Operators over null-typed operands (`-(null add null)` through aliases) are null, on
+/// PostgreSQL too, which cannot choose an operator for an untyped NULL.
+#[tokio::test]
+async fn operators_over_nulls_are_null_not_a_database_error() {
+    let app = spawn_app().await;
+    for query in [
+        "$filter=@a0 and @a1&@a0=-@a1&@a1=@a2 add @a2&@a2=null",
+        "$filter=@a0 eq null&@a0=-(null add null)",
+        "$orderby=@a0&@a0=-(null mul null)",
+    ] {
+        let r = app.get(&format!("products?{query}")).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::OK,
+            "{query}: {}",
+            r.text().await.unwrap()
+        );
+    }
+}

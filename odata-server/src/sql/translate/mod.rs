@@ -239,6 +239,11 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
 
     /// Translates any expression.
     pub(crate) fn value(&mut self, e: &BoundExpr) -> Result<Val, ODataError> {
+        // Only null has the type of the null literal (`-(null add null)`): said so, because
+        // PostgreSQL cannot choose an operator or function for an untyped NULL.
+        if e.ty() == ExprType::Null {
+            return Ok(Val::Scalar(Frag::atom("NULL")));
+        }
         Ok(match e {
             BoundExpr::Literal { value, ty } => self.literal(value, ty)?,
             BoundExpr::Property(p) => self.property(p)?,
