@@ -274,6 +274,19 @@ macro_rules! per_backend {
     };
 }
 
+/// `$query.fetch_all`/`fetch_one` (as `$fetch`) on a connection of `$pool`, interrupted at
+/// `$deadline` (see [`budget`]); an interrupt after the deadline is
+/// [`StoreError::BudgetExceeded`].
+macro_rules! budgeted {
+    ($pool:expr, $deadline:expr, $query:ident . $fetch:ident) => {{
+        let mut conn = $pool.acquire().await?;
+        let watch = (*conn).arm($deadline).await?;
+        let result = $query.$fetch(&mut *conn).await;
+        (*conn).disarm(watch).await?;
+        result.map_err(|e| StoreError::of_read(e, $deadline))?
+    }};
+}
+
 /// Begins a write's transaction: on the writer pool, or as a savepoint of the store's
 /// write group, whose lock `$guard` (declared, uninitialised, by the caller) then holds
 /// for as long as the transaction lives.
@@ -646,11 +659,7 @@ impl Store {
         };
         per_backend!(&self.pools, |d, bind, _w, reader, _k| {
             let page = bind(statement::page(d, table, tenant, &query))?;
-            let mut conn = reader.acquire().await?;
-            let watch = (*conn).arm(deadline).await?;
-            let rows = page.fetch_all(&mut *conn).await;
-            (*conn).disarm(watch).await?;
-            let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
+            let rows = budgeted!(reader, deadline, page.fetch_all);
             rows.iter()
                 .map(|row| found(table, &columns, find.order.len(), row))
                 .collect()
@@ -666,11 +675,7 @@ impl Store {
     ) -> Result<Vec<Vec<SqlParam>>, StoreError> {
         per_backend!(&self.pools, |_d, bind, _w, reader, _k| {
             let query = bind(statement)?;
-            let mut conn = reader.acquire().await?;
-            let watch = (*conn).arm(deadline).await?;
-            let rows = query.fetch_all(&mut *conn).await;
-            (*conn).disarm(watch).await?;
-            let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
+            let rows = budgeted!(reader, deadline, query.fetch_all);
             let mut out = Vec::with_capacity(rows.len());
             for row in &rows {
                 let cells = (0..row.len())
@@ -693,11 +698,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         per_backend!(&self.pools, |d, bind, _w, reader, _k| {
             let query = bind(statement::count(d, table, tenant, conditions))?;
-            let mut conn = reader.acquire().await?;
-            let watch = (*conn).arm(deadline).await?;
-            let row = query.fetch_one(&mut *conn).await;
-            (*conn).disarm(watch).await?;
-            let row = row.map_err(|e| StoreError::of_read(e, deadline))?;
+            let row = budgeted!(reader, deadline, query.fetch_one);
             Ok(row.try_get(0)?)
         })
     }
@@ -714,11 +715,7 @@ impl Store {
     ) -> Result<Vec<StoredEntity>, StoreError> {
         per_backend!(&self.pools, |d, bind, _w, reader, _k| {
             let page = bind(statement::page_per_partition(d, table, tenant, query))?;
-            let mut conn = reader.acquire().await?;
-            let watch = (*conn).arm(deadline).await?;
-            let rows = page.fetch_all(&mut *conn).await;
-            (*conn).disarm(watch).await?;
-            let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
+            let rows = budgeted!(reader, deadline, page.fetch_all);
             rows.iter().map(|row| decode_row(table, row)).collect()
         })
     }
@@ -738,11 +735,7 @@ impl Store {
             let query = bind(statement::count_per_partition(
                 d, table, tenant, conditions, partition,
             ))?;
-            let mut conn = reader.acquire().await?;
-            let watch = (*conn).arm(deadline).await?;
-            let rows = query.fetch_all(&mut *conn).await;
-            (*conn).disarm(watch).await?;
-            let rows = rows.map_err(|e| StoreError::of_read(e, deadline))?;
+            let rows = budgeted!(reader, deadline, query.fetch_all);
             rows.iter()
                 .map(|row| {
                     let value = codec::decode(row, 0, property)?;
