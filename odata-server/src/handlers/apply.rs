@@ -92,12 +92,12 @@ pub(super) async fn collection(
         )?;
     }
     let selected = selection(request, &plan.columns)?;
-    let _slot = request
-        .state
-        .admission
-        .enter(&request.caller, request.deadline.remaining())
-        .await?;
-    let rows = state.store.rows(plan.rows, request.deadline).await?;
+    let _slot = super::read::admit(request).await?;
+    let rows = state
+        .store
+        .rows(plan.rows, request.deadline)
+        .await
+        .map_err(|e| super::read::query_error(request, e))?;
     if rows.len() as u64 > cap {
         return Err(bad(format!(
             "The result of $apply has more than {cap} rows, the most this service returns at \
@@ -106,7 +106,11 @@ pub(super) async fn collection(
     }
     let count = match plan.count {
         Some(statement) => {
-            let rows = state.store.rows(statement, request.deadline).await?;
+            let rows = state
+                .store
+                .rows(statement, request.deadline)
+                .await
+                .map_err(|e| super::read::query_error(request, e))?;
             match rows.first().and_then(|r| r.first()) {
                 Some(SqlParam::Integer(n)) => Some(*n),
                 _ => return Err(crate::error::internal(&"a count without a number")),
@@ -135,11 +139,7 @@ pub(super) async fn collection(
     }
     if let Some(n) = count {
         body.extend_from_slice(b"\"@odata.count\":");
-        if options.ieee754_compatible {
-            body.extend_from_slice(format!("\"{n}\"").as_bytes());
-        } else {
-            body.extend_from_slice(n.to_string().as_bytes());
-        }
+        body.extend_from_slice(super::output::count_json(n, options).as_bytes());
         body.push(b',');
     }
     body.extend_from_slice(b"\"value\":[");

@@ -208,13 +208,11 @@ pub(super) async fn collection(
         );
     }
     if let Some(n) = count {
-        // With IEEE754Compatible=true every Int64 is a string, the count included.
-        let n = if options.ieee754_compatible {
-            serde_json::Value::from(n.to_string()).to_string()
-        } else {
-            n.to_string()
-        };
-        member(&mut body, "@odata.count", &n);
+        member(
+            &mut body,
+            "@odata.count",
+            &super::output::count_json(n, options),
+        );
     }
     let nodes = expanded(
         request,
@@ -506,7 +504,7 @@ pub(super) async fn expanded(
 }
 
 /// One of the caller's query slots, waiting at most until the request's deadline.
-async fn admit(request: &Request<'_>) -> Result<Slot, ODataError> {
+pub(super) async fn admit(request: &Request<'_>) -> Result<Slot, ODataError> {
     request
         .state
         .admission
@@ -516,7 +514,7 @@ async fn admit(request: &Request<'_>) -> Result<Slot, ODataError> {
 
 /// A failed collection query as an OData error; a statement the database found too large
 /// names the query options that made it.
-fn query_error(request: &Request<'_>, e: StoreError) -> ODataError {
+pub(super) fn query_error(request: &Request<'_>, e: StoreError) -> ODataError {
     let options = &request.options;
     let culprit = [
         ("$filter", options.filter.is_some()),
