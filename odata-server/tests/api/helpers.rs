@@ -247,6 +247,16 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_service(shop_service(), migrations(), configure).await
+}
+
+/// Serves `service` (any model, with its own migrations) on a random port over a fresh
+/// database, under the base path `odata` unless `configure` changes it.
+pub async fn spawn_service(
+    service: Service,
+    migrations: Migrations<'static>,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
@@ -256,7 +266,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     };
     configure(&mut settings);
     let base = settings.base_path.clone();
-    let app = Application::build(shop_service(), migrations(), settings)
+    let app = Application::build(service, migrations, settings)
         .await
         .expect("app starts");
     let port = app.port();
