@@ -65,7 +65,12 @@ impl From<StoreError> for ODataError {
             StoreError::NotFound => ODataError::not_found("The entity does not exist."),
             StoreError::Duplicate => ODataError::new(
                 ErrorKind::Conflict,
-                "An entity with the same key already exists.",
+                "An entity with the same key, or the same value of a unique property, already \
+                 exists.",
+            ),
+            StoreError::Referenced(_) => ODataError::new(
+                ErrorKind::Conflict,
+                "The entity is still referred to by other entities.",
             ),
             StoreError::VersionMismatch => ODataError::new(
                 ErrorKind::PreconditionFailed,

@@ -26,11 +26,12 @@
 //! assert_eq!(service.collections()[0].table.name, "products");
 //! ```
 
-use odata_core::edm::{EntityTypeId, Model};
+use odata_core::edm::{EntityTypeId, Model, NavigationProperty, OnDeleteAction};
 
 use crate::action::ActionHandler;
 use crate::auth::Permissions;
 use crate::function::FunctionHandler;
+use crate::store::DependentRule;
 use crate::store::table::Table;
 
 /// Why a service definition is inconsistent with its model.
@@ -115,6 +116,23 @@ pub struct Collection {
     /// For a collection contained in the entities of another: where. It is then reached
     /// only through its parent entity (`parent/{key}/navigation`), never at its own path.
     pub containment: Option<Containment>,
+    /// The rows of other collections that hold the key of one of its entities, and what
+    /// deleting the entity does to them: the entities it contains are deleted; those whose
+    /// foreign key (a referential constraint) refers to it follow the `OnDelete` of the
+    /// navigation property leading to them.
+    pub dependents: Vec<Dependent>,
+}
+
+/// Rows of a collection that depend on an entity of another: see
+/// [`Collection::dependents`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dependent {
+    /// The dependent collection (index into [`Service::collections`]).
+    pub collection: usize,
+    /// Its column holding the principal's key (index into its `table.columns`).
+    pub column: usize,
+    /// What deleting the principal does to them.
+    pub rule: DependentRule,
 }
 
 /// Where the entities of a contained collection live: inside one entity each of the
@@ -438,6 +456,7 @@ impl ServiceBuilder {
                 segments,
                 entity_type,
                 navigations: Vec::new(),
+                dependents: Vec::new(),
             });
         }
         for (parent, defs) in contained {
@@ -473,6 +492,25 @@ impl ServiceBuilder {
                     let nav = bind_inverse(&model, &collections, source, navigation, target, via)?;
                     collections[source].navigations.push(nav);
                 }
+            }
+        }
+        for principal in 0..collections.len() {
+            collections[principal].dependents = dependents(&model, &collections, principal)?;
+        }
+        for collection in &collections {
+            let cascades_further = collection.dependents.iter().any(|d| {
+                d.rule == DependentRule::Delete
+                    && collections[d.collection].containment.is_none()
+                    && !collections[d.collection].dependents.is_empty()
+            });
+            if cascades_further {
+                return Err(ServiceError::Navigation {
+                    path: collection.path.clone(),
+                    navigation: String::new(),
+                    reason: "a cascading delete reaches entities that have dependents of \
+                             their own; cascades reach one level"
+                        .into(),
+                });
             }
         }
         let function_imports = self
@@ -544,6 +582,7 @@ fn bind_contained(
             navigation: navigation.to_owned(),
             column,
         }),
+        dependents: Vec::new(),
     };
     Ok((collection, column))
 }
@@ -613,12 +652,117 @@ fn bind_reference(
         });
     };
     let key = target_table.columns[*key].property.clone();
-    let column = collections[source].table.add_reference(name, &key);
+    let declared = model
+        .entity_type(collections[source].entity_type)
+        .navigation_property(name);
+    let column = match declared.and_then(NavigationProperty::foreign_key) {
+        // A referential constraint: the dependent property is the reference column.
+        Some(constraint) => {
+            if constraint.referenced_property != key.name {
+                return Err(ServiceError::Navigation {
+                    path: collections[source].path.clone(),
+                    navigation: name.to_owned(),
+                    reason: format!(
+                        "its referential constraint refers to '{}', not to the key of '{target}'",
+                        constraint.referenced_property
+                    ),
+                });
+            }
+            let table = &mut collections[source].table;
+            let column = table
+                .column_index(&constraint.property)
+                .ok_or_else(|| internal_navigation(&collections[source].path, name))?;
+            collections[source].table.columns[column].reference = Some(name.to_owned());
+            column
+        }
+        None => collections[source].table.add_reference(name, &key),
+    };
     Ok(Navigation {
         name: name.to_owned(),
         target: index,
         link: Link::Reference { column },
     })
+}
+
+fn internal_navigation(path: &str, navigation: &str) -> ServiceError {
+    ServiceError::Navigation {
+        path: path.to_owned(),
+        navigation: navigation.to_owned(),
+        reason: "its foreign key is not a column of the table".into(),
+    }
+}
+
+/// What deleting an entity of the collection `principal` does to rows of others: its
+/// contained entities are deleted; rows whose foreign key (a reference backed by a
+/// referential constraint) refers to it follow the `OnDelete` action of the principal's
+/// navigation property leading to them (an inverse of the reference): `Cascade` deletes
+/// them, `SetNull` clears their foreign key, `None` leaves it; without an `OnDelete`, a
+/// nullable foreign key is cleared and a non-nullable one refuses the delete. References
+/// without a constraint (a hidden `{navigation}__id` column) are left as they are. A
+/// cascade reaches one level: the deleted dependents may not have dependents of their own.
+fn dependents(
+    model: &Model,
+    collections: &[Collection],
+    principal: usize,
+) -> Result<Vec<Dependent>, ServiceError> {
+    let mut out = Vec::new();
+    for (index, collection) in collections.iter().enumerate() {
+        if let Some(containment) = &collection.containment
+            && containment.parent == principal
+        {
+            out.push(Dependent {
+                collection: index,
+                column: containment.column,
+                rule: DependentRule::Delete,
+            });
+        }
+        for navigation in &collection.navigations {
+            let Link::Reference { column } = navigation.link else {
+                continue;
+            };
+            let constrained = model
+                .entity_type(collection.entity_type)
+                .navigation_property(&navigation.name)
+                .is_some_and(|n| n.foreign_key().is_some());
+            if navigation.target != principal || !constrained {
+                continue;
+            }
+            // The principal's navigation property bound as the inverse of this reference.
+            let on_delete = collections[principal]
+                .navigations
+                .iter()
+                .filter(|n| n.target == index && n.link == Link::Inverse { column })
+                .find_map(|n| {
+                    model
+                        .entity_type(collections[principal].entity_type)
+                        .navigation_property(&n.name)?
+                        .on_delete
+                });
+            let nullable = collection.table.columns[column].property.type_ref.nullable;
+            let rule = match on_delete {
+                Some(OnDeleteAction::Cascade) => DependentRule::Delete,
+                Some(OnDeleteAction::None) => continue,
+                Some(OnDeleteAction::SetNull) | None if nullable => DependentRule::Unlink,
+                None => DependentRule::Refuse,
+                Some(other) => {
+                    return Err(ServiceError::Navigation {
+                        path: collection.path.clone(),
+                        navigation: navigation.name.clone(),
+                        reason: format!(
+                            "OnDelete '{}' of its principal is not supported for this foreign key",
+                            other.name()
+                        ),
+                    });
+                }
+            };
+            out.push(Dependent {
+                collection: index,
+                column,
+                rule,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// A collection-valued navigation: the members of `target` whose reference `via` leads

@@ -215,6 +215,17 @@ impl JsonWriter<'_> {
         if n.contains_target {
             obj.insert("$ContainsTarget".into(), true.into());
         }
+        if !n.constraints.is_empty() {
+            let constraints = n
+                .constraints
+                .iter()
+                .map(|c| (c.property.clone(), c.referenced_property.as_str().into()))
+                .collect();
+            obj.insert("$ReferentialConstraint".into(), Value::Object(constraints));
+        }
+        if let Some(action) = n.on_delete {
+            obj.insert("$OnDelete".into(), action.name().into());
+        }
         self.annotations(&mut obj, "", &n.annotations);
         Value::Object(obj)
     }
@@ -593,6 +604,21 @@ mod tests {
         assert_eq!(
             doc["ns"]["b"],
             json!({"$Kind": "EntityType", "$BaseType": "ns.a"})
+        );
+    }
+
+    #[test]
+    fn writes_referential_constraints_and_on_delete() {
+        let json = to_json(&crate::csdl::xml::tests::constrained());
+        assert_eq!(
+            json["ns"]["group"]["items"],
+            json!({"$Kind": "NavigationProperty", "$Collection": true, "$Type": "ns.item",
+                   "$Partner": "group", "$OnDelete": "Cascade"})
+        );
+        assert_eq!(
+            json["ns"]["item"]["group"],
+            json!({"$Kind": "NavigationProperty", "$Type": "ns.group", "$Nullable": true,
+                   "$Partner": "items", "$ReferentialConstraint": {"groupId": "id"}})
         );
     }
 }

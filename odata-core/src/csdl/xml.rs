@@ -300,7 +300,25 @@ impl<'m> XmlWriter<'m> {
             attrs.push(("Partner", partner.as_str().into()));
         }
         flag(&mut attrs, "ContainsTarget", n.contains_target);
-        self.annotated(w, "NavigationProperty", attrs, &n.annotations)
+        if n.constraints.is_empty() && n.on_delete.is_none() {
+            return self.annotated(w, "NavigationProperty", attrs, &n.annotations);
+        }
+        node(w, "NavigationProperty", attrs, |w| {
+            for c in &n.constraints {
+                leaf(
+                    w,
+                    "ReferentialConstraint",
+                    vec![
+                        ("Property", c.property.as_str().into()),
+                        ("ReferencedProperty", c.referenced_property.as_str().into()),
+                    ],
+                )?;
+            }
+            if let Some(action) = n.on_delete {
+                leaf(w, "OnDelete", vec![("Action", action.name().into())])?;
+            }
+            self.annotations(w, &n.annotations)
+        })
     }
 
     fn structured_attrs(
@@ -434,14 +452,16 @@ impl<'m> XmlWriter<'m> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     use quick_xml::Reader;
     use quick_xml::XmlVersion;
     use quick_xml::events::Event;
 
     use super::to_xml;
     use crate::csdl::tests::sample;
-    use crate::edm::{EntityTypeDef, EnumTypeDef, ModelBuilder, PropertyDef};
+    use crate::edm::{
+        EntityTypeDef, EnumTypeDef, Model, ModelBuilder, NavigationDef, OnDeleteAction, PropertyDef,
+    };
 
     /// Byte offset of `needle`, failing the test when it is missing.
     fn pos(xml: &str, needle: &str) -> usize {
@@ -678,5 +698,92 @@ mod tests {
             .build()
             .unwrap();
         assert!(!to_xml(&model).contains("EntityContainer"));
+    }
+
+    /// A model whose `item` belongs to a `group` through the foreign key `groupId`, and
+    /// whose groups delete their items.
+    pub(crate) fn constrained() -> Model {
+        ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("group")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                    .navigation(
+                        NavigationDef::new("items", "Collection(ns.item)")
+                            .partner("group")
+                            .on_delete(OnDeleteAction::Cascade),
+                    ),
+            )
+            .entity_type(
+                EntityTypeDef::new("item")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                    .property(PropertyDef::new("groupId", "Edm.Int32"))
+                    .navigation(
+                        NavigationDef::new("group", "ns.group")
+                            .partner("items")
+                            .constraint("groupId", "id"),
+                    ),
+            )
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn writes_referential_constraints_and_on_delete() {
+        let xml = to_xml(&constrained());
+        for expected in [
+            "<NavigationProperty Name=\"items\" Type=\"Collection(ns.item)\" Partner=\"group\">\n          \
+             <OnDelete Action=\"Cascade\"/>\n        </NavigationProperty>",
+            "<NavigationProperty Name=\"group\" Type=\"ns.group\" Partner=\"items\">\n          \
+             <ReferentialConstraint Property=\"groupId\" ReferencedProperty=\"id\"/>\n        \
+             </NavigationProperty>",
+        ] {
+            assert!(xml.contains(expected), "{expected} in {xml}");
+        }
+    }
+
+    #[test]
+    fn constraints_must_pair_properties_of_one_type() {
+        let build = |constraint: (&str, &str), ty: &str| {
+            ModelBuilder::new("ns")
+                .entity_type(
+                    EntityTypeDef::new("group")
+                        .key(["id"])
+                        .property(PropertyDef::new("id", "Edm.Int32").not_null()),
+                )
+                .entity_type(
+                    EntityTypeDef::new("item")
+                        .key(["id"])
+                        .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                        .property(PropertyDef::new("groupId", ty))
+                        .navigation(
+                            NavigationDef::new("group", "ns.group")
+                                .constraint(constraint.0, constraint.1),
+                        ),
+                )
+                .build()
+        };
+        assert!(build(("groupId", "id"), "Edm.Int32").is_ok());
+        for (constraint, ty, reason) in [
+            (
+                ("nope", "id"),
+                "Edm.Int32",
+                "'nope' is not a property of the type",
+            ),
+            (
+                ("groupId", "nope"),
+                "Edm.Int32",
+                "'nope' is not a property of 'ns.group'",
+            ),
+            (
+                ("groupId", "id"),
+                "Edm.String",
+                "not of the same primitive type",
+            ),
+        ] {
+            let error = build(constraint, ty).unwrap_err().to_string();
+            assert!(error.contains(reason), "{error}");
+        }
     }
 }

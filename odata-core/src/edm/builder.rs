@@ -29,7 +29,9 @@ use super::action::{Action, Parameter};
 use super::annotation::Annotation;
 use super::container::{EntityContainer, EntitySet, FunctionImport, Singleton};
 use super::enums::{EnumMember, EnumType};
-use super::structured::{ComplexType, EntityType, NavigationProperty, Property};
+use super::structured::{
+    ComplexType, EntityType, NavigationProperty, OnDeleteAction, Property, ReferentialConstraint,
+};
 use super::types::{PrimitiveKind, TypeKind, TypeRef};
 use super::{ComplexTypeId, EntityTypeId, EnumTypeId, Model};
 
@@ -72,6 +74,18 @@ pub enum ModelError {
     /// A base type chain that loops.
     #[error("type '{0}' inherits from itself")]
     InheritanceCycle(String),
+    /// A referential constraint that does not pair a property of the source type with
+    /// one of the target type of the same primitive type, or one on a collection-valued
+    /// navigation property.
+    #[error("type '{ty}': navigation property '{navigation}': {reason}")]
+    InvalidConstraint {
+        /// The source type.
+        ty: String,
+        /// The navigation property.
+        navigation: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A property name repeated within a type hierarchy.
     #[error("type '{ty}': property '{property}' declared twice")]
     DuplicateProperty {
@@ -156,6 +170,8 @@ pub struct NavigationDef {
     nullable: bool,
     contains_target: bool,
     partner: Option<String>,
+    constraints: Vec<ReferentialConstraint>,
+    on_delete: Option<OnDeleteAction>,
     annotations: Vec<Annotation>,
 }
 
@@ -168,8 +184,38 @@ impl NavigationDef {
             nullable: true,
             contains_target: false,
             partner: None,
+            constraints: Vec::new(),
+            on_delete: None,
             annotations: Vec::new(),
         }
+    }
+
+    /// A `ReferentialConstraint`: the source type's `property` holds the value of the
+    /// target type's `referenced_property` (a foreign key; single-valued navigations only).
+    ///
+    /// ```
+    /// use odata_core::edm::NavigationDef;
+    ///
+    /// // An order's `customerId` holds the key `id` of its customer.
+    /// let customer = NavigationDef::new("customer", "shop.customer").constraint("customerId", "id");
+    /// # let _ = customer;
+    /// ```
+    pub fn constraint(
+        mut self,
+        property: impl Into<String>,
+        referenced_property: impl Into<String>,
+    ) -> Self {
+        self.constraints.push(ReferentialConstraint {
+            property: property.into(),
+            referenced_property: referenced_property.into(),
+        });
+        self
+    }
+
+    /// `OnDelete`: what deleting the source entity does to the related entities.
+    pub fn on_delete(mut self, action: OnDeleteAction) -> Self {
+        self.on_delete = Some(action);
+        self
     }
 
     /// `ContainsTarget="true"`.
@@ -541,6 +587,48 @@ impl ModelBuilder {
     }
 }
 
+/// Every referential constraint pairs a primitive property of the navigation's source type
+/// with a property of its target type of the same type, on a single-valued navigation.
+fn check_constraints(entity_types: &[EntityType]) -> Result<(), ModelError> {
+    for ty in entity_types {
+        for n in ty.navigation_properties() {
+            let error = |reason: String| ModelError::InvalidConstraint {
+                ty: ty.qualified_name.clone(),
+                navigation: n.name.clone(),
+                reason,
+            };
+            if n.collection && !n.constraints.is_empty() {
+                return Err(error(
+                    "a collection-valued navigation property has no referential constraint".into(),
+                ));
+            }
+            let target = &entity_types[n.target.0];
+            for c in &n.constraints {
+                let dependent = ty.property(&c.property).ok_or_else(|| {
+                    error(format!("'{}' is not a property of the type", c.property))
+                })?;
+                let principal = target.property(&c.referenced_property).ok_or_else(|| {
+                    error(format!(
+                        "'{}' is not a property of '{}'",
+                        c.referenced_property, target.qualified_name
+                    ))
+                })?;
+                if dependent.type_ref.primitive().is_none()
+                    || dependent.type_ref.kind != principal.type_ref.kind
+                    || dependent.type_ref.collection
+                    || principal.type_ref.collection
+                {
+                    return Err(error(format!(
+                        "'{}' and '{}' are not of the same primitive type",
+                        c.property, c.referenced_property
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 struct Resolver {
     b: ModelBuilder,
     names: BTreeMap<String, TypeKind>,
@@ -634,6 +722,7 @@ impl Resolver {
 
     fn resolve(self) -> Result<Model, ModelError> {
         let entity_types = self.resolve_entity_types()?;
+        check_constraints(&entity_types)?;
         let complex_types = self.resolve_complex_types()?;
         let enum_types = self
             .b
@@ -837,6 +926,8 @@ impl Resolver {
                         nullable: n.nullable && !collection,
                         contains_target: n.contains_target,
                         partner: n.partner.clone(),
+                        constraints: n.constraints.clone(),
+                        on_delete: n.on_delete,
                         annotations: n.annotations.clone(),
                     })
                 })

@@ -63,8 +63,60 @@ pub struct NavigationProperty {
     pub contains_target: bool,
     /// The partner navigation property on the target type, if any.
     pub partner: Option<String>,
+    /// `ReferentialConstraint`s of a single-valued navigation: which of the source type's
+    /// properties hold the target's key (a foreign key).
+    pub constraints: Vec<ReferentialConstraint>,
+    /// `OnDelete`: what deleting the source entity does to the related entities.
+    pub on_delete: Option<OnDeleteAction>,
     /// Annotations.
     pub annotations: Vec<Annotation>,
+}
+
+impl NavigationProperty {
+    /// The source property holding the related entity's key, when the navigation has
+    /// exactly one referential constraint.
+    pub fn foreign_key(&self) -> Option<&ReferentialConstraint> {
+        match self.constraints.as_slice() {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+}
+
+/// A referential constraint of a single-valued navigation property: the value of
+/// `property` (of the source type) is that of `referenced_property` (of the target type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferentialConstraint {
+    /// The dependent property, on the navigation's source type.
+    pub property: String,
+    /// The principal property, on the navigation's target type.
+    pub referenced_property: String,
+}
+
+/// The `OnDelete` action of a navigation property: what deleting an entity does to the
+/// entities it leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OnDeleteAction {
+    /// `Cascade`: the related entities are deleted too.
+    Cascade,
+    /// `None`: nothing happens to them.
+    None,
+    /// `SetNull`: their foreign key becomes null.
+    SetNull,
+    /// `SetDefault`: their foreign key gets its default value.
+    SetDefault,
+}
+
+impl OnDeleteAction {
+    /// The CSDL name (`Cascade`, `None`, `SetNull`, `SetDefault`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cascade => "Cascade",
+            Self::None => "None",
+            Self::SetNull => "SetNull",
+            Self::SetDefault => "SetDefault",
+        }
+    }
 }
 
 /// An entity type, with its inherited members already flattened in.

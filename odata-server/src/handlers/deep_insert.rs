@@ -42,6 +42,16 @@ pub(super) async fn insert_with_related(
         }
     }
     let entity = insert(request, store, collection, payload, &references).await?;
+    let referred_back = !payload.links.is_empty()
+        || payload.inline.keys().any(|name| {
+            collection
+                .navigation(name)
+                .is_some_and(|n| matches!(n.link, Link::Inverse { .. }))
+        });
+    if !referred_back {
+        // Nothing holds the entity's key, which may then be composite.
+        return Ok(entity);
+    }
     let key = single_key(collection, &entity)?;
     for (name, inline) in &payload.inline {
         let navigation = stored_navigation(collection, name, &inline.member)?;

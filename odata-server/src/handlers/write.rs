@@ -29,7 +29,7 @@ use crate::prefer::{self, ReturnPreference};
 use crate::routing::{self, Addressing, Related, RequestInfo, Route, Target};
 use crate::service::{Collection, Link, Navigation};
 use crate::store::table::{Table, TableType};
-use crate::store::{Change, Relink, StoreError};
+use crate::store::{Change, Dependents, Relink, StoreError};
 
 /// `POST collection` (and Graph's `POST collection/$ref` with an entity body). `preset`
 /// gives reference columns the URL sets (a create through a navigation property).
@@ -131,6 +131,18 @@ pub(super) async fn insert(
         values[c] = initial_value(model, &table.columns[c].property, now);
     }
     apply(table, payload, &mut values);
+    let set_by_value = payload.values.iter().filter(|(name, _)| {
+        table
+            .column_index(name)
+            .is_none_or(|c| preset.iter().all(|(p, _)| *p != c))
+    });
+    check_foreign_keys(
+        request,
+        collection,
+        set_by_value.map(|(name, value)| (name.as_str(), value)),
+        |navigation| payload.binds.contains_key(navigation),
+    )
+    .await?;
     for (name, bind) in &payload.binds {
         let (navigation, column) = reference(collection, name, bind)?;
         if preset.iter().any(|(c, _)| *c == column) {
@@ -176,6 +188,18 @@ pub(super) async fn update(
     // other reads. One deleted in between leaves the reference that deleting it just after
     // the update would leave.
     let linked = linked_keys(request, collection, &object).await?;
+    let foreign_keys = foreign_key_values(model, collection, &object)?;
+    check_foreign_keys(
+        request,
+        collection,
+        foreign_keys.iter().map(|(name, value)| (*name, value)),
+        |navigation| {
+            object
+                .keys()
+                .any(|member| json::bound_navigation(member) == Some(navigation))
+        },
+    )
+    .await?;
     // What the body adds to collection-valued navigations, to name it when one is missing.
     let mut added: Vec<(String, Vec<String>)> = Vec::new();
     let result = request
@@ -243,19 +267,23 @@ fn return_applied(request: &Request<'_>, response: &mut HttpResponse) {
     prefer::applied(response.headers_mut(), applied);
 }
 
-/// `DELETE` of one entity, with the entities of its contained collections.
+/// `DELETE` of one entity, with what its dependents need (see
+/// [`Collection::dependents`]): the entities it contains and those whose foreign key
+/// cascades are deleted, nullable foreign keys to it cleared; a non-nullable one that
+/// still refers to it makes the delete a 409.
 pub(super) async fn delete(
     request: &Request<'_>,
     collection: &Collection,
     key: &[Value],
 ) -> Result<HttpResponse, ODataError> {
     let collections = request.state.service.collections();
-    let contained: Vec<(&Table, usize)> = collections
+    let dependents: Vec<Dependents<'_>> = collection
+        .dependents
         .iter()
-        .filter_map(|c| {
-            let containment = c.containment.as_ref()?;
-            std::ptr::eq(&collections[containment.parent], collection)
-                .then_some((&c.table, containment.column))
+        .map(|d| Dependents {
+            table: &collections[d.collection].table,
+            column: d.column,
+            rule: d.rule,
         })
         .collect();
     request
@@ -265,11 +293,23 @@ pub(super) async fn delete(
             &request.tenant,
             key,
             allowed(request),
-            &contained,
+            &dependents,
         )
         .await
         .map_err(|e| match e {
             StoreError::NotFound => not_found(collection, key),
+            StoreError::Referenced(i) => {
+                let dependent = &collections[collection.dependents[i].collection];
+                let column = &dependent.table.columns[collection.dependents[i].column];
+                ODataError::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "The entity is still referred to by entities of '{}' (their '{}'); \
+                         delete or re-link those first.",
+                        dependent.path, column.property.name
+                    ),
+                )
+            }
             other => other.into(),
         })?;
     Ok(HttpResponse::NoContent().finish())
@@ -446,6 +486,71 @@ pub(super) fn reference<'c>(
         )
         .with_target(bind.member.clone())),
     }
+}
+
+/// The foreign keys a body sets by value — properties backing a single-valued navigation
+/// (a referential constraint) — among `values`: each non-null one must be the key of an
+/// entity of the navigation's target collection in the caller's tenant, and a body may not
+/// set the same link by value and by bind (400 naming the property).
+async fn check_foreign_keys<'v>(
+    request: &Request<'_>,
+    collection: &Collection,
+    values: impl IntoIterator<Item = (&'v str, &'v Value)>,
+    bound: impl Fn(&str) -> bool,
+) -> Result<(), ODataError> {
+    let table = &collection.table;
+    for (name, value) in values {
+        let Some(navigation) = collection.navigations.iter().find(|n| {
+            matches!(n.link, Link::Reference { column } if table.columns[column].property.name == name)
+        }) else {
+            continue;
+        };
+        if bound(&navigation.name) {
+            return Err(ODataError::bad_request(format!(
+                "'{name}' and '{}@odata.bind' both set the link '{}'; give one of them.",
+                navigation.name, navigation.name
+            ))
+            .with_target(name.to_owned()));
+        }
+        if value.is_null() {
+            continue;
+        }
+        let target = request.state.service.target(navigation);
+        auth::authorize(&request.principal, target, Access::Read)?;
+        let exists = request
+            .store
+            .get(&target.table, &request.tenant, std::slice::from_ref(value))
+            .await?
+            .is_some();
+        if !exists {
+            return Err(ODataError::bad_request(format!(
+                "'{name}': no entity of '{}' has this key; a foreign key must refer to an \
+                 existing entity.",
+                target.path
+            ))
+            .with_target(name.to_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// The values an update body gives the foreign keys of the collection's references,
+/// read against their types (the rest of the body is read with the entity's type).
+fn foreign_key_values<'o>(
+    model: &odata_core::edm::Model,
+    collection: &Collection,
+    object: &'o serde_json::Map<String, Json>,
+) -> Result<Vec<(&'o str, Value)>, ODataError> {
+    let table = &collection.table;
+    let mut out = Vec::new();
+    for (member, json) in object {
+        let column = table.column_index(member).map(|c| &table.columns[c]);
+        if let Some(column) = column.filter(|c| c.reference.is_some()) {
+            let value = json::read_value(model, &column.property.type_ref, json, member)?;
+            out.push((member.as_str(), value));
+        }
+    }
+    Ok(out)
 }
 
 /// The keys of the entities an update body's binds link, by navigation property, for the

@@ -437,6 +437,62 @@ pub(crate) fn delete_contained(
     )
 }
 
+/// Clears the reference column `column` of the rows of `table` that hold `principal` (the
+/// entities referring to a deleted one), changing their versions.
+pub(crate) fn unlink_dependents(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    column: usize,
+    principal: SqlParam,
+) -> Statement {
+    let version_column = ident(dialect, "_version");
+    let reference_column = ident(dialect, &table.columns[column].property.name);
+    Statement::render(
+        frag![
+            "UPDATE ",
+            ident(dialect, &table.name),
+            " SET ",
+            &version_column,
+            " = ",
+            &version_column,
+            " + 1, ",
+            &reference_column,
+            " = NULL WHERE ",
+            ident(dialect, "_tenant"),
+            " = ",
+            Frag::param(tenant),
+            " AND ",
+            reference_column,
+            " = ",
+            Frag::param(principal)
+        ],
+        dialect,
+    )
+}
+
+/// One row of `table` whose reference column `column` holds `principal`, if any.
+pub(crate) fn any_dependent(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    column: usize,
+    principal: SqlParam,
+) -> Statement {
+    Statement::render(
+        frag![
+            "SELECT 1",
+            from_tenant(dialect, table, tenant),
+            " AND ",
+            ident(dialect, &table.columns[column].property.name),
+            " = ",
+            Frag::param(principal),
+            " LIMIT 1"
+        ],
+        dialect,
+    )
+}
+
 /// Deletes one entity while its stored version is still `version`.
 pub(crate) fn delete(
     dialect: &impl Dialect,

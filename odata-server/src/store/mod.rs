@@ -88,6 +88,10 @@ pub enum StoreError {
     /// (unlinking) is not linked to the entity.
     #[error("member {0} to (un)link is missing")]
     MissingMember(usize),
+    /// The entity to delete is still referred to by a row of the dependents at this index
+    /// of [`Store::delete`]'s list whose rule is [`DependentRule::Refuse`].
+    #[error("the entity is still referred to by dependents {0}")]
+    Referenced(usize),
     /// The write group was already committed or rolled back.
     #[error("the write group is closed")]
     GroupClosed,
@@ -165,7 +169,8 @@ impl StoreError {
 impl From<sqlx::Error> for StoreError {
     /// A database failure; PostgreSQL's refusal of a bound text value whose characters the
     /// database encoding cannot hold (`character_not_in_repertoire`, e.g. U+0000 in a
-    /// filter literal or a written string) is the request's.
+    /// filter literal or a written string) is the request's, and so is a unique violation
+    /// ([`StoreError::Duplicate`]).
     fn from(e: sqlx::Error) -> Self {
         /// SQLSTATE `character_not_in_repertoire`.
         const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
@@ -174,6 +179,12 @@ impl From<sqlx::Error> for StoreError {
             && pg.code() == CHARACTER_NOT_IN_REPERTOIRE
         {
             return Self::Unrepresentable(pg.message().to_owned());
+        }
+        // A key, or a value a unique index covers, that another entity already has.
+        if let sqlx::Error::Database(db) = &e
+            && db.is_unique_violation()
+        {
+            return Self::Duplicate;
         }
         Self::Database(e)
     }
@@ -891,16 +902,18 @@ impl Store {
         })
     }
 
-    /// Deletes the entity when `allowed` accepts its current version, with the entities it
-    /// contains (`contained`: each table and its `_parent` column), in one transaction;
-    /// [`StoreError::NotFound`] or [`StoreError::VersionMismatch`].
+    /// Deletes the entity when `allowed` accepts its current version, in one transaction
+    /// with what its `dependents` (the rows of other tables whose column holds its key: the
+    /// entities it contains, those referring to it) need by their rule;
+    /// [`StoreError::NotFound`], [`StoreError::VersionMismatch`] or
+    /// [`StoreError::Referenced`].
     pub async fn delete(
         &self,
         table: &Table,
         tenant: &str,
         key: &[Value],
         allowed: impl Fn(i64) -> bool,
-        contained: &[(&Table, usize)],
+        dependents: &[Dependents<'_>],
     ) -> Result<(), StoreError> {
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
             let mut group_lock;
@@ -915,13 +928,35 @@ impl Store {
             if !allowed(version) {
                 return Err(StoreError::VersionMismatch);
             }
-            for &(child, column) in contained {
-                for parent in key
+            for (index, dependent) in dependents.iter().enumerate() {
+                let Dependents {
+                    table: child,
+                    column,
+                    rule,
+                } = *dependent;
+                for principal in key
                     .iter()
                     .flat_map(|k| codec::params(&child.columns[column], k))
                 {
-                    let statement = statement::delete_contained(d, child, tenant, column, parent);
-                    bind(statement)?.execute(&mut *tx).await?;
+                    match rule {
+                        DependentRule::Delete => {
+                            let statement =
+                                statement::delete_contained(d, child, tenant, column, principal);
+                            bind(statement)?.execute(&mut *tx).await?;
+                        }
+                        DependentRule::Unlink => {
+                            let statement =
+                                statement::unlink_dependents(d, child, tenant, column, principal);
+                            bind(statement)?.execute(&mut *tx).await?;
+                        }
+                        DependentRule::Refuse => {
+                            let statement =
+                                statement::any_dependent(d, child, tenant, column, principal);
+                            if bind(statement)?.fetch_optional(&mut *tx).await?.is_some() {
+                                return Err(StoreError::Referenced(index));
+                            }
+                        }
+                    }
                 }
             }
             let delete = statement::delete(d, table, tenant, key_params(table, key), version);
@@ -934,6 +969,29 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// Rows of another table whose column holds the key of an entity being deleted
+/// ([`Store::delete`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Dependents<'t> {
+    /// Their table.
+    pub table: &'t Table,
+    /// The column (index into `table.columns`) holding the deleted entity's key.
+    pub column: usize,
+    /// What happens to them.
+    pub rule: DependentRule,
+}
+
+/// What deleting an entity does to the rows that hold its key ([`Dependents`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DependentRule {
+    /// They are deleted with it (contained entities; `OnDelete` `Cascade`).
+    Delete,
+    /// Their column becomes null and their version changes (a nullable foreign key).
+    Unlink,
+    /// The delete fails while there are any ([`StoreError::Referenced`]).
+    Refuse,
 }
 
 /// Name of the `$skiptoken` key among the service's secrets.

@@ -16,6 +16,7 @@ mod crud;
 #[path = "../support/csdl_xml.rs"]
 mod csdl_xml;
 mod errors;
+mod foreign_keys;
 mod functions;
 mod fuzz;
 mod helpers;
