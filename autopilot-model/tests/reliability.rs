@@ -36,7 +36,7 @@ fn start(dir: &Path) -> Server {
             "DATABASE_URL",
             format!("sqlite://{}/ap.db?mode=rwc", dir.display()),
         )
-        .env("RUST_LOG", "warn,autopilot_server=info")
+        .env("RUST_LOG", "warn,odata_server::cli=info")
         .env_remove("AUTH_MODE")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -10,6 +10,7 @@ pub mod admission;
 pub mod app;
 pub mod auth;
 pub mod capabilities;
+pub mod cli;
 pub mod compute;
 pub mod config;
 pub mod context;
