@@ -123,6 +123,9 @@ pub enum StartError {
          listen on a loopback address, or disable authentication explicitly (--auth none)"
     )]
     InsecureListen(std::net::SocketAddr),
+    /// The initial data could not be written.
+    #[error("initial data: {0}")]
+    InitialData(#[from] crate::dataset::DatasetError),
     /// The database URL names a database the service has no migrations for.
     #[error("the service has no migrations for {0:?}; use another DATABASE_URL")]
     NoMigrations(Backend),
@@ -190,6 +193,11 @@ impl Application {
         };
         store.migrate(migrations.sqlite, postgres).await?;
         store.verify_schema(&service).await?;
+        if let Some(dataset) = service.initial_data()
+            && crate::dataset::load_if_empty(&service, &store, "", dataset).await?
+        {
+            tracing::info!("initial data written into the empty store");
+        }
         let tokens = TokenSealer::new(&store.token_key().await?);
         let port = local.port();
         let base_prefix = format!("/{}", settings.base_path.trim_matches('/'));

@@ -14,6 +14,7 @@ pub mod cli;
 pub mod compute;
 pub mod config;
 pub mod context;
+pub mod dataset;
 pub mod error;
 pub mod expand;
 pub mod function;

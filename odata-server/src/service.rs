@@ -30,6 +30,7 @@ use odata_core::edm::{EntityTypeId, Model, NavigationProperty, OnDeleteAction};
 
 use crate::action::ActionHandler;
 use crate::auth::Permissions;
+use crate::dataset::Dataset;
 use crate::function::FunctionHandler;
 use crate::store::DependentRule;
 use crate::store::table::Table;
@@ -214,6 +215,7 @@ pub struct Service {
     model: Model,
     collections: Vec<Collection>,
     function_imports: Vec<(String, FunctionHandler)>,
+    initial_data: Option<Dataset>,
 }
 
 impl Service {
@@ -223,6 +225,7 @@ impl Service {
             model,
             collections: Vec::new(),
             function_imports: Vec::new(),
+            initial_data: None,
         }
     }
 
@@ -239,6 +242,11 @@ impl Service {
     /// The collection a [`Navigation`] leads to.
     pub fn target(&self, navigation: &Navigation) -> &Collection {
         &self.collections[navigation.target]
+    }
+
+    /// The data written at start-up into an empty store, if any.
+    pub fn initial_data(&self) -> Option<&Dataset> {
+        self.initial_data.as_ref()
     }
 
     /// The computation of the function import `name`, when the service gives it one.
@@ -380,9 +388,18 @@ pub struct ServiceBuilder {
     model: Model,
     collections: Vec<CollectionDef>,
     function_imports: Vec<(String, FunctionHandler)>,
+    initial_data: Option<Dataset>,
 }
 
 impl ServiceBuilder {
+    /// Data the service writes at start-up into a store that holds none (no row of any
+    /// served collection, in the tenant of unauthenticated callers); see
+    /// [`crate::dataset`].
+    pub fn initial_data(mut self, dataset: Dataset) -> Self {
+        self.initial_data = Some(dataset);
+        self
+    }
+
     /// Serves a collection; see [`CollectionDef`].
     pub fn collection(mut self, collection: CollectionDef) -> Self {
         self.collections.push(collection);
@@ -528,6 +545,7 @@ impl ServiceBuilder {
             model,
             collections,
             function_imports,
+            initial_data: self.initial_data,
         })
     }
 }

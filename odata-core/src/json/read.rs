@@ -315,6 +315,15 @@ pub fn read_entity(
     read_new_entity(model, declared, &read_object(body)?)
 }
 
+/// [`read_entity`] of a body already parsed with [`read_object`].
+pub fn read_entity_object(
+    model: &Model,
+    declared: EntityTypeId,
+    object: &Map<String, Json>,
+) -> Result<EntityPayload, ODataError> {
+    read_new_entity(model, declared, object)
+}
+
 /// A create body, or one entity of a deep insert, already parsed.
 fn read_new_entity(
     model: &Model,

@@ -14,7 +14,7 @@ mod property;
 mod read;
 mod related;
 mod singleton;
-mod write;
+pub(crate) mod write;
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
@@ -339,7 +339,7 @@ fn varies_by_prefer(target: &Target<'_>, method: &Method) -> bool {
     }
 }
 
-fn now() -> odata_core::value::DateTimeOffset {
+pub(crate) fn now() -> odata_core::value::DateTimeOffset {
     let utc = chrono::Utc::now();
     let ticks = utc.timestamp() * 10_000_000 + i64::from(utc.timestamp_subsec_nanos() / 100);
     odata_core::value::DateTimeOffset::from_utc_ticks(ticks, 0)

@@ -707,7 +707,7 @@ pub(super) fn refresh(
 
 /// The value of a property the body does not set: the current time for computed
 /// timestamps, otherwise the type's zero value (null when nullable).
-fn initial_value(
+pub(crate) fn initial_value(
     model: &odata_core::edm::Model,
     property: &Property,
     now: &DateTimeOffset,

@@ -493,6 +493,22 @@ pub(crate) fn any_dependent(
     )
 }
 
+/// Deletes every row of the tenant.
+pub(crate) fn delete_all(dialect: &impl Dialect, table: &Table, tenant: &str) -> Statement {
+    Statement::render(
+        frag!["DELETE", from_tenant(dialect, table, tenant)],
+        dialect,
+    )
+}
+
+/// One row of the tenant, if any.
+pub(crate) fn any_row(dialect: &impl Dialect, table: &Table, tenant: &str) -> Statement {
+    Statement::render(
+        frag!["SELECT 1", from_tenant(dialect, table, tenant), " LIMIT 1"],
+        dialect,
+    )
+}
+
 /// Deletes one entity while its stored version is still `version`.
 pub(crate) fn delete(
     dialect: &impl Dialect,

@@ -756,6 +756,36 @@ impl Store {
         })
     }
 
+    /// Whether the tenant has no row in `table`.
+    pub async fn is_empty(&self, table: &Table, tenant: &str) -> Result<bool, StoreError> {
+        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+            let mut group_lock;
+            let (mut batch, mut ticket) = (None, None);
+            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+            let row = bind(statement::any_row(d, table, tenant))?
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            end_write!(batch, ticket);
+            Ok(row.is_none())
+        })
+    }
+
+    /// Deletes every row of the tenant in `table`.
+    pub async fn clear(&self, table: &Table, tenant: &str) -> Result<(), StoreError> {
+        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+            let mut group_lock;
+            let (mut batch, mut ticket) = (None, None);
+            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+            bind(statement::delete_all(d, table, tenant))?
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            end_write!(batch, ticket);
+            Ok(())
+        })
+    }
+
     /// Inserts a new entity; [`StoreError::Duplicate`] when the key exists.
     pub async fn insert(
         &self,

@@ -4,7 +4,7 @@
 
 use odata_core::edm::{EntityTypeDef, ModelBuilder, NavigationDef, OnDeleteAction, PropertyDef};
 use odata_server::app::Migrations;
-use odata_server::service::{CollectionDef, Service};
+use odata_server::service::{CollectionDef, Service, ServiceBuilder};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::migrate::Migrator;
@@ -14,7 +14,8 @@ use crate::helpers::{TestApp, spawn_service};
 static MIGRATOR: Migrator = sqlx::migrate!("tests/migrations/foreign_keys/sqlite");
 static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("tests/migrations/foreign_keys/postgres");
 
-fn service() -> Service {
+/// The model served, before any service-wide setting.
+pub fn builder() -> ServiceBuilder {
     let int = |name: &str| PropertyDef::new(name, "Edm.Int32").not_null();
     let model = ModelBuilder::new("example.fk")
         .alias("fk")
@@ -87,16 +88,22 @@ fn service() -> Service {
         )
         .collection(CollectionDef::new("notes", "notes").reference("item", "items"))
         .collection(CollectionDef::new("badges", "badges").reference("group", "groups"))
-        .build()
-        .expect("valid service")
+}
+
+pub fn service() -> Service {
+    builder().build().expect("valid service")
+}
+
+/// The model's migrations for both databases.
+pub fn migrations() -> Migrations<'static> {
+    Migrations {
+        sqlite: &MIGRATOR,
+        postgres: Some(&POSTGRES_MIGRATOR),
+    }
 }
 
 async fn app() -> TestApp {
-    let migrations = Migrations {
-        sqlite: &MIGRATOR,
-        postgres: Some(&POSTGRES_MIGRATOR),
-    };
-    let app = spawn_service(service(), migrations, |_| {}).await;
+    let app = spawn_service(service(), migrations(), |_| {}).await;
     for (id, name) in [(1, "red"), (2, "blue")] {
         let created = app
             .post_json("groups", &json!({"id": id, "name": name}))

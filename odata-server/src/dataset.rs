@@ -1,0 +1,194 @@
+//! Data a service loads into its store by itself: demo or fixture entities, collection by
+//! collection, written at start-up into an empty store ([`ServiceBuilder::initial_data`]) or
+//! replacing everything the store holds ([`replace`]).
+//!
+//! Entities are OData JSON as a client would send them, with two differences: every
+//! property given is kept — keys and computed properties too, so demo data has stable keys
+//! and fixed timestamps — and a property left out gets the value a create would give it
+//! (null, the type's zero, the current time for computed timestamps). Relationships are
+//! written through foreign-key properties. Everything is written in one transaction.
+//!
+//! ```
+//! use odata_server::dataset::Dataset;
+//! use serde_json::json;
+//!
+//! let demo = Dataset::new()
+//!     .collection("groups", [json!({"id": 1, "name": "red"})])
+//!     .collection("items", [json!({"id": 1, "groupId": 1})]);
+//! # let _ = demo;
+//! ```
+//!
+//! [`ServiceBuilder::initial_data`]: crate::service::ServiceBuilder::initial_data
+
+use odata_core::error::ODataError;
+use odata_core::json;
+use odata_core::value::{DateTimeOffset, Value};
+use serde_json::Value as Json;
+
+use crate::service::Service;
+use crate::store::{Store, StoreError};
+
+/// Entities per collection, written in the order given.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    collections: Vec<(String, Vec<Json>)>,
+}
+
+impl Dataset {
+    /// No entities.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `entities` (OData JSON objects) to the collection at `path`.
+    pub fn collection(
+        mut self,
+        path: impl Into<String>,
+        entities: impl IntoIterator<Item = Json>,
+    ) -> Self {
+        self.collections
+            .push((path.into(), entities.into_iter().collect()));
+        self
+    }
+}
+
+/// Why a dataset could not be written; nothing of it is.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    /// A path that names no collection of the service.
+    #[error("the dataset names no collection of the service: '{0}'")]
+    UnknownCollection(String),
+    /// An entity that is not valid for its collection.
+    #[error("'{collection}' entity {index}: {error}")]
+    Invalid {
+        /// The collection path.
+        collection: String,
+        /// The entity's position in it.
+        index: usize,
+        /// What is wrong.
+        error: ODataError,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Writes `dataset` into the tenant's empty store; a store holding any row of the served
+/// collections is left as it is. Returns whether it wrote.
+pub async fn load_if_empty(
+    service: &Service,
+    store: &Store,
+    tenant: &str,
+    dataset: &Dataset,
+) -> Result<bool, DatasetError> {
+    for collection in service.collections() {
+        if !store.is_empty(&collection.table, tenant).await? {
+            return Ok(false);
+        }
+    }
+    write(service, store, tenant, dataset, false).await?;
+    Ok(true)
+}
+
+/// Replaces everything the tenant's store holds in the served collections with `dataset`,
+/// in one transaction: readers see the old data or the new, and a failure leaves the old.
+pub async fn replace(
+    service: &Service,
+    store: &Store,
+    tenant: &str,
+    dataset: &Dataset,
+) -> Result<(), DatasetError> {
+    write(service, store, tenant, dataset, true).await
+}
+
+async fn write(
+    service: &Service,
+    store: &Store,
+    tenant: &str,
+    dataset: &Dataset,
+    clear: bool,
+) -> Result<(), DatasetError> {
+    let group = store.begin_group().await?;
+    let written = write_in(service, &group, tenant, dataset, clear).await;
+    group.end_group(written.is_ok()).await?;
+    written
+}
+
+async fn write_in(
+    service: &Service,
+    store: &Store,
+    tenant: &str,
+    dataset: &Dataset,
+    clear: bool,
+) -> Result<(), DatasetError> {
+    if clear {
+        for collection in service.collections() {
+            store.clear(&collection.table, tenant).await?;
+        }
+    }
+    let now = crate::handlers::now();
+    for (path, entities) in &dataset.collections {
+        let collection = service
+            .collections()
+            .iter()
+            .find(|c| &c.path == path)
+            .ok_or_else(|| DatasetError::UnknownCollection(path.clone()))?;
+        for (index, entity) in entities.iter().enumerate() {
+            let invalid = |error: ODataError| DatasetError::Invalid {
+                collection: path.clone(),
+                index,
+                error,
+            };
+            let (type_name, values) = row(service, collection, entity, &now).map_err(invalid)?;
+            store
+                .insert(&collection.table, tenant, &type_name, &values)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The concrete type's name and the column values of one entity of `collection`.
+fn row(
+    service: &Service,
+    collection: &crate::service::Collection,
+    entity: &Json,
+    now: &DateTimeOffset,
+) -> Result<(String, Vec<Value>), ODataError> {
+    let model = service.model();
+    let Json::Object(object) = entity else {
+        return Err(ODataError::bad_request("an entity is a JSON object"));
+    };
+    let payload = json::read_entity_object(model, collection.entity_type, object)?;
+    if let Some(member) = payload
+        .binds
+        .keys()
+        .chain(payload.links.keys())
+        .chain(payload.inline.keys())
+        .next()
+    {
+        return Err(ODataError::bad_request(format!(
+            "'{member}': dataset entities link through foreign-key properties"
+        )));
+    }
+    let table = &collection.table;
+    let table_type = table
+        .table_type_by_id(payload.entity_type)
+        .ok_or_else(|| ODataError::bad_request("the entity's type is not stored here"))?;
+    let mut values = vec![Value::Null; table.columns.len()];
+    for &c in &table_type.columns {
+        values[c] = crate::handlers::write::initial_value(model, &table.columns[c].property, now);
+    }
+    for (name, value) in &payload.values {
+        if let Some(c) = table.column_index(name) {
+            values[c] = value.clone();
+        }
+    }
+    if let Some(&missing) = table.key.iter().find(|&&k| values[k].is_null()) {
+        return Err(ODataError::bad_request(format!(
+            "the key property '{}' is missing",
+            table.columns[missing].property.name
+        )));
+    }
+    Ok((table_type.name.clone(), values))
+}
