@@ -25,6 +25,27 @@ pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, OD
     Ok(options)
 }
 
+/// `$schemaversion` names the version of the schema a request is made against: `*` or the
+/// model's own (`Core.SchemaVersion`); any other is a version this service does not serve
+/// (404).
+pub fn schema_version_served(
+    options: &QueryOptions,
+    model: &odata_core::edm::Model,
+) -> Result<(), ODataError> {
+    match options.schemaversion.as_deref() {
+        None | Some("*") => Ok(()),
+        Some(version) if model.schema_version() == Some(version) => Ok(()),
+        Some(version) => Err(ODataError::not_found(format!(
+            "The schema version '{version}' is not served; {}.",
+            match model.schema_version() {
+                Some(served) => format!("this service serves '{served}' (or use '*')"),
+                None => "this service declares no schema version; use '*'".to_owned(),
+            }
+        ))
+        .with_target("$schemaversion")),
+    }
+}
+
 /// `$id` is read by `$entity` and by the deletion of a member's `$ref` (`applies` true); on
 /// any other resource it means nothing, and is refused rather than ignored.
 pub fn id_for_entity_id_only(options: &QueryOptions, applies: bool) -> Result<(), ODataError> {

@@ -117,6 +117,7 @@ impl JsonWriter<'_> {
         if has_container(model) {
             schema.insert(model.container.name.clone(), self.container());
         }
+        self.annotations(&mut schema, "", &model.annotations);
         let mut targets = Map::new();
         for external in &model.external_annotations {
             let target = targets

@@ -218,7 +218,8 @@ fn all_annotations(model: &Model) -> impl Iterator<Item = &Annotation> {
     let external = model
         .external_annotations
         .iter()
-        .flat_map(|e| &e.annotations);
+        .flat_map(|e| &e.annotations)
+        .chain(&model.annotations);
     enums
         .chain(complex)
         .chain(entities)
@@ -554,6 +555,33 @@ pub(crate) mod tests {
             },
         ];
         m
+    }
+
+    #[test]
+    fn the_schema_carries_its_version() {
+        let model = crate::edm::ModelBuilder::new("ns")
+            .annotate(Annotation::schema_version("2.1"))
+            .entity_type(
+                crate::edm::EntityTypeDef::new("thing")
+                    .key(["id"])
+                    .property(crate::edm::PropertyDef::new("id", "Edm.Int32").not_null()),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(model.schema_version(), Some("2.1"));
+        assert_eq!(sample().schema_version(), None);
+        assert_eq!(used_vocabularies(&model), [VOCABULARIES[0]]);
+        let xml = to_xml(&model);
+        assert!(
+            xml.contains(
+                "</EntityType>\n      <Annotation Term=\"Core.SchemaVersion\" String=\"2.1\"/>\n    </Schema>"
+            ),
+            "{xml}"
+        );
+        assert_eq!(
+            to_json(&model)["ns"]["@Core.SchemaVersion"],
+            serde_json::json!("2.1")
+        );
     }
 
     #[test]

@@ -163,6 +163,7 @@ impl<'m> XmlWriter<'m> {
             if has_container(model) {
                 self.container(w)?;
             }
+            self.annotations(w, &model.annotations)?;
             for external in &model.external_annotations {
                 // CSDL requires at least one annotation in an `Annotations` element.
                 if external.annotations.is_empty() {

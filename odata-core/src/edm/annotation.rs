@@ -3,6 +3,9 @@
 /// Core vocabulary namespace.
 pub const CORE: &str = "Org.OData.Core.V1";
 
+/// The term of [`Annotation::schema_version`].
+pub(crate) const SCHEMA_VERSION: &str = "Org.OData.Core.V1.SchemaVersion";
+
 /// Capabilities vocabulary namespace.
 pub const CAPABILITIES: &str = "Org.OData.Capabilities.V1";
 
@@ -120,6 +123,16 @@ impl Annotation {
         Self {
             term: term.into(),
             value,
+        }
+    }
+
+    /// `Core.SchemaVersion`: the version of a schema (on the schema, see
+    /// [`ModelBuilder::annotate`](super::ModelBuilder::annotate)); requests name it with
+    /// `$schemaversion`.
+    pub fn schema_version(version: impl Into<String>) -> Self {
+        Self {
+            term: SCHEMA_VERSION.to_owned(),
+            value: AnnotationValue::String(version.into()),
         }
     }
 

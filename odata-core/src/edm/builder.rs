@@ -485,6 +485,7 @@ pub struct ModelBuilder {
     function_imports: Vec<(String, String)>,
     entity_sets: Vec<(String, String)>,
     singletons: Vec<(String, String)>,
+    annotations: Vec<Annotation>,
 }
 
 impl ModelBuilder {
@@ -502,7 +503,14 @@ impl ModelBuilder {
             function_imports: Vec::new(),
             entity_sets: Vec::new(),
             singletons: Vec::new(),
+            annotations: Vec::new(),
         }
+    }
+
+    /// Annotates the schema itself, e.g. with [`Annotation::schema_version`].
+    pub fn annotate(mut self, annotation: Annotation) -> Self {
+        self.annotations.push(annotation);
+        self
     }
 
     /// Schema alias (`graph` for `microsoft.graph`).
@@ -818,6 +826,7 @@ impl Resolver {
                 annotations: Vec::new(),
             },
             external_annotations: Vec::new(),
+            annotations: self.b.annotations.clone(),
             names: self.names,
         })
     }

@@ -62,10 +62,23 @@ pub struct Model {
     pub container: EntityContainer,
     /// Annotations applied from outside their targets, in document order.
     pub external_annotations: Vec<ExternalAnnotations>,
+    /// Annotations of the schema itself (`Core.SchemaVersion`).
+    pub annotations: Vec<Annotation>,
     names: BTreeMap<String, TypeKind>,
 }
 
 impl Model {
+    /// The schema's version, from its `Core.SchemaVersion` annotation
+    /// ([`Annotation::schema_version`]); `None` when it declares none.
+    pub fn schema_version(&self) -> Option<&str> {
+        self.annotations.iter().find_map(|a| match &a.value {
+            AnnotationValue::String(version) if a.term == annotation::SCHEMA_VERSION => {
+                Some(version.as_str())
+            }
+            _ => None,
+        })
+    }
+
     /// The entity type with this id.
     pub fn entity_type(&self, id: EntityTypeId) -> &EntityType {
         &self.entity_types[id.0]

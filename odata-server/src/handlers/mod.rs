@@ -196,6 +196,7 @@ async fn handle(
     let target = route.target;
     crate::auth::authorize_target(&principal, &target, req.method())?;
     let options = parsed?;
+    query::schema_version_served(&options, state.service.model())?;
     // `$id` names the entity `$entity` reads, or the member a `$ref` deletion removes.
     let id_names_a_member = req.method() == Method::DELETE
         && matches!(&target, Target::Related(r) if r.reference && r.navigation.is_collection());

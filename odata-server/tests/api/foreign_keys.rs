@@ -2,7 +2,9 @@
 //! `OnDelete` rules, and unique constraints, on a model of groups, their items, the items'
 //! notes (a composite key) and badges that cannot exist without their group.
 
-use odata_core::edm::{EntityTypeDef, ModelBuilder, NavigationDef, OnDeleteAction, PropertyDef};
+use odata_core::edm::{
+    Annotation, EntityTypeDef, ModelBuilder, NavigationDef, OnDeleteAction, PropertyDef,
+};
 use odata_server::app::Migrations;
 use odata_server::service::{CollectionDef, Service, ServiceBuilder};
 use reqwest::StatusCode;
@@ -19,6 +21,7 @@ pub fn builder() -> ServiceBuilder {
     let int = |name: &str| PropertyDef::new(name, "Edm.Int32").not_null();
     let model = ModelBuilder::new("example.fk")
         .alias("fk")
+        .annotate(Annotation::schema_version("1.0"))
         .entity_type(
             EntityTypeDef::new("group")
                 .key(["id"])
@@ -392,4 +395,41 @@ async fn a_unique_value_taken_twice_is_a_conflict() {
         .await
         .unwrap();
     assert_eq!(renamed.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn requests_name_the_schema_version_they_are_made_against() {
+    let app = app().await;
+    let xml = app
+        .get("$metadata?$schemaversion=1.0")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        xml.contains(r#"<Annotation Term="Core.SchemaVersion" String="1.0"/>"#),
+        "{xml}"
+    );
+    for path in [
+        "$metadata?$schemaversion=*",
+        "groups?$schemaversion=1.0",
+        "groups",
+    ] {
+        assert_eq!(
+            app.get(path).send().await.unwrap().status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+    for path in [
+        "$metadata?$schemaversion=2.0",
+        "groups(1)?$schemaversion=0.9",
+    ] {
+        let (status, body) = status_and_body(app.get(path).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["error"]["target"], "$schemaversion");
+        assert!(body["error"]["message"].as_str().unwrap().contains("'1.0'"));
+    }
 }
