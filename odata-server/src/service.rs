@@ -27,6 +27,7 @@
 //! ```
 
 use odata_core::edm::{EntityTypeId, Model};
+use odata_core::json::WriteRules;
 
 use crate::action::ActionHandler;
 use crate::auth::Permissions;
@@ -196,6 +197,7 @@ pub struct Service {
     model: Model,
     collections: Vec<Collection>,
     function_imports: Vec<(String, FunctionHandler)>,
+    write_rules: WriteRules,
 }
 
 impl Service {
@@ -205,7 +207,13 @@ impl Service {
             model,
             collections: Vec::new(),
             function_imports: Vec::new(),
+            write_rules: WriteRules::default(),
         }
+    }
+
+    /// How entity bodies are read and completed; see [`ServiceBuilder::write_rules`].
+    pub fn write_rules(&self) -> WriteRules {
+        self.write_rules
     }
 
     /// The model.
@@ -362,9 +370,19 @@ pub struct ServiceBuilder {
     model: Model,
     collections: Vec<CollectionDef>,
     function_imports: Vec<(String, FunctionHandler)>,
+    write_rules: WriteRules,
 }
 
 impl ServiceBuilder {
+    /// How entity bodies are read and completed (default: Microsoft Graph's rules, see
+    /// [`WriteRules`]). With [`WriteRules::standard`] a create must set every non-nullable
+    /// property without a `DefaultValue` that is not computed, and computed values in
+    /// bodies are ignored.
+    pub fn write_rules(mut self, rules: WriteRules) -> Self {
+        self.write_rules = rules;
+        self
+    }
+
     /// Serves a collection; see [`CollectionDef`].
     pub fn collection(mut self, collection: CollectionDef) -> Self {
         self.collections.push(collection);
@@ -384,6 +402,7 @@ impl ServiceBuilder {
     /// entity type without key, a searchable name that is not a property or is write-only.
     pub fn build(self) -> Result<Service, ServiceError> {
         let model = self.model;
+        let write_rules = self.write_rules;
         let mut collections: Vec<Collection> = Vec::with_capacity(self.collections.len());
         let mut links = Vec::with_capacity(self.collections.len());
         let mut contained = Vec::new();
@@ -490,6 +509,7 @@ impl ServiceBuilder {
             model,
             collections,
             function_imports,
+            write_rules,
         })
     }
 }

@@ -11,6 +11,7 @@ mod batch;
 mod compute;
 mod concurrency;
 mod crud;
+mod edm;
 // Shared with the acceptance tests, which use more of it.
 #[allow(dead_code)]
 #[path = "../support/csdl_xml.rs"]
