@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use odata_core::csdl::{to_json, to_xml};
 use odata_core::edm::{
     ActionDef, Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, Model, ModelBuilder,
-    NavigationDef, PrimitiveKind, PropertyDef,
+    NavigationDef, PrimitiveKind, PropertyDef, TypeDefinitionDef,
 };
 use serde_json::{Value, json};
 
@@ -35,10 +35,18 @@ fn model() -> Model {
                 .member("windows", 1)
                 .member("linux", 2),
         )
+        .type_definition(TypeDefinitionDef::new("floorNumber", "Edm.Int32"))
+        .type_definition(TypeDefinitionDef::new("label", "Edm.String").max_length(20))
         .complex_type(
             ComplexTypeDef::new("detailedLocation")
                 .base("graph.location")
-                .property(PropertyDef::new("building", "Edm.String").max_length(64)),
+                .property(PropertyDef::new("building", "Edm.String").max_length(64))
+                .property(
+                    PropertyDef::new("floor", "graph.floorNumber")
+                        .not_null()
+                        .default_value("0"),
+                )
+                .property(PropertyDef::new("sign", "graph.label").default_value("")),
         )
         .complex_type(
             ComplexTypeDef::new("deviceInfo")
@@ -291,6 +299,8 @@ fn xml_order_follows_dependencies() {
     let order = [
         r#"<EnumType Name="enrollmentState""#,
         r#"<EnumType Name="platforms""#,
+        r#"<TypeDefinition Name="floorNumber" UnderlyingType="Edm.Int32"/>"#,
+        r#"<TypeDefinition Name="label" UnderlyingType="Edm.String" MaxLength="20"/>"#,
         r#"<ComplexType Name="location""#,
         r#"<ComplexType Name="detailedLocation" BaseType="graph.location""#,
         r#"<ComplexType Name="deviceInfo""#,
@@ -318,6 +328,10 @@ fn xml_order_follows_dependencies() {
     assert!(xml.contains(
         r#"<Annotation Term="Core.Description" String="Profile name &lt;shown&gt; to &quot;admins&quot; &amp; users"/>"#
     ));
+    assert!(xml.contains(
+        r#"<Property Name="floor" Type="graph.floorNumber" Nullable="false" DefaultValue="0"/>"#
+    ));
+    assert!(xml.contains(r#"<Property Name="sign" Type="graph.label" DefaultValue=""/>"#));
 }
 
 #[test]
@@ -343,6 +357,8 @@ fn json_has_the_csdl_structure() {
             "$Alias",
             "enrollmentState",
             "platforms",
+            "floorNumber",
+            "label",
             "location",
             "detailedLocation",
             "deviceInfo",
@@ -358,6 +374,18 @@ fn json_has_the_csdl_structure() {
         ]
     );
     assert_eq!(schema["$Alias"], "graph");
+    assert_eq!(
+        schema["label"],
+        json!({"$Kind": "TypeDefinition", "$UnderlyingType": "Edm.String", "$MaxLength": 20})
+    );
+    assert_eq!(
+        schema["detailedLocation"]["floor"],
+        json!({"$Type": "graph.floorNumber", "$DefaultValue": 0})
+    );
+    assert_eq!(
+        schema["detailedLocation"]["sign"],
+        json!({"$Type": "graph.label", "$Nullable": true, "$DefaultValue": ""})
+    );
     assert_eq!(schema["platforms"]["$IsFlags"], true);
     assert_eq!(schema["platforms"]["$UnderlyingType"], "Edm.Int64");
     assert_eq!(schema["enrollmentState"]["assignedUnkownSyncState"], 2);

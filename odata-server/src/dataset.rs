@@ -159,7 +159,11 @@ fn row(
     let Json::Object(object) = entity else {
         return Err(ODataError::bad_request("an entity is a JSON object"));
     };
-    let payload = json::read_entity_object(model, collection.entity_type, object)?;
+    let rules = json::WriteRules {
+        keep_read_only: true,
+        ..service.write_rules()
+    };
+    let payload = json::read_entity_object(model, collection.entity_type, object, rules)?;
     if let Some(member) = payload
         .binds
         .keys()

@@ -352,7 +352,21 @@ fn resolve_in_collection<'s>(
                 format!("Functions bound to a collection ('{segment}') are not supported yet."),
             ));
         }
-        (None, [segment, rest @ ..]) => (key_as_segment(service, collection, segment)?, rest),
+        (None, [segment, rest @ ..]) => {
+            let key = key_as_segment(service, collection, segment).map_err(|e| {
+                // Not a key, but a qualified name: a type cast to a type the model lacks.
+                if is_qualified_name(segment) {
+                    ODataError::not_found(format!(
+                        "'{segment}' names no type derived from '{}'.",
+                        model.entity_type(collection.entity_type).qualified_name
+                    ))
+                    .with_target(segment.clone())
+                } else {
+                    e
+                }
+            })?;
+            (key, rest)
+        }
     };
     let [name, tail @ ..] = rest else {
         return path(Target::Entity(collection, key));
@@ -486,7 +500,26 @@ fn resolve_in_collection<'s>(
         ))
         .with_target(name.clone()));
     }
+    if is_qualified_name(name) {
+        return Err(ODataError::not_found(format!(
+            "'{name}' names no type derived from '{}'.",
+            ty.qualified_name
+        ))
+        .with_target(name.clone()));
+    }
     Err(not_a_member(name, ty))
+}
+
+/// `a.b` or `a.b.c`: dot-separated identifiers (the shape of a qualified type name).
+fn is_qualified_name(segment: &str) -> bool {
+    let mut parts = segment.split('.');
+    let identifier = |p: &str| {
+        p.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    segment.contains('.') && parts.all(identifier)
 }
 
 /// The entity type a type-cast segment names, when it is the collection's type or derives

@@ -27,6 +27,7 @@
 //! ```
 
 use odata_core::edm::{EntityTypeId, Model, NavigationProperty, OnDeleteAction};
+use odata_core::json::WriteRules;
 
 use crate::action::ActionHandler;
 use crate::auth::Permissions;
@@ -216,6 +217,7 @@ pub struct Service {
     collections: Vec<Collection>,
     function_imports: Vec<(String, FunctionHandler)>,
     initial_data: Option<Dataset>,
+    write_rules: WriteRules,
 }
 
 impl Service {
@@ -226,7 +228,13 @@ impl Service {
             collections: Vec::new(),
             function_imports: Vec::new(),
             initial_data: None,
+            write_rules: WriteRules::default(),
         }
+    }
+
+    /// How entity bodies are read and completed; see [`ServiceBuilder::write_rules`].
+    pub fn write_rules(&self) -> WriteRules {
+        self.write_rules
     }
 
     /// The model.
@@ -389,6 +397,7 @@ pub struct ServiceBuilder {
     collections: Vec<CollectionDef>,
     function_imports: Vec<(String, FunctionHandler)>,
     initial_data: Option<Dataset>,
+    write_rules: WriteRules,
 }
 
 impl ServiceBuilder {
@@ -397,6 +406,15 @@ impl ServiceBuilder {
     /// [`crate::dataset`].
     pub fn initial_data(mut self, dataset: Dataset) -> Self {
         self.initial_data = Some(dataset);
+        self
+    }
+
+    /// How entity bodies are read and completed (default: Microsoft Graph's rules, see
+    /// [`WriteRules`]). With [`WriteRules::standard`] a create must set every non-nullable
+    /// property without a `DefaultValue` that is not computed, and computed values in
+    /// bodies are ignored.
+    pub fn write_rules(mut self, rules: WriteRules) -> Self {
+        self.write_rules = rules;
         self
     }
 
@@ -419,6 +437,7 @@ impl ServiceBuilder {
     /// entity type without key, a searchable name that is not a property or is write-only.
     pub fn build(self) -> Result<Service, ServiceError> {
         let model = self.model;
+        let write_rules = self.write_rules;
         let mut collections: Vec<Collection> = Vec::with_capacity(self.collections.len());
         let mut links = Vec::with_capacity(self.collections.len());
         let mut contained = Vec::new();
@@ -546,6 +565,7 @@ impl ServiceBuilder {
             collections,
             function_imports,
             initial_data: self.initial_data,
+            write_rules,
         })
     }
 }

@@ -524,8 +524,8 @@ impl<'c, 'a> Binder<'c, 'a> {
                     BinaryOp::Lt => CompareOp::Lt,
                     _ => CompareOp::Le,
                 };
-                let left = self.bind(l)?;
-                let right = self.bind(r)?;
+                let left = self.bind_operand(l)?;
+                let right = self.bind_operand(r)?;
                 let ordered = !matches!(cmp, CompareOp::Eq | CompareOp::Ne);
                 let (left, right) = self.comparable(op.keyword(), left, right, ordered)?;
                 Ok(BoundExpr::Compare {
@@ -542,6 +542,32 @@ impl<'c, 'a> Binder<'c, 'a> {
             | BinaryOp::Div
             | BinaryOp::DivBy
             | BinaryOp::Mod => self.bind_arith(op, l, r),
+        }
+    }
+
+    /// An operand of a comparison: an expression, or else a bare duration (`P1D`,
+    /// `PT1H30M`) that clients write without `duration'…'`, which the grammar reads as a
+    /// property path. Only a path that names no property is taken for a duration.
+    fn bind_operand(&mut self, e: &Expr) -> Result<BoundExpr, ODataError> {
+        let bound = self.bind(e);
+        if bound.is_ok() {
+            return bound;
+        }
+        let duration = match e {
+            Expr::Path { segments, .. } => match segments.as_slice() {
+                [Segment::Member(name)] if name.starts_with('P') => {
+                    crate::value::Duration::parse(name).ok()
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        match duration {
+            Some(d) => Ok(lit(
+                Value::Duration(d),
+                ExprType::Primitive(PrimitiveKind::Duration),
+            )),
+            None => bound,
         }
     }
 

@@ -123,7 +123,8 @@ impl Binder<'_, '_> {
     }
 
     /// Adapts `expr` to a `target` type fixed by the other operand. Only literals change:
-    /// a string or integer literal becomes a member of an enumeration `target`, a string
+    /// a string literal becomes a member of an enumeration `target` and an integer literal
+    /// its underlying value (valid or not: `state eq 99` is false for every row), a string
     /// literal becomes an `Edm.Duration` (4.01 allows `'PT1H'` without the `duration`
     /// prefix), and a numeric literal is widened losslessly to a wider numeric `target`
     /// (Int → Decimal/Double, Decimal → Double). `other` is the other operand, named in
@@ -142,8 +143,10 @@ impl Binder<'_, '_> {
             (ExprType::Enum(id), ExprType::Primitive(PrimitiveKind::String), Value::String(s)) => {
                 self.enum_member(*id, s, other)
             }
+            // An integer means the underlying value: one that is no value of the type
+            // matches nothing rather than failing the request.
             (ExprType::Enum(id), t, Value::Int(n)) if t.is_integer() => {
-                self.enum_member(*id, &n.to_string(), other)
+                Ok(lit(Value::Enum(*n), ExprType::Enum(*id)))
             }
             (
                 ExprType::Primitive(PrimitiveKind::Duration),

@@ -18,19 +18,7 @@ use crate::edm::{EntityType, EntityTypeId, Model, Property};
 ///     .entity_type(EntityTypeDef::new("t").key(["id"]).property(PropertyDef::new("id", "Edm.String").not_null()))
 ///     .build()
 ///     .unwrap();
-/// let total = Property {
-///     name: "total".into(),
-///     type_ref: TypeRef {
-///         kind: TypeKind::Primitive(PrimitiveKind::Int64),
-///         collection: false,
-///         nullable: true,
-///         max_length: None,
-///         precision: None,
-///         scale: None,
-///         unicode: None,
-///     },
-///     annotations: Vec::new(),
-/// };
+/// let total = Property::new("total", TypeRef::of(TypeKind::Primitive(PrimitiveKind::Int64)));
 /// let (shaped, id) = shape_model(&model, "result", vec![total]);
 /// assert!(shaped.entity_type(id).property("total").is_some());
 /// ```

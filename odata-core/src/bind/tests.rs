@@ -563,11 +563,6 @@ fn rejects_bad_paths_and_types_naming_property_and_type() {
         ),
         ("state eq 'Enrolled'", bad, &["'Enrolled' is not a member"]),
         (
-            "state eq 7",
-            bad,
-            &["'7' is not a member of 'test.ns.state'"],
-        ),
-        (
             "state eq color",
             bad,
             &["cannot compare 'state' (test.ns.state) with 'color' (test.ns.color)"],
@@ -887,6 +882,9 @@ fn enum_string_and_number_literals_become_members() {
         &member(2, &state)
     );
     assert_eq!(right_of(&ok("state eq 3")), &member(3, &state));
+    // An integer is the underlying value, a member's or not: `state eq 7` is never true.
+    assert_eq!(right_of(&ok("state eq 7")), &member(7, &state));
+    assert_eq!(right_of(&ok("state gt -1")), &member(-1, &state));
     assert_eq!(right_of(&ok("perms eq 'read,exec'")), &member(5, &perms));
     match ok("'enrolled' eq state") {
         BoundExpr::Compare { left, .. } => assert_eq!(*left, member(1, &state)),
@@ -916,6 +914,15 @@ fn enum_string_and_number_literals_become_members() {
             P::Duration
         )
     );
+    // Without quotes too, where no property has that name.
+    assert_eq!(
+        right_of(&ok("took gt P1DT2H")),
+        &lit(
+            Value::Duration(Duration::parse("P1DT2H").unwrap()),
+            P::Duration
+        )
+    );
+    assert!(err("took gt P1X").message.contains("'P1X'"));
 }
 
 #[test]

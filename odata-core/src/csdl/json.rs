@@ -7,7 +7,7 @@ use super::{
 };
 use crate::edm::{
     Action, Annotation, AnnotationValue, ComplexType, EntityType, EnumType, Model,
-    NavigationProperty, PrimitiveKind, Property, TypeKind, TypeRef,
+    NavigationProperty, PrimitiveKind, Property, TypeDefinition, TypeKind, TypeRef,
 };
 
 /// The CSDL JSON 4.01 `$metadata` document of `model`, types in dependency order (see the
@@ -92,6 +92,9 @@ impl JsonWriter<'_> {
             let e = model.enum_type(id);
             schema.insert(e.name.clone(), self.enum_type(e));
         }
+        for t in &model.type_definitions {
+            schema.insert(t.name.clone(), self.type_definition(t));
+        }
         for &id in &order.complex {
             let c = model.complex_type(id);
             schema.insert(c.name.clone(), self.complex_type(c));
@@ -150,15 +153,25 @@ impl JsonWriter<'_> {
         if type_ref.collection {
             obj.insert("$Collection".into(), true.into());
         }
-        if type_ref.kind != TypeKind::Primitive(PrimitiveKind::String) {
-            obj.insert(
-                "$Type".into(),
-                self.names.type_name(type_ref.kind).into_owned().into(),
-            );
+        if type_ref.definition.is_some()
+            || type_ref.kind != TypeKind::Primitive(PrimitiveKind::String)
+        {
+            let name = self.names.type_ref_name(&TypeRef {
+                collection: false,
+                ..type_ref.clone()
+            });
+            obj.insert("$Type".into(), name.into_owned().into());
         }
         if type_ref.nullable {
             obj.insert("$Nullable".into(), true.into());
         }
+        if type_ref.definition.is_none() {
+            self.facets(obj, type_ref);
+        }
+    }
+
+    /// `$MaxLength`, `$Precision`, `$Scale` and `$Unicode` (defaults omitted).
+    fn facets(&self, obj: &mut Map<String, Value>, type_ref: &TypeRef) {
         if let Some(n) = type_ref.max_length {
             obj.insert("$MaxLength".into(), n.into());
         }
@@ -176,7 +189,7 @@ impl JsonWriter<'_> {
     fn enum_type(&self, e: &EnumType) -> Value {
         let mut obj = Map::new();
         obj.insert("$Kind".into(), "EnumType".into());
-        if e.underlying != PrimitiveKind::Int32 {
+        if e.underlying_declared || e.underlying != PrimitiveKind::Int32 {
             obj.insert("$UnderlyingType".into(), e.underlying.name().into());
         }
         if e.is_flags {
@@ -190,9 +203,30 @@ impl JsonWriter<'_> {
         Value::Object(obj)
     }
 
+    fn type_definition(&self, t: &TypeDefinition) -> Value {
+        let mut obj = Map::new();
+        obj.insert("$Kind".into(), "TypeDefinition".into());
+        obj.insert("$UnderlyingType".into(), t.underlying.name().into());
+        self.facets(
+            &mut obj,
+            &TypeRef {
+                max_length: t.max_length,
+                precision: t.precision,
+                scale: t.scale,
+                unicode: t.unicode,
+                ..TypeRef::of(TypeKind::Primitive(t.underlying))
+            },
+        );
+        self.annotations(&mut obj, "", &t.annotations);
+        Value::Object(obj)
+    }
+
     fn property(&self, p: &Property) -> Value {
         let mut obj = Map::new();
         self.type_ref(&mut obj, &p.type_ref);
+        if let Some(default) = &p.default_value {
+            obj.insert("$DefaultValue".into(), default_value_json(p, default));
+        }
         self.annotations(&mut obj, "", &p.annotations);
         Value::Object(obj)
     }
@@ -349,6 +383,29 @@ impl JsonWriter<'_> {
 /// An annotation value in CSDL JSON: constants as JSON values (an enum member by its name,
 /// flags comma-separated), a navigation property path as `{"$NavigationPropertyPath": …}`,
 /// a collection as an array, a record as an object.
+/// A `DefaultValue` in its type's JSON representation: numbers and booleans as JSON
+/// numbers and booleans, everything else as the literal string.
+fn default_value_json(p: &Property, literal: &str) -> Value {
+    let numeric = matches!(
+        p.type_ref.kind,
+        TypeKind::Primitive(
+            PrimitiveKind::Boolean
+                | PrimitiveKind::Byte
+                | PrimitiveKind::SByte
+                | PrimitiveKind::Int16
+                | PrimitiveKind::Int32
+                | PrimitiveKind::Int64
+                | PrimitiveKind::Double
+                | PrimitiveKind::Single
+        )
+    );
+    numeric
+        .then(|| serde_json::from_str::<Value>(literal).ok())
+        .flatten()
+        .filter(|v| v.is_number() || v.is_boolean())
+        .unwrap_or_else(|| literal.into())
+}
+
 fn annotation_value(value: &AnnotationValue) -> Value {
     match value {
         AnnotationValue::String(s) => Value::from(s.as_str()),

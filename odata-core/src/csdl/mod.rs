@@ -124,7 +124,14 @@ impl<'m> Names<'m> {
 
     /// XML spelling of a type reference: `Collection(graph.x)` for collections.
     fn type_ref_name(&self, type_ref: &TypeRef) -> Cow<'m, str> {
-        let name = self.type_name(type_ref.kind);
+        let name = match type_ref.definition {
+            Some(id) => Cow::Owned(format!(
+                "{}.{}",
+                self.qualifier,
+                self.model.type_definition(id).name
+            )),
+            None => self.type_name(type_ref.kind),
+        };
         if type_ref.collection {
             Cow::Owned(format!("Collection({name})"))
         } else {
@@ -193,6 +200,7 @@ fn all_annotations(model: &Model) -> impl Iterator<Item = &Annotation> {
             .iter()
             .chain(e.members.iter().flat_map(|m| &m.annotations))
     });
+    let definitions = model.type_definitions.iter().flat_map(|t| &t.annotations);
     let complex = model.complex_types.iter().flat_map(|c| {
         c.annotations
             .iter()
@@ -221,6 +229,7 @@ fn all_annotations(model: &Model) -> impl Iterator<Item = &Annotation> {
         .flat_map(|e| &e.annotations)
         .chain(&model.annotations);
     enums
+        .chain(definitions)
         .chain(complex)
         .chain(entities)
         .chain(actions)
@@ -612,6 +621,35 @@ pub(crate) mod tests {
         assert_eq!(
             VOCABULARIES[1].uri("xml"),
             "https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml"
+        );
+    }
+
+    #[test]
+    fn type_definitions_are_written_with_their_annotations() {
+        let m = ModelBuilder::new("ns")
+            .type_definition(
+                crate::edm::TypeDefinitionDef::new("money", "Edm.Decimal")
+                    .precision(10, Some(2))
+                    .annotate(Annotation::description("An amount")),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(used_vocabularies(&m), [VOCABULARIES[0]]);
+        let xml = super::to_xml(&m);
+        assert!(
+            xml.contains(
+                r#"<TypeDefinition Name="money" UnderlyingType="Edm.Decimal" Precision="10" Scale="2">"#
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"<Annotation Term="Core.Description" String="An amount"/>"#));
+        let json = super::to_json(&m);
+        assert_eq!(
+            json["ns"]["money"],
+            serde_json::json!({
+                "$Kind": "TypeDefinition", "$UnderlyingType": "Edm.Decimal",
+                "$Precision": 10, "$Scale": 2, "@Core.Description": "An amount"
+            })
         );
     }
 

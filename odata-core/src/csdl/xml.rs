@@ -9,7 +9,7 @@ use quick_xml::events::{BytesDecl, BytesText, Event};
 use super::{CsdlVersion, DocumentOrder, Names, has_container, used_vocabularies};
 use crate::edm::{
     Action, Annotation, AnnotationValue, ComplexType, EntityType, EnumType, Model,
-    NavigationProperty, PrimitiveKind, Property, TypeKind, TypeRef,
+    NavigationProperty, PrimitiveKind, Property, TypeDefinition, TypeKind, TypeRef,
 };
 
 type W = Writer<Vec<u8>>;
@@ -87,8 +87,12 @@ fn node(
     Ok(())
 }
 
-/// Facet attributes of a type reference (defaults omitted).
+/// Facet attributes of a type reference (defaults omitted); a type definition's facets are
+/// written on the definition only.
 fn facets(attrs: &mut Attrs<'_>, type_ref: &TypeRef) {
+    if type_ref.definition.is_some() {
+        return;
+    }
     if let Some(n) = type_ref.max_length {
         attrs.push(("MaxLength", n.to_string().into()));
     }
@@ -147,6 +151,9 @@ impl<'m> XmlWriter<'m> {
         node(w, "Schema", attrs, |w| {
             for &id in &order.enums {
                 self.enum_type(w, model.enum_type(id))?;
+            }
+            for t in &model.type_definitions {
+                self.type_definition(w, t)?;
             }
             for &id in &order.complex {
                 self.complex_type(w, model.complex_type(id))?;
@@ -258,7 +265,7 @@ impl<'m> XmlWriter<'m> {
 
     fn enum_type(&self, w: &mut W, e: &EnumType) -> io::Result<()> {
         let mut attrs: Attrs<'_> = vec![("Name", e.name.as_str().into())];
-        if e.underlying != PrimitiveKind::Int32 {
+        if e.underlying_declared || e.underlying != PrimitiveKind::Int32 {
             attrs.push(("UnderlyingType", e.underlying.name().into()));
         }
         flag(&mut attrs, "IsFlags", e.is_flags);
@@ -283,7 +290,28 @@ impl<'m> XmlWriter<'m> {
             attrs.push(("Nullable", "false".into()));
         }
         facets(&mut attrs, &p.type_ref);
+        if let Some(default) = &p.default_value {
+            attrs.push(("DefaultValue", default.as_str().into()));
+        }
         self.annotated(w, "Property", attrs, &p.annotations)
+    }
+
+    fn type_definition(&self, w: &mut W, t: &TypeDefinition) -> io::Result<()> {
+        let mut attrs: Attrs<'_> = vec![
+            ("Name", t.name.as_str().into()),
+            ("UnderlyingType", t.underlying.name().into()),
+        ];
+        facets(
+            &mut attrs,
+            &TypeRef {
+                max_length: t.max_length,
+                precision: t.precision,
+                scale: t.scale,
+                unicode: t.unicode,
+                ..TypeRef::of(TypeKind::Primitive(t.underlying))
+            },
+        );
+        self.annotated(w, "TypeDefinition", attrs, &t.annotations)
     }
 
     fn navigation(&self, w: &mut W, n: &NavigationProperty) -> io::Result<()> {

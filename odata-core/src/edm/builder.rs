@@ -32,8 +32,9 @@ use super::enums::{EnumMember, EnumType};
 use super::structured::{
     ComplexType, EntityType, NavigationProperty, OnDeleteAction, Property, ReferentialConstraint,
 };
+use super::typedef::TypeDefinition;
 use super::types::{PrimitiveKind, TypeKind, TypeRef};
-use super::{ComplexTypeId, EntityTypeId, EnumTypeId, Model};
+use super::{ComplexTypeId, EntityTypeId, EnumTypeId, Model, TypeDefinitionId};
 
 /// Why a model could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,6 +87,24 @@ pub enum ModelError {
         /// What is wrong.
         reason: String,
     },
+    /// A `DefaultValue` that is no value of its property's type.
+    #[error("{property}: invalid DefaultValue '{value}': {reason}")]
+    InvalidDefault {
+        /// `type/property`.
+        property: String,
+        /// The literal as declared.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A type definition whose underlying type is not a primitive type.
+    #[error("type definition '{name}': '{underlying}' is not a primitive type")]
+    InvalidUnderlyingType {
+        /// The type definition.
+        name: String,
+        /// The declared underlying type.
+        underlying: String,
+    },
     /// A property name repeated within a type hierarchy.
     #[error("type '{ty}': property '{property}' declared twice")]
     DuplicateProperty {
@@ -106,6 +125,7 @@ pub struct PropertyDef {
     precision: Option<u32>,
     scale: Option<u32>,
     unicode: Option<bool>,
+    default_value: Option<String>,
     annotations: Vec<Annotation>,
 }
 
@@ -121,8 +141,34 @@ impl PropertyDef {
             precision: None,
             scale: None,
             unicode: None,
+            default_value: None,
             annotations: Vec::new(),
         }
+    }
+
+    /// `DefaultValue`: the value, as a CSDL literal (`0`, `None` for an enum member,
+    /// `""` for the empty string), that a create which omits the property stores and a
+    /// replacement (PUT) resets it to. [`ModelBuilder::build`] checks it against the type.
+    ///
+    /// ```
+    /// use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+    ///
+    /// let model = ModelBuilder::new("ns")
+    ///     .entity_type(EntityTypeDef::new("t").key(["id"])
+    ///         .property(PropertyDef::new("id", "Edm.Int32").not_null())
+    ///         .property(PropertyDef::new("rating", "Edm.Byte").not_null().default_value("0")))
+    ///     .build().unwrap();
+    /// let t = model.entity_type(model.find_entity_type("t").unwrap());
+    /// assert_eq!(t.property("rating").unwrap().default_value.as_deref(), Some("0"));
+    /// assert!(ModelBuilder::new("ns")
+    ///     .entity_type(EntityTypeDef::new("t").key(["id"])
+    ///         .property(PropertyDef::new("id", "Edm.Int32").not_null())
+    ///         .property(PropertyDef::new("rating", "Edm.Byte").default_value("256")))
+    ///     .build().is_err());
+    /// ```
+    pub fn default_value(mut self, literal: impl Into<String>) -> Self {
+        self.default_value = Some(literal.into());
+        self
     }
 
     /// `Nullable="false"`.
@@ -378,6 +424,7 @@ impl ComplexTypeDef {
 pub struct EnumTypeDef {
     name: String,
     underlying: PrimitiveKind,
+    underlying_declared: bool,
     is_flags: bool,
     members: Vec<EnumMember>,
     annotations: Vec<Annotation>,
@@ -389,6 +436,7 @@ impl EnumTypeDef {
         Self {
             name: name.into(),
             underlying: PrimitiveKind::Int32,
+            underlying_declared: false,
             is_flags: false,
             members: Vec::new(),
             annotations: Vec::new(),
@@ -411,9 +459,77 @@ impl EnumTypeDef {
         self
     }
 
-    /// Sets the underlying integer type.
+    /// Sets the underlying integer type; `$metadata` then states it, even `Edm.Int32`.
     pub fn underlying(mut self, kind: PrimitiveKind) -> Self {
         self.underlying = kind;
+        self.underlying_declared = true;
+        self
+    }
+
+    /// Adds an annotation.
+    pub fn annotate(mut self, annotation: Annotation) -> Self {
+        self.annotations.push(annotation);
+        self
+    }
+}
+
+/// A type definition declaration: a named primitive type with optional facets.
+///
+/// ```
+/// use odata_core::edm::{EntityTypeDef, ModelBuilder, PrimitiveKind, PropertyDef, TypeDefinitionDef};
+///
+/// let model = ModelBuilder::new("ns")
+///     .type_definition(TypeDefinitionDef::new("durationValue", "Edm.Duration"))
+///     .entity_type(EntityTypeDef::new("t").key(["id"])
+///         .property(PropertyDef::new("id", "Edm.Int32").not_null())
+///         .property(PropertyDef::new("wait", "ns.durationValue")))
+///     .build().unwrap();
+/// let t = model.entity_type(model.find_entity_type("t").unwrap());
+/// let wait = &t.property("wait").unwrap().type_ref;
+/// assert_eq!(wait.primitive(), Some(PrimitiveKind::Duration));
+/// assert_eq!(model.type_ref_name(wait), "ns.durationValue");
+/// ```
+#[derive(Debug, Clone)]
+pub struct TypeDefinitionDef {
+    name: String,
+    underlying: String,
+    max_length: Option<u32>,
+    precision: Option<u32>,
+    scale: Option<u32>,
+    unicode: Option<bool>,
+    annotations: Vec<Annotation>,
+}
+
+impl TypeDefinitionDef {
+    /// A type definition `name` of the primitive type `underlying` (`Edm.Duration`).
+    pub fn new(name: impl Into<String>, underlying: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            underlying: underlying.into(),
+            max_length: None,
+            precision: None,
+            scale: None,
+            unicode: None,
+            annotations: Vec::new(),
+        }
+    }
+
+    /// `MaxLength` facet.
+    pub fn max_length(mut self, n: u32) -> Self {
+        self.max_length = Some(n);
+        self
+    }
+
+    /// `Precision` and `Scale` facets.
+    pub fn precision(mut self, precision: u32, scale: Option<u32>) -> Self {
+        self.precision = Some(precision);
+        self.scale = scale;
+        self
+    }
+
+    /// `Unicode` facet.
+    pub fn unicode(mut self, unicode: bool) -> Self {
+        self.unicode = Some(unicode);
         self
     }
 
@@ -480,6 +596,7 @@ pub struct ModelBuilder {
     entity_types: Vec<EntityTypeDef>,
     complex_types: Vec<ComplexTypeDef>,
     enum_types: Vec<EnumTypeDef>,
+    type_definitions: Vec<TypeDefinitionDef>,
     actions: Vec<ActionDef>,
     functions: Vec<ActionDef>,
     function_imports: Vec<(String, String)>,
@@ -498,6 +615,7 @@ impl ModelBuilder {
             entity_types: Vec::new(),
             complex_types: Vec::new(),
             enum_types: Vec::new(),
+            type_definitions: Vec::new(),
             actions: Vec::new(),
             functions: Vec::new(),
             function_imports: Vec::new(),
@@ -540,6 +658,12 @@ impl ModelBuilder {
     /// Adds an enumeration type.
     pub fn enum_type(mut self, def: EnumTypeDef) -> Self {
         self.enum_types.push(def);
+        self
+    }
+
+    /// Adds a type definition.
+    pub fn type_definition(mut self, def: TypeDefinitionDef) -> Self {
+        self.type_definitions.push(def);
         self
     }
 
@@ -591,7 +715,9 @@ impl ModelBuilder {
 
     /// Resolves every name and validates the model.
     pub fn build(self) -> Result<Model, ModelError> {
-        Resolver::new(self)?.resolve()
+        let model = Resolver::new(self)?.resolve()?;
+        check_defaults(&model)?;
+        Ok(model)
     }
 }
 
@@ -640,6 +766,36 @@ fn check_constraints(entity_types: &[EntityType]) -> Result<(), ModelError> {
 struct Resolver {
     b: ModelBuilder,
     names: BTreeMap<String, TypeKind>,
+    definitions: BTreeMap<String, TypeDefinitionId>,
+}
+
+/// Every `DefaultValue` must read as a value of its property's type.
+fn check_defaults(model: &Model) -> Result<(), ModelError> {
+    let owners = model
+        .entity_types
+        .iter()
+        .map(|e| (&e.name, &e.declared_properties))
+        .chain(
+            model
+                .complex_types
+                .iter()
+                .map(|c| (&c.name, &c.declared_properties)),
+        );
+    for (owner, properties) in owners {
+        for p in properties {
+            let Some(literal) = &p.default_value else {
+                continue;
+            };
+            if let Err(e) = crate::json::parse_default_value(model, &p.type_ref, literal) {
+                return Err(ModelError::InvalidDefault {
+                    property: format!("{owner}/{}", p.name),
+                    value: literal.clone(),
+                    reason: e.message,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Resolver {
@@ -660,7 +816,22 @@ impl Resolver {
         for (i, d) in b.enum_types.iter().enumerate() {
             add(&d.name, TypeKind::Enum(EnumTypeId(i)))?;
         }
-        Ok(Self { b, names })
+        let mut definitions = BTreeMap::new();
+        for (i, d) in b.type_definitions.iter().enumerate() {
+            let underlying = PrimitiveKind::from_name(&d.underlying).ok_or_else(|| {
+                ModelError::InvalidUnderlyingType {
+                    name: d.name.clone(),
+                    underlying: d.underlying.clone(),
+                }
+            })?;
+            add(&d.name, TypeKind::Primitive(underlying))?;
+            definitions.insert(d.name.clone(), TypeDefinitionId(i));
+        }
+        Ok(Self {
+            b,
+            names,
+            definitions,
+        })
     }
 
     /// Strips the namespace or alias; `None` for a foreign namespace.
@@ -695,14 +866,33 @@ impl Resolver {
 
     fn type_ref(&self, d: &PropertyDef, used_by: &str) -> Result<TypeRef, ModelError> {
         let (inner, collection) = split_collection(&d.type_name);
+        let kind = self.kind(inner, used_by)?;
+        let definition = self
+            .local(inner)
+            .and_then(|n| self.definitions.get(n).copied());
+        if let Some(id) = definition {
+            // The definition's facets; CSDL does not let a use re-specify them.
+            let t = &self.b.type_definitions[id.0];
+            return Ok(TypeRef {
+                kind,
+                collection,
+                nullable: d.nullable,
+                max_length: t.max_length,
+                precision: t.precision,
+                scale: t.scale,
+                unicode: t.unicode,
+                definition: Some(id),
+            });
+        }
         Ok(TypeRef {
-            kind: self.kind(inner, used_by)?,
+            kind,
             collection,
             nullable: d.nullable,
             max_length: d.max_length,
             precision: d.precision,
             scale: d.scale,
             unicode: d.unicode,
+            definition: None,
         })
     }
 
@@ -710,6 +900,7 @@ impl Resolver {
         Ok(Property {
             name: d.name.clone(),
             type_ref: self.type_ref(d, &format!("{owner}/{}", d.name))?,
+            default_value: d.default_value.clone(),
             annotations: d.annotations.clone(),
         })
     }
@@ -740,11 +931,34 @@ impl Resolver {
                 name: d.name.clone(),
                 qualified_name: self.qualified(&d.name),
                 underlying: d.underlying,
+                underlying_declared: d.underlying_declared,
                 is_flags: d.is_flags,
                 members: d.members.clone(),
                 annotations: d.annotations.clone(),
             })
             .collect();
+        let type_definitions = self
+            .b
+            .type_definitions
+            .iter()
+            .map(|d| {
+                Ok(TypeDefinition {
+                    name: d.name.clone(),
+                    qualified_name: self.qualified(&d.name),
+                    underlying: PrimitiveKind::from_name(&d.underlying).ok_or_else(|| {
+                        ModelError::InvalidUnderlyingType {
+                            name: d.name.clone(),
+                            underlying: d.underlying.clone(),
+                        }
+                    })?,
+                    max_length: d.max_length,
+                    precision: d.precision,
+                    scale: d.scale,
+                    unicode: d.unicode,
+                    annotations: d.annotations.clone(),
+                })
+            })
+            .collect::<Result<_, ModelError>>()?;
         let actions = self
             .b
             .actions
@@ -816,6 +1030,7 @@ impl Resolver {
             entity_types,
             complex_types,
             enum_types,
+            type_definitions,
             actions,
             functions,
             container: EntityContainer {

@@ -10,6 +10,7 @@ mod builder;
 mod container;
 mod enums;
 mod structured;
+mod typedef;
 mod types;
 
 use std::collections::BTreeMap;
@@ -20,13 +21,14 @@ pub use annotation::{
 };
 pub use builder::{
     ActionDef, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, ModelError, NavigationDef,
-    PropertyDef,
+    PropertyDef, TypeDefinitionDef,
 };
 pub use container::{EntityContainer, EntitySet, FunctionImport, Singleton};
 pub use enums::{EnumMember, EnumType};
 pub use structured::{
     ComplexType, EntityType, NavigationProperty, OnDeleteAction, Property, ReferentialConstraint,
 };
+pub use typedef::TypeDefinition;
 pub use types::{PrimitiveKind, TypeKind, TypeRef};
 
 /// Index of an entity type in its [`Model`].
@@ -41,6 +43,10 @@ pub struct ComplexTypeId(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EnumTypeId(pub usize);
 
+/// Index of a type definition in its [`Model`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TypeDefinitionId(pub usize);
+
 /// A resolved, validated entity data model (one schema).
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -54,6 +60,8 @@ pub struct Model {
     pub complex_types: Vec<ComplexType>,
     /// Enumeration types in declaration order.
     pub enum_types: Vec<EnumType>,
+    /// Type definitions in declaration order.
+    pub type_definitions: Vec<TypeDefinition>,
     /// Actions in declaration order.
     pub actions: Vec<Action>,
     /// Functions in declaration order (declared like actions, with a return type).
@@ -94,17 +102,37 @@ impl Model {
         &self.enum_types[id.0]
     }
 
-    /// Resolves a type name: unqualified, namespace- or alias-qualified (`graph.x`).
+    /// The type definition with this id.
+    pub fn type_definition(&self, id: TypeDefinitionId) -> &TypeDefinition {
+        &self.type_definitions[id.0]
+    }
+
+    /// Resolves a type name: unqualified, namespace- or alias-qualified (`graph.x`). A
+    /// type definition resolves to its underlying primitive type.
+    ///
+    /// A name qualified with anything else (another namespace, an unknown alias) still
+    /// resolves when its last segment names a type of the model, because clients copy type
+    /// names between services and aliases: `other.ns.product` means `shop.product`. Only
+    /// `Edm.` names are never taken for model types.
     pub fn find_type(&self, name: &str) -> Option<TypeKind> {
         if let Some(p) = PrimitiveKind::from_name(name) {
             return Some(TypeKind::Primitive(p));
         }
         let local = match name.rsplit_once('.') {
-            Some((ns, local)) if ns == self.namespace || Some(ns) == self.alias.as_deref() => local,
-            Some(_) => return None,
+            Some(("Edm", _)) => return None,
+            Some((_, local)) => local,
             None => name,
         };
         self.names.get(local).copied()
+    }
+
+    /// Resolves the name of a type definition (qualified as [`Model::find_type`] allows).
+    pub fn find_type_definition(&self, name: &str) -> Option<TypeDefinitionId> {
+        let local = name.rsplit_once('.').map_or(name, |(_, local)| local);
+        self.type_definitions
+            .iter()
+            .position(|t| t.name == local)
+            .map(TypeDefinitionId)
     }
 
     /// Resolves an entity type name.
@@ -168,9 +196,13 @@ impl Model {
         }
     }
 
-    /// CSDL spelling of a type reference, e.g. `Collection(microsoft.graph.x)`.
+    /// CSDL spelling of a type reference, e.g. `Collection(microsoft.graph.x)`; a type
+    /// definition by its own name.
     pub fn type_ref_name(&self, type_ref: &TypeRef) -> String {
-        let name = self.type_name(type_ref.kind);
+        let name = match type_ref.definition {
+            Some(id) => &self.type_definition(id).qualified_name,
+            None => self.type_name(type_ref.kind),
+        };
         if type_ref.collection {
             format!("Collection({name})")
         } else {
@@ -280,7 +312,12 @@ mod tests {
             m.entity_type_and_subtypes(base),
             vec![base, product, special]
         );
-        assert_eq!(m.find_type("other.ns.product"), None);
+        assert_eq!(
+            m.find_type("other.ns.product"),
+            Some(TypeKind::Entity(product))
+        );
+        assert_eq!(m.find_type("Edm.product"), None);
+        assert_eq!(m.find_type("other.ns.nothing"), None);
     }
 
     #[test]
@@ -319,5 +356,80 @@ mod tests {
         assert_eq!(e.parse_value("Green"), None);
         assert_eq!(e.parse_value("7"), None);
         assert_eq!(e.format_value(0).as_deref(), Some("red"));
+    }
+
+    #[test]
+    fn flags_values_are_covered_combinations_written_in_value_order() {
+        let m = ModelBuilder::new("ns")
+            .enum_type(
+                EnumTypeDef::new("f")
+                    .flags()
+                    .member("none", 0)
+                    .member("d", 8)
+                    .member("a", 1)
+                    .member("b", 2),
+            )
+            .build()
+            .expect("valid");
+        let TypeKind::Enum(id) = m.find_type("ns.f").expect("f") else {
+            panic!("not an enum")
+        };
+        let e = m.enum_type(id);
+        assert_eq!(e.parse_value("d,a"), Some(9));
+        assert_eq!(e.parse_value("a, d"), Some(9));
+        assert_eq!(e.parse_value("9"), Some(9));
+        assert_eq!(e.parse_value("none"), Some(0));
+        assert_eq!(e.parse_value("4"), None, "bit 4 is no member");
+        assert_eq!(e.parse_value("-1"), None);
+        assert_eq!(e.parse_value("a,x"), None);
+        assert!(e.is_valid_value(11) && !e.is_valid_value(16) && !e.is_valid_value(-1));
+        assert_eq!(e.format_value(9).as_deref(), Some("a,d"));
+        assert_eq!(e.format_value(11).as_deref(), Some("a,b,d"));
+        assert_eq!(e.format_value(0).as_deref(), Some("none"));
+        assert_eq!(e.format_value(4), None);
+        assert_eq!(e.zero_value(), 0);
+    }
+
+    #[test]
+    fn type_definitions_resolve_to_their_underlying_type() {
+        let m = ModelBuilder::new("ns")
+            .alias("a")
+            .type_definition(TypeDefinitionDef::new("code", "Edm.String").max_length(4))
+            .entity_type(
+                EntityTypeDef::new("t")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "a.code").not_null())
+                    .property(PropertyDef::new("codes", "Collection(ns.code)").max_length(9)),
+            )
+            .build()
+            .expect("valid");
+        let t = m.entity_type(m.find_entity_type("t").expect("t"));
+        let id = &t.property("id").expect("id").type_ref;
+        assert_eq!(id.primitive(), Some(PrimitiveKind::String));
+        assert_eq!(id.max_length, Some(4), "the definition's facets");
+        assert_eq!(m.type_ref_name(id), "ns.code");
+        let codes = &t.property("codes").expect("codes").type_ref;
+        assert_eq!(codes.max_length, Some(4), "a use cannot change them");
+        assert_eq!(m.type_ref_name(codes), "Collection(ns.code)");
+        assert_eq!(
+            m.find_type("other.code"),
+            Some(TypeKind::Primitive(PrimitiveKind::String))
+        );
+        assert!(m.find_type_definition("a.code").is_some());
+        let err = ModelBuilder::new("ns")
+            .type_definition(TypeDefinitionDef::new("x", "Edm.Nope"))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ModelError::InvalidUnderlyingType { .. }));
+        let err = ModelBuilder::new("ns")
+            .type_definition(TypeDefinitionDef::new("t", "Edm.String"))
+            .entity_type(
+                EntityTypeDef::new("t")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null()),
+            )
+            .build()
+            .unwrap_err();
+        assert_eq!(err, ModelError::Duplicate("t".into()));
     }
 }

@@ -13,11 +13,25 @@ pub struct Property {
     pub name: String,
     /// Its type and facets.
     pub type_ref: TypeRef,
+    /// `DefaultValue`: the CSDL literal of the value a create that omits the property
+    /// stores, checked against the type when the model is built (see
+    /// [`parse_default_value`](crate::json::parse_default_value)).
+    pub default_value: Option<String>,
     /// Annotations such as `Core.Description` or `Core.Computed`.
     pub annotations: Vec<Annotation>,
 }
 
 impl Property {
+    /// A property without facets, default or annotations.
+    pub fn new(name: impl Into<String>, type_ref: TypeRef) -> Self {
+        Self {
+            name: name.into(),
+            type_ref,
+            default_value: None,
+            annotations: Vec::new(),
+        }
+    }
+
     /// True when the service computes the value (`Core.Computed`).
     pub fn is_computed(&self) -> bool {
         has_term(&self.annotations, "Computed", &AnnotationValue::Bool(true))

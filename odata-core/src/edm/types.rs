@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::{ComplexTypeId, EntityTypeId, EnumTypeId};
+use super::{ComplexTypeId, EntityTypeId, EnumTypeId, TypeDefinitionId};
 
 /// The EDM primitive types the framework understands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -138,9 +138,27 @@ pub struct TypeRef {
     pub scale: Option<u32>,
     /// `Unicode` facet; `None` means the CSDL default (true).
     pub unicode: Option<bool>,
+    /// The type definition the reference names, if any: `kind` is then its underlying
+    /// primitive type and the facets are the definition's. Only `$metadata` and messages
+    /// use it; everything else treats the value as one of the primitive type.
+    pub definition: Option<TypeDefinitionId>,
 }
 
 impl TypeRef {
+    /// A nullable, single-valued reference to `kind` without facets.
+    pub fn of(kind: TypeKind) -> Self {
+        Self {
+            kind,
+            collection: false,
+            nullable: true,
+            max_length: None,
+            precision: None,
+            scale: None,
+            unicode: None,
+            definition: None,
+        }
+    }
+
     /// The primitive kind, when the reference is to a primitive type.
     pub fn primitive(&self) -> Option<PrimitiveKind> {
         match self.kind {

@@ -7,8 +7,10 @@ mod write;
 
 pub use parameters::{read_parameters, read_url_arguments};
 pub use read::{
-    Bind, EntityPayload, Inline, Links, bound_navigation, read_entity, read_entity_object,
-    read_entity_update, read_entity_update_object, read_object, read_value, zero_value,
+    Bind, EntityPayload, Inline, Links, WriteRules, bound_navigation, default_value,
+    parse_default_value, read_entity, read_entity_object, read_entity_update,
+    read_entity_update_object, read_entity_update_with, read_entity_with, read_object, read_value,
+    zero_value,
 };
 pub use write::{
     EntityControl, MetadataLevel, WriteOptions, write_dynamic_properties, write_entity, write_value,

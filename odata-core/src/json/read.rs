@@ -312,16 +312,57 @@ pub fn read_entity(
     declared: EntityTypeId,
     body: &[u8],
 ) -> Result<EntityPayload, ODataError> {
-    read_new_entity(model, declared, &read_object(body)?)
+    read_entity_with(model, declared, body, WriteRules::default())
 }
 
-/// [`read_entity`] of a body already parsed with [`read_object`].
+/// [`read_entity`] under `rules`.
+pub fn read_entity_with(
+    model: &Model,
+    declared: EntityTypeId,
+    body: &[u8],
+    rules: WriteRules,
+) -> Result<EntityPayload, ODataError> {
+    read_new_entity(model, declared, &read_object(body)?, rules)
+}
+
+/// How a service treats what OData leaves to it in entity bodies. The default is Microsoft
+/// Graph's behaviour (a read-only property in a body is a 400; a create may leave out any
+/// property, which then gets its default or zero value); [`WriteRules::standard`] is the
+/// behaviour OData 4.01 describes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteRules {
+    /// Values of read-only properties (`Core.Computed`, `Core.Permissions/Read`) in a body
+    /// are ignored instead of being a 400.
+    pub ignore_read_only: bool,
+    /// A create must set every non-nullable property that has no `DefaultValue` and is not
+    /// computed (a 400 naming the first one missing), instead of storing its type's zero
+    /// value.
+    pub require_non_nullable: bool,
+    /// Values of read-only properties are kept: for a service's own data (keys, versions
+    /// and timestamps of demo data), never for a client's body.
+    pub keep_read_only: bool,
+}
+
+impl WriteRules {
+    /// OData 4.01's rules: read-only values ignored, non-nullable properties without a
+    /// default required on create.
+    pub fn standard() -> Self {
+        Self {
+            ignore_read_only: true,
+            require_non_nullable: true,
+            keep_read_only: false,
+        }
+    }
+}
+
+/// [`read_entity_with`] of a body already parsed with [`read_object`].
 pub fn read_entity_object(
     model: &Model,
     declared: EntityTypeId,
     object: &Map<String, Json>,
+    rules: WriteRules,
 ) -> Result<EntityPayload, ODataError> {
-    read_new_entity(model, declared, object)
+    read_new_entity(model, declared, object, rules)
 }
 
 /// A create body, or one entity of a deep insert, already parsed.
@@ -329,9 +370,10 @@ fn read_new_entity(
     model: &Model,
     declared: EntityTypeId,
     object: &Map<String, Json>,
+    rules: WriteRules,
 ) -> Result<EntityPayload, ODataError> {
     let entity_type = entity_type_of(model, declared, object)?;
-    let payload = read_properties(model, entity_type, object, true)?;
+    let payload = read_properties(model, entity_type, object, true, rules)?;
     // An empty key makes the entity's key-as-segment URL (`collection/`) name the collection.
     for name in &model.entity_type(entity_type).key {
         if matches!(payload.values.get(name), Some(Value::String(s)) if s.is_empty()) {
@@ -361,6 +403,16 @@ pub fn read_entity_update_object(
     current: EntityTypeId,
     object: &Map<String, Json>,
 ) -> Result<EntityPayload, ODataError> {
+    read_entity_update_with(model, current, object, WriteRules::default())
+}
+
+/// [`read_entity_update_object`] under `rules`.
+pub fn read_entity_update_with(
+    model: &Model,
+    current: EntityTypeId,
+    object: &Map<String, Json>,
+    rules: WriteRules,
+) -> Result<EntityPayload, ODataError> {
     if let Some(name) = odata_type(object)? {
         let named = model.find_entity_type(name);
         if !named.is_some_and(|n| model.entity_derives_from(current, n)) {
@@ -372,7 +424,7 @@ pub fn read_entity_update_object(
             .with_target("@odata.type"));
         }
     }
-    read_properties(model, current, object, false)
+    read_properties(model, current, object, false, rules)
 }
 
 /// The body's members against `entity_type`; `deep`: navigation properties may hold
@@ -382,6 +434,7 @@ fn read_properties(
     entity_type: EntityTypeId,
     object: &Map<String, Json>,
     deep: bool,
+    rules: WriteRules,
 ) -> Result<EntityPayload, ODataError> {
     let ty = model.entity_type(entity_type);
     let mut values = IndexMap::with_capacity(object.len());
@@ -428,7 +481,7 @@ fn read_properties(
             continue;
         }
         if deep && let Some(navigation) = ty.navigation_property(key) {
-            let entities = read_inline(model, navigation, key, json)?;
+            let entities = read_inline(model, navigation, key, json, rules)?;
             inline.insert(
                 key.clone(),
                 Inline {
@@ -441,7 +494,10 @@ fn read_properties(
         let Some(property) = ty.property(key) else {
             return Err(unknown_member(ty, key));
         };
-        if property.is_read_only() {
+        if property.is_read_only() && !rules.keep_read_only {
+            if rules.ignore_read_only {
+                continue;
+            }
             return Err(ODataError::bad_request(format!(
                 "The property '{key}' is read-only and cannot be set by a client."
             ))
@@ -509,10 +565,11 @@ fn read_inline(
     navigation: &NavigationProperty,
     member: &str,
     json: &Json,
+    rules: WriteRules,
 ) -> Result<Vec<EntityPayload>, ODataError> {
     let one = |object: &Json, path: String| match object {
         Json::Object(object) => {
-            read_new_entity(model, navigation.target, object).map_err(|mut e| {
+            read_new_entity(model, navigation.target, object, rules).map_err(|mut e| {
                 e.target = Some(match e.target.take() {
                     Some(inner) => format!("{path}/{inner}"),
                     None => path.clone(),
@@ -704,10 +761,8 @@ pub fn read_value(
             let e = model.enum_type(id);
             let parsed = match json {
                 Json::String(s) => e.parse_value(s),
-                Json::Number(n) => n
-                    .as_i64()
-                    .filter(|v| e.member_by_value(*v).is_some() || e.is_flags),
-                _ => return Err(type_mismatch(model, type_ref, json, path)),
+                Json::Number(n) => n.as_i64().filter(|v| e.is_valid_value(*v)),
+                _ => None,
             };
             parsed.map(Value::Enum).ok_or_else(|| {
                 ODataError::bad_request(format!(
@@ -932,7 +987,62 @@ fn json_kind(json: &Json) -> String {
     }
 }
 
-/// The zero value Graph returns for a non-nullable property that a create body omitted.
+/// The value of the CSDL literal `literal` (a `DefaultValue`) as a value of `type_ref`: a
+/// 400-style error saying what is wrong when it is none.
+///
+/// ```
+/// use odata_core::edm::{PrimitiveKind, TypeKind, TypeRef, ModelBuilder};
+/// use odata_core::json::parse_default_value;
+/// use odata_core::value::Value;
+///
+/// let model = ModelBuilder::new("ns").build().unwrap();
+/// let byte = TypeRef::of(TypeKind::Primitive(PrimitiveKind::Byte));
+/// assert_eq!(parse_default_value(&model, &byte, "7").unwrap(), Value::Int(7));
+/// assert!(parse_default_value(&model, &byte, "256").is_err());
+/// ```
+pub fn parse_default_value(
+    model: &Model,
+    type_ref: &TypeRef,
+    literal: &str,
+) -> Result<Value, ODataError> {
+    let numeric = matches!(
+        type_ref.kind,
+        TypeKind::Primitive(
+            PrimitiveKind::Boolean
+                | PrimitiveKind::Byte
+                | PrimitiveKind::SByte
+                | PrimitiveKind::Int16
+                | PrimitiveKind::Int32
+                | PrimitiveKind::Int64
+                | PrimitiveKind::Double
+                | PrimitiveKind::Single
+        )
+    );
+    let json = if type_ref.collection || !numeric {
+        Json::String(literal.to_owned())
+    } else {
+        serde_json::from_str::<Json>(literal)
+            .ok()
+            .filter(|j| j.is_number() || j.is_boolean())
+            .unwrap_or_else(|| Json::String(literal.to_owned()))
+    };
+    let not_null = TypeRef {
+        nullable: false,
+        ..type_ref.clone()
+    };
+    read_value(model, &not_null, &json, "DefaultValue")
+}
+
+/// The declared `DefaultValue` of `property`, if it has one (checked when the model was
+/// built, so it reads).
+pub fn default_value(model: &Model, property: &Property) -> Option<Value> {
+    let literal = property.default_value.as_deref()?;
+    parse_default_value(model, &property.type_ref, literal).ok()
+}
+
+/// The zero value Graph returns for a non-nullable property that a create body omitted:
+/// `false`, `0`, `""`, the zero duration, the enum's `unknown` member, else its member of
+/// value 0, else its first member; null when nullable.
 pub fn zero_value(model: &Model, property: &Property) -> Value {
     let t = &property.type_ref;
     if t.collection {
@@ -962,8 +1072,7 @@ pub fn zero_value(model: &Model, property: &Property) -> Value {
             let e = model.enum_type(id);
             Value::Enum(
                 e.member("unknown")
-                    .or(e.members.first())
-                    .map_or(0, |m| m.value),
+                    .map_or_else(|| e.zero_value(), |m| m.value),
             )
         }
         TypeKind::Complex(_) | TypeKind::Entity(_) => Value::Null,

@@ -125,7 +125,8 @@ pub fn write_entity<'p, I>(
 }
 
 /// `#Int32`, `#microsoft.graph.enumType`, `#Collection(String)`: the property type annotation
-/// of full metadata, omitted for types JSON represents natively.
+/// of full metadata, omitted for types JSON represents natively; a type definition by its
+/// qualified name (`#ns.durationValue`).
 fn type_annotation(model: &Model, type_ref: &TypeRef) -> Option<String> {
     let name = match type_ref.kind {
         TypeKind::Primitive(
@@ -133,6 +134,10 @@ fn type_annotation(model: &Model, type_ref: &TypeRef) -> Option<String> {
         ) if !type_ref.collection => {
             return None;
         }
+        TypeKind::Primitive(_) if type_ref.definition.is_some() => model.type_ref_name(&TypeRef {
+            collection: false,
+            ..type_ref.clone()
+        }),
         TypeKind::Primitive(p) => p.name().trim_start_matches("Edm.").to_owned(),
         other => model.type_name(other).to_owned(),
     };
@@ -206,15 +211,7 @@ pub fn write_dynamic_properties<'v, I>(
             out.extend_from_slice(b"null");
             continue;
         };
-        let type_ref = TypeRef {
-            kind,
-            collection: false,
-            nullable: true,
-            max_length: None,
-            precision: None,
-            scale: None,
-            unicode: None,
-        };
+        let type_ref = TypeRef::of(kind);
         if options.metadata != MetadataLevel::None
             && let Some(annotation) = dynamic_type_annotation(model, kind, value)
         {

@@ -94,6 +94,9 @@ fn filter_canonical_forms() {
         ("cast(Edm.String)", "cast(Edm.String)"),
         ("cast(a, Edm.Int32) gt 1", "cast(a,Edm.Int32) gt 1"),
         ("isof(Model.Customer)", "isof(Model.Customer)"),
+        ("isof('Model.Customer')", "isof(Model.Customer)"),
+        ("cast(a, 'Edm.Byte') eq 1", "cast(a,Edm.Byte) eq 1"),
+        ("cast('Edm.String')", "cast(Edm.String)"),
         (
             "isof(a,Collection(Edm.String))",
             "isof(a,Collection(Edm.String))",

@@ -2,9 +2,9 @@
 //! service's contained collections hang from.
 //!
 //! It has no state of its own: its (string) key is the caller's tenant (the singleton's name when
-//! there is none, authentication off), every other structural property its type's zero
-//! value, and its navigation properties are the contained collections, read at their own
-//! URLs.
+//! there is none, authentication off), every other structural property its `DefaultValue` or
+//! its type's zero value, and its navigation properties are the contained collections, read at
+//! their own URLs.
 
 use actix_web::HttpResponse;
 use odata_core::edm::{PrimitiveKind, Singleton};
@@ -52,7 +52,7 @@ pub(super) fn get(
             if ty.key.contains(&p.name) && p.type_ref.primitive() == Some(PrimitiveKind::String) {
                 Value::String(key.clone())
             } else {
-                json::zero_value(model, p)
+                json::default_value(model, p).unwrap_or_else(|| json::zero_value(model, p))
             }
         })
         .collect();

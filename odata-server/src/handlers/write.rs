@@ -53,7 +53,8 @@ pub(super) async fn create(
             .with_target("@odata.id"));
         }
     }
-    let payload = json::read_entity(model, collection.entity_type, &request.body)?;
+    let rules = request.state.service.write_rules();
+    let payload = json::read_entity_with(model, collection.entity_type, &request.body, rules)?;
     let entity = if payload.inline.is_empty() && payload.links.is_empty() {
         insert(request, &request.store, collection, &payload, preset).await?
     } else {
@@ -161,6 +162,9 @@ pub(super) async fn insert(
     for (column, value) in preset {
         values[*column] = value.clone();
     }
+    if request.state.service.write_rules().require_non_nullable {
+        require_non_nullable(table, table_type, payload, preset)?;
+    }
     for &k in &table.key {
         if values[k].is_null() {
             values[k] = generated_key(&table.columns[k].property)?;
@@ -206,10 +210,19 @@ pub(super) async fn update(
         .store
         .change(table, &request.tenant, key, allowed(request), |current| {
             let table_type = super::output::stored_type(table, current)?;
-            let payload = json::read_entity_update_object(model, table_type.id, &object)?;
-            for (&k, url_value) in table.key.iter().zip(key) {
-                let name = &table.columns[k].property.name;
-                if payload.values.get(name).is_some_and(|v| v != url_value) {
+            let rules = request.state.service.write_rules();
+            let payload = json::read_entity_update_with(model, table_type.id, &object, rules)?;
+            // A replacement applies to the addressed entity whatever key its body names;
+            // a partial update naming another key would be a re-keying, which is refused.
+            // Read from the body itself: a computed key is not in the payload.
+            for (&k, url_value) in table.key.iter().zip(key).filter(|_| !replace) {
+                let property = &table.columns[k].property;
+                let name = &property.name;
+                let Some(body_json) = object.get(name) else {
+                    continue;
+                };
+                let body_value = json::read_value(model, &property.type_ref, body_json, name)?;
+                if &body_value != url_value {
                     return Err(ODataError::bad_request(format!(
                         "The key property '{name}' cannot be changed; the body's value differs \
                          from the URL's."
@@ -219,7 +232,7 @@ pub(super) async fn update(
             }
             let mut values = current.values.clone();
             refresh(model, table, table_type, &mut values, now, replace);
-            apply(table, &payload, &mut values);
+            apply_update(table, &payload, &mut values);
             for (name, bind) in &payload.binds {
                 let (_, column) = reference(collection, name, bind)?;
                 values[column] = match &bind.url {
@@ -685,9 +698,53 @@ fn apply(table: &Table, payload: &EntityPayload, values: &mut [Value]) {
     }
 }
 
+/// Copies an update body's values into their columns, except keys (checked or ignored by
+/// the caller) and immutable properties, which only a create sets.
+fn apply_update(table: &Table, payload: &EntityPayload, values: &mut [Value]) {
+    for (name, value) in &payload.values {
+        if let Some(c) = table.column_index(name)
+            && !table.key.contains(&c)
+            && !table.columns[c].property.is_immutable()
+        {
+            values[c] = value.clone();
+        }
+    }
+}
+
+/// Under [`WriteRules::require_non_nullable`](json::WriteRules): a 400 naming the first
+/// non-nullable property of the created type that has no `DefaultValue`, is not computed
+/// and that neither the body nor the entity it is created in (`preset`) sets.
+fn require_non_nullable(
+    table: &Table,
+    table_type: &TableType,
+    payload: &EntityPayload,
+    preset: &[(usize, Value)],
+) -> Result<(), ODataError> {
+    for &c in &table_type.columns {
+        let property = &table.columns[c].property;
+        let t = &property.type_ref;
+        let required = !t.nullable
+            && !t.collection
+            && property.default_value.is_none()
+            && !property.is_computed();
+        if required
+            && !payload.values.contains_key(&property.name)
+            && !preset.iter().any(|(p, _)| *p == c)
+        {
+            return Err(ODataError::bad_request(format!(
+                "The property '{}' is required: it is not nullable and has no default value.",
+                property.name
+            ))
+            .with_target(property.name.clone()));
+        }
+    }
+    Ok(())
+}
+
 /// What every write does to an entity's values before applying its changes: computed
-/// values are refreshed (lastModifiedDateTime); a replacement (`replace`, PUT) resets
-/// everything else; keys and immutable values never change.
+/// timestamps are refreshed (lastModifiedDateTime); a replacement (`replace`, PUT) resets
+/// every other property to its initial value; keys, immutable and other computed values
+/// never change.
 pub(super) fn refresh(
     model: &odata_core::edm::Model,
     table: &Table,
@@ -698,26 +755,37 @@ pub(super) fn refresh(
 ) {
     for &c in &table_type.columns {
         let property = &table.columns[c].property;
-        let keep = table.key.contains(&c) || property.is_immutable();
-        if !keep && (replace || property.is_computed()) {
+        if table.key.contains(&c) || property.is_immutable() {
+            continue;
+        }
+        let reset = if property.is_computed() {
+            is_timestamp(property)
+        } else {
+            replace
+        };
+        if reset {
             values[c] = initial_value(model, property, now);
         }
     }
 }
 
+fn is_timestamp(property: &Property) -> bool {
+    property.type_ref.kind == TypeKind::Primitive(PrimitiveKind::DateTimeOffset)
+        && !property.type_ref.collection
+}
+
 /// The value of a property the body does not set: the current time for computed
-/// timestamps, otherwise the type's zero value (null when nullable).
+/// timestamps, otherwise its `DefaultValue`, else the type's zero value (null when
+/// nullable).
 pub(crate) fn initial_value(
     model: &odata_core::edm::Model,
     property: &Property,
     now: &DateTimeOffset,
 ) -> Value {
-    if property.is_computed()
-        && property.type_ref.kind == TypeKind::Primitive(PrimitiveKind::DateTimeOffset)
-    {
+    if property.is_computed() && is_timestamp(property) {
         return Value::DateTimeOffset(now.clone());
     }
-    json::zero_value(model, property)
+    json::default_value(model, property).unwrap_or_else(|| json::zero_value(model, property))
 }
 
 /// A server-generated key: a GUID for string and GUID keys.

@@ -180,15 +180,7 @@ fn type_ref_of(ty: &ExprType) -> Option<TypeRef> {
 }
 
 fn primitive_ref(kind: TypeKind) -> TypeRef {
-    TypeRef {
-        kind,
-        collection: false,
-        nullable: true,
-        max_length: None,
-        precision: None,
-        scale: None,
-        unicode: None,
-    }
+    TypeRef::of(kind)
 }
 
 fn decimal_ref() -> TypeRef {
@@ -208,11 +200,7 @@ fn shape_kind(type_ref: &TypeRef) -> ColumnKind {
 
 fn column_of(name: &str, type_ref: &TypeRef) -> Column {
     Column {
-        property: Property {
-            name: name.to_owned(),
-            type_ref: type_ref.clone(),
-            annotations: Vec::new(),
-        },
+        property: Property::new(name, type_ref.clone()),
         kind: shape_kind(type_ref),
         reference: None,
     }
@@ -675,11 +663,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
     fn shaped<'m>(&self, sql: Frag, columns: Vec<ResultColumn>, order: Vec<OrderTerm>) -> Rel<'m> {
         let properties: Vec<Property> = columns
             .iter()
-            .map(|c| Property {
-                name: c.path.join("/"),
-                type_ref: c.type_ref.clone(),
-                annotations: Vec::new(),
-            })
+            .map(|c| Property::new(c.path.join("/"), c.type_ref.clone()))
             .collect();
         let (model, id) = shape_model(self.source.model, "$apply", properties);
         let table = Table {

@@ -185,11 +185,7 @@ impl Table {
         type_ref.nullable = true;
         self.columns.push(Column {
             kind: ColumnKind::of(&type_ref),
-            property: Property {
-                name: reference_column(navigation),
-                type_ref,
-                annotations: Vec::new(),
-            },
+            property: Property::new(reference_column(navigation), type_ref),
             reference: Some(navigation.to_owned()),
         });
         self.columns.len() - 1
@@ -201,11 +197,7 @@ impl Table {
     pub fn add_parent(&mut self, key: &Property) -> usize {
         self.columns.push(Column {
             kind: ColumnKind::of(&key.type_ref),
-            property: Property {
-                name: PARENT_COLUMN.to_owned(),
-                type_ref: key.type_ref.clone(),
-                annotations: Vec::new(),
-            },
+            property: Property::new(PARENT_COLUMN, key.type_ref.clone()),
             reference: None,
         });
         self.columns.len() - 1

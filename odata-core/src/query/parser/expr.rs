@@ -535,8 +535,18 @@ fn function_params<'a>(ctx: &Ctx<'_>, open: &'a str, depth: usize) -> PResult<'a
 
 // optionallyQualifiedTypeName = singleQualifiedTypeName / %s"Collection" OPEN singleQualifiedTypeName CLOSE
 //                             / singleTypeName / %s"Collection" OPEN singleTypeName CLOSE
-/// A type name argument; `Err::Error` if `i` does not start one.
+/// A type name argument; `Err::Error` if `i` does not start one. The name may also be
+/// quoted (`'Edm.String'`), as many clients write it.
 fn type_name<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, String> {
+    if let Some(quoted) = i.strip_prefix('\'') {
+        let (after, name) = bare_type_name(ctx, quoted)?;
+        let (after, _) = char('\'').parse(after)?;
+        return Ok((after, name));
+    }
+    bare_type_name(ctx, i)
+}
+
+fn bare_type_name<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, String> {
     alt((
         map(
             delimited(tag("Collection("), |x| qualified_name(ctx, x), char(')')),
