@@ -1489,4 +1489,34 @@ mod tests {
         // Without a key the service generates one.
         assert!(create(r#"{"name": "a"}"#).is_ok());
     }
+
+    #[test]
+    fn read_only_values_are_refused_ignored_or_kept_by_the_rules() {
+        let model = ModelBuilder::new("test.ro")
+            .entity_type(
+                EntityTypeDef::new("thing")
+                    .key(["id"])
+                    .property(
+                        PropertyDef::new("id", "Edm.Int32")
+                            .not_null()
+                            .annotate(crate::edm::Annotation::computed()),
+                    )
+                    .property(PropertyDef::new("name", "Edm.String")),
+            )
+            .build()
+            .unwrap();
+        let thing = model.find_entity_type("thing").unwrap();
+        let body: Map<String, Json> = serde_json::from_str(r#"{"id": 7, "name": "x"}"#).unwrap();
+        let read = |rules| read_entity_object(&model, thing, &body, rules);
+        let refused = read(WriteRules::default()).unwrap_err();
+        assert_eq!(refused.target.as_deref(), Some("id"));
+        let ignored = read(WriteRules::standard()).unwrap();
+        assert!(!ignored.values.contains_key("id"));
+        let kept = read(WriteRules {
+            keep_read_only: true,
+            ..WriteRules::standard()
+        })
+        .unwrap();
+        assert_eq!(kept.values["id"], Value::Int(7));
+    }
 }
