@@ -266,6 +266,23 @@ fn match_media_range(
     }
 }
 
+/// True when the request's `Content-Type` carries `IEEE754Compatible=true` (its body may
+/// hold Int64 and Decimal values as strings, and the client reads them so).
+pub fn content_type_ieee754(request: &HttpRequest) -> bool {
+    request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').skip(1).any(|p| {
+                p.split_once('=').is_some_and(|(name, value)| {
+                    name.trim().eq_ignore_ascii_case("ieee754compatible")
+                        && value.trim().trim_matches('"').eq_ignore_ascii_case("true")
+                })
+            })
+        })
+}
+
 /// The `Content-Type` of a JSON response with these options.
 pub fn json_content_type(options: WriteOptions) -> String {
     format!("{};charset=utf-8", json_media_type(options))

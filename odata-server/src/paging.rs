@@ -41,6 +41,7 @@ impl SkipToken {
                 SqlParam::Real(f) => json!({ "f": f }),
                 SqlParam::Text(s) => json!({ "s": s }),
                 SqlParam::Blob(b) => json!({ "b": URL_SAFE_NO_PAD.encode(b) }),
+                SqlParam::Decimal(d) => json!({ "d": d }),
             })
             .collect();
         let body = json!({ "k": keys, "r": self.remaining });
@@ -67,6 +68,9 @@ impl SkipToken {
                 }
                 if let Some(f) = k.get("f").and_then(Json::as_f64) {
                     return Some(SqlParam::Real(f));
+                }
+                if let Some(d) = k.get("d").and_then(Json::as_str) {
+                    return Some(SqlParam::Decimal(d.to_owned()));
                 }
                 if let Some(b) = k.get("b").and_then(Json::as_str) {
                     return URL_SAFE_NO_PAD.decode(b).ok().map(SqlParam::Blob);

@@ -2,15 +2,14 @@
 //! undergoes when the other operand fixes its type (string → enum member, string →
 //! duration, integer → enum value, numeric widening).
 
-use std::str::FromStr;
-
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
+use bigdecimal::ToPrimitive;
 
 use crate::edm::{EnumTypeId, PrimitiveKind, TypeKind};
 use crate::error::ODataError;
 use crate::query::{Literal, NumberKind};
-use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use crate::value::{
+    Date, DateTimeOffset, Decimal, Duration, TimeOfDay, Value, parse_base64, parse_decimal,
+};
 
 use super::binder::Binder;
 use super::typed::{BoundExpr, ExprType};
@@ -60,10 +59,14 @@ impl Binder<'_, '_> {
                 Err(e) => return Err(self.err(e.to_string())),
             },
             Literal::Enum { type_name, value } => self.enum_literal(type_name, value)?,
-            Literal::Binary(text) => prim(
-                Value::String(text.trim_end_matches('=').to_owned()),
-                PrimitiveKind::Binary,
-            ),
+            Literal::Binary(text) => match parse_base64(text) {
+                Some(bytes) => prim(Value::Binary(bytes), PrimitiveKind::Binary),
+                None => {
+                    return Err(self.err(format!(
+                        "invalid Edm.Binary literal binary'{text}': expected base64url or base64"
+                    )));
+                }
+            },
             Literal::Geo { .. } => {
                 return Err(self.not_implemented(
                     "geography and geometry literals are only supported as arguments of the \
@@ -73,9 +76,28 @@ impl Binder<'_, '_> {
         })
     }
 
-    /// A number: integer syntax → Int32 if it fits, else Int64, else Decimal; decimal
-    /// syntax → Decimal; exponent, `INF` or `NaN` → Double.
+    /// A number: integer syntax → Int32 if it fits, else Int64, else Decimal (an integer
+    /// Decimal, which an integer operand refuses as out of range); decimal syntax →
+    /// Decimal; exponent, `INF` or `NaN` → Double; the suffix `f` → Single (the nearest
+    /// `f32`).
     fn number(&self, text: &str, kind: NumberKind) -> Result<BoundExpr, ODataError> {
+        if kind == NumberKind::Single {
+            let f = match text {
+                "INF" => f32::INFINITY,
+                "-INF" => f32::NEG_INFINITY,
+                "NaN" => f32::NAN,
+                _ => text
+                    .parse::<f32>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .ok_or_else(|| {
+                        self.err(format!(
+                            "the literal {text}f is out of the range of Edm.Single"
+                        ))
+                    })?,
+            };
+            return Ok(prim(Value::Double(f64::from(f)), PrimitiveKind::Single));
+        }
         if kind == NumberKind::Int
             && let Ok(n) = text.parse::<i64>()
         {
@@ -87,7 +109,7 @@ impl Binder<'_, '_> {
             return Ok(prim(Value::Int(n), k));
         }
         if kind != NumberKind::Double
-            && let Ok(d) = Decimal::from_str(text)
+            && let Some(d) = parse_decimal(text)
         {
             return Ok(prim(Value::Decimal(d), PrimitiveKind::Decimal));
         }
@@ -97,7 +119,13 @@ impl Binder<'_, '_> {
             "NaN" => f64::NAN,
             _ => text
                 .parse::<f64>()
-                .map_err(|_| self.err(format!("invalid number '{text}'")))?,
+                .ok()
+                .filter(|f| f.is_finite())
+                .ok_or_else(|| {
+                    self.err(format!(
+                        "the literal {text} is out of the range of Edm.Double"
+                    ))
+                })?,
         };
         Ok(prim(Value::Double(f), PrimitiveKind::Double))
     }
@@ -156,6 +184,16 @@ impl Binder<'_, '_> {
                 Ok(d) => Ok(prim(Value::Duration(d), PrimitiveKind::Duration)),
                 Err(e) => Err(self.err(format!("{e} (for {})", self.describe_short(other)))),
             },
+            // An integer literal beyond Int64 (integer syntax: scale 0) cannot be compared
+            // with an integer operand without changing its value.
+            (ExprType::Primitive(to), _, Value::Decimal(d))
+                if to.integer_range().is_some() && d.as_bigint_and_exponent().1 <= 0 =>
+            {
+                Err(self.err(format!(
+                    "the literal {d} is out of the range of Edm.Int64 (for {})",
+                    self.describe_short(other)
+                )))
+            }
             (ExprType::Primitive(to), ExprType::Primitive(from), v) => {
                 let (Some(to_rank), Some(from_rank)) = (numeric_rank(*to), numeric_rank(*from))
                 else {

@@ -2,8 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::value::Decimal;
 use indexmap::IndexMap;
-use rust_decimal::Decimal;
 
 use super::test_model::{ctx, model, now};
 use super::*;
@@ -1847,4 +1847,29 @@ fn limits_hold_for_computed_properties_once_substituted() {
     };
     let e = bind_compute(&tiny, &parsed).unwrap_err();
     assert_eq!(e.target.as_deref(), Some("$compute"));
+}
+
+#[test]
+fn single_literals_are_32_bit_and_binary_literals_are_bytes() {
+    // `f` makes an Edm.Single literal holding the nearest f32.
+    assert_eq!(
+        *right_of(&ok("single eq 1.1f")),
+        lit(Value::Double(f64::from(1.1_f32)), P::Single)
+    );
+    assert_eq!(
+        *right_of(&ok("single lt 1.5e2f")),
+        lit(Value::Double(150.0), P::Single)
+    );
+    assert!(
+        err("single eq 1e39f")
+            .message
+            .contains("out of the range of Edm.Single")
+    );
+    // base64url or base64, padded or not: the same bytes.
+    for text in ["bin eq binary'dGVzdA=='", "bin eq binary'dGVzdA'"] {
+        assert_eq!(
+            *right_of(&ok(text)),
+            lit(Value::Binary(b"test".to_vec()), P::Binary)
+        );
+    }
 }

@@ -152,6 +152,15 @@ impl Annotation {
         }
     }
 
+    /// `Core.MediaType`: the media type of a binary value (`image/png`), the
+    /// `Content-Type` of its raw value (`…/$value`).
+    pub fn media_type(media_type: impl Into<String>) -> Self {
+        Self {
+            term: format!("{CORE}.MediaType"),
+            value: AnnotationValue::String(media_type.into()),
+        }
+    }
+
     /// `Core.Immutable`: set on create, never changed afterwards.
     pub fn immutable() -> Self {
         Self {

@@ -60,6 +60,16 @@ impl Property {
     pub fn is_immutable(&self) -> bool {
         has_term(&self.annotations, "Immutable", &AnnotationValue::Bool(true))
     }
+
+    /// The media type of a binary (or stream) value, from `Core.MediaType`.
+    pub fn media_type(&self) -> Option<&str> {
+        self.annotations.iter().find_map(|a| match &a.value {
+            AnnotationValue::String(s) if a.term == format!("{}.MediaType", super::CORE) => {
+                Some(s.as_str())
+            }
+            _ => None,
+        })
+    }
 }
 
 /// A navigation property: a relationship to another entity type.

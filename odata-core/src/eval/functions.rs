@@ -1,14 +1,14 @@
 //! Built-in functions, `cast` and `isof`.
 
-use std::str::FromStr;
-
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
-use rust_decimal::{Decimal, RoundingStrategy};
+use bigdecimal::{RoundingMode, ToPrimitive};
 
 use crate::bind::{ExprType, Function, function_name};
 use crate::edm::{Model, PrimitiveKind, TypeKind};
 use crate::error::{ErrorKind, ODataError};
-use crate::value::{Date, DateTimeOffset, Duration, TICKS_PER_DAY, TimeOfDay, Value};
+use crate::value::{
+    Date, DateTimeOffset, Decimal, Duration, TICKS_PER_DAY, TimeOfDay, Value, base64url,
+    decimal_text, parse_base64, parse_decimal,
+};
 
 use super::json::parse_double;
 use super::type_error;
@@ -119,10 +119,10 @@ pub(super) fn call(f: Function, args: Vec<Value>) -> Result<Value, ODataError> {
                 Value::TimeOfDay(t) => t.fractional_ticks(),
                 other => return Err(type_error("a time", other)),
             };
-            Value::Decimal(Decimal::new(ticks, 7).normalize())
+            Value::Decimal(Decimal::new(ticks.into(), 7).normalized())
         }
         Function::TotalSeconds => match &a {
-            Value::Duration(d) => Value::Decimal(Decimal::new(d.ticks(), 7).normalize()),
+            Value::Duration(d) => Value::Decimal(Decimal::new(d.ticks().into(), 7).normalized()),
             other => return Err(type_error("a duration", other)),
         },
         Function::Date => match &a {
@@ -140,14 +140,15 @@ pub(super) fn call(f: Function, args: Vec<Value>) -> Result<Value, ODataError> {
         Function::Round | Function::Floor | Function::Ceiling => match a {
             Value::Int(n) => Value::Int(n),
             Value::Decimal(d) => Value::Decimal(
-                match f {
-                    Function::Round => {
-                        d.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
-                    }
-                    Function::Floor => d.floor(),
-                    _ => d.ceil(),
-                }
-                .normalize(),
+                d.with_scale_round(
+                    0,
+                    match f {
+                        Function::Round => RoundingMode::HalfUp,
+                        Function::Floor => RoundingMode::Floor,
+                        _ => RoundingMode::Ceiling,
+                    },
+                )
+                .normalized(),
             ),
             Value::Double(x) => Value::Double(match f {
                 Function::Round => x.round(),
@@ -216,7 +217,7 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
             P::Byte | P::SByte | P::Int16 | P::Int32 | P::Int64 => {
                 let n = match &v {
                     Value::Int(n) | Value::Enum(n) => *n,
-                    Value::Decimal(d) => d.trunc().to_i64()?,
+                    Value::Decimal(d) => d.with_scale_round(0, RoundingMode::Down).to_i64()?,
                     Value::Double(f) if f.is_finite() && f.abs() < 9.2e18 => f.trunc() as i64,
                     Value::String(s) => s.trim().parse().ok()?,
                     _ => return None,
@@ -229,11 +230,10 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
             }
             P::Decimal => Value::Decimal(match &v {
                 Value::Int(n) => Decimal::from(*n),
-                Value::Decimal(d) => *d,
-                Value::Double(f) => Decimal::from_f64(*f)?,
-                Value::String(s) => Decimal::from_str(s.trim())
-                    .or_else(|_| Decimal::from_scientific(s.trim()))
-                    .ok()?,
+                Value::Decimal(d) => d.clone(),
+                // The shortest text that reads back as the double, not its binary expansion.
+                Value::Double(f) if f.is_finite() => parse_decimal(&f.to_string())?,
+                Value::String(s) => parse_decimal(s)?,
                 _ => return None,
             }),
             P::Double | P::Single => Value::Double(match &v {
@@ -281,7 +281,8 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
                 _ => return None,
             },
             P::Binary => match &v {
-                Value::String(s) if from.is(P::Binary) => Value::String(s.clone()),
+                Value::Binary(b) => Value::Binary(b.clone()),
+                Value::String(s) if from.is(P::Binary) => Value::Binary(parse_base64(s)?),
                 _ => return None,
             },
         }),
@@ -300,7 +301,8 @@ fn to_text(model: &Model, v: &Value, from: &ExprType) -> Option<String> {
         Value::Double(f) if f.is_nan() => "NaN".to_owned(),
         Value::Double(f) if f.is_infinite() => if *f > 0.0 { "INF" } else { "-INF" }.to_owned(),
         Value::Double(f) => f.to_string(),
-        Value::Decimal(d) => d.to_string(),
+        Value::Decimal(d) => decimal_text(d),
+        Value::Binary(b) => base64url(b),
         Value::String(s) => s.clone(),
         Value::Guid(g) => g.to_string(),
         Value::Date(d) => d.to_string(),

@@ -1,13 +1,10 @@
 //! JSON leaves of complex and collection values → typed [`Value`]s.
 
-use std::str::FromStr;
-
-use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
 use crate::bind::ExprType;
 use crate::edm::{Model, PrimitiveKind};
-use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value, parse_base64, parse_decimal};
 
 /// Converts a JSON value read from a complex/collection value to a [`Value`] of type `ty`.
 /// A JSON `null`, or a leaf that does not convert, is [`Value::Null`]; complex and
@@ -38,7 +35,8 @@ pub(super) fn to_value(model: &Model, j: &Json, ty: &ExprType) -> Value {
 fn primitive(j: &Json, p: PrimitiveKind) -> Option<Value> {
     use PrimitiveKind as P;
     Some(match p {
-        P::String | P::Binary => Value::String(j.as_str()?.to_owned()),
+        P::String => Value::String(j.as_str()?.to_owned()),
+        P::Binary => Value::Binary(parse_base64(j.as_str()?)?),
         P::Boolean => Value::Boolean(j.as_bool()?),
         P::Byte | P::SByte | P::Int16 | P::Int32 | P::Int64 => Value::Int(match j {
             Json::Number(n) => n.as_i64()?,
@@ -46,15 +44,8 @@ fn primitive(j: &Json, p: PrimitiveKind) -> Option<Value> {
             _ => return None,
         }),
         P::Decimal => Value::Decimal(match j {
-            Json::Number(n) => {
-                let text = n.to_string();
-                Decimal::from_str(&text)
-                    .or_else(|_| Decimal::from_scientific(&text))
-                    .ok()?
-            }
-            Json::String(s) => Decimal::from_str(s.trim())
-                .or_else(|_| Decimal::from_scientific(s.trim()))
-                .ok()?,
+            Json::Number(n) => parse_decimal(&n.to_string())?,
+            Json::String(s) => parse_decimal(s)?,
             _ => return None,
         }),
         P::Double | P::Single => Value::Double(match j {

@@ -59,7 +59,7 @@ use std::cmp::Ordering;
 use indexmap::IndexMap;
 
 use crate::bind::{BoundExpr, BoundOrderBy, BoundSearch, ExprType, PropertyRef};
-use crate::edm::{EntityTypeId, Model, PrimitiveKind};
+use crate::edm::{EntityTypeId, Model};
 use crate::error::{ErrorKind, ODataError};
 use crate::query::SortDirection;
 use crate::value::Value;
@@ -225,13 +225,8 @@ impl<'a> Evaluator<'a> {
                 }
             }
             BoundExpr::Compare { op, left, right } => {
-                let binary = is_binary(left) || is_binary(right);
-                let mut l = self.eval(left)?;
-                let mut r = self.eval(right)?;
-                if binary {
-                    l = ops::normalize_binary(l);
-                    r = ops::normalize_binary(r);
-                }
+                let l = self.eval(left)?;
+                let r = self.eval(right)?;
                 Value::Boolean(ops::compare(*op, &l, &r))
             }
             BoundExpr::In { value, items } => {
@@ -409,19 +404,5 @@ impl<'a> Evaluator<'a> {
             }
         }
         Ok(json::to_value(self.model, cur, &p.ty))
-    }
-}
-
-/// True when the node is Edm.Binary typed (without cloning its type).
-fn is_binary(e: &BoundExpr) -> bool {
-    match e {
-        BoundExpr::Literal { ty, .. }
-        | BoundExpr::Neg { ty, .. }
-        | BoundExpr::Arith { ty, .. }
-        | BoundExpr::Call { ty, .. }
-        | BoundExpr::Case { ty, .. }
-        | BoundExpr::Cast { ty, .. } => ty.is(PrimitiveKind::Binary),
-        BoundExpr::Property(p) => p.ty.is(PrimitiveKind::Binary),
-        _ => false,
     }
 }

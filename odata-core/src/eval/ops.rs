@@ -2,18 +2,17 @@
 
 use std::cmp::Ordering;
 
-use rust_decimal::Decimal;
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use bigdecimal::{RoundingMode, ToPrimitive, Zero};
 
 use crate::bind::{ArithOp, CompareOp, ExprType};
 use crate::edm::PrimitiveKind;
 use crate::error::ODataError;
-use crate::value::{Date, DateTimeOffset, Duration, TICKS_PER_DAY, Value};
+use crate::value::{Date, DateTimeOffset, Decimal, Duration, TICKS_PER_DAY, Value, parse_decimal};
 
 use super::type_error;
 
 /// A number in one of the three arithmetic domains.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Num {
     I(i64),
     D(Decimal),
@@ -23,27 +22,27 @@ enum Num {
 fn num(v: &Value) -> Option<Num> {
     match v {
         Value::Int(n) => Some(Num::I(*n)),
-        Value::Decimal(d) => Some(Num::D(*d)),
+        Value::Decimal(d) => Some(Num::D(d.clone())),
         Value::Double(f) => Some(Num::F(*f)),
         _ => None,
     }
 }
 
-fn to_f64(n: Num) -> f64 {
-    match n {
+fn to_f64(n: &Num) -> f64 {
+    match *n {
         Num::I(i) => i as f64,
-        Num::D(d) => d.to_f64().unwrap_or(f64::NAN),
+        Num::D(ref d) => d.to_f64().unwrap_or(f64::NAN),
         Num::F(f) => f,
     }
 }
 
 fn num_order(a: Num, b: Num) -> Option<Ordering> {
-    match (a, b) {
-        (Num::I(x), Num::I(y)) => Some(x.cmp(&y)),
-        (Num::I(x), Num::D(y)) => Some(Decimal::from(x).cmp(&y)),
-        (Num::D(x), Num::I(y)) => Some(x.cmp(&Decimal::from(y))),
-        (Num::D(x), Num::D(y)) => Some(x.cmp(&y)),
-        _ => to_f64(a).partial_cmp(&to_f64(b)),
+    match (&a, &b) {
+        (Num::I(x), Num::I(y)) => Some(x.cmp(y)),
+        (Num::I(x), Num::D(y)) => Some(Decimal::from(*x).cmp(y)),
+        (Num::D(x), Num::I(y)) => Some(x.cmp(&Decimal::from(*y))),
+        (Num::D(x), Num::D(y)) => Some(x.cmp(y)),
+        _ => to_f64(&a).partial_cmp(&to_f64(&b)),
     }
 }
 
@@ -57,6 +56,7 @@ pub(super) fn order(a: &Value, b: &Value) -> Option<Ordering> {
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
         (Value::Boolean(x), Value::Boolean(y)) => Some(x.cmp(y)),
         (Value::Guid(x), Value::Guid(y)) => Some(x.cmp(y)),
+        (Value::Binary(x), Value::Binary(y)) => Some(x.cmp(y)),
         (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
         (Value::TimeOfDay(x), Value::TimeOfDay(y)) => Some(x.cmp(y)),
         (Value::DateTimeOffset(x), Value::DateTimeOffset(y)) => Some(x.cmp(y)),
@@ -99,7 +99,7 @@ pub(super) fn sort_order(a: &Value, b: &Value) -> Ordering {
         (Value::Null, _) => Ordering::Less,
         (_, Value::Null) => Ordering::Greater,
         _ => order(a, b).unwrap_or_else(|| match (num(a), num(b)) {
-            (Some(x), Some(y)) => to_f64(x).total_cmp(&to_f64(y)),
+            (Some(x), Some(y)) => to_f64(&x).total_cmp(&to_f64(&y)),
             _ => variant_rank(a).cmp(&variant_rank(b)),
         }),
     }
@@ -117,6 +117,7 @@ fn variant_rank(v: &Value) -> u8 {
         Value::DateTimeOffset(_) => 7,
         Value::Duration(_) => 8,
         Value::Json(_) => 9,
+        Value::Binary(_) => 10,
     }
 }
 
@@ -136,23 +137,7 @@ pub(super) fn variant_name(v: &Value) -> &'static str {
         Value::Duration(_) => "a duration",
         Value::Enum(_) => "an enumeration value",
         Value::Json(_) => "a complex or collection value",
-    }
-}
-
-/// Binary values are base64 or base64url text; compare them in one alphabet, unpadded.
-pub(super) fn normalize_binary(v: Value) -> Value {
-    match v {
-        Value::String(s) => Value::String(
-            s.trim_end_matches('=')
-                .chars()
-                .map(|c| match c {
-                    '+' => '-',
-                    '/' => '_',
-                    c => c,
-                })
-                .collect(),
-        ),
-        other => other,
+        Value::Binary(_) => "a binary value",
     }
 }
 
@@ -201,7 +186,7 @@ pub(super) fn arith(op: ArithOp, a: Value, b: Value, ty: &ExprType) -> Result<Va
     };
     if let (Some(x), Some(y)) = (num(&a), num(&b)) {
         return match kind {
-            P::Double | P::Single => Ok(Value::Double(float_arith(op, to_f64(x), to_f64(y)))),
+            P::Double | P::Single => Ok(Value::Double(float_arith(op, to_f64(&x), to_f64(&y)))),
             P::Decimal => decimal_arith(op, to_decimal(x, kw)?, to_decimal(y, kw)?),
             _ => match (x, y) {
                 (Num::I(x), Num::I(y)) => int_arith(op, x, y),
@@ -267,7 +252,12 @@ fn to_decimal(n: Num, op: &str) -> Result<Decimal, ODataError> {
     match n {
         Num::I(i) => Ok(Decimal::from(i)),
         Num::D(d) => Ok(d),
-        Num::F(f) => Decimal::from_f64(f).ok_or_else(|| overflow(op)),
+        // The shortest text that reads back as the double, not its binary expansion.
+        Num::F(f) => f
+            .is_finite()
+            .then(|| parse_decimal(&f.to_string()))
+            .flatten()
+            .ok_or_else(|| overflow(op)),
     }
 }
 
@@ -294,15 +284,15 @@ fn decimal_arith(op: ArithOp, x: Decimal, y: Decimal) -> Result<Value, ODataErro
     if matches!(op, ArithOp::Div | ArithOp::DivBy | ArithOp::Mod) && y.is_zero() {
         return Err(division_by_zero(kw));
     }
+    // Exact for add, sub, mul and mod; a quotient keeps 100 significant digits.
     let r = match op {
-        ArithOp::Add => x.checked_add(y),
-        ArithOp::Sub => x.checked_sub(y),
-        ArithOp::Mul => x.checked_mul(y),
-        ArithOp::Div | ArithOp::DivBy => x.checked_div(y),
-        ArithOp::Mod => x.checked_rem(y),
+        ArithOp::Add => x + y,
+        ArithOp::Sub => x - y,
+        ArithOp::Mul => x * y,
+        ArithOp::Div | ArithOp::DivBy => x / y,
+        ArithOp::Mod => x % y,
     };
-    r.map(|d| Value::Decimal(d.normalize()))
-        .ok_or_else(|| overflow(kw))
+    Ok(Value::Decimal(r.normalized()))
 }
 
 fn float_arith(op: ArithOp, x: f64, y: f64) -> f64 {
@@ -365,12 +355,8 @@ fn scale_duration(
                 return Err(division_by_zero(kw));
             }
             let t = Decimal::from(ticks);
-            let r = if divide {
-                t.checked_div(x)
-            } else {
-                t.checked_mul(x)
-            };
-            r.and_then(|r| r.trunc().to_i64())
+            let r = if divide { t / x } else { t * x };
+            r.with_scale_round(0, RoundingMode::Down).to_i64()
         }
         Num::F(x) => {
             let r = if divide {

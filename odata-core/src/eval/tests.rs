@@ -5,8 +5,8 @@
 
 use std::cmp::Ordering;
 
+use crate::value::Decimal;
 use indexmap::IndexMap;
-use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::*;
@@ -89,7 +89,7 @@ fn full(m: &Model) -> MapEntity {
             ),
             ("states", Value::Json(json!(["enrolled", "failed"]))),
             ("scores", Value::Json(json!([1, 2, 3]))),
-            ("bin", s("AAEC")),
+            ("bin", Value::Binary(vec![0, 1, 2])),
             ("extra", s("x")),
             ("level", Value::Null),
         ],
@@ -216,13 +216,29 @@ fn int32_and_int64_extremes() {
             ("count lt 2147483648", Value::Boolean(true)),
             ("small eq -2147483648", Value::Boolean(true)),
             ("big eq 9223372036854775807", Value::Boolean(true)),
-            ("big lt 9223372036854775808", Value::Boolean(true)),
+            ("big lt 9223372036854775807.5", Value::Boolean(true)),
+            ("big lt 9223372036854775808.0", Value::Boolean(true)),
             ("cast(2147483648, Edm.Int32)", Value::Null),
             ("cast(count, Edm.Int32)", Value::Int(2_147_483_647)),
             ("cast(count add 1, Edm.Int32)", Value::Null),
             ("cast(count, Edm.Int64)", Value::Int(2_147_483_647)),
         ],
     );
+    // An integer literal beyond Int64 does not silently become a decimal for an integer.
+    let a = IndexMap::new();
+    for text in [
+        "big lt 9223372036854775808",
+        "count eq -9223372036854775809",
+    ] {
+        let expr = parse_expr(text, &ParseLimits::default()).unwrap();
+        let err = bind_expr(&ctx(&m, &a), &expr).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::BadRequest, "{text}");
+        assert!(
+            err.message.contains("out of the range of Edm.Int64"),
+            "{text}: {}",
+            err.message
+        );
+    }
     for (text, msg) in [
         ("big add 1", "arithmetic overflow in 'add'"),
         ("big mul 2", "arithmetic overflow in 'mul'"),

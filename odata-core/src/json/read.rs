@@ -13,8 +13,11 @@ use crate::edm::{
     ComplexTypeId, EntityType, EntityTypeId, Model, NavigationProperty, PrimitiveKind, Property,
     TypeKind, TypeRef,
 };
-use crate::error::{ErrorKind, ODataError};
-use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use crate::error::ODataError;
+use crate::value::{
+    Date, DateTimeOffset, Decimal, Duration, TimeOfDay, Value, check_decimal_facets, parse_base64,
+    parse_decimal,
+};
 
 /// An entity body read against an entity type.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +202,9 @@ impl fmt::Display for Path<'_> {
     }
 }
 
+/// The member name under which serde_json's `arbitrary_precision` passes a number's text.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
 /// Deserializes one JSON value into a [`Json`], failing on a repeated member name.
 struct Strict<'s, 'p> {
     scan: &'s Scan<'s>,
@@ -275,6 +281,20 @@ impl<'de> Visitor<'de> for Strict<'_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Json, A::Error> {
         let mut map = Map::new();
         while let Some(key) = access.next_key::<String>()? {
+            // serde_json (`arbitrary_precision`) hands a number over as a one-member map
+            // holding its exact text, so Edm.Decimal digits survive.
+            if key == NUMBER_TOKEN && map.is_empty() {
+                let text: String = access.next_value()?;
+                self.scan.count_number();
+                // `-0` is the integer 0 (integer properties take it); `-0.0` stays a float.
+                if text == "-0" {
+                    return Ok(Json::from(0_u64));
+                }
+                return text
+                    .parse::<serde_json::Number>()
+                    .map(Json::Number)
+                    .map_err(de::Error::custom);
+            }
             let path = Path::Member(&self.path, &key);
             if map.contains_key(&key) {
                 self.scan.duplicate.set(Some(path.to_string()));
@@ -923,26 +943,35 @@ fn read_primitive(
                 ))),
             }
         }
-        (PrimitiveKind::Double | PrimitiveKind::Single, Json::Number(n)) => n
-            .as_f64()
-            .map(Value::Double)
-            .ok_or_else(|| invalid(format!("{n} is not a number."))),
+        (PrimitiveKind::Double, Json::Number(n)) => match n.as_f64() {
+            Some(f) if f.is_finite() => Ok(Value::Double(f)),
+            _ => Err(invalid(format!("{n} is out of the range of Edm.Double."))),
+        },
+        // Edm.Single keeps the nearest 32-bit float (as the f64 that holds it exactly).
+        (PrimitiveKind::Single, Json::Number(n)) => match n.as_f64().map(|f| f as f32) {
+            Some(f) if f.is_finite() => Ok(Value::Double(f64::from(f))),
+            _ => Err(invalid(format!("{n} is out of the range of Edm.Single."))),
+        },
         (PrimitiveKind::Double | PrimitiveKind::Single, Json::String(s)) => match s.as_str() {
             "INF" => Ok(Value::Double(f64::INFINITY)),
             "-INF" => Ok(Value::Double(f64::NEG_INFINITY)),
             "NaN" => Ok(Value::Double(f64::NAN)),
             _ => return None,
         },
-        (PrimitiveKind::Decimal, Json::Number(n)) => n
-            .to_string()
-            .parse::<rust_decimal::Decimal>()
-            .or_else(|_| rust_decimal::Decimal::from_scientific(&n.to_string()))
-            .map(Value::Decimal)
-            .map_err(|_| invalid(format!("{n} is not a decimal number."))),
-        (PrimitiveKind::Decimal, Json::String(s)) => s
-            .parse::<rust_decimal::Decimal>()
-            .map(Value::Decimal)
-            .map_err(|_| invalid(format!("'{s}' is not a decimal number."))),
+        // Numbers arrive as their exact text; strings are the IEEE754Compatible form.
+        (PrimitiveKind::Decimal, Json::Number(_) | Json::String(_)) => {
+            let text = match json {
+                Json::Number(n) => n.to_string(),
+                Json::String(s) => s.clone(),
+                _ => return None,
+            };
+            match parse_decimal(&text) {
+                None => Err(invalid(format!("{json} is not a decimal number."))),
+                Some(d) => check_decimal_facets(&d, type_ref.precision, type_ref.scale)
+                    .map(|()| Value::Decimal(d))
+                    .map_err(|e| invalid(format!("{e}; the value is not rounded."))),
+            }
+        }
         (PrimitiveKind::Guid, Json::String(s)) => uuid::Uuid::try_parse(s)
             .ok()
             .filter(|_| s.len() == 36)
@@ -958,10 +987,21 @@ fn read_primitive(
         (PrimitiveKind::TimeOfDay, Json::String(s)) => {
             parsed(TimeOfDay::parse(s).map(Value::TimeOfDay))
         }
-        (PrimitiveKind::Binary, Json::String(_)) => Err(ODataError::new(
-            ErrorKind::NotImplemented,
-            format!("Edm.Binary values (property '{path}') are not supported."),
-        )),
+        (PrimitiveKind::Binary, Json::String(s)) => match parse_base64(s) {
+            Some(bytes) => {
+                if let Some(max) = type_ref.max_length
+                    && bytes.len() > max as usize
+                {
+                    return Some(Err(invalid(format!(
+                        "longer than the maximum length of {max} bytes."
+                    ))));
+                }
+                Ok(Value::Binary(bytes))
+            }
+            None => Err(invalid(
+                "not base64url or base64 (RFC 4648) text.".to_owned(),
+            )),
+        },
         _ => return None,
     })
 }
@@ -1060,8 +1100,9 @@ pub fn zero_value(model: &Model, property: &Property) -> Value {
             | PrimitiveKind::Int32
             | PrimitiveKind::Int64 => Value::Int(0),
             PrimitiveKind::Double | PrimitiveKind::Single => Value::Double(0.0),
-            PrimitiveKind::Decimal => Value::Decimal(rust_decimal::Decimal::ZERO),
-            PrimitiveKind::String | PrimitiveKind::Binary => Value::String(String::new()),
+            PrimitiveKind::Decimal => Value::Decimal(Decimal::from(0)),
+            PrimitiveKind::String => Value::String(String::new()),
+            PrimitiveKind::Binary => Value::Binary(Vec::new()),
             PrimitiveKind::Guid => Value::Guid(uuid::Uuid::nil()),
             PrimitiveKind::Date => Value::Date(Date::min_value()),
             PrimitiveKind::TimeOfDay => Value::TimeOfDay(TimeOfDay::midnight()),
@@ -1084,6 +1125,7 @@ pub fn zero_value(model: &Model, property: &Property) -> Value {
 mod tests {
     use super::*;
     use crate::edm::{ComplexTypeDef, EntityTypeDef, ModelBuilder, NavigationDef, PropertyDef};
+    use crate::error::ErrorKind;
 
     /// `thing` (key `id`, at most 8 characters) with every integer kind, a complex value, a
     /// collection of complex values, the single-valued navigation properties `owner` and
@@ -1221,6 +1263,45 @@ mod tests {
         let strict = read_object(body.as_bytes());
         let plain: Json = serde_json::from_str(body).unwrap();
         assert_eq!(Json::Object(strict.unwrap()), plain);
+    }
+
+    #[test]
+    fn decimals_keep_every_digit_and_singles_are_rounded() {
+        let model = ModelBuilder::new("test.values")
+            .entity_type(
+                EntityTypeDef::new("v")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("d", "Edm.Decimal").precision(38, Some(18)))
+                    .property(PropertyDef::new("f", "Edm.Single"))
+                    .property(PropertyDef::new("b", "Edm.Binary")),
+            )
+            .build()
+            .unwrap();
+        let ty = model.find_entity_type("v").unwrap();
+        let read = |body: &str| read_entity(&model, ty, body.as_bytes());
+        let exact = "12345678901234567890.123456789012345678";
+        let payload = read(&format!(r#"{{"d": {exact}, "f": 1.1, "b": "_-8"}}"#)).unwrap();
+        assert_eq!(
+            payload.values["d"],
+            Value::Decimal(parse_decimal(exact).unwrap())
+        );
+        assert_eq!(payload.values["f"], Value::Double(f64::from(1.1_f32)));
+        assert_eq!(payload.values["b"], Value::Binary(vec![0xff, 0xef]));
+        let payload = read(&format!(r#"{{"d": "{exact}"}}"#)).unwrap();
+        assert_eq!(
+            payload.values["d"],
+            Value::Decimal(parse_decimal(exact).unwrap())
+        );
+        for body in [
+            r#"{"d": 0.0000000000000000001}"#,
+            r#"{"d": 123456789012345678901}"#,
+            r#"{"f": 1e39}"#,
+            r#"{"b": "a"}"#,
+        ] {
+            let e = read(body).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::BadRequest, "{body}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use crate::edm::{Model, PrimitiveKind, Property, TypeKind, TypeRef};
-use crate::value::Value;
+use crate::value::{Value, base64url, decimal_text};
 
 /// `odata.metadata` level of the response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -266,18 +266,23 @@ pub fn write_value(
                 write_str(out, "NaN");
             } else if d.is_infinite() {
                 write_str(out, if *d > 0.0 { "INF" } else { "-INF" });
+            } else if type_ref.primitive() == Some(PrimitiveKind::Single) {
+                // The shortest text that reads back as the same 32-bit float (`3.14`).
+                let _ = serde_json::to_writer(&mut *out, &(*d as f32));
             } else {
                 // serde_json prints the shortest representation that round-trips.
                 let _ = serde_json::to_writer(&mut *out, d);
             }
         }
         Value::Decimal(d) => {
+            let text = decimal_text(d);
             if options.ieee754_compatible {
-                write_str(out, &d.to_string());
+                write_str(out, &text);
             } else {
-                let _ = write!(out, "{d}");
+                out.extend_from_slice(text.as_bytes());
             }
         }
+        Value::Binary(b) => write_str(out, &base64url(b)),
         Value::String(s) => write_str(out, s),
         Value::Guid(g) => write_str(out, &g.hyphenated().to_string()),
         Value::Date(d) => write_str(out, &d.to_string()),

@@ -59,6 +59,9 @@ pub enum NumberKind {
     Decimal,
     /// With an exponent, or `INF`, `-INF`, `NaN`: `1e+5`.
     Double,
+    /// With the suffix `f` (an Edm.Single literal): `3.14f`, `1.5e2f`. The suffix is not
+    /// part of the literal's text.
+    Single,
 }
 
 /// Geography or geometry literal family.

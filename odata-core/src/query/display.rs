@@ -57,6 +57,10 @@ impl Display for Literal {
         match self {
             Literal::Null => f.write_str("null"),
             Literal::Bool(b) => write!(f, "{b}"),
+            Literal::Number {
+                text,
+                kind: crate::query::NumberKind::Single,
+            } => write!(f, "{text}f"),
             Literal::Number { text, .. } => f.write_str(text),
             Literal::String(s) => write_quoted(f, "", s),
             Literal::Guid(t)

@@ -205,6 +205,20 @@ fn literals_keep_their_text() {
                 kind: NumberKind::Double,
             },
         ),
+        (
+            "3.14f",
+            Literal::Number {
+                text: "3.14".into(),
+                kind: NumberKind::Single,
+            },
+        ),
+        (
+            "1.5e2F",
+            Literal::Number {
+                text: "1.5e2".into(),
+                kind: NumberKind::Single,
+            },
+        ),
         ("'O''Neil'", Literal::String("O'Neil".into())),
         ("''", Literal::String(String::new())),
         (

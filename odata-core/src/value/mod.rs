@@ -1,16 +1,21 @@
 //! Typed OData values: the [`Value`] every layer exchanges, and the temporal types that keep
-//! their wire text (Edm.DateTimeOffset, Edm.Duration, Edm.Date, Edm.TimeOfDay).
+//! their wire text (Edm.DateTimeOffset, Edm.Duration, Edm.Date, Edm.TimeOfDay), exact
+//! decimals and binary values (base64url on the wire).
 
+mod binary;
 mod date;
 mod datetime;
+mod decimal;
 mod duration;
 mod error;
 mod primitive;
 
+pub use binary::{base64url, parse_base64};
 pub use date::{
     Date, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND, TimeOfDay,
 };
 pub use datetime::DateTimeOffset;
+pub use decimal::{Decimal, check_decimal_facets, decimal_sort_key, decimal_text, parse_decimal};
 pub use duration::Duration;
 pub use error::ValueError;
 pub use primitive::Value;

@@ -1,6 +1,6 @@
 //! The value of one property, typed by the EDM type it was read against.
 
-use super::{Date, DateTimeOffset, Duration, TimeOfDay};
+use super::{Date, DateTimeOffset, Decimal, Duration, TimeOfDay};
 
 /// A property value. Which variant is used is decided by the property's EDM type, so e.g.
 /// every integer kind is an [`Value::Int`] and enums carry their numeric value.
@@ -12,14 +12,16 @@ pub enum Value {
     Boolean(bool),
     /// Edm.Byte, SByte, Int16, Int32, Int64 (range-checked against the type on input).
     Int(i64),
-    /// Edm.Double, Edm.Single.
+    /// Edm.Double, Edm.Single (a Single value is one an `f32` holds exactly).
     Double(f64),
-    /// Edm.Decimal.
-    Decimal(rust_decimal::Decimal),
+    /// Edm.Decimal, exact.
+    Decimal(Decimal),
     /// Edm.String.
     String(String),
     /// Edm.Guid.
     Guid(uuid::Uuid),
+    /// Edm.Binary: the bytes.
+    Binary(Vec<u8>),
     /// Edm.Date.
     Date(Date),
     /// Edm.TimeOfDay.

@@ -368,16 +368,21 @@ fn decode(
             PrimitiveKind::Double | PrimitiveKind::Single => match cell {
                 SqlParam::Real(r) => Value::Double(r),
                 SqlParam::Integer(i) => Value::Double(i as f64),
+                SqlParam::Decimal(s) => Value::Double(s.parse().map_err(|_| corrupt())?),
+                _ => return Err(corrupt()),
+            },
+            PrimitiveKind::Binary => match cell {
+                SqlParam::Blob(b) => Value::Binary(b),
                 _ => return Err(corrupt()),
             },
             PrimitiveKind::Decimal => {
                 let text = match cell {
                     SqlParam::Real(r) => r.to_string(),
                     SqlParam::Integer(i) => i.to_string(),
-                    SqlParam::Text(s) => s,
+                    SqlParam::Text(s) | SqlParam::Decimal(s) => s,
                     _ => return Err(corrupt()),
                 };
-                Value::Decimal(text.parse().map_err(|_| corrupt())?)
+                Value::Decimal(odata_core::value::parse_decimal(&text).ok_or_else(corrupt)?)
             }
             PrimitiveKind::Duration => Value::Duration(Duration::from_ticks(int(&cell)?)),
             PrimitiveKind::TimeOfDay => {

@@ -20,10 +20,15 @@ use crate::store::table::{Table, TableType};
 
 /// The JSON options for a data response (406 for anything but JSON), with
 /// `omit-values=nulls` when the request prefers it and the response may honour it.
+///
+/// A request body sent with `IEEE754Compatible=true` in its `Content-Type` asks for the
+/// same in the response (Int64 and Decimal as strings), as the `Accept` parameter does.
 pub(super) fn json_options(request: &Request<'_>) -> Result<WriteOptions, ODataError> {
     match negotiation::negotiate(request.http, request.options.format.as_deref(), false)? {
         Representation::Json(options) => Ok(WriteOptions {
             omit_nulls: request.omit_nulls(),
+            ieee754_compatible: options.ieee754_compatible
+                || negotiation::content_type_ieee754(request.http),
             ..options
         }),
         Representation::Xml => Err(internal(&"XML negotiated for a data response")),

@@ -107,6 +107,13 @@ pub(super) async fn get(
     }
     let model = request.state.service.model();
     let Some(options) = options else {
+        if let Value::Binary(bytes) = value.as_ref() {
+            // The raw bytes, typed by `Core.MediaType` when the model says what they are.
+            return Ok(HttpResponse::Ok()
+                .insert_header(("ETag", etag))
+                .content_type(property.media_type().unwrap_or("application/octet-stream"))
+                .body(bytes.clone()));
+        }
         return Ok(HttpResponse::Ok()
             .insert_header(("ETag", etag))
             .content_type("text/plain;charset=utf-8")

@@ -830,7 +830,17 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                         ),
                         AggregateMethod::Sum => (frag!["SUM(", col, ")"], None, input.clone()),
                         AggregateMethod::Average => (
-                            frag!["AVG(CAST(", col, " AS ", self.dialect.real_type(), "))"],
+                            frag![
+                                "AVG(CAST(",
+                                col,
+                                " AS ",
+                                if prim == Some(PrimitiveKind::Double) {
+                                    self.dialect.real_type()
+                                } else {
+                                    self.dialect.decimal_type()
+                                },
+                                "))"
+                            ],
                             None,
                             if prim == Some(PrimitiveKind::Double) {
                                 input.clone()

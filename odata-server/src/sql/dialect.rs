@@ -10,6 +10,7 @@
 
 use odata_core::error::ODataError;
 use odata_core::query::SortDirection;
+use odata_core::value::{Decimal, decimal_text};
 
 use super::frag::{Frag, frag};
 use super::param::SqlParam;
@@ -129,6 +130,20 @@ pub(crate) trait ExprDialect: Dialect {
 
     /// The double `x` truncated toward zero as an integer (for |x| < 2^63).
     fn truncate_to_integer(&self, x: Frag) -> Frag;
+
+    /// The type Edm.Decimal values are computed in: PostgreSQL's exact NUMERIC; SQLite has
+    /// no decimal type, so REAL there, with [`ExprDialect::decimal_key`] for exact
+    /// comparison and order of stored values and literals.
+    fn decimal_type(&self) -> &'static str;
+
+    /// A decimal constant, in [`ExprDialect::decimal_type`].
+    fn decimal_literal(&self, d: &Decimal) -> Frag;
+
+    /// For stored decimal text `text`, a value whose equality and order are the exact
+    /// decimal ones, comparable with [`odata_core::value::decimal_sort_key`] parameters;
+    /// `None` where
+    /// [`ExprDialect::decimal_type`] is exact already.
+    fn decimal_key(&self, text: Frag) -> Option<Frag>;
 
     /// The double `x` truncated toward zero, as a number usable in double arithmetic.
     fn truncate(&self, x: Frag) -> Frag;
@@ -324,6 +339,22 @@ impl ExprDialect for Sqlite {
         frag!["CAST(", x, " AS INTEGER)"]
     }
 
+    fn decimal_type(&self) -> &'static str {
+        "REAL"
+    }
+
+    fn decimal_literal(&self, d: &Decimal) -> Frag {
+        // Through the decimal text, so the nearest double is chosen (correct rounding).
+        match decimal_text(d).parse::<f64>() {
+            Ok(r) => Frag::param(SqlParam::Real(r)),
+            Err(_) => Frag::param(SqlParam::Null),
+        }
+    }
+
+    fn decimal_key(&self, text: Frag) -> Option<Frag> {
+        Some(frag![sqlite_case::DECIMAL_KEY, "(", text, ")"])
+    }
+
     fn truncate(&self, x: Frag) -> Frag {
         // Without the math functions SQLite has no trunc(): through INTEGER, so exact for
         // |x| < 2^63 only.
@@ -390,6 +421,8 @@ impl Dialect for Postgres {
             SqlParam::Integer(_) => "int8",
             SqlParam::Real(_) => "float8",
             SqlParam::Blob(_) => "bytea",
+            // Bound as text, exact as NUMERIC.
+            SqlParam::Decimal(_) => "text::numeric",
         };
         format!("${index}::{ty}")
     }
@@ -431,6 +464,7 @@ impl Dialect for Postgres {
         let ty = match kind {
             ColumnKind::Integer => "BIGINT",
             ColumnKind::Real => "DOUBLE PRECISION",
+            ColumnKind::Blob => "BYTEA",
             ColumnKind::Text | ColumnKind::Json | ColumnKind::DateTimeOffset => "TEXT",
         };
         frag!["CAST(", param, " AS ", ty, ")"]
@@ -583,6 +617,18 @@ impl ExprDialect for Postgres {
     fn truncate_to_integer(&self, x: Frag) -> Frag {
         // CAST alone would round.
         frag!["CAST(trunc(", x, ") AS BIGINT)"]
+    }
+
+    fn decimal_type(&self) -> &'static str {
+        "NUMERIC"
+    }
+
+    fn decimal_literal(&self, d: &Decimal) -> Frag {
+        Frag::param(SqlParam::Decimal(decimal_text(d)))
+    }
+
+    fn decimal_key(&self, _text: Frag) -> Option<Frag> {
+        None
     }
 
     fn truncate(&self, x: Frag) -> Frag {

@@ -38,11 +38,18 @@
 //!
 //! Each is excluded from the differential test, which says how.
 //!
-//! * **Decimal is REAL.** Edm.Decimal (stored as text) is compared and computed as a 64-bit
-//!   double: values that differ only beyond ~15 significant digits compare equal, and
-//!   decimal arithmetic rounds like doubles (`0.1 add 0.2 eq 0.3` is false), as do
-//!   `round`/`floor`/`ceiling` of such values and `fractionalseconds`/`totalseconds`
-//!   (exact decimals in the evaluator).
+//! * **Decimal arithmetic on SQLite is REAL.** Edm.Decimal is stored as its canonical text
+//!   (exact, any number of digits). PostgreSQL computes with it as NUMERIC: comparisons,
+//!   `$orderby`, arithmetic and `$apply` `sum`/`average` are exact (a quotient keeps
+//!   PostgreSQL's NUMERIC scale, not the evaluator's 100 digits). SQLite has no decimal type:
+//!   a stored decimal property compared with another or with a decimal literal (also in
+//!   an `in` list of literals), and
+//!   `$orderby` on one, go through `odata_decimal_key` (an order-preserving text key,
+//!   registered by the store, `store::sqlite_case`), so they are exact too; any *computed*
+//!   decimal (arithmetic, `round`/`floor`/`ceiling`, `sum`/`average`) is a
+//!   64-bit double there: values that differ only beyond ~15 significant digits compare
+//!   equal and `0.1 add 0.2 eq 0.3` is false. `fractionalseconds`/`totalseconds` are
+//!   doubles on both (exact decimals in the evaluator).
 //! * **Text-to-double conversion.** SQLite's own conversion of JSON numbers and decimal text
 //!   to REAL is not always correctly rounded at extreme exponents (`-1e-300` reads as
 //!   `-9.999999999999999e-301`); doubles in columns are bound as doubles and are exact.

@@ -27,7 +27,11 @@ pub(crate) fn order_terms<D: ExprDialect>(
                 )
                 .with_target("$orderby"));
             }
-            let mut expr = translator.value(&key.expr)?.comparable();
+            // Stored decimals sort exactly where the dialect's decimal type is inexact.
+            let mut expr = match translator.exact_decimal(&key.expr) {
+                Some(exact) => exact,
+                None => translator.value(&key.expr)?.comparable(),
+            };
             if key.expr.ty().is(PrimitiveKind::Boolean) {
                 expr = translator.dialect().boolean_as_integer(expr);
             }

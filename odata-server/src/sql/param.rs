@@ -19,6 +19,9 @@ pub enum SqlParam {
     Text(String),
     /// A BLOB (BYTEA).
     Blob(Vec<u8>),
+    /// An exact decimal, as its canonical text: bound as text, a PostgreSQL NUMERIC in
+    /// the statement (a sort key of a Decimal `$orderby` in a `$skiptoken`).
+    Decimal(String),
 }
 
 impl SqlParam {
@@ -28,7 +31,7 @@ impl SqlParam {
             SqlParam::Null => args.add(None::<i64>),
             SqlParam::Integer(i) => args.add(*i),
             SqlParam::Real(r) => args.add(*r),
-            SqlParam::Text(s) => args.add(s.clone()),
+            SqlParam::Text(s) | SqlParam::Decimal(s) => args.add(s.clone()),
             SqlParam::Blob(b) => args.add(b.clone()),
         }
     }
@@ -45,7 +48,7 @@ impl SqlParam {
             SqlParam::Null => args.add(None::<String>),
             SqlParam::Integer(i) => args.add(*i),
             SqlParam::Real(r) => args.add(*r),
-            SqlParam::Text(s) => args.add(s.clone()),
+            SqlParam::Text(s) | SqlParam::Decimal(s) => args.add(s.clone()),
             SqlParam::Blob(b) => args.add(b.clone()),
         }
     }

@@ -27,6 +27,7 @@ pub enum Backend {
 /// | Real           | REAL    | DOUBLE PRECISION                            |
 /// | Json           | TEXT    | TEXT (kept as sent, cast to jsonb to query) |
 /// | DateTimeOffset | TEXT    | TEXT                                        |
+/// | Blob           | BLOB    | BYTEA                                       |
 pub fn column_type(kind: ColumnKind, backend: Backend) -> &'static str {
     match (kind, backend) {
         (ColumnKind::Text | ColumnKind::Json | ColumnKind::DateTimeOffset, _) => "TEXT",
@@ -34,6 +35,8 @@ pub fn column_type(kind: ColumnKind, backend: Backend) -> &'static str {
         (ColumnKind::Integer, Backend::Postgres) => "BIGINT",
         (ColumnKind::Real, Backend::Sqlite) => "REAL",
         (ColumnKind::Real, Backend::Postgres) => "DOUBLE PRECISION",
+        (ColumnKind::Blob, Backend::Sqlite) => "BLOB",
+        (ColumnKind::Blob, Backend::Postgres) => "BYTEA",
     }
 }
 

@@ -349,8 +349,31 @@ fn typed_columns() {
                 prim(PrimitiveKind::Decimal),
             ),
         ),
-        "COALESCE(CAST(\"price\" AS REAL) = ?, 0)",
-        &[R(0.1)],
+        // Stored decimals compare exactly, by their sort key (SQLite has no decimal type).
+        "COALESCE(odata_decimal_key(\"price\") = ?, 0)",
+        &[T("250001".into())],
+    );
+    check(
+        &f,
+        &cmp(
+            CompareOp::Eq,
+            BoundExpr::Arith {
+                op: ArithOp::Add,
+                left: Box::new(prop(&["price"], prim(PrimitiveKind::Decimal))),
+                right: Box::new(lit(
+                    Value::Decimal("0.1".parse().unwrap()),
+                    prim(PrimitiveKind::Decimal),
+                )),
+                ty: prim(PrimitiveKind::Decimal),
+            },
+            lit(
+                Value::Decimal("0.2".parse().unwrap()),
+                prim(PrimitiveKind::Decimal),
+            ),
+        ),
+        // Computed decimals are doubles on SQLite.
+        "COALESCE((CAST(\"price\" AS REAL) + ?) = ?, 0)",
+        &[R(0.1), R(0.2)],
     );
     check(
         &f,

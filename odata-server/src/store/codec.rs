@@ -1,7 +1,9 @@
 //! Converting property values to bound parameters and result columns back to values.
 
 use odata_core::edm::{PrimitiveKind, Property, TypeKind};
-use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use odata_core::value::{
+    Date, DateTimeOffset, Duration, TimeOfDay, Value, decimal_text, parse_decimal,
+};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, TypeInfo, ValueRef};
@@ -24,7 +26,8 @@ pub(crate) fn params(column: &Column, value: &Value) -> Vec<SqlParam> {
         Value::Boolean(b) => SqlParam::Integer(i64::from(*b)),
         Value::Int(i) | Value::Enum(i) => SqlParam::Integer(*i),
         Value::Double(d) => SqlParam::Real(*d),
-        Value::Decimal(d) => SqlParam::Text(d.to_string()),
+        Value::Decimal(d) => SqlParam::Text(decimal_text(d)),
+        Value::Binary(b) => SqlParam::Blob(b.clone()),
         Value::String(s) => SqlParam::Text(s.clone()),
         Value::Guid(g) => SqlParam::Text(g.hyphenated().to_string()),
         Value::Date(d) => SqlParam::Text(d.to_string()),
@@ -50,6 +53,8 @@ pub(crate) trait Cells {
     fn real(&self, index: usize) -> Result<Option<f64>, sqlx::Error>;
     /// A TEXT cell.
     fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error>;
+    /// A BLOB / BYTEA cell.
+    fn blob(&self, index: usize) -> Result<Option<Vec<u8>>, sqlx::Error>;
     /// A cell as a parameter value, by its database type (sort keys for `$skiptoken`).
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error>;
 }
@@ -64,6 +69,10 @@ impl Cells for SqliteRow {
     }
 
     fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
+        self.try_get(index)
+    }
+
+    fn blob(&self, index: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
         self.try_get(index)
     }
 
@@ -96,17 +105,23 @@ impl Cells for PgRow {
         self.try_get(index)
     }
 
+    fn blob(&self, index: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        self.try_get(index)
+    }
+
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
         let raw = self.try_get_raw(index)?;
         if raw.is_null() {
             return Ok(SqlParam::Null);
         }
-        // The column's declared type (the mapping uses these four).
+        // The column's declared type (the mapping uses these four), or NUMERIC: Edm.Decimal
+        // expressions.
         let ty = raw.type_info().name().to_owned();
         Ok(match ty.as_str() {
             "INT8" | "INT4" | "INT2" => SqlParam::Integer(self.try_get(index)?),
             "FLOAT8" | "FLOAT4" => SqlParam::Real(self.try_get(index)?),
             "BYTEA" => SqlParam::Blob(self.try_get(index)?),
+            "NUMERIC" => SqlParam::Decimal(decimal_text(&self.try_get(index)?)),
             _ => SqlParam::Text(self.try_get(index)?),
         })
     }
@@ -149,6 +164,7 @@ pub(crate) fn decode(
             PrimitiveKind::Double | PrimitiveKind::Single => {
                 row.real(index)?.map_or(Value::Null, Value::Double)
             }
+            PrimitiveKind::Binary => row.blob(index)?.map_or(Value::Null, Value::Binary),
             _ => match row.text(index)? {
                 None => Value::Null,
                 Some(s) => match p {
@@ -159,7 +175,7 @@ pub(crate) fn decode(
                         Value::Date(Date::parse(&s).map_err(|e| corrupt(e.to_string()))?)
                     }
                     PrimitiveKind::Decimal => {
-                        Value::Decimal(s.parse().map_err(|_| corrupt(s.clone()))?)
+                        Value::Decimal(parse_decimal(&s).ok_or_else(|| corrupt(s.clone()))?)
                     }
                     PrimitiveKind::DateTimeOffset => Value::DateTimeOffset(
                         DateTimeOffset::parse(&s).map_err(|e| corrupt(e.to_string()))?,

@@ -1,5 +1,7 @@
 //! Unicode case mapping inside SQLite: `odata_lower(text)` and `odata_upper(text)`,
-//! registered on every connection the store opens.
+//! registered on every connection the store opens — and, through the same registration,
+//! `odata_decimal_key(text)`, the exact order of Edm.Decimal text (SQLite has no decimal
+//! type: see [`DECIMAL_KEY`]).
 //!
 //! SQLite's own `lower`/`upper` map A–Z only (the bundled library has no ICU), so
 //! `tolower(name) eq 'josé'` would miss `JOSÉ` where PostgreSQL (ICU) and the evaluator
@@ -21,8 +23,13 @@ use sqlx::sqlite::SqliteConnection;
 pub const LOWER: &str = "odata_lower";
 /// The SQL name of the Unicode `toupper`.
 pub const UPPER: &str = "odata_upper";
+/// The SQL name of the decimal sort key: the text of `odata_core::value::decimal_sort_key`
+/// for a decimal stored as text (its canonical text), whose byte order is the numeric
+/// order, so comparisons and ORDER BY of Edm.Decimal values are exact.
+pub const DECIMAL_KEY: &str = "odata_decimal_key";
 
-/// Registers [`LOWER`] and [`UPPER`] on `connection` (for a pool's `after_connect`).
+/// Registers [`LOWER`], [`UPPER`] and [`DECIMAL_KEY`] on `connection` (for a pool's
+/// `after_connect`).
 ///
 /// ```no_run
 /// # async fn f(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
@@ -35,6 +42,7 @@ pub async fn register(connection: &mut SqliteConnection) -> Result<(), sqlx::Err
     for (name, function) in [
         (c"odata_lower", lower as ScalarFunction),
         (c"odata_upper", upper as ScalarFunction),
+        (c"odata_decimal_key", decimal_key as ScalarFunction),
     ] {
         let code = create_function(db, name, function);
         if code != ffi::SQLITE_OK {
@@ -86,6 +94,22 @@ unsafe extern "C" fn upper(
 ) {
     // SAFETY: as for `lower`.
     unsafe { map_text(context, count, values, str::to_uppercase) }
+}
+
+unsafe extern "C" fn decimal_key(
+    context: *mut ffi::sqlite3_context,
+    count: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: as for `lower`.
+    unsafe { map_text(context, count, values, decimal_key_of) }
+}
+
+/// The sort key of decimal text; text that is no decimal (never stored) sorts first.
+fn decimal_key_of(text: &str) -> String {
+    odata_core::value::parse_decimal(text)
+        .map(|d| odata_core::value::decimal_sort_key(&d))
+        .unwrap_or_default()
 }
 
 /// The function's result: `map` of its one argument read as text; null for null.

@@ -5,7 +5,8 @@
 //! subtypes, named as the property. Edm.DateTimeOffset adds `<name>__utc` (100 ns ticks since
 //! the Unix epoch) next to the text kept as sent, so ordering and comparison are
 //! chronological. Durations and times of day are stored as ticks, enums as their numeric
-//! value, complex and collection values as JSON text.
+//! value, complex and collection values as JSON text, binary values as bytes, decimals as
+//! their canonical text (exact; see `sql::translate` for how they are compared).
 //!
 //! This module says which columns a table has and what kind of value each holds
 //! ([`Table::stored_columns`]); the SQL type of each kind, per database, is
@@ -17,8 +18,7 @@ use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, Ty
 /// How a property's value is laid out in columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
-    /// TEXT: strings, GUIDs, dates, decimals (and Edm.Binary, whose values are not accepted
-    /// yet, so only nulls are stored).
+    /// TEXT: strings, GUIDs, dates, decimals (their canonical decimal text, exact).
     Text,
     /// INTEGER: booleans, integers, enums, durations and times of day in ticks.
     Integer,
@@ -28,6 +28,8 @@ pub enum ColumnKind {
     Json,
     /// TEXT as sent plus INTEGER `__utc` ticks.
     DateTimeOffset,
+    /// BLOB / BYTEA: the bytes of an Edm.Binary.
+    Blob,
 }
 
 impl ColumnKind {
@@ -41,8 +43,8 @@ impl ColumnKind {
                 PrimitiveKind::String
                 | PrimitiveKind::Guid
                 | PrimitiveKind::Date
-                | PrimitiveKind::Decimal
-                | PrimitiveKind::Binary => ColumnKind::Text,
+                | PrimitiveKind::Decimal => ColumnKind::Text,
+                PrimitiveKind::Binary => ColumnKind::Blob,
                 PrimitiveKind::Boolean
                 | PrimitiveKind::Byte
                 | PrimitiveKind::SByte

@@ -32,5 +32,6 @@ mod protocol;
 mod relations;
 mod secure_helpers;
 mod tenants;
+mod values;
 #[path = "../support/vocabulary.rs"]
 mod vocabulary;

@@ -420,11 +420,19 @@ fn number<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, Literal> {
         kind = NumberKind::Double;
         rest = r;
     }
+    let body = i[..i.len() - rest.len()].replace(' ', "+");
+    // The suffix `f` makes an Edm.Single literal (`3.14f`); it is not part of the text.
+    if let Some(r) = rest.strip_prefix(['f', 'F'])
+        && word_end(r).is_ok()
+        && !r.starts_with('.')
+    {
+        let kind = NumberKind::Single;
+        return Ok((r, Literal::Number { text: body, kind }));
+    }
     if word_end(rest).is_err() || rest.starts_with('.') {
         return invalid(ctx, rest, "unexpected character after number");
     }
-    let text = i[..i.len() - rest.len()].replace(' ', "+");
-    Ok((rest, Literal::Number { text, kind }))
+    Ok((rest, Literal::Number { text: body, kind }))
 }
 
 // enumLiteral       = [ qualifiedEnumTypeName ] SQUOTE singleEnumLiteral *( COMMA singleEnumLiteral ) SQUOTE

@@ -141,6 +141,16 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     ArithOp::Sub => frag!["(", l, " - ", r, ")"],
                     ArithOp::Mul => frag!["(", l, " * ", r, ")"],
                     ArithOp::Div if integer => frag!["(", l, " / ", nonzero(r), ")"],
+                    // A decimal quotient stays exact where the dialect's decimals are.
+                    ArithOp::Div | ArithOp::DivBy if ty.is(PrimitiveKind::Decimal) => frag![
+                        "(CAST(",
+                        l,
+                        " AS ",
+                        dialect.decimal_type(),
+                        ") / ",
+                        nonzero(r),
+                        ")"
+                    ],
                     ArithOp::Div | ArithOp::DivBy => {
                         frag!["(", self.real(l), " / ", nonzero(r), ")"]
                     }

@@ -148,7 +148,9 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 })
             }
             (P::Double | P::Single, s) if int(s) || real(s) => self.real(v),
-            (P::Decimal, s) if int(s) => self.real(v),
+            (P::Decimal, s) if int(s) => {
+                frag!["CAST(", v, " AS ", self.dialect().decimal_type(), ")"]
+            }
             // Decimal::from_f64 fails beyond the decimal range (and for ±INF).
             (P::Decimal, P::Double | P::Single) => self.share(vec![v], |v| {
                 let v = &v[0];

@@ -54,7 +54,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             | PrimitiveKind::Int16
             | PrimitiveKind::Int32
             | PrimitiveKind::Int64 => dialect.json_scalar(raw, JsonScalar::Integer),
-            PrimitiveKind::Decimal => frag!["CAST(", raw, " AS ", dialect.real_type(), ")"],
+            PrimitiveKind::Decimal => frag!["CAST(", raw, " AS ", dialect.decimal_type(), ")"],
             PrimitiveKind::Double | PrimitiveKind::Single => self.share(vec![raw], |v| {
                 dialect.json_scalar(v[0].clone(), JsonScalar::Real)
             }),

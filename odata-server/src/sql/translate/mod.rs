@@ -9,12 +9,16 @@
 //! | Guid                          | TEXT, lower-case hyphenated                          |
 //! | Boolean                       | INTEGER 0/1                                          |
 //! | Byte … Int64, enums           | INTEGER (enums by numeric value)                     |
-//! | Double, Single, Decimal       | REAL (see the Decimal caveat in the module docs)     |
+//! | Double, Single                | REAL                                                 |
+//! | Decimal                       | NUMERIC (PostgreSQL); REAL (SQLite, see below)       |
+//! | Binary                        | BLOB / BYTEA                                         |
 //! | Duration, TimeOfDay           | INTEGER 100 ns ticks                                 |
 //! | DateTimeOffset                | [`Dto`]: UTC ticks + offset minutes (+ the text)     |
 //! | complex, collection           | JSON text                                            |
 //!
-//! Columns already hold these (Decimal is read with `CAST(… AS REAL)`); values inside JSON
+//! Columns already hold these (Decimal, stored as text, is read with `CAST(… AS NUMERIC)` or
+//! `CAST(… AS REAL)`; on SQLite a stored decimal or a decimal literal is compared and
+//! sorted by its exact sort key instead, [`Translator::exact_decimal`]); values inside JSON
 //! (complex members, collection items) are converted on the way out by
 //! [`Translator::json_leaf`].
 //!
@@ -35,7 +39,7 @@ pub use navigation::{Hop, Navigator, NoNavigation};
 use odata_core::bind::{BoundExpr, CompareOp, ExprType, PropertyRef};
 use odata_core::edm::{EntityTypeId, Model, PrimitiveKind};
 use odata_core::error::{ErrorKind, ODataError};
-use odata_core::value::Value;
+use odata_core::value::{Value, decimal_sort_key};
 
 use super::dialect::ExprDialect;
 use super::frag::{Frag, frag};
@@ -131,16 +135,6 @@ fn is_null_literal(e: &BoundExpr) -> bool {
 
 fn is_value_literal(e: &BoundExpr) -> bool {
     matches!(e, BoundExpr::Literal { value, .. } if !value.is_null())
-}
-
-/// A REAL parameter for a decimal, through its decimal text so the nearest double is
-/// chosen (correct rounding).
-fn decimal_param(d: &impl std::fmt::Display) -> Frag {
-    let text = d.to_string();
-    match text.parse::<f64>() {
-        Ok(r) => Frag::param(SqlParam::Real(r)),
-        Err(_) => Frag::param(SqlParam::Null),
-    }
 }
 
 impl<'a, D: ExprDialect> Translator<'a, D> {
@@ -330,7 +324,8 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             Value::Boolean(b) => self.dialect.boolean(*b),
             Value::Int(i) | Value::Enum(i) => Frag::param(*i),
             Value::Double(d) => Frag::param(SqlParam::Real(*d)),
-            Value::Decimal(d) => decimal_param(d),
+            Value::Decimal(d) => self.dialect.decimal_literal(d),
+            Value::Binary(b) => Frag::param(SqlParam::Blob(b.clone())),
             Value::String(s) => Frag::param(s.as_str()),
             Value::Guid(g) => Frag::param(g.hyphenated().to_string()),
             Value::Date(d) => Frag::param(d.to_string()),
@@ -453,7 +448,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                         "CAST(",
                         self.guard(p.cast, self.column(&name)),
                         " AS ",
-                        self.dialect.real_type(),
+                        self.dialect.decimal_type(),
                         ")"
                     ]),
                     ColumnKind::Integer if p.ty.is(PrimitiveKind::Boolean) => Val::Scalar(
@@ -463,10 +458,38 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     ColumnKind::Text
                     | ColumnKind::Integer
                     | ColumnKind::Real
-                    | ColumnKind::Json => Val::Scalar(self.guard(p.cast, self.column(&name))),
+                    | ColumnKind::Json
+                    | ColumnKind::Blob => Val::Scalar(self.guard(p.cast, self.column(&name))),
                 })
             }
             Source::Json(raw) => self.json_leaf(raw, &p.ty),
+        }
+    }
+
+    /// Where the dialect's decimal type is inexact (SQLite), the exact sort key of a stored
+    /// Edm.Decimal property or a decimal literal (see [`ExprDialect::decimal_key`]); `None`
+    /// for anything else (computed decimals compare as the dialect computes them).
+    pub(crate) fn exact_decimal(&self, e: &BoundExpr) -> Option<Frag> {
+        match e {
+            BoundExpr::Literal {
+                value: Value::Decimal(d),
+                ..
+            } => self
+                .dialect
+                .decimal_key(Frag::atom("NULL"))
+                .map(|_| Frag::param(SqlParam::Text(decimal_sort_key(d)))),
+            BoundExpr::Property(p)
+                if p.variable.is_none() && p.path.len() == 1 && p.ty.is(PrimitiveKind::Decimal) =>
+            {
+                let index = self.table.column_index(&p.path[0])?;
+                let column = &self.table.columns[index];
+                if column.kind != ColumnKind::Text || column.reference.is_some() {
+                    return None;
+                }
+                let text = self.guard(p.cast, self.column(&column.property.name));
+                self.dialect.decimal_key(text)
+            }
+            _ => None,
         }
     }
 
@@ -485,8 +508,13 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 ));
             }
         }
-        let l = self.value(left)?.comparable();
-        let r = self.value(right)?.comparable();
+        let (l, r) = match (self.exact_decimal(left), self.exact_decimal(right)) {
+            (Some(l), Some(r)) => (l, r),
+            _ => (
+                self.value(left)?.comparable(),
+                self.value(right)?.comparable(),
+            ),
+        };
         let with_value = is_value_literal(left) || is_value_literal(right);
         let symbol = match op {
             // Against a non-null literal, `eq` is the two-valued `=` below, which an index
@@ -521,13 +549,29 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     }
 
     fn in_list(&mut self, value: &BoundExpr, items: &[BoundExpr]) -> Result<Frag, ODataError> {
-        let v = self.value(value)?.comparable();
+        // A stored decimal among decimal literals: by exact sort keys (see `compare`).
+        let exact = self.exact_decimal(value).filter(|_| {
+            items
+                .iter()
+                .all(|i| is_null_literal(i) || self.exact_decimal(i).is_some())
+        });
+        let by_key = exact.is_some();
+        let v = match exact {
+            Some(key) => key,
+            None => self.value(value)?.comparable(),
+        };
         let mut literals = Vec::new();
         let mut null_item = false;
         let mut others = Vec::new();
         for item in items {
             if is_null_literal(item) {
                 null_item = true;
+            } else if by_key && let Some(key) = self.exact_decimal(item) {
+                if is_value_literal(item) {
+                    literals.push(key);
+                } else {
+                    others.push(key);
+                }
             } else if is_value_literal(item) {
                 literals.push(self.value(item)?.comparable());
             } else {
