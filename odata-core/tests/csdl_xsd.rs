@@ -140,6 +140,52 @@ fn model() -> Model {
         .unwrap()
 }
 
+/// Operations of every shape: function overloads (unbound and bound, one bound to a
+/// collection), an entity-returning import with its entity set, `EntitySetPath`, unbound
+/// actions with an action import and an optional parameter.
+fn operations_model() -> Model {
+    let int = |n: &str| PropertyDef::new(n, "Edm.Int64").not_null();
+    ModelBuilder::new("ns")
+        .entity_type(
+            EntityTypeDef::new("t")
+                .key(["id"])
+                .property(PropertyDef::new("id", "Edm.String").not_null()),
+        )
+        .entity_set("ts", "ns.t")
+        .function(ActionDef::new("top").returns("Collection(ns.t)"))
+        .function(
+            ActionDef::new("top")
+                .parameter(int("count"))
+                .returns("Collection(ns.t)"),
+        )
+        .function(
+            ActionDef::new("related")
+                .bound_to("bindingParameter", "ns.t")
+                .entity_set_path("bindingParameter")
+                .returns("Collection(ns.t)"),
+        )
+        .function(
+            ActionDef::new("average")
+                .bound_to("bindingParameter", "Collection(ns.t)")
+                .returns("Edm.Double"),
+        )
+        .action(
+            ActionDef::new("process")
+                .parameter(PropertyDef::new("percentage", "Edm.Double").not_null())
+                .parameter(
+                    PropertyDef::new("minPrice", "Edm.Double")
+                        .not_null()
+                        .optional_parameter(),
+                ),
+        )
+        .action(ActionDef::new("reset"))
+        .function_import_in("top", "top", "ts")
+        .action_import("process", "process")
+        .action_import("reset", "ns.reset")
+        .build()
+        .unwrap()
+}
+
 /// [`model`] with annotations of every value kind on the container, the entity set, the
 /// singleton and a path through the singleton (the shapes a service's capabilities take).
 fn annotated_model() -> Model {
@@ -273,6 +319,7 @@ fn assert_valid_xml(xml: &str) {
 fn xml_validates_against_edmx_xsd() {
     assert_valid_xml(&to_xml(&model()));
     assert_valid_xml(&to_xml(&bare_model()));
+    assert_valid_xml(&to_xml(&operations_model()));
     let annotated = to_xml(&annotated_model());
     assert!(
         annotated.contains(r#"<Annotations Target="graph.Container/deviceManagement/identities">"#)
@@ -461,6 +508,7 @@ fn json_validates_against_csdl_schema_when_python_jsonschema_is_available() {
     for (name, doc) in [
         ("model.json", to_json(&model())),
         ("bare.json", to_json(&bare_model())),
+        ("operations.json", to_json(&operations_model())),
         ("annotated.json", to_json(&annotated_model())),
     ] {
         let file = tmp.path().join(name);

@@ -1,12 +1,25 @@
-//! Bound actions: what an action of the model does to the entity it is bound to.
+//! Actions: what an action of the model does, invoked with POST.
 //!
-//! The model declares the action (`ActionDef`); the service gives it an effect with
-//! [`CollectionDef::action`](crate::service::CollectionDef::action). An effect is a pure
-//! function of the bound entity and the parameters that says what to write — properties of
-//! the entity, or entities to link to it — and the framework does the rest: it reads the
-//! parameters against their declared types (400 naming the parameter), authorizes the call
-//! as a write to the collection, checks `If-Match`, runs the effect on the entity as stored
-//! and writes its result in one transaction, and answers 204.
+//! The model declares the action (`ActionDef`, bound to an entity type, to a collection
+//! of one, or unbound and exposed with `ModelBuilder::action_import`); the service gives
+//! it an effect with [`CollectionDef::action`](crate::service::CollectionDef::action)
+//! (bound to an entity),
+//! [`CollectionDef::collection_action`](crate::service::CollectionDef::collection_action)
+//! (bound to the collection) or
+//! [`ServiceBuilder::action_import`](crate::service::ServiceBuilder::action_import). An
+//! effect is a pure function of the bound entity (if any) and the parameters that says
+//! what to write — properties of the entity, or entities to link to it — and what to
+//! answer; the framework does the rest: it reads the body (a JSON object of the
+//! parameters; empty or `{}` for none, with or without `Content-Type`) against the
+//! declared types (400 naming the parameter), authorizes the call as a write to the
+//! collection (an import is open to every authenticated caller), checks `If-Match`, runs
+//! the effect on the entity as stored and writes its result in one transaction.
+//!
+//! The answer follows the declaration: a value the effect returns
+//! ([`ActionEffect::value`], [`ActionEffect::returning`]) is written like a function's
+//! (`{"@odata.context":"…#Edm.Double","value":…}`); an action returning its bound entity
+//! type answers 200 with the entity as written (as `GET` shows it, with its new `ETag`);
+//! an action without return type answers 204.
 //!
 //! ```
 //! use odata_server::action::{ActionEffect, ActionHandler};
@@ -26,12 +39,13 @@ use std::sync::Arc;
 use odata_core::error::ODataError;
 use serde_json::{Map, Value as Json};
 
-/// What one invocation of a bound action sees.
+/// What one invocation of an action sees.
 #[derive(Debug)]
 pub struct ActionCall<'a> {
     /// The bound entity's properties as stored, in OData JSON (enumeration members by
-    /// name); write-only properties are left out.
-    pub entity: &'a Map<String, Json>,
+    /// name); write-only properties are left out. `None` for an unbound action or one
+    /// bound to a collection.
+    pub entity: Option<&'a Map<String, Json>>,
     /// The parameters the body gave, already checked against their declared types; a
     /// parameter left out is absent.
     pub parameters: &'a Map<String, Json>,
@@ -70,15 +84,18 @@ impl ActionCall<'_> {
         Ok(items)
     }
 
-    /// The bound entity's property `name` (`Json::Null` when null or unknown).
+    /// The bound entity's property `name` (`Json::Null` when null or unknown, or when
+    /// there is no bound entity).
     pub fn property(&self, name: &str) -> &Json {
-        self.entity.get(name).unwrap_or(&Json::Null)
+        self.entity.and_then(|e| e.get(name)).unwrap_or(&Json::Null)
     }
 }
 
-/// What a bound action writes.
+/// What an action writes, and what it answers besides.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionEffect {
+    /// Writes nothing (for an action returning its bound entity: the entity as stored).
+    Nothing,
     /// Sets properties of the bound entity, as a PATCH body would: each value in OData JSON,
     /// checked against the property's type. Computed properties are refreshed as by every
     /// write, and the entity's ETag changes.
@@ -95,9 +112,39 @@ pub enum ActionEffect {
         /// The parameter the keys came from, for errors.
         parameter: String,
     },
+    /// Writes what `effect` writes, then answers `value` (OData JSON of the declared
+    /// return type) rather than the entity or 204.
+    Returning {
+        /// What is written.
+        effect: Box<ActionEffect>,
+        /// The answer.
+        value: Json,
+    },
 }
 
 impl ActionEffect {
+    /// Writes nothing and answers `value`, of the declared return type.
+    pub fn value(value: Json) -> Self {
+        Self::Nothing.returning(value)
+    }
+
+    /// Writes what `self` writes and answers `value`, of the declared return type.
+    ///
+    /// ```
+    /// use odata_server::action::ActionEffect;
+    /// use serde_json::json;
+    ///
+    /// // Sets the price and answers the old one.
+    /// let effect = ActionEffect::update([("price", json!(9.5))]).returning(json!(12.0));
+    /// # let _ = effect;
+    /// ```
+    pub fn returning(self, value: Json) -> Self {
+        Self::Returning {
+            effect: Box::new(self),
+            value,
+        }
+    }
+
     /// [`ActionEffect::Update`] from `(property, value)` pairs.
     pub fn update<I, S>(changes: I) -> Self
     where
@@ -115,8 +162,10 @@ impl ActionEffect {
 
 type Effect = dyn Fn(&ActionCall<'_>) -> Result<ActionEffect, ODataError> + Send + Sync;
 
-/// The effect of one bound action: a function of the call to what it writes. An error it
-/// returns is the response (a 400 for invalid parameters, typically); nothing is written.
+/// The effect of one action: a function of the call to what it writes and answers. An
+/// error it returns is the response (a 400 for invalid parameters, typically); nothing
+/// is written. Unbound actions and actions bound to a collection have no entity to write:
+/// their effect is [`ActionEffect::Nothing`] or a value.
 #[derive(Clone)]
 pub struct ActionHandler(Arc<Effect>);
 

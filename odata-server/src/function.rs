@@ -1,17 +1,33 @@
-//! Functions: operations without side effects that compute a value, invoked with GET.
+//! Functions: operations without side effects, invoked with GET.
 //!
-//! The model declares them (`ModelBuilder::function`, and `function_import` for an unbound
-//! one exposed at the service root); the service gives each its computation, bound ones
-//! with [`CollectionDef::function`](crate::service::CollectionDef::function) and imports
-//! with [`ServiceBuilder::function_import`](crate::service::ServiceBuilder::function_import).
-//! The framework reads the arguments from the URL — `fn(p=1,q='x')`, or a parameter alias
-//! `fn(p=@a)?@a=1` — checked against the declared parameter types (400 naming the
-//! parameter), authorizes the call as a read of the bound entity's collection (an import
-//! is open to every authenticated caller), and writes the returned value, checked against
-//! the declared return type, as `{"@odata.context": …, "value": …}`.
+//! The model declares them (`ModelBuilder::function`, several overloads of one name when
+//! their parameter names differ, and `function_import` for an unbound one exposed at the
+//! service root); the service gives each its computation, bound ones with
+//! [`CollectionDef::function`](crate::service::CollectionDef::function) (bound to an entity)
+//! or [`CollectionDef::collection_function`](crate::service::CollectionDef::collection_function)
+//! (bound to the collection), imports with
+//! [`ServiceBuilder::function_import`](crate::service::ServiceBuilder::function_import).
+//!
+//! The framework reads the arguments from the URL — `f(p=1,q='x')`, a parameter alias
+//! `f(p=@a)?@a=1`, or query options `f?p=1&q='x'` (on a function call every query option
+//! whose name starts with neither `$` nor `@` is a parameter) — picks the overload
+//! declaring exactly the names given (parameters marked `Core.OptionalParameter` may be
+//! left out; anything else is a 400 naming the function), checks each value against its
+//! declared type (400 naming the parameter), authorizes the call as a read of the bound
+//! collection (an import is open to every authenticated caller) and answers with what the
+//! computation gives:
+//!
+//! * [`FunctionHandler::new`]: a value of the declared return type (primitive, complex,
+//!   collections of them), written as `{"@odata.context": …, "value": …}` (a complex
+//!   value: its members beside the context);
+//! * [`FunctionHandler::entities`]: for a function returning `Collection(ns.T)` of an
+//!   entity set (`EntitySet` of the import, or `EntitySetPath` of a bound function), an
+//!   [`EntityQuery`] over that set. The framework reads it like `GET Set?$filter=…`
+//!   (tenant, permissions, paging, ETags), with the client's `$filter`, `$select`,
+//!   `$expand`, `$orderby`, `$top`, `$skip` and `$count` applied to the function's result.
 //!
 //! ```
-//! use odata_server::function::FunctionHandler;
+//! use odata_server::function::{EntityQuery, FunctionHandler};
 //! use serde_json::json;
 //!
 //! // `double(x)` → `2 * x`.
@@ -19,7 +35,13 @@
 //!     let x = call.parameters["x"].as_i64().unwrap_or_default();
 //!     Ok(json!(2 * x))
 //! });
-//! # let _ = double;
+//! // `cheapest(count)`: the `count` cheapest items, each call parameter being a parameter
+//! // alias of the query.
+//! let cheapest = FunctionHandler::entities(|call| {
+//!     let count = call.parameters["count"].as_u64().unwrap_or_default();
+//!     Ok(EntityQuery::new().filter("price le @limit").orderby("price").top(count))
+//! });
+//! # let _ = (double, cheapest);
 //! ```
 
 use std::fmt;
@@ -32,32 +54,128 @@ use serde_json::{Map, Value as Json};
 #[derive(Debug)]
 pub struct FunctionCall<'a> {
     /// The bound entity's properties as stored, in OData JSON (write-only ones left out);
-    /// `None` for an unbound function.
+    /// `None` for an unbound function or one bound to a collection.
     pub entity: Option<&'a Map<String, Json>>,
-    /// The arguments, in OData JSON, checked against their declared types; a nullable
-    /// parameter left out is absent.
+    /// For a function bound to a collection: its members (of the caller's tenant, of the
+    /// cast type when the URL casts), each as `entity` would be, in key order. At most
+    /// [`MAX_BOUND_MEMBERS`] (more is a 501).
+    pub members: Option<&'a [Map<String, Json>]>,
+    /// The arguments, in OData JSON, checked against their declared types; a parameter
+    /// left out is absent.
     pub parameters: &'a Map<String, Json>,
 }
 
-type Compute = dyn Fn(&FunctionCall<'_>) -> Result<Json, ODataError> + Send + Sync;
+/// How many members a function bound to a collection is given at most.
+pub const MAX_BOUND_MEMBERS: u32 = 10_000;
 
-/// The computation of one function: the call to its value, in OData JSON of the declared
-/// return type. An error it returns is the response.
+/// The query a function returning entities answers with: which members of its entity
+/// set, in which order, how many. Filter and order are OData expressions over the set's
+/// entity type; every parameter of the call is a parameter alias of the same name
+/// (`@count`), and [`EntityQuery::alias_property`] adds the bound entity's properties.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntityQuery {
+    /// `$filter` text.
+    pub filter: Option<String>,
+    /// `$orderby` text: the result's order when the client gives none.
+    pub orderby: Option<String>,
+    /// At most this many entities (after `skip`).
+    pub top: Option<u64>,
+    /// Leaves out the first entities.
+    pub skip: Option<u64>,
+    /// Further parameter aliases: the alias name and the bound entity's property whose
+    /// value (typed as declared) it stands for.
+    pub property_aliases: Vec<(String, String)>,
+}
+
+impl EntityQuery {
+    /// Every member of the set, in the set's default order.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only the members for which the `$filter` expression `filter` is true.
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = Some(filter.into());
+        self
+    }
+
+    /// In the order of the `$orderby` expression `orderby`.
+    pub fn orderby(mut self, orderby: impl Into<String>) -> Self {
+        self.orderby = Some(orderby.into());
+        self
+    }
+
+    /// At most `top` members.
+    pub fn top(mut self, top: u64) -> Self {
+        self.top = Some(top);
+        self
+    }
+
+    /// Without the first `skip` members.
+    pub fn skip(mut self, skip: u64) -> Self {
+        self.skip = Some(skip);
+        self
+    }
+
+    /// The parameter alias `@{alias}` stands for the bound entity's property `property`.
+    pub fn alias_property(mut self, alias: impl Into<String>, property: impl Into<String>) -> Self {
+        self.property_aliases.push((alias.into(), property.into()));
+        self
+    }
+}
+
+type Compute = dyn Fn(&FunctionCall<'_>) -> Result<Json, ODataError> + Send + Sync;
+type Query = dyn Fn(&FunctionCall<'_>) -> Result<EntityQuery, ODataError> + Send + Sync;
+
 #[derive(Clone)]
-pub struct FunctionHandler(Arc<Compute>);
+enum Kind {
+    Value(Arc<Compute>),
+    Entities(Arc<Query>),
+}
+
+/// The computation of one function (or of several overloads): the call to its value, or
+/// to the query of the entities it returns. An error it returns is the response.
+#[derive(Clone)]
+pub struct FunctionHandler(Kind);
+
+/// What a [`FunctionHandler`] answers for one call.
+#[derive(Debug)]
+pub enum FunctionOutput {
+    /// A value in OData JSON of the declared return type.
+    Value(Json),
+    /// The entities of the function's entity set this query selects.
+    Entities(EntityQuery),
+}
 
 impl FunctionHandler {
-    /// Wraps the computation.
+    /// A function computing a value of its declared (non-entity) return type.
     pub fn new<F>(compute: F) -> Self
     where
         F: Fn(&FunctionCall<'_>) -> Result<Json, ODataError> + Send + Sync + 'static,
     {
-        Self(Arc::new(compute))
+        Self(Kind::Value(Arc::new(compute)))
     }
 
-    /// The function's value for this call.
-    pub fn value(&self, call: &FunctionCall<'_>) -> Result<Json, ODataError> {
-        (self.0)(call)
+    /// A function returning entities of its entity set: the call to the query selecting
+    /// them (see [`EntityQuery`]).
+    pub fn entities<F>(query: F) -> Self
+    where
+        F: Fn(&FunctionCall<'_>) -> Result<EntityQuery, ODataError> + Send + Sync + 'static,
+    {
+        Self(Kind::Entities(Arc::new(query)))
+    }
+
+    /// What the function answers for this call.
+    pub fn call(&self, call: &FunctionCall<'_>) -> Result<FunctionOutput, ODataError> {
+        match &self.0 {
+            Kind::Value(compute) => compute(call).map(FunctionOutput::Value),
+            Kind::Entities(query) => query(call).map(FunctionOutput::Entities),
+        }
+    }
+
+    /// Whether the handler answers with entities.
+    pub fn returns_entities(&self) -> bool {
+        matches!(self.0, Kind::Entities(_))
     }
 }
 

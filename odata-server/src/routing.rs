@@ -2,9 +2,10 @@
 
 use odata_core::edm::{
     Action, EntityType, EntityTypeId, Model, PrimitiveKind, Property, Singleton, TypeKind,
+    select_overload,
 };
 use odata_core::error::{ErrorKind, ODataError};
-use odata_core::query::{Expr, QueryOptions};
+use odata_core::query::{Expr, Literal, QueryOptions};
 use odata_core::value::Value;
 use percent_encoding::percent_decode_str;
 
@@ -30,25 +31,56 @@ pub enum Target<'s> {
     CollectionRef(&'s Collection),
     /// One entity by key.
     Entity(&'s Collection, Vec<Value>),
-    /// A bound action on one entity.
-    EntityAction(&'s Collection, Vec<Value>, &'s Action),
-    /// A function call: bound to one entity, or a function import.
+    /// An action: bound to one entity or to a collection, or an action import.
+    Action(ActionInvocation<'s>),
+    /// A function call: bound to one entity or to a collection, or a function import.
     Function(Invocation<'s>),
     /// What a navigation property of one entity leads to.
     Related(Related<'s>),
 }
 
-/// `…/{key}/{function}(…)` or `{import}(…)`: a function and its arguments.
+/// `…/{key}/{function}(…)`, `…/{function}(…)` or `{import}(…)`: a function (the overload
+/// the arguments chose) and its arguments.
 #[derive(Debug)]
 pub struct Invocation<'s> {
     /// The function.
     pub function: &'s Action,
-    /// The entity it is bound to (its collection and key); `None` for an import.
-    pub bound: Option<(&'s Collection, Vec<Value>)>,
-    /// The import's name, for an unbound function.
-    pub import: Option<&'s str>,
+    /// What it is bound to.
+    pub binding: Binding<'s>,
     /// The arguments, checked against the parameters, in OData JSON.
     pub arguments: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `…/{key}/{action}`, `…/{action}` or `{import}`: an action (its parameters come in the
+/// body).
+#[derive(Debug)]
+pub struct ActionInvocation<'s> {
+    /// The action.
+    pub action: &'s Action,
+    /// What it is bound to.
+    pub binding: Binding<'s>,
+}
+
+/// What an operation is bound to.
+#[derive(Debug)]
+pub enum Binding<'s> {
+    /// One entity (its collection and key), possibly through a type cast
+    /// (`…/{key}/{type}/{operation}`): it must then be of that type.
+    Entity(&'s Collection, Vec<Value>, Option<EntityTypeId>),
+    /// The collection (`…/{collection}/{operation}`).
+    Collection(&'s Collection),
+    /// Nothing: the import of that name at the service root.
+    Import(&'s str),
+}
+
+impl<'s> Binding<'s> {
+    /// The bound collection (of the entity, or itself); `None` for an import.
+    pub fn collection(&self) -> Option<&'s Collection> {
+        match self {
+            Binding::Entity(c, ..) | Binding::Collection(c) => Some(c),
+            Binding::Import(_) => None,
+        }
+    }
 }
 
 /// `…/{key}/{navigation}[/{key}|/$count]`: the entity or entities a navigation property of
@@ -130,9 +162,13 @@ impl<'s> PropertyPath<'s> {
 
 /// What routing reads from the request besides its path.
 pub struct RequestInfo<'q> {
-    /// The parsed query string, or why it did not parse; consulted only for key parameter
-    /// aliases and `$entity`'s `$id`, so other paths report their own errors first.
+    /// The parsed query string without [`RequestInfo::operation_parameters`], or why it
+    /// did not parse; consulted only for parameter aliases and `$entity`'s `$id`, so other
+    /// paths report their own errors first.
     pub options: Result<&'q QueryOptions, &'q ODataError>,
+    /// The query options whose names start with neither `$` nor `@` (decoded name and
+    /// value): on a function call, its parameters (see [`split_operation_parameters`]).
+    pub operation_parameters: &'q [(String, String)],
     /// The service root URL (`{scheme}://{host}{base}`), to recognise absolute `$id`s;
     /// built only when a `$id` needs it, not for every request.
     pub service_root: &'q dyn Fn() -> String,
@@ -166,16 +202,22 @@ pub fn resolve<'s>(
     {
         return path(Target::Singleton(singleton));
     }
-    if let [segment] = segments.as_slice()
-        && let Some((name, arguments)) = split_call(segment)
-        && let Some((import, function)) = service.model().function_import(name)
-    {
-        return path(Target::Function(Invocation {
-            function,
-            bound: None,
-            import: Some(import.name.as_str()),
-            arguments: function_arguments(service.model(), function, arguments, info)?,
-        }));
+    if let [segment] = segments.as_slice() {
+        let (name, arguments) = split_call(segment).unwrap_or((segment.as_str(), ""));
+        let model = service.model();
+        if let Some((import, function)) = model.function_import(name) {
+            let overloads = model.unbound_functions(&function.name);
+            let binding = Binding::Import(import.name.as_str());
+            return path(Target::Function(invocation(
+                model, &overloads, arguments, binding, info,
+            )?));
+        }
+        if let Some((import, action)) = model.action_import(segment) {
+            return path(Target::Action(ActionInvocation {
+                action,
+                binding: Binding::Import(import.name.as_str()),
+            }));
+        }
     }
     match segments.as_slice() {
         [] => path(Target::ServiceDocument),
@@ -340,17 +382,19 @@ fn resolve_in_collection<'s>(
             route.cast = derived_type(model, collection, segment);
             return Ok(route);
         }
-        (None, [segment, ..])
-            if split_call(segment).is_some_and(|(n, _)| {
-                model
-                    .bound_function(collection.entity_type, true, n)
-                    .is_some()
-            }) =>
+        (None, [segment, tail @ ..])
+            if is_operation(model, collection.entity_type, true, segment) =>
         {
-            return Err(ODataError::new(
-                ErrorKind::NotImplemented,
-                format!("Functions bound to a collection ('{segment}') are not supported yet."),
-            ));
+            let binding = Binding::Collection(collection);
+            return operation(
+                model,
+                collection.entity_type,
+                true,
+                segment,
+                tail,
+                binding,
+                info,
+            );
         }
         (None, [segment, rest @ ..]) => {
             let key = key_as_segment(service, collection, segment).map_err(|e| {
@@ -372,29 +416,17 @@ fn resolve_in_collection<'s>(
         return path(Target::Entity(collection, key));
     };
     let ty = model.entity_type(collection.entity_type);
-    if let Some(action) = model.bound_action(collection.entity_type, false, name) {
-        return match tail {
-            [] => path(Target::EntityAction(collection, key, action)),
-            [s, ..] => Err(ODataError::not_found(format!(
-                "The resource path segment '{s}' is not supported after the action '{name}'."
-            ))),
-        };
-    }
-    if let Some((function_name, arguments)) = split_call(name)
-        && let Some(function) = model.bound_function(collection.entity_type, false, function_name)
-    {
-        return match tail {
-            [] => path(Target::Function(Invocation {
-                function,
-                arguments: function_arguments(model, function, arguments, info)?,
-                bound: Some((collection, key)),
-                import: None,
-            })),
-            [s, ..] => Err(ODataError::new(
-                ErrorKind::NotImplemented,
-                format!("The segment '{s}' after the function '{function_name}' is not supported."),
-            )),
-        };
+    if is_operation(model, collection.entity_type, false, name) {
+        let binding = Binding::Entity(collection, key, None);
+        return operation(
+            model,
+            collection.entity_type,
+            false,
+            name,
+            tail,
+            binding,
+            info,
+        );
     }
     if let Some(property) = ty.property(name) {
         let addressed = property_path(model, property, tail)?;
@@ -471,6 +503,13 @@ fn resolve_in_collection<'s>(
             [property, ..] => model.entity_type(cast).property(property),
             [] => None,
         };
+        if let [operation_segment, rest @ ..] = tail
+            && cast_property.is_none()
+            && is_operation(model, cast, false, operation_segment)
+        {
+            let binding = Binding::Entity(collection, key, Some(cast));
+            return operation(model, cast, false, operation_segment, rest, binding, info);
+        }
         return match (tail, cast_property) {
             ([], _) => Ok(Route {
                 target: Target::Entity(collection, key),
@@ -762,14 +801,104 @@ fn split_call(segment: &str) -> Option<(&str, &str)> {
     (!name.is_empty()).then_some((name, arguments))
 }
 
-/// The arguments of a function call, `p=1,q='x',r=@alias`, read against its parameters
-/// (aliases from the query string).
-fn function_arguments(
+/// Whether `segment` (`name` or `name(…)`) names an action or a function bound to `ty`
+/// (or a collection of it, with `collection`).
+fn is_operation(model: &Model, ty: EntityTypeId, collection: bool, segment: &str) -> bool {
+    let name = split_call(segment).map_or(segment, |(name, _)| name);
+    model.bound_action(ty, collection, segment).is_some()
+        || !model.bound_functions(ty, collection, name).is_empty()
+}
+
+/// The route of the bound operation `segment` (see [`is_operation`]); nothing may follow
+/// it.
+fn operation<'s>(
+    model: &'s Model,
+    ty: EntityTypeId,
+    collection: bool,
+    segment: &str,
+    tail: &[String],
+    binding: Binding<'s>,
+    info: &RequestInfo<'_>,
+) -> Result<Route<'s>, ODataError> {
+    if let [s, ..] = tail {
+        return Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            format!("The segment '{s}' after the operation '{segment}' is not supported."),
+        ));
+    }
+    let target = match model.bound_action(ty, collection, segment) {
+        Some(action) => Target::Action(ActionInvocation { action, binding }),
+        None => {
+            let (name, arguments) = split_call(segment).unwrap_or((segment, ""));
+            let overloads = model.bound_functions(ty, collection, name);
+            Target::Function(invocation(model, &overloads, arguments, binding, info)?)
+        }
+    };
+    Ok(Route {
+        target,
+        addressing: Addressing::Path,
+        cast: None,
+    })
+}
+
+/// A call of one of `overloads` (never empty) with the arguments `text` (inside the
+/// parentheses: `p=1,q='x',r=@alias`) and the query options that are parameters: picks the
+/// overload that declares exactly the names given (optional parameters may be left out)
+/// and reads the arguments against its parameters.
+fn invocation<'s>(
     model: &Model,
+    overloads: &[&'s Action],
+    text: &str,
+    binding: Binding<'s>,
+    info: &RequestInfo<'_>,
+) -> Result<Invocation<'s>, ODataError> {
+    let [first, ..] = overloads else {
+        return Err(crate::error::internal(&"a call without a function"));
+    };
+    let mut arguments = inline_arguments(first, text, info)?;
+    for (name, value) in info.operation_parameters {
+        // A string may be given unquoted as a query option (`?category=x`).
+        let literal = match parse_argument(name, value.trim(), info) {
+            Ok(literal) => literal,
+            Err(_) if !value.starts_with(['\'', '@']) => Literal::String(value.clone()),
+            Err(e) => return Err(e),
+        };
+        arguments.push((name.clone(), literal));
+    }
+    let names: Vec<&str> = arguments.iter().map(|(n, _)| n.as_str()).collect();
+    let function = match overloads {
+        // One declaration: its own errors name the parameter at fault.
+        [only] => *only,
+        _ => select_overload(overloads, &names).ok_or_else(|| {
+            let mut declared: Vec<String> = overloads
+                .iter()
+                .map(|f| format!("({})", f.signature().replace(',', ", ")))
+                .collect();
+            declared.sort();
+            ODataError::bad_request(format!(
+                "No overload of the function '{}' takes the parameters ({}); its overloads \
+                 take {}.",
+                first.qualified_name,
+                names.join(", "),
+                declared.join(", ")
+            ))
+            .with_target(first.name.clone())
+        })?,
+    };
+    Ok(Invocation {
+        function,
+        binding,
+        arguments: odata_core::json::read_url_arguments(model, function, &arguments)?,
+    })
+}
+
+/// The arguments inside a function call's parentheses, `p=1,q='x',r=@alias` (aliases
+/// from the query string), as literals.
+fn inline_arguments(
     function: &Action,
     text: &str,
     info: &RequestInfo<'_>,
-) -> Result<serde_json::Map<String, serde_json::Value>, ODataError> {
+) -> Result<Vec<(String, Literal)>, ODataError> {
     let mut arguments = Vec::new();
     // `f()`: no arguments (not one empty one).
     let parts = if text.trim().is_empty() {
@@ -784,34 +913,54 @@ fn function_arguments(
                 function.qualified_name
             ))
         })?;
-        let value = value.trim();
-        let literal = match value.strip_prefix('@') {
-            Some(alias) => match info.options()?.aliases.get(alias) {
-                Some(Expr::Literal { value, .. }) => value.clone(),
-                Some(_) => {
-                    return Err(ODataError::bad_request(format!(
-                        "The parameter alias '@{alias}' for '{name}' must be a literal value."
-                    ))
-                    .with_target(format!("@{alias}")));
-                }
-                None => {
-                    return Err(ODataError::bad_request(format!(
-                        "The parameter alias '@{alias}' for '{name}' is not defined in the \
-                         query string."
-                    ))
-                    .with_target(format!("@{alias}")));
-                }
-            },
-            None => odata_core::query::parse_literal(value).map_err(|e| {
-                ODataError::bad_request(format!(
-                    "The argument '{name}' is not a literal value: {e}"
-                ))
-                .with_target(name.to_owned())
-            })?,
-        };
-        arguments.push((name.to_owned(), literal));
+        arguments.push((name.to_owned(), parse_argument(name, value.trim(), info)?));
     }
-    odata_core::json::read_url_arguments(model, function, &arguments)
+    Ok(arguments)
+}
+
+/// One argument's value: a literal, or a parameter alias `@a` defined in the query string
+/// as one.
+fn parse_argument(name: &str, value: &str, info: &RequestInfo<'_>) -> Result<Literal, ODataError> {
+    match value.strip_prefix('@') {
+        Some(alias) => match info.options()?.aliases.get(alias) {
+            Some(Expr::Literal { value, .. }) => Ok(value.clone()),
+            Some(_) => Err(ODataError::bad_request(format!(
+                "The parameter alias '@{alias}' for '{name}' must be a literal value."
+            ))
+            .with_target(format!("@{alias}"))),
+            None => Err(ODataError::bad_request(format!(
+                "The parameter alias '@{alias}' for '{name}' is not defined in the query string."
+            ))
+            .with_target(format!("@{alias}"))),
+        },
+        None => odata_core::query::parse_literal(value).map_err(|e| {
+            ODataError::bad_request(format!("The argument '{name}' is not a literal value: {e}"))
+                .with_target(name.to_owned())
+        }),
+    }
+}
+
+/// Splits the raw query string of a request into the query options whose names start
+/// with `$` or `@` (returned as a query string, still encoded) and the others (returned
+/// decoded, name and value): on a function call those are its parameters
+/// (`/F?count=5&$top=2`). A part that does not decode stays with the options, whose
+/// parser reports it.
+pub fn split_operation_parameters(raw: &str) -> (String, Vec<(String, String)>) {
+    let mut kept = Vec::new();
+    let mut parameters = Vec::new();
+    for part in raw.strip_prefix('?').unwrap_or(raw).split('&') {
+        let (raw_name, raw_value) = part.split_once('=').unwrap_or((part, ""));
+        let decoded = odata_core::query::decode_query_component(raw_name)
+            .ok()
+            .zip(odata_core::query::decode_query_component(raw_value).ok());
+        match decoded {
+            Some((name, value)) if !name.is_empty() && !name.starts_with(['$', '@']) => {
+                parameters.push((name, value));
+            }
+            _ => kept.push(part),
+        }
+    }
+    (kept.join("&"), parameters)
 }
 
 /// Splits on commas outside single-quoted strings.

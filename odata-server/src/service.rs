@@ -26,7 +26,7 @@
 //! assert_eq!(service.collections()[0].table.name, "products");
 //! ```
 
-use odata_core::edm::{EntityTypeId, Model, NavigationProperty, OnDeleteAction};
+use odata_core::edm::{Action, EntityTypeId, Model, NavigationProperty, OnDeleteAction};
 use odata_core::json::WriteRules;
 
 use crate::action::ActionHandler;
@@ -113,8 +113,13 @@ pub struct Collection {
     pub navigations: Vec<Navigation>,
     /// The effects of the actions bound to its entities, by qualified action name.
     pub actions: Vec<(String, ActionHandler)>,
-    /// The computations of the functions bound to its entities, by qualified name.
+    /// The effects of the actions bound to the collection, by qualified action name.
+    pub collection_actions: Vec<(String, ActionHandler)>,
+    /// The computations of the functions bound to its entities, by overload (see
+    /// [`overload_key`]).
     pub functions: Vec<(String, FunctionHandler)>,
+    /// The computations of the functions bound to the collection, by overload.
+    pub collection_functions: Vec<(String, FunctionHandler)>,
     /// For a collection contained in the entities of another: where. It is then reached
     /// only through its parent entity (`parent/{key}/navigation`), never at its own path.
     pub containment: Option<Containment>,
@@ -155,22 +160,26 @@ impl Collection {
         self.navigations.iter().find(|n| n.name == name)
     }
 
-    /// The effect of the bound action with this qualified name, when the service gives it
-    /// one.
-    pub fn action(&self, qualified_name: &str) -> Option<&ActionHandler> {
-        self.actions
-            .iter()
-            .find(|(name, _)| name == qualified_name)
-            .map(|(_, handler)| handler)
+    /// The effect of the bound action with this qualified name (bound to the entities, or
+    /// with `collection` to the collection), when the service gives it one.
+    pub fn action(&self, qualified_name: &str, collection: bool) -> Option<&ActionHandler> {
+        let actions = if collection {
+            &self.collection_actions
+        } else {
+            &self.actions
+        };
+        lookup(actions, qualified_name)
     }
 
-    /// The computation of the bound function with this qualified name, when the service
-    /// gives it one.
-    pub fn function(&self, qualified_name: &str) -> Option<&FunctionHandler> {
-        self.functions
-            .iter()
-            .find(|(name, _)| name == qualified_name)
-            .map(|(_, handler)| handler)
+    /// The computation of the bound function overload `function` (bound to the entities,
+    /// or with `collection` to the collection), when the service gives it one.
+    pub fn function(&self, function: &Action, collection: bool) -> Option<&FunctionHandler> {
+        let functions = if collection {
+            &self.collection_functions
+        } else {
+            &self.functions
+        };
+        lookup(functions, &overload_key(function))
     }
 }
 
@@ -210,6 +219,67 @@ pub enum Link {
     },
 }
 
+/// The key a handler of the operation overload `operation` is kept under:
+/// `ns.Name(a,b)`, its non-binding parameter names sorted.
+pub fn overload_key(operation: &Action) -> String {
+    format!("{}({})", operation.qualified_name, operation.signature())
+}
+
+fn lookup<'h, H>(handlers: &'h [(String, H)], key: &str) -> Option<&'h H> {
+    handlers.iter().find(|(k, _)| k == key).map(|(_, h)| h)
+}
+
+/// Resolves registrations `Name` (every overload of that name) and `Name(a,b)` (the
+/// overload whose non-binding parameters are exactly `a` and `b`, in any order; `Name()`:
+/// the one without) against `overloads(Name)`, keyed by [`overload_key`]. A registration
+/// naming one overload wins over one naming them all.
+fn resolve_overloads<'m, H: Clone>(
+    registrations: Vec<(String, H)>,
+    overloads: impl Fn(&str) -> Vec<&'m Action>,
+    unknown: impl Fn(String) -> ServiceError,
+) -> Result<Vec<(String, H)>, ServiceError> {
+    let mut resolved: Vec<(String, H, bool)> = Vec::new();
+    for (registered, handler) in registrations {
+        let (name, parameters) = match registered.split_once('(') {
+            Some((name, rest)) => (name, rest.strip_suffix(')')),
+            None => (registered.as_str(), None),
+        };
+        if registered.contains('(') && parameters.is_none() {
+            return Err(unknown(registered));
+        }
+        let given: Option<Vec<&str>> = parameters.map(|p| {
+            p.split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect()
+        });
+        let targets: Vec<&Action> = overloads(name)
+            .into_iter()
+            .filter(|a| {
+                given
+                    .as_ref()
+                    .is_none_or(|g| a.declares_exactly(g.iter().copied()))
+            })
+            .collect();
+        if targets.is_empty() {
+            return Err(unknown(registered));
+        }
+        let specific = given.is_some();
+        for target in targets {
+            let key = overload_key(target);
+            match resolved.iter_mut().find(|(k, ..)| *k == key) {
+                Some(slot) if specific || !slot.2 => {
+                    slot.1 = handler.clone();
+                    slot.2 = specific;
+                }
+                Some(_) => {}
+                None => resolved.push((key, handler.clone(), specific)),
+            }
+        }
+    }
+    Ok(resolved.into_iter().map(|(k, h, _)| (k, h)).collect())
+}
+
 /// A model with its collections bound to storage. Built once at start-up.
 #[derive(Debug, Clone)]
 pub struct Service {
@@ -218,6 +288,7 @@ pub struct Service {
     function_imports: Vec<(String, FunctionHandler)>,
     initial_data: Option<Dataset>,
     write_rules: WriteRules,
+    action_imports: Vec<(String, ActionHandler)>,
 }
 
 impl Service {
@@ -229,6 +300,7 @@ impl Service {
             function_imports: Vec::new(),
             initial_data: None,
             write_rules: WriteRules::default(),
+            action_imports: Vec::new(),
         }
     }
 
@@ -257,12 +329,15 @@ impl Service {
         self.initial_data.as_ref()
     }
 
-    /// The computation of the function import `name`, when the service gives it one.
-    pub fn function_import(&self, name: &str) -> Option<&FunctionHandler> {
-        self.function_imports
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, handler)| handler)
+    /// The computation of the overload `function` of a function import, when the service
+    /// gives it one.
+    pub fn function_import(&self, function: &Action) -> Option<&FunctionHandler> {
+        lookup(&self.function_imports, &overload_key(function))
+    }
+
+    /// The effect of the action import `name`, when the service gives it one.
+    pub fn action_import(&self, name: &str) -> Option<&ActionHandler> {
+        lookup(&self.action_imports, name)
     }
 }
 
@@ -278,7 +353,9 @@ pub struct CollectionDef {
     searchable: Option<Vec<String>>,
     links: Vec<LinkDef>,
     actions: Vec<(String, ActionHandler)>,
+    collection_actions: Vec<(String, ActionHandler)>,
     functions: Vec<(String, FunctionHandler)>,
+    collection_functions: Vec<(String, FunctionHandler)>,
     contained: Vec<(String, String)>,
 }
 
@@ -307,7 +384,9 @@ impl CollectionDef {
             searchable: None,
             links: Vec::new(),
             actions: Vec::new(),
+            collection_actions: Vec::new(),
             functions: Vec::new(),
+            collection_functions: Vec::new(),
             contained: Vec::new(),
         }
     }
@@ -357,10 +436,34 @@ impl CollectionDef {
         self
     }
 
+    /// Gives the action `name` (qualified or not) bound to a collection of the
+    /// collection's entity type (`POST collection/name`) its effect; see [`crate::action`].
+    pub fn collection_action(mut self, name: impl Into<String>, handler: ActionHandler) -> Self {
+        self.collection_actions.push((name.into(), handler));
+        self
+    }
+
     /// Gives the function `name` (qualified or not) bound to the collection's entity type
     /// its computation; see [`crate::function`]. A function without one answers 501.
+    ///
+    /// `name` alone covers every overload of that name (the handler sees which parameters
+    /// were given); `name(a,b)` covers the overload whose parameters are exactly `a` and
+    /// `b` (in any order; `name()`: the one without parameters) and wins over `name`.
     pub fn function(mut self, name: impl Into<String>, handler: FunctionHandler) -> Self {
         self.functions.push((name.into(), handler));
+        self
+    }
+
+    /// Gives the function `name` bound to a collection of the collection's entity type
+    /// (`GET collection/name(…)`) its computation, overloads named as for
+    /// [`CollectionDef::function`]; the handler sees the collection's members
+    /// ([`FunctionCall::members`](crate::function::FunctionCall::members)).
+    pub fn collection_function(
+        mut self,
+        name: impl Into<String>,
+        handler: FunctionHandler,
+    ) -> Self {
+        self.collection_functions.push((name.into(), handler));
         self
     }
 
@@ -398,6 +501,7 @@ pub struct ServiceBuilder {
     function_imports: Vec<(String, FunctionHandler)>,
     initial_data: Option<Dataset>,
     write_rules: WriteRules,
+    action_imports: Vec<(String, ActionHandler)>,
 }
 
 impl ServiceBuilder {
@@ -425,9 +529,17 @@ impl ServiceBuilder {
     }
 
     /// Gives the model's function import `name` its computation; see
-    /// [`crate::function`]. An import without one answers 501.
+    /// [`crate::function`]. An import without one answers 501. Overloads are named as
+    /// for [`CollectionDef::function`]: `name` for all, `name(a,b)` for one.
     pub fn function_import(mut self, name: impl Into<String>, handler: FunctionHandler) -> Self {
         self.function_imports.push((name.into(), handler));
+        self
+    }
+
+    /// Gives the model's action import `name` its effect; see [`crate::action`]. An
+    /// import without one answers 501.
+    pub fn action_import(mut self, name: impl Into<String>, handler: ActionHandler) -> Self {
+        self.action_imports.push((name.into(), handler));
         self
     }
 
@@ -454,37 +566,54 @@ impl ServiceBuilder {
             let table = Table::new(&model, entity_type, def.table);
             let searchable = searchable_columns(&table, &def.path, def.searchable.as_deref())?;
             links.push(def.links);
-            let actions = def
-                .actions
-                .into_iter()
-                .map(
-                    |(name, handler)| match model.bound_action(entity_type, false, &name) {
-                        Some(action) => Ok((action.qualified_name.clone(), handler)),
-                        None => Err(ServiceError::UnknownOperation {
-                            path: def.path.clone(),
-                            operation: name,
-                        }),
-                    },
-                )
-                .collect::<Result<_, _>>()?;
-            let functions = def
-                .functions
-                .into_iter()
-                .map(
-                    |(name, handler)| match model.bound_function(entity_type, false, &name) {
-                        Some(function) => Ok((function.qualified_name.clone(), handler)),
-                        None => Err(ServiceError::UnknownOperation {
-                            path: def.path.clone(),
-                            operation: name,
-                        }),
-                    },
-                )
-                .collect::<Result<_, _>>()?;
+            let unknown = |operation: String| ServiceError::UnknownOperation {
+                path: def.path.clone(),
+                operation,
+            };
+            // Operations bound to the type, a base of it, or a type derived from it (the
+            // members of that type are reached through a type cast).
+            let types = model.entity_type_and_subtypes(entity_type);
+            let bound_actions = |registrations: Vec<(String, ActionHandler)>, collection: bool| {
+                registrations
+                    .into_iter()
+                    .map(|(name, handler)| {
+                        match types
+                            .iter()
+                            .find_map(|&t| model.bound_action(t, collection, &name))
+                        {
+                            Some(action) => Ok((action.qualified_name.clone(), handler)),
+                            None => Err(unknown(name)),
+                        }
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            let bound_functions = |name: &str, collection: bool| {
+                let mut all: Vec<&Action> = Vec::new();
+                for &t in &types {
+                    for f in model.bound_functions(t, collection, name) {
+                        if !all.iter().any(|a| std::ptr::eq(*a, f)) {
+                            all.push(f);
+                        }
+                    }
+                }
+                all
+            };
+            let actions = bound_actions(def.actions, false)?;
+            let collection_actions = bound_actions(def.collection_actions, true)?;
+            let functions =
+                resolve_overloads(def.functions, |name| bound_functions(name, false), unknown)?;
+            let collection_functions = resolve_overloads(
+                def.collection_functions,
+                |name| bound_functions(name, true),
+                unknown,
+            )?;
             contained.push((collections.len(), def.contained));
             collections.push(Collection {
                 containment: None,
                 actions,
+                collection_actions,
                 functions,
+                collection_functions,
                 permissions: def.permissions,
                 searchable,
                 table,
@@ -549,15 +678,24 @@ impl ServiceBuilder {
                 });
             }
         }
-        let function_imports = self
-            .function_imports
+        let unknown = |operation: String| ServiceError::UnknownOperation {
+            path: String::new(),
+            operation,
+        };
+        let function_imports = resolve_overloads(
+            self.function_imports,
+            |name| match model.function_import(name) {
+                Some((_, function)) => model.unbound_functions(&function.name),
+                None => Vec::new(),
+            },
+            unknown,
+        )?;
+        let action_imports = self
+            .action_imports
             .into_iter()
-            .map(|(name, handler)| match model.function_import(&name) {
+            .map(|(name, handler)| match model.action_import(&name) {
                 Some(_) => Ok((name, handler)),
-                None => Err(ServiceError::UnknownOperation {
-                    path: String::new(),
-                    operation: name,
-                }),
+                None => Err(unknown(name)),
             })
             .collect::<Result<_, _>>()?;
         Ok(Service {
@@ -566,6 +704,7 @@ impl ServiceBuilder {
             function_imports,
             initial_data: self.initial_data,
             write_rules,
+            action_imports,
         })
     }
 }
@@ -614,7 +753,9 @@ fn bind_contained(
         permissions: parent.permissions.clone(),
         navigations: Vec::new(),
         actions: Vec::new(),
+        collection_actions: Vec::new(),
         functions: Vec::new(),
+        collection_functions: Vec::new(),
         containment: Some(Containment {
             parent: parent_index,
             navigation: navigation.to_owned(),
@@ -1137,5 +1278,68 @@ mod tests {
             matches!(&e, ServiceError::Navigation { reason, .. } if reason.contains("containment")),
             "{e}"
         );
+    }
+
+    #[test]
+    fn handlers_are_registered_per_overload_or_for_all() {
+        use odata_core::edm::ActionDef;
+
+        use crate::function::{FunctionCall, FunctionOutput};
+
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("t")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null()),
+            )
+            .entity_set("ts", "t")
+            .function(ActionDef::new("f").returns("Edm.Int32"))
+            .function(
+                ActionDef::new("f")
+                    .parameter(PropertyDef::new("a", "Edm.Int32").not_null())
+                    .returns("Edm.Int32"),
+            )
+            .function_import("f", "f")
+            .build()
+            .unwrap();
+        let answering = |n: i32| FunctionHandler::new(move |_| Ok(serde_json::json!(n)));
+        let service = Service::builder(model.clone())
+            .function_import("f(a)", answering(1))
+            .function_import("f", answering(2))
+            .build()
+            .unwrap();
+        let overloads = model.unbound_functions("f");
+        let answer = |function: &Action| {
+            let call = FunctionCall {
+                entity: None,
+                members: None,
+                parameters: &serde_json::Map::new(),
+            };
+            match service
+                .function_import(function)
+                .unwrap()
+                .call(&call)
+                .unwrap()
+            {
+                FunctionOutput::Value(v) => v,
+                FunctionOutput::Entities(_) => serde_json::Value::Null,
+            }
+        };
+        // The specific registration wins, whatever the order.
+        assert_eq!(answer(overloads[1]), 1);
+        assert_eq!(answer(overloads[0]), 2);
+        for name in ["f(b)", "f(a", "g"] {
+            let e = Service::builder(model.clone())
+                .function_import(name, answering(0))
+                .build()
+                .unwrap_err();
+            assert_eq!(
+                e,
+                ServiceError::UnknownOperation {
+                    path: String::new(),
+                    operation: name.into()
+                }
+            );
+        }
     }
 }

@@ -322,6 +322,9 @@ impl JsonWriter<'_> {
         if a.is_bound {
             obj.insert("$IsBound".into(), true.into());
         }
+        if let Some(path) = &a.entity_set_path {
+            obj.insert("$EntitySetPath".into(), path.as_str().into());
+        }
         if !a.parameters.is_empty() {
             let params = a
                 .parameters
@@ -330,6 +333,7 @@ impl JsonWriter<'_> {
                     let mut param = Map::new();
                     param.insert("$Name".into(), p.name.as_str().into());
                     self.type_ref(&mut param, &p.type_ref);
+                    self.annotations(&mut param, "", &p.annotations);
                     Value::Object(param)
                 })
                 .collect();
@@ -369,9 +373,18 @@ impl JsonWriter<'_> {
         }
         for import in &c.function_imports {
             if let Some(function) = self.model.functions.get(import.function) {
+                let mut entry = json!({ "$Function": function.qualified_name });
+                if let (Some(set), Value::Object(entry)) = (&import.entity_set, &mut entry) {
+                    entry.insert("$EntitySet".into(), set.as_str().into());
+                }
+                obj.insert(import.name.clone(), entry);
+            }
+        }
+        for import in &c.action_imports {
+            if let Some(action) = self.model.actions.get(import.action) {
                 obj.insert(
                     import.name.clone(),
-                    json!({ "$Function": function.qualified_name }),
+                    json!({ "$Action": action.qualified_name }),
                 );
             }
         }

@@ -212,11 +212,11 @@ fn all_annotations(model: &Model) -> impl Iterator<Item = &Annotation> {
             .chain(e.declared_properties.iter().flat_map(|p| &p.annotations))
             .chain(e.declared_navigation.iter().flat_map(|n| &n.annotations))
     });
-    let actions = model
-        .actions
-        .iter()
-        .chain(&model.functions)
-        .flat_map(|a| &a.annotations);
+    let actions = model.actions.iter().chain(&model.functions).flat_map(|a| {
+        a.annotations
+            .iter()
+            .chain(a.parameters.iter().flat_map(|p| &p.annotations))
+    });
     let container = &model.container;
     let container = container
         .annotations
@@ -258,7 +258,10 @@ fn used_vocabularies(model: &Model) -> Vec<Vocabulary> {
 /// True when the container has anything to write (CSDL requires at least one child).
 fn has_container(model: &Model) -> bool {
     let c = &model.container;
-    !c.entity_sets.is_empty() || !c.singletons.is_empty() || !c.function_imports.is_empty()
+    !c.entity_sets.is_empty()
+        || !c.singletons.is_empty()
+        || !c.function_imports.is_empty()
+        || !c.action_imports.is_empty()
 }
 
 /// The order in which both writers emit the schema's types.
@@ -747,5 +750,81 @@ pub(crate) mod tests {
             Names::new(&plain).type_name(TypeKind::Entity(EntityTypeId(0))),
             "n.t"
         );
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod operation_tests {
+    use crate::edm::{ActionDef, EntityTypeDef, Model, ModelBuilder, PropertyDef};
+
+    /// Overloads, an entity-returning import, an action import, `EntitySetPath` and an
+    /// optional parameter.
+    fn model() -> Model {
+        let int = |n: &str| PropertyDef::new(n, "Edm.Int64").not_null();
+        ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("t")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null()),
+            )
+            .entity_set("ts", "t")
+            .function(ActionDef::new("f").returns("Collection(ns.t)"))
+            .function(
+                ActionDef::new("f")
+                    .parameter(int("n"))
+                    .returns("Collection(ns.t)"),
+            )
+            .function(
+                ActionDef::new("g")
+                    .bound_to("bindingParameter", "ns.t")
+                    .entity_set_path("bindingParameter")
+                    .returns("Collection(ns.t)"),
+            )
+            .action(
+                ActionDef::new("go")
+                    .parameter(int("a"))
+                    .parameter(int("b").optional_parameter()),
+            )
+            .function_import_in("f", "f", "ts")
+            .action_import("go", "go")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn xml_writes_overloads_imports_and_parameter_annotations() {
+        let xml = super::xml::to_xml(&model());
+        assert_eq!(xml.matches("<Function Name=\"f\">").count(), 2, "{xml}");
+        for expected in [
+            r#"<Function Name="g" IsBound="true" EntitySetPath="bindingParameter">"#,
+            r#"<FunctionImport Name="f" Function="ns.f" EntitySet="ts"/>"#,
+            r#"<ActionImport Name="go" Action="ns.go"/>"#,
+        ] {
+            assert!(xml.contains(expected), "{expected} in {xml}");
+        }
+        let b = xml.split("<Parameter Name=\"b\"").nth(1).unwrap();
+        let b = b.split("</Parameter>").next().unwrap();
+        assert!(b.contains("OptionalParameter\">"), "{b}");
+        assert!(b.contains("<Record/>"), "{b}");
+    }
+
+    #[test]
+    fn json_writes_overloads_imports_and_parameter_annotations() {
+        let doc = super::json::to_json(&model());
+        let ns = &doc["ns"];
+        assert_eq!(ns["f"].as_array().unwrap().len(), 2);
+        assert_eq!(ns["g"][0]["$EntitySetPath"], "bindingParameter");
+        assert_eq!(
+            ns["Container"]["f"],
+            serde_json::json!({"$Function": "ns.f", "$EntitySet": "ts"})
+        );
+        assert_eq!(
+            ns["Container"]["go"],
+            serde_json::json!({"$Action": "ns.go"})
+        );
+        let b = ns["go"][0]["$Parameter"][1].as_object().unwrap();
+        assert_eq!(b["$Name"], "b");
+        assert!(b.keys().any(|k| k.ends_with("OptionalParameter")), "{b:?}");
     }
 }

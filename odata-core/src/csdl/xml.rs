@@ -414,6 +414,9 @@ impl<'m> XmlWriter<'m> {
     fn operation(&self, w: &mut W, a: &Action, kind: &str) -> io::Result<()> {
         let mut attrs: Attrs<'_> = vec![("Name", a.name.as_str().into())];
         flag(&mut attrs, "IsBound", a.is_bound);
+        if let Some(path) = &a.entity_set_path {
+            attrs.push(("EntitySetPath", path.as_str().into()));
+        }
         if a.parameters.is_empty() && a.return_type.is_none() && a.annotations.is_empty() {
             return leaf(w, kind, attrs);
         }
@@ -427,7 +430,7 @@ impl<'m> XmlWriter<'m> {
                     attrs.push(("Nullable", "false".into()));
                 }
                 facets(&mut attrs, &p.type_ref);
-                leaf(w, "Parameter", attrs)?;
+                self.annotated(w, "Parameter", attrs, &p.annotations)?;
             }
             if let Some(r) = &a.return_type {
                 let mut attrs: Attrs<'_> = vec![("Type", self.names.type_ref_name(r))];
@@ -466,11 +469,23 @@ impl<'m> XmlWriter<'m> {
                 }
                 for import in &c.function_imports {
                     if let Some(function) = self.model.functions.get(import.function) {
-                        let attrs: Attrs<'_> = vec![
+                        let mut attrs: Attrs<'_> = vec![
                             ("Name", import.name.as_str().into()),
                             ("Function", function.qualified_name.as_str().into()),
                         ];
+                        if let Some(set) = &import.entity_set {
+                            attrs.push(("EntitySet", set.as_str().into()));
+                        }
                         leaf(w, "FunctionImport", attrs)?;
+                    }
+                }
+                for import in &c.action_imports {
+                    if let Some(action) = self.model.actions.get(import.action) {
+                        let attrs: Attrs<'_> = vec![
+                            ("Name", import.name.as_str().into()),
+                            ("Action", action.qualified_name.as_str().into()),
+                        ];
+                        leaf(w, "ActionImport", attrs)?;
                     }
                 }
                 Ok(())

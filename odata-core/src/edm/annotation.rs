@@ -180,6 +180,15 @@ impl Annotation {
         Self::permissions("Write")
     }
 
+    /// `Core.OptionalParameter` (an empty record): an operation parameter a call may leave
+    /// out.
+    pub fn optional_parameter() -> Self {
+        Self {
+            term: format!("{CORE}.OptionalParameter"),
+            value: AnnotationValue::Record(Vec::new()),
+        }
+    }
+
     fn permissions(member: &str) -> Self {
         Self {
             term: format!("{CORE}.Permissions"),

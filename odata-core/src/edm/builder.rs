@@ -27,7 +27,7 @@ use indexmap::IndexMap;
 
 use super::action::{Action, Parameter};
 use super::annotation::Annotation;
-use super::container::{EntityContainer, EntitySet, FunctionImport, Singleton};
+use super::container::{ActionImport, EntityContainer, EntitySet, FunctionImport, Singleton};
 use super::enums::{EnumMember, EnumType};
 use super::structured::{
     ComplexType, EntityType, NavigationProperty, OnDeleteAction, Property, ReferentialConstraint,
@@ -71,6 +71,32 @@ pub enum ModelError {
         import: String,
         /// The function name as given.
         function: String,
+    },
+    /// An action import naming no unbound action.
+    #[error("action import '{import}': '{action}' is not an unbound action")]
+    UnknownAction {
+        /// The import.
+        import: String,
+        /// The action name as given.
+        action: String,
+    },
+    /// An import whose `EntitySet` names no entity set.
+    #[error("import '{import}': '{entity_set}' is not an entity set")]
+    UnknownImportSet {
+        /// The import.
+        import: String,
+        /// The entity set name as given.
+        entity_set: String,
+    },
+    /// Overloads CSDL forbids: two unbound actions of one name, two bound actions of one
+    /// name and binding type, two functions of one name and binding whose non-binding
+    /// parameters have the same names, or an action and a function of one name.
+    #[error("operation '{name}': {reason}")]
+    Overload {
+        /// The operation name.
+        name: String,
+        /// What clashes.
+        reason: String,
     },
     /// A base type chain that loops.
     #[error("type '{0}' inherits from itself")]
@@ -205,6 +231,11 @@ impl PropertyDef {
     /// Shorthand for `Core.Description`.
     pub fn description(self, text: impl Into<String>) -> Self {
         self.annotate(Annotation::description(text))
+    }
+
+    /// Marks an operation parameter `Core.OptionalParameter`: a call may leave it out.
+    pub fn optional_parameter(self) -> Self {
+        self.annotate(Annotation::optional_parameter())
     }
 }
 
@@ -545,6 +576,7 @@ impl TypeDefinitionDef {
 pub struct ActionDef {
     name: String,
     binding: Option<(String, String)>,
+    entity_set_path: Option<String>,
     parameters: Vec<PropertyDef>,
     return_type: Option<PropertyDef>,
     annotations: Vec<Annotation>,
@@ -556,6 +588,7 @@ impl ActionDef {
         Self {
             name: name.into(),
             binding: None,
+            entity_set_path: None,
             parameters: Vec::new(),
             return_type: None,
             annotations: Vec::new(),
@@ -571,6 +604,14 @@ impl ActionDef {
     /// Adds a (nullable unless `not_null`) parameter; facets come from the definition.
     pub fn parameter(mut self, parameter: PropertyDef) -> Self {
         self.parameters.push(parameter);
+        self
+    }
+
+    /// Declares the `EntitySetPath` of a bound operation returning entities: they belong
+    /// to the entity set the path leads to from the binding parameter (`bindingParameter`
+    /// itself: the binding parameter's set).
+    pub fn entity_set_path(mut self, path: impl Into<String>) -> Self {
+        self.entity_set_path = Some(path.into());
         self
     }
 
@@ -599,7 +640,8 @@ pub struct ModelBuilder {
     type_definitions: Vec<TypeDefinitionDef>,
     actions: Vec<ActionDef>,
     functions: Vec<ActionDef>,
-    function_imports: Vec<(String, String)>,
+    function_imports: Vec<(String, String, Option<String>)>,
+    action_imports: Vec<(String, String)>,
     entity_sets: Vec<(String, String)>,
     singletons: Vec<(String, String)>,
     annotations: Vec<Annotation>,
@@ -619,6 +661,7 @@ impl ModelBuilder {
             actions: Vec::new(),
             functions: Vec::new(),
             function_imports: Vec::new(),
+            action_imports: Vec::new(),
             entity_sets: Vec::new(),
             singletons: Vec::new(),
             annotations: Vec::new(),
@@ -675,7 +718,9 @@ impl ModelBuilder {
 
     /// Adds a function: an operation without side effects, invoked with GET, declared like
     /// an action but with a required return type (a [`ModelError::NoReturnType`]
-    /// otherwise). One function per name: overloads are not supported.
+    /// otherwise). Overloads share a name: unbound ones, or ones bound to the same type,
+    /// must differ in the names of their parameters (a [`ModelError::Overload`]
+    /// otherwise).
     ///
     /// ```
     /// use odata_core::edm::{ActionDef, EntityTypeDef, ModelBuilder, PropertyDef};
@@ -694,10 +739,32 @@ impl ModelBuilder {
         self
     }
 
-    /// Exposes the unbound function `function` (qualified or not) at the service root as
-    /// `name`.
+    /// Exposes the unbound function `function` (qualified or not, every overload) at the
+    /// service root as `name`.
     pub fn function_import(mut self, name: impl Into<String>, function: impl Into<String>) -> Self {
-        self.function_imports.push((name.into(), function.into()));
+        self.function_imports
+            .push((name.into(), function.into(), None));
+        self
+    }
+
+    /// Exposes the unbound function `function` returning entities at the service root as
+    /// `name`, its entities being members of the entity set `entity_set`
+    /// (`<FunctionImport … EntitySet="…"/>`).
+    pub fn function_import_in(
+        mut self,
+        name: impl Into<String>,
+        function: impl Into<String>,
+        entity_set: impl Into<String>,
+    ) -> Self {
+        self.function_imports
+            .push((name.into(), function.into(), Some(entity_set.into())));
+        self
+    }
+
+    /// Exposes the unbound action `action` (qualified or not) at the service root as
+    /// `name`, invoked with `POST /{name}`.
+    pub fn action_import(mut self, name: impl Into<String>, action: impl Into<String>) -> Self {
+        self.action_imports.push((name.into(), action.into()));
         self
     }
 
@@ -959,7 +1026,7 @@ impl Resolver {
                 })
             })
             .collect::<Result<_, ModelError>>()?;
-        let actions = self
+        let actions: Vec<Action> = self
             .b
             .actions
             .iter()
@@ -977,26 +1044,53 @@ impl Resolver {
                 }
             })
             .collect::<Result<_, _>>()?;
+        check_overloads(&actions, &functions)?;
+        let set_exists = |import: &str, set: &Option<String>| match set {
+            Some(set) if !self.b.entity_sets.iter().any(|(n, _)| n == set) => {
+                Err(ModelError::UnknownImportSet {
+                    import: import.to_owned(),
+                    entity_set: set.clone(),
+                })
+            }
+            _ => Ok(()),
+        };
         let function_imports = self
             .b
             .function_imports
             .iter()
-            .map(|(name, function)| {
-                let local = [Some(&self.b.namespace), self.b.alias.as_ref()]
-                    .into_iter()
-                    .flatten()
-                    .find_map(|prefix| function.strip_prefix(prefix.as_str())?.strip_prefix('.'))
-                    .unwrap_or(function);
+            .map(|(name, function, entity_set)| {
+                set_exists(name, entity_set)?;
+                let local = self.local(function).unwrap_or(function);
                 functions
                     .iter()
                     .position(|f| f.name == local && !f.is_bound)
                     .map(|index| FunctionImport {
                         name: name.clone(),
                         function: index,
+                        entity_set: entity_set.clone(),
                     })
                     .ok_or_else(|| ModelError::UnknownFunction {
                         import: name.clone(),
                         function: function.clone(),
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        let action_imports = self
+            .b
+            .action_imports
+            .iter()
+            .map(|(name, action)| {
+                let local = self.local(action).unwrap_or(action);
+                actions
+                    .iter()
+                    .position(|a| a.name == local && !a.is_bound)
+                    .map(|index| ActionImport {
+                        name: name.clone(),
+                        action: index,
+                    })
+                    .ok_or_else(|| ModelError::UnknownAction {
+                        import: name.clone(),
+                        action: action.clone(),
                     })
             })
             .collect::<Result<_, _>>()?;
@@ -1038,6 +1132,7 @@ impl Resolver {
                 entity_sets,
                 singletons,
                 function_imports,
+                action_imports,
                 annotations: Vec::new(),
             },
             external_annotations: Vec::new(),
@@ -1054,12 +1149,14 @@ impl Resolver {
             parameters.push(Parameter {
                 name: name.clone(),
                 type_ref: self.type_ref(&def, &d.name)?,
+                annotations: Vec::new(),
             });
         }
         for p in &d.parameters {
             parameters.push(Parameter {
                 name: p.name.clone(),
                 type_ref: self.type_ref(p, &format!("{}/{}", d.name, p.name))?,
+                annotations: p.annotations.clone(),
             });
         }
         let return_type = d
@@ -1073,6 +1170,7 @@ impl Resolver {
             is_bound: d.binding.is_some(),
             parameters,
             return_type,
+            entity_set_path: d.entity_set_path.clone(),
             annotations: d.annotations.clone(),
         })
     }
@@ -1263,6 +1361,50 @@ impl Resolver {
         }
         Ok(out.into_iter().flatten().collect())
     }
+}
+
+/// The overloading rules of CSDL (4.01 §12.1, §12.2): unbound actions are unique by name,
+/// bound actions by name and binding type; functions of one name and binding (none, or
+/// the same type) differ in the set of their non-binding parameter names; an action and a
+/// function never share a name.
+fn check_overloads(actions: &[Action], functions: &[Action]) -> Result<(), ModelError> {
+    let clash = |name: &str, reason: &str| ModelError::Overload {
+        name: name.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let binding_key = |a: &Action| {
+        a.binding_parameter()
+            .map(|p| (p.type_ref.kind, p.type_ref.collection))
+    };
+    for (i, a) in actions.iter().enumerate() {
+        for b in &actions[..i] {
+            if a.name == b.name && binding_key(a) == binding_key(b) {
+                let reason = if a.is_bound {
+                    "two actions of this name are bound to the same type"
+                } else {
+                    "unbound actions cannot be overloaded"
+                };
+                return Err(clash(&a.name, reason));
+            }
+        }
+        if functions.iter().any(|f| f.name == a.name) {
+            return Err(clash(&a.name, "an action and a function share the name"));
+        }
+    }
+    for (i, f) in functions.iter().enumerate() {
+        for g in &functions[..i] {
+            if f.name == g.name
+                && binding_key(f) == binding_key(g)
+                && f.signature() == g.signature()
+            {
+                return Err(clash(
+                    &f.name,
+                    "two overloads with the same binding have the same parameter names",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `Collection(X)` → (`X`, true); `X` → (`X`, false).

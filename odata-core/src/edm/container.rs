@@ -35,6 +35,8 @@ pub struct EntityContainer {
     pub singletons: Vec<Singleton>,
     /// Function imports in declaration order.
     pub function_imports: Vec<FunctionImport>,
+    /// Action imports in declaration order.
+    pub action_imports: Vec<ActionImport>,
     /// Annotations of the container (the service's capabilities and the like).
     pub annotations: Vec<Annotation>,
 }
@@ -44,6 +46,19 @@ pub struct EntityContainer {
 pub struct FunctionImport {
     /// The import's name (its URL segment).
     pub name: String,
-    /// The function (index into `Model::functions`).
+    /// The function (index into `Model::functions`): its first overload; the import
+    /// exposes every unbound overload of that name.
     pub function: usize,
+    /// The entity set the returned entities belong to (`EntitySet="…"`), for a function
+    /// returning entities.
+    pub entity_set: Option<String>,
+}
+
+/// An unbound action exposed at the service root (`POST /{name}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionImport {
+    /// The import's name (its URL segment).
+    pub name: String,
+    /// The action (index into `Model::actions`).
+    pub action: usize,
 }

@@ -15,7 +15,7 @@ mod types;
 
 use std::collections::BTreeMap;
 
-pub use action::{Action, Parameter};
+pub use action::{Action, Parameter, select_overload};
 pub use annotation::{
     Annotation, AnnotationValue, CAPABILITIES, CORE, ExternalAnnotations, PropertyValue,
 };
@@ -23,7 +23,7 @@ pub use builder::{
     ActionDef, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, ModelError, NavigationDef,
     PropertyDef, TypeDefinitionDef,
 };
-pub use container::{EntityContainer, EntitySet, FunctionImport, Singleton};
+pub use container::{ActionImport, EntityContainer, EntitySet, FunctionImport, Singleton};
 pub use enums::{EnumMember, EnumType};
 pub use structured::{
     ComplexType, EntityType, NavigationProperty, OnDeleteAction, Property, ReferentialConstraint,
@@ -221,23 +221,44 @@ impl Model {
     }
 
     /// Actions bound to the given entity type (or one of its ancestors) by name, accepting
-    /// the qualified or the unqualified name.
+    /// the qualified or the unqualified name. The most specific binding wins: an action
+    /// bound to `ty` itself before one bound to a base type.
     pub fn bound_action(&self, ty: EntityTypeId, collection: bool, name: &str) -> Option<&Action> {
-        self.bound_operation(&self.actions, ty, collection, name)
+        self.bound_operations(&self.actions, ty, collection, name)
+            .into_iter()
+            .next()
     }
 
     /// The function `name` (qualified or not) bound to `ty` (or a base type of it), or to a
-    /// collection of it.
+    /// collection of it: the first overload (see [`Model::bound_functions`] for all).
     pub fn bound_function(
         &self,
         ty: EntityTypeId,
         collection: bool,
         name: &str,
     ) -> Option<&Action> {
-        self.bound_operation(&self.functions, ty, collection, name)
+        self.bound_functions(ty, collection, name)
+            .into_iter()
+            .next()
     }
 
-    /// The function import `name` and the unbound function it exposes.
+    /// Every overload of the function `name` (qualified or not) bound to `ty` or a base
+    /// type of it (or to a collection of it), those bound to the most specific type first.
+    pub fn bound_functions(&self, ty: EntityTypeId, collection: bool, name: &str) -> Vec<&Action> {
+        self.bound_operations(&self.functions, ty, collection, name)
+    }
+
+    /// Every overload of the unbound function `name` (qualified or not).
+    pub fn unbound_functions(&self, name: &str) -> Vec<&Action> {
+        let local = self.local_name(name);
+        self.functions
+            .iter()
+            .filter(|f| !f.is_bound && f.name == local)
+            .collect()
+    }
+
+    /// The function import `name` and the unbound function it exposes (its first
+    /// overload; [`Model::unbound_functions`] gives all).
     pub fn function_import(&self, name: &str) -> Option<(&FunctionImport, &Action)> {
         let import = self
             .container
@@ -247,25 +268,70 @@ impl Model {
         Some((import, self.functions.get(import.function)?))
     }
 
-    fn bound_operation<'m>(
+    /// The action import `name` and the unbound action it exposes.
+    pub fn action_import(&self, name: &str) -> Option<(&ActionImport, &Action)> {
+        let import = self
+            .container
+            .action_imports
+            .iter()
+            .find(|i| i.name == name)?;
+        Some((import, self.actions.get(import.action)?))
+    }
+
+    /// `name` without this schema's namespace or alias prefix.
+    fn local_name<'n>(&self, name: &'n str) -> &'n str {
+        name.strip_prefix(self.namespace.as_str())
+            .and_then(|r| r.strip_prefix('.'))
+            .or_else(|| {
+                self.alias
+                    .as_deref()
+                    .and_then(|a| name.strip_prefix(a))
+                    .and_then(|r| r.strip_prefix('.'))
+            })
+            .unwrap_or(name)
+    }
+
+    fn bound_operations<'m>(
         &self,
         operations: &'m [Action],
         ty: EntityTypeId,
         collection: bool,
         name: &str,
-    ) -> Option<&'m Action> {
-        let local = name
-            .strip_prefix(self.namespace.as_str())
-            .or_else(|| self.alias.as_deref().and_then(|a| name.strip_prefix(a)))
-            .and_then(|r| r.strip_prefix('.'))
-            .unwrap_or(name);
-        operations.iter().find(|a| {
-            a.name == local
-                && a.binding_parameter().is_some_and(|p| {
-                    p.type_ref.collection == collection
-                        && matches!(p.type_ref.kind, TypeKind::Entity(b) if self.entity_derives_from(ty, b))
-                })
-        })
+    ) -> Vec<&'m Action> {
+        let local = self.local_name(name);
+        let mut found: Vec<(usize, &Action)> = operations
+            .iter()
+            .filter(|a| a.name == local)
+            .filter_map(|a| {
+                let p = a.binding_parameter()?;
+                match p.type_ref.kind {
+                    TypeKind::Entity(b)
+                        if p.type_ref.collection == collection
+                            && self.entity_derives_from(ty, b) =>
+                    {
+                        Some((self.inheritance_distance(ty, b), a))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        // Stable: overloads of one binding type keep their declaration order.
+        found.sort_by_key(|(distance, _)| *distance);
+        found.into_iter().map(|(_, a)| a).collect()
+    }
+
+    /// How many base-type steps lead from `ty` to `base` (which it derives from).
+    fn inheritance_distance(&self, ty: EntityTypeId, base: EntityTypeId) -> usize {
+        let mut steps = 0;
+        let mut current = Some(ty);
+        while let Some(t) = current {
+            if t == base {
+                break;
+            }
+            steps += 1;
+            current = self.entity_type(t).base;
+        }
+        steps
     }
 }
 

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value as Json};
 
 use super::read::{read_object, read_value};
-use crate::edm::{Action, Model};
+use crate::edm::{Action, Model, PrimitiveKind};
 use crate::error::ODataError;
 use crate::query::Literal;
 
@@ -59,6 +59,23 @@ pub fn read_url_arguments(
 ) -> Result<Map<String, Json>, ODataError> {
     let mut object = Map::new();
     for (name, literal) in arguments {
+        // JSON reads numbers from strings (IEEE754Compatible); a URL quotes only strings.
+        let declared = function.body_parameters().iter().find(|p| &p.name == name);
+        if let (Literal::String(_), Some(parameter)) = (literal, declared)
+            && parameter.type_ref.primitive().is_some_and(|p| {
+                p.integer_range().is_some()
+                    || matches!(
+                        p,
+                        PrimitiveKind::Double | PrimitiveKind::Single | PrimitiveKind::Decimal
+                    )
+            })
+        {
+            return Err(ODataError::bad_request(format!(
+                "The parameter '{name}' is of type {}, not a string.",
+                model.type_ref_name(&parameter.type_ref)
+            ))
+            .with_target(name.clone()));
+        }
         if object.insert(name.clone(), literal_json(literal)).is_some() {
             return Err(
                 ODataError::bad_request(format!("The parameter '{name}' is given twice."))
@@ -118,7 +135,7 @@ fn check_arguments(
     }
     if let Some(missing) = declared
         .iter()
-        .find(|p| !p.type_ref.nullable && !object.contains_key(&p.name))
+        .find(|p| !p.may_be_omitted() && !object.contains_key(&p.name))
     {
         return Err(ODataError::bad_request(format!(
             "The operation '{}' needs the parameter '{}'.",

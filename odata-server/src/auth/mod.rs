@@ -175,8 +175,11 @@ pub fn required_access<'s>(
         Target::Collection(c)
         | Target::Count(c)
         | Target::CollectionRef(c)
-        | Target::Entity(c, _)
-        | Target::EntityAction(c, _, _) => *c,
+        | Target::Entity(c, _) => *c,
+        // An operation reads (a function) or writes (an action) what it is bound to; an
+        // import touches nothing of a tenant's by itself (a function returning entities
+        // authorizes reading them when it does).
+        Target::Action(invocation) => invocation.binding.collection()?,
         // Changing a reference (`…/{nav}/$ref`) writes the source entity.
         Target::Related(related)
             if related.reference && method != Method::GET && method != Method::HEAD =>
@@ -184,11 +187,7 @@ pub fn required_access<'s>(
             related.source
         }
         Target::Related(related) => related.target,
-        // A bound function reads its entity; an import reads nothing of a tenant's.
-        Target::Function(invocation) => match &invocation.bound {
-            Some((c, _)) => *c,
-            None => return None,
-        },
+        Target::Function(invocation) => invocation.binding.collection()?,
     };
     let read = matches!(
         target,

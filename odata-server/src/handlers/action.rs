@@ -1,33 +1,41 @@
-//! `POST …/{entity}/{action}`: invokes a bound action (see [`crate::action`]).
+//! `POST …/{key}/{action}`, `POST …/{collection}/{action}` and `POST {import}`:
+//! invokes an action (see [`crate::action`]).
 
 use actix_web::HttpResponse;
-use odata_core::edm::Action;
+use actix_web::http::StatusCode;
+use odata_core::edm::{Action, TypeKind};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json;
-use odata_core::value::Value;
 use serde_json::Value as Json;
 
 use super::Request;
-use super::output::{entity_json, stored_type};
+use super::function::{is_of_type, value_response};
+use super::output::{entity_json, entity_response, stored_type};
 use super::read::not_found;
 use super::write::{allowed, refresh, require_json_body};
 use crate::action::{ActionCall, ActionEffect};
 use crate::auth::{self, Access};
 use crate::error::internal;
+use crate::routing::{ActionInvocation, Binding};
 use crate::service::{Collection, Link};
 use crate::store::table::{Table, TableType};
-use crate::store::{Change, Relink, StoreError};
+use crate::store::{Change, Relink, StoreError, StoredEntity};
 
-/// Invokes `action` on the entity `key` of `collection`: reads the parameters, runs the
-/// service's effect on the entity as stored and writes its result, in one transaction.
-/// 204 on success, as Graph answers its actions.
+/// Invokes the action: reads the parameters, runs the service's effect (on the bound
+/// entity as stored) and writes its result, in one transaction; answers with the value
+/// the effect returns, the bound entity (an action returning its entity type), or 204.
 pub(super) async fn invoke(
     request: &Request<'_>,
-    collection: &Collection,
-    key: &[Value],
-    action: &Action,
+    invocation: &ActionInvocation<'_>,
 ) -> Result<HttpResponse, ODataError> {
-    let handler = collection.action(&action.qualified_name).ok_or_else(|| {
+    let action = invocation.action;
+    let service = &request.state.service;
+    let handler = match &invocation.binding {
+        Binding::Entity(collection, ..) => collection.action(&action.qualified_name, false),
+        Binding::Collection(collection) => collection.action(&action.qualified_name, true),
+        Binding::Import(name) => service.action_import(name),
+    }
+    .ok_or_else(|| {
         ODataError::new(
             ErrorKind::NotImplemented,
             format!(
@@ -36,25 +44,61 @@ pub(super) async fn invoke(
             ),
         )
     })?;
-    if !request.body.iter().all(u8::is_ascii_whitespace) {
+    let body = request.body.trim_ascii();
+    // `{}` says "no parameters" whatever its content type; anything else must be JSON.
+    let no_parameters = body.is_empty() || (body == b"{}" && no_content_type(request));
+    if !no_parameters {
         require_json_body(request)?;
     }
-    let service = &request.state.service;
     let model = service.model();
     let parameters = json::read_parameters(model, action, &request.body)?;
+    let Binding::Entity(collection, key, cast) = &invocation.binding else {
+        let call = ActionCall {
+            entity: None,
+            parameters: &parameters,
+        };
+        let value = match handler.effect(&call)? {
+            ActionEffect::Nothing => None,
+            ActionEffect::Returning { effect, value } if *effect == ActionEffect::Nothing => {
+                Some(value)
+            }
+            _ => {
+                return Err(internal(&format!(
+                    "{} is bound to no entity but writes one",
+                    action.qualified_name
+                )));
+            }
+        };
+        return answer(request, action, None, value);
+    };
     let table = &collection.table;
     // Where the keys of a link came from, to name them when one is missing.
     let mut linked: Option<(String, Vec<Json>, &Collection)> = None;
+    let mut returned: Option<Json> = None;
     let result = request
         .store
         .change(table, &request.tenant, key, allowed(request), |current| {
+            if !is_of_type(model, collection, current, *cast) {
+                return Err(not_found(collection, key));
+            }
             let table_type = stored_type(table, current)?;
             let entity = entity_json(model, table, table_type, current);
             let call = ActionCall {
-                entity: &entity,
+                entity: Some(&entity),
                 parameters: &parameters,
             };
-            match handler.effect(&call)? {
+            let effect = match handler.effect(&call)? {
+                ActionEffect::Returning { effect, value } => {
+                    returned = Some(value);
+                    *effect
+                }
+                effect => effect,
+            };
+            match effect {
+                ActionEffect::Nothing => Ok(Change {
+                    values: None,
+                    relinks: Vec::new(),
+                }),
                 ActionEffect::Update(changes) => {
                     let mut values = current.values.clone();
                     refresh(model, table, table_type, &mut values, &request.now, false);
@@ -112,11 +156,15 @@ pub(super) async fn invoke(
                         }],
                     })
                 }
+                ActionEffect::Returning { .. } => Err(internal(&format!(
+                    "{} returns twice",
+                    action.qualified_name
+                ))),
             }
         })
         .await;
     match result {
-        Ok(_) => Ok(HttpResponse::NoContent().finish()),
+        Ok(entity) => answer(request, action, Some((collection, &entity)), returned),
         Err(StoreError::NotFound) => Err(not_found(collection, key)),
         Err(StoreError::MissingMember(i)) => {
             let Some((parameter, keys, target)) = linked else {
@@ -131,6 +179,41 @@ pub(super) async fn invoke(
             .with_target(parameter))
         }
         Err(other) => Err(other.into()),
+    }
+}
+
+fn no_content_type(request: &Request<'_>) -> bool {
+    request
+        .http
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_none()
+}
+
+/// The answer to an action: the value its effect returned, the entity as written when
+/// it returns an entity, or 204 when it returns nothing.
+fn answer(
+    request: &Request<'_>,
+    action: &Action,
+    entity: Option<(&Collection, &StoredEntity)>,
+    value: Option<Json>,
+) -> Result<HttpResponse, ODataError> {
+    match (&action.return_type, value, entity) {
+        (Some(return_type), Some(value), _) => value_response(request, action, return_type, &value),
+        (Some(r), None, Some((collection, entity)))
+            if !r.collection && matches!(r.kind, TypeKind::Entity(_)) =>
+        {
+            entity_response(request, collection, entity, StatusCode::OK, None)
+        }
+        (None, None, _) => Ok(HttpResponse::NoContent().finish()),
+        (None, Some(_), _) => Err(internal(&format!(
+            "{} returns a value but declares no return type",
+            action.qualified_name
+        ))),
+        (Some(_), None, _) => Err(internal(&format!(
+            "{} declares a return type but its effect returned nothing",
+            action.qualified_name
+        ))),
     }
 }
 

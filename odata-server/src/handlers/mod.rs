@@ -182,20 +182,34 @@ async fn handle(
         .unwrap_or_default();
     // Parsed before routing, which reads key parameter aliases and `$entity`'s `$id`; a
     // parse error still comes after routing and authorization errors.
-    let parsed = query::parse(req.uri().query(), &state.parse_limits());
+    let limits = state.parse_limits();
+    let parsed = query::parse(req.uri().query(), &limits);
+    // On a function call the options named without `$` or `@` are its parameters: the
+    // rest is parsed on its own (only when there are such options).
+    let (rest, operation_parameters) =
+        routing::split_operation_parameters(req.uri().query().unwrap_or_default());
+    let without_parameters = if operation_parameters.is_empty() {
+        None
+    } else {
+        Some(query::parse(Some(&rest), &limits))
+    };
     let service_root = || state.service_root(req);
     let route = routing::resolve(
         &state.service,
         raw_path,
         &routing::RequestInfo {
-            options: parsed.as_ref(),
+            options: without_parameters.as_ref().unwrap_or(&parsed).as_ref(),
+            operation_parameters: &operation_parameters,
             service_root: &service_root,
             base_path: &state.base_prefix,
         },
     )?;
     let target = route.target;
     crate::auth::authorize_target(&principal, &target, req.method())?;
-    let options = parsed?;
+    let options = match (&target, without_parameters) {
+        (Target::Function(_), Some(options)) => options?,
+        _ => parsed?,
+    };
     query::schema_version_served(&options, state.service.model())?;
     // `$id` names the entity `$entity` reads, or the member a `$ref` deletion removes.
     let id_names_a_member = req.method() == Method::DELETE
@@ -310,9 +324,7 @@ async fn handle(
         (Target::Entity(c, key), &Method::PUT) => write::update(&request, c, key, true).await,
         (Target::Entity(c, key), &Method::DELETE) => write::delete(&request, c, key).await,
         (Target::Function(invocation), &Method::GET) => function::call(&request, invocation).await,
-        (Target::EntityAction(c, key, action), &Method::POST) => {
-            action::invoke(&request, c, key, action).await
-        }
+        (Target::Action(invocation), &Method::POST) => action::invoke(&request, invocation).await,
         _ => return Err(method_not_allowed(&target, req.method())),
     };
     let mut response = response?;
@@ -363,7 +375,7 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
         Target::Collection(_) => "GET, POST",
         Target::CollectionRef(_) | Target::Batch => "POST",
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",
-        Target::EntityAction(..) => "POST",
+        Target::Action(_) => "POST",
     };
     not_allowed(method, allowed)
 }

@@ -660,6 +660,7 @@ pub(super) fn key_of_url(
         relative,
         &RequestInfo {
             options: Ok(&options),
+            operation_parameters: &[],
             service_root: &service_root,
             base_path: &state.base_prefix,
         },

@@ -230,6 +230,15 @@ pub fn type_in(model: &Model, ty: odata_core::edm::EntityTypeId) -> Condition {
     }
 }
 
+/// Every one of `conditions` (`None` for none: no restriction).
+pub fn all(conditions: Vec<Condition>) -> Option<Condition> {
+    let mut iter = conditions.into_iter();
+    let first = iter.next()?;
+    Some(iter.fold(first, |all, c| Condition {
+        frag: frag::frag!["(", all.frag, ") AND (", c.frag, ")"],
+    }))
+}
+
 /// `column IN (values…)`: the rows whose column (not a DateTimeOffset) holds one of
 /// `values`; false for no values.
 pub fn column_in(table: &Table, column: usize, values: &[Value]) -> Condition {

@@ -25,6 +25,7 @@ mod helpers;
 mod keys;
 mod limits;
 mod metadata;
+mod operations;
 #[path = "../support/postgres.rs"]
 mod postgres;
 mod properties;
