@@ -147,7 +147,17 @@ impl Annotation {
         }
     }
 
-    /// `Core.Permissions = Read`: clients can read but not write the property.
+    /// `Core.MediaType`: the media type of a Binary property's value, which its `/$value`
+    /// is served as.
+    pub fn media_type(media_type: impl Into<String>) -> Self {
+        Self {
+            term: format!("{CORE}.MediaType"),
+            value: AnnotationValue::String(media_type.into()),
+        }
+    }
+
+    /// `Core.Permissions = Read`: clients can read but not write the property (or, on an
+    /// entity set, the set).
     pub fn read_only() -> Self {
         Self::permissions("Read")
     }

@@ -24,7 +24,7 @@ pub use builder::{
 };
 pub use container::{EntityContainer, EntitySet, FunctionImport, Singleton};
 pub use enums::{EnumMember, EnumType};
-pub use structured::{ComplexType, EntityType, NavigationProperty, Property};
+pub use structured::{ComplexType, EntityType, NavigationProperty, Property, StreamProperty};
 pub use types::{PrimitiveKind, TypeKind, TypeRef};
 
 /// Index of an entity type in its [`Model`].

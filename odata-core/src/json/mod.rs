@@ -11,7 +11,8 @@ pub use read::{
     read_entity_update_object, read_object, read_value, zero_value,
 };
 pub use write::{
-    EntityControl, MetadataLevel, WriteOptions, write_dynamic_properties, write_entity, write_value,
+    EntityControl, MediaControl, MetadataLevel, WriteOptions, write_dynamic_properties,
+    write_entity, write_value,
 };
 
 /// Control-information name without its prefix: accepts `@odata.type` (4.0 and 4.01) and

@@ -8,8 +8,8 @@
 use std::borrow::Cow;
 
 use actix_web::HttpResponse;
-use odata_core::edm::{EntityTypeId, Model, Property, TypeKind};
-use odata_core::error::ODataError;
+use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind};
+use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::{MetadataLevel, WriteOptions, write_value};
 use odata_core::value::Value;
 use serde_json::Value as Json;
@@ -107,6 +107,9 @@ pub(super) async fn get(
     }
     let model = request.state.service.model();
     let Some(options) = options else {
+        if property.type_ref.primitive() == Some(PrimitiveKind::Binary) {
+            return raw_binary(request, property, &value, etag);
+        }
         return Ok(HttpResponse::Ok()
             .insert_header(("ETag", etag))
             .content_type("text/plain;charset=utf-8")
@@ -151,6 +154,55 @@ pub(super) async fn get(
         .insert_header(("ETag", etag))
         .content_type(negotiation::json_content_type(options))
         .body(body))
+}
+
+/// The raw value of a Binary property: its bytes, as the media type its `Core.MediaType`
+/// annotation names (`application/octet-stream` without one). An `Accept` that admits
+/// neither is a 406.
+fn raw_binary(
+    request: &Request<'_>,
+    property: &Property,
+    value: &Value,
+    etag: String,
+) -> Result<HttpResponse, ODataError> {
+    let media_type = property
+        .media_type()
+        .unwrap_or(super::output::DEFAULT_MEDIA_TYPE);
+    if !negotiation::accepts(request.http, media_type) {
+        return Err(ODataError::new(
+            ErrorKind::NotAcceptable,
+            format!(
+                "'{}' is '{media_type}', which the request's Accept does not admit.",
+                property.name
+            ),
+        ));
+    }
+    let text = match value {
+        Value::String(s) | Value::Json(Json::String(s)) => s.as_str(),
+        _ => {
+            return Err(internal(&format!(
+                "'{}' is not stored as text",
+                property.name
+            )));
+        }
+    };
+    let bytes = decode_base64(text)
+        .ok_or_else(|| internal(&format!("'{}' is not stored as base64", property.name)))?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", etag))
+        .content_type(media_type)
+        .body(bytes))
+}
+
+/// Base64url or standard base64, with or without padding (Edm.Binary's JSON forms).
+fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let trimmed = text.trim_end_matches('=');
+    URL_SAFE_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| STANDARD_NO_PAD.decode(trimmed))
+        .ok()
 }
 
 /// The value at the end of `members` inside a stored complex value; absent members are

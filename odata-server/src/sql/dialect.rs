@@ -432,6 +432,7 @@ impl Dialect for Postgres {
             ColumnKind::Integer => "BIGINT",
             ColumnKind::Real => "DOUBLE PRECISION",
             ColumnKind::Text | ColumnKind::Json | ColumnKind::DateTimeOffset => "TEXT",
+            ColumnKind::Blob => "BYTEA",
         };
         frag!["CAST(", param, " AS ", ty, ")"]
     }

@@ -27,6 +27,7 @@ pub enum Backend {
 /// | Real           | REAL    | DOUBLE PRECISION                            |
 /// | Json           | TEXT    | TEXT (kept as sent, cast to jsonb to query) |
 /// | DateTimeOffset | TEXT    | TEXT                                        |
+/// | Blob           | BLOB    | BYTEA                                       |
 pub fn column_type(kind: ColumnKind, backend: Backend) -> &'static str {
     match (kind, backend) {
         (ColumnKind::Text | ColumnKind::Json | ColumnKind::DateTimeOffset, _) => "TEXT",
@@ -34,6 +35,8 @@ pub fn column_type(kind: ColumnKind, backend: Backend) -> &'static str {
         (ColumnKind::Integer, Backend::Postgres) => "BIGINT",
         (ColumnKind::Real, Backend::Sqlite) => "REAL",
         (ColumnKind::Real, Backend::Postgres) => "DOUBLE PRECISION",
+        (ColumnKind::Blob, Backend::Sqlite) => "BLOB",
+        (ColumnKind::Blob, Backend::Postgres) => "BYTEA",
     }
 }
 
@@ -222,6 +225,60 @@ mod tests {
              \"sku\" TEXT COLLATE \"C\" NOT NULL, \"stock\" BIGINT, \
              \"price\" DOUBLE PRECISION, \"tags\" TEXT COLLATE \"C\", \
              \"at\" TEXT COLLATE \"C\", \"at__utc\" BIGINT, PRIMARY KEY (\"_tenant\", \"sku\"))"
+        );
+    }
+
+    /// A media entity type with a stream property: each stream is a BLOB / BYTEA column
+    /// for its bytes and a TEXT column for its media type.
+    #[test]
+    fn streams_are_stored_as_bytes_with_their_media_type() {
+        let model: Model = ModelBuilder::new("example.shop")
+            .entity_type(
+                EntityTypeDef::new("file")
+                    .has_stream()
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("photo", "Edm.Stream")),
+            )
+            .build()
+            .unwrap();
+        let ty = model.find_entity_type("example.shop.file").unwrap();
+        let table = Table::new(&model, ty, "files".into());
+        assert_eq!(
+            create_table(&table, Backend::Sqlite),
+            "CREATE TABLE \"files\" (\"_tenant\" TEXT NOT NULL DEFAULT '', \
+             \"_type\" TEXT NOT NULL, \"_version\" INTEGER NOT NULL DEFAULT 1, \
+             \"id\" TEXT NOT NULL, \"_media_type\" TEXT, \"photo__type\" TEXT, \
+             \"_media\" BLOB, \"photo\" BLOB, PRIMARY KEY (\"_tenant\", \"id\"))"
+        );
+        assert!(create_table(&table, Backend::Postgres).contains("\"_media\" BYTEA"));
+        let media = table.stream(None).unwrap();
+        assert_eq!(media.content, "_media");
+        assert_eq!(table.columns[media.media_type].property.name, "_media_type");
+        let photo = table.stream(Some("photo")).unwrap();
+        assert!(table.is_stream_type_column(photo.media_type));
+        // No type of the hierarchy lists the media type columns: payloads never see them.
+        assert_eq!(table.types[0].columns, [0]);
+        let missing = check_columns(
+            &table,
+            Backend::Postgres,
+            &live(&[
+                ("_tenant", "text"),
+                ("_type", "text"),
+                ("_version", "bigint"),
+                ("id", "text"),
+                ("_media_type", "text"),
+                ("photo__type", "text"),
+                ("_media", "bytea"),
+            ]),
+        );
+        assert_eq!(
+            missing,
+            [SchemaMismatch::MissingColumn {
+                table: "files".into(),
+                column: "photo".into(),
+                expected: "BYTEA",
+            }]
         );
     }
 

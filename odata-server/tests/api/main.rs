@@ -21,6 +21,7 @@ mod fuzz;
 mod helpers;
 mod keys;
 mod limits;
+mod media;
 mod metadata;
 #[path = "../support/postgres.rs"]
 mod postgres;

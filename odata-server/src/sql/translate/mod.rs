@@ -463,7 +463,8 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     ColumnKind::Text
                     | ColumnKind::Integer
                     | ColumnKind::Real
-                    | ColumnKind::Json => Val::Scalar(self.guard(p.cast, self.column(&name))),
+                    | ColumnKind::Json
+                    | ColumnKind::Blob => Val::Scalar(self.guard(p.cast, self.column(&name))),
                 })
             }
             Source::Json(raw) => self.json_leaf(raw, &p.ty),
