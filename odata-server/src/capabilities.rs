@@ -99,7 +99,16 @@ pub fn annotated_model(service: &Service) -> Model {
     // Contained collections by singleton, in registration order.
     let mut restricted: BTreeMap<&str, Vec<V>> = BTreeMap::new();
     for collection in service.collections() {
+        if collection.singleton {
+            continue;
+        }
         let capabilities = CollectionCapabilities::of(service.model(), collection);
+        let mut annotations = if collection.read_only {
+            read_only_annotations()
+        } else {
+            Vec::new()
+        };
+        annotations.extend(capabilities.annotations());
         match collection.segments.as_slice() {
             [set] => {
                 if let Some(set) = model
@@ -108,7 +117,7 @@ pub fn annotated_model(service: &Service) -> Model {
                     .iter_mut()
                     .find(|s| &s.name == set)
                 {
-                    set.annotations.extend(capabilities.annotations());
+                    set.annotations.extend(annotations);
                 }
             }
             [singleton, navigation] if collection.containment.is_none() => {
@@ -118,7 +127,7 @@ pub fn annotated_model(service: &Service) -> Model {
                     .push(capabilities.navigation_restriction(navigation));
                 model.external_annotations.push(ExternalAnnotations {
                     target: format!("{container}/{singleton}/{navigation}"),
-                    annotations: capabilities.annotations(),
+                    annotations,
                 });
             }
             // A collection contained in entities: the path through its parent's
@@ -126,7 +135,7 @@ pub fn annotated_model(service: &Service) -> Model {
             path => {
                 model.external_annotations.push(ExternalAnnotations {
                     target: format!("{container}/{}", path.join("/")),
-                    annotations: capabilities.annotations(),
+                    annotations,
                 });
             }
         }
@@ -145,6 +154,26 @@ pub fn annotated_model(service: &Service) -> Model {
 /// `Org.OData.Capabilities.V1.{term}` with `value`.
 fn capability(term: &str, value: V) -> Annotation {
     Annotation::new(format!("{CAPABILITIES}.{term}"), value)
+}
+
+/// What a read-only collection says about itself: `Core.Permissions` `Read`, and no
+/// inserts, updates or deletes (the writes answer 405).
+fn read_only_annotations() -> Vec<Annotation> {
+    vec![
+        Annotation::read_only(),
+        capability(
+            "InsertRestrictions",
+            V::record([("Insertable", V::Bool(false))]),
+        ),
+        capability(
+            "UpdateRestrictions",
+            V::record([("Updatable", V::Bool(false))]),
+        ),
+        capability(
+            "DeleteRestrictions",
+            V::record([("Deletable", V::Bool(false))]),
+        ),
+    ]
 }
 
 /// The container's annotations: the protocol-wide capabilities of the framework.
@@ -326,6 +355,45 @@ mod tests {
             .collection(CollectionDef::new("tags", "tags"))
             .build()
             .unwrap()
+    }
+
+    #[test]
+    fn a_read_only_set_says_so() {
+        let model = ModelBuilder::new("example.crm")
+            .entity_type(
+                EntityTypeDef::new("tag")
+                    .key(["n"])
+                    .property(PropertyDef::new("n", "Edm.Int32").not_null()),
+            )
+            .entity_set("tags", "tag")
+            .entity_set("labels", "tag")
+            .build()
+            .unwrap();
+        let service = Service::builder(model)
+            .collection(CollectionDef::new("tags", "tags").read_only())
+            .collection(CollectionDef::new("labels", "labels"))
+            .build()
+            .unwrap();
+        let model = annotated_model(&service);
+        let tags = &model.container.entity_sets[0].annotations;
+        assert_eq!(tags[0], Annotation::read_only());
+        for (term, property) in [
+            ("InsertRestrictions", "Insertable"),
+            ("UpdateRestrictions", "Updatable"),
+            ("DeleteRestrictions", "Deletable"),
+        ] {
+            assert_eq!(find(tags, term), &V::record([(property, V::Bool(false))]));
+        }
+        let labels = &model.container.entity_sets[1].annotations;
+        for term in [
+            "InsertRestrictions",
+            "UpdateRestrictions",
+            "DeleteRestrictions",
+        ] {
+            let term = format!("{CAPABILITIES}.{term}");
+            assert!(labels.iter().all(|a| a.term != term), "{term}");
+        }
+        assert!(!labels.contains(&Annotation::read_only()));
     }
 
     fn find<'a>(annotations: &'a [Annotation], term: &str) -> &'a V {

@@ -20,6 +20,7 @@ pub mod expand;
 pub mod function;
 mod handlers;
 pub mod limits;
+pub mod media;
 pub mod negotiation;
 pub mod paging;
 pub mod plan;

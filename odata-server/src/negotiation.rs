@@ -195,6 +195,34 @@ pub fn negotiate(
 }
 
 /// The `q` parameter of a media range (1 when absent or invalid).
+/// Whether the request's `Accept` admits a response of `media_type` (a raw stream or
+/// value): no `Accept`, `*/*`, `type/*` or the type itself, with a quality above zero.
+/// Parameters of the type are not compared.
+pub fn accepts(req: &HttpRequest, media_type: &str) -> bool {
+    let accept = req
+        .headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    if accept.trim().is_empty() {
+        return true;
+    }
+    let essence = |t: &str| {
+        t.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let wanted = essence(media_type);
+    let main = wanted.split('/').next().unwrap_or_default().to_owned();
+    accept.split(',').any(|range| {
+        let media = essence(range);
+        quality(range) > 0.0 && (media == "*/*" || media == wanted || media == format!("{main}/*"))
+    })
+}
+
 fn quality(range: &str) -> f32 {
     range
         .split(';')

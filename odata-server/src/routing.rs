@@ -127,6 +127,9 @@ pub enum Addressing<'s> {
     /// A property of the target entity, possibly a member of a complex value. Read only:
     /// single properties are written through the entity (PATCH).
     Property(PropertyPath<'s>),
+    /// A stream of the target entity, read with GET and replaced with PUT: its media stream
+    /// (`…/{key}/$value`, `None`) or a stream property (`…/{key}/{name}[/$value]`).
+    Stream(Option<&'s str>),
 }
 
 /// `…/{key}/{property}[/{member}…][/$value]`.
@@ -199,6 +202,7 @@ pub fn resolve<'s>(
     };
     if let [name] = segments.as_slice()
         && let Some(singleton) = service.model().singleton(name)
+        && service.stored_singleton(name).is_none()
     {
         return path(Target::Singleton(singleton));
     }
@@ -356,6 +360,14 @@ fn resolve_in_collection<'s>(
         })
     };
     let (key, rest) = match (predicate, rest) {
+        // A stored singleton is its one entity: no key.
+        (None, rest) if collection.singleton => (Vec::new(), rest),
+        (Some(_), _) if collection.singleton => {
+            return Err(ODataError::bad_request(format!(
+                "'{}' is a singleton: it takes no key.",
+                collection.path
+            )));
+        }
         (Some(p), rest) => (parse_predicate(service, collection, p, info)?, rest),
         (None, []) => return path(Target::Collection(collection)),
         (None, [s]) if s == "$count" => return path(Target::Count(collection)),
@@ -416,6 +428,33 @@ fn resolve_in_collection<'s>(
         return path(Target::Entity(collection, key));
     };
     let ty = model.entity_type(collection.entity_type);
+    let stream = |name| {
+        Ok(Route {
+            target: Target::Entity(collection, key.clone()),
+            addressing: Addressing::Stream(name),
+            cast: None,
+        })
+    };
+    match (name.as_str(), tail) {
+        ("$value", []) if ty.has_stream => return stream(None),
+        ("$value", _) if !ty.has_stream => {
+            return Err(ODataError::bad_request(format!(
+                "'$value' after an entity addresses the media stream of a media entity; '{}' \
+                 has none.",
+                ty.qualified_name
+            )));
+        }
+        _ => {}
+    }
+    if let Some(property) = ty.stream_property(name) {
+        return match tail {
+            [] => stream(Some(property.name.as_str())),
+            [v] if v == "$value" => stream(Some(property.name.as_str())),
+            [v, ..] => Err(ODataError::bad_request(format!(
+                "Only '$value' may follow the stream property '{name}', not '{v}'."
+            ))),
+        };
+    }
     if is_operation(model, collection.entity_type, false, name) {
         let binding = Binding::Entity(collection, key, None);
         return operation(

@@ -33,6 +33,7 @@ use crate::action::ActionHandler;
 use crate::auth::Permissions;
 use crate::dataset::Dataset;
 use crate::function::FunctionHandler;
+use crate::media::MediaHandler;
 use crate::store::DependentRule;
 use crate::store::table::Table;
 
@@ -42,6 +43,9 @@ pub enum ServiceError {
     /// The path does not name an entity set or a singleton's contained collection.
     #[error("'{0}' is not an entity set or a collection contained in a singleton")]
     UnknownCollection(String),
+    /// The name is not a singleton of the model.
+    #[error("'{0}' is not a singleton of the model")]
+    UnknownSingleton(String),
     /// Two declarations of the same collection path.
     #[error("'{0}' is declared twice")]
     DuplicateCollection(String),
@@ -123,6 +127,14 @@ pub struct Collection {
     /// For a collection contained in the entities of another: where. It is then reached
     /// only through its parent entity (`parent/{key}/navigation`), never at its own path.
     pub containment: Option<Containment>,
+    /// Read only: every write is refused with 405 (see [`CollectionDef::read_only`]).
+    pub read_only: bool,
+    /// What uploads of its media streams write to its entities' properties (media entity
+    /// types only; see [`crate::media`]).
+    pub media: Option<MediaHandler>,
+    /// A stored singleton of the model (see [`SingletonDef`]): `path` is the singleton's
+    /// name, its table holds one row per tenant, and it has no key in URLs.
+    pub singleton: bool,
     /// The rows of other collections that hold the key of one of its entities, and what
     /// deleting the entity does to them: the entities it contains are deleted; those whose
     /// foreign key (a referential constraint) refers to it follow the `OnDelete` of the
@@ -297,6 +309,7 @@ impl Service {
         ServiceBuilder {
             model,
             collections: Vec::new(),
+            singletons: Vec::new(),
             function_imports: Vec::new(),
             initial_data: None,
             write_rules: WriteRules::default(),
@@ -322,6 +335,18 @@ impl Service {
     /// The collection a [`Navigation`] leads to.
     pub fn target(&self, navigation: &Navigation) -> &Collection {
         &self.collections[navigation.target]
+    }
+
+    /// The collection (or stored singleton) at `path`.
+    pub fn collection(&self, path: &str) -> Option<&Collection> {
+        self.collections.iter().find(|c| c.path == path)
+    }
+
+    /// The stored singleton `name`, when the service stores it (see [`SingletonDef`]).
+    pub fn stored_singleton(&self, name: &str) -> Option<&Collection> {
+        self.collections
+            .iter()
+            .find(|c| c.singleton && c.path == name)
     }
 
     /// The data written at start-up into an empty store, if any.
@@ -357,6 +382,8 @@ pub struct CollectionDef {
     functions: Vec<(String, FunctionHandler)>,
     collection_functions: Vec<(String, FunctionHandler)>,
     contained: Vec<(String, String)>,
+    read_only: bool,
+    media: Option<MediaHandler>,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -388,7 +415,27 @@ impl CollectionDef {
             functions: Vec::new(),
             collection_functions: Vec::new(),
             contained: Vec::new(),
+            read_only: false,
+            media: None,
         }
+    }
+
+    /// Makes the collection read only: POST, PATCH, PUT and DELETE on it, its entities,
+    /// their streams, references and bound actions answer 405 with `Allow: GET, HEAD`.
+    /// `$metadata` says so on its entity set: `Core.Permissions` `Read` and
+    /// `Capabilities.InsertRestrictions`, `UpdateRestrictions` and `DeleteRestrictions`
+    /// with `false`.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// What uploads of the media streams of the collection's entities (a media entity type)
+    /// write to their properties; see [`crate::media`]. Without it, uploads write the
+    /// stream and its media type only.
+    pub fn media(mut self, handler: MediaHandler) -> Self {
+        self.media = Some(handler);
+        self
     }
 
     /// Binds the single-valued navigation property `navigation` to the collection at
@@ -498,10 +545,58 @@ impl CollectionDef {
 pub struct ServiceBuilder {
     model: Model,
     collections: Vec<CollectionDef>,
+    singletons: Vec<SingletonDef>,
     function_imports: Vec<(String, FunctionHandler)>,
     initial_data: Option<Dataset>,
     write_rules: WriteRules,
     action_imports: Vec<(String, ActionHandler)>,
+}
+
+/// A singleton of the model stored in a table of its own, one row per tenant: read with
+/// `GET /{name}` (with `$select`, property paths and `/$value`), updated with PATCH and
+/// PUT (If-Match optional; 204 unless `return=representation`); POST and DELETE answer
+/// 405. The service writes its row (there is no create through HTTP); a tenant without
+/// one gets 404. The table is laid out as a collection's (see [`crate::store::table`]).
+///
+/// ```
+/// use odata_core::edm::{EntityTypeDef, ModelBuilder, PropertyDef};
+/// use odata_server::service::{Service, SingletonDef};
+///
+/// let model = ModelBuilder::new("example.shop")
+///     .entity_type(EntityTypeDef::new("company").key(["id"])
+///         .property(PropertyDef::new("id", "Edm.Guid").not_null())
+///         .property(PropertyDef::new("name", "Edm.String")))
+///     .singleton("Company", "company")
+///     .build()
+///     .unwrap();
+/// let service = Service::builder(model)
+///     .singleton(SingletonDef::new("Company", "company"))
+///     .build()
+///     .unwrap();
+/// assert_eq!(service.stored_singleton("Company").unwrap().table.name, "company");
+/// ```
+#[derive(Debug, Clone)]
+pub struct SingletonDef {
+    name: String,
+    table: String,
+    permissions: Option<Permissions>,
+}
+
+impl SingletonDef {
+    /// The model's singleton `name`, stored in table `table`.
+    pub fn new(name: impl Into<String>, table: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            table: table.into(),
+            permissions: None,
+        }
+    }
+
+    /// The permissions reading and updating it require (as for a collection).
+    pub fn permissions(mut self, permissions: Permissions) -> Self {
+        self.permissions = Some(permissions);
+        self
+    }
 }
 
 impl ServiceBuilder {
@@ -525,6 +620,12 @@ impl ServiceBuilder {
     /// Serves a collection; see [`CollectionDef`].
     pub fn collection(mut self, collection: CollectionDef) -> Self {
         self.collections.push(collection);
+        self
+    }
+
+    /// Serves a singleton of the model from a table; see [`SingletonDef`].
+    pub fn singleton(mut self, singleton: SingletonDef) -> Self {
+        self.singletons.push(singleton);
         self
     }
 
@@ -609,6 +710,9 @@ impl ServiceBuilder {
             )?;
             contained.push((collections.len(), def.contained));
             collections.push(Collection {
+                read_only: def.read_only,
+                media: def.media,
+                singleton: false,
                 containment: None,
                 actions,
                 collection_actions,
@@ -658,6 +762,33 @@ impl ServiceBuilder {
                     collections[source].navigations.push(nav);
                 }
             }
+        }
+        for def in self.singletons {
+            let singleton = model
+                .singleton(&def.name)
+                .ok_or_else(|| ServiceError::UnknownSingleton(def.name.clone()))?;
+            if collections.iter().any(|c| c.path == def.name) {
+                return Err(ServiceError::DuplicateCollection(def.name));
+            }
+            let table = Table::new(&model, singleton.entity_type, def.table);
+            collections.push(Collection {
+                path: def.name.clone(),
+                segments: vec![def.name],
+                entity_type: singleton.entity_type,
+                table,
+                searchable: Vec::new(),
+                permissions: def.permissions,
+                navigations: Vec::new(),
+                actions: Vec::new(),
+                collection_actions: Vec::new(),
+                functions: Vec::new(),
+                collection_functions: Vec::new(),
+                containment: None,
+                read_only: false,
+                media: None,
+                singleton: true,
+                dependents: Vec::new(),
+            });
         }
         for principal in 0..collections.len() {
             collections[principal].dependents = dependents(&model, &collections, principal)?;
@@ -756,6 +887,9 @@ fn bind_contained(
         collection_actions: Vec::new(),
         functions: Vec::new(),
         collection_functions: Vec::new(),
+        read_only: parent.read_only,
+        media: None,
+        singleton: false,
         containment: Some(Containment {
             parent: parent_index,
             navigation: navigation.to_owned(),
@@ -989,8 +1123,9 @@ fn searchable_columns(
             .columns
             .iter()
             .enumerate()
-            .filter(|(_, c)| {
-                !c.property.type_ref.collection
+            .filter(|(i, c)| {
+                !table.is_stream_type_column(*i)
+                    && !c.property.type_ref.collection
                     && !c.property.is_write_only()
                     && c.property.type_ref.primitive()
                         == Some(odata_core::edm::PrimitiveKind::String)
@@ -1059,6 +1194,32 @@ mod tests {
             .iter()
             .map(|&i| c.table.columns[i].property.name.as_str())
             .collect()
+    }
+
+    #[test]
+    fn a_stored_singleton_must_be_a_singleton_of_the_model() {
+        let model = ModelBuilder::new("example.shop")
+            .entity_type(
+                EntityTypeDef::new("company")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null()),
+            )
+            .singleton("company", "company")
+            .build()
+            .unwrap();
+        let build = |name: &str| {
+            Service::builder(model.clone())
+                .singleton(SingletonDef::new(name, "company"))
+                .build()
+        };
+        let service = build("company").unwrap();
+        let stored = service.stored_singleton("company").unwrap();
+        assert!(stored.singleton && !stored.read_only);
+        assert!(stored.searchable.is_empty());
+        assert_eq!(
+            build("other").unwrap_err(),
+            ServiceError::UnknownSingleton("other".into())
+        );
     }
 
     #[test]

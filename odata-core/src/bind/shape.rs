@@ -35,14 +35,18 @@ pub fn shape_model(model: &Model, name: &str, properties: Vec<Property>) -> (Mod
         base: None,
         is_abstract: false,
         is_open: false,
+        has_stream: false,
+        declares_stream: false,
         key: Vec::new(),
         declares_key: false,
         declared_properties: properties,
         declared_navigation: Vec::new(),
+        declared_stream_properties: Vec::new(),
         annotations: Vec::new(),
         derived: Vec::new(),
         properties: map,
         navigation: IndexMap::new(),
+        stream_properties: IndexMap::new(),
     });
     (out, id)
 }

@@ -302,11 +302,20 @@ impl JsonWriter<'_> {
     fn entity_type(&self, e: &EntityType) -> Value {
         let base = e.base.map(TypeKind::Entity);
         let mut obj = self.structured_header("EntityType", base, e.is_abstract, e.is_open);
+        if e.declares_stream {
+            obj.insert("$HasStream".into(), true.into());
+        }
         if e.declares_key && !e.key.is_empty() {
             obj.insert("$Key".into(), e.key.clone().into());
         }
         for p in &e.declared_properties {
             obj.insert(p.name.clone(), self.property(p));
+        }
+        for s in &e.declared_stream_properties {
+            let mut stream = Map::new();
+            stream.insert("$Type".into(), "Edm.Stream".into());
+            self.annotations(&mut stream, "", &s.annotations);
+            obj.insert(s.name.clone(), Value::Object(stream));
         }
         for n in &e.declared_navigation {
             obj.insert(n.name.clone(), self.navigation(n));

@@ -382,10 +382,12 @@ impl<'m> XmlWriter<'m> {
 
     fn entity_type(&self, w: &mut W, e: &'m EntityType) -> io::Result<()> {
         let base = e.base.map(|b| self.names.entity_name(b));
-        let attrs = self.structured_attrs(&e.name, base, e.is_abstract, e.is_open);
+        let mut attrs = self.structured_attrs(&e.name, base, e.is_abstract, e.is_open);
+        flag(&mut attrs, "HasStream", e.declares_stream);
         let has_key = e.declares_key && !e.key.is_empty();
         if !has_key
             && e.declared_properties.is_empty()
+            && e.declared_stream_properties.is_empty()
             && e.declared_navigation.is_empty()
             && e.annotations.is_empty()
         {
@@ -402,6 +404,14 @@ impl<'m> XmlWriter<'m> {
             }
             for p in &e.declared_properties {
                 self.property(w, p)?;
+            }
+            // Stream properties follow the structural ones.
+            for s in &e.declared_stream_properties {
+                let attrs: Attrs<'_> = vec![
+                    ("Name", s.name.as_str().into()),
+                    ("Type", "Edm.Stream".into()),
+                ];
+                self.annotated(w, "Property", attrs, &s.annotations)?;
             }
             for n in &e.declared_navigation {
                 self.navigation(w, n)?;
@@ -518,6 +528,59 @@ pub(crate) mod tests {
         for (w, pair) in positions.windows(2).zip(needles.windows(2)) {
             assert!(w[0] < w[1], "`{}` must come before `{}`", pair[0], pair[1]);
         }
+    }
+
+    /// A media entity type and a stream property, as CSDL XML and JSON write them: the
+    /// stream property after the structural ones, `HasStream` only where it is declared.
+    #[test]
+    fn writes_media_types_and_stream_properties() {
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("item")
+                    .has_stream()
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                    .property(PropertyDef::new("photo", "Edm.Stream"))
+                    .property(PropertyDef::new("name", "Edm.String")),
+            )
+            .entity_type(EntityTypeDef::new("special").base("ns.item"))
+            .build()
+            .unwrap();
+        let xml = to_xml(&model);
+        assert_in_order(
+            &xml,
+            &[
+                r#"<EntityType Name="item" HasStream="true">"#,
+                r#"<Property Name="name" Type="Edm.String"/>"#,
+                r#"<Property Name="photo" Type="Edm.Stream"/>"#,
+                r#"<EntityType Name="special" BaseType="ns.item"/>"#,
+            ],
+        );
+        let item = model.entity_type(model.find_entity_type("item").unwrap());
+        assert!(
+            item.property("photo").is_none(),
+            "not a structural property"
+        );
+        assert!(item.stream_property("photo").is_some());
+        let special = model.entity_type(model.find_entity_type("special").unwrap());
+        assert!(special.has_stream && !special.declares_stream);
+        assert!(special.stream_property("photo").is_some(), "inherited");
+        let json = crate::csdl::json::to_json(&model);
+        assert_eq!(json["ns"]["item"]["$HasStream"], true);
+        assert_eq!(json["ns"]["item"]["photo"]["$Type"], "Edm.Stream");
+        assert!(json["ns"]["special"].get("$HasStream").is_none());
+        let duplicate = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("item")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                    .property(PropertyDef::new("id", "Edm.Stream")),
+            )
+            .build();
+        assert!(
+            duplicate.is_err(),
+            "a stream property named like a property"
+        );
     }
 
     #[test]

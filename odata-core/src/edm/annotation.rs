@@ -169,7 +169,8 @@ impl Annotation {
         }
     }
 
-    /// `Core.Permissions = Read`: clients can read but not write the property.
+    /// `Core.Permissions = Read`: clients can read but not write the property (or, on an
+    /// entity set, the set).
     pub fn read_only() -> Self {
         Self::permissions("Read")
     }

@@ -31,10 +31,14 @@ use super::container::{ActionImport, EntityContainer, EntitySet, FunctionImport,
 use super::enums::{EnumMember, EnumType};
 use super::structured::{
     ComplexType, EntityType, NavigationProperty, OnDeleteAction, Property, ReferentialConstraint,
+    StreamProperty,
 };
 use super::typedef::TypeDefinition;
 use super::types::{PrimitiveKind, TypeKind, TypeRef};
 use super::{ComplexTypeId, EntityTypeId, EnumTypeId, Model, TypeDefinitionId};
+
+/// The type name of stream properties, which are not structural properties of the model.
+const STREAM: &str = "Edm.Stream";
 
 /// Why a model could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -327,6 +331,7 @@ pub struct EntityTypeDef {
     base: Option<String>,
     is_abstract: bool,
     is_open: bool,
+    has_stream: bool,
     key: Vec<String>,
     properties: Vec<PropertyDef>,
     navigation: Vec<NavigationDef>,
@@ -341,6 +346,7 @@ impl EntityTypeDef {
             base: None,
             is_abstract: false,
             is_open: false,
+            has_stream: false,
             key: Vec::new(),
             properties: Vec::new(),
             navigation: Vec::new(),
@@ -366,6 +372,13 @@ impl EntityTypeDef {
         self
     }
 
+    /// Marks the type a media entity type (`HasStream="true"`): each of its entities (and
+    /// those of derived types) has a media stream.
+    pub fn has_stream(mut self) -> Self {
+        self.has_stream = true;
+        self
+    }
+
     /// Declares the key properties.
     pub fn key<I, S>(mut self, names: I) -> Self
     where
@@ -376,7 +389,8 @@ impl EntityTypeDef {
         self
     }
 
-    /// Adds a structural property.
+    /// Adds a structural property; one of type `Edm.Stream` is a stream property (its
+    /// facets are ignored).
     pub fn property(mut self, property: PropertyDef) -> Self {
         self.properties.push(property);
         self
@@ -1223,11 +1237,24 @@ impl Resolver {
             let parent = bases[i].and_then(|b| out[b].as_ref());
             let mut properties = parent.map(|p| p.properties.clone()).unwrap_or_default();
             let mut navigation = parent.map(|p| p.navigation.clone()).unwrap_or_default();
+            let mut streams = parent
+                .map(|p| p.stream_properties.clone())
+                .unwrap_or_default();
             let declared_properties = d
                 .properties
                 .iter()
+                .filter(|p| p.type_name != STREAM)
                 .map(|p| self.property(p, &d.name))
                 .collect::<Result<Vec<_>, _>>()?;
+            let declared_stream_properties: Vec<StreamProperty> = d
+                .properties
+                .iter()
+                .filter(|p| p.type_name == STREAM)
+                .map(|p| StreamProperty {
+                    name: p.name.clone(),
+                    annotations: p.annotations.clone(),
+                })
+                .collect();
             for p in &declared_properties {
                 if properties.insert(p.name.clone(), p.clone()).is_some() {
                     return Err(ModelError::DuplicateProperty {
@@ -1264,6 +1291,17 @@ impl Resolver {
                     });
                 }
             }
+            for s in &declared_stream_properties {
+                if properties.contains_key(&s.name)
+                    || navigation.contains_key(&s.name)
+                    || streams.insert(s.name.clone(), s.clone()).is_some()
+                {
+                    return Err(ModelError::DuplicateProperty {
+                        ty: d.name.clone(),
+                        property: s.name.clone(),
+                    });
+                }
+            }
             let key = if d.key.is_empty() {
                 parent.map(|p| p.key.clone()).unwrap_or_default()
             } else {
@@ -1291,10 +1329,13 @@ impl Resolver {
                 base: bases[i].map(EntityTypeId),
                 is_abstract: d.is_abstract,
                 is_open: d.is_open,
+                has_stream: d.has_stream || parent.is_some_and(|p| p.has_stream),
+                declares_stream: d.has_stream,
                 key,
                 declares_key: !d.key.is_empty(),
                 declared_properties,
                 declared_navigation,
+                declared_stream_properties,
                 annotations: d.annotations.clone(),
                 derived: (0..defs.len())
                     .filter(|&j| bases[j] == Some(i))
@@ -1302,6 +1343,7 @@ impl Resolver {
                     .collect(),
                 properties,
                 navigation,
+                stream_properties: streams,
             });
         }
         Ok(out.into_iter().flatten().collect())

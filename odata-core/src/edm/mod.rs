@@ -27,6 +27,7 @@ pub use container::{ActionImport, EntityContainer, EntitySet, FunctionImport, Si
 pub use enums::{EnumMember, EnumType};
 pub use structured::{
     ComplexType, EntityType, NavigationProperty, OnDeleteAction, Property, ReferentialConstraint,
+    StreamProperty,
 };
 pub use typedef::TypeDefinition;
 pub use types::{PrimitiveKind, TypeKind, TypeRef};

@@ -56,19 +56,21 @@ impl Property {
         )
     }
 
-    /// True when the value may be set on create only (`Core.Immutable`).
-    pub fn is_immutable(&self) -> bool {
-        has_term(&self.annotations, "Immutable", &AnnotationValue::Bool(true))
-    }
-
-    /// The media type of a binary (or stream) value, from `Core.MediaType`.
+    /// The media type of the value (`Core.MediaType`), for a Binary property.
     pub fn media_type(&self) -> Option<&str> {
         self.annotations.iter().find_map(|a| match &a.value {
-            AnnotationValue::String(s) if a.term == format!("{}.MediaType", super::CORE) => {
-                Some(s.as_str())
+            AnnotationValue::String(media_type)
+                if a.term.strip_prefix(super::annotation::CORE) == Some(".MediaType") =>
+            {
+                Some(media_type.as_str())
             }
             _ => None,
         })
+    }
+
+    /// True when the value may be set on create only (`Core.Immutable`).
+    pub fn is_immutable(&self) -> bool {
+        has_term(&self.annotations, "Immutable", &AnnotationValue::Bool(true))
     }
 }
 
@@ -143,6 +145,17 @@ impl OnDeleteAction {
     }
 }
 
+/// A stream property (`Edm.Stream`): binary data with its own media type, stored with the
+/// entity but read and written at its own URL (`…/{key}/{name}`), never in the entity's
+/// JSON representation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamProperty {
+    /// Property name.
+    pub name: String,
+    /// Annotations such as `Core.AcceptableMediaTypes`.
+    pub annotations: Vec<Annotation>,
+}
+
 /// An entity type, with its inherited members already flattened in.
 #[derive(Debug, Clone)]
 pub struct EntityType {
@@ -156,6 +169,11 @@ pub struct EntityType {
     pub is_abstract: bool,
     /// Open types accept dynamic properties.
     pub is_open: bool,
+    /// A media entity type (`HasStream="true"`, declared here or inherited): each entity
+    /// has a media stream, read and written at `…/{key}/$value`.
+    pub has_stream: bool,
+    /// Whether this type declares `HasStream` itself (CSDL writes it only there).
+    pub declares_stream: bool,
     /// The key property names, declared here or inherited.
     pub key: Vec<String>,
     /// Whether this type declares the key itself (CSDL writes `<Key>` only there).
@@ -164,12 +182,15 @@ pub struct EntityType {
     pub declared_properties: Vec<Property>,
     /// Navigation properties declared on this type.
     pub declared_navigation: Vec<NavigationProperty>,
+    /// Stream properties (`Edm.Stream`) declared on this type, in declaration order.
+    pub declared_stream_properties: Vec<StreamProperty>,
     /// Annotations on the type.
     pub annotations: Vec<Annotation>,
     /// Direct subtypes.
     pub derived: Vec<EntityTypeId>,
     pub(crate) properties: IndexMap<String, Property>,
     pub(crate) navigation: IndexMap<String, NavigationProperty>,
+    pub(crate) stream_properties: IndexMap<String, StreamProperty>,
 }
 
 impl EntityType {
@@ -196,6 +217,16 @@ impl EntityType {
     /// A navigation property by name (own or inherited).
     pub fn navigation_property(&self, name: &str) -> Option<&NavigationProperty> {
         self.navigation.get(name)
+    }
+
+    /// All stream properties, inherited ones first.
+    pub fn stream_properties(&self) -> impl ExactSizeIterator<Item = &StreamProperty> {
+        self.stream_properties.values()
+    }
+
+    /// A stream property by name (own or inherited).
+    pub fn stream_property(&self, name: &str) -> Option<&StreamProperty> {
+        self.stream_properties.get(name)
     }
 }
 

@@ -38,6 +38,21 @@ pub struct EntityControl<'a> {
     pub id: Option<&'a str>,
     /// `@odata.etag`.
     pub etag: Option<&'a str>,
+    /// The media control information of a media entity.
+    pub media: Option<MediaControl<'a>>,
+}
+
+/// The control information of a media entity's stream: `@odata.mediaReadLink`,
+/// `@odata.mediaEditLink` and `@odata.mediaContentType`, written with minimal and full
+/// metadata.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MediaControl<'a> {
+    /// Where the stream is read (`…/{key}/$value`).
+    pub read_link: &'a str,
+    /// Where the stream is replaced (the same URL for a stream stored with the entity).
+    pub edit_link: &'a str,
+    /// The stream's media type.
+    pub content_type: &'a str,
 }
 
 /// Writes one entity object: control information, then each `(property, value)` pair.
@@ -100,6 +115,14 @@ pub fn write_entity<'p, I>(
         if let Some(etag) = control.etag {
             member(out, "@odata.etag");
             write_str(out, etag);
+        }
+        if let Some(media) = control.media {
+            member(out, "@odata.mediaReadLink");
+            write_str(out, media.read_link);
+            member(out, "@odata.mediaEditLink");
+            write_str(out, media.edit_link);
+            member(out, "@odata.mediaContentType");
+            write_str(out, media.content_type);
         }
     }
     for (property, value) in properties {

@@ -219,10 +219,14 @@ fn answer(
 
 /// The column of a property an effect sets: one of the entity's type that is neither a
 /// key nor immutable (anything else is a fault of the effect, not of the request).
-fn writable_column(table: &Table, table_type: &TableType, name: &str) -> Result<usize, ODataError> {
+pub(super) fn writable_column(
+    table: &Table,
+    table_type: &TableType,
+    name: &str,
+) -> Result<usize, ODataError> {
     table
         .column_index(name)
         .filter(|c| table_type.columns.contains(c) && !table.key.contains(c))
         .filter(|&c| !table.columns[c].property.is_immutable())
-        .ok_or_else(|| internal(&format!("an action sets '{name}', which it cannot")))
+        .ok_or_else(|| internal(&format!("the service sets '{name}', which it cannot")))
 }

@@ -8,6 +8,7 @@ mod deep_insert;
 mod function;
 
 pub(crate) use batch::BatchServiceRoot;
+mod media;
 mod metadata;
 mod output;
 mod property;
@@ -249,9 +250,23 @@ async fn handle(
     } else {
         req.method()
     };
+    if writes_read_only(&target, method) {
+        return Err(not_allowed(req.method(), READ_ONLY_ALLOW));
+    }
     // Property paths and `$entity` read the entity they name; writes go to the entity.
     match (&route.addressing, &target, method) {
         (Addressing::Path, ..) => {}
+        (Addressing::Stream(name), Target::Entity(c, key), &Method::GET) => {
+            return media::get(&request, c, key, *name)
+                .await
+                .map_err(Failure::from);
+        }
+        (Addressing::Stream(name), Target::Entity(c, key), &Method::PUT) => {
+            return media::put(&request, c, key, *name)
+                .await
+                .map_err(Failure::from);
+        }
+        (Addressing::Stream(_), ..) => return Err(not_allowed(req.method(), "GET, PUT")),
         (Addressing::Property(path), Target::Entity(c, key), &Method::GET) => {
             return property::get(&request, c, key, path, route.cast)
                 .await
@@ -264,6 +279,13 @@ async fn handle(
         }
         _ => return Err(not_allowed(req.method(), "GET")),
     }
+    // A stored singleton is read and updated, never created or deleted.
+    if let Target::Entity(c, _) = &target
+        && c.singleton
+        && !matches!(*method, Method::GET | Method::PATCH | Method::PUT)
+    {
+        return Err(not_allowed(req.method(), "GET, HEAD, PATCH, PUT"));
+    }
     let response = match (&target, method) {
         (Target::ServiceDocument, &Method::GET) => metadata::service_document(&request),
         (Target::Metadata, &Method::GET) => metadata::metadata(&request),
@@ -272,6 +294,9 @@ async fn handle(
         (Target::Collection(c), &Method::GET) => {
             let scope = read::Scope::of_type(state.service.model(), c, route.cast);
             read::collection(&request, c, &scope).await
+        }
+        (Target::Collection(c), &Method::POST) if media::is_upload(&request, c) => {
+            media::create(&request, c).await
         }
         (Target::Collection(c) | Target::CollectionRef(c), &Method::POST) => {
             write::create(&request, c, matches!(target, Target::CollectionRef(_)), &[]).await
@@ -349,6 +374,41 @@ fn varies_by_prefer(target: &Target<'_>, method: &Method) -> bool {
             !related.reference && !related.count
         }
         _ => false,
+    }
+}
+
+/// The `Allow` of a read-only collection's resources.
+const READ_ONLY_ALLOW: &str = "GET, HEAD";
+
+/// Whether `method` on `target` would write to a read-only collection: creating in it,
+/// changing or deleting its entities, their streams or links, invoking their actions, or
+/// writing through a navigation from or to it.
+fn writes_read_only(target: &Target<'_>, method: &Method) -> bool {
+    if !matches!(
+        *method,
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    ) {
+        return false;
+    }
+    match target {
+        Target::Collection(c)
+        | Target::CollectionRef(c)
+        | Target::Count(c)
+        | Target::Entity(c, _)
+        | Target::Action(crate::routing::ActionInvocation {
+            binding: crate::routing::Binding::Entity(c, ..) | crate::routing::Binding::Collection(c),
+            ..
+        }) => c.read_only,
+        Target::Related(related) => related.source.read_only || related.target.read_only,
+        Target::Action(crate::routing::ActionInvocation {
+            binding: crate::routing::Binding::Import(_),
+            ..
+        })
+        | Target::ServiceDocument
+        | Target::Metadata
+        | Target::Singleton(_)
+        | Target::Batch
+        | Target::Function(_) => false,
     }
 }
 

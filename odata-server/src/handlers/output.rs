@@ -77,8 +77,11 @@ pub(super) fn entity_path(collection: &Collection, key: &[odata_core::value::Val
     format!("{}{}", collection.path, key_segment(collection, key))
 }
 
-/// The percent-encoded key predicate `('{key}')`.
+/// The percent-encoded key predicate `('{key}')`; none for a stored singleton.
 fn key_segment(collection: &Collection, key: &[odata_core::value::Value]) -> String {
+    if collection.singleton {
+        return String::new();
+    }
     percent_encoding::utf8_percent_encode(&key_predicate(collection, key), SEGMENT).to_string()
 }
 
@@ -144,10 +147,22 @@ pub(super) fn write_one(
     // Only full metadata writes @odata.id; skip building the URL for every row otherwise.
     let id =
         (options.metadata == MetadataLevel::Full).then(|| entity_url(request, collection, entity));
+    // A media entity's stream is read and replaced at `{entity}/$value`.
+    let media = media_stream(collection, ty, entity);
+    let media_link = media
+        .is_some()
+        .then(|| format!("{}/$value", entity_url(request, collection, entity)));
     let control = EntityControl {
         context,
         id: id.as_deref(),
         etag: Some(&etag),
+        media: media
+            .zip(media_link.as_deref())
+            .map(|(content_type, link)| json::MediaControl {
+                read_link: link,
+                edit_link: link,
+                content_type,
+            }),
     };
     let pairs = ty
         .properties()
@@ -175,6 +190,26 @@ pub(super) fn write_one(
     }
     Ok(())
 }
+
+/// The media type of a media entity's stream (`application/octet-stream` until one is
+/// uploaded); `None` for an entity of another type.
+pub(super) fn media_stream<'e>(
+    collection: &Collection,
+    ty: &odata_core::edm::EntityType,
+    entity: &'e StoredEntity,
+) -> Option<&'e str> {
+    if !ty.has_stream {
+        return None;
+    }
+    let stream = collection.table.stream(None)?;
+    Some(match entity.values.get(stream.media_type) {
+        Some(odata_core::value::Value::String(media_type)) => media_type.as_str(),
+        _ => DEFAULT_MEDIA_TYPE,
+    })
+}
+
+/// The media type of a stream stored without one, or never written.
+pub(super) const DEFAULT_MEDIA_TYPE: &str = "application/octet-stream";
 
 /// [`write_one`] followed by the entity's navigation members: the expanded navigation
 /// properties (`items` in order, as [`crate::expand::run`] produced them in `node`) and, in
@@ -382,10 +417,12 @@ pub(super) fn expanded_entity_response(
 ) -> Result<HttpResponse, ODataError> {
     let options = json_options(request)?;
     let root = request.state.service_root(request.http);
+    // A singleton's context names it; an entity's names its collection.
     let context = format!(
-        "{root}/$metadata#{}{}/$entity",
+        "{root}/$metadata#{}{}{}",
         collection_path(request, collection, &node.entity),
-        select_list(selected, items)
+        select_list(selected, items),
+        if collection.singleton { "" } else { "/$entity" }
     );
     let mut body = Vec::with_capacity(2048);
     write_node(

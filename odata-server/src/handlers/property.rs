@@ -8,8 +8,8 @@
 use std::borrow::Cow;
 
 use actix_web::HttpResponse;
-use odata_core::edm::{EntityTypeId, Model, Property, TypeKind};
-use odata_core::error::ODataError;
+use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind};
+use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::{MetadataLevel, WriteOptions, write_value};
 use odata_core::value::Value;
 use serde_json::Value as Json;
@@ -107,12 +107,8 @@ pub(super) async fn get(
     }
     let model = request.state.service.model();
     let Some(options) = options else {
-        if let Value::Binary(bytes) = value.as_ref() {
-            // The raw bytes, typed by `Core.MediaType` when the model says what they are.
-            return Ok(HttpResponse::Ok()
-                .insert_header(("ETag", etag))
-                .content_type(property.media_type().unwrap_or("application/octet-stream"))
-                .body(bytes.clone()));
+        if property.type_ref.primitive() == Some(PrimitiveKind::Binary) {
+            return raw_binary(request, property, &value, etag);
         }
         return Ok(HttpResponse::Ok()
             .insert_header(("ETag", etag))
@@ -158,6 +154,40 @@ pub(super) async fn get(
         .insert_header(("ETag", etag))
         .content_type(negotiation::json_content_type(options))
         .body(body))
+}
+
+/// The raw value of a Binary property: its bytes, as the media type its `Core.MediaType`
+/// annotation names (`application/octet-stream` without one). An `Accept` that admits
+/// neither is a 406.
+fn raw_binary(
+    request: &Request<'_>,
+    property: &Property,
+    value: &Value,
+    etag: String,
+) -> Result<HttpResponse, ODataError> {
+    let media_type = property
+        .media_type()
+        .unwrap_or(super::output::DEFAULT_MEDIA_TYPE);
+    if !negotiation::accepts(request.http, media_type) {
+        return Err(ODataError::new(
+            ErrorKind::NotAcceptable,
+            format!(
+                "'{}' is '{media_type}', which the request's Accept does not admit.",
+                property.name
+            ),
+        ));
+    }
+    let Value::Binary(bytes) = value else {
+        return Err(internal(&format!(
+            "'{}' is not stored as bytes",
+            property.name
+        )));
+    };
+    let bytes = bytes.clone();
+    Ok(HttpResponse::Ok()
+        .insert_header(("ETag", etag))
+        .content_type(media_type)
+        .body(bytes))
 }
 
 /// The value at the end of `members` inside a stored complex value; absent members are

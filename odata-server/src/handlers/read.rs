@@ -557,6 +557,9 @@ pub(super) fn read_preconditions(
 
 /// 404 naming the collection and key.
 pub(super) fn not_found(collection: &Collection, key: &[Value]) -> ODataError {
+    if collection.singleton {
+        return ODataError::not_found(format!("The singleton '{}' has no data.", collection.path));
+    }
     ODataError::not_found(format!(
         "No entity with key {} exists in '{}'.",
         crate::routing::key_predicate(collection, key),

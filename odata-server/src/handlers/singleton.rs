@@ -63,6 +63,7 @@ pub(super) fn get(
         context: Some(&context),
         id: (options.metadata == MetadataLevel::Full).then_some(id.as_str()),
         etag: None,
+        media: None,
     };
     let mut body = Vec::with_capacity(256);
     json::write_entity(

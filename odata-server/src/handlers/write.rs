@@ -28,7 +28,7 @@ use crate::preconditions::Preconditions;
 use crate::prefer::{self, ReturnPreference};
 use crate::routing::{self, Addressing, Related, RequestInfo, Route, Target};
 use crate::service::{Collection, Link, Navigation};
-use crate::store::table::{Table, TableType};
+use crate::store::table::{StreamColumns, Table, TableType};
 use crate::store::{Change, Dependents, Relink, StoreError};
 
 /// `POST collection` (and Graph's `POST collection/$ref` with an entity body). `preset`
@@ -100,16 +100,21 @@ pub(super) async fn create(
         _ => entity_response(request, collection, &entity, StatusCode::CREATED, None)?,
     };
     return_applied(request, &mut response);
+    locate(&mut response, &url);
+    Ok(response)
+}
+
+/// `Location` and `OData-EntityId` of a created entity.
+pub(super) fn locate(response: &mut HttpResponse, url: &str) {
     let headers = response.headers_mut();
     for name in [
         header::LOCATION,
         header::HeaderName::from_static("odata-entityid"),
     ] {
-        if let Ok(v) = header::HeaderValue::from_str(&url) {
+        if let Ok(v) = header::HeaderValue::from_str(url) {
             headers.insert(name, v);
         }
     }
-    Ok(response)
 }
 
 /// Inserts the entity of a create body (its related entities aside) into `store`:
@@ -122,6 +127,25 @@ pub(super) async fn insert(
     collection: &Collection,
     payload: &EntityPayload,
     preset: &[(usize, Value)],
+) -> Result<crate::store::StoredEntity, ODataError> {
+    insert_with_stream(request, store, collection, payload, preset, None).await
+}
+
+/// The uploaded bytes of a media entity's stream, with their media type.
+pub(super) struct Upload<'b> {
+    pub stream: &'b StreamColumns,
+    pub bytes: Vec<u8>,
+    pub media_type: &'b str,
+}
+
+/// [`insert`], with the bytes of a stream of the new entity in the same transaction.
+pub(super) async fn insert_with_stream(
+    request: &Request<'_>,
+    store: &crate::store::Store,
+    collection: &Collection,
+    payload: &EntityPayload,
+    preset: &[(usize, Value)],
+    upload: Option<Upload<'_>>,
 ) -> Result<crate::store::StoredEntity, ODataError> {
     let model = request.state.service.model();
     let table = &collection.table;
@@ -170,8 +194,12 @@ pub(super) async fn insert(
             values[k] = generated_key(&table.columns[k].property)?;
         }
     }
+    let stream = upload.map(|upload| {
+        values[upload.stream.media_type] = Value::String(upload.media_type.to_owned());
+        (upload.stream, upload.bytes)
+    });
     Ok(store
-        .insert(table, &request.tenant, &table_type.name, &values)
+        .insert_with_stream(table, &request.tenant, &table_type.name, &values, stream)
         .await?)
 }
 
@@ -259,11 +287,19 @@ pub(super) async fn update(
         StoreError::MissingMember(i) => deep_insert::missing_member(&added, i),
         other => other.into(),
     })?;
-    let mut response = match request.prefer.return_preference {
-        ReturnPreference::Minimal => HttpResponse::NoContent()
+    // A stored singleton answers like the catalog-style services it serves: without a
+    // preference, 204.
+    let minimal = match request.prefer.return_preference {
+        ReturnPreference::Minimal => true,
+        ReturnPreference::Default => collection.singleton,
+        ReturnPreference::Representation => false,
+    };
+    let mut response = if minimal {
+        HttpResponse::NoContent()
             .insert_header(("ETag", super::output::etag(&entity)))
-            .finish(),
-        _ => entity_response(request, collection, &entity, StatusCode::OK, None)?,
+            .finish()
+    } else {
+        entity_response(request, collection, &entity, StatusCode::OK, None)?
     };
     return_applied(request, &mut response);
     Ok(response)
@@ -271,7 +307,7 @@ pub(super) async fn update(
 
 /// Reports a `return` preference the write honoured (`minimal`: no body; `representation`:
 /// the entity, which is also the default) in `Preference-Applied`.
-fn return_applied(request: &Request<'_>, response: &mut HttpResponse) {
+pub(super) fn return_applied(request: &Request<'_>, response: &mut HttpResponse) {
     let applied = match request.prefer.return_preference {
         ReturnPreference::Default => return,
         ReturnPreference::Minimal => "return=minimal",

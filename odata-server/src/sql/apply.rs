@@ -674,6 +674,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 .collect(),
             key: Vec::new(),
             types: Vec::new(),
+            streams: Vec::new(),
         };
         Rel {
             sql,

@@ -228,6 +228,60 @@ mod tests {
         );
     }
 
+    /// A media entity type with a stream property: each stream is a BLOB / BYTEA column
+    /// for its bytes and a TEXT column for its media type.
+    #[test]
+    fn streams_are_stored_as_bytes_with_their_media_type() {
+        let model: Model = ModelBuilder::new("example.shop")
+            .entity_type(
+                EntityTypeDef::new("file")
+                    .has_stream()
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("photo", "Edm.Stream")),
+            )
+            .build()
+            .unwrap();
+        let ty = model.find_entity_type("example.shop.file").unwrap();
+        let table = Table::new(&model, ty, "files".into());
+        assert_eq!(
+            create_table(&table, Backend::Sqlite),
+            "CREATE TABLE \"files\" (\"_tenant\" TEXT NOT NULL DEFAULT '', \
+             \"_type\" TEXT NOT NULL, \"_version\" INTEGER NOT NULL DEFAULT 1, \
+             \"id\" TEXT NOT NULL, \"_media_type\" TEXT, \"photo__type\" TEXT, \
+             \"_media\" BLOB, \"photo\" BLOB, PRIMARY KEY (\"_tenant\", \"id\"))"
+        );
+        assert!(create_table(&table, Backend::Postgres).contains("\"_media\" BYTEA"));
+        let media = table.stream(None).unwrap();
+        assert_eq!(media.content, "_media");
+        assert_eq!(table.columns[media.media_type].property.name, "_media_type");
+        let photo = table.stream(Some("photo")).unwrap();
+        assert!(table.is_stream_type_column(photo.media_type));
+        // No type of the hierarchy lists the media type columns: payloads never see them.
+        assert_eq!(table.types[0].columns, [0]);
+        let missing = check_columns(
+            &table,
+            Backend::Postgres,
+            &live(&[
+                ("_tenant", "text"),
+                ("_type", "text"),
+                ("_version", "bigint"),
+                ("id", "text"),
+                ("_media_type", "text"),
+                ("photo__type", "text"),
+                ("_media", "bytea"),
+            ]),
+        );
+        assert_eq!(
+            missing,
+            [SchemaMismatch::MissingColumn {
+                table: "files".into(),
+                column: "photo".into(),
+                expected: "BYTEA",
+            }]
+        );
+    }
+
     fn live(columns: &[(&str, &str)]) -> Vec<(String, String)> {
         columns
             .iter()

@@ -20,7 +20,7 @@ use super::dialect::{Dialect, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
 use super::{Condition, OrderTerm, SqlParam};
-use crate::store::table::{ColumnKind, Table, utc_column};
+use crate::store::table::{ColumnKind, StreamColumns, Table, utc_column};
 
 /// A statement ready to run: SQL text with the dialect's placeholders and one parameter
 /// per placeholder, in order.
@@ -367,6 +367,57 @@ pub(crate) fn update(
             version_column,
             " = ",
             Frag::param(version)
+        ],
+        dialect,
+    )
+}
+
+/// One stream of one entity by key: `_version`, the bytes, the media type.
+pub(crate) fn stream_read(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    key: Vec<SqlParam>,
+    stream: &StreamColumns,
+) -> Statement {
+    Statement::render(
+        frag![
+            "SELECT ",
+            ident(dialect, "_version"),
+            ",",
+            ident(dialect, &stream.content),
+            ",",
+            ident(dialect, &table.columns[stream.media_type].property.name),
+            from_tenant(dialect, table, tenant),
+            key_match(dialect, table, key)
+        ],
+        dialect,
+    )
+}
+
+/// Replaces the bytes of one stream of one entity; the version and the media type are
+/// written by the [`update`] of the same transaction.
+pub(crate) fn stream_write(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    key: Vec<SqlParam>,
+    stream: &StreamColumns,
+    bytes: Vec<u8>,
+) -> Statement {
+    Statement::render(
+        frag![
+            "UPDATE ",
+            ident(dialect, &table.name),
+            " SET ",
+            ident(dialect, &stream.content),
+            " = ",
+            Frag::param(SqlParam::Blob(bytes)),
+            " WHERE ",
+            ident(dialect, "_tenant"),
+            " = ",
+            Frag::param(tenant),
+            key_match(dialect, table, key)
         ],
         dialect,
     )

@@ -39,7 +39,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use codec::Cells;
 use commit_queue::CommitQueue;
-use table::Table;
+use table::{StreamColumns, Table};
 
 use crate::sql::schema::Backend;
 use crate::sql::statement::{self, PageQuery, PartitionQuery};
@@ -224,6 +224,17 @@ pub struct StoredEntity {
     pub version: i64,
     /// Values aligned with `Table::columns`.
     pub values: Vec<Value>,
+}
+
+/// One stream as stored with its entity ([`Store::read_stream`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStream {
+    /// The entity's version (its ETag).
+    pub version: i64,
+    /// The bytes; `None` when the stream was never written.
+    pub bytes: Option<Vec<u8>>,
+    /// Their media type, as uploaded.
+    pub media_type: Option<String>,
 }
 
 /// The connection pools of one database.
@@ -794,6 +805,21 @@ impl Store {
         type_name: &str,
         values: &[Value],
     ) -> Result<StoredEntity, StoreError> {
+        self.insert_with_stream(table, tenant, type_name, values, None)
+            .await
+    }
+
+    /// [`Store::insert`] with the bytes of one of the entity's streams (whose media type is
+    /// among `values`), in the same transaction.
+    pub async fn insert_with_stream(
+        &self,
+        table: &Table,
+        tenant: &str,
+        type_name: &str,
+        values: &[Value],
+        stream: Option<(&StreamColumns, Vec<u8>)>,
+    ) -> Result<StoredEntity, StoreError> {
+        let key: Vec<Value> = table.key.iter().map(|&k| values[k].clone()).collect();
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
             let insert =
                 statement::insert(d, table, tenant, type_name, write_params(table, values));
@@ -807,6 +833,17 @@ impl Store {
                     return Err(StoreError::Duplicate);
                 }
                 Err(e) => return Err(e.into()),
+            }
+            if let Some((stream, bytes)) = stream {
+                let write = statement::stream_write(
+                    d,
+                    table,
+                    tenant,
+                    key_params(table, &key),
+                    stream,
+                    bytes,
+                );
+                bind(write)?.execute(&mut *tx).await?;
             }
             tx.commit().await?;
             end_write!(batch, ticket);
@@ -929,6 +966,95 @@ impl Store {
             tx.commit().await?;
             end_write!(batch, ticket);
             Ok(entity)
+        })
+    }
+
+    /// One stream of one entity by key (in a write group, as the group's writes left it):
+    /// the entity's version, the bytes (`None`: never written) and their media type.
+    /// `None` when there is no such entity.
+    pub async fn read_stream(
+        &self,
+        table: &Table,
+        tenant: &str,
+        key: &[Value],
+        stream: &StreamColumns,
+    ) -> Result<Option<StoredStream>, StoreError> {
+        per_backend!(&self.pools, |d, bind, writer, _r, keyed| {
+            let read = statement::stream_read(d, table, tenant, key_params(table, key), stream);
+            let row = if self.group.is_some() {
+                let mut group_lock;
+                let (mut batch, mut ticket) = (None, None);
+                let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+                let row = bind(read)?.fetch_optional(&mut *tx).await?;
+                tx.commit().await?;
+                end_write!(batch, ticket);
+                row
+            } else {
+                bind(read)?.fetch_optional(keyed).await?
+            };
+            match row {
+                None => Ok(None),
+                Some(row) => Ok(Some(StoredStream {
+                    version: row.try_get(0)?,
+                    bytes: row.try_get(1)?,
+                    media_type: row.try_get(2)?,
+                })),
+            }
+        })
+    }
+
+    /// Replaces the bytes of one stream of the entity (`stream`, with the new bytes) in one
+    /// transaction with its other values, which `change` computes from the entity as stored
+    /// (the stream's media type column among them); the version is bumped as by
+    /// [`Store::update`], under the same `allowed` check. Returns the entity as it is after
+    /// the change.
+    pub async fn write_stream<F>(
+        &self,
+        table: &Table,
+        tenant: &str,
+        key: &[Value],
+        allowed: impl Fn(i64) -> bool,
+        (stream, bytes): (&StreamColumns, Vec<u8>),
+        change: F,
+    ) -> Result<StoredEntity, StoreError>
+    where
+        F: FnOnce(&StoredEntity) -> Result<Vec<Value>, ODataError>,
+    {
+        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+            let mut group_lock;
+            let (mut batch, mut ticket) = (None, None);
+            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+            let read = statement::key_read(d, table, tenant, key_params(table, key));
+            let row = bind(read)?
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let current = decode_row(table, &row)?;
+            if !allowed(current.version) {
+                return Err(StoreError::VersionMismatch);
+            }
+            let values = change(&current).map_err(StoreError::Rejected)?;
+            let update = statement::update(
+                d,
+                table,
+                tenant,
+                key_params(table, key),
+                current.version,
+                write_params(table, &values),
+            );
+            if bind(update)?.execute(&mut *tx).await?.rows_affected() != 1 {
+                return Err(StoreError::VersionMismatch);
+            }
+            let write =
+                statement::stream_write(d, table, tenant, key_params(table, key), stream, bytes);
+            bind(write)?.execute(&mut *tx).await?;
+            tx.commit().await?;
+            end_write!(batch, ticket);
+            Ok(StoredEntity {
+                type_name: current.type_name,
+                version: current.version + 1,
+                values,
+            })
         })
     }
 

@@ -8,6 +8,13 @@
 //! value, complex and collection values as JSON text, binary values as bytes, decimals as
 //! their canonical text (exact; see `sql::translate` for how they are compared).
 //!
+//! Streams are stored with their entity, two columns each ([`StreamColumns`]): the media
+//! stream of a media entity type (`HasStream`) in `_media` (BLOB / BYTEA) with its media
+//! type in `_media_type` (TEXT), and each stream property (`Edm.Stream`) `P` in `P` with
+//! `P__type`. Null bytes are a stream never written (empty). The byte columns are outside
+//! [`Table::columns`], so reading entities never loads them; the media type columns are
+//! columns that no type of the hierarchy lists, like reference columns.
+//!
 //! This module says which columns a table has and what kind of value each holds
 //! ([`Table::stored_columns`]); the SQL type of each kind, per database, is
 //! [`column_type`](crate::sql::schema::column_type), and the DDL and the start-up schema
@@ -28,7 +35,7 @@ pub enum ColumnKind {
     Json,
     /// TEXT as sent plus INTEGER `__utc` ticks.
     DateTimeOffset,
-    /// BLOB / BYTEA: the bytes of an Edm.Binary.
+    /// BLOB / BYTEA: the bytes of an Edm.Binary or of a stream.
     Blob,
 }
 
@@ -71,6 +78,17 @@ pub const SYSTEM_COLUMNS: [(&str, ColumnKind); 3] = [
 
 /// The column of a contained collection's table that holds its parent entity's key.
 pub const PARENT_COLUMN: &str = "_parent";
+
+/// The column holding the bytes of a media entity's stream.
+pub const MEDIA_COLUMN: &str = "_media";
+
+/// The column holding the media type of a media entity's stream.
+pub const MEDIA_TYPE_COLUMN: &str = "_media_type";
+
+/// The name of the column holding the media type of stream property `property`.
+pub fn stream_type_column(property: &str) -> String {
+    format!("{property}__type")
+}
 
 /// The name of the UTC-ticks companion column of DateTimeOffset property `property`.
 pub fn utc_column(property: &str) -> String {
@@ -119,6 +137,17 @@ pub struct TableType {
     pub columns: Vec<usize>,
 }
 
+/// The columns of one stream stored with its entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamColumns {
+    /// The stream property; `None` for the media stream of a media entity.
+    pub property: Option<String>,
+    /// The BLOB column holding the bytes (null: never written). Not in [`Table::columns`].
+    pub content: String,
+    /// Index into [`Table::columns`] of the TEXT column holding the media type.
+    pub media_type: usize,
+}
+
 /// The table of one collection.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -131,6 +160,9 @@ pub struct Table {
     /// Every concrete or abstract type of the hierarchy with the columns of its properties,
     /// in the type's property order.
     pub types: Vec<TableType>,
+    /// The streams of the hierarchy's entities: the media stream first (for a media entity
+    /// type), then each stream property.
+    pub streams: Vec<StreamColumns>,
 }
 
 impl Table {
@@ -169,12 +201,55 @@ impl Table {
                 }
             })
             .collect();
-        Self {
+        let mut table = Self {
             name,
             columns,
             key,
             types,
+            streams: Vec::new(),
+        };
+        let hierarchy = model.entity_type_and_subtypes(entity_type);
+        if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {
+            table.add_stream(None, MEDIA_COLUMN.to_owned(), MEDIA_TYPE_COLUMN.to_owned());
         }
+        for ty in hierarchy {
+            for stream in model.entity_type(ty).stream_properties() {
+                if table.stream(Some(&stream.name)).is_none() {
+                    table.add_stream(
+                        Some(stream.name.clone()),
+                        stream.name.clone(),
+                        stream_type_column(&stream.name),
+                    );
+                }
+            }
+        }
+        table
+    }
+
+    fn add_stream(&mut self, property: Option<String>, content: String, media_type: String) {
+        self.columns.push(Column {
+            kind: ColumnKind::Text,
+            property: Property::new(
+                media_type,
+                TypeRef::of(TypeKind::Primitive(PrimitiveKind::String)),
+            ),
+            reference: None,
+        });
+        self.streams.push(StreamColumns {
+            property,
+            content,
+            media_type: self.columns.len() - 1,
+        });
+    }
+
+    /// The stream property `name`'s columns, or with `None` the media stream's.
+    pub fn stream(&self, name: Option<&str>) -> Option<&StreamColumns> {
+        self.streams.iter().find(|s| s.property.as_deref() == name)
+    }
+
+    /// Whether column `index` holds the media type of a stream.
+    pub fn is_stream_type_column(&self, index: usize) -> bool {
+        self.streams.iter().any(|s| s.media_type == index)
     }
 
     /// Adds the column `{navigation}__id` holding the key of the entity the single-valued
@@ -247,6 +322,11 @@ impl Table {
                 });
             }
         }
+        out.extend(self.streams.iter().map(|s| StoredColumn {
+            name: s.content.clone(),
+            kind: ColumnKind::Blob,
+            key: false,
+        }));
         out
     }
 }

@@ -24,6 +24,7 @@ mod fuzz;
 mod helpers;
 mod keys;
 mod limits;
+mod media;
 mod metadata;
 mod operations;
 #[path = "../support/postgres.rs"]
