@@ -673,6 +673,7 @@ impl<'a> Gen<'a> {
                 None => json!(v),
             },
             (_, Value::Json(j)) => j.clone(),
+            (_, Value::Geo(g)) => g.to_geojson(),
         }
     }
 
@@ -1964,6 +1965,7 @@ fn odata_json(fx: &Fixture, kind: &TypeKind, v: &Value) -> Json {
             _ => json!(n),
         },
         Value::Json(j) => j.clone(),
+        Value::Geo(g) => g.to_geojson(),
     }
 }
 

@@ -7,10 +7,10 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 
-use crate::edm::{EnumTypeId, PrimitiveKind, TypeKind};
+use crate::edm::{EnumTypeId, PrimitiveKind, SpatialFamily, TypeKind};
 use crate::error::ODataError;
-use crate::query::{Literal, NumberKind};
-use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use crate::query::{GeoKind, Literal, NumberKind};
+use crate::value::{Date, DateTimeOffset, Duration, Geo, GeoError, TimeOfDay, Value};
 
 use super::binder::Binder;
 use super::typed::{BoundExpr, ExprType};
@@ -27,8 +27,7 @@ fn prim(value: Value, kind: PrimitiveKind) -> BoundExpr {
 }
 
 impl Binder<'_, '_> {
-    /// Converts one literal. Geo literals are accepted only by the geo functions, which
-    /// bind them themselves; anywhere else they are not implemented.
+    /// Converts one literal.
     pub(super) fn bind_literal(&self, literal: &Literal) -> Result<BoundExpr, ODataError> {
         Ok(match literal {
             Literal::Null => lit(Value::Null, ExprType::Null),
@@ -64,11 +63,23 @@ impl Binder<'_, '_> {
                 Value::String(text.trim_end_matches('=').to_owned()),
                 PrimitiveKind::Binary,
             ),
-            Literal::Geo { .. } => {
-                return Err(self.not_implemented(
-                    "geography and geometry literals are only supported as arguments of the \
-                     geo.distance, geo.length and geo.intersects functions",
-                ));
+            Literal::Geo { kind, text } => {
+                let family = match kind {
+                    GeoKind::Geography => SpatialFamily::Geography,
+                    GeoKind::Geometry => SpatialFamily::Geometry,
+                };
+                match Geo::parse_literal(text, family) {
+                    Ok(g) => {
+                        let kind = g.kind();
+                        prim(Value::Geo(g), kind)
+                    }
+                    Err(GeoError::Invalid(m)) => {
+                        return Err(
+                            self.err(format!("invalid {} literal '{text}': {m}", family.name()))
+                        );
+                    }
+                    Err(GeoError::Unsupported(m)) => return Err(self.not_implemented(m)),
+                }
             }
         })
     }

@@ -28,6 +28,7 @@ use crate::edm::{EntityType, EntityTypeId, Model, Property};
 ///         precision: None,
 ///         scale: None,
 ///         unicode: None,
+///         srid: None,
 ///     },
 ///     annotations: Vec::new(),
 /// };

@@ -92,6 +92,7 @@ pub struct PropertyDef {
     precision: Option<u32>,
     scale: Option<u32>,
     unicode: Option<bool>,
+    srid: Option<u32>,
     annotations: Vec<Annotation>,
 }
 
@@ -107,6 +108,7 @@ impl PropertyDef {
             precision: None,
             scale: None,
             unicode: None,
+            srid: None,
             annotations: Vec::new(),
         }
     }
@@ -133,6 +135,14 @@ impl PropertyDef {
     /// `Unicode` facet.
     pub fn unicode(mut self, unicode: bool) -> Self {
         self.unicode = Some(unicode);
+        self
+    }
+
+    /// `SRID` facet of a spatial property (`Edm.GeographyPoint` …). Without it values
+    /// have the family's default SRID (4326 for geography, 0 for geometry) and
+    /// `$metadata` states no facet.
+    pub fn srid(mut self, srid: u32) -> Self {
+        self.srid = Some(srid);
         self
     }
 
@@ -607,6 +617,7 @@ impl Resolver {
             precision: d.precision,
             scale: d.scale,
             unicode: d.unicode,
+            srid: d.srid,
         })
     }
 

@@ -25,7 +25,7 @@ pub use builder::{
 pub use container::{EntityContainer, EntitySet, FunctionImport, Singleton};
 pub use enums::{EnumMember, EnumType};
 pub use structured::{ComplexType, EntityType, NavigationProperty, Property};
-pub use types::{PrimitiveKind, TypeKind, TypeRef};
+pub use types::{PrimitiveKind, SpatialFamily, SpatialShape, TypeKind, TypeRef};
 
 /// Index of an entity type in its [`Model`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -117,6 +117,7 @@ fn variant_rank(v: &Value) -> u8 {
         Value::DateTimeOffset(_) => 7,
         Value::Duration(_) => 8,
         Value::Json(_) => 9,
+        Value::Geo(_) => 10,
     }
 }
 
@@ -136,6 +137,7 @@ pub(super) fn variant_name(v: &Value) -> &'static str {
         Value::Duration(_) => "a duration",
         Value::Enum(_) => "an enumeration value",
         Value::Json(_) => "a complex or collection value",
+        Value::Geo(_) => "a spatial value",
     }
 }
 

@@ -214,6 +214,7 @@ pub fn write_dynamic_properties<'v, I>(
             precision: None,
             scale: None,
             unicode: None,
+            srid: None,
         };
         if options.metadata != MetadataLevel::None
             && let Some(annotation) = dynamic_type_annotation(model, kind, value)
@@ -298,6 +299,9 @@ pub fn write_value(
         },
         Value::Json(j) => {
             let _ = serde_json::to_writer(&mut *out, j);
+        }
+        Value::Geo(g) => {
+            let _ = serde_json::to_writer(&mut *out, &g.to_geojson());
         }
     }
 }

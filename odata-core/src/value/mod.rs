@@ -1,10 +1,12 @@
 //! Typed OData values: the [`Value`] every layer exchanges, and the temporal types that keep
-//! their wire text (Edm.DateTimeOffset, Edm.Duration, Edm.Date, Edm.TimeOfDay).
+//! their wire text (Edm.DateTimeOffset, Edm.Duration, Edm.Date, Edm.TimeOfDay), and spatial
+//! values ([`Geo`]).
 
 mod date;
 mod datetime;
 mod duration;
 mod error;
+mod geo;
 mod primitive;
 
 pub use date::{
@@ -13,4 +15,5 @@ pub use date::{
 pub use datetime::DateTimeOffset;
 pub use duration::Duration;
 pub use error::ValueError;
+pub use geo::{EARTH_RADIUS_METERS, Geo, GeoError, Position, Shape, haversine};
 pub use primitive::Value;

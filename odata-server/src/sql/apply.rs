@@ -188,6 +188,7 @@ fn primitive_ref(kind: TypeKind) -> TypeRef {
         precision: None,
         scale: None,
         unicode: None,
+        srid: None,
     }
 }
 

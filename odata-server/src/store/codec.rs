@@ -1,7 +1,7 @@
 //! Converting property values to bound parameters and result columns back to values.
 
 use odata_core::edm::{PrimitiveKind, Property, TypeKind};
-use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use odata_core::value::{Date, DateTimeOffset, Duration, Geo, TimeOfDay, Value};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, TypeInfo, ValueRef};
@@ -37,6 +37,7 @@ pub(crate) fn params(column: &Column, value: &Value) -> Vec<SqlParam> {
             ];
         }
         Value::Json(j) => SqlParam::Text(j.to_string()),
+        Value::Geo(g) => SqlParam::Text(g.to_geojson().to_string()),
     };
     vec![one]
 }
@@ -164,6 +165,17 @@ pub(crate) fn decode(
                     PrimitiveKind::DateTimeOffset => Value::DateTimeOffset(
                         DateTimeOffset::parse(&s).map_err(|e| corrupt(e.to_string()))?,
                     ),
+                    _ if p.is_spatial() => {
+                        let json: serde_json::Value =
+                            serde_json::from_str(&s).map_err(|e| corrupt(e.to_string()))?;
+                        let (family, shape) = p
+                            .spatial()
+                            .ok_or_else(|| corrupt("not a spatial type".into()))?;
+                        Value::Geo(
+                            Geo::from_geojson(&json, family, shape, t.srid())
+                                .map_err(|e| corrupt(e.to_string()))?,
+                        )
+                    }
                     _ => Value::String(s),
                 },
             },

@@ -5,7 +5,9 @@
 //! subtypes, named as the property. Edm.DateTimeOffset adds `<name>__utc` (100 ns ticks since
 //! the Unix epoch) next to the text kept as sent, so ordering and comparison are
 //! chronological. Durations and times of day are stored as ticks, enums as their numeric
-//! value, complex and collection values as JSON text.
+//! value, complex and collection values as JSON text, spatial values as their GeoJSON text
+//! (`{"type":"Point","coordinates":[x,y]}`, the form the JSON payloads use, which both
+//! databases can take apart with their JSON functions).
 //!
 //! This module says which columns a table has and what kind of value each holds
 //! ([`Table::stored_columns`]); the SQL type of each kind, per database, is
@@ -17,8 +19,8 @@ use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, Ty
 /// How a property's value is laid out in columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
-    /// TEXT: strings, GUIDs, dates, decimals (and Edm.Binary, whose values are not accepted
-    /// yet, so only nulls are stored).
+    /// TEXT: strings, GUIDs, dates, decimals, spatial values as GeoJSON (and Edm.Binary,
+    /// whose values are not accepted yet, so only nulls are stored).
     Text,
     /// INTEGER: booleans, integers, enums, durations and times of day in ticks.
     Integer,
@@ -42,7 +44,13 @@ impl ColumnKind {
                 | PrimitiveKind::Guid
                 | PrimitiveKind::Date
                 | PrimitiveKind::Decimal
-                | PrimitiveKind::Binary => ColumnKind::Text,
+                | PrimitiveKind::Binary
+                | PrimitiveKind::GeographyPoint
+                | PrimitiveKind::GeographyLineString
+                | PrimitiveKind::GeographyPolygon
+                | PrimitiveKind::GeometryPoint
+                | PrimitiveKind::GeometryLineString
+                | PrimitiveKind::GeometryPolygon => ColumnKind::Text,
                 PrimitiveKind::Boolean
                 | PrimitiveKind::Byte
                 | PrimitiveKind::SByte

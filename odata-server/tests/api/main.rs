@@ -18,6 +18,7 @@ mod csdl_xml;
 mod errors;
 mod functions;
 mod fuzz;
+mod geo;
 mod helpers;
 mod keys;
 mod limits;

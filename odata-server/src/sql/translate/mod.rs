@@ -13,6 +13,7 @@
 //! | Duration, TimeOfDay           | INTEGER 100 ns ticks                                 |
 //! | DateTimeOffset                | [`Dto`]: UTC ticks + offset minutes (+ the text)     |
 //! | complex, collection           | JSON text                                            |
+//! | Geography…, Geometry…         | GeoJSON text                                         |
 //!
 //! Columns already hold these (Decimal is read with `CAST(… AS REAL)`); values inside JSON
 //! (complex members, collection items) are converted on the way out by
@@ -337,6 +338,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             Value::TimeOfDay(t) => Frag::param(t.ticks()),
             Value::Duration(d) => Frag::param(d.ticks()),
             Value::DateTimeOffset(d) => return Ok(Val::Dto(dto_literal(d))),
+            Value::Geo(g) => Frag::param(g.to_geojson().to_string()),
             Value::Json(j) => {
                 if matches!(ty, ExprType::Complex(_) | ExprType::Collection(_)) {
                     Frag::param(j.to_string())
