@@ -674,6 +674,7 @@ impl<'a> Gen<'a> {
                 None => json!(v),
             },
             (_, Value::Json(j)) => j.clone(),
+            (_, Value::Geo(g)) => g.to_geojson(),
         }
     }
 
@@ -1966,6 +1967,7 @@ fn odata_json(fx: &Fixture, kind: &TypeKind, v: &Value) -> Json {
             _ => json!(n),
         },
         Value::Json(j) => j.clone(),
+        Value::Geo(g) => g.to_geojson(),
     }
 }
 

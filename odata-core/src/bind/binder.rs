@@ -115,6 +115,12 @@ pub(super) fn bind_orderby_with(
         .map(|item| {
             let expr = b.bind(&item.expr)?;
             match expr.ty() {
+                ExprType::Primitive(p) if p.is_spatial() => {
+                    return Err(b.err(format!(
+                        "cannot sort by {}: spatial values have no order",
+                        b.describe(&expr)
+                    )));
+                }
                 ExprType::Primitive(_) | ExprType::Enum(_) | ExprType::Null => {}
                 ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Entity(_) => {
                     return Err(b.err(format!(
@@ -630,6 +636,15 @@ impl<'c, 'a> Binder<'c, 'a> {
             (ExprType::Enum(_), _) | (_, ExprType::Enum(_)) => Err(mismatch(
                 "; compare an enumeration with a member name such as 'member' or Namespace.Type'member'",
             )),
+            (ExprType::Primitive(a), ExprType::Primitive(b))
+                if a.is_spatial() || b.is_spatial() =>
+            {
+                Err(self.err(format!(
+                    "cannot use '{op}' with the spatial value {}: spatial values can only be \
+                     compared with null (eq/ne); use geo.distance, geo.length or geo.intersects",
+                    self.describe(if a.is_spatial() { &left } else { &right })
+                )))
+            }
             (ExprType::Primitive(a), ExprType::Primitive(b)) => {
                 if a == b || (lt.is_numeric() && rt.is_numeric()) {
                     Ok(())
@@ -1372,6 +1387,7 @@ fn value_text(v: &Value) -> Option<String> {
         Value::DateTimeOffset(d) => d.as_str().to_owned(),
         Value::Duration(d) => format!("duration'{d}'"),
         Value::Json(j) => j.to_string(),
+        Value::Geo(g) => g.to_string(),
     })
 }
 

@@ -1,12 +1,12 @@
 //! Built-in functions (OData URL conventions §5.1.1.5–5.1.1.11): name lookup, argument
 //! count and types, result types; `cast` and `isof`; `now()` folded to the request's
-//! instant; the geo functions (bound, not evaluated).
+//! instant; the geo functions on spatial values (one family per call).
 //!
 //! Function names are matched case-insensitively (4.01).
 
-use crate::edm::{PrimitiveKind as P, TypeKind};
+use crate::edm::{PrimitiveKind as P, SpatialShape, TypeKind};
 use crate::error::ODataError;
-use crate::query::{BinaryOp, Expr, Literal, Segment};
+use crate::query::{BinaryOp, Expr, Segment};
 use crate::value::Value;
 
 use super::binder::{Binder, closest};
@@ -52,34 +52,22 @@ const FUNCTIONS: [(&str, Function); 31] = [
 /// Valid OData 4.01 functions this service does not implement.
 const NOT_IMPLEMENTED: [&str; 2] = ["hassubset", "hassubsequence"];
 
-/// Whether a function of the table is evaluated (in memory and in SQL) rather than only
-/// recognised: the geo functions bind but answer 501, geospatial values being unsupported.
-fn is_evaluated(f: Function) -> bool {
-    !matches!(
-        f,
-        Function::GeoDistance | Function::GeoLength | Function::GeoIntersects
-    )
-}
-
 /// The operators and canonical functions `$filter` evaluates, as their URL keywords: the
 /// logical, comparison and arithmetic operators, the lambda operators, then every built-in
-/// function of the binder's table that is evaluated, then `cast`, `isof` and `case`. This is
-/// what a service advertises as `Capabilities.FilterFunctions`.
+/// function of the binder's table, then `cast`, `isof` and `case`. This is what a service
+/// advertises as `Capabilities.FilterFunctions`.
 ///
 /// ```
 /// let names = odata_core::bind::supported_filter_functions();
 /// assert!(names.contains(&"contains") && names.contains(&"in") && names.contains(&"cast"));
-/// assert!(!names.contains(&"geo.distance"));
+/// assert!(names.contains(&"geo.distance"));
 /// ```
 pub fn supported_filter_functions() -> Vec<&'static str> {
     let operators = BinaryOp::ALL
         .iter()
         .map(|op| op.keyword())
         .chain(["not", "any", "all"]);
-    let functions = FUNCTIONS
-        .iter()
-        .filter(|(_, f)| is_evaluated(*f))
-        .map(|(name, _)| *name);
+    let functions = FUNCTIONS.iter().map(|(name, _)| *name);
     operators
         .chain(functions)
         .chain(["cast", "isof", "case"])
@@ -104,6 +92,8 @@ enum Accept {
     Dto,
     DateOrDto,
     DtoOrTime,
+    /// A spatial value of this shape, of either family.
+    Spatial(SpatialShape),
 }
 
 impl Accept {
@@ -119,6 +109,10 @@ impl Accept {
             Accept::Dto => ty.is(P::DateTimeOffset),
             Accept::DateOrDto => ty.is(P::Date) || ty.is(P::DateTimeOffset),
             Accept::DtoOrTime => ty.is(P::TimeOfDay) || ty.is(P::DateTimeOffset),
+            Accept::Spatial(shape) => ty
+                .primitive()
+                .and_then(P::spatial)
+                .is_some_and(|(_, s)| s == shape),
         }
     }
 
@@ -131,6 +125,11 @@ impl Accept {
             Accept::Dto => "Edm.DateTimeOffset",
             Accept::DateOrDto => "Edm.Date or Edm.DateTimeOffset",
             Accept::DtoOrTime => "Edm.DateTimeOffset or Edm.TimeOfDay",
+            Accept::Spatial(SpatialShape::Point) => "Edm.GeographyPoint or Edm.GeometryPoint",
+            Accept::Spatial(SpatialShape::LineString) => {
+                "Edm.GeographyLineString or Edm.GeometryLineString"
+            }
+            Accept::Spatial(SpatialShape::Polygon) => "Edm.GeographyPolygon or Edm.GeometryPolygon",
         }
     }
 }
@@ -171,9 +170,21 @@ fn signature(f: Function) -> (&'static [Accept], usize, Ret) {
             (&[], 0, Ret::Fixed(P::DateTimeOffset))
         }
         Function::Round | Function::Floor | Function::Ceiling => (&[Num], 1, Ret::SameAsArg),
-        Function::GeoDistance => (&[], 2, Ret::Fixed(P::Double)),
-        Function::GeoLength => (&[], 1, Ret::Fixed(P::Double)),
-        Function::GeoIntersects => (&[], 2, Ret::Fixed(P::Boolean)),
+        Function::GeoDistance => (
+            &[Spatial(SpatialShape::Point), Spatial(SpatialShape::Point)],
+            2,
+            Ret::Fixed(P::Double),
+        ),
+        Function::GeoLength => (
+            &[Spatial(SpatialShape::LineString)],
+            1,
+            Ret::Fixed(P::Double),
+        ),
+        Function::GeoIntersects => (
+            &[Spatial(SpatialShape::Point), Spatial(SpatialShape::Polygon)],
+            2,
+            Ret::Fixed(P::Boolean),
+        ),
     }
 }
 
@@ -220,14 +231,7 @@ impl Binder<'_, '_> {
             return Err(self.err(msg));
         };
         let (params, min, ret) = signature(f);
-        let max = if matches!(
-            f,
-            Function::GeoDistance | Function::GeoLength | Function::GeoIntersects
-        ) {
-            min
-        } else {
-            params.len()
-        };
+        let max = params.len();
         if args.len() < min || args.len() > max {
             return Err(self.err(format!(
                 "'{fname}' takes {}, got {}",
@@ -235,17 +239,11 @@ impl Binder<'_, '_> {
                 args.len()
             )));
         }
-        match f {
-            Function::Now => {
-                return Ok(lit(
-                    Value::DateTimeOffset(self.ctx.now.clone()),
-                    ExprType::Primitive(P::DateTimeOffset),
-                ));
-            }
-            Function::GeoDistance | Function::GeoLength | Function::GeoIntersects => {
-                return self.bind_geo(fname, f, args, ret);
-            }
-            _ => {}
+        if f == Function::Now {
+            return Ok(lit(
+                Value::DateTimeOffset(self.ctx.now.clone()),
+                ExprType::Primitive(P::DateTimeOffset),
+            ));
         }
         let mut bound = Vec::with_capacity(args.len());
         for (i, (arg, accept)) in args.iter().zip(params).enumerate() {
@@ -272,6 +270,9 @@ impl Binder<'_, '_> {
         }
         if f == Function::MatchesPattern {
             self.check_pattern(&bound[1])?;
+        }
+        if matches!(f, Function::GeoDistance | Function::GeoIntersects) {
+            self.check_same_space(fname, &bound)?;
         }
         if f == Function::Substring
             && let Some(BoundExpr::Literal {
@@ -323,64 +324,41 @@ impl Binder<'_, '_> {
         }
     }
 
-    /// `geo.distance`, `geo.length`, `geo.intersects`: the arguments must be geography or
-    /// geometry literals (the model has no spatial properties); each is bound as its
-    /// literal text, typed `Edm.String`. Evaluation is not implemented.
-    fn bind_geo(
-        &mut self,
-        fname: &str,
-        f: Function,
-        args: &[Expr],
-        ret: Ret,
-    ) -> Result<BoundExpr, ODataError> {
-        // The arguments become literals without passing through `bind`: count them here.
-        self.nested(1, args.len(), |_| Ok(()))?;
-        let mut bound = Vec::with_capacity(args.len());
-        for (i, arg) in args.iter().enumerate() {
-            let b = match arg {
-                Expr::Literal {
-                    value: Literal::Geo { text, .. },
+    /// The two spatial arguments of `geo.distance`/`geo.intersects` must be of one family
+    /// (a geometry literal against a geography property is a type error) and, when both
+    /// are literals, of one SRID.
+    fn check_same_space(&self, fname: &str, args: &[BoundExpr]) -> Result<(), ODataError> {
+        let family = |e: &BoundExpr| e.ty().primitive().and_then(P::spatial).map(|(f, _)| f);
+        if let [a, b] = args
+            && let (Some(fa), Some(fb)) = (family(a), family(b))
+        {
+            if fa != fb {
+                return Err(self.err(format!(
+                    "the arguments of '{fname}' must both be geography or both be geometry \
+                     values, got {} and {}",
+                    self.describe(a),
+                    self.describe(b)
+                )));
+            }
+            if let (
+                BoundExpr::Literal {
+                    value: Value::Geo(ga),
                     ..
-                } => lit(Value::String(text.clone()), ExprType::Primitive(P::String)),
-                Expr::Literal {
-                    value: Literal::Null,
+                },
+                BoundExpr::Literal {
+                    value: Value::Geo(gb),
                     ..
-                } => lit(Value::Null, ExprType::Null),
-                Expr::Alias { name, .. } => self.with_alias(name, |b, expr| match expr {
-                    Some(Expr::Literal {
-                        value: Literal::Geo { text, .. },
-                        ..
-                    }) => Ok(lit(
-                        Value::String(text.clone()),
-                        ExprType::Primitive(P::String),
-                    )),
-                    None
-                    | Some(Expr::Literal {
-                        value: Literal::Null,
-                        ..
-                    }) => Ok(lit(Value::Null, ExprType::Null)),
-                    Some(_) => Err(b.err(format!(
-                        "argument {} of '{fname}' must be a geography or geometry literal",
-                        i + 1
-                    ))),
-                })?,
-                _ => {
-                    return Err(self.err(format!(
-                        "argument {} of '{fname}' must be a geography or geometry literal",
-                        i + 1
-                    )));
-                }
-            };
-            bound.push(b);
+                },
+            ) = (a, b)
+                && ga.srid != gb.srid
+            {
+                return Err(self.err(format!(
+                    "the arguments of '{fname}' have different SRIDs ({} and {})",
+                    ga.srid, gb.srid
+                )));
+            }
         }
-        let Ret::Fixed(p) = ret else {
-            return Err(self.err(format!("'{fname}' cannot be bound")));
-        };
-        Ok(BoundExpr::Call {
-            function: f,
-            args: bound,
-            ty: ExprType::Primitive(p),
-        })
+        Ok(())
     }
 
     /// The type named by the last argument of `cast`/`isof`.
@@ -445,6 +423,14 @@ impl Binder<'_, '_> {
                         )));
                     }
                 };
+                let spatial = |t: &ExprType| t.primitive().is_some_and(P::is_spatial);
+                if spatial(&target) || spatial(&operand.ty()) {
+                    return Err(self.err(format!(
+                        "cannot cast {} to {}: spatial values have no conversions",
+                        self.describe(&operand),
+                        target.display(self.ctx.model)
+                    )));
+                }
                 match operand.ty() {
                     ExprType::Primitive(_) | ExprType::Enum(_) | ExprType::Null => {}
                     _ => {

@@ -4,11 +4,12 @@
 
 use bigdecimal::ToPrimitive;
 
-use crate::edm::{EnumTypeId, PrimitiveKind, TypeKind};
+use crate::edm::{EnumTypeId, PrimitiveKind, SpatialFamily, TypeKind};
 use crate::error::ODataError;
-use crate::query::{Literal, NumberKind};
+use crate::query::{GeoKind, Literal, NumberKind};
 use crate::value::{
-    Date, DateTimeOffset, Decimal, Duration, TimeOfDay, Value, parse_base64, parse_decimal,
+    Date, DateTimeOffset, Decimal, Duration, Geo, GeoError, TimeOfDay, Value, parse_base64,
+    parse_decimal,
 };
 
 use super::binder::Binder;
@@ -26,8 +27,7 @@ fn prim(value: Value, kind: PrimitiveKind) -> BoundExpr {
 }
 
 impl Binder<'_, '_> {
-    /// Converts one literal. Geo literals are accepted only by the geo functions, which
-    /// bind them themselves; anywhere else they are not implemented.
+    /// Converts one literal.
     pub(super) fn bind_literal(&self, literal: &Literal) -> Result<BoundExpr, ODataError> {
         Ok(match literal {
             Literal::Null => lit(Value::Null, ExprType::Null),
@@ -67,11 +67,23 @@ impl Binder<'_, '_> {
                     )));
                 }
             },
-            Literal::Geo { .. } => {
-                return Err(self.not_implemented(
-                    "geography and geometry literals are only supported as arguments of the \
-                     geo.distance, geo.length and geo.intersects functions",
-                ));
+            Literal::Geo { kind, text } => {
+                let family = match kind {
+                    GeoKind::Geography => SpatialFamily::Geography,
+                    GeoKind::Geometry => SpatialFamily::Geometry,
+                };
+                match Geo::parse_literal(text, family) {
+                    Ok(g) => {
+                        let kind = g.kind();
+                        prim(Value::Geo(g), kind)
+                    }
+                    Err(GeoError::Invalid(m)) => {
+                        return Err(
+                            self.err(format!("invalid {} literal '{text}': {m}", family.name()))
+                        );
+                    }
+                    Err(GeoError::Unsupported(m)) => return Err(self.not_implemented(m)),
+                }
             }
         })
     }

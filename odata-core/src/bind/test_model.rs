@@ -90,6 +90,9 @@ pub(crate) fn model() -> Model {
                 .property(PropertyDef::new("states", "Collection(tns.state)"))
                 .property(PropertyDef::new("scores", "Collection(Edm.Int32)"))
                 .property(PropertyDef::new("bin", "Edm.Binary"))
+                .property(PropertyDef::new("loc", "Edm.GeographyPoint"))
+                .property(PropertyDef::new("route", "Edm.GeographyLineString"))
+                .property(PropertyDef::new("area", "Edm.GeographyPolygon"))
                 .property(
                     PropertyDef::new("secret", "Edm.String").annotate(Annotation::write_only()),
                 )

@@ -219,6 +219,12 @@ fn accepts_every_operator_path_and_literal_kind() {
         "geo.distance(geography'SRID=4326;Point(1 2)', geography'SRID=4326;Point(3 4)') lt 5",
         "geo.length(geometry'SRID=0;LineString(1 2,3 4)') gt 1",
         "geo.intersects(geography'SRID=4326;Point(1 2)', geography'SRID=4326;Polygon((0 0,1 1,0 1,0 0))')",
+        "geo.distance(loc, geography'POINT(-122.1 47.6)') lt 1000",
+        "geo.distance(geography'POINT(-122.1 47.6)', loc) lt 1000",
+        "geo.length(route) gt 1 and geo.intersects(loc, area)",
+        "geo.intersects(loc, null)",
+        "loc eq null and route ne null",
+        "geography'SRID=4326;Point(1 2)' eq null",
     ];
     for text in cases {
         let b = ok(text);
@@ -435,7 +441,48 @@ fn rejects_bad_function_calls_naming_function_and_argument() {
         ("frobnicate(name)", &["unknown function 'frobnicate'"]),
         (
             "geo.distance(name, name) lt 1",
-            &["argument 1 of 'geo.distance' must be a geography or geometry literal"],
+            &[
+                "argument 1 of 'geo.distance' must be Edm.GeographyPoint or Edm.GeometryPoint, got 'name' (Edm.String)",
+            ],
+        ),
+        (
+            "geo.distance(loc) lt 1",
+            &["'geo.distance' takes 2 arguments, got 1"],
+        ),
+        (
+            "geo.distance(loc, route) lt 1",
+            &["argument 2 of 'geo.distance' must be Edm.GeographyPoint or Edm.GeometryPoint"],
+        ),
+        (
+            "geo.distance(loc, geometry'SRID=0;Point(1 2)') lt 1",
+            &["the arguments of 'geo.distance' must both be geography or both be geometry values"],
+        ),
+        (
+            "geo.distance(geography'SRID=4326;Point(1 2)', geography'SRID=4269;Point(1 2)') lt 1",
+            &["different SRIDs (4326 and 4269)"],
+        ),
+        (
+            "geo.intersects(area, loc)",
+            &["argument 1 of 'geo.intersects' must be Edm.GeographyPoint or Edm.GeometryPoint"],
+        ),
+        (
+            "geo.length(loc) gt 1",
+            &[
+                "argument 1 of 'geo.length' must be Edm.GeographyLineString or Edm.GeometryLineString",
+            ],
+        ),
+        ("geo.invalid(loc)", &["unknown function 'geo.invalid'"]),
+        (
+            "loc eq geography'SRID=4326;Point(1 2)'",
+            &["cannot use 'eq' with the spatial value 'loc'"],
+        ),
+        (
+            "geo.distance(loc, geography'SRID=4326;Point(1)') lt 1",
+            &["invalid geography literal 'SRID=4326;Point(1)'"],
+        ),
+        (
+            "cast(loc, Edm.String) eq 'x'",
+            &["spatial values have no conversions"],
         ),
         (
             "geo.length() lt 1",
@@ -763,9 +810,9 @@ fn rejects_bad_paths_and_types_naming_property_and_type() {
             &["$count with nested $filter"],
         ),
         (
-            "geography'SRID=4326;Point(1 2)' eq null",
+            "geo.distance(loc, geography'SRID=4326;MultiPoint((1 2))') lt 1",
             todo,
-            &["geography and geometry literals"],
+            &["MultiPoint values are not supported"],
         ),
         (
             "hassubset(tags, tags)",
@@ -1109,9 +1156,12 @@ fn orderby_keys_must_be_primitive_or_enum() {
     let c = ctx(&m, &a);
     let bind =
         |text: &str| bind_orderby(&c, &parse_orderby(text, &ParseLimits::default()).unwrap());
-    let keys =
-        bind("name desc, count, state, tags/$count desc, settings/level, length(name)").unwrap();
-    assert_eq!(keys.len(), 6);
+    let keys = bind(
+        "name desc, count, state, tags/$count desc, settings/level, length(name), \
+         geo.distance(loc, geography'POINT(1 2)')",
+    )
+    .unwrap();
+    assert_eq!(keys.len(), 7);
     assert_eq!(keys[0].direction, SortDirection::Desc);
     assert_eq!(keys[1].direction, SortDirection::Asc);
     assert_eq!(
@@ -1129,6 +1179,10 @@ fn orderby_keys_must_be_primitive_or_enum() {
         ),
         ("nme", "$orderby: 'nme' is not a property of 'test.ns.item'"),
         ("name add 1", "$orderby: operator 'add' is not defined"),
+        (
+            "loc",
+            "$orderby: cannot sort by 'loc' (Edm.GeographyPoint): spatial values have no order",
+        ),
     ] {
         let e = bind(text).unwrap_err();
         assert_eq!(e.kind, ErrorKind::BadRequest, "{text}");

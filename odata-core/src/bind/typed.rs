@@ -140,11 +140,12 @@ pub enum Function {
     Floor,
     /// `ceiling(n)`
     Ceiling,
-    /// `geo.distance(a, b)` (parsed and bound; evaluation is not supported)
+    /// `geo.distance(point, point)` → Double: meters on the sphere (geography), Euclidean
+    /// (geometry); see `crate::value::Geo::distance`
     GeoDistance,
-    /// `geo.length(a)`
+    /// `geo.length(lineString)` → Double, the sum of the segments' distances
     GeoLength,
-    /// `geo.intersects(a, b)`
+    /// `geo.intersects(point, polygon)` → Boolean, the point lies inside the polygon
     GeoIntersects,
 }
 

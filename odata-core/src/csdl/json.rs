@@ -184,6 +184,9 @@ impl JsonWriter<'_> {
         if type_ref.unicode == Some(false) {
             obj.insert("$Unicode".into(), false.into());
         }
+        if let Some(n) = type_ref.srid {
+            obj.insert("$SRID".into(), n.into());
+        }
     }
 
     fn enum_type(&self, e: &EnumType) -> Value {

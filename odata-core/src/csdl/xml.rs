@@ -105,6 +105,9 @@ fn facets(attrs: &mut Attrs<'_>, type_ref: &TypeRef) {
     if type_ref.unicode == Some(false) {
         attrs.push(("Unicode", "false".into()));
     }
+    if let Some(n) = type_ref.srid {
+        attrs.push(("SRID", n.to_string().into()));
+    }
 }
 
 fn flag(attrs: &mut Attrs<'_>, name: &'static str, value: bool) {

@@ -156,6 +156,7 @@ pub struct PropertyDef {
     scale: Option<u32>,
     unicode: Option<bool>,
     default_value: Option<String>,
+    srid: Option<u32>,
     annotations: Vec<Annotation>,
 }
 
@@ -172,6 +173,7 @@ impl PropertyDef {
             scale: None,
             unicode: None,
             default_value: None,
+            srid: None,
             annotations: Vec::new(),
         }
     }
@@ -223,6 +225,14 @@ impl PropertyDef {
     /// `Unicode` facet.
     pub fn unicode(mut self, unicode: bool) -> Self {
         self.unicode = Some(unicode);
+        self
+    }
+
+    /// `SRID` facet of a spatial property (`Edm.GeographyPoint` …). Without it values
+    /// have the family's default SRID (4326 for geography, 0 for geometry) and
+    /// `$metadata` states no facet.
+    pub fn srid(mut self, srid: u32) -> Self {
+        self.srid = Some(srid);
         self
     }
 
@@ -963,6 +973,7 @@ impl Resolver {
                 scale: t.scale,
                 unicode: t.unicode,
                 definition: Some(id),
+                srid: d.srid,
             });
         }
         Ok(TypeRef {
@@ -974,6 +985,7 @@ impl Resolver {
             scale: d.scale,
             unicode: d.unicode,
             definition: None,
+            srid: d.srid,
         })
     }
 

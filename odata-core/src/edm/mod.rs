@@ -30,7 +30,7 @@ pub use structured::{
     StreamProperty,
 };
 pub use typedef::TypeDefinition;
-pub use types::{PrimitiveKind, TypeKind, TypeRef};
+pub use types::{PrimitiveKind, SpatialFamily, SpatialShape, TypeKind, TypeRef};
 
 /// Index of an entity type in its [`Model`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

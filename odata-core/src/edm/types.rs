@@ -39,11 +39,23 @@ pub enum PrimitiveKind {
     String,
     /// `Edm.TimeOfDay`
     TimeOfDay,
+    /// `Edm.GeographyPoint`
+    GeographyPoint,
+    /// `Edm.GeographyLineString`
+    GeographyLineString,
+    /// `Edm.GeographyPolygon`
+    GeographyPolygon,
+    /// `Edm.GeometryPoint`
+    GeometryPoint,
+    /// `Edm.GeometryLineString`
+    GeometryLineString,
+    /// `Edm.GeometryPolygon`
+    GeometryPolygon,
 }
 
 impl PrimitiveKind {
     /// Every primitive kind, in CSDL name order.
-    pub const ALL: [PrimitiveKind; 16] = [
+    pub const ALL: [PrimitiveKind; 22] = [
         Self::Binary,
         Self::Boolean,
         Self::Byte,
@@ -60,6 +72,12 @@ impl PrimitiveKind {
         Self::Single,
         Self::String,
         Self::TimeOfDay,
+        Self::GeographyPoint,
+        Self::GeographyLineString,
+        Self::GeographyPolygon,
+        Self::GeometryPoint,
+        Self::GeometryLineString,
+        Self::GeometryPolygon,
     ];
 
     /// The qualified CSDL name, e.g. `Edm.String`.
@@ -81,6 +99,46 @@ impl PrimitiveKind {
             Self::Single => "Edm.Single",
             Self::String => "Edm.String",
             Self::TimeOfDay => "Edm.TimeOfDay",
+            Self::GeographyPoint => "Edm.GeographyPoint",
+            Self::GeographyLineString => "Edm.GeographyLineString",
+            Self::GeographyPolygon => "Edm.GeographyPolygon",
+            Self::GeometryPoint => "Edm.GeometryPoint",
+            Self::GeometryLineString => "Edm.GeometryLineString",
+            Self::GeometryPolygon => "Edm.GeometryPolygon",
+        }
+    }
+
+    /// True for the spatial kinds (`Edm.Geography…` and `Edm.Geometry…`).
+    pub fn is_spatial(self) -> bool {
+        self.spatial().is_some()
+    }
+
+    /// The family and shape of a spatial kind; `None` for every other kind.
+    pub fn spatial(self) -> Option<(SpatialFamily, SpatialShape)> {
+        use SpatialFamily::{Geography, Geometry};
+        use SpatialShape::{LineString, Point, Polygon};
+        Some(match self {
+            Self::GeographyPoint => (Geography, Point),
+            Self::GeographyLineString => (Geography, LineString),
+            Self::GeographyPolygon => (Geography, Polygon),
+            Self::GeometryPoint => (Geometry, Point),
+            Self::GeometryLineString => (Geometry, LineString),
+            Self::GeometryPolygon => (Geometry, Polygon),
+            _ => return None,
+        })
+    }
+
+    /// The spatial kind of a family and shape.
+    pub fn of_spatial(family: SpatialFamily, shape: SpatialShape) -> Self {
+        use SpatialFamily::{Geography, Geometry};
+        use SpatialShape::{LineString, Point, Polygon};
+        match (family, shape) {
+            (Geography, Point) => Self::GeographyPoint,
+            (Geography, LineString) => Self::GeographyLineString,
+            (Geography, Polygon) => Self::GeographyPolygon,
+            (Geometry, Point) => Self::GeometryPoint,
+            (Geometry, LineString) => Self::GeometryLineString,
+            (Geometry, Polygon) => Self::GeometryPolygon,
         }
     }
 
@@ -105,6 +163,56 @@ impl PrimitiveKind {
 impl fmt::Display for PrimitiveKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Round-earth (`Edm.Geography…`, longitude/latitude in degrees) or flat-earth
+/// (`Edm.Geometry…`) spatial values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SpatialFamily {
+    /// `Edm.Geography…`: default SRID 4326.
+    Geography,
+    /// `Edm.Geometry…`: default SRID 0.
+    Geometry,
+}
+
+impl SpatialFamily {
+    /// The SRID a value of the family has when none is stated (CSDL §4.4 `SRID` facet).
+    pub fn default_srid(self) -> u32 {
+        match self {
+            Self::Geography => 4326,
+            Self::Geometry => 0,
+        }
+    }
+
+    /// `geography` or `geometry`, as in literals.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Geography => "geography",
+            Self::Geometry => "geometry",
+        }
+    }
+}
+
+/// The spatial shapes the framework stores and evaluates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SpatialShape {
+    /// One position.
+    Point,
+    /// Two or more positions.
+    LineString,
+    /// Closed rings: the exterior first, then holes.
+    Polygon,
+}
+
+impl SpatialShape {
+    /// The GeoJSON `type` member (`Point`, `LineString`, `Polygon`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Point => "Point",
+            Self::LineString => "LineString",
+            Self::Polygon => "Polygon",
+        }
     }
 }
 
@@ -142,6 +250,9 @@ pub struct TypeRef {
     /// primitive type and the facets are the definition's. Only `$metadata` and messages
     /// use it; everything else treats the value as one of the primitive type.
     pub definition: Option<TypeDefinitionId>,
+    /// `SRID` facet of spatial types, when declared; `None` means the family's default
+    /// (4326 for geography, 0 for geometry), see [`TypeRef::srid`].
+    pub srid: Option<u32>,
 }
 
 impl TypeRef {
@@ -156,6 +267,7 @@ impl TypeRef {
             scale: None,
             unicode: None,
             definition: None,
+            srid: None,
         }
     }
 
@@ -165,5 +277,12 @@ impl TypeRef {
             TypeKind::Primitive(p) => Some(p),
             _ => None,
         }
+    }
+
+    /// The SRID values of a spatial type have: the declared facet, else the family's
+    /// default. `None` for non-spatial types.
+    pub fn srid(&self) -> Option<u32> {
+        let (family, _) = self.primitive()?.spatial()?;
+        Some(self.srid.unwrap_or(family.default_srid()))
     }
 }

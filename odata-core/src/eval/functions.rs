@@ -2,11 +2,11 @@
 
 use bigdecimal::{RoundingMode, ToPrimitive};
 
-use crate::bind::{ExprType, Function, function_name};
+use crate::bind::{ExprType, Function};
 use crate::edm::{Model, PrimitiveKind, TypeKind};
 use crate::error::{ErrorKind, ODataError};
 use crate::value::{
-    Date, DateTimeOffset, Decimal, Duration, TICKS_PER_DAY, TimeOfDay, Value, base64url,
+    Date, DateTimeOffset, Decimal, Duration, Geo, TICKS_PER_DAY, TimeOfDay, Value, base64url,
     decimal_text, parse_base64, parse_decimal,
 };
 
@@ -16,15 +16,6 @@ use super::type_error;
 /// Evaluates a built-in function on evaluated arguments.
 pub(super) fn call(f: Function, args: Vec<Value>) -> Result<Value, ODataError> {
     match f {
-        Function::GeoDistance | Function::GeoLength | Function::GeoIntersects => {
-            return Err(ODataError::new(
-                ErrorKind::NotImplemented,
-                format!(
-                    "{} is not supported: geospatial values are not implemented",
-                    function_name(f)
-                ),
-            ));
-        }
         Function::Now => {
             return Err(ODataError::new(
                 ErrorKind::Internal,
@@ -157,13 +148,37 @@ pub(super) fn call(f: Function, args: Vec<Value>) -> Result<Value, ODataError> {
             }),
             other => return Err(type_error("a number", &other)),
         },
-        Function::GeoDistance
-        | Function::GeoLength
-        | Function::GeoIntersects
-        | Function::Now
-        | Function::MinDateTime
-        | Function::MaxDateTime => Value::Null,
+        Function::GeoDistance => Value::Double(
+            geo(&a)?
+                .distance(geo_opt(&b)?)
+                .ok_or_else(|| type_error("two points", &a))?,
+        ),
+        Function::GeoLength => Value::Double(
+            geo(&a)?
+                .length()
+                .ok_or_else(|| type_error("a line string", &a))?,
+        ),
+        Function::GeoIntersects => Value::Boolean(
+            geo(&a)?
+                .intersects(geo_opt(&b)?)
+                .ok_or_else(|| type_error("a point and a polygon", &a))?,
+        ),
+        Function::Now | Function::MinDateTime | Function::MaxDateTime => Value::Null,
     })
+}
+
+fn geo(v: &Value) -> Result<&Geo, ODataError> {
+    match v {
+        Value::Geo(g) => Ok(g),
+        other => Err(type_error("a spatial value", other)),
+    }
+}
+
+fn geo_opt(v: &Option<Value>) -> Result<&Geo, ODataError> {
+    match v {
+        Some(v) => geo(v),
+        None => Err(type_error("a spatial value", &Value::Null)),
+    }
 }
 
 fn text(v: &Value) -> Result<&str, ODataError> {
@@ -285,6 +300,16 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
                 Value::String(s) if from.is(P::Binary) => Value::Binary(parse_base64(s)?),
                 _ => return None,
             },
+            // The binder refuses casts to spatial types; a value already of the type stays.
+            P::GeographyPoint
+            | P::GeographyLineString
+            | P::GeographyPolygon
+            | P::GeometryPoint
+            | P::GeometryLineString
+            | P::GeometryPolygon => match &v {
+                Value::Geo(g) if g.kind() == *p => v.clone(),
+                _ => return None,
+            },
         }),
         ExprType::Complex(_) | ExprType::Collection(_) | ExprType::Entity(_) | ExprType::Null => {
             None
@@ -295,7 +320,7 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
 /// The canonical text of a value (enum members by name).
 fn to_text(model: &Model, v: &Value, from: &ExprType) -> Option<String> {
     Some(match v {
-        Value::Null | Value::Json(_) => return None,
+        Value::Null | Value::Json(_) | Value::Geo(_) => return None,
         Value::Boolean(b) => b.to_string(),
         Value::Int(n) => n.to_string(),
         Value::Double(f) if f.is_nan() => "NaN".to_owned(),

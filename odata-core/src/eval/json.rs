@@ -4,7 +4,9 @@ use serde_json::Value as Json;
 
 use crate::bind::ExprType;
 use crate::edm::{Model, PrimitiveKind};
-use crate::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value, parse_base64, parse_decimal};
+use crate::value::{
+    Date, DateTimeOffset, Duration, Geo, TimeOfDay, Value, parse_base64, parse_decimal,
+};
 
 /// Converts a JSON value read from a complex/collection value to a [`Value`] of type `ty`.
 /// A JSON `null`, or a leaf that does not convert, is [`Value::Null`]; complex and
@@ -58,6 +60,15 @@ fn primitive(j: &Json, p: PrimitiveKind) -> Option<Value> {
         P::TimeOfDay => Value::TimeOfDay(TimeOfDay::parse(j.as_str()?).ok()?),
         P::DateTimeOffset => Value::DateTimeOffset(DateTimeOffset::parse(j.as_str()?).ok()?),
         P::Duration => Value::Duration(Duration::parse(j.as_str()?).ok()?),
+        P::GeographyPoint
+        | P::GeographyLineString
+        | P::GeographyPolygon
+        | P::GeometryPoint
+        | P::GeometryLineString
+        | P::GeometryPolygon => {
+            let (family, shape) = p.spatial()?;
+            Value::Geo(Geo::from_geojson(j, family, shape, None).ok()?)
+        }
     })
 }
 

@@ -118,6 +118,7 @@ fn variant_rank(v: &Value) -> u8 {
         Value::Duration(_) => 8,
         Value::Json(_) => 9,
         Value::Binary(_) => 10,
+        Value::Geo(_) => 10,
     }
 }
 
@@ -138,6 +139,7 @@ pub(super) fn variant_name(v: &Value) -> &'static str {
         Value::Enum(_) => "an enumeration value",
         Value::Json(_) => "a complex or collection value",
         Value::Binary(_) => "a binary value",
+        Value::Geo(_) => "a spatial value",
     }
 }
 

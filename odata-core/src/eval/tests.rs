@@ -28,6 +28,10 @@ fn date(s: &str) -> Value {
 fn dec(s: &str) -> Value {
     Value::Decimal(s.parse::<Decimal>().unwrap())
 }
+fn geo(wkt: &str) -> Value {
+    Value::Geo(crate::value::Geo::parse_literal(wkt, crate::edm::SpatialFamily::Geography).unwrap())
+}
+
 fn s(v: &str) -> Value {
     Value::String(v.to_owned())
 }
@@ -90,6 +94,15 @@ fn full(m: &Model) -> MapEntity {
             ("states", Value::Json(json!(["enrolled", "failed"]))),
             ("scores", Value::Json(json!([1, 2, 3]))),
             ("bin", Value::Binary(vec![0, 1, 2])),
+            ("loc", geo("POINT(-122.3321 47.6062)")),
+            (
+                "route",
+                geo("LINESTRING(-122.3321 47.6062, -122.4194 47.2529)"),
+            ),
+            (
+                "area",
+                geo("POLYGON((-122.5 47.5, -122.0 47.5, -122.0 47.8, -122.5 47.8, -122.5 47.5))"),
+            ),
             ("extra", s("x")),
             ("level", Value::Null),
         ],
@@ -550,17 +563,59 @@ fn matches_pattern_uses_regular_expressions_and_null_rules() {
 }
 
 #[test]
-fn unsupported_functions_are_not_implemented() {
+fn geo_functions_compute_distances_lengths_and_containment() {
     let m = model();
     let e = full(&m);
-    for text in [
-        "geo.distance(geography'SRID=4326;Point(1 2)', geography'SRID=4326;Point(3 4)')",
-        "geo.length(geometry'SRID=0;LineString(1 2,3 4)')",
-        "geo.intersects(geography'SRID=4326;Point(1 2)', geography'SRID=4326;Polygon((0 0,1 1,0 1,0 0))')",
-    ] {
-        let err = eval_on(&m, &e, text).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::NotImplemented, "{text}");
-    }
+    let n = nulls(&m);
+    let double = |text: &str, on: &MapEntity| match eval_on(&m, on, text).unwrap() {
+        Value::Double(d) => d,
+        other => panic!("{text}: {other:?}"),
+    };
+    // Seattle → Tacoma is about 39.8 km; the route is that one segment.
+    let d = double(
+        "geo.distance(loc, geography'SRID=4326;POINT(-122.4194 47.2529)')",
+        &e,
+    );
+    assert!((d - 39_800.0).abs() < 500.0, "{d}");
+    assert_eq!(double("geo.length(route)", &e), d);
+    assert_eq!(
+        double("geo.distance(geography'POINT(-122.4194 47.2529)', loc)", &e),
+        d,
+        "symmetric"
+    );
+    assert_eq!(
+        double("geo.length(geometry'SRID=0;LineString(0 0,3 4)')", &e),
+        5.0
+    );
+    check(
+        &m,
+        &e,
+        &[
+            ("geo.intersects(loc, area)", Value::Boolean(true)),
+            (
+                "geo.intersects(geography'POINT(-122.4194 47.2529)', area)",
+                Value::Boolean(false),
+            ),
+            ("geo.intersects(loc, null)", Value::Null),
+            ("loc eq null", Value::Boolean(false)),
+        ],
+    );
+    check(
+        &m,
+        &n,
+        &[
+            ("geo.distance(loc, loc)", Value::Null),
+            ("geo.length(route)", Value::Null),
+            ("geo.intersects(loc, area)", Value::Null),
+            ("loc eq null", Value::Boolean(true)),
+        ],
+    );
+    assert!(matches_on(
+        &m,
+        &e,
+        "geo.distance(loc, geography'POINT(-122.4194 47.2529)') lt 40000"
+    ));
+    assert!(!matches_on(&m, &n, "geo.intersects(loc, area)"));
 }
 
 // ---- The null rules, one test each. ----

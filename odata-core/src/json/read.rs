@@ -13,10 +13,10 @@ use crate::edm::{
     ComplexTypeId, EntityType, EntityTypeId, Model, NavigationProperty, PrimitiveKind, Property,
     TypeKind, TypeRef,
 };
-use crate::error::ODataError;
+use crate::error::{ErrorKind, ODataError};
 use crate::value::{
-    Date, DateTimeOffset, Decimal, Duration, TimeOfDay, Value, check_decimal_facets, parse_base64,
-    parse_decimal,
+    Date, DateTimeOffset, Decimal, Duration, Geo, GeoError, TimeOfDay, Value, check_decimal_facets,
+    parse_base64, parse_decimal,
 };
 
 /// An entity body read against an entity type.
@@ -885,6 +885,7 @@ fn read_complex(
 fn value_to_json(model: &Model, type_ref: &TypeRef, value: Value, original: &Json) -> Json {
     match (type_ref.kind, value) {
         (_, Value::Json(j)) => j,
+        (_, Value::Geo(g)) => g.to_geojson(),
         (TypeKind::Enum(id), Value::Enum(v)) => model
             .enum_type(id)
             .format_value(v)
@@ -986,6 +987,19 @@ fn read_primitive(
         (PrimitiveKind::Date, Json::String(s)) => parsed(Date::parse(s).map(Value::Date)),
         (PrimitiveKind::TimeOfDay, Json::String(s)) => {
             parsed(TimeOfDay::parse(s).map(Value::TimeOfDay))
+        }
+        (_, Json::Object(_)) if kind.is_spatial() => {
+            let (family, shape) = kind.spatial()?;
+            Geo::from_geojson(json, family, shape, type_ref.srid())
+                .map(Value::Geo)
+                .map_err(|e| match e {
+                    GeoError::Invalid(m) => invalid(format!("{m}.")),
+                    GeoError::Unsupported(m) => ODataError::new(
+                        ErrorKind::NotImplemented,
+                        format!("Property '{path}': {m}."),
+                    )
+                    .with_target(path.to_owned()),
+                })
         }
         (PrimitiveKind::Binary, Json::String(s)) => match parse_base64(s) {
             Some(bytes) => {
@@ -1108,6 +1122,13 @@ pub fn zero_value(model: &Model, property: &Property) -> Value {
             PrimitiveKind::TimeOfDay => Value::TimeOfDay(TimeOfDay::midnight()),
             PrimitiveKind::DateTimeOffset => Value::DateTimeOffset(DateTimeOffset::min_value()),
             PrimitiveKind::Duration => Value::Duration(Duration::zero()),
+            // No spatial value is a natural zero.
+            PrimitiveKind::GeographyPoint
+            | PrimitiveKind::GeographyLineString
+            | PrimitiveKind::GeographyPolygon
+            | PrimitiveKind::GeometryPoint
+            | PrimitiveKind::GeometryLineString
+            | PrimitiveKind::GeometryPolygon => Value::Null,
         },
         TypeKind::Enum(id) => {
             let e = model.enum_type(id);

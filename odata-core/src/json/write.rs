@@ -324,6 +324,9 @@ pub fn write_value(
         Value::Json(j) => {
             let _ = serde_json::to_writer(&mut *out, j);
         }
+        Value::Geo(g) => {
+            let _ = serde_json::to_writer(&mut *out, &g.to_geojson());
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Typed OData values: the [`Value`] every layer exchanges, and the temporal types that keep
 //! their wire text (Edm.DateTimeOffset, Edm.Duration, Edm.Date, Edm.TimeOfDay), exact
-//! decimals and binary values (base64url on the wire).
+//! decimals, binary values (base64url on the wire) and spatial values ([`Geo`]).
 
 mod binary;
 mod date;
@@ -8,6 +8,7 @@ mod datetime;
 mod decimal;
 mod duration;
 mod error;
+mod geo;
 mod primitive;
 
 pub use binary::{base64url, parse_base64};
@@ -18,4 +19,5 @@ pub use datetime::DateTimeOffset;
 pub use decimal::{Decimal, check_decimal_facets, decimal_sort_key, decimal_text, parse_decimal};
 pub use duration::Duration;
 pub use error::ValueError;
+pub use geo::{EARTH_RADIUS_METERS, Geo, GeoError, Position, Shape, haversine};
 pub use primitive::Value;

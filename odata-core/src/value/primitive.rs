@@ -1,6 +1,6 @@
 //! The value of one property, typed by the EDM type it was read against.
 
-use super::{Date, DateTimeOffset, Decimal, Duration, TimeOfDay};
+use super::{Date, DateTimeOffset, Decimal, Duration, Geo, TimeOfDay};
 
 /// A property value. Which variant is used is decided by the property's EDM type, so e.g.
 /// every integer kind is an [`Value::Int`] and enums carry their numeric value.
@@ -34,6 +34,8 @@ pub enum Value {
     Enum(i64),
     /// Complex or collection value, validated and kept as JSON.
     Json(serde_json::Value),
+    /// Edm.GeographyPoint/LineString/Polygon and the geometry counterparts.
+    Geo(Geo),
 }
 
 impl Value {

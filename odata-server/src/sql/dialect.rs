@@ -8,9 +8,10 @@
 //! both; PostgreSQL implements [`Dialect`], so its store runs every statement but the
 //! expression translation, which answers 501 there until it has a PostgreSQL spelling.
 
+use odata_core::edm::SpatialFamily;
 use odata_core::error::ODataError;
 use odata_core::query::SortDirection;
-use odata_core::value::{Decimal, decimal_text};
+use odata_core::value::{Decimal, EARTH_RADIUS_METERS, decimal_text};
 
 use super::frag::{Frag, frag};
 use super::param::SqlParam;
@@ -159,6 +160,20 @@ pub(crate) trait ExprDialect: Dialect {
     /// Boolean: `text` matches the regular expression `pattern` (the `regex` crate's
     /// syntax, as `odata_core::eval::compile_pattern`); null when `text` is null.
     fn matches_pattern(&self, text: Frag, pattern: &str) -> Result<Frag, ODataError>;
+
+    /// `geo.distance` of two GeoJSON points (atomic): meters on the sphere for geography
+    /// (the haversine formula of `odata_core::value::haversine`), Euclidean for geometry;
+    /// null when either is null. `alias` names a derived table.
+    fn geo_distance(&self, a: &Frag, b: &Frag, family: SpatialFamily, alias: &str) -> Frag;
+
+    /// `geo.length` of a GeoJSON line string (atomic): the sum of its segments' distances;
+    /// null for null. `aliases` name two derived tables.
+    fn geo_length(&self, line: &Frag, family: SpatialFamily, aliases: [&str; 2]) -> Frag;
+
+    /// `geo.intersects` of a GeoJSON point and polygon (atomic): Boolean, the even-odd
+    /// ray-casting test of `odata_core::value::Geo::intersects`; null when either is null.
+    /// `aliases` name three derived tables.
+    fn geo_intersects(&self, point: &Frag, polygon: &Frag, aliases: [&str; 3]) -> Frag;
 }
 
 /// The SQL type a number or Boolean inside JSON is read as.
@@ -386,6 +401,28 @@ impl ExprDialect for Sqlite {
     fn matches_pattern(&self, text: Frag, pattern: &str) -> Result<Frag, ODataError> {
         // sqlx registers `regexp(pattern, text)` on every connection (the `regex` crate).
         Ok(frag!["regexp(", Frag::param(pattern), ", ", text, ")"])
+    }
+
+    // The store registers the geo functions on every connection (`store::sqlite_case`):
+    // the evaluator's own Rust code, since the bundled SQLite has no math functions.
+    fn geo_distance(&self, a: &Frag, b: &Frag, family: SpatialFamily, _alias: &str) -> Frag {
+        let name = match family {
+            SpatialFamily::Geography => sqlite_case::GEOGRAPHY_DISTANCE,
+            SpatialFamily::Geometry => sqlite_case::GEOMETRY_DISTANCE,
+        };
+        frag![name, "(", a, ", ", b, ")"]
+    }
+
+    fn geo_length(&self, line: &Frag, family: SpatialFamily, _aliases: [&str; 2]) -> Frag {
+        let name = match family {
+            SpatialFamily::Geography => sqlite_case::GEOGRAPHY_LENGTH,
+            SpatialFamily::Geometry => sqlite_case::GEOMETRY_LENGTH,
+        };
+        frag![name, "(", line, ")"]
+    }
+
+    fn geo_intersects(&self, point: &Frag, polygon: &Frag, _aliases: [&str; 3]) -> Frag {
+        frag![sqlite_case::GEO_INTERSECTS, "(", point, ", ", polygon, ")"]
     }
 }
 
@@ -659,6 +696,172 @@ impl ExprDialect for Postgres {
         let pattern = super::pattern::to_postgres(pattern)?;
         Ok(frag!["(", text, " ~ ", Frag::param(pattern), ")"])
     }
+    // Plain SQL over jsonb (no PostGIS): the formulas of `odata_core::value::Geo`, in the
+    // same operation order.
+    fn geo_distance(&self, a: &Frag, b: &Frag, family: SpatialFamily, alias: &str) -> Frag {
+        let t = self.quote(alias);
+        let col = |c: &str| format!("{t}.{c}");
+        let point = |p: &Frag, x: &str, y: &str| {
+            frag![
+                "CAST(CAST(",
+                p,
+                " AS jsonb) #>> '{coordinates,0}' AS DOUBLE PRECISION) AS ",
+                x,
+                ", CAST(CAST(",
+                p,
+                " AS jsonb) #>> '{coordinates,1}' AS DOUBLE PRECISION) AS ",
+                y
+            ]
+        };
+        let segment = pg_segment(family, &col("x1"), &col("y1"), &col("x2"), &col("y2"));
+        // Null in, null out (`LEAST` of the formula would make a null argument 1).
+        let guard = format!(
+            "CASE WHEN {} IS NULL OR {} IS NULL THEN NULL ELSE ",
+            col("x1"),
+            col("x2")
+        );
+        frag![
+            "(SELECT ",
+            guard.as_str(),
+            segment.as_str(),
+            " END",
+            " FROM (SELECT ",
+            point(a, "x1", "y1"),
+            ", ",
+            point(b, "x2", "y2"),
+            ") AS ",
+            t.as_str(),
+            ")"
+        ]
+    }
+
+    fn geo_length(&self, line: &Frag, family: SpatialFamily, aliases: [&str; 2]) -> Frag {
+        let [a, b] = aliases.map(|n| self.quote(n));
+        let (va, vb) = (format!("{a}.v"), format!("{b}.v"));
+        let segment = pg_segment(
+            family,
+            &pg_coordinate(&va, 0),
+            &pg_coordinate(&va, 1),
+            &pg_coordinate(&vb, 0),
+            &pg_coordinate(&vb, 1),
+        );
+        let elements = |alias: &str| {
+            frag![
+                "jsonb_array_elements(CAST(",
+                line,
+                " AS jsonb) -> 'coordinates') WITH ORDINALITY AS ",
+                alias,
+                "(v, i)"
+            ]
+        };
+        // Summed in the order of the segments, as the evaluator sums them.
+        frag![
+            "(SELECT SUM(",
+            segment.as_str(),
+            format!(" ORDER BY {a}.i) FROM ").as_str(),
+            elements(&a),
+            " CROSS JOIN ",
+            elements(&b),
+            format!(" WHERE {b}.i = {a}.i + 1)").as_str()
+        ]
+    }
+
+    fn geo_intersects(&self, point: &Frag, polygon: &Frag, aliases: [&str; 3]) -> Frag {
+        let [r, a, b] = aliases.map(|n| self.quote(n));
+        let coordinate = |index: &str| {
+            frag![
+                "CAST(CAST(",
+                point,
+                " AS jsonb) #>> '{coordinates,",
+                index,
+                "}' AS DOUBLE PRECISION)"
+            ]
+        };
+        let (px, py) = (coordinate("0"), coordinate("1"));
+        let (va, vb) = (format!("{a}.v"), format!("{b}.v"));
+        let (xa, ya) = (pg_coordinate(&va, 0), pg_coordinate(&va, 1));
+        let (xb, yb) = (pg_coordinate(&vb, 0), pg_coordinate(&vb, 1));
+        let (xa, ya, xb, yb) = (xa.as_str(), ya.as_str(), xb.as_str(), yb.as_str());
+        // The edge (a, b) crosses the ray from the point towards +x; the division only
+        // runs when the edge is not horizontal.
+        let crossing = frag![
+            "(CASE WHEN (",
+            ya,
+            " > ",
+            &py,
+            ") <> (",
+            yb,
+            " > ",
+            &py,
+            ") THEN ",
+            &px,
+            " < (",
+            xb,
+            " - ",
+            xa,
+            ") * (",
+            &py,
+            " - ",
+            ya,
+            ") / (",
+            yb,
+            " - ",
+            ya,
+            ") + ",
+            xa,
+            " ELSE FALSE END)"
+        ];
+        let ring = |alias: &str| {
+            frag![
+                format!("CROSS JOIN LATERAL jsonb_array_elements({r}.ring) WITH ORDINALITY AS ")
+                    .as_str(),
+                alias,
+                "(v, i)"
+            ]
+        };
+        frag![
+            "(CASE WHEN ",
+            point,
+            " IS NULL OR ",
+            polygon,
+            " IS NULL THEN NULL ELSE (SELECT MOD(COUNT(*), 2) = 1 FROM jsonb_array_elements(CAST(",
+            polygon,
+            " AS jsonb) -> 'coordinates') AS ",
+            r.as_str(),
+            "(ring) ",
+            ring(&a),
+            " ",
+            ring(&b),
+            format!(" WHERE {b}.i = {a}.i + 1 AND ").as_str(),
+            crossing,
+            ") END)"
+        ]
+    }
+}
+
+/// The distance between positions (`x1`, `y1`) and (`x2`, `y2`), doubles of PostgreSQL:
+/// the haversine formula in the evaluator's operation order, or the Euclidean distance.
+fn pg_segment(family: SpatialFamily, x1: &str, y1: &str, x2: &str, y2: &str) -> String {
+    match family {
+        SpatialFamily::Geography => {
+            let half_lat = format!("(radians({y2} - {y1}) / 2)");
+            let half_lon = format!("(radians({x2} - {x1}) / 2)");
+            format!(
+                "(CAST({diameter} AS DOUBLE PRECISION) * asin(LEAST(CAST(1 AS DOUBLE PRECISION), \
+                 sqrt(sin({half_lat}) * sin({half_lat}) + cos(radians({y1})) * cos(radians({y2})) \
+                 * (sin({half_lon}) * sin({half_lon}))))))",
+                diameter = 2.0 * EARTH_RADIUS_METERS
+            )
+        }
+        SpatialFamily::Geometry => {
+            format!("sqrt(({x2} - {x1}) * ({x2} - {x1}) + ({y2} - {y1}) * ({y2} - {y1}))")
+        }
+    }
+}
+
+/// Coordinate `index` (0: x, 1: y) of the GeoJSON position `json` (a jsonb), as a double.
+fn pg_coordinate(json: &str, index: u8) -> String {
+    format!("CAST({json} ->> {index} AS DOUBLE PRECISION)")
 }
 
 #[cfg(test)]

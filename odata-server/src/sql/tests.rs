@@ -979,17 +979,6 @@ fn unsupported_functions_are_501_naming_the_function() {
     assert_eq!(sql, "regexp(?, \"name\")");
     assert_eq!(params, [T("^a".into())]);
     let e = f.filter_err(&cmp(
-        CompareOp::Lt,
-        call(
-            Function::GeoDistance,
-            vec![name(), name()],
-            prim(PrimitiveKind::Double),
-        ),
-        int(1),
-    ));
-    assert_eq!(e.kind, ErrorKind::NotImplemented);
-    assert!(e.message.contains("geo.distance"), "{}", e.message);
-    let e = f.filter_err(&cmp(
         CompareOp::Eq,
         BoundExpr::Cast {
             operand: Box::new(name()),
@@ -999,6 +988,67 @@ fn unsupported_functions_are_501_naming_the_function() {
     ));
     assert_eq!(e.kind, ErrorKind::NotImplemented);
     assert!(e.message.contains("Edm.String"), "{}", e.message);
+}
+
+fn geo(wkt: &str, family: odata_core::edm::SpatialFamily) -> BoundExpr {
+    let g = odata_core::value::Geo::parse_literal(wkt, family).unwrap();
+    let ty = prim(g.kind());
+    BoundExpr::Literal {
+        value: Value::Geo(g),
+        ty,
+    }
+}
+
+#[test]
+fn geo_functions_bind_their_geojson_arguments() {
+    use odata_core::edm::SpatialFamily::{Geography, Geometry};
+    let f = Fixture::new();
+    let a = geo("POINT(1 2)", Geography);
+    let b = geo("POINT(3 4)", Geography);
+    let point = r#"{"type":"Point","coordinates":[1.0,2.0]}"#;
+    let e = cmp(
+        CompareOp::Lt,
+        call(
+            Function::GeoDistance,
+            vec![a.clone(), b.clone()],
+            prim(PrimitiveKind::Double),
+        ),
+        int(1),
+    );
+    let (sql, params) = f.filter(&e);
+    assert_eq!(sql, "COALESCE(odata_geography_distance(?, ?) < ?, 0)");
+    assert_eq!(params[0], T(point.into()));
+    let (sql, _) = f.filter(&cmp(
+        CompareOp::Lt,
+        call(
+            Function::GeoLength,
+            vec![geo("LINESTRING(0 0,3 4)", Geometry)],
+            prim(PrimitiveKind::Double),
+        ),
+        int(1),
+    ));
+    assert!(
+        sql.starts_with("COALESCE(odata_geometry_length(?)"),
+        "{sql}"
+    );
+    let area = geo("POLYGON((0 0,5 0,5 5,0 0))", Geography);
+    let inside = call(
+        Function::GeoIntersects,
+        vec![a.clone(), area],
+        prim(PrimitiveKind::Boolean),
+    );
+    let (sql, _) = f.filter(&inside);
+    assert!(sql.contains("odata_geo_intersects(?, ?)"), "{sql}");
+    // PostgreSQL: plain SQL over jsonb, every value a placeholder.
+    for e in [e, inside] {
+        let (sql, params) = filter(Backend::Postgres, &f.model, &f.table, &NoNavigation, &e)
+            .unwrap()
+            .to_sql();
+        assert!(sql.contains("AS jsonb"), "{sql}");
+        assert!(!sql.contains("Point"), "{sql}");
+        assert_eq!(sql.matches('?').count(), params.len(), "{sql}");
+        assert!(params.contains(&T(point.into())), "{params:?}");
+    }
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use odata_core::edm::{PrimitiveKind, Property, TypeKind};
 use odata_core::value::{
-    Date, DateTimeOffset, Duration, TimeOfDay, Value, decimal_text, parse_decimal,
+    Date, DateTimeOffset, Duration, Geo, TimeOfDay, Value, decimal_text, parse_decimal,
 };
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
@@ -40,6 +40,7 @@ pub(crate) fn params(column: &Column, value: &Value) -> Vec<SqlParam> {
             ];
         }
         Value::Json(j) => SqlParam::Text(j.to_string()),
+        Value::Geo(g) => SqlParam::Text(g.to_geojson().to_string()),
     };
     vec![one]
 }
@@ -180,6 +181,17 @@ pub(crate) fn decode(
                     PrimitiveKind::DateTimeOffset => Value::DateTimeOffset(
                         DateTimeOffset::parse(&s).map_err(|e| corrupt(e.to_string()))?,
                     ),
+                    _ if p.is_spatial() => {
+                        let json: serde_json::Value =
+                            serde_json::from_str(&s).map_err(|e| corrupt(e.to_string()))?;
+                        let (family, shape) = p
+                            .spatial()
+                            .ok_or_else(|| corrupt("not a spatial type".into()))?;
+                        Value::Geo(
+                            Geo::from_geojson(&json, family, shape, t.srid())
+                                .map_err(|e| corrupt(e.to_string()))?,
+                        )
+                    }
                     _ => Value::String(s),
                 },
             },

@@ -8,6 +8,12 @@
 //! (Rust's `str::to_lowercase`) find it. These functions map with Rust's `str` methods:
 //! the same answers as the evaluator by construction.
 //!
+//! The geo functions are registered here too, for the same reason (the bundled SQLite has
+//! no math functions): `odata_geography_distance(a, b)`, `odata_geometry_distance(a, b)`,
+//! `odata_geography_length(line)`, `odata_geometry_length(line)` and
+//! `odata_geo_intersects(point, polygon)` take GeoJSON text (the stored form) and compute
+//! with [`Geo`]'s methods, the evaluator's own code; null or unreadable input gives null.
+//!
 //! sqlx has no safe API for scalar functions, so this module calls SQLite's C API through
 //! `libsqlite3-sys` (the library sqlx links). It is the one place of the workspace that
 //! allows `unsafe`; each block states why it is sound.
@@ -17,6 +23,8 @@ use std::ffi::{CStr, c_char, c_int};
 use std::ptr::NonNull;
 
 use libsqlite3_sys as ffi;
+use odata_core::edm::{SpatialFamily, SpatialShape};
+use odata_core::value::Geo;
 use sqlx::sqlite::SqliteConnection;
 
 /// The SQL name of the Unicode `tolower`.
@@ -28,7 +36,18 @@ pub const UPPER: &str = "odata_upper";
 /// order, so comparisons and ORDER BY of Edm.Decimal values are exact.
 pub const DECIMAL_KEY: &str = "odata_decimal_key";
 
-/// Registers [`LOWER`], [`UPPER`] and [`DECIMAL_KEY`] on `connection` (for a pool's
+/// The SQL name of `geo.distance` between geography points (meters on the sphere).
+pub const GEOGRAPHY_DISTANCE: &str = "odata_geography_distance";
+/// The SQL name of `geo.distance` between geometry points (Euclidean).
+pub const GEOMETRY_DISTANCE: &str = "odata_geometry_distance";
+/// The SQL name of `geo.length` of a geography line string (meters on the sphere).
+pub const GEOGRAPHY_LENGTH: &str = "odata_geography_length";
+/// The SQL name of `geo.length` of a geometry line string (Euclidean).
+pub const GEOMETRY_LENGTH: &str = "odata_geometry_length";
+/// The SQL name of `geo.intersects(point, polygon)` (either family): 1, 0 or null.
+pub const GEO_INTERSECTS: &str = "odata_geo_intersects";
+
+/// Registers [`LOWER`], [`UPPER`], [`DECIMAL_KEY`] and the geo functions on `connection` (for a pool's
 /// `after_connect`).
 ///
 /// ```no_run
@@ -39,12 +58,17 @@ pub const DECIMAL_KEY: &str = "odata_decimal_key";
 pub async fn register(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     let mut handle = connection.lock_handle().await?;
     let db = handle.as_raw_handle();
-    for (name, function) in [
-        (c"odata_lower", lower as ScalarFunction),
-        (c"odata_upper", upper as ScalarFunction),
-        (c"odata_decimal_key", decimal_key as ScalarFunction),
+    for (name, arity, function) in [
+        (c"odata_lower", 1, lower as ScalarFunction),
+        (c"odata_upper", 1, upper as ScalarFunction),
+        (c"odata_decimal_key", 1, decimal_key),
+        (c"odata_geography_distance", 2, geography_distance),
+        (c"odata_geometry_distance", 2, geometry_distance),
+        (c"odata_geography_length", 1, geography_length),
+        (c"odata_geometry_length", 1, geometry_length),
+        (c"odata_geo_intersects", 2, geo_intersects),
     ] {
-        let code = create_function(db, name, function);
+        let code = create_function(db, name, arity, function);
         if code != ffi::SQLITE_OK {
             return Err(sqlx::Error::Protocol(format!(
                 "registering the SQLite function {} failed with code {code}",
@@ -58,8 +82,13 @@ pub async fn register(connection: &mut SqliteConnection) -> Result<(), sqlx::Err
 type ScalarFunction =
     unsafe extern "C" fn(*mut ffi::sqlite3_context, c_int, *mut *mut ffi::sqlite3_value);
 
-/// `sqlite3_create_function_v2` for a deterministic one-argument UTF-8 function.
-fn create_function(db: NonNull<ffi::sqlite3>, name: &CStr, function: ScalarFunction) -> c_int {
+/// `sqlite3_create_function_v2` for a deterministic UTF-8 function of `arity` arguments.
+fn create_function(
+    db: NonNull<ffi::sqlite3>,
+    name: &CStr,
+    arity: c_int,
+    function: ScalarFunction,
+) -> c_int {
     // SAFETY: `db` is a live connection that the caller's `LockedSqliteHandle` keeps from
     // being used by sqlx's worker thread during the call; `name` is NUL-terminated and
     // copied by SQLite; no user data, no destructor.
@@ -67,7 +96,7 @@ fn create_function(db: NonNull<ffi::sqlite3>, name: &CStr, function: ScalarFunct
         ffi::sqlite3_create_function_v2(
             db.as_ptr(),
             name.as_ptr(),
-            1,
+            arity,
             ffi::SQLITE_UTF8 | ffi::SQLITE_DETERMINISTIC,
             std::ptr::null_mut(),
             Some(function),
@@ -157,5 +186,149 @@ unsafe fn map_text(
             length,
             ffi::SQLITE_TRANSIENT(),
         );
+    }
+}
+
+/// What a geo function returns to SQLite.
+enum Scalar {
+    Real(f64),
+    Boolean(bool),
+}
+
+/// Reads a GeoJSON argument of the given family and shape (its SRID is not checked: the
+/// binder compared the arguments' types).
+fn spatial(text: &str, family: SpatialFamily, shape: SpatialShape) -> Option<Geo> {
+    let json: serde_json::Value = serde_json::from_str(text).ok()?;
+    Geo::from_geojson(&json, family, shape, None).ok()
+}
+
+fn distance(family: SpatialFamily, args: &[String]) -> Option<Scalar> {
+    let a = spatial(args.first()?, family, SpatialShape::Point)?;
+    let b = spatial(args.get(1)?, family, SpatialShape::Point)?;
+    a.distance(&b).map(Scalar::Real)
+}
+
+fn length(family: SpatialFamily, args: &[String]) -> Option<Scalar> {
+    spatial(args.first()?, family, SpatialShape::LineString)?
+        .length()
+        .map(Scalar::Real)
+}
+
+/// `intersects` does not depend on the family: the arguments are read as geometry, which
+/// skips the longitude/latitude range check (geography values passed it on input).
+fn intersects(args: &[String]) -> Option<Scalar> {
+    let family = SpatialFamily::Geometry;
+    let point = spatial(args.first()?, family, SpatialShape::Point)?;
+    let polygon = spatial(args.get(1)?, family, SpatialShape::Polygon)?;
+    point.intersects(&polygon).map(Scalar::Boolean)
+}
+
+unsafe extern "C" fn geography_distance(
+    context: *mut ffi::sqlite3_context,
+    count: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: SQLite calls the function with its context and `count` argument values.
+    unsafe {
+        map_texts(context, count, values, |a| {
+            distance(SpatialFamily::Geography, a)
+        })
+    }
+}
+
+unsafe extern "C" fn geometry_distance(
+    context: *mut ffi::sqlite3_context,
+    count: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: as for `geography_distance`.
+    unsafe {
+        map_texts(context, count, values, |a| {
+            distance(SpatialFamily::Geometry, a)
+        })
+    }
+}
+
+unsafe extern "C" fn geography_length(
+    context: *mut ffi::sqlite3_context,
+    count: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: as for `geography_distance`.
+    unsafe {
+        map_texts(context, count, values, |a| {
+            length(SpatialFamily::Geography, a)
+        })
+    }
+}
+
+unsafe extern "C" fn geometry_length(
+    context: *mut ffi::sqlite3_context,
+    count: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: as for `geography_distance`.
+    unsafe {
+        map_texts(context, count, values, |a| {
+            length(SpatialFamily::Geometry, a)
+        })
+    }
+}
+
+unsafe extern "C" fn geo_intersects(
+    context: *mut ffi::sqlite3_context,
+    count: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+) {
+    // SAFETY: as for `geography_distance`.
+    unsafe { map_texts(context, count, values, intersects) }
+}
+
+/// The function's result: `f` of its arguments read as text; null when an argument is
+/// null or `f` gives nothing.
+///
+/// # Safety
+///
+/// `context` and `values` (`count` of them) must be what SQLite passes to a scalar
+/// function's implementation.
+unsafe fn map_texts(
+    context: *mut ffi::sqlite3_context,
+    count: c_int,
+    values: *mut *mut ffi::sqlite3_value,
+    f: impl FnOnce(&[String]) -> Option<Scalar>,
+) {
+    // SAFETY: SQLite's contract: `values` points to `count` valid values, alive during the
+    // call. Each text pointer is read (text before bytes, as SQLite documents) and copied
+    // into a `String` before the next value is touched.
+    unsafe {
+        let Ok(n) = usize::try_from(count) else {
+            ffi::sqlite3_result_null(context);
+            return;
+        };
+        if values.is_null() {
+            ffi::sqlite3_result_null(context);
+            return;
+        }
+        let mut args = Vec::with_capacity(n);
+        for i in 0..n {
+            let value = *values.add(i);
+            if ffi::sqlite3_value_type(value) == ffi::SQLITE_NULL {
+                ffi::sqlite3_result_null(context);
+                return;
+            }
+            let text = ffi::sqlite3_value_text(value);
+            let length = usize::try_from(ffi::sqlite3_value_bytes(value)).unwrap_or(0);
+            if text.is_null() {
+                ffi::sqlite3_result_null(context);
+                return;
+            }
+            let bytes = std::slice::from_raw_parts(text, length);
+            args.push(String::from_utf8_lossy(bytes).into_owned());
+        }
+        match f(&args) {
+            Some(Scalar::Real(x)) => ffi::sqlite3_result_double(context, x),
+            Some(Scalar::Boolean(b)) => ffi::sqlite3_result_int(context, c_int::from(b)),
+            None => ffi::sqlite3_result_null(context),
+        }
     }
 }

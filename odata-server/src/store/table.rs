@@ -6,7 +6,9 @@
 //! the Unix epoch) next to the text kept as sent, so ordering and comparison are
 //! chronological. Durations and times of day are stored as ticks, enums as their numeric
 //! value, complex and collection values as JSON text, binary values as bytes, decimals as
-//! their canonical text (exact; see `sql::translate` for how they are compared).
+//! their canonical text (exact; see `sql::translate` for how they are compared), spatial
+//! values as their GeoJSON text (`{"type":"Point","coordinates":[x,y]}`, the form the JSON
+//! payloads use, which both databases can take apart with their JSON functions).
 //!
 //! Streams are stored with their entity, two columns each ([`StreamColumns`]): the media
 //! stream of a media entity type (`HasStream`) in `_media` (BLOB / BYTEA) with its media
@@ -25,7 +27,8 @@ use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, Ty
 /// How a property's value is laid out in columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnKind {
-    /// TEXT: strings, GUIDs, dates, decimals (their canonical decimal text, exact).
+    /// TEXT: strings, GUIDs, dates, decimals (their canonical decimal text, exact), spatial
+    /// values as GeoJSON.
     Text,
     /// INTEGER: booleans, integers, enums, durations and times of day in ticks.
     Integer,
@@ -50,7 +53,13 @@ impl ColumnKind {
                 PrimitiveKind::String
                 | PrimitiveKind::Guid
                 | PrimitiveKind::Date
-                | PrimitiveKind::Decimal => ColumnKind::Text,
+                | PrimitiveKind::Decimal
+                | PrimitiveKind::GeographyPoint
+                | PrimitiveKind::GeographyLineString
+                | PrimitiveKind::GeographyPolygon
+                | PrimitiveKind::GeometryPoint
+                | PrimitiveKind::GeometryLineString
+                | PrimitiveKind::GeometryPolygon => ColumnKind::Text,
                 PrimitiveKind::Binary => ColumnKind::Blob,
                 PrimitiveKind::Boolean
                 | PrimitiveKind::Byte

@@ -21,6 +21,7 @@ mod errors;
 mod foreign_keys;
 mod functions;
 mod fuzz;
+mod geo;
 mod helpers;
 mod keys;
 mod limits;

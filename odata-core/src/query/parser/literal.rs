@@ -210,19 +210,24 @@ pub fn binary_value(text: &str) -> bool {
 
 // fullPointLiteral etc. = sridLiteral ( pointLiteral / lineStringLiteral / … )
 // sridLiteral = "SRID" EQ 1*5DIGIT SEMI
-/// Light validation of a spatial literal body; the text is kept for the binder.
+/// Light validation of a spatial literal body; the text is kept for the binder. The SRID
+/// prefix may be left out (WKT as clients write it): the binder then uses the family's
+/// default.
 pub fn geo_value(text: &str) -> bool {
-    let Some(rest) = strip_prefix_ci(text, "SRID=") else {
-        return false;
-    };
-    let digits = rest
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(rest.len());
-    if digits == 0 || digits > 5 {
-        return false;
-    }
-    let Some(body) = rest[digits..].strip_prefix(';') else {
-        return false;
+    let body = match strip_prefix_ci(text, "SRID=") {
+        Some(rest) => {
+            let digits = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            if digits == 0 || digits > 5 {
+                return false;
+            }
+            let Some(body) = rest[digits..].strip_prefix(';') else {
+                return false;
+            };
+            body
+        }
+        None => text,
     };
     let name_end = body.find('(').unwrap_or(body.len());
     if name_end == 0 || !body[..name_end].bytes().all(|b| b.is_ascii_alphabetic()) {

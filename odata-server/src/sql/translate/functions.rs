@@ -2,6 +2,7 @@
 //! `ceiling`); the date and time parts are in [`super::temporal`].
 
 use odata_core::bind::{BoundExpr, ExprType, Function, function_name};
+use odata_core::edm::SpatialFamily;
 use odata_core::error::ODataError;
 use odata_core::value::{DateTimeOffset, TICKS_PER_SECOND, Value};
 
@@ -186,12 +187,41 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 };
                 dialect.matches_pattern(scalar(&vals[0]), pattern)?
             }
-            Function::GeoDistance | Function::GeoLength | Function::GeoIntersects => {
-                return Err(not_implemented(format!(
-                    "The function '{}'",
-                    function_name(function)
-                )));
+            Function::GeoDistance => {
+                arity(2)?;
+                let family = spatial_family(args)?;
+                let alias = self.next_alias("g");
+                self.share(vec![scalar(&vals[0]), scalar(&vals[1])], |v| {
+                    dialect.geo_distance(&v[0], &v[1], family, &alias)
+                })
+            }
+            Function::GeoLength => {
+                arity(1)?;
+                let family = spatial_family(args)?;
+                let aliases = [self.next_alias("g"), self.next_alias("g")];
+                self.share(vec![scalar(&vals[0])], |v| {
+                    dialect.geo_length(&v[0], family, [&aliases[0], &aliases[1]])
+                })
+            }
+            Function::GeoIntersects => {
+                arity(2)?;
+                let aliases = [
+                    self.next_alias("g"),
+                    self.next_alias("g"),
+                    self.next_alias("g"),
+                ];
+                self.share(vec![scalar(&vals[0]), scalar(&vals[1])], |v| {
+                    dialect.geo_intersects(&v[0], &v[1], [&aliases[0], &aliases[1], &aliases[2]])
+                })
             }
         }))
     }
+}
+
+/// The spatial family of a geo function's arguments (the binder made them agree).
+fn spatial_family(args: &[BoundExpr]) -> Result<SpatialFamily, ODataError> {
+    args.iter()
+        .find_map(|a| a.ty().primitive().and_then(|p| p.spatial()))
+        .map(|(family, _)| family)
+        .ok_or_else(|| internal("a geo function without a spatial argument"))
 }

@@ -46,7 +46,15 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         };
         let dialect = self.dialect;
         Ok(Val::Scalar(match p {
-            PrimitiveKind::String | PrimitiveKind::Date => raw,
+            // `json_extract` gives an object member as its JSON text: GeoJSON, as stored.
+            PrimitiveKind::String
+            | PrimitiveKind::Date
+            | PrimitiveKind::GeographyPoint
+            | PrimitiveKind::GeographyLineString
+            | PrimitiveKind::GeographyPolygon
+            | PrimitiveKind::GeometryPoint
+            | PrimitiveKind::GeometryLineString
+            | PrimitiveKind::GeometryPolygon => raw,
             PrimitiveKind::Boolean => dialect.json_scalar(raw, JsonScalar::Boolean),
             PrimitiveKind::Guid => frag!["lower(", raw, ")"],
             PrimitiveKind::Byte

@@ -15,6 +15,7 @@
 //! | Duration, TimeOfDay           | INTEGER 100 ns ticks                                 |
 //! | DateTimeOffset                | [`Dto`]: UTC ticks + offset minutes (+ the text)     |
 //! | complex, collection           | JSON text                                            |
+//! | Geography…, Geometry…         | GeoJSON text                                         |
 //!
 //! Columns already hold these (Decimal, stored as text, is read with `CAST(… AS NUMERIC)` or
 //! `CAST(… AS REAL)`; on SQLite a stored decimal or a decimal literal is compared and
@@ -332,6 +333,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             Value::TimeOfDay(t) => Frag::param(t.ticks()),
             Value::Duration(d) => Frag::param(d.ticks()),
             Value::DateTimeOffset(d) => return Ok(Val::Dto(dto_literal(d))),
+            Value::Geo(g) => Frag::param(g.to_geojson().to_string()),
             Value::Json(j) => {
                 if matches!(ty, ExprType::Complex(_) | ExprType::Collection(_)) {
                     Frag::param(j.to_string())
