@@ -6,7 +6,8 @@
 //! property given is kept — keys and computed properties too, so demo data has stable keys
 //! and fixed timestamps — and a property left out gets the value a create would give it
 //! (null, the type's zero, the current time for computed timestamps). Relationships are
-//! written through foreign-key properties. Everything is written in one transaction.
+//! written through foreign-key properties, media streams with their entity
+//! ([`Dataset::media_entity`]). Everything is written in one transaction.
 //!
 //! ```
 //! use odata_server::dataset::Dataset;
@@ -31,7 +32,14 @@ use crate::store::{Store, StoreError};
 /// Entities per collection, written in the order given.
 #[derive(Debug, Clone, Default)]
 pub struct Dataset {
-    collections: Vec<(String, Vec<Json>)>,
+    collections: Vec<(String, Vec<Entity>)>,
+}
+
+/// One entity of a dataset: its OData JSON and, for a media entity, its media stream.
+#[derive(Debug, Clone)]
+struct Entity {
+    json: Json,
+    media: Option<(Vec<u8>, String)>,
 }
 
 impl Dataset {
@@ -46,8 +54,31 @@ impl Dataset {
         path: impl Into<String>,
         entities: impl IntoIterator<Item = Json>,
     ) -> Self {
-        self.collections
-            .push((path.into(), entities.into_iter().collect()));
+        let entities = entities
+            .into_iter()
+            .map(|json| Entity { json, media: None });
+        self.collections.push((path.into(), entities.collect()));
+        self
+    }
+
+    /// Adds a media entity (of a type with `HasStream`) with the bytes and media type of
+    /// its stream to the collection at `path`.
+    pub fn media_entity(
+        mut self,
+        path: impl Into<String>,
+        entity: Json,
+        bytes: Vec<u8>,
+        media_type: impl Into<String>,
+    ) -> Self {
+        let entity = Entity {
+            json: entity,
+            media: Some((bytes, media_type.into())),
+        };
+        let path = path.into();
+        match self.collections.last_mut() {
+            Some((last, entities)) if *last == path => entities.push(entity),
+            _ => self.collections.push((path, vec![entity])),
+        }
         self
     }
 }
@@ -139,9 +170,23 @@ async fn write_in(
                 index,
                 error,
             };
-            let (type_name, values) = row(service, collection, entity, &now).map_err(invalid)?;
+            let table = &collection.table;
+            let (type_name, mut values) =
+                row(service, collection, &entity.json, &now).map_err(invalid)?;
+            let stream = match &entity.media {
+                Some((bytes, media_type)) => {
+                    let columns = table.stream(None).ok_or_else(|| {
+                        invalid(ODataError::bad_request(
+                            "a media stream for an entity of a type without one",
+                        ))
+                    })?;
+                    values[columns.media_type] = Value::String(media_type.clone());
+                    Some((columns, bytes.clone()))
+                }
+                None => None,
+            };
             store
-                .insert(&collection.table, tenant, &type_name, &values)
+                .insert_with_stream(table, tenant, &type_name, &values, stream)
                 .await?;
         }
     }
