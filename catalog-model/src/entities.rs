@@ -62,6 +62,10 @@ fn product() -> EntityTypeDef {
         .property(required_string("ProductType", 50).default_value("Product"))
         .property(PropertyDef::new("ShippingAddress", "Catalog.Address"))
         .property(PropertyDef::new("Dimensions", "Catalog.Dimensions"))
+        .property(PropertyDef::new("Location", "Edm.GeographyPoint"))
+        .property(PropertyDef::new("Route", "Edm.GeographyLineString"))
+        .property(PropertyDef::new("Area", "Edm.GeographyPolygon"))
+        .property(PropertyDef::new("Photo", "Edm.Stream"))
         .navigation(
             NavigationDef::new("Category", "Catalog.Category")
                 .partner("Products")
@@ -114,6 +118,7 @@ fn product_description() -> EntityTypeDef {
 
 fn media_item() -> EntityTypeDef {
     EntityTypeDef::new("MediaItem")
+        .has_stream()
         .key(["ID"])
         .property(computed_id())
         .property(required_string("Name", 100))
@@ -147,7 +152,10 @@ fn company_info() -> EntityTypeDef {
         .property(PropertyDef::new("Founded", "Edm.Int32"))
         .property(string("HeadQuarter", 200))
         .property(string("Website", 100))
-        .property(PropertyDef::new("Logo", "Edm.Binary"))
+        .property(
+            PropertyDef::new("Logo", "Edm.Binary")
+                .annotate(Annotation::media_type("image/svg+xml")),
+        )
         .property(required("Version", "Edm.Int32").annotate(Annotation::computed()))
         .property(required("UpdatedAt", "Edm.DateTimeOffset").annotate(Annotation::computed()))
 }

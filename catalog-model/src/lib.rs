@@ -6,6 +6,7 @@
 //! constraints and their delete rules, exact decimals.
 
 mod entities;
+mod operations;
 pub mod seed;
 pub mod service;
 mod types;
@@ -23,12 +24,14 @@ pub fn model() -> Model {
         .annotate(Annotation::schema_version("1.0"));
     let b = types::declare(b);
     let b = entities::declare(b);
+    let b = operations::declare(b);
     b.entity_set("Products", "Catalog.Product")
         .entity_set("Categories", "Catalog.Category")
         .entity_set("ProductDescriptions", "Catalog.ProductDescription")
         .entity_set("MediaItems", "Catalog.MediaItem")
         .entity_set("ReadOnlyItems", "Catalog.ReadOnlyItem")
         .entity_set("DecimalSamples", "Catalog.DecimalSample")
+        .singleton("Company", "Catalog.CompanyInfo")
         .build()
         .expect("the catalog model is valid")
 }

@@ -200,7 +200,11 @@ impl Application {
         }
         let tokens = TokenSealer::new(&store.token_key().await?);
         let port = local.port();
-        let base_prefix = format!("/{}", settings.base_path.trim_matches('/'));
+        // `/beta` for the base path `beta`; empty when the service root is the listener's root.
+        let base_prefix = match settings.base_path.trim_matches('/') {
+            "" => String::new(),
+            base => format!("/{base}"),
+        };
         // `$metadata` states the service's capabilities besides its model.
         let described = crate::capabilities::annotated_model(&service);
         let state = web::Data::new(AppState {

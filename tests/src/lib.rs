@@ -130,10 +130,39 @@ pub fn test_backend() -> TestBackend {
 
 /// Starts the Autopilot service after adjusting its settings.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_service(
+        autopilot_model::service::service(),
+        autopilot_model::service::migrations(),
+        "beta",
+        configure,
+    )
+    .await
+}
+
+/// The catalog service (`catalog-model`) at the root of its listener, over a fresh
+/// database holding its demo data.
+pub async fn spawn_catalog() -> TestApp {
+    spawn_service(
+        catalog_model::service::service(),
+        catalog_model::service::migrations(),
+        "",
+        |_| {},
+    )
+    .await
+}
+
+/// Serves `service` under `base_path` on a random port over a fresh database (SQLite, or
+/// PostgreSQL with `ODATA_TEST_BACKEND=postgres`).
+pub async fn spawn_service(
+    service: odata_server::service::Service,
+    migrations: odata_server::app::Migrations<'static>,
+    base_path: &str,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match test_backend() {
         TestBackend::Sqlite => {
-            let file = dir.path().join("autopilot.db");
+            let file = dir.path().join("service.db");
             format!("sqlite://{}?mode=rwc", file.display())
         }
         TestBackend::Postgres => postgres_database()
@@ -143,23 +172,21 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
         database_url,
-        base_path: "beta".into(),
+        base_path: base_path.into(),
         ..Settings::default()
     };
     configure(&mut settings);
     let base = settings.base_path.clone();
     let database_url = settings.database_url.clone();
-    let app = Application::build(
-        autopilot_model::service::service(),
-        autopilot_model::service::migrations(),
-        settings,
-    )
-    .await
-    .expect("service starts");
+    let app = Application::build(service, migrations, settings)
+        .await
+        .expect("service starts");
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
     TestApp {
-        root: format!("http://127.0.0.1:{port}/{base}"),
+        root: format!("http://127.0.0.1:{port}/{base}")
+            .trim_end_matches('/')
+            .to_owned(),
         client: Client::new(),
         database_url,
         _dir: dir,

@@ -1,0 +1,108 @@
+//! The catalog model bound to storage: its collections, the company singleton, the media
+//! items' uploads, the read-only set, and the demo data written into an empty store.
+
+use odata_core::json::WriteRules;
+use odata_server::media::{MediaHandler, Upload};
+use odata_server::service::{CollectionDef, Service, SingletonDef};
+use serde_json::json;
+use sqlx::migrate::Migrator;
+
+/// The SQLite migrations in `migrations/sqlite`, embedded in the binary.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The PostgreSQL migrations in `migrations/postgres`: the same tables in PostgreSQL types.
+pub static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Both migration sets; the database URL picks one.
+pub fn migrations() -> odata_server::app::Migrations<'static> {
+    odata_server::app::Migrations {
+        sqlite: &MIGRATOR,
+        postgres: Some(&POSTGRES_MIGRATOR),
+    }
+}
+
+/// The catalog service: OData's write rules (required properties, computed values in
+/// bodies ignored), every set and the company singleton, the demo data loaded at start-up
+/// into an empty store.
+pub fn service() -> Service {
+    Service::builder(crate::model())
+        .write_rules(WriteRules::standard())
+        .collection(
+            CollectionDef::new("Products", "products")
+                .reference("Category", "Categories")
+                .inverse("Descriptions", "ProductDescriptions", "Product")
+                .searchable(["Name"]),
+        )
+        .collection(
+            CollectionDef::new("Categories", "categories")
+                .inverse("Products", "Products", "Category"),
+        )
+        .collection(
+            CollectionDef::new("ProductDescriptions", "product_descriptions")
+                .reference("Product", "Products")
+                .searchable(["Description", "LongText"]),
+        )
+        .collection(
+            CollectionDef::new("MediaItems", "media_items").media(
+                MediaHandler::new()
+                    .on_create(|upload| {
+                        let mut values = uploaded(upload);
+                        values.push(("Name".into(), json!(upload.slug.unwrap_or_default())));
+                        values.push(("CreatedAt".into(), json!(upload.now.to_string())));
+                        Ok(values)
+                    })
+                    .on_replace(|upload| Ok(uploaded(upload))),
+            ),
+        )
+        .collection(CollectionDef::new("ReadOnlyItems", "read_only_items").read_only())
+        .collection(CollectionDef::new("DecimalSamples", "decimal_samples"))
+        .singleton(SingletonDef::new("Company", "company"))
+        .initial_data(crate::seed::dataset(&now()))
+        .build()
+        .expect("every catalog collection is declared in the model")
+}
+
+/// What an upload sets on a media item: its content type, size and modification time.
+fn uploaded(upload: &Upload<'_>) -> Vec<(String, serde_json::Value)> {
+    vec![
+        ("ContentType".into(), json!(upload.content_type)),
+        ("Size".into(), json!(upload.length)),
+        ("ModifiedAt".into(), json!(upload.now.to_string())),
+    ]
+}
+
+/// The current time in whole seconds, as an `Edm.DateTimeOffset` literal.
+fn now() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    odata_core::value::DateTimeOffset::from_utc_ticks(
+        i64::try_from(seconds).unwrap_or(i64::MAX / 10_000_000) * 10_000_000,
+        0,
+    )
+    .map_or_else(|| "1970-01-01T00:00:00Z".to_owned(), |t| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use odata_server::store::Store;
+
+    use super::*;
+
+    /// The migrations create every column the table mapping of the served collections
+    /// expects, with its type (the check the service runs at start-up).
+    #[tokio::test]
+    async fn the_migrations_fit_the_table_mapping() {
+        let store = Store::connect("sqlite::memory:", 1, Duration::from_secs(5))
+            .await
+            .expect("in-memory database");
+        store
+            .migrate(&MIGRATOR, &POSTGRES_MIGRATOR)
+            .await
+            .expect("migrations");
+        let verified = store.verify_schema(&service()).await;
+        assert!(verified.is_ok(), "{verified:?}");
+    }
+}

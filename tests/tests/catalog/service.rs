@@ -1,0 +1,103 @@
+//! MODEL.md §1 and §6.1: the service at the root of its listener.
+
+use acceptance_tests::spawn_catalog;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn the_service_document_lists_the_six_sets_and_the_singleton() {
+    let app = spawn_catalog().await;
+    let document = app.get_json("").await;
+    assert_eq!(
+        document["@odata.context"],
+        json!(format!("{}/$metadata", app.root))
+    );
+    let listed: Vec<(String, String, String)> = document["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            let text = |k: &str| v[k].as_str().unwrap().to_owned();
+            (text("name"), text("kind"), text("url"))
+        })
+        .collect();
+    let expected: Vec<(String, String, String)> = [
+        ("Products", "EntitySet"),
+        ("Categories", "EntitySet"),
+        ("ProductDescriptions", "EntitySet"),
+        ("MediaItems", "EntitySet"),
+        ("ReadOnlyItems", "EntitySet"),
+        ("DecimalSamples", "EntitySet"),
+        ("Company", "Singleton"),
+    ]
+    .iter()
+    .map(|(n, k)| ((*n).to_owned(), (*k).to_owned(), (*n).to_owned()))
+    .collect();
+    assert_eq!(listed, expected);
+    assert_eq!(
+        app.get("products").send().await.unwrap().status(),
+        StatusCode::NOT_FOUND,
+        "names are case-sensitive"
+    );
+}
+
+#[tokio::test]
+async fn metadata_declares_the_schema_version_and_answers_for_it() {
+    let app = spawn_catalog().await;
+    let xml = app
+        .get("$metadata")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        r#"<Schema xmlns="http://docs.oasis-open.org/odata/ns/edm" Namespace="Catalog">"#,
+        r#"<EnumType Name="ProductStatus" UnderlyingType="Edm.Int32" IsFlags="true">"#,
+        r#"<TypeDefinition Name="DurationValue" UnderlyingType="Edm.Duration"/>"#,
+        r#"<EntityType Name="SpecialProduct" BaseType="Catalog.Product">"#,
+        r#"<EntityType Name="MediaItem" HasStream="true">"#,
+        r#"<ReferentialConstraint Property="CategoryID" ReferencedProperty="ID"/>"#,
+        r#"<OnDelete Action="Cascade"/>"#,
+        r#"<Singleton Name="Company" Type="Catalog.CompanyInfo"/>"#,
+        r#"<Annotation Term="Core.SchemaVersion" String="1.0"/>"#,
+    ] {
+        assert!(xml.contains(expected), "{expected} in $metadata");
+    }
+    for (version, status) in [
+        ("1.0", StatusCode::OK),
+        ("*", StatusCode::OK),
+        ("2.0", StatusCode::NOT_FOUND),
+    ] {
+        let got = app
+            .get(&format!("$metadata?$schemaversion={version}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.status(), status, "$schemaversion={version}");
+    }
+}
+
+#[tokio::test]
+async fn the_read_only_set_refuses_every_write() {
+    let app = spawn_catalog().await;
+    let id = "e0000000-0000-4000-8000-000000000001";
+    let writes = [
+        app.post_json("ReadOnlyItems", &json!({"Name": "x"})),
+        app.patch_json(&format!("ReadOnlyItems({id})"), &json!({"Name": "x"})),
+        app.client
+            .put(app.url(&format!("ReadOnlyItems({id})")))
+            .json(&json!({"Name": "x"})),
+        app.client.delete(app.url(&format!("ReadOnlyItems({id})"))),
+    ];
+    for write in writes {
+        let response = write.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()["allow"], "GET, HEAD");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["message"].is_string());
+    }
+    let items = app.get_json("ReadOnlyItems?$count=true").await;
+    assert_eq!(items["@odata.count"], 2);
+}
