@@ -5,6 +5,7 @@
 //! primitive type, type definitions, complex types, a derived entity type, referential
 //! constraints and their delete rules, exact decimals.
 
+mod effects;
 mod entities;
 mod operations;
 pub mod seed;

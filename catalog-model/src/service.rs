@@ -5,6 +5,8 @@ use odata_core::json::WriteRules;
 use odata_server::media::{MediaHandler, Upload};
 use odata_server::service::{CollectionDef, Service, SingletonDef};
 use serde_json::json;
+
+use crate::effects;
 use sqlx::migrate::Migrator;
 
 /// The SQLite migrations in `migrations/sqlite`, embedded in the binary.
@@ -25,14 +27,9 @@ pub fn migrations() -> odata_server::app::Migrations<'static> {
 /// bodies ignored), every set and the company singleton, the demo data loaded at start-up
 /// into an empty store.
 pub fn service() -> Service {
-    Service::builder(crate::model())
+    let service = Service::builder(crate::model())
         .write_rules(WriteRules::standard())
-        .collection(
-            CollectionDef::new("Products", "products")
-                .reference("Category", "Categories")
-                .inverse("Descriptions", "ProductDescriptions", "Product")
-                .searchable(["Name"]),
-        )
+        .collection(products())
         .collection(
             CollectionDef::new("Categories", "categories")
                 .inverse("Products", "Products", "Category"),
@@ -57,9 +54,31 @@ pub fn service() -> Service {
         .collection(CollectionDef::new("ReadOnlyItems", "read_only_items").read_only())
         .collection(CollectionDef::new("DecimalSamples", "decimal_samples"))
         .singleton(SingletonDef::new("Company", "company"))
-        .initial_data(crate::seed::dataset(&now()))
+        .action_import("ResetProducts", effects::reset_products())
+        .initial_data(crate::seed::dataset(&now()));
+    effects::function_imports()
+        .into_iter()
+        .fold(service, |s, (name, handler)| {
+            s.function_import(name, handler)
+        })
         .build()
         .expect("every catalog collection is declared in the model")
+}
+
+/// `Products`, with its relationships and its products' operations.
+fn products() -> CollectionDef {
+    let products = CollectionDef::new("Products", "products")
+        .reference("Category", "Categories")
+        .inverse("Descriptions", "ProductDescriptions", "Product")
+        .searchable(["Name"])
+        .collection_function("GetAveragePrice", effects::average_price())
+        .collection_action("MarkAllAsReviewed", effects::mark_all_as_reviewed());
+    let products = effects::product_functions()
+        .into_iter()
+        .fold(products, |c, (name, handler)| c.function(name, handler));
+    effects::product_actions()
+        .into_iter()
+        .fold(products, |c, (name, handler)| c.action(name, handler))
 }
 
 /// What an upload sets on a media item: its content type, size and modification time.
