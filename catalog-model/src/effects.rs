@@ -223,3 +223,14 @@ pub(crate) fn reset_products() -> ActionHandler {
 fn overflow() -> ODataError {
     ODataError::bad_request("The result of 'Calculate' is out of the range of Edm.Int64.")
 }
+
+/// `Reseed`: restores the demo data (MODEL.md §5.9), in one transaction.
+pub(crate) fn reseed() -> ActionHandler {
+    ActionHandler::new(|_| {
+        let demo = crate::seed::dataset(&crate::service::now());
+        Ok(ActionEffect::Restore(Box::new(demo)).returning(json!({
+            "status": "success",
+            "message": "Database reseeded with default data"
+        })))
+    })
+}

@@ -55,6 +55,7 @@ pub fn service() -> Service {
         .collection(CollectionDef::new("DecimalSamples", "decimal_samples"))
         .singleton(SingletonDef::new("Company", "company"))
         .action_import("ResetProducts", effects::reset_products())
+        .action_import("Reseed", effects::reseed())
         .initial_data(crate::seed::dataset(&now()));
     effects::function_imports()
         .into_iter()
@@ -91,7 +92,7 @@ fn uploaded(upload: &Upload<'_>) -> Vec<(String, serde_json::Value)> {
 }
 
 /// The current time in whole seconds, as an `Edm.DateTimeOffset` literal.
-fn now() -> String {
+pub(crate) fn now() -> String {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

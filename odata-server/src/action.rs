@@ -112,6 +112,11 @@ pub enum ActionEffect {
         /// The parameter the keys came from, for errors.
         parameter: String,
     },
+    /// Replaces everything the caller's tenant holds in the service's collections with a
+    /// dataset, in one transaction ([`crate::dataset::replace`]): a reset to demo or
+    /// fixture data. Unbound actions only; the caller needs write permission on every
+    /// collection.
+    Restore(Box<crate::dataset::Dataset>),
     /// Writes what `effect` writes, then answers `value` (OData JSON of the declared
     /// return type) rather than the entity or 204.
     Returning {

@@ -30,13 +30,13 @@ use crate::service::Service;
 use crate::store::{Store, StoreError};
 
 /// Entities per collection, written in the order given.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dataset {
     collections: Vec<(String, Vec<Entity>)>,
 }
 
 /// One entity of a dataset: its OData JSON and, for a media entity, its media stream.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 struct Entity {
     json: Json,
     media: Option<(Vec<u8>, String)>,

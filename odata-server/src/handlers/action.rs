@@ -57,18 +57,20 @@ pub(super) async fn invoke(
             entity: None,
             parameters: &parameters,
         };
-        let value = match handler.effect(&call)? {
-            ActionEffect::Nothing => None,
-            ActionEffect::Returning { effect, value } if *effect == ActionEffect::Nothing => {
-                Some(value)
-            }
+        let (effect, value) = match handler.effect(&call)? {
+            ActionEffect::Returning { effect, value } => (*effect, Some(value)),
+            effect => (effect, None),
+        };
+        match effect {
+            ActionEffect::Nothing => {}
+            ActionEffect::Restore(dataset) => restore(request, &dataset).await?,
             _ => {
                 return Err(internal(&format!(
                     "{} is bound to no entity but writes one",
                     action.qualified_name
                 )));
             }
-        };
+        }
         return answer(request, action, None, value);
     };
     let table = &collection.table;
@@ -156,6 +158,10 @@ pub(super) async fn invoke(
                         }],
                     })
                 }
+                ActionEffect::Restore(_) => Err(internal(&format!(
+                    "{} restores a dataset but is bound to an entity",
+                    action.qualified_name
+                ))),
                 ActionEffect::Returning { .. } => Err(internal(&format!(
                     "{} returns twice",
                     action.qualified_name
@@ -229,4 +235,19 @@ pub(super) fn writable_column(
         .filter(|c| table_type.columns.contains(c) && !table.key.contains(c))
         .filter(|&c| !table.columns[c].property.is_immutable())
         .ok_or_else(|| internal(&format!("the service sets '{name}', which it cannot")))
+}
+
+/// Replaces the caller's data with `dataset` ([`ActionEffect::Restore`]): a write to every
+/// collection of the service.
+async fn restore(
+    request: &Request<'_>,
+    dataset: &crate::dataset::Dataset,
+) -> Result<(), ODataError> {
+    let service = &request.state.service;
+    for collection in service.collections() {
+        auth::authorize(&request.principal, collection, Access::Write)?;
+    }
+    crate::dataset::replace(service, &request.store, &request.tenant, dataset)
+        .await
+        .map_err(|e| internal(&e))
 }

@@ -3,7 +3,9 @@
 use acceptance_tests::{TestApp, shared_dir, spawn_catalog};
 use odata_core::edm::SpatialFamily;
 use odata_core::value::{Duration, Geo, parse_base64, parse_decimal};
+use reqwest::StatusCode;
 use serde_json::Value;
+use serde_json::json;
 
 fn seed() -> Value {
     let path = shared_dir().join("catalog-model/seed.json");
@@ -83,6 +85,108 @@ async fn assert_rows(app: &TestApp, collection: &str, rows: &Value, key: &[&str]
 #[tokio::test]
 async fn the_store_holds_exactly_the_demo_data_after_start_up() {
     let app = spawn_catalog().await;
+    assert_demo_data(&app).await;
+}
+
+#[tokio::test]
+async fn reseed_restores_the_demo_data_whatever_happened_since() {
+    let app = spawn_catalog().await;
+    let laptop = "Products(a0000000-0000-4000-8000-000000000001)";
+    let created = app
+        .post_json("Products", &json!({"Name": "Desk Lamp", "Price": 39.9}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let changed = app
+        .patch_json(laptop, &json!({"Price": 1.0, "Description": "changed"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(changed.status().is_success());
+    let deleted = app
+        .client
+        .delete(app.url("Categories(c0000000-0000-4000-8000-000000000002)"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let replaced = app
+        .client
+        .put(app.url("MediaItems(d0000000-0000-4000-8000-000000000001)/$value"))
+        .header("Content-Type", "text/plain")
+        .body("other bytes")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), StatusCode::NO_CONTENT);
+
+    for body in [None, Some(json!({}))] {
+        let request = app.client.post(app.url("Reseed"));
+        let request = match body {
+            Some(body) => request.json(&body),
+            None => request,
+        };
+        let reseeded = request.send().await.unwrap();
+        assert_eq!(reseeded.status(), StatusCode::OK);
+        let result: Value = reseeded.json().await.unwrap();
+        assert_eq!(
+            result,
+            json!({
+                "@odata.context": format!("{}/$metadata#Catalog.DemoResetResult", app.root),
+                "status": "success",
+                "message": "Database reseeded with default data"
+            })
+        );
+        assert_demo_data(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn readers_see_the_data_before_or_after_a_reseed_never_between() {
+    let app = spawn_catalog().await;
+    for i in 0..5 {
+        let created = app
+            .post_json(
+                "Products",
+                &json!({"Name": format!("extra {i}"), "Price": 1}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+    }
+    let counts = async {
+        let mut seen = Vec::new();
+        for _ in 0..40 {
+            let count = app.get("Products/$count").send().await.unwrap();
+            seen.push(count.text().await.unwrap());
+        }
+        seen
+    };
+    let reseed = async {
+        let reseeded = app.client.post(app.url("Reseed")).send().await.unwrap();
+        assert_eq!(reseeded.status(), StatusCode::OK);
+    };
+    let (seen, ()) = tokio::join!(counts, reseed);
+    assert!(
+        seen.iter().all(|c| c == "12" || c == "7"),
+        "every read sees 12 (before) or 7 (after) products: {seen:?}"
+    );
+    assert_eq!(
+        app.get("Products/$count")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "7"
+    );
+}
+
+/// Every set and the singleton hold exactly the rows of `seed.json`.
+async fn assert_demo_data(app: &TestApp) {
     let seed = seed();
     for collection in [
         "Categories",
@@ -91,10 +195,10 @@ async fn the_store_holds_exactly_the_demo_data_after_start_up() {
         "ReadOnlyItems",
         "DecimalSamples",
     ] {
-        assert_rows(&app, collection, &seed[collection], &["ID"]).await;
+        assert_rows(app, collection, &seed[collection], &["ID"]).await;
     }
     assert_rows(
-        &app,
+        app,
         "ProductDescriptions",
         &seed["ProductDescriptions"],
         &["ProductID", "LanguageKey"],
