@@ -1,7 +1,7 @@
 //! The catalog model bound to storage: its collections, the company singleton, the media
 //! items' uploads, the read-only set, and the demo data written into an empty store.
 
-use odata_core::json::WriteRules;
+use odata_core::json::{ControlInformation, WriteRules};
 use odata_server::media::{MediaHandler, Upload};
 use odata_server::service::{CollectionDef, Service, SingletonDef};
 use serde_json::json;
@@ -24,11 +24,13 @@ pub fn migrations() -> odata_server::app::Migrations<'static> {
 }
 
 /// The catalog service: OData's write rules (required properties, computed values in
-/// bodies ignored), every set and the company singleton, the demo data loaded at start-up
+/// bodies ignored), `@odata.id` on every entity and `@odata.type` where it is not implied,
+/// every set and the company singleton, its operations, the demo data loaded at start-up
 /// into an empty store.
 pub fn service() -> Service {
     let service = Service::builder(crate::model())
         .write_rules(WriteRules::standard())
+        .control_information(ControlInformation::with_ids())
         .collection(products())
         .collection(
             CollectionDef::new("Categories", "categories")

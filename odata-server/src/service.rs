@@ -27,7 +27,7 @@
 //! ```
 
 use odata_core::edm::{Action, EntityTypeId, Model, NavigationProperty, OnDeleteAction};
-use odata_core::json::WriteRules;
+use odata_core::json::{ControlInformation, WriteRules};
 
 use crate::action::ActionHandler;
 use crate::auth::Permissions;
@@ -300,6 +300,7 @@ pub struct Service {
     function_imports: Vec<(String, FunctionHandler)>,
     initial_data: Option<Dataset>,
     write_rules: WriteRules,
+    control_information: ControlInformation,
     action_imports: Vec<(String, ActionHandler)>,
 }
 
@@ -313,8 +314,15 @@ impl Service {
             function_imports: Vec::new(),
             initial_data: None,
             write_rules: WriteRules::default(),
+            control_information: ControlInformation::default(),
             action_imports: Vec::new(),
         }
+    }
+
+    /// The control information written on every entity; see
+    /// [`ServiceBuilder::control_information`].
+    pub fn control_information(&self) -> ControlInformation {
+        self.control_information
     }
 
     /// How entity bodies are read and completed; see [`ServiceBuilder::write_rules`].
@@ -549,6 +557,7 @@ pub struct ServiceBuilder {
     function_imports: Vec<(String, FunctionHandler)>,
     initial_data: Option<Dataset>,
     write_rules: WriteRules,
+    control_information: ControlInformation,
     action_imports: Vec<(String, ActionHandler)>,
 }
 
@@ -600,6 +609,13 @@ impl SingletonDef {
 }
 
 impl ServiceBuilder {
+    /// The control information written on every entity in minimal metadata (default:
+    /// Microsoft Graph's, see [`ControlInformation`]).
+    pub fn control_information(mut self, written: ControlInformation) -> Self {
+        self.control_information = written;
+        self
+    }
+
     /// Data the service writes at start-up into a store that holds none (no row of any
     /// served collection, in the tenant of unauthenticated callers); see
     /// [`crate::dataset`].
@@ -835,6 +851,7 @@ impl ServiceBuilder {
             function_imports,
             initial_data: self.initial_data,
             write_rules,
+            control_information: self.control_information,
             action_imports,
         })
     }

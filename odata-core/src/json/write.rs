@@ -34,12 +34,47 @@ pub struct WriteOptions {
 pub struct EntityControl<'a> {
     /// `@odata.context`, written for top-level entities.
     pub context: Option<&'a str>,
-    /// The entity's canonical URL (`@odata.id` and `@odata.editLink` in full metadata).
+    /// The entity's canonical URL: `@odata.id`, and `@odata.editLink` in full metadata.
     pub id: Option<&'a str>,
     /// `@odata.etag`.
     pub etag: Option<&'a str>,
     /// The media control information of a media entity.
     pub media: Option<MediaControl<'a>>,
+    /// Leave `@odata.type` out in minimal metadata (the entity is of the type its context
+    /// implies; see [`ControlInformation`]).
+    pub omit_type: bool,
+}
+
+/// The control information a service writes on every entity in minimal metadata, beyond
+/// what OData requires (`@odata.context`, `@odata.etag`, the type of an entity of a derived
+/// type, media links). The default is Microsoft Graph's: `@odata.type` on every entity,
+/// no `@odata.id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlInformation {
+    /// `@odata.type` on every entity, also where the context implies the type.
+    pub type_of_every_entity: bool,
+    /// `@odata.id` (the entity's canonical URL) on every entity.
+    pub id_of_every_entity: bool,
+}
+
+impl Default for ControlInformation {
+    fn default() -> Self {
+        Self {
+            type_of_every_entity: true,
+            id_of_every_entity: false,
+        }
+    }
+}
+
+impl ControlInformation {
+    /// `@odata.type` only where the entity's type is not the one its context implies, and
+    /// `@odata.id` on every entity, so a client can follow any entity it read.
+    pub fn with_ids() -> Self {
+        Self {
+            type_of_every_entity: false,
+            id_of_every_entity: true,
+        }
+    }
 }
 
 /// The control information of a media entity's stream: `@odata.mediaReadLink`,
@@ -102,15 +137,17 @@ pub fn write_entity<'p, I>(
             member(out, "@odata.context");
             write_str(out, context);
         }
-        member(out, "@odata.type");
-        write_str(out, &format!("#{}", ty.qualified_name));
-        if options.metadata == MetadataLevel::Full
-            && let Some(id) = control.id
-        {
+        if !control.omit_type || options.metadata == MetadataLevel::Full {
+            member(out, "@odata.type");
+            write_str(out, &format!("#{}", ty.qualified_name));
+        }
+        if let Some(id) = control.id {
             member(out, "@odata.id");
             write_str(out, id);
-            member(out, "@odata.editLink");
-            write_str(out, id);
+            if options.metadata == MetadataLevel::Full {
+                member(out, "@odata.editLink");
+                write_str(out, id);
+            }
         }
         if let Some(etag) = control.etag {
             member(out, "@odata.etag");
@@ -395,5 +432,50 @@ mod tests {
             write(full),
             r##"{"@odata.type":"#ns.t","id":"a","n@odata.type":"#Int32","n":0}"##
         );
+    }
+
+    #[test]
+    fn ids_and_implied_types_follow_the_control() {
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("t")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null()),
+            )
+            .build()
+            .unwrap();
+        let id = model.find_entity_type("t").unwrap();
+        let values = [Value::String("a".into())];
+        let write = |control: &EntityControl<'_>, metadata| {
+            let mut out = Vec::new();
+            let options = WriteOptions {
+                metadata,
+                ..WriteOptions::default()
+            };
+            let ty = model.entity_type(id);
+            write_entity(
+                &mut out,
+                &model,
+                id,
+                ty.properties().zip(values.iter()),
+                control,
+                options,
+            );
+            String::from_utf8(out).unwrap()
+        };
+        let control = EntityControl {
+            id: Some("http://h/ts('a')"),
+            omit_type: true,
+            ..EntityControl::default()
+        };
+        assert_eq!(
+            write(&control, MetadataLevel::Minimal),
+            r##"{"@odata.id":"http://h/ts('a')","id":"a"}"##
+        );
+        assert_eq!(
+            write(&control, MetadataLevel::Full),
+            r##"{"@odata.type":"#ns.t","@odata.id":"http://h/ts('a')","@odata.editLink":"http://h/ts('a')","id":"a"}"##
+        );
+        assert_eq!(write(&control, MetadataLevel::None), r#"{"id":"a"}"#);
     }
 }

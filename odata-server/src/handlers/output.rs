@@ -144,9 +144,10 @@ pub(super) fn write_one(
     let table_type = stored_type(&collection.table, entity)?;
     let ty = model.entity_type(table_type.id);
     let etag = etag(entity);
-    // Only full metadata writes @odata.id; skip building the URL for every row otherwise.
-    let id =
-        (options.metadata == MetadataLevel::Full).then(|| entity_url(request, collection, entity));
+    let written = request.state.service.control_information();
+    // Skip building the URL for every row unless it is written.
+    let id = (options.metadata == MetadataLevel::Full || written.id_of_every_entity)
+        .then(|| entity_url(request, collection, entity));
     // A media entity's stream is read and replaced at `{entity}/$value`.
     let media = media_stream(collection, ty, entity);
     let media_link = media
@@ -163,6 +164,7 @@ pub(super) fn write_one(
                 edit_link: link,
                 content_type,
             }),
+        omit_type: !written.type_of_every_entity && table_type.id == collection.entity_type,
     };
     let pairs = ty
         .properties()

@@ -64,6 +64,7 @@ pub(super) fn get(
         id: (options.metadata == MetadataLevel::Full).then_some(id.as_str()),
         etag: None,
         media: None,
+        omit_type: false,
     };
     let mut body = Vec::with_capacity(256);
     json::write_entity(

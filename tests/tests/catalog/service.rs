@@ -101,3 +101,71 @@ async fn the_read_only_set_refuses_every_write() {
     let items = app.get_json("ReadOnlyItems?$count=true").await;
     assert_eq!(items["@odata.count"], 2);
 }
+
+#[tokio::test]
+async fn entities_carry_their_id_and_a_type_only_where_it_is_not_implied() {
+    let app = spawn_catalog().await;
+    let laptop = app
+        .get_json("Products(a0000000-0000-4000-8000-000000000001)")
+        .await;
+    assert_eq!(
+        laptop["@odata.context"],
+        json!(format!("{}/$metadata#Products/$entity", app.root))
+    );
+    assert_eq!(laptop["@odata.type"], "#Catalog.SpecialProduct");
+    assert_eq!(
+        laptop["@odata.id"],
+        json!(format!(
+            "{}/Products(a0000000-0000-4000-8000-000000000001)",
+            app.root
+        ))
+    );
+    assert_eq!(laptop["@odata.etag"], "W/\"1\"");
+    assert_eq!(
+        laptop["Location"],
+        json!({"type": "Point", "coordinates": [-122.3321, 47.6062]})
+    );
+    assert_eq!(laptop["Status"], "InStock,Featured");
+    assert!(
+        laptop.get("Photo").is_none(),
+        "stream properties are not JSON"
+    );
+
+    let products = app.get_json("Products?$select=Name").await;
+    for product in products["value"].as_array().unwrap() {
+        let special = ["Laptop", "Premium Laptop Pro", "Gaming Mouse Ultra"]
+            .contains(&product["Name"].as_str().unwrap());
+        assert_eq!(product.get("@odata.type").is_some(), special, "{product}");
+        assert!(
+            product["@odata.id"]
+                .as_str()
+                .unwrap()
+                .starts_with(&app.root)
+        );
+    }
+    let description = app
+        .get_json(
+            "ProductDescriptions(ProductID=a0000000-0000-4000-8000-000000000001,LanguageKey='EN')",
+        )
+        .await;
+    assert_eq!(
+        description["@odata.id"],
+        json!(format!(
+            "{}/ProductDescriptions(ProductID=a0000000-0000-4000-8000-000000000001,LanguageKey='EN')",
+            app.root
+        ))
+    );
+    assert!(description.get("@odata.type").is_none());
+    let full = app
+        .client
+        .get(app.url("Categories(c0000000-0000-4000-8000-000000000001)"))
+        .header("Accept", "application/json;odata.metadata=full")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(full["@odata.type"], "#Catalog.Category");
+    assert!(full["@odata.editLink"].is_string());
+}
