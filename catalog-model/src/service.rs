@@ -3,7 +3,7 @@
 
 use odata_core::json::{ControlInformation, WriteRules};
 use odata_server::media::{MediaHandler, Upload};
-use odata_server::service::{CollectionDef, Service, SingletonDef};
+use odata_server::service::{CollectionDef, Service, SingletonDef, WriteAnswers};
 use serde_json::json;
 
 use crate::effects;
@@ -31,6 +31,7 @@ pub fn service() -> Service {
     let service = Service::builder(crate::model())
         .write_rules(WriteRules::standard())
         .control_information(ControlInformation::with_ids())
+        .write_answers(WriteAnswers::minimal())
         .collection(products())
         .collection(
             CollectionDef::new("Categories", "categories")

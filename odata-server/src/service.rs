@@ -301,7 +301,29 @@ pub struct Service {
     initial_data: Option<Dataset>,
     write_rules: WriteRules,
     control_information: ControlInformation,
+    write_answers: WriteAnswers,
     action_imports: Vec<(String, ActionHandler)>,
+}
+
+/// How successful writes answer where OData leaves the choice to the service. The default
+/// answers updates with 200 and the entity and a `return=minimal` create with 204.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteAnswers {
+    /// PATCH and PUT without a `return` preference answer 204 No Content (with the ETag).
+    pub updates_without_content: bool,
+    /// A create with `Prefer: return=minimal` answers 201 Created with an empty body, so
+    /// every create has one status.
+    pub minimal_creates_created: bool,
+}
+
+impl WriteAnswers {
+    /// Updates answer 204 unless the entity is asked for; every create answers 201.
+    pub fn minimal() -> Self {
+        Self {
+            updates_without_content: true,
+            minimal_creates_created: true,
+        }
+    }
 }
 
 impl Service {
@@ -315,8 +337,14 @@ impl Service {
             initial_data: None,
             write_rules: WriteRules::default(),
             control_information: ControlInformation::default(),
+            write_answers: WriteAnswers::default(),
             action_imports: Vec::new(),
         }
+    }
+
+    /// How successful writes answer; see [`ServiceBuilder::write_answers`].
+    pub fn write_answers(&self) -> WriteAnswers {
+        self.write_answers
     }
 
     /// The control information written on every entity; see
@@ -558,6 +586,7 @@ pub struct ServiceBuilder {
     initial_data: Option<Dataset>,
     write_rules: WriteRules,
     control_information: ControlInformation,
+    write_answers: WriteAnswers,
     action_imports: Vec<(String, ActionHandler)>,
 }
 
@@ -609,6 +638,12 @@ impl SingletonDef {
 }
 
 impl ServiceBuilder {
+    /// How successful writes answer (default: see [`WriteAnswers`]).
+    pub fn write_answers(mut self, answers: WriteAnswers) -> Self {
+        self.write_answers = answers;
+        self
+    }
+
     /// The control information written on every entity in minimal metadata (default:
     /// Microsoft Graph's, see [`ControlInformation`]).
     pub fn control_information(mut self, written: ControlInformation) -> Self {
@@ -852,6 +887,7 @@ impl ServiceBuilder {
             initial_data: self.initial_data,
             write_rules,
             control_information: self.control_information,
+            write_answers: self.write_answers,
             action_imports,
         })
     }

@@ -66,8 +66,18 @@ pub(super) async fn create(
         created?
     };
     let url = entity_url(request, collection, &entity);
+    let answers = request.state.service.write_answers();
     let mut response = match request.prefer.return_preference {
-        ReturnPreference::Minimal => HttpResponse::NoContent().finish(),
+        ReturnPreference::Minimal => {
+            let mut minimal = if answers.minimal_creates_created {
+                HttpResponse::Created()
+            } else {
+                HttpResponse::NoContent()
+            };
+            minimal
+                .insert_header(("ETag", super::output::etag(&entity)))
+                .finish()
+        }
         // The related entities created with it come inline, as if expanded; inside a
         // `$batch` group they are not committed yet, so not readable.
         _ if !payload.inline.is_empty() && !request.store.in_group() => {
@@ -287,11 +297,18 @@ pub(super) async fn update(
         StoreError::MissingMember(i) => deep_insert::missing_member(&added, i),
         other => other.into(),
     })?;
-    // A stored singleton answers like the catalog-style services it serves: without a
-    // preference, 204.
+    // A stored singleton answers without a preference with 204, as does every update of a
+    // service whose writes answer so.
     let minimal = match request.prefer.return_preference {
         ReturnPreference::Minimal => true,
-        ReturnPreference::Default => collection.singleton,
+        ReturnPreference::Default => {
+            collection.singleton
+                || request
+                    .state
+                    .service
+                    .write_answers()
+                    .updates_without_content
+        }
         ReturnPreference::Representation => false,
     };
     let mut response = if minimal {

@@ -169,3 +169,80 @@ async fn entities_carry_their_id_and_a_type_only_where_it_is_not_implied() {
     assert_eq!(full["@odata.type"], "#Catalog.Category");
     assert!(full["@odata.editLink"].is_string());
 }
+
+#[tokio::test]
+async fn creates_answer_201_and_updates_204_unless_the_entity_is_asked_for() {
+    let app = spawn_catalog().await;
+    let lamp = json!({"Name": "Desk Lamp", "Price": 39.9, "SerialNumber": "SN-1001"});
+    let created = app.post_json("Products", &lamp).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = created.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(created.headers()["odata-entityid"], location.as_str());
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["Rating"], 0, "defaults fill what the body leaves out");
+    assert_eq!(body["Status"], "None");
+    assert_eq!(body["ProductType"], "Product");
+
+    let minimal = app
+        .post_json("Products", &lamp)
+        .header("Prefer", "return=minimal")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(minimal.status(), StatusCode::CREATED);
+    assert_eq!(minimal.headers()["preference-applied"], "return=minimal");
+    assert!(minimal.headers().contains_key("location"));
+    assert!(minimal.headers().contains_key("etag"));
+    assert!(minimal.bytes().await.unwrap().is_empty());
+
+    let path = location.trim_start_matches(&app.root).to_owned();
+    let patched = app
+        .patch_json(&path, &json!({"Price": 41.0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::NO_CONTENT);
+    assert!(patched.headers().contains_key("etag"));
+    let represented = app
+        .patch_json(&path, &json!({"Price": 42.0}))
+        .header("Prefer", "return=representation")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(represented.status(), StatusCode::OK);
+    assert_eq!(
+        represented.json::<Value>().await.unwrap()["Price"],
+        json!(42.0)
+    );
+
+    for (body, target) in [
+        (json!({"Price": 1}), "Name"),
+        (json!({"Name": "x"}), "Price"),
+        (json!({"Name": null, "Price": 1}), "Name"),
+        (json!({"Name": "x", "Price": 1, "Rating": 256}), "Rating"),
+        (json!({"Name": "x", "Price": 1, "Status": "Nope"}), "Status"),
+        (
+            json!({"Name": "x", "Price": 1, "SpecialProperty": "y"}),
+            "SpecialProperty",
+        ),
+        (json!({"Name": "x", "Price": "not-a-number"}), "Price"),
+        (
+            json!({"Name": "x", "Price": 1, "CategoryID": "c0000000-0000-4000-8000-000000000009"}),
+            "CategoryID",
+        ),
+    ] {
+        let refused = app.post_json("Products", &body).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error: Value = refused.json().await.unwrap();
+        assert_eq!(error["error"]["target"], target, "{body}");
+    }
+    let count = app
+        .get("Products/$count")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(count, "9", "the refused creates wrote nothing");
+}
