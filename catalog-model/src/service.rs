@@ -56,7 +56,7 @@ pub fn service() -> Service {
         )
         .collection(CollectionDef::new("ReadOnlyItems", "read_only_items").read_only())
         .collection(CollectionDef::new("DecimalSamples", "decimal_samples"))
-        .singleton(SingletonDef::new("Company", "company"))
+        .singleton(SingletonDef::new("Company", "company").version_property("Version"))
         .action_import("ResetProducts", effects::reset_products())
         .action_import("Reseed", effects::reseed())
         .initial_data(crate::seed::dataset(&now()));
@@ -72,6 +72,7 @@ pub fn service() -> Service {
 /// `Products`, with its relationships and its products' operations.
 fn products() -> CollectionDef {
     let products = CollectionDef::new("Products", "products")
+        .version_property("Version")
         .reference("Category", "Categories")
         .inverse("Descriptions", "ProductDescriptions", "Product")
         .searchable(["Name"])

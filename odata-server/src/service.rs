@@ -81,6 +81,17 @@ pub enum ServiceError {
         /// The operation name as given.
         operation: String,
     },
+    /// A version property that is not an integer property of the collection's entity type
+    /// outside its key.
+    #[error(
+        "'{path}': the version property '{property}' is not an integer property outside the key"
+    )]
+    VersionProperty {
+        /// The collection path.
+        path: String,
+        /// The declared property name.
+        property: String,
+    },
     /// A navigation binding that does not fit the model: the navigation property is
     /// missing or of the other cardinality, the target collection is not served or holds
     /// another type, its key is not a single property, or an inverse names no reference
@@ -420,6 +431,7 @@ pub struct CollectionDef {
     contained: Vec<(String, String)>,
     read_only: bool,
     media: Option<MediaHandler>,
+    version: Option<String>,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -453,7 +465,16 @@ impl CollectionDef {
             contained: Vec::new(),
             read_only: false,
             media: None,
+            version: None,
         }
+    }
+
+    /// Makes the integer property `name` mirror each entity's version, the source of its
+    /// ETag (`W/"<version>"`): 1 when created, one more with every change. A client's
+    /// value for it is never stored (declare it `Core.Computed`).
+    pub fn version_property(mut self, name: impl Into<String>) -> Self {
+        self.version = Some(name.into());
+        self
     }
 
     /// Makes the collection read only: POST, PATCH, PUT and DELETE on it, its entities,
@@ -618,6 +639,7 @@ pub struct SingletonDef {
     name: String,
     table: String,
     permissions: Option<Permissions>,
+    version: Option<String>,
 }
 
 impl SingletonDef {
@@ -627,7 +649,15 @@ impl SingletonDef {
             name: name.into(),
             table: table.into(),
             permissions: None,
+            version: None,
         }
+    }
+
+    /// Makes the integer property `name` mirror the singleton's version; see
+    /// [`CollectionDef::version_property`].
+    pub fn version_property(mut self, name: impl Into<String>) -> Self {
+        self.version = Some(name.into());
+        self
     }
 
     /// The permissions reading and updating it require (as for a collection).
@@ -715,7 +745,8 @@ impl ServiceBuilder {
             if model.entity_type(entity_type).key.is_empty() {
                 return Err(ServiceError::NoKey(def.path));
             }
-            let table = Table::new(&model, entity_type, def.table);
+            let mut table = Table::new(&model, entity_type, def.table);
+            table.version = version_column(&table, &def.path, def.version.as_deref())?;
             let searchable = searchable_columns(&table, &def.path, def.searchable.as_deref())?;
             links.push(def.links);
             let unknown = |operation: String| ServiceError::UnknownOperation {
@@ -821,7 +852,8 @@ impl ServiceBuilder {
             if collections.iter().any(|c| c.path == def.name) {
                 return Err(ServiceError::DuplicateCollection(def.name));
             }
-            let table = Table::new(&model, singleton.entity_type, def.table);
+            let mut table = Table::new(&model, singleton.entity_type, def.table);
+            table.version = version_column(&table, &def.name, def.version.as_deref())?;
             collections.push(Collection {
                 path: def.name.clone(),
                 segments: vec![def.name],
@@ -1164,6 +1196,32 @@ fn bind_inverse(
     }
 }
 
+/// The column of the property declared to mirror the version of the entities at `path`:
+/// an integer property of the table that is not part of the key.
+fn version_column(
+    table: &Table,
+    path: &str,
+    property: Option<&str>,
+) -> Result<Option<usize>, ServiceError> {
+    let Some(name) = property else {
+        return Ok(None);
+    };
+    let column = table.column_index(name).filter(|&c| {
+        let type_ref = &table.columns[c].property.type_ref;
+        !table.key.contains(&c)
+            && !type_ref.collection
+            && type_ref
+                .primitive()
+                .is_some_and(|p| p.integer_range().is_some())
+    });
+    column
+        .map(Some)
+        .ok_or_else(|| ServiceError::VersionProperty {
+            path: path.to_owned(),
+            property: name.to_owned(),
+        })
+}
+
 /// The declared searchable properties of the collection at `path`, or every string
 /// property of the table that is not write-only.
 fn searchable_columns(
@@ -1247,6 +1305,38 @@ mod tests {
             .iter()
             .map(|&i| c.table.columns[i].property.name.as_str())
             .collect()
+    }
+
+    #[test]
+    fn a_version_property_is_an_integer_outside_the_key() {
+        let model = ModelBuilder::new("example.shop")
+            .entity_type(
+                EntityTypeDef::new("thing")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                    .property(PropertyDef::new("name", "Edm.String"))
+                    .property(PropertyDef::new("revision", "Edm.Int64").not_null()),
+            )
+            .entity_set("things", "example.shop.thing")
+            .build()
+            .unwrap();
+        let build = |property: &str| {
+            Service::builder(model.clone())
+                .collection(CollectionDef::new("things", "things").version_property(property))
+                .build()
+        };
+        let service = build("revision").unwrap();
+        let table = &service.collections()[0].table;
+        assert_eq!(table.version, table.column_index("revision"));
+        for wrong in ["id", "name", "nope"] {
+            assert_eq!(
+                build(wrong).unwrap_err(),
+                ServiceError::VersionProperty {
+                    path: "things".into(),
+                    property: wrong.into()
+                }
+            );
+        }
     }
 
     #[test]

@@ -675,6 +675,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             key: Vec::new(),
             types: Vec::new(),
             streams: Vec::new(),
+            version: None,
         };
         Rel {
             sql,

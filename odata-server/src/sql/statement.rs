@@ -435,7 +435,6 @@ pub(crate) fn relink(
     source: SqlParam,
     link: bool,
 ) -> Statement {
-    let version_column = ident(dialect, "_version");
     let reference = &table.columns[column];
     let reference_column = ident(dialect, &reference.property.name);
     let value = if link {
@@ -447,10 +446,8 @@ pub(crate) fn relink(
         "UPDATE ",
         ident(dialect, &table.name),
         " SET ",
-        &version_column,
-        " = ",
-        &version_column,
-        " + 1,",
+        version_bump(dialect, table),
+        ",",
         &reference_column,
         " = ",
         value,
@@ -464,6 +461,23 @@ pub(crate) fn relink(
         statement.push(frag![" AND ", reference_column, " = ", Frag::param(source)]);
     }
     Statement::render(statement, dialect)
+}
+
+/// `"_version" = "_version" + 1`, and the same for the property mirroring the version
+/// ([`Table::version`]) if there is one.
+fn version_bump(dialect: &impl Dialect, table: &Table) -> Frag {
+    let version_column = ident(dialect, "_version");
+    let mut bump = frag![&version_column, " = ", &version_column, " + 1"];
+    if let Some(mirror) = table.version {
+        bump.push(frag![
+            ",",
+            ident(dialect, &table.columns[mirror].property.name),
+            " = ",
+            &version_column,
+            " + 1"
+        ]);
+    }
+    bump
 }
 
 /// Deletes the rows of a contained collection's table whose parent column `column` holds
@@ -497,17 +511,14 @@ pub(crate) fn unlink_dependents(
     column: usize,
     principal: SqlParam,
 ) -> Statement {
-    let version_column = ident(dialect, "_version");
     let reference_column = ident(dialect, &table.columns[column].property.name);
     Statement::render(
         frag![
             "UPDATE ",
             ident(dialect, &table.name),
             " SET ",
-            &version_column,
-            " = ",
-            &version_column,
-            " + 1, ",
+            version_bump(dialect, table),
+            ", ",
             &reference_column,
             " = NULL WHERE ",
             ident(dialect, "_tenant"),

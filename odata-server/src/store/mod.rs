@@ -819,6 +819,9 @@ impl Store {
         values: &[Value],
         stream: Option<(&StreamColumns, Vec<u8>)>,
     ) -> Result<StoredEntity, StoreError> {
+        let mut values = values.to_vec();
+        mirror_version(table, &mut values, 1);
+        let values = values.as_slice();
         let key: Vec<Value> = table.key.iter().map(|&k| values[k].clone()).collect();
         per_backend!(&self.pools, |d, bind, writer, _r, _k| {
             let insert =
@@ -942,7 +945,8 @@ impl Store {
                 }
             }
             let entity = match values {
-                Some(values) => {
+                Some(mut values) => {
+                    mirror_version(table, &mut values, current.version + 1);
                     let update = statement::update(
                         d,
                         table,
@@ -1033,7 +1037,8 @@ impl Store {
             if !allowed(current.version) {
                 return Err(StoreError::VersionMismatch);
             }
-            let values = change(&current).map_err(StoreError::Rejected)?;
+            let mut values = change(&current).map_err(StoreError::Rejected)?;
+            mirror_version(table, &mut values, current.version + 1);
             let update = statement::update(
                 d,
                 table,
@@ -1124,6 +1129,14 @@ impl Store {
             end_write!(batch, ticket);
             Ok(())
         })
+    }
+}
+
+/// Sets the property that mirrors an entity's version ([`Table::version`]), if the table
+/// has one, to `version`.
+fn mirror_version(table: &Table, values: &mut [Value], version: i64) {
+    if let Some(column) = table.version {
+        values[column] = Value::Int(version);
     }
 }
 

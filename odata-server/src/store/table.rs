@@ -172,6 +172,9 @@ pub struct Table {
     /// The streams of the hierarchy's entities: the media stream first (for a media entity
     /// type), then each stream property.
     pub streams: Vec<StreamColumns>,
+    /// The integer property (index into `columns`) that mirrors the entity's version, the
+    /// source of its ETag: set to 1 on insert and to the new version on every write.
+    pub version: Option<usize>,
 }
 
 impl Table {
@@ -216,6 +219,7 @@ impl Table {
             key,
             types,
             streams: Vec::new(),
+            version: None,
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {

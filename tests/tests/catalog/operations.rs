@@ -172,6 +172,7 @@ async fn actions_change_the_product_or_compute_a_value() {
     let etag = discounted.headers()["etag"].to_str().unwrap().to_owned();
     let body: Value = discounted.json().await.unwrap();
     assert_eq!(body["Price"], json!(899.991));
+    assert_eq!(body["Version"], json!(2));
     assert_eq!(app.get_json(LAPTOP).await["Price"], json!(899.991));
     assert_ne!(etag, "W/\"1\"");
 

@@ -246,3 +246,65 @@ async fn creates_answer_201_and_updates_204_unless_the_entity_is_asked_for() {
         .unwrap();
     assert_eq!(count, "9", "the refused creates wrote nothing");
 }
+
+#[tokio::test]
+async fn version_counts_every_change_and_is_the_etag() {
+    let app = spawn_catalog().await;
+    let mug = "Products(a0000000-0000-4000-8000-000000000003)";
+    let before = app.get_json(mug).await;
+    assert_eq!(
+        (before["Version"].clone(), before["@odata.etag"].clone()),
+        (json!(1), json!("W/\"1\""))
+    );
+    let patched = app
+        .patch_json(mug, &json!({"Price": 16.0, "Version": 99}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::NO_CONTENT);
+    assert_eq!(patched.headers()["etag"], "W/\"2\"");
+    let relinked = app
+        .client
+        .put(app.url(&format!("{mug}/Category/$ref")))
+        .json(&json!({"@odata.id": "Categories(c0000000-0000-4000-8000-000000000001)"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(relinked.status(), StatusCode::NO_CONTENT);
+    // Deleting the category unlinks its products, which changes them too.
+    let deleted = app
+        .client
+        .delete(app.url("Categories(c0000000-0000-4000-8000-000000000001)"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let after = app.get_json(mug).await;
+    assert_eq!(after["CategoryID"], Value::Null);
+    assert_eq!(after["Version"], json!(4));
+    assert_eq!(after["@odata.etag"], "W/\"4\"");
+    let found = app
+        .get_json("Products?$filter=Version eq 4&$select=Name")
+        .await;
+    assert_eq!(found["value"][0]["Name"], "Coffee Mug");
+
+    let stale = app
+        .patch_json(mug, &json!({"Price": 1.0}))
+        .header("If-Match", "W/\"1\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::PRECONDITION_FAILED);
+
+    let company = app
+        .patch_json("Company", &json!({"CEO": "Ada Lovelace"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(company.status(), StatusCode::NO_CONTENT);
+    let company = app.get_json("Company").await;
+    assert_eq!(
+        (company["Version"].clone(), company["@odata.etag"].clone()),
+        (json!(2), json!("W/\"2\""))
+    );
+}
