@@ -33,6 +33,11 @@ pub fn model() -> Model {
         .entity_set("ReadOnlyItems", "Catalog.ReadOnlyItem")
         .entity_set("DecimalSamples", "Catalog.DecimalSample")
         .singleton("Company", "Catalog.CompanyInfo")
+        .navigation_binding("Products", "Category", "Categories")
+        .navigation_binding("Products", "Descriptions", "ProductDescriptions")
+        .navigation_binding("Products", "RelatedProducts", "Products")
+        .navigation_binding("Categories", "Products", "Products")
+        .navigation_binding("ProductDescriptions", "Product", "Products")
         .build()
         .expect("the catalog model is valid")
 }

@@ -12,48 +12,54 @@ fn param(name: &str, ty: &str) -> PropertyDef {
 
 /// A function or action bound to one product.
 fn on_product(name: &str) -> ActionDef {
-    ActionDef::new(name).bound_to("bindingParameter", PRODUCT)
+    operation(name).bound_to("bindingParameter", PRODUCT)
+}
+
+/// An operation whose binding parameter and return type are non-nullable, as every one
+/// of the catalog's is.
+fn operation(name: &str) -> ActionDef {
+    ActionDef::new(name).non_nullable()
 }
 
 /// Adds every operation and the imports of the unbound ones.
 pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
-    b.function(ActionDef::new("GetTopProducts").returns(PRODUCTS))
+    b.function(operation("GetTopProducts").returns(PRODUCTS))
         .function(
-            ActionDef::new("GetTopProducts")
+            operation("GetTopProducts")
                 .parameter(param("count", "Edm.Int64"))
                 .returns(PRODUCTS),
         )
         .function(
-            ActionDef::new("GetTopProducts")
+            operation("GetTopProducts")
                 .parameter(param("count", "Edm.Int64"))
                 .parameter(param("category", "Edm.String"))
                 .returns(PRODUCTS),
         )
-        .function(ActionDef::new("GetProductStats").returns("Catalog.ProductStats"))
+        .function(operation("GetProductStats").returns("Catalog.ProductStats"))
         .function(
-            ActionDef::new("FindProducts")
+            operation("FindProducts")
                 .parameter(param("name", "Edm.String"))
                 .parameter(param("maxPrice", "Edm.Double"))
                 .returns(PRODUCTS),
         )
         .function(
-            ActionDef::new("Calculate")
+            operation("Calculate")
                 .parameter(param("value", "Edm.Int64"))
                 .returns("Edm.Int64"),
         )
         .function(
-            ActionDef::new("Calculate")
+            operation("Calculate")
                 .parameter(param("a", "Edm.Int64"))
                 .parameter(param("b", "Edm.Int64"))
                 .returns("Edm.Int64"),
         )
         .function(
-            ActionDef::new("Convert")
+            operation("Convert")
                 .parameter(param("input", "Edm.String"))
                 .returns("Edm.String"),
         )
         .function(
-            ActionDef::new("Convert")
+            operation("Convert")
                 .parameter(param("number", "Edm.Int64"))
                 .returns("Edm.String"),
         )
@@ -68,7 +74,7 @@ pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
                 .returns(PRODUCTS),
         )
         .function(
-            ActionDef::new("GetAveragePrice")
+            operation("GetAveragePrice")
                 .bound_to("bindingParameter", PRODUCTS)
                 .returns("Edm.Double"),
         )
@@ -101,15 +107,15 @@ pub(crate) fn declare(b: ModelBuilder) -> ModelBuilder {
                 .parameter(param("percentage", "Edm.Double"))
                 .returns("Edm.Double"),
         )
-        .action(ActionDef::new("MarkAllAsReviewed").bound_to("bindingParameter", PRODUCTS))
-        .action(ActionDef::new("ResetAllPrices").returns("Catalog.PriceResetResult"))
-        .action(ActionDef::new("ResetProducts"))
+        .action(operation("MarkAllAsReviewed").bound_to("bindingParameter", PRODUCTS))
+        .action(operation("ResetAllPrices").returns("Catalog.PriceResetResult"))
+        .action(operation("ResetProducts"))
         .action(
-            ActionDef::new("Process")
+            operation("Process")
                 .parameter(param("percentage", "Edm.Double"))
                 .parameter(param("minPrice", "Edm.Double").optional_parameter()),
         )
-        .action(ActionDef::new("Reseed").returns("Catalog.DemoResetResult"))
+        .action(operation("Reseed").returns("Catalog.DemoResetResult"))
         .function_import_in("GetTopProducts", "Catalog.GetTopProducts", "Products")
         .function_import("GetProductStats", "Catalog.GetProductStats")
         .function_import_in("FindProducts", "Catalog.FindProducts", "Products")

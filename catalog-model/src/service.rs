@@ -1,9 +1,10 @@
 //! The catalog model bound to storage: its collections, the company singleton, the media
 //! items' uploads, the read-only set, and the demo data written into an empty store.
 
+use odata_core::csdl::AnnotationPlacement;
 use odata_core::json::{ControlInformation, WriteRules};
 use odata_server::media::{MediaHandler, Upload};
-use odata_server::service::{CollectionDef, Service, SingletonDef, WriteAnswers};
+use odata_server::service::{CollectionDef, MetadataStyle, Service, SingletonDef, WriteAnswers};
 use serde_json::json;
 
 use crate::effects;
@@ -32,6 +33,10 @@ pub fn service() -> Service {
         .write_rules(WriteRules::standard())
         .control_information(ControlInformation::with_ids())
         .write_answers(WriteAnswers::minimal())
+        .metadata_style(MetadataStyle {
+            placement: AnnotationPlacement::External,
+            capabilities: false,
+        })
         .collection(products())
         .collection(
             CollectionDef::new("Categories", "categories")

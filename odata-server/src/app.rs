@@ -6,6 +6,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use odata_core::csdl::AnnotationPlacement;
 use sqlx::migrate::Migrator;
 
 use crate::admission::Admission;
@@ -52,13 +53,13 @@ pub(crate) struct Metadata {
 }
 
 impl Metadata {
-    fn of(model: &odata_core::edm::Model) -> Self {
-        use odata_core::csdl::{CsdlVersion, to_json_version, to_xml_version};
+    fn of(model: &odata_core::edm::Model, placement: AnnotationPlacement) -> Self {
+        use odata_core::csdl::{CsdlVersion, to_json_placed, to_xml_placed};
         Self {
-            xml: to_xml_version(model, CsdlVersion::V4_01),
-            json: to_json_version(model, CsdlVersion::V4_01).to_string(),
-            xml_4_0: to_xml_version(model, CsdlVersion::V4_0),
-            json_4_0: to_json_version(model, CsdlVersion::V4_0).to_string(),
+            xml: to_xml_placed(model, CsdlVersion::V4_01, placement),
+            json: to_json_placed(model, CsdlVersion::V4_01, placement).to_string(),
+            xml_4_0: to_xml_placed(model, CsdlVersion::V4_0, placement),
+            json_4_0: to_json_placed(model, CsdlVersion::V4_0, placement).to_string(),
         }
     }
 }
@@ -208,7 +209,7 @@ impl Application {
         // `$metadata` states the service's capabilities besides its model.
         let described = crate::capabilities::annotated_model(&service);
         let state = web::Data::new(AppState {
-            metadata: Metadata::of(&described),
+            metadata: Metadata::of(&described, service.metadata_style().placement),
             service,
             store: store.clone(),
             base_prefix: base_prefix.clone(),

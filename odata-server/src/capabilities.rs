@@ -94,7 +94,10 @@ pub fn conformance_level() -> ConformanceLevel {
 /// the model `$metadata` is written from.
 pub fn annotated_model(service: &Service) -> Model {
     let mut model = service.model().clone();
-    model.container.annotations.extend(container_annotations());
+    let stated = service.metadata_style().capabilities;
+    if stated {
+        model.container.annotations.extend(container_annotations());
+    }
     let container = format!("{}.{}", model.namespace, model.container.name);
     // Contained collections by singleton, in registration order.
     let mut restricted: BTreeMap<&str, Vec<V>> = BTreeMap::new();
@@ -108,6 +111,23 @@ pub fn annotated_model(service: &Service) -> Model {
         } else {
             Vec::new()
         };
+        if let Some(version) = collection.table.version {
+            let property = &collection.table.columns[version].property.name;
+            annotations.push(Annotation::optimistic_concurrency([property.as_str()]));
+        }
+        if !stated {
+            // Only what the service's own declarations say.
+            if let [set] = collection.segments.as_slice()
+                && let Some(set) = model
+                    .container
+                    .entity_sets
+                    .iter_mut()
+                    .find(|s| &s.name == set)
+            {
+                set.annotations.extend(annotations);
+            }
+            continue;
+        }
         annotations.extend(capabilities.annotations());
         match collection.segments.as_slice() {
             [set] => {

@@ -26,6 +26,7 @@
 //! assert_eq!(service.collections()[0].table.name, "products");
 //! ```
 
+use odata_core::csdl::AnnotationPlacement;
 use odata_core::edm::{Action, EntityTypeId, Model, NavigationProperty, OnDeleteAction};
 use odata_core::json::{ControlInformation, WriteRules};
 
@@ -313,7 +314,29 @@ pub struct Service {
     write_rules: WriteRules,
     control_information: ControlInformation,
     write_answers: WriteAnswers,
+    metadata_style: MetadataStyle,
     action_imports: Vec<(String, ActionHandler)>,
+}
+
+/// How `$metadata` describes a service besides its model. The default states the
+/// framework's capabilities (the Capabilities vocabulary: supported query options,
+/// functions, restrictions) and writes annotations inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetadataStyle {
+    /// Where the XML document writes annotations.
+    pub placement: AnnotationPlacement,
+    /// State the framework's capabilities. Without them, only what the service declares
+    /// is annotated: its model's annotations, read-only collections, version properties.
+    pub capabilities: bool,
+}
+
+impl Default for MetadataStyle {
+    fn default() -> Self {
+        Self {
+            placement: AnnotationPlacement::Inline,
+            capabilities: true,
+        }
+    }
 }
 
 /// How successful writes answer where OData leaves the choice to the service. The default
@@ -349,8 +372,14 @@ impl Service {
             write_rules: WriteRules::default(),
             control_information: ControlInformation::default(),
             write_answers: WriteAnswers::default(),
+            metadata_style: MetadataStyle::default(),
             action_imports: Vec::new(),
         }
+    }
+
+    /// How `$metadata` describes the service; see [`ServiceBuilder::metadata_style`].
+    pub fn metadata_style(&self) -> MetadataStyle {
+        self.metadata_style
     }
 
     /// How successful writes answer; see [`ServiceBuilder::write_answers`].
@@ -608,6 +637,7 @@ pub struct ServiceBuilder {
     write_rules: WriteRules,
     control_information: ControlInformation,
     write_answers: WriteAnswers,
+    metadata_style: MetadataStyle,
     action_imports: Vec<(String, ActionHandler)>,
 }
 
@@ -668,6 +698,12 @@ impl SingletonDef {
 }
 
 impl ServiceBuilder {
+    /// How `$metadata` describes the service (default: see [`MetadataStyle`]).
+    pub fn metadata_style(mut self, style: MetadataStyle) -> Self {
+        self.metadata_style = style;
+        self
+    }
+
     /// How successful writes answer (default: see [`WriteAnswers`]).
     pub fn write_answers(mut self, answers: WriteAnswers) -> Self {
         self.write_answers = answers;
@@ -920,6 +956,7 @@ impl ServiceBuilder {
             write_rules,
             control_information: self.control_information,
             write_answers: self.write_answers,
+            metadata_style: self.metadata_style,
             action_imports,
         })
     }

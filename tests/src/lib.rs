@@ -297,3 +297,27 @@ pub fn with_valid_enums(body: &Value) -> Value {
     }
     body
 }
+
+/// Fails the test unless `xml` validates against the OASIS `edmx.xsd` (with `edm.xsd`).
+pub fn assert_valid_csdl(xml: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("metadata.xml");
+    std::fs::write(&file, xml).unwrap();
+    let xsd = shared_dir().join("odata-spec/csdl/edmx.xsd");
+    let output = std::process::Command::new("xmllint")
+        .arg("--nonet")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(&file)
+        .output()
+        .expect(
+            "xmllint is not installed: install libxml2-utils (the project's test script \
+             tests/run-all.sh does this)",
+        );
+    assert!(
+        output.status.success(),
+        "xmllint: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

@@ -2,6 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::xml::AnnotationPlacement;
 use super::{
     CsdlVersion, DocumentOrder, Names, has_container, json_enum_member, used_vocabularies,
 };
@@ -39,10 +40,23 @@ pub fn to_json(model: &Model) -> Value {
 
 /// [`to_json`] declaring `version`.
 pub fn to_json_version(model: &Model, version: CsdlVersion) -> Value {
+    to_json_placed(model, version, AnnotationPlacement::Inline)
+}
+
+/// [`to_json_version`] with the term names of `placement`: through aliases
+/// (`@Core.Computed`) or, for [`AnnotationPlacement::External`], by their full names
+/// (`@Org.OData.Core.V1.Computed`) except the schema's own. Annotations stay with their
+/// elements either way.
+pub fn to_json_placed(
+    model: &Model,
+    version: CsdlVersion,
+    placement: AnnotationPlacement,
+) -> Value {
     JsonWriter {
         names: Names::new(model),
         model,
         version,
+        full_terms: placement == AnnotationPlacement::External,
     }
     .document()
 }
@@ -51,6 +65,8 @@ struct JsonWriter<'m> {
     names: Names<'m>,
     model: &'m Model,
     version: CsdlVersion,
+    /// Terms by their full names, not through aliases.
+    full_terms: bool,
 }
 
 impl JsonWriter<'_> {
@@ -120,7 +136,7 @@ impl JsonWriter<'_> {
         if has_container(model) {
             schema.insert(model.container.name.clone(), self.container());
         }
-        self.annotations(&mut schema, "", &model.annotations);
+        self.annotations_with(&mut schema, "", &model.annotations, false);
         let mut targets = Map::new();
         for external in &model.external_annotations {
             let target = targets
@@ -139,11 +155,23 @@ impl JsonWriter<'_> {
 
     /// Adds `@Term` (or `{prefix}@Term`) members for the annotations.
     fn annotations(&self, obj: &mut Map<String, Value>, prefix: &str, annotations: &[Annotation]) {
+        self.annotations_with(obj, prefix, annotations, self.full_terms);
+    }
+
+    fn annotations_with(
+        &self,
+        obj: &mut Map<String, Value>,
+        prefix: &str,
+        annotations: &[Annotation],
+        full_terms: bool,
+    ) {
         for a in annotations {
-            obj.insert(
-                format!("{prefix}@{}", self.names.term(a)),
-                annotation_value(&a.value),
-            );
+            let term = if full_terms {
+                std::borrow::Cow::Borrowed(a.term.as_str())
+            } else {
+                self.names.term(a)
+            };
+            obj.insert(format!("{prefix}@{term}"), annotation_value(&a.value));
         }
     }
 
@@ -371,6 +399,14 @@ impl JsonWriter<'_> {
                 "$Type".into(),
                 self.names.entity_name(s.entity_type).into_owned().into(),
             );
+            if !s.navigation_bindings.is_empty() {
+                let bindings = s
+                    .navigation_bindings
+                    .iter()
+                    .map(|(path, target)| (path.clone(), target.as_str().into()))
+                    .collect();
+                set.insert("$NavigationPropertyBinding".into(), Value::Object(bindings));
+            }
             self.annotations(&mut set, "", &s.annotations);
             obj.insert(s.name.clone(), Value::Object(set));
         }
@@ -438,6 +474,7 @@ fn annotation_value(value: &AnnotationValue) -> Value {
         AnnotationValue::Int(i) => Value::from(*i),
         AnnotationValue::EnumMember(p) => Value::from(json_enum_member(p)),
         AnnotationValue::NavigationPropertyPath(p) => json!({ "$NavigationPropertyPath": p }),
+        AnnotationValue::PropertyPath(p) => json!({ "$PropertyPath": p }),
         AnnotationValue::Collection(items) => items.iter().map(annotation_value).collect(),
         AnnotationValue::Record(values) => Value::Object(
             values

@@ -35,8 +35,8 @@ mod xml;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-pub use json::{to_json, to_json_version};
-pub use xml::{to_xml, to_xml_version};
+pub use json::{to_json, to_json_placed, to_json_version};
+pub use xml::{AnnotationPlacement, to_xml, to_xml_placed, to_xml_version};
 
 use crate::edm::{
     Annotation, CAPABILITIES, CORE, ComplexTypeId, EntityTypeId, EnumTypeId, Model, TypeKind,

@@ -7,6 +7,7 @@ use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
 use super::{CsdlVersion, DocumentOrder, Names, has_container, used_vocabularies};
+use crate::edm::ExternalAnnotations;
 use crate::edm::{
     Action, Annotation, AnnotationValue, ComplexType, EntityType, EnumType, Model,
     NavigationProperty, PrimitiveKind, Property, TypeDefinition, TypeKind, TypeRef,
@@ -43,11 +44,43 @@ pub fn to_xml(model: &Model) -> String {
 
 /// [`to_xml`] declaring `version`.
 pub fn to_xml_version(model: &Model, version: CsdlVersion) -> String {
+    to_xml_placed(model, version, AnnotationPlacement::Inline)
+}
+
+/// Where the XML document writes annotations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AnnotationPlacement {
+    /// As children of the annotated element, each term through its vocabulary's alias
+    /// (`Core.Computed`).
+    #[default]
+    Inline,
+    /// The annotations of types, of their properties and navigation properties and of the
+    /// container's children in `<Annotations Target="…">` blocks after the container, and
+    /// every term by its full name (`Org.OData.Core.V1.Computed`), also on parameters —
+    /// except the schema's own annotations (`Core.SchemaVersion`), inline with aliases.
+    External,
+}
+
+/// [`to_xml_version`] with annotations where `placement` puts them.
+pub fn to_xml_placed(
+    model: &Model,
+    version: CsdlVersion,
+    placement: AnnotationPlacement,
+) -> String {
+    let externalized;
+    let model = match placement {
+        AnnotationPlacement::Inline => model,
+        AnnotationPlacement::External => {
+            externalized = externalize(model);
+            &externalized
+        }
+    };
     let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
     XmlWriter {
         names: Names::new(model),
         model,
         version,
+        full_terms: placement == AnnotationPlacement::External,
     }
     .document(&mut w)
     .expect("writing to a Vec<u8> cannot fail");
@@ -64,6 +97,62 @@ struct XmlWriter<'m> {
     names: Names<'m>,
     model: &'m Model,
     version: CsdlVersion,
+    /// Terms and enum members by their full names, not through aliases.
+    full_terms: bool,
+}
+
+/// `model` with the annotations of its types, their properties and navigation properties
+/// and the container's children moved into external annotations, one block per target in
+/// document order, before the external annotations it had.
+fn externalize(model: &Model) -> Model {
+    let mut out = model.clone();
+    let mut blocks = Vec::new();
+    let mut block = |target: String, annotations: &mut Vec<Annotation>| {
+        if !annotations.is_empty() {
+            blocks.push(ExternalAnnotations {
+                target,
+                annotations: std::mem::take(annotations),
+            });
+        }
+    };
+    for ty in &mut out.complex_types {
+        block(ty.qualified_name.clone(), &mut ty.annotations);
+        for p in &mut ty.declared_properties {
+            block(
+                format!("{}/{}", ty.qualified_name, p.name),
+                &mut p.annotations,
+            );
+        }
+    }
+    for ty in &mut out.entity_types {
+        block(ty.qualified_name.clone(), &mut ty.annotations);
+        for p in &mut ty.declared_properties {
+            block(
+                format!("{}/{}", ty.qualified_name, p.name),
+                &mut p.annotations,
+            );
+        }
+        for n in &mut ty.declared_navigation {
+            block(
+                format!("{}/{}", ty.qualified_name, n.name),
+                &mut n.annotations,
+            );
+        }
+    }
+    let container = format!("{}.{}", out.namespace, out.container.name);
+    block(container.clone(), &mut out.container.annotations);
+    for set in &mut out.container.entity_sets {
+        block(format!("{container}/{}", set.name), &mut set.annotations);
+    }
+    for singleton in &mut out.container.singletons {
+        block(
+            format!("{container}/{}", singleton.name),
+            &mut singleton.annotations,
+        );
+    }
+    blocks.append(&mut out.external_annotations);
+    out.external_annotations = blocks;
+    out
 }
 
 /// An element without children.
@@ -120,8 +209,8 @@ impl<'m> XmlWriter<'m> {
     fn document(&self, w: &mut W) -> io::Result<()> {
         w.write_event(Event::Decl(BytesDecl::new("1.0", Some("utf-8"), None)))?;
         let attrs: Attrs<'_> = vec![
-            ("Version", self.version.as_str().into()),
             ("xmlns:edmx", EDMX_NS.into()),
+            ("Version", self.version.as_str().into()),
         ];
         node(w, "edmx:Edmx", attrs, |w| {
             for vocabulary in used_vocabularies(self.model) {
@@ -173,7 +262,7 @@ impl<'m> XmlWriter<'m> {
             if has_container(model) {
                 self.container(w)?;
             }
-            self.annotations(w, &model.annotations)?;
+            self.annotations_with(w, &model.annotations, false)?;
             for external in &model.external_annotations {
                 // CSDL requires at least one annotation in an `Annotations` element.
                 if external.annotations.is_empty() {
@@ -189,8 +278,23 @@ impl<'m> XmlWriter<'m> {
     }
 
     fn annotations(&self, w: &mut W, annotations: &[Annotation]) -> io::Result<()> {
+        self.annotations_with(w, annotations, self.full_terms)
+    }
+
+    /// `full_terms`: each term by its full name rather than through its alias.
+    fn annotations_with(
+        &self,
+        w: &mut W,
+        annotations: &[Annotation],
+        full_terms: bool,
+    ) -> io::Result<()> {
         for a in annotations {
-            let mut attrs: Attrs<'_> = vec![("Term", self.names.term(a))];
+            let term = if full_terms {
+                Cow::Borrowed(a.term.as_str())
+            } else {
+                self.names.term(a)
+            };
+            let mut attrs: Attrs<'_> = vec![("Term", term)];
             match self.constant(&a.value) {
                 Some(attr) => {
                     attrs.push(attr);
@@ -209,10 +313,12 @@ impl<'m> XmlWriter<'m> {
             AnnotationValue::String(s) => ("String", s.as_str().into()),
             AnnotationValue::Bool(b) => ("Bool", b.to_string().into()),
             AnnotationValue::Int(i) => ("Int", i.to_string().into()),
+            AnnotationValue::EnumMember(p) if self.full_terms => ("EnumMember", p.as_str().into()),
             AnnotationValue::EnumMember(p) => ("EnumMember", self.names.xml_enum_member(p).into()),
             AnnotationValue::NavigationPropertyPath(p) => {
                 ("NavigationPropertyPath", p.as_str().into())
             }
+            AnnotationValue::PropertyPath(p) => ("PropertyPath", p.as_str().into()),
             AnnotationValue::Collection(_) | AnnotationValue::Record(_) => return None,
         })
     }
@@ -471,7 +577,23 @@ impl<'m> XmlWriter<'m> {
                         ("Name", s.name.as_str().into()),
                         ("EntityType", self.names.entity_name(s.entity_type)),
                     ];
-                    self.annotated(w, "EntitySet", attrs, &s.annotations)?;
+                    if s.navigation_bindings.is_empty() {
+                        self.annotated(w, "EntitySet", attrs, &s.annotations)?;
+                        continue;
+                    }
+                    node(w, "EntitySet", attrs, |w| {
+                        for (path, target) in &s.navigation_bindings {
+                            leaf(
+                                w,
+                                "NavigationPropertyBinding",
+                                vec![
+                                    ("Path", path.as_str().into()),
+                                    ("Target", target.as_str().into()),
+                                ],
+                            )?;
+                        }
+                        self.annotations(w, &s.annotations)
+                    })?;
                 }
                 for s in &c.singletons {
                     let attrs: Attrs<'_> = vec![
@@ -615,8 +737,8 @@ pub(crate) mod tests {
     fn writes_header_reference_and_schema() {
         let xml = to_xml(&sample());
         assert!(xml.starts_with(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<edmx:Edmx Version=\"4.01\" \
-             xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">\n  <edmx:Reference \
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<edmx:Edmx \
+             xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" Version=\"4.01\">\n  <edmx:Reference \
              Uri=\"https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml\">\n    \
              <edmx:Include Namespace=\"Org.OData.Core.V1\" Alias=\"Core\"/>\n  </edmx:Reference>\n  \
              <edmx:DataServices>\n    <Schema xmlns=\"http://docs.oasis-open.org/odata/ns/edm\" \
@@ -774,7 +896,7 @@ pub(crate) mod tests {
             .build()
             .unwrap();
         let expected = r#"<?xml version="1.0" encoding="utf-8"?>
-<edmx:Edmx Version="4.01" xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx">
+<edmx:Edmx xmlns:edmx="http://docs.oasis-open.org/odata/ns/edmx" Version="4.01">
   <edmx:DataServices>
     <Schema xmlns="http://docs.oasis-open.org/odata/ns/edm" Namespace="ns">
       <EnumType Name="color">
@@ -894,6 +1016,82 @@ pub(crate) mod tests {
         ] {
             let error = build(constraint, ty).unwrap_err().to_string();
             assert!(error.contains(reason), "{error}");
+        }
+    }
+
+    /// A model with an annotated property and entity set, a navigation property binding
+    /// and a non-nullable bound function.
+    fn placed() -> Result<Model, crate::edm::ModelError> {
+        ModelBuilder::new("ns")
+            .annotate(crate::edm::Annotation::schema_version("2"))
+            .entity_type(
+                EntityTypeDef::new("t")
+                    .key(["id"])
+                    .property(
+                        PropertyDef::new("id", "Edm.Int32")
+                            .not_null()
+                            .annotate(crate::edm::Annotation::computed()),
+                    )
+                    .navigation(NavigationDef::new("next", "ns.t")),
+            )
+            .function(
+                crate::edm::ActionDef::new("f")
+                    .non_nullable()
+                    .bound_to("bindingParameter", "ns.t")
+                    .returns("Edm.Int32"),
+            )
+            .entity_set("ts", "ns.t")
+            .navigation_binding("ts", "next", "ts")
+            .build()
+    }
+
+    #[test]
+    fn external_placement_moves_annotations_into_blocks_with_full_term_names() {
+        let model = placed().unwrap();
+        let inline = super::to_xml(&model);
+        assert!(inline.contains(r#"<Annotation Term="Core.Computed" Bool="true"/>"#));
+        let external = super::to_xml_placed(
+            &model,
+            crate::csdl::CsdlVersion::V4_01,
+            super::AnnotationPlacement::External,
+        );
+        for expected in [
+            r#"<Property Name="id" Type="Edm.Int32" Nullable="false"/>"#,
+            "<Annotations Target=\"ns.t/id\">\n        \
+             <Annotation Term=\"Org.OData.Core.V1.Computed\" Bool=\"true\"/>",
+            r#"<Annotation Term="Core.SchemaVersion" String="2"/>"#,
+            r#"<NavigationPropertyBinding Path="next" Target="ts"/>"#,
+            r#"<Parameter Name="bindingParameter" Type="ns.t" Nullable="false"/>"#,
+            r#"<ReturnType Type="Edm.Int32" Nullable="false"/>"#,
+        ] {
+            assert!(external.contains(expected), "{expected} in {external}");
+        }
+    }
+
+    #[test]
+    fn navigation_bindings_name_sets_and_navigation_properties() {
+        assert!(placed().is_ok());
+        let build = |path: &str, target: &str| {
+            ModelBuilder::new("ns")
+                .entity_type(
+                    EntityTypeDef::new("t")
+                        .key(["id"])
+                        .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                        .navigation(NavigationDef::new("next", "ns.t")),
+                )
+                .entity_set("ts", "ns.t")
+                .navigation_binding("ts", path, target)
+                .build()
+        };
+        assert!(build("next", "ts").is_ok());
+        for (path, target) in [("nope", "ts"), ("next", "nowhere")] {
+            assert!(
+                matches!(
+                    build(path, target),
+                    Err(crate::edm::ModelError::InvalidBinding { .. })
+                ),
+                "{path} → {target}"
+            );
         }
     }
 }

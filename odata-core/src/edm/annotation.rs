@@ -24,6 +24,8 @@ pub enum AnnotationValue {
     /// A navigation property path relative to the annotated element (`orders`, or
     /// `ns.derivedType/orders` through a type cast).
     NavigationPropertyPath(String),
+    /// A structural property path relative to the annotated element (`version`).
+    PropertyPath(String),
     /// A collection of values, in order.
     Collection(Vec<AnnotationValue>),
     /// A record: values for properties of the term's structured type, in order. Properties
@@ -82,7 +84,11 @@ impl AnnotationValue {
             Self::Record(values) => values
                 .iter()
                 .for_each(|p| p.value.collect_enum_members(out)),
-            Self::String(_) | Self::Bool(_) | Self::Int(_) | Self::NavigationPropertyPath(_) => {}
+            Self::String(_)
+            | Self::Bool(_)
+            | Self::Int(_)
+            | Self::NavigationPropertyPath(_)
+            | Self::PropertyPath(_) => {}
         }
     }
 }
@@ -133,6 +139,23 @@ impl Annotation {
         Self {
             term: SCHEMA_VERSION.to_owned(),
             value: AnnotationValue::String(version.into()),
+        }
+    }
+
+    /// `Core.OptimisticConcurrency`: the properties an entity set's ETags are computed from.
+    pub fn optimistic_concurrency<I, S>(properties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            term: format!("{CORE}.OptimisticConcurrency"),
+            value: AnnotationValue::Collection(
+                properties
+                    .into_iter()
+                    .map(|p| AnnotationValue::PropertyPath(p.into()))
+                    .collect(),
+            ),
         }
     }
 

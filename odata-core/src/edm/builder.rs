@@ -135,6 +135,16 @@ pub enum ModelError {
         /// The declared underlying type.
         underlying: String,
     },
+    /// A navigation property binding whose set, target or navigation property is unknown.
+    #[error("entity set '{set}': navigation property binding '{path}': {reason}")]
+    InvalidBinding {
+        /// The entity set.
+        set: String,
+        /// The binding's path.
+        path: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// A property name repeated within a type hierarchy.
     #[error("type '{ty}': property '{property}' declared twice")]
     DuplicateProperty {
@@ -600,6 +610,7 @@ impl TypeDefinitionDef {
 pub struct ActionDef {
     name: String,
     binding: Option<(String, String)>,
+    non_nullable: bool,
     entity_set_path: Option<String>,
     parameters: Vec<PropertyDef>,
     return_type: Option<PropertyDef>,
@@ -612,11 +623,19 @@ impl ActionDef {
         Self {
             name: name.into(),
             binding: None,
+            non_nullable: false,
             entity_set_path: None,
             parameters: Vec::new(),
             return_type: None,
             annotations: Vec::new(),
         }
+    }
+
+    /// `Nullable="false"` on the binding parameter and the return type (both are
+    /// nullable by default, as Microsoft Graph's CSDL declares them).
+    pub fn non_nullable(mut self) -> Self {
+        self.non_nullable = true;
+        self
     }
 
     /// Binds the action to an entity type or `Collection(...)` of one.
@@ -667,6 +686,7 @@ pub struct ModelBuilder {
     function_imports: Vec<(String, String, Option<String>)>,
     action_imports: Vec<(String, String)>,
     entity_sets: Vec<(String, String)>,
+    navigation_bindings: Vec<(String, String, String)>,
     singletons: Vec<(String, String)>,
     annotations: Vec<Annotation>,
 }
@@ -687,6 +707,7 @@ impl ModelBuilder {
             function_imports: Vec::new(),
             action_imports: Vec::new(),
             entity_sets: Vec::new(),
+            navigation_bindings: Vec::new(),
             singletons: Vec::new(),
             annotations: Vec::new(),
         }
@@ -798,6 +819,19 @@ impl ModelBuilder {
         self
     }
 
+    /// A `NavigationPropertyBinding` of the entity set `set`: the entities its navigation
+    /// property `path` leads to are in the entity set `target`.
+    pub fn navigation_binding(
+        mut self,
+        set: impl Into<String>,
+        path: impl Into<String>,
+        target: impl Into<String>,
+    ) -> Self {
+        self.navigation_bindings
+            .push((set.into(), path.into(), target.into()));
+        self
+    }
+
     /// Adds a singleton of the named entity type.
     pub fn singleton(mut self, name: impl Into<String>, type_name: impl Into<String>) -> Self {
         self.singletons.push((name.into(), type_name.into()));
@@ -810,6 +844,18 @@ impl ModelBuilder {
         check_defaults(&model)?;
         Ok(model)
     }
+}
+
+/// Whether `ty` is `base` or derives from it.
+fn is_derived_or_same(entity_types: &[EntityType], ty: EntityTypeId, base: EntityTypeId) -> bool {
+    let mut current = Some(ty);
+    while let Some(t) = current {
+        if t == base {
+            return true;
+        }
+        current = entity_types[t.0].base;
+    }
+    false
 }
 
 /// Every referential constraint pairs a primitive property of the navigation's source type
@@ -1128,10 +1174,43 @@ impl Resolver {
                 Ok(EntitySet {
                     name: name.clone(),
                     entity_type: self.entity_id(ty, name)?,
+                    navigation_bindings: self
+                        .b
+                        .navigation_bindings
+                        .iter()
+                        .filter(|(set, ..)| set == name)
+                        .map(|(_, path, target)| (path.clone(), target.clone()))
+                        .collect(),
                     annotations: Vec::new(),
                 })
             })
-            .collect::<Result<_, ModelError>>()?;
+            .collect::<Result<Vec<EntitySet>, ModelError>>()?;
+        for (set, path, target) in &self.b.navigation_bindings {
+            let invalid = |reason: &str| ModelError::InvalidBinding {
+                set: set.clone(),
+                path: path.clone(),
+                reason: reason.to_owned(),
+            };
+            let source = entity_sets
+                .iter()
+                .find(|s| &s.name == set)
+                .ok_or_else(|| invalid("no such entity set"))?;
+            if !entity_sets.iter().any(|s| &s.name == target)
+                && !self.b.singletons.iter().any(|(s, _)| s == target)
+            {
+                return Err(invalid("its target is no entity set or singleton"));
+            }
+            let navigation = path.rsplit('/').next().unwrap_or(path);
+            let declared = entity_types.iter().enumerate().any(|(i, ty)| {
+                is_derived_or_same(&entity_types, EntityTypeId(i), source.entity_type)
+                    && ty.navigation_property(navigation).is_some()
+            });
+            if !declared {
+                return Err(invalid(
+                    "no navigation property of the set's types has that name",
+                ));
+            }
+        }
         let singletons = self
             .b
             .singletons
@@ -1170,8 +1249,11 @@ impl Resolver {
     fn resolve_action(&self, d: &ActionDef) -> Result<Action, ModelError> {
         let mut parameters = Vec::new();
         if let Some((name, ty)) = &d.binding {
-            // Nullable like Graph's CSDL, which omits the facet on binding parameters.
-            let def = PropertyDef::new(name.clone(), ty.clone());
+            // Nullable unless declared otherwise, like Graph's CSDL, which omits the facet.
+            let mut def = PropertyDef::new(name.clone(), ty.clone());
+            if d.non_nullable {
+                def = def.not_null();
+            }
             parameters.push(Parameter {
                 name: name.clone(),
                 type_ref: self.type_ref(&def, &d.name)?,
@@ -1188,7 +1270,14 @@ impl Resolver {
         let return_type = d
             .return_type
             .as_ref()
-            .map(|r| self.type_ref(r, &d.name))
+            .map(|r| {
+                let r = if d.non_nullable {
+                    r.clone().not_null()
+                } else {
+                    r.clone()
+                };
+                self.type_ref(&r, &d.name)
+            })
             .transpose()?;
         Ok(Action {
             name: d.name.clone(),

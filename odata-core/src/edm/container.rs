@@ -9,6 +9,9 @@ pub struct EntitySet {
     pub name: String,
     /// Type of the entities in the set.
     pub entity_type: EntityTypeId,
+    /// `NavigationPropertyBinding`s: navigation property path → the entity set its
+    /// entities are in.
+    pub navigation_bindings: Vec<(String, String)>,
     /// Annotations of the entity set (capabilities and the like).
     pub annotations: Vec<Annotation>,
 }

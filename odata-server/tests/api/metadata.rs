@@ -288,7 +288,10 @@ async fn a_4_0_client_gets_a_4_0_document() {
         assert_eq!(xml.headers()["odata-version"], version);
         let text = xml.text().await.unwrap();
         assert!(
-            text.contains(&format!("<edmx:Edmx Version=\"{version}\"")),
+            text.contains(&format!(
+                "<edmx:Edmx xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\" \
+                 Version=\"{version}\">"
+            )),
             "{max:?}: {}",
             &text[..200.min(text.len())]
         );

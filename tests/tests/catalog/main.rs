@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod metadata;
 mod operations;
 mod seed;
 mod service;
