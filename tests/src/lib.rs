@@ -300,9 +300,9 @@ pub fn with_valid_enums(body: &Value) -> Value {
 
 /// Fails the test unless `xml` validates against the OASIS `edmx.xsd` (with `edm.xsd`).
 pub fn assert_valid_csdl(xml: &str) {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("metadata.xml");
-    std::fs::write(&file, xml).unwrap();
+    std::fs::write(&file, xml).expect("metadata file written");
     let xsd = shared_dir().join("odata-spec/csdl/edmx.xsd");
     let output = std::process::Command::new("xmllint")
         .arg("--nonet")
