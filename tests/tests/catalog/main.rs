@@ -5,5 +5,6 @@
 
 mod metadata;
 mod operations;
+mod queries;
 mod seed;
 mod service;

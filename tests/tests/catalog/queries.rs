@@ -1,0 +1,290 @@
+//! MODEL.md §2 and §6.4–§6.9 on the demo data: the catalog's types in queries, addressing,
+//! relationships and media.
+
+use acceptance_tests::{TestApp, spawn_catalog};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const LAPTOP: &str = "Products(a0000000-0000-4000-8000-000000000001)";
+
+/// The `Name`s a query answers, in order.
+async fn names(app: &TestApp, query: &str) -> Vec<String> {
+    // reqwest percent-encodes what a URL may not hold (spaces).
+    let got = app
+        .get(&format!(
+            "Products?$filter={query}&$select=Name&$orderby=Price desc"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let status = got.status();
+    let body: Value = got.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["Name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn filters_over_the_catalogs_types() {
+    let app = spawn_catalog().await;
+    let cases: [(&str, &[&str]); 14] = [
+        (
+            "Status has Catalog.ProductStatus'Featured'",
+            &["Premium Laptop Pro", "Laptop", "Smartphone"],
+        ),
+        (
+            "Status eq Catalog.ProductStatus'InStock,OnSale'",
+            &["Gaming Mouse Ultra", "Wireless Mouse"],
+        ),
+        ("Status eq 4", &["Office Chair"]),
+        ("Status eq 99", &[]),
+        ("Weight eq 3.14f", &["Laptop"]),
+        ("Rating ge 200", &["Laptop", "Office Chair"]),
+        ("Data eq binary'dGVzdA=='", &["Laptop"]),
+        ("ShippingTime eq duration'P1D'", &["Laptop"]),
+        (
+            "totalseconds(ShippingTime) gt 86400",
+            &["Office Chair", "Coffee Mug"],
+        ),
+        ("OpenTime lt 09:00:00", &["Wireless Mouse", "Coffee Mug"]),
+        ("ShippingAddress/City eq 'Seattle'", &["Laptop"]),
+        ("Category/Name eq 'Kitchen'", &["Coffee Mug"]),
+        (
+            "Descriptions/any(d: d/LanguageKey eq 'FR')",
+            &["Wireless Mouse"],
+        ),
+        (
+            "geo.intersects(geography'SRID=4326;POINT(-122.3 47.6)', Area)",
+            &["Laptop"],
+        ),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(names(&app, query).await, expected, "{query}");
+    }
+    assert_eq!(
+        names(&app, "isof('Catalog.SpecialProduct') and Price gt 500").await,
+        ["Premium Laptop Pro", "Laptop"]
+    );
+    let searched = app
+        .get_json("Products?$search=Mouse NOT Wireless&$select=Name")
+        .await;
+    let searched: Vec<&Value> = searched["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["Name"])
+        .collect();
+    assert_eq!(searched, [&json!("Gaming Mouse Ultra")]);
+    for bad in [
+        "Name eq 5",
+        "ShippingAddress gt 1",
+        "ShippingAddress/Nope eq 1",
+        "geo.distance(Location)",
+    ] {
+        let got = app
+            .get(&format!("Products?$filter={bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn decimals_are_exact_and_follow_ieee754_compatible() {
+    let app = spawn_catalog().await;
+    let exact = "123.456789012345678901";
+    let created = app
+        .client
+        .post(app.url("DecimalSamples"))
+        .header("Content-Type", "application/json;IEEE754Compatible=true")
+        .header("Accept", "application/json;IEEE754Compatible=true")
+        .body(format!(r#"{{"Name":"exact","Amount":"{exact}"}}"#))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert!(
+        created.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("IEEE754Compatible=true")
+    );
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["Amount"], exact);
+    let found = app
+        .get_json(&format!(
+            "DecimalSamples?$filter=Amount eq {exact}&$select=Name"
+        ))
+        .await;
+    assert_eq!(found["value"][0]["Name"], "exact");
+    let too_precise = app
+        .post_json(
+            "DecimalSamples",
+            &json!({"Name": "x", "Amount": "1.0000000000000000001"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_precise.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn composite_keys_type_casts_and_property_paths_address_resources() {
+    let app = spawn_catalog().await;
+    let description =
+        "ProductDescriptions(LanguageKey='DE',ProductID=a0000000-0000-4000-8000-000000000001)";
+    assert_eq!(app.get_json(description).await["CustomName"], "");
+    assert_eq!(
+        app.get_json(&format!("{LAPTOP}/Catalog.SpecialProduct/SpecialProperty"))
+            .await["value"],
+        "Extended warranty included"
+    );
+    for (path, status) in [
+        (
+            "Products(a0000000-0000-4000-8000-000000000002)/Catalog.SpecialProduct",
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "Products(00000000-0000-0000-0000-000000000000)",
+            StatusCode::NOT_FOUND,
+        ),
+        ("Products/Catalog.SpecialProduct/$count", StatusCode::OK),
+        (
+            "Products/a0000000-0000-4000-8000-000000000001/Name",
+            StatusCode::OK,
+        ),
+    ] {
+        assert_eq!(
+            app.get(path).send().await.unwrap().status(),
+            status,
+            "{path}"
+        );
+    }
+    let price = app
+        .get(&format!("{LAPTOP}/Price/$value"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(price.text().await.unwrap(), "999.99");
+    let status = app
+        .get(&format!("{LAPTOP}/Status/$value"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.text().await.unwrap(), "InStock,Featured");
+    let empty = app
+        .get("Products(a0000000-0000-4000-8000-000000000005)/Description")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), StatusCode::NO_CONTENT);
+    let city = app
+        .get_json(&format!("{LAPTOP}/ShippingAddress/City"))
+        .await;
+    assert_eq!(city["value"], "Seattle");
+}
+
+#[tokio::test]
+async fn descriptions_are_created_inside_their_product_and_deleted_with_it() {
+    let app = spawn_catalog().await;
+    let created = app
+        .post_json(
+            "Products",
+            &json!({
+                "Name": "Desk", "Price": 120,
+                "Category@odata.bind": "Categories(c0000000-0000-4000-8000-000000000003)",
+                "Descriptions": [
+                    {"LanguageKey": "EN", "Description": "A desk"},
+                    {"LanguageKey": "DE", "Description": "Ein Schreibtisch"}
+                ]
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let desk: Value = created.json().await.unwrap();
+    let id = desk["ID"].as_str().unwrap().to_owned();
+    assert_eq!(desk["CategoryID"], "c0000000-0000-4000-8000-000000000003");
+    let descriptions = app
+        .get_json(&format!("Products({id})/Descriptions/$count"))
+        .await;
+    assert_eq!(descriptions, json!(2));
+    let duplicate = app
+        .post_json(
+            "ProductDescriptions",
+            &json!({"ProductID": id, "LanguageKey": "EN", "Description": "again"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(duplicate.status(), StatusCode::CONFLICT);
+    let taken = app
+        .post_json("Categories", &json!({"Name": "Electronics"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), StatusCode::CONFLICT);
+
+    let deleted = app
+        .client
+        .delete(app.url(&format!("Products({id})")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let left = app
+        .get_json(&format!(
+            "ProductDescriptions/$count?$filter=ProductID eq {id}"
+        ))
+        .await;
+    assert_eq!(left, json!(0));
+    let again = app
+        .client
+        .delete(app.url(&format!("Products({id})")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn media_items_upload_and_serve_their_streams() {
+    let app = spawn_catalog().await;
+    let uploaded = app
+        .client
+        .post(app.url("MediaItems"))
+        .header("Content-Type", "image/png")
+        .header("Slug", "new%20picture.png")
+        .body(vec![1u8, 2, 3, 4, 5])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let location = uploaded.headers()["location"].to_str().unwrap().to_owned();
+    let item: Value = uploaded.json().await.unwrap();
+    assert_eq!(item["Name"], "new picture.png");
+    assert_eq!(item["ContentType"], "image/png");
+    assert_eq!(item["Size"], 5);
+    assert!(
+        item["@odata.mediaReadLink"]
+            .as_str()
+            .unwrap()
+            .ends_with("/$value")
+    );
+    let path = format!("{}/$value", location.trim_start_matches(&app.root));
+    let bytes = app.get(&path).send().await.unwrap();
+    assert_eq!(bytes.headers()["content-type"], "image/png");
+    assert_eq!(&bytes.bytes().await.unwrap()[..], &[1, 2, 3, 4, 5]);
+    let company = app.client.delete(app.url("Company")).send().await.unwrap();
+    assert_eq!(company.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let photo = app.get(&format!("{LAPTOP}/Photo")).send().await.unwrap();
+    assert_eq!(photo.status(), StatusCode::OK);
+    assert_eq!(photo.headers()["content-type"], "application/octet-stream");
+    assert!(photo.bytes().await.unwrap().is_empty());
+}
