@@ -1041,11 +1041,21 @@ fn key_value(
     text: &str,
     quoted: bool,
 ) -> Result<Value, ODataError> {
+    // A well-formed literal of another type (or any key-as-segment text) addresses no
+    // entity: 404; only a malformed literal is a 400.
     let invalid = || {
-        ODataError::bad_request(format!(
-            "'{text}' is not a valid value for the key property '{name}' of type {}.",
-            service.model().type_name(*kind)
-        ))
+        let type_name = service.model().type_name(*kind);
+        if !quoted || is_well_formed_literal(text) {
+            ODataError::not_found(format!(
+                "No entity has the key {text}: it is not a value of the key property '{name}' \
+                 of type {type_name}."
+            ))
+        } else {
+            ODataError::bad_request(format!(
+                "'{text}' is not a valid value for the key property '{name}' of type \
+                 {type_name}."
+            ))
+        }
         .with_target(name.to_owned())
     };
     let TypeKind::Primitive(p) = *kind else {
@@ -1081,6 +1091,19 @@ fn key_value(
             None => Err(invalid()),
         },
     }
+}
+
+/// Whether `text` is a literal of some primitive type: a quoted string whose quotes are
+/// doubled, a number, a GUID, a boolean.
+fn is_well_formed_literal(text: &str) -> bool {
+    let quoted = text.len() >= 2
+        && text.starts_with('\'')
+        && text.ends_with('\'')
+        && !text[1..text.len() - 1].replace("''", "").contains('\'');
+    quoted
+        || text.parse::<f64>().is_ok_and(f64::is_finite)
+        || (text.len() == 36 && uuid::Uuid::try_parse(text).is_ok())
+        || matches!(text, "true" | "false")
 }
 
 /// The canonical key predicate of an entity, e.g. `('a''b')` or `(a=1,b='x')`.

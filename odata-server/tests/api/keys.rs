@@ -60,13 +60,23 @@ async fn integer_keys_must_be_supplied_and_valid() {
         let body: Value = app.get_json(path).await;
         assert_eq!(body["placed"], "2024-02-29", "{path}");
     }
+    // A well-formed literal of another type addresses no entity.
+    for path in [
+        "orders('42')",
+        "orders/4x",
+        "orders(4.5)",
+        "orders(number='x')",
+    ] {
+        assert_eq!(
+            app.get(path).send().await.unwrap().status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
     assert_eq!(
-        app.get("orders('42')").send().await.unwrap().status(),
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(
-        app.get("orders/4x").send().await.unwrap().status(),
-        StatusCode::BAD_REQUEST
+        app.get("orders('42)").send().await.unwrap().status(),
+        StatusCode::BAD_REQUEST,
+        "malformed"
     );
     assert_eq!(
         app.get("orders(7)").send().await.unwrap().status(),

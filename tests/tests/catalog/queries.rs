@@ -153,6 +153,13 @@ async fn composite_keys_type_casts_and_property_paths_address_resources() {
             "Products(00000000-0000-0000-0000-000000000000)",
             StatusCode::NOT_FOUND,
         ),
+        ("Products(1)", StatusCode::NOT_FOUND),
+        ("Products('abc:123')", StatusCode::NOT_FOUND),
+        (
+            "Products('abc:123')/GetRelatedProducts()",
+            StatusCode::NOT_FOUND,
+        ),
+        ("Products(ID='abc:123)", StatusCode::BAD_REQUEST),
         ("Products/Catalog.SpecialProduct/$count", StatusCode::OK),
         (
             "Products/a0000000-0000-4000-8000-000000000001/Name",
