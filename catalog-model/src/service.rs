@@ -48,16 +48,17 @@ pub fn service() -> Service {
                 .searchable(["Description", "LongText"]),
         )
         .collection(
-            CollectionDef::new("MediaItems", "media_items").media(
-                MediaHandler::new()
-                    .on_create(|upload| {
-                        let mut values = uploaded(upload);
-                        values.push(("Name".into(), json!(upload.slug.unwrap_or_default())));
-                        values.push(("CreatedAt".into(), json!(upload.now.to_string())));
-                        Ok(values)
-                    })
-                    .on_replace(|upload| Ok(uploaded(upload))),
-            ),
+            CollectionDef::new("MediaItems", "media_items")
+                .creation_timestamps(["CreatedAt", "ModifiedAt"])
+                .media(
+                    MediaHandler::new()
+                        .on_create(|upload| {
+                            let mut values = uploaded(upload);
+                            values.push(("Name".into(), json!(upload.slug.unwrap_or_default())));
+                            Ok(values)
+                        })
+                        .on_replace(|upload| Ok(uploaded(upload))),
+                ),
         )
         .collection(CollectionDef::new("ReadOnlyItems", "read_only_items").read_only())
         .collection(CollectionDef::new("DecimalSamples", "decimal_samples"))
@@ -78,6 +79,7 @@ pub fn service() -> Service {
 fn products() -> CollectionDef {
     let products = CollectionDef::new("Products", "products")
         .version_property("Version")
+        .creation_timestamps(["CreatedAt"])
         .reference("Category", "Categories")
         .inverse("Descriptions", "ProductDescriptions", "Product")
         .searchable(["Name"])

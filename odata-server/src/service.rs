@@ -27,7 +27,9 @@
 //! ```
 
 use odata_core::csdl::AnnotationPlacement;
-use odata_core::edm::{Action, EntityTypeId, Model, NavigationProperty, OnDeleteAction};
+use odata_core::edm::{
+    Action, EntityTypeId, Model, NavigationProperty, OnDeleteAction, PrimitiveKind,
+};
 use odata_core::json::{ControlInformation, WriteRules};
 
 use crate::action::ActionHandler;
@@ -88,6 +90,15 @@ pub enum ServiceError {
         "'{path}': the version property '{property}' is not an integer property outside the key"
     )]
     VersionProperty {
+        /// The collection path.
+        path: String,
+        /// The declared property name.
+        property: String,
+    },
+    /// A creation timestamp that is not a DateTimeOffset property of the collection's
+    /// entity type.
+    #[error("'{path}': the creation timestamp '{property}' is not a DateTimeOffset property")]
+    CreationTimestamp {
         /// The collection path.
         path: String,
         /// The declared property name.
@@ -461,6 +472,7 @@ pub struct CollectionDef {
     read_only: bool,
     media: Option<MediaHandler>,
     version: Option<String>,
+    creation_timestamps: Vec<String>,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -495,7 +507,20 @@ impl CollectionDef {
             read_only: false,
             media: None,
             version: None,
+            creation_timestamps: Vec::new(),
         }
+    }
+
+    /// DateTimeOffset properties stamped with the time an entity is created (in whole
+    /// seconds) when the create leaves them out; those that are computed never change
+    /// afterwards (other computed timestamps are refreshed by every write).
+    pub fn creation_timestamps<I, S>(mut self, properties: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.creation_timestamps = properties.into_iter().map(Into::into).collect();
+        self
     }
 
     /// Makes the integer property `name` mirror each entity's version, the source of its
@@ -783,6 +808,11 @@ impl ServiceBuilder {
             }
             let mut table = Table::new(&model, entity_type, def.table);
             table.version = version_column(&table, &def.path, def.version.as_deref())?;
+            table.creation_timestamps = def
+                .creation_timestamps
+                .iter()
+                .map(|name| timestamp_column(&table, &def.path, name))
+                .collect::<Result<_, _>>()?;
             let searchable = searchable_columns(&table, &def.path, def.searchable.as_deref())?;
             links.push(def.links);
             let unknown = |operation: String| ServiceError::UnknownOperation {
@@ -1259,6 +1289,20 @@ fn version_column(
         })
 }
 
+/// The column of the DateTimeOffset property `name` of the entities at `path`.
+fn timestamp_column(table: &Table, path: &str, name: &str) -> Result<usize, ServiceError> {
+    table
+        .column_index(name)
+        .filter(|&c| {
+            let type_ref = &table.columns[c].property.type_ref;
+            !type_ref.collection && type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset)
+        })
+        .ok_or_else(|| ServiceError::CreationTimestamp {
+            path: path.to_owned(),
+            property: name.to_owned(),
+        })
+}
+
 /// The declared searchable properties of the collection at `path`, or every string
 /// property of the table that is not write-only.
 fn searchable_columns(
@@ -1374,6 +1418,16 @@ mod tests {
                 }
             );
         }
+        let stamped = Service::builder(model.clone())
+            .collection(CollectionDef::new("things", "things").creation_timestamps(["name"]))
+            .build();
+        assert_eq!(
+            stamped.unwrap_err(),
+            ServiceError::CreationTimestamp {
+                path: "things".into(),
+                property: "name".into()
+            }
+        );
     }
 
     #[test]

@@ -165,6 +165,12 @@ pub(super) async fn insert_with_stream(
     for &c in table_type.columns.iter().filter(|c| !table.key.contains(c)) {
         values[c] = initial_value(model, &table.columns[c].property, now);
     }
+    if !table.creation_timestamps.is_empty() {
+        let created = creation_time(now);
+        for &c in &table.creation_timestamps {
+            values[c] = Value::DateTimeOffset(created.clone());
+        }
+    }
     apply(table, payload, &mut values);
     let set_by_value = payload.values.iter().filter(|(name, _)| {
         table
@@ -767,7 +773,8 @@ fn apply_update(table: &Table, payload: &EntityPayload, values: &mut [Value]) {
 
 /// Under [`WriteRules::require_non_nullable`](json::WriteRules): a 400 naming the first
 /// non-nullable property of the created type that has no `DefaultValue`, is not computed
-/// and that neither the body nor the entity it is created in (`preset`) sets.
+/// nor a creation timestamp, and that neither the body nor the entity it is created in
+/// (`preset`) sets.
 fn require_non_nullable(
     table: &Table,
     table_type: &TableType,
@@ -780,7 +787,8 @@ fn require_non_nullable(
         let required = !t.nullable
             && !t.collection
             && property.default_value.is_none()
-            && !property.is_computed();
+            && !property.is_computed()
+            && !table.creation_timestamps.contains(&c);
         if required
             && !payload.values.contains_key(&property.name)
             && !preset.iter().any(|(p, _)| *p == c)
@@ -809,7 +817,8 @@ pub(super) fn refresh(
 ) {
     for &c in &table_type.columns {
         let property = &table.columns[c].property;
-        if table.key.contains(&c) || property.is_immutable() {
+        let kept_timestamp = table.creation_timestamps.contains(&c) && property.is_computed();
+        if table.key.contains(&c) || property.is_immutable() || kept_timestamp {
             continue;
         }
         let reset = if property.is_computed() {
@@ -821,6 +830,14 @@ pub(super) fn refresh(
             values[c] = initial_value(model, property, now);
         }
     }
+}
+
+/// The request's time in whole seconds, as creation timestamps record it.
+fn creation_time(now: &DateTimeOffset) -> DateTimeOffset {
+    const TICKS_PER_SECOND: i64 = 10_000_000;
+    let ticks = now.utc_ticks();
+    DateTimeOffset::from_utc_ticks(ticks - ticks.rem_euclid(TICKS_PER_SECOND), 0)
+        .unwrap_or_else(|| now.clone())
 }
 
 fn is_timestamp(property: &Property) -> bool {

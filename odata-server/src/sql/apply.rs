@@ -676,6 +676,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             types: Vec::new(),
             streams: Vec::new(),
             version: None,
+            creation_timestamps: Vec::new(),
         };
         Rel {
             sql,

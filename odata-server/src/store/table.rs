@@ -175,6 +175,10 @@ pub struct Table {
     /// The integer property (index into `columns`) that mirrors the entity's version, the
     /// source of its ETag: set to 1 on insert and to the new version on every write.
     pub version: Option<usize>,
+    /// DateTimeOffset properties (indexes into `columns`) stamped with the time an entity
+    /// is created, in whole seconds, when the create leaves them out; computed ones are
+    /// then kept by every update.
+    pub creation_timestamps: Vec<usize>,
 }
 
 impl Table {
@@ -220,6 +224,7 @@ impl Table {
             types,
             streams: Vec::new(),
             version: None,
+            creation_timestamps: Vec::new(),
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {

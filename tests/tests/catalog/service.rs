@@ -308,3 +308,53 @@ async fn version_counts_every_change_and_is_the_etag() {
         (json!(2), json!("W/\"2\""))
     );
 }
+
+#[tokio::test]
+async fn creation_times_are_stamped_once_in_whole_seconds() {
+    let app = spawn_catalog().await;
+    let created = app
+        .post_json(
+            "Products",
+            &json!({"Name": "Lamp", "Price": 1, "CreatedAt": "2000-01-01T00:00:00Z"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let product: Value = created.json().await.unwrap();
+    let stamped = product["CreatedAt"].as_str().unwrap().to_owned();
+    assert!(
+        !stamped.starts_with("2000"),
+        "computed: the client's value is ignored"
+    );
+    assert!(!stamped.contains('.'), "whole seconds: {stamped}");
+    let path = format!("Products({})", product["ID"].as_str().unwrap());
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let updated = app
+        .patch_json(&path, &json!({"Price": 2}))
+        .header("Prefer", "return=representation")
+        .send()
+        .await
+        .unwrap();
+    let updated: Value = updated.json().await.unwrap();
+    assert_eq!(
+        updated["CreatedAt"],
+        json!(stamped),
+        "never changed afterwards"
+    );
+
+    let item = app
+        .post_json(
+            "MediaItems",
+            &json!({"Name": "doc", "ContentType": "text/plain"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(item.status(), StatusCode::CREATED);
+    let item: Value = item.json().await.unwrap();
+    assert!(
+        item["CreatedAt"].is_string() && item["ModifiedAt"].is_string(),
+        "{item}"
+    );
+    assert_eq!(item["CreatedAt"], item["ModifiedAt"]);
+}
