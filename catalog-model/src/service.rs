@@ -80,6 +80,7 @@ fn products() -> CollectionDef {
     let products = CollectionDef::new("Products", "products")
         .version_property("Version")
         .creation_timestamps(["CreatedAt"])
+        .type_property("ProductType")
         .reference("Category", "Categories")
         .inverse("Descriptions", "ProductDescriptions", "Product")
         .searchable(["Name"])

@@ -95,6 +95,14 @@ pub enum ServiceError {
         /// The declared property name.
         property: String,
     },
+    /// A type property that is not a string property of the collection's entity type.
+    #[error("'{path}': the type property '{property}' is not a string property")]
+    TypeProperty {
+        /// The collection path.
+        path: String,
+        /// The declared property name.
+        property: String,
+    },
     /// A creation timestamp that is not a DateTimeOffset property of the collection's
     /// entity type.
     #[error("'{path}': the creation timestamp '{property}' is not a DateTimeOffset property")]
@@ -473,6 +481,7 @@ pub struct CollectionDef {
     media: Option<MediaHandler>,
     version: Option<String>,
     creation_timestamps: Vec<String>,
+    type_property: Option<String>,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -508,7 +517,18 @@ impl CollectionDef {
             media: None,
             version: None,
             creation_timestamps: Vec::new(),
+            type_property: None,
         }
+    }
+
+    /// Makes the string property `name` name each entity's concrete type (the type's
+    /// unqualified name, e.g. `special` for `ns.special`): a create takes its type from
+    /// `@odata.type`, else from this property, else the collection's type, and the two must
+    /// agree; the property is then set to the type's name and never changes (an update
+    /// naming another type is a 400, a replacement keeps it).
+    pub fn type_property(mut self, name: impl Into<String>) -> Self {
+        self.type_property = Some(name.into());
+        self
     }
 
     /// DateTimeOffset properties stamped with the time an entity is created (in whole
@@ -808,6 +828,22 @@ impl ServiceBuilder {
             }
             let mut table = Table::new(&model, entity_type, def.table);
             table.version = version_column(&table, &def.path, def.version.as_deref())?;
+            table.type_property = def
+                .type_property
+                .as_deref()
+                .map(|name| {
+                    table
+                        .column_index(name)
+                        .filter(|&c| {
+                            table.columns[c].property.type_ref.primitive()
+                                == Some(PrimitiveKind::String)
+                        })
+                        .ok_or_else(|| ServiceError::TypeProperty {
+                            path: def.path.clone(),
+                            property: name.to_owned(),
+                        })
+                })
+                .transpose()?;
             table.creation_timestamps = def
                 .creation_timestamps
                 .iter()
@@ -1389,7 +1425,7 @@ mod tests {
     }
 
     #[test]
-    fn a_version_property_is_an_integer_outside_the_key() {
+    fn version_timestamp_and_type_properties_must_fit_their_roles() {
         let model = ModelBuilder::new("example.shop")
             .entity_type(
                 EntityTypeDef::new("thing")
@@ -1426,6 +1462,16 @@ mod tests {
             ServiceError::CreationTimestamp {
                 path: "things".into(),
                 property: "name".into()
+            }
+        );
+        let typed = Service::builder(model.clone())
+            .collection(CollectionDef::new("things", "things").type_property("revision"))
+            .build();
+        assert_eq!(
+            typed.unwrap_err(),
+            ServiceError::TypeProperty {
+                path: "things".into(),
+                property: "revision".into()
             }
         );
     }

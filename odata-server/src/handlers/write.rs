@@ -54,7 +54,9 @@ pub(super) async fn create(
         }
     }
     let rules = request.state.service.write_rules();
-    let payload = json::read_entity_with(model, collection.entity_type, &request.body, rules)?;
+    let mut object = json::read_object(&request.body)?;
+    type_from_property(model, collection, &mut object)?;
+    let payload = json::read_entity_object(model, collection.entity_type, &object, rules)?;
     let entity = if payload.inline.is_empty() && payload.links.is_empty() {
         insert(request, &request.store, collection, &payload, preset).await?
     } else {
@@ -165,6 +167,9 @@ pub(super) async fn insert_with_stream(
     for &c in table_type.columns.iter().filter(|c| !table.key.contains(c)) {
         values[c] = initial_value(model, &table.columns[c].property, now);
     }
+    if let Some(c) = table.type_property {
+        values[c] = values_type_name(model, table_type);
+    }
     if !table.creation_timestamps.is_empty() {
         let created = creation_time(now);
         for &c in &table.creation_timestamps {
@@ -273,6 +278,17 @@ pub(super) async fn update(
                     ))
                     .with_target(name.clone()));
                 }
+            }
+            if let Some(c) = table.type_property
+                && let Some(named) = payload.values.get(&table.columns[c].property.name)
+                && named != &values_type_name(model, table_type)
+            {
+                let name = &table.columns[c].property.name;
+                return Err(ODataError::bad_request(format!(
+                    "'{name}' cannot change: the entity is a '{}'.",
+                    model.entity_type(table_type.id).name
+                ))
+                .with_target(name.clone()));
             }
             let mut values = current.values.clone();
             refresh(model, table, table_type, &mut values, now, replace);
@@ -818,7 +834,8 @@ pub(super) fn refresh(
     for &c in &table_type.columns {
         let property = &table.columns[c].property;
         let kept_timestamp = table.creation_timestamps.contains(&c) && property.is_computed();
-        if table.key.contains(&c) || property.is_immutable() || kept_timestamp {
+        let kept = kept_timestamp || table.type_property == Some(c);
+        if table.key.contains(&c) || property.is_immutable() || kept {
             continue;
         }
         let reset = if property.is_computed() {
@@ -830,6 +847,60 @@ pub(super) fn refresh(
             values[c] = initial_value(model, property, now);
         }
     }
+}
+
+/// A create body's type named by the collection's type property ([`Table::type_property`])
+/// instead of `@odata.type`: written into the body as `@odata.type`, so the body is read
+/// against that type; a name that is neither the collection's type nor derived from it,
+/// or that disagrees with `@odata.type`, is a 400 naming the property.
+fn type_from_property(
+    model: &odata_core::edm::Model,
+    collection: &Collection,
+    object: &mut serde_json::Map<String, Json>,
+) -> Result<(), ODataError> {
+    let Some(c) = collection.table.type_property else {
+        return Ok(());
+    };
+    let name = &collection.table.columns[c].property.name;
+    let Some(Json::String(named)) = object.get(name) else {
+        return Ok(());
+    };
+    let types = model.entity_type_and_subtypes(collection.entity_type);
+    let Some(&ty) = types.iter().find(|&&t| &model.entity_type(t).name == named) else {
+        return Err(ODataError::bad_request(format!(
+            "'{name}' must name the entity's type: one of {}.",
+            types
+                .iter()
+                .map(|&t| format!("'{}'", model.entity_type(t).name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .with_target(name.clone()));
+    };
+    let qualified = &model.entity_type(ty).qualified_name;
+    let declared = object
+        .iter()
+        .find(|(k, _)| matches!(k.as_str(), "@odata.type" | "@type"))
+        .and_then(|(_, v)| v.as_str())
+        .map(|t| t.trim_start_matches('#').to_owned());
+    match declared {
+        Some(declared) if model.find_entity_type(&declared) != Some(ty) => {
+            Err(ODataError::bad_request(format!(
+                "'{name}' names '{named}' but '@odata.type' names '{declared}'."
+            ))
+            .with_target(name.clone()))
+        }
+        Some(_) => Ok(()),
+        None => {
+            object.insert("@odata.type".into(), Json::String(format!("#{qualified}")));
+            Ok(())
+        }
+    }
+}
+
+/// The value of a type property for an entity of `table_type`: its unqualified name.
+fn values_type_name(model: &odata_core::edm::Model, table_type: &TableType) -> Value {
+    Value::String(model.entity_type(table_type.id).name.clone())
 }
 
 /// The request's time in whole seconds, as creation timestamps record it.

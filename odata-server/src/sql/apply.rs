@@ -677,6 +677,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             streams: Vec::new(),
             version: None,
             creation_timestamps: Vec::new(),
+            type_property: None,
         };
         Rel {
             sql,

@@ -179,6 +179,9 @@ pub struct Table {
     /// is created, in whole seconds, when the create leaves them out; computed ones are
     /// then kept by every update.
     pub creation_timestamps: Vec<usize>,
+    /// The string property (index into `columns`) that names each entity's concrete type
+    /// (its unqualified name): set on create, never changed.
+    pub type_property: Option<usize>,
 }
 
 impl Table {
@@ -225,6 +228,7 @@ impl Table {
             streams: Vec::new(),
             version: None,
             creation_timestamps: Vec::new(),
+            type_property: None,
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {

@@ -358,3 +358,69 @@ async fn creation_times_are_stamped_once_in_whole_seconds() {
     );
     assert_eq!(item["CreatedAt"], item["ModifiedAt"]);
 }
+
+#[tokio::test]
+async fn product_type_names_the_type_and_never_changes() {
+    let app = spawn_catalog().await;
+    let by_property = app
+        .post_json(
+            "Products",
+            &json!({"Name": "Tablet", "Price": 300, "ProductType": "SpecialProduct", "SpecialProperty": "pen"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_property.status(), StatusCode::CREATED);
+    let tablet: Value = by_property.json().await.unwrap();
+    assert_eq!(tablet["@odata.type"], "#Catalog.SpecialProduct");
+    assert_eq!(tablet["SpecialProperty"], "pen");
+    let by_type = app
+        .post_json(
+            "Products",
+            &json!({"@odata.type": "#Catalog.SpecialProduct", "Name": "Pen", "Price": 3}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_type.status(), StatusCode::CREATED);
+    let pen: Value = by_type.json().await.unwrap();
+    assert_eq!(pen["ProductType"], "SpecialProduct");
+    for body in [
+        json!({"Name": "x", "Price": 1, "ProductType": "Gadget"}),
+        json!({"@odata.type": "#Catalog.SpecialProduct", "Name": "x", "Price": 1, "ProductType": "Product"}),
+        json!({"Name": "x", "Price": 1, "SpecialProperty": "only on special products"}),
+    ] {
+        let refused = app.post_json("Products", &body).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+
+    let pen_path = format!("Products({})", pen["ID"].as_str().unwrap());
+    let same = app
+        .patch_json(
+            &pen_path,
+            &json!({"ProductType": "SpecialProduct", "Price": 4}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), StatusCode::NO_CONTENT);
+    let other = app
+        .patch_json(&pen_path, &json!({"ProductType": "Product"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::BAD_REQUEST);
+    let replaced = app
+        .client
+        .put(app.url(&pen_path))
+        .json(&json!({"Name": "Incomplete"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), StatusCode::NO_CONTENT);
+    let after = app.get_json(&pen_path).await;
+    assert_eq!(after["ProductType"], "SpecialProduct");
+    assert_eq!(after["@odata.type"], "#Catalog.SpecialProduct");
+    assert_eq!(after["Price"], json!(0.0), "PUT resets what it leaves out");
+    assert_eq!(after["CategoryID"], Value::Null);
+}
