@@ -223,66 +223,29 @@ fn intersects(args: &[String]) -> Option<Scalar> {
     point.intersects(&polygon).map(Scalar::Boolean)
 }
 
-unsafe extern "C" fn geography_distance(
-    context: *mut ffi::sqlite3_context,
-    count: c_int,
-    values: *mut *mut ffi::sqlite3_value,
-) {
-    // SAFETY: SQLite calls the function with its context and `count` argument values.
-    unsafe {
-        map_texts(context, count, values, |a| {
-            distance(SpatialFamily::Geography, a)
-        })
-    }
+/// A SQLite function over the text of its arguments (see `map_texts`).
+macro_rules! text_function {
+    ($name:ident, $compute:expr) => {
+        unsafe extern "C" fn $name(
+            context: *mut ffi::sqlite3_context,
+            count: c_int,
+            values: *mut *mut ffi::sqlite3_value,
+        ) {
+            // SAFETY: SQLite calls the function with its context and `count` argument
+            // values, as `map_texts` requires.
+            unsafe { map_texts(context, count, values, $compute) }
+        }
+    };
 }
 
-unsafe extern "C" fn geometry_distance(
-    context: *mut ffi::sqlite3_context,
-    count: c_int,
-    values: *mut *mut ffi::sqlite3_value,
-) {
-    // SAFETY: as for `geography_distance`.
-    unsafe {
-        map_texts(context, count, values, |a| {
-            distance(SpatialFamily::Geometry, a)
-        })
-    }
-}
-
-unsafe extern "C" fn geography_length(
-    context: *mut ffi::sqlite3_context,
-    count: c_int,
-    values: *mut *mut ffi::sqlite3_value,
-) {
-    // SAFETY: as for `geography_distance`.
-    unsafe {
-        map_texts(context, count, values, |a| {
-            length(SpatialFamily::Geography, a)
-        })
-    }
-}
-
-unsafe extern "C" fn geometry_length(
-    context: *mut ffi::sqlite3_context,
-    count: c_int,
-    values: *mut *mut ffi::sqlite3_value,
-) {
-    // SAFETY: as for `geography_distance`.
-    unsafe {
-        map_texts(context, count, values, |a| {
-            length(SpatialFamily::Geometry, a)
-        })
-    }
-}
-
-unsafe extern "C" fn geo_intersects(
-    context: *mut ffi::sqlite3_context,
-    count: c_int,
-    values: *mut *mut ffi::sqlite3_value,
-) {
-    // SAFETY: as for `geography_distance`.
-    unsafe { map_texts(context, count, values, intersects) }
-}
+text_function!(geography_distance, |a| distance(
+    SpatialFamily::Geography,
+    a
+));
+text_function!(geometry_distance, |a| distance(SpatialFamily::Geometry, a));
+text_function!(geography_length, |a| length(SpatialFamily::Geography, a));
+text_function!(geometry_length, |a| length(SpatialFamily::Geometry, a));
+text_function!(geo_intersects, intersects);
 
 /// The function's result: `f` of its arguments read as text; null when an argument is
 /// null or `f` gives nothing.
