@@ -157,6 +157,29 @@ pub(crate) fn mark_all_as_reviewed() -> ActionHandler {
 pub(crate) fn function_imports() -> Vec<(&'static str, FunctionHandler)> {
     vec![
         (
+            "GetProductStats",
+            FunctionHandler::over("Products", |call| {
+                let prices: Vec<f64> = call
+                    .members
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|p| number(p.get("Price")))
+                    .collect();
+                if prices.is_empty() {
+                    return Ok(json!({
+                        "totalProducts": 0, "averagePrice": 0.0, "maxPrice": 0.0, "minPrice": 0.0
+                    }));
+                }
+                let total = prices.len();
+                Ok(json!({
+                    "totalProducts": total,
+                    "averagePrice": prices.iter().sum::<f64>() / total as f64,
+                    "maxPrice": prices.iter().copied().fold(f64::MIN, f64::max),
+                    "minPrice": prices.iter().copied().fold(f64::MAX, f64::min),
+                }))
+            }),
+        ),
+        (
             "GetTopProducts",
             FunctionHandler::entities(|call| {
                 let count = match call.parameters.get("count").and_then(Json::as_i64) {

@@ -56,8 +56,9 @@ pub struct FunctionCall<'a> {
     /// The bound entity's properties as stored, in OData JSON (write-only ones left out);
     /// `None` for an unbound function or one bound to a collection.
     pub entity: Option<&'a Map<String, Json>>,
-    /// For a function bound to a collection: its members (of the caller's tenant, of the
-    /// cast type when the URL casts), each as `entity` would be, in key order. At most
+    /// For a function bound to a collection, or computing over one
+    /// ([`FunctionHandler::over`]): its members (of the caller's tenant, of the cast type
+    /// when the URL casts), each as `entity` would be, in key order. At most
     /// [`MAX_BOUND_MEMBERS`] (more is a 501).
     pub members: Option<&'a [Map<String, Json>]>,
     /// The arguments, in OData JSON, checked against their declared types; a parameter
@@ -136,7 +137,12 @@ enum Kind {
 /// The computation of one function (or of several overloads): the call to its value, or
 /// to the query of the entities it returns. An error it returns is the response.
 #[derive(Clone)]
-pub struct FunctionHandler(Kind);
+pub struct FunctionHandler {
+    kind: Kind,
+    /// The collection whose members an unbound function computes from (see
+    /// [`FunctionHandler::over`]).
+    reads: Option<String>,
+}
 
 /// What a [`FunctionHandler`] answers for one call.
 #[derive(Debug)]
@@ -153,7 +159,39 @@ impl FunctionHandler {
     where
         F: Fn(&FunctionCall<'_>) -> Result<Json, ODataError> + Send + Sync + 'static,
     {
-        Self(Kind::Value(Arc::new(compute)))
+        Self {
+            kind: Kind::Value(Arc::new(compute)),
+            reads: None,
+        }
+    }
+
+    /// An unbound function computing a value from the members of the collection at
+    /// `collection` (statistics over a set, say), which it finds in
+    /// [`FunctionCall::members`]; the caller needs read permission on the collection.
+    ///
+    /// ```
+    /// use odata_server::function::FunctionHandler;
+    /// use serde_json::json;
+    ///
+    /// // `countProducts()`: how many products there are.
+    /// let count = FunctionHandler::over("products", |call| {
+    ///     Ok(json!(call.members.map_or(0, <[_]>::len)))
+    /// });
+    /// # let _ = count;
+    /// ```
+    pub fn over<F>(collection: impl Into<String>, compute: F) -> Self
+    where
+        F: Fn(&FunctionCall<'_>) -> Result<Json, ODataError> + Send + Sync + 'static,
+    {
+        Self {
+            kind: Kind::Value(Arc::new(compute)),
+            reads: Some(collection.into()),
+        }
+    }
+
+    /// The collection an unbound function computes from, if it reads one.
+    pub fn reads(&self) -> Option<&str> {
+        self.reads.as_deref()
     }
 
     /// A function returning entities of its entity set: the call to the query selecting
@@ -162,12 +200,15 @@ impl FunctionHandler {
     where
         F: Fn(&FunctionCall<'_>) -> Result<EntityQuery, ODataError> + Send + Sync + 'static,
     {
-        Self(Kind::Entities(Arc::new(query)))
+        Self {
+            kind: Kind::Entities(Arc::new(query)),
+            reads: None,
+        }
     }
 
     /// What the function answers for this call.
     pub fn call(&self, call: &FunctionCall<'_>) -> Result<FunctionOutput, ODataError> {
-        match &self.0 {
+        match &self.kind {
             Kind::Value(compute) => compute(call).map(FunctionOutput::Value),
             Kind::Entities(query) => query(call).map(FunctionOutput::Entities),
         }
@@ -175,7 +216,7 @@ impl FunctionHandler {
 
     /// Whether the handler answers with entities.
     pub fn returns_entities(&self) -> bool {
-        matches!(self.0, Kind::Entities(_))
+        matches!(self.kind, Kind::Entities(_))
     }
 }
 

@@ -44,8 +44,15 @@ pub(super) async fn call(
         Some((collection, stored)) => Some(as_json(model, collection, stored)?),
         None => None,
     };
-    let members = match &invocation.binding {
-        Binding::Collection(collection) if !handler.returns_entities() => {
+    let members = match (&invocation.binding, handler.reads()) {
+        (Binding::Collection(collection), _) if !handler.returns_entities() => {
+            Some(members(request, collection).await?)
+        }
+        (Binding::Import(_), Some(path)) => {
+            let collection = service
+                .collection(path)
+                .ok_or_else(|| internal(&format!("'{path}' is not a collection")))?;
+            crate::auth::authorize(&request.principal, collection, crate::auth::Access::Read)?;
             Some(members(request, collection).await?)
         }
         _ => None,

@@ -326,7 +326,12 @@ fn service() -> Service {
         )
         .function_import(
             "stats",
-            FunctionHandler::new(|_| Ok(json!({"count": 2, "average": 1.5}))),
+            // Computed over the members of `items`.
+            FunctionHandler::over("items", |call| {
+                let members = call.members.unwrap_or_default();
+                let sum: f64 = members.iter().map(|m| number(m.get("price"))).sum();
+                Ok(json!({"count": members.len(), "average": sum / members.len().max(1) as f64}))
+            }),
         )
         .action_import(
             "reset",
@@ -569,7 +574,7 @@ async fn operations_are_invoked_in_every_form() {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(
             body,
-            json!({"@odata.context": app.url("$metadata#ops.stats"), "count": 2, "average": 1.5})
+            json!({"@odata.context": app.url("$metadata#ops.stats"), "count": 5, "average": 55.0})
         );
     }
     // The bound entity must exist, and be of the type cast to; an operation of a derived

@@ -60,6 +60,17 @@ async fn functions_give_the_worked_values() {
         names(&app, "FindProducts(name='Laptop',maxPrice=1000)").await,
         ["Laptop"]
     );
+    let stats = app.get_json("GetProductStats()").await;
+    assert_eq!(
+        stats,
+        json!({
+            "@odata.context": format!("{}/$metadata#Catalog.ProductStats", app.root),
+            "totalProducts": 7,
+            "averagePrice": 606.4914285714285,
+            "maxPrice": 1999.99,
+            "minPrice": 15.5
+        })
+    );
     assert_eq!(value(&app, "Calculate(value=5)").await, json!(10));
     assert_eq!(value(&app, "Calculate(a=3,b=7)").await, json!(10));
     assert_eq!(value(&app, "Convert(input='hello')").await, "String: hello");
