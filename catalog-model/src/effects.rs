@@ -257,3 +257,53 @@ pub(crate) fn reseed() -> ActionHandler {
         })))
     })
 }
+
+/// `ResetAllPrices`: the demo products found get their demo prices back.
+pub(crate) fn reset_all_prices() -> ActionHandler {
+    ActionHandler::over("Products", |call| {
+        let demo = crate::seed::demo_prices();
+        let updates: Vec<_> = call
+            .members
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| {
+                let id = p.get("ID")?.as_str()?;
+                let (_, price) = demo.iter().find(|(demo_id, _)| demo_id == id)?;
+                Some((json!(id), vec![("Price".to_owned(), json!(price))]))
+            })
+            .collect();
+        let count = updates.len();
+        Ok(ActionEffect::UpdateMembers(updates).returning(json!({
+            "message": "Prices reset successfully",
+            "updatedCount": count
+        })))
+    })
+}
+
+/// `Process(percentage[, minPrice])`: lowers by `percentage` the price of every product,
+/// or of those priced at least `minPrice`.
+pub(crate) fn process() -> ActionHandler {
+    ActionHandler::over("Products", |call| {
+        let Some(percentage) = call.parameters.get("percentage").and_then(Json::as_f64) else {
+            return Err(ODataError::bad_request(
+                "The parameter 'percentage' of 'Process' is required.",
+            )
+            .with_target("percentage"));
+        };
+        let min_price = call.parameters.get("minPrice").and_then(Json::as_f64);
+        let updates = call
+            .members
+            .unwrap_or_default()
+            .iter()
+            .filter(|p| min_price.is_none_or(|min| number(p.get("Price")) >= min))
+            .map(|p| {
+                let lowered = number(p.get("Price")) * (1.0 - percentage / 100.0);
+                (
+                    p.get("ID").cloned().unwrap_or_default(),
+                    vec![("Price".to_owned(), json!(lowered))],
+                )
+            })
+            .collect();
+        Ok(ActionEffect::UpdateMembers(updates))
+    })
+}

@@ -86,6 +86,23 @@ pub fn dataset(now: &str) -> Dataset {
         .collection("Company", [Json::Object(clean(&seed["Company"], now))])
 }
 
+/// The demo products' keys with their prices.
+///
+/// # Panics
+/// As [`dataset`].
+pub(crate) fn demo_prices() -> Vec<(String, f64)> {
+    let seed: Json = serde_json::from_str(SEED_JSON).expect("data/seed.json is JSON");
+    seed["Products"]
+        .as_array()
+        .expect("a list of products")
+        .iter()
+        .map(|p| {
+            let id = p["ID"].as_str().expect("a product key").to_owned();
+            (id, p["Price"].as_f64().expect("a price"))
+        })
+        .collect()
+}
+
 /// A row without the file's helper fields, the load time filled in.
 fn clean(row: &Json, now: &str) -> Map<String, Json> {
     let mut row = row.as_object().expect("a row is an object").clone();

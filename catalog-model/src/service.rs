@@ -65,6 +65,8 @@ pub fn service() -> Service {
         .singleton(SingletonDef::new("Company", "company").version_property("Version"))
         .action_import("ResetProducts", effects::reset_products())
         .action_import("Reseed", effects::reseed())
+        .action_import("ResetAllPrices", effects::reset_all_prices())
+        .action_import("Process", effects::process())
         .initial_data(crate::seed::dataset(&now()));
     effects::function_imports()
         .into_iter()

@@ -46,6 +46,9 @@ pub struct ActionCall<'a> {
     /// name); write-only properties are left out. `None` for an unbound action or one
     /// bound to a collection.
     pub entity: Option<&'a Map<String, Json>>,
+    /// For an unbound action over a collection ([`ActionHandler::over`]): its members as
+    /// stored (of the caller's tenant), each as `entity` would be, in key order.
+    pub members: Option<&'a [Map<String, Json>]>,
     /// The parameters the body gave, already checked against their declared types; a
     /// parameter left out is absent.
     pub parameters: &'a Map<String, Json>,
@@ -117,6 +120,10 @@ pub enum ActionEffect {
     /// fixture data. Unbound actions only; the caller needs write permission on every
     /// collection.
     Restore(Box<crate::dataset::Dataset>),
+    /// Sets properties of members of the collection an unbound action works over
+    /// ([`ActionHandler::over`]): for each `(key, changes)`, as a PATCH body would, all
+    /// in one transaction; each changed member's ETag changes. Keys in OData JSON.
+    UpdateMembers(Vec<(Json, Vec<(String, Json)>)>),
     /// Writes what `effect` writes, then answers `value` (OData JSON of the declared
     /// return type) rather than the entity or 204.
     Returning {
@@ -172,7 +179,11 @@ type Effect = dyn Fn(&ActionCall<'_>) -> Result<ActionEffect, ODataError> + Send
 /// is written. Unbound actions and actions bound to a collection have no entity to write:
 /// their effect is [`ActionEffect::Nothing`] or a value.
 #[derive(Clone)]
-pub struct ActionHandler(Arc<Effect>);
+pub struct ActionHandler {
+    effect: Arc<Effect>,
+    /// The collection an unbound action works over ([`ActionHandler::over`]).
+    over: Option<String>,
+}
 
 impl ActionHandler {
     /// Wraps the effect function.
@@ -180,12 +191,48 @@ impl ActionHandler {
     where
         F: Fn(&ActionCall<'_>) -> Result<ActionEffect, ODataError> + Send + Sync + 'static,
     {
-        Self(Arc::new(effect))
+        Self {
+            effect: Arc::new(effect),
+            over: None,
+        }
+    }
+
+    /// An unbound action working over the members of the collection at `collection`: it
+    /// finds them in [`ActionCall::members`] and may change them with
+    /// [`ActionEffect::UpdateMembers`]; the caller needs write permission on the
+    /// collection.
+    ///
+    /// ```
+    /// use odata_server::action::{ActionEffect, ActionHandler};
+    /// use serde_json::json;
+    ///
+    /// // `restockAll()`: every product gets a stock of 10.
+    /// let restock_all = ActionHandler::over("products", |call| {
+    ///     let changes = call.members.unwrap_or_default().iter()
+    ///         .map(|p| (p["sku"].clone(), vec![("stock".to_owned(), json!(10))]))
+    ///         .collect();
+    ///     Ok(ActionEffect::UpdateMembers(changes))
+    /// });
+    /// # let _ = restock_all;
+    /// ```
+    pub fn over<F>(collection: impl Into<String>, effect: F) -> Self
+    where
+        F: Fn(&ActionCall<'_>) -> Result<ActionEffect, ODataError> + Send + Sync + 'static,
+    {
+        Self {
+            effect: Arc::new(effect),
+            over: Some(collection.into()),
+        }
+    }
+
+    /// The collection an unbound action works over, if any.
+    pub fn over_collection(&self) -> Option<&str> {
+        self.over.as_deref()
     }
 
     /// What the action writes for this call.
     pub fn effect(&self, call: &ActionCall<'_>) -> Result<ActionEffect, ODataError> {
-        (self.0)(call)
+        (self.effect)(call)
     }
 }
 

@@ -53,8 +53,23 @@ pub(super) async fn invoke(
     let model = service.model();
     let parameters = json::read_parameters(model, action, &request.body)?;
     let Binding::Entity(collection, key, cast) = &invocation.binding else {
+        let over = match handler.over_collection() {
+            Some(path) => {
+                let over = service
+                    .collection(path)
+                    .ok_or_else(|| internal(&format!("'{path}' is not a collection")))?;
+                auth::authorize(&request.principal, over, Access::Write)?;
+                Some(over)
+            }
+            None => None,
+        };
+        let members = match over {
+            Some(over) => Some(super::function::members(request, over).await?),
+            None => None,
+        };
         let call = ActionCall {
             entity: None,
+            members: members.as_deref(),
             parameters: &parameters,
         };
         let (effect, value) = match handler.effect(&call)? {
@@ -64,6 +79,15 @@ pub(super) async fn invoke(
         match effect {
             ActionEffect::Nothing => {}
             ActionEffect::Restore(dataset) => restore(request, &dataset).await?,
+            ActionEffect::UpdateMembers(updates) => {
+                let over = over.ok_or_else(|| {
+                    internal(&format!(
+                        "{} updates members but works over no collection",
+                        action.qualified_name
+                    ))
+                })?;
+                update_members(request, over, updates).await?;
+            }
             _ => {
                 return Err(internal(&format!(
                     "{} is bound to no entity but writes one",
@@ -87,6 +111,7 @@ pub(super) async fn invoke(
             let entity = entity_json(model, table, table_type, current);
             let call = ActionCall {
                 entity: Some(&entity),
+                members: None,
                 parameters: &parameters,
             };
             let effect = match handler.effect(&call)? {
@@ -158,10 +183,12 @@ pub(super) async fn invoke(
                         }],
                     })
                 }
-                ActionEffect::Restore(_) => Err(internal(&format!(
-                    "{} restores a dataset but is bound to an entity",
-                    action.qualified_name
-                ))),
+                ActionEffect::Restore(_) | ActionEffect::UpdateMembers(_) => {
+                    Err(internal(&format!(
+                        "{} restores a dataset but is bound to an entity",
+                        action.qualified_name
+                    )))
+                }
                 ActionEffect::Returning { .. } => Err(internal(&format!(
                     "{} returns twice",
                     action.qualified_name
@@ -250,4 +277,57 @@ async fn restore(
     crate::dataset::replace(service, &request.store, &request.tenant, dataset)
         .await
         .map_err(|e| internal(&e))
+}
+
+/// Sets properties of members of `collection` ([`ActionEffect::UpdateMembers`]), all in
+/// one transaction: a member that no longer exists fails the whole.
+async fn update_members(
+    request: &Request<'_>,
+    collection: &Collection,
+    updates: Vec<(Json, Vec<(String, Json)>)>,
+) -> Result<(), ODataError> {
+    let model = request.state.service.model();
+    let table = &collection.table;
+    let [key_column] = table.key.as_slice() else {
+        return Err(internal(
+            &"members updated by key of a composite-key collection",
+        ));
+    };
+    let key_type = &table.columns[*key_column].property.type_ref;
+    let group = request.store.begin_group().await?;
+    let mut written = Ok(());
+    for (key, changes) in updates {
+        let key = match json::read_value(model, key_type, &key, "key") {
+            Ok(key) => key,
+            Err(e) => {
+                written = Err(e);
+                break;
+            }
+        };
+        let result = group
+            .update(
+                table,
+                &request.tenant,
+                &[key],
+                |_| true,
+                |current| {
+                    let table_type = stored_type(table, current)?;
+                    let mut values = current.values.clone();
+                    refresh(model, table, table_type, &mut values, &request.now, false);
+                    for (name, json) in &changes {
+                        let column = writable_column(table, table_type, name)?;
+                        let property = &table.columns[column].property;
+                        values[column] = json::read_value(model, &property.type_ref, json, name)?;
+                    }
+                    Ok(values)
+                },
+            )
+            .await;
+        if let Err(e) = result {
+            written = Err(e.into());
+            break;
+        }
+    }
+    group.end_group(written.is_ok()).await?;
+    written
 }

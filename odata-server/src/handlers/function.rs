@@ -150,7 +150,7 @@ fn as_json(
 
 /// The members of a collection a function is bound to, in key order; more than
 /// [`MAX_BOUND_MEMBERS`] is a 501.
-async fn members(
+pub(super) async fn members(
     request: &Request<'_>,
     collection: &Collection,
 ) -> Result<Vec<Map<String, Json>>, ODataError> {

@@ -231,3 +231,60 @@ async fn actions_change_the_product_or_compute_a_value() {
     let wrong_verb = app.get("ResetProducts").send().await.unwrap();
     assert_eq!(wrong_verb.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test]
+async fn bulk_actions_change_every_product_they_concern_in_one_go() {
+    let app = spawn_catalog().await;
+    let lamp = app
+        .post_json("Products", &json!({"Name": "Lamp", "Price": 50}))
+        .send()
+        .await
+        .unwrap();
+    let lamp: Value = lamp.json().await.unwrap();
+    let lamp = format!("Products({})", lamp["ID"].as_str().unwrap());
+
+    let processed = app
+        .post_json("Process", &json!({"percentage": 10, "minPrice": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(processed.status(), StatusCode::NO_CONTENT);
+    let laptop = app.get_json(LAPTOP).await;
+    assert_eq!(laptop["Price"], json!(899.991));
+    assert_eq!(laptop["Version"], json!(2));
+    assert_eq!(
+        app.get_json(&lamp).await["Price"],
+        json!(50.0),
+        "below minPrice"
+    );
+    let all = app
+        .post_json("Process", &json!({"percentage": 50}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(all.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.get_json(&lamp).await["Price"], json!(25.0));
+    let without = app
+        .post_json("Process", &json!({"minPrice": 100}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), StatusCode::BAD_REQUEST);
+
+    let reset = app
+        .client
+        .post(app.url("ResetAllPrices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), StatusCode::OK);
+    let result: Value = reset.json().await.unwrap();
+    assert_eq!(result["message"], "Prices reset successfully");
+    assert_eq!(result["updatedCount"], 7);
+    assert_eq!(app.get_json(LAPTOP).await["Price"], json!(999.99));
+    assert_eq!(
+        app.get_json(&lamp).await["Price"],
+        json!(25.0),
+        "not a demo product"
+    );
+}
