@@ -4,7 +4,10 @@
 //!
 //! ```no_run
 //! use odata_server::cli::{Product, run};
-//! # fn service() -> odata_server::service::Service { unimplemented!() }
+//! # fn service() -> odata_server::service::Service {
+//! #     let model = odata_core::edm::ModelBuilder::new("shop").build().expect("model");
+//! #     odata_server::service::Service::builder(model).build().expect("service")
+//! # }
 //! # static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
 //!
 //! #[tokio::main]
