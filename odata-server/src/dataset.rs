@@ -157,7 +157,7 @@ async fn write_in(
             store.clear(&collection.table, tenant).await?;
         }
     }
-    let now = crate::handlers::now();
+    let now = crate::initial::now();
     for (path, entities) in &dataset.collections {
         let collection = service
             .collections()
@@ -226,7 +226,7 @@ fn row(
         .ok_or_else(|| ODataError::bad_request("the entity's type is not stored here"))?;
     let mut values = vec![Value::Null; table.columns.len()];
     for &c in &table_type.columns {
-        values[c] = crate::handlers::write::initial_value(model, &table.columns[c].property, now);
+        values[c] = crate::initial::initial_value(model, &table.columns[c].property, now);
     }
     for (name, value) in &payload.values {
         if let Some(c) = table.column_index(name) {

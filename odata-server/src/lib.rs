@@ -19,6 +19,7 @@ pub mod error;
 pub mod expand;
 pub mod function;
 mod handlers;
+mod initial;
 pub mod limits;
 pub mod media;
 pub mod negotiation;

@@ -15,7 +15,7 @@ mod property;
 mod read;
 mod related;
 mod singleton;
-pub(crate) mod write;
+mod write;
 
 use std::convert::Infallible;
 use std::panic::AssertUnwindSafe;
@@ -235,7 +235,7 @@ async fn handle(
         state,
         store: store.clone(),
         options,
-        now: now(),
+        now: crate::initial::now(),
         tenant: principal.tenant.clone(),
         principal,
         caller,
@@ -410,13 +410,6 @@ fn writes_read_only(target: &Target<'_>, method: &Method) -> bool {
         | Target::Batch
         | Target::Function(_) => false,
     }
-}
-
-pub(crate) fn now() -> odata_core::value::DateTimeOffset {
-    let utc = chrono::Utc::now();
-    let ticks = utc.timestamp() * 10_000_000 + i64::from(utc.timestamp_subsec_nanos() / 100);
-    odata_core::value::DateTimeOffset::from_utc_ticks(ticks, 0)
-        .unwrap_or_else(odata_core::value::DateTimeOffset::min_value)
 }
 
 fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {

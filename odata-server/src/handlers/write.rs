@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};
-use odata_core::edm::{EntityTypeId, PrimitiveKind, Property, TypeKind};
+use odata_core::edm::{EntityTypeId, PrimitiveKind, Property};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::{self, Bind, EntityPayload};
 use odata_core::query::QueryOptions;
@@ -24,6 +24,7 @@ use super::read::not_found;
 use super::{Request, deep_insert};
 use crate::auth::{self, Access};
 use crate::error::internal;
+use crate::initial::{creation_time, initial_value, is_timestamp};
 use crate::preconditions::Preconditions;
 use crate::prefer::{self, ReturnPreference};
 use crate::routing::{self, Addressing, Related, RequestInfo, Route, Target};
@@ -901,33 +902,6 @@ fn type_from_property(
 /// The value of a type property for an entity of `table_type`: its unqualified name.
 fn values_type_name(model: &odata_core::edm::Model, table_type: &TableType) -> Value {
     Value::String(model.entity_type(table_type.id).name.clone())
-}
-
-/// The request's time in whole seconds, as creation timestamps record it.
-fn creation_time(now: &DateTimeOffset) -> DateTimeOffset {
-    const TICKS_PER_SECOND: i64 = 10_000_000;
-    let ticks = now.utc_ticks();
-    DateTimeOffset::from_utc_ticks(ticks - ticks.rem_euclid(TICKS_PER_SECOND), 0)
-        .unwrap_or_else(|| now.clone())
-}
-
-fn is_timestamp(property: &Property) -> bool {
-    property.type_ref.kind == TypeKind::Primitive(PrimitiveKind::DateTimeOffset)
-        && !property.type_ref.collection
-}
-
-/// The value of a property the body does not set: the current time for computed
-/// timestamps, otherwise its `DefaultValue`, else the type's zero value (null when
-/// nullable).
-pub(crate) fn initial_value(
-    model: &odata_core::edm::Model,
-    property: &Property,
-    now: &DateTimeOffset,
-) -> Value {
-    if property.is_computed() && is_timestamp(property) {
-        return Value::DateTimeOffset(now.clone());
-    }
-    json::default_value(model, property).unwrap_or_else(|| json::zero_value(model, property))
 }
 
 /// A server-generated key: a GUID for string and GUID keys.
