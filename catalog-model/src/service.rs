@@ -85,7 +85,7 @@ fn products() -> CollectionDef {
         .type_property("ProductType")
         .reference("Category", "Categories")
         .inverse("Descriptions", "ProductDescriptions", "Product")
-        .searchable(["Name"])
+        .searchable(["Name", "ShippingAddress/City"])
         .collection_function("GetAveragePrice", effects::average_price())
         .collection_action("MarkAllAsReviewed", effects::mark_all_as_reviewed());
     let products = effects::product_functions()

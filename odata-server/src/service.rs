@@ -28,7 +28,7 @@
 
 use odata_core::csdl::AnnotationPlacement;
 use odata_core::edm::{
-    Action, EntityTypeId, Model, NavigationProperty, OnDeleteAction, PrimitiveKind,
+    Action, EntityTypeId, Model, NavigationProperty, OnDeleteAction, PrimitiveKind, TypeKind,
 };
 use odata_core::json::{ControlInformation, WriteRules};
 
@@ -37,6 +37,7 @@ use crate::auth::Permissions;
 use crate::dataset::Dataset;
 use crate::function::FunctionHandler;
 use crate::media::MediaHandler;
+use crate::sql::SearchPath;
 use crate::store::DependentRule;
 use crate::store::table::Table;
 
@@ -140,7 +141,7 @@ pub struct Collection {
     /// Where its members are stored.
     pub table: Table,
     /// Indexes into `table.columns` of the string properties `$search` looks in.
-    pub searchable: Vec<usize>,
+    pub searchable: Vec<crate::sql::SearchPath>,
     /// The permissions reading and writing it require (see [`crate::auth::authorize`]);
     /// `None`: closed to every authenticated caller.
     pub permissions: Option<Permissions>,
@@ -849,7 +850,8 @@ impl ServiceBuilder {
                 .iter()
                 .map(|name| timestamp_column(&table, &def.path, name))
                 .collect::<Result<_, _>>()?;
-            let searchable = searchable_columns(&table, &def.path, def.searchable.as_deref())?;
+            let searchable =
+                searchable_columns(&model, &table, &def.path, def.searchable.as_deref())?;
             links.push(def.links);
             let unknown = |operation: String| ServiceError::UnknownOperation {
                 path: def.path.clone(),
@@ -1060,7 +1062,7 @@ fn bind_contained(
     }
     let mut table = Table::new(model, nav.target, table);
     let column = table.add_parent(&parent.table.columns[*key].property);
-    let searchable = searchable_columns(&table, &path, None)?;
+    let searchable = searchable_columns(model, &table, &path, None)?;
     let mut segments = parent.segments.clone();
     segments.push(navigation.to_owned());
     let collection = Collection {
@@ -1342,10 +1344,11 @@ fn timestamp_column(table: &Table, path: &str, name: &str) -> Result<usize, Serv
 /// The declared searchable properties of the collection at `path`, or every string
 /// property of the table that is not write-only.
 fn searchable_columns(
+    model: &Model,
     table: &Table,
     path: &str,
     declared: Option<&[String]>,
-) -> Result<Vec<usize>, ServiceError> {
+) -> Result<Vec<SearchPath>, ServiceError> {
     let Some(names) = declared else {
         return Ok(table
             .columns
@@ -1355,28 +1358,50 @@ fn searchable_columns(
                 !table.is_stream_type_column(*i)
                     && !c.property.type_ref.collection
                     && !c.property.is_write_only()
-                    && c.property.type_ref.primitive()
-                        == Some(odata_core::edm::PrimitiveKind::String)
+                    && c.property.type_ref.primitive() == Some(PrimitiveKind::String)
             })
-            .map(|(i, _)| i)
+            .map(|(column, _)| SearchPath {
+                column,
+                members: Vec::new(),
+            })
             .collect());
     };
     names
         .iter()
         .map(|name| {
-            let Some(i) = table.column_index(name) else {
-                return Err(ServiceError::UnknownSearchable {
-                    path: path.to_owned(),
-                    property: name.clone(),
-                });
+            let unknown = || ServiceError::UnknownSearchable {
+                path: path.to_owned(),
+                property: name.clone(),
             };
-            if table.columns[i].property.is_write_only() {
+            let mut segments = name.split('/');
+            let first = segments.next().unwrap_or_default();
+            let column = table.column_index(first).ok_or_else(unknown)?;
+            let property = &table.columns[column].property;
+            if property.is_write_only() {
                 return Err(ServiceError::WriteOnlySearchable {
                     path: path.to_owned(),
                     property: name.clone(),
                 });
             }
-            Ok(i)
+            // Down through complex members to a string.
+            let members: Vec<String> = segments.map(str::to_owned).collect();
+            let mut type_ref = &property.type_ref;
+            for member in &members {
+                let TypeKind::Complex(complex) = type_ref.kind else {
+                    return Err(unknown());
+                };
+                type_ref = &model
+                    .complex_type(complex)
+                    .property(member)
+                    .ok_or_else(unknown)?
+                    .type_ref;
+            }
+            if !members.is_empty()
+                && (type_ref.collection || type_ref.primitive() != Some(PrimitiveKind::String))
+            {
+                return Err(unknown());
+            }
+            Ok(SearchPath { column, members })
         })
         .collect()
 }
@@ -1420,7 +1445,7 @@ mod tests {
         let c = &service.collections()[0];
         c.searchable
             .iter()
-            .map(|&i| c.table.columns[i].property.name.as_str())
+            .map(|p| c.table.columns[p.column].property.name.as_str())
             .collect()
     }
 
@@ -1541,6 +1566,17 @@ mod tests {
             e.to_string(),
             "'products': the searchable property 'nmae' is not a property of its entity type"
         );
+        // A member path leads through complex values to a string.
+        for path in ["name/first", "name/"] {
+            assert_eq!(
+                build(&[path]).unwrap_err(),
+                ServiceError::UnknownSearchable {
+                    path: "products".into(),
+                    property: path.into()
+                },
+                "{path}"
+            );
+        }
     }
 
     #[test]

@@ -2298,7 +2298,11 @@ async fn check_search(fx: &Fixture, data: &DataSet, search: &BoundSearch, tally:
         .map(|(_, id)| id.clone())
         .collect();
     let backend = data.db.backend();
-    let c = sql::search(backend, &fx.table, search, &columns);
+    let paths = columns.map(|column| sql::SearchPath {
+        column,
+        members: Vec::new(),
+    });
+    let c = sql::search(backend, &fx.table, search, &paths);
     let Statement { sql, params } = ids_where(fx, backend, &[&c], &[]);
     tally.searches += 1;
     match data.db.ids(sql.clone(), &params).await {

@@ -56,7 +56,7 @@ pub struct ApplySource<'a> {
     /// learns which collections the query reads.
     pub navigator: &'a dyn Navigator,
     /// Searchable columns of the table (for `search(…)`).
-    pub searchable: &'a [usize],
+    pub searchable: &'a [super::SearchPath],
     /// The caller's tenant.
     pub tenant: &'a str,
     /// A condition the collection's members must meet (navigation, type cast).

@@ -86,6 +86,7 @@ mod param;
 pub mod pattern;
 pub mod schema;
 mod search;
+pub use search::SearchPath;
 pub mod statement;
 mod translate;
 
@@ -205,7 +206,7 @@ pub fn search(
     backend: Backend,
     table: &Table,
     search: &BoundSearch,
-    columns: &[usize],
+    columns: &[SearchPath],
 ) -> Condition {
     let frag = match backend {
         Backend::Sqlite => search::search_condition(&Sqlite, table, search, columns),

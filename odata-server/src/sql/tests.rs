@@ -1081,7 +1081,7 @@ fn request_values_never_reach_sql_text() {
         Backend::Sqlite,
         &f.table,
         &BoundSearch::Term(marker.into()),
-        &[f.table.column_index("name").unwrap()],
+        &[plain(f.table.column_index("name").unwrap())],
     );
     let (sql, _) = c.to_sql();
     assert!(!sql.contains("zz"), "{sql}");
@@ -1150,6 +1150,39 @@ fn order_terms() {
     assert_eq!(e.kind, ErrorKind::BadRequest);
 }
 
+/// `$search` over a string property's column.
+fn plain(column: usize) -> crate::sql::SearchPath {
+    crate::sql::SearchPath {
+        column,
+        members: Vec::new(),
+    }
+}
+
+#[test]
+fn search_looks_into_complex_members_through_json() {
+    let f = Fixture::new();
+    let path = crate::sql::SearchPath {
+        column: f.table.column_index("name").unwrap(),
+        members: vec!["address".into(), "city".into()],
+    };
+    let term = BoundSearch::Term("sea".into());
+    let (sql, _) = search(
+        Backend::Sqlite,
+        &f.table,
+        &term,
+        std::slice::from_ref(&path),
+    )
+    .to_sql();
+    assert!(sql.contains("json_extract(\"name\", "), "{sql}");
+    let (sql, params) = search(Backend::Postgres, &f.table, &term, &[path]).to_sql();
+    assert!(sql.contains("CAST(\"name\" AS jsonb) -> ? -> ?"), "{sql}");
+    assert_eq!(
+        params.len(),
+        3,
+        "the two members and the term, bound: {params:?}"
+    );
+}
+
 #[test]
 fn search_conditions() {
     let f = Fixture::new();
@@ -1160,7 +1193,7 @@ fn search_conditions() {
         Backend::Sqlite,
         &f.table,
         &BoundSearch::And(term("a"), Box::new(BoundSearch::Not(term("b")))),
-        &[name, id],
+        &[plain(name), plain(id)],
     );
     let (sql, params) = c.to_sql();
     assert_eq!(

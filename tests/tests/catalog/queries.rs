@@ -79,6 +79,27 @@ async fn filters_over_the_catalogs_types() {
         .map(|p| &p["Name"])
         .collect();
     assert_eq!(searched, [&json!("Gaming Mouse Ultra")]);
+    for (terms, expected) in [
+        ("Laptop", vec!["Laptop", "Premium Laptop Pro"]),
+        ("Laptop Pro", vec!["Premium Laptop Pro"]),
+        ("Laptop AND Mouse", vec![]),
+        // The city of the shipping address is searched too.
+        ("seattle", vec!["Laptop"]),
+        ("\"San Francisco\"", vec!["Wireless Mouse"]),
+    ] {
+        let found = app
+            .get_json(&format!(
+                "Products?$search={terms}&$select=Name&$orderby=CreatedAt"
+            ))
+            .await;
+        let names: Vec<&str> = found["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["Name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "{terms}");
+    }
     for bad in [
         "Name eq 5",
         "ShippingAddress gt 1",
