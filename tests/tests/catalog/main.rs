@@ -5,6 +5,7 @@
 
 mod metadata;
 mod operations;
+mod protocol;
 mod queries;
 mod seed;
 mod service;
