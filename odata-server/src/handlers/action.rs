@@ -125,6 +125,7 @@ pub(super) async fn invoke(
                 ActionEffect::Nothing => Ok(Change {
                     values: None,
                     relinks: Vec::new(),
+                    stream: None,
                 }),
                 ActionEffect::Update(changes) => {
                     let mut values = current.values.clone();
@@ -137,6 +138,7 @@ pub(super) async fn invoke(
                     Ok(Change {
                         values: Some(values),
                         relinks: Vec::new(),
+                        stream: None,
                     })
                 }
                 ActionEffect::Link {
@@ -181,11 +183,12 @@ pub(super) async fn invoke(
                             members,
                             link: true,
                         }],
+                        stream: None,
                     })
                 }
                 ActionEffect::Restore(_) | ActionEffect::UpdateMembers(_) => {
                     Err(internal(&format!(
-                        "{} restores a dataset but is bound to an entity",
+                        "{} restores or updates a collection but is bound to an entity",
                         action.qualified_name
                     )))
                 }

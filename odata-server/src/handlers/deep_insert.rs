@@ -82,6 +82,7 @@ pub(super) async fn insert_with_related(
                     Ok(Change {
                         values: None,
                         relinks,
+                        stream: None,
                     })
                 },
             )

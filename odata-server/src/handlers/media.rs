@@ -29,8 +29,8 @@ use crate::negotiation;
 use crate::preconditions::{Preconditions, ReadOutcome};
 use crate::prefer::ReturnPreference;
 use crate::service::Collection;
-use crate::store::StoreError;
 use crate::store::table::StreamColumns;
+use crate::store::{Change, StoreError};
 
 /// The stored columns of the addressed stream (`None`: the media stream).
 fn stream_of<'c>(
@@ -211,25 +211,22 @@ pub(super) async fn put(
     let table = &collection.table;
     let entity = request
         .store
-        .write_stream(
-            table,
-            &request.tenant,
-            key,
-            allowed(request),
-            (stream, request.body.to_vec()),
-            |current| {
-                let table_type = stored_type(table, current)?;
-                let mut values = current.values.clone();
-                refresh(model, table, table_type, &mut values, &request.now, false);
-                for (property, value) in &changes {
-                    let column = writable_column(table, table_type, property)?;
-                    let type_ref = &table.columns[column].property.type_ref;
-                    values[column] = json::read_value(model, type_ref, value, property)?;
-                }
-                values[stream.media_type] = Value::String(media_type.clone());
-                Ok(values)
-            },
-        )
+        .change(table, &request.tenant, key, allowed(request), |current| {
+            let table_type = stored_type(table, current)?;
+            let mut values = current.values.clone();
+            refresh(model, table, table_type, &mut values, &request.now, false);
+            for (property, value) in &changes {
+                let column = writable_column(table, table_type, property)?;
+                let type_ref = &table.columns[column].property.type_ref;
+                values[column] = json::read_value(model, type_ref, value, property)?;
+            }
+            values[stream.media_type] = Value::String(media_type.clone());
+            Ok(Change {
+                values: Some(values),
+                relinks: Vec::new(),
+                stream: Some((stream, request.body.to_vec())),
+            })
+        })
         .await
         .map_err(|e| match e {
             StoreError::NotFound => not_found(collection, key),

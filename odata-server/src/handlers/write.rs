@@ -312,6 +312,7 @@ pub(super) async fn update(
             Ok(Change {
                 values: Some(values),
                 relinks,
+                stream: None,
             })
         })
         .await;
@@ -515,6 +516,7 @@ pub(super) async fn change_member_reference(
                         members: vec![member.clone()],
                         link,
                     }],
+                    stream: None,
                 })
             },
         )

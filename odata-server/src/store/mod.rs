@@ -198,6 +198,8 @@ pub struct Change<'t> {
     pub values: Option<Vec<Value>>,
     /// Members of other tables to link to the entity, or to unlink from it.
     pub relinks: Vec<Relink<'t>>,
+    /// New bytes for one of the entity's streams (whose media type is among `values`).
+    pub stream: Option<(&'t StreamColumns, Vec<u8>)>,
 }
 
 /// Links members of a table to one entity through their reference column (a
@@ -877,6 +879,7 @@ impl Store {
             Ok(Change {
                 values: Some(change(current)?),
                 relinks: Vec::new(),
+                stream: None,
             })
         })
         .await
@@ -912,7 +915,11 @@ impl Store {
             if !allowed(current.version) {
                 return Err(StoreError::VersionMismatch);
             }
-            let Change { values, relinks } = change(&current).map_err(StoreError::Rejected)?;
+            let Change {
+                values,
+                relinks,
+                stream,
+            } = change(&current).map_err(StoreError::Rejected)?;
             for relink in relinks {
                 let [k] = table.key.as_slice() else {
                     // Service::build binds references only to single-property keys.
@@ -967,6 +974,17 @@ impl Store {
                 }
                 None => current,
             };
+            if let Some((columns, bytes)) = stream {
+                let write = statement::stream_write(
+                    d,
+                    table,
+                    tenant,
+                    key_params(table, key),
+                    columns,
+                    bytes,
+                );
+                bind(write)?.execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             end_write!(batch, ticket);
             Ok(entity)
@@ -1004,62 +1022,6 @@ impl Store {
                     media_type: row.try_get(2)?,
                 })),
             }
-        })
-    }
-
-    /// Replaces the bytes of one stream of the entity (`stream`, with the new bytes) in one
-    /// transaction with its other values, which `change` computes from the entity as stored
-    /// (the stream's media type column among them); the version is bumped as by
-    /// [`Store::update`], under the same `allowed` check. Returns the entity as it is after
-    /// the change.
-    pub async fn write_stream<F>(
-        &self,
-        table: &Table,
-        tenant: &str,
-        key: &[Value],
-        allowed: impl Fn(i64) -> bool,
-        (stream, bytes): (&StreamColumns, Vec<u8>),
-        change: F,
-    ) -> Result<StoredEntity, StoreError>
-    where
-        F: FnOnce(&StoredEntity) -> Result<Vec<Value>, ODataError>,
-    {
-        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
-            let mut group_lock;
-            let (mut batch, mut ticket) = (None, None);
-            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
-            let read = statement::key_read(d, table, tenant, key_params(table, key));
-            let row = bind(read)?
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?;
-            let current = decode_row(table, &row)?;
-            if !allowed(current.version) {
-                return Err(StoreError::VersionMismatch);
-            }
-            let mut values = change(&current).map_err(StoreError::Rejected)?;
-            mirror_version(table, &mut values, current.version + 1);
-            let update = statement::update(
-                d,
-                table,
-                tenant,
-                key_params(table, key),
-                current.version,
-                write_params(table, &values),
-            );
-            if bind(update)?.execute(&mut *tx).await?.rows_affected() != 1 {
-                return Err(StoreError::VersionMismatch);
-            }
-            let write =
-                statement::stream_write(d, table, tenant, key_params(table, key), stream, bytes);
-            bind(write)?.execute(&mut *tx).await?;
-            tx.commit().await?;
-            end_write!(batch, ticket);
-            Ok(StoredEntity {
-                type_name: current.type_name,
-                version: current.version + 1,
-                values,
-            })
         })
     }
 
