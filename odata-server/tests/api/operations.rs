@@ -335,7 +335,16 @@ fn service() -> Service {
         )
         .action_import(
             "reset",
-            ActionHandler::new(|_| Ok(ActionEffect::value(json!({"count": 0, "average": 0})))),
+            // Every item's price back to 0, in one transaction.
+            ActionHandler::over("items", |call| {
+                let items = call.members.unwrap_or_default();
+                let updates = items
+                    .iter()
+                    .map(|item| (item["id"].clone(), vec![("price".to_owned(), json!(0.0))]))
+                    .collect();
+                Ok(ActionEffect::UpdateMembers(updates)
+                    .returning(json!({"count": items.len(), "average": 0})))
+            }),
         )
         .action_import(
             "process",
@@ -715,8 +724,10 @@ async fn unbound_actions_are_invoked_through_their_imports() {
     assert_eq!(body["@odata.context"], app.url("$metadata#ops.stats"));
     assert_eq!(
         (body["count"].as_i64(), body["average"].as_f64()),
-        (Some(0), Some(0.0))
+        (Some(5), Some(0.0))
     );
+    let priced = app.get_json("items?$filter=price ne 0&$count=true").await;
+    assert_eq!(priced["@odata.count"], 0, "every item was reset");
     // An optional parameter may be left out.
     for (body, expected) in [
         (r#"{"percentage":10}"#, "10 for all"),
