@@ -40,15 +40,18 @@ pub fn service() -> Service {
         .collection(products())
         .collection(
             CollectionDef::new("Categories", "categories")
+                .insertion_order()
                 .inverse("Products", "Products", "Category"),
         )
         .collection(
             CollectionDef::new("ProductDescriptions", "product_descriptions")
+                .insertion_order()
                 .reference("Product", "Products")
                 .searchable(["Description", "LongText"]),
         )
         .collection(
             CollectionDef::new("MediaItems", "media_items")
+                .insertion_order()
                 .creation_timestamps(["CreatedAt", "ModifiedAt"])
                 .media(
                     MediaHandler::new()
@@ -60,8 +63,12 @@ pub fn service() -> Service {
                         .on_replace(|upload| Ok(uploaded(upload))),
                 ),
         )
-        .collection(CollectionDef::new("ReadOnlyItems", "read_only_items").read_only())
-        .collection(CollectionDef::new("DecimalSamples", "decimal_samples"))
+        .collection(
+            CollectionDef::new("ReadOnlyItems", "read_only_items")
+                .insertion_order()
+                .read_only(),
+        )
+        .collection(CollectionDef::new("DecimalSamples", "decimal_samples").insertion_order())
         .singleton(SingletonDef::new("Company", "company").version_property("Version"))
         .action_import("ResetProducts", effects::reset_products())
         .action_import("Reseed", effects::reseed())
@@ -80,6 +87,7 @@ pub fn service() -> Service {
 /// `Products`, with its relationships and its products' operations.
 fn products() -> CollectionDef {
     let products = CollectionDef::new("Products", "products")
+        .insertion_order()
         .version_property("Version")
         .creation_timestamps(["CreatedAt"])
         .type_property("ProductType")

@@ -74,12 +74,7 @@ pub fn plan(
     // so an index on (…, that key's column, key) serves the whole order by walking one way:
     // no sort of the matching rows, whatever the planner estimates.
     let tiebreak = order.last().map_or(SortDirection::Asc, |t| t.direction);
-    order.extend(
-        table
-            .key
-            .iter()
-            .map(|&k| OrderTerm::column(&table.columns[k].property.name, tiebreak)),
-    );
+    order.extend(sql::default_order(table, tiebreak));
     let selected = match &options.select {
         Some(select) => bind::bind_select_computed(&ctx, &computed, select)?,
         None => None,
@@ -194,6 +189,14 @@ mod tests {
     use crate::service::CollectionDef;
 
     fn directions(query: &str) -> Vec<SortDirection> {
+        order(query, false)
+            .iter()
+            .map(|(_, direction)| *direction)
+            .collect()
+    }
+
+    /// The order terms of `query` as SQLite text with their directions.
+    fn order(query: &str, insertion_order: bool) -> Vec<(String, SortDirection)> {
         let model = ModelBuilder::new("example")
             .entity_type(
                 EntityTypeDef::new("item")
@@ -205,10 +208,13 @@ mod tests {
             .entity_set("items", "item")
             .build()
             .unwrap();
-        let service = Service::builder(model)
-            .collection(CollectionDef::new("items", "items"))
-            .build()
-            .unwrap();
+        let items = CollectionDef::new("items", "items");
+        let items = if insertion_order {
+            items.insertion_order()
+        } else {
+            items
+        };
+        let service = Service::builder(model).collection(items).build().unwrap();
         let options = crate::query::parse(Some(query), &ParseLimits::default()).unwrap();
         let plan = plan(
             &service,
@@ -218,7 +224,22 @@ mod tests {
             DateTimeOffset::min_value(),
         )
         .unwrap();
-        plan.order.iter().map(|t| t.direction).collect()
+        plan.order
+            .iter()
+            .map(|t| (t.to_sql().0, t.direction))
+            .collect()
+    }
+
+    #[test]
+    fn insertion_order_replaces_the_key_and_always_ascends() {
+        use SortDirection::{Asc, Desc};
+        let seq = || ("\"_seq\"".to_owned(), Asc);
+        assert_eq!(order("$top=1", true), [seq()]);
+        assert_eq!(order("$top=1", false), [("\"id\"".to_owned(), Asc)]);
+        assert_eq!(
+            order("$orderby=n desc", true),
+            [("\"n\"".to_owned(), Desc), seq()]
+        );
     }
 
     #[test]

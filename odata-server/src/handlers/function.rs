@@ -18,7 +18,7 @@ use crate::error::internal;
 use crate::function::{EntityQuery, FunctionCall, FunctionOutput, MAX_BOUND_MEMBERS};
 use crate::routing::{Binding, Invocation};
 use crate::service::Collection;
-use crate::sql::{self, Condition, OrderTerm};
+use crate::sql::{self, Condition};
 use crate::store::{Find, StoredEntity};
 use crate::{negotiation, plan, query};
 
@@ -148,18 +148,14 @@ fn as_json(
     ))
 }
 
-/// The members of a collection a function is bound to, in key order; more than
+/// The members of a collection a function is bound to, in their default order; more than
 /// [`MAX_BOUND_MEMBERS`] is a 501.
 pub(super) async fn members(
     request: &Request<'_>,
     collection: &Collection,
 ) -> Result<Vec<Map<String, Json>>, ODataError> {
     let table = &collection.table;
-    let order: Vec<OrderTerm> = table
-        .key
-        .iter()
-        .map(|&k| OrderTerm::column(&table.columns[k].property.name, SortDirection::Asc))
-        .collect();
+    let order = crate::sql::default_order(table, SortDirection::Asc);
     let rows = request
         .store
         .find(

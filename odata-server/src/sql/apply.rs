@@ -282,16 +282,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         if let Some(scope) = s.scope {
             sql.push(frag![" AND (", &scope.frag, ")"]);
         }
-        let order = s
-            .table
-            .key
-            .iter()
-            .map(|&k| OrderTerm {
-                expr: self.q(&s.table.columns[k].property.name),
-                direction: SortDirection::Asc,
-                nullable: false,
-            })
-            .collect();
+        let order = super::default_order(s.table, SortDirection::Asc);
         Rel {
             sql,
             model: Cow::Borrowed(s.model),
@@ -678,6 +669,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             version: None,
             creation_timestamps: Vec::new(),
             type_property: None,
+            insertion_order: false,
         };
         Rel {
             sql,

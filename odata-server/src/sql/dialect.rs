@@ -16,7 +16,7 @@ use odata_core::value::{Decimal, EARTH_RADIUS_METERS, decimal_text};
 use super::frag::{Frag, frag};
 use super::param::SqlParam;
 use crate::store::sqlite_case;
-use crate::store::table::ColumnKind;
+use crate::store::table::{ColumnKind, SEQUENCE_COLUMN};
 
 /// The SQL spellings whole statements need from a database. Methods take and return
 /// [`Frag`]s so an implementation may order its arguments freely without misaligning
@@ -50,6 +50,10 @@ pub(crate) trait Dialect {
     /// A parameter written into a column of `kind`: where the database types parameters
     /// strictly, a null must still have the column's type.
     fn column_param(&self, param: Frag, kind: ColumnKind) -> Frag;
+
+    /// The value a new row of table `table` takes in its insertion-order column, when the
+    /// database does not fill it itself (see `store::table::SEQUENCE_COLUMN`).
+    fn next_sequence(&self, table: &str) -> Option<Frag>;
 }
 
 /// The SQL spellings the expression translator needs on top of [`Dialect`].
@@ -227,6 +231,15 @@ impl Dialect for Sqlite {
     fn column_param(&self, param: Frag, _kind: ColumnKind) -> Frag {
         // SQLite's columns take any value; the column's affinity does the rest.
         param
+    }
+
+    fn next_sequence(&self, table: &str) -> Option<Frag> {
+        // One writer at a time: nobody else can take the same number before this commits.
+        let column = self.quote(SEQUENCE_COLUMN);
+        Some(Frag::sql(format!(
+            "(SELECT COALESCE(MAX({column}),0)+1 FROM {})",
+            self.quote(table)
+        )))
     }
 }
 
@@ -505,6 +518,11 @@ impl Dialect for Postgres {
             ColumnKind::Text | ColumnKind::Json | ColumnKind::DateTimeOffset => "TEXT",
         };
         frag!["CAST(", param, " AS ", ty, ")"]
+    }
+
+    fn next_sequence(&self, _table: &str) -> Option<Frag> {
+        // An identity column: its default takes the next number of its sequence.
+        None
     }
 }
 

@@ -100,7 +100,7 @@ use odata_core::error::ODataError;
 use odata_core::query::SortDirection;
 use odata_core::value::Value;
 
-use crate::store::table::Table;
+use crate::store::table::{SEQUENCE_COLUMN, Table};
 use dialect::{ExprDialect, Postgres, Sqlite};
 use frag::Frag;
 use schema::Backend;
@@ -145,6 +145,21 @@ impl OrderTerm {
     pub fn to_sql(&self) -> (String, Vec<SqlParam>) {
         self.expr.clone().render(&Sqlite)
     }
+}
+
+/// The order that makes any order of `table`'s entities total, and is their order when a
+/// request gives none: the order they were created in for a table kept in insertion order
+/// (always ascending: ties of a `$orderby` keep the default order), else the key, in
+/// `key_direction`.
+pub fn default_order(table: &Table, key_direction: SortDirection) -> Vec<OrderTerm> {
+    if table.insertion_order {
+        return vec![OrderTerm::column(SEQUENCE_COLUMN, SortDirection::Asc)];
+    }
+    table
+        .key
+        .iter()
+        .map(|&k| OrderTerm::column(&table.columns[k].property.name, key_direction))
+        .collect()
 }
 
 /// Translates a bound `$filter` over the entities of `table` into a SQL condition for a

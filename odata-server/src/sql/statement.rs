@@ -20,7 +20,7 @@ use super::dialect::{Dialect, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
 use super::{Condition, OrderTerm, SqlParam};
-use crate::store::table::{ColumnKind, StreamColumns, Table, utc_column};
+use crate::store::table::{ColumnKind, SEQUENCE_COLUMN, StreamColumns, Table, utc_column};
 
 /// A statement ready to run: SQL text with the dialect's placeholders and one parameter
 /// per placeholder, in order.
@@ -312,6 +312,12 @@ pub(crate) fn insert(
         ident(dialect, "_version"),
     ];
     let mut row = vec![Frag::param(tenant), Frag::param(type_name), Frag::sql("1")];
+    if table.insertion_order
+        && let Some(next) = dialect.next_sequence(&table.name)
+    {
+        columns.push(ident(dialect, SEQUENCE_COLUMN));
+        row.push(next);
+    }
     for ((column, kind), value) in written.into_iter().zip(values) {
         columns.push(column);
         row.push(dialect.column_param(Frag::param(value), kind));
@@ -771,6 +777,35 @@ mod tests {
             direction,
             nullable: true,
         }
+    }
+
+    #[test]
+    fn an_insert_numbers_the_row_where_the_database_does_not() {
+        let mut t = table();
+        t.insertion_order = true;
+        let values = vec![
+            SqlParam::Text("a".into()),
+            SqlParam::Null,
+            SqlParam::Null,
+            SqlParam::Null,
+        ];
+        let sqlite = insert(&Sqlite, &t, "t1", "ns.thing", values.clone());
+        assert!(
+            sqlite.sql.starts_with(
+                "INSERT INTO \"things\" (\"_tenant\",\"_type\",\"_version\",\"_seq\",\"id\""
+            ),
+            "{}",
+            sqlite.sql
+        );
+        assert!(
+            sqlite
+                .sql
+                .contains("(SELECT COALESCE(MAX(\"_seq\"),0)+1 FROM \"things\")"),
+            "{}",
+            sqlite.sql
+        );
+        let postgres = insert(&Postgres, &t, "t1", "ns.thing", values);
+        assert!(!postgres.sql.contains("_seq"), "{}", postgres.sql);
     }
 
     #[test]

@@ -85,6 +85,13 @@ pub const SYSTEM_COLUMNS: [(&str, ColumnKind); 3] = [
     ("_version", ColumnKind::Integer),
 ];
 
+/// The system column of a table kept in insertion order ([`Table::insertion_order`]): a
+/// number that grows with every insert (SQLite: one more than the largest so far, inside
+/// the single writer's transaction; PostgreSQL: an identity column's default), so sorting
+/// by it lists entities in the order they were created, and a replaced entity keeps its
+/// place.
+pub const SEQUENCE_COLUMN: &str = "_seq";
+
 /// The column of a contained collection's table that holds its parent entity's key.
 pub const PARENT_COLUMN: &str = "_parent";
 
@@ -182,6 +189,9 @@ pub struct Table {
     /// The string property (index into `columns`) that names each entity's concrete type
     /// (its unqualified name): set on create, never changed.
     pub type_property: Option<usize>,
+    /// Whether the entities' default order is the order they were created in (kept in the
+    /// [`SEQUENCE_COLUMN`]) rather than their key order.
+    pub insertion_order: bool,
 }
 
 impl Table {
@@ -229,6 +239,7 @@ impl Table {
             version: None,
             creation_timestamps: Vec::new(),
             type_property: None,
+            insertion_order: false,
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {
@@ -330,6 +341,13 @@ impl Table {
                 key: name == "_tenant",
             })
             .collect();
+        if self.insertion_order {
+            out.push(StoredColumn {
+                name: SEQUENCE_COLUMN.to_owned(),
+                kind: ColumnKind::Integer,
+                key: false,
+            });
+        }
         for (i, c) in self.columns.iter().enumerate() {
             out.push(StoredColumn {
                 name: c.property.name.clone(),

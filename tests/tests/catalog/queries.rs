@@ -316,3 +316,127 @@ async fn media_items_upload_and_serve_their_streams() {
     assert_eq!(photo.headers()["content-type"], "application/octet-stream");
     assert!(photo.bytes().await.unwrap().is_empty());
 }
+
+/// The keys of a collection response's members, each as `ID` or `ProductID/LanguageKey`.
+fn keys(body: &Value) -> Vec<String> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| match e["ID"].as_str() {
+            Some(id) => id.to_owned(),
+            None => format!("{}/{}", e["ProductID"], e["LanguageKey"]).replace('"', ""),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn collections_list_in_insertion_order_and_orderby_ties_keep_it() {
+    let app = spawn_catalog().await;
+    let seed: Value = serde_json::from_str(
+        &std::fs::read_to_string(acceptance_tests::shared_dir().join("catalog-model/seed.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    // The demo rows in the order of MODEL §5, which is not key order for the descriptions
+    // (EN before DE).
+    for set in [
+        "Categories",
+        "Products",
+        "ProductDescriptions",
+        "MediaItems",
+        "ReadOnlyItems",
+        "DecimalSamples",
+    ] {
+        let listed = keys(&app.get_json(set).await);
+        let demo = keys(&json!({ "value": seed[set] }));
+        assert_eq!(listed, demo, "{set}");
+    }
+    let descriptions = keys(&app.get_json("ProductDescriptions").await);
+    let mut sorted = descriptions.clone();
+    sorted.sort();
+    assert_ne!(
+        descriptions, sorted,
+        "the demo descriptions are not in key order"
+    );
+
+    // A product created later comes last, whatever its (generated) key; a replaced one
+    // keeps its place.
+    let created = app
+        .post_json(
+            "Products",
+            &json!({"Name": "Cable", "Price": 29.99, "SerialNumber": "SN-7"}),
+        )
+        .header("Prefer", "return=representation")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let late_key = created["ID"].as_str().unwrap().to_owned();
+    let replaced = app
+        .client
+        .put(app.url(LAPTOP))
+        .json(&json!({"Name": "Laptop", "Price": 29.99, "SerialNumber": "SN-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), StatusCode::NO_CONTENT);
+    let products = keys(&app.get_json("Products").await);
+    assert_eq!(products.len(), 8);
+    assert_eq!(products[0], "a0000000-0000-4000-8000-000000000001");
+    assert_eq!(products[7], late_key);
+
+    // Pages follow the same order.
+    let mut paged = Vec::new();
+    let mut next = Some(app.url("Products"));
+    while let Some(url) = next {
+        let page: Value = app
+            .client
+            .get(&url)
+            .header("Prefer", "odata.maxpagesize=3")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        paged.extend(keys(&page));
+        next = page["@odata.nextLink"].as_str().map(str::to_owned);
+    }
+    assert_eq!(paged, products);
+
+    // Laptop, Wireless Mouse and Cable cost 29.99 now: ties in insertion order, both ways.
+    let cheapest = keys(&app.get_json("Products?$orderby=Price&$top=3").await);
+    assert_eq!(
+        cheapest,
+        [
+            "a0000000-0000-4000-8000-000000000003",
+            "a0000000-0000-4000-8000-000000000001",
+            "a0000000-0000-4000-8000-000000000002"
+        ]
+    );
+    let by_price = keys(&app.get_json("Products?$orderby=Price desc").await);
+    assert_eq!(
+        by_price[4..],
+        [
+            "a0000000-0000-4000-8000-000000000001",
+            "a0000000-0000-4000-8000-000000000002",
+            late_key.as_str(),
+            "a0000000-0000-4000-8000-000000000003",
+        ]
+    );
+    // Expanded collections too: the descriptions of the Laptop, EN before DE.
+    let laptop = app
+        .get_json(&format!(
+            "{LAPTOP}?$expand=Descriptions($select=LanguageKey)"
+        ))
+        .await;
+    let languages: Vec<&Value> = laptop["Descriptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| &d["LanguageKey"])
+        .collect();
+    assert_eq!(languages, ["EN", "DE"]);
+}
