@@ -257,6 +257,9 @@ impl<'s> Binding<'_, 's> {
         // `$levels`: the same navigation again on the related entities.
         let more_levels = match nested.levels {
             Some(Levels::Number(n)) => n.saturating_sub(1) as usize,
+            // As deep as the navigation goes: one level when the related entities do not
+            // have it again.
+            Some(Levels::Max) if target.navigation(&navigation.name).is_none() => 0,
             Some(Levels::Max) => MAX_DEPTH.saturating_sub(depth),
             None => 0,
         };

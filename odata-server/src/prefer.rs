@@ -62,6 +62,9 @@ pub struct Preferences {
     pub max_page_size: Option<MaxPageSize>,
     /// `omit-values`.
     pub omit_values: Option<OmitValues>,
+    /// Whether `omit-values` was spelled with the 4.0-style `odata.` prefix (which
+    /// `Preference-Applied` repeats).
+    pub omit_values_prefixed: bool,
     /// `include-annotations` (or `odata.include-annotations`): which instance annotations
     /// the client wants. The service writes no instance annotations besides control
     /// information, so honouring it changes no response and it is never reported as
@@ -148,9 +151,23 @@ impl Preferences {
         Self {
             return_preference: found.return_preference.take().unwrap_or_default(),
             max_page_size: found.max_page_size.take(),
+            omit_values_prefixed: found.omit_values.plain.is_none()
+                && found.omit_values.prefixed.is_some(),
             omit_values: found.omit_values.take(),
             include_annotations: found.include_annotations.take(),
             continue_on_error: found.continue_on_error.take().flatten(),
+        }
+    }
+}
+
+impl Preferences {
+    /// The `Preference-Applied` of an honoured `omit-values=nulls`, in the client's
+    /// spelling.
+    pub fn omit_nulls_applied(&self) -> &'static str {
+        if self.omit_values_prefixed {
+            "odata.omit-values=nulls"
+        } else {
+            "omit-values=nulls"
         }
     }
 }
@@ -366,6 +383,11 @@ mod tests {
         assert_eq!(p.return_preference, ReturnPreference::Representation);
         let p = Preferences::parse("odata.omit-values=nulls, omit-values=defaults");
         assert_eq!(p.omit_values, Some(OmitValues::Defaults));
+        assert!(!p.omit_values_prefixed);
+        let p = Preferences::parse("odata.omit-values=nulls");
+        assert_eq!(p.omit_nulls_applied(), "odata.omit-values=nulls");
+        let p = Preferences::parse("omit-values=nulls");
+        assert_eq!(p.omit_nulls_applied(), "omit-values=nulls");
     }
 
     #[test]

@@ -101,6 +101,12 @@ pub struct Related<'s> {
     pub count: bool,
     /// `…/{navigation}/$ref`: the links rather than the entities.
     pub reference: bool,
+    /// `…/{key}/{type}/{navigation}`: the source entity must be of that type (or one
+    /// derived from it).
+    pub source_type: Option<EntityTypeId>,
+    /// Segments after the related entity (`…/{navigation}[/{key}]/…`): the path goes on
+    /// from it, once its key is known (see [`resolve_in_entity`]).
+    pub then: Vec<String>,
 }
 
 /// A resolved request URL: what it addresses and how.
@@ -130,6 +136,8 @@ pub enum Addressing<'s> {
     /// A stream of the target entity, read with GET and replaced with PUT: its media stream
     /// (`…/{key}/$value`, `None`) or a stream property (`…/{key}/{name}[/$value]`).
     Stream(Option<&'s str>),
+    /// `…/{key}/$ref`: the target entity's reference (its `@odata.id`). Read only.
+    Reference,
 }
 
 /// `…/{key}/{property}[/{member}…][/$value]`.
@@ -424,6 +432,26 @@ fn resolve_in_collection<'s>(
             (key, rest)
         }
     };
+    resolve_in_entity(service, collection, key, rest, info)
+}
+
+/// The path `rest` below the entity of `collection` with key `key`: the entity itself, or
+/// its property, stream, navigation or bound operation.
+pub fn resolve_in_entity<'s>(
+    service: &'s Service,
+    collection: &'s Collection,
+    key: Vec<Value>,
+    rest: &[String],
+    info: &RequestInfo<'_>,
+) -> Result<Route<'s>, ODataError> {
+    let model = service.model();
+    let path = |target| {
+        Ok(Route {
+            target,
+            addressing: Addressing::Path,
+            cast: None,
+        })
+    };
     let [name, tail @ ..] = rest else {
         return path(Target::Entity(collection, key));
     };
@@ -436,6 +464,13 @@ fn resolve_in_collection<'s>(
         })
     };
     match (name.as_str(), tail) {
+        ("$ref", []) => {
+            return Ok(Route {
+                target: Target::Entity(collection, key),
+                addressing: Addressing::Reference,
+                cast: None,
+            });
+        }
         ("$value", []) if ty.has_stream => return stream(None),
         ("$value", _) if !ty.has_stream => {
             return Err(ODataError::bad_request(format!(
@@ -489,6 +524,8 @@ fn resolve_in_collection<'s>(
             member: None,
             count: false,
             reference: false,
+            source_type: None,
+            then: Vec::new(),
         };
         let rest = match (nav_predicate, tail) {
             (Some(p), rest) if navigation.is_collection() => {
@@ -519,6 +556,11 @@ fn resolve_in_collection<'s>(
             // `…/{navigation}/{key}/$ref`: the link to one member.
             [s] if s == "$ref" && related.member.is_some() => {
                 related.reference = true;
+                path(Target::Related(related))
+            }
+            // The path goes on from one related entity.
+            [_, ..] if related.member.is_some() || !navigation.is_collection() => {
+                related.then = rest.to_vec();
                 path(Target::Related(related))
             }
             [s, ..] => Err(ODataError::new(
@@ -561,6 +603,21 @@ fn resolve_in_collection<'s>(
                 addressing: Addressing::Property(property_path(model, property, rest)?),
                 cast: Some(cast),
             }),
+            // A navigation property of the derived type (or a base): followed from
+            // entities of that type.
+            ([navigation, ..], None)
+                if model
+                    .entity_type(cast)
+                    .navigation_property(navigation.split('(').next().unwrap_or_default())
+                    .is_some() =>
+            {
+                let mut route = resolve_in_entity(service, collection, key, tail, info)?;
+                match &mut route.target {
+                    Target::Related(related) => related.source_type = Some(cast),
+                    _ => return Err(crate::error::internal(&"a navigation led elsewhere")),
+                }
+                Ok(route)
+            }
             ([s, ..], None) => Err(ODataError::new(
                 ErrorKind::NotImplemented,
                 format!(

@@ -416,7 +416,10 @@ impl<'c, 'a> Binder<'c, 'a> {
             Expr::Literal { value, .. } => self.bind_literal(value),
             Expr::Alias { name, .. } => self.with_alias(name, |b, expr| match expr {
                 Some(expr) => b.bind(expr),
-                None => Ok(lit(Value::Null, ExprType::Null)),
+                // A forgotten `&@p=…` is a mistake to report, not a null to compare with.
+                None => Err(b.err(format!(
+                    "parameter alias '@{name}' has no value: add @{name}=<value> to the query"
+                ))),
             }),
             Expr::Path { segments, .. } => self.bind_path(segments),
             Expr::Call { name, args, .. } => self.bind_call(name, args),
@@ -454,7 +457,7 @@ impl<'c, 'a> Binder<'c, 'a> {
     }
 
     /// Runs `f` with the expression of parameter alias `name` (`None` when the request
-    /// does not define it: the alias is then null), detecting cycles.
+    /// does not define it), detecting cycles.
     pub(super) fn with_alias<T>(
         &mut self,
         name: &str,

@@ -274,16 +274,19 @@ impl Binder<'_, '_> {
         if matches!(f, Function::GeoDistance | Function::GeoIntersects) {
             self.check_same_space(fname, &bound)?;
         }
-        if f == Function::Substring
-            && let Some(BoundExpr::Literal {
-                value: Value::Int(length),
-                ..
-            }) = bound.get(2)
-            && *length < 0
-        {
-            return Err(self.err(format!(
-                "the length argument of 'substring' must not be negative, got {length}"
-            )));
+        if f == Function::Substring {
+            for (index, argument) in [(1, "start"), (2, "length")] {
+                if let Some(BoundExpr::Literal {
+                    value: Value::Int(n),
+                    ..
+                }) = bound.get(index)
+                    && *n < 0
+                {
+                    return Err(self.err(format!(
+                        "the {argument} argument of 'substring' must not be negative, got {n}"
+                    )));
+                }
+            }
         }
         let ty = match ret {
             Ret::Fixed(p) => ExprType::Primitive(p),

@@ -130,8 +130,15 @@ fn select_path(b: &Binder<'_, '_>, segments: &[PathName]) -> Result<Option<Strin
     let et = model.entity_type(entity);
     let Some(prop) = et.property(name) else {
         if et.navigation_property(name).is_some() {
+            // Selecting a navigation property selects its navigation link, which a
+            // response writes only where links are written (full metadata); the context
+            // URL names it.
+            if tail.is_empty() {
+                return Ok(Some(name.clone()));
+            }
             return Err(b.err(format!(
-                "selecting the navigation property '{name}' is not supported; use $expand"
+                "'{}' goes through the navigation property '{name}': use $expand={name}($select=…)",
+                segments_text(segments)
             )));
         }
         let mut msg = format!("'{name}' is not a property of '{}'", et.qualified_name);

@@ -195,18 +195,28 @@ async fn handle(
         Some(query::parse(Some(&rest), &limits))
     };
     let service_root = || state.service_root(req);
-    let route = routing::resolve(
-        &state.service,
-        raw_path,
-        &routing::RequestInfo {
-            options: without_parameters.as_ref().unwrap_or(&parsed).as_ref(),
-            operation_parameters: &operation_parameters,
-            service_root: &service_root,
-            base_path: &state.base_prefix,
-        },
-    )?;
+    let info = routing::RequestInfo {
+        options: without_parameters.as_ref().unwrap_or(&parsed).as_ref(),
+        operation_parameters: &operation_parameters,
+        service_root: &service_root,
+        base_path: &state.base_prefix,
+    };
+    let mut route = routing::resolve(&state.service, raw_path, &info)?;
+    crate::auth::authorize_target(&principal, &route.target, req.method())?;
+    // A path that goes on from a related entity (`…/{navigation}/…`) continues at that
+    // entity's own URL, with its own authorization.
+    while let Target::Related(related) = &route.target
+        && !related.then.is_empty()
+    {
+        crate::auth::authorize(&principal, related.source, crate::auth::Access::Read)?;
+        let model = state.service.model();
+        let key = related::follow(store, model, &principal.tenant, related).await?;
+        let next =
+            routing::resolve_in_entity(&state.service, related.target, key, &related.then, &info)?;
+        crate::auth::authorize_target(&principal, &next.target, req.method())?;
+        route = next;
+    }
     let target = route.target;
-    crate::auth::authorize_target(&principal, &target, req.method())?;
     let options = match (&target, without_parameters) {
         (Target::Function(_), Some(options)) => options?,
         _ => parsed?,
@@ -272,6 +282,11 @@ async fn handle(
                 .await
                 .map_err(Failure::from);
         }
+        (Addressing::Reference, Target::Entity(c, key), &Method::GET) => {
+            return read::reference(&request, c, key)
+                .await
+                .map_err(Failure::from);
+        }
         (Addressing::EntityId, Target::Entity(c, key), &Method::GET) => {
             let mut response = read::entity(&request, c, key, route.cast).await?;
             prefer::vary(response.headers_mut(), "Prefer");
@@ -300,6 +315,13 @@ async fn handle(
         }
         (Target::Collection(c) | Target::CollectionRef(c), &Method::POST) => {
             write::create(&request, c, matches!(target, Target::CollectionRef(_)), &[]).await
+        }
+        (Target::CollectionRef(c), &Method::GET) => {
+            let scope = read::Scope {
+                references: true,
+                ..read::Scope::all(c)
+            };
+            read::collection(&request, c, &scope).await
         }
         (Target::Count(c), &Method::GET) => {
             let scope = read::Scope::of_type(state.service.model(), c, route.cast);
@@ -364,7 +386,9 @@ async fn handle(
 /// `omit-values`) and the writes that answer with the entity or without it (`return`).
 fn varies_by_prefer(target: &Target<'_>, method: &Method) -> bool {
     match (target, method) {
-        (Target::Collection(_) | Target::Entity(..), &Method::GET) => true,
+        (Target::Collection(_) | Target::CollectionRef(_) | Target::Entity(..), &Method::GET) => {
+            true
+        }
         // Following a navigation reads an entity or a (paged) collection.
         (Target::Related(related), &Method::GET) => !related.count,
         (Target::Collection(_) | Target::CollectionRef(_), &Method::POST) => true,
@@ -426,7 +450,8 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
         | Target::Function(_)
         | Target::Count(_) => "GET",
         Target::Collection(_) => "GET, POST",
-        Target::CollectionRef(_) | Target::Batch => "POST",
+        Target::CollectionRef(_) => "GET, POST",
+        Target::Batch => "POST",
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",
         Target::Action(_) => "POST",
     };

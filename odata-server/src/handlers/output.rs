@@ -35,9 +35,6 @@ pub(super) fn json_options(request: &Request<'_>) -> Result<WriteOptions, ODataE
     }
 }
 
-/// The `Preference-Applied` value of `omit-values=nulls`.
-pub(super) const OMIT_NULLS_APPLIED: &str = "omit-values=nulls";
-
 /// `W/"<version>"`.
 pub(super) fn etag(entity: &StoredEntity) -> String {
     format!("W/\"{}\"", entity.version)
@@ -443,7 +440,7 @@ pub(super) fn expanded_entity_response(
         .content_type(negotiation::json_content_type(options))
         .body(body);
     if options.omit_nulls {
-        prefer::applied(response.headers_mut(), OMIT_NULLS_APPLIED);
+        prefer::applied(response.headers_mut(), request.prefer.omit_nulls_applied());
     }
     Ok(response)
 }

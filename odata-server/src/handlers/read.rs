@@ -9,8 +9,7 @@ use odata_core::value::Value;
 
 use super::Request;
 use super::output::{
-    OMIT_NULLS_APPLIED, entity_url, etag, expanded_entity_response, json_options, select_list,
-    write_node,
+    entity_url, etag, expanded_entity_response, json_options, select_list, write_node,
 };
 use crate::admission::Slot;
 use crate::expand::{self, ExpandItem, Node};
@@ -82,6 +81,9 @@ pub(super) async fn collection(
         return super::apply::collection(request, collection, scope).await;
     }
     let options = json_options(request)?;
+    if scope.references {
+        references_only(request)?;
+    }
     let state = request.state;
     let query = &request.options;
     let plan = plan::plan(
@@ -260,7 +262,7 @@ pub(super) async fn collection(
     }
     // References carry no properties: nothing was left out of them.
     if options.omit_nulls && !scope.references {
-        prefer::applied(response.headers_mut(), OMIT_NULLS_APPLIED);
+        prefer::applied(response.headers_mut(), request.prefer.omit_nulls_applied());
     }
     Ok(response)
 }
@@ -330,6 +332,56 @@ fn next_link(request: &Request<'_>, path: &str, token: &str) -> String {
         path,
         query.join("&")
     )
+}
+
+/// `GET collection/{key}/$ref`: the entity's reference (404 when it does not exist).
+pub(super) async fn reference(
+    request: &Request<'_>,
+    collection: &Collection,
+    key: &[Value],
+) -> Result<HttpResponse, ODataError> {
+    json_options(request)?;
+    crate::query::collection_only(&request.options)?;
+    references_only(request)?;
+    let entity = request
+        .state
+        .store
+        .get(&collection.table, &request.tenant, key)
+        .await?
+        .ok_or_else(|| not_found(collection, key))?;
+    Ok(reference_response(request, collection, &entity))
+}
+
+/// One entity's reference: `{"@odata.context": "…/$metadata#$ref", "@odata.id": …}`.
+pub(super) fn reference_response(
+    request: &Request<'_>,
+    collection: &Collection,
+    entity: &StoredEntity,
+) -> HttpResponse {
+    let root = request.state.service_root(request.http);
+    let body = json!({
+        "@odata.context": format!("{root}/$metadata#$ref"),
+        "@odata.id": super::output::entity_url(request, collection, entity),
+    });
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+/// A reference is an id and nothing else: `$expand` and `$select` on `$ref` are a 400.
+pub(super) fn references_only(request: &Request<'_>) -> Result<(), ODataError> {
+    for (name, given) in [
+        ("$expand", request.options.expand.is_some()),
+        ("$select", request.options.select.is_some()),
+    ] {
+        if given {
+            return Err(ODataError::bad_request(format!(
+                "{name} does not apply to references ($ref): they carry only @odata.id."
+            ))
+            .with_target(name));
+        }
+    }
+    Ok(())
 }
 
 /// `GET collection/{key}[/{type}]`: with a type cast, 404 unless the entity is of that

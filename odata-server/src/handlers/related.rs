@@ -9,23 +9,25 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::Method;
+use odata_core::edm::Model;
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::value::Value;
 
-use super::output::entity_url;
 use super::read::{self, Scope, not_found};
 use super::{Request, write};
 use crate::routing::{Related, key_predicate};
 use crate::service::Link;
 use crate::sql;
-use crate::store::StoredEntity;
-use serde_json::json;
+use crate::store::{Store, StoredEntity};
 
 /// `GET …/{key}/{navigation}[/{key}|/$count]`.
 pub(super) async fn get(
     request: &Request<'_>,
     related: &Related<'_>,
 ) -> Result<HttpResponse, ODataError> {
+    if related.reference {
+        read::references_only(request)?;
+    }
     let source = source_entity(request, related).await?;
     match related.navigation.link {
         Link::Reference { column } if related.reference => {
@@ -48,7 +50,7 @@ pub(super) async fn get(
             let Some(target) = target else {
                 return Ok(HttpResponse::NoContent().finish());
             };
-            Ok(reference_response(request, related, &target))
+            Ok(read::reference_response(request, related.target, &target))
         }
         Link::Reference { column } => match &source.values[column] {
             // No related entity, or one deleted since: the navigation is null.
@@ -93,7 +95,7 @@ pub(super) async fn get(
                     match entity {
                         Some(e) if &e.values[column] == source_key => {
                             if related.reference {
-                                return Ok(reference_response(request, related, &e));
+                                return Ok(read::reference_response(request, related.target, &e));
                             }
                         }
                         _ => return Err(not_found(related.target, member)),
@@ -172,22 +174,6 @@ pub(super) async fn write_related(
     }
 }
 
-/// The entity reference `{"@odata.id": …}` of a related entity.
-fn reference_response(
-    request: &Request<'_>,
-    related: &Related<'_>,
-    entity: &StoredEntity,
-) -> HttpResponse {
-    let root = request.state.service_root(request.http);
-    let body = json!({
-        "@odata.context": format!("{root}/$metadata#$ref"),
-        "@odata.id": entity_url(request, related.target, entity),
-    });
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(body.to_string())
-}
-
 /// The source entity's key, which an inverse link stores in its members (a single key:
 /// `Service::build` binds references to single-property keys only).
 fn source_key<'r>(related: &'r Related<'_>) -> Result<&'r Value, ODataError> {
@@ -202,10 +188,70 @@ async fn source_entity(
     request: &Request<'_>,
     related: &Related<'_>,
 ) -> Result<StoredEntity, ODataError> {
-    request
-        .state
-        .store
-        .get(&related.source.table, &request.tenant, &related.key)
+    stored_source(
+        &request.state.store,
+        request.state.service.model(),
+        &request.tenant,
+        related,
+    )
+    .await
+}
+
+/// The source entity in `tenant`: 404 when it does not exist or is not of the type a cast
+/// before the navigation names.
+async fn stored_source(
+    store: &Store,
+    model: &Model,
+    tenant: &str,
+    related: &Related<'_>,
+) -> Result<StoredEntity, ODataError> {
+    store
+        .get(&related.source.table, tenant, &related.key)
         .await?
+        .filter(|e| {
+            related.source_type.is_none_or(|cast| {
+                related
+                    .source
+                    .table
+                    .table_type(&e.type_name)
+                    .is_some_and(|t| model.entity_derives_from(t.id, cast))
+            })
+        })
         .ok_or_else(|| not_found(related.source, &related.key))
+}
+
+/// The key of the one entity a path goes on from (`…/{navigation}[/{key}]/…`, see
+/// [`Related::then`]): the entity a single-valued navigation leads to, or the member of a
+/// collection-valued one, checked to be linked to the source. 404 when there is none.
+pub(super) async fn follow(
+    store: &Store,
+    model: &Model,
+    tenant: &str,
+    related: &Related<'_>,
+) -> Result<Vec<Value>, ODataError> {
+    let source = stored_source(store, model, tenant, related).await?;
+    let none = || {
+        ODataError::not_found(format!(
+            "'{}' of {}{} leads to no entity.",
+            related.navigation.name,
+            related.source.path,
+            key_predicate(related.source, &related.key)
+        ))
+    };
+    match (&related.navigation.link, &related.member) {
+        (Link::Reference { column }, _) => match &source.values[*column] {
+            Value::Null => Err(none()),
+            key => Ok(vec![key.clone()]),
+        },
+        (Link::Inverse { column }, Some(member)) => {
+            let source_key = source_key(related)?;
+            match store.get(&related.target.table, tenant, member).await? {
+                Some(e) if &e.values[*column] == source_key => Ok(member.clone()),
+                _ => Err(not_found(related.target, member)),
+            }
+        }
+        (Link::Inverse { .. }, None) => Err(crate::error::internal(
+            &"a path going on from a whole collection",
+        )),
+    }
 }

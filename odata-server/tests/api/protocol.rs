@@ -274,7 +274,7 @@ async fn omit_values_nulls_leaves_out_null_properties_and_says_so() {
             .unwrap();
         assert_eq!(
             r.headers()["preference-applied"],
-            "omit-values=nulls",
+            "odata.omit-values=nulls",
             "{path}"
         );
         let text = r.text().await.unwrap();

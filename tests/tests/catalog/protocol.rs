@@ -97,6 +97,19 @@ async fn conditional_requests_and_preferences() {
     let body: Value = omitted.json().await.unwrap();
     assert!(body.get("Description").is_none() && body.get("SerialNumber").is_none());
     assert_eq!(body["Name"], "Laptop");
+    // The 4.0-style spelling is honoured and echoed as sent.
+    let prefixed = app
+        .get("Products?$select=Name,Description")
+        .header("Prefer", "odata.omit-values=nulls")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        prefixed.headers()["preference-applied"],
+        "odata.omit-values=nulls"
+    );
+    let body: Value = prefixed.json().await.unwrap();
+    assert!(body["value"][0].get("Description").is_none());
 
     let paged = app
         .get("Products?$select=Name")

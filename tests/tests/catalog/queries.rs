@@ -440,3 +440,97 @@ async fn collections_list_in_insertion_order_and_orderby_ties_keep_it() {
         .collect();
     assert_eq!(languages, ["EN", "DE"]);
 }
+
+/// The status of `GET Products?<query>`, with the body for messages.
+async fn status_of(app: &TestApp, query: &str) -> (StatusCode, Value) {
+    let response = app.get(&format!("Products?{query}")).send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn every_expression_form_of_model_6_4_is_served_and_mistakes_are_400() {
+    let app = spawn_catalog().await;
+    let served = [
+        "$filter=3 divby 2 eq 1.5",
+        "$filter=Price div 0 gt 0",
+        "$filter=Name in ('Laptop','Laptop',null)",
+        "$filter=not (Name in ('Laptop'))",
+        "$filter=matchesPattern(Name,'^(Lap|Smart)')",
+        "$filter=contains(Name,'%25') or contains(Name,'_')",
+        "$filter=Descriptions/any()",
+        "$filter=Descriptions/all(d: d/LanguageKey eq 'EN')",
+        "$filter=Descriptions/$count gt 1",
+        "$filter=Price gt @p and Price lt @p mul 100&@p=10",
+        "$filter=Weight lt 1.5e2f",
+        "$filter=Rating ge 1e+2",
+        "$filter=Price lt INF",
+        "$filter=isof(Catalog.SpecialProduct)",
+        "$filter=isof(Some.Other.SpecialProduct)",
+        "$filter=cast(Rating,Edm.String) eq '200'",
+        "$filter=cast(CreatedAt,'Edm.Date') eq 2024-01-15",
+        "$filter=cast(CreatedAt,Edm.TimeOfDay) eq 10:30:00",
+        "$filter=cast(Status,Edm.Int32) eq 5",
+        "$filter=isof(Price,Edm.Double)",
+        "$filter=ID eq A0000000-0000-4000-8000-000000000001",
+        "$filter=CreatedAt lt 2030-01-01T00:00:00 01:00",
+        "$filter=fractionalseconds(CreatedAt) eq 0 and totaloffsetminutes(CreatedAt) eq 0",
+        "$filter=CreatedAt gt mindatetime() and CreatedAt lt maxdatetime()",
+        "$filter=hour(OpenTime) eq 9 or round(Price) eq 1000",
+        "$filter=totalseconds(ProcessingTime) eq 45",
+        "$select=ShippingAddress/City,Catalog.SpecialProduct/SpecialProperty",
+        "$expand=Descriptions(top=1;count=true)",
+        "$expand=Descriptions($search=Laptop;$compute=length(Description) as L;$select=L)",
+        "$orderby=ShippingAddress/City,Category/Name desc",
+        "$compute=Price mul 2 as Double&$orderby=Double desc&$filter=Double gt 100",
+        "$search=%22Wireless Mouse%22",
+        "$search=(Laptop OR Mouse) AND NOT Pro",
+        "$apply=GROUPBY((CategoryID),Aggregate(Price with Sum as Total))&$filter=Total gt 100",
+        "$apply=filter(Price gt 100)/orderby(Price desc)/top(2)/skip(1)",
+        "%24top=1",
+        "filter=Price gt 1000&SELECT=Name",
+    ];
+    for query in served {
+        let (status, body) = status_of(&app, query).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+    }
+    let mistakes = [
+        ("$filter=Price gt @p", "'@p' has no value"),
+        ("$filter=geo.invalid(Location)", "geo.invalid"),
+        ("$filter=geo.distance(Location) gt 1", "geo.distance"),
+        ("$filter=matchesPattern(Name)", "matchesPattern"),
+        ("$filter=substring(Name,-1) eq 'x'", "start argument"),
+        ("$filter=Name eq 5", ""),
+        ("$filter=Price eq 'x'", ""),
+        ("$filter=year(Name) eq 1", ""),
+        ("$filter=Name eq 2024-01-01", ""),
+        ("$filter=Name in (1,2)", ""),
+        ("$filter=Descriptions/LanguageKey eq 'EN'", ""),
+        ("$filter=Rating eq 9223372036854775808", ""),
+        ("$filter=Data eq binary'!!!'", ""),
+        ("$filter=ShippingTime eq duration'PXD'", ""),
+        ("$filter=", ""),
+        (
+            "$filter=geo.distance(Location, geometry'SRID=0;POINT(1 2)') lt 5",
+            "",
+        ),
+        ("$filter=isof(Catalog.Nope)", ""),
+        ("$select=Nope", "Nope"),
+        ("$orderby=Descriptions", ""),
+        ("$expand=Descriptions($top=x)", ""),
+        ("$compute=Price mul as X", ""),
+        ("$apply=topcount(0,Price)", "must be positive"),
+        ("$apply=ancestors()", "needs its arguments"),
+        ("$apply=traverse()", "needs its arguments"),
+        ("$apply=nope()", "unknown transformation"),
+        ("$apply=aggregate(Price with nope as X)", "nope"),
+        ("$filter=Price gt 1&filter=Price gt 2", ""),
+        ("$bogus=1", "$bogus"),
+    ];
+    for (query, names) in mistakes {
+        let (status, body) = status_of(&app, query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(names), "{query}: {message}");
+    }
+}

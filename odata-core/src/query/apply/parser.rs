@@ -276,8 +276,15 @@ impl Parser_ {
 
     // applyTrafo = aggregateTrafo / computeTrafo / concatTrafo / groupbyTrafo / …
     fn trafo<'a>(&self, i: &'a str, depth: usize) -> R<'a, Transformation> {
-        let Ok((after_name, name)) = qualified(i) else {
+        let Ok((after_name, written)) = qualified(i) else {
             return fail(i, "expected a transformation");
+        };
+        // OData 4.01 names are case-insensitive; custom (qualified) ones keep their case.
+        let lowered = written.to_ascii_lowercase();
+        let name = if written.contains('.') {
+            written
+        } else {
+            lowered.as_str()
         };
         if name == "identity" {
             return Ok((after_name, Transformation::Identity));
@@ -343,11 +350,30 @@ impl Parser_ {
                     _ => TopBottomKind::BottomPercent,
                 };
                 let (r, n) = self.expr(args)?;
+                if let crate::query::ast::Expr::Literal {
+                    value: crate::query::ast::Literal::Number { text, .. },
+                    ..
+                } = &n
+                    && text.parse::<f64>().is_ok_and(|n| n <= 0.0)
+                {
+                    return fail(
+                        args,
+                        format!("the first argument of '{name}' must be positive"),
+                    );
+                }
                 let Some(r) = bws(r).strip_prefix(',') else {
                     return fail(r, "expected ',' and the value to rank by");
                 };
                 let (r, value) = self.expr(bws(r))?;
                 (bws(r), Transformation::TopBottom { kind, n, value })
+            }
+            "ancestors" | "descendants" | "traverse" if until_close(args) == 0 => {
+                return fail(
+                    args,
+                    format!(
+                        "'{name}' needs its arguments (a hierarchy, its qualifier, a node property, …)"
+                    ),
+                );
             }
             "join" | "outerjoin" | "nest" | "addnested" | "ancestors" | "descendants"
             | "traverse" => self.unsupported(name, args)?,
@@ -441,7 +467,7 @@ impl Parser_ {
                 "expected an aggregation method (sum, min, max, average, countdistinct)",
             );
         };
-        let method = match name {
+        let method = match name.to_ascii_lowercase().as_str() {
             "sum" => AggregateMethod::Sum,
             "min" => AggregateMethod::Min,
             "max" => AggregateMethod::Max,
@@ -677,6 +703,24 @@ mod tests {
                 .contains("median")
         );
         assert!(err("concat(identity)").message.contains("second"));
+    }
+
+    #[test]
+    fn names_are_case_insensitive_and_arguments_checked() {
+        assert_eq!(ok("GROUPBY((a))"), ok("groupby((a))"));
+        assert_eq!(
+            ok("Aggregate(price with Sum as t)"),
+            ok("aggregate(price with sum as t)")
+        );
+        for (text, message) in [
+            ("topcount(0,price)", "must be positive"),
+            ("bottompercent(-5,price)", "must be positive"),
+            ("ancestors()", "needs its arguments"),
+            ("traverse( )", "needs its arguments"),
+        ] {
+            let e = err(text);
+            assert!(e.message.contains(message), "{text}: {}", e.message);
+        }
     }
 
     #[test]
