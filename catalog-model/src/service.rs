@@ -33,6 +33,7 @@ pub fn service() -> Service {
         .write_rules(WriteRules::standard())
         .control_information(ControlInformation::with_ids())
         .write_answers(WriteAnswers::minimal())
+        .batch_continues_on_error()
         .metadata_style(MetadataStyle {
             placement: AnnotationPlacement::External,
             capabilities: false,

@@ -73,6 +73,8 @@ pub struct Preferences {
     /// `continue-on-error` (`=true`, or no value), as the client spelled its name (for
     /// `Preference-Applied`); `None` when absent or `=false`.
     pub continue_on_error: Option<&'static str>,
+    /// `continue-on-error=false`: the client asks a batch to stop at its first failure.
+    pub stop_on_error: bool,
 }
 
 impl Preferences {
@@ -155,6 +157,7 @@ impl Preferences {
                 && found.omit_values.prefixed.is_some(),
             omit_values: found.omit_values.take(),
             include_annotations: found.include_annotations.take(),
+            stop_on_error: matches!(found.continue_on_error.peek(), Some(None)),
             continue_on_error: found.continue_on_error.take().flatten(),
         }
     }
@@ -200,6 +203,11 @@ impl<T> Candidates<T> {
         if slot.is_none() {
             *slot = value;
         }
+    }
+
+    /// The occurrence [`Candidates::take`] gives.
+    fn peek(&self) -> Option<&T> {
+        self.plain.as_ref().or(self.prefixed.as_ref())
     }
 
     /// The plain spelling wins over the prefixed one.

@@ -779,6 +779,21 @@ fn property_path<'s>(
 }
 
 fn not_found_segment(service: &Service, segments: &[String]) -> ODataError {
+    // `Products(…` without its `)`: a malformed key predicate, not a missing resource.
+    let unclosed = service.collections().iter().find(|c| {
+        let n = c.segments.len();
+        segments.len() >= n
+            && c.segments[..n - 1] == segments[..n - 1]
+            && segments[n - 1]
+                .strip_prefix(c.segments[n - 1].as_str())
+                .is_some_and(|rest| rest.starts_with('(') && !rest.ends_with(')'))
+    });
+    if let Some(collection) = unclosed {
+        return ODataError::bad_request(format!(
+            "The key predicate after '{}' is not closed with ')'.",
+            collection.path
+        ));
+    }
     let first = segments.first().map(String::as_str).unwrap_or_default();
     let known = service
         .collections()

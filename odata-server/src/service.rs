@@ -336,6 +336,7 @@ pub struct Service {
     write_answers: WriteAnswers,
     metadata_style: MetadataStyle,
     action_imports: Vec<(String, ActionHandler)>,
+    batch_continues_on_error: bool,
 }
 
 /// How `$metadata` describes a service besides its model. The default states the
@@ -394,7 +395,14 @@ impl Service {
             write_answers: WriteAnswers::default(),
             metadata_style: MetadataStyle::default(),
             action_imports: Vec::new(),
+            batch_continues_on_error: false,
         }
+    }
+
+    /// Whether a `$batch` goes on after a failed request without the client asking for it;
+    /// see [`ServiceBuilder::batch_continues_on_error`].
+    pub fn batch_continues_on_error(&self) -> bool {
+        self.batch_continues_on_error
     }
 
     /// How `$metadata` describes the service; see [`ServiceBuilder::metadata_style`].
@@ -706,6 +714,7 @@ pub struct ServiceBuilder {
     write_answers: WriteAnswers,
     metadata_style: MetadataStyle,
     action_imports: Vec<(String, ActionHandler)>,
+    batch_continues_on_error: bool,
 }
 
 /// A singleton of the model stored in a table of its own, one row per tenant: read with
@@ -765,6 +774,15 @@ impl SingletonDef {
 }
 
 impl ServiceBuilder {
+    /// Runs every request of a `$batch` whose dependencies succeeded, even after another
+    /// failed, unless the client prefers `odata.continue-on-error=false` (as Microsoft
+    /// Graph and many clients expect). By default a batch stops at its first failure
+    /// unless the client prefers `odata.continue-on-error`, as OData specifies.
+    pub fn batch_continues_on_error(mut self) -> Self {
+        self.batch_continues_on_error = true;
+        self
+    }
+
     /// How `$metadata` describes the service (default: see [`MetadataStyle`]).
     pub fn metadata_style(mut self, style: MetadataStyle) -> Self {
         self.metadata_style = style;
@@ -1046,6 +1064,7 @@ impl ServiceBuilder {
             write_rules,
             control_information: self.control_information,
             write_answers: self.write_answers,
+            batch_continues_on_error: self.batch_continues_on_error,
             metadata_style: self.metadata_style,
             action_imports,
         })

@@ -101,6 +101,28 @@ async fn paths_go_on_from_related_entities() {
 }
 
 #[tokio::test]
+async fn malformed_key_predicates_are_400_and_unknown_names_404() {
+    let app = spawn_catalog().await;
+    for path in [
+        "Products(a0000000-0000-4000-8000-000000000001",
+        "Products(ID='abc:123)",
+        "Products(a0000000-0000-4000-8000-000000000001/Name",
+    ] {
+        let (status, body) = status_and_body(&app, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+    }
+    for path in [
+        "products",
+        "Products(1)",
+        "Products('abc:123')/Name",
+        "Nothing(1",
+    ] {
+        let (status, _) = status_and_body(&app, path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
 async fn a_type_cast_before_a_navigation_property_needs_an_entity_of_that_type() {
     let app = spawn_catalog().await;
     let (status, body) =

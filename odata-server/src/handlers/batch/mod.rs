@@ -14,7 +14,9 @@
 //! * **Dependencies** (`dependsOn`, and every earlier request of a multipart batch): a
 //!   request whose dependency failed is not run and answers 424.
 //! * **Errors:** after the first failed request or group the batch stops, unless the
-//!   client prefers `odata.continue-on-error` (echoed in `Preference-Applied`).
+//!   client prefers `odata.continue-on-error` (echoed in `Preference-Applied`) or the
+//!   service goes on by default (`ServiceBuilder::batch_continues_on_error`; then
+//!   `odata.continue-on-error=false` stops it).
 //! * **URLs** are relative to the service root (with or without a leading `/`, as Graph
 //!   writes them), absolute paths or absolute URLs of the service; one starting with
 //!   `$<id>` continues the URL of the entity that the request `<id>` created (its
@@ -107,6 +109,13 @@ pub(super) async fn run(request: &Request<'_>) -> Result<HttpResponse, ODataErro
             ),
         ));
     };
+    if matches!(format, Format::Json) && request.version == crate::negotiation::ODataVersion::V4_0 {
+        return Err(ODataError::new(
+            ErrorKind::UnsupportedMediaType,
+            "The JSON $batch format is OData 4.01: send it without OData-MaxVersion: 4.0, \
+             or send a multipart/mixed $batch.",
+        ));
+    }
     let parts = match &format {
         Format::Json => json::parse(&request.body)?,
         Format::Multipart(boundary) => multipart::parse(&request.body, boundary)?,
@@ -122,8 +131,11 @@ pub(super) async fn run(request: &Request<'_>) -> Result<HttpResponse, ODataErro
         ));
     }
     check_envelope(&parts)?;
-    let continue_on_error = crate::prefer::Preferences::of(http).continue_on_error;
-    let answers = execute(request, parts, continue_on_error.is_some()).await;
+    let preferences = crate::prefer::Preferences::of(http);
+    let continue_on_error = preferences.continue_on_error;
+    let go_on = continue_on_error.is_some()
+        || (request.state.service.batch_continues_on_error() && !preferences.stop_on_error);
+    let answers = execute(request, parts, go_on).await;
     let mut response = match &format {
         Format::Json => json::write(&answers),
         Format::Multipart(_) => multipart::write(&answers),
@@ -139,14 +151,25 @@ enum Format {
     Multipart(String),
 }
 
-/// Ids unique, dependencies on earlier requests or complete groups only, a group's
-/// requests adjacent and changes only, no `$batch` inside a batch.
+/// Ids unique and no group's name, dependencies on earlier requests or complete groups
+/// only, a group's requests adjacent and changes only, no `$batch` inside a batch.
 fn check_envelope(parts: &[Part]) -> Result<(), ODataError> {
     // Earlier request ids and complete groups: what a request may depend on.
     let mut known: HashSet<&str> = HashSet::new();
     let mut ids: HashSet<&str> = HashSet::new();
     let mut closed: HashSet<&str> = HashSet::new();
     let mut current: Option<&str> = None;
+    // `dependsOn` names requests and groups alike: one name cannot be both.
+    let groups: HashSet<&str> = parts.iter().filter_map(|p| p.group.as_deref()).collect();
+    if let Some(shared) = parts
+        .iter()
+        .filter_map(|p| p.id.as_deref())
+        .find(|id| groups.contains(id))
+    {
+        return Err(envelope_error(format!(
+            "'{shared}' names both a request and an atomicity group."
+        )));
+    }
     for (i, part) in parts.iter().enumerate() {
         let name = part.id.clone().unwrap_or_else(|| format!("#{}", i + 1));
         if current != part.group.as_deref() {
