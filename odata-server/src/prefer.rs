@@ -70,6 +70,9 @@ pub struct Preferences {
     /// `continue-on-error` (`=true`, or no value), as the client spelled its name (for
     /// `Preference-Applied`); `None` when absent or `=false`.
     pub continue_on_error: Option<&'static str>,
+    /// `odata.track-changes` (or the 4.01 `track-changes`), as the client spelled it (for
+    /// `Preference-Applied`); see [`crate::delta`].
+    pub track_changes: Option<&'static str>,
 }
 
 impl Preferences {
@@ -142,6 +145,16 @@ impl Preferences {
                     };
                     found.continue_on_error.offer(prefixed, on);
                 }
+                "track-changes" => {
+                    let name = if prefixed {
+                        "odata.track-changes"
+                    } else {
+                        "track-changes"
+                    };
+                    found
+                        .track_changes
+                        .offer(prefixed, value.is_empty().then_some(name));
+                }
                 _ => {}
             }
         }
@@ -151,6 +164,7 @@ impl Preferences {
             omit_values: found.omit_values.take(),
             include_annotations: found.include_annotations.take(),
             continue_on_error: found.continue_on_error.take().flatten(),
+            track_changes: found.track_changes.take(),
         }
     }
 }
@@ -198,6 +212,7 @@ struct Found {
     omit_values: Candidates<OmitValues>,
     include_annotations: Candidates<Vec<AnnotationPattern>>,
     continue_on_error: Candidates<Option<&'static str>>,
+    track_changes: Candidates<&'static str>,
 }
 
 fn parse_return(value: &str) -> Option<ReturnPreference> {
@@ -366,6 +381,11 @@ mod tests {
         assert_eq!(p.return_preference, ReturnPreference::Representation);
         let p = Preferences::parse("odata.omit-values=nulls, omit-values=defaults");
         assert_eq!(p.omit_values, Some(OmitValues::Defaults));
+        let p = Preferences::parse("odata.track-changes");
+        assert_eq!(p.track_changes, Some("odata.track-changes"));
+        let p = Preferences::parse("odata.track-changes, Track-Changes");
+        assert_eq!(p.track_changes, Some("track-changes"));
+        assert_eq!(Preferences::parse("track-changes=yes").track_changes, None);
     }
 
     #[test]

@@ -483,6 +483,7 @@ pub struct CollectionDef {
     version: Option<String>,
     creation_timestamps: Vec<String>,
     type_property: Option<String>,
+    track_changes: bool,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -519,7 +520,26 @@ impl CollectionDef {
             version: None,
             creation_timestamps: Vec::new(),
             type_property: None,
+            track_changes: false,
         }
+    }
+
+    /// Tracks changes to the collection's entities (OData change tracking, see
+    /// [`crate::delta`]): `GET` of the collection with `Prefer: odata.track-changes` (or
+    /// `track-changes`) answers `Preference-Applied` and ends with an `@odata.deltaLink`,
+    /// and `GET` of that link lists the entities created, changed and deleted since.
+    /// Every write to its entities is recorded in a change log the store keeps in the same
+    /// transaction ([`crate::store::changes`]). Collections without it ignore the
+    /// preference.
+    ///
+    /// ```
+    /// use odata_server::service::CollectionDef;
+    /// let products = CollectionDef::new("Products", "products").track_changes();
+    /// # let _ = products;
+    /// ```
+    pub fn track_changes(mut self) -> Self {
+        self.track_changes = true;
+        self
     }
 
     /// Makes the string property `name` name each entity's concrete type (the type's
@@ -829,6 +849,7 @@ impl ServiceBuilder {
             }
             let mut table = Table::new(&model, entity_type, def.table);
             table.version = version_column(&table, &def.path, def.version.as_deref())?;
+            table.track_changes = def.track_changes;
             table.type_property = def
                 .type_property
                 .as_deref()

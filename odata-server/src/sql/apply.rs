@@ -678,6 +678,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             version: None,
             creation_timestamps: Vec::new(),
             type_property: None,
+            track_changes: false,
         };
         Rel {
             sql,

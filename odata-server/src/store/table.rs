@@ -182,6 +182,9 @@ pub struct Table {
     /// The string property (index into `columns`) that names each entity's concrete type
     /// (its unqualified name): set on create, never changed.
     pub type_property: Option<usize>,
+    /// Every write to an entity of the table is recorded in the change log
+    /// ([`crate::store::changes`]): its collection tracks changes.
+    pub track_changes: bool,
 }
 
 impl Table {
@@ -229,6 +232,7 @@ impl Table {
             version: None,
             creation_timestamps: Vec::new(),
             type_property: None,
+            track_changes: false,
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {
