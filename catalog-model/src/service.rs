@@ -92,6 +92,8 @@ fn products() -> CollectionDef {
         .version_property("Version")
         .creation_timestamps(["CreatedAt"])
         .type_property("ProductType")
+        // MODEL.md §6.10.
+        .track_changes()
         .reference("Category", "Categories")
         .inverse("Descriptions", "ProductDescriptions", "Product")
         .searchable(["Name", "ShippingAddress/City"])

@@ -49,6 +49,9 @@ pub enum ErrorKind {
     QueryTimeout,
     /// 424: a request of a `$batch` was not run because one it depends on failed.
     FailedDependency,
+    /// 410: the resource existed once and is gone for good (a delta token from before the
+    /// tracked data was replaced).
+    Gone,
 }
 
 impl ErrorKind {
@@ -82,6 +85,7 @@ impl ErrorKind {
             Self::TooManyRequests => (429, "TooManyRequests"),
             Self::QueryTimeout => (503, "QueryTimeout"),
             Self::FailedDependency => (424, "FailedDependency"),
+            Self::Gone => (410, "Gone"),
         }
     }
 }

@@ -194,6 +194,9 @@ impl Application {
         };
         store.migrate(migrations.sqlite, postgres).await?;
         store.verify_schema(&service).await?;
+        if service.collections().iter().any(|c| c.table.track_changes) {
+            store.prepare_change_log().await?;
+        }
         if let Some(dataset) = service.initial_data()
             && crate::dataset::load_if_empty(&service, &store, "", dataset).await?
         {

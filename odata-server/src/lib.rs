@@ -15,6 +15,7 @@ pub mod compute;
 pub mod config;
 pub mod context;
 pub mod dataset;
+pub mod delta;
 pub mod error;
 pub mod expand;
 pub mod function;

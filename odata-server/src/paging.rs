@@ -27,6 +27,10 @@ pub struct SkipToken {
     pub keys: Vec<SqlParam>,
     /// Rows `$top` still allows, if a `$top` was given.
     pub remaining: Option<u64>,
+    /// With change tracking (`Prefer: odata.track-changes`): the change mark read before
+    /// the first page, which the delta link of the last page carries (see
+    /// [`crate::delta`]), so no change made while the pages are read is missed.
+    pub delta: Option<crate::delta::ChangeMark>,
 }
 
 impl SkipToken {
@@ -44,7 +48,10 @@ impl SkipToken {
                 SqlParam::Decimal(d) => json!({ "d": d }),
             })
             .collect();
-        let body = json!({ "k": keys, "r": self.remaining });
+        let mut body = json!({ "k": keys, "r": self.remaining });
+        if let Some(mark) = self.delta {
+            body["d"] = json!([mark.epoch, mark.seq]);
+        }
         URL_SAFE_NO_PAD.encode(body.to_string())
     }
 
@@ -88,7 +95,20 @@ impl SkipToken {
             None | Some(Json::Null) => None,
             Some(r) => Some(r.as_u64().ok_or_else(invalid)?),
         };
-        Ok(Self { keys, remaining })
+        let delta = match body.get("d") {
+            None => None,
+            Some(d) => {
+                let pair = d.as_array().filter(|p| p.len() == 2).ok_or_else(invalid)?;
+                let epoch = pair[0].as_i64().ok_or_else(invalid)?;
+                let seq = pair[1].as_i64().ok_or_else(invalid)?;
+                Some(crate::delta::ChangeMark { epoch, seq })
+            }
+        };
+        Ok(Self {
+            keys,
+            remaining,
+            delta,
+        })
     }
 }
 
@@ -118,12 +138,16 @@ impl TokenSealer {
     /// The URL-safe sealed text of `token`. `binding` names the query the token belongs to
     /// (tenant, collection, options); [`TokenSealer::open`] refuses it for any other.
     pub fn seal(&self, token: &SkipToken, binding: &str) -> String {
+        self.seal_text(&token.encode(), binding)
+    }
+
+    /// Seals any plaintext (another kind of token, see [`crate::delta`]) for `binding`.
+    pub fn seal_text(&self, plain: &str, binding: &str) -> String {
         let mut nonce = [0u8; NONCE_BYTES];
         if getrandom::fill(&mut nonce).is_err() {
             // No randomness: a v4 UUID still gives a non-repeating nonce.
             nonce[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
         }
-        let plain = token.encode();
         let payload = Payload {
             msg: plain.as_bytes(),
             aad: binding.as_bytes(),
@@ -141,14 +165,19 @@ impl TokenSealer {
     /// Opens a token sealed by [`TokenSealer::seal`] with the same `binding`, for a query
     /// with `terms` order terms; a modified token, or one of another query, is a 400.
     pub fn open(&self, text: &str, binding: &str, terms: usize) -> Result<SkipToken, ODataError> {
-        let bytes = URL_SAFE_NO_PAD
-            .decode(text.trim())
-            .map_err(|_| invalid_token())?;
+        let plain = self.open_text(text, binding).ok_or_else(invalid_token)?;
+        SkipToken::decode(&plain, terms)
+    }
+
+    /// Opens a text sealed by [`TokenSealer::seal_text`] with the same `binding`; `None`
+    /// for anything else (changed, another binding, another key, not a token at all).
+    pub fn open_text(&self, text: &str, binding: &str) -> Option<String> {
+        let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
         if bytes.len() <= NONCE_BYTES {
-            return Err(invalid_token());
+            return None;
         }
         let (nonce, sealed) = bytes.split_at(NONCE_BYTES);
-        let nonce: [u8; NONCE_BYTES] = nonce.try_into().map_err(|_| invalid_token())?;
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
         let plain = self
             .cipher
             .decrypt(
@@ -158,9 +187,8 @@ impl TokenSealer {
                     aad: binding.as_bytes(),
                 },
             )
-            .map_err(|_| invalid_token())?;
-        let text = std::str::from_utf8(&plain).map_err(|_| invalid_token())?;
-        SkipToken::decode(text, terms)
+            .ok()?;
+        String::from_utf8(plain).ok()
     }
 }
 
@@ -187,6 +215,7 @@ mod tests {
                 SqlParam::Text("it's".into()),
             ],
             remaining: Some(7),
+            delta: Some(crate::delta::ChangeMark { epoch: 2, seq: 40 }),
         };
         let text = token.encode();
         assert!(
@@ -205,6 +234,7 @@ mod tests {
         let token = SkipToken {
             keys: vec![SqlParam::Text("secret sort key".into())],
             remaining: None,
+            delta: None,
         };
         let sealed = sealer.seal(&token, "tenant-a\nevents\n$filter=x eq 1");
         assert!(

@@ -75,6 +75,9 @@ pub struct Preferences {
     pub continue_on_error: Option<&'static str>,
     /// `continue-on-error=false`: the client asks a batch to stop at its first failure.
     pub stop_on_error: bool,
+    /// `odata.track-changes` (or the 4.01 `track-changes`), as the client spelled it (for
+    /// `Preference-Applied`); see [`crate::delta`].
+    pub track_changes: Option<&'static str>,
 }
 
 impl Preferences {
@@ -147,6 +150,16 @@ impl Preferences {
                     };
                     found.continue_on_error.offer(prefixed, on);
                 }
+                "track-changes" => {
+                    let name = if prefixed {
+                        "odata.track-changes"
+                    } else {
+                        "track-changes"
+                    };
+                    found
+                        .track_changes
+                        .offer(prefixed, value.is_empty().then_some(name));
+                }
                 _ => {}
             }
         }
@@ -159,6 +172,7 @@ impl Preferences {
             include_annotations: found.include_annotations.take(),
             stop_on_error: matches!(found.continue_on_error.peek(), Some(None)),
             continue_on_error: found.continue_on_error.take().flatten(),
+            track_changes: found.track_changes.take(),
         }
     }
 }
@@ -223,6 +237,7 @@ struct Found {
     omit_values: Candidates<OmitValues>,
     include_annotations: Candidates<Vec<AnnotationPattern>>,
     continue_on_error: Candidates<Option<&'static str>>,
+    track_changes: Candidates<&'static str>,
 }
 
 fn parse_return(value: &str) -> Option<ReturnPreference> {
@@ -396,6 +411,11 @@ mod tests {
         assert_eq!(p.omit_nulls_applied(), "odata.omit-values=nulls");
         let p = Preferences::parse("omit-values=nulls");
         assert_eq!(p.omit_nulls_applied(), "omit-values=nulls");
+        let p = Preferences::parse("odata.track-changes");
+        assert_eq!(p.track_changes, Some("odata.track-changes"));
+        let p = Preferences::parse("odata.track-changes, Track-Changes");
+        assert_eq!(p.track_changes, Some("track-changes"));
+        assert_eq!(Preferences::parse("track-changes=yes").track_changes, None);
     }
 
     #[test]

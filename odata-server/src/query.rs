@@ -11,10 +11,7 @@ use odata_core::query::{ParseError, ParseLimits, QueryOptions, parse_query_optio
 pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, ODataError> {
     let options =
         parse_query_options_with_limits(raw.unwrap_or_default(), limits).map_err(parse_error)?;
-    let unsupported = [
-        ("$deltatoken", options.deltatoken.is_some()),
-        ("$index", options.index.is_some()),
-    ];
+    let unsupported = [("$index", options.index.is_some())];
     if let Some((name, _)) = unsupported.iter().find(|(_, given)| *given) {
         return Err(ODataError::new(
             ErrorKind::NotImplemented,
@@ -70,6 +67,7 @@ pub fn collection_only(options: &QueryOptions) -> Result<(), ODataError> {
         ("$count", options.count.is_some()),
         ("$search", options.search.is_some()),
         ("$skiptoken", options.skiptoken.is_some()),
+        ("$deltatoken", options.deltatoken.is_some()),
         ("$apply", options.apply.is_some()),
     ];
     match given.iter().find(|(_, g)| *g) {
@@ -124,9 +122,10 @@ mod tests {
             ErrorKind::BadRequest
         );
         assert_eq!(
-            parse_default("$deltatoken=x").unwrap_err().kind,
+            parse_default("$index=1").unwrap_err().kind,
             ErrorKind::NotImplemented
         );
+        assert!(parse_default("$deltatoken=x").is_ok());
         assert_eq!(
             parse_default("$apply=frobnicate(x)")
                 .unwrap_err()

@@ -492,6 +492,7 @@ pub struct CollectionDef {
     creation_timestamps: Vec<String>,
     type_property: Option<String>,
     insertion_order: bool,
+    track_changes: bool,
 }
 
 /// A declared navigation binding, resolved by [`ServiceBuilder::build`].
@@ -529,6 +530,7 @@ impl CollectionDef {
             creation_timestamps: Vec::new(),
             type_property: None,
             insertion_order: false,
+            track_changes: false,
         }
     }
 
@@ -548,6 +550,24 @@ impl CollectionDef {
     /// ```
     pub fn insertion_order(mut self) -> Self {
         self.insertion_order = true;
+        self
+    }
+
+    /// Tracks changes to the collection's entities (OData change tracking, see
+    /// [`crate::delta`]): `GET` of the collection with `Prefer: odata.track-changes` (or
+    /// `track-changes`) answers `Preference-Applied` and ends with an `@odata.deltaLink`,
+    /// and `GET` of that link lists the entities created, changed and deleted since.
+    /// Every write to its entities is recorded in a change log the store keeps in the same
+    /// transaction ([`crate::store::changes`]). Collections without it ignore the
+    /// preference.
+    ///
+    /// ```
+    /// use odata_server::service::CollectionDef;
+    /// let products = CollectionDef::new("Products", "products").track_changes();
+    /// # let _ = products;
+    /// ```
+    pub fn track_changes(mut self) -> Self {
+        self.track_changes = true;
         self
     }
 
@@ -869,6 +889,7 @@ impl ServiceBuilder {
             let mut table = Table::new(&model, entity_type, def.table);
             table.insertion_order = def.insertion_order;
             table.version = version_column(&table, &def.path, def.version.as_deref())?;
+            table.track_changes = def.track_changes;
             table.type_property = def
                 .type_property
                 .as_deref()

@@ -5,6 +5,7 @@ mod action;
 mod apply;
 mod batch;
 mod deep_insert;
+mod delta;
 mod function;
 
 pub(crate) use batch::BatchServiceRoot;

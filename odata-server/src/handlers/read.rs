@@ -77,6 +77,9 @@ pub(super) async fn collection(
     collection: &Collection,
     scope: &Scope,
 ) -> Result<HttpResponse, ODataError> {
+    if request.options.deltatoken.is_some() {
+        return super::delta::changes(request, collection, scope).await;
+    }
     if request.options.apply_tree.is_some() {
         return super::apply::collection(request, collection, scope).await;
     }
@@ -111,6 +114,10 @@ pub(super) async fn collection(
         .as_deref()
         .map(|t| state.tokens.open(t, &binding, plan.order.len()))
         .transpose()?;
+    // Change tracking: the mark is read before the data (see `delta::tracked_mark`).
+    let mark =
+        super::delta::tracked_mark(request, collection, scope, token.as_ref().map(|t| t.delta))
+            .await?;
     let (page_size, max_page_size_applied) = page_size(request);
     let remaining = match &token {
         Some(t) => t.remaining,
@@ -156,6 +163,7 @@ pub(super) async fn collection(
             let token = SkipToken {
                 keys: last.sort_keys.clone(),
                 remaining: remaining.map(|r| r - u64::from(this_page)),
+                delta: mark,
             };
             Some(next_link(
                 request,
@@ -246,10 +254,25 @@ pub(super) async fn collection(
         )?;
     }
     body.push(b']');
+    let delta_link = match mark {
+        Some(mark) if next_link.is_none() => Some(super::delta::link(
+            request,
+            &scope.path,
+            &crate::delta::DeltaToken::after(mark),
+        )),
+        _ => None,
+    };
     if let Some(link) = next_link {
         member(
             &mut body,
             "@odata.nextLink",
+            &serde_json::Value::from(link).to_string(),
+        );
+    }
+    if let Some(link) = delta_link {
+        member(
+            &mut body,
+            "@odata.deltaLink",
             &serde_json::Value::from(link).to_string(),
         );
     }
@@ -259,6 +282,13 @@ pub(super) async fn collection(
         .body(body);
     if let Some(applied) = max_page_size_applied {
         prefer::applied(response.headers_mut(), &applied);
+    }
+    if mark.is_some() {
+        let spelling = request
+            .prefer
+            .track_changes
+            .unwrap_or("odata.track-changes");
+        prefer::applied(response.headers_mut(), spelling);
     }
     // References carry no properties: nothing was left out of them.
     if options.omit_nulls && !scope.references {
@@ -270,7 +300,7 @@ pub(super) async fn collection(
 /// The page size: `Prefer: maxpagesize` (capped by the configured maximum) or the
 /// default; the second value is the preference to report as applied (`maxpagesize=n` in
 /// the client's spelling, with the size actually used).
-fn page_size(request: &Request<'_>) -> (u32, Option<String>) {
+pub(super) fn page_size(request: &Request<'_>) -> (u32, Option<String>) {
     let settings = &request.state.settings;
     let max = settings.max_page_size.max(1);
     match request.prefer.max_page_size {
@@ -512,7 +542,7 @@ pub(super) fn bind_expand<'s>(
 
 /// The collections `$filter` and `$orderby` read through navigation properties need the
 /// caller's read permission, as the addressed collection does.
-fn authorize_related_reads(
+pub(super) fn authorize_related_reads(
     request: &Request<'_>,
     plan: &plan::CollectionPlan,
 ) -> Result<(), ODataError> {

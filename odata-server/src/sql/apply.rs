@@ -670,6 +670,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             creation_timestamps: Vec::new(),
             type_property: None,
             insertion_order: false,
+            track_changes: false,
         };
         Rel {
             sql,

@@ -278,5 +278,34 @@ pub fn column_in(table: &Table, column: usize, values: &[Value]) -> Condition {
     }
 }
 
+/// The rows whose key is one of `keys` (each in key column order): `k IN (…)` for a
+/// single-property key, `(a = … AND b = …) OR …` otherwise; false for no keys.
+pub fn keys_in(table: &Table, keys: &[Vec<Value>]) -> Condition {
+    if let [column] = table.key.as_slice() {
+        let values: Vec<Value> = keys.iter().filter_map(|k| k.first().cloned()).collect();
+        return column_in(table, *column, &values);
+    }
+    if keys.is_empty() {
+        return Condition {
+            frag: Frag::sql("(1 = 0)"),
+        };
+    }
+    let alternatives = keys.iter().map(|key| {
+        let parts = table.key.iter().zip(key).map(|(&c, value)| {
+            let stored = &table.columns[c];
+            let param = crate::store::codec::params(stored, value)
+                .into_iter()
+                .next()
+                .unwrap_or(SqlParam::Null);
+            let name = dialect::Dialect::quote(&Sqlite, &stored.property.name);
+            frag::frag![Frag::atom(name), " = ", Frag::param(param)]
+        });
+        frag::frag!["(", Frag::join(parts, " AND "), ")"]
+    });
+    Condition {
+        frag: frag::frag!["(", Frag::join(alternatives, " OR "), ")"],
+    }
+}
+
 #[cfg(test)]
 mod tests;

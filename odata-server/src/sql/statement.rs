@@ -749,6 +749,305 @@ fn strictly_after(term: &OrderTerm, value: &SqlParam) -> Frag {
     }
 }
 
+// Change tracking (`crate::store::changes`): a per-tenant change counter and one row per
+// tracked entity holding the counter value of its latest change.
+
+/// The framework's change-tracking tables, created when missing: `_odata_change_seq`
+/// (per tenant: the last change number handed out and the epoch, bumped when the tenant's
+/// tracked data is replaced) and `_odata_changes` (per tracked entity: the number of its
+/// latest change and whether that change deleted it), with the index delta reads use.
+pub(crate) fn create_change_tables(dialect: &impl Dialect) -> Vec<Statement> {
+    let big = dialect.integer_type();
+    vec![
+        Statement::render(
+            frag![
+                "CREATE TABLE IF NOT EXISTS ",
+                ident(dialect, "_odata_change_seq"),
+                " (",
+                ident(dialect, "_tenant"),
+                " TEXT PRIMARY KEY NOT NULL, ",
+                ident(dialect, "seq"),
+                " ",
+                big,
+                " NOT NULL, ",
+                ident(dialect, "epoch"),
+                " ",
+                big,
+                " NOT NULL)"
+            ],
+            dialect,
+        ),
+        Statement::render(
+            frag![
+                "CREATE TABLE IF NOT EXISTS ",
+                ident(dialect, "_odata_changes"),
+                " (",
+                ident(dialect, "_tenant"),
+                " TEXT NOT NULL, ",
+                ident(dialect, "collection"),
+                " TEXT NOT NULL, ",
+                ident(dialect, "key"),
+                " TEXT NOT NULL, ",
+                ident(dialect, "seq"),
+                " ",
+                big,
+                " NOT NULL, ",
+                ident(dialect, "deleted"),
+                " ",
+                big,
+                " NOT NULL, PRIMARY KEY (",
+                ident(dialect, "_tenant"),
+                ", ",
+                ident(dialect, "collection"),
+                ", ",
+                ident(dialect, "key"),
+                "))"
+            ],
+            dialect,
+        ),
+        Statement::render(
+            frag![
+                "CREATE INDEX IF NOT EXISTS ",
+                ident(dialect, "_odata_changes_seq"),
+                " ON ",
+                ident(dialect, "_odata_changes"),
+                " (",
+                ident(dialect, "_tenant"),
+                ", ",
+                ident(dialect, "collection"),
+                ", ",
+                ident(dialect, "seq"),
+                ", ",
+                ident(dialect, "key"),
+                ")"
+            ],
+            dialect,
+        ),
+    ]
+}
+
+/// Hands out the tenant's next change number (and, `new_epoch`, starts a new epoch):
+/// returns `seq`, `epoch`. The counter row stays locked until the transaction ends, so
+/// change numbers are committed in the order they are handed out.
+pub(crate) fn next_change(dialect: &impl Dialect, tenant: &str, new_epoch: bool) -> Statement {
+    let seq = ident(dialect, "seq");
+    let epoch = ident(dialect, "epoch");
+    let table = ident(dialect, "_odata_change_seq");
+    let mut sql = frag![
+        "INSERT INTO ",
+        &table,
+        " (",
+        ident(dialect, "_tenant"),
+        ", ",
+        &seq,
+        ", ",
+        &epoch,
+        ") VALUES (",
+        Frag::param(tenant),
+        ", 1, ",
+        Frag::param(i64::from(new_epoch)),
+        ") ON CONFLICT (",
+        ident(dialect, "_tenant"),
+        ") DO UPDATE SET ",
+        &seq,
+        " = ",
+        &table,
+        ".",
+        &seq,
+        " + 1"
+    ];
+    if new_epoch {
+        sql.push(frag![", ", &epoch, " = ", &table, ".", &epoch, " + 1"]);
+    }
+    sql.push(frag![" RETURNING ", seq, ", ", epoch]);
+    Statement::render(sql, dialect)
+}
+
+/// The tenant's last change number and epoch (no row: none yet).
+pub(crate) fn change_mark(dialect: &impl Dialect, tenant: &str) -> Statement {
+    Statement::render(
+        frag![
+            "SELECT ",
+            ident(dialect, "seq"),
+            ", ",
+            ident(dialect, "epoch"),
+            " FROM ",
+            ident(dialect, "_odata_change_seq"),
+            " WHERE ",
+            ident(dialect, "_tenant"),
+            " = ",
+            Frag::param(tenant)
+        ],
+        dialect,
+    )
+}
+
+/// Records change `seq` of the entity with key text `key` of `collection`.
+pub(crate) fn log_change(
+    dialect: &impl Dialect,
+    tenant: &str,
+    collection: &str,
+    key: String,
+    seq: i64,
+    deleted: bool,
+) -> Statement {
+    let seq_column = ident(dialect, "seq");
+    let deleted_column = ident(dialect, "deleted");
+    Statement::render(
+        frag![
+            "INSERT INTO ",
+            ident(dialect, "_odata_changes"),
+            " (",
+            ident(dialect, "_tenant"),
+            ", ",
+            ident(dialect, "collection"),
+            ", ",
+            ident(dialect, "key"),
+            ", ",
+            &seq_column,
+            ", ",
+            &deleted_column,
+            ") VALUES (",
+            Frag::param(tenant),
+            ", ",
+            Frag::param(collection),
+            ", ",
+            Frag::param(key),
+            ", ",
+            Frag::param(seq),
+            ", ",
+            Frag::param(i64::from(deleted)),
+            ") ON CONFLICT (",
+            ident(dialect, "_tenant"),
+            ", ",
+            ident(dialect, "collection"),
+            ", ",
+            ident(dialect, "key"),
+            ") DO UPDATE SET ",
+            &seq_column,
+            " = ",
+            Frag::param(seq),
+            ", ",
+            &deleted_column,
+            " = ",
+            Frag::param(i64::from(deleted))
+        ],
+        dialect,
+    )
+}
+
+/// Forgets the changes of `collection` in the tenant (its data was replaced).
+pub(crate) fn forget_changes(dialect: &impl Dialect, tenant: &str, collection: &str) -> Statement {
+    Statement::render(
+        frag![
+            "DELETE FROM ",
+            ident(dialect, "_odata_changes"),
+            " WHERE ",
+            ident(dialect, "_tenant"),
+            " = ",
+            Frag::param(tenant),
+            " AND ",
+            ident(dialect, "collection"),
+            " = ",
+            Frag::param(collection)
+        ],
+        dialect,
+    )
+}
+
+/// The changes of `collection` numbered up to `upto` and after the position `after`
+/// (a change number, and the key text of the last change read with that number): `key`,
+/// `seq`, `deleted`, in (number, key) order, at most `limit`.
+pub(crate) fn changes_since(
+    dialect: &impl Dialect,
+    tenant: &str,
+    collection: &str,
+    after: (i64, Option<String>),
+    upto: i64,
+    limit: u32,
+) -> Statement {
+    let seq = ident(dialect, "seq");
+    let key = ident(dialect, "key");
+    let position = match after.1 {
+        None => frag![&seq, " > ", Frag::param(after.0)],
+        Some(last) => frag![
+            "(",
+            &seq,
+            " > ",
+            Frag::param(after.0),
+            " OR (",
+            &seq,
+            " = ",
+            Frag::param(after.0),
+            " AND ",
+            &key,
+            " > ",
+            Frag::param(last),
+            "))"
+        ],
+    };
+    Statement::render(
+        frag![
+            "SELECT ",
+            &key,
+            ", ",
+            &seq,
+            ", ",
+            ident(dialect, "deleted"),
+            " FROM ",
+            ident(dialect, "_odata_changes"),
+            " WHERE ",
+            ident(dialect, "_tenant"),
+            " = ",
+            Frag::param(tenant),
+            " AND ",
+            ident(dialect, "collection"),
+            " = ",
+            Frag::param(collection),
+            " AND ",
+            position,
+            " AND ",
+            &seq,
+            " <= ",
+            Frag::param(upto),
+            " ORDER BY ",
+            &seq,
+            ", ",
+            &key,
+            " LIMIT ",
+            Frag::param(i64::from(limit))
+        ],
+        dialect,
+    )
+}
+
+/// The keys of the rows of `table` whose column `column` holds `value` (the dependents a
+/// delete cascades to or unlinks, whose changes are recorded).
+pub(crate) fn keys_where(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    column: usize,
+    value: SqlParam,
+) -> Statement {
+    let keys = table
+        .key
+        .iter()
+        .map(|&k| ident(dialect, &table.columns[k].property.name));
+    Statement::render(
+        frag![
+            "SELECT ",
+            Frag::join(keys, ","),
+            from_tenant(dialect, table, tenant),
+            " AND ",
+            ident(dialect, &table.columns[column].property.name),
+            " = ",
+            Frag::param(value)
+        ],
+        dialect,
+    )
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -13,6 +13,7 @@
 //! limited before they get here (`crate::admission`).
 
 mod budget;
+pub mod changes;
 pub(crate) mod codec;
 mod commit_queue;
 mod schema_check;
@@ -41,6 +42,7 @@ use codec::Cells;
 use commit_queue::CommitQueue;
 use table::{StreamColumns, Table};
 
+use crate::delta::ChangeMark;
 use crate::sql::schema::Backend;
 use crate::sql::statement::{self, PageQuery, PartitionQuery};
 use crate::sql::{Condition, OrderTerm, SqlParam, Statement, dialect};
@@ -351,6 +353,49 @@ macro_rules! end_write {
     };
 }
 
+/// The tenant's change number for the write running in `$tx` ([`changes`]): handed out
+/// once per write (the first time, locking the tenant's counter until the write ends) and
+/// kept in `$number`.
+macro_rules! change_number {
+    ($d:expr, $bind:expr, $tx:ident, $tenant:expr, $number:ident) => {
+        match $number {
+            Some(n) => n,
+            None => {
+                let row = $bind(statement::next_change($d, $tenant, false))?
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                let n: i64 = row.try_get(0)?;
+                $number = Some(n);
+                // Read here so the last write of a function does not count as unused.
+                let _ = $number;
+                n
+            }
+        }
+    };
+}
+
+/// Records in the change log, in the write's transaction `$tx`, that the entity with key
+/// values `$key` of `$table` changed (`$deleted`: was deleted), if the table tracks
+/// changes.
+macro_rules! record_change {
+    ($d:expr, $bind:expr, $tx:ident, $tenant:expr, $number:ident, $table:expr, $key:expr, $deleted:expr) => {
+        if $table.track_changes {
+            let seq = change_number!($d, $bind, $tx, $tenant, $number);
+            let text = changes::key_text($table, $key);
+            $bind(statement::log_change(
+                $d,
+                $tenant,
+                &$table.name,
+                text,
+                seq,
+                $deleted,
+            ))?
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
 /// The databases a [`WriteGroup`] can hold a transaction of, and whose writes may share
 /// commits.
 trait Grouped: sqlx::Database {
@@ -605,6 +650,74 @@ impl Store {
         })
     }
 
+    /// Creates the change log's tables when missing ([`changes`]); needed before any write
+    /// to a collection that tracks changes.
+    pub async fn prepare_change_log(&self) -> Result<(), StoreError> {
+        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+            let mut tx = writer.begin().await?;
+            for create in statement::create_change_tables(d) {
+                bind(create)?.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The tenant's change mark: the last change number committed and the epoch
+    /// ([`changes`]); zeros before the first change.
+    pub async fn change_mark(&self, tenant: &str) -> Result<ChangeMark, StoreError> {
+        per_backend!(&self.pools, |d, bind, _w, _r, keyed| {
+            let row = bind(statement::change_mark(d, tenant))?
+                .fetch_optional(keyed)
+                .await?;
+            Ok(match row {
+                None => ChangeMark { epoch: 0, seq: 0 },
+                Some(row) => ChangeMark {
+                    seq: row.try_get(0)?,
+                    epoch: row.try_get(1)?,
+                },
+            })
+        })
+    }
+
+    /// The latest changes of the tenant's entities of `table` numbered up to `upto`, after
+    /// the position `after` (a change number and, within it, the key text of the last
+    /// change already read), in (number, key) order, at most `limit`; interrupted at
+    /// `deadline`.
+    pub async fn changes(
+        &self,
+        table: &Table,
+        tenant: &str,
+        after: (i64, Option<String>),
+        upto: i64,
+        limit: u32,
+        deadline: Deadline,
+    ) -> Result<Vec<changes::LoggedChange>, StoreError> {
+        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
+            let query = bind(statement::changes_since(
+                d,
+                tenant,
+                &table.name,
+                after,
+                upto,
+                limit,
+            ))?;
+            let rows = budgeted!(reader, deadline, query.fetch_all);
+            rows.iter()
+                .map(|row| {
+                    let key_text: String = row.try_get(0)?;
+                    let deleted: i64 = row.try_get(2)?;
+                    Ok(changes::LoggedChange {
+                        key: changes::key_values(table, &key_text)?,
+                        key_text,
+                        seq: row.try_get(1)?,
+                        deleted: deleted != 0,
+                    })
+                })
+                .collect()
+        })
+    }
+
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
         per_backend!(
@@ -790,6 +903,15 @@ impl Store {
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
             let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+            if table.track_changes {
+                // Replaced data: every delta token issued before is void (a new epoch).
+                bind(statement::next_change(d, tenant, true))?
+                    .execute(&mut *tx)
+                    .await?;
+                bind(statement::forget_changes(d, tenant, &table.name))?
+                    .execute(&mut *tx)
+                    .await?;
+            }
             bind(statement::delete_all(d, table, tenant))?
                 .execute(&mut *tx)
                 .await?;
@@ -832,6 +954,8 @@ impl Store {
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
             let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+            let mut number = None;
+            record_change!(d, bind, tx, tenant, number, table, &key, false);
             match query.execute(&mut *tx).await {
                 Ok(_) => {}
                 Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
@@ -906,6 +1030,11 @@ impl Store {
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
             let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+            let mut number = None;
+            if table.track_changes {
+                // Numbered before any row is locked, as every tracked write is.
+                change_number!(d, bind, tx, tenant, number);
+            }
             let read = statement::key_read(d, table, tenant, key_params(table, key));
             let row = bind(read)?
                 .fetch_optional(&mut *tx)
@@ -949,7 +1078,11 @@ impl Store {
                     if bind(statement)?.execute(&mut *tx).await?.rows_affected() != 1 {
                         return Err(StoreError::MissingMember(i));
                     }
+                    record_change!(d, bind, tx, tenant, number, target, member, false);
                 }
+            }
+            if values.is_some() || stream.is_some() {
+                record_change!(d, bind, tx, tenant, number, table, key, false);
             }
             let entity = match values {
                 Some(mut values) => {
@@ -1042,6 +1175,11 @@ impl Store {
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
             let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+            let mut number = None;
+            if table.track_changes || dependents.iter().any(|dep| dep.table.track_changes) {
+                // Numbered before any row is locked, as every tracked write is.
+                change_number!(d, bind, tx, tenant, number);
+            }
             let read = statement::version_read(d, table, tenant, key_params(table, key));
             let version: i64 = bind(read)?
                 .fetch_optional(&mut *tx)
@@ -1061,6 +1199,21 @@ impl Store {
                     .iter()
                     .flat_map(|k| codec::params(&child.columns[column], k))
                 {
+                    if child.track_changes && rule != DependentRule::Refuse {
+                        let select =
+                            statement::keys_where(d, child, tenant, column, principal.clone());
+                        let rows = bind(select)?.fetch_all(&mut *tx).await?;
+                        for row in &rows {
+                            let member = child
+                                .key
+                                .iter()
+                                .enumerate()
+                                .map(|(i, &k)| codec::decode(row, i, &child.columns[k].property))
+                                .collect::<Result<Vec<_>, _>>()?;
+                            let deleted = rule == DependentRule::Delete;
+                            record_change!(d, bind, tx, tenant, number, child, &member, deleted);
+                        }
+                    }
                     match rule {
                         DependentRule::Delete => {
                             let statement =
@@ -1087,6 +1240,7 @@ impl Store {
             if done.rows_affected() != 1 {
                 return Err(StoreError::VersionMismatch);
             }
+            record_change!(d, bind, tx, tenant, number, table, key, true);
             tx.commit().await?;
             end_write!(batch, ticket);
             Ok(())

@@ -192,6 +192,9 @@ pub struct Table {
     /// Whether the entities' default order is the order they were created in (kept in the
     /// [`SEQUENCE_COLUMN`]) rather than their key order.
     pub insertion_order: bool,
+    /// Every write to an entity of the table is recorded in the change log
+    /// ([`crate::store::changes`]): its collection tracks changes.
+    pub track_changes: bool,
 }
 
 impl Table {
@@ -240,6 +243,7 @@ impl Table {
             creation_timestamps: Vec::new(),
             type_property: None,
             insertion_order: false,
+            track_changes: false,
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {

@@ -18,6 +18,12 @@ static POSTGRES_MIGRATOR: Migrator = sqlx::migrate!("tests/migrations/foreign_ke
 
 /// The model served, before any service-wide setting.
 pub fn builder() -> ServiceBuilder {
+    builder_tracking(false)
+}
+
+/// [`builder`], with `groups`, `items` and `notes` tracking changes when `track` is set.
+pub fn builder_tracking(track: bool) -> ServiceBuilder {
+    let tracked = |def: CollectionDef| if track { def.track_changes() } else { def };
     let int = |name: &str| PropertyDef::new(name, "Edm.Int32").not_null();
     let model = ModelBuilder::new("example.fk")
         .alias("fk")
@@ -79,17 +85,19 @@ pub fn builder() -> ServiceBuilder {
         .build()
         .expect("valid model");
     Service::builder(model)
-        .collection(
+        .collection(tracked(
             CollectionDef::new("groups", "groups")
                 .inverse("items", "items", "group")
                 .inverse("badges", "badges", "group"),
-        )
-        .collection(
+        ))
+        .collection(tracked(
             CollectionDef::new("items", "items")
                 .reference("group", "groups")
                 .inverse("notes", "notes", "item"),
-        )
-        .collection(CollectionDef::new("notes", "notes").reference("item", "items"))
+        ))
+        .collection(tracked(
+            CollectionDef::new("notes", "notes").reference("item", "items"),
+        ))
         .collection(CollectionDef::new("badges", "badges").reference("group", "groups"))
 }
 

@@ -209,6 +209,8 @@ fn claim() -> ActionHandler {
 
 pub struct TestApp {
     pub root: String,
+    /// The URL of the app's database.
+    pub database: String,
     pub client: Client,
     _dir: tempfile::TempDir,
 }
@@ -266,6 +268,7 @@ pub async fn spawn_service(
     };
     configure(&mut settings);
     let base = settings.base_path.clone();
+    let database = settings.database_url.clone();
     let app = Application::build(service, migrations, settings)
         .await
         .expect("app starts");
@@ -273,6 +276,7 @@ pub async fn spawn_service(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         root: format!("http://127.0.0.1:{port}/{base}"),
+        database,
         client: Client::new(),
         _dir: dir,
     }

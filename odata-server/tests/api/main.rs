@@ -12,6 +12,7 @@ mod compute;
 mod concurrency;
 mod crud;
 mod dataset;
+mod delta;
 mod edm;
 // Shared with the acceptance tests, which use more of it.
 #[allow(dead_code)]

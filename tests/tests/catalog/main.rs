@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod addressing;
+mod delta;
 mod metadata;
 mod operations;
 mod protocol;
