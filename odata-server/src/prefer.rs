@@ -70,6 +70,9 @@ pub struct Preferences {
     /// `continue-on-error` (`=true`, or no value), as the client spelled its name (for
     /// `Preference-Applied`); `None` when absent or `=false`.
     pub continue_on_error: Option<&'static str>,
+    /// `respond-async` (no value, 4.0 and 4.01 alike): the client accepts a 202 and a
+    /// status monitor instead of waiting for the response.
+    pub respond_async: bool,
 }
 
 impl Preferences {
@@ -142,6 +145,10 @@ impl Preferences {
                     };
                     found.continue_on_error.offer(prefixed, on);
                 }
+                // The preference takes no value; `respond-async=x` is malformed.
+                "respond-async" if !prefixed && value.is_empty() => {
+                    found.respond_async = true;
+                }
                 _ => {}
             }
         }
@@ -151,6 +158,7 @@ impl Preferences {
             omit_values: found.omit_values.take(),
             include_annotations: found.include_annotations.take(),
             continue_on_error: found.continue_on_error.take().flatten(),
+            respond_async: found.respond_async,
         }
     }
 }
@@ -198,6 +206,7 @@ struct Found {
     omit_values: Candidates<OmitValues>,
     include_annotations: Candidates<Vec<AnnotationPattern>>,
     continue_on_error: Candidates<Option<&'static str>>,
+    respond_async: bool,
 }
 
 fn parse_return(value: &str) -> Option<ReturnPreference> {
@@ -373,7 +382,9 @@ mod tests {
         for text in [
             "",
             ",,",
-            "respond-async, wait=10",
+            "wait=10",
+            "respond-async=yes",
+            "odata.respond-async",
             "maxpagesize",
             "maxpagesize=x",
             "maxpagesize=99999999999",
@@ -387,6 +398,15 @@ mod tests {
         ] {
             assert_eq!(Preferences::parse(text), Preferences::default(), "{text}");
         }
+    }
+
+    #[test]
+    fn respond_async_is_a_preference_without_value() {
+        assert!(Preferences::parse("respond-async").respond_async);
+        let p = Preferences::parse("return=minimal, Respond-Async, wait=10");
+        assert!(p.respond_async);
+        assert_eq!(p.return_preference, ReturnPreference::Minimal);
+        assert!(!Preferences::parse("respond-async=true").respond_async);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod asynchronous;
 mod metadata;
 mod operations;
 mod protocol;
