@@ -37,6 +37,8 @@ pub struct AppState {
     pub(crate) admission: Admission,
     /// Seals and opens `$skiptoken`s.
     pub(crate) tokens: TokenSealer,
+    /// Asynchronous requests and their status monitors, in this instance's memory.
+    pub(crate) jobs: crate::jobs::Jobs,
 }
 
 /// The `$metadata` documents, rendered at start-up: 4.01 and, for 4.0 clients, 4.0.
@@ -78,7 +80,8 @@ impl AppState {
     /// settings trust them, the `Forwarded` / `X-Forwarded-*` headers).
     pub fn service_root(&self, req: &HttpRequest) -> String {
         use actix_web::HttpMessage;
-        // A request inside a `$batch` has the batch's root.
+        // A request inside a `$batch` has the batch's root, one run by an asynchronous
+        // job the root of the request that started it.
         if let Some(root) = req.extensions().get::<handlers::BatchServiceRoot>() {
             return root.0.clone();
         }
@@ -218,6 +221,10 @@ impl Application {
             base_prefix: base_prefix.clone(),
             admission: Admission::new(settings.max_queries_per_caller),
             tokens,
+            jobs: crate::jobs::Jobs::new(
+                settings.max_async_jobs_per_tenant,
+                settings.async_job_retention,
+            ),
             settings: settings.clone(),
             auth,
         });

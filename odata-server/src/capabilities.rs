@@ -27,8 +27,9 @@ use crate::service::{Collection, Service};
 /// it): in the JSON and multipart formats, see `handlers/batch`.
 pub const BATCH_SUPPORTED: bool = true;
 
-/// Whether `Prefer: respond-async` is honoured (`Capabilities.AsynchronousRequestsSupported`).
-pub const ASYNC_SUPPORTED: bool = false;
+/// Whether `Prefer: respond-async` is honoured (`Capabilities.AsynchronousRequestsSupported`):
+/// status monitors at `$async/<id>`, see `handlers/asynchronous`.
+pub const ASYNC_SUPPORTED: bool = true;
 
 /// The protocol versions the service answers in (`Core.ODataVersions`).
 pub const ODATA_VERSIONS: &str = "4.0 4.01";

@@ -140,6 +140,13 @@ pub struct ServerArgs {
     /// Most requests one $batch may hold.
     #[arg(long, env = "MAX_BATCH_REQUESTS", default_value_t = 100)]
     pub max_batch_requests: usize,
+    /// Most asynchronous requests (Prefer: respond-async) one tenant may have running or
+    /// awaiting collection; beyond it requests are answered synchronously.
+    #[arg(long, env = "MAX_ASYNC_JOBS_PER_TENANT", default_value_t = 100)]
+    pub max_async_jobs_per_tenant: usize,
+    /// Seconds the result of a finished asynchronous request stays at its status monitor.
+    #[arg(long, env = "ASYNC_JOB_RETENTION_SECS", default_value_t = 300)]
+    pub async_job_retention_secs: u64,
     /// Reader connections to the database.
     #[arg(long, env = "DB_READERS", default_value_t = 4)]
     pub db_readers: u32,
@@ -292,6 +299,8 @@ impl ServerArgs {
             max_queries_per_caller: self.max_queries_per_caller,
             body_timeout: Duration::from_millis(self.body_timeout_ms),
             trust_forwarded_headers: self.trust_forwarded_headers,
+            max_async_jobs_per_tenant: self.max_async_jobs_per_tenant,
+            async_job_retention: Duration::from_secs(self.async_job_retention_secs),
         })
     }
 }

@@ -46,6 +46,13 @@ pub struct Settings {
     /// no public base URL is set. Only for a service behind a proxy that sets them: anyone
     /// else could point `@odata.nextLink` at a host of their choosing.
     pub trust_forwarded_headers: bool,
+    /// Asynchronous requests (`Prefer: respond-async`) one tenant may have at once, running
+    /// or finished and kept for their status monitors. Beyond it a request is answered
+    /// synchronously, as if it had not asked (the preference is optional for a service).
+    pub max_async_jobs_per_tenant: usize,
+    /// How long the result of a finished asynchronous request stays readable at its status
+    /// monitor.
+    pub async_job_retention: Duration,
 }
 
 impl Default for Settings {
@@ -69,6 +76,8 @@ impl Default for Settings {
             max_queries_per_caller: 2,
             body_timeout: Duration::from_secs(30),
             trust_forwarded_headers: false,
+            max_async_jobs_per_tenant: 100,
+            async_job_retention: Duration::from_secs(5 * 60),
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod expand;
 pub mod function;
 mod handlers;
 mod initial;
+mod jobs;
 pub mod limits;
 pub mod media;
 pub mod negotiation;

@@ -78,6 +78,9 @@ pub struct Preferences {
     /// `odata.track-changes` (or the 4.01 `track-changes`), as the client spelled it (for
     /// `Preference-Applied`); see [`crate::delta`].
     pub track_changes: Option<&'static str>,
+    /// `respond-async` (no value, 4.0 and 4.01 alike): the client accepts a 202 and a
+    /// status monitor instead of waiting for the response.
+    pub respond_async: bool,
 }
 
 impl Preferences {
@@ -160,6 +163,10 @@ impl Preferences {
                         .track_changes
                         .offer(prefixed, value.is_empty().then_some(name));
                 }
+                // The preference takes no value; `respond-async=x` is malformed.
+                "respond-async" if !prefixed && value.is_empty() => {
+                    found.respond_async = true;
+                }
                 _ => {}
             }
         }
@@ -173,6 +180,7 @@ impl Preferences {
             stop_on_error: matches!(found.continue_on_error.peek(), Some(None)),
             continue_on_error: found.continue_on_error.take().flatten(),
             track_changes: found.track_changes.take(),
+            respond_async: found.respond_async,
         }
     }
 }
@@ -238,6 +246,7 @@ struct Found {
     include_annotations: Candidates<Vec<AnnotationPattern>>,
     continue_on_error: Candidates<Option<&'static str>>,
     track_changes: Candidates<&'static str>,
+    respond_async: bool,
 }
 
 fn parse_return(value: &str) -> Option<ReturnPreference> {
@@ -423,7 +432,9 @@ mod tests {
         for text in [
             "",
             ",,",
-            "respond-async, wait=10",
+            "wait=10",
+            "respond-async=yes",
+            "odata.respond-async",
             "maxpagesize",
             "maxpagesize=x",
             "maxpagesize=99999999999",
@@ -437,6 +448,15 @@ mod tests {
         ] {
             assert_eq!(Preferences::parse(text), Preferences::default(), "{text}");
         }
+    }
+
+    #[test]
+    fn respond_async_is_a_preference_without_value() {
+        assert!(Preferences::parse("respond-async").respond_async);
+        let p = Preferences::parse("return=minimal, Respond-Async, wait=10");
+        assert!(p.respond_async);
+        assert_eq!(p.return_preference, ReturnPreference::Minimal);
+        assert!(!Preferences::parse("respond-async=true").respond_async);
     }
 
     #[test]

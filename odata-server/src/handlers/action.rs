@@ -268,7 +268,7 @@ pub(super) fn writable_column(
 }
 
 /// Replaces the caller's data with `dataset` ([`ActionEffect::Restore`]): a write to every
-/// collection of the service.
+/// collection of the service. The tenant's asynchronous jobs are dropped with it.
 async fn restore(
     request: &Request<'_>,
     dataset: &crate::dataset::Dataset,
@@ -279,7 +279,21 @@ async fn restore(
     }
     crate::dataset::replace(service, &request.store, &request.tenant, dataset)
         .await
-        .map_err(|e| internal(&e))
+        .map_err(|e| internal(&e))?;
+    // The tenant's asynchronous jobs worked on the data just replaced: they are dropped
+    // (their monitors answer 404), except the job running this restore, whose caller is
+    // still to read its outcome.
+    use actix_web::HttpMessage;
+    let own = request
+        .http
+        .extensions()
+        .get::<super::AsyncJob>()
+        .map(|job| job.0.clone());
+    request
+        .state
+        .jobs
+        .drop_tenant(&request.tenant, own.as_deref());
+    Ok(())
 }
 
 /// Sets properties of members of `collection` ([`ActionEffect::UpdateMembers`]), all in

@@ -3,11 +3,13 @@
 
 mod action;
 mod apply;
+mod asynchronous;
 mod batch;
 mod deep_insert;
 mod delta;
 mod function;
 
+pub(crate) use asynchronous::AsyncJob;
 pub(crate) use batch::BatchServiceRoot;
 mod media;
 mod metadata;
@@ -182,6 +184,9 @@ async fn handle(
         .path()
         .strip_prefix(&state.base_prefix)
         .unwrap_or_default();
+    if let Some(id) = asynchronous::monitor_id(raw_path) {
+        return asynchronous::monitor(req, state, &principal, id);
+    }
     // Parsed before routing, which reads key parameter aliases and `$entity`'s `$id`; a
     // parse error still comes after routing and authorization errors.
     let limits = state.parse_limits();
@@ -234,6 +239,13 @@ async fn handle(
         Body::Stream(payload) => read_body(req, payload, &state.settings).await?,
         Body::Ready(bytes) => bytes,
     };
+    let prefer = Preferences::of(req);
+    if prefer.respond_async
+        && asynchronous::eligible(req, &target, req.method())
+        && let Some(accepted) = asynchronous::accept(req, state, &principal, version, &body)
+    {
+        return Ok(accepted);
+    }
     let caller = if principal.caller.is_empty() {
         req.peer_addr()
             .map(|a| a.ip().to_string())
@@ -253,7 +265,7 @@ async fn handle(
         deadline: Deadline::after(state.settings.statement_budget),
         body,
         version,
-        prefer: Preferences::of(req),
+        prefer,
     };
     // HEAD runs as GET; `odata` drops the body afterwards.
     let method = if req.method() == Method::HEAD {

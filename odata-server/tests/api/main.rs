@@ -6,6 +6,7 @@
 
 mod actions;
 mod apply;
+mod asynchronous;
 mod auth;
 mod batch;
 mod compute;

@@ -150,9 +150,9 @@ async fn metadata_states_the_capabilities_of_the_service_and_its_sets() {
         attr("Capabilities.ConformanceLevel", "EnumMember"),
         Some(format!("Capabilities.ConformanceLevelType/{level}"))
     );
-    // Batch requests and URL keys as segments are served, async requests are not.
+    // Batch requests, asynchronous requests and URL keys as segments are served.
     for (term, value) in [
-        ("Capabilities.AsynchronousRequestsSupported", "false"),
+        ("Capabilities.AsynchronousRequestsSupported", "true"),
         ("Capabilities.BatchSupported", "true"),
         ("Capabilities.KeyAsSegmentSupported", "true"),
         ("Capabilities.QuerySegmentSupported", "false"),
@@ -214,7 +214,7 @@ async fn csdl_json_states_the_same_capabilities() {
     assert_eq!(container["@Capabilities.BatchSupported"], true);
     assert_eq!(
         container["@Capabilities.AsynchronousRequestsSupported"],
-        false
+        true
     );
     assert_eq!(container["@Capabilities.KeyAsSegmentSupported"], true);
     assert_eq!(container["@Capabilities.QuerySegmentSupported"], false);

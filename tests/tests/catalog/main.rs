@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod addressing;
+mod asynchronous;
 mod delta;
 mod metadata;
 mod operations;

@@ -75,7 +75,8 @@ impl Answer {
 }
 
 /// The batch's service root, set on its inner requests (in their extensions), whose
-/// synthetic request has no connection of its own to derive it from.
+/// synthetic request has no connection of its own to derive it from; also set on the
+/// request an asynchronous job runs. Its presence marks a request as not top-level.
 #[derive(Debug, Clone)]
 pub(crate) struct BatchServiceRoot(pub String);
 
@@ -412,6 +413,10 @@ fn inner_request(
     }
     let inner = builder.to_http_request();
     inner.extensions_mut().insert(BatchServiceRoot(root));
+    // A batch run by an asynchronous job: its requests belong to that job.
+    if let Some(job) = request.http.extensions().get::<super::AsyncJob>().cloned() {
+        inner.extensions_mut().insert(job);
+    }
     Ok(inner)
 }
 
