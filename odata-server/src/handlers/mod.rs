@@ -299,7 +299,14 @@ async fn handle(
             media::create(&request, c).await
         }
         (Target::Collection(c) | Target::CollectionRef(c), &Method::POST) => {
-            write::create(&request, c, matches!(target, Target::CollectionRef(_)), &[]).await
+            write::create(
+                &request,
+                c,
+                matches!(target, Target::CollectionRef(_)),
+                &[],
+                None,
+            )
+            .await
         }
         (Target::Count(c), &Method::GET) => {
             let scope = read::Scope::of_type(state.service.model(), c, route.cast);
