@@ -96,6 +96,8 @@ fn products() -> CollectionDef {
         .track_changes()
         .reference("Category", "Categories")
         .inverse("Descriptions", "ProductDescriptions", "Product")
+        // Many-to-many between products, without a partner (MODEL.md §2.4).
+        .many("RelatedProducts", "Products", "ProductRelations")
         .searchable(["Name", "ShippingAddress/City"])
         .collection_function("GetAveragePrice", effects::average_price())
         .collection_action("MarkAllAsReviewed", effects::mark_all_as_reviewed());

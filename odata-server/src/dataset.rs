@@ -6,8 +6,10 @@
 //! property given is kept — keys and computed properties too, so demo data has stable keys
 //! and fixed timestamps — and a property left out gets the value a create would give it
 //! (null, the type's zero, the current time for computed timestamps). Relationships are
-//! written through foreign-key properties, media streams with their entity
-//! ([`Dataset::media_entity`]). Everything is written in one transaction.
+//! written through foreign-key properties, links of many-to-many navigations as pairs of
+//! keys ([`Dataset::links`]), media streams with their entity
+//! ([`Dataset::media_entity`]). Everything is written in one transaction; replacing the
+//! data empties the link tables too.
 //!
 //! ```
 //! use odata_server::dataset::Dataset;
@@ -33,6 +35,15 @@ use crate::store::{Store, StoreError};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dataset {
     collections: Vec<(String, Vec<Entity>)>,
+    links: Vec<Links>,
+}
+
+/// Links of one many-to-many navigation: pairs of (source key, target key) as JSON.
+#[derive(Debug, Clone, PartialEq)]
+struct Links {
+    path: String,
+    navigation: String,
+    pairs: Vec<(Json, Json)>,
 }
 
 /// One entity of a dataset: its OData JSON and, for a media entity, its media stream.
@@ -58,6 +69,34 @@ impl Dataset {
             .into_iter()
             .map(|json| Entity { json, media: None });
         self.collections.push((path.into(), entities.collect()));
+        self
+    }
+
+    /// Adds links of the many-to-many navigation property `navigation` of the collection
+    /// at `path` (see [`CollectionDef::many`](crate::service::CollectionDef::many)), each a
+    /// pair (key of the source entity, key of the related entity) as JSON values. They are
+    /// written after every entity, and both entities must exist.
+    ///
+    /// ```
+    /// use odata_server::dataset::Dataset;
+    /// use serde_json::json;
+    ///
+    /// let demo = Dataset::new()
+    ///     .collection("people", [json!({"id": 1}), json!({"id": 2})])
+    ///     .links("people", "friends", [(json!(1), json!(2))]);
+    /// # let _ = demo;
+    /// ```
+    pub fn links(
+        mut self,
+        path: impl Into<String>,
+        navigation: impl Into<String>,
+        pairs: impl IntoIterator<Item = (Json, Json)>,
+    ) -> Self {
+        self.links.push(Links {
+            path: path.into(),
+            navigation: navigation.into(),
+            pairs: pairs.into_iter().collect(),
+        });
         self
     }
 
@@ -153,6 +192,9 @@ async fn write_in(
     clear: bool,
 ) -> Result<(), DatasetError> {
     if clear {
+        for link in service.link_tables() {
+            store.clear(&link.table, tenant).await?;
+        }
         for collection in service.collections() {
             store.clear(&collection.table, tenant).await?;
         }
@@ -188,6 +230,87 @@ async fn write_in(
             store
                 .insert_with_stream(table, tenant, &type_name, &values, stream)
                 .await?;
+        }
+    }
+    for links in &dataset.links {
+        write_links(service, store, tenant, links).await?;
+    }
+    Ok(())
+}
+
+/// Writes the links of one many-to-many navigation; both entities of each must exist.
+async fn write_links(
+    service: &Service,
+    store: &Store,
+    tenant: &str,
+    links: &Links,
+) -> Result<(), DatasetError> {
+    let collection = service
+        .collection(&links.path)
+        .ok_or_else(|| DatasetError::UnknownCollection(links.path.clone()))?;
+    let invalid = |index: usize, message: String| DatasetError::Invalid {
+        collection: format!("{}/{}", links.path, links.navigation),
+        index,
+        error: ODataError::bad_request(message),
+    };
+    let (navigation, link) = match collection.navigation(&links.navigation) {
+        Some(
+            n @ crate::service::Navigation {
+                link: crate::service::Link::Many { table },
+                ..
+            },
+        ) => (n, table),
+        _ => {
+            return Err(invalid(
+                0,
+                format!("'{}' is not a many-to-many navigation", links.navigation),
+            ));
+        }
+    };
+    let target = service.target(navigation);
+    let key_type = |c: &crate::service::Collection| match c.table.key.as_slice() {
+        [k] => Ok(c.table.columns[*k].property.type_ref.clone()),
+        _ => Err(invalid(
+            0,
+            "a link between entities without single keys".into(),
+        )),
+    };
+    let (source_type, target_type) = (key_type(collection)?, key_type(target)?);
+    let model = service.model();
+    for (index, (source, member)) in links.pairs.iter().enumerate() {
+        let source = json::read_value(model, &source_type, source, "source")
+            .map_err(|e| invalid(index, e.message))?;
+        let member = json::read_value(model, &target_type, member, "target")
+            .map_err(|e| invalid(index, e.message))?;
+        let linked = store
+            .change(
+                &collection.table,
+                tenant,
+                std::slice::from_ref(&source),
+                |_| true,
+                |_| {
+                    Ok(crate::store::Change {
+                        values: None,
+                        relinks: vec![crate::store::Relink {
+                            table: &target.table,
+                            via: crate::store::Via::Links(link),
+                            members: vec![vec![member.clone()]],
+                            link: true,
+                        }],
+                        stream: None,
+                    })
+                },
+            )
+            .await;
+        match linked {
+            Ok(_) => {}
+            Err(StoreError::NotFound | StoreError::MissingMember(_)) => {
+                return Err(invalid(
+                    index,
+                    "a link to an entity that does not exist".into(),
+                ));
+            }
+            Err(other) => return Err(other.into()),
         }
     }
     Ok(())

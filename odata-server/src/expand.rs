@@ -8,7 +8,10 @@
 //!   per parent (`ROW_NUMBER() OVER (PARTITION BY reference …)`), so a nested `$top` and
 //!   `$skip` apply to each parent's collection. At most a page of members is inlined per
 //!   parent; when more exist the collection carries `@odata.nextLink` to the navigation's
-//!   URL. A nested `$count=true` (or `nav/$count`) is one `GROUP BY` statement.
+//!   URL. A nested `$count=true` (or `nav/$count`) is one `GROUP BY` statement. A
+//!   many-to-many navigation reads the same way, its related rows joined with the link
+//!   table's rows of the parents and ranked per parent (a row linked to two parents of the
+//!   page is read for each).
 //! * Nested `$filter`, `$search`, `$orderby`, `$select`, `$compute`, `$top`, `$skip`,
 //!   `$count`, `$expand` and `$levels` are bound like the request's own options, against the
 //!   target's entity type; `*` expands every bound navigation.
@@ -29,7 +32,7 @@ use odata_core::value::{DateTimeOffset, Value};
 use crate::plan::{self, CollectionPlan};
 use crate::service::{Collection, Link, Navigation, Service};
 use crate::sql::schema::Backend;
-use crate::sql::statement::PartitionQuery;
+use crate::sql::statement::{Partition, PartitionQuery};
 use crate::sql::{self, Condition};
 use crate::store::{Deadline, Find, Store, StoreError, StoredEntity};
 
@@ -370,8 +373,8 @@ async fn expand_one(
     parents: &[Node],
 ) -> Result<Vec<Expansion>, StoreError> {
     let target = item.target;
-    match item.navigation.link {
-        Link::Reference { column } => {
+    match &item.navigation.link {
+        &Link::Reference { column } => {
             let mut keys: Vec<Value> = Vec::new();
             for p in parents {
                 let v = &p.entity.values[column];
@@ -424,14 +427,30 @@ async fn expand_one(
                 })
                 .collect())
         }
-        Link::Inverse { column } => {
+        link @ (Link::Inverse { .. } | Link::Many { .. }) => {
             let keys: Vec<Value> = parents
                 .iter()
                 .filter_map(|p| parent_key(collection, &p.entity))
                 .collect();
-            let of_parents = sql::column_in(&target.table, column, &keys);
             let mut conditions: Vec<&Condition> = item.plan.conditions.iter().collect();
-            conditions.push(&of_parents);
+            let of_parents;
+            let partition = match link {
+                &Link::Inverse { column } => {
+                    of_parents = sql::column_in(&target.table, column, &keys);
+                    conditions.push(&of_parents);
+                    Partition::Column(column)
+                }
+                Link::Many { table } => Partition::Links {
+                    link: table,
+                    sources: &keys,
+                },
+                Link::Reference { .. } => {
+                    return Err(StoreError::Corrupt {
+                        column: item.navigation.name.clone(),
+                        reason: "a single-valued navigation expanded as a collection".into(),
+                    });
+                }
+            };
             let counts: Option<HashMap<String, i64>> = if item.with_count || item.count_only {
                 let rows = reading
                     .store
@@ -439,7 +458,7 @@ async fn expand_one(
                         &target.table,
                         reading.tenant,
                         &conditions,
-                        column,
+                        partition,
                         reading.deadline,
                     )
                     .await?;
@@ -471,7 +490,7 @@ async fn expand_one(
                     reading.tenant,
                     &PartitionQuery {
                         conditions: &conditions,
-                        partition: column,
+                        partition,
                         order: &item.plan.order,
                         skip,
                         limit: limit.saturating_add(1),
@@ -480,11 +499,8 @@ async fn expand_one(
                 )
                 .await?;
             let mut groups: HashMap<String, Vec<StoredEntity>> = HashMap::new();
-            for row in rows {
-                groups
-                    .entry(key_string(&row.values[column]))
-                    .or_default()
-                    .push(row);
+            for (parent, row) in rows {
+                groups.entry(key_string(&parent)).or_default().push(row);
             }
             // Each parent's inlined members, then the next level for all of them at once.
             let mut sizes = Vec::with_capacity(parents.len());

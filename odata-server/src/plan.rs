@@ -142,7 +142,7 @@ impl Navigator for ReadsThrough<'_> {
         }
         Some(Hop {
             target: &self.service.target(navigation).table,
-            link: navigation.link,
+            link: &navigation.link,
         })
     }
 }

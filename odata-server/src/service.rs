@@ -39,7 +39,8 @@ use crate::function::FunctionHandler;
 use crate::media::MediaHandler;
 use crate::sql::SearchPath;
 use crate::store::DependentRule;
-use crate::store::table::Table;
+use crate::store::link_table::LinkTable;
+use crate::store::table::{ColumnKind, Table};
 
 /// Why a service definition is inconsistent with its model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -242,12 +243,12 @@ pub struct Navigation {
 impl Navigation {
     /// Whether it leads to a collection of entities.
     pub fn is_collection(&self) -> bool {
-        matches!(self.link, Link::Inverse { .. })
+        matches!(self.link, Link::Inverse { .. } | Link::Many { .. })
     }
 }
 
 /// How a [`Navigation`]'s entities are linked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Link {
     /// Single-valued: the source table's column (index into its `table.columns`) holds the
     /// related entity's key, null when there is none.
@@ -260,6 +261,12 @@ pub enum Link {
     Inverse {
         /// The reference column in the target table.
         column: usize,
+    },
+    /// Collection-valued, many-to-many: the related entities are those whose key a row of
+    /// the link table pairs with the source entity's key (see [`CollectionDef::many`]).
+    Many {
+        /// The link table.
+        table: LinkTable,
     },
 }
 
@@ -441,6 +448,41 @@ impl Service {
         &self.collections[navigation.target]
     }
 
+    /// The link tables of the many-to-many navigations, each once (see
+    /// [`CollectionDef::many`]).
+    pub fn link_tables(&self) -> Vec<&LinkTable> {
+        let mut out: Vec<&LinkTable> = Vec::new();
+        for navigation in self.collections.iter().flat_map(|c| &c.navigations) {
+            if let Link::Many { table } = &navigation.link
+                && out.iter().all(|t| t.name() != table.name())
+            {
+                out.push(table);
+            }
+        }
+        out
+    }
+
+    /// The link tables that hold keys of `collection`'s entities, each with the column
+    /// holding them ([`LinkTable::SOURCE`] or [`LinkTable::TARGET`]): the links to remove
+    /// when such an entity is deleted.
+    pub fn links_of(&self, collection: &Collection) -> Vec<(&LinkTable, usize)> {
+        let mut out = Vec::new();
+        for source in &self.collections {
+            for navigation in &source.navigations {
+                let Link::Many { table } = &navigation.link else {
+                    continue;
+                };
+                if source.path == collection.path {
+                    out.push((table, LinkTable::SOURCE));
+                }
+                if self.collections[navigation.target].path == collection.path {
+                    out.push((table, LinkTable::TARGET));
+                }
+            }
+        }
+        out
+    }
+
     /// The collection (or stored singleton) at `path`.
     pub fn collection(&self, path: &str) -> Option<&Collection> {
         self.collections.iter().find(|c| c.path == path)
@@ -506,6 +548,11 @@ enum LinkDef {
         navigation: String,
         target: String,
         via: String,
+    },
+    Many {
+        navigation: String,
+        target: String,
+        link_table: String,
     },
 }
 
@@ -643,6 +690,52 @@ impl CollectionDef {
             navigation: navigation.into(),
             target: target.into(),
             via: via.into(),
+        });
+        self
+    }
+
+    /// Binds the collection-valued navigation property `navigation` to the members of the
+    /// collection at `target` that rows of the table `link_table` pair with this
+    /// collection's entity: a many-to-many relationship (no partner reference needed).
+    /// The link table has the columns `_tenant`, `source` (this entity's key) and `target`
+    /// (the related entity's key), primary key all three; see
+    /// [`crate::store::link_table`]. Both keys must be single properties.
+    ///
+    /// Links are added and removed with `$ref` and binds, follow the entities' tenant, and
+    /// disappear with either entity.
+    ///
+    /// ```
+    /// use odata_core::edm::{EntityTypeDef, ModelBuilder, NavigationDef, PropertyDef};
+    /// use odata_server::service::{CollectionDef, Link, Service};
+    ///
+    /// let model = ModelBuilder::new("example.blog")
+    ///     .entity_type(EntityTypeDef::new("tag").key(["name"])
+    ///         .property(PropertyDef::new("name", "Edm.String").not_null()))
+    ///     .entity_type(EntityTypeDef::new("article").key(["id"])
+    ///         .property(PropertyDef::new("id", "Edm.Int32").not_null())
+    ///         .navigation(NavigationDef::new("tags", "Collection(example.blog.tag)")))
+    ///     .entity_set("articles", "article")
+    ///     .entity_set("tags", "tag")
+    ///     .build()
+    ///     .unwrap();
+    /// let service = Service::builder(model)
+    ///     .collection(CollectionDef::new("articles", "articles").many("tags", "tags", "article_tags"))
+    ///     .collection(CollectionDef::new("tags", "tags"))
+    ///     .build()
+    ///     .unwrap();
+    /// let tags = service.collections()[0].navigation("tags").unwrap();
+    /// assert!(matches!(&tags.link, Link::Many { table } if table.name() == "article_tags"));
+    /// ```
+    pub fn many(
+        mut self,
+        navigation: impl Into<String>,
+        target: impl Into<String>,
+        link_table: impl Into<String>,
+    ) -> Self {
+        self.links.push(LinkDef::Many {
+            navigation: navigation.into(),
+            target: target.into(),
+            link_table: link_table.into(),
         });
         self
     }
@@ -1010,6 +1103,20 @@ impl ServiceBuilder {
                 }
             }
         }
+        for (source, defs) in links.iter().enumerate() {
+            for def in defs {
+                if let LinkDef::Many {
+                    navigation,
+                    target,
+                    link_table,
+                } = def
+                {
+                    let nav =
+                        bind_many(&model, &collections, source, navigation, target, link_table)?;
+                    collections[source].navigations.push(nav);
+                }
+            }
+        }
         for def in self.singletons {
             let singleton = model
                 .singleton(&def.name)
@@ -1041,7 +1148,34 @@ impl ServiceBuilder {
         for principal in 0..collections.len() {
             collections[principal].dependents = dependents(&model, &collections, principal)?;
         }
+        // The collections whose entities have many-to-many links (which a delete removes).
+        let linked: Vec<usize> = collections
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                c.navigations.iter().filter_map(move |n| match n.link {
+                    Link::Many { .. } => Some([i, n.target]),
+                    _ => None,
+                })
+            })
+            .flatten()
+            .collect();
         for collection in &collections {
+            if let Some(d) = collection
+                .dependents
+                .iter()
+                .find(|d| d.rule == DependentRule::Delete && linked.contains(&d.collection))
+            {
+                return Err(ServiceError::Navigation {
+                    path: collection.path.clone(),
+                    navigation: String::new(),
+                    reason: format!(
+                        "deleting its entities deletes entities of '{}', which have \
+                         many-to-many links; cascades reach one level",
+                        collections[d.collection].path
+                    ),
+                });
+            }
             let cascades_further = collection.dependents.iter().any(|d| {
                 d.rule == DependentRule::Delete
                     && collections[d.collection].containment.is_none()
@@ -1361,6 +1495,41 @@ fn bind_inverse(
             ),
         }),
     }
+}
+
+/// A many-to-many navigation: the members of `target` that rows of the link table pair
+/// with the source entity. Both keys must be single properties, not DateTimeOffsets.
+fn bind_many(
+    model: &Model,
+    collections: &[Collection],
+    source: usize,
+    name: &str,
+    target: &str,
+    link_table: &str,
+) -> Result<Navigation, ServiceError> {
+    let index = navigation_target(model, collections, source, name, target, true)?;
+    let key = |collection: &Collection| match collection.table.key.as_slice() {
+        [k] if collection.table.columns[*k].kind != ColumnKind::DateTimeOffset => {
+            Ok(collection.table.columns[*k].property.clone())
+        }
+        _ => Err(ServiceError::Navigation {
+            path: collections[source].path.clone(),
+            navigation: name.to_owned(),
+            reason: format!(
+                "the key of '{}' is not a single property a link table can hold",
+                collection.path
+            ),
+        }),
+    };
+    let source_key = key(&collections[source])?;
+    let target_key = key(&collections[index])?;
+    Ok(Navigation {
+        name: name.to_owned(),
+        target: index,
+        link: Link::Many {
+            table: LinkTable::new(link_table.to_owned(), &source_key, &target_key),
+        },
+    })
 }
 
 /// The column of the property declared to mirror the version of the entities at `path`:
@@ -1773,6 +1942,93 @@ mod tests {
             )
             .contains("declares no reference 'category'")
         );
+    }
+
+    #[test]
+    fn a_many_to_many_navigation_is_stored_in_its_link_table() {
+        let service = linked(
+            CollectionDef::new("products", "products"),
+            CollectionDef::new("categories", "categories").many(
+                "products",
+                "products",
+                "category_products",
+            ),
+        )
+        .unwrap();
+        let (categories, products) = (&service.collections()[0], &service.collections()[1]);
+        let navigation = categories.navigation("products").unwrap();
+        assert!(navigation.is_collection());
+        let Link::Many { table } = &navigation.link else {
+            panic!("{navigation:?}")
+        };
+        assert_eq!(table.name(), "category_products");
+        let names: Vec<&str> = table
+            .table
+            .columns
+            .iter()
+            .map(|c| c.property.name.as_str())
+            .collect();
+        assert_eq!(names, ["source", "target"]);
+        assert_eq!(service.link_tables(), [table]);
+        // Deleting a category or a product removes its links.
+        assert_eq!(service.links_of(categories), [(table, LinkTable::SOURCE)]);
+        assert_eq!(service.links_of(products), [(table, LinkTable::TARGET)]);
+        // Single-valued navigations are not stored in link tables.
+        let wrong = linked(
+            CollectionDef::new("products", "products").many("category", "categories", "x"),
+            CollectionDef::new("categories", "categories"),
+        );
+        let Err(ServiceError::Navigation { reason, .. }) = wrong else {
+            panic!("{wrong:?}")
+        };
+        assert!(reason.contains("single-valued"), "{reason}");
+    }
+
+    #[test]
+    fn a_cascade_may_not_delete_entities_with_links() {
+        use odata_core::edm::{NavigationDef, OnDeleteAction};
+        let model = ModelBuilder::new("example.fk")
+            .entity_type(
+                EntityTypeDef::new("group")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                    .navigation(
+                        NavigationDef::new("items", "Collection(example.fk.item)")
+                            .partner("group")
+                            .on_delete(OnDeleteAction::Cascade),
+                    ),
+            )
+            .entity_type(
+                EntityTypeDef::new("item")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.Int32").not_null())
+                    .property(PropertyDef::new("groupId", "Edm.Int32"))
+                    .navigation(
+                        NavigationDef::new("group", "example.fk.group")
+                            .partner("items")
+                            .constraint("groupId", "id"),
+                    )
+                    .navigation(NavigationDef::new("peers", "Collection(example.fk.item)")),
+            )
+            .entity_set("groups", "example.fk.group")
+            .entity_set("items", "example.fk.item")
+            .build()
+            .unwrap();
+        let build = |items: CollectionDef| {
+            Service::builder(model.clone())
+                .collection(
+                    CollectionDef::new("groups", "groups").inverse("items", "items", "group"),
+                )
+                .collection(items.reference("group", "groups"))
+                .build()
+        };
+        assert!(build(CollectionDef::new("items", "items")).is_ok());
+        let refused = build(CollectionDef::new("items", "items").many("peers", "items", "peers"));
+        let Err(ServiceError::Navigation { path, reason, .. }) = refused else {
+            panic!("{refused:?}")
+        };
+        assert_eq!(path, "groups");
+        assert!(reason.contains("many-to-many links"), "{reason}");
     }
 
     #[test]

@@ -96,6 +96,8 @@ struct Fixture {
     /// The reference column of `owner` (index into `table.columns`); `owned` is its
     /// inverse.
     owner: usize,
+    /// The links of `owner` and `owned`.
+    links: [Link; 2],
     thing: EntityTypeId,
     gadget: EntityTypeId,
     color: EnumTypeId,
@@ -186,6 +188,10 @@ fn fixture() -> Fixture {
         model,
         table,
         owner,
+        links: [
+            Link::Reference { column: owner },
+            Link::Inverse { column: owner },
+        ],
         thing,
         gadget,
         color,
@@ -202,8 +208,8 @@ impl sql::Navigator for Fixture {
             return None;
         }
         let link = match navigation {
-            "owner" => Link::Reference { column: self.owner },
-            "owned" => Link::Inverse { column: self.owner },
+            "owner" => &self.links[0],
+            "owned" => &self.links[1],
             _ => return None,
         };
         Some(Hop {

@@ -19,7 +19,7 @@ use crate::error::internal;
 use crate::routing::{ActionInvocation, Binding};
 use crate::service::{Collection, Link};
 use crate::store::table::{Table, TableType};
-use crate::store::{Change, Relink, StoreError, StoredEntity};
+use crate::store::{Change, Relink, StoreError, StoredEntity, Via};
 
 /// Invokes the action: reads the parameters, runs the service's effect (on the bound
 /// entity as stored) and writes its result, in one transaction; answers with the value
@@ -179,7 +179,7 @@ pub(super) async fn invoke(
                         values: None,
                         relinks: vec![Relink {
                             table: &target.table,
-                            column,
+                            via: Via::Reference(column),
                             members,
                             link: true,
                         }],

@@ -4,8 +4,11 @@
 //!
 //! A single-valued related entity is created first, so that its key can be stored in the
 //! entity's reference column; collection-valued ones are created after the entity, each
-//! with its reference back to it. Creating in or linking members of another collection
-//! needs the caller's write permission there. Everything happens in the caller's tenant.
+//! with its reference back to it, or (a many-to-many navigation) then linked to it through
+//! the link table. Creating in another collection, or linking members through their
+//! reference column, needs the caller's write permission there; linking through a link
+//! table changes no member, so it needs read permission. Everything happens in the
+//! caller's tenant.
 
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::{EntityPayload, Links};
@@ -16,7 +19,7 @@ use super::write::{insert, key_of_url};
 use crate::auth::{self, Access};
 use crate::error::internal;
 use crate::service::{Collection, Link, Navigation};
-use crate::store::{Change, Relink, Store, StoreError, StoredEntity};
+use crate::store::{Change, Relink, Store, StoreError, StoredEntity, Via};
 
 /// Inserts the entity of `payload` into `collection` with its inline related entities and
 /// collection links, through `store` (a write group the caller commits or rolls back).
@@ -46,31 +49,53 @@ pub(super) async fn insert_with_related(
         || payload.inline.keys().any(|name| {
             collection
                 .navigation(name)
-                .is_some_and(|n| matches!(n.link, Link::Inverse { .. }))
+                .is_some_and(|n| matches!(n.link, Link::Inverse { .. } | Link::Many { .. }))
         });
     if !referred_back {
         // Nothing holds the entity's key, which may then be composite.
         return Ok(entity);
     }
     let key = single_key(collection, &entity)?;
+    // Created members of many-to-many navigations, linked with the bound ones below.
+    let mut created_links = Vec::new();
     for (name, inline) in &payload.inline {
         let navigation = stored_navigation(collection, name, &inline.member)?;
-        if let Link::Inverse { column } = navigation.link {
-            let target = service.target(navigation);
-            auth::authorize(&request.principal, target, Access::Write)?;
-            let back = [(column, key.clone())];
-            for related in &inline.entities {
-                Box::pin(insert_with_related(request, store, target, related, &back)).await?;
+        match &navigation.link {
+            Link::Inverse { column } => {
+                let target = service.target(navigation);
+                auth::authorize(&request.principal, target, Access::Write)?;
+                let back = [(*column, key.clone())];
+                for related in &inline.entities {
+                    Box::pin(insert_with_related(request, store, target, related, &back)).await?;
+                }
             }
+            Link::Many { table } => {
+                let target = service.target(navigation);
+                auth::authorize(&request.principal, target, Access::Write)?;
+                let mut members = Vec::new();
+                for related in &inline.entities {
+                    let created =
+                        Box::pin(insert_with_related(request, store, target, related, &[])).await?;
+                    members.push(vec![single_key(target, &created)?]);
+                }
+                created_links.push(Relink {
+                    table: &target.table,
+                    via: Via::Links(table),
+                    members,
+                    link: true,
+                });
+            }
+            Link::Reference { .. } => {}
         }
     }
-    if !payload.links.is_empty() {
+    if !payload.links.is_empty() || !created_links.is_empty() {
         let mut relinks = Vec::new();
         let mut added = Vec::new();
         for (name, links) in &payload.links {
             relinks.push(relink(request, collection, name, links)?);
             added.push((links.member.clone(), links.urls.clone()));
         }
+        relinks.extend(created_links);
         let table = &collection.table;
         store
             .change(
@@ -101,16 +126,27 @@ pub(super) async fn insert_with_related(
 /// is not one of the target's entities.
 pub(super) fn relink<'s>(
     request: &Request<'s>,
-    collection: &Collection,
+    collection: &'s Collection,
     name: &str,
     links: &Links,
 ) -> Result<Relink<'s>, ODataError> {
     let navigation = stored_navigation(collection, name, &links.member)?;
-    let Link::Inverse { column } = navigation.link else {
-        return Err(internal(&"collection links on a single-valued navigation"));
-    };
     let target = request.state.service.target(navigation);
-    auth::authorize(&request.principal, target, Access::Write)?;
+    let via = match &navigation.link {
+        // The members' rows change.
+        Link::Inverse { column } => {
+            auth::authorize(&request.principal, target, Access::Write)?;
+            Via::Reference(*column)
+        }
+        // Only the link table changes; the members must be readable.
+        Link::Many { table } => {
+            auth::authorize(&request.principal, target, Access::Read)?;
+            Via::Links(table)
+        }
+        Link::Reference { .. } => {
+            return Err(internal(&"collection links on a single-valued navigation"));
+        }
+    };
     let members = links
         .urls
         .iter()
@@ -118,7 +154,7 @@ pub(super) fn relink<'s>(
         .collect::<Result<_, _>>()?;
     Ok(Relink {
         table: &target.table,
-        column,
+        via,
         members,
         link: true,
     })

@@ -172,7 +172,7 @@ pub(super) async fn changes(
             let mut columns = columns.clone();
             columns.extend(expand.iter().filter_map(|item| match item.navigation.link {
                 crate::service::Link::Reference { column } => Some(column),
-                crate::service::Link::Inverse { .. } => None,
+                crate::service::Link::Inverse { .. } | crate::service::Link::Many { .. } => None,
             }));
             columns
         });

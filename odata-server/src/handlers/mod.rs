@@ -216,7 +216,8 @@ async fn handle(
     {
         crate::auth::authorize(&principal, related.source, crate::auth::Access::Read)?;
         let model = state.service.model();
-        let key = related::follow(store, model, &principal.tenant, related).await?;
+        let deadline = Deadline::after(state.settings.statement_budget);
+        let key = related::follow(store, model, &principal.tenant, deadline, related).await?;
         let next =
             routing::resolve_in_entity(&state.service, related.target, key, &related.then, &info)?;
         crate::auth::authorize_target(&principal, &next.target, req.method())?;
@@ -327,7 +328,14 @@ async fn handle(
             media::create(&request, c).await
         }
         (Target::Collection(c) | Target::CollectionRef(c), &Method::POST) => {
-            write::create(&request, c, matches!(target, Target::CollectionRef(_)), &[]).await
+            write::create(
+                &request,
+                c,
+                matches!(target, Target::CollectionRef(_)),
+                &[],
+                None,
+            )
+            .await
         }
         (Target::CollectionRef(c), &Method::GET) => {
             let scope = read::Scope {

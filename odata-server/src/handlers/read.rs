@@ -103,7 +103,7 @@ pub(super) async fn collection(
         let mut columns = columns.clone();
         columns.extend(expand.iter().filter_map(|item| match item.navigation.link {
             crate::service::Link::Reference { column } => Some(column),
-            crate::service::Link::Inverse { .. } => None,
+            crate::service::Link::Inverse { .. } | crate::service::Link::Many { .. } => None,
         }));
         columns
     });

@@ -18,7 +18,7 @@ use super::{Request, write};
 use crate::routing::{Related, key_predicate};
 use crate::service::Link;
 use crate::sql;
-use crate::store::{Store, StoredEntity};
+use crate::store::{Deadline, Store, StoredEntity};
 
 /// `GET …/{key}/{navigation}[/{key}|/$count]`.
 pub(super) async fn get(
@@ -62,7 +62,7 @@ pub(super) async fn get(
                 answer => answer,
             },
         },
-        Link::Inverse { column } => {
+        Link::Inverse { .. } | Link::Many { .. } => {
             let source_key = source_key(related)?;
             let path = format!(
                 "{}{}/{}",
@@ -71,11 +71,7 @@ pub(super) async fn get(
                 related.navigation.name
             );
             let scope = Scope {
-                condition: Some(sql::column_in(
-                    &related.target.table,
-                    column,
-                    std::slice::from_ref(source_key),
-                )),
+                condition: Some(members_of(&request.tenant, related, source_key)),
                 // A contained collection's context is the path through its parent.
                 context: match related.target.containment {
                     Some(_) => path.clone(),
@@ -87,18 +83,11 @@ pub(super) async fn get(
             match &related.member {
                 Some(member) => {
                     // A member of another entity's collection does not exist here.
-                    let entity = request
-                        .state
-                        .store
-                        .get(&related.target.table, &request.tenant, member)
-                        .await?;
-                    match entity {
-                        Some(e) if &e.values[column] == source_key => {
-                            if related.reference {
-                                return Ok(read::reference_response(request, related.target, &e));
-                            }
-                        }
-                        _ => return Err(not_found(related.target, member)),
+                    let Some(entity) = member_entity(request, related, member).await? else {
+                        return Err(not_found(related.target, member));
+                    };
+                    if related.reference {
+                        return Ok(read::reference_response(request, related.target, &entity));
                     }
                     read::entity(request, related.target, member, None).await
                 }
@@ -109,27 +98,107 @@ pub(super) async fn get(
     }
 }
 
+/// The condition selecting the members of a collection-valued navigation of the source
+/// entity (whose key is `source_key`) among the rows of the target's table.
+fn members_of(tenant: &str, related: &Related<'_>, source_key: &Value) -> sql::Condition {
+    match &related.navigation.link {
+        Link::Inverse { column } => sql::column_in(
+            &related.target.table,
+            *column,
+            std::slice::from_ref(source_key),
+        ),
+        Link::Many { table } => sql::linked_to(
+            &related.target.table,
+            table,
+            tenant,
+            std::slice::from_ref(source_key),
+        ),
+        // Single-valued: no members.
+        Link::Reference { .. } => sql::Condition::none(),
+    }
+}
+
+/// The member `member` (a key) of the source entity's collection-valued navigation, when
+/// it exists and is a member.
+async fn member_entity(
+    request: &Request<'_>,
+    related: &Related<'_>,
+    member: &[Value],
+) -> Result<Option<StoredEntity>, ODataError> {
+    linked_member(
+        &request.store,
+        &request.tenant,
+        request.deadline,
+        related,
+        member,
+    )
+    .await
+}
+
+/// [`member_entity`] without a request: the member `member` in `tenant` when it is linked
+/// to the source entity.
+async fn linked_member(
+    store: &Store,
+    tenant: &str,
+    deadline: Deadline,
+    related: &Related<'_>,
+    member: &[Value],
+) -> Result<Option<StoredEntity>, ODataError> {
+    let source_key = source_key(related)?;
+    let Some(entity) = store.get(&related.target.table, tenant, member).await? else {
+        return Ok(None);
+    };
+    let linked = match &related.navigation.link {
+        Link::Inverse { column } => &entity.values[*column] == source_key,
+        Link::Many { .. } => {
+            let [key] = related.target.table.key.as_slice() else {
+                return Ok(None);
+            };
+            let this = sql::column_in(&related.target.table, *key, member);
+            let linked = members_of(tenant, related, source_key);
+            store
+                .count_matching(&related.target.table, tenant, &[&this, &linked], deadline)
+                .await?
+                > 0
+        }
+        Link::Reference { .. } => false,
+    };
+    Ok(linked.then_some(entity))
+}
+
 /// `POST …/{key}/{navigation}`: creates an entity of the navigation's target linked to the
 /// source entity (404 when the source does not exist), as a create in the target's
-/// collection would with the reference set.
+/// collection would with the reference set, or (many-to-many) with a link added in the
+/// same transaction.
 pub(super) async fn create(
     request: &Request<'_>,
     related: &Related<'_>,
 ) -> Result<HttpResponse, ODataError> {
-    let Link::Inverse { column } = related.navigation.link else {
-        return Err(crate::error::internal(
-            &"a create through a single-valued navigation",
-        ));
-    };
     let source_key = source_key(related)?;
     source_entity(request, related).await?;
-    write::create(
-        request,
-        related.target,
-        false,
-        &[(column, source_key.clone())],
-    )
-    .await
+    match &related.navigation.link {
+        Link::Inverse { column } => {
+            write::create(
+                request,
+                related.target,
+                false,
+                &[(*column, source_key.clone())],
+                None,
+            )
+            .await
+        }
+        Link::Many { table } => {
+            let from = write::LinkedFrom {
+                source: related.source,
+                key: &related.key,
+                link: table,
+            };
+            write::create(request, related.target, false, &[], Some(from)).await
+        }
+        Link::Reference { .. } => Err(crate::error::internal(
+            &"a create through a single-valued navigation",
+        )),
+    }
 }
 
 /// `PATCH`, `PUT` or `DELETE` of the entity a navigation leads to (`…/{navigation}` of a
@@ -142,8 +211,8 @@ pub(super) async fn write_related(
 ) -> Result<HttpResponse, ODataError> {
     let source = source_entity(request, related).await?;
     let target = related.target;
-    let key = match (related.navigation.link, &related.member) {
-        (Link::Reference { column }, _) => match &source.values[column] {
+    let key = match (&related.navigation.link, &related.member) {
+        (Link::Reference { column }, _) => match &source.values[*column] {
             Value::Null => {
                 return Err(ODataError::not_found(format!(
                     "'{}' of this entity is null.",
@@ -152,18 +221,13 @@ pub(super) async fn write_related(
             }
             key => vec![key.clone()],
         },
-        (Link::Inverse { column }, Some(member)) => {
-            let entity = request
-                .store
-                .get(&target.table, &request.tenant, member)
-                .await?;
-            let source_key = source_key(related)?;
-            if !entity.is_some_and(|e| &e.values[column] == source_key) {
+        (Link::Inverse { .. } | Link::Many { .. }, Some(member)) => {
+            if member_entity(request, related, member).await?.is_none() {
                 return Err(not_found(target, member));
             }
             member.clone()
         }
-        (Link::Inverse { .. }, None) => {
+        (Link::Inverse { .. } | Link::Many { .. }, None) => {
             return Err(crate::error::internal(&"a write to a whole collection"));
         }
     };
@@ -227,6 +291,7 @@ pub(super) async fn follow(
     store: &Store,
     model: &Model,
     tenant: &str,
+    deadline: Deadline,
     related: &Related<'_>,
 ) -> Result<Vec<Value>, ODataError> {
     let source = stored_source(store, model, tenant, related).await?;
@@ -243,14 +308,13 @@ pub(super) async fn follow(
             Value::Null => Err(none()),
             key => Ok(vec![key.clone()]),
         },
-        (Link::Inverse { column }, Some(member)) => {
-            let source_key = source_key(related)?;
-            match store.get(&related.target.table, tenant, member).await? {
-                Some(e) if &e.values[*column] == source_key => Ok(member.clone()),
-                _ => Err(not_found(related.target, member)),
+        (Link::Inverse { .. } | Link::Many { .. }, Some(member)) => {
+            match linked_member(store, tenant, deadline, related, member).await? {
+                Some(_) => Ok(member.clone()),
+                None => Err(not_found(related.target, member)),
             }
         }
-        (Link::Inverse { .. }, None) => Err(crate::error::internal(
+        (Link::Inverse { .. } | Link::Many { .. }, None) => Err(crate::error::internal(
             &"a path going on from a whole collection",
         )),
     }

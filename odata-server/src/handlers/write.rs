@@ -29,16 +29,30 @@ use crate::preconditions::Preconditions;
 use crate::prefer::{self, ReturnPreference};
 use crate::routing::{self, Addressing, Related, RequestInfo, Route, Target};
 use crate::service::{Collection, Link, Navigation};
+use crate::store::link_table::LinkTable;
 use crate::store::table::{StreamColumns, Table, TableType};
-use crate::store::{Change, Dependents, Relink, StoreError};
+use crate::store::{Change, DependentRule, Dependents, Relink, StoreError, Via};
+
+/// An entity a create through a many-to-many navigation property links the new entity
+/// to, in the create's transaction.
+pub(super) struct LinkedFrom<'a> {
+    /// The entity's collection.
+    pub source: &'a Collection,
+    /// Its key.
+    pub key: &'a [Value],
+    /// The navigation's link table.
+    pub link: &'a LinkTable,
+}
 
 /// `POST collection` (and Graph's `POST collection/$ref` with an entity body). `preset`
-/// gives reference columns the URL sets (a create through a navigation property).
+/// gives reference columns the URL sets (a create through a navigation property);
+/// `linked_from` an entity to link the new one to (a create through a many-to-many one).
 pub(super) async fn create(
     request: &Request<'_>,
     collection: &Collection,
     via_ref: bool,
     preset: &[(usize, Value)],
+    linked_from: Option<LinkedFrom<'_>>,
 ) -> Result<HttpResponse, ODataError> {
     require_json_body(request)?;
     json_options(request)?;
@@ -58,13 +72,21 @@ pub(super) async fn create(
     let mut object = json::read_object(&request.body)?;
     type_from_property(model, collection, &mut object)?;
     let payload = json::read_entity_object(model, collection.entity_type, &object, rules)?;
-    let entity = if payload.inline.is_empty() && payload.links.is_empty() {
+    let entity = if payload.inline.is_empty() && payload.links.is_empty() && linked_from.is_none() {
         insert(request, &request.store, collection, &payload, preset).await?
     } else {
         // Related entities are created and linked in the entity's transaction.
         let group = request.store.begin_group().await?;
-        let created =
-            deep_insert::insert_with_related(request, &group, collection, &payload, preset).await;
+        let created = async {
+            let entity =
+                deep_insert::insert_with_related(request, &group, collection, &payload, preset)
+                    .await?;
+            if let Some(from) = &linked_from {
+                link_created(request, &group, collection, &entity, from).await?;
+            }
+            Ok::<_, ODataError>(entity)
+        }
+        .await;
         group.end_group(created.is_ok()).await?;
         created?
     };
@@ -115,6 +137,46 @@ pub(super) async fn create(
     return_applied(request, &mut response);
     locate(&mut response, &url);
     Ok(response)
+}
+
+/// Links the created `entity` of `collection` to the entity `from` names, through `store`
+/// (the create's write group).
+async fn link_created(
+    request: &Request<'_>,
+    store: &crate::store::Store,
+    collection: &Collection,
+    entity: &crate::store::StoredEntity,
+    from: &LinkedFrom<'_>,
+) -> Result<(), ODataError> {
+    let [k] = collection.table.key.as_slice() else {
+        return Err(internal(&"a linked entity without a single key"));
+    };
+    let member = vec![entity.values[*k].clone()];
+    store
+        .change(
+            &from.source.table,
+            &request.tenant,
+            from.key,
+            |_| true,
+            |_| {
+                Ok(Change {
+                    values: None,
+                    relinks: vec![Relink {
+                        table: &collection.table,
+                        via: Via::Links(from.link),
+                        members: vec![member.clone()],
+                        link: true,
+                    }],
+                    stream: None,
+                })
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => not_found(from.source, from.key),
+            other => other.into(),
+        })?;
+    Ok(())
 }
 
 /// `Location` and `OData-EntityId` of a created entity.
@@ -367,7 +429,7 @@ pub(super) async fn delete(
     key: &[Value],
 ) -> Result<HttpResponse, ODataError> {
     let collections = request.state.service.collections();
-    let dependents: Vec<Dependents<'_>> = collection
+    let mut dependents: Vec<Dependents<'_>> = collection
         .dependents
         .iter()
         .map(|d| Dependents {
@@ -376,6 +438,15 @@ pub(super) async fn delete(
             rule: d.rule,
         })
         .collect();
+    // Its links in many-to-many navigations, both ways (after the dependents, whose
+    // indexes `StoreError::Referenced` gives).
+    dependents.extend(request.state.service.links_of(collection).into_iter().map(
+        |(link, column)| Dependents {
+            table: &link.table,
+            column,
+            rule: DependentRule::Delete,
+        },
+    ));
     request
         .store
         .delete(
@@ -447,20 +518,26 @@ pub(super) async fn set_reference(
 
 /// `POST …/{navigation}/$ref` with `{"@odata.id": "<URL>"}` (`link`) adds the entity the
 /// URL names to a collection-valued navigation; `DELETE …/{navigation}/$ref?$id=<URL>` or
-/// `DELETE …/{navigation}/{key}/$ref` removes a member. The members are stored with their
-/// reference to the source ([`Link::Inverse`]), so the member's row changes: the caller
-/// must be allowed to write the target collection, and `If-Match` applies to the source.
-/// Adding an entity that does not exist is a 400; removing one that is not a member, a 404.
+/// `DELETE …/{navigation}/{key}/$ref` removes a member. When the members are stored with
+/// their reference to the source ([`Link::Inverse`]) the member's row changes: the caller
+/// must be allowed to write the target collection. A many-to-many navigation
+/// ([`Link::Many`]) changes only its link table: adding a member already linked changes
+/// nothing (204). `If-Match` applies to the source. Adding an entity that does not exist
+/// is a 400; removing one that is not a member, a 404 (the reference does not exist).
 /// A containment navigation property's members are created inside it: a 400.
 pub(super) async fn change_member_reference(
     request: &Request<'_>,
     related: &Related<'_>,
     link: bool,
 ) -> Result<HttpResponse, ODataError> {
-    let Link::Inverse { column } = related.navigation.link else {
-        return Err(internal(&"a member reference change on a reference"));
-    };
     let target = related.target;
+    let via = match &related.navigation.link {
+        Link::Inverse { column } => Via::Reference(*column),
+        Link::Many { table } => Via::Links(table),
+        Link::Reference { .. } => {
+            return Err(internal(&"a member reference change on a reference"));
+        }
+    };
     let model = request.state.service.model();
     let contained = model
         .entity_type(related.source.entity_type)
@@ -474,7 +551,10 @@ pub(super) async fn change_member_reference(
         ))
         .with_target("$ref"));
     }
-    auth::authorize(&request.principal, target, Access::Write)?;
+    if let Via::Reference(_) = via {
+        // The member's row changes.
+        auth::authorize(&request.principal, target, Access::Write)?;
+    }
     let (member, named_by) = if link {
         let url = reference_body(request)?;
         let key = linked_key(request, related.navigation, "@odata.id", &url).await?;
@@ -512,7 +592,7 @@ pub(super) async fn change_member_reference(
                     values: None,
                     relinks: vec![Relink {
                         table: &target.table,
-                        column,
+                        via,
                         members: vec![member.clone()],
                         link,
                     }],

@@ -32,7 +32,8 @@
 //! Lambdas iterate JSON arrays with `json_each` (a null collection is empty); `all` counts a
 //! null predicate as false. Paths through navigation properties are correlated subqueries
 //! on the related table in the same tenant (see `translate/navigation.rs`): a scalar
-//! subquery for a single-valued one, `EXISTS`/`COUNT(*)` for a collection-valued one. Nulls sort first ascending, last descending (SQLite's default).
+//! subquery for a single-valued one, `EXISTS`/`COUNT(*)` for a collection-valued one (whose
+//! members, for a many-to-many navigation, are those the link table pairs with the source). Nulls sort first ascending, last descending (SQLite's default).
 //!
 //! # Deliberate differences from the evaluator
 //!
@@ -114,6 +115,13 @@ pub struct Condition {
 }
 
 impl Condition {
+    /// A condition no row meets.
+    pub fn none() -> Self {
+        Self {
+            frag: Frag::sql("(1 = 0)"),
+        }
+    }
+
     /// The condition alone as SQLite text and parameters (for tests and diagnostics).
     pub fn to_sql(&self) -> (String, Vec<SqlParam>) {
         self.frag.clone().render(&Sqlite)
@@ -264,6 +272,14 @@ pub fn column_in(table: &Table, column: usize, values: &[Value]) -> Condition {
             frag: Frag::sql("(1 = 0)"),
         };
     }
+    let name = dialect::Dialect::quote(&Sqlite, &stored.property.name);
+    Condition {
+        frag: values_in(Frag::atom(name), stored, values),
+    }
+}
+
+/// `column IN (values…)`, each value encoded for the stored column `stored`.
+fn values_in(column: Frag, stored: &crate::store::table::Column, values: &[Value]) -> Frag {
     let params = values.iter().map(|v| {
         Frag::param(
             crate::store::codec::params(stored, v)
@@ -272,9 +288,44 @@ pub fn column_in(table: &Table, column: usize, values: &[Value]) -> Condition {
                 .unwrap_or(SqlParam::Null),
         )
     });
-    let name = dialect::Dialect::quote(&Sqlite, &stored.property.name);
+    frag::frag![column, " IN (", Frag::join(params, ","), ")"]
+}
+
+/// The rows of `table` (the related entities of a many-to-many navigation) that a row of
+/// `link` pairs with one of `sources` in `tenant`:
+/// `"key" IN (SELECT "link"."target" FROM "link" WHERE "link"."_tenant" = ? AND
+/// "link"."source" IN (…))`. False for no sources.
+pub fn linked_to(
+    table: &Table,
+    link: &crate::store::link_table::LinkTable,
+    tenant: &str,
+    sources: &[Value],
+) -> Condition {
+    use crate::store::link_table::LinkTable;
+    let ([key], false) = (table.key.as_slice(), sources.is_empty()) else {
+        return Condition {
+            frag: Frag::sql("(1 = 0)"),
+        };
+    };
+    let quote = |name: &str| dialect::Dialect::quote(&Sqlite, name);
+    let qualified = |name: &str| Frag::atom(format!("{}.{}", quote(link.name()), quote(name)));
+    let source = &link.table.columns[LinkTable::SOURCE];
+    let of_sources = values_in(qualified(&source.property.name), source, sources);
     Condition {
-        frag: frag::frag![Frag::atom(name), " IN (", Frag::join(params, ","), ")"],
+        frag: frag::frag![
+            Frag::atom(quote(&table.columns[*key].property.name)),
+            " IN (SELECT ",
+            qualified(crate::store::link_table::TARGET_COLUMN),
+            " FROM ",
+            Frag::atom(quote(link.name())),
+            " WHERE ",
+            qualified("_tenant"),
+            " = ",
+            Frag::param(tenant),
+            " AND ",
+            of_sources,
+            ")"
+        ],
     }
 }
 

@@ -6,6 +6,7 @@
 //! mapping, so a missing or mistyped column stops the service at start-up instead of
 //! failing the first request that touches it.
 
+use crate::store::link_table::LinkTable;
 use crate::store::table::{ColumnKind, SEQUENCE_COLUMN, StoredColumn, Table, quote};
 
 /// A database the mapping is written for.
@@ -157,25 +158,56 @@ pub fn check_columns(
     backend: Backend,
     live: &[(String, String)],
 ) -> Vec<SchemaMismatch> {
+    check_stored(&table.name, table.stored_columns(), backend, live)
+}
+
+/// [`check_columns`] for the link table of a many-to-many navigation: it must have
+/// `_tenant`, `source` and `target`, typed per the mapping.
+pub fn check_link_columns(
+    link: &LinkTable,
+    backend: Backend,
+    live: &[(String, String)],
+) -> Vec<SchemaMismatch> {
+    check_stored(link.name(), link.stored_columns(), backend, live)
+}
+
+/// `CREATE TABLE` for a link table: `_tenant`, `source` and `target`, the three the
+/// primary key.
+pub fn create_link_table(link: &LinkTable, backend: Backend) -> String {
+    let columns = link.stored_columns();
+    let mut defs: Vec<String> = columns
+        .iter()
+        .map(|c| column_definition(c, backend))
+        .collect();
+    let key: Vec<String> = columns.iter().map(|c| quote(&c.name)).collect();
+    defs.push(format!("PRIMARY KEY ({})", key.join(", ")));
+    format!("CREATE TABLE {} ({})", quote(link.name()), defs.join(", "))
+}
+
+fn check_stored(
+    name: &str,
+    columns: Vec<StoredColumn>,
+    backend: Backend,
+    live: &[(String, String)],
+) -> Vec<SchemaMismatch> {
     if live.is_empty() {
         return vec![SchemaMismatch::MissingTable {
-            table: table.name.clone(),
+            table: name.to_owned(),
         }];
     }
-    table
-        .stored_columns()
+    columns
         .into_iter()
         .filter_map(|c| {
             let expected = column_type(c.kind, backend);
-            match live.iter().find(|(name, _)| *name == c.name) {
+            match live.iter().find(|(live_name, _)| *live_name == c.name) {
                 None => Some(SchemaMismatch::MissingColumn {
-                    table: table.name.clone(),
+                    table: name.to_owned(),
                     column: c.name,
                     expected,
                 }),
                 Some((_, found)) if !found.trim().eq_ignore_ascii_case(expected) => {
                     Some(SchemaMismatch::WrongType {
-                        table: table.name.clone(),
+                        table: name.to_owned(),
                         column: c.name,
                         expected,
                         found: found.trim().to_owned(),

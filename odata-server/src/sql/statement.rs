@@ -20,6 +20,7 @@ use super::dialect::{Dialect, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
 use super::{Condition, OrderTerm, SqlParam};
+use crate::store::link_table::{LinkTable, SOURCE_COLUMN, TARGET_COLUMN};
 use crate::store::table::{ColumnKind, SEQUENCE_COLUMN, StreamColumns, Table, utc_column};
 
 /// A statement ready to run: SQL text with the dialect's placeholders and one parameter
@@ -194,14 +195,115 @@ pub(crate) fn page(
 pub struct PartitionQuery<'a> {
     /// Conditions every row must meet (the nested `$filter`/`$search`, the parents' keys).
     pub conditions: &'a [&'a Condition],
-    /// The column (index into `table.columns`) telling the parents apart.
-    pub partition: usize,
+    /// What tells the parents apart.
+    pub partition: Partition<'a>,
     /// The order within each parent's rows.
     pub order: &'a [OrderTerm],
     /// Rows of each parent to pass over first.
     pub skip: u64,
     /// Rows of each parent to read after those.
     pub limit: u64,
+}
+
+/// How the rows of several parents' related collections are told apart.
+#[derive(Debug, Clone, Copy)]
+pub enum Partition<'a> {
+    /// By the related table's column (index into `table.columns`) holding the parent's
+    /// key; the conditions select the parents' rows.
+    Column(usize),
+    /// By the rows of a link table pairing the parents' keys (`sources`) with the related
+    /// rows' keys. A related row linked to several parents is read once per parent, with
+    /// the parent's key as an extra last column, [`LINK_SOURCE`].
+    Links {
+        /// The link table.
+        link: &'a LinkTable,
+        /// The parents' keys.
+        sources: &'a [odata_core::value::Value],
+    },
+}
+
+/// The name of the column carrying the parent's key in rows read through a link table
+/// ([`Partition::Links`]).
+pub const LINK_SOURCE: &str = "_source";
+
+/// `FROM "t" WHERE "_tenant" = $n`, or for a partition through a link table, the rows of
+/// `t` linked to the parents, each with its parent's key as `"_source"`, under the name
+/// `t` (so conditions over `t`, qualified or not, apply to them):
+/// `FROM (SELECT "t".*, "$l"."source" AS "_source" FROM "t" JOIN "link" AS "$l" ON … WHERE
+/// "$l"."source" IN (…)) AS "t" WHERE "_tenant" = $n`, and the partition expression.
+fn partition_from(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    partition: Partition<'_>,
+) -> (Frag, Frag) {
+    match partition {
+        Partition::Column(column) => (
+            from_tenant(dialect, table, tenant),
+            ident(dialect, &table.columns[column].property.name),
+        ),
+        Partition::Links { link, sources } => {
+            let links = "$l";
+            let qualified = |alias: &str, column: &str| {
+                Frag::atom(format!(
+                    "{}.{}",
+                    dialect.quote(alias),
+                    dialect.quote(column)
+                ))
+            };
+            let key = match table.key.as_slice() {
+                [k] => table.columns[*k].property.name.as_str(),
+                // Service::build links single-property keys only.
+                _ => "",
+            };
+            let source = &link.table.columns[LinkTable::SOURCE];
+            let params = sources.iter().map(|v| {
+                Frag::param(
+                    crate::store::codec::params(source, v)
+                        .into_iter()
+                        .next()
+                        .unwrap_or(SqlParam::Null),
+                )
+            });
+            let from = frag![
+                " FROM (SELECT ",
+                Frag::atom(format!("{}.*", dialect.quote(&table.name))),
+                ",",
+                qualified(links, SOURCE_COLUMN),
+                " AS ",
+                ident(dialect, LINK_SOURCE),
+                " FROM ",
+                ident(dialect, &table.name),
+                " JOIN ",
+                ident(dialect, link.name()),
+                " AS ",
+                ident(dialect, links),
+                " ON ",
+                qualified(links, "_tenant"),
+                " = ",
+                qualified(&table.name, "_tenant"),
+                " AND ",
+                qualified(links, TARGET_COLUMN),
+                " = ",
+                qualified(&table.name, key),
+                " WHERE ",
+                qualified(links, "_tenant"),
+                " = ",
+                Frag::param(tenant),
+                " AND ",
+                qualified(links, SOURCE_COLUMN),
+                " IN (",
+                Frag::join(params, ","),
+                ")) AS ",
+                ident(dialect, &table.name),
+                " WHERE ",
+                ident(dialect, "_tenant"),
+                " = ",
+                Frag::param(tenant)
+            ];
+            (from, ident(dialect, LINK_SOURCE))
+        }
+    }
 }
 
 /// Every column of the rows of each partition ranked `skip + 1 ..= skip + limit` in
@@ -214,7 +316,11 @@ pub(crate) fn page_per_partition(
     query: &PartitionQuery<'_>,
 ) -> Statement {
     let all: Vec<usize> = (0..table.columns.len()).collect();
-    let columns = select_list(dialect, table, &all);
+    let mut columns = select_list(dialect, table, &all);
+    if let Partition::Links { .. } = query.partition {
+        columns.push(frag![",", ident(dialect, LINK_SOURCE)]);
+    }
+    let (from, partition) = partition_from(dialect, table, tenant, query.partition);
     let rank = ident(dialect, "_rank");
     let terms = query
         .order
@@ -224,12 +330,12 @@ pub(crate) fn page_per_partition(
         "SELECT ",
         &columns,
         ",ROW_NUMBER() OVER (PARTITION BY ",
-        ident(dialect, &table.columns[query.partition].property.name),
+        partition,
         " ORDER BY ",
         Frag::join(terms, ","),
         ") AS ",
         &rank,
-        from_tenant(dialect, table, tenant)
+        from
     ];
     for condition in query.conditions {
         inner.push(frag![" AND (", &condition.frag, ")"]);
@@ -266,15 +372,10 @@ pub(crate) fn count_per_partition(
     table: &Table,
     tenant: &str,
     conditions: &[&Condition],
-    partition: usize,
+    partition: Partition<'_>,
 ) -> Statement {
-    let column = ident(dialect, &table.columns[partition].property.name);
-    let mut sql = frag![
-        "SELECT ",
-        &column,
-        ",COUNT(*)",
-        from_tenant(dialect, table, tenant)
-    ];
+    let (from, column) = partition_from(dialect, table, tenant, partition);
+    let mut sql = frag!["SELECT ", &column, ",COUNT(*)", from];
     for condition in conditions {
         sql.push(frag![" AND (", &condition.frag, ")"]);
     }
@@ -467,6 +568,52 @@ pub(crate) fn relink(
         statement.push(frag![" AND ", reference_column, " = ", Frag::param(source)]);
     }
     Statement::render(statement, dialect)
+}
+
+/// Adds the link row (`_tenant`, `source`, `target`) with `pair` = [source, target]
+/// unless it exists (the primary key covers all three columns).
+pub(crate) fn add_link(
+    dialect: &impl Dialect,
+    link: &LinkTable,
+    tenant: &str,
+    pair: Vec<SqlParam>,
+) -> Statement {
+    let values = pair.into_iter().map(Frag::param);
+    Statement::render(
+        frag![
+            "INSERT INTO ",
+            ident(dialect, link.name()),
+            " (",
+            ident(dialect, "_tenant"),
+            ",",
+            ident(dialect, SOURCE_COLUMN),
+            ",",
+            ident(dialect, TARGET_COLUMN),
+            ") VALUES (",
+            Frag::param(tenant),
+            ",",
+            Frag::join(values, ","),
+            ") ON CONFLICT DO NOTHING"
+        ],
+        dialect,
+    )
+}
+
+/// Removes the link row with `pair` = [source, target].
+pub(crate) fn remove_link(
+    dialect: &impl Dialect,
+    link: &LinkTable,
+    tenant: &str,
+    pair: Vec<SqlParam>,
+) -> Statement {
+    Statement::render(
+        frag![
+            "DELETE",
+            from_tenant(dialect, &link.table, tenant),
+            key_match(dialect, &link.table, pair)
+        ],
+        dialect,
+    )
 }
 
 /// `"_version" = "_version" + 1`, and the same for the property mirroring the version

@@ -16,6 +16,7 @@ mod budget;
 pub mod changes;
 pub(crate) mod codec;
 mod commit_queue;
+pub mod link_table;
 mod schema_check;
 pub mod sqlite_case;
 pub mod table;
@@ -44,8 +45,9 @@ use table::{StreamColumns, Table};
 
 use crate::delta::ChangeMark;
 use crate::sql::schema::Backend;
-use crate::sql::statement::{self, PageQuery, PartitionQuery};
+use crate::sql::statement::{self, PageQuery, Partition, PartitionQuery};
 use crate::sql::{Condition, OrderTerm, SqlParam, Statement, dialect};
+use link_table::LinkTable;
 
 /// What a collection read asks for: conditions (ANDed), an order, the columns to read,
 /// and a window.
@@ -204,19 +206,32 @@ pub struct Change<'t> {
     pub stream: Option<(&'t StreamColumns, Vec<u8>)>,
 }
 
-/// Links members of a table to one entity through their reference column (a
-/// collection-valued navigation stored as the inverse of a reference), or unlinks them.
+/// Links members of a table to one entity, or unlinks them: through their reference
+/// column (a collection-valued navigation stored as the inverse of a reference) or through
+/// rows of a link table (a many-to-many navigation).
 #[derive(Debug)]
 pub struct Relink<'t> {
     /// The members' table.
     pub table: &'t Table,
-    /// Their reference column (index into `table.columns`).
-    pub column: usize,
+    /// How they are linked.
+    pub via: Via<'t>,
     /// The members' keys.
     pub members: Vec<Vec<Value>>,
-    /// `true`: point each member at the entity; `false`: clear each member's reference,
-    /// which must point at the entity.
+    /// `true`: link each member to the entity (linking a member already linked through a
+    /// link table changes nothing); `false`: unlink each member, which must be linked to
+    /// the entity.
     pub link: bool,
+}
+
+/// How the members of a [`Relink`] are linked to the entity.
+#[derive(Debug, Clone, Copy)]
+pub enum Via<'t> {
+    /// Their reference column (index into the members' `table.columns`) holds the
+    /// entity's key; linking changes the member's row and version.
+    Reference(usize),
+    /// A row of the link table pairs the entity's key (`source`) with the member's
+    /// (`target`); neither entity's row changes.
+    Links(&'t LinkTable),
 }
 
 /// An entity as stored: its concrete type, version and one value per table column.
@@ -843,17 +858,33 @@ impl Store {
     /// The related entities of several parents in one statement: each partition's rows
     /// ranked `skip + 1 ..= skip + limit` (see [`statement::page_per_partition`]), every
     /// column read; interrupted at `deadline`.
+    ///
+    /// Each row comes with its parent's key: the partition column's value, or for a
+    /// partition through a link table the link's `source`.
     pub async fn find_per_partition(
         &self,
         table: &Table,
         tenant: &str,
         query: &PartitionQuery<'_>,
         deadline: Deadline,
-    ) -> Result<Vec<StoredEntity>, StoreError> {
+    ) -> Result<Vec<(Value, StoredEntity)>, StoreError> {
         per_backend!(&self.pools, |d, bind, _w, reader, _k| {
             let page = bind(statement::page_per_partition(d, table, tenant, query))?;
             let rows = budgeted!(reader, deadline, page.fetch_all);
-            rows.iter().map(|row| decode_row(table, row)).collect()
+            rows.iter()
+                .map(|row| {
+                    let entity = decode_row(table, row)?;
+                    let parent = match query.partition {
+                        Partition::Column(column) => entity.values[column].clone(),
+                        Partition::Links { link, .. } => codec::decode(
+                            row,
+                            table.columns.len() + 2,
+                            &link.table.columns[LinkTable::SOURCE].property,
+                        )?,
+                    };
+                    Ok((parent, entity))
+                })
+                .collect()
         })
     }
 
@@ -864,10 +895,13 @@ impl Store {
         table: &Table,
         tenant: &str,
         conditions: &[&Condition],
-        partition: usize,
+        partition: Partition<'_>,
         deadline: Deadline,
     ) -> Result<Vec<(Value, i64)>, StoreError> {
-        let property = &table.columns[partition].property;
+        let property = match partition {
+            Partition::Column(column) => &table.columns[column].property,
+            Partition::Links { link, .. } => &link.table.columns[LinkTable::SOURCE].property,
+        };
         per_backend!(&self.pools, |d, bind, _w, reader, _k| {
             let query = bind(statement::count_per_partition(
                 d, table, tenant, conditions, partition,
@@ -1058,7 +1092,10 @@ impl Store {
                     });
                 };
                 let target = relink.table;
-                let column = &target.columns[relink.column];
+                let column = match relink.via {
+                    Via::Reference(column) => &target.columns[column],
+                    Via::Links(links) => &links.table.columns[LinkTable::SOURCE],
+                };
                 let Some(source) = codec::params(column, &current.values[*k])
                     .into_iter()
                     .next()
@@ -1066,16 +1103,46 @@ impl Store {
                     return Err(StoreError::NotFound);
                 };
                 for (i, member) in relink.members.iter().enumerate() {
-                    let statement = statement::relink(
-                        d,
-                        target,
-                        tenant,
-                        key_params(target, member),
-                        relink.column,
-                        source.clone(),
-                        relink.link,
-                    );
-                    if bind(statement)?.execute(&mut *tx).await?.rows_affected() != 1 {
+                    let changed = match relink.via {
+                        Via::Reference(column) => {
+                            let statement = statement::relink(
+                                d,
+                                target,
+                                tenant,
+                                key_params(target, member),
+                                column,
+                                source.clone(),
+                                relink.link,
+                            );
+                            bind(statement)?.execute(&mut *tx).await?.rows_affected() == 1
+                        }
+                        Via::Links(links) => {
+                            let exists = statement::version_read(
+                                d,
+                                target,
+                                tenant,
+                                key_params(target, member),
+                            );
+                            // (source, target) for the link row.
+                            let pair = std::iter::once(source.clone())
+                                .chain(member.iter().take(1).flat_map(|m| {
+                                    codec::params(&links.table.columns[LinkTable::TARGET], m)
+                                }))
+                                .collect::<Vec<_>>();
+                            if relink.link {
+                                let found = bind(exists)?.fetch_optional(&mut *tx).await?;
+                                if found.is_some() {
+                                    let add = statement::add_link(d, links, tenant, pair);
+                                    bind(add)?.execute(&mut *tx).await?;
+                                }
+                                found.is_some()
+                            } else {
+                                let remove = statement::remove_link(d, links, tenant, pair);
+                                bind(remove)?.execute(&mut *tx).await?.rows_affected() == 1
+                            }
+                        }
+                    };
+                    if !changed {
                         return Err(StoreError::MissingMember(i));
                     }
                     record_change!(d, bind, tx, tenant, number, target, member, false);

@@ -35,8 +35,8 @@ impl Store {
         }
     }
 
-    /// Compares the table of every collection of `service` with the live database (see
-    /// [`schema::check_columns`]): [`SchemaError::Mismatch`] lists every missing table,
+    /// Compares the table of every collection of `service`, and every link table of its
+    /// many-to-many navigations, with the live database (see [`schema::check_columns`]): [`SchemaError::Mismatch`] lists every missing table,
     /// missing column and column of another type. Run after the migrations, before serving.
     pub async fn verify_schema(&self, service: &Service) -> Result<(), SchemaError> {
         let mut checked = BTreeSet::new();
@@ -56,6 +56,20 @@ impl Store {
                 .await
                 .map_err(read)?;
             mismatches.extend(schema::check_columns(table, backend, &live));
+        }
+        for link in service.link_tables() {
+            if !checked.insert(link.name()) {
+                continue;
+            }
+            let backend = self.backend();
+            let live = self
+                .live_columns(backend, link.name())
+                .await
+                .map_err(|source| SchemaError::Read {
+                    table: link.name().to_owned(),
+                    source,
+                })?;
+            mismatches.extend(schema::check_link_columns(link, backend, &live));
         }
         if mismatches.is_empty() {
             Ok(())
@@ -167,5 +181,98 @@ mod tests {
             message.contains("table \"products\" has no column \"releasedAt__utc\""),
             "{message}"
         );
+    }
+
+    /// `products` related to `products` through the link table `related`.
+    fn linked_service() -> Service {
+        let model = ModelBuilder::new("example.shop")
+            .entity_type(
+                EntityTypeDef::new("product")
+                    .key(["sku"])
+                    .property(PropertyDef::new("sku", "Edm.String").not_null())
+                    .navigation(odata_core::edm::NavigationDef::new(
+                        "related",
+                        "Collection(example.shop.product)",
+                    )),
+            )
+            .entity_set("products", "product")
+            .build()
+            .unwrap();
+        Service::builder(model)
+            .collection(
+                CollectionDef::new("products", "products").many("related", "products", "related"),
+            )
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn link_tables_are_checked_too() {
+        let service = linked_service();
+        let store = store().await;
+        run(
+            &store,
+            create_table(&service.collections()[0].table, Backend::Sqlite),
+        )
+        .await;
+        let e = store.verify_schema(&service).await.unwrap_err();
+        let SchemaError::Mismatch(found) = &e else {
+            panic!("{e}");
+        };
+        assert_eq!(
+            found,
+            &[SchemaMismatch::MissingTable {
+                table: "related".into()
+            }]
+        );
+        run(
+            &store,
+            "CREATE TABLE \"related\" (\"_tenant\" TEXT, \"source\" INTEGER,              PRIMARY KEY (\"_tenant\", \"source\"))"
+                .into(),
+        )
+        .await;
+        let e = store.verify_schema(&service).await.unwrap_err();
+        let SchemaError::Mismatch(found) = &e else {
+            panic!("{e}");
+        };
+        assert_eq!(
+            found,
+            &[
+                SchemaMismatch::WrongType {
+                    table: "related".into(),
+                    column: "source".into(),
+                    expected: "TEXT",
+                    found: "INTEGER".into(),
+                },
+                SchemaMismatch::MissingColumn {
+                    table: "related".into(),
+                    column: "target".into(),
+                    expected: "TEXT",
+                },
+            ]
+        );
+        assert!(
+            e.to_string()
+                .contains("table \"related\" has no column \"target\""),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_link_table_made_from_the_mapping_passes() {
+        let service = linked_service();
+        let store = store().await;
+        run(
+            &store,
+            create_table(&service.collections()[0].table, Backend::Sqlite),
+        )
+        .await;
+        let link = service.link_tables()[0];
+        run(
+            &store,
+            crate::sql::schema::create_link_table(link, Backend::Sqlite),
+        )
+        .await;
+        store.verify_schema(&service).await.unwrap();
     }
 }

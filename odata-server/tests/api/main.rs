@@ -27,6 +27,7 @@ mod geo;
 mod helpers;
 mod keys;
 mod limits;
+mod many_to_many;
 mod media;
 mod metadata;
 mod operations;

@@ -10,5 +10,6 @@ mod metadata;
 mod operations;
 mod protocol;
 mod queries;
+mod relationships;
 mod seed;
 mod service;

@@ -4,7 +4,9 @@
 //! * A single-valued navigation (`deploymentProfile/displayName`) reads the related
 //!   entity's value with a scalar subquery on its key (null when the link is not set).
 //! * A collection-valued one is iterated by `any`/`all` (`EXISTS`) or counted (`$count`),
-//!   its members being the related rows whose reference column holds the source's key.
+//!   its members being the related rows whose reference column holds the source's key, or,
+//!   for a many-to-many navigation, those whose key a row of the link table pairs with the
+//!   source's key.
 //!   Inside a lambda the variable stands for a row of the related table ([`Scope::Row`]).
 //!
 //! Hops chain (`deploymentProfile/assignedDevices/$count`,
@@ -38,7 +40,7 @@ pub struct Hop<'a> {
     /// The table of the related entities.
     pub target: &'a Table,
     /// How they are linked to the source entity.
-    pub link: Link,
+    pub link: &'a Link,
 }
 
 /// A [`Navigator`] for expressions over one table alone: every path through a navigation
@@ -57,10 +59,18 @@ impl Navigator for NoNavigation {
 struct Members<'a> {
     /// The related table.
     target: &'a Table,
-    /// Its column holding the source entity's key.
-    link_column: &'a str,
+    /// How its rows are tied to the source entity.
+    link: MembersLink<'a>,
     /// The source entity's key, as a path from where the navigation path starts.
     source_key: PropertyRef,
+}
+
+/// How the members of a collection-valued navigation are tied to the source entity.
+enum MembersLink<'a> {
+    /// The related table's column holding the source entity's key.
+    Column(&'a str),
+    /// A link table pairing the source's key with the related table's key column.
+    Table { link: &'a str, key: &'a str },
 }
 
 impl<'a, D: ExprDialect> Translator<'a, D> {
@@ -199,14 +209,29 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 _ => return Err(not_implemented(format!("A path through '{segment}'"))),
             }
         }
-        let Some(Hop {
-            target,
-            link: Link::Inverse { column },
-        }) = self.navigator.hop(table, last)
-        else {
-            return Err(not_implemented(format!(
-                "The collection-valued navigation property '{last}'"
-            )));
+        let (target, link) = match self.navigator.hop(table, last) {
+            Some(Hop {
+                target,
+                link: Link::Inverse { column },
+            }) => (
+                target,
+                MembersLink::Column(&target.columns[*column].property.name),
+            ),
+            Some(Hop {
+                target,
+                link: Link::Many { table: link },
+            }) => (
+                target,
+                MembersLink::Table {
+                    link: link.name(),
+                    key: key_name(target)?,
+                },
+            ),
+            _ => {
+                return Err(not_implemented(format!(
+                    "The collection-valued navigation property '{last}'"
+                )));
+            }
         };
         let key = key_name(table)?;
         let key_column = &table.columns[table
@@ -216,7 +241,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         path.push(key.to_owned());
         Ok(Some(Members {
             target,
-            link_column: &target.columns[column].property.name,
+            link,
             source_key: PropertyRef {
                 variable: p.variable.clone(),
                 cast: p.cast,
@@ -243,6 +268,33 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             Some((row, _)) => self.qualified(row, "_tenant"),
             None => self.outer_column("_tenant"),
         };
+        let member = match members.link {
+            MembersLink::Column(column) => {
+                frag![self.qualified(alias, column), " = ", source_key]
+            }
+            // `key IN (the targets the link table pairs with the source)`.
+            MembersLink::Table { link, key } => {
+                let links = self.next_alias("l");
+                frag![
+                    self.qualified(alias, key),
+                    " IN (SELECT ",
+                    self.qualified(&links, crate::store::link_table::TARGET_COLUMN),
+                    " FROM ",
+                    Frag::atom(self.dialect.quote(link)),
+                    " AS ",
+                    Frag::atom(self.dialect.quote(&links)),
+                    " WHERE ",
+                    self.qualified(&links, "_tenant"),
+                    " = ",
+                    self.qualified(alias, "_tenant"),
+                    " AND ",
+                    self.qualified(&links, crate::store::link_table::SOURCE_COLUMN),
+                    " = ",
+                    source_key,
+                    ")"
+                ]
+            }
+        };
         Ok(frag![
             " FROM ",
             Frag::atom(self.dialect.quote(&members.target.name)),
@@ -253,9 +305,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             " = ",
             tenant,
             " AND ",
-            self.qualified(alias, members.link_column),
-            " = ",
-            source_key
+            member
         ])
     }
 
