@@ -27,6 +27,9 @@ pub struct SkipToken {
     pub keys: Vec<SqlParam>,
     /// Rows `$top` still allows, if a `$top` was given.
     pub remaining: Option<u64>,
+    /// The zero-based position of the next page's first row in the whole result (`$skip`
+    /// plus the rows served before), for `@odata.index`.
+    pub position: u64,
 }
 
 impl SkipToken {
@@ -44,7 +47,7 @@ impl SkipToken {
                 SqlParam::Decimal(d) => json!({ "d": d }),
             })
             .collect();
-        let body = json!({ "k": keys, "r": self.remaining });
+        let body = json!({ "k": keys, "r": self.remaining, "p": self.position });
         URL_SAFE_NO_PAD.encode(body.to_string())
     }
 
@@ -88,7 +91,15 @@ impl SkipToken {
             None | Some(Json::Null) => None,
             Some(r) => Some(r.as_u64().ok_or_else(invalid)?),
         };
-        Ok(Self { keys, remaining })
+        let position = match body.get("p") {
+            None | Some(Json::Null) => 0,
+            Some(p) => p.as_u64().ok_or_else(invalid)?,
+        };
+        Ok(Self {
+            keys,
+            remaining,
+            position,
+        })
     }
 }
 
@@ -187,6 +198,7 @@ mod tests {
                 SqlParam::Text("it's".into()),
             ],
             remaining: Some(7),
+            position: 12,
         };
         let text = token.encode();
         assert!(
@@ -205,6 +217,7 @@ mod tests {
         let token = SkipToken {
             keys: vec![SqlParam::Text("secret sort key".into())],
             remaining: None,
+            position: 0,
         };
         let sealed = sealer.seal(&token, "tenant-a\nevents\n$filter=x eq 1");
         assert!(

@@ -2,7 +2,9 @@
 //! options this service does not evaluate.
 
 use odata_core::error::{ErrorKind, ODataError};
-use odata_core::query::{ParseError, ParseLimits, QueryOptions, parse_query_options_with_limits};
+use odata_core::query::{
+    IndexOption, ParseError, ParseLimits, QueryOptions, parse_query_options_with_limits,
+};
 
 /// Parses the raw query string. Syntax errors are 400 naming the option and position;
 /// known options the service does not evaluate are 501 rather than silently ignored.
@@ -11,9 +13,14 @@ use odata_core::query::{ParseError, ParseLimits, QueryOptions, parse_query_optio
 pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, ODataError> {
     let options =
         parse_query_options_with_limits(raw.unwrap_or_default(), limits).map_err(parse_error)?;
+    // An integer `$index` is an insert position in an ordered collection (POST); this
+    // service's collections are not ordered that way. `$index=true|false` is for reads.
     let unsupported = [
         ("$deltatoken", options.deltatoken.is_some()),
-        ("$index", options.index.is_some()),
+        (
+            "$index",
+            matches!(options.index, Some(IndexOption::Position(_))),
+        ),
     ];
     if let Some((name, _)) = unsupported.iter().find(|(_, given)| *given) {
         return Err(ODataError::new(
@@ -71,6 +78,7 @@ pub fn collection_only(options: &QueryOptions) -> Result<(), ODataError> {
         ("$search", options.search.is_some()),
         ("$skiptoken", options.skiptoken.is_some()),
         ("$apply", options.apply.is_some()),
+        ("$index", options.index.is_some()),
     ];
     match given.iter().find(|(_, g)| *g) {
         Some((name, _)) => Err(ODataError::bad_request(format!(
@@ -126,6 +134,16 @@ mod tests {
         assert_eq!(
             parse_default("$deltatoken=x").unwrap_err().kind,
             ErrorKind::NotImplemented
+        );
+        assert_eq!(
+            parse_default("$index=3").unwrap_err().kind,
+            ErrorKind::NotImplemented
+        );
+        let flag = parse_default("$index=true").unwrap();
+        assert_eq!(flag.index, Some(IndexOption::Annotate(true)));
+        assert_eq!(
+            collection_only(&flag).unwrap_err().target.as_deref(),
+            Some("$index")
         );
         assert_eq!(
             parse_default("$apply=frobnicate(x)")

@@ -276,8 +276,16 @@ impl Parser_ {
 
     // applyTrafo = aggregateTrafo / computeTrafo / concatTrafo / groupbyTrafo / …
     fn trafo<'a>(&self, i: &'a str, depth: usize) -> R<'a, Transformation> {
-        let Ok((after_name, name)) = qualified(i) else {
+        let Ok((after_name, written)) = qualified(i) else {
             return fail(i, "expected a transformation");
+        };
+        // Transformation names are case-insensitive (OData 4.01); custom (qualified)
+        // ones keep their spelling.
+        let lowered = written.to_ascii_lowercase();
+        let name = if written.contains('.') {
+            written
+        } else {
+            lowered.as_str()
         };
         if name == "identity" {
             return Ok((after_name, Transformation::Identity));
@@ -583,6 +591,24 @@ mod tests {
 
     fn err(text: &str) -> ParseError {
         parse_apply(text, &ParseLimits::default()).unwrap_err()
+    }
+
+    #[test]
+    fn transformation_names_are_case_insensitive() {
+        let a = ok("TopSum(5,price)/Filter(price gt 1)/IDENTITY/GroupBy((a))");
+        assert!(matches!(
+            &a.transformations[0],
+            Transformation::TopBottom {
+                kind: TopBottomKind::TopSum,
+                ..
+            }
+        ));
+        assert!(matches!(&a.transformations[1], Transformation::Filter(_)));
+        assert_eq!(a.transformations[2], Transformation::Identity);
+        assert!(matches!(
+            &a.transformations[3],
+            Transformation::GroupBy { .. }
+        ));
     }
 
     #[test]
