@@ -127,10 +127,10 @@ pub(crate) fn values<'c>(
 }
 
 /// A stored row as the evaluator reads it.
-struct Row<'a> {
-    table: &'a Table,
-    table_type: &'a TableType,
-    entity: &'a StoredEntity,
+pub(crate) struct Row<'a> {
+    pub(crate) table: &'a Table,
+    pub(crate) table_type: &'a TableType,
+    pub(crate) entity: &'a StoredEntity,
 }
 
 impl EntityValues for Row<'_> {

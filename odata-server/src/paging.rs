@@ -31,6 +31,9 @@ pub struct SkipToken {
     /// the first page, which the delta link of the last page carries (see
     /// [`crate::delta`]), so no change made while the pages are read is missed.
     pub delta: Option<crate::delta::ChangeMark>,
+    /// The zero-based position of the next page's first row in the whole result (`$skip`
+    /// plus the rows served before), for `@odata.index`.
+    pub position: u64,
 }
 
 impl SkipToken {
@@ -48,7 +51,7 @@ impl SkipToken {
                 SqlParam::Decimal(d) => json!({ "d": d }),
             })
             .collect();
-        let mut body = json!({ "k": keys, "r": self.remaining });
+        let mut body = json!({ "k": keys, "r": self.remaining, "p": self.position });
         if let Some(mark) = self.delta {
             body["d"] = json!([mark.epoch, mark.seq]);
         }
@@ -104,10 +107,15 @@ impl SkipToken {
                 Some(crate::delta::ChangeMark { epoch, seq })
             }
         };
+        let position = match body.get("p") {
+            None | Some(Json::Null) => 0,
+            Some(p) => p.as_u64().ok_or_else(invalid)?,
+        };
         Ok(Self {
             keys,
             remaining,
             delta,
+            position,
         })
     }
 }
@@ -216,6 +224,7 @@ mod tests {
             ],
             remaining: Some(7),
             delta: Some(crate::delta::ChangeMark { epoch: 2, seq: 40 }),
+            position: 12,
         };
         let text = token.encode();
         assert!(
@@ -235,6 +244,7 @@ mod tests {
             keys: vec![SqlParam::Text("secret sort key".into())],
             remaining: None,
             delta: None,
+            position: 0,
         };
         let sealed = sealer.seal(&token, "tenant-a\nevents\n$filter=x eq 1");
         assert!(

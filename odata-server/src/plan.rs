@@ -1,7 +1,7 @@
 //! From parsed query options to what the store runs: options bound against the collection's
 //! entity type, then translated to SQL conditions and sort terms.
 
-use odata_core::bind::{self, BindContext, ComputedProperty};
+use odata_core::bind::{self, BindContext, ComputedProperty, SelectedProperty};
 use odata_core::error::ODataError;
 use odata_core::query::{QueryOptions, SortDirection};
 use odata_core::value::DateTimeOffset;
@@ -25,6 +25,9 @@ pub struct CollectionPlan {
     pub projection: Option<Vec<usize>>,
     /// Property names `$select` asks for, in request order (`None`: all).
     pub selected: Option<Vec<String>>,
+    /// The nested options of selected properties (`$select=tags($top=2)`), applied to
+    /// their values as rows are written.
+    pub select_options: Vec<SelectedProperty>,
     /// The collections (indexes into [`Service::collections`]) that `$filter` and
     /// `$orderby` read through navigation properties, at any depth: the caller must be
     /// allowed to read them too.
@@ -79,6 +82,10 @@ pub fn plan(
         Some(select) => bind::bind_select_computed(&ctx, &computed, select)?,
         None => None,
     };
+    let select_options = match &options.select {
+        Some(select) => bind::bind_select_options(&ctx, select)?,
+        None => Vec::new(),
+    };
     let projection = selected.as_ref().map(|names| {
         let mut columns: Vec<usize> = names
             .iter()
@@ -99,6 +106,7 @@ pub fn plan(
         order,
         projection,
         selected,
+        select_options,
         related_reads: navigator.reads(),
         computed,
     })
@@ -140,9 +148,11 @@ impl Navigator for ReadsThrough<'_> {
         if !reads.contains(&navigation.target) {
             reads.push(navigation.target);
         }
+        let target = self.service.target(navigation);
         Some(Hop {
-            target: &self.service.target(navigation).table,
+            target: &target.table,
             link: &navigation.link,
+            searchable: &target.searchable,
         })
     }
 }
@@ -155,6 +165,8 @@ pub struct Shape {
     pub selected: Option<Vec<String>>,
     /// `$compute`'s properties, in request order.
     pub computed: Vec<ComputedProperty>,
+    /// The nested options of selected properties.
+    pub select_options: Vec<SelectedProperty>,
 }
 
 /// The `$select` and `$compute` of a single-entity request.
@@ -176,7 +188,15 @@ pub fn selection(
         Some(select) => bind::bind_select_computed(&ctx, &computed, select)?,
         None => None,
     };
-    Ok(Shape { selected, computed })
+    let select_options = match &options.select {
+        Some(select) => bind::bind_select_options(&ctx, select)?,
+        None => Vec::new(),
+    };
+    Ok(Shape {
+        selected,
+        computed,
+        select_options,
+    })
 }
 
 #[cfg(test)]

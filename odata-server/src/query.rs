@@ -2,7 +2,9 @@
 //! options this service does not evaluate.
 
 use odata_core::error::{ErrorKind, ODataError};
-use odata_core::query::{ParseError, ParseLimits, QueryOptions, parse_query_options_with_limits};
+use odata_core::query::{
+    IndexOption, ParseError, ParseLimits, QueryOptions, parse_query_options_with_limits,
+};
 
 /// Parses the raw query string. Syntax errors are 400 naming the option and position;
 /// known options the service does not evaluate are 501 rather than silently ignored.
@@ -11,7 +13,12 @@ use odata_core::query::{ParseError, ParseLimits, QueryOptions, parse_query_optio
 pub fn parse(raw: Option<&str>, limits: &ParseLimits) -> Result<QueryOptions, ODataError> {
     let options =
         parse_query_options_with_limits(raw.unwrap_or_default(), limits).map_err(parse_error)?;
-    let unsupported = [("$index", options.index.is_some())];
+    // An integer `$index` is an insert position in an ordered collection (POST); this
+    // service's collections are not ordered that way. `$index=true|false` is for reads.
+    let unsupported = [(
+        "$index",
+        matches!(options.index, Some(IndexOption::Position(_))),
+    )];
     if let Some((name, _)) = unsupported.iter().find(|(_, given)| *given) {
         return Err(ODataError::new(
             ErrorKind::NotImplemented,
@@ -69,6 +76,7 @@ pub fn collection_only(options: &QueryOptions) -> Result<(), ODataError> {
         ("$skiptoken", options.skiptoken.is_some()),
         ("$deltatoken", options.deltatoken.is_some()),
         ("$apply", options.apply.is_some()),
+        ("$index", options.index.is_some()),
     ];
     match given.iter().find(|(_, g)| *g) {
         Some((name, _)) => Err(ODataError::bad_request(format!(
@@ -126,6 +134,16 @@ mod tests {
             ErrorKind::NotImplemented
         );
         assert!(parse_default("$deltatoken=x").is_ok());
+        assert_eq!(
+            parse_default("$index=3").unwrap_err().kind,
+            ErrorKind::NotImplemented
+        );
+        let flag = parse_default("$index=true").unwrap();
+        assert_eq!(flag.index, Some(IndexOption::Annotate(true)));
+        assert_eq!(
+            collection_only(&flag).unwrap_err().target.as_deref(),
+            Some("$index")
+        );
         assert_eq!(
             parse_default("$apply=frobnicate(x)")
                 .unwrap_err()

@@ -215,6 +215,7 @@ impl sql::Navigator for Fixture {
         Some(Hop {
             target: &self.table,
             link,
+            searchable: &[],
         })
     }
 }
@@ -1201,7 +1202,7 @@ impl<'a> Gen<'a> {
                 _ => self.case(t, d),
             },
             T::I64 => match self.below(5) {
-                0 => self.count(),
+                0 => self.count(d),
                 1 | 2 => {
                     let op = self.pick(&[
                         ArithOp::Add,
@@ -1501,9 +1502,23 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn count(&mut self) -> BoundExpr {
-        let (c, _) = self.collection();
-        BoundExpr::Count(c)
+    /// `c/$count`, or `c/$count($filter=…)` with the item as a variable.
+    fn count(&mut self, depth: u32) -> BoundExpr {
+        let (c, kind) = self.collection();
+        if !self.chance(0.4) {
+            return BoundExpr::Count(c);
+        }
+        self.next_var += 1;
+        let variable = format!("v{}", self.next_var);
+        self.vars.push((variable.clone(), kind));
+        let filter = Box::new(self.boolean(depth));
+        self.vars.pop();
+        BoundExpr::CountWhere {
+            collection: c,
+            variable,
+            filter: Some(filter),
+            search: None,
+        }
     }
 
     fn lambda(&mut self, depth: u32) -> BoundExpr {
@@ -2080,6 +2095,9 @@ fn uses_navigation(e: &BoundExpr) -> bool {
             predicate,
             ..
         } => is_navigation(collection) || uses_navigation(predicate),
+        BoundExpr::CountWhere {
+            collection, filter, ..
+        } => is_navigation(collection) || filter.as_deref().is_some_and(uses_navigation),
     }
 }
 

@@ -183,3 +183,98 @@ async fn identities_group_through_the_deployment_profile_name() {
             .contains("deploymentStat")
     );
 }
+
+#[tokio::test]
+async fn index_numbers_apply_results_from_skip() {
+    let app = spawn_app().await;
+    events(&app).await;
+    let body = ok(
+        &app,
+        &format!(
+            "{EVENTS}?$apply=groupby((deploymentState),aggregate($count as count))\
+             &$orderby=deploymentState&$skip=1&$index=true"
+        ),
+    )
+    .await;
+    let rows = body["value"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{body}");
+    let indexes: Vec<Value> = rows.iter().map(|r| r["@odata.index"].clone()).collect();
+    assert_eq!(indexes, [json!(1), json!(2)], "{body}");
+}
+
+/// Events S1…S4 with 4, 1, 3 and 2 targeted apps (total 10).
+async fn events_with_apps(app: &TestApp) {
+    for (serial, apps) in [("S1", 4), ("S2", 1), ("S3", 3), ("S4", 2)] {
+        let r = app
+            .post_json(
+                EVENTS,
+                &json!({"deviceSerialNumber": serial, "targetedAppCount": apps}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+    }
+}
+
+fn serials(body: &Value) -> Vec<&str> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["deviceSerialNumber"].as_str().unwrap_or("-"))
+        .collect()
+}
+
+#[tokio::test]
+async fn cumulative_top_and_bottom_transformations_rank_events() {
+    let app = spawn_app().await;
+    events_with_apps(&app).await;
+    for (apply, expected) in [
+        ("topsum(5,targetedAppCount)", &["S1", "S3"][..]),
+        ("toppercent(40,targetedAppCount)", &["S1"]),
+        ("toppercent(41,targetedAppCount)", &["S1", "S3"]),
+        ("bottomsum(3,targetedAppCount)", &["S2", "S4"]),
+        ("bottompercent(30,targetedAppCount)", &["S2", "S4"]),
+        ("BOTTOMPERCENT(31,targetedAppCount)", &["S2", "S4", "S3"]),
+    ] {
+        let body = ok(&app, &format!("{EVENTS}?$apply={apply}")).await;
+        assert_eq!(serials(&body), expected, "{apply}: {body}");
+    }
+    for apply in [
+        "topsum(0,targetedAppCount)",
+        "toppercent(150,targetedAppCount)",
+        "bottomsum(1,deviceSerialNumber)",
+    ] {
+        let r = app
+            .get(&format!("{EVENTS}?$apply={apply}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{apply}");
+    }
+}
+
+#[tokio::test]
+async fn concat_appends_a_total_to_the_top_events() {
+    let app = spawn_app().await;
+    events_with_apps(&app).await;
+    let body = ok(
+        &app,
+        &format!(
+            "{EVENTS}?$apply=concat(topcount(2,targetedAppCount)/compute(targetedAppCount as apps),\
+             aggregate(targetedAppCount with sum as apps))&$select=deviceSerialNumber,apps"
+        ),
+    )
+    .await;
+    let rows = body["value"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{body}");
+    assert_eq!(serials(&body), ["S1", "S3", "-"], "{body}");
+    let apps: Vec<i64> = rows.iter().map(|r| r["apps"].as_i64().unwrap()).collect();
+    assert_eq!(apps, [4, 3, 10], "{body}");
+}

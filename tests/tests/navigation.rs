@@ -858,3 +858,92 @@ async fn filters_and_orders_iterate_and_count_collection_valued_navigations() {
         assert_eq!(ids(&body), *expected, "{path}");
     }
 }
+
+#[tokio::test]
+async fn count_with_nested_filter_and_search_counts_matching_members() {
+    let app = fixture().await;
+    let r = app
+        .patch_json(
+            &format!("{PROFILES}/p1"),
+            &json!({
+                "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+                "roleScopeTagIds": ["a", "b", "ab"],
+            }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    // p1 (Kiosk) has d0, d2, d4, d6, d8; p2 (Office) d1 and d3. The serial of dN is
+    // SN-(9-N).
+    let cases: &[(String, &[&str])] = &[
+        (
+            format!(
+                "{PROFILES}?$filter=assignedDevices/$count($filter=serialNumber ne 'SN-9') gt 3"
+            ),
+            &["p1"],
+        ),
+        (
+            format!(
+                "{PROFILES}?$filter=assignedDevices/$count($filter=serialNumber eq 'SN-8' or \
+                 serialNumber eq 'SN-6') eq 2"
+            ),
+            &["p2"],
+        ),
+        (
+            format!(
+                "{PROFILES}?$filter=assignedDevices/$count($filter=$it/displayName eq 'Kiosk') gt 0"
+            ),
+            &["p1"],
+        ),
+        (
+            format!("{PROFILES}?$filter=assignedDevices/$count($search=\"SN-3\") eq 1"),
+            &["p1"],
+        ),
+        (
+            format!(
+                "{PROFILES}?$filter=assignedDevices/$count($search=\"SN-3\" OR \"SN-8\";\
+                 $filter=serialNumber ne 'SN-3') eq 1&$orderby=id"
+            ),
+            &["p2"],
+        ),
+        (
+            format!(
+                "{PROFILES}?$orderby=assignedDevices/$count($filter=serialNumber eq 'SN-8') desc,id"
+            ),
+            &["p2", "p1"],
+        ),
+        // A collection of strings: `$this` is the item.
+        (
+            format!("{PROFILES}?$filter=roleScopeTagIds/$count($filter=$this ne 'a') eq 2"),
+            &["p1"],
+        ),
+        (
+            format!("{PROFILES}?$filter=roleScopeTagIds/$count($search=B) eq 2"),
+            &["p1"],
+        ),
+        (
+            format!("{PROFILES}?$filter=roleScopeTagIds/$count($search=NOT b) eq 0&$orderby=id"),
+            &["p2"],
+        ),
+    ];
+    for (path, expected) in cases {
+        let body = app.get_json(path).await;
+        assert_eq!(ids(&body), *expected, "{path}");
+    }
+    for bad in [
+        "assignedDevices/$count($filter=nope eq 1) gt 0",
+        "assignedDevices/$count($filter=serialNumber) gt 0",
+        "assignedDevices/$count($top=1) gt 0",
+        "displayName/$count($filter=$this eq 'x') gt 0",
+    ] {
+        let r = app
+            .get(&format!("{PROFILES}?$filter={bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["target"], "$filter", "{bad}: {body}");
+    }
+}

@@ -288,7 +288,15 @@ pub(super) struct Binder<'c, 'a> {
     nodes: usize,
     /// The `$compute` properties a path may name ([`super::compute`]).
     computed: &'c [ComputedProperty],
+    /// Binding the nested options of a selected collection or complex property
+    /// ([`super::select_options`]): `$this` and bare member names start at the item (the
+    /// variable [`THIS`]), `$it` still at the entity.
+    items: bool,
 }
+
+/// The variable that stands for the current item of a selected collection-valued (or
+/// complex) property in its nested `$filter`/`$orderby` (`$this`).
+pub const THIS: &str = "$this";
 
 impl<'c, 'a> Binder<'c, 'a> {
     /// A binder for `option`.
@@ -301,7 +309,21 @@ impl<'c, 'a> Binder<'c, 'a> {
             depth: 0,
             nodes: 0,
             computed: &[],
+            items: false,
         }
+    }
+
+    /// A binder for `option` inside the nested options of a selected property whose items
+    /// are of type `item`.
+    pub(super) fn over_items(
+        ctx: &'c BindContext<'a>,
+        option: &'static str,
+        item: ExprType,
+    ) -> Self {
+        let mut b = Self::new(ctx, option);
+        b.vars.push((THIS.to_owned(), item));
+        b.items = true;
+        b
     }
 
     /// The same binder, resolving the aliases of `computed` in paths.
@@ -928,8 +950,36 @@ impl<'c, 'a> Binder<'c, 'a> {
             return value;
         }
         let mut variable = None;
+        let item = if self.items {
+            self.var_type(THIS).cloned()
+        } else {
+            None
+        };
+        let in_item = match (&item, segments.first()) {
+            (Some(item), Some(Segment::This)) => Some((item.clone(), &segments[1..])),
+            (Some(item), Some(Segment::Member(name)))
+                if !self.vars.iter().any(|(n, _)| n == name) =>
+            {
+                if !matches!(item, ExprType::Complex(_) | ExprType::Entity(_)) {
+                    return Err(self.err(format!(
+                        "the items are not of a complex type, so '{name}' names nothing; \
+                         write '$this' for the item itself"
+                    )));
+                }
+                Some((item.clone(), segments))
+            }
+            (Some(item), Some(Segment::Cast(_))) => Some((item.clone(), segments)),
+            _ => None,
+        };
         let (mut cursor, rest) = match segments.split_first() {
             None => return Err(self.err("empty path")),
+            Some(_) if in_item.is_some() => match in_item {
+                Some((item, rest)) => {
+                    variable = Some(THIS.to_owned());
+                    (Cursor::of(item), rest)
+                }
+                None => return Err(self.err("empty path")),
+            },
             Some((Segment::It | Segment::This, rest)) => {
                 (Cursor::Entity(self.ctx.entity_type), rest)
             }
@@ -966,11 +1016,6 @@ impl<'c, 'a> Binder<'c, 'a> {
                     cursor = self.cast_segment(&cursor, name, &mut cast, &path)?;
                 }
                 Segment::Count { filter, search } => {
-                    if filter.is_some() || search.is_some() {
-                        return Err(self.not_implemented(
-                            "$count with nested $filter or $search is not supported",
-                        ));
-                    }
                     let Cursor::Value(ty @ ExprType::Collection(_)) = cursor else {
                         return Err(self.err(format!(
                             "$count must follow a collection-valued property, not '{}'",
@@ -980,12 +1025,16 @@ impl<'c, 'a> Binder<'c, 'a> {
                     if i + 1 != total {
                         return Err(self.err("nothing may follow '$count' in a path"));
                     }
-                    return Ok(BoundExpr::Count(PropertyRef {
+                    let collection = PropertyRef {
                         variable,
                         cast,
                         path,
                         ty,
-                    }));
+                    };
+                    if filter.is_none() && search.is_none() {
+                        return Ok(BoundExpr::Count(collection));
+                    }
+                    return self.bind_count_where(collection, filter.as_deref(), search.as_ref());
                 }
                 Segment::Any(lambda) => {
                     let collection = self.collection_ref(&cursor, variable, cast, path, "any")?;
@@ -1116,6 +1165,43 @@ impl<'c, 'a> Binder<'c, 'a> {
                 variable,
                 predicate: Box::new(predicate),
             }
+        })
+    }
+
+    /// `path/$count($filter=…;$search=…)`: the filter is bound with [`THIS`] standing for
+    /// the item (bare member names are its members; `$it` stays the entity).
+    fn bind_count_where(
+        &mut self,
+        collection: PropertyRef,
+        filter: Option<&Expr>,
+        search: Option<&Search>,
+    ) -> Result<BoundExpr, ODataError> {
+        let ExprType::Collection(item) = &collection.ty else {
+            return Err(self.err("$count must follow a collection-valued property"));
+        };
+        let filter = match filter {
+            None => None,
+            Some(f) => {
+                self.vars.push((THIS.to_owned(), (**item).clone()));
+                let items = std::mem::replace(&mut self.items, true);
+                let bound = self.bind(f);
+                self.items = items;
+                self.vars.pop();
+                let bound = bound?;
+                if !bound.ty().is_boolean_or_null() {
+                    return Err(self.err(format!(
+                        "the $filter inside $count must be Boolean, got {}",
+                        self.describe(&bound)
+                    )));
+                }
+                Some(Box::new(bound))
+            }
+        };
+        Ok(BoundExpr::CountWhere {
+            collection,
+            variable: THIS.to_owned(),
+            filter,
+            search: search.map(bind_search),
         })
     }
 

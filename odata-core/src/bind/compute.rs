@@ -186,6 +186,7 @@ fn children<'e>(e: &'e BoundExpr, mut f: impl FnMut(&'e BoundExpr)) {
         BoundExpr::Literal { .. }
         | BoundExpr::Property(_)
         | BoundExpr::Count(_)
+        | BoundExpr::CountWhere { filter: None, .. }
         | BoundExpr::IsOf { operand: None, .. }
         | BoundExpr::Any {
             predicate: None, ..
@@ -200,7 +201,10 @@ fn children<'e>(e: &'e BoundExpr, mut f: impl FnMut(&'e BoundExpr)) {
         | BoundExpr::Any {
             predicate: Some(x), ..
         }
-        | BoundExpr::All { predicate: x, .. } => f(x),
+        | BoundExpr::All { predicate: x, .. }
+        | BoundExpr::CountWhere {
+            filter: Some(x), ..
+        } => f(x),
         BoundExpr::And(l, r)
         | BoundExpr::Or(l, r)
         | BoundExpr::Compare {

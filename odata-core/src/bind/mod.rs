@@ -30,6 +30,9 @@
 //!   `any`/`all` (whose variable is then an entity) and `$count`.
 //! * `$root`, bound functions and annotation paths in expressions are 501
 //!   (`ErrorKind::NotImplemented`).
+//! * `path/$count($filter=…;$search=…)` binds the nested `$filter` with `$this` (and bare
+//!   member names) standing for the item ([`BoundExpr::CountWhere`]); nested options of
+//!   selected properties are bound by [`bind_select_options`] the same way.
 //! * `$compute` aliases are resolved by substituting their bound expressions
 //!   ([`bind_compute`] and the `_computed` entry points).
 
@@ -38,6 +41,7 @@ mod compute;
 mod functions;
 mod literal;
 mod select;
+mod select_options;
 mod shape;
 mod typed;
 mod types;
@@ -47,12 +51,13 @@ pub(crate) mod test_model;
 #[cfg(test)]
 mod tests;
 
-pub use binder::{BindContext, bind_expr, bind_filter, bind_orderby, bind_search};
+pub use binder::{BindContext, THIS, bind_expr, bind_filter, bind_orderby, bind_search};
 pub use compute::{
     ComputedProperty, bind_compute, bind_filter_computed, bind_orderby_computed,
     bind_select_computed,
 };
 pub use functions::{function_name, supported_filter_functions};
 pub use select::bind_select;
+pub use select_options::{SelectOptions, SelectedMember, SelectedProperty, bind_select_options};
 pub use shape::shape_model;
 pub use typed::*;

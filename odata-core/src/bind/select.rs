@@ -6,6 +6,7 @@ use crate::query::{PathName, Select, SelectItem};
 
 use super::binder::{BindContext, Binder, closest};
 use super::compute::ComputedProperty;
+use super::select_options::bind_select_options;
 
 /// Binds `$select`: `None` means all properties (`*` anywhere in the list); otherwise
 /// the selected structural property names, of the collection's type or (after a type-cast
@@ -14,8 +15,9 @@ use super::compute::ComputedProperty;
 /// * A path into a complex property (`settings/eulaHidden`) is validated to its end and
 ///   selects the whole top-level property (`settings`).
 /// * Bound actions (`NS.action`), `NS.*` and instance annotations select no property.
-/// * Navigation properties are a 400 (not supported; use `$expand`), nested options
-///   (`addresses($top=1)`) a 501.
+/// * Navigation properties are a 400 (not supported; use `$expand`). Nested options
+///   (`addresses($top=1)`) are checked here and bound by [`bind_select_options`]; the
+///   property itself is selected.
 /// * Write-only properties (`Core.Permissions/Write`) are a 400: they are never returned.
 pub fn bind_select(ctx: &BindContext, select: &Select) -> Result<Option<Vec<String>>, ODataError> {
     select_with(ctx, &[], select)
@@ -28,18 +30,21 @@ pub(super) fn select_with(
     select: &Select,
 ) -> Result<Option<Vec<String>>, ODataError> {
     let b = Binder::new(ctx, "$select");
+    // Nested options are checked here too, so every caller rejects invalid ones; their
+    // bound form is [`bind_select_options`]'s.
+    if select
+        .items
+        .iter()
+        .any(|i| matches!(i, SelectItem::Path { options, .. } if !options.is_empty()))
+    {
+        bind_select_options(ctx, select)?;
+    }
     let mut names: Vec<String> = Vec::new();
     for item in &select.items {
         match item {
             SelectItem::Star => return Ok(None),
             SelectItem::AllOperations { .. } => {}
-            SelectItem::Path { segments, options } => {
-                if !options.is_empty() {
-                    return Err(b.not_implemented(format!(
-                        "nested options in $select ('{}(…)') are not supported",
-                        segments_text(segments)
-                    )));
-                }
+            SelectItem::Path { segments, .. } => {
                 let name = match segments.as_slice() {
                     [PathName::Name(n)] if computed.iter().any(|c| &c.name == n) => Some(n.clone()),
                     [PathName::Name(n)] if !computed.is_empty() && !declared(ctx, n) => {

@@ -805,9 +805,14 @@ fn rejects_bad_paths_and_types_naming_property_and_type() {
             &["$root paths are not supported"],
         ),
         (
-            "tags/$count($filter=$it eq 'a') gt 1",
-            todo,
-            &["$count with nested $filter"],
+            "tags/$count($filter=$this) gt 1",
+            bad,
+            &["the $filter inside $count must be Boolean"],
+        ),
+        (
+            "addresses/$count($filter=nope eq 1) gt 1",
+            bad,
+            &["'nope' is not a property of 'test.ns.address'"],
         ),
         (
             "geo.distance(loc, geography'SRID=4326;MultiPoint((1 2))') lt 1",
@@ -1273,9 +1278,14 @@ fn select_returns_structural_properties_in_request_order() {
             "$select: 'tns.nothing' is neither a property nor a bound action of 'test.ns.item'",
         ),
         (
-            "addresses($top=1)",
+            "name($top=1)",
+            ErrorKind::BadRequest,
+            "$select: 'name' is not a collection: $top does not apply to it",
+        ),
+        (
+            "settings/inner($select=code)",
             ErrorKind::NotImplemented,
-            "$select: nested options in $select ('addresses(…)') are not supported",
+            "$select: nested options are supported on a single property name only",
         ),
     ];
     for (text, kind, msg) in cases {
@@ -1314,9 +1324,13 @@ fn depth(e: &BoundExpr) -> usize {
         BoundExpr::Literal { .. }
         | BoundExpr::Property(_)
         | BoundExpr::Count(_)
+        | BoundExpr::CountWhere { filter: None, .. }
         | BoundExpr::Any {
             predicate: None, ..
         } => Vec::new(),
+        BoundExpr::CountWhere {
+            filter: Some(x), ..
+        } => vec![x],
         BoundExpr::Not(x)
         | BoundExpr::Neg { operand: x, .. }
         | BoundExpr::Has { value: x, .. }
@@ -1927,4 +1941,146 @@ fn single_literals_are_32_bit_and_binary_literals_are_bytes() {
             lit(Value::Binary(b"test".to_vec()), P::Binary)
         );
     }
+}
+
+#[test]
+fn select_options_bind_per_item_with_this_and_members() {
+    let m = model();
+    let a = IndexMap::new();
+    let c = ctx(&m, &a);
+    let bind =
+        |text: &str| bind_select_options(&c, &parse_select(text, &ParseLimits::default()).unwrap());
+    let got =
+        bind("name,scores($filter=$this gt 1;$orderby=$this desc;$top=2;$skip=1;$count=true)")
+            .unwrap();
+    assert_eq!(got.len(), 1);
+    let o = &got[0].options;
+    assert_eq!(got[0].name, "scores");
+    assert!(o.collection && o.count);
+    assert_eq!((o.skip, o.top), (Some(1), Some(2)));
+    assert_eq!(o.item, ExprType::Primitive(P::Int32));
+    let Some(BoundExpr::Compare { left, .. }) = &o.filter else {
+        panic!("{:?}", o.filter)
+    };
+    let BoundExpr::Property(p) = left.as_ref() else {
+        panic!("{left:?}")
+    };
+    assert_eq!(p.variable.as_deref(), Some(THIS));
+    assert!(p.path.is_empty());
+    // Bare member names are members of a complex item; `$it` is still the entity.
+    let got = bind("addresses($filter=city eq 'x' and $it/name eq 'n';$select=zip,city)").unwrap();
+    let o = &got[0].options;
+    let names: Vec<&str> = o
+        .select
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(names, ["zip", "city"]);
+    let properties: Vec<(Option<&str>, String)> = o
+        .filter
+        .as_ref()
+        .unwrap()
+        .properties()
+        .into_iter()
+        .map(|p| (p.variable.as_deref(), p.path.join("/")))
+        .collect();
+    assert_eq!(
+        properties,
+        [(Some(THIS), "city".to_owned()), (None, "name".to_owned())]
+    );
+    // A complex property takes a nested `$select` only.
+    let got = bind("settings($select=language,inner)").unwrap();
+    assert!(!got[0].options.collection);
+    // The names are still selected.
+    assert_eq!(
+        bind_select(
+            &c,
+            &parse_select("tags($top=1),name", &ParseLimits::default()).unwrap()
+        )
+        .unwrap(),
+        Some(vec!["tags".to_owned(), "name".to_owned()])
+    );
+    let cases: &[(&str, &str)] = &[
+        (
+            "tags($filter=$this)",
+            "$filter: the expression must be Boolean",
+        ),
+        (
+            "tags($filter=length eq 1)",
+            "$filter: the items are not of a complex type",
+        ),
+        (
+            "addresses($filter=nope eq 1)",
+            "$filter: 'nope' is not a property",
+        ),
+        (
+            "addresses($orderby=zip,nope)",
+            "$orderby: 'nope' is not a property",
+        ),
+        ("tags($select=x)", "$select: 'tags' holds primitive values"),
+        (
+            "settings($top=1)",
+            "$select: 'settings' is not a collection",
+        ),
+        (
+            "addresses($select=nope)",
+            "$select: 'nope' is not a property of 'test.ns.address'",
+        ),
+        ("owner($top=1)", "$select: 'owner' is a navigation property"),
+        ("settings($select=pin)", "$select: 'pin' is write-only"),
+        ("count($count=true)", "$select: 'count' is not a collection"),
+    ];
+    for (text, msg) in cases {
+        let e = bind(text).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::BadRequest, "{text}");
+        assert!(e.message.starts_with(msg), "{text}: {}", e.message);
+        // `bind_select` rejects them as well.
+        assert!(bind_select(&c, &parse_select(text, &ParseLimits::default()).unwrap()).is_err());
+    }
+    let e = bind("tags($compute=1 as x)").unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotImplemented);
+}
+
+#[test]
+fn count_with_nested_options_binds_the_item_as_this() {
+    let m = model();
+    let a = IndexMap::new();
+    let c = ctx(&m, &a);
+    let bind = |text: &str| bind_filter(&c, &parse_filter(text, &ParseLimits::default()).unwrap());
+    let e = bind("tags/$count($filter=$this ne 'a';$search=b) gt 1").unwrap();
+    let BoundExpr::Compare { left, .. } = e else {
+        panic!("{e:?}")
+    };
+    let BoundExpr::CountWhere {
+        collection,
+        variable,
+        filter,
+        search,
+    } = *left
+    else {
+        panic!("{left:?}")
+    };
+    assert_eq!(collection.path, ["tags"]);
+    assert_eq!(variable, THIS);
+    assert_eq!(search, Some(BoundSearch::Term("b".into())));
+    let props: Vec<Option<&str>> = filter
+        .as_ref()
+        .unwrap()
+        .properties()
+        .into_iter()
+        .map(|p| p.variable.as_deref())
+        .collect();
+    assert_eq!(props, [Some(THIS)]);
+    // Members of complex items and of related entities; `$it` is the entity.
+    assert!(bind("addresses/$count($filter=city eq 'x' and $it/name eq 'y') eq 0").is_ok());
+    assert!(bind("parts/$count($filter=name eq 'x') ge 1").is_ok());
+    assert!(bind("parts/$count($search=x) ge 1").is_ok());
+    let e = bind("parts/$count($filter=nope eq 'x') ge 1").unwrap_err();
+    assert!(
+        e.message.contains("'nope' is not a property"),
+        "{}",
+        e.message
+    );
 }

@@ -261,6 +261,20 @@ pub enum BoundExpr {
     },
     /// `collection/$count` → Int64.
     Count(PropertyRef),
+    /// `collection/$count($filter=…;$search=…)` → Int64: the number of items the nested
+    /// options keep. In `filter`, `variable` ([`super::THIS`]) stands for the item: bare
+    /// member names are its members, `$it` is still the entity.
+    CountWhere {
+        /// Collection-valued path.
+        collection: PropertyRef,
+        /// The item variable of `filter`.
+        variable: String,
+        /// Nested `$filter` (Boolean), if given.
+        filter: Option<Box<BoundExpr>>,
+        /// Nested `$search`, if given: for related entities their searchable properties
+        /// (the service decides which), for other items their string values or members.
+        search: Option<BoundSearch>,
+    },
 }
 
 /// One bound `$orderby` item.

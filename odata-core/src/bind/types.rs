@@ -113,6 +113,14 @@ impl BoundExpr {
                 out.push(collection);
                 predicate.collect_properties(out);
             }
+            BoundExpr::CountWhere {
+                collection, filter, ..
+            } => {
+                out.push(collection);
+                if let Some(f) = filter {
+                    f.collect_properties(out);
+                }
+            }
         }
     }
 
@@ -135,7 +143,9 @@ impl BoundExpr {
             | BoundExpr::IsOf { .. }
             | BoundExpr::Any { .. }
             | BoundExpr::All { .. } => ExprType::Primitive(PrimitiveKind::Boolean),
-            BoundExpr::Count(_) => ExprType::Primitive(PrimitiveKind::Int64),
+            BoundExpr::Count(_) | BoundExpr::CountWhere { .. } => {
+                ExprType::Primitive(PrimitiveKind::Int64)
+            }
         }
     }
 }

@@ -45,11 +45,15 @@
 //!   DateTimeOffset → Date/TimeOfDay in its own offset, Date → DateTimeOffset at midnight
 //!   UTC) and is null when the value cannot be converted. `isof(x, T)` compares the static
 //!   type (for complex values the JSON `@odata.type`, when present, decides).
+//! * `path/$count($filter=…;$search=…)` counts the items meeting both; `$search` looks
+//!   at a string item or the string members of a complex item.
+//! * Nested options of selected properties are applied by [`shape_value`].
 //! * The geo functions are bound but not evaluated (501).
 
 mod functions;
 mod json;
 mod ops;
+mod select_options;
 
 #[cfg(test)]
 mod tests;
@@ -57,6 +61,8 @@ mod tests;
 use std::cmp::Ordering;
 
 use indexmap::IndexMap;
+
+pub use select_options::{ShapedValue, shape_value};
 
 use crate::bind::{BoundExpr, BoundOrderBy, BoundSearch, ExprType, PropertyRef};
 use crate::edm::{EntityTypeId, Model};
@@ -314,6 +320,28 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 Value::Boolean(true)
+            }
+            BoundExpr::CountWhere {
+                collection,
+                variable,
+                filter,
+                search,
+            } => {
+                let mut n: i64 = 0;
+                for item in self.items(collection)? {
+                    if let Some(search) = search
+                        && !search_matches(search, &select_options::item_texts_of(&item))
+                    {
+                        continue;
+                    }
+                    if let Some(filter) = filter
+                        && self.with_var(variable, item, filter)? != Some(true)
+                    {
+                        continue;
+                    }
+                    n += 1;
+                }
+                Value::Int(n)
             }
             BoundExpr::Count(p) => match self.property(p)? {
                 Value::Null => Value::Int(0),

@@ -929,3 +929,102 @@ fn collection_valued_navigations_are_iterated_and_counted() {
     assert!(matches_on(&m, &without, "parts/all(p: p/name eq 'x')"));
     assert!(matches_on(&m, &without, "parts/$count eq 0"));
 }
+
+#[test]
+fn nested_select_options_shape_collections_and_complex_values() {
+    use crate::bind::bind_select_options;
+    use crate::query::parse_select;
+    let m = model();
+    let a = IndexMap::new();
+    let c = ctx(&m, &a);
+    let e = entity(&m, "tns.item", vec![("name", s("n"))]);
+    let shape = |select: &str, value: serde_json::Value| {
+        let bound =
+            bind_select_options(&c, &parse_select(select, &ParseLimits::default()).unwrap())
+                .unwrap();
+        shape_value(&m, &bound[0].options, &value, &e).unwrap()
+    };
+    let got = shape(
+        "scores($filter=$this gt 1;$orderby=$this desc;$top=2;$skip=1;$count=true)",
+        json!([1, 5, 3, 2, 9]),
+    );
+    // Kept 5,3,2,9 (4); sorted 9,5,3,2; skip 1, top 2.
+    assert_eq!(got.value, json!([5, 3]));
+    assert_eq!(got.count, Some(4));
+    // Null collections stay null, and count nothing.
+    let got = shape("scores($count=true)", serde_json::Value::Null);
+    assert_eq!((got.value, got.count), (serde_json::Value::Null, Some(0)));
+    // Complex items: members in conditions, `$it` for the entity, a nested `$select`.
+    let addresses = json!([
+        {"street": "a", "city": "Oslo", "zip": 3},
+        {"street": "b", "city": "Rome", "zip": 1},
+        {"@odata.type": "#test.ns.usAddress", "street": "c", "city": "Oslo", "zip": 2, "region": "x"}
+    ]);
+    let got = shape(
+        "addresses($filter=city eq 'Oslo' and $it/name eq 'n';$orderby=zip;$select=zip)",
+        addresses.clone(),
+    );
+    assert_eq!(
+        got.value,
+        json!([{"@odata.type": "#test.ns.usAddress", "zip": 2}, {"zip": 3}])
+    );
+    assert_eq!(got.count, None);
+    let got = shape("addresses($filter=$it/name eq 'other')", addresses.clone());
+    assert_eq!(got.value, json!([]));
+    // `$search` looks at the string members.
+    let got = shape("addresses($search=rom)", addresses);
+    assert_eq!(got.value.as_array().map(Vec::len), Some(1));
+    let got = shape("tags($search=b OR c)", json!(["ab", "x", "c"]));
+    assert_eq!(got.value, json!(["ab", "c"]));
+    // Division by zero reads as null: not kept.
+    let got = shape("scores($filter=($this div 0) eq 1)", json!([1, 2]));
+    assert_eq!(got.value, json!([]));
+    // A complex value keeps the selected members, in request order.
+    let got = shape(
+        "settings($select=level,language)",
+        json!({"eulaHidden": true, "language": "en", "level": 2}),
+    );
+    assert_eq!(got.value, json!({"level": 2, "language": "en"}));
+    assert_eq!(
+        got.value.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["level", "language"]
+    );
+}
+
+#[test]
+fn count_with_nested_options_counts_the_kept_items() {
+    let m = model();
+    let a = IndexMap::new();
+    let c = ctx(&m, &a);
+    let e = entity(
+        &m,
+        "tns.item",
+        vec![
+            ("name", s("n")),
+            ("tags", Value::Json(json!(["ab", "b", "c", null]))),
+            (
+                "addresses",
+                Value::Json(json!([{"city": "Oslo"}, {"city": "Rome"}, {"city": "Oslo"}])),
+            ),
+        ],
+    );
+    let count = |text: &str| {
+        let f = bind_expr(&c, &parse_expr(text, &ParseLimits::default()).unwrap()).unwrap();
+        evaluate(&m, &f, &e).unwrap()
+    };
+    assert_eq!(count("tags/$count($filter=$this ne 'b')"), Value::Int(3));
+    assert_eq!(count("tags/$count($search=b)"), Value::Int(2));
+    assert_eq!(
+        count("tags/$count($filter=$this ne 'ab';$search=b)"),
+        Value::Int(1)
+    );
+    assert_eq!(
+        count("addresses/$count($filter=city eq 'Oslo')"),
+        Value::Int(2)
+    );
+    assert_eq!(
+        count("addresses/$count($filter=city eq 'Oslo' and $it/name eq 'other')"),
+        Value::Int(0)
+    );
+    assert_eq!(count("scores/$count($filter=$this gt 1)"), Value::Int(0));
+}

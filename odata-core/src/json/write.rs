@@ -43,6 +43,9 @@ pub struct EntityControl<'a> {
     /// Leave `@odata.type` out in minimal metadata (the entity is of the type its context
     /// implies; see [`ControlInformation`]).
     pub omit_type: bool,
+    /// `{property}@odata.count` for collection-valued properties selected with
+    /// `$count=true` (`$select=tags($count=true)`), written right before the property.
+    pub property_counts: &'a [(&'a str, u64)],
 }
 
 /// The control information a service writes on every entity in minimal metadata, beyond
@@ -173,6 +176,18 @@ pub fn write_entity<'p, I>(
         {
             member(out, &format!("{}@odata.type", property.name));
             write_str(out, &annotation);
+        }
+        if let Some((_, n)) = control
+            .property_counts
+            .iter()
+            .find(|(name, _)| *name == property.name)
+        {
+            member(out, &format!("{}@odata.count", property.name));
+            if options.ieee754_compatible {
+                write_str(out, &n.to_string());
+            } else {
+                out.extend_from_slice(n.to_string().as_bytes());
+            }
         }
         member(out, &property.name);
         if property.is_write_only() {

@@ -630,6 +630,45 @@ pub struct CustomOption {
     pub value: Option<String>,
 }
 
+/// The value of `$index`.
+///
+/// The OASIS ABNF gives `$index` an integer: the position at which a POST inserts into an
+/// ordered collection. On reads, `$index=true` asks for `@odata.index` (each item's
+/// zero-based position in the whole result) on the members of a collection response.
+///
+/// ```
+/// use odata_core::query::{parse_query_options, IndexOption};
+///
+/// let o = parse_query_options("$index=true").unwrap();
+/// assert_eq!(o.index, Some(IndexOption::Annotate(true)));
+/// let o = parse_query_options("index=-1").unwrap();
+/// assert_eq!(o.index, Some(IndexOption::Position(-1)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IndexOption {
+    /// `true`/`false`: annotate (or not) each collection member with `@odata.index`.
+    Annotate(bool),
+    /// An integer: an insert position in an ordered collection (negative counts from the
+    /// end).
+    Position(i64),
+}
+
+impl IndexOption {
+    /// True for `$index=true`: members get `@odata.index`.
+    pub fn annotates(self) -> bool {
+        self == IndexOption::Annotate(true)
+    }
+}
+
+impl std::fmt::Display for IndexOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IndexOption::Annotate(b) => write!(f, "{b}"),
+            IndexOption::Position(n) => write!(f, "{n}"),
+        }
+    }
+}
+
 /// All query options of one request, parsed from the raw query string.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QueryOptions {
@@ -662,7 +701,7 @@ pub struct QueryOptions {
     /// `$apply` parsed.
     pub apply_tree: Option<crate::query::apply::Apply>,
     /// `$index`
-    pub index: Option<i64>,
+    pub index: Option<IndexOption>,
     /// `$schemaversion`
     pub schemaversion: Option<String>,
     /// `$id` (raw decoded IRI).

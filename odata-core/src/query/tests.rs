@@ -625,7 +625,7 @@ fn query_string_options() {
     assert_eq!(o.count, Some(true));
     assert_eq!(o.format.as_deref(), Some("json"));
     assert_eq!(o.apply.as_deref(), Some("groupby((a))"));
-    assert_eq!(o.index, Some(-1));
+    assert_eq!(o.index, Some(IndexOption::Position(-1)));
     assert_eq!(o.aliases.len(), 2);
     assert_eq!(
         o.custom[1],
@@ -1151,4 +1151,20 @@ fn operators_and_not_are_case_insensitive() {
     // Identifiers that merely start with an operator keyword stay identifiers.
     let e = parse_filter("notes eq 1 and orders gt 2", &limits()).expect("parses");
     assert_eq!(e.to_string(), "(notes eq 1) and (orders gt 2)");
+}
+
+#[test]
+fn index_is_a_flag_or_an_integer() {
+    let o = parse_query_options("$index=true").expect("flag");
+    assert_eq!(o.index, Some(IndexOption::Annotate(true)));
+    assert!(o.index.is_some_and(IndexOption::annotates));
+    assert_eq!(o.to_string(), "$index=true");
+    let o = parse_query_options("Index=FALSE").expect("any case, no $");
+    assert_eq!(o.index, Some(IndexOption::Annotate(false)));
+    let o = parse_query_options("$index=42").expect("ABNF integer");
+    assert_eq!(o.index, Some(IndexOption::Position(42)));
+    for bad in ["$index=yes", "$index=truex", "$index=", "$index=1.5"] {
+        let e = parse_query_options(bad).expect_err(bad);
+        assert_eq!(e.option, "$index", "{bad}: {e}");
+    }
 }

@@ -142,11 +142,17 @@ pub(super) async fn collection(
         body.extend_from_slice(super::output::count_json(n, options).as_bytes());
         body.push(b',');
     }
+    // `$index=true`: positions count from `$skip` (the result is not paged).
+    let indexed = query
+        .index
+        .is_some_and(odata_core::query::IndexOption::annotates);
+    let start = query.skip.unwrap_or(0);
     body.extend_from_slice(b"\"value\":[");
     for (r, row) in rows.iter().enumerate() {
         if r > 0 {
             body.push(b',');
         }
+        let item_start = body.len();
         let mut cells = row.iter();
         let mut values = Vec::with_capacity(plan.columns.len());
         for column in &plan.columns {
@@ -170,6 +176,9 @@ pub(super) async fn collection(
             .map(|(c, v)| (&c.path[..], c, v))
             .collect();
         write_object(&mut body, model, &members, options);
+        if indexed {
+            super::output::annotate_index(&mut body, item_start, start + r as u64);
+        }
     }
     body.extend_from_slice(b"]}");
     Ok(HttpResponse::Ok()

@@ -233,6 +233,7 @@ pub(super) async fn changes(
                 None,
                 plan.selected.as_deref(),
                 &plan.computed,
+                &plan.select_options,
                 options,
             )?;
             continue;

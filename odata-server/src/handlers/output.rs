@@ -2,7 +2,9 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use odata_core::bind::ComputedProperty;
+use odata_core::bind::{ComputedProperty, SelectedProperty};
+
+use crate::plan::Shape;
 use odata_core::edm::Model;
 use odata_core::error::ODataError;
 use odata_core::json::{self, EntityControl, MetadataLevel, WriteOptions, write_entity};
@@ -135,10 +137,16 @@ pub(super) fn write_one(
     context: Option<&str>,
     selected: Option<&[String]>,
     computed: &[ComputedProperty],
+    nested: &[SelectedProperty],
     options: WriteOptions,
 ) -> Result<(), ODataError> {
     let model = request.state.service.model();
     let table_type = stored_type(&collection.table, entity)?;
+    let shaped = shape_selected(model, collection, table_type, entity, nested)?;
+    let counts: Vec<(&str, u64)> = shaped
+        .iter()
+        .filter_map(|(name, _, count)| count.map(|n| (name.as_str(), n)))
+        .collect();
     let ty = model.entity_type(table_type.id);
     let etag = etag(entity);
     let written = request.state.service.control_information();
@@ -162,12 +170,19 @@ pub(super) fn write_one(
                 content_type,
             }),
         omit_type: !written.type_of_every_entity && table_type.id == collection.entity_type,
+        property_counts: &counts,
     };
     let pairs = ty
         .properties()
         .zip(&table_type.columns)
         .filter(|(p, _)| selected.is_none_or(|names| names.contains(&p.name)))
-        .map(|(p, &c)| (p, &entity.values[c]));
+        .map(|(p, &c)| {
+            let value = shaped
+                .iter()
+                .find(|(name, _, _)| *name == p.name)
+                .map_or(&entity.values[c], |(_, v, _)| v);
+            (p, value)
+        });
     write_entity(out, model, table_type.id, pairs, &control, options);
     if !computed.is_empty() {
         let values = crate::compute::values(
@@ -190,6 +205,47 @@ pub(super) fn write_one(
     Ok(())
 }
 
+/// The values of the selected properties with nested options (`$select=tags($top=2)`) of
+/// `entity`, with their counts when asked for: name, shaped value, count.
+fn shape_selected(
+    model: &odata_core::edm::Model,
+    collection: &Collection,
+    table_type: &crate::store::table::TableType,
+    entity: &StoredEntity,
+    nested: &[SelectedProperty],
+) -> Result<Vec<(String, odata_core::value::Value, Option<u64>)>, ODataError> {
+    use odata_core::value::Value;
+    let row = crate::compute::Row {
+        table: &collection.table,
+        table_type,
+        entity,
+    };
+    let mut out = Vec::with_capacity(nested.len());
+    for selected in nested {
+        let Some(stored) = odata_core::eval::EntityValues::property(&row, &selected.name) else {
+            // A property of another type in the hierarchy: nothing to shape.
+            continue;
+        };
+        let json = match stored {
+            Value::Json(j) => j.clone(),
+            Value::Null => serde_json::Value::Null,
+            _ => {
+                return Err(crate::error::internal(
+                    &"a shaped property that is not JSON",
+                ));
+            }
+        };
+        let shaped = odata_core::eval::shape_value(model, &selected.options, &json, &row)
+            .map_err(|e| e.with_target("$select"))?;
+        out.push((
+            selected.name.clone(),
+            Value::Json(shaped.value),
+            shaped.count,
+        ));
+    }
+    Ok(out)
+}
+
 /// The media type of a media entity's stream (`application/octet-stream` until one is
 /// uploaded); `None` for an entity of another type.
 pub(super) fn media_stream<'e>(
@@ -210,6 +266,17 @@ pub(super) fn media_stream<'e>(
 /// The media type of a stream stored without one, or never written.
 pub(super) const DEFAULT_MEDIA_TYPE: &str = "application/octet-stream";
 
+/// Puts `"@odata.index":index` first into the JSON object that starts at `out[start]`
+/// (`$index=true`: the item's zero-based position in the whole result).
+pub(super) fn annotate_index(out: &mut Vec<u8>, start: usize, index: u64) {
+    if out.get(start) != Some(&b'{') {
+        return;
+    }
+    let empty = out.get(start + 1) == Some(&b'}');
+    let member = format!("\"@odata.index\":{index}{}", if empty { "" } else { "," });
+    out.splice(start + 1..start + 1, member.bytes());
+}
+
 /// [`write_one`] followed by the entity's navigation members: the expanded navigation
 /// properties (`items` in order, as [`crate::expand::run`] produced them in `node`) and, in
 /// full metadata, `{nav}@odata.navigationLink` for the navigation properties the service
@@ -226,6 +293,7 @@ pub(super) fn write_node(
     context: Option<&str>,
     selected: Option<&[String]>,
     computed: &[ComputedProperty],
+    nested: &[SelectedProperty],
     options: WriteOptions,
 ) -> Result<(), ODataError> {
     write_one(
@@ -236,6 +304,7 @@ pub(super) fn write_node(
         context,
         selected,
         computed,
+        nested,
         options,
     )?;
     let links = options.metadata == MetadataLevel::Full && !collection.navigations.is_empty();
@@ -341,6 +410,7 @@ fn write_expanded(
         None,
         selected,
         &item.plan.computed,
+        &item.plan.select_options,
         options,
     )
 }
@@ -401,19 +471,24 @@ pub(super) fn entity_response(
         entity: entity.clone(),
         expansions: Vec::new(),
     };
-    expanded_entity_response(request, collection, &node, &[], status, selected, &[])
+    let shape = Shape {
+        selected: selected.map(<[String]>::to_vec),
+        ..Shape::default()
+    };
+    expanded_entity_response(request, collection, &node, &[], status, &shape)
 }
 
-/// [`entity_response`] of an entity with its expanded navigation properties.
+/// [`entity_response`] of an entity with its expanded navigation properties, written in
+/// `shape` (`$select`, `$compute`, nested select options).
 pub(super) fn expanded_entity_response(
     request: &Request<'_>,
     collection: &Collection,
     node: &Node,
     items: &[ExpandItem<'_>],
     status: StatusCode,
-    selected: Option<&[String]>,
-    computed: &[ComputedProperty],
+    shape: &Shape,
 ) -> Result<HttpResponse, ODataError> {
+    let selected = shape.selected.as_deref();
     let options = json_options(request)?;
     let root = request.state.service_root(request.http);
     // A singleton's context names it; an entity's names its collection.
@@ -432,7 +507,8 @@ pub(super) fn expanded_entity_response(
         items,
         Some(&context),
         selected,
-        computed,
+        &shape.computed,
+        &shape.select_options,
         options,
     )?;
     let mut response = HttpResponse::build(status)

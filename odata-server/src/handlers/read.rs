@@ -5,11 +5,13 @@ use actix_web::http::StatusCode;
 use odata_core::edm::{EntityTypeId, Model};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::MetadataLevel;
+use odata_core::query::IndexOption;
 use odata_core::value::Value;
 
 use super::Request;
 use super::output::{
-    entity_url, etag, expanded_entity_response, json_options, select_list, write_node,
+    annotate_index, entity_url, etag, expanded_entity_response, json_options, select_list,
+    write_node,
 };
 use crate::admission::Slot;
 use crate::expand::{self, ExpandItem, Node};
@@ -124,6 +126,11 @@ pub(super) async fn collection(
         None => query.top,
     };
     let this_page = remaining.map_or(page_size, |r| r.min(u64::from(page_size)) as u32);
+    // Where this page starts in the whole result, for `@odata.index`.
+    let start = match &token {
+        Some(t) => t.position,
+        None => query.skip.unwrap_or(0),
+    };
     let keyset = token
         .as_ref()
         .map(|t| statement::after(state.store.backend(), &plan.order, &t.keys));
@@ -164,6 +171,7 @@ pub(super) async fn collection(
                 keys: last.sort_keys.clone(),
                 remaining: remaining.map(|r| r - u64::from(this_page)),
                 delta: mark,
+                position: start + u64::from(this_page),
             };
             Some(next_link(
                 request,
@@ -231,27 +239,33 @@ pub(super) async fn collection(
         rows.into_iter().map(|r| r.entity).collect(),
     )
     .await?;
+    let indexed = query.index.is_some_and(IndexOption::annotates);
     member(&mut body, "value", "[");
     for (i, node) in nodes.iter().enumerate() {
         if i > 0 {
             body.push(b',');
         }
+        let item_start = body.len();
         if scope.references {
             let id = entity_url(request, collection, &node.entity);
             body.extend_from_slice(json!({ "@odata.id": id }).to_string().as_bytes());
-            continue;
+        } else {
+            write_node(
+                &mut body,
+                request,
+                collection,
+                node,
+                &expand,
+                None,
+                plan.selected.as_deref(),
+                &plan.computed,
+                &plan.select_options,
+                options,
+            )?;
         }
-        write_node(
-            &mut body,
-            request,
-            collection,
-            node,
-            &expand,
-            None,
-            plan.selected.as_deref(),
-            &plan.computed,
-            options,
-        )?;
+        if indexed {
+            annotate_index(&mut body, item_start, start + i as u64);
+        }
     }
     body.push(b']');
     let delta_link = match mark {
@@ -453,15 +467,7 @@ pub(super) async fn entity(
         .await?
         .pop()
         .ok_or_else(|| crate::error::internal(&"expansion lost the entity"))?;
-    expanded_entity_response(
-        request,
-        collection,
-        &node,
-        &expand,
-        StatusCode::OK,
-        shape.selected.as_deref(),
-        &shape.computed,
-    )
+    expanded_entity_response(request, collection, &node, &expand, StatusCode::OK, &shape)
 }
 
 /// `GET collection/$count` (within `scope`): a plain-text number; honours `$filter` and

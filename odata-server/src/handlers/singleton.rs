@@ -65,6 +65,7 @@ pub(super) fn get(
         etag: None,
         media: None,
         omit_type: false,
+        property_counts: &[],
     };
     let mut body = Vec::with_capacity(256);
     json::write_entity(

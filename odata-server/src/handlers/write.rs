@@ -128,8 +128,7 @@ pub(super) async fn create(
                 &node,
                 &items,
                 StatusCode::CREATED,
-                None,
-                &[],
+                &crate::plan::Shape::default(),
             )?
         }
         _ => entity_response(request, collection, &entity, StatusCode::CREATED, None)?,

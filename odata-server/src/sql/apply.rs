@@ -8,8 +8,9 @@
 //!
 //! The result of each stage has a *shape*: the entity type (first stage and the
 //! transformations that keep instances: `filter`, `orderby`, `top`, `skip`, `identity`,
-//! `search`, `topcount`, `bottomcount`), or a list of named, typed properties (after
-//! `groupby`, `aggregate`, `compute`). Expressions over a list of properties are bound
+//! `search`, `topcount`, `bottomcount`, `topsum`, `toppercent`, `bottomsum`,
+//! `bottompercent`), or a list of named, typed properties (after `groupby`, `aggregate`,
+//! `compute`, `concat`). Expressions over a list of properties are bound
 //! against a synthetic entity type with those properties ([`shape_model`]) and translated
 //! over a synthetic table whose columns hold the translator's canonical values (Boolean
 //! 0/1, Decimal as REAL, DateTimeOffset as text plus `__utc` ticks).
@@ -21,6 +22,11 @@
 //!
 //! `orderby` sets the order that the next `top`/`skip` (and the final result) use; a
 //! `groupby` or `aggregate` drops it (groups come ordered by their grouping values).
+//!
+//! The cumulative forms (`topsum(s, v)` …) rank by `v` with window functions: a row is kept
+//! while the sum of the values ranked before it is below `s` (below `p` percent of the
+//! total for `…percent`). `concat` is a `UNION ALL` of its parts, each part's rows
+//! numbered in its own order, so the result lists the parts one after the other.
 
 use std::borrow::Cow;
 
@@ -32,9 +38,9 @@ use odata_core::edm::{Model, PrimitiveKind, Property, TypeKind, TypeRef};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::query::{
     AggregateKind, AggregateMethod, Apply, Expr, OrderBy, ParseLimits, SortDirection,
-    Transformation, parse_expr,
+    TopBottomKind, Transformation, parse_expr,
 };
-use odata_core::value::DateTimeOffset;
+use odata_core::value::{DateTimeOffset, Value};
 
 use super::dialect::{Dialect, ExprDialect, Postgres, Sqlite};
 use super::frag::{Frag, frag};
@@ -512,56 +518,250 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 }
                 Ok(rel)
             }
-            Transformation::TopBottom { kind, n, value } => {
-                use odata_core::query::TopBottomKind::{BottomCount, TopCount};
-                if !matches!(kind, TopCount | BottomCount) {
-                    return Err(not_implemented(format!("'{}'", kind.name())));
-                }
-                let Expr::Literal { .. } = n else {
-                    return Err(bad(format!(
-                        "{}: the first argument must be a non-negative integer literal",
-                        kind.name()
-                    )));
-                };
-                let count = match n.to_string().parse::<u64>() {
-                    Ok(c) => c,
-                    Err(_) => {
-                        return Err(bad(format!(
-                            "{}: the first argument must be a non-negative integer, not '{n}'",
-                            kind.name()
-                        )));
-                    }
-                };
-                let bound = bind_expr(&self.ctx(&rel), value).map_err(in_apply(kind.name()))?;
-                if !matches!(bound.ty(), ExprType::Primitive(p) if is_numeric(p)) {
-                    return Err(bad(format!(
-                        "{}: the value to rank by must be numeric",
-                        kind.name()
-                    )));
-                }
-                let related = self.related(&rel);
-                let mut tr = Translator::new(&rel.model, &rel.table, related, self.dialect);
-                let expr = tr.value(&bound)?.comparable();
-                let direction = if kind.is_top() {
-                    SortDirection::Desc
-                } else {
-                    SortDirection::Asc
-                };
-                let mut rel = rel;
-                let mut order = vec![OrderTerm {
-                    expr,
-                    direction,
-                    nullable: true,
-                }];
-                order.append(&mut rel.order);
-                rel.order = order;
-                Ok(self.window(rel, Some(count), 0))
-            }
-            Transformation::Concat(_) => Err(not_implemented("'concat'")),
+            Transformation::TopBottom { kind, n, value } => self.top_bottom(rel, *kind, n, value),
+            Transformation::Concat(sequences) => self.concat(rel, sequences),
             Transformation::Unsupported { name, .. } => {
                 Err(not_implemented(format!("the transformation '{name}'")))
             }
         }
+    }
+
+    /// `topcount`/`bottomcount` (the first n instances by value) and `topsum`,
+    /// `toppercent`, `bottomsum`, `bottompercent` (cumulative: the highest (lowest)
+    /// instances, in value order, until their values add up to at least the first argument,
+    /// or that percentage of the total; the instance that reaches it is included).
+    /// Instances whose value is null take no part in the cumulative forms.
+    fn top_bottom<'m>(
+        &mut self,
+        rel: Rel<'m>,
+        kind: TopBottomKind,
+        n: &Expr,
+        value: &Expr,
+    ) -> Result<Rel<'m>, ODataError>
+    where
+        'a: 'm,
+    {
+        let name = kind.name();
+        let bound = bind_expr(&self.ctx(&rel), value).map_err(in_apply(name))?;
+        if !matches!(bound.ty(), ExprType::Primitive(p) if is_numeric(p)) {
+            return Err(bad(format!("{name}: the value to rank by must be numeric")));
+        }
+        let cumulative = !matches!(kind, TopBottomKind::TopCount | TopBottomKind::BottomCount);
+        let percent = matches!(
+            kind,
+            TopBottomKind::TopPercent | TopBottomKind::BottomPercent
+        );
+        // The threshold of the cumulative forms: a positive number (a percentage at most
+        // 100).
+        let threshold = if cumulative {
+            let bound = bind_expr(&self.ctx(&rel), n).map_err(in_apply(name))?;
+            let amount = match &bound {
+                BoundExpr::Literal { value, .. } => match value {
+                    Value::Int(i) => Some(*i as f64),
+                    Value::Double(d) => Some(*d),
+                    Value::Decimal(d) => d.to_string().parse::<f64>().ok(),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(amount) = amount.filter(|a| a.is_finite()) else {
+                return Err(bad(format!(
+                    "{name}: the first argument must be a number literal, not '{n}'"
+                )));
+            };
+            if amount <= 0.0 || (percent && amount > 100.0) {
+                return Err(bad(format!(
+                    "{name}: the first argument must be {}, not '{n}'",
+                    if percent {
+                        "a percentage greater than 0 and at most 100"
+                    } else {
+                        "greater than 0"
+                    }
+                )));
+            }
+            Some(bound)
+        } else {
+            None
+        };
+        let related = self.related(&rel);
+        let mut tr = Translator::new(&rel.model, &rel.table, related, self.dialect);
+        let expr = tr.value(&bound)?.comparable();
+        let threshold = match &threshold {
+            Some(t) => Some(tr.value(t)?.comparable()),
+            None => None,
+        };
+        drop(tr);
+        let direction = if kind.is_top() {
+            SortDirection::Desc
+        } else {
+            SortDirection::Asc
+        };
+        let mut rel = rel;
+        let mut order = vec![OrderTerm {
+            expr: expr.clone(),
+            direction,
+            nullable: true,
+        }];
+        order.append(&mut rel.order);
+        let Some(threshold) = threshold else {
+            // MODEL §6.4 and the extension alike: the count is a positive integer.
+            let count = match (n, n.to_string().parse::<u64>()) {
+                (Expr::Literal { .. }, Ok(c)) if c > 0 => c,
+                _ => {
+                    return Err(bad(format!(
+                        "{name}: the first argument must be an integer greater than 0, not '{n}'"
+                    )));
+                }
+            };
+            rel.order = order;
+            return Ok(self.window(rel, Some(count), 0));
+        };
+        let before = self.q("$before");
+        let total = self.q("$total");
+        let window_order = self.order_by(&order);
+        let ranked = frag![
+            "SELECT *,SUM(",
+            &expr,
+            ") OVER (",
+            window_order,
+            " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ",
+            &before,
+            ",SUM(",
+            &expr,
+            ") OVER () AS ",
+            &total,
+            " FROM (",
+            &rel.sql,
+            ") AS ",
+            self.alias(),
+            " WHERE (",
+            &expr,
+            ") IS NOT NULL"
+        ];
+        let reached = if percent {
+            // before < total * p / 100, without a division.
+            frag![
+                "COALESCE(",
+                &before,
+                ",0) * 100 < ",
+                &total,
+                " * ",
+                threshold
+            ]
+        } else {
+            frag!["COALESCE(", &before, ",0) < ", threshold]
+        };
+        rel.sql = frag![
+            "SELECT * FROM (",
+            ranked,
+            ") AS ",
+            self.alias(),
+            " WHERE ",
+            reached
+        ];
+        rel.order = order;
+        Ok(rel)
+    }
+
+    /// `concat(seq, seq, …)`: each sequence applied to the input, their results one after
+    /// the other (in sequence order, each in its own order). The result has every property
+    /// of any part (null where a part lacks it); a property two parts give different
+    /// types is a 400.
+    fn concat<'m>(&mut self, rel: Rel<'m>, sequences: &[Apply]) -> Result<Rel<'m>, ODataError>
+    where
+        'a: 'm,
+    {
+        let mut parts = Vec::with_capacity(sequences.len());
+        for sequence in sequences {
+            let input = Rel {
+                sql: rel.sql.clone(),
+                model: rel.model.clone(),
+                entity_type: rel.entity_type,
+                table: rel.table.clone(),
+                columns: rel.columns.clone(),
+                order: rel.order.clone(),
+            };
+            let part = self.sequence(input, sequence)?;
+            let columns = self.result_columns(&part);
+            parts.push((part, columns));
+        }
+        let mut columns: Vec<ResultColumn> = Vec::new();
+        for (_, part_columns) in &parts {
+            for c in part_columns {
+                match columns.iter_mut().find(|k| k.path == c.path) {
+                    // Integers of different sizes meet as Edm.Int64.
+                    Some(k)
+                        if k.type_ref != c.type_ref
+                            && k.type_ref.primitive().is_some_and(is_integer)
+                            && c.type_ref.primitive().is_some_and(is_integer)
+                            && !k.type_ref.collection
+                            && !c.type_ref.collection =>
+                    {
+                        k.type_ref = primitive_ref(TypeKind::Primitive(PrimitiveKind::Int64));
+                        k.dynamic |= c.dynamic;
+                    }
+                    Some(k) if k.type_ref != c.type_ref => {
+                        return Err(bad(format!(
+                            "concat: '{}' has different types in the parts",
+                            c.path.join("/")
+                        )));
+                    }
+                    Some(_) => {}
+                    None => columns.push(c.clone()),
+                }
+            }
+        }
+        let mut selects = Vec::with_capacity(parts.len());
+        for (i, (part, part_columns)) in parts.iter().enumerate() {
+            let mut select = Vec::new();
+            for c in &columns {
+                let name = c.path.join("/");
+                let has = part_columns.iter().any(|k| k.path == c.path);
+                let kind = shape_kind(&c.type_ref);
+                let cell = |column: &str| {
+                    if has {
+                        frag![self.alias(), ".", self.q(column)]
+                    } else {
+                        self.dialect.column_param(Frag::atom("NULL"), kind)
+                    }
+                };
+                select.push(frag![cell(&name), " AS ", self.q(&name)]);
+                if c.type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset) {
+                    let utc = utc_column(&name);
+                    let ticks = if has {
+                        frag![self.alias(), ".", self.q(&utc)]
+                    } else {
+                        self.dialect
+                            .column_param(Frag::atom("NULL"), ColumnKind::Integer)
+                    };
+                    select.push(frag![ticks, " AS ", self.q(&utc)]);
+                }
+            }
+            let part_index = i64::try_from(i).unwrap_or(i64::MAX);
+            select.push(frag![Frag::param(part_index), " AS ", self.q("$part")]);
+            select.push(frag![
+                "ROW_NUMBER() OVER (",
+                self.order_by(&part.order),
+                ") AS ",
+                self.q("$row")
+            ]);
+            selects.push(self.from(Frag::join(select, ","), part));
+        }
+        let sql = frag![
+            "SELECT * FROM (",
+            Frag::join(selects, " UNION ALL "),
+            ") AS ",
+            self.alias()
+        ];
+        let order = ["$part", "$row"]
+            .into_iter()
+            .map(|c| OrderTerm {
+                expr: self.q(c),
+                direction: SortDirection::Asc,
+                nullable: false,
+            })
+            .collect();
+        Ok(self.shaped(sql, columns, order))
     }
 
     fn filter_bound<'m>(&mut self, rel: Rel<'m>, bound: &BoundExpr) -> Result<Rel<'m>, ODataError> {

@@ -410,8 +410,6 @@ async fn valid_but_unsupported_forms_are_501() {
     shop(&app).await;
     let ni = StatusCode::NOT_IMPLEMENTED;
     for (query, named) in [
-        ("products?$apply=concat(identity,identity)", "concat"),
-        ("products?$apply=topsum(10,stock)", "topsum"),
         ("products?$apply=join(orders as o)", "join"),
         (
             "products?$apply=aggregate(stock with shop.median as m)",
@@ -446,4 +444,114 @@ async fn results_beyond_the_page_size_are_refused_not_cut() {
     assert!(m.contains("more than 2 rows"), "{m}");
     let body = ok(&app, "products?$apply=groupby((color))/top(2)").await;
     assert_eq!(body["value"].as_array().unwrap().len(), 2);
+}
+
+/// The `sku`s of a result, in order.
+fn skus(body: &Value) -> Vec<&str> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["sku"].as_str().unwrap_or("-"))
+        .collect()
+}
+
+#[tokio::test]
+async fn topsum_toppercent_bottomsum_bottompercent_are_cumulative() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    // Stock: p3 10, p1 5, p2 3, p4 0 (total 18). Discount: p3 2.5, p1 1.5, p4 0.5, p2 null.
+    for (apply, expected) in [
+        ("topsum(12,stock)", &["p3", "p1"][..]),
+        ("topsum(10,stock)", &["p3"]),
+        ("topsum(100,stock)", &["p3", "p1", "p2", "p4"]),
+        ("toppercent(50,stock)", &["p3"]),
+        ("toppercent(60,stock)", &["p3", "p1"]),
+        ("bottomsum(3,stock)", &["p4", "p2"]),
+        ("bottompercent(40,stock)", &["p4", "p2", "p1"]),
+        ("bottompercent(50.0,stock)", &["p4", "p2", "p1", "p3"]),
+        // Null values take no part.
+        ("topsum(2,discount)", &["p3"]),
+        ("bottomsum(1,discount)", &["p4", "p1"]),
+        ("TopSum(2.5,discount)", &["p3"]),
+        // Later steps see the ranked instances.
+        ("topsum(12,stock)/orderby(sku)", &["p1", "p3"]),
+        (
+            "filter(color eq 'red')/toppercent(100,stock)",
+            &["p1", "p2"],
+        ),
+    ] {
+        let body = ok(&app, &format!("products?$apply={apply}")).await;
+        assert_eq!(skus(&body), expected, "{apply}: {body}");
+    }
+    let body = ok(&app, "products?$apply=topsum(@s,stock)&@s=12&$count=true").await;
+    assert_eq!(skus(&body), ["p3", "p1"], "{body}");
+    assert_eq!(body["@odata.count"], 2, "{body}");
+    let bad = StatusCode::BAD_REQUEST;
+    for (apply, named) in [
+        ("topsum(0,stock)", "greater than 0"),
+        ("topcount(0,stock)", "greater than 0"),
+        ("bottomcount(-2,stock)", "greater than 0"),
+        ("bottomsum(-1,stock)", "greater than 0"),
+        ("toppercent(101,stock)", "at most 100"),
+        ("bottompercent(0,stock)", "greater than 0"),
+        ("topsum(stock,stock)", "number literal"),
+        ("topsum('x',stock)", "number literal"),
+        ("topsum(5,name)", "numeric"),
+    ] {
+        let m = error(&app, &format!("products?$apply={apply}"), bad).await;
+        assert!(m.contains(named), "{apply}: {m}");
+    }
+}
+
+#[tokio::test]
+async fn concat_appends_the_results_of_each_sequence() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let body = ok(
+        &app,
+        "products?$apply=concat(topcount(1,stock),bottomcount(1,stock),filter(sku eq 'p2'))",
+    )
+    .await;
+    assert_eq!(skus(&body), ["p3", "p4", "p2"], "{body}");
+    // Parts of different shapes: every property of any part, null where a part has none.
+    let body = ok(
+        &app,
+        "products?$apply=concat(aggregate(stock with sum as total),\
+         groupby((color),aggregate($count as n))/orderby(color))",
+    )
+    .await;
+    let rows = body["value"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{body}");
+    assert_eq!(rows[0]["total"], 18, "{body}");
+    assert!(rows[0]["color"].is_null(), "{body}");
+    let groups: Vec<(&str, i64)> = rows[1..]
+        .iter()
+        .map(|r| (r["color"].as_str().unwrap(), r["n"].as_i64().unwrap()))
+        .collect();
+    // Enumeration values sort by their numbers: red 0, green 1, blue 2.
+    assert_eq!(groups, [("red", 2), ("green", 1), ("blue", 1)], "{body}");
+    assert!(rows[1]["total"].is_null(), "{body}");
+    // Transformations and options after concat see the whole result.
+    let body = ok(
+        &app,
+        "products?$apply=concat(filter(stock gt 4),filter(stock lt 1))/orderby(stock)&$top=2&$count=true",
+    )
+    .await;
+    assert_eq!(skus(&body), ["p4", "p1"], "{body}");
+    assert_eq!(body["@odata.count"], 3, "{body}");
+    let body = ok(
+        &app,
+        "products?$apply=concat(identity,identity)/aggregate($count as n)",
+    )
+    .await;
+    assert_eq!(body["value"][0]["n"], 8, "{body}");
+    // A property of different types in two parts is a 400.
+    let m = error(
+        &app,
+        "products?$apply=concat(compute(stock as x),compute(name as x))",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(m.contains("'x'"), "{m}");
 }

@@ -331,6 +331,70 @@ fn keys(body: &Value) -> Vec<String> {
 }
 
 #[tokio::test]
+async fn index_numbers_products_in_the_whole_result() {
+    let app = spawn_catalog().await;
+    let all = app
+        .get_json("Products?$select=Name&$orderby=Price desc&$count=true")
+        .await;
+    let total = all["@odata.count"].as_u64().unwrap();
+    let ordered: Vec<&str> = all["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["Name"].as_str().unwrap())
+        .collect();
+    assert!(total >= 4, "{all}");
+
+    let body = app
+        .get_json(
+            "Products?$index=true&$select=Name&$orderby=Price desc&$skip=1&$top=3\
+             &$expand=Category($select=Name)&$count=true",
+        )
+        .await;
+    assert_eq!(body["@odata.count"].as_u64(), Some(total), "{body}");
+    let items = body["value"].as_array().unwrap();
+    assert_eq!(items.len(), 3, "{body}");
+    for (i, item) in items.iter().enumerate() {
+        assert_eq!(item["@odata.index"].as_u64(), Some(i as u64 + 1), "{body}");
+        assert_eq!(item["Name"].as_str(), Some(ordered[i + 1]), "{body}");
+        assert!(item.get("Category").is_some(), "{body}");
+    }
+
+    // With `$filter`: positions in the filtered result.
+    let body = app
+        .get_json("Products?$index=true&$filter=Price gt 100&$orderby=Price")
+        .await;
+    let indexes: Vec<u64> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["@odata.index"].as_u64().unwrap())
+        .collect();
+    assert!(!indexes.is_empty(), "{body}");
+    assert_eq!(indexes, (0..indexes.len() as u64).collect::<Vec<_>>());
+
+    // A single entity has no position: 400.
+    let r = app
+        .get(&format!("{LAPTOP}?$index=true"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app.get("Products?$index=yes").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+/// The `Name`s of a response's rows, in order.
+fn row_names(body: &Value) -> Vec<&str> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["Name"].as_str().unwrap_or("-"))
+        .collect()
+}
+
+#[tokio::test]
 async fn collections_list_in_insertion_order_and_orderby_ties_keep_it() {
     let app = spawn_catalog().await;
     let seed: Value = serde_json::from_str(
@@ -519,7 +583,8 @@ async fn every_expression_form_of_model_6_4_is_served_and_mistakes_are_400() {
         ("$orderby=Descriptions", ""),
         ("$expand=Descriptions($top=x)", ""),
         ("$compute=Price mul as X", ""),
-        ("$apply=topcount(0,Price)", "must be positive"),
+        ("$apply=topcount(0,Price)", "greater than 0"),
+        ("$apply=bottompercent(-5,Price)", "greater than 0"),
         ("$apply=ancestors()", "needs its arguments"),
         ("$apply=traverse()", "needs its arguments"),
         ("$apply=nope()", "unknown transformation"),
@@ -533,4 +598,50 @@ async fn every_expression_form_of_model_6_4_is_served_and_mistakes_are_400() {
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(names), "{query}: {message}");
     }
+}
+
+#[tokio::test]
+async fn counts_with_nested_filters_and_cumulative_aggregations() {
+    let app = spawn_catalog().await;
+    // Descriptions in other languages than EN: Laptop (DE), Wireless Mouse (FR), Smartphone
+    // (ES).
+    let body = app
+        .get_json(
+            "Products?$filter=Descriptions/$count($filter=LanguageKey ne 'EN') ge 1\
+             &$select=Name&$orderby=Name",
+        )
+        .await;
+    assert_eq!(
+        row_names(&body),
+        ["Laptop", "Smartphone", "Wireless Mouse"],
+        "{body}"
+    );
+    // Prices: 1999.99, 999.99, 799.99, 249.99, 149.99, 29.99, 15.5 (total 4245.44).
+    for (apply, expected) in [
+        ("topsum(2500,Price)", &["Premium Laptop Pro", "Laptop"][..]),
+        ("toppercent(50,Price)", &["Premium Laptop Pro", "Laptop"]),
+        (
+            "bottomsum(50,Price)",
+            &["Coffee Mug", "Wireless Mouse", "Gaming Mouse Ultra"],
+        ),
+        // 1 % is 42.4544: the mug alone (15.5) does not reach it.
+        ("bottompercent(1,Price)", &["Coffee Mug", "Wireless Mouse"]),
+    ] {
+        let body = app.get_json(&format!("Products?$apply={apply}")).await;
+        assert_eq!(row_names(&body), expected, "{apply}: {body}");
+    }
+    let body = app
+        .get_json("Products?$apply=concat(topcount(1,Price),aggregate(Price with sum as Total))")
+        .await;
+    let rows = body["value"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{body}");
+    assert_eq!(rows[0]["Name"], "Premium Laptop Pro", "{body}");
+    let total = rows[1]["Total"].as_f64().unwrap();
+    assert!((total - 4245.44).abs() < 1e-6, "{body}");
+    let r = app
+        .get("Products?$apply=topsum(0,Price)")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }

@@ -12,7 +12,7 @@ use super::orderby::parse_orderby;
 use super::search::parse_search_option;
 use super::select_expand::{parse_expand, parse_select};
 use super::{Ctx, PResult, digits, is_identifier, keyword_ci};
-use crate::query::ast::{CustomOption, QueryOptions};
+use crate::query::ast::{CustomOption, IndexOption, QueryOptions};
 use crate::query::error::{ParseError, ParseErrorKind, ParseLimits};
 use nom::Parser;
 use nom::branch::alt;
@@ -195,7 +195,8 @@ fn system_option(
         "$skip" => opts.skip = Some(whole(name, value, limits, unsigned_value)?),
         // inlinecount = ( "$count" / "count" ) EQ boolean
         "$count" => opts.count = Some(whole(name, value, limits, bool_value)?),
-        // index = ( "$index" / "index" ) EQ [ "-" ] 1*DIGIT
+        // index = ( "$index" / "index" ) EQ [ "-" ] 1*DIGIT  (and `true`/`false`, see
+        // `IndexOption`)
         "$index" => opts.index = Some(whole(name, value, limits, index_value)?),
         // format = ( "$format" / "format" ) EQ ( "atom" / "json" / "xml" / 1*pchar "/" 1*pchar )
         "$format" => opts.format = Some(non_empty(value)?),
@@ -244,13 +245,22 @@ pub fn unsigned_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, u64> {
 }
 
 // index = ( "$index" / "index" ) EQ [ "-" ] 1*DIGIT
-fn index_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, i64> {
+// The ABNF's integer is an insert position; `true`/`false` switch `@odata.index` on reads.
+fn index_value<'a>(ctx: &Ctx<'_>, i: &'a str) -> PResult<'a, IndexOption> {
+    if let Ok((r, b)) = alt((
+        value(true, keyword_ci("true")),
+        value(false, keyword_ci("false")),
+    ))
+    .parse(i)
+    {
+        return Ok((r, IndexOption::Annotate(b)));
+    }
     let (s, _) = opt(char('-')).parse(i)?;
     let Ok((r, text)) = recognize(pair(opt(char('-')), |x| digits(ctx, x))).parse(i) else {
-        return ctx.fail(s, "expected an integer");
+        return ctx.fail(s, "expected true, false or an integer");
     };
     match text.parse::<i64>() {
-        Ok(n) => Ok((r, n)),
+        Ok(n) => Ok((r, IndexOption::Position(n))),
         Err(_) => ctx.fail_kind(i, ParseErrorKind::InvalidLiteral, "number too large"),
     }
 }

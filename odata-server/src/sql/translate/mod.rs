@@ -316,6 +316,17 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 predicate,
             } => Val::Scalar(self.lambda(collection, variable, Some(predicate), true)?),
             BoundExpr::Count(collection) => Val::Scalar(self.count(collection)?),
+            BoundExpr::CountWhere {
+                collection,
+                variable,
+                filter,
+                search,
+            } => Val::Scalar(self.count_where(
+                collection,
+                variable,
+                filter.as_deref(),
+                search.as_ref(),
+            )?),
         })
     }
 

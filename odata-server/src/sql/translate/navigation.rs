@@ -14,7 +14,7 @@
 //! by the [`Navigator`], which also learns which tables the query reads, so the caller can
 //! authorize them. A path through a navigation the navigator does not know is a 501.
 
-use odata_core::bind::{BoundExpr, ExprType, PropertyRef};
+use odata_core::bind::{BoundExpr, BoundSearch, ExprType, PropertyRef};
 use odata_core::edm::TypeKind;
 use odata_core::error::ODataError;
 
@@ -41,6 +41,8 @@ pub struct Hop<'a> {
     pub target: &'a Table,
     /// How they are linked to the source entity.
     pub link: &'a Link,
+    /// The related collection's searchable strings (for `nav/$count($search=…)`).
+    pub searchable: &'a [crate::sql::SearchPath],
 }
 
 /// A [`Navigator`] for expressions over one table alone: every path through a navigation
@@ -61,6 +63,8 @@ struct Members<'a> {
     target: &'a Table,
     /// How its rows are tied to the source entity.
     link: MembersLink<'a>,
+    /// Its searchable strings.
+    searchable: &'a [crate::sql::SearchPath],
     /// The source entity's key, as a path from where the navigation path starts.
     source_key: PropertyRef,
 }
@@ -144,6 +148,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             Some(Hop {
                 target,
                 link: Link::Reference { .. },
+                ..
             }) => target,
             _ => return Err(not_implemented(format!("A path through '{first}'"))),
         };
@@ -205,23 +210,28 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 Some(Hop {
                     target,
                     link: Link::Reference { .. },
+                    ..
                 }) => table = target,
                 _ => return Err(not_implemented(format!("A path through '{segment}'"))),
             }
         }
-        let (target, link) = match self.navigator.hop(table, last) {
+        let (target, searchable, link) = match self.navigator.hop(table, last) {
             Some(Hop {
                 target,
                 link: Link::Inverse { column },
+                searchable,
             }) => (
                 target,
+                searchable,
                 MembersLink::Column(&target.columns[*column].property.name),
             ),
             Some(Hop {
                 target,
                 link: Link::Many { table: link },
+                searchable,
             }) => (
                 target,
+                searchable,
                 MembersLink::Table {
                     link: link.name(),
                     key: key_name(target)?,
@@ -242,6 +252,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         Ok(Some(Members {
             target,
             link,
+            searchable,
             source_key: PropertyRef {
                 variable: p.variable.clone(),
                 cast: p.cast,
@@ -317,6 +328,43 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         let alias = self.next_alias("n");
         let from = self.members_from(p, &members, &alias)?;
         Ok(Some(frag!["(SELECT COUNT(*)", from, ")"]))
+    }
+
+    /// `nav/$count($filter=…;$search=…)`: the related rows meeting the filter (the variable
+    /// standing for a related row) and the search; `None` for other paths.
+    pub(super) fn count_members_where(
+        &mut self,
+        p: &PropertyRef,
+        variable: &str,
+        filter: Option<&BoundExpr>,
+        search: Option<&BoundSearch>,
+    ) -> Result<Option<Frag>, ODataError> {
+        let Some(members) = self.members(p)? else {
+            return Ok(None);
+        };
+        let alias = self.next_alias("n");
+        let mut query = frag!["(SELECT COUNT(*)", self.members_from(p, &members, &alias)?];
+        if let Some(filter) = filter {
+            let row = Scope::Row {
+                alias: alias.clone(),
+                table: members.target,
+            };
+            self.scopes.push((variable.to_owned(), row));
+            let condition = self.condition(filter);
+            self.scopes.pop();
+            query = frag![query, " AND ", self.dialect.two_valued(condition?)];
+        }
+        if let Some(search) = search {
+            // Unqualified columns inside the subquery name the related table's.
+            let condition = crate::sql::search::search_condition(
+                self.dialect,
+                members.target,
+                search,
+                members.searchable,
+            );
+            query = frag![query, " AND ", condition];
+        }
+        Ok(Some(frag![query, ")"]))
     }
 
     /// `any`/`all` over a collection-valued navigation path, the variable standing for a
