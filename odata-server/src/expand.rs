@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
+use odata_core::edm::EntityTypeId;
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::query::{Expand, ExpandItem as ExpandSyntax, ExpandKind, Levels, PathName};
 use odata_core::query::{NestedOptions, QueryOptions};
@@ -78,8 +79,9 @@ impl<'s> ExpandItem<'s> {
 ///
 /// Errors: 400 for an unknown navigation property, too deep or too many items, and nested
 /// options that do not bind (and `$select`/`$expand`/`$levels` inside `nav/$ref`); 501 for
-/// navigation properties not bound to storage, paths through complex properties or type
-/// casts.
+/// navigation properties not bound to storage and paths through complex properties. A
+/// type cast after the navigation (`nav/Namespace.Type`) keeps the related entities of that
+/// type.
 pub fn bind<'s>(
     service: &'s Service,
     backend: Backend,
@@ -146,16 +148,24 @@ impl<'s> Binding<'_, 's> {
             else {
                 return Err(unsupported("Expanding '$value' is not supported.".into()));
             };
-            let names: Vec<&Navigation> = match segments.as_slice() {
-                [PathName::Star] => collection.navigations.iter().collect(),
-                [PathName::Name(name)] => vec![self.navigation(collection, name)?],
+            let (names, cast): (Vec<&Navigation>, Option<EntityTypeId>) = match segments.as_slice()
+            {
+                [PathName::Star] => (collection.navigations.iter().collect(), None),
+                [PathName::Name(name)] => (vec![self.navigation(collection, name)?], None),
+                // `nav/Namespace.Type`: only the related entities of that type (or one
+                // derived from it).
+                [PathName::Name(name), PathName::Name(ty)] if ty.contains('.') => {
+                    let navigation = self.navigation(collection, name)?;
+                    let cast = self.cast(navigation, ty)?;
+                    (vec![navigation], Some(cast))
+                }
                 _ => {
                     return Err(unsupported(format!(
-                        "Expanding the path '{}' (type casts, complex properties, several \
-                         segments) is not supported yet.",
+                        "Expanding the path '{}' (complex properties, several segments) is \
+                         not supported yet.",
                         segments
                             .iter()
-                            .map(|s| format!("{s:?}"))
+                            .map(ToString::to_string)
                             .collect::<Vec<_>>()
                             .join("/")
                     )));
@@ -166,7 +176,12 @@ impl<'s> Binding<'_, 's> {
                     continue;
                 }
                 spend(budget)?;
-                out.push(self.item(navigation, *kind, options, depth, budget)?);
+                let mut item = self.item(navigation, *kind, options, depth, budget)?;
+                if let Some(cast) = cast {
+                    let model = self.service.model();
+                    item.plan.conditions.push(sql::type_in(model, cast));
+                }
+                out.push(item);
             }
         }
         Ok(out)
@@ -192,6 +207,23 @@ impl<'s> Binding<'_, 's> {
                 ty.qualified_name
             )))
         }
+    }
+
+    /// The entity type `name` of a cast after `navigation`: its target type or one derived
+    /// from it (400 otherwise).
+    fn cast(&self, navigation: &Navigation, name: &str) -> Result<EntityTypeId, ODataError> {
+        let model = self.service.model();
+        let target = self.service.target(navigation).entity_type;
+        model
+            .find_entity_type(name)
+            .filter(|&t| model.entity_derives_from(t, target))
+            .ok_or_else(|| {
+                bad(format!(
+                    "'{name}' is not '{}' or a type derived from it: '{}' cannot be cast to it.",
+                    model.entity_type(target).qualified_name,
+                    navigation.name
+                ))
+            })
     }
 
     fn item(

@@ -241,6 +241,11 @@ pub fn resolve<'s>(
             ErrorKind::NotImplemented,
             format!("The segment '{s}' after '$entity' is not supported yet."),
         )),
+        // Valid OData resources this service does not serve: 501, not 404.
+        [first, ..] if first == "$all" || first.starts_with("$crossjoin(") => Err(ODataError::new(
+            ErrorKind::NotImplemented,
+            format!("The resource '{first}' is not supported by this service."),
+        )),
         _ => resolve_in_collections(service, &segments, info),
     }
 }

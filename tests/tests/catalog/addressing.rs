@@ -276,3 +276,86 @@ async fn selecting_navigation_properties_and_expanding_to_the_deepest_level() {
         assert_eq!(status, StatusCode::BAD_REQUEST, "$levels={levels}");
     }
 }
+
+/// The `Name`s of the products expanded into each category, by category name.
+fn expanded_names(body: &Value) -> Vec<(String, Vec<String>)> {
+    body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|c| {
+            let products = c["Products"].as_array().unwrap_or_else(|| panic!("{c}"));
+            (
+                c["Name"].as_str().unwrap().to_owned(),
+                products
+                    .iter()
+                    .map(|p| p["Name"].as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn type_casts_inside_expand_keep_the_derived_entities() {
+    let app = spawn_catalog().await;
+    let all = app
+        .get_json("Categories?$select=Name&$orderby=Name&$expand=Products($select=Name,ProductType;$orderby=Name)")
+        .await;
+    // What the cast must keep: per category, the products whose type is SpecialProduct.
+    let expected: Vec<(String, Vec<String>)> = all["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["Name"].as_str().unwrap().to_owned(),
+                c["Products"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|p| p["ProductType"] == "SpecialProduct")
+                    .map(|p| p["Name"].as_str().unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect();
+    let special: usize = expected.iter().map(|(_, p)| p.len()).sum();
+    assert_eq!(
+        special, 3,
+        "MODEL §2.5: three SpecialProducts in the demo data"
+    );
+    let cast = app
+        .get_json(
+            "Categories?$select=Name&$orderby=Name\
+             &$expand=Products/Catalog.SpecialProduct($select=Name;$orderby=Name)",
+        )
+        .await;
+    assert_eq!(expanded_names(&cast), expected, "{cast}");
+    // The base type itself is a cast that keeps every product.
+    let base = app
+        .get_json("Categories?$select=Name&$orderby=Name&$expand=Products/Catalog.Product($select=Name;$orderby=Name)")
+        .await;
+    assert_eq!(expanded_names(&base), expanded_names(&all));
+
+    // A type that is not the target's or derived from it: 400 naming it.
+    for path in [
+        "Categories?$expand=Products/Catalog.Category",
+        "Categories?$expand=Products/Catalog.Nope",
+    ] {
+        let (status, body) = status_and_body(&app, path).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["target"], "$expand", "{body}");
+    }
+}
+
+#[tokio::test]
+async fn all_and_crossjoin_are_501_not_404() {
+    let app = spawn_catalog().await;
+    for path in ["$all", "$crossjoin(Products,Categories)"] {
+        let (status, body) = status_and_body(&app, path).await;
+        assert_eq!(status, StatusCode::NOT_IMPLEMENTED, "{path}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(path), "{message}");
+    }
+}
