@@ -59,5 +59,5 @@ pub use compute::{
 pub use functions::{function_name, supported_filter_functions};
 pub use select::bind_select;
 pub use select_options::{SelectOptions, SelectedMember, SelectedProperty, bind_select_options};
-pub use shape::shape_model;
+pub use shape::{nested_shape_model, shape_model};
 pub use typed::*;

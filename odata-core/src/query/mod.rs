@@ -29,8 +29,8 @@ mod error_table;
 mod tests;
 
 pub use apply::{
-    AggregateItem, AggregateKind, AggregateMethod, Apply, GroupingPath, TopBottomKind,
-    Transformation, parse_apply,
+    AggregateItem, AggregateKind, AggregateMethod, Apply, GroupingItem, GroupingPath, NestItem,
+    TopBottomKind, Transformation, parse_apply,
 };
 pub use ast::*;
 pub use error::{ParseError, ParseErrorKind, ParseLimits};

@@ -11,14 +11,15 @@
 //! `search`, `topcount`, `bottomcount`, `topsum`, `toppercent`, `bottomsum`,
 //! `bottompercent`), or a list of named, typed properties (after `groupby`, `aggregate`,
 //! `compute`, `concat`). Expressions over a list of properties are bound
-//! against a synthetic entity type with those properties ([`shape_model`]) and translated
+//! against a synthetic entity type with those properties ([`nested_shape_model`]) and translated
 //! over a synthetic table whose columns hold the translator's canonical values (Boolean
 //! 0/1, Decimal as REAL, DateTimeOffset as text plus `__utc` ticks).
 //!
 //! Result types of aggregates: `sum` of integers is Edm.Int64, of Edm.Decimal/Double
 //! the same type; `average` is Edm.Double for Edm.Double input, else Edm.Decimal; `min` and
 //! `max` keep the input type (DateTimeOffset chronologically, returned in UTC);
-//! `countdistinct` and `$count` are Edm.Decimal with scale 0.
+//! `countdistinct`, `count` (this service's method: the number of non-null values) and
+//! `$count` are Edm.Decimal with scale 0.
 //!
 //! `orderby` sets the order that the next `top`/`skip` (and the final result) use; a
 //! `groupby` or `aggregate` drops it (groups come ordered by their grouping values).
@@ -27,26 +28,42 @@
 //! while the sum of the values ranked before it is below `s` (below `p` percent of the
 //! total for `…percent`). `concat` is a `UNION ALL` of its parts, each part's rows
 //! numbered in its own order, so the result lists the parts one after the other.
+//!
+//! A `groupby` with `rollup` is the `UNION ALL` of one grouping per combination of rollup
+//! levels (finest first), the properties a level rolls up being null.
+//!
+//! `join(p as a)` / `outerjoin` join the related rows (a derived table of the related
+//! collection in the caller's tenant, through the link table for a many-to-many
+//! navigation); the rows keep the entity's stored columns, so its properties and
+//! navigation paths stay usable, and gain the related entity's values as columns named
+//! `a/<property>` plus a presence column `a` (null when an outer join found none). Paths
+//! like `a/Name` reach such columns: the shape's model makes `a` a complex property
+//! ([`nested_shape_model`]).
+//!
+//! `nest(seq as a)` makes the result of `seq` one JSON text cell: per instance an array of
+//! its row number and its cells ([`ColumnRole::Nested`]), built by a correlated subquery
+//! (per group inside `groupby`), which the caller decodes.
 
 use std::borrow::Cow;
 
 use odata_core::bind::{
     BindContext, BoundExpr, ExprType, bind_expr, bind_filter, bind_orderby, bind_search,
-    shape_model,
+    nested_shape_model,
 };
-use odata_core::edm::{Model, PrimitiveKind, Property, TypeKind, TypeRef};
+use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::query::{
-    AggregateKind, AggregateMethod, Apply, Expr, OrderBy, ParseLimits, SortDirection,
-    TopBottomKind, Transformation, parse_expr,
+    AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, GroupingPath,
+    NestItem, OrderBy, ParseLimits, SortDirection, TopBottomKind, Transformation, parse_expr,
 };
 use odata_core::value::{DateTimeOffset, Value};
 
-use super::dialect::{Dialect, ExprDialect, Postgres, Sqlite};
+use super::dialect::{Dialect, ExprDialect, JSON_ARRAY_ITEMS, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
-use super::translate::{Navigator, NoNavigation, Translator, Val};
+use super::translate::{Hop, Navigator, NoNavigation, Translator, Val};
 use super::{Condition, OrderTerm, Statement, order, search};
+use crate::service::Link;
 use crate::store::table::{Column, ColumnKind, Table, utc_column};
 
 /// What a `$apply` reads: the collection and the request's context.
@@ -101,6 +118,37 @@ pub struct ResultColumn {
     pub type_ref: TypeRef,
     /// An aggregated or computed value (a dynamic property), not a declared property.
     pub dynamic: bool,
+    /// What its cell holds.
+    pub role: ColumnRole,
+}
+
+/// What the cell of a [`ResultColumn`] holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnRole {
+    /// A value of the column's type.
+    Value,
+    /// Whether the object at the column's path exists (the alias of a `join`): null when
+    /// the object is null (an `outerjoin` found no related entity), whatever its members
+    /// hold. Not a property of its own.
+    Presence,
+    /// A nested collection (`nest`), as JSON text: an array holding per instance an array
+    /// of its position (sort by it) followed by arrays of its cells, which, concatenated,
+    /// are laid out as these columns are in a result row (a DateTimeOffset as text and
+    /// UTC ticks, Edm.Binary as hexadecimal text, Edm.Decimal as text, a nested collection
+    /// as a JSON array or its text).
+    Nested(Vec<ResultColumn>),
+}
+
+impl ResultColumn {
+    /// A value column.
+    fn value(path: Vec<String>, type_ref: TypeRef, dynamic: bool) -> Self {
+        Self {
+            path,
+            type_ref,
+            dynamic,
+            role: ColumnRole::Value,
+        }
+    }
 }
 
 /// The statements of a `$apply` request.
@@ -154,8 +202,8 @@ pub fn plan(
     after: &AfterApply<'_>,
 ) -> Result<ApplyQuery, ODataError> {
     match backend {
-        Backend::Sqlite => Builder::new(&Sqlite, source).run(apply, after),
-        Backend::Postgres => Builder::new(&Postgres, source).run(apply, after),
+        Backend::Sqlite => Builder::new(&Sqlite, source, after.limit).run(apply, after),
+        Backend::Postgres => Builder::new(&Postgres, source, after.limit).run(apply, after),
     }
 }
 
@@ -168,12 +216,33 @@ struct Rel<'m> {
     /// `None`: instances of the entity type; else the shape's properties.
     columns: Option<Vec<ResultColumn>>,
     order: Vec<OrderTerm>,
+    /// The entity type (of the source's model) whose stored columns the rows still carry,
+    /// with values added (after `join`): paths through its navigation properties work.
+    base: Option<EntityTypeId>,
+}
+
+impl Rel<'_> {
+    /// A copy (the model shared when borrowed).
+    fn duplicate(&self) -> Self {
+        Rel {
+            sql: self.sql.clone(),
+            model: self.model.clone(),
+            entity_type: self.entity_type,
+            table: self.table.clone(),
+            columns: self.columns.clone(),
+            order: self.order.clone(),
+            base: self.base,
+        }
+    }
 }
 
 struct Builder<'a, D: ExprDialect> {
     dialect: &'a D,
     source: &'a ApplySource<'a>,
     counter: usize,
+    /// The most instances a nested collection (`nest`) may hold before the caller refuses
+    /// the result: one more than it returns.
+    limit: u64,
 }
 
 fn type_ref_of(ty: &ExprType) -> Option<TypeRef> {
@@ -212,6 +281,11 @@ fn column_of(name: &str, type_ref: &TypeRef) -> Column {
     }
 }
 
+/// The type of a presence column ([`ColumnRole::Presence`]).
+fn presence_ref() -> TypeRef {
+    primitive_ref(TypeKind::Primitive(PrimitiveKind::Boolean))
+}
+
 fn is_numeric(p: PrimitiveKind) -> bool {
     matches!(
         p,
@@ -247,11 +321,12 @@ struct NewValue {
 }
 
 impl<'a, D: ExprDialect> Builder<'a, D> {
-    fn new(dialect: &'a D, source: &'a ApplySource<'a>) -> Self {
+    fn new(dialect: &'a D, source: &'a ApplySource<'a>, limit: u64) -> Self {
         Self {
             dialect,
             source,
             counter: 0,
+            limit,
         }
     }
 
@@ -296,6 +371,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             table: s.table.clone(),
             columns: None,
             order,
+            base: Some(s.entity_type),
         }
     }
 
@@ -312,10 +388,10 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         }
     }
 
-    /// Navigation properties lead somewhere from the collection's rows only, not from
-    /// the rows of a later stage.
+    /// Navigation properties lead somewhere from the collection's rows only (also when
+    /// joined), not from the rows of a later stage.
     fn related(&self, rel: &Rel<'_>) -> &'a dyn Navigator {
-        if rel.columns.is_none() {
+        if rel.base.is_some() {
             self.source.navigator
         } else {
             &NoNavigation
@@ -367,11 +443,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 let ty = rel.model.entity_type(rel.entity_type);
                 ty.properties()
                     .filter(|p| !p.is_write_only())
-                    .map(|p| ResultColumn {
-                        path: vec![p.name.clone()],
-                        type_ref: p.type_ref.clone(),
-                        dynamic: false,
-                    })
+                    .map(|p| ResultColumn::value(vec![p.name.clone()], p.type_ref.clone(), false))
                     .collect()
             }
         }
@@ -419,9 +491,11 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             Transformation::Top(n) => Ok(self.window(rel, Some(*n), 0)),
             Transformation::Skip(n) => Ok(self.window(rel, None, *n)),
             Transformation::Search(s) => {
-                if rel.columns.is_some() {
+                // The searchable columns are the entity's stored ones (joined rows keep them).
+                if rel.base.is_none() {
                     return Err(bad(
-                        "search applies to entities only, not after groupby, aggregate or compute",
+                        "search applies to entities only, not after groupby, aggregate, \
+                         compute, concat or nest",
                     ));
                 }
                 let bound = bind_search(s);
@@ -444,86 +518,587 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             }
             Transformation::Aggregate(items) => self.group(rel, &[], Some(items), None),
             Transformation::GroupBy { properties, then } => {
-                let nested = then.as_ref().map_or(&[][..], |a| &a.transformations[..]);
-                // Per-row transformations before the aggregate apply to the input; those
-                // after it see one row per group, so they apply to the grouped result.
-                let split = nested
-                    .iter()
-                    .position(|t| matches!(t, Transformation::Aggregate(_)));
-                let (before, aggregate, after) = match split {
-                    Some(i) => (&nested[..i], Some(&nested[i]), &nested[i + 1..]),
-                    None => (nested, None, &[][..]),
-                };
-                // Per-row transformations before the aggregate choose the rows each group
-                // aggregates; a group whose rows they all drop still appears (aggregating
-                // nothing), so they become a condition on the aggregated values rather
-                // than a filter on the input.
-                let mut condition: Option<Frag> = None;
-                for t in before {
-                    let cond = match t {
-                        Transformation::Identity => continue,
-                        Transformation::Filter(e) => {
-                            let bound =
-                                bind_filter(&self.ctx(&rel), e).map_err(in_apply("filter"))?;
-                            let related = self.related(&rel);
-                            Translator::new(&rel.model, &rel.table, related, self.dialect)
-                                .condition(&bound)?
-                        }
-                        Transformation::Search(s) if rel.columns.is_none() => {
-                            search::search_condition(
-                                self.dialect,
-                                &rel.table,
-                                &bind_search(s),
-                                self.source.searchable,
-                            )
-                        }
-                        other => {
-                            return Err(not_implemented(format!(
-                                "'{}' inside groupby before aggregate",
-                                name_of(other)
-                            )));
-                        }
-                    };
-                    condition = Some(match condition {
-                        None => cond,
-                        Some(c) => frag!["(", c, " AND ", cond, ")"],
-                    });
-                }
-                if aggregate.is_none() && condition.is_some() {
-                    return Err(not_implemented(
-                        "groupby with transformations but without aggregate",
-                    ));
-                }
-                let items = match aggregate {
-                    Some(Transformation::Aggregate(items)) => Some(items),
-                    _ => None,
-                };
-                let mut paths = Vec::new();
-                for p in properties {
-                    paths.push(p.segments.clone());
-                }
-                let mut rel = self.group(rel, &paths, items, condition)?;
-                for t in after {
-                    match t {
-                        Transformation::Filter(_)
-                        | Transformation::Identity
-                        | Transformation::Compute(_) => rel = self.transformation(rel, t)?,
-                        other => {
-                            return Err(not_implemented(format!(
-                                "'{}' inside groupby after aggregate",
-                                name_of(other)
-                            )));
-                        }
-                    }
-                }
-                Ok(rel)
+                let items: Vec<GroupingItem> =
+                    properties.iter().cloned().map(GroupingItem::Path).collect();
+                self.groupby(rel, &items, then.as_ref())
             }
+            Transformation::GroupByRollup { items, then } => {
+                self.groupby(rel, items, then.as_ref())
+            }
+            Transformation::Join {
+                outer,
+                path,
+                alias,
+                then,
+            } => self.join(rel, *outer, path, alias, then.as_ref()),
+            Transformation::Nest(items) => self.nest_all(rel, items),
             Transformation::TopBottom { kind, n, value } => self.top_bottom(rel, *kind, n, value),
             Transformation::Concat(sequences) => self.concat(rel, sequences),
             Transformation::Unsupported { name, .. } => {
                 Err(not_implemented(format!("the transformation '{name}'")))
             }
         }
+    }
+
+    /// `groupby(list[, seq])`: the groups of each grouping set the list stands for (one
+    /// without `rollup`), and what `seq` makes of each; several sets one after the other,
+    /// finest first, a property a set leaves out being null.
+    fn groupby<'m>(
+        &mut self,
+        rel: Rel<'m>,
+        items: &[GroupingItem],
+        then: Option<&Apply>,
+    ) -> Result<Rel<'m>, ODataError>
+    where
+        'a: 'm,
+    {
+        for item in items {
+            if let GroupingItem::Rollup { all: false, levels } = item
+                && levels.len() < 2
+            {
+                let name = levels.first().map(ToString::to_string).unwrap_or_default();
+                return Err(bad(format!(
+                    "groupby: 'rollup({name})' with one argument names a leveled hierarchy, and \
+                     this service defines none; list two or more grouping properties, or \
+                     '$all' and one or more"
+                )));
+            }
+        }
+        let nested = then.map_or(&[][..], |a| &a.transformations[..]);
+        // Per-row transformations before the aggregate (or nest) apply to the input; those
+        // after it see one row per group, so they apply to the grouped result.
+        let split = nested
+            .iter()
+            .position(|t| matches!(t, Transformation::Aggregate(_) | Transformation::Nest(_)));
+        let (before, collapse, after) = match split {
+            Some(i) => (&nested[..i], Some(&nested[i]), &nested[i + 1..]),
+            None => (nested, None, &[][..]),
+        };
+        // Per-row transformations before the aggregate choose the rows each group
+        // aggregates; a group whose rows they all drop still appears (aggregating
+        // nothing), so they become a condition on the aggregated values rather than a
+        // filter on the input.
+        let mut condition: Option<Frag> = None;
+        for t in before {
+            let cond = match t {
+                Transformation::Identity => continue,
+                Transformation::Filter(e) => {
+                    let bound = bind_filter(&self.ctx(&rel), e).map_err(in_apply("filter"))?;
+                    let related = self.related(&rel);
+                    Translator::new(&rel.model, &rel.table, related, self.dialect)
+                        .condition(&bound)?
+                }
+                Transformation::Search(s) if rel.base.is_some() => search::search_condition(
+                    self.dialect,
+                    &rel.table,
+                    &bind_search(s),
+                    self.source.searchable,
+                ),
+                other => {
+                    return Err(not_implemented(format!(
+                        "'{}' inside groupby before aggregate or nest",
+                        name_of(other)
+                    )));
+                }
+            };
+            condition = Some(match condition {
+                None => cond,
+                Some(c) => frag!["(", c, " AND ", cond, ")"],
+            });
+        }
+        if collapse.is_none() && condition.is_some() {
+            return Err(not_implemented(
+                "groupby with transformations but without aggregate or nest",
+            ));
+        }
+        let sets = GroupingItem::grouping_sets(items);
+        let mut parts = Vec::with_capacity(sets.len());
+        for set in &sets {
+            let paths: Vec<Vec<String>> = set.iter().map(|p| p.segments.clone()).collect();
+            let part = match collapse {
+                Some(Transformation::Aggregate(aggregates)) => {
+                    self.group(rel.duplicate(), &paths, Some(aggregates), condition.clone())?
+                }
+                Some(Transformation::Nest(nests)) => {
+                    let groups = self.group(rel.duplicate(), &paths, None, None)?;
+                    self.nest_groups(&rel, groups, &paths, nests, condition.as_ref())?
+                }
+                _ => self.group(rel.duplicate(), &paths, None, None)?,
+            };
+            parts.push(part);
+        }
+        let mut rel = if parts.len() == 1 {
+            parts.remove(0)
+        } else {
+            self.union(parts, "groupby")?
+        };
+        for t in after {
+            match t {
+                Transformation::Filter(_)
+                | Transformation::Identity
+                | Transformation::Compute(_) => rel = self.transformation(rel, t)?,
+                other => {
+                    return Err(not_implemented(format!(
+                        "'{}' inside groupby after aggregate or nest",
+                        name_of(other)
+                    )));
+                }
+            }
+        }
+        Ok(rel)
+    }
+
+    /// `join(path as alias[, seq])` / `outerjoin(…)`: per input row, one row per related
+    /// entity (those `seq` keeps, in its order), the input row's columns kept and the
+    /// related entity's canonical values added as `alias/<property>`, with the presence
+    /// column `alias`; an outer join keeps a row without related entities once, with
+    /// nulls.
+    fn join<'m>(
+        &mut self,
+        rel: Rel<'m>,
+        outer: bool,
+        path: &GroupingPath,
+        alias: &str,
+        then: Option<&Apply>,
+    ) -> Result<Rel<'m>, ODataError>
+    where
+        'a: 'm,
+    {
+        let step = if outer { "outerjoin" } else { "join" };
+        let Some(base) = rel.base else {
+            return Err(not_implemented(format!(
+                "'{step}' after groupby, aggregate, compute, concat or nest"
+            )));
+        };
+        let (navigation, cast) = match path.segments.as_slice() {
+            [navigation] => (navigation, None),
+            [navigation, cast] if cast.contains('.') => (navigation, Some(cast)),
+            _ => {
+                return Err(bad(format!(
+                    "{step}: '{path}' must be a collection-valued navigation property, \
+                     optionally followed by a type cast"
+                )));
+            }
+        };
+        let model = self.source.model;
+        let ty = model.entity_type(base);
+        let Some(nav) = ty.navigation_property(navigation) else {
+            if ty.property(navigation).is_some_and(|p| {
+                p.type_ref.collection && matches!(p.type_ref.kind, TypeKind::Complex(_))
+            }) {
+                return Err(not_implemented(format!(
+                    "'{step}' over the collection-valued complex property '{navigation}'"
+                )));
+            }
+            return Err(bad(format!(
+                "{step}: '{navigation}' is not a navigation property of '{}'",
+                ty.qualified_name
+            )));
+        };
+        if !nav.collection {
+            return Err(bad(format!(
+                "{step}: '{navigation}' is single-valued; {step} needs a collection-valued \
+                 navigation property"
+            )));
+        }
+        let input_columns = self.result_columns(&rel);
+        if ty.property(alias).is_some()
+            || ty.navigation_property(alias).is_some()
+            || input_columns.iter().any(|c| c.path[0] == alias)
+        {
+            return Err(bad(format!(
+                "{step}: the alias '{alias}' is already a property of the input"
+            )));
+        }
+        let mut target_type = nav.target;
+        if let Some(cast) = cast {
+            match model.find_entity_type(cast) {
+                Some(t) if model.entity_type_and_subtypes(nav.target).contains(&t) => {
+                    target_type = t;
+                }
+                _ => {
+                    return Err(bad(format!(
+                        "{step}: '{cast}' is not '{}' or a type derived from it",
+                        model.entity_type(nav.target).qualified_name
+                    )));
+                }
+            }
+        }
+        if let Some(sequence) = then {
+            for t in &sequence.transformations {
+                match t {
+                    Transformation::Filter(_)
+                    | Transformation::Search(_)
+                    | Transformation::OrderBy(_)
+                    | Transformation::Identity
+                    | Transformation::Compute(_) => {}
+                    other => {
+                        return Err(not_implemented(format!(
+                            "'{}' among the transformations {step} applies to the related \
+                             entities (filter, search, orderby, compute and identity are)",
+                            name_of(other)
+                        )));
+                    }
+                }
+            }
+        }
+        let Some(Hop {
+            target,
+            link,
+            searchable,
+        }) = self.source.navigator.hop(&rel.table, navigation)
+        else {
+            return Err(not_implemented(format!(
+                "'{step}' through '{navigation}', which leads to no collection of this service"
+            )));
+        };
+        let source_key = single_key(&rel.table, step)?;
+        // The related collection, as the first stage of a `$apply` of its own.
+        let target_source = ApplySource {
+            model,
+            table: target,
+            entity_type: target_type,
+            navigator: self.source.navigator,
+            searchable,
+            tenant: self.source.tenant,
+            scope: None,
+            aliases: self.source.aliases,
+            now: self.source.now,
+            limits: self.source.limits,
+        };
+        let mut inner = Builder::new(self.dialect, &target_source, self.limit);
+        inner.counter = self.counter;
+        let mut related = inner.first();
+        // A cast, or a navigation to a derived type stored with its base type.
+        if target.types.first().map(|t| t.id) != Some(target_type) {
+            let names = model
+                .entity_type_and_subtypes(target_type)
+                .into_iter()
+                .map(|t| Frag::param(model.entity_type(t).qualified_name.as_str()));
+            let test = frag![inner.q("_type"), " IN (", Frag::join(names, ", "), ")"];
+            related = inner.filter_frag(related, test);
+        }
+        if let Some(sequence) = then {
+            related = inner.sequence(related, sequence)?;
+        }
+        // The related values as a later stage reads them (canonical, see the module
+        // documentation), named `alias/<property>`.
+        let mut values = Vec::new();
+        let mut columns = input_columns;
+        let first_new = columns.len();
+        columns.push(ResultColumn {
+            path: vec![alias.to_owned()],
+            type_ref: presence_ref(),
+            dynamic: true,
+            role: ColumnRole::Presence,
+        });
+        for c in inner.result_columns(&related) {
+            let name = c.path.join("/");
+            let path = format!("{alias}/{name}");
+            let scalar = !c.type_ref.collection
+                && matches!(c.type_ref.kind, TypeKind::Primitive(_) | TypeKind::Enum(_));
+            if scalar {
+                let expr = parse_expr(&name, &self.source.limits)
+                    .map_err(|e| bad(format!("{step}: '{name}': {}", e.message)))?;
+                let bound = bind_expr(&inner.ctx(&related), &expr).map_err(in_apply(step))?;
+                let v = inner.new_value(&related, &path, &bound, true, step)?;
+                values.push((path.clone(), v.value));
+                if let Some(ticks) = v.ticks {
+                    values.push((utc_column(&path), ticks));
+                }
+            } else {
+                values.push((path.clone(), frag![inner.alias(), ".", inner.q(&name)]));
+            }
+            // Declared properties of the related entity stay declared.
+            columns.push(ResultColumn {
+                path: vec![alias.to_owned(), name],
+                type_ref: c.type_ref,
+                dynamic: c.dynamic,
+                role: ColumnRole::Value,
+            });
+        }
+        let related_order = inner.order_by(&related.order);
+        self.counter = inner.counter;
+        let related_alias = self.next("j");
+        let row_number = self.next("rn");
+        let mut select: Vec<Frag> = values
+            .iter()
+            .map(|(name, value)| frag![value, " AS ", self.q(name)])
+            .collect();
+        // A BIGINT on PostgreSQL, as result cells of integers are read.
+        select.push(frag![
+            "CAST(1 AS ",
+            self.dialect.integer_type(),
+            ") AS \"$one\""
+        ]);
+        select.push(frag!["ROW_NUMBER() OVER (", related_order, ") AS \"$rn\""]);
+        let target_alias = self.q(&target.name);
+        let target_column = |name: &str| frag![&target_alias, ".", self.q(name)];
+        let derived = match link {
+            Link::Inverse { column } => {
+                let reference = &target.columns[*column].property.name;
+                select.push(frag![target_column(reference), " AS \"$src\""]);
+                frag![
+                    "SELECT ",
+                    Frag::join(select, ","),
+                    " FROM (",
+                    &related.sql,
+                    ") AS ",
+                    &target_alias
+                ]
+            }
+            Link::Many { table: links } => {
+                let key = single_key(target, step)?;
+                select.push(frag![target_column(key), " AS \"$key\""]);
+                let rows = self.next("r");
+                let pairs = self.next("l");
+                frag![
+                    "SELECT ",
+                    self.q(&rows),
+                    ".*,",
+                    self.q(&pairs),
+                    ".",
+                    self.q(crate::store::link_table::SOURCE_COLUMN),
+                    " AS \"$src\" FROM (SELECT ",
+                    Frag::join(select, ","),
+                    " FROM (",
+                    &related.sql,
+                    ") AS ",
+                    &target_alias,
+                    ") AS ",
+                    self.q(&rows),
+                    " JOIN ",
+                    self.q(links.name()),
+                    " AS ",
+                    self.q(&pairs),
+                    " ON ",
+                    self.q(&pairs),
+                    ".",
+                    self.q("_tenant"),
+                    " = ",
+                    Frag::param(self.source.tenant),
+                    " AND ",
+                    self.q(&pairs),
+                    ".",
+                    self.q(crate::store::link_table::TARGET_COLUMN),
+                    " = ",
+                    self.q(&rows),
+                    ".\"$key\""
+                ]
+            }
+            Link::Reference { .. } => {
+                return Err(bad(format!(
+                    "{step}: '{navigation}' is single-valued; {step} needs a collection-valued \
+                     navigation property"
+                )));
+            }
+        };
+        let joined = self.q(&related_alias);
+        let mut outer_select = vec![frag![self.alias(), ".*"]];
+        outer_select.push(frag![&joined, ".\"$one\" AS ", self.q(alias)]);
+        for (name, _) in &values {
+            outer_select.push(frag![&joined, ".", self.q(name), " AS ", self.q(name)]);
+        }
+        outer_select.push(frag![&joined, ".\"$rn\" AS ", self.q(&row_number)]);
+        let sql = frag![
+            "SELECT ",
+            Frag::join(outer_select, ","),
+            " FROM (",
+            &rel.sql,
+            ") AS ",
+            self.alias(),
+            if outer { " LEFT JOIN (" } else { " JOIN (" },
+            derived,
+            ") AS ",
+            &joined,
+            " ON ",
+            &joined,
+            ".\"$src\" = ",
+            self.alias(),
+            ".",
+            self.q(source_key)
+        ];
+        let mut table = rel.table.clone();
+        for c in &columns[first_new..] {
+            table
+                .columns
+                .push(column_of(&c.path.join("/"), &c.type_ref));
+        }
+        let mut order = rel.order;
+        order.push(OrderTerm {
+            expr: self.q(&row_number),
+            direction: SortDirection::Asc,
+            nullable: true,
+        });
+        let (model, entity_type) = self.model_of(&columns, Some(base));
+        Ok(Rel {
+            sql,
+            model: Cow::Owned(model),
+            entity_type,
+            table,
+            columns: Some(columns),
+            order,
+            base: Some(base),
+        })
+    }
+
+    /// `nest(seq as alias, …)` at the top level: one instance holding what each sequence
+    /// makes of the input.
+    fn nest_all<'m>(&mut self, rel: Rel<'m>, items: &[NestItem]) -> Result<Rel<'m>, ODataError>
+    where
+        'a: 'm,
+    {
+        let mut select = Vec::new();
+        let mut columns: Vec<ResultColumn> = Vec::new();
+        for item in items {
+            if columns.iter().any(|c| c.path[0] == item.alias) {
+                return Err(bad(format!(
+                    "nest: the alias '{}' is used twice",
+                    item.alias
+                )));
+            }
+            let (json, inner) = self.nested_json(rel.duplicate(), item)?;
+            select.push(frag![json, " AS ", self.q(&item.alias)]);
+            columns.push(nested_column(&item.alias, inner));
+        }
+        Ok(self.shaped(
+            frag!["SELECT ", Frag::join(select, ",")],
+            columns,
+            Vec::new(),
+        ))
+    }
+
+    /// `groupby(paths, nest(seq as alias, …))`: per group of `groups` (grouped from
+    /// `input` by `paths`), what each sequence makes of the group's input rows (those
+    /// meeting `condition`).
+    fn nest_groups<'m>(
+        &mut self,
+        input: &Rel<'m>,
+        groups: Rel<'m>,
+        paths: &[Vec<String>],
+        items: &[NestItem],
+        condition: Option<&Frag>,
+    ) -> Result<Rel<'m>, ODataError>
+    where
+        'a: 'm,
+    {
+        let group = self.next("g");
+        let group = self.q(&group);
+        // An input row is in the group whose grouping values equal its own (nulls too).
+        let mut tests: Vec<Frag> = condition.into_iter().cloned().collect();
+        for path in paths {
+            let text = path.join("/");
+            let expr = parse_expr(&text, &self.source.limits)
+                .map_err(|e| bad(format!("groupby: '{text}': {}", e.message)))?;
+            let bound = bind_expr(&self.ctx(input), &expr).map_err(in_apply("groupby"))?;
+            let v = self.new_value(input, &text, &bound, false, "groupby")?;
+            tests.push(match v.ticks {
+                Some(ticks) => self
+                    .dialect
+                    .null_safe_eq(ticks, frag![&group, ".", self.q(&utc_column(&text))]),
+                None => self
+                    .dialect
+                    .null_safe_eq(v.value, frag![&group, ".", self.q(&text)]),
+            });
+        }
+        let mut columns = self.result_columns(&groups);
+        let mut select = vec![frag![&group, ".*"]];
+        for item in items {
+            if columns.iter().any(|c| c.path[0] == item.alias) {
+                return Err(bad(format!(
+                    "nest: the alias '{}' is already used",
+                    item.alias
+                )));
+            }
+            let members = if tests.is_empty() {
+                input.duplicate()
+            } else {
+                self.filter_frag(input.duplicate(), Frag::join(tests.clone(), " AND "))
+            };
+            let (json, inner) = self.nested_json(members, item)?;
+            select.push(frag![json, " AS ", self.q(&item.alias)]);
+            columns.push(nested_column(&item.alias, inner));
+        }
+        let sql = frag![
+            "SELECT ",
+            Frag::join(select, ","),
+            " FROM (",
+            &groups.sql,
+            ") AS ",
+            &group
+        ];
+        Ok(self.shaped(sql, columns, groups.order))
+    }
+
+    /// The JSON text of what `item`'s sequence makes of `input` (see
+    /// [`ColumnRole::Nested`]), at most `limit` instances, and the instances' columns.
+    fn nested_json<'m>(
+        &mut self,
+        input: Rel<'m>,
+        item: &NestItem,
+    ) -> Result<(Frag, Vec<ResultColumn>), ODataError>
+    where
+        'a: 'm,
+    {
+        let part = self.sequence(input, &item.apply)?;
+        let columns = self.result_columns(&part);
+        let mut cells = Vec::new();
+        for c in &columns {
+            let name = c.path.join("/");
+            let cell = frag![self.alias(), ".", self.q(&name)];
+            let primitive = if c.type_ref.collection || c.role != ColumnRole::Value {
+                None
+            } else {
+                c.type_ref.primitive()
+            };
+            match primitive {
+                // As text: exact, whatever number type the database would write.
+                Some(PrimitiveKind::Decimal) => {
+                    cells.push(frag!["CAST(", cell, " AS TEXT)"]);
+                }
+                // JSON holds no bytes.
+                Some(PrimitiveKind::Binary) => cells.push(self.dialect.hex(cell)),
+                Some(PrimitiveKind::DateTimeOffset) => {
+                    cells.push(cell);
+                    cells.push(frag![self.alias(), ".", self.q(&utc_column(&name))]);
+                }
+                _ => cells.push(cell),
+            }
+        }
+        let position = self.next("n");
+        let mut element = vec![frag![self.alias(), ".", self.q(&position)]];
+        let mut rest = cells;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(JSON_ARRAY_ITEMS));
+            element.push(self.dialect.json_array(std::mem::replace(&mut rest, tail)));
+        }
+        let numbered = frag![
+            "SELECT ",
+            self.alias(),
+            ".*,ROW_NUMBER() OVER (",
+            self.order_by(&part.order),
+            ") AS ",
+            self.q(&position),
+            " FROM (",
+            &part.sql,
+            ") AS ",
+            self.alias(),
+            " ORDER BY ",
+            self.q(&position),
+            " LIMIT ",
+            Frag::param(clamp(self.limit))
+        ];
+        let json = frag![
+            "(SELECT ",
+            self.dialect
+                .json_array_agg(self.dialect.json_array(element)),
+            " FROM (",
+            numbered,
+            ") AS ",
+            self.alias(),
+            ")"
+        ];
+        Ok((json, columns))
     }
 
     /// `topcount`/`bottomcount` (the first n instances by value) and `topsum`,
@@ -664,27 +1239,29 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
     }
 
     /// `concat(seq, seq, …)`: each sequence applied to the input, their results one after
-    /// the other (in sequence order, each in its own order). The result has every property
-    /// of any part (null where a part lacks it); a property two parts give different
-    /// types is a 400.
+    /// the other (see [`Builder::union`]).
     fn concat<'m>(&mut self, rel: Rel<'m>, sequences: &[Apply]) -> Result<Rel<'m>, ODataError>
     where
         'a: 'm,
     {
         let mut parts = Vec::with_capacity(sequences.len());
         for sequence in sequences {
-            let input = Rel {
-                sql: rel.sql.clone(),
-                model: rel.model.clone(),
-                entity_type: rel.entity_type,
-                table: rel.table.clone(),
-                columns: rel.columns.clone(),
-                order: rel.order.clone(),
-            };
-            let part = self.sequence(input, sequence)?;
-            let columns = self.result_columns(&part);
-            parts.push((part, columns));
+            parts.push(self.sequence(rel.duplicate(), sequence)?);
         }
+        self.union(parts, "concat")
+    }
+
+    /// The rows of `parts` one after the other (in part order, each in its own order).
+    /// The result has every property of any part (null where a part lacks it); a property
+    /// two parts give different types is a 400 naming `step`.
+    fn union<'m>(&mut self, parts: Vec<Rel<'m>>, step: &str) -> Result<Rel<'m>, ODataError> {
+        let parts: Vec<(Rel<'m>, Vec<ResultColumn>)> = parts
+            .into_iter()
+            .map(|part| {
+                let columns = self.result_columns(&part);
+                (part, columns)
+            })
+            .collect();
         let mut columns: Vec<ResultColumn> = Vec::new();
         for (_, part_columns) in &parts {
             for c in part_columns {
@@ -692,6 +1269,8 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                     // Integers of different sizes meet as Edm.Int64.
                     Some(k)
                         if k.type_ref != c.type_ref
+                            && k.role == ColumnRole::Value
+                            && c.role == ColumnRole::Value
                             && k.type_ref.primitive().is_some_and(is_integer)
                             && c.type_ref.primitive().is_some_and(is_integer)
                             && !k.type_ref.collection
@@ -700,9 +1279,9 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                         k.type_ref = primitive_ref(TypeKind::Primitive(PrimitiveKind::Int64));
                         k.dynamic |= c.dynamic;
                     }
-                    Some(k) if k.type_ref != c.type_ref => {
+                    Some(k) if k.type_ref != c.type_ref || k.role != c.role => {
                         return Err(bad(format!(
-                            "concat: '{}' has different types in the parts",
+                            "{step}: '{}' has different types in the parts",
                             c.path.join("/")
                         )));
                     }
@@ -834,11 +1413,11 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             ),
         };
         Ok(NewValue {
-            column: ResultColumn {
-                path: name.split('/').map(str::to_owned).collect(),
+            column: ResultColumn::value(
+                name.split('/').map(str::to_owned).collect(),
                 type_ref,
                 dynamic,
-            },
+            ),
             name: name.to_owned(),
             value,
             ticks,
@@ -850,13 +1429,25 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         self.result_columns(rel)
     }
 
-    /// A new shape: the table and synthetic model of `columns`.
-    fn shaped<'m>(&self, sql: Frag, columns: Vec<ResultColumn>, order: Vec<OrderTerm>) -> Rel<'m> {
+    /// The synthetic model of a shape with `columns` (nested collections are no
+    /// properties: expressions cannot reach into them), its entity type extending `base`'s
+    /// navigation properties.
+    fn model_of(
+        &self,
+        columns: &[ResultColumn],
+        base: Option<EntityTypeId>,
+    ) -> (Model, EntityTypeId) {
         let properties: Vec<Property> = columns
             .iter()
+            .filter(|c| !matches!(c.role, ColumnRole::Nested(_)))
             .map(|c| Property::new(c.path.join("/"), c.type_ref.clone()))
             .collect();
-        let (model, id) = shape_model(self.source.model, "$apply", properties);
+        nested_shape_model(self.source.model, "$apply", base, properties)
+    }
+
+    /// A new shape: the table and synthetic model of `columns`.
+    fn shaped<'m>(&self, sql: Frag, columns: Vec<ResultColumn>, order: Vec<OrderTerm>) -> Rel<'m> {
+        let (model, id) = self.model_of(&columns, None);
         let table = Table {
             name: self.source.table.name.clone(),
             columns: columns
@@ -879,6 +1470,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             table,
             columns: Some(columns),
             order,
+            base: None,
         }
     }
 
@@ -921,7 +1513,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         &mut self,
         rel: Rel<'m>,
         paths: &[Vec<String>],
-        items: Option<&Vec<odata_core::query::AggregateItem>>,
+        items: Option<&Vec<AggregateItem>>,
         condition: Option<Frag>,
     ) -> Result<Rel<'m>, ODataError> {
         // Inner: one row per input row with the grouping values and aggregated inputs.
@@ -1073,6 +1665,8 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                         AggregateMethod::CountDistinct => {
                             (frag!["COUNT(DISTINCT ", col, ")"], None, decimal_ref())
                         }
+                        // The non-null values, typed like `$count`.
+                        AggregateMethod::Count => (frag!["COUNT(", col, ")"], None, decimal_ref()),
                         AggregateMethod::Custom(_) => unreachable_custom()?,
                     }
                 }
@@ -1081,14 +1675,19 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             if let Some(ticks) = ticks {
                 outer.push(frag![ticks, " AS ", self.q(&utc_column(&item.alias))]);
             }
-            columns.push(ResultColumn {
-                path: vec![item.alias.clone()],
+            columns.push(ResultColumn::value(
+                vec![item.alias.clone()],
                 type_ref,
-                dynamic: true,
-            });
+                true,
+            ));
         }
         if inner.is_empty() {
             inner.push(Frag::sql("1 AS \"$one\""));
+        }
+        // No grouping and no aggregate (the grand-total level of a rollup without
+        // aggregate): one instance without properties.
+        if outer.is_empty() {
+            outer.push(Frag::sql("COUNT(*) AS \"$one\""));
         }
         let inner_sql = self.from(Frag::join(inner, ","), &rel);
         let mut sql = frag![
@@ -1111,6 +1710,29 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
     }
 }
 
+/// A nested-collection column ([`ColumnRole::Nested`]) named `alias`.
+fn nested_column(alias: &str, columns: Vec<ResultColumn>) -> ResultColumn {
+    ResultColumn {
+        path: vec![alias.to_owned()],
+        type_ref: TypeRef {
+            collection: true,
+            ..primitive_ref(TypeKind::Primitive(PrimitiveKind::String))
+        },
+        dynamic: true,
+        role: ColumnRole::Nested(columns),
+    }
+}
+
+/// The name of the single key property of `table` (a join pairs rows by it).
+fn single_key<'t>(table: &'t Table, step: &str) -> Result<&'t str, ODataError> {
+    match table.key.as_slice() {
+        [key] => Ok(&table.columns[*key].property.name),
+        _ => Err(not_implemented(format!(
+            "'{step}' between entities with composite keys"
+        ))),
+    }
+}
+
 fn unreachable_custom() -> Result<(Frag, Option<Frag>, TypeRef), ODataError> {
     Err(not_implemented("custom aggregation methods"))
 }
@@ -1127,6 +1749,10 @@ fn name_of(t: &Transformation) -> &'static str {
         Transformation::Skip(_) => "skip",
         Transformation::Identity => "identity",
         Transformation::Concat(_) => "concat",
+        Transformation::GroupByRollup { .. } => "groupby",
+        Transformation::Join { outer: false, .. } => "join",
+        Transformation::Join { outer: true, .. } => "outerjoin",
+        Transformation::Nest(_) => "nest",
         Transformation::TopBottom { kind, .. } => kind.name(),
         Transformation::Unsupported { .. } => "custom transformation",
     }
@@ -1188,6 +1814,155 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    /// Where `parts` leads in [`joined`]'s model.
+    struct Parts<'t> {
+        target: &'t Table,
+        link: Link,
+    }
+
+    impl Navigator for Parts<'_> {
+        fn hop(&self, _from: &Table, navigation: &str) -> Option<Hop<'_>> {
+            (navigation == "parts").then_some(Hop {
+                target: self.target,
+                link: &self.link,
+                searchable: &[],
+            })
+        }
+    }
+
+    /// The statements of `apply` over items whose `parts` are linked by a reference
+    /// column of the parts (`many`: by a link table).
+    fn joined(apply: &str, backend: Backend, many: bool) -> ApplyQuery {
+        use odata_core::edm::NavigationDef;
+        let model = ModelBuilder::new("ns")
+            .entity_type(
+                EntityTypeDef::new("item")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("kind", "Edm.String"))
+                    .navigation(NavigationDef::new("parts", "Collection(ns.part)")),
+            )
+            .entity_type(
+                EntityTypeDef::new("part")
+                    .key(["id"])
+                    .property(PropertyDef::new("id", "Edm.String").not_null())
+                    .property(PropertyDef::new("w", "Edm.Decimal")),
+            )
+            .build()
+            .unwrap();
+        let item = model.find_entity_type("item").unwrap();
+        let part = model.find_entity_type("part").unwrap();
+        let items = Table::new(&model, item, "items".into());
+        let mut parts = Table::new(&model, part, "parts".into());
+        let key = model.entity_type(item).property("id").unwrap().clone();
+        let link = if many {
+            Link::Many {
+                table: crate::store::link_table::LinkTable::new("item_parts".into(), &key, &key),
+            }
+        } else {
+            Link::Inverse {
+                column: parts.add_reference("item", &key),
+            }
+        };
+        let navigator = Parts {
+            target: &parts,
+            link,
+        };
+        let aliases = indexmap::IndexMap::new();
+        let now = DateTimeOffset::min_value();
+        let source = ApplySource {
+            model: &model,
+            table: &items,
+            entity_type: item,
+            navigator: &navigator,
+            searchable: &[],
+            tenant: "t1",
+            scope: None,
+            aliases: &aliases,
+            now: &now,
+            limits: ParseLimits::default(),
+        };
+        let apply = parse_apply(apply, &ParseLimits::default()).unwrap();
+        plan(
+            backend,
+            &source,
+            &apply,
+            &AfterApply {
+                limit: 10,
+                ..AfterApply::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn tenant_params(q: &ApplyQuery) -> usize {
+        q.rows
+            .params
+            .iter()
+            .filter(|p| **p == SqlParam::Text("t1".into()))
+            .count()
+    }
+
+    #[test]
+    fn joins_read_the_related_rows_and_link_table_of_the_tenant() {
+        let q = joined("join(parts as p)", Backend::Sqlite, false);
+        // The items and the parts, each in the tenant.
+        assert_eq!(tenant_params(&q), 2, "{}", q.rows.sql);
+        assert!(q.rows.sql.contains(" JOIN (") && !q.rows.sql.contains("LEFT JOIN"));
+        let names: Vec<String> = q.columns.iter().map(|c| c.path.join("/")).collect();
+        assert_eq!(names, ["id", "kind", "p", "p/id", "p/w"]);
+        assert_eq!(q.columns[2].role, ColumnRole::Presence);
+        let q = joined("outerjoin(parts as p)", Backend::Postgres, true);
+        // The items, the parts and the link table.
+        assert_eq!(tenant_params(&q), 3, "{}", q.rows.sql);
+        assert!(q.rows.sql.contains("LEFT JOIN ("), "{}", q.rows.sql);
+        assert!(q.rows.sql.contains("\"item_parts\""), "{}", q.rows.sql);
+        // The related decimal as later stages compare it: a number.
+        assert!(q.rows.sql.contains("AS NUMERIC)"), "{}", q.rows.sql);
+    }
+
+    #[test]
+    fn rollup_is_a_union_of_groupings_and_count_counts_values() {
+        for backend in [Backend::Sqlite, Backend::Postgres] {
+            let q = query(
+                "groupby((rollup($all,kind,n)),aggregate(n with count as c))",
+                backend,
+            );
+            assert_eq!(
+                q.rows.sql.matches(" UNION ALL ").count(),
+                2,
+                "{}",
+                q.rows.sql
+            );
+            assert_eq!(q.rows.sql.matches("GROUP BY").count(), 2, "{}", q.rows.sql);
+            assert!(!q.rows.sql.to_uppercase().contains("ROLLUP"));
+            assert!(q.rows.sql.contains("COUNT(\"$v"), "{}", q.rows.sql);
+            let names: Vec<String> = q.columns.iter().map(|c| c.path.join("/")).collect();
+            assert_eq!(names, ["kind", "n", "c"]);
+            assert_eq!(q.columns[2].type_ref, decimal_ref());
+        }
+    }
+
+    #[test]
+    fn nest_aggregates_json_per_dialect() {
+        let q = query("groupby((kind),nest(top(2) as some))", Backend::Sqlite);
+        assert!(
+            q.rows.sql.contains("json_group_array(json_array("),
+            "{}",
+            q.rows.sql
+        );
+        let ColumnRole::Nested(inner) = &q.columns[1].role else {
+            panic!("{:?}", q.columns)
+        };
+        assert_eq!(inner.len(), 3);
+        let q = query("nest(aggregate($count as n) as c)", Backend::Postgres);
+        assert!(
+            q.rows.sql.contains("jsonb_agg(jsonb_build_array("),
+            "{}",
+            q.rows.sql
+        );
     }
 
     #[test]

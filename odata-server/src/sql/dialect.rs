@@ -178,7 +178,21 @@ pub(crate) trait ExprDialect: Dialect {
     /// ray-casting test of `odata_core::value::Geo::intersects`; null when either is null.
     /// `aliases` name three derived tables.
     fn geo_intersects(&self, point: &Frag, polygon: &Frag, aliases: [&str; 3]) -> Frag;
+
+    /// A JSON array of `items` (at most [`JSON_ARRAY_ITEMS`]): text as JSON strings,
+    /// numbers as numbers, null as null; a JSON value built by this dialect stays one.
+    fn json_array(&self, items: Vec<Frag>) -> Frag;
+
+    /// The aggregate JSON array of `item` over a group's rows, as text: `[]` for none.
+    fn json_array_agg(&self, item: Frag) -> Frag;
+
+    /// The bytes of `blob` as lower- or upper-case hexadecimal text; null for null.
+    fn hex(&self, blob: Frag) -> Frag;
 }
+
+/// The most items [`ExprDialect::json_array`] takes (function arguments are limited: 100
+/// on PostgreSQL, 127 on older SQLite).
+pub(crate) const JSON_ARRAY_ITEMS: usize = 90;
 
 /// The SQL type a number or Boolean inside JSON is read as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -436,6 +450,25 @@ impl ExprDialect for Sqlite {
 
     fn geo_intersects(&self, point: &Frag, polygon: &Frag, _aliases: [&str; 3]) -> Frag {
         frag![sqlite_case::GEO_INTERSECTS, "(", point, ", ", polygon, ")"]
+    }
+
+    fn json_array(&self, items: Vec<Frag>) -> Frag {
+        frag!["json_array(", Frag::join(items, ", "), ")"]
+    }
+
+    fn json_array_agg(&self, item: Frag) -> Frag {
+        frag!["json_group_array(", item, ")"]
+    }
+
+    fn hex(&self, blob: Frag) -> Frag {
+        // hex(NULL) is the empty string, which would read back as zero bytes.
+        frag![
+            "(CASE WHEN ",
+            &blob,
+            " IS NULL THEN NULL ELSE hex(",
+            blob,
+            ") END)"
+        ]
     }
 }
 
@@ -854,6 +887,22 @@ impl ExprDialect for Postgres {
             crossing,
             ") END)"
         ]
+    }
+
+    fn json_array(&self, items: Vec<Frag>) -> Frag {
+        frag!["jsonb_build_array(", Frag::join(items, ", "), ")"]
+    }
+
+    fn json_array_agg(&self, item: Frag) -> Frag {
+        frag![
+            "CAST(COALESCE(jsonb_agg(",
+            item,
+            "), CAST('[]' AS jsonb)) AS TEXT)"
+        ]
+    }
+
+    fn hex(&self, blob: Frag) -> Frag {
+        frag!["encode(", blob, ", 'hex')"]
     }
 }
 

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, product, spawn_app, spawn_with};
+use crate::secure_helpers::{ORDERS, READ_WRITE, claims, hs256, spawn_secured, writer};
 
 /// p1 red 5 (discount 1.5), p2 red 3 (no discount), p3 green 10 (2.5), p4 blue 0 (0.5).
 /// p1 was released at 22:00 UTC, p2 an hour later, though p1's text sorts after p2's.
@@ -410,7 +411,12 @@ async fn valid_but_unsupported_forms_are_501() {
     shop(&app).await;
     let ni = StatusCode::NOT_IMPLEMENTED;
     for (query, named) in [
-        ("products?$apply=join(orders as o)", "join"),
+        (
+            "products?$apply=addnested(orders,filter(number gt 1) as o)",
+            "addnested",
+        ),
+        ("products?$apply=join(orders as o,top(1))", "'top'"),
+        ("products?$apply=groupby((color))/join(orders as o)", "join"),
         (
             "products?$apply=aggregate(stock with shop.median as m)",
             "shop.median",
@@ -420,8 +426,8 @@ async fn valid_but_unsupported_forms_are_501() {
             "from",
         ),
         (
-            "products?$apply=groupby((rollup(color,name)),aggregate($count as n))",
-            "rollup",
+            "products?$apply=groupby((rolluprecursive(h,sku)),aggregate($count as n))",
+            "rolluprecursive",
         ),
         ("products?$apply=identity&$expand=orders", "$expand"),
         ("products/$count?$apply=identity", "$apply"),
@@ -554,4 +560,482 @@ async fn concat_appends_the_results_of_each_sequence() {
     )
     .await;
     assert!(m.contains("'x'"), "{m}");
+}
+
+/// `(color, name, total)` of each row.
+fn totals_by(body: &Value) -> Vec<(Value, Value, Value)> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["color"].clone(), r["name"].clone(), r["total"].clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn count_of_a_property_counts_its_non_null_values() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let body = ok(
+        &app,
+        "products?$apply=aggregate(discount with count as n,$count as all,name with COUNT as names)",
+    )
+    .await;
+    // p2 has no discount.
+    assert_eq!(
+        body["value"],
+        json!([{"n@odata.type": "#Decimal", "n": 3, "all@odata.type": "#Decimal", "all": 4,
+                "names@odata.type": "#Decimal", "names": 4}]),
+        "{body}"
+    );
+    // Per group, and of what a filter inside groupby leaves (blue keeps its group: 0).
+    let body = ok(
+        &app,
+        "products?$apply=groupby((color),filter(stock gt 3)/aggregate(discount with count as n))",
+    )
+    .await;
+    let counts: Vec<(&str, i64)> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["color"].as_str().unwrap(), r["n"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(counts, [("red", 1), ("green", 1), ("blue", 0)], "{body}");
+    // Through a navigation: the orders' products' discounts (order 3's Bolt has none).
+    let body = ok(
+        &app,
+        "orders?$apply=aggregate(product/discount with count as n)",
+    )
+    .await;
+    assert_eq!(body["value"][0]["n"], 4, "{body}");
+    let m = error(
+        &app,
+        "products?$apply=aggregate(dimensions with count as n)",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(m.contains("dimensions"), "{m}");
+}
+
+#[tokio::test]
+async fn rollup_adds_subtotals_with_and_without_the_grand_total() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let body = ok(
+        &app,
+        "products?$apply=groupby((rollup(color,name)),aggregate(stock with sum as total))",
+    )
+    .await;
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("/$metadata#products(color,name,total)"),
+        "{body}"
+    );
+    // The finest level first (in grouping order), then per color, no grand total.
+    let finest = [
+        (json!("red"), json!("Anvil"), json!(5)),
+        (json!("red"), json!("Bolt"), json!(3)),
+        (json!("green"), json!("Crate"), json!(10)),
+        (json!("blue"), json!("Drill"), json!(0)),
+    ];
+    let per_color = [
+        (json!("red"), Value::Null, json!(8)),
+        (json!("green"), Value::Null, json!(10)),
+        (json!("blue"), Value::Null, json!(0)),
+    ];
+    let expected: Vec<_> = finest.iter().chain(&per_color).cloned().collect();
+    assert_eq!(totals_by(&body), expected, "{body}");
+    assert_eq!(body["value"][0]["total@odata.type"], "#Int64");
+    // `$all`: the grand total too, every grouping property null.
+    let body = ok(
+        &app,
+        "products?$apply=groupby((rollup($all,color,name)),aggregate(stock with sum as total))",
+    )
+    .await;
+    let mut expected = expected;
+    expected.push((Value::Null, Value::Null, json!(18)));
+    assert_eq!(totals_by(&body), expected, "{body}");
+    // Later steps and options see every level.
+    let body = ok(
+        &app,
+        "products?$apply=groupby((rollup($all,color,name)),aggregate(stock with sum as total))\
+         /filter(name eq null)&$orderby=total desc&$count=true",
+    )
+    .await;
+    assert_eq!(body["@odata.count"], 4, "{body}");
+    let totals: Vec<i64> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["total"].as_i64().unwrap())
+        .collect();
+    assert_eq!(totals, [18, 10, 8, 0], "{body}");
+    // A rollup through a navigation path beside a plain grouping property.
+    let body = ok(
+        &app,
+        "orders?$apply=groupby((customer,rollup($all,product/color,product/name)),\
+         aggregate($count as n))&$filter=customer eq 'c0'",
+    )
+    .await;
+    assert_eq!(
+        body["value"],
+        json!([
+            {"customer": "c0", "product": {"color": "red", "name": "Anvil"},
+             "n@odata.type": "#Decimal", "n": 2},
+            {"customer": "c0", "product": {"color": "red", "name": null},
+             "n@odata.type": "#Decimal", "n": 2},
+            {"customer": "c0", "product": {"color": null, "name": null},
+             "n@odata.type": "#Decimal", "n": 2}
+        ]),
+        "{body}"
+    );
+    // Without aggregate: the distinct values of each level.
+    let body = ok(&app, "products?$apply=groupby((rollup($all,color,name)))").await;
+    assert_eq!(body["value"].as_array().unwrap().len(), 8, "{body}");
+    assert_eq!(
+        body["value"][7],
+        json!({"color": null, "name": null}),
+        "{body}"
+    );
+    let bad = StatusCode::BAD_REQUEST;
+    let m = error(
+        &app,
+        "products?$apply=groupby((rollup(color)),aggregate($count as n))",
+        bad,
+    )
+    .await;
+    assert!(m.contains("leveled hierarchy"), "{m}");
+    let m = error(
+        &app,
+        "products?$apply=groupby((rollup(color,nope)),aggregate($count as n))",
+        bad,
+    )
+    .await;
+    assert!(m.contains("nope"), "{m}");
+    let m = error(
+        &app,
+        "products?$apply=groupby((rollup($all)),aggregate($count as n))",
+        bad,
+    )
+    .await;
+    assert!(m.contains("$all"), "{m}");
+}
+
+/// `(sku, order number)` of each row (`-1` without an order).
+fn pairs(body: &Value) -> Vec<(String, i64)> {
+    body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["sku"].as_str().unwrap_or("-").to_owned(),
+                r["o"]["number"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect()
+}
+
+fn pairs_of(expected: &[(&str, i64)]) -> Vec<(String, i64)> {
+    expected.iter().map(|(s, n)| (s.to_string(), *n)).collect()
+}
+
+#[tokio::test]
+async fn join_and_outerjoin_pair_entities_with_their_related_entities() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let body = ok(&app, "products?$apply=join(orders as o)&$select=sku,o").await;
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("/$metadata#products(sku,o(number,customer,placed))"),
+        "{body}"
+    );
+    assert_eq!(
+        pairs(&body),
+        pairs_of(&[("p1", 1), ("p1", 2), ("p1", 4), ("p2", 3), ("p3", 5)]),
+        "{body}"
+    );
+    assert_eq!(
+        body["value"][0],
+        json!({"sku": "p1", "o": {"number": 1, "customer": "c1", "placed": null}}),
+        "{body}"
+    );
+    // The entity's own properties stay, typed as declared.
+    let body = ok(&app, "products?$apply=join(orders as o)/top(1)").await;
+    assert_eq!(body["value"][0]["releasedAt"], "2020-01-01T00:00:00+02:00");
+    assert_eq!(body["value"][0]["tags"], json!(["a", "b"]), "{body}");
+    // outerjoin keeps p4, which has no order: its alias is null.
+    let body = ok(&app, "products?$apply=outerjoin(orders as o)").await;
+    assert_eq!(
+        pairs(&body),
+        pairs_of(&[
+            ("p1", 1),
+            ("p1", 2),
+            ("p1", 4),
+            ("p2", 3),
+            ("p3", 5),
+            ("p4", -1)
+        ]),
+        "{body}"
+    );
+    assert_eq!(body["value"][5]["o"], Value::Null, "{body}");
+    let body = ok(
+        &app,
+        "products?$apply=outerjoin(orders as o)/filter(o eq null)",
+    )
+    .await;
+    assert_eq!(pairs(&body), pairs_of(&[("p4", -1)]), "{body}");
+    // The second argument: transformations of each entity's related entities.
+    let body = ok(
+        &app,
+        "products?$apply=outerjoin(orders as o,filter(customer eq 'c0')/orderby(number desc))",
+    )
+    .await;
+    assert_eq!(
+        pairs(&body),
+        pairs_of(&[("p1", 4), ("p1", 2), ("p2", -1), ("p3", -1), ("p4", -1)]),
+        "{body}"
+    );
+    // Later transformations reach the alias's properties and the entity's navigations.
+    let body = ok(
+        &app,
+        "products?$apply=join(orders as o)/groupby((o/customer),aggregate(stock with sum as s,\
+         o/number with max as last))",
+    )
+    .await;
+    assert_eq!(
+        body["value"],
+        json!([
+            {"o": {"customer": "c0"}, "s@odata.type": "#Int64", "s": 10,
+             "last@odata.type": "#Int64", "last": 4},
+            {"o": {"customer": "c1"}, "s@odata.type": "#Int64", "s": 18,
+             "last@odata.type": "#Int64", "last": 5}
+        ]),
+        "{body}"
+    );
+    let body = ok(
+        &app,
+        "products?$apply=join(orders as o)/filter(orders/$count ge 2 and o/number gt 1)\
+         /aggregate($count as n,o/number with sum as s)",
+    )
+    .await;
+    assert_eq!(body["value"][0]["n"], 2, "{body}");
+    assert_eq!(body["value"][0]["s"], 6, "{body}");
+    let body = ok(&app, "products?$apply=join(orders as o)/search(Crate)").await;
+    assert_eq!(pairs(&body), pairs_of(&[("p3", 5)]), "{body}");
+    let bad = StatusCode::BAD_REQUEST;
+    for (query, named) in [
+        (
+            "products?$apply=join(name as x)",
+            "'name' is not a navigation",
+        ),
+        ("products?$apply=join(nope as x)", "'nope'"),
+        ("products?$apply=join(orders as sku)", "alias 'sku'"),
+        ("orders?$apply=join(product as p)", "single-valued"),
+        (
+            "products?$apply=join(orders as o)/filter(o/nope eq 1)",
+            "nope",
+        ),
+        (
+            "products?$apply=join(orders as o,filter(nope eq 1))",
+            "nope",
+        ),
+        (
+            "products?$apply=join(orders/shop.product as o)",
+            "shop.product",
+        ),
+        ("products?$apply=join(orders)", "as"),
+        ("products?$apply=join(orders as o)/filter(o eq 1)", "$apply"),
+    ] {
+        let m = error(&app, query, bad).await;
+        assert!(m.contains(named), "{query}: {m}");
+    }
+}
+
+#[tokio::test]
+async fn join_reads_the_callers_tenant_only() {
+    let app = spawn_secured(crate::secure_helpers::hs256_config()).await;
+    let both = format!("{READ_WRITE} {ORDERS}");
+    let (a, b) = (
+        hs256(&claims("tenant-a", &both)),
+        hs256(&claims("tenant-b", &both)),
+    );
+    // The same product key in both tenants; each tenant's orders for it.
+    for (token, numbers) in [(&a, &[1, 2][..]), (&b, &[3][..])] {
+        let r = app
+            .post("products", token, &product("p1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        for number in numbers {
+            let r = app
+                .post(
+                    "orders",
+                    token,
+                    &json!({"number": number, "product@odata.bind": "products('p1')"}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::CREATED,
+                "{}",
+                r.text().await.unwrap()
+            );
+        }
+    }
+    for (token, expected) in [(&a, json!([1, 2])), (&b, json!([3]))] {
+        let body: Value = app
+            .get("products?$apply=join(orders as o)", token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let numbers: Vec<Value> = body["value"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|r| r["o"]["number"].clone())
+            .collect();
+        assert_eq!(json!(numbers), expected, "{body}");
+    }
+    // Joining reads the orders: a caller who may not read them is refused.
+    let r = app
+        .get("products?$apply=join(orders as o)", &writer("tenant-a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn nest_makes_collections_of_the_input_or_of_each_group() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    let body = ok(
+        &app,
+        "products?$apply=nest(groupby((color),aggregate(stock with sum as total)) as totals,\
+         filter(stock gt 4)/orderby(stock desc)/compute(stock mul 2 as twice) as big)",
+    )
+    .await;
+    assert!(
+        body["@odata.context"].as_str().unwrap().ends_with(
+            "/$metadata#products(totals(color,total),big(sku,name,color,releasedAt,warranty,\
+             stock,dimensions,tags,createdAt,modifiedAt,discount,twice))"
+        ),
+        "{body}"
+    );
+    let rows = body["value"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{body}");
+    assert_eq!(
+        rows[0]["totals"],
+        json!([
+            {"color": "red", "total@odata.type": "#Int64", "total": 8},
+            {"color": "green", "total@odata.type": "#Int64", "total": 10},
+            {"color": "blue", "total@odata.type": "#Int64", "total": 0}
+        ]),
+        "{body}"
+    );
+    // Entities keep every value as the entity has it.
+    let big = rows[0]["big"].as_array().unwrap();
+    let skus: Vec<&str> = big.iter().map(|r| r["sku"].as_str().unwrap()).collect();
+    assert_eq!(skus, ["p3", "p1"], "{body}");
+    assert_eq!(big[1]["releasedAt"], "2020-01-01T00:00:00+02:00", "{body}");
+    assert_eq!(big[1]["warranty"], "-PT35.9373414S", "{body}");
+    assert_eq!(big[1]["tags"], json!(["a", "b"]), "{body}");
+    assert_eq!(big[1]["dimensions"]["width"], 1.5, "{body}");
+    assert_eq!(big[1]["discount"], 1.5, "{body}");
+    assert_eq!(big[1]["twice"], 10, "{body}");
+    // Inside groupby: per group, of the group's instances (those a filter before keeps).
+    let body = ok(
+        &app,
+        "orders?$apply=groupby((customer),filter(number ge 2)/nest(orderby(number desc)\
+         /top(2) as latest,aggregate(number with sum as s) as sums))",
+    )
+    .await;
+    let groups: Vec<(Value, Vec<Value>, Value)> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["customer"].clone(),
+                r["latest"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|o| o["number"].clone())
+                    .collect(),
+                r["sums"][0]["s"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (json!("c0"), vec![json!(4), json!(2)], json!(6)),
+            (json!("c1"), vec![json!(5), json!(3)], json!(8)),
+        ],
+        "{body}"
+    );
+    // With rollup: the grand total's group holds every instance.
+    let body = ok(
+        &app,
+        "products?$apply=groupby((rollup($all,color,name)),nest(aggregate($count as n) as c))\
+         &$filter=color eq null",
+    )
+    .await;
+    assert_eq!(
+        body["value"],
+        json!([{"color": null, "name": null, "c": [{"n@odata.type": "#Decimal", "n": 4}]}]),
+        "{body}"
+    );
+    // An empty group's collection is empty.
+    let body = ok(
+        &app,
+        "products?$apply=groupby((color),filter(stock gt 100)/nest(identity as none))&$top=1",
+    )
+    .await;
+    assert_eq!(
+        body["value"],
+        json!([{"color": "red", "none": []}]),
+        "{body}"
+    );
+    let m = error(
+        &app,
+        "products?$apply=nest(identity as a,identity as a)",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(m.contains("'a'"), "{m}");
+    let m = error(
+        &app,
+        "products?$apply=nest(filter(nope eq 1) as a)",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(m.contains("nope"), "{m}");
+}
+
+#[tokio::test]
+async fn nested_collections_beyond_the_page_size_are_refused() {
+    let app = spawn_with(|s| s.max_page_size = 3).await;
+    shop(&app).await;
+    let m = error(
+        &app,
+        "products?$apply=nest(identity as all)",
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(m.contains("'all'") && m.contains("more than 3"), "{m}");
+    let body = ok(&app, "products?$apply=nest(top(3) as some)").await;
+    assert_eq!(body["value"][0]["some"].as_array().unwrap().len(), 3);
 }

@@ -758,6 +758,18 @@ async fn links_stay_in_their_tenant_and_need_permissions() {
             .await
             .unwrap();
         assert_eq!(body, json!(tags));
+        // $apply joins read the link tables and the related rows of the tenant only.
+        for query in [
+            "articles?$apply=join(tags as t)",
+            "articles?$apply=outerjoin(related as r)/filter(r ne null)",
+        ] {
+            let body: Value = send(app.get(query), token).await.json().await.unwrap();
+            assert_eq!(
+                body["value"].as_array().map(Vec::len),
+                Some(tags),
+                "{query}: {body}"
+            );
+        }
     }
     // Tenant B's delete of its own tag leaves tenant A's link.
     let r = send(app.client.delete(app.url("tags('x')")), &b).await;
@@ -809,4 +821,85 @@ async fn links_stay_in_their_tenant_and_need_permissions() {
     // Tenant B cannot link tenant A's… its own tag is gone: 400.
     let r = send(app.post_json("articles(1)/tags/$ref", &link), &b).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn apply_joins_follow_link_tables() {
+    let app = linked_app().await;
+    let pairs = |body: &Value, alias: &str, property: &str| -> Vec<(Value, Value)> {
+        body["value"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{body}"))
+            .iter()
+            .map(|r| (r["id"].clone(), r[alias][property].clone()))
+            .collect()
+    };
+    let body = app
+        .get_json("articles?$apply=join(tags as t)&$select=id,t")
+        .await;
+    assert_eq!(
+        pairs(&body, "t", "name"),
+        [
+            (json!(1), json!("a")),
+            (json!(1), json!("b")),
+            (json!(1), json!("c")),
+            (json!(2), json!("a"))
+        ],
+        "{body}"
+    );
+    assert_eq!(
+        body["value"][0]["t"],
+        json!({"name": "a", "weight": 1}),
+        "{body}"
+    );
+    // From articles to articles: the alias holds the related article.
+    let body = app
+        .get_json("articles?$apply=outerjoin(related as r)")
+        .await;
+    assert_eq!(
+        pairs(&body, "r", "title"),
+        [
+            (json!(1), json!("three")),
+            (json!(2), json!("one")),
+            (json!(3), Value::Null)
+        ],
+        "{body}"
+    );
+    assert_eq!(body["value"][2]["r"], Value::Null, "{body}");
+    // The related entities' transformations, and later steps over the alias.
+    let body = app
+        .get_json("articles?$apply=join(tags as t,filter(weight ge 2)/orderby(weight desc))")
+        .await;
+    assert_eq!(
+        pairs(&body, "t", "name"),
+        [(json!(1), json!("c")), (json!(1), json!("b"))],
+        "{body}"
+    );
+    let body = app
+        .get_json(
+            "articles?$apply=join(tags as t)/groupby((t/name),aggregate($count as n,\
+             t/weight with sum as w))",
+        )
+        .await;
+    assert_eq!(
+        body["value"],
+        json!([
+            {"t": {"name": "a"}, "n@odata.type": "#Decimal", "n": 2, "w@odata.type": "#Int64", "w": 2},
+            {"t": {"name": "b"}, "n@odata.type": "#Decimal", "n": 1, "w@odata.type": "#Int64", "w": 2},
+            {"t": {"name": "c"}, "n@odata.type": "#Decimal", "n": 1, "w@odata.type": "#Int64", "w": 3}
+        ]),
+        "{body}"
+    );
+    // Nested per group: each article's tags.
+    let body = app
+        .get_json("articles?$apply=join(tags as t)/groupby((id),nest(groupby((t/name)) as names))")
+        .await;
+    assert_eq!(
+        body["value"],
+        json!([
+            {"id": 1, "names": [{"t": {"name": "a"}}, {"t": {"name": "b"}}, {"t": {"name": "c"}}]},
+            {"id": 2, "names": [{"t": {"name": "a"}}]}
+        ]),
+        "{body}"
+    );
 }

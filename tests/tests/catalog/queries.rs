@@ -645,3 +645,351 @@ async fn counts_with_nested_filters_and_cumulative_aggregations() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 }
+
+/// `(Category name, Name, Total)` of each row of a rollup over `Category/Name` and `Name`.
+fn category_totals(body: &Value) -> Vec<(Value, Value, f64)> {
+    body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|r| {
+            (
+                r["Category"]["Name"].clone(),
+                r["Name"].clone(),
+                r["Total"].as_f64().unwrap_or(f64::NAN),
+            )
+        })
+        .collect()
+}
+
+fn assert_totals(got: &[(Value, Value, f64)], expected: &[(Value, Value, f64)], body: &Value) {
+    assert_eq!(got.len(), expected.len(), "{body}");
+    for (g, e) in got.iter().zip(expected) {
+        assert_eq!((&g.0, &g.1), (&e.0, &e.1), "{body}");
+        assert!((g.2 - e.2).abs() < 1e-6, "{g:?} vs {e:?}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn rollup_of_the_demo_prices_by_category_and_name() {
+    let app = spawn_catalog().await;
+    let text = |s: &str| json!(s);
+    // seed.json: Electronics 149.99 + 999.99 + 1999.99 + 799.99 + 29.99 = 3979.95,
+    // Furniture 249.99, Kitchen 15.5; 4245.44 in all.
+    let mut expected = vec![
+        (text("Electronics"), text("Gaming Mouse Ultra"), 149.99),
+        (text("Electronics"), text("Laptop"), 999.99),
+        (text("Electronics"), text("Premium Laptop Pro"), 1999.99),
+        (text("Electronics"), text("Smartphone"), 799.99),
+        (text("Electronics"), text("Wireless Mouse"), 29.99),
+        (text("Furniture"), text("Office Chair"), 249.99),
+        (text("Kitchen"), text("Coffee Mug"), 15.5),
+        (text("Electronics"), Value::Null, 3979.95),
+        (text("Furniture"), Value::Null, 249.99),
+        (text("Kitchen"), Value::Null, 15.5),
+    ];
+    let body = app
+        .get_json(
+            "Products?$apply=groupby((rollup(Category/Name,Name)),aggregate(Price with sum as Total))",
+        )
+        .await;
+    assert!(
+        body["@odata.context"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("$metadata#Products(Category(Name),Name,Total)"),
+        "{body}"
+    );
+    assert_totals(&category_totals(&body), &expected, &body);
+    // With the grand-total level.
+    let body = app
+        .get_json(
+            "Products?$apply=groupby((rollup($all,Category/Name,Name)),aggregate(Price with sum as Total))",
+        )
+        .await;
+    expected.push((Value::Null, Value::Null, 4245.44));
+    assert_totals(&category_totals(&body), &expected, &body);
+    assert_eq!(
+        body["value"][10]["Category"],
+        json!({"Name": null}),
+        "{body}"
+    );
+    // The subtotals only, largest first.
+    let body = app
+        .get_json(
+            "Products?$apply=groupby((rollup($all,Category/Name,Name)),aggregate(Price with sum as Total))\
+             /filter(Name eq null and Category/Name ne null)/orderby(Total desc)",
+        )
+        .await;
+    assert_totals(
+        &category_totals(&body),
+        &[
+            (text("Electronics"), Value::Null, 3979.95),
+            (text("Furniture"), Value::Null, 249.99),
+            (text("Kitchen"), Value::Null, 15.5),
+        ],
+        &body,
+    );
+}
+
+#[tokio::test]
+async fn count_of_a_property_on_the_demo_products() {
+    let app = spawn_catalog().await;
+    // Data is set on Laptop, Wireless Mouse and Coffee Mug (empty, not null);
+    // SpecialProperty on the three SpecialProducts.
+    let body = app
+        .get_json(
+            "Products?$apply=aggregate(Data with count as WithData,\
+             Catalog.SpecialProduct/SpecialProperty with count as Special,$count as All)",
+        )
+        .await;
+    assert_eq!(
+        body["value"],
+        json!([{"WithData@odata.type": "#Decimal", "WithData": 3,
+                "Special@odata.type": "#Decimal", "Special": 3,
+                "All@odata.type": "#Decimal", "All": 7}]),
+        "{body}"
+    );
+    let body = app
+        .get_json("Products?$apply=groupby((Category/Name),aggregate(Data with count as N))")
+        .await;
+    let counts: Vec<(&str, i64)> = body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|r| {
+            (
+                r["Category"]["Name"].as_str().unwrap_or("-"),
+                r["N"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        [("Electronics", 2), ("Furniture", 0), ("Kitchen", 1)],
+        "{body}"
+    );
+}
+
+/// `(Name, the alias's property)` of each row.
+fn joined(body: &Value, alias: &str, property: &str) -> Vec<(String, Value)> {
+    body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|r| {
+            (
+                r["Name"].as_str().unwrap_or("-").to_owned(),
+                r[alias][property].clone(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(expected: &[(&str, Value)]) -> Vec<(String, Value)> {
+    expected
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), v.clone()))
+        .collect()
+}
+
+#[tokio::test]
+async fn join_and_outerjoin_over_descriptions_and_related_products() {
+    let app = spawn_catalog().await;
+    let body = app
+        .get_json("Products?$apply=join(Descriptions as D,orderby(LanguageKey))&$select=Name,D")
+        .await;
+    assert_eq!(
+        joined(&body, "D", "LanguageKey"),
+        pairs(&[
+            ("Laptop", json!("DE")),
+            ("Laptop", json!("EN")),
+            ("Wireless Mouse", json!("EN")),
+            ("Wireless Mouse", json!("FR")),
+            ("Coffee Mug", json!("EN")),
+            ("Smartphone", json!("EN")),
+            ("Smartphone", json!("ES")),
+        ]),
+        "{body}"
+    );
+    assert_eq!(body["value"][1]["D"]["CustomName"], "Promo", "{body}");
+    assert_eq!(
+        body["value"][1]["D"]["Description"], "High-performance laptop for productivity and gaming",
+        "{body}"
+    );
+    // outerjoin keeps the products without descriptions, their alias null.
+    let body = app
+        .get_json("Products?$apply=outerjoin(Descriptions as D)/filter(D eq null)&$select=Name,D")
+        .await;
+    assert_eq!(
+        joined(&body, "D", "LanguageKey"),
+        pairs(&[
+            ("Office Chair", Value::Null),
+            ("Premium Laptop Pro", Value::Null),
+            ("Gaming Mouse Ultra", Value::Null),
+        ]),
+        "{body}"
+    );
+    assert_eq!(
+        body["value"][0],
+        json!({"Name": "Office Chair", "D": null}),
+        "{body}"
+    );
+    let body = app
+        .get_json("Products?$apply=outerjoin(Descriptions as D)&$count=true&$top=0")
+        .await;
+    assert_eq!(body["@odata.count"], 10, "{body}");
+    // Grouped by the alias's and the product's navigation properties.
+    let body = app
+        .get_json(
+            "Products?$apply=join(Descriptions as D)/groupby((D/LanguageKey),aggregate($count as N))",
+        )
+        .await;
+    let languages: Vec<(&str, i64)> = body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|r| {
+            (
+                r["D"]["LanguageKey"].as_str().unwrap_or("-"),
+                r["N"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(
+        languages,
+        [("DE", 1), ("EN", 4), ("ES", 1), ("FR", 1)],
+        "{body}"
+    );
+    let body = app
+        .get_json(
+            "Products?$apply=join(Descriptions as D)/groupby((Category/Name),\
+             aggregate(D/LanguageKey with countdistinct as Languages))",
+        )
+        .await;
+    assert_eq!(
+        body["value"],
+        json!([
+            {"Category": {"Name": "Electronics"}, "Languages@odata.type": "#Decimal", "Languages": 4},
+            {"Category": {"Name": "Kitchen"}, "Languages@odata.type": "#Decimal", "Languages": 1}
+        ]),
+        "{body}"
+    );
+    // The many-to-many RelatedProducts (the demo data has no links: add three).
+    for (source, target) in [
+        (LAPTOP, "Products(a0000000-0000-4000-8000-000000000002)"),
+        (LAPTOP, "Products(a0000000-0000-4000-8000-000000000005)"),
+        ("Products(a0000000-0000-4000-8000-000000000005)", LAPTOP),
+    ] {
+        let r = app
+            .post_json(
+                &format!("{source}/RelatedProducts/$ref"),
+                &json!({"@odata.id": target}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "{source} → {target}");
+    }
+    let body = app
+        .get_json("Products?$apply=join(RelatedProducts as R,orderby(Name))&$select=Name,R")
+        .await;
+    assert_eq!(
+        joined(&body, "R", "Name"),
+        pairs(&[
+            ("Laptop", json!("Smartphone")),
+            ("Laptop", json!("Wireless Mouse")),
+            ("Smartphone", json!("Laptop")),
+        ]),
+        "{body}"
+    );
+    let body = app
+        .get_json("Products?$apply=join(RelatedProducts as R)/aggregate(R/Price with sum as S)")
+        .await;
+    let s = body["value"][0]["S"].as_f64().unwrap_or(f64::NAN);
+    assert!((s - (29.99 + 799.99 + 999.99)).abs() < 1e-6, "{body}");
+    for (query, named) in [
+        ("Products?$apply=join(Category as C)", "single-valued"),
+        ("Products?$apply=join(Descriptions as Name)", "alias 'Name'"),
+        (
+            "Products?$apply=join(Descriptions as D)/filter(D/Nope eq 1)",
+            "Nope",
+        ),
+    ] {
+        let r = app.get(query).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{query}");
+        let body: Value = r.json().await.unwrap();
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(named), "{query}: {message}");
+    }
+}
+
+#[tokio::test]
+async fn nest_groups_the_demo_products() {
+    let app = spawn_catalog().await;
+    let body = app
+        .get_json(
+            "Products?$apply=groupby((Category/Name),nest(filter(Price gt 500)/orderby(Price desc) \
+             as Expensive,aggregate(Price with max as Top) as Max))",
+        )
+        .await;
+    let rows = body["value"].as_array().unwrap_or_else(|| panic!("{body}"));
+    let summary: Vec<(&str, Vec<&str>)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["Category"]["Name"].as_str().unwrap_or("-"),
+                r["Expensive"]
+                    .as_array()
+                    .unwrap_or_else(|| panic!("{body}"))
+                    .iter()
+                    .map(|p| p["Name"].as_str().unwrap_or("-"))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "Electronics",
+                vec!["Premium Laptop Pro", "Laptop", "Smartphone"]
+            ),
+            ("Furniture", vec![]),
+            ("Kitchen", vec![]),
+        ],
+        "{body}"
+    );
+    assert_eq!(rows[2]["Max"], json!([{"Top": 15.5}]), "{body}");
+    // A nested entity has the values a read of it gives.
+    let laptop = &rows[0]["Expensive"][1];
+    let direct = app.get_json(LAPTOP).await;
+    let members = laptop.as_object().unwrap();
+    assert!(members.len() >= 20, "{laptop}");
+    for (name, value) in members {
+        assert_eq!(&direct[name], value, "{name}: {laptop} vs {direct}");
+    }
+    assert_eq!(laptop["Data"], "dGVzdA==", "{laptop}");
+    // An exact decimal (scale 18) keeps every digit inside a nested collection.
+    let samples = app.get_json("DecimalSamples").await;
+    let body = app
+        .get_json("DecimalSamples?$apply=nest(identity as All)")
+        .await;
+    let sample = &body["value"][0]["All"][0];
+    assert!(
+        sample["Amount"].is_number() || sample["Amount"].is_string(),
+        "{body}"
+    );
+    for (name, value) in sample.as_object().unwrap_or_else(|| panic!("{body}")) {
+        assert_eq!(
+            &samples["value"][0][name], value,
+            "{name}: {body} vs {samples}"
+        );
+    }
+    // Spatial values of $apply results are GeoJSON objects, as in a read.
+    let body = app
+        .get_json("Products?$apply=filter(Name eq 'Laptop')")
+        .await;
+    assert_eq!(body["value"][0]["Location"], direct["Location"], "{body}");
+    assert_eq!(body["value"][0]["Location"]["type"], "Point", "{body}");
+}

@@ -49,11 +49,36 @@ pub enum Transformation {
         /// The value instances are ranked by.
         value: Expr,
     },
-    /// A transformation this service parses but does not evaluate (`join`, `outerjoin`,
-    /// `nest`, `addnested`, `ancestors`, `descendants`, `traverse`, `rollup`,
-    /// custom functions): its name and argument text.
+    /// `groupby((…, rollup(…), …)[, applyExpr])`: a groupby whose grouping list holds at
+    /// least one `rollup`, so the result holds one set of groups per combination of rollup
+    /// levels (see [`GroupingItem::grouping_sets`]). A list without `rollup` is
+    /// [`Transformation::GroupBy`].
+    GroupByRollup {
+        /// The grouping list in the order written: paths and rollups.
+        items: Vec<GroupingItem>,
+        /// Transformations applied to each group (`None`: the groups' values only).
+        then: Option<Apply>,
+    },
+    /// `join(path as alias[, applyExpr])` and `outerjoin(…)`: one output instance per input
+    /// instance and member of the collection `path` addresses, the member under `alias`.
+    Join {
+        /// `outerjoin`: an input instance without members is kept, its alias null.
+        outer: bool,
+        /// The collection-valued (navigation) property, possibly with a type cast.
+        path: GroupingPath,
+        /// The name of the added property.
+        alias: String,
+        /// Transformations applied to each instance's members first.
+        then: Option<Apply>,
+    },
+    /// `nest(applyExpr as alias, …)`: one instance holding, per sequence, the collection
+    /// the sequence makes of the input under its alias.
+    Nest(Vec<NestItem>),
+    /// A transformation this service parses but does not evaluate (`addnested`,
+    /// `ancestors`, `descendants`, `traverse`, `rolluprecursive`, custom functions): its
+    /// name and argument text.
     Unsupported {
-        /// The name as written (`join`, `Self.myFunction`, `groupby with rollup`).
+        /// The name as written (`addnested`, `Self.myFunction`, `groupby with rolluprecursive`).
         name: String,
         /// The text between the parentheses.
         arguments: String,
@@ -112,6 +137,81 @@ impl std::fmt::Display for GroupingPath {
     }
 }
 
+/// One element of a groupby's grouping list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum GroupingItem {
+    /// A grouping property.
+    Path(GroupingPath),
+    /// `rollup(p1, p2, …)` or `rollup($all, p1, …)`: the levels (p1, p2, …), (p1, …), …,
+    /// (p1), and with `$all` also the grand total over all levels.
+    Rollup {
+        /// `$all` was the first argument: the grand-total level is included.
+        all: bool,
+        /// The paths from the coarsest level to the finest (at least one; two without
+        /// `$all`).
+        levels: Vec<GroupingPath>,
+    },
+}
+
+impl GroupingItem {
+    /// The grouping sets a grouping list stands for, finest first: every combination of
+    /// one level per rollup (the levels of each rollup from the finest to the coarsest,
+    /// later rollups varying fastest), each set listing its paths in the order of the list.
+    ///
+    /// ```
+    /// use odata_core::query::{GroupingItem, GroupingPath};
+    ///
+    /// let p = |s: &str| GroupingPath { segments: vec![s.to_owned()] };
+    /// let items = [
+    ///     GroupingItem::Path(p("x")),
+    ///     GroupingItem::Rollup { all: true, levels: vec![p("a"), p("b")] },
+    /// ];
+    /// let sets: Vec<Vec<String>> = GroupingItem::grouping_sets(&items)
+    ///     .iter()
+    ///     .map(|set| set.iter().map(|g| g.to_string()).collect())
+    ///     .collect();
+    /// assert_eq!(sets, [vec!["x", "a", "b"], vec!["x", "a"], vec!["x"]]);
+    /// ```
+    pub fn grouping_sets(items: &[GroupingItem]) -> Vec<Vec<&GroupingPath>> {
+        let mut sets: Vec<Vec<&GroupingPath>> = vec![Vec::new()];
+        for item in items {
+            match item {
+                GroupingItem::Path(path) => sets.iter_mut().for_each(|s| s.push(path)),
+                GroupingItem::Rollup { all, levels } => {
+                    let coarsest = usize::from(!*all);
+                    let mut next = Vec::with_capacity(sets.len() * levels.len());
+                    for set in &sets {
+                        for depth in (coarsest..=levels.len()).rev() {
+                            let mut s = set.clone();
+                            s.extend(&levels[..depth]);
+                            next.push(s);
+                        }
+                    }
+                    sets = next;
+                }
+            }
+        }
+        sets
+    }
+
+    /// The paths the item groups by at its finest level.
+    pub fn paths(&self) -> &[GroupingPath] {
+        match self {
+            GroupingItem::Path(path) => std::slice::from_ref(path),
+            GroupingItem::Rollup { levels, .. } => levels,
+        }
+    }
+}
+
+/// One sequence of a `nest` transformation with its alias.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NestItem {
+    /// The transformations applied to the input.
+    pub apply: Apply,
+    /// The name of the property holding their result.
+    pub alias: String,
+}
+
 /// One aggregate expression with its alias.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AggregateItem {
@@ -151,6 +251,9 @@ pub enum AggregateMethod {
     Average,
     /// `countdistinct`
     CountDistinct,
+    /// `count`: the number of non-null values (this service's method; the standard form
+    /// counts instances with `$count`).
+    Count,
     /// A custom method `namespace.name`.
     Custom(String),
 }
@@ -163,6 +266,7 @@ impl std::fmt::Display for AggregateMethod {
             AggregateMethod::Max => "max",
             AggregateMethod::Average => "average",
             AggregateMethod::CountDistinct => "countdistinct",
+            AggregateMethod::Count => "count",
             AggregateMethod::Custom(name) => name,
         })
     }

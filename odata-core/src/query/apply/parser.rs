@@ -15,8 +15,8 @@ use nom::error::ErrorKind;
 use nom::{Err, IResult, Parser};
 
 use super::ast::{
-    AggregateItem, AggregateKind, AggregateMethod, Apply, GroupingPath, TopBottomKind,
-    Transformation,
+    AggregateItem, AggregateKind, AggregateMethod, Apply, GroupingItem, GroupingPath, NestItem,
+    TopBottomKind, Transformation,
 };
 use crate::query::ast::{Compute, ComputeItem};
 use crate::query::error::{ParseError, ParseLimits};
@@ -364,8 +364,11 @@ impl Parser_ {
                     ),
                 );
             }
-            "join" | "outerjoin" | "nest" | "addnested" | "ancestors" | "descendants"
-            | "traverse" => self.unsupported(name, args)?,
+            "join" | "outerjoin" => self.join(args, name == "outerjoin", depth)?,
+            "nest" => self.nest(args, depth)?,
+            "addnested" | "ancestors" | "descendants" | "traverse" => {
+                self.unsupported(name, args)?
+            }
             _ if name.contains('.') => self.unsupported(name, args)?,
             _ => return fail(i, format!("unknown transformation '{name}'")),
         };
@@ -384,6 +387,43 @@ impl Parser_ {
                 arguments: args[..n].to_owned(),
             },
         ))
+    }
+
+    // joinTrafo = ( "join" / "outerjoin" ) OPEN BWS joinProperty asAlias [ BWS COMMA BWS applyExpr ] BWS CLOSE
+    fn join<'a>(&self, i: &'a str, outer: bool, depth: usize) -> R<'a, Transformation> {
+        let (r, path) = self.grouping_path(i)?;
+        let (r, alias) = self.alias(r)?;
+        let mut r = bws(r);
+        let mut then = None;
+        if let Some(next) = r.strip_prefix(',') {
+            let (after, apply) = self.apply_expr(bws(next), depth)?;
+            then = Some(apply);
+            r = bws(after);
+        }
+        Ok((
+            r,
+            Transformation::Join {
+                outer,
+                path,
+                alias,
+                then,
+            },
+        ))
+    }
+
+    // nestTrafo = "nest" OPEN BWS applyExpr asAlias *( BWS COMMA BWS applyExpr asAlias ) BWS CLOSE
+    fn nest<'a>(&self, i: &'a str, depth: usize) -> R<'a, Transformation> {
+        let mut items = Vec::new();
+        let mut i = i;
+        loop {
+            let (r, apply) = self.apply_expr(i, depth)?;
+            let (r, alias) = self.alias(r)?;
+            items.push(NestItem { apply, alias });
+            match bws(r).strip_prefix(',') {
+                Some(next) => i = bws(next),
+                None => return Ok((bws(r), Transformation::Nest(items))),
+            }
+        }
     }
 
     // aggregateTrafo = "aggregate" OPEN BWS aggregateExpr *( BWS COMMA BWS aggregateExpr ) BWS CLOSE
@@ -449,11 +489,12 @@ impl Parser_ {
     }
 
     // aggregateMethod = "sum" / "min" / "max" / "average" / "countdistinct" / namespace "." odataIdentifier
+    // (and this service's "count": the number of non-null values)
     fn method<'a>(&self, i: &'a str) -> R<'a, AggregateMethod> {
         let Ok((rest, name)) = qualified(i) else {
             return fail(
                 i,
-                "expected an aggregation method (sum, min, max, average, countdistinct)",
+                "expected an aggregation method (sum, min, max, average, countdistinct, count)",
             );
         };
         let method = match name.to_ascii_lowercase().as_str() {
@@ -462,13 +503,14 @@ impl Parser_ {
             "max" => AggregateMethod::Max,
             "average" => AggregateMethod::Average,
             "countdistinct" => AggregateMethod::CountDistinct,
+            "count" => AggregateMethod::Count,
             custom if custom.contains('.') => AggregateMethod::Custom(custom.to_owned()),
             _ => {
                 return fail(
                     i,
                     format!(
                         "unknown aggregation method '{name}' (expected sum, min, max, average, \
-                         countdistinct or a qualified custom method)"
+                         countdistinct, count or a qualified custom method)"
                     ),
                 );
             }
@@ -524,22 +566,30 @@ impl Parser_ {
             return fail(i, "expected '(' and the grouping properties");
         };
         let mut r = bws(list);
-        let mut properties = Vec::new();
-        let mut rollup = None;
+        let mut items = Vec::new();
+        let mut recursive = None;
         loop {
-            if let Ok((after, name)) = qualified(r)
-                && (name == "rollup" || name == "rolluprecursive")
-                && let Some(args) = after.strip_prefix('(')
-            {
-                let n = until_close(args);
-                rollup = Some((name.to_owned(), args[..n].to_owned()));
-                let Some(after) = args[n..].strip_prefix(')') else {
-                    return fail(&args[n..], format!("expected ')' closing '{name}('"));
-                };
-                r = after;
+            let keyword = qualified(r).ok().and_then(|(after, name)| {
+                let lowered = name.to_ascii_lowercase();
+                let args = after.strip_prefix('(')?;
+                (lowered == "rollup" || lowered == "rolluprecursive").then_some((lowered, args))
+            });
+            if let Some((name, args)) = keyword {
+                if name == "rolluprecursive" {
+                    let n = until_close(args);
+                    recursive = Some(args[..n].to_owned());
+                    let Some(after) = args[n..].strip_prefix(')') else {
+                        return fail(&args[n..], "expected ')' closing 'rolluprecursive('");
+                    };
+                    r = after;
+                } else {
+                    let (after, item) = self.rollup(bws(args))?;
+                    items.push(item);
+                    r = after;
+                }
             } else {
                 let (after, path) = self.grouping_path(r)?;
-                properties.push(path);
+                items.push(GroupingItem::Path(path));
                 r = after;
             }
             match bws(r).strip_prefix(',') {
@@ -557,16 +607,53 @@ impl Parser_ {
             then = Some(apply);
             r = bws(after);
         }
-        if let Some((name, arguments)) = rollup {
+        if let Some(arguments) = recursive {
             return Ok((
                 r,
                 Transformation::Unsupported {
-                    name: format!("groupby with {name}"),
+                    name: "groupby with rolluprecursive".to_owned(),
                     arguments,
                 },
             ));
         }
-        Ok((r, Transformation::GroupBy { properties, then }))
+        if items
+            .iter()
+            .all(|item| matches!(item, GroupingItem::Path(_)))
+        {
+            let properties = items
+                .into_iter()
+                .filter_map(|item| match item {
+                    GroupingItem::Path(path) => Some(path),
+                    GroupingItem::Rollup { .. } => None,
+                })
+                .collect();
+            return Ok((r, Transformation::GroupBy { properties, then }));
+        }
+        Ok((r, Transformation::GroupByRollup { items, then }))
+    }
+
+    // rollupSpec = "rollup" OPEN BWS ( "$all" / groupingProperty ) BWS COMMA BWS groupingProperty
+    //              *( BWS COMMA BWS groupingProperty ) BWS CLOSE
+    // (one argument alone: a named leveled hierarchy, which the service judges)
+    fn rollup<'a>(&self, i: &'a str) -> R<'a, GroupingItem> {
+        let (mut r, all) = match i.strip_prefix("$all") {
+            Some(after) if !after.starts_with(|c: char| c.is_alphanumeric() || c == '_') => {
+                let Some(next) = bws(after).strip_prefix(',') else {
+                    return fail(
+                        bws(after),
+                        "expected ',' and a grouping property after '$all' in 'rollup('",
+                    );
+                };
+                (bws(next), true)
+            }
+            _ => (i, false),
+        };
+        let (after, levels) = self.grouping_paths(r)?;
+        r = bws(after);
+        let Some(after) = r.strip_prefix(')') else {
+            return fail(r, "expected ',' or ')' closing 'rollup('");
+        };
+        Ok((after, GroupingItem::Rollup { all, levels }))
     }
 
     // computeTrafo = "compute" OPEN BWS computeExpr *( BWS COMMA BWS computeExpr ) BWS CLOSE
@@ -671,13 +758,104 @@ mod tests {
         };
         assert!(matches!(&items[0].kind, AggregateKind::With { from, .. } if from.len() == 1));
         assert!(matches!(
-            &ok("join(Sales as s)").transformations[0],
-            Transformation::Unsupported { name, .. } if name == "join"
+            &ok("addnested(Sales,filter(a gt 1) as s)").transformations[0],
+            Transformation::Unsupported { name, .. } if name == "addnested"
         ));
         assert!(matches!(
-            &ok("groupby((rollup(a,b)),aggregate($count as n))").transformations[0],
-            Transformation::Unsupported { name, .. } if name == "groupby with rollup"
+            &ok("groupby((rolluprecursive(H,ID)),aggregate($count as n))").transformations[0],
+            Transformation::Unsupported { name, .. } if name == "groupby with rolluprecursive"
         ));
+    }
+
+    #[test]
+    fn rollup_join_outerjoin_nest_and_count_parse() {
+        let path = |s: &str| GroupingPath {
+            segments: s.split('/').map(str::to_owned).collect(),
+        };
+        let a = ok("groupby((x, rollup(a/b, c),ROLLUP($all,d)),aggregate($count as n))");
+        let Transformation::GroupByRollup { items, then } = &a.transformations[0] else {
+            panic!("{a:?}")
+        };
+        assert_eq!(
+            items,
+            &[
+                GroupingItem::Path(path("x")),
+                GroupingItem::Rollup {
+                    all: false,
+                    levels: vec![path("a/b"), path("c")]
+                },
+                GroupingItem::Rollup {
+                    all: true,
+                    levels: vec![path("d")]
+                },
+            ]
+        );
+        assert!(then.is_some());
+        // Two rollups: 2 levels times 2 levels.
+        let sets: Vec<String> = GroupingItem::grouping_sets(items)
+            .iter()
+            .map(|s| {
+                s.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        assert_eq!(sets, ["x,a/b,c,d", "x,a/b,c", "x,a/b,d", "x,a/b"]);
+        // Without rollup it stays a plain groupby.
+        assert!(matches!(
+            &ok("groupby((a,b))").transformations[0],
+            Transformation::GroupBy { .. }
+        ));
+        assert_eq!(
+            ok("join(Sales/NS.Big as s,filter(Amount gt 1)/orderby(Amount))").transformations[0],
+            Transformation::Join {
+                outer: false,
+                path: path("Sales/NS.Big"),
+                alias: "s".into(),
+                then: Some(ok("filter(Amount gt 1)/orderby(Amount)")),
+            }
+        );
+        assert!(matches!(
+            &ok("OuterJoin(Sales as s)/groupby((s/Amount))").transformations[0],
+            Transformation::Join {
+                outer: true,
+                then: None,
+                ..
+            }
+        ));
+        let a = ok("nest(groupby((a)) as g, filter(b gt 1)/top(2) as t)");
+        let Transformation::Nest(items) = &a.transformations[0] else {
+            panic!("{a:?}")
+        };
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            (items[0].alias.as_str(), items[1].alias.as_str()),
+            ("g", "t")
+        );
+        assert_eq!(items[1].apply.transformations.len(), 2);
+        let a = ok("aggregate(price with COUNT as n)");
+        assert!(matches!(
+            &a.transformations[0],
+            Transformation::Aggregate(items) if matches!(
+                &items[0].kind,
+                AggregateKind::With { method: AggregateMethod::Count, .. }
+            )
+        ));
+        assert_eq!(AggregateMethod::Count.to_string(), "count");
+        for (text, offset, message) in [
+            ("join(Sales)", 10, "as"),
+            ("join(Sales as)", 10, "as"),
+            ("join(Sales as s,)", 16, "transformation"),
+            ("nest(identity)", 13, "as"),
+            ("groupby((rollup($all)))", 20, "after '$all'"),
+            ("groupby((rollup(a,)))", 18, "property path"),
+            ("groupby((rollup(a b)))", 18, "closing 'rollup('"),
+        ] {
+            let e = err(text);
+            assert_eq!(e.offset, offset, "{text}: {e}");
+            assert!(e.message.contains(message), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -403,10 +403,29 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     .path
                     .split_first()
                     .ok_or_else(|| internal("an empty property path"))?;
-                let index = self
-                    .table
-                    .column_index(first)
-                    .ok_or_else(|| internal(format!("no column for property '{first}'")))?;
+                // The result of a `$apply` stage holds a nested member (`Category/Name`,
+                // a joined entity's `D/Description`) in a column named by its path.
+                if !rest.is_empty()
+                    && p.cast.is_none()
+                    && let Some(index) = self.table.column_index(&p.path.join("/"))
+                {
+                    return Ok(Source::Column(index));
+                }
+                let Some(index) = self.table.column_index(first) else {
+                    let prefix = format!("{first}/");
+                    if self
+                        .table
+                        .columns
+                        .iter()
+                        .any(|c| c.property.name.starts_with(&prefix))
+                    {
+                        return Err(ODataError::bad_request(format!(
+                            "'{first}' groups values of the $apply result and is no value \
+                             itself: use its properties ('{first}/…')"
+                        )));
+                    }
+                    return Err(internal(format!("no column for property '{first}'")));
+                };
                 if rest.is_empty() {
                     Ok(Source::Column(index))
                 } else {
