@@ -34,11 +34,13 @@
 //!   non-zero literal operand (a divisor in particular), so INF data never produces NaN and
 //!   nothing is divided by zero (SQLite gives null where IEEE gives ±INF/NaN); `mod` of
 //!   doubles is not generated (SQLite has no exact `fmod`).
-//! * Decimals are multiples of 1/4 below 10^6 and decimal arithmetic only combines those
-//!   (and Int32 values): SQLite computes decimals as doubles, which is exact for them but not
-//!   for `0.1 add 0.2`. `totalseconds`/`fractionalseconds` results are compared, never
-//!   computed with; durations stay within ±10^15 ticks so those results have at most 15
-//!   significant digits (distinct decimals stay distinct doubles).
+//! * Decimals (up to 38 digits, 18 after the point) are computed with exactly everywhere
+//!   (`add`, `sub`, `mul`, `mod`, negation, `round`/`floor`/`ceiling`, casts, comparisons
+//!   with decimals, integers and doubles); a decimal is divided only by a literal whose
+//!   quotient keeps the dividend's decimal places (`0.5`, `0.25`, `0.125`, `0.2`, `±1`):
+//!   PostgreSQL rounds a NUMERIC quotient to its own scale, the evaluator and SQLite keep
+//!   100 significant digits, and neither rounds such a quotient. Durations stay within
+//!   ±10^15 ticks.
 //! * Doubles inside JSON (complex members) stay between 1e-10 and 1e15 in magnitude:
 //!   SQLite's text-to-double conversion is off by an ulp at extreme exponents.
 //! * Int64 values are not compared with doubles (SQLite compares exactly, the evaluator
@@ -65,7 +67,7 @@ use odata_core::edm::{
 use odata_core::error::ErrorKind;
 use odata_core::eval::{self, MapEntity};
 use odata_core::query::SortDirection;
-use odata_core::value::{Date, DateTimeOffset, Duration, TimeOfDay, Value};
+use odata_core::value::{Date, DateTimeOffset, Decimal, Duration, TimeOfDay, Value};
 use odata_server::service::Link;
 use odata_server::sql::schema::{Backend, create_table};
 use odata_server::sql::statement::{self, PageQuery};
@@ -354,8 +356,6 @@ struct Gen<'a> {
     /// Lambda variables in scope: name and what they range over.
     vars: Vec<(String, VarKind)>,
     next_var: usize,
-    /// Inside an arithmetic operand: no inexact decimals (totalseconds, fractionalseconds).
-    exact: bool,
     /// Every value generated for the data set so far, by type (`T as usize`): literals
     /// are often drawn from here, so equality-sensitive comparisons hit stored values.
     seen: Vec<Vec<Value>>,
@@ -423,7 +423,6 @@ impl<'a> Gen<'a> {
             fx,
             vars: Vec::new(),
             next_var: 0,
-            exact: false,
             seen: vec![Vec::new(); COMPARABLE.len()],
         }
     }
@@ -548,12 +547,33 @@ impl<'a> Gen<'a> {
     }
 
     fn decimal(&mut self) -> Value {
-        let quarters: i64 = if self.chance(0.5) {
-            self.pick(&[0, 1, -2, 4, 10, -10, 168, 3_999_999, -3_999_999])
-        } else {
-            self.rng.random_range(-400..400)
+        let text = match self.below(4) {
+            // Where doubles are inexact or cannot tell values apart.
+            0 => self
+                .pick(&[
+                    "0.1",
+                    "0.2",
+                    "0.3",
+                    "-0.1",
+                    "0.000000000000000001",
+                    "12345678901234567890.123456789012345678",
+                    "12345678901234567890.12345678901234568",
+                    "-99999999999999999999.999999999999999999",
+                    "9007199254740993",
+                ])
+                .to_owned(),
+            1 => {
+                let quarters = self.pick(&[0, 1, -2, 4, 10, -10, 168, 3_999_999, -3_999_999]);
+                format!("{}", quarters as f64 / 4.0)
+            }
+            2 => format!("{}", f64::from(self.rng.random_range(-400..400)) / 4.0),
+            // Any digits, up to 18 after the point.
+            _ => {
+                let mantissa: i64 = self.rng.random_range(-999_999_999_999..999_999_999_999);
+                let scale: i64 = self.rng.random_range(0..=18);
+                Decimal::new(mantissa.into(), scale).to_string()
+            }
         };
-        let text = format!("{}", quarters as f64 / 4.0);
         Value::Decimal(text.parse().unwrap())
     }
 
@@ -1029,14 +1049,6 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn exact_operand(&mut self, t: T, depth: u32) -> BoundExpr {
-        let saved = self.exact;
-        self.exact = true;
-        let e = self.expr(t, depth);
-        self.exact = saved;
-        e
-    }
-
     fn case(&mut self, t: T, depth: u32) -> BoundExpr {
         let n = 1 + self.below(2);
         let branches = (0..n)
@@ -1238,7 +1250,7 @@ impl<'a> Gen<'a> {
                         ArithOp::DivBy,
                     ]);
                     let src = self.pick(&[T::Dbl, T::Dbl, T::I32, T::Dec]);
-                    let x = self.exact_operand(src, d);
+                    let x = self.expr(src, d);
                     let literal = BoundExpr::Literal {
                         value: Value::Double(self.finite_nonzero()),
                         ty: self.ty(T::Dbl),
@@ -1263,21 +1275,42 @@ impl<'a> Gen<'a> {
                 }
                 _ => {
                     let src = self.pick(&[T::I32, T::Dec]);
-                    let x = self.exact_operand(src, d);
+                    let x = self.expr(src, d);
                     self.cast(x, t)
                 }
             },
-            T::Dec => match self.below(6) {
+            T::Dec => match self.below(8) {
                 0 | 1 => {
                     let op = self.pick(&[ArithOp::Add, ArithOp::Sub, ArithOp::Mul]);
-                    let lt = self.pick(&[T::Dec, T::I32]);
-                    let a = self.exact_operand(lt, d);
-                    let b = self.exact_operand(T::Dec, d);
+                    let lt = self.pick(&[T::Dec, T::I32, T::I64]);
+                    let a = self.expr(lt, d);
+                    let b = self.expr(T::Dec, d);
                     if self.chance(0.5) {
                         self.arith(op, a, b, t)
                     } else {
                         self.arith(op, b, a, t)
                     }
+                }
+                6 => {
+                    // A quotient both databases and the evaluator keep exactly.
+                    let op = self.pick(&[ArithOp::Div, ArithOp::DivBy]);
+                    let lt = self.pick(&[T::Dec, T::Dec, T::I32]);
+                    let a = self.expr(lt, d);
+                    let divisor = self.pick(&["0.5", "0.25", "0.125", "0.2", "1", "-1", "-0.5"]);
+                    let b = BoundExpr::Literal {
+                        value: Value::Decimal(divisor.parse().unwrap()),
+                        ty: self.ty(T::Dec),
+                    };
+                    self.arith(op, a, b, t)
+                }
+                7 => {
+                    let a = self.expr(T::Dec, d);
+                    let b = if self.chance(0.5) {
+                        self.literal(T::Dec)
+                    } else {
+                        self.expr(T::Dec, d)
+                    };
+                    self.arith(ArithOp::Mod, a, b, t)
                 }
                 2 => {
                     let f = self.pick(&[Function::Round, Function::Floor, Function::Ceiling]);
@@ -1288,14 +1321,14 @@ impl<'a> Gen<'a> {
                     let x = self.expr(T::I32, d);
                     self.cast(x, t)
                 }
-                _ if self.exact => {
+                4 => {
                     let x = self.expr(T::Dec, d);
                     BoundExpr::Neg {
                         operand: Box::new(x),
                         ty: self.ty(t),
                     }
                 }
-                4 => {
+                5 if self.chance(0.5) => {
                     let x = self.expr(T::Dur, d);
                     self.call(Function::TotalSeconds, vec![x], t)
                 }

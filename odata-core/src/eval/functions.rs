@@ -1,13 +1,12 @@
 //! Built-in functions, `cast` and `isof`.
 
-use bigdecimal::{RoundingMode, ToPrimitive};
-
 use crate::bind::{ExprType, Function};
 use crate::edm::{Model, PrimitiveKind, TypeKind};
 use crate::error::{ErrorKind, ODataError};
 use crate::value::{
-    Date, DateTimeOffset, Decimal, Duration, Geo, TICKS_PER_DAY, TimeOfDay, Value, base64url,
-    decimal_text, parse_base64, parse_decimal,
+    Date, DateTimeOffset, Decimal, DecimalRounding, Duration, Geo, TICKS_PER_DAY, TimeOfDay, Value,
+    base64url, decimal_from_f64, decimal_round, decimal_text, decimal_to_f64, decimal_trunc_i64,
+    parse_base64, parse_decimal,
 };
 
 use super::json::parse_double;
@@ -130,17 +129,15 @@ pub(super) fn call(f: Function, args: Vec<Value>) -> Result<Value, ODataError> {
         },
         Function::Round | Function::Floor | Function::Ceiling => match a {
             Value::Int(n) => Value::Int(n),
-            Value::Decimal(d) => Value::Decimal(
-                d.with_scale_round(
-                    0,
-                    match f {
-                        Function::Round => RoundingMode::HalfUp,
-                        Function::Floor => RoundingMode::Floor,
-                        _ => RoundingMode::Ceiling,
-                    },
-                )
-                .normalized(),
-            ),
+            // The shared rules (also SQLite's decimal functions).
+            Value::Decimal(d) => Value::Decimal(decimal_round(
+                &d,
+                match f {
+                    Function::Round => DecimalRounding::HalfAwayFromZero,
+                    Function::Floor => DecimalRounding::Floor,
+                    _ => DecimalRounding::Ceiling,
+                },
+            )),
             Value::Double(x) => Value::Double(match f {
                 Function::Round => x.round(),
                 Function::Floor => x.floor(),
@@ -232,7 +229,7 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
             P::Byte | P::SByte | P::Int16 | P::Int32 | P::Int64 => {
                 let n = match &v {
                     Value::Int(n) | Value::Enum(n) => *n,
-                    Value::Decimal(d) => d.with_scale_round(0, RoundingMode::Down).to_i64()?,
+                    Value::Decimal(d) => decimal_trunc_i64(d)?,
                     Value::Double(f) if f.is_finite() && f.abs() < 9.2e18 => f.trunc() as i64,
                     Value::String(s) => s.trim().parse().ok()?,
                     _ => return None,
@@ -247,13 +244,13 @@ fn cast_opt(model: &Model, v: Value, from: &ExprType, to: &ExprType) -> Option<V
                 Value::Int(n) => Decimal::from(*n),
                 Value::Decimal(d) => d.clone(),
                 // The shortest text that reads back as the double, not its binary expansion.
-                Value::Double(f) if f.is_finite() => parse_decimal(&f.to_string())?,
+                Value::Double(f) => decimal_from_f64(*f)?,
                 Value::String(s) => parse_decimal(s)?,
                 _ => return None,
             }),
             P::Double | P::Single => Value::Double(match &v {
                 Value::Int(n) => *n as f64,
-                Value::Decimal(d) => d.to_f64()?,
+                Value::Decimal(d) => decimal_to_f64(d)?,
                 Value::Double(f) => *f,
                 Value::String(s) => parse_double(s)?,
                 _ => return None,

@@ -7,7 +7,9 @@ use bigdecimal::{RoundingMode, ToPrimitive, Zero};
 use crate::bind::{ArithOp, CompareOp, ExprType};
 use crate::edm::PrimitiveKind;
 use crate::error::ODataError;
-use crate::value::{Date, DateTimeOffset, Decimal, Duration, TICKS_PER_DAY, Value, parse_decimal};
+use crate::value::{
+    self as decimal, Date, DateTimeOffset, Decimal, DecimalOp, Duration, TICKS_PER_DAY, Value,
+};
 
 use super::type_error;
 
@@ -255,11 +257,7 @@ fn to_decimal(n: Num, op: &str) -> Result<Decimal, ODataError> {
         Num::I(i) => Ok(Decimal::from(i)),
         Num::D(d) => Ok(d),
         // The shortest text that reads back as the double, not its binary expansion.
-        Num::F(f) => f
-            .is_finite()
-            .then(|| parse_decimal(&f.to_string()))
-            .flatten()
-            .ok_or_else(|| overflow(op)),
+        Num::F(f) => decimal::decimal_from_f64(f).ok_or_else(|| overflow(op)),
     }
 }
 
@@ -283,18 +281,18 @@ fn int_arith(op: ArithOp, x: i64, y: i64) -> Result<Value, ODataError> {
 
 fn decimal_arith(op: ArithOp, x: Decimal, y: Decimal) -> Result<Value, ODataError> {
     let kw = keyword(op);
-    if matches!(op, ArithOp::Div | ArithOp::DivBy | ArithOp::Mod) && y.is_zero() {
-        return Err(division_by_zero(kw));
-    }
-    // Exact for add, sub, mul and mod; a quotient keeps 100 significant digits.
-    let r = match op {
-        ArithOp::Add => x + y,
-        ArithOp::Sub => x - y,
-        ArithOp::Mul => x * y,
-        ArithOp::Div | ArithOp::DivBy => x / y,
-        ArithOp::Mod => x % y,
+    // The shared rules (also SQLite's decimal functions): exact for add, sub, mul and
+    // mod; a quotient keeps 100 significant digits.
+    let op = match op {
+        ArithOp::Add => DecimalOp::Add,
+        ArithOp::Sub => DecimalOp::Sub,
+        ArithOp::Mul => DecimalOp::Mul,
+        ArithOp::Div | ArithOp::DivBy => DecimalOp::Div,
+        ArithOp::Mod => DecimalOp::Mod,
     };
-    Ok(Value::Decimal(r.normalized()))
+    decimal::decimal_arith(op, &x, &y)
+        .map(Value::Decimal)
+        .ok_or_else(|| division_by_zero(kw))
 }
 
 fn float_arith(op: ArithOp, x: f64, y: f64) -> f64 {

@@ -4,7 +4,7 @@
 
 use std::str::FromStr;
 
-use bigdecimal::Zero;
+use bigdecimal::{RoundingMode, ToPrimitive, Zero};
 
 pub use bigdecimal::BigDecimal as Decimal;
 
@@ -86,6 +86,100 @@ pub fn decimal_sort_key(d: &Decimal) -> String {
     } else {
         format!("2{exponent:04}{digits}")
     }
+}
+
+/// An arithmetic operator on decimals: `add`, `sub`, `mul`, `div` (and `divby`), `mod`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalOp {
+    /// `add`
+    Add,
+    /// `sub`
+    Sub,
+    /// `mul`
+    Mul,
+    /// `div` and `divby`
+    Div,
+    /// `mod` (truncated: the result has the sign of the dividend)
+    Mod,
+}
+
+/// `x op y` as OData computes Edm.Decimal arithmetic — the evaluator and SQLite's decimal
+/// functions both call this, so they agree by construction: exact for add, sub, mul and
+/// mod; a quotient keeps 100 significant digits (bigdecimal's default precision). The
+/// result is normalized (no trailing zeros). `None` for a division or remainder by zero.
+///
+/// ```
+/// use odata_core::value::{DecimalOp, decimal_arith, decimal_text, parse_decimal};
+/// let d = |s: &str| parse_decimal(s).unwrap();
+/// let sum = decimal_arith(DecimalOp::Add, &d("0.1"), &d("0.2")).unwrap();
+/// assert_eq!(decimal_text(&sum), "0.3");
+/// assert!(decimal_arith(DecimalOp::Div, &d("1"), &d("0")).is_none());
+/// ```
+pub fn decimal_arith(op: DecimalOp, x: &Decimal, y: &Decimal) -> Option<Decimal> {
+    if matches!(op, DecimalOp::Div | DecimalOp::Mod) && y.is_zero() {
+        return None;
+    }
+    let r = match op {
+        DecimalOp::Add => x + y,
+        DecimalOp::Sub => x - y,
+        DecimalOp::Mul => x * y,
+        DecimalOp::Div => x / y,
+        DecimalOp::Mod => x % y,
+    };
+    Some(r.normalized())
+}
+
+/// How `round`, `floor` and `ceiling` take a decimal to an integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalRounding {
+    /// `round`: to the nearest integer, halves away from zero.
+    HalfAwayFromZero,
+    /// `floor`: toward negative infinity.
+    Floor,
+    /// `ceiling`: toward positive infinity.
+    Ceiling,
+}
+
+/// `d` rounded to an integer (scale 0), normalized.
+///
+/// ```
+/// use odata_core::value::{DecimalRounding, decimal_round, decimal_text, parse_decimal};
+/// let r = |s: &str, m| decimal_text(&decimal_round(&parse_decimal(s).unwrap(), m));
+/// assert_eq!(r("-2.5", DecimalRounding::HalfAwayFromZero), "-3");
+/// assert_eq!(r("-2.5", DecimalRounding::Floor), "-3");
+/// assert_eq!(r("-2.5", DecimalRounding::Ceiling), "-2");
+/// ```
+pub fn decimal_round(d: &Decimal, rounding: DecimalRounding) -> Decimal {
+    let mode = match rounding {
+        DecimalRounding::HalfAwayFromZero => RoundingMode::HalfUp,
+        DecimalRounding::Floor => RoundingMode::Floor,
+        DecimalRounding::Ceiling => RoundingMode::Ceiling,
+    };
+    d.with_scale_round(0, mode).normalized()
+}
+
+/// The decimal of a finite double: the shortest text that reads back as the double, not
+/// its binary expansion (`0.1` → `0.1`); `None` for ±INF and NaN.
+///
+/// ```
+/// use odata_core::value::{decimal_from_f64, decimal_text};
+/// assert_eq!(decimal_text(&decimal_from_f64(0.1).unwrap()), "0.1");
+/// assert!(decimal_from_f64(f64::INFINITY).is_none());
+/// ```
+pub fn decimal_from_f64(f: f64) -> Option<Decimal> {
+    f.is_finite()
+        .then(|| parse_decimal(&f.to_string()))
+        .flatten()
+}
+
+/// `d` truncated toward zero, as an `i64`; `None` beyond the range of `i64`.
+pub fn decimal_trunc_i64(d: &Decimal) -> Option<i64> {
+    d.with_scale_round(0, RoundingMode::Down).to_i64()
+}
+
+/// `d` as the nearest double; `None` where it has none.
+pub fn decimal_to_f64(d: &Decimal) -> Option<f64> {
+    d.to_f64()
 }
 
 /// Checks `d` against the `Precision` and `Scale` facets without rounding: more

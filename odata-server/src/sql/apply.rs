@@ -13,13 +13,16 @@
 //! `compute`, `concat`). Expressions over a list of properties are bound
 //! against a synthetic entity type with those properties ([`nested_shape_model`]) and translated
 //! over a synthetic table whose columns hold the translator's canonical values (Boolean
-//! 0/1, Decimal as REAL, DateTimeOffset as text plus `__utc` ticks).
+//! 0/1, Decimal as NUMERIC on PostgreSQL and canonical text on SQLite, DateTimeOffset as
+//! text plus `__utc` ticks).
 //!
 //! Result types of aggregates: `sum` of integers is Edm.Int64, of Edm.Decimal/Double
 //! the same type; `average` is Edm.Double for Edm.Double input, else Edm.Decimal; `min` and
 //! `max` keep the input type (DateTimeOffset chronologically, returned in UTC);
 //! `countdistinct`, `count` (this service's method: the number of non-null values) and
-//! `$count` are Edm.Decimal with scale 0.
+//! `$count` are Edm.Decimal with scale 0. Decimals are summed, averaged and compared exactly
+//! on both databases: on SQLite, where they are text, through the store's decimal
+//! aggregates ([`ExprDialect::decimal_aggregate`]) and sort keys.
 //!
 //! `orderby` sets the order that the next `top`/`skip` (and the final result) use; a
 //! `groupby` or `aggregate` drops it (groups come ordered by their grouping values).
@@ -56,14 +59,15 @@ use odata_core::query::{
     AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, GroupingPath,
     NestItem, OrderBy, ParseLimits, SortDirection, TopBottomKind, Transformation, parse_expr,
 };
-use odata_core::value::{DateTimeOffset, Value};
+use odata_core::value::{DateTimeOffset, DecimalOp, Value};
 
 use super::dialect::{Dialect, ExprDialect, JSON_ARRAY_ITEMS, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
-use super::translate::{Hop, Navigator, NoNavigation, Translator, Val};
+use super::translate::{Domain, Hop, Navigator, NoNavigation, Translator, Val};
 use super::{Condition, OrderTerm, Statement, order, search};
 use crate::service::Link;
+use crate::store::sqlite_decimal::Aggregate;
 use crate::store::table::{Column, ColumnKind, Table, utc_column};
 
 /// What a `$apply` reads: the collection and the request's context.
@@ -1160,12 +1164,21 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         };
         let related = self.related(&rel);
         let mut tr = Translator::new(&rel.model, &rel.table, related, self.dialect);
-        let expr = tr.value(&bound)?.comparable();
+        // Values and threshold meet in one domain: exact decimals (by sort key where they
+        // are text), or doubles when either is a double.
+        let domain = tr.domain(std::iter::once(&bound).chain(&threshold));
+        let expr = match domain {
+            Domain::Double => tr.operand(&bound, domain)?,
+            _ => tr.value(&bound)?.comparable(),
+        };
+        let sort = tr.sort_value(&bound)?;
         let threshold = match &threshold {
+            Some(t) if domain == Domain::Double => Some(tr.operand(t, domain)?),
             Some(t) => Some(tr.value(t)?.comparable()),
             None => None,
         };
         drop(tr);
+        let exact = domain == Domain::Key;
         let direction = if kind.is_top() {
             SortDirection::Desc
         } else {
@@ -1173,7 +1186,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         };
         let mut rel = rel;
         let mut order = vec![OrderTerm {
-            expr: expr.clone(),
+            expr: sort,
             direction,
             nullable: true,
         }];
@@ -1194,16 +1207,21 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         let before = self.q("$before");
         let total = self.q("$total");
         let window_order = self.order_by(&order);
+        // Text decimals add up exactly through the store's window-capable sum.
+        let sum = exact
+            .then(|| self.dialect.decimal_aggregate(Aggregate::Sum, expr.clone()))
+            .flatten()
+            .unwrap_or_else(|| frag!["SUM(", &expr, ")"]);
         let ranked = frag![
-            "SELECT *,SUM(",
-            &expr,
-            ") OVER (",
+            "SELECT *,",
+            &sum,
+            " OVER (",
             window_order,
             " ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS ",
             &before,
-            ",SUM(",
-            &expr,
-            ") OVER () AS ",
+            ",",
+            &sum,
+            " OVER () AS ",
             &total,
             " FROM (",
             &rel.sql,
@@ -1213,18 +1231,32 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             &expr,
             ") IS NOT NULL"
         ];
-        let reached = if percent {
-            // before < total * p / 100, without a division.
-            frag![
-                "COALESCE(",
-                &before,
-                ",0) * 100 < ",
-                &total,
-                " * ",
-                threshold
-            ]
+        // before < threshold, or before < total * p / 100 without a division.
+        let before = frag!["COALESCE(", &before, ",0)"];
+        let (left, right) = if percent {
+            let times = |a: Frag, b: Frag| {
+                exact
+                    .then(|| {
+                        self.dialect
+                            .decimal_arith(DecimalOp::Mul, a.clone(), b.clone())
+                    })
+                    .flatten()
+                    .unwrap_or_else(|| frag![a, " * ", b])
+            };
+            (times(before, Frag::sql("100")), times(total, threshold))
         } else {
-            frag!["COALESCE(", &before, ",0) < ", threshold]
+            (before, threshold)
+        };
+        let reached = match (
+            exact
+                .then(|| self.dialect.decimal_key(left.clone()))
+                .flatten(),
+            exact
+                .then(|| self.dialect.decimal_key(right.clone()))
+                .flatten(),
+        ) {
+            (Some(l), Some(r)) => frag![l, " < ", r],
+            _ => frag![left, " < ", right],
         };
         rel.sql = frag![
             "SELECT * FROM (",
@@ -1559,8 +1591,13 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                     nullable: true,
                 });
             } else {
+                // Decimal groups in numeric order where decimals are text.
+                let key = match bound.ty().primitive() {
+                    Some(PrimitiveKind::Decimal) => self.dialect.decimal_key(self.q(&text)),
+                    _ => None,
+                };
                 order.push(OrderTerm {
-                    expr: self.q(&text),
+                    expr: key.unwrap_or_else(|| self.q(&text)),
                     direction: SortDirection::Asc,
                     nullable: true,
                 });
@@ -1617,19 +1654,23 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                             None,
                             primitive_ref(TypeKind::Primitive(PrimitiveKind::Int64)),
                         ),
-                        AggregateMethod::Sum => (frag!["SUM(", col, ")"], None, input.clone()),
+                        AggregateMethod::Sum => (
+                            self.exact(Aggregate::Sum, prim, col.clone())
+                                .unwrap_or_else(|| frag!["SUM(", col, ")"]),
+                            None,
+                            input.clone(),
+                        ),
                         AggregateMethod::Average => (
-                            frag![
-                                "AVG(CAST(",
-                                col,
-                                " AS ",
-                                if prim == Some(PrimitiveKind::Double) {
-                                    self.dialect.real_type()
-                                } else {
-                                    self.dialect.decimal_type()
-                                },
-                                "))"
-                            ],
+                            if prim == Some(PrimitiveKind::Double) {
+                                frag!["AVG(CAST(", col, " AS ", self.dialect.real_type(), "))"]
+                            } else {
+                                // Integers average to a decimal too.
+                                self.dialect
+                                    .decimal_aggregate(Aggregate::Average, col.clone())
+                                    .unwrap_or_else(|| {
+                                        frag!["AVG(", self.dialect.to_decimal(col), ")"]
+                                    })
+                            },
                             None,
                             if prim == Some(PrimitiveKind::Double) {
                                 input.clone()
@@ -1646,12 +1687,14 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                                     ty.display(&rel.model)
                                 )));
                             }
-                            let f = if *method == AggregateMethod::Min {
-                                "MIN("
+                            let (f, aggregate) = if *method == AggregateMethod::Min {
+                                ("MIN(", Aggregate::Min)
                             } else {
-                                "MAX("
+                                ("MAX(", Aggregate::Max)
                             };
-                            if prim == Some(PrimitiveKind::DateTimeOffset) {
+                            if let Some(exact) = self.exact(aggregate, prim, col.clone()) {
+                                (exact, None, input.clone())
+                            } else if prim == Some(PrimitiveKind::DateTimeOffset) {
                                 (
                                     self.dialect
                                         .column_param(Frag::atom("NULL"), ColumnKind::Text),
@@ -1707,6 +1750,16 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
     fn next(&mut self, prefix: &str) -> String {
         self.counter += 1;
         format!("${prefix}{}", self.counter)
+    }
+
+    /// `aggregate` of the values `col` of type `prim` through the store's exact decimal
+    /// aggregate, where the values are decimals the database's own `SUM`/`MIN`/`MAX`
+    /// would compute in doubles or compare as text (SQLite); `None` otherwise.
+    fn exact(&self, aggregate: Aggregate, prim: Option<PrimitiveKind>, col: Frag) -> Option<Frag> {
+        if prim != Some(PrimitiveKind::Decimal) {
+            return None;
+        }
+        self.dialect.decimal_aggregate(aggregate, col)
     }
 }
 

@@ -11,11 +11,12 @@
 use odata_core::edm::SpatialFamily;
 use odata_core::error::ODataError;
 use odata_core::query::SortDirection;
-use odata_core::value::{Decimal, EARTH_RADIUS_METERS, decimal_text};
+use odata_core::value::{Decimal, DecimalOp, DecimalRounding, EARTH_RADIUS_METERS, decimal_text};
 
 use super::frag::{Frag, frag};
 use super::param::SqlParam;
 use crate::store::sqlite_case;
+use crate::store::sqlite_decimal::{self, Aggregate};
 use crate::store::table::{ColumnKind, SEQUENCE_COLUMN};
 
 /// The SQL spellings whole statements need from a database. Methods take and return
@@ -136,19 +137,61 @@ pub(crate) trait ExprDialect: Dialect {
     /// The double `x` truncated toward zero as an integer (for |x| < 2^63).
     fn truncate_to_integer(&self, x: Frag) -> Frag;
 
-    /// The type Edm.Decimal values are computed in: PostgreSQL's exact NUMERIC; SQLite has
-    /// no decimal type, so REAL there, with [`ExprDialect::decimal_key`] for exact
-    /// comparison and order of stored values and literals.
-    fn decimal_type(&self) -> &'static str;
+    // Edm.Decimal. PostgreSQL computes decimals in its exact NUMERIC type with its own
+    // operators. SQLite has no decimal type: a decimal value is its canonical text, and
+    // everything that computes with one calls the functions the store registers
+    // (`store::sqlite_decimal`). The `Option` hooks answer `None` where the database's
+    // operators are exact already, and the translation then uses those.
 
-    /// A decimal constant, in [`ExprDialect::decimal_type`].
+    /// A stored Edm.Decimal (the column `text`, canonical decimal text) as a decimal value:
+    /// NUMERIC on PostgreSQL, the text itself on SQLite.
+    fn decimal_column(&self, text: Frag) -> Frag;
+
+    /// `x` — an integer, a double, a decimal value or decimal text (a value read out of
+    /// JSON) — as a decimal value (`cast(x, Edm.Decimal)`); null for null.
+    fn to_decimal(&self, x: Frag) -> Frag;
+
+    /// A decimal constant, as a decimal value.
     fn decimal_literal(&self, d: &Decimal) -> Frag;
 
-    /// For stored decimal text `text`, a value whose equality and order are the exact
-    /// decimal ones, comparable with [`odata_core::value::decimal_sort_key`] parameters;
-    /// `None` where
-    /// [`ExprDialect::decimal_type`] is exact already.
-    fn decimal_key(&self, text: Frag) -> Option<Frag>;
+    /// The decimal member `members` (not empty) inside JSON text `json` as a decimal value
+    /// read from the member's JSON text (a number or a string of one), so no digit is
+    /// lost; null where it is missing, JSON null or no decimal. `None` where
+    /// [`ExprDialect::json_extract`] and [`ExprDialect::to_decimal`] are exact already.
+    fn json_decimal(&self, json: Frag, members: &[String]) -> Option<Frag>;
+
+    /// The decimal value `x` as the nearest double.
+    fn decimal_to_double(&self, x: Frag) -> Frag;
+
+    /// The double `x` as a decimal value the way the evaluator converts it (the shortest
+    /// decimal that reads back as the double; null for ±INF); `None` where the
+    /// translation's own spelling serves.
+    fn double_to_decimal(&self, x: Frag) -> Option<Frag>;
+
+    /// For a decimal value `x` (or an integer), a value whose equality and order are the
+    /// exact decimal ones, comparable with [`odata_core::value::decimal_sort_key`]
+    /// parameters; `None` where decimal values compare exactly already.
+    fn decimal_key(&self, x: Frag) -> Option<Frag>;
+
+    /// `l op r` of decimal values (or integers), computed as the evaluator computes it
+    /// (null for a zero divisor); `None` where the database's operators compute decimals
+    /// exactly.
+    fn decimal_arith(&self, op: DecimalOp, l: Frag, r: Frag) -> Option<Frag>;
+
+    /// `-x` of a decimal value; `None` where the database's `-` does it.
+    fn decimal_negate(&self, x: Frag) -> Option<Frag>;
+
+    /// `round`/`floor`/`ceiling` of a decimal value; `None` where the database's
+    /// functions do it exactly.
+    fn decimal_round(&self, x: Frag, rounding: DecimalRounding) -> Option<Frag>;
+
+    /// A decimal value truncated toward zero as an integer (null beyond 64 bits); `None`
+    /// where the double functions serve decimals too.
+    fn decimal_to_integer(&self, x: Frag) -> Option<Frag>;
+
+    /// The aggregate `aggregate` of the decimal values `x` (integers for `average`);
+    /// `None` where the database's `SUM`, `AVG`, `MIN`, `MAX` are exact for decimals.
+    fn decimal_aggregate(&self, aggregate: Aggregate, x: Frag) -> Option<Frag>;
 
     /// The double `x` truncated toward zero, as a number usable in double arithmetic.
     fn truncate(&self, x: Frag) -> Frag;
@@ -381,20 +424,76 @@ impl ExprDialect for Sqlite {
         frag!["CAST(", x, " AS INTEGER)"]
     }
 
-    fn decimal_type(&self) -> &'static str {
-        "REAL"
+    fn decimal_column(&self, text: Frag) -> Frag {
+        text
+    }
+
+    fn to_decimal(&self, x: Frag) -> Frag {
+        sqlite_call(sqlite_decimal::DECIMAL, [x])
     }
 
     fn decimal_literal(&self, d: &Decimal) -> Frag {
-        // Through the decimal text, so the nearest double is chosen (correct rounding).
-        match decimal_text(d).parse::<f64>() {
-            Ok(r) => Frag::param(SqlParam::Real(r)),
-            Err(_) => Frag::param(SqlParam::Null),
-        }
+        Frag::param(SqlParam::Text(decimal_text(d)))
     }
 
-    fn decimal_key(&self, text: Frag) -> Option<Frag> {
-        Some(frag![sqlite_case::DECIMAL_KEY, "(", text, ")"])
+    fn decimal_to_double(&self, x: Frag) -> Frag {
+        sqlite_call(sqlite_decimal::TO_DOUBLE, [x])
+    }
+
+    fn json_decimal(&self, json: Frag, members: &[String]) -> Option<Frag> {
+        // `json_extract` reads a JSON number as a double; `->` gives its JSON text.
+        (!members.is_empty()).then(|| {
+            sqlite_call(
+                sqlite_decimal::FROM_JSON,
+                [frag!["(", json, " -> ", json_path(members), ")"]],
+            )
+        })
+    }
+
+    fn double_to_decimal(&self, x: Frag) -> Option<Frag> {
+        Some(self.to_decimal(x))
+    }
+
+    fn decimal_key(&self, x: Frag) -> Option<Frag> {
+        Some(sqlite_call(sqlite_decimal::DECIMAL_KEY, [x]))
+    }
+
+    fn decimal_arith(&self, op: DecimalOp, l: Frag, r: Frag) -> Option<Frag> {
+        let name = match op {
+            DecimalOp::Add => sqlite_decimal::ADD,
+            DecimalOp::Sub => sqlite_decimal::SUB,
+            DecimalOp::Mul => sqlite_decimal::MUL,
+            DecimalOp::Div => sqlite_decimal::DIV,
+            DecimalOp::Mod => sqlite_decimal::MOD,
+        };
+        Some(sqlite_call(name, [l, r]))
+    }
+
+    fn decimal_negate(&self, x: Frag) -> Option<Frag> {
+        Some(sqlite_call(sqlite_decimal::NEG, [x]))
+    }
+
+    fn decimal_round(&self, x: Frag, rounding: DecimalRounding) -> Option<Frag> {
+        let name = match rounding {
+            DecimalRounding::HalfAwayFromZero => sqlite_decimal::ROUND,
+            DecimalRounding::Floor => sqlite_decimal::FLOOR,
+            DecimalRounding::Ceiling => sqlite_decimal::CEILING,
+        };
+        Some(sqlite_call(name, [x]))
+    }
+
+    fn decimal_to_integer(&self, x: Frag) -> Option<Frag> {
+        Some(sqlite_call(sqlite_decimal::TO_INTEGER, [x]))
+    }
+
+    fn decimal_aggregate(&self, aggregate: Aggregate, x: Frag) -> Option<Frag> {
+        let name = match aggregate {
+            Aggregate::Sum => sqlite_decimal::SUM,
+            Aggregate::Average => sqlite_decimal::AVERAGE,
+            Aggregate::Min => sqlite_decimal::MIN,
+            Aggregate::Max => sqlite_decimal::MAX,
+        };
+        Some(sqlite_call(name, [x]))
     }
 
     fn truncate(&self, x: Frag) -> Frag {
@@ -474,6 +573,11 @@ impl ExprDialect for Sqlite {
 
 /// The JSONPath `$.a.b` of member names (double-quoted where a name is not a plain
 /// identifier), bound as a parameter.
+/// `name(args…)`: a call of a function the store registers on SQLite connections.
+fn sqlite_call<const N: usize>(name: &str, args: [Frag; N]) -> Frag {
+    frag![name, "(", Frag::join(args, ", "), ")"]
+}
+
 fn json_path(members: &[String]) -> Frag {
     let mut path = String::from("$");
     for m in members {
@@ -707,15 +811,52 @@ impl ExprDialect for Postgres {
         frag!["CAST(trunc(", x, ") AS BIGINT)"]
     }
 
-    fn decimal_type(&self) -> &'static str {
-        "NUMERIC"
+    fn decimal_column(&self, text: Frag) -> Frag {
+        self.to_decimal(text)
+    }
+
+    fn to_decimal(&self, x: Frag) -> Frag {
+        frag!["CAST(", x, " AS NUMERIC)"]
     }
 
     fn decimal_literal(&self, d: &Decimal) -> Frag {
         Frag::param(SqlParam::Decimal(decimal_text(d)))
     }
 
-    fn decimal_key(&self, _text: Frag) -> Option<Frag> {
+    fn decimal_to_double(&self, x: Frag) -> Frag {
+        frag!["CAST(", x, " AS DOUBLE PRECISION)"]
+    }
+
+    fn json_decimal(&self, _json: Frag, _members: &[String]) -> Option<Frag> {
+        // jsonb keeps numbers as NUMERIC: `json_extract` gives their exact text.
+        None
+    }
+
+    fn double_to_decimal(&self, _x: Frag) -> Option<Frag> {
+        None
+    }
+
+    fn decimal_key(&self, _x: Frag) -> Option<Frag> {
+        None
+    }
+
+    fn decimal_arith(&self, _op: DecimalOp, _l: Frag, _r: Frag) -> Option<Frag> {
+        None
+    }
+
+    fn decimal_negate(&self, _x: Frag) -> Option<Frag> {
+        None
+    }
+
+    fn decimal_round(&self, _x: Frag, _rounding: DecimalRounding) -> Option<Frag> {
+        None
+    }
+
+    fn decimal_to_integer(&self, _x: Frag) -> Option<Frag> {
+        None
+    }
+
+    fn decimal_aggregate(&self, _aggregate: Aggregate, _x: Frag) -> Option<Frag> {
         None
     }
 

@@ -39,20 +39,26 @@
 //!
 //! Each is excluded from the differential test, which says how.
 //!
-//! * **Decimal arithmetic on SQLite is REAL.** Edm.Decimal is stored as its canonical text
-//!   (exact, any number of digits). PostgreSQL computes with it as NUMERIC: comparisons,
-//!   `$orderby`, arithmetic and `$apply` `sum`/`average` are exact (a quotient keeps
-//!   PostgreSQL's NUMERIC scale, not the evaluator's 100 digits). SQLite has no decimal type:
-//!   a stored decimal property compared with another or with a decimal literal (also in
-//!   an `in` list of literals), and
-//!   `$orderby` on one, go through `odata_decimal_key` (an order-preserving text key,
-//!   registered by the store, `store::sqlite_case`), so they are exact too; any *computed*
-//!   decimal (arithmetic, `round`/`floor`/`ceiling`, `sum`/`average`) is a
-//!   64-bit double there: values that differ only beyond ~15 significant digits compare
-//!   equal and `0.1 add 0.2 eq 0.3` is false. `fractionalseconds`/`totalseconds` are
-//!   doubles on both (exact decimals in the evaluator).
-//! * **Text-to-double conversion.** SQLite's own conversion of JSON numbers and decimal text
-//!   to REAL is not always correctly rounded at extreme exponents (`-1e-300` reads as
+//! * **Decimal division on PostgreSQL.** Edm.Decimal is stored as its canonical text
+//!   (exact, any number of digits) and computed with exactly on both databases:
+//!   comparisons, `in`, `$orderby`, `add`/`sub`/`mul`/`mod`, negation,
+//!   `round`/`floor`/`ceiling`, casts, `totalseconds`/`fractionalseconds`, and `$apply`'s
+//!   `sum`/`average`/`min`/`max` (and the cumulative `topsum` … forms). PostgreSQL computes
+//!   in NUMERIC; SQLite, which has no decimal type, holds a decimal as its text and computes
+//!   with the functions and aggregates the store registers on every connection
+//!   (`store::sqlite_decimal`, the evaluator's own decimal code), comparing and sorting by
+//!   an order-preserving text key (`odata_decimal_key`). A decimal meeting a double is
+//!   converted to the nearest double, as the evaluator does. The one difference: a
+//!   quotient (`div`, `divby`, `average`) that does not terminate keeps 100 significant
+//!   digits in the evaluator and on SQLite, but PostgreSQL's NUMERIC scale (at least 16
+//!   significant digits, and the dividend's decimal places) there.
+//! * **Decimals as JSON numbers inside collections of decimals.** A decimal member of a
+//!   complex value is read from its JSON text on SQLite (every digit), but an item of a
+//!   `Collection(Edm.Decimal)` written as a JSON number with more than 15 significant digits
+//!   is read as a double there (SQLite's `json_each` reads JSON numbers so); as a JSON string
+//!   it is exact.
+//! * **Text-to-double conversion.** SQLite's own conversion of JSON numbers to REAL is not
+//!   always correctly rounded at extreme exponents (`-1e-300` reads as
 //!   `-9.999999999999999e-301`); doubles in columns are bound as doubles and are exact.
 //! * **Int64 against Double.** SQLite compares an INTEGER with a REAL exactly; the evaluator
 //!   converts the integer to a double first, so they differ beyond 2^53.

@@ -27,11 +27,8 @@ pub(crate) fn order_terms<D: ExprDialect>(
                 )
                 .with_target("$orderby"));
             }
-            // Stored decimals sort exactly where the dialect's decimal type is inexact.
-            let mut expr = match translator.exact_decimal(&key.expr) {
-                Some(exact) => exact,
-                None => translator.value(&key.expr)?.comparable(),
-            };
+            // Decimals sort by their exact key where they are text (SQLite).
+            let mut expr = translator.sort_value(&key.expr)?;
             if key.expr.ty().is(PrimitiveKind::Boolean) {
                 expr = translator.dialect().boolean_as_integer(expr);
             }

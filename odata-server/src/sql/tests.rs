@@ -371,9 +371,9 @@ fn typed_columns() {
                 prim(PrimitiveKind::Decimal),
             ),
         ),
-        // Computed decimals are doubles on SQLite.
-        "COALESCE((CAST(\"price\" AS REAL) + ?) = ?, 0)",
-        &[R(0.1), R(0.2)],
+        // Computed decimals are exact decimal text on SQLite, compared by sort key.
+        "COALESCE(odata_decimal_key(odata_decimal_add(\"price\", ?)) = ?, 0)",
+        &[T("0.1".into()), T("250002".into())],
     );
     check(
         &f,
@@ -460,8 +460,8 @@ fn arithmetic() {
             ),
             int(1),
         ),
-        "COALESCE((CAST(\"count\" AS REAL) / NULLIF(?, 0)) > ?, 0)",
-        &[I(2), I(1)],
+        "COALESCE(odata_decimal_key(odata_decimal_div(\"count\", ?)) > ?, 0)",
+        &[I(2), T("250011".into())],
     );
     check(
         &f,
@@ -493,8 +493,8 @@ fn arithmetic() {
             ),
             dur(0),
         ),
-        "COALESCE(CAST((\"span\" * ?) AS INTEGER) < ?, 0)",
-        &[R(1.5), I(0)],
+        "COALESCE(odata_decimal_integer(odata_decimal_mul(\"span\", ?)) < ?, 0)",
+        &[T("1.5".into()), I(0)],
     );
     check(
         &f,
@@ -668,8 +668,8 @@ fn date_and_time_functions() {
             call(Function::FractionalSeconds, vec![at()], dec.clone()),
             int(0),
         ),
-        "COALESCE(((((\"at__utc\" % 10000000) + 10000000) % 10000000) / 10000000.0) = ?, 0)",
-        &[I(0)],
+        "COALESCE(odata_decimal_key(odata_decimal_div((((\"at__utc\" % 10000000) + 10000000) % 10000000), 10000000)) = ?, 0)",
+        &[T("1".into())],
     );
     check(
         &f,
@@ -712,8 +712,8 @@ fn date_and_time_functions() {
             ),
             int(1),
         ),
-        "COALESCE((\"span\" / 10000000.0) > ?, 0)",
-        &[I(1)],
+        "COALESCE(odata_decimal_key(odata_decimal_div(\"span\", 10000000)) > ?, 0)",
+        &[T("250011".into())],
     );
     check(
         &f,

@@ -19,6 +19,7 @@ mod commit_queue;
 pub mod link_table;
 mod schema_check;
 pub mod sqlite_case;
+pub mod sqlite_decimal;
 pub mod table;
 
 use budget::Budgeted;

@@ -154,6 +154,217 @@ async fn decimals_are_exact_and_follow_ieee754_compatible() {
     assert_eq!(too_precise.status(), StatusCode::BAD_REQUEST);
 }
 
+/// A decimal with every digit Precision 38, Scale 18 allows, and one a step of 2·10⁻¹⁸
+/// above it: doubles cannot tell them apart.
+const BIG: &str = "12345678901234567890.123456789012345678";
+const BIGGER: &str = "12345678901234567890.12345678901234568";
+
+/// The catalog with DecimalSamples `a-tenth` 0.1, `b-fifth` 0.2, `c-big` [`BIG`],
+/// `d-bigger` [`BIGGER`] and `e-nine` 9.5 besides the seeded `Seed Decimal` 123.45.
+async fn decimal_samples() -> TestApp {
+    let app = spawn_catalog().await;
+    for (name, amount) in [
+        ("a-tenth", "0.1"),
+        ("b-fifth", "0.2"),
+        ("c-big", BIG),
+        ("d-bigger", BIGGER),
+        ("e-nine", "9.5"),
+    ] {
+        let created = app
+            .client
+            .post(app.url("DecimalSamples"))
+            .header("Content-Type", "application/json;IEEE754Compatible=true")
+            .body(json!({"Name": name, "Amount": amount}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED, "{name}");
+    }
+    app
+}
+
+/// A GET answered with decimals as strings (`IEEE754Compatible=true`): its JSON body.
+async fn get_exact(app: &TestApp, path: &str) -> Value {
+    let got = app
+        .get(path)
+        .header("Accept", "application/json;IEEE754Compatible=true")
+        .send()
+        .await
+        .unwrap();
+    let status = got.status();
+    let body: Value = got.json().await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{path}: {body}");
+    body
+}
+
+/// The `Name`s of the DecimalSamples a query selects: in its order when `options` has an
+/// `$orderby`, else sorted (here, not by the database's collation).
+async fn sample_names(app: &TestApp, options: &str) -> Vec<String> {
+    let body = get_exact(app, &format!("DecimalSamples?$select=Name&{options}")).await;
+    let mut names: Vec<String> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Name"].as_str().unwrap().to_owned())
+        .collect();
+    if !options.contains("$orderby") {
+        names.sort();
+    }
+    names
+}
+
+#[tokio::test]
+async fn decimal_arithmetic_in_filters_and_orderby_is_exact() {
+    let app = decimal_samples().await;
+    let cases: &[(&str, &[&str])] = &[
+        ("Amount add 0.1 eq 0.3", &["b-fifth"]),
+        ("Amount sub 0.3 eq -0.1", &["b-fifth"]),
+        ("Amount mul 3 eq 0.6", &["b-fifth"]),
+        ("Amount div 4 eq 0.05", &["b-fifth"]),
+        ("Amount divby 4 eq 0.025", &["a-tenth"]),
+        ("Amount mod 0.15 eq 0.05", &["b-fifth", "e-nine"]),
+        ("-Amount eq -0.1", &["a-tenth"]),
+        ("0.3 sub Amount eq Amount", &[]),
+        ("0.2 sub Amount eq Amount", &["a-tenth"]),
+        (
+            "Amount add 0.000000000000000001 eq 12345678901234567890.123456789012345679",
+            &["c-big"],
+        ),
+        (
+            "Amount mul 2 eq 24691357802469135780.246913578024691356",
+            &["c-big"],
+        ),
+        (
+            "Amount add 1 gt 12345678901234567891.123456789012345679",
+            &["d-bigger"],
+        ),
+        (
+            "Amount add 1 lt 12345678901234567891.123456789012345679",
+            &["Seed Decimal", "a-tenth", "b-fifth", "c-big", "e-nine"],
+        ),
+        ("Amount add 0.1 in (0.2, 0.3)", &["a-tenth", "b-fifth"]),
+        ("Amount add 0 in (9.5, 123.45)", &["Seed Decimal", "e-nine"]),
+        // Against integers and doubles, as the evaluator promotes them.
+        ("Amount mul 10 eq 1", &["a-tenth"]),
+        ("Amount mul 2 eq 19", &["e-nine"]),
+        ("Amount add 0.1 eq 3e-1", &["b-fifth"]),
+        (
+            "Amount mul 1e0 gt 100",
+            &["Seed Decimal", "c-big", "d-bigger"],
+        ),
+        ("round(Amount mul 5) eq 1", &["a-tenth", "b-fifth"]),
+        ("floor(Amount mul 10) eq 2", &["b-fifth"]),
+        ("ceiling(Amount mul -10) eq -94", &[]),
+        ("ceiling(Amount mul -10) eq -95", &["e-nine"]),
+        ("cast(Amount, Edm.Int32) eq 123", &["Seed Decimal"]),
+        (
+            "cast(Amount add 0.9, Edm.Int32) eq 1",
+            &["a-tenth", "b-fifth"],
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(
+            sample_names(&app, &format!("$filter={filter}")).await,
+            *expected,
+            "{filter}"
+        );
+    }
+    // Doubles would tie c-big and d-bigger (and then order them by Name).
+    assert_eq!(
+        sample_names(&app, "$orderby=Amount mul 2 desc,Name").await,
+        [
+            "d-bigger",
+            "c-big",
+            "Seed Decimal",
+            "e-nine",
+            "b-fifth",
+            "a-tenth"
+        ]
+    );
+    assert_eq!(
+        sample_names(&app, "$orderby=Amount sub 9.5,Name").await,
+        [
+            "a-tenth",
+            "b-fifth",
+            "e-nine",
+            "Seed Decimal",
+            "c-big",
+            "d-bigger"
+        ]
+    );
+    // A computed decimal: its value, and filtered and ordered by in SQL.
+    let computed = get_exact(
+        &app,
+        "DecimalSamples?$compute=Amount mul 2 as D&$select=Name,D&$filter=D eq 0.4 or D gt 1e19\
+         &$orderby=D desc",
+    )
+    .await;
+    let rows: Vec<(&str, &str)> = computed["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["Name"].as_str().unwrap(), r["D"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("d-bigger", "24691357802469135780.24691357802469136"),
+            ("c-big", "24691357802469135780.246913578024691356"),
+            ("b-fifth", "0.4"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn decimal_aggregates_are_exact() {
+    let app = decimal_samples().await;
+    let aggregate = |apply: &str| {
+        let app = &app;
+        let path = format!("DecimalSamples?$apply={apply}");
+        async move {
+            let body = get_exact(app, &path).await;
+            body["value"].as_array().unwrap().clone()
+        }
+    };
+    let small = aggregate("filter(Amount lt 1)/aggregate(Amount with sum as S)").await;
+    assert_eq!(small[0]["S"], "0.3", "{small:?}");
+    let all =
+        aggregate("aggregate(Amount with sum as S,Amount with min as Min,Amount with max as Max)")
+            .await;
+    assert_eq!(all[0]["S"], "24691357802469135913.496913578024691358");
+    assert_eq!(all[0]["Min"], "0.1");
+    // By value, not by text ("9.5" is the greatest text).
+    assert_eq!(all[0]["Max"], BIGGER);
+    let big = aggregate(
+        "filter(Amount gt 1000)/aggregate(Amount with average as A,Amount with min as Min,\
+         Amount with sum as S)",
+    )
+    .await;
+    assert_eq!(big[0]["A"], "12345678901234567890.123456789012345679");
+    assert_eq!(big[0]["Min"], BIG);
+    assert_eq!(big[0]["S"], "24691357802469135780.246913578024691358");
+    let average = aggregate("filter(Amount lt 1)/aggregate(Amount with average as A)").await;
+    assert_eq!(average[0]["A"], "0.15");
+    let doubled = aggregate(
+        "compute(Amount mul 2 as D)/filter(D lt 1)/aggregate(D with sum as S)/filter(S eq 0.6)",
+    )
+    .await;
+    assert_eq!(doubled.len(), 1, "{doubled:?}");
+    assert_eq!(doubled[0]["S"], "0.6");
+    // Groups come in numeric order of the decimal grouping value.
+    let groups = aggregate("groupby((Amount))").await;
+    let amounts: Vec<&str> = groups
+        .iter()
+        .map(|g| g["Amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(amounts, ["0.1", "0.2", "9.5", "123.45", BIG, BIGGER]);
+    // 0.1 + 0.2 is below 0.30000000000000001 exactly (as doubles it is not), so the
+    // lowest amounts are taken up to and including 9.5.
+    let lowest = aggregate("bottomsum(0.30000000000000001,Amount)").await;
+    let names: Vec<&str> = lowest.iter().map(|s| s["Name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["a-tenth", "b-fifth", "e-nine"]);
+}
+
 #[tokio::test]
 async fn composite_keys_type_casts_and_property_paths_address_resources() {
     let app = spawn_catalog().await;

@@ -1,10 +1,14 @@
 //! Arithmetic: numbers, Duration scaling, Date and DateTimeOffset shifted by a Duration,
 //! and differences of dates and instants; the null-for-zero divisor and clamping helpers.
+//!
+//! Decimal arithmetic goes through [`ExprDialect::decimal_arith`] where decimals are text
+//! (SQLite: exact, the evaluator's rules) and through the database's operators on NUMERIC
+//! otherwise; a decimal operand of double arithmetic is converted to a double first.
 
 use odata_core::bind::{ArithOp, BoundExpr, ExprType};
 use odata_core::edm::PrimitiveKind;
 use odata_core::error::ODataError;
-use odata_core::value::{TICKS_PER_DAY, TICKS_PER_SECOND};
+use odata_core::value::{DecimalOp, TICKS_PER_DAY, TICKS_PER_SECOND};
 
 use super::temporal::{Dto, floor_mod};
 use super::{Translator, Val, internal};
@@ -27,6 +31,17 @@ pub(super) fn clamp(x: &Frag, max: i64) -> Frag {
         x,
         " END)"
     ]
+}
+
+/// The decimal operator of an arithmetic operator (`divby` divides like `div`).
+fn decimal_op(op: ArithOp) -> DecimalOp {
+    match op {
+        ArithOp::Add => DecimalOp::Add,
+        ArithOp::Sub => DecimalOp::Sub,
+        ArithOp::Mul => DecimalOp::Mul,
+        ArithOp::Div | ArithOp::DivBy => DecimalOp::Div,
+        ArithOp::Mod => DecimalOp::Mod,
+    }
 }
 
 impl<'a, D: ExprDialect> Translator<'a, D> {
@@ -118,6 +133,15 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     // Duration scaled by a number: whole ticks, truncated toward zero.
                     let number = if duration(&lt) { &rt } else { &lt };
                     let dialect = self.dialect;
+                    // By a decimal: the exact product or quotient, truncated.
+                    if number.is(PrimitiveKind::Decimal)
+                        && matches!(op, ArithOp::Mul | ArithOp::Div | ArithOp::DivBy)
+                        && let Some(scaled) =
+                            dialect.decimal_arith(decimal_op(op), l.clone(), r.clone())
+                        && let Some(ticks) = dialect.decimal_to_integer(scaled)
+                    {
+                        return Ok(Val::Scalar(ticks));
+                    }
                     return Ok(Val::Scalar(match op {
                         ArithOp::Mul if number.is_integer() => frag!["(", l, " * ", r, ")"],
                         ArithOp::Mul => dialect.truncate_to_integer(frag!["(", l, " * ", r, ")"]),
@@ -136,25 +160,44 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 }
                 let integer = ty.is_integer();
                 let dialect = self.dialect;
+                if ty.is(PrimitiveKind::Decimal)
+                    && let Some(exact) = dialect.decimal_arith(decimal_op(op), l.clone(), r.clone())
+                {
+                    return Ok(Val::Scalar(exact));
+                }
+                // A decimal operand of double arithmetic is a double first, as the
+                // evaluator converts it (on SQLite it is text, which SQL's operators
+                // would read loosely).
+                let (l, r) = if ty.is(PrimitiveKind::Double) || ty.is(PrimitiveKind::Single) {
+                    let double = |x: Frag, t: &ExprType| {
+                        if t.is(PrimitiveKind::Decimal) {
+                            dialect.decimal_to_double(x)
+                        } else {
+                            x
+                        }
+                    };
+                    (double(l, &lt), double(r, &rt))
+                } else {
+                    (l, r)
+                };
                 Ok(Val::Scalar(match op {
                     ArithOp::Add => frag!["(", l, " + ", r, ")"],
                     ArithOp::Sub => frag!["(", l, " - ", r, ")"],
                     ArithOp::Mul => frag!["(", l, " * ", r, ")"],
                     ArithOp::Div if integer => frag!["(", l, " / ", nonzero(r), ")"],
                     // A decimal quotient stays exact where the dialect's decimals are.
-                    ArithOp::Div | ArithOp::DivBy if ty.is(PrimitiveKind::Decimal) => frag![
-                        "(CAST(",
-                        l,
-                        " AS ",
-                        dialect.decimal_type(),
-                        ") / ",
-                        nonzero(r),
-                        ")"
-                    ],
+                    ArithOp::Div | ArithOp::DivBy if ty.is(PrimitiveKind::Decimal) => {
+                        frag!["(", dialect.to_decimal(l), " / ", nonzero(r), ")"]
+                    }
                     ArithOp::Div | ArithOp::DivBy => {
                         frag!["(", self.real(l), " / ", nonzero(r), ")"]
                     }
                     ArithOp::Mod if integer => frag!["(", l, " % ", nonzero(r), ")"],
+                    // An exact decimal remainder (sign of the dividend) where decimals are
+                    // a numeric type of the database (PostgreSQL's NUMERIC `%`).
+                    ArithOp::Mod if ty.is(PrimitiveKind::Decimal) => {
+                        frag!["(", dialect.to_decimal(l), " % ", nonzero(r), ")"]
+                    }
                     // `%` is for integers only: l - r·trunc(l/r).
                     ArithOp::Mod => self.share(vec![l, r], |v| {
                         let (l, r) = (&v[0], &v[1]);

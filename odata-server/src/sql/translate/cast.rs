@@ -124,6 +124,14 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 let (min, max) = t.integer_range()?;
                 self.int_range(v, min, max)
             }
+            // Where decimals are text: truncated exactly, then range-checked.
+            (t, P::Decimal)
+                if int(t)
+                    && let Some(truncated) = self.dialect.decimal_to_integer(v.clone()) =>
+            {
+                let (min, max) = t.integer_range()?;
+                self.int_range(truncated, min, max)
+            }
             (t, s) if int(t) && real(s) => {
                 let (min, max) = t.integer_range()?;
                 // Truncation toward zero lands in [min, max] exactly when
@@ -147,9 +155,13 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     ]
                 })
             }
+            (P::Double | P::Single, P::Decimal) => self.dialect.decimal_to_double(v),
             (P::Double | P::Single, s) if int(s) || real(s) => self.real(v),
-            (P::Decimal, s) if int(s) => {
-                frag!["CAST(", v, " AS ", self.dialect().decimal_type(), ")"]
+            (P::Decimal, s) if int(s) => self.dialect.to_decimal(v),
+            (P::Decimal, P::Double | P::Single)
+                if let Some(d) = self.dialect.double_to_decimal(v.clone()) =>
+            {
+                d
             }
             // Decimal::from_f64 fails beyond the decimal range (and for ±INF).
             (P::Decimal, P::Double | P::Single) => self.share(vec![v], |v| {

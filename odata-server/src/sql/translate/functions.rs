@@ -2,9 +2,9 @@
 //! `ceiling`); the date and time parts are in [`super::temporal`].
 
 use odata_core::bind::{BoundExpr, ExprType, Function, function_name};
-use odata_core::edm::SpatialFamily;
+use odata_core::edm::{PrimitiveKind, SpatialFamily};
 use odata_core::error::ODataError;
-use odata_core::value::{DateTimeOffset, TICKS_PER_SECOND, Value};
+use odata_core::value::{DateTimeOffset, DecimalOp, DecimalRounding, TICKS_PER_SECOND, Value};
 
 use super::temporal::dto_literal;
 use super::{Translator, Val, internal, not_implemented};
@@ -139,11 +139,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             }
             Function::TotalSeconds => {
                 arity(1)?;
-                frag![
-                    "(",
-                    scalar(&vals[0]),
-                    format!(" / {TICKS_PER_SECOND}.0)").as_str()
-                ]
+                ticks_to_seconds(dialect, scalar(&vals[0]))
             }
             Function::MinDateTime => {
                 return Ok(Val::Dto(dto_literal(&DateTimeOffset::min_value())));
@@ -157,6 +153,21 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 let now = DateTimeOffset::from_chrono(&chrono::Utc::now().fixed_offset())
                     .ok_or_else(|| internal("the current time"))?;
                 return Ok(Val::Dto(dto_literal(&now)));
+            }
+            Function::Round | Function::Floor | Function::Ceiling
+                if arg_type
+                    .as_ref()
+                    .is_some_and(|t| t.is(PrimitiveKind::Decimal))
+                    && let Some(rounded) = dialect.decimal_round(
+                        scalar(&vals[0]),
+                        match function {
+                            Function::Round => DecimalRounding::HalfAwayFromZero,
+                            Function::Floor => DecimalRounding::Floor,
+                            _ => DecimalRounding::Ceiling,
+                        },
+                    ) =>
+            {
+                rounded
             }
             Function::Round => {
                 arity(1)?;
@@ -224,4 +235,13 @@ fn spatial_family(args: &[BoundExpr]) -> Result<SpatialFamily, ODataError> {
         .find_map(|a| a.ty().primitive().and_then(|p| p.spatial()))
         .map(|(family, _)| family)
         .ok_or_else(|| internal("a geo function without a spatial argument"))
+}
+
+/// Edm.Decimal seconds of `ticks` (an integer): exact where decimals are text (SQLite's
+/// decimal division), else the database's division by a decimal constant.
+pub(super) fn ticks_to_seconds(dialect: &impl ExprDialect, ticks: Frag) -> Frag {
+    let per_second = Frag::sql(TICKS_PER_SECOND.to_string());
+    dialect
+        .decimal_arith(DecimalOp::Div, ticks.clone(), per_second)
+        .unwrap_or_else(|| frag!["(", ticks, format!(" / {TICKS_PER_SECOND}.0)").as_str()])
 }

@@ -27,7 +27,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 let name = self.table.columns[index].property.name.clone();
                 Ok(self.guard(p.cast, self.column(&name)))
             }
-            Source::Json(raw) => Ok(raw),
+            Source::Json(json, members) => Ok(self.dialect.json_extract(json, &members)),
         }
     }
 
@@ -62,7 +62,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             | PrimitiveKind::Int16
             | PrimitiveKind::Int32
             | PrimitiveKind::Int64 => dialect.json_scalar(raw, JsonScalar::Integer),
-            PrimitiveKind::Decimal => frag!["CAST(", raw, " AS ", dialect.decimal_type(), ")"],
+            PrimitiveKind::Decimal => dialect.to_decimal(raw),
             PrimitiveKind::Double | PrimitiveKind::Single => self.share(vec![raw], |v| {
                 dialect.json_scalar(v[0].clone(), JsonScalar::Real)
             }),

@@ -10,18 +10,25 @@
 //! | Boolean                       | INTEGER 0/1                                          |
 //! | Byte … Int64, enums           | INTEGER (enums by numeric value)                     |
 //! | Double, Single                | REAL                                                 |
-//! | Decimal                       | NUMERIC (PostgreSQL); REAL (SQLite, see below)       |
+//! | Decimal                       | NUMERIC (PostgreSQL); canonical TEXT (SQLite)        |
 //! | Binary                        | BLOB / BYTEA                                         |
 //! | Duration, TimeOfDay           | INTEGER 100 ns ticks                                 |
 //! | DateTimeOffset                | [`Dto`]: UTC ticks + offset minutes (+ the text)     |
 //! | complex, collection           | JSON text                                            |
 //! | Geography…, Geometry…         | GeoJSON text                                         |
 //!
-//! Columns already hold these (Decimal, stored as text, is read with `CAST(… AS NUMERIC)` or
-//! `CAST(… AS REAL)`; on SQLite a stored decimal or a decimal literal is compared and
-//! sorted by its exact sort key instead, [`Translator::exact_decimal`]); values inside JSON
-//! (complex members, collection items) are converted on the way out by
-//! [`Translator::json_leaf`].
+//! Columns already hold these (Decimal, stored as its canonical text, is read with
+//! `CAST(… AS NUMERIC)` on PostgreSQL and as it is on SQLite); values inside JSON (complex
+//! members, collection items) are converted on the way out by [`Translator::json_leaf`].
+//!
+//! SQLite has no decimal type, so there a decimal is computed with by the functions the
+//! store registers (`store::sqlite_decimal`, through the `decimal_*` hooks of
+//! [`ExprDialect`]): arithmetic, negation, `round`/`floor`/`ceiling`, casts, and — for
+//! comparisons, `in` and `$orderby` of any decimal-typed expression — the exact sort key
+//! (see [`Translator::operand`]). Text must never meet SQL's numeric operators or
+//! comparisons: a decimal operand of double arithmetic or of a comparison with a double is
+//! converted to REAL first ([`ExprDialect::decimal_to_double`]), as the evaluator
+//! converts it.
 //!
 //! This module holds the [`Translator`], literals, property access, logic, comparisons,
 //! `in` and `case`; the other node kinds are in its submodules: [`json`] (values inside
@@ -40,7 +47,7 @@ pub use navigation::{Hop, Navigator, NoNavigation};
 use odata_core::bind::{BoundExpr, CompareOp, ExprType, PropertyRef};
 use odata_core::edm::{EntityTypeId, Model, PrimitiveKind};
 use odata_core::error::{ErrorKind, ODataError};
-use odata_core::value::{Value, decimal_sort_key};
+use odata_core::value::{Decimal, Value, decimal_sort_key, decimal_to_f64};
 
 use super::dialect::ExprDialect;
 use super::frag::{Frag, frag};
@@ -72,12 +79,25 @@ impl Val {
     }
 }
 
+/// How the operands of a comparison, `in` or ORDER BY are compared
+/// ([`Translator::domain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Domain {
+    /// By exact decimal sort keys ([`ExprDialect::decimal_key`]).
+    Key,
+    /// As doubles: decimal operands converted.
+    Double,
+    /// By the values themselves.
+    Value,
+}
+
 /// Where a property path's value comes from.
 enum Source {
     /// A column of the table (index into `Table::columns`).
     Column(usize),
-    /// Raw JSON-extracted SQL (a member inside a JSON column or a lambda item).
-    Json(Frag),
+    /// A member inside JSON (a JSON column or a lambda item): the JSON and the member
+    /// path (empty: the lambda item itself).
+    Json(Frag, Vec<String>),
 }
 
 /// What a lambda variable stands for.
@@ -291,8 +311,13 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 ty,
             } => self.arith(*op, left, right, ty)?,
             BoundExpr::Neg { operand, .. } => {
-                let v = self.value(operand)?;
-                match v {
+                let decimal = operand.ty().is(PrimitiveKind::Decimal);
+                match self.value(operand)? {
+                    Val::Scalar(f) if decimal => Val::Scalar(
+                        self.dialect
+                            .decimal_negate(f.clone())
+                            .unwrap_or_else(|| frag!["(- ", f, ")"]),
+                    ),
                     Val::Scalar(f) => Val::Scalar(frag!["(- ", f, ")"]),
                     Val::Dto(_) => return Err(internal("negation of a DateTimeOffset")),
                 }
@@ -430,7 +455,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     Ok(Source::Column(index))
                 } else {
                     let column = self.guard(p.cast, self.column(first));
-                    Ok(Source::Json(self.dialect.json_extract(column, rest)))
+                    Ok(Source::Json(column, rest.to_vec()))
                 }
             }
             Some(var) => {
@@ -444,7 +469,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     }
                     None => return Err(internal(format!("unknown lambda variable '{var}'"))),
                 };
-                Ok(Source::Json(self.dialect.json_extract(item, &p.path)))
+                Ok(Source::Json(item, p.path.clone()))
             }
         }
     }
@@ -476,13 +501,10 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                         offset: None,
                         text: Some(self.guard(p.cast, self.column(&name))),
                     }),
-                    ColumnKind::Text if p.ty.is(PrimitiveKind::Decimal) => Val::Scalar(frag![
-                        "CAST(",
-                        self.guard(p.cast, self.column(&name)),
-                        " AS ",
-                        self.dialect.decimal_type(),
-                        ")"
-                    ]),
+                    ColumnKind::Text if p.ty.is(PrimitiveKind::Decimal) => Val::Scalar(
+                        self.dialect
+                            .decimal_column(self.guard(p.cast, self.column(&name))),
+                    ),
                     ColumnKind::Integer if p.ty.is(PrimitiveKind::Boolean) => Val::Scalar(
                         self.dialect
                             .boolean_column(self.guard(p.cast, self.column(&name))),
@@ -494,35 +516,89 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     | ColumnKind::Blob => Val::Scalar(self.guard(p.cast, self.column(&name))),
                 })
             }
-            Source::Json(raw) => self.json_leaf(raw, &p.ty),
+            // A decimal member keeps every digit of its JSON text where the database
+            // reads JSON numbers as doubles (SQLite).
+            Source::Json(json, members) if p.ty.is(PrimitiveKind::Decimal) => {
+                match self.dialect.json_decimal(json.clone(), &members) {
+                    Some(exact) => Ok(Val::Scalar(exact)),
+                    None => self.json_leaf(self.dialect.json_extract(json, &members), &p.ty),
+                }
+            }
+            Source::Json(json, members) => {
+                self.json_leaf(self.dialect.json_extract(json, &members), &p.ty)
+            }
         }
     }
 
-    /// Where the dialect's decimal type is inexact (SQLite), the exact sort key of a stored
-    /// Edm.Decimal property or a decimal literal (see [`ExprDialect::decimal_key`]); `None`
-    /// for anything else (computed decimals compare as the dialect computes them).
-    pub(crate) fn exact_decimal(&self, e: &BoundExpr) -> Option<Frag> {
-        match e {
-            BoundExpr::Literal {
-                value: Value::Decimal(d),
-                ..
-            } => self
-                .dialect
-                .decimal_key(Frag::atom("NULL"))
-                .map(|_| Frag::param(SqlParam::Text(decimal_sort_key(d)))),
-            BoundExpr::Property(p)
-                if p.variable.is_none() && p.path.len() == 1 && p.ty.is(PrimitiveKind::Decimal) =>
-            {
-                let index = self.table.column_index(&p.path[0])?;
-                let column = &self.table.columns[index];
-                if column.kind != ColumnKind::Text || column.reference.is_some() {
-                    return None;
-                }
-                let text = self.guard(p.cast, self.column(&column.property.name));
-                self.dialect.decimal_key(text)
+    /// How operands of these types compare: by exact decimal sort keys where decimals
+    /// are text (SQLite) and a decimal meets decimals or integers; as doubles where a
+    /// decimal meets a double (the evaluator compares so); else by their values.
+    pub(crate) fn domain<'e>(&self, operands: impl IntoIterator<Item = &'e BoundExpr>) -> Domain {
+        let mut decimal = false;
+        let mut double = false;
+        for e in operands {
+            match e.ty().primitive() {
+                Some(PrimitiveKind::Decimal) => decimal = true,
+                Some(PrimitiveKind::Double | PrimitiveKind::Single) => double = true,
+                _ => {}
             }
-            _ => None,
         }
+        match (decimal, double) {
+            (true, true) => Domain::Double,
+            (true, false) if self.dialect.decimal_key(Frag::atom("NULL")).is_some() => Domain::Key,
+            _ => Domain::Value,
+        }
+    }
+
+    /// `e` as an operand of a comparison, `in` or ORDER BY in `domain` (see
+    /// [`Translator::domain`]). Literals become parameters of the domain (a decimal
+    /// literal's sort key is computed here), so a comparison with one stays a plain
+    /// `column op ?`.
+    pub(crate) fn operand(&mut self, e: &BoundExpr, domain: Domain) -> Result<Frag, ODataError> {
+        let decimal = e.ty().is(PrimitiveKind::Decimal);
+        match (domain, e) {
+            (
+                Domain::Key,
+                BoundExpr::Literal {
+                    value: Value::Decimal(d),
+                    ..
+                },
+            ) => Ok(Frag::param(SqlParam::Text(decimal_sort_key(d)))),
+            (
+                Domain::Key,
+                BoundExpr::Literal {
+                    value: Value::Int(i),
+                    ..
+                },
+            ) => Ok(Frag::param(SqlParam::Text(decimal_sort_key(
+                &Decimal::from(*i),
+            )))),
+            (Domain::Key, _) if e.ty().is_integer() || decimal => {
+                let v = self.value(e)?.comparable();
+                Ok(self.dialect.decimal_key(v.clone()).unwrap_or(v))
+            }
+            (
+                Domain::Double,
+                BoundExpr::Literal {
+                    value: Value::Decimal(d),
+                    ..
+                },
+            ) => Ok(
+                decimal_to_f64(d).map_or(Frag::atom("NULL"), |f| Frag::param(SqlParam::Real(f)))
+            ),
+            (Domain::Double, _) if decimal => {
+                let v = self.value(e)?.comparable();
+                Ok(self.dialect.decimal_to_double(v))
+            }
+            _ => Ok(self.value(e)?.comparable()),
+        }
+    }
+
+    /// The value `e` sorts by in ORDER BY: a decimal by its exact sort key where decimals
+    /// are text.
+    pub(crate) fn sort_value(&mut self, e: &BoundExpr) -> Result<Frag, ODataError> {
+        let domain = self.domain([e]);
+        self.operand(e, domain)
     }
 
     fn compare(
@@ -540,13 +616,9 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 ));
             }
         }
-        let (l, r) = match (self.exact_decimal(left), self.exact_decimal(right)) {
-            (Some(l), Some(r)) => (l, r),
-            _ => (
-                self.value(left)?.comparable(),
-                self.value(right)?.comparable(),
-            ),
-        };
+        let domain = self.domain([left, right]);
+        let l = self.operand(left, domain)?;
+        let r = self.operand(right, domain)?;
         let with_value = is_value_literal(left) || is_value_literal(right);
         let symbol = match op {
             // Against a non-null literal, `eq` is the two-valued `=` below, which an index
@@ -581,33 +653,19 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     }
 
     fn in_list(&mut self, value: &BoundExpr, items: &[BoundExpr]) -> Result<Frag, ODataError> {
-        // A stored decimal among decimal literals: by exact sort keys (see `compare`).
-        let exact = self.exact_decimal(value).filter(|_| {
-            items
-                .iter()
-                .all(|i| is_null_literal(i) || self.exact_decimal(i).is_some())
-        });
-        let by_key = exact.is_some();
-        let v = match exact {
-            Some(key) => key,
-            None => self.value(value)?.comparable(),
-        };
+        // Decimals among decimals and integers: by exact sort keys (see `compare`).
+        let domain = self.domain(std::iter::once(value).chain(items));
+        let v = self.operand(value, domain)?;
         let mut literals = Vec::new();
         let mut null_item = false;
         let mut others = Vec::new();
         for item in items {
             if is_null_literal(item) {
                 null_item = true;
-            } else if by_key && let Some(key) = self.exact_decimal(item) {
-                if is_value_literal(item) {
-                    literals.push(key);
-                } else {
-                    others.push(key);
-                }
             } else if is_value_literal(item) {
-                literals.push(self.value(item)?.comparable());
+                literals.push(self.operand(item, domain)?);
             } else {
-                others.push(self.value(item)?.comparable());
+                others.push(self.operand(item, domain)?);
             }
         }
         let mut alternatives = Vec::new();
@@ -641,7 +699,23 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         let mut values = Vec::with_capacity(branches.len());
         for (c, v) in branches {
             conditions.push(self.condition(c)?);
-            values.push(self.value(v)?);
+            let value = self.value(v)?;
+            // Branches of another numeric type take the case's: a decimal case holds
+            // decimal values only (text on SQLite), a double case doubles only.
+            let value = match (ty.primitive(), v.ty().primitive(), value) {
+                (Some(PrimitiveKind::Decimal), Some(from), Val::Scalar(x))
+                    if from != PrimitiveKind::Decimal =>
+                {
+                    Val::Scalar(self.dialect.to_decimal(x))
+                }
+                (
+                    Some(PrimitiveKind::Double | PrimitiveKind::Single),
+                    Some(PrimitiveKind::Decimal),
+                    Val::Scalar(x),
+                ) => Val::Scalar(self.dialect.decimal_to_double(x)),
+                (_, _, value) => value,
+            };
+            values.push(value);
         }
         let build = |parts: Vec<Frag>| {
             let mut out = Frag::sql("(CASE");

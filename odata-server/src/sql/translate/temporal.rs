@@ -10,6 +10,7 @@ use odata_core::value::{
     DateTimeOffset, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND,
 };
 
+use super::functions::ticks_to_seconds;
 use super::{Translator, Val, internal};
 use crate::sql::dialect::ExprDialect;
 use crate::sql::frag::{Frag, frag};
@@ -177,7 +178,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 Function::Day => text_int(dialect, &d, 9, 2),
                 _ => return Err(unsupported()),
             })),
-            (PrimitiveKind::TimeOfDay, Val::Scalar(t)) => time_part(function, &t)
+            (PrimitiveKind::TimeOfDay, Val::Scalar(t)) => time_part(self.dialect, function, &t)
                 .map(Val::Scalar)
                 .ok_or_else(unsupported),
             (PrimitiveKind::DateTimeOffset, Val::Dto(d)) => self.dto_part(function, d),
@@ -201,11 +202,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             }
             Function::FractionalSeconds => {
                 return Ok(Val::Scalar(self.share(vec![d.ticks], |v| {
-                    frag![
-                        "(",
-                        floor_mod(&v[0], TICKS_PER_SECOND),
-                        format!(" / {TICKS_PER_SECOND}.0)").as_str()
-                    ]
+                    ticks_to_seconds(dialect, floor_mod(&v[0], TICKS_PER_SECOND))
                 })));
             }
             _ => {}
@@ -268,16 +265,14 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
 }
 
 /// Parts of a TimeOfDay in ticks; `None` for parts it does not have.
-fn time_part(function: Function, t: &Frag) -> Option<Frag> {
+fn time_part(d: &impl ExprDialect, function: Function, t: &Frag) -> Option<Frag> {
     Some(match function {
         Function::Hour => frag!["(", t, format!(" / {TICKS_PER_HOUR})").as_str()],
         Function::Minute => frag!["(", t, format!(" / {TICKS_PER_MINUTE} % 60)").as_str()],
         Function::Second => frag!["(", t, format!(" / {TICKS_PER_SECOND} % 60)").as_str()],
-        Function::FractionalSeconds => frag![
-            "(",
-            t,
-            format!(" % {TICKS_PER_SECOND} / {TICKS_PER_SECOND}.0)").as_str()
-        ],
+        Function::FractionalSeconds => {
+            ticks_to_seconds(d, frag!["(", t, format!(" % {TICKS_PER_SECOND})").as_str()])
+        }
         _ => return None,
     })
 }
@@ -285,7 +280,7 @@ fn time_part(function: Function, t: &Frag) -> Option<Frag> {
 /// The canonical text `hh:mm:ss[.fffffff without trailing zeros]` of TimeOfDay ticks `t`
 /// (atomic), as `TimeOfDay`'s `Display` writes it.
 pub(super) fn time_of_day_text(d: &impl ExprDialect, t: &Frag) -> Frag {
-    let part = |f| time_part(f, t).unwrap_or_else(|| Frag::atom("NULL"));
+    let part = |f| time_part(d, f, t).unwrap_or_else(|| Frag::atom("NULL"));
     frag![
         "(CASE WHEN ",
         t,
