@@ -50,7 +50,11 @@
 //!   decimal (arithmetic, `round`/`floor`/`ceiling`, `sum`/`average`) is a
 //!   64-bit double there: values that differ only beyond ~15 significant digits compare
 //!   equal and `0.1 add 0.2 eq 0.3` is false. `fractionalseconds`/`totalseconds` are
-//!   doubles on both (exact decimals in the evaluator).
+//!   doubles on both (exact decimals in the evaluator). The `$apply` `average` of integers
+//!   (an Edm.Decimal) is a double on SQLite too, inexact beyond 2^53.
+//! * **`$apply` sums on SQLite.** Its `sum()` of integers fails on an overflow of any
+//!   intermediate sum (a 400, as the evaluator's overflow of the total is), also where the
+//!   total fits; `NaN` sums (`INF` plus `-INF`) are null there.
 //! * **Text-to-double conversion.** SQLite's own conversion of JSON numbers and decimal text
 //!   to REAL is not always correctly rounded at extreme exponents (`-1e-300` reads as
 //!   `-9.999999999999999e-301`); doubles in columns are bound as doubles and are exact.
