@@ -19,14 +19,35 @@
 //! data set also stores rows of another tenant with colliding keys and `owner` keys, which
 //! no subquery may reach.
 //!
+//! `$apply` is checked the same way: random transformation sequences (`filter`, `orderby`,
+//! `top`, `skip`, `identity`, `search`, `compute`, `aggregate`, `groupby` with nested
+//! sequences, the six top/bottom transformations, `concat`), written as text over the
+//! properties of each stage (navigation paths while the stage holds entities, grouping
+//! properties and aliases after `groupby`/`aggregate`/`compute`), with `$filter`,
+//! `$orderby`, `$skip`, `$top` and `$count` after them now and then. The evaluator
+//! ([`eval::evaluate_apply`]) and the statements of [`sql::apply::plan`], run through
+//! [`Store::rows`] and decoded by [`sql::apply::decode_row`] as the service does, must give
+//! the same result properties (names, types, dynamic or not), the same rows in the same
+//! order (every stage is totally ordered on both sides) and the same count. Averages and
+//! sums of doubles are compared with a relative tolerance of 1e-9 (SQLite computes decimal
+//! averages as doubles, PostgreSQL with NUMERIC's scale, the evaluator with 100 digits, and
+//! SQLite sums doubles with compensation); everything else exactly (DateTimeOffset values by
+//! instant). Both sides refusing a sequence (a 400 or a 501) counts as agreement; a
+//! mismatch names the shortest prefix of the sequence that differs already.
+//!
+//! Every fourth filter also runs as a page (by key, from the third row, five rows), which
+//! caught SQLite 3.51 counting a correlated `EXISTS`'s duplicate join rows against the
+//! `OFFSET`.
+//!
 //! A case is skipped when the evaluator returns an error (overflow, division by zero): the
 //! request would be a 400 and never reach SQL. On PostgreSQL an integer overflow the
 //! evaluator never reached (it short-circuits `and`/`or`) fails the statement, which the
 //! service answers with a 400 too: such cases are counted and skipped.
 //!
-//! Set `ODATA_DIFF_SEED` to an integer to run another seed (the seed is printed), and
-//! `ODATA_DIFF_SETS` / `ODATA_DIFF_FILTERS` to change the number of data sets and filters
-//! per set.
+//! Set `ODATA_DIFF_SEED` to an integer to run another seed (the seed is printed),
+//! `ODATA_DIFF_SETS` / `ODATA_DIFF_FILTERS` / `ODATA_DIFF_APPLY` to change the number of data
+//! sets and of filters and `$apply` sequences per set, and `ODATA_DIFF_KEEP` to keep the
+//! SQLite data sets (their directory is printed) for a look with `sqlite3`.
 //!
 //! # Deliberately excluded (the documented deviations of `odata_server::sql`)
 //!
@@ -43,6 +64,12 @@
 //!   ±10^15 ticks.
 //! * Doubles inside JSON (complex members) stay between 1e-10 and 1e15 in magnitude:
 //!   SQLite's text-to-double conversion is off by an ulp at extreme exponents.
+//! * `$apply`: no `average` of Int64 values (SQLite averages integers as doubles); the
+//!   cumulative top/bottom forms rank by no doubles (`INF` plus `-INF` is a NaN sum, null in
+//!   SQLite), and the percentages by Int32 and decimal properties only (SQLite turns a sum
+//!   times 100 beyond Int64 into a double). SQLite's `sum()` fails on an overflow of any
+//!   intermediate integer sum, PostgreSQL on an overflow in a row the evaluator never
+//!   reached: such cases are counted and skipped.
 //! * Int64 values are not compared with doubles (SQLite compares exactly, the evaluator
 //!   rounds the integer to a double first, so they differ beyond 2^53).
 //! * Strings never contain U+0000; numeric strings cast to enums have no sign or leading
@@ -1761,7 +1788,7 @@ struct DataSet {
     /// The row each row's `owner` leads to.
     owners: Vec<Option<usize>>,
     db: Db,
-    _store: Store,
+    store: Store,
 }
 
 /// The database a data set lives in, queried with the statements the store would run.
@@ -1926,7 +1953,7 @@ async fn store_data_set(
         ids,
         owners,
         db,
-        _store: store,
+        store,
     };
     check_related_json(fx, &data);
     data
@@ -2220,6 +2247,34 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
             tally.partial += 1;
         }
     }
+    // Every fourth filter again as a page: ordered by key, from the third row. (SQLite 3.51
+    // once let a correlated `EXISTS` count duplicate rows against the OFFSET.)
+    if tally.filters.is_multiple_of(4) {
+        let id = [fx.table.column_index("id").unwrap()];
+        let order = [OrderTerm::column("id", SortDirection::Asc)];
+        let Statement { sql, params } = statement::page_for(
+            backend,
+            &fx.table,
+            TENANT,
+            &PageQuery {
+                conditions: &[&condition],
+                order: &order,
+                columns: &id,
+                limit: 5,
+                offset: 2,
+            },
+        );
+        let page: Vec<String> = expected.iter().skip(2).take(5).cloned().collect();
+        match data.db.ids(sql.clone(), &params).await {
+            Ok(ids) if ids == page => {}
+            Ok(ids) => tally.failures.push(format!(
+                "PAGE MISMATCH\nfilter: {filter:?}\nSQL: {sql}\nexpected {page:?}\nactual   {ids:?}"
+            )),
+            Err(e) => tally.failures.push(format!(
+                "page SQL failed: {e}\nSQL: {sql}\nfilter: {filter:?}"
+            )),
+        }
+    }
     if expected != actual {
         let differing: Vec<String> = expected
             .symmetric_difference(&actual)
@@ -2373,6 +2428,1092 @@ async fn check_search(fx: &Fixture, data: &DataSet, search: &BoundSearch, tally:
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// `$apply`: random transformation sequences (as text, parsed by `parse_apply`), evaluated by
+// `eval::evaluate_apply` and by the SQL of `sql::apply::plan`, read back through
+// `Store::rows` and `sql::apply::decode_row` as the service reads them.
+
+/// A top-level property of an intermediate `$apply` result the generator may name.
+#[derive(Debug, Clone)]
+struct ACol {
+    name: String,
+    t: T,
+    /// Computed exactly on both sides (not an average, not a sum of doubles).
+    exact: bool,
+}
+
+/// What the current stage of a generated sequence holds.
+#[derive(Debug, Clone)]
+struct AShape {
+    /// Instances of the entity type: navigation paths and `search` apply.
+    entities: bool,
+    /// The complex and collection properties of the entity type are still there.
+    complex: bool,
+    /// The primitive top-level properties.
+    cols: Vec<ACol>,
+}
+
+impl AShape {
+    fn entities() -> Self {
+        let col = |name: &str, t: T| ACol {
+            name: name.to_owned(),
+            t,
+            exact: true,
+        };
+        Self {
+            entities: true,
+            complex: true,
+            cols: vec![
+                col("id", T::Str),
+                col("name", T::Str),
+                col("title", T::Ascii),
+                col("i32", T::I32),
+                col("i64", T::I64),
+                col("dbl", T::Dbl),
+                col("dec", T::Dec),
+                col("flag", T::Bool),
+                col("guid", T::Guid),
+                col("day", T::Date),
+                col("tod", T::Tod),
+                col("dur", T::Dur),
+                col("dto", T::Dto),
+                col("dto2", T::Dto),
+                col("color", T::Color),
+                col("perms", T::Perms),
+            ],
+        }
+    }
+
+    fn push(&mut self, col: ACol) {
+        match self.cols.iter_mut().find(|c| c.name == col.name) {
+            Some(c) => c.exact &= col.exact,
+            None => self.cols.push(col),
+        }
+    }
+}
+
+/// Types an aggregate or a comparison can be of.
+const ORDERABLE: [T; 13] = [
+    T::Str,
+    T::Ascii,
+    T::I32,
+    T::I64,
+    T::Dbl,
+    T::Dec,
+    T::Guid,
+    T::Date,
+    T::Tod,
+    T::Dur,
+    T::Dto,
+    T::Color,
+    T::Perms,
+];
+
+const NUMERIC: [T; 4] = [T::I32, T::I64, T::Dec, T::Dbl];
+
+/// Generates one `$apply` request: the sequence and the options after it.
+struct ApplyGen<'g, 'a> {
+    g: &'g mut Gen<'a>,
+    aliases: usize,
+    /// Whether the text deliberately breaks a rule (an error is then expected of both).
+    invalid: bool,
+}
+
+/// One generated `$apply` request.
+struct ApplyCase {
+    apply: String,
+    filter: Option<String>,
+    orderby: Option<String>,
+    skip: Option<u64>,
+    top: Option<u64>,
+    count: bool,
+    /// Result properties whose values are compared with a tolerance.
+    inexact: Vec<String>,
+}
+
+impl ApplyGen<'_, '_> {
+    fn alias(&mut self) -> String {
+        self.aliases += 1;
+        format!("a{}", self.aliases)
+    }
+
+    fn quote(s: &str) -> String {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+
+    /// A literal of type `t` (a stored value half of the time).
+    fn lit(&mut self, t: T) -> String {
+        let seen = self.g.seen[t as usize].len();
+        let value = if seen > 0 && self.g.chance(0.5) {
+            let i = self.g.below(seen);
+            self.g.seen[t as usize][i].clone()
+        } else {
+            self.g.value(t)
+        };
+        match (t, value) {
+            (_, Value::String(s)) => Self::quote(&s),
+            (_, Value::Int(i)) if t == T::I64 => format!("{}", i.clamp(-1_000_000, 1_000_000)),
+            (T::Color, Value::Enum(v)) => format!(
+                "dt.color'{}'",
+                self.g
+                    .fx
+                    .model
+                    .enum_type(self.g.fx.color)
+                    .format_value(v)
+                    .unwrap()
+            ),
+            (_, Value::Enum(_)) => "dt.perms'read'".to_owned(),
+            (_, Value::Int(i)) => i.to_string(),
+            (_, Value::Double(d)) if d.is_infinite() => {
+                if d > 0.0 { "INF" } else { "-INF" }.to_owned()
+            }
+            // With an exponent, so the literal is an Edm.Double (`2.5` is a decimal).
+            (_, Value::Double(d)) => format!("{d:e}"),
+            (_, Value::Decimal(d)) => d.to_string(),
+            (_, Value::Boolean(b)) => b.to_string(),
+            (_, Value::Guid(g)) => g.to_string(),
+            (_, Value::Date(d)) => d.to_string(),
+            (_, Value::TimeOfDay(t)) => t.to_string(),
+            (_, Value::Duration(d)) => format!("duration'{d}'"),
+            (_, Value::DateTimeOffset(d)) => {
+                DateTimeOffset::from_utc_ticks(d.utc_ticks(), d.offset_minutes())
+                    .unwrap()
+                    .as_str()
+                    .to_owned()
+            }
+            (_, v) => panic!("no literal for {v:?}"),
+        }
+    }
+
+    /// Paths of type `t` in `shape` (exact ones only with `exact`).
+    fn props(&self, s: &AShape, t: T, exact: bool) -> Vec<String> {
+        let mut out: Vec<String> = s
+            .cols
+            .iter()
+            .filter(|c| (c.t == t || (t == T::Str && c.t == T::Ascii)) && (c.exact || !exact))
+            .map(|c| c.name.clone())
+            .collect();
+        if s.complex {
+            for (member, mt) in SETTINGS {
+                if *mt == t {
+                    out.push(format!("settings/{member}"));
+                }
+            }
+        }
+        if s.entities {
+            for name in top_names(t) {
+                out.push(format!("owner/{name}"));
+                out.push(format!("owner/owner/{name}"));
+            }
+            for (member, mt) in SETTINGS {
+                if *mt == t {
+                    out.push(format!("owner/settings/{member}"));
+                }
+            }
+            match t {
+                T::I32 => out.push("dt.gadget/extra".into()),
+                T::Str => out.push("dt.gadget/note".into()),
+                T::I64 => {
+                    out.push("owned/$count".into());
+                    out.push("owner/owned/$count".into());
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn leaf(&mut self, s: &AShape, t: T) -> String {
+        let props = self.props(s, t, true);
+        if !props.is_empty() && self.g.chance(0.75) {
+            return props[self.g.below(props.len())].clone();
+        }
+        self.lit(t)
+    }
+
+    /// An expression of type `t` over the shape (no NaN, no inexact decimals).
+    fn x(&mut self, s: &AShape, t: T, depth: u32) -> String {
+        if t == T::Bool {
+            return self.b(s, depth);
+        }
+        if depth == 0 || self.g.chance(0.5) {
+            return self.leaf(s, t);
+        }
+        let d = depth - 1;
+        match t {
+            T::I32 => match self.g.below(8) {
+                0 | 1 => {
+                    let op = self.g.pick(&["add", "sub", "mul"]);
+                    format!("({} {op} {})", self.x(s, T::I32, d), self.x(s, T::I32, d))
+                }
+                2 => format!("length({})", self.x(s, T::Str, d)),
+                3 => format!("year({})", self.x(s, T::Dto, d)),
+                4 => format!("day({})", self.x(s, T::Date, d)),
+                5 => {
+                    let op = self.g.pick(&["div", "mod"]);
+                    let n = self.g.pick(&[2, 3, -7]);
+                    format!("({} {op} {n})", self.x(s, T::I32, d))
+                }
+                6 => format!("hour({})", self.x(s, T::Tod, d)),
+                _ => format!("-{}", self.x(s, T::I32, d)),
+            },
+            T::I64 => format!("({} add {})", self.x(s, T::I64, d), self.x(s, T::I32, d)),
+            T::Dbl => match self.g.below(4) {
+                0 => format!(
+                    "({} add {})",
+                    self.x(s, T::Dbl, d),
+                    self.g.pick(&["0.5", "-2", "1e10"])
+                ),
+                1 => format!(
+                    "({} mul {})",
+                    self.x(s, T::Dbl, d),
+                    self.g.pick(&["2", "-0.5"])
+                ),
+                2 => format!("round({})", self.x(s, T::Dbl, d)),
+                _ => format!("cast({},Edm.Double)", self.x(s, T::I32, d)),
+            },
+            T::Dec => match self.g.below(4) {
+                0 => format!("({} add {})", self.x(s, T::Dec, d), self.x(s, T::I32, d)),
+                1 => format!("({} sub {})", self.x(s, T::Dec, d), self.x(s, T::Dec, d)),
+                2 => format!(
+                    "({} mul {})",
+                    self.x(s, T::Dec, d),
+                    self.g.pick(&["2", "0.5", "-3"])
+                ),
+                _ => format!("floor({})", self.x(s, T::Dec, d)),
+            },
+            T::Str => match self.g.below(4) {
+                0 => format!("concat({},{})", self.x(s, T::Str, d), self.x(s, T::Str, d)),
+                1 => format!("substring({},1)", self.x(s, T::Str, d)),
+                2 => format!("trim({})", self.x(s, T::Str, d)),
+                _ => self.x(s, T::Ascii, depth),
+            },
+            T::Ascii => match self.g.below(3) {
+                0 => format!("tolower({})", self.x(s, T::Ascii, d)),
+                1 => format!("toupper({})", self.x(s, T::Ascii, d)),
+                _ => format!(
+                    "concat({},{})",
+                    self.x(s, T::Ascii, d),
+                    self.x(s, T::Ascii, d)
+                ),
+            },
+            T::Dto => {
+                let dur = self
+                    .g
+                    .pick(&["duration'PT1H'", "duration'-P1D'", "duration'PT0.5S'"]);
+                format!("({} add {dur})", self.x(s, T::Dto, d))
+            }
+            T::Date => format!("date({})", self.x(s, T::Dto, d)),
+            T::Tod => format!("time({})", self.x(s, T::Dto, d)),
+            T::Dur => match self.g.below(2) {
+                0 => format!("({} sub {})", self.x(s, T::Dto, d), self.x(s, T::Dto, d)),
+                _ => format!("({} add {})", self.x(s, T::Dur, d), self.x(s, T::Dur, d)),
+            },
+            _ => self.leaf(s, t),
+        }
+    }
+
+    /// A Boolean expression over the shape.
+    fn b(&mut self, s: &AShape, depth: u32) -> String {
+        let d = depth.saturating_sub(1);
+        match self.g.below(if depth == 0 { 6 } else { 12 }) {
+            0..=3 => {
+                // Prefer the types the shape has.
+                let t = if !s.cols.is_empty() && self.g.chance(0.7) {
+                    let exact: Vec<T> = s.cols.iter().filter(|c| c.exact).map(|c| c.t).collect();
+                    if exact.is_empty() {
+                        self.g.pick(&ORDERABLE)
+                    } else {
+                        exact[self.g.below(exact.len())]
+                    }
+                } else {
+                    self.g.pick(&ORDERABLE)
+                };
+                if t == T::Bool {
+                    return self.leaf(s, T::Bool);
+                }
+                if t == T::Perms {
+                    let p = self.x(s, T::Perms, d);
+                    let flag = self.g.pick(&["read", "write", "exec"]);
+                    return format!("({p} has dt.perms'{flag}')");
+                }
+                let op = self.g.pick(&["eq", "ne", "gt", "ge", "lt", "le"]);
+                let a = self.x(s, t, d);
+                let other = match t {
+                    T::I32 => self.g.pick(&[T::I32, T::I32, T::Dec]),
+                    T::Dec => self.g.pick(&[T::Dec, T::I32]),
+                    T::Str | T::Ascii => self.g.pick(&[T::Str, T::Ascii]),
+                    other => other,
+                };
+                let b = if self.g.chance(0.5) {
+                    self.lit(other)
+                } else {
+                    self.x(s, other, d)
+                };
+                if self.g.chance(0.1) {
+                    format!("({a} {op} null)")
+                } else {
+                    format!("({a} {op} {b})")
+                }
+            }
+            4 | 5 => self.leaf(s, T::Bool),
+            6 => format!("({} and {})", self.b(s, d), self.b(s, d)),
+            7 => format!("({} or {})", self.b(s, d), self.b(s, d)),
+            8 => format!("not {}", self.b(s, d)),
+            9 => {
+                let f = self.g.pick(&["contains", "startswith", "endswith"]);
+                let x = self.x(s, T::Str, d);
+                let lit = self.lit(T::Ascii);
+                format!("{f}({x},{lit})")
+            }
+            10 if s.entities => match self.g.below(3) {
+                0 => format!("(owner {} null)", self.g.pick(&["eq", "ne"])),
+                1 => format!("owned/any(o:o/i32 gt {})", self.g.rng.random_range(-20..20)),
+                _ => format!(
+                    "owned/$count {} {}",
+                    self.g.pick(&["eq", "gt", "le"]),
+                    self.g.below(3)
+                ),
+            },
+            10 | 11 if s.complex => {
+                let lit = self.lit(T::Str);
+                format!("tags/any(t:t eq {lit})")
+            }
+            _ => {
+                let t = self.g.pick(&[T::I32, T::Str, T::Color]);
+                let x = self.x(s, t, d);
+                let items: Vec<String> = (0..1 + self.g.below(3)).map(|_| self.lit(t)).collect();
+                format!("({x} in ({}))", items.join(","))
+            }
+        }
+    }
+
+    /// `orderby` keys over the shape (inexact values too).
+    fn keys(&mut self, s: &AShape) -> String {
+        let n = 1 + self.g.below(2);
+        (0..n)
+            .map(|_| {
+                let key = if !s.cols.is_empty() && self.g.chance(0.6) {
+                    s.cols[self.g.below(s.cols.len())].name.clone()
+                } else {
+                    let t = self.g.pick(&ORDERABLE);
+                    self.x(s, t, 1)
+                };
+                let dir = self.g.pick(&["", " asc", " desc"]);
+                format!("{key}{dir}")
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `aggregate` items over `s`; their result properties go into `out`.
+    fn aggregate_items(&mut self, s: &AShape, out: &mut Vec<ACol>) -> String {
+        let n = 1 + self.g.below(3);
+        let mut items = Vec::new();
+        for _ in 0..n {
+            let alias = self.alias();
+            let depth = if self.g.chance(0.7) { 0 } else { 1 };
+            let (item, t, exact) = match self.g.below(6) {
+                0 => ("$count".to_owned(), T::Dec, true),
+                1 => {
+                    let t = self.g.pick(&NUMERIC);
+                    let x = self.x(s, t, depth);
+                    let rt = match t {
+                        T::I32 | T::I64 => T::I64,
+                        other => other,
+                    };
+                    (format!("{x} with sum"), rt, t != T::Dbl)
+                }
+                2 => {
+                    // Not of Int64 values: SQLite averages integers as doubles, which lose
+                    // the low digits beyond 2^53 (a documented deviation).
+                    let t = self.g.pick(&[T::I32, T::Dec, T::Dbl]);
+                    let x = self.x(s, t, depth);
+                    let rt = if t == T::Dbl { T::Dbl } else { T::Dec };
+                    (format!("{x} with average"), rt, false)
+                }
+                3 | 4 => {
+                    let t = self.g.pick(&ORDERABLE);
+                    let x = self.x(s, t, depth);
+                    let m = self.g.pick(&["min", "max"]);
+                    (format!("{x} with {m}"), t, true)
+                }
+                _ => {
+                    let t = if self.g.chance(0.2) {
+                        T::Bool
+                    } else {
+                        self.g.pick(&ORDERABLE)
+                    };
+                    let x = self.x(s, t, depth);
+                    (format!("{x} with countdistinct"), T::Dec, true)
+                }
+            };
+            items.push(format!("{item} as {alias}"));
+            out.push(ACol {
+                name: alias,
+                t,
+                exact,
+            });
+        }
+        items.join(",")
+    }
+
+    /// `compute` items over `s`, added to it.
+    fn compute(&mut self, s: &mut AShape) -> String {
+        let n = 1 + self.g.below(2);
+        let mut items = Vec::new();
+        let mut added = Vec::new();
+        for _ in 0..n {
+            let t = if self.g.chance(0.15) {
+                T::Bool
+            } else {
+                self.g.pick(&ORDERABLE)
+            };
+            let x = self.x(s, t, 2);
+            let alias = self.alias();
+            items.push(format!("{x} as {alias}"));
+            added.push(ACol {
+                name: alias,
+                t,
+                exact: true,
+            });
+        }
+        s.entities = false;
+        for c in added {
+            s.push(c);
+        }
+        format!("compute({})", items.join(","))
+    }
+
+    /// Grouping paths over `s`; the top-level ones become the new shape's properties.
+    fn grouping(&mut self, s: &AShape, out: &mut Vec<ACol>) -> String {
+        let n = 1 + self.g.below(2);
+        let mut paths: Vec<String> = Vec::new();
+        for _ in 0..n {
+            let (path, t) = if s.complex && self.g.chance(0.15) {
+                let (member, t) = self.g.pick(SETTINGS);
+                (format!("settings/{member}"), t)
+            } else if s.entities && self.g.chance(0.15) {
+                let t = self.g.pick(&[T::Str, T::I32, T::Color, T::Dto]);
+                let name = self.g.pick(top_names(t));
+                (format!("owner/{name}"), t)
+            } else if !s.cols.is_empty() {
+                // Low-cardinality properties more often.
+                let preferred: Vec<&ACol> = s
+                    .cols
+                    .iter()
+                    .filter(|c| matches!(c.name.as_str(), "flag" | "color" | "perms" | "title"))
+                    .collect();
+                let c = if !preferred.is_empty() && self.g.chance(0.5) {
+                    preferred[self.g.below(preferred.len())].clone()
+                } else {
+                    s.cols[self.g.below(s.cols.len())].clone()
+                };
+                (c.name, c.t)
+            } else {
+                continue;
+            };
+            if paths.contains(&path) {
+                continue;
+            }
+            if !path.contains('/') {
+                let col = s.cols.iter().find(|c| c.name == path);
+                out.push(ACol {
+                    name: path.clone(),
+                    t,
+                    exact: col.is_none_or(|c| c.exact),
+                });
+            }
+            paths.push(path);
+        }
+        if paths.is_empty() {
+            // A shape without properties: nothing to group by but a literal-free error.
+            self.invalid = true;
+            return "(nothing)".to_owned();
+        }
+        format!("({})", paths.join(","))
+    }
+
+    /// One transformation applied to `s`, which it updates.
+    fn step(&mut self, s: &mut AShape, depth: u32) -> String {
+        match self.g.below(if depth > 0 { 14 } else { 13 }) {
+            0 | 1 => format!("filter({})", self.b(s, 2)),
+            2 => format!("orderby({})", self.keys(s)),
+            3 => format!("top({})", self.g.below(8)),
+            4 => format!("skip({})", self.g.below(10)),
+            5 if self.g.chance(0.3) => "identity".to_owned(),
+            5 | 6 if s.entities || self.g.chance(0.05) => {
+                if !s.entities {
+                    self.invalid = true;
+                }
+                let term = random_search(self.g, 2);
+                format!("search({})", search_text(&term))
+            }
+            5 | 6 => self.compute(s),
+            7 => self.compute(s),
+            8 => {
+                let mut cols = Vec::new();
+                let items = self.aggregate_items(s, &mut cols);
+                *s = AShape {
+                    entities: false,
+                    complex: false,
+                    cols,
+                };
+                format!("aggregate({items})")
+            }
+            9 | 10 => {
+                let mut cols = Vec::new();
+                let paths = self.grouping(s, &mut cols);
+                let nested = match self.g.below(7) {
+                    0 => None,
+                    1 | 2 => Some(format!("aggregate({})", self.aggregate_items(s, &mut cols))),
+                    3 => {
+                        let f = self.b(s, 1);
+                        let a = self.aggregate_items(s, &mut cols);
+                        Some(format!("filter({f})/aggregate({a})"))
+                    }
+                    4 if s.entities => {
+                        let term = search_text(&random_search(self.g, 1));
+                        let a = self.aggregate_items(s, &mut cols);
+                        Some(format!("search({term})/aggregate({a})"))
+                    }
+                    4 => Some(format!(
+                        "identity/aggregate({})",
+                        self.aggregate_items(s, &mut cols)
+                    )),
+                    5 => {
+                        let a = self.aggregate_items(s, &mut cols);
+                        let grouped = AShape {
+                            entities: false,
+                            complex: false,
+                            cols: cols.clone(),
+                        };
+                        Some(format!("aggregate({a})/filter({})", self.b(&grouped, 1)))
+                    }
+                    _ => {
+                        let a = self.aggregate_items(s, &mut cols);
+                        let mut grouped = AShape {
+                            entities: false,
+                            complex: false,
+                            cols: cols.clone(),
+                        };
+                        let c = self.compute(&mut grouped);
+                        cols = grouped.cols;
+                        Some(format!("aggregate({a})/{c}"))
+                    }
+                };
+                *s = AShape {
+                    entities: false,
+                    complex: false,
+                    cols,
+                };
+                match nested {
+                    None => format!("groupby({paths})"),
+                    Some(n) => format!("groupby({paths},{n})"),
+                }
+            }
+            11 | 12 => {
+                let kind = self.g.pick(&[
+                    "topcount",
+                    "bottomcount",
+                    "topsum",
+                    "bottomsum",
+                    "toppercent",
+                    "bottompercent",
+                ]);
+                let n = match kind {
+                    "topcount" | "bottomcount" => (1 + self.g.below(5)).to_string(),
+                    "topsum" | "bottomsum" => self
+                        .g
+                        .pick(&["1", "5", "10", "2.5", "100", "1000", "0.25", "1e3"])
+                        .to_owned(),
+                    _ => self
+                        .g
+                        .pick(&["10", "12.5", "25", "50", "60", "75", "100", "37.5"])
+                        .to_owned(),
+                };
+                // No doubles in the cumulative forms: INF and -INF make a NaN sum, which
+                // SQLite holds as null. The percentages multiply sums by 100, which SQLite
+                // turns into a double beyond Int64: small integers and decimals only.
+                let (t, depth) = if kind.ends_with("count") {
+                    (self.g.pick(&NUMERIC), 1)
+                } else if kind.ends_with("sum") {
+                    (self.g.pick(&[T::I32, T::I64, T::Dec]), 1)
+                } else {
+                    (self.g.pick(&[T::I32, T::Dec]), 0)
+                };
+                let value = self.x(s, t, depth);
+                format!("{kind}({n},{value})")
+            }
+            _ => {
+                let mut parts = Vec::new();
+                let mut shapes = Vec::new();
+                for _ in 0..2 {
+                    let mut part = s.clone();
+                    let len = 1 + self.g.below(2);
+                    parts.push(self.sequence(&mut part, len, depth - 1));
+                    shapes.push(part);
+                }
+                let mut out = AShape {
+                    entities: false,
+                    complex: shapes.iter().any(|p| p.complex),
+                    cols: Vec::new(),
+                };
+                for part in shapes {
+                    for c in part.cols {
+                        out.push(c);
+                    }
+                }
+                *s = out;
+                format!("concat({})", parts.join(","))
+            }
+        }
+    }
+
+    fn sequence(&mut self, s: &mut AShape, len: usize, depth: u32) -> String {
+        (0..len)
+            .map(|_| self.step(s, depth))
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    fn case(&mut self) -> ApplyCase {
+        let mut s = AShape::entities();
+        let len = 1 + self.g.below(3);
+        let apply = self.sequence(&mut s, len, 1);
+        let after = self.g.chance(0.35);
+        let filter = (after && self.g.chance(0.5)).then(|| self.b(&s, 2));
+        let orderby = (after && self.g.chance(0.5)).then(|| self.keys(&s));
+        let skip = (after && self.g.chance(0.4)).then(|| self.g.below(6) as u64);
+        let top = (after && self.g.chance(0.4)).then(|| self.g.below(8) as u64);
+        let count = after && self.g.chance(0.5);
+        let inexact = s
+            .cols
+            .iter()
+            .filter(|c| !c.exact)
+            .map(|c| c.name.clone())
+            .collect();
+        ApplyCase {
+            apply,
+            filter,
+            orderby,
+            skip,
+            top,
+            count,
+            inexact,
+        }
+    }
+}
+
+/// The `$search` text of a bound search.
+fn search_text(s: &BoundSearch) -> String {
+    match s {
+        BoundSearch::Term(t) => format!("\"{}\"", t.replace('\\', "\\\\").replace('"', "\\\"")),
+        BoundSearch::Not(x) => format!("(NOT {})", search_text(x)),
+        BoundSearch::And(a, b) => format!("({} AND {})", search_text(a), search_text(b)),
+        BoundSearch::Or(a, b) => format!("({} OR {})", search_text(a), search_text(b)),
+    }
+}
+
+impl ApplyCase {
+    /// Whether system query options follow the sequence.
+    fn has_options(&self) -> bool {
+        self.filter.is_some()
+            || self.orderby.is_some()
+            || self.skip.is_some()
+            || self.top.is_some()
+            || self.count
+    }
+}
+
+impl std::fmt::Display for ApplyCase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "$apply={}", self.apply)?;
+        if let Some(x) = &self.filter {
+            write!(f, "&$filter={x}")?;
+        }
+        if let Some(x) = &self.orderby {
+            write!(f, "&$orderby={x}")?;
+        }
+        if let Some(x) = self.skip {
+            write!(f, "&$skip={x}")?;
+        }
+        if let Some(x) = self.top {
+            write!(f, "&$top={x}")?;
+        }
+        if self.count {
+            write!(f, "&$count=true")?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether two result values agree: exactly, or within a relative 1e-9 for `inexact`
+/// properties (averages, sums of doubles); NaN, which SQLite cannot hold, is null there.
+fn same_value(a: &Value, b: &Value, inexact: bool, backend: Backend) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1e-300);
+    match (a, b) {
+        (Value::Double(x), Value::Double(y)) => {
+            (x.is_nan() && y.is_nan()) || x == y || (inexact && close(*x, *y))
+        }
+        (Value::Double(x), Value::Null) => x.is_nan() && backend == Backend::Sqlite,
+        (Value::Decimal(x), Value::Decimal(y)) => {
+            x == y
+                || (inexact && {
+                    use bigdecimal::ToPrimitive;
+                    close(x.to_f64().unwrap(), y.to_f64().unwrap())
+                })
+        }
+        (Value::Json(x), Value::Json(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// What the service's SQL gives for a `$apply` request.
+struct SqlApply {
+    columns: Vec<odata_server::sql::apply::ResultColumn>,
+    entities: bool,
+    rows: Vec<Vec<Value>>,
+    count: Option<i64>,
+    sql: String,
+    params: Vec<SqlParam>,
+}
+
+/// The evaluator's answer: the result (`$skip`/`$top` applied) and the count before them.
+fn evaluate_apply_request(
+    fx: &Fixture,
+    data: &DataSet,
+    apply: &odata_core::query::Apply,
+    after: &odata_server::sql::apply::AfterApply<'_>,
+    now: &DateTimeOffset,
+) -> Result<(eval::ApplyResult, i64), odata_core::error::ODataError> {
+    use odata_core::bind::BindContext;
+    use odata_core::query::{ParseLimits, Transformation};
+    // `$filter` and `$orderby` as transformations, the count, then `$skip`/`$top`.
+    let mut full = apply.clone();
+    if let Some(f) = after.filter {
+        full.transformations.push(Transformation::Filter(f.clone()));
+    }
+    if let Some(o) = after.orderby {
+        full.transformations
+            .push(Transformation::OrderBy(o.clone()));
+    }
+    let aliases = IndexMap::new();
+    let ctx = BindContext {
+        model: &fx.model,
+        entity_type: fx.thing,
+        aliases: &aliases,
+        now: now.clone(),
+        limits: ParseLimits::default(),
+    };
+    let entities: Vec<&dyn eval::EntityValues> = data
+        .entities
+        .iter()
+        .map(|e| e as &dyn eval::EntityValues)
+        .collect();
+    let searchable = [vec!["name".to_owned()], vec!["title".to_owned()]];
+    let mut r = eval::evaluate_apply(&ctx, &full, &entities, &searchable)?;
+    let count = r.rows.len() as i64;
+    let skip = after.skip.unwrap_or(0) as usize;
+    let top = after.top.map_or(usize::MAX, |t| t as usize);
+    r.rows = r.rows.into_iter().skip(skip).take(top).collect();
+    Ok((r, count))
+}
+
+/// The plan of `sql::apply` (`Err` when it refuses) and, planned, its rows (`Err` when the
+/// database fails, or a row does not decode).
+async fn sql_apply_request(
+    fx: &Fixture,
+    data: &DataSet,
+    apply: &odata_core::query::Apply,
+    after: &odata_server::sql::apply::AfterApply<'_>,
+    now: &DateTimeOffset,
+) -> Result<Result<SqlApply, String>, odata_core::error::ODataError> {
+    use odata_core::query::ParseLimits;
+    use odata_server::sql::apply::{ApplySource, decode_row, plan};
+    let aliases = IndexMap::new();
+    let paths = ["name", "title"].map(|c| sql::SearchPath {
+        column: fx.table.column_index(c).unwrap(),
+        members: Vec::new(),
+    });
+    let source = ApplySource {
+        model: &fx.model,
+        table: &fx.table,
+        entity_type: fx.thing,
+        navigator: fx,
+        searchable: &paths,
+        tenant: TENANT,
+        scope: None,
+        aliases: &aliases,
+        now,
+        limits: ParseLimits::default(),
+    };
+    let q = plan(data.db.backend(), &source, apply, after)?;
+    let deadline = || odata_server::store::Deadline::after(std::time::Duration::from_secs(30));
+    let sql_text = q.rows.sql.clone();
+    let rows = match data.store.rows(q.rows.clone(), deadline()).await {
+        Ok(rows) => rows,
+        Err(e) if is_overflow(&e) => return Ok(Err("overflow".to_owned())),
+        Err(e) => return Ok(Err(format!("SQL failed: {e}\nSQL: {sql_text}"))),
+    };
+    let count = match &q.count {
+        None => None,
+        Some(statement) => match data.store.rows(statement.clone(), deadline()).await {
+            Ok(rows) => match rows.first().and_then(|r| r.first()) {
+                Some(SqlParam::Integer(n)) => Some(*n),
+                other => return Ok(Err(format!("count {other:?}"))),
+            },
+            Err(e) if is_overflow(&e) => return Ok(Err("overflow".to_owned())),
+            Err(e) => return Ok(Err(format!("count SQL failed: {e}"))),
+        },
+    };
+    let mut decoded = Vec::with_capacity(rows.len());
+    for row in &rows {
+        match decode_row(&q.columns, row) {
+            Ok(values) => decoded.push(values),
+            Err(e) => {
+                return Ok(Err(format!(
+                    "a result row does not decode: {e:?}\nrow: {row:?}\nSQL: {sql_text}"
+                )));
+            }
+        }
+    }
+    Ok(Ok(SqlApply {
+        columns: q.columns,
+        entities: q.entities,
+        rows: decoded,
+        count,
+        sql: sql_text,
+        params: q.rows.params,
+    }))
+}
+
+/// How the evaluator's and the SQL's results differ (`None`: they agree).
+fn apply_difference(
+    expected: &eval::ApplyResult,
+    actual: &SqlApply,
+    inexact: &[String],
+    backend: Backend,
+) -> Option<String> {
+    let shape = |path: &[String], kind: &TypeKind, dynamic: bool| {
+        format!("{}:{kind:?}:{dynamic}", path.join("/"))
+    };
+    let want: Vec<String> = expected
+        .properties
+        .iter()
+        .map(|p| shape(&p.path, &p.type_ref.kind, p.dynamic))
+        .collect();
+    let got: Vec<String> = actual
+        .columns
+        .iter()
+        .map(|c| shape(&c.path, &c.type_ref.kind, c.dynamic))
+        .collect();
+    if want != got || expected.entities != actual.entities {
+        return Some(format!(
+            "result properties differ\nevaluator: {want:?} (entities {})\nSQL:       {got:?} (entities {})",
+            expected.entities, actual.entities
+        ));
+    }
+    let inexact: Vec<bool> = expected
+        .properties
+        .iter()
+        .map(|p| inexact.contains(&p.name()))
+        .collect();
+    let agree = expected.rows.len() == actual.rows.len()
+        && expected.rows.iter().zip(&actual.rows).all(|(a, b)| {
+            a.values
+                .iter()
+                .zip(b)
+                .zip(&inexact)
+                .all(|((x, y), i)| same_value(x, y, *i, backend))
+        });
+    if agree {
+        return None;
+    }
+    let names: Vec<String> = expected.properties.iter().map(|p| p.name()).collect();
+    let show = |rows: Vec<&[Value]>| {
+        rows.iter()
+            .take(12)
+            .map(|r| format!("  {r:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    Some(format!(
+        "rows differ\nproperties: {names:?}\nevaluator ({} rows):\n{}\nSQL ({} rows):\n{}",
+        expected.rows.len(),
+        show(expected.rows.iter().map(|r| &r.values[..]).collect()),
+        actual.rows.len(),
+        show(actual.rows.iter().map(|r| &r[..]).collect()),
+    ))
+}
+
+async fn check_apply(
+    fx: &Fixture,
+    data: &DataSet,
+    case: &ApplyCase,
+    invalid: bool,
+    tally: &mut ApplyTally,
+) {
+    use odata_core::query::{Apply, ParseLimits, parse_apply, parse_filter, parse_orderby};
+    use odata_server::sql::apply::AfterApply;
+
+    tally.generated += 1;
+    let limits = ParseLimits::default();
+    let apply = parse_apply(&case.apply, &limits)
+        .unwrap_or_else(|e| panic!("generated $apply does not parse: {e:?}\n{case}"));
+    let filter = case
+        .filter
+        .as_ref()
+        .map(|f| parse_filter(f, &limits).unwrap_or_else(|e| panic!("{e:?}\n{case}")));
+    let orderby = case
+        .orderby
+        .as_ref()
+        .map(|o| parse_orderby(o, &limits).unwrap_or_else(|e| panic!("{e:?}\n{case}")));
+    let now = DateTimeOffset::parse("2024-05-01T12:00:00Z").unwrap();
+    let after = AfterApply {
+        filter: filter.as_ref(),
+        orderby: orderby.as_ref(),
+        skip: case.skip,
+        top: case.top,
+        count: case.count,
+        limit: u64::from(u32::MAX),
+    };
+    let backend = data.db.backend();
+    let expected = evaluate_apply_request(fx, data, &apply, &after, &now);
+    let actual = sql_apply_request(fx, data, &apply, &after, &now).await;
+    match (expected, actual) {
+        (Err(e), _) if e.message.contains("overflow") || e.message.contains("division by zero") => {
+            tally.eval_errors += 1;
+        }
+        (Err(e), Err(s)) if e.kind == s.kind => {
+            tally.refused += 1;
+            if !invalid {
+                tally.refused_valid += 1;
+                if tally.refused_valid <= 5 {
+                    println!("refused by both: {case}\n  {}\n  {}", e.message, s.message);
+                }
+            }
+        }
+        (Err(e), Ok(_)) => tally.failures.push(format!(
+            "APPLY: the evaluator refuses, the SQL translation does not\n{case}\nevaluator: {e:?}"
+        )),
+        (Err(e), Err(s)) => tally.failures.push(format!(
+            "APPLY: refused differently\n{case}\nevaluator: {e:?}\nSQL: {s:?}"
+        )),
+        (Ok(_), Err(s)) => tally.failures.push(format!(
+            "APPLY: the SQL translation refuses, the evaluator does not\n{case}\nSQL: {s:?}"
+        )),
+        (Ok(_), Ok(Err(e))) if e == "overflow" => {
+            tally.overflows += 1;
+            if tally.overflows <= 3 {
+                println!("database overflow: {case}");
+            }
+        }
+        (Ok(_), Ok(Err(e))) => tally.failures.push(format!("APPLY: {e}\n{case}")),
+        (Ok((r, n)), Ok(Ok(q))) => {
+            tally.compared += 1;
+            for (i, (_, needles)) in APPLY_FEATURES.iter().enumerate() {
+                if needles.iter().any(|n| case.apply.contains(n)) {
+                    tally.features[i] += 1;
+                }
+            }
+            if !r.rows.is_empty() {
+                tally.nonempty += 1;
+            }
+            if !r.entities {
+                tally.shaped += 1;
+            }
+            if case.count && q.count != Some(n) {
+                tally.failures.push(format!(
+                    "APPLY: $count differs\n{case}\nevaluator {n}, SQL {:?}",
+                    q.count
+                ));
+            }
+            let Some(difference) = apply_difference(&r, &q, &case.inexact, backend) else {
+                return;
+            };
+            // The shortest prefix of the sequence that differs already.
+            let mut first = None;
+            for k in 1..=apply.transformations.len() {
+                let prefix = Apply {
+                    transformations: apply.transformations[..k].to_vec(),
+                };
+                let plain = AfterApply {
+                    limit: u64::from(u32::MAX),
+                    ..AfterApply::default()
+                };
+                let e = evaluate_apply_request(fx, data, &prefix, &plain, &now);
+                let s = sql_apply_request(fx, data, &prefix, &plain, &now).await;
+                if let (Ok((e, _)), Ok(Ok(s))) = (e, s)
+                    && let Some(d) = apply_difference(&e, &s, &case.inexact, backend)
+                {
+                    first = Some((k, d, s.sql));
+                    break;
+                }
+            }
+            let first = match first {
+                Some((k, d, sql)) if k < apply.transformations.len() || case.has_options() => {
+                    format!("the first {k} transformations differ already:\n{d}\nSQL: {sql}\n")
+                }
+                _ => String::new(),
+            };
+            tally.failures.push(format!(
+                "APPLY MISMATCH\n{case}\n{first}{} transformations:\n{difference}\nSQL: {}\nparams: {:?}",
+                apply.transformations.len(),
+                q.sql,
+                q.params
+            ));
+        }
+    }
+}
+
+/// What the compared `$apply` cases are counted by: a name and the texts that show it.
+const APPLY_FEATURES: [(&str, &[&str]); 11] = [
+    ("groupby", &["groupby("]),
+    ("aggregate", &["aggregate("]),
+    ("compute", &["compute("]),
+    ("filter", &["filter("]),
+    ("orderby", &["orderby("]),
+    ("top/skip", &["top(", "skip("]),
+    ("search", &["search("]),
+    ("topcount/bottomcount", &["topcount(", "bottomcount("]),
+    (
+        "topsum/toppercent/bottomsum/bottompercent",
+        &["topsum(", "toppercent(", "bottomsum(", "bottompercent("],
+    ),
+    ("concat", &["concat("]),
+    ("navigation paths", &["owner/", "owned/"]),
+];
+
+#[derive(Default)]
+struct ApplyTally {
+    /// Compared cases per [`APPLY_FEATURES`] entry.
+    features: [usize; 11],
+    generated: usize,
+    compared: usize,
+    /// Compared cases with at least one result row.
+    nonempty: usize,
+    /// Compared cases whose result is no longer instances of the entity type.
+    shaped: usize,
+    /// Refused by both (a 400 or 501 each).
+    refused: usize,
+    /// Of those, cases the generator meant to be valid.
+    refused_valid: usize,
+    eval_errors: usize,
+    overflows: usize,
+    failures: Vec<String>,
+}
+
+/// An integer overflow of the database (PostgreSQL's out of range, SQLite's `sum()`).
+fn is_overflow(e: &odata_server::store::StoreError) -> bool {
+    use odata_server::store::StoreError;
+    match e {
+        StoreError::Unevaluable(_) => true,
+        StoreError::Database(e) => e.to_string().contains("integer overflow"),
+        _ => false,
+    }
+}
+
 fn env_number(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -2382,7 +3523,11 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 #[tokio::test(flavor = "current_thread")]
 async fn sql_translation_matches_the_evaluator() {
-    let dir = tempfile::tempdir().unwrap();
+    let mut dir = tempfile::tempdir().unwrap();
+    if std::env::var_os("ODATA_DIFF_KEEP").is_some() {
+        println!("data sets kept in {}", dir.path().display());
+        dir.disable_cleanup(true);
+    }
     differential(Target::Sqlite(dir)).await;
 }
 
@@ -2398,8 +3543,9 @@ async fn differential(target: Target) {
     let seed = env_number("ODATA_DIFF_SEED", 20_240_601);
     let sets = env_number("ODATA_DIFF_SETS", 20) as usize;
     let filters = env_number("ODATA_DIFF_FILTERS", 520) as usize;
+    let applies = env_number("ODATA_DIFF_APPLY", 100) as usize;
     println!(
-        "differential seed {seed} ({sets} data sets × {filters} filters) on {}",
+        "differential seed {seed} ({sets} data sets × {filters} filters, {applies} $apply) on {}",
         match &target {
             Target::Sqlite(_) => "SQLite",
             Target::Postgres(_) => "PostgreSQL",
@@ -2410,6 +3556,7 @@ async fn differential(target: Target) {
     let mut rng = TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes);
     let fx = fixture();
     let mut tally = Tally::default();
+    let mut apply_tally = ApplyTally::default();
     for set in 0..sets {
         let mut g = Gen::new(&mut rng, &fx);
         let rows = 20 + g.below(15);
@@ -2446,7 +3593,18 @@ async fn differential(target: Target) {
             let s = random_search(&mut g, 3);
             check_search(&fx, &data, &s, &mut tally).await;
         }
+        for _ in 0..applies {
+            let mut generator = ApplyGen {
+                g: &mut g,
+                aliases: 0,
+                invalid: false,
+            };
+            let case = generator.case();
+            let invalid = generator.invalid;
+            check_apply(&fx, &data, &case, invalid, &mut apply_tally).await;
+        }
         data.db.close().await;
+        data.store.close().await;
     }
     println!(
         "differential: {} filters generated, {} compared against SQL ({} with a non-empty \
@@ -2466,9 +3624,51 @@ async fn differential(target: Target) {
         tally.searches,
         started.elapsed()
     );
+    println!(
+        "differential $apply: {} generated, {} compared against SQL ({} with a non-empty \
+         result, {} grouped, aggregated or computed), {} refused by both ({} of them meant \
+         to be valid), {} skipped (evaluator error), {} skipped (database overflow)",
+        apply_tally.generated,
+        apply_tally.compared,
+        apply_tally.nonempty,
+        apply_tally.shaped,
+        apply_tally.refused,
+        apply_tally.refused_valid,
+        apply_tally.eval_errors,
+        apply_tally.overflows,
+    );
+    let features: Vec<String> = APPLY_FEATURES
+        .iter()
+        .zip(apply_tally.features)
+        .map(|((name, _), n)| format!("{name} {n}"))
+        .collect();
+    println!(
+        "differential $apply cases compared, by content: {}",
+        features.join(", ")
+    );
+    tally.failures.append(&mut apply_tally.failures);
     if !tally.failures.is_empty() {
         let n = tally.failures.len();
-        let shown: Vec<&String> = tally.failures.iter().take(10).collect();
+        // One example of each kind first, then the others.
+        let mut kinds: IndexMap<&str, usize> = IndexMap::new();
+        for f in &tally.failures {
+            *kinds.entry(f.lines().next().unwrap_or("")).or_default() += 1;
+        }
+        println!("failures by kind: {kinds:#?}");
+        let mut shown: Vec<&String> = Vec::new();
+        for kind in kinds.keys() {
+            if let Some(f) = tally.failures.iter().find(|f| f.starts_with(kind)) {
+                shown.push(f);
+            }
+        }
+        for f in &tally.failures {
+            if shown.len() >= 10 {
+                break;
+            }
+            if !shown.contains(&f) {
+                shown.push(f);
+            }
+        }
         panic!(
             "{n} differential failures; the first ones:\n\n{}",
             shown
@@ -2486,6 +3686,12 @@ async fn differential(target: Target) {
     assert_eq!(
         tally.not_implemented, 0,
         "the generator produced unsupported filters"
+    );
+    assert!(
+        apply_tally.compared >= applies * sets * 3 / 5,
+        "only {} of {} $apply cases compared",
+        apply_tally.compared,
+        apply_tally.generated
     );
     assert!(
         tally.navigation >= tally.compared / 5,

@@ -131,11 +131,20 @@ fn nest_members(
     prefix: &str,
     properties: &[Property],
 ) -> Vec<Property> {
+    // A declared complex property (an entity's, kept whole) stays what it is: paths below
+    // it (`settings/amount` of a groupby concatenated with entities) read through it.
+    let complex = |name: &str| {
+        properties.iter().any(|p| {
+            p.name.strip_prefix(prefix) == Some(name)
+                && matches!(p.type_ref.kind, TypeKind::Complex(_))
+        })
+    };
     let mut heads: Vec<&str> = Vec::new();
     for p in properties {
         if let Some(rest) = p.name.strip_prefix(prefix)
             && let Some((head, _)) = rest.split_once('/')
             && !heads.contains(&head)
+            && !complex(head)
         {
             heads.push(head);
         }
@@ -147,6 +156,7 @@ fn nest_members(
         };
         if rest.contains('/') {
             if let Some((head, _)) = rest.split_once('/')
+                && !complex(head)
                 && !members.iter().any(|m: &Property| m.name == head)
             {
                 let inner_prefix = format!("{prefix}{head}/");

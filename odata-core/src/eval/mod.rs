@@ -48,8 +48,11 @@
 //! * `path/$count($filter=…;$search=…)` counts the items meeting both; `$search` looks
 //!   at a string item or the string members of a complex item.
 //! * Nested options of selected properties are applied by [`shape_value`].
+//! * `$apply` sequences are evaluated by [`evaluate_apply`] (the semantics are listed in
+//!   its module, `eval/apply.rs`).
 //! * The geo functions are bound but not evaluated (501).
 
+mod apply;
 mod functions;
 mod json;
 mod ops;
@@ -62,6 +65,7 @@ use std::cmp::Ordering;
 
 use indexmap::IndexMap;
 
+pub use apply::{ApplyResult, ResultProperty, ResultRow, evaluate_apply};
 pub use select_options::{ShapedValue, shape_value};
 
 use crate::bind::{BoundExpr, BoundOrderBy, BoundSearch, ExprType, PropertyRef};

@@ -106,6 +106,25 @@ impl DateTimeOffset {
         })
     }
 
+    /// The instant `ticks` in UTC (`…Z`), or, for an instant whose UTC date falls outside
+    /// 0001–9999 (`9999-12-31T23:00:00-14:00` is one), in the offset nearest to UTC that
+    /// holds it: whole hours up to ±14:00, then ±14:59. `None` when none does.
+    ///
+    /// ```
+    /// use odata_core::value::DateTimeOffset;
+    /// let late = DateTimeOffset::parse("9999-12-31T23:00:00-14:00").unwrap();
+    /// let d = DateTimeOffset::from_instant(late.utc_ticks()).unwrap();
+    /// assert_eq!(d.as_str(), "9999-12-31T23:00:00-14:00");
+    /// let d = DateTimeOffset::from_instant(0).unwrap();
+    /// assert_eq!(d.as_str(), "1970-01-01T00:00:00Z");
+    /// ```
+    pub fn from_instant(ticks: i64) -> Option<Self> {
+        let hours = (0..=14).flat_map(|h| [-h * 60, h * 60]);
+        hours
+            .chain([-MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES])
+            .find_map(|offset| Self::from_utc_ticks(ticks, offset))
+    }
+
     /// The value as a chrono date-time in its own offset.
     pub fn to_chrono(&self) -> DateTime<FixedOffset> {
         let offset = FixedOffset::east_opt(self.offset_minutes * 60).unwrap_or_else(|| Utc.fix());

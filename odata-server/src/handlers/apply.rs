@@ -13,7 +13,7 @@ use actix_web::HttpResponse;
 use odata_core::edm::{PrimitiveKind, TypeKind, TypeRef};
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::json::{MetadataLevel, WriteOptions, write_value};
-use odata_core::value::{Date, DateTimeOffset, Duration, Geo, TimeOfDay, Value};
+use odata_core::value::Value;
 
 use super::Request;
 use super::output::json_options;
@@ -21,7 +21,7 @@ use super::read::Scope;
 use crate::negotiation;
 use crate::service::Collection;
 use crate::sql::SqlParam;
-use crate::sql::apply::{AfterApply, ApplySource, ColumnRole, ResultColumn};
+use crate::sql::apply::{AfterApply, ApplySource, ColumnRole, ResultColumn, decode_cell};
 
 fn bad(message: impl Into<String>) -> ODataError {
     ODataError::bad_request(message.into()).with_target("$apply")
@@ -386,7 +386,9 @@ fn decode_cells(
             ColumnRole::Presence => Cell::Present(first != SqlParam::Null),
             ColumnRole::Nested(inner) => Cell::Rows(decode_nested(column, inner, first, cap)?),
             ColumnRole::Value => {
-                let ticks = if column.type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset) {
+                let ticks = if !column.type_ref.collection
+                    && column.type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset)
+                {
                     cells.next()
                 } else {
                     None
@@ -401,7 +403,7 @@ fn decode_cells(
                     }
                     other => other,
                 };
-                Cell::Value(decode(column, first, ticks)?)
+                Cell::Value(decode_cell(column, first, ticks)?)
             }
         });
     }
@@ -502,94 +504,4 @@ fn annotation(type_ref: &TypeRef) -> Option<String> {
         TypeKind::Primitive(p) => Some(format!("#{}", p.name().trim_start_matches("Edm."))),
         _ => None,
     }
-}
-
-/// A result cell as a value of its column's type.
-fn decode(
-    column: &ResultColumn,
-    cell: SqlParam,
-    ticks: Option<SqlParam>,
-) -> Result<Value, ODataError> {
-    let corrupt = || corrupt(column);
-    let text = |cell: &SqlParam| match cell {
-        SqlParam::Text(s) => Ok(s.clone()),
-        _ => Err(corrupt()),
-    };
-    if cell == SqlParam::Null
-        && !(column.type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset)
-            && matches!(ticks, Some(SqlParam::Integer(_))))
-    {
-        return Ok(Value::Null);
-    }
-    if column.type_ref.collection {
-        return serde_json::from_str(&text(&cell)?)
-            .map(Value::Json)
-            .map_err(|_| corrupt());
-    }
-    let int = |cell: &SqlParam| match cell {
-        SqlParam::Integer(i) => Ok(*i),
-        SqlParam::Real(r) => Ok(*r as i64),
-        _ => Err(corrupt()),
-    };
-    Ok(match column.type_ref.kind {
-        TypeKind::Enum(_) => Value::Enum(int(&cell)?),
-        TypeKind::Complex(_) | TypeKind::Entity(_) => serde_json::from_str(&text(&cell)?)
-            .map(Value::Json)
-            .map_err(|_| corrupt())?,
-        TypeKind::Primitive(p) => match p {
-            PrimitiveKind::Boolean => Value::Boolean(int(&cell)? != 0),
-            PrimitiveKind::Byte
-            | PrimitiveKind::SByte
-            | PrimitiveKind::Int16
-            | PrimitiveKind::Int32
-            | PrimitiveKind::Int64 => Value::Int(int(&cell)?),
-            PrimitiveKind::Double | PrimitiveKind::Single => match cell {
-                SqlParam::Real(r) => Value::Double(r),
-                SqlParam::Integer(i) => Value::Double(i as f64),
-                SqlParam::Decimal(s) => Value::Double(s.parse().map_err(|_| corrupt())?),
-                _ => return Err(corrupt()),
-            },
-            PrimitiveKind::Binary => match cell {
-                SqlParam::Blob(b) => Value::Binary(b),
-                _ => return Err(corrupt()),
-            },
-            PrimitiveKind::Decimal => {
-                let text = match cell {
-                    SqlParam::Real(r) => r.to_string(),
-                    SqlParam::Integer(i) => i.to_string(),
-                    SqlParam::Text(s) | SqlParam::Decimal(s) => s,
-                    _ => return Err(corrupt()),
-                };
-                Value::Decimal(odata_core::value::parse_decimal(&text).ok_or_else(corrupt)?)
-            }
-            PrimitiveKind::Duration => Value::Duration(Duration::from_ticks(int(&cell)?)),
-            PrimitiveKind::TimeOfDay => {
-                Value::TimeOfDay(TimeOfDay::from_ticks(int(&cell)?).ok_or_else(corrupt)?)
-            }
-            PrimitiveKind::Date => Value::Date(Date::parse(&text(&cell)?).map_err(|_| corrupt())?),
-            PrimitiveKind::Guid => {
-                Value::Guid(uuid::Uuid::try_parse(&text(&cell)?).map_err(|_| corrupt())?)
-            }
-            // Stored as GeoJSON text; written as a GeoJSON object.
-            _ if p.is_spatial() => {
-                let json: serde_json::Value =
-                    serde_json::from_str(&text(&cell)?).map_err(|_| corrupt())?;
-                let (family, shape) = p.spatial().ok_or_else(corrupt)?;
-                Value::Geo(
-                    Geo::from_geojson(&json, family, shape, column.type_ref.srid())
-                        .map_err(|_| corrupt())?,
-                )
-            }
-            PrimitiveKind::DateTimeOffset => match (&cell, &ticks) {
-                (SqlParam::Text(s), _) => {
-                    Value::DateTimeOffset(DateTimeOffset::parse(s).map_err(|_| corrupt())?)
-                }
-                (_, Some(SqlParam::Integer(t))) => Value::DateTimeOffset(
-                    DateTimeOffset::from_utc_ticks(*t, 0).ok_or_else(corrupt)?,
-                ),
-                _ => return Err(corrupt()),
-            },
-            _ => Value::String(text(&cell)?),
-        },
-    })
 }

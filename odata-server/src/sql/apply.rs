@@ -18,7 +18,8 @@
 //!
 //! Result types of aggregates: `sum` of integers is Edm.Int64, of Edm.Decimal/Double
 //! the same type; `average` is Edm.Double for Edm.Double input, else Edm.Decimal; `min` and
-//! `max` keep the input type (DateTimeOffset chronologically, returned in UTC);
+//! `max` keep the input type (DateTimeOffset chronologically, returned in UTC, or an instant
+//! beyond UTC's years 0001–9999 in the nearest offset that holds it);
 //! `countdistinct`, `count` (this service's method: the number of non-null values) and
 //! `$count` are Edm.Decimal with scale 0. Decimals are summed, averaged and compared exactly
 //! on both databases: on SQLite, where they are text, through the store's decimal
@@ -26,6 +27,11 @@
 //!
 //! `orderby` sets the order that the next `top`/`skip` (and the final result) use; a
 //! `groupby` or `aggregate` drops it (groups come ordered by their grouping values).
+//! `groupby` groups by `eq`: DateTimeOffset values by instant, the group's value being the
+//! member text that sorts first.
+//!
+//! The in-memory evaluator (`odata_core::eval::evaluate_apply`) defines the same semantics
+//! and the differential test checks this translation against it.
 //!
 //! The cumulative forms (`topsum(s, v)` …) rank by `v` with window functions: a row is kept
 //! while the sum of the values ranked before it is below `s` (below `p` percent of the
@@ -59,13 +65,15 @@ use odata_core::query::{
     AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, GroupingPath,
     NestItem, OrderBy, ParseLimits, SortDirection, TopBottomKind, Transformation, parse_expr,
 };
-use odata_core::value::{DateTimeOffset, DecimalOp, Value};
+use odata_core::value::{Date, DateTimeOffset, DecimalOp, Duration, Geo, TimeOfDay, Value};
 
 use super::dialect::{Dialect, ExprDialect, JSON_ARRAY_ITEMS, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
-use super::translate::{Domain, Hop, Navigator, NoNavigation, Translator, Val};
-use super::{Condition, OrderTerm, Statement, order, search};
+use super::translate::{
+    Domain, Hop, Navigator, NoNavigation, Translator, Val, instant_text_nearest_utc,
+};
+use super::{Condition, OrderTerm, SqlParam, Statement, order, search};
 use crate::service::Link;
 use crate::store::sqlite_decimal::Aggregate;
 use crate::store::table::{Column, ColumnKind, Table, utc_column};
@@ -269,10 +277,16 @@ fn decimal_ref() -> TypeRef {
     }
 }
 
+/// Whether a property of type `type_ref` has a UTC ticks column next to its own: a single
+/// Edm.DateTimeOffset (a collection of them is JSON text, like every collection).
+fn has_ticks(type_ref: &TypeRef) -> bool {
+    !type_ref.collection && type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset)
+}
+
 /// The column kind holding a shape property of type `type_ref`.
 fn shape_kind(type_ref: &TypeRef) -> ColumnKind {
     match type_ref.primitive() {
-        Some(PrimitiveKind::Decimal) => ColumnKind::Real,
+        Some(PrimitiveKind::Decimal) if !type_ref.collection => ColumnKind::Real,
         _ => ColumnKind::of(type_ref),
     }
 }
@@ -302,6 +316,12 @@ fn is_numeric(p: PrimitiveKind) -> bool {
             | PrimitiveKind::Double
             | PrimitiveKind::Single
     )
+}
+
+/// Whether two parts of a `concat` give a property the same type: the same type and
+/// collection-ness, whatever their facets.
+fn same_type(a: &TypeRef, b: &TypeRef) -> bool {
+    a.kind == b.kind && a.collection == b.collection
 }
 
 fn is_integer(p: PrimitiveKind) -> bool {
@@ -425,7 +445,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         for c in &columns {
             let name = c.path.join("/");
             select.push(frag![self.alias(), ".", self.q(&name)]);
-            if c.type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset) {
+            if has_ticks(&c.type_ref) {
                 select.push(frag![self.alias(), ".", self.q(&utc_column(&name))]);
             }
         }
@@ -1204,8 +1224,12 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             rel.order = order;
             return Ok(self.window(rel, Some(count), 0));
         };
-        let before = self.q("$before");
-        let total = self.q("$total");
+        // Names of their own: a cumulative transformation may follow another, whose
+        // columns the input still has (`SELECT *`).
+        let before = self.next("before");
+        let before = self.q(&before);
+        let total = self.next("total");
+        let total = self.q(&total);
         let window_order = self.order_by(&order);
         // Text decimals add up exactly through the store's window-capable sum.
         let sum = exact
@@ -1300,7 +1324,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 match columns.iter_mut().find(|k| k.path == c.path) {
                     // Integers of different sizes meet as Edm.Int64.
                     Some(k)
-                        if k.type_ref != c.type_ref
+                        if !same_type(&k.type_ref, &c.type_ref)
                             && k.role == ColumnRole::Value
                             && c.role == ColumnRole::Value
                             && k.type_ref.primitive().is_some_and(is_integer)
@@ -1311,13 +1335,14 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                         k.type_ref = primitive_ref(TypeKind::Primitive(PrimitiveKind::Int64));
                         k.dynamic |= c.dynamic;
                     }
-                    Some(k) if k.type_ref != c.type_ref || k.role != c.role => {
+                    Some(k) if !same_type(&k.type_ref, &c.type_ref) || k.role != c.role => {
                         return Err(bad(format!(
                             "{step}: '{}' has different types in the parts",
                             c.path.join("/")
                         )));
                     }
-                    Some(_) => {}
+                    // Facets (nullability, scale) do not make another type.
+                    Some(k) => k.type_ref.nullable |= c.type_ref.nullable,
                     None => columns.push(c.clone()),
                 }
             }
@@ -1329,15 +1354,27 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 let name = c.path.join("/");
                 let has = part_columns.iter().any(|k| k.path == c.path);
                 let kind = shape_kind(&c.type_ref);
-                let cell = |column: &str| {
-                    if has {
-                        frag![self.alias(), ".", self.q(column)]
-                    } else {
-                        self.dialect.column_param(Frag::atom("NULL"), kind)
+                // An entity's decimal is stored as text; a shape holds it as a number.
+                let stored_text = part
+                    .table
+                    .column_index(&name)
+                    .is_some_and(|i| part.table.columns[i].kind == ColumnKind::Text);
+                let cell = |column: &str| match (has, kind) {
+                    (true, ColumnKind::Real) if stored_text => {
+                        self.dialect
+                            .decimal_column(frag![self.alias(), ".", self.q(column)])
                     }
+                    (true, _) => frag![self.alias(), ".", self.q(column)],
+                    // A decimal's null in the type the other parts compute decimals in.
+                    (false, ColumnKind::Real)
+                        if c.type_ref.primitive() == Some(PrimitiveKind::Decimal) =>
+                    {
+                        self.dialect.to_decimal(Frag::atom("NULL"))
+                    }
+                    (false, _) => self.dialect.column_param(Frag::atom("NULL"), kind),
                 };
                 select.push(frag![cell(&name), " AS ", self.q(&name)]);
-                if c.type_ref.primitive() == Some(PrimitiveKind::DateTimeOffset) {
+                if has_ticks(&c.type_ref) {
                     let utc = utc_column(&name);
                     let ticks = if has {
                         frag![self.alias(), ".", self.q(&utc)]
@@ -1436,13 +1473,8 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 (self.dialect.boolean_as_integer(f), None)
             }
             Val::Scalar(f) => (f, None),
-            Val::Dto(d) => (
-                d.text.unwrap_or_else(|| {
-                    self.dialect
-                        .column_param(Frag::atom("NULL"), ColumnKind::Text)
-                }),
-                Some(d.ticks),
-            ),
+            // A computed value gets its text (in its own offset) too.
+            Val::Dto(d) => (tr.dto_text(&d)?, Some(d.ticks)),
         };
         Ok(NewValue {
             column: ResultColumn::value(
@@ -1525,18 +1557,17 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         }
         let sql = self.from(Frag::join(select, ","), &rel);
         let mut shaped = self.shaped(sql, columns, rel.order);
-        // Instances keep their other columns (`SELECT *`), so the table keeps them too.
-        if rel.columns.is_none() {
-            let mut table = rel.table.clone();
-            table.columns.extend(
-                shaped
-                    .table
-                    .columns
-                    .drain(..)
-                    .filter(|c| rel.table.column_index(&c.property.name).is_none()),
-            );
-            shaped.table = table;
-        }
+        // The input's columns stay as they are (`SELECT *`; an entity's decimal as text, its
+        // DateTimeOffset with its ticks), so the table keeps them too, instances' or not.
+        let mut table = rel.table.clone();
+        table.columns.extend(
+            shaped
+                .table
+                .columns
+                .drain(..)
+                .filter(|c| rel.table.column_index(&c.property.name).is_none()),
+        );
+        shaped.table = table;
         Ok(shaped)
     }
 
@@ -1554,6 +1585,8 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         let mut group_by = Vec::new();
         let mut columns: Vec<ResultColumn> = Vec::new();
         let mut order = Vec::new();
+        // `min`/`max` of DateTimeOffset values, whose text follows from their ticks.
+        let mut utc_texts: Vec<String> = Vec::new();
         // Only the rows meeting `condition` are aggregated (groupby's inner filters).
         let only = |x: Frag| match &condition {
             None => x,
@@ -1578,9 +1611,10 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             let v = self.new_value(&rel, &text, &bound, false, "groupby")?;
             let k = self.next("k");
             inner.push(frag![v.value, " AS ", self.q(&k)]);
-            outer.push(frag![self.q(&k), " AS ", self.q(&text)]);
-            group_by.push(self.q(&k));
             if let Some(ticks) = v.ticks {
+                // DateTimeOffset values group by instant (`eq`), whatever their offsets;
+                // the group's value is the text of its members' that sorts first.
+                outer.push(frag!["MIN(", self.q(&k), ") AS ", self.q(&text)]);
                 let kt = utc_column(&k);
                 inner.push(frag![ticks, " AS ", self.q(&kt)]);
                 outer.push(frag![self.q(&kt), " AS ", self.q(&utc_column(&text))]);
@@ -1591,6 +1625,8 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                     nullable: true,
                 });
             } else {
+                outer.push(frag![self.q(&k), " AS ", self.q(&text)]);
+                group_by.push(self.q(&k));
                 // Decimal groups in numeric order where decimals are text.
                 let key = match bound.ty().primitive() {
                     Some(PrimitiveKind::Decimal) => self.dialect.decimal_key(self.q(&text)),
@@ -1660,23 +1696,30 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                             None,
                             input.clone(),
                         ),
-                        AggregateMethod::Average => (
-                            if prim == Some(PrimitiveKind::Double) {
-                                frag!["AVG(CAST(", col, " AS ", self.dialect.real_type(), "))"]
-                            } else {
-                                // Integers average to a decimal too.
-                                self.dialect
-                                    .decimal_aggregate(Aggregate::Average, col.clone())
-                                    .unwrap_or_else(|| {
-                                        frag!["AVG(", self.dialect.to_decimal(col), ")"]
-                                    })
-                            },
+                        // Not AVG of doubles: PostgreSQL's accumulates the sum of squares
+                        // too and fails when that overflows (an average of 1e300s).
+                        AggregateMethod::Average if prim == Some(PrimitiveKind::Double) => (
+                            frag![
+                                "(SUM(CAST(",
+                                col.clone(),
+                                " AS ",
+                                self.dialect.real_type(),
+                                ")) / COUNT(",
+                                col,
+                                "))"
+                            ],
                             None,
-                            if prim == Some(PrimitiveKind::Double) {
-                                input.clone()
-                            } else {
-                                primitive_ref(TypeKind::Primitive(PrimitiveKind::Decimal))
-                            },
+                            input.clone(),
+                        ),
+                        // Integers average to a decimal too.
+                        AggregateMethod::Average => (
+                            self.dialect
+                                .decimal_aggregate(Aggregate::Average, col.clone())
+                                .unwrap_or_else(|| {
+                                    frag!["AVG(", self.dialect.to_decimal(col), ")"]
+                                }),
+                            None,
+                            primitive_ref(TypeKind::Primitive(PrimitiveKind::Decimal)),
                         ),
                         AggregateMethod::Min | AggregateMethod::Max => {
                             if matches!(prim, Some(PrimitiveKind::Boolean))
@@ -1695,12 +1738,9 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                             if let Some(exact) = self.exact(aggregate, prim, col.clone()) {
                                 (exact, None, input.clone())
                             } else if prim == Some(PrimitiveKind::DateTimeOffset) {
-                                (
-                                    self.dialect
-                                        .column_param(Frag::atom("NULL"), ColumnKind::Text),
-                                    Some(frag![f, col, ")"]),
-                                    input.clone(),
-                                )
+                                // The text, in UTC, is written around the grouped rows.
+                                utc_texts.push(item.alias.clone());
+                                (Frag::atom("NULL"), Some(frag![f, col, ")"]), input.clone())
                             } else {
                                 (frag![f, col, ")"], None, input.clone())
                             }
@@ -1714,7 +1754,9 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                     }
                 }
             };
-            outer.push(frag![value, " AS ", self.q(&item.alias)]);
+            if !utc_texts.contains(&item.alias) {
+                outer.push(frag![value, " AS ", self.q(&item.alias)]);
+            }
             if let Some(ticks) = ticks {
                 outer.push(frag![ticks, " AS ", self.q(&utc_column(&item.alias))]);
             }
@@ -1743,6 +1785,24 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         ];
         if !group_by.is_empty() {
             sql.push(frag![" GROUP BY ", Frag::join(group_by, ",")]);
+        }
+        if !utc_texts.is_empty() {
+            let texts = utc_texts.iter().map(|alias| {
+                let ticks = self.q(&utc_column(alias));
+                frag![
+                    instant_text_nearest_utc(self.dialect, &ticks),
+                    " AS ",
+                    self.q(alias)
+                ]
+            });
+            sql = frag![
+                "SELECT *,",
+                Frag::join(texts, ","),
+                " FROM (",
+                sql,
+                ") AS ",
+                self.alias()
+            ];
         }
         Ok(self.shaped(sql, columns, order))
     }
@@ -1784,6 +1844,121 @@ fn single_key<'t>(table: &'t Table, step: &str) -> Result<&'t str, ODataError> {
             "'{step}' between entities with composite keys"
         ))),
     }
+}
+
+/// The values of one row of [`ApplyQuery::rows`], one per column (a DateTimeOffset from its
+/// two cells), each a value of its column's type. For results of plain value columns: a
+/// `join`'s presence column decodes as its raw cell and a `nest`'s as JSON text; the
+/// response writer decodes those roles itself.
+pub fn decode_row(columns: &[ResultColumn], row: &[SqlParam]) -> Result<Vec<Value>, ODataError> {
+    let mut cells = row.iter();
+    let mut values = Vec::with_capacity(columns.len());
+    for column in columns {
+        let first = cells.next().cloned().unwrap_or(SqlParam::Null);
+        let ticks = if has_ticks(&column.type_ref) {
+            cells.next().cloned()
+        } else {
+            None
+        };
+        values.push(decode_cell(column, first, ticks)?);
+    }
+    Ok(values)
+}
+
+/// A result cell as a value of its column's type (`ticks`: the `__utc` cell of a
+/// DateTimeOffset column).
+pub fn decode_cell(
+    column: &ResultColumn,
+    cell: SqlParam,
+    ticks: Option<SqlParam>,
+) -> Result<Value, ODataError> {
+    let corrupt = || {
+        crate::error::internal(&format!(
+            "unexpected value in $apply result column '{}'",
+            column.path.join("/")
+        ))
+    };
+    let text = |cell: &SqlParam| match cell {
+        SqlParam::Text(s) => Ok(s.clone()),
+        _ => Err(corrupt()),
+    };
+    if cell == SqlParam::Null
+        && !(has_ticks(&column.type_ref) && matches!(ticks, Some(SqlParam::Integer(_))))
+    {
+        return Ok(Value::Null);
+    }
+    if column.type_ref.collection {
+        return serde_json::from_str(&text(&cell)?)
+            .map(Value::Json)
+            .map_err(|_| corrupt());
+    }
+    let int = |cell: &SqlParam| match cell {
+        SqlParam::Integer(i) => Ok(*i),
+        SqlParam::Real(r) => Ok(*r as i64),
+        _ => Err(corrupt()),
+    };
+    Ok(match column.type_ref.kind {
+        TypeKind::Enum(_) => Value::Enum(int(&cell)?),
+        TypeKind::Complex(_) | TypeKind::Entity(_) => serde_json::from_str(&text(&cell)?)
+            .map(Value::Json)
+            .map_err(|_| corrupt())?,
+        TypeKind::Primitive(p) => match p {
+            PrimitiveKind::Boolean => Value::Boolean(int(&cell)? != 0),
+            PrimitiveKind::Byte
+            | PrimitiveKind::SByte
+            | PrimitiveKind::Int16
+            | PrimitiveKind::Int32
+            | PrimitiveKind::Int64 => Value::Int(int(&cell)?),
+            PrimitiveKind::Double | PrimitiveKind::Single => match cell {
+                SqlParam::Real(r) => Value::Double(r),
+                SqlParam::Integer(i) => Value::Double(i as f64),
+                SqlParam::Decimal(s) => Value::Double(s.parse().map_err(|_| corrupt())?),
+                _ => return Err(corrupt()),
+            },
+            PrimitiveKind::Binary => match cell {
+                SqlParam::Blob(b) => Value::Binary(b),
+                _ => return Err(corrupt()),
+            },
+            PrimitiveKind::Decimal => {
+                let text = match cell {
+                    SqlParam::Real(r) => r.to_string(),
+                    SqlParam::Integer(i) => i.to_string(),
+                    SqlParam::Text(s) | SqlParam::Decimal(s) => s,
+                    _ => return Err(corrupt()),
+                };
+                Value::Decimal(odata_core::value::parse_decimal(&text).ok_or_else(corrupt)?)
+            }
+            PrimitiveKind::Duration => Value::Duration(Duration::from_ticks(int(&cell)?)),
+            PrimitiveKind::TimeOfDay => {
+                Value::TimeOfDay(TimeOfDay::from_ticks(int(&cell)?).ok_or_else(corrupt)?)
+            }
+            PrimitiveKind::Date => Value::Date(Date::parse(&text(&cell)?).map_err(|_| corrupt())?),
+            PrimitiveKind::Guid => {
+                Value::Guid(uuid::Uuid::try_parse(&text(&cell)?).map_err(|_| corrupt())?)
+            }
+            // Stored as GeoJSON text; written as a GeoJSON object.
+            _ if p.is_spatial() => {
+                let json: serde_json::Value =
+                    serde_json::from_str(&text(&cell)?).map_err(|_| corrupt())?;
+                let (family, shape) = p.spatial().ok_or_else(corrupt)?;
+                Value::Geo(
+                    Geo::from_geojson(&json, family, shape, column.type_ref.srid())
+                        .map_err(|_| corrupt())?,
+                )
+            }
+            PrimitiveKind::DateTimeOffset => match (&cell, &ticks) {
+                (SqlParam::Text(s), _) => {
+                    Value::DateTimeOffset(DateTimeOffset::parse(s).map_err(|_| corrupt())?)
+                }
+                // Ticks only (an aggregated or computed value): in UTC.
+                (_, Some(SqlParam::Integer(t))) => {
+                    Value::DateTimeOffset(DateTimeOffset::from_instant(*t).ok_or_else(corrupt)?)
+                }
+                _ => return Err(corrupt()),
+            },
+            _ => Value::String(text(&cell)?),
+        },
+    })
 }
 
 fn unreachable_custom() -> Result<(Frag, Option<Frag>, TypeRef), ODataError> {

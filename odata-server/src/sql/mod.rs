@@ -57,6 +57,10 @@
 //!   `Collection(Edm.Decimal)` written as a JSON number with more than 15 significant digits
 //!   is read as a double there (SQLite's `json_each` reads JSON numbers so); as a JSON string
 //!   it is exact.
+//! * **`$apply` on SQLite.** The `average` of integers (an Edm.Decimal) is a double there,
+//!   inexact beyond 2^53. Its `sum()` of integers fails on an overflow of any intermediate
+//!   sum (a 400, as the evaluator's overflow of the total is), also where the total fits;
+//!   `NaN` sums (`INF` plus `-INF`) are null there.
 //! * **Text-to-double conversion.** SQLite's own conversion of JSON numbers to REAL is not
 //!   always correctly rounded at extreme exponents (`-1e-300` reads as
 //!   `-9.999999999999999e-301`); doubles in columns are bound as doubles and are exact.

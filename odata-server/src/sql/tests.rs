@@ -895,7 +895,7 @@ fn lambdas_and_counts() {
                 s("x"),
             ))),
         },
-        "(EXISTS (SELECT 1 FROM json_each(\"tags\") AS \"$j1\" WHERE (\"$j1\".\"value\" = ? AND \"$j1\".\"value\" IS NOT NULL)))",
+        "(EXISTS (SELECT 1 FROM json_each(\"tags\") AS \"$j1\" WHERE (\"$j1\".\"value\" = ? AND \"$j1\".\"value\" IS NOT NULL) LIMIT 1))",
         &[T("x".into())],
     );
     check(
@@ -939,7 +939,7 @@ fn lambdas_and_counts() {
             variable: "h".into(),
             predicate: Box::new(predicate),
         },
-        "(NOT EXISTS (SELECT 1 FROM json_each(\"history\") AS \"$j1\" WHERE NOT COALESCE((COALESCE(CAST(json_extract(\"$j1\".\"value\", ?) AS INTEGER) > ?, 0) AND (EXISTS (SELECT 1 FROM json_each(json_extract(\"$j1\".\"value\", ?)) AS \"$j2\" WHERE (\"$j2\".\"value\" IS \"items\".\"name\")))), 0)))",
+        "(NOT EXISTS (SELECT 1 FROM json_each(\"history\") AS \"$j1\" WHERE NOT COALESCE((COALESCE(CAST(json_extract(\"$j1\".\"value\", ?) AS INTEGER) > ?, 0) AND (EXISTS (SELECT 1 FROM json_each(json_extract(\"$j1\".\"value\", ?)) AS \"$j2\" WHERE (\"$j2\".\"value\" IS \"items\".\"name\") LIMIT 1))), 0) LIMIT 1))",
         &[T("$.level".into()), I(1), T("$.tags".into())],
     );
     let stamps = prop_ref(
@@ -962,7 +962,7 @@ fn lambdas_and_counts() {
                 at(),
             ))),
         },
-        "(EXISTS (SELECT 1 FROM json_each(\"stamps\") AS \"$j1\" WHERE COALESCE(((CAST(strftime('%s', substr(\"$j1\".\"value\", 1, 10) || ' ' || substr(\"$j1\".\"value\", 12, 5)) AS INTEGER) + (CASE WHEN substr(\"$j1\".\"value\", 17, 1) = ':' THEN CAST(substr(\"$j1\".\"value\", 18, 2) AS INTEGER) ELSE 0 END)) * 10000000 + (CASE WHEN substr(\"$j1\".\"value\", 20, 1) = '.' THEN CAST(substr(substr(\"$j1\".\"value\", 21, length(\"$j1\".\"value\") - 20 - (CASE WHEN substr(\"$j1\".\"value\", -1, 1) IN ('Z', 'z') THEN 1 WHEN substr(\"$j1\".\"value\", -3, 1) = ':' THEN 6 WHEN substr(\"$j1\".\"value\", -3, 1) IN ('+', '-') THEN 3 ELSE 5 END)) || '000000', 1, 7) AS INTEGER) ELSE 0 END) - (CASE WHEN substr(\"$j1\".\"value\", -1, 1) IN ('Z', 'z') THEN 0 WHEN substr(\"$j1\".\"value\", -3, 1) = ':' THEN (CASE substr(\"$j1\".\"value\", -6, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"$j1\".\"value\", -5, 2) AS INTEGER) * 60 + CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER)) WHEN substr(\"$j1\".\"value\", -3, 1) IN ('+', '-') THEN (CASE substr(\"$j1\".\"value\", -3, 1) WHEN '-' THEN -1 ELSE 1 END) * CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER) * 60 ELSE (CASE substr(\"$j1\".\"value\", -5, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"$j1\".\"value\", -4, 2) AS INTEGER) * 60 + CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER)) END) * 600000000) < \"items\".\"at__utc\", 0)))",
+        "(EXISTS (SELECT 1 FROM json_each(\"stamps\") AS \"$j1\" WHERE COALESCE(((CAST(strftime('%s', substr(\"$j1\".\"value\", 1, 10) || ' ' || substr(\"$j1\".\"value\", 12, 5)) AS INTEGER) + (CASE WHEN substr(\"$j1\".\"value\", 17, 1) = ':' THEN CAST(substr(\"$j1\".\"value\", 18, 2) AS INTEGER) ELSE 0 END)) * 10000000 + (CASE WHEN substr(\"$j1\".\"value\", 20, 1) = '.' THEN CAST(substr(substr(\"$j1\".\"value\", 21, length(\"$j1\".\"value\") - 20 - (CASE WHEN substr(\"$j1\".\"value\", -1, 1) IN ('Z', 'z') THEN 1 WHEN substr(\"$j1\".\"value\", -3, 1) = ':' THEN 6 WHEN substr(\"$j1\".\"value\", -3, 1) IN ('+', '-') THEN 3 ELSE 5 END)) || '000000', 1, 7) AS INTEGER) ELSE 0 END) - (CASE WHEN substr(\"$j1\".\"value\", -1, 1) IN ('Z', 'z') THEN 0 WHEN substr(\"$j1\".\"value\", -3, 1) = ':' THEN (CASE substr(\"$j1\".\"value\", -6, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"$j1\".\"value\", -5, 2) AS INTEGER) * 60 + CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER)) WHEN substr(\"$j1\".\"value\", -3, 1) IN ('+', '-') THEN (CASE substr(\"$j1\".\"value\", -3, 1) WHEN '-' THEN -1 ELSE 1 END) * CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER) * 60 ELSE (CASE substr(\"$j1\".\"value\", -5, 1) WHEN '-' THEN -1 ELSE 1 END) * (CAST(substr(\"$j1\".\"value\", -4, 2) AS INTEGER) * 60 + CAST(substr(\"$j1\".\"value\", -2, 2) AS INTEGER)) END) * 600000000) < \"items\".\"at__utc\", 0) LIMIT 1))",
         &[],
     );
 }

@@ -119,8 +119,12 @@ impl Cells for PgRow {
         // expressions.
         let ty = raw.type_info().name().to_owned();
         Ok(match ty.as_str() {
-            "INT8" | "INT4" | "INT2" => SqlParam::Integer(self.try_get(index)?),
-            "FLOAT8" | "FLOAT4" => SqlParam::Real(self.try_get(index)?),
+            // sqlx decodes each width only into its own Rust type (`length(…)` is INT4).
+            "INT8" => SqlParam::Integer(self.try_get(index)?),
+            "INT4" => SqlParam::Integer(i64::from(self.try_get::<i32, _>(index)?)),
+            "INT2" => SqlParam::Integer(i64::from(self.try_get::<i16, _>(index)?)),
+            "FLOAT8" => SqlParam::Real(self.try_get(index)?),
+            "FLOAT4" => SqlParam::Real(f64::from(self.try_get::<f32, _>(index)?)),
             "BYTEA" => SqlParam::Blob(self.try_get(index)?),
             "NUMERIC" => SqlParam::Decimal(decimal_text(&self.try_get(index)?)),
             _ => SqlParam::Text(self.try_get(index)?),

@@ -162,8 +162,10 @@ impl StoreError {
             if let Some(limit) = SIZE_LIMITS.iter().find(|l| message.contains(*l)) {
                 return Self::TooLarge((*limit).to_owned());
             }
-            // PostgreSQL's numeric_value_out_of_range (SQLite turns an overflow into a REAL).
-            if db.code().as_deref() == Some("22003") {
+            // PostgreSQL's numeric_value_out_of_range (SQLite turns an overflow of integer
+            // arithmetic into a REAL, but its `sum()` of integers fails with this message:
+            // a `$apply` sum beyond Int64).
+            if db.code().as_deref() == Some("22003") || message == "integer overflow" {
                 return Self::Unevaluable(message.to_owned());
             }
         }

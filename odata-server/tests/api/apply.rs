@@ -132,6 +132,46 @@ async fn min_and_max_of_date_time_offsets_are_chronological() {
     assert_eq!(body["value"][0]["latest"], "2019-12-31T23:00:00Z");
     assert_eq!(body["value"][0]["first"], "2019-12-31T22:00:00Z");
     assert_eq!(body["value"][0]["latest@odata.type"], "#DateTimeOffset");
+    // A later stage reads them in UTC, their offset.
+    let body = ok(
+        &app,
+        "products?$apply=filter(color eq 'red')/aggregate(releasedAt with min as first)\
+         /compute(hour(first) as h,totaloffsetminutes(first) as o,date(first) as d)",
+    )
+    .await;
+    assert_eq!(body["value"][0]["h"], 22, "{body}");
+    assert_eq!(body["value"][0]["o"], 0, "{body}");
+    assert_eq!(body["value"][0]["d"], "2019-12-31", "{body}");
+}
+
+#[tokio::test]
+async fn date_time_offsets_group_by_instant() {
+    let app = spawn_app().await;
+    shop(&app).await;
+    // p2's release, the same instant as p1's spelled in another offset.
+    let mut body = product("p5");
+    body["color"] = json!("red");
+    body["stock"] = json!(1);
+    body["releasedAt"] = json!("2019-12-31T22:00:00Z");
+    let r = app.post_json("products", &body).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body = ok(
+        &app,
+        "products?$apply=filter(color eq 'red')/groupby((releasedAt),aggregate($count as n))",
+    )
+    .await;
+    let groups: Vec<(&str, i64)> = body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["releasedAt"].as_str().unwrap(), g["n"].as_i64().unwrap()))
+        .collect();
+    // One group per instant; its value the member text that sorts first.
+    assert_eq!(
+        groups,
+        [("2019-12-31T22:00:00Z", 2), ("2019-12-31T23:00:00Z", 1)],
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -279,6 +279,10 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     /// `any` (`EXISTS`) or `all` (`NOT EXISTS … NOT`, where a null predicate counts as
     /// false) over `rows` (` FROM …`, ending in a WHERE clause when `filtered`), the
     /// predicate translated with the variable standing for each row.
+    ///
+    /// The subqueries end in `LIMIT 1`: SQLite 3.51 turns a bare correlated `EXISTS` into a
+    /// join whose duplicate rows an `OFFSET` then counts (`$filter=owned/any(…)&$skip=2`
+    /// skipped one entity, not two); with a `LIMIT` it leaves the subquery alone.
     pub(super) fn quantify(
         &mut self,
         rows: Frag,
@@ -299,10 +303,10 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                 and,
                 "NOT ",
                 self.dialect.two_valued(predicate),
-                "))"
+                " LIMIT 1))"
             ]
         } else {
-            frag!["(EXISTS (SELECT 1", rows, and, predicate, "))"]
+            frag!["(EXISTS (SELECT 1", rows, and, predicate, " LIMIT 1))"]
         })
     }
 }

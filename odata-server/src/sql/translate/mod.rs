@@ -43,6 +43,7 @@ mod navigation;
 mod temporal;
 
 pub use navigation::{Hop, Navigator, NoNavigation};
+pub(crate) use temporal::instant_text_nearest_utc;
 
 use odata_core::bind::{BoundExpr, CompareOp, ExprType, PropertyRef};
 use odata_core::edm::{EntityTypeId, Model, PrimitiveKind};

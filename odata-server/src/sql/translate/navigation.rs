@@ -382,7 +382,7 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         let alias = self.next_alias("n");
         let from = self.members_from(p, &members, &alias)?;
         let Some(predicate) = predicate else {
-            return Ok(Some(frag!["(EXISTS (SELECT 1", from, "))"]));
+            return Ok(Some(frag!["(EXISTS (SELECT 1", from, " LIMIT 1))"]));
         };
         let row = Scope::Row {
             alias,

@@ -264,6 +264,99 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     }
 }
 
+impl<D: ExprDialect> Translator<'_, D> {
+    /// The text of DateTimeOffset `d`: its own (a stored or literal value), or for a
+    /// computed one its instant in its offset, as [`DateTimeOffset::from_utc_ticks`] writes
+    /// it. A `$apply` stage keeps computed values with this text, so they keep their offset
+    /// and later stages read their parts as from any text.
+    pub(crate) fn dto_text(&mut self, d: &Dto) -> Result<Frag, ODataError> {
+        if let Some(text) = &d.text {
+            return Ok(text.clone());
+        }
+        let offset = self.dto_offset(d)?;
+        let dialect = self.dialect;
+        Ok(self.share(vec![d.ticks.clone(), offset], |v| {
+            instant_text(dialect, &v[0], &v[1])
+        }))
+    }
+}
+
+/// 10000-01-01T00:00:00Z in ticks from 1970-01-01T00:00:00Z: the end of the instants a
+/// text in UTC can hold.
+const END_UTC_TICKS: i64 = 2_932_897 * TICKS_PER_DAY;
+/// 0001-01-01T00:00:00Z in ticks from 1970-01-01T00:00:00Z: the first instant a text in
+/// UTC can hold.
+const START_UTC_TICKS: i64 = -719_162 * TICKS_PER_DAY;
+
+/// The text of UTC ticks `ticks` (atomic) as [`DateTimeOffset::from_instant`] writes it:
+/// in UTC, or for an instant whose UTC date falls outside 0001–9999 in the whole hours
+/// nearest to UTC that hold it (±14:59 beyond ±14:00). Null for null.
+pub(crate) fn instant_text_nearest_utc(d: &impl ExprDialect, ticks: &Frag) -> Frag {
+    let hours_after = frag![
+        "((",
+        ticks,
+        format!(" - {END_UTC_TICKS}) / {TICKS_PER_HOUR} + 1)").as_str()
+    ];
+    let hours_before = frag![
+        format!("(({START_UTC_TICKS} - ").as_str(),
+        ticks,
+        format!(" + {}) / {TICKS_PER_HOUR})", TICKS_PER_HOUR - 1).as_str()
+    ];
+    let offset = frag![
+        "(CASE WHEN ",
+        ticks,
+        format!(" >= {END_UTC_TICKS} THEN -(CASE WHEN ").as_str(),
+        &hours_after,
+        " > 14 THEN 899 ELSE ",
+        &hours_after,
+        " * 60 END) WHEN ",
+        ticks,
+        format!(" < {START_UTC_TICKS} THEN (CASE WHEN ").as_str(),
+        &hours_before,
+        " > 14 THEN 899 ELSE ",
+        &hours_before,
+        " * 60 END) ELSE 0 END)"
+    ];
+    instant_text(d, ticks, &offset)
+}
+
+/// `YYYY-MM-DDThh:mm:ss[.fffffff]` followed by `Z` or `±hh:mm`: UTC ticks `ticks` in the
+/// offset of `offset` minutes (both atomic), as [`DateTimeOffset::from_utc_ticks`] writes
+/// it. Null for null ticks.
+fn instant_text(d: &impl ExprDialect, ticks: &Frag, offset: &Frag) -> Frag {
+    let local = frag![
+        "(",
+        ticks,
+        " + ",
+        offset,
+        format!(" * {TICKS_PER_MINUTE})").as_str()
+    ];
+    let tod = floor_mod(&local, TICKS_PER_DAY);
+    let days = frag![
+        "((",
+        &local,
+        " - ",
+        &tod,
+        format!(") / {TICKS_PER_DAY})").as_str()
+    ];
+    let abs = frag!["abs(", offset, ")"];
+    frag![
+        "(",
+        d.date_from_epoch_days(days),
+        " || 'T' || ",
+        time_of_day_text(d, &tod),
+        " || (CASE WHEN ",
+        offset,
+        " = 0 THEN 'Z' ELSE (CASE WHEN ",
+        offset,
+        " < 0 THEN '-' ELSE '+' END) || ",
+        d.zero_padded(frag!["(", &abs, " / 60)"], 2),
+        " || ':' || ",
+        d.zero_padded(frag!["(", &abs, " % 60)"], 2),
+        " END))"
+    ]
+}
+
 /// Parts of a TimeOfDay in ticks; `None` for parts it does not have.
 fn time_part(d: &impl ExprDialect, function: Function, t: &Frag) -> Option<Frag> {
     Some(match function {
