@@ -47,6 +47,8 @@ mod typed;
 mod types;
 
 #[cfg(test)]
+mod error_table;
+#[cfg(test)]
 pub(crate) mod test_model;
 #[cfg(test)]
 mod tests;

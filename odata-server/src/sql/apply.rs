@@ -1754,6 +1754,13 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                     }
                 }
             };
+            // Counts are Edm.Decimal: on PostgreSQL in NUMERIC, so that later stages compute
+            // with them exactly (`floor` of a BIGINT would be a double there).
+            let value = if type_ref == decimal_ref() {
+                self.dialect.decimal_column(value)
+            } else {
+                value
+            };
             if !utc_texts.contains(&item.alias) {
                 outer.push(frag![value, " AS ", self.q(&item.alias)]);
             }
