@@ -55,6 +55,8 @@ pub fn collections() -> [CollectionDef; 3] {
         CollectionDef::new("deviceManagement/autopilotEvents", "autopilot_events")
             .permissions(managed_devices)
             .contains("policyStatusDetails", "autopilot_policy_status_details")
+            // Reports count events of a period: `$count` of an eventDateTime range.
+            .range_counts("eventDateTime")
             .searchable([
                 "deviceSerialNumber",
                 "deviceId",

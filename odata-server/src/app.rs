@@ -200,6 +200,11 @@ impl Application {
         if service.collections().iter().any(|c| c.table.track_changes) {
             store.prepare_change_log().await?;
         }
+        for collection in service.collections() {
+            if !collection.table.range_counts.is_empty() {
+                store.prepare_range_counts(&collection.table).await?;
+            }
+        }
         if let Some(dataset) = service.initial_data()
             && crate::dataset::load_if_empty(&service, &store, "", dataset).await?
         {

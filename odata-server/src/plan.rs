@@ -9,6 +9,7 @@ use odata_core::value::DateTimeOffset;
 use std::cell::RefCell;
 
 use crate::service::{Collection, Service};
+use crate::sql::range_count::TimeRange;
 use crate::sql::schema::Backend;
 use crate::sql::{self, Condition, Hop, Navigator, OrderTerm};
 use crate::store::table::Table;
@@ -35,6 +36,10 @@ pub struct CollectionPlan {
     /// `$compute`'s properties, in request order (written after the declared ones when
     /// selected; `$filter`/`$orderby` already have them substituted).
     pub computed: Vec<ComputedProperty>,
+    /// The time range the conditions select, when they are only that and the property's
+    /// entities are counted per day: `$count` then reads the counts
+    /// ([`crate::store::Store::count_in_range`]).
+    pub range: Option<TimeRange>,
 }
 
 /// Binds and translates the options of a request addressing `collection`, for a store on
@@ -58,11 +63,14 @@ pub fn plan(
     let navigator = ReadsThrough::new(service);
     let computed = crate::compute::bind(service, collection, &ctx, options)?;
     let mut conditions = Vec::new();
+    let mut range = None;
     if let Some(filter) = &options.filter {
         let bound = bind::bind_filter_computed(&ctx, &computed, filter)?;
         conditions.push(sql::filter(backend, model, table, &navigator, &bound)?);
+        range = TimeRange::of_filter(table, &bound);
     }
     if let Some(search) = &options.search {
+        range = None;
         let bound = bind::bind_search(search);
         conditions.push(sql::search(backend, table, &bound, &collection.searchable));
     }
@@ -109,6 +117,7 @@ pub fn plan(
         select_options,
         related_reads: navigator.reads(),
         computed,
+        range,
     })
 }
 

@@ -182,17 +182,8 @@ pub(super) async fn collection(
         _ => None,
     };
     let count = if query.count == Some(true) {
-        let mut filters: Vec<&Condition> = plan.conditions.iter().collect();
-        filters.extend(scope.condition.as_ref());
         Some(
-            state
-                .store
-                .count_matching(
-                    &collection.table,
-                    &request.tenant,
-                    &filters,
-                    request.deadline,
-                )
+            count_members(request, collection, &plan, scope)
                 .await
                 .map_err(|e| query_error(request, e))?,
         )
@@ -470,6 +461,33 @@ pub(super) async fn entity(
     expanded_entity_response(request, collection, &node, &expand, StatusCode::OK, &shape)
 }
 
+/// The number of the collection's members in `scope` that the plan's conditions select:
+/// from the per-day counts when the conditions are a time range of a range-counted
+/// property and the scope adds none.
+async fn count_members(
+    request: &Request<'_>,
+    collection: &Collection,
+    plan: &CollectionPlan,
+    scope: &Scope,
+) -> Result<i64, StoreError> {
+    let store = &request.state.store;
+    if let (Some(range), None) = (&plan.range, &scope.condition) {
+        return store
+            .count_in_range(&collection.table, &request.tenant, range, request.deadline)
+            .await;
+    }
+    let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
+    conditions.extend(scope.condition.as_ref());
+    store
+        .count_matching(
+            &collection.table,
+            &request.tenant,
+            &conditions,
+            request.deadline,
+        )
+        .await
+}
+
 /// `GET collection/$count` (within `scope`): a plain-text number; honours `$filter` and
 /// `$search`.
 pub(super) async fn count(
@@ -493,17 +511,7 @@ pub(super) async fn count(
     )?;
     authorize_related_reads(request, &plan)?;
     let _slot = admit(request).await?;
-    let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
-    conditions.extend(scope.condition.as_ref());
-    let n = request
-        .state
-        .store
-        .count_matching(
-            &collection.table,
-            &request.tenant,
-            &conditions,
-            request.deadline,
-        )
+    let n = count_members(request, collection, &plan, scope)
         .await
         .map_err(|e| query_error(request, e))?;
     Ok(HttpResponse::Ok()

@@ -1526,6 +1526,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             type_property: None,
             insertion_order: false,
             track_changes: false,
+            range_counts: Vec::new(),
         };
         Rel {
             sql,

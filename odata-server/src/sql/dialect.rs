@@ -55,6 +55,24 @@ pub(crate) trait Dialect {
     /// The value a new row of table `table` takes in its insertion-order column, when the
     /// database does not fill it itself (see `store::table::SEQUENCE_COLUMN`).
     fn next_sequence(&self, table: &str) -> Option<Frag>;
+
+    /// Statements that create, when missing, row triggers on `table` (quoted here) that
+    /// run the statement `on_old` for the old row of every delete and every update of the
+    /// quoted column `column`, then `on_new` for the new row of every insert and such
+    /// update, in the writing transaction. `name` names the triggers (and their function).
+    fn row_triggers(
+        &self,
+        name: &str,
+        table: &str,
+        column: &str,
+        on_old: &str,
+        on_new: &str,
+    ) -> Vec<String>;
+
+    /// A statement that makes concurrent instances preparing the database at startup wait
+    /// for each other until the end of the transaction, where the database has several
+    /// writers.
+    fn startup_lock(&self) -> Option<&'static str>;
 }
 
 /// The SQL spellings the expression translator needs on top of [`Dialect`].
@@ -297,6 +315,38 @@ impl Dialect for Sqlite {
             "(SELECT COALESCE(MAX({column}),0)+1 FROM {})",
             self.quote(table)
         )))
+    }
+
+    fn row_triggers(
+        &self,
+        name: &str,
+        table: &str,
+        column: &str,
+        on_old: &str,
+        on_new: &str,
+    ) -> Vec<String> {
+        let table = self.quote(table);
+        let trigger = |event: &str| self.quote(&format!("{name}__{event}"));
+        vec![
+            format!(
+                "CREATE TRIGGER IF NOT EXISTS {} AFTER INSERT ON {table} BEGIN {on_new}; END",
+                trigger("insert")
+            ),
+            format!(
+                "CREATE TRIGGER IF NOT EXISTS {} AFTER DELETE ON {table} BEGIN {on_old}; END",
+                trigger("delete")
+            ),
+            format!(
+                "CREATE TRIGGER IF NOT EXISTS {} AFTER UPDATE OF {column} ON {table} \
+                 BEGIN {on_old}; {on_new}; END",
+                trigger("update")
+            ),
+        ]
+    }
+
+    fn startup_lock(&self) -> Option<&'static str> {
+        // One writer connection: startups cannot interleave their writes.
+        None
     }
 }
 
@@ -660,6 +710,34 @@ impl Dialect for Postgres {
     fn next_sequence(&self, _table: &str) -> Option<Frag> {
         // An identity column: its default takes the next number of its sequence.
         None
+    }
+
+    fn row_triggers(
+        &self,
+        name: &str,
+        table: &str,
+        column: &str,
+        on_old: &str,
+        on_new: &str,
+    ) -> Vec<String> {
+        let (name, table) = (self.quote(name), self.quote(table));
+        vec![
+            format!(
+                "CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ \
+                 BEGIN IF TG_OP <> 'INSERT' THEN {on_old}; END IF; \
+                 IF TG_OP <> 'DELETE' THEN {on_new}; END IF; RETURN NULL; END $body$"
+            ),
+            format!(
+                "CREATE OR REPLACE TRIGGER {name} AFTER INSERT OR DELETE OR UPDATE OF {column} \
+                 ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
+            ),
+        ]
+    }
+
+    fn startup_lock(&self) -> Option<&'static str> {
+        // Held to the end of the transaction; the key is the store's own (sqlx's migrator
+        // uses another).
+        Some("SELECT pg_advisory_xact_lock(7256489120183340921)")
     }
 }
 

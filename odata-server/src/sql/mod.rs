@@ -95,6 +95,7 @@ mod frag;
 mod order;
 mod param;
 pub mod pattern;
+pub mod range_count;
 pub mod schema;
 mod search;
 pub use search::SearchPath;

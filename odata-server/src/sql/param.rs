@@ -54,6 +54,21 @@ impl SqlParam {
     }
 }
 
+/// Binds the value for rusqlite (SQLite's scan readers), borrowed: no copy of a text or
+/// blob.
+impl rusqlite::ToSql for SqlParam {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::ValueRef;
+        Ok(rusqlite::types::ToSqlOutput::Borrowed(match self {
+            SqlParam::Null => ValueRef::Null,
+            SqlParam::Integer(i) => ValueRef::Integer(*i),
+            SqlParam::Real(r) => ValueRef::Real(*r),
+            SqlParam::Text(s) | SqlParam::Decimal(s) => ValueRef::Text(s.as_bytes()),
+            SqlParam::Blob(b) => ValueRef::Blob(b),
+        }))
+    }
+}
+
 impl From<&str> for SqlParam {
     fn from(s: &str) -> Self {
         SqlParam::Text(s.to_owned())

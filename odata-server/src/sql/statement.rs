@@ -34,7 +34,7 @@ pub struct Statement {
 }
 
 impl Statement {
-    fn render(frag: Frag, dialect: &impl Dialect) -> Self {
+    pub(crate) fn render(frag: Frag, dialect: &impl Dialect) -> Self {
         let (sql, params) = frag.render(dialect);
         Self { sql, params }
     }

@@ -22,7 +22,7 @@ use crate::sql::dialect::Postgres;
 
 /// SQLite virtual-machine instructions between two checks of the deadline: about a
 /// millisecond of work, so an overrun is cut off promptly while the check stays free.
-const PROGRESS_OPS: i32 = 20_000;
+pub(crate) const PROGRESS_OPS: i32 = 20_000;
 
 const RUNNING: u8 = 0;
 const FINISHED: u8 = 1;
@@ -57,6 +57,19 @@ impl Deadline {
     }
 }
 
+/// A watch over one statement and its progress handler's answer: `true` while the
+/// statement may go on, `false` once it must stop (see the module documentation).
+pub(crate) fn watch(deadline: Deadline) -> (Watch, impl Fn() -> bool + Send + Sync + 'static) {
+    let state = Arc::new(AtomicU8::new(RUNNING));
+    let seen = Arc::clone(&state);
+    let keep_running = move || match seen.load(Ordering::Relaxed) {
+        FINISHED => true,
+        ABANDONED => false,
+        _ => !deadline.expired(),
+    };
+    (Watch { state }, keep_running)
+}
+
 /// The watch over one statement; see the module documentation.
 #[derive(Debug)]
 pub(crate) struct Watch {
@@ -82,15 +95,10 @@ pub(crate) trait Budgeted {
 impl Budgeted for SqliteConnection {
     /// Installs the progress handler for the next statement.
     async fn arm(&mut self, deadline: Deadline) -> Result<Watch, sqlx::Error> {
-        let state = Arc::new(AtomicU8::new(RUNNING));
-        let seen = Arc::clone(&state);
+        let (watch, keep_running) = watch(deadline);
         let mut handle = self.lock_handle().await?;
-        handle.set_progress_handler(PROGRESS_OPS, move || match seen.load(Ordering::Relaxed) {
-            FINISHED => true,
-            ABANDONED => false,
-            _ => !deadline.expired(),
-        });
-        Ok(Watch { state })
+        handle.set_progress_handler(PROGRESS_OPS, keep_running);
+        Ok(watch)
     }
 
     async fn disarm(&mut self, watch: Watch) -> Result<(), sqlx::Error> {
@@ -141,7 +149,7 @@ impl StatementTimeout for PgConnection {
 
 impl Watch {
     /// The statement is done: the handler lets the connection run freely again.
-    fn finish(self) {
+    pub(crate) fn finish(self) {
         self.state.store(FINISHED, Ordering::Relaxed);
     }
 }

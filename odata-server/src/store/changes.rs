@@ -122,6 +122,10 @@ fn mismatch(index: usize) -> sqlx::Error {
 }
 
 impl Cells for Params {
+    fn width(&self) -> usize {
+        self.0.len()
+    }
+
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
         match self.cell(index)? {
             SqlParam::Null => Ok(None),

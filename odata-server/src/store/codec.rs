@@ -58,9 +58,15 @@ pub(crate) trait Cells {
     fn blob(&self, index: usize) -> Result<Option<Vec<u8>>, sqlx::Error>;
     /// A cell as a parameter value, by its database type (sort keys for `$skiptoken`).
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error>;
+    /// The number of cells.
+    fn width(&self) -> usize;
 }
 
 impl Cells for SqliteRow {
+    fn width(&self) -> usize {
+        self.len()
+    }
+
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
         self.try_get(index)
     }
@@ -93,7 +99,54 @@ impl Cells for SqliteRow {
     }
 }
 
+/// A row of SQLite's scan readers ([`super::sqlite_scan`]), read in place.
+impl Cells for rusqlite::Row<'_> {
+    fn width(&self) -> usize {
+        self.as_ref().column_count()
+    }
+
+    fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
+        self.get(index).map_err(scan_cell)
+    }
+
+    fn real(&self, index: usize) -> Result<Option<f64>, sqlx::Error> {
+        self.get(index).map_err(scan_cell)
+    }
+
+    fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
+        self.get(index).map_err(scan_cell)
+    }
+
+    fn blob(&self, index: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        self.get(index).map_err(scan_cell)
+    }
+
+    fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
+        use rusqlite::types::ValueRef as Cell;
+        Ok(match self.get_ref(index).map_err(scan_cell)? {
+            Cell::Null => SqlParam::Null,
+            Cell::Integer(i) => SqlParam::Integer(i),
+            Cell::Real(r) => SqlParam::Real(r),
+            Cell::Text(t) => SqlParam::Text(
+                std::str::from_utf8(t)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
+                    .to_owned(),
+            ),
+            Cell::Blob(b) => SqlParam::Blob(b.to_vec()),
+        })
+    }
+}
+
+/// A cell of a scan reader's row that does not decode as asked.
+fn scan_cell(e: rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(e))
+}
+
 impl Cells for PgRow {
+    fn width(&self) -> usize {
+        self.len()
+    }
+
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
         self.try_get(index)
     }
@@ -134,7 +187,7 @@ impl Cells for PgRow {
 
 /// Decodes column `index` of `row` as the value of `property`.
 pub(crate) fn decode(
-    row: &impl Cells,
+    row: &(impl Cells + ?Sized),
     index: usize,
     property: &Property,
 ) -> Result<Value, StoreError> {
@@ -203,11 +256,15 @@ pub(crate) fn decode(
     })
 }
 
-fn opt_int(row: &impl Cells, index: usize) -> Result<Option<i64>, StoreError> {
+fn opt_int(row: &(impl Cells + ?Sized), index: usize) -> Result<Option<i64>, StoreError> {
     Ok(row.int(index)?)
 }
 
-fn json(row: &impl Cells, index: usize, property: &Property) -> Result<Value, StoreError> {
+fn json(
+    row: &(impl Cells + ?Sized),
+    index: usize,
+    property: &Property,
+) -> Result<Value, StoreError> {
     match row.text(index)? {
         None => Ok(Value::Null),
         Some(s) => serde_json::from_str(&s)

@@ -86,6 +86,7 @@ impl LinkTable {
                 type_property: None,
                 insertion_order: false,
                 track_changes: false,
+                range_counts: Vec::new(),
             },
         }
     }

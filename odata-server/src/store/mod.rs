@@ -8,9 +8,10 @@
 //! always answers quickly, whatever the collection queries on the other lane are doing,
 //! and keeps the key-read concurrency of a plain reader pool (two connections cost a third
 //! of the key-read throughput under 32 clients). Collection
-//! queries and counts use the scan pool, and every statement there runs under the
-//! request's [`Deadline`] (see [`budget`]); how many of them one caller may run at once is
-//! limited before they get here (`crate::admission`).
+//! queries and counts use the scan lane ([`Store::scan`]; on a SQLite file its own
+//! read-only connections, [`sqlite_scan`], which read a page in one hop), and every
+//! statement there runs under the request's [`Deadline`] (see [`budget`]); how many of
+//! them one caller may run at once is limited before they get here (`crate::admission`).
 
 mod budget;
 pub mod changes;
@@ -20,10 +21,12 @@ pub mod link_table;
 mod schema_check;
 pub mod sqlite_case;
 pub mod sqlite_decimal;
+pub mod sqlite_scan;
 pub mod table;
 
 use budget::Budgeted;
 pub use budget::Deadline;
+use sqlite_scan::ScanReaders;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -31,6 +34,7 @@ use std::time::Duration as StdDuration;
 
 use tokio::sync::Mutex;
 
+use odata_core::edm::Property;
 use odata_core::error::ODataError;
 use odata_core::value::Value;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgDatabaseError, PgPool, PgPoolOptions};
@@ -45,9 +49,11 @@ use commit_queue::CommitQueue;
 use table::{StreamColumns, Table};
 
 use crate::delta::ChangeMark;
+use crate::sql::dialect::{self, Dialect};
+use crate::sql::range_count::{self, TimeRange};
 use crate::sql::schema::Backend;
 use crate::sql::statement::{self, PageQuery, Partition, PartitionQuery};
-use crate::sql::{Condition, OrderTerm, SqlParam, Statement, dialect};
+use crate::sql::{Condition, OrderTerm, SqlParam, Statement};
 use link_table::LinkTable;
 
 /// What a collection read asks for: conditions (ANDed), an order, the columns to read,
@@ -124,6 +130,9 @@ pub enum StoreError {
     /// Any database failure.
     #[error(transparent)]
     Database(sqlx::Error),
+    /// A failure of a collection read on SQLite's scan readers ([`sqlite_scan`]).
+    #[error(transparent)]
+    Scan(rusqlite::Error),
     /// Migrations failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -144,6 +153,18 @@ impl StoreError {
     /// Sorts a failed read: an interrupt after the deadline is the budget, a size limit of
     /// the database is the request's, anything else stays a database error.
     fn of_read(e: sqlx::Error, deadline: Deadline) -> Self {
+        if let sqlx::Error::Database(db) = &e
+            && let Some(code) = db.code()
+            && let Some(sorted) = Self::of_database(&code, db.message(), deadline)
+        {
+            return sorted;
+        }
+        Self::from(e)
+    }
+
+    /// The error a failed read's database `code` (SQLite's primary result code, or
+    /// PostgreSQL's SQLSTATE) and `message` stand for, unless it is the database's own.
+    fn of_database(code: &str, message: &str, deadline: Deadline) -> Option<Self> {
         /// SQLite's messages for its statement size limits.
         const SIZE_LIMITS: [&str; 5] = [
             "too many SQL variables",
@@ -152,24 +173,20 @@ impl StoreError {
             "pattern too complex",
             "string or blob too big",
         ];
-        if let sqlx::Error::Database(db) = &e {
-            // SQLITE_INTERRUPT; PostgreSQL's query_canceled (statement_timeout).
-            let interrupted = matches!(db.code().as_deref(), Some("9" | "57014"));
-            if interrupted && deadline.expired() {
-                return Self::BudgetExceeded;
-            }
-            let message = db.message();
-            if let Some(limit) = SIZE_LIMITS.iter().find(|l| message.contains(*l)) {
-                return Self::TooLarge((*limit).to_owned());
-            }
-            // PostgreSQL's numeric_value_out_of_range (SQLite turns an overflow of integer
-            // arithmetic into a REAL, but its `sum()` of integers fails with this message:
-            // a `$apply` sum beyond Int64).
-            if db.code().as_deref() == Some("22003") || message == "integer overflow" {
-                return Self::Unevaluable(message.to_owned());
-            }
+        // SQLITE_INTERRUPT; PostgreSQL's query_canceled (statement_timeout).
+        if matches!(code, "9" | "57014") && deadline.expired() {
+            return Some(Self::BudgetExceeded);
         }
-        Self::from(e)
+        if let Some(limit) = SIZE_LIMITS.iter().find(|l| message.contains(*l)) {
+            return Some(Self::TooLarge((*limit).to_owned()));
+        }
+        // PostgreSQL's numeric_value_out_of_range (SQLite turns an overflow of integer
+        // arithmetic into a REAL, but its `sum()` of integers fails with this message: a
+        // `$apply` sum beyond Int64).
+        if code == "22003" || message == "integer overflow" {
+            return Some(Self::Unevaluable(message.to_owned()));
+        }
+        None
     }
 }
 
@@ -265,12 +282,21 @@ enum Pools {
     /// SQLite: one writer, a scan lane under the statement budget, a key-read lane.
     Sqlite {
         writer: SqlitePool,
-        reader: SqlitePool,
+        scans: SqliteScans,
         keyed: SqlitePool,
     },
     /// PostgreSQL: one pool; every statement of a read carries the request's remaining
     /// budget as `statement_timeout`.
     Postgres { pool: PgPool },
+}
+
+/// Where SQLite's collection reads run.
+#[derive(Debug, Clone)]
+enum SqliteScans {
+    /// A database file: read-only connections that read a page in one hop.
+    File(Arc<ScanReaders>),
+    /// An in-memory database, which only the writer's connection sees: its pool.
+    Memory(SqlitePool),
 }
 
 /// Connection pools to one database, SQLite or PostgreSQL (chosen by the URL's scheme).
@@ -294,22 +320,23 @@ enum WriteGroup {
 }
 
 /// Runs `$body` once per backend with `$dialect` and `$bind` (statement → query) for it and
-/// `$writer`, `$reader`, `$keyed` naming its pools (PostgreSQL has one pool for all three).
+/// `$writer`, `$keyed` naming its pools (PostgreSQL has one pool for both). Collection
+/// reads go through [`Store::scan`].
 /// Each arm is type-checked on its own, so the body is written once for both drivers.
 macro_rules! per_backend {
-    ($pools:expr, |$dialect:ident, $bind:ident, $writer:ident, $reader:ident, $keyed:ident| $body:expr) => {
+    ($pools:expr, |$dialect:ident, $bind:ident, $writer:ident, $keyed:ident| $body:expr) => {
         match $pools {
             Pools::Sqlite {
                 writer: $writer,
-                reader: $reader,
                 keyed: $keyed,
+                ..
             } => {
                 let $dialect = &dialect::Sqlite;
                 let $bind = run_sqlite;
                 $body
             }
             Pools::Postgres { pool } => {
-                let ($writer, $reader, $keyed) = (pool, pool, pool);
+                let ($writer, $keyed) = (pool, pool);
                 let $dialect = &dialect::Postgres;
                 let $bind = run_postgres;
                 $body
@@ -523,7 +550,7 @@ impl Store {
         if in_memory {
             return Ok(Self {
                 pools: Pools::Sqlite {
-                    reader: writer.clone(),
+                    scans: SqliteScans::Memory(writer.clone()),
                     keyed: writer.clone(),
                     writer,
                 },
@@ -532,11 +559,7 @@ impl Store {
                 owns_group: false,
             });
         }
-        let reader = pool()
-            .max_connections(readers.max(1))
-            .acquire_timeout(budget)
-            .connect_with(options.clone().read_only(true))
-            .await?;
+        let scans = ScanReaders::new(options.get_filename(), readers, budget);
         let keyed = pool()
             .max_connections(readers.max(1))
             .connect_with(options.read_only(true))
@@ -544,7 +567,7 @@ impl Store {
         Ok(Self {
             pools: Pools::Sqlite {
                 writer,
-                reader,
+                scans: SqliteScans::File(Arc::new(scans)),
                 keyed,
             },
             commits: Some(CommitQueue::new()),
@@ -647,7 +670,7 @@ impl Store {
         getrandom::fill(&mut fresh).map_err(|e| {
             StoreError::Bind(format!("no randomness for the token key: {e}").into())
         })?;
-        let stored: Vec<u8> = per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+        let stored: Vec<u8> = per_backend!(&self.pools, |d, bind, writer, _k| {
             let mut tx = writer.begin().await?;
             bind(statement::create_secret_table(d))?
                 .execute(&mut *tx)
@@ -671,7 +694,7 @@ impl Store {
     /// Creates the change log's tables when missing ([`changes`]); needed before any write
     /// to a collection that tracks changes.
     pub async fn prepare_change_log(&self) -> Result<(), StoreError> {
-        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+        per_backend!(&self.pools, |d, bind, writer, _k| {
             let mut tx = writer.begin().await?;
             for create in statement::create_change_tables(d) {
                 bind(create)?.execute(&mut *tx).await?;
@@ -681,10 +704,55 @@ impl Store {
         })
     }
 
+    /// Creates, when missing, the per-day counts of `table`'s range-counted properties
+    /// and the triggers that keep them ([`range_count`]), filled from the stored rows the
+    /// first time; needed before `$count`s use them.
+    pub async fn prepare_range_counts(&self, table: &Table) -> Result<(), StoreError> {
+        per_backend!(&self.pools, |d, bind, writer, _k| {
+            let mut tx = writer.begin().await?;
+            if let Some(lock) = d.startup_lock() {
+                bind(Statement {
+                    sql: lock.to_owned(),
+                    params: Vec::new(),
+                })?
+                .execute(&mut *tx)
+                .await?;
+            }
+            for &column in &table.range_counts {
+                for create in range_count::create(d, table, column) {
+                    bind(create)?.execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    /// The number of the tenant's entities of `table` in `range` of a range-counted
+    /// property (as [`Store::count_matching`] with the range as condition); interrupted at
+    /// `deadline`.
+    pub async fn count_in_range(
+        &self,
+        table: &Table,
+        tenant: &str,
+        range: &TimeRange,
+        deadline: Deadline,
+    ) -> Result<i64, StoreError> {
+        let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
+            range_count::count(d, table, tenant, range)
+        });
+        let counts = self
+            .scan(statement, deadline, |row| {
+                Ok(row.int(0)?.unwrap_or_default())
+            })
+            .await?;
+        Ok(counts.into_iter().next().unwrap_or_default())
+    }
+
     /// The tenant's change mark: the last change number committed and the epoch
     /// ([`changes`]); zeros before the first change.
     pub async fn change_mark(&self, tenant: &str) -> Result<ChangeMark, StoreError> {
-        per_backend!(&self.pools, |d, bind, _w, _r, keyed| {
+        per_backend!(&self.pools, |d, bind, _w, keyed| {
             let row = bind(statement::change_mark(d, tenant))?
                 .fetch_optional(keyed)
                 .await?;
@@ -711,36 +779,36 @@ impl Store {
         limit: u32,
         deadline: Deadline,
     ) -> Result<Vec<changes::LoggedChange>, StoreError> {
-        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
-            let query = bind(statement::changes_since(
-                d,
-                tenant,
-                &table.name,
-                after,
-                upto,
-                limit,
-            ))?;
-            let rows = budgeted!(reader, deadline, query.fetch_all);
-            rows.iter()
-                .map(|row| {
-                    let key_text: String = row.try_get(0)?;
-                    let deleted: i64 = row.try_get(2)?;
-                    Ok(changes::LoggedChange {
-                        key: changes::key_values(table, &key_text)?,
-                        key_text,
-                        seq: row.try_get(1)?,
-                        deleted: deleted != 0,
-                    })
+        let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
+            statement::changes_since(d, tenant, &table.name, after, upto, limit)
+        });
+        let rows = self
+            .scan(statement, deadline, |row| {
+                let deleted = row.int(2)?.unwrap_or_default();
+                Ok((
+                    row.text(0)?.unwrap_or_default(),
+                    row.int(1)?.unwrap_or_default(),
+                    deleted,
+                ))
+            })
+            .await?;
+        rows.into_iter()
+            .map(|(key_text, seq, deleted)| {
+                Ok(changes::LoggedChange {
+                    key: changes::key_values(table, &key_text)?,
+                    key_text,
+                    seq,
+                    deleted: deleted != 0,
                 })
-                .collect()
-        })
+            })
+            .collect()
     }
 
     /// True when the database answers.
     pub async fn ping(&self) -> bool {
         per_backend!(
             &self.pools,
-            |_d, bind, _w, _r, keyed| match bind(statement::ping()) {
+            |_d, bind, _w, keyed| match bind(statement::ping()) {
                 Ok(query) => query.execute(keyed).await.is_ok(),
                 Err(_) => false,
             }
@@ -752,11 +820,14 @@ impl Store {
         match &self.pools {
             Pools::Sqlite {
                 writer,
-                reader,
+                scans,
                 keyed,
             } => {
                 keyed.close().await;
-                reader.close().await;
+                match scans {
+                    SqliteScans::File(readers) => readers.close(),
+                    SqliteScans::Memory(_) => {}
+                }
                 writer.close().await;
             }
             Pools::Postgres { pool } => pool.close().await,
@@ -770,7 +841,7 @@ impl Store {
         tenant: &str,
         key: &[Value],
     ) -> Result<Option<StoredEntity>, StoreError> {
-        per_backend!(&self.pools, |d, bind, writer, _r, keyed| {
+        per_backend!(&self.pools, |d, bind, writer, keyed| {
             let read = statement::key_read(d, table, tenant, key_params(table, key));
             let row = if self.group.is_some() {
                 // In a write group: what the group wrote so far counts.
@@ -812,13 +883,15 @@ impl Store {
             limit: find.limit,
             offset: find.offset,
         };
-        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
-            let page = bind(statement::page(d, table, tenant, &query))?;
-            let rows = budgeted!(reader, deadline, page.fetch_all);
-            rows.iter()
-                .map(|row| found(table, &columns, find.order.len(), row))
-                .collect()
+        let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
+            statement::page(d, table, tenant, &query)
+        });
+        let layout = RowLayout::of(table, columns);
+        let order_terms = find.order.len();
+        self.scan(statement, deadline, move |row| {
+            found(&layout, order_terms, row)
         })
+        .await
     }
 
     /// The rows of a generated read-only statement (`$apply`), each cell as the database
@@ -828,18 +901,49 @@ impl Store {
         statement: Statement,
         deadline: Deadline,
     ) -> Result<Vec<Vec<SqlParam>>, StoreError> {
-        per_backend!(&self.pools, |_d, bind, _w, reader, _k| {
-            let query = bind(statement)?;
-            let rows = budgeted!(reader, deadline, query.fetch_all);
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                let cells = (0..row.len())
-                    .map(|i| row.param(i))
-                    .collect::<Result<Vec<_>, _>>()?;
-                out.push(cells);
-            }
-            Ok(out)
+        self.scan(statement, deadline, |row| {
+            Ok((0..row.width())
+                .map(|i| row.param(i))
+                .collect::<Result<Vec<_>, _>>()?)
         })
+        .await
+    }
+
+    /// The rows of a read-only statement on the scan lane, each turned into a `T` by
+    /// `decode` as it is read; interrupted at `deadline`.
+    async fn scan<T, F>(
+        &self,
+        statement: Statement,
+        deadline: Deadline,
+        decode: F,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: Fn(&dyn Cells) -> Result<T, StoreError> + Send + 'static,
+    {
+        match &self.pools {
+            Pools::Sqlite {
+                scans: SqliteScans::File(readers),
+                ..
+            } => {
+                readers
+                    .fetch(statement, deadline, move |row| decode(row))
+                    .await
+            }
+            Pools::Sqlite {
+                scans: SqliteScans::Memory(pool),
+                ..
+            } => {
+                let query = run_sqlite(statement)?;
+                let rows = budgeted!(pool, deadline, query.fetch_all);
+                rows.iter().map(|row| decode(row)).collect()
+            }
+            Pools::Postgres { pool } => {
+                let query = run_postgres(statement)?;
+                let rows = budgeted!(pool, deadline, query.fetch_all);
+                rows.iter().map(|row| decode(row)).collect()
+            }
+        }
     }
 
     /// Number of entities of the tenant matching every condition; interrupted at
@@ -851,11 +955,15 @@ impl Store {
         conditions: &[&Condition],
         deadline: Deadline,
     ) -> Result<i64, StoreError> {
-        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
-            let query = bind(statement::count(d, table, tenant, conditions))?;
-            let row = budgeted!(reader, deadline, query.fetch_one);
-            Ok(row.try_get(0)?)
-        })
+        let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
+            statement::count(d, table, tenant, conditions)
+        });
+        let counts = self
+            .scan(statement, deadline, |row| {
+                Ok(row.int(0)?.unwrap_or_default())
+            })
+            .await?;
+        Ok(counts.into_iter().next().unwrap_or_default())
     }
 
     /// The related entities of several parents in one statement: each partition's rows
@@ -871,24 +979,25 @@ impl Store {
         query: &PartitionQuery<'_>,
         deadline: Deadline,
     ) -> Result<Vec<(Value, StoredEntity)>, StoreError> {
-        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
-            let page = bind(statement::page_per_partition(d, table, tenant, query))?;
-            let rows = budgeted!(reader, deadline, page.fetch_all);
-            rows.iter()
-                .map(|row| {
-                    let entity = decode_row(table, row)?;
-                    let parent = match query.partition {
-                        Partition::Column(column) => entity.values[column].clone(),
-                        Partition::Links { link, .. } => codec::decode(
-                            row,
-                            table.columns.len() + 2,
-                            &link.table.columns[LinkTable::SOURCE].property,
-                        )?,
-                    };
-                    Ok((parent, entity))
-                })
-                .collect()
+        let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
+            statement::page_per_partition(d, table, tenant, query)
+        });
+        let layout = RowLayout::of(table, 0..table.columns.len());
+        let source = match query.partition {
+            Partition::Column(column) => Err(column),
+            Partition::Links { link, .. } => {
+                Ok(link.table.columns[LinkTable::SOURCE].property.clone())
+            }
+        };
+        self.scan(statement, deadline, move |row| {
+            let entity = layout.entity(row)?;
+            let parent = match &source {
+                Err(column) => entity.values[*column].clone(),
+                Ok(property) => codec::decode(row, layout.width + 2, property)?,
+            };
+            Ok((parent, entity))
         })
+        .await
     }
 
     /// The number of the tenant's rows matching every condition per value of the
@@ -904,24 +1013,21 @@ impl Store {
         let property = match partition {
             Partition::Column(column) => &table.columns[column].property,
             Partition::Links { link, .. } => &link.table.columns[LinkTable::SOURCE].property,
-        };
-        per_backend!(&self.pools, |d, bind, _w, reader, _k| {
-            let query = bind(statement::count_per_partition(
-                d, table, tenant, conditions, partition,
-            ))?;
-            let rows = budgeted!(reader, deadline, query.fetch_all);
-            rows.iter()
-                .map(|row| {
-                    let value = codec::decode(row, 0, property)?;
-                    Ok((value, row.try_get::<i64, _>(1)?))
-                })
-                .collect()
+        }
+        .clone();
+        let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
+            statement::count_per_partition(d, table, tenant, conditions, partition)
+        });
+        self.scan(statement, deadline, move |row| {
+            let value = codec::decode(row, 0, &property)?;
+            Ok((value, row.int(1)?.unwrap_or_default()))
         })
+        .await
     }
 
     /// Whether the tenant has no row in `table`.
     pub async fn is_empty(&self, table: &Table, tenant: &str) -> Result<bool, StoreError> {
-        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+        per_backend!(&self.pools, |d, bind, writer, _k| {
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
             let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
@@ -936,7 +1042,7 @@ impl Store {
 
     /// Deletes every row of the tenant in `table`.
     pub async fn clear(&self, table: &Table, tenant: &str) -> Result<(), StoreError> {
-        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+        per_backend!(&self.pools, |d, bind, writer, _k| {
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
             let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
@@ -984,7 +1090,7 @@ impl Store {
         mirror_version(table, &mut values, 1);
         let values = values.as_slice();
         let key: Vec<Value> = table.key.iter().map(|&k| values[k].clone()).collect();
-        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+        per_backend!(&self.pools, |d, bind, writer, _k| {
             let insert =
                 statement::insert(d, table, tenant, type_name, write_params(table, values));
             let query = bind(insert)?;
@@ -1063,7 +1169,7 @@ impl Store {
     where
         F: FnOnce(&StoredEntity) -> Result<Change<'t>, ODataError>,
     {
-        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+        per_backend!(&self.pools, |d, bind, writer, _k| {
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
             let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
@@ -1204,7 +1310,7 @@ impl Store {
         key: &[Value],
         stream: &StreamColumns,
     ) -> Result<Option<StoredStream>, StoreError> {
-        per_backend!(&self.pools, |d, bind, writer, _r, keyed| {
+        per_backend!(&self.pools, |d, bind, writer, keyed| {
             let read = statement::stream_read(d, table, tenant, key_params(table, key), stream);
             let row = if self.group.is_some() {
                 let mut group_lock;
@@ -1241,7 +1347,7 @@ impl Store {
         allowed: impl Fn(i64) -> bool,
         dependents: &[Dependents<'_>],
     ) -> Result<(), StoreError> {
-        per_backend!(&self.pools, |d, bind, writer, _r, _k| {
+        per_backend!(&self.pools, |d, bind, writer, _k| {
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
             let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
@@ -1376,33 +1482,69 @@ fn run_postgres(
     Ok(sqlx::query_with(AssertSqlSafe(statement.sql), args))
 }
 
-/// One row of a page: the entity (columns outside `columns` null) and its sort keys.
-fn found(
-    table: &Table,
-    columns: &[usize],
-    order_terms: usize,
-    row: &impl Cells,
-) -> Result<FoundEntity, StoreError> {
-    let mut values = vec![Value::Null; table.columns.len()];
-    for (i, &c) in columns.iter().enumerate() {
-        values[c] = codec::decode(row, i + 2, &table.columns[c].property)?;
+/// The columns a read statement selects after the two system columns (`_type`,
+/// `_version`): each one's place in the table and the property that decodes it. Owned, as
+/// a page is decoded on a reader's thread ([`sqlite_scan`]).
+struct RowLayout {
+    /// The table's number of columns.
+    width: usize,
+    columns: Vec<(usize, Property)>,
+}
+
+impl RowLayout {
+    fn of(table: &Table, columns: impl IntoIterator<Item = usize>) -> Self {
+        Self {
+            width: table.columns.len(),
+            columns: columns
+                .into_iter()
+                .map(|c| (c, table.columns[c].property.clone()))
+                .collect(),
+        }
     }
-    let base = 2 + columns.len();
+
+    /// The row's entity; columns the statement did not select are null.
+    fn entity(&self, row: &(impl Cells + ?Sized)) -> Result<StoredEntity, StoreError> {
+        let selected = self.columns.iter().map(|(c, property)| (*c, property));
+        entity(self.width, selected, row)
+    }
+}
+
+/// The entity of a row: `_type`, `_version`, then the `columns` (place in the table,
+/// property), the table's other columns null.
+fn entity<'p>(
+    width: usize,
+    columns: impl Iterator<Item = (usize, &'p Property)>,
+    row: &(impl Cells + ?Sized),
+) -> Result<StoredEntity, StoreError> {
+    let mut values = vec![Value::Null; width];
+    for (i, (c, property)) in columns.enumerate() {
+        values[c] = codec::decode(row, i + 2, property)?;
+    }
+    Ok(StoredEntity {
+        type_name: system_text(row, 0)?,
+        version: system_int(row, 1)?,
+        values,
+    })
+}
+
+/// One row of a page: the entity and the values of its `order_terms` sort keys.
+fn found(
+    layout: &RowLayout,
+    order_terms: usize,
+    row: &(impl Cells + ?Sized),
+) -> Result<FoundEntity, StoreError> {
+    let base = 2 + layout.columns.len();
     let sort_keys = (0..order_terms)
         .map(|i| row.param(base + i))
         .collect::<Result<_, _>>()?;
     Ok(FoundEntity {
-        entity: StoredEntity {
-            type_name: system_text(row, 0)?,
-            version: system_int(row, 1)?,
-            values,
-        },
+        entity: layout.entity(row)?,
         sort_keys,
     })
 }
 
 /// A NOT NULL system column (`_type`).
-fn system_text(row: &impl Cells, index: usize) -> Result<String, StoreError> {
+fn system_text(row: &(impl Cells + ?Sized), index: usize) -> Result<String, StoreError> {
     row.text(index)?.ok_or_else(|| StoreError::Corrupt {
         column: "_type".into(),
         reason: "null".into(),
@@ -1410,7 +1552,7 @@ fn system_text(row: &impl Cells, index: usize) -> Result<String, StoreError> {
 }
 
 /// A NOT NULL system column (`_version`).
-fn system_int(row: &impl Cells, index: usize) -> Result<i64, StoreError> {
+fn system_int(row: &(impl Cells + ?Sized), index: usize) -> Result<i64, StoreError> {
     row.int(index)?.ok_or_else(|| StoreError::Corrupt {
         column: "_version".into(),
         reason: "null".into(),
@@ -1438,17 +1580,8 @@ fn write_params(table: &Table, values: &[Value]) -> Vec<SqlParam> {
 }
 
 fn decode_row(table: &Table, row: &impl Cells) -> Result<StoredEntity, StoreError> {
-    let values = table
-        .columns
-        .iter()
-        .enumerate()
-        .map(|(i, c)| codec::decode(row, i + 2, &c.property))
-        .collect::<Result<_, _>>()?;
-    Ok(StoredEntity {
-        type_name: system_text(row, 0)?,
-        version: system_int(row, 1)?,
-        values,
-    })
+    let columns = table.columns.iter().map(|c| &c.property).enumerate();
+    entity(table.columns.len(), columns, row)
 }
 
 #[cfg(test)]

@@ -28,6 +28,9 @@ use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 
+use rusqlite::functions::FunctionFlags;
+use rusqlite::types::ValueRef;
+
 use libsqlite3_sys as ffi;
 use odata_core::edm::{SpatialFamily, SpatialShape};
 use odata_core::value::Geo;
@@ -62,7 +65,44 @@ pub const GEO_INTERSECTS: &str = "odata_geo_intersects";
 /// ```
 pub async fn register(connection: &mut SqliteConnection) -> Result<(), sqlx::Error> {
     let mut handle = connection.lock_handle().await?;
-    let db = handle.as_raw_handle();
+    register_on(handle.as_raw_handle()).map_err(sqlx::Error::Protocol)
+}
+
+/// [`register`] on a connection of the scan readers (`super::sqlite_scan`), and SQLite's
+/// `REGEXP` (`matchesPattern`) as sqlx's `with_regexp` defines it: the `regex` crate, null
+/// for a null operand.
+pub(crate) fn register_scan(connection: &rusqlite::Connection) -> Result<(), String> {
+    // SAFETY: the handle is only used for the registrations below, while `connection`
+    // (borrowed, so open) is not used by anything else.
+    let db = unsafe { connection.handle() };
+    register_on(NonNull::new(db).ok_or("the SQLite connection has no handle")?)?;
+    connection
+        .create_scalar_function(
+            "regexp",
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |context| {
+                let text = context.get_raw(1);
+                if matches!(context.get_raw(0), ValueRef::Null) || matches!(text, ValueRef::Null) {
+                    return Ok(None);
+                }
+                let pattern: std::sync::Arc<regex::Regex> = context
+                    .get_or_create_aux(0, |pattern| -> Result<_, BoxError> {
+                        Ok(regex::Regex::new(pattern.as_str()?)?)
+                    })?;
+                let text = text
+                    .as_str()
+                    .map_err(|e| rusqlite::Error::UserFunctionError(Box::new(e)))?;
+                Ok(Some(pattern.is_match(text)))
+            },
+        )
+        .map_err(|e| format!("registering the SQLite function regexp failed: {e}"))
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The functions of [`register`] on the connection `db`.
+fn register_on(db: NonNull<ffi::sqlite3>) -> Result<(), String> {
     for (name, arity, function) in [
         (c"odata_lower", 1, lower as ScalarFunction),
         (c"odata_upper", 1, upper as ScalarFunction),
@@ -94,20 +134,19 @@ static DECIMAL_SCALARS: [(&str, DecimalFunction, usize); 14] = DecimalFunction::
 /// The decimal aggregates, in a `static` for the same reason.
 static DECIMAL_AGGREGATES: [(&str, Aggregate); 4] = Aggregate::ALL;
 
-fn c_name(name: &str) -> Result<CString, sqlx::Error> {
-    CString::new(name)
-        .map_err(|_| sqlx::Error::Protocol(format!("the SQLite function name {name:?}")))
+fn c_name(name: &str) -> Result<CString, String> {
+    CString::new(name).map_err(|_| format!("the SQLite function name {name:?}"))
 }
 
 /// An error for a registration that did not return `SQLITE_OK`.
-fn registered(name: &CStr, code: c_int) -> Result<(), sqlx::Error> {
+fn registered(name: &CStr, code: c_int) -> Result<(), String> {
     if code == ffi::SQLITE_OK {
         Ok(())
     } else {
-        Err(sqlx::Error::Protocol(format!(
+        Err(format!(
             "registering the SQLite function {} failed with code {code}",
             name.to_string_lossy()
-        )))
+        ))
     }
 }
 

@@ -195,6 +195,9 @@ pub struct Table {
     /// Every write to an entity of the table is recorded in the change log
     /// ([`crate::store::changes`]): its collection tracks changes.
     pub track_changes: bool,
+    /// DateTimeOffset properties (indexes into `columns`) whose entities the store counts
+    /// per tenant and day ([`crate::sql::range_count`]).
+    pub range_counts: Vec<usize>,
 }
 
 impl Table {
@@ -244,6 +247,7 @@ impl Table {
             type_property: None,
             insertion_order: false,
             track_changes: false,
+            range_counts: Vec::new(),
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {
