@@ -21,6 +21,7 @@ use crate::plan::{self, CollectionPlan};
 use crate::preconditions::{Preconditions, ReadOutcome};
 use crate::prefer;
 use crate::service::Collection;
+use crate::sql::range_count::TimeRange;
 use crate::sql::{Condition, statement};
 use crate::store::{Find, StoreError, StoredEntity};
 use serde_json::json;
@@ -134,7 +135,19 @@ pub(super) async fn collection(
     let keyset = token
         .as_ref()
         .map(|t| statement::after(state.store.backend(), &plan.order, &t.keys));
-    let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
+    let offset = if token.is_some() {
+        0
+    } else {
+        query.skip.unwrap_or(0)
+    };
+    let read = offset.saturating_add(u64::from(this_page) + 1);
+    let ranged = ranged_page(request, collection, &plan, scope, read).await?;
+    let mut conditions: Vec<&Condition> = match &ranged {
+        Some(RangedPage {
+            walk: Some(walk), ..
+        }) => vec![walk],
+        _ => plan.conditions.iter().collect(),
+    };
     conditions.extend(scope.condition.as_ref());
     conditions.extend(keyset.as_ref());
     let mut rows = if this_page == 0 {
@@ -150,11 +163,7 @@ pub(super) async fn collection(
                     order: &plan.order,
                     projection: projection.as_deref(),
                     limit: this_page + 1,
-                    offset: if token.is_some() {
-                        0
-                    } else {
-                        query.skip.unwrap_or(0)
-                    },
+                    offset,
                 },
                 request.deadline,
             )
@@ -182,11 +191,12 @@ pub(super) async fn collection(
         _ => None,
     };
     let count = if query.count == Some(true) {
-        Some(
-            count_members(request, collection, &plan, scope)
+        Some(match &ranged {
+            Some(ranged) => ranged.count,
+            None => count_members(request, collection, &plan, scope)
                 .await
                 .map_err(|e| query_error(request, e))?,
-        )
+        })
     } else {
         None
     };
@@ -459,6 +469,43 @@ pub(super) async fn entity(
         .pop()
         .ok_or_else(|| crate::error::internal(&"expansion lost the entity"))?;
     expanded_entity_response(request, collection, &node, &expand, StatusCode::OK, &shape)
+}
+
+/// A page in the default order whose conditions are a time range the per-day counts
+/// serve: the range's count, read first, and the range as the condition to read the page
+/// with when walking the default order meets it sooner than sorting the range's rows.
+struct RangedPage {
+    count: i64,
+    walk: Option<Condition>,
+}
+
+/// The [`RangedPage`] of a page of `limit` rows, if it is one.
+async fn ranged_page(
+    request: &Request<'_>,
+    collection: &Collection,
+    plan: &CollectionPlan,
+    scope: &Scope,
+    limit: u64,
+) -> Result<Option<RangedPage>, ODataError> {
+    let (Some(range), None, None) = (&plan.range, &scope.condition, &request.options.orderby)
+    else {
+        return Ok(None);
+    };
+    let (store, table, tenant) = (&request.state.store, &collection.table, &request.tenant);
+    let count = |range| async move {
+        store
+            .count_in_range(table, tenant, &range, request.deadline)
+            .await
+            .map_err(|e| query_error(request, e))
+    };
+    let matching = count(*range).await?;
+    let total = count(range.whole()).await?;
+    let walk = TimeRange::walks_default_order(limit, matching, total)
+        .then(|| range.unindexed(store.backend(), table));
+    Ok(Some(RangedPage {
+        count: matching,
+        walk,
+    }))
 }
 
 /// The number of the collection's members in `scope` that the plan's conditions select:

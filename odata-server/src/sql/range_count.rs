@@ -16,8 +16,10 @@ use odata_core::bind::{BoundExpr, CompareOp, ExprType};
 use odata_core::edm::PrimitiveKind;
 use odata_core::value::Value;
 
-use super::dialect::Dialect;
+use super::Condition;
+use super::dialect::{Dialect, Postgres, Sqlite};
 use super::frag::{Frag, frag};
+use super::schema::Backend;
 use super::statement::Statement;
 use crate::store::table::{Table, utc_column};
 
@@ -55,6 +57,51 @@ impl TimeRange {
             };
         }
         range
+    }
+}
+
+impl TimeRange {
+    /// Every instant: the tenant's entities that have one.
+    pub(crate) fn whole(&self) -> Self {
+        Self {
+            column: self.column,
+            from: i64::MIN,
+            to: i64::MAX,
+        }
+    }
+
+    /// Whether a page of `limit` entities in the default order is met sooner by walking
+    /// that order and testing each entity against a range holding `matching` of the
+    /// tenant's `total` entities (one in every `total / matching`) than by reading the
+    /// `matching` entities from the property's index and sorting them. SQLite's planner,
+    /// which cannot know how many entities a range holds, always sorts.
+    pub(crate) fn walks_default_order(limit: u64, matching: i64, total: i64) -> bool {
+        i128::from(limit) * i128::from(total) < i128::from(matching).pow(2)
+    }
+
+    /// The range as a condition that no index of the property serves (`+column`), so the
+    /// page walks the default order's index.
+    pub(crate) fn unindexed(&self, backend: Backend, table: &Table) -> Condition {
+        let frag = match backend {
+            Backend::Sqlite => self.unindexed_in(&Sqlite, table),
+            Backend::Postgres => self.unindexed_in(&Postgres, table),
+        };
+        Condition { frag }
+    }
+
+    fn unindexed_in(&self, dialect: &impl Dialect, table: &Table) -> Frag {
+        let utc = dialect.quote(&utc_column(&table.columns[self.column].property.name));
+        frag![
+            "(+",
+            Frag::atom(utc.clone()),
+            " >= ",
+            Frag::param(self.from),
+            " AND +",
+            Frag::atom(utc),
+            " < ",
+            Frag::param(self.to),
+            ")"
+        ]
     }
 }
 
