@@ -70,7 +70,8 @@ use crate::bind::{
     bind_search, shape_model,
 };
 use crate::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
-use crate::error::{ErrorKind, ODataError};
+use crate::error::ODataError;
+use crate::query::apply::errors::{bad, in_apply, not_implemented};
 use crate::query::{
     AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, SortDirection, TopBottomKind,
     Transformation, parse_expr,
@@ -219,35 +220,6 @@ pub fn evaluate_apply(
         entities: stage.columns.is_none(),
         rows,
     })
-}
-
-fn bad(message: impl Into<String>) -> ODataError {
-    ODataError::bad_request(format!("$apply: {}", message.into())).with_target("$apply")
-}
-
-fn not_implemented(what: impl std::fmt::Display) -> ODataError {
-    ODataError::new(
-        ErrorKind::NotImplemented,
-        format!("$apply: {what} is not supported by this service."),
-    )
-    .with_target("$apply")
-}
-
-/// Re-targets a binder error (which names `$filter`, `$compute`, `$orderby`) at `$apply`.
-fn in_apply(step: &str) -> impl Fn(ODataError) -> ODataError + '_ {
-    move |mut e| {
-        if e.kind == ErrorKind::BadRequest {
-            let message = e
-                .message
-                .split_once(": ")
-                .filter(|(head, _)| head.starts_with('$'))
-                .map_or(e.message.as_str(), |(_, rest)| rest)
-                .to_owned();
-            e.message = format!("$apply: {step}: {message}");
-            e.target = Some("$apply".into());
-        }
-        e
-    }
 }
 
 /// The name of a transformation, for messages.

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::*;
 use crate::edm::{EntityTypeDef, ModelBuilder, NavigationDef, PropertyDef};
+use crate::error::ErrorKind;
 use crate::query::{ParseLimits, parse_apply};
 
 fn model() -> Model {

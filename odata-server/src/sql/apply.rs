@@ -60,7 +60,8 @@ use odata_core::bind::{
     nested_shape_model,
 };
 use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
-use odata_core::error::{ErrorKind, ODataError};
+use odata_core::error::ODataError;
+use odata_core::query::apply::errors::{bad, in_apply, not_implemented};
 use odata_core::query::{
     AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, GroupingPath,
     NestItem, OrderBy, ParseLimits, SortDirection, TopBottomKind, Transformation, parse_expr,
@@ -175,35 +176,6 @@ pub struct ApplyQuery {
     pub columns: Vec<ResultColumn>,
     /// Whether the result still holds instances of the entity type.
     pub entities: bool,
-}
-
-fn bad(message: impl Into<String>) -> ODataError {
-    ODataError::bad_request(format!("$apply: {}", message.into())).with_target("$apply")
-}
-
-fn not_implemented(what: impl std::fmt::Display) -> ODataError {
-    ODataError::new(
-        ErrorKind::NotImplemented,
-        format!("$apply: {what} is not supported by this service."),
-    )
-    .with_target("$apply")
-}
-
-/// Re-targets a binder error (which names `$filter`, `$compute`, `$orderby`) at `$apply`.
-fn in_apply(step: &str) -> impl Fn(ODataError) -> ODataError + '_ {
-    move |mut e| {
-        if e.kind == ErrorKind::BadRequest {
-            let message = e
-                .message
-                .split_once(": ")
-                .filter(|(head, _)| head.starts_with('$'))
-                .map_or(e.message.as_str(), |(_, rest)| rest)
-                .to_owned();
-            e.message = format!("$apply: {step}: {message}");
-            e.target = Some("$apply".into());
-        }
-        e
-    }
 }
 
 /// Builds the statements of `apply` (then the options after it) for a store on `backend`.

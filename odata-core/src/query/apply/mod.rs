@@ -2,6 +2,7 @@
 //! parser ([`parse_apply`]).
 
 pub mod ast;
+pub mod errors;
 mod parser;
 
 pub use ast::*;
