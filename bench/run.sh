@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# bench/run.sh — the peer (SAP CAP over SQLite), autopilot-server (SQLite) and the ceiling (bare
-# actix-web + sqlx, no OData) side by side, on this machine, loopback only, one server at a time.
+# bench/run.sh — the peer (SAP CAP over SQLite), autopilot-server (on SQLite and on PostgreSQL) and
+# the ceiling (bare actix-web + sqlx, no OData) side by side, on this machine, loopback only, one
+# server at a time.
 #
 #   EVENTS=100000 DURATION=10s CONC=32 bash bench/run.sh
 #
@@ -29,6 +30,8 @@
 #   BENCH_CACHE         default ~/.cache/odata-bench (ceiling target dir, CAP node_modules)
 #   LOAD_PARALLEL=8     connections loading our server
 #   OURS_FLAGS          extra autopilot-server flags, e.g. "--max-queries-per-caller 4"
+#   PG=1                also run autopilot-server on PostgreSQL: a private cluster of
+#                       tests/pg-cluster.sh (installs Debian's postgresql when missing); PG=0 skips
 # Not part of the test command (tests/run-all.sh); figures are noisy on a shared 2-core machine.
 set -euo pipefail
 
@@ -40,6 +43,7 @@ WARMUP="${WARMUP:-2s}"
 OHA_THREADS="${OHA_THREADS:-1}"
 LOAD_PARALLEL="${LOAD_PARALLEL:-8}"
 OURS_FLAGS="${OURS_FLAGS:-}"
+PG="${PG:-1}"
 PEERS_DIR="${PEERS_DIR:-$ROOT/../shared/peers}"
 BENCH_CACHE="${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/odata-bench}"
 RESULTS_DIR="${RESULTS_DIR:-$ROOT/target/odata-bench/$(date -u +%Y%m%dT%H%M%SZ)}"
@@ -78,6 +82,7 @@ cleanup() {
   stop_cap
   stop_pid "$OURS_PID"
   stop_pid "$CEIL_PID"
+  if declare -F pg_cluster_stop >/dev/null; then pg_cluster_stop; fi
   if [[ -n "$SCRATCH" && -d "$SCRATCH" ]]; then rm -rf "$SCRATCH"; fi
   if [[ $rc -ne 0 ]]; then say "failed (exit $rc); partial results and logs in $RESULTS_DIR"; fi
   exit "$rc"
@@ -164,10 +169,11 @@ CEIL_PORT="$(free_port)"
 OURS_BASE="http://127.0.0.1:$OURS_PORT/beta/deviceManagement"
 CEIL_BASE="http://127.0.0.1:$CEIL_PORT"
 
-start_ours() {
+start_ours() { # [database URL] (default: the SQLite file)
+  local url="${1:-sqlite://$SCRATCH/ours.db?mode=rwc}"
   # shellcheck disable=SC2086  # OURS_FLAGS is a list of flags
   RUST_LOG=warn "$OURS_BIN" --auth none --listen "127.0.0.1:$OURS_PORT" \
-    --database-url "sqlite://$SCRATCH/ours.db?mode=rwc" $OURS_FLAGS >>"$RESULTS_DIR/ours-server.log" 2>&1 &
+    --database-url "$url" $OURS_FLAGS >>"$RESULTS_DIR/ours-server.log" 2>&1 &
   OURS_PID=$!
   wait_http "http://127.0.0.1:$OURS_PORT/healthz" 30 "$OURS_PID" \
     || { tail -20 "$RESULTS_DIR/ours-server.log" >&2; die "autopilot-server did not start"; }
@@ -192,8 +198,7 @@ python3 "$CAP_DIR/seed.py" jsonl "$EVENTS" >"$SCRATCH/events.jsonl"
   || { tail -30 "$RESULTS_DIR/cap-seed.log" >&2; die "seeding the CAP peer failed"; }
 say "CAP peer: $(tail -1 "$RESULTS_DIR/cap-seed.log")"
 
-say "autopilot-server: loading the same $EVENTS events through POST ($LOAD_PARALLEL connections; ~1-2 min per 100 000)"
-start_ours
+load_ours() { # the events, POSTed to the running autopilot-server
 python3 - "$SCRATCH/events.jsonl" "127.0.0.1" "$OURS_PORT" "/beta/deviceManagement/autopilotEvents" \
   "$LOAD_PARALLEL" <<'PY'
 import http.client, sys, threading, time
@@ -228,9 +233,29 @@ if errors:
 dt = time.time() - t0
 print(f"bench: loaded {len(lines)} events in {dt:.1f}s ({len(lines) / dt:.0f}/s)", file=sys.stderr)
 PY
-n="$(curl -s "$OURS_BASE/autopilotEvents/\$count")"
-[[ "$n" == "$EVENTS" ]] || die "autopilot-server holds $n events, expected $EVENTS"
+  local n
+  n="$(curl -s "$OURS_BASE/autopilotEvents/\$count")"
+  [[ "$n" == "$EVENTS" ]] || die "autopilot-server holds $n events, expected $EVENTS"
+}
+
+say "autopilot-server: loading the same $EVENTS events through POST ($LOAD_PARALLEL connections; ~1-2 min per 100 000)"
+start_ours
+load_ours
 stop_pid "$OURS_PID"; OURS_PID=""
+
+PG_URL=""
+if [[ "$PG" == 1 ]]; then
+  say "PostgreSQL: a private cluster (tests/pg-cluster.sh)"
+  # shellcheck source=../tests/pg-cluster.sh
+  source "$ROOT/tests/pg-cluster.sh"
+  pg_cluster_start >&2 || die "PostgreSQL did not start"
+  trap cleanup EXIT # pg_cluster_start armed its own; cleanup stops the cluster too
+  PG_URL="$ODATA_TEST_POSTGRES_URL"
+  say "autopilot-server on PostgreSQL: loading the same $EVENTS events through POST"
+  start_ours "$PG_URL"
+  load_ours
+  stop_pid "$OURS_PID"; OURS_PID=""
+fi
 
 say "ceiling: seeding its own table of $EVENTS rows"
 start_ceiling
@@ -273,6 +298,14 @@ run_bench_sh "ours" ours "$OURS_BASE" segment "$OURS_PID"
 vmhwm_kib "$OURS_PID" >"$RESULTS_DIR/ours/vmhwm_kib"
 stop_pid "$OURS_PID"; OURS_PID=""
 
+if [[ -n "$PG_URL" ]]; then
+  say "autopilot-server on PostgreSQL: 5 scenarios"
+  start_ours "$PG_URL"
+  run_bench_sh "ours (PostgreSQL)" ours-pg "$OURS_BASE" segment "$OURS_PID"
+  vmhwm_kib "$OURS_PID" >"$RESULTS_DIR/ours-pg/vmhwm_kib"
+  stop_pid "$OURS_PID"; OURS_PID=""
+fi
+
 say "ceiling: (a) /row/{id} and /static"
 start_ceiling
 oha_one ceiling a "$CEIL_BASE/row/id-0" "$CEIL_PID"
@@ -291,7 +324,7 @@ res, events, conc, dur, warm, thr, ohav, lb, la, capv, nodev, ncpu = sys.argv[1:
 SC = [("a", "(a) GET by key"), ("b", "(b) enrollmentState eq, $top=50"),
       ("c", "(c) contains(serial,'12'), $orderby desc, $top=50"),
       ("d", "(d) 3-month eventDateTime range, $count, $top=1"), ("e", "(e) POST event")]
-SERVERS = ["cap", "ours", "ceiling"]
+SERVERS = ["cap", "ours", "ours-pg", "ceiling"]
 
 def cpu_from_bench_md(srv):
     out = {}
@@ -343,33 +376,39 @@ print(f"## autopilot-server vs the CAP peer vs the ceiling: {nev} events, {conc}
 print()
 print(f"oha {ohav} (`-c {conc} -z {dur}`, {warm} warm-up, {thr} worker thread(s)), one server at a time, "
       f"{ncpu} cores; load average {lb} before, {la} after. CAP {capv} on Node {nodev}; ours on SQLite "
-      "(`--auth none`); the ceiling is bare actix-web + sqlx (no OData; (a) only).")
+      "and on PostgreSQL (`--auth none`; PostgreSQL's server on the same cores); the ceiling is "
+      "bare actix-web + sqlx (no OData; (a) only).")
 print()
 print("| scenario | CAP req/s | CAP p50 / p99 ms | ours req/s | ours p50 / p99 ms "
-      "| ceiling req/s | ceiling p50 / p99 ms | ours/CAP | ours/ceiling |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| ours PG req/s | ours PG p50 / p99 ms | ceiling req/s | ceiling p50 / p99 ms "
+      "| ours/CAP | ours PG/CAP | ours/ceiling |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for s, name in SC:
-    c, o, k = R["cap"][s], R["ours"][s], R["ceiling"][s]
-    print(f"| {name} | {rps(c)} | {lat(c)} | {rps(o)} | {lat(o)} | {rps(k)} | {lat(k)} "
-          f"| {ratio(o and o['rps'], c and c['rps'])} | {ratio(o and o['rps'], k and k['rps'])} |")
+    c, o, g, k = (R[srv][s] for srv in SERVERS)
+    print(f"| {name} | {rps(c)} | {lat(c)} | {rps(o)} | {lat(o)} | {rps(g)} | {lat(g)} "
+          f"| {rps(k)} | {lat(k)} | {ratio(o and o['rps'], c and c['rps'])} "
+          f"| {ratio(g and g['rps'], c and c['rps'])} | {ratio(o and o['rps'], k and k['rps'])} |")
 h = {srv: hwm(srv) for srv in SERVERS}
 f = lambda v: f"{v:.0f} MiB" if v else DASH
-print(f"| peak RSS (VmHWM) | {f(h['cap'])} | | {f(h['ours'])} | | {f(h['ceiling'])} | "
-      f"| {ratio(h['ours'], h['cap'])} | {ratio(h['ours'], h['ceiling'])} |")
+print(f"| peak RSS (VmHWM) | {f(h['cap'])} | | {f(h['ours'])} | | {f(h['ours-pg'])} | "
+      f"| {f(h['ceiling'])} | | {ratio(h['ours'], h['cap'])} | {ratio(h['ours-pg'], h['cap'])} "
+      f"| {ratio(h['ours'], h['ceiling'])} |")
 print()
 st = R["ceiling"]["static"]
 if st:
     print(f"Ceiling `/static` (fixed body, no database): {rps(st)} req/s, p50 / p99 {lat(st)} ms.")
-print("Ratios are req/s (higher is better for ours) and peak RSS (lower is better). "
+print("Ratios are req/s (higher is better for ours) and peak RSS (lower is better); ours PG's CPU and RSS "
+      "are autopilot-server's own, PostgreSQL's processes not counted. "
       "The ceiling's (a) reads one row of its own table by key and re-serialises a fixed body.")
 print()
-print("| scenario | CAP CPU ms/req | ours CPU ms/req | ceiling CPU ms/req | non-2xx CAP / ours / ceiling |")
-print("|---|---:|---:|---:|---:|")
+print("| scenario | CAP CPU ms/req | ours CPU ms/req | ours PG CPU ms/req | ceiling CPU ms/req "
+      "| non-2xx CAP / ours / ours PG / ceiling |")
+print("|---|---:|---:|---:|---:|---:|")
 for s, name in SC:
     rr = [R[srv][s] for srv in SERVERS]
     cpu = [(r["cpu"] or DASH) if r else DASH for r in rr]
     bad = " / ".join(DASH if r is None else str(r["bad"] + r["errs"]) for r in rr)
-    print(f"| {name} | {cpu[0]} | {cpu[1]} | {cpu[2]} | {bad} |")
+    print(f"| {name} | {cpu[0]} | {cpu[1]} | {cpu[2]} | {cpu[3]} | {bad} |")
 PY
 echo
 cat "$RESULTS_DIR/table.md"
