@@ -3,7 +3,8 @@
 
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::query::{
-    IndexOption, ParseError, ParseLimits, QueryOptions, parse_query_options_with_limits,
+    AttachedSpan, BinaryOp, Expr, IndexOption, ParseError, ParseLimits, QueryOptions, Span,
+    parse_query_options_with_limits,
 };
 
 /// Parses the raw query string. Syntax errors are 400 naming the option and position;
@@ -85,6 +86,26 @@ pub fn collection_only(options: &QueryOptions) -> Result<(), ODataError> {
         .with_target(*name)),
         None => Ok(()),
     }
+}
+
+/// A `/$filter(…)` path segment's expression (decoded, without the parentheses), parsed
+/// as `$filter` is; errors name `$filter` and the position in the segment.
+pub fn parse_path_filter(text: &str, limits: &ParseLimits) -> Result<Expr, ODataError> {
+    odata_core::query::parse_filter(text, limits).map_err(parse_error)
+}
+
+/// `options` with the path's `/$filter(…)` expressions ANDed before its `$filter`: what
+/// the addressed members must all meet.
+pub fn with_path_filters(mut options: QueryOptions, filters: Vec<Expr>) -> QueryOptions {
+    let and = |left: Expr, right: Expr| Expr::Binary {
+        op: BinaryOp::And,
+        left: Box::new(left),
+        right: Box::new(right),
+        span: AttachedSpan(Span { start: 0, end: 0 }),
+    };
+    let combined = filters.into_iter().chain(options.filter.take()).reduce(and);
+    options.filter = combined;
+    options
 }
 
 fn parse_error(e: ParseError) -> ODataError {

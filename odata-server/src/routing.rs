@@ -6,6 +6,7 @@ use odata_core::edm::{
 };
 use odata_core::error::{ErrorKind, ODataError};
 use odata_core::query::{Expr, Literal, QueryOptions};
+
 use odata_core::value::Value;
 use percent_encoding::percent_decode_str;
 
@@ -121,6 +122,18 @@ pub struct Route<'s> {
     /// (`…/microsoft.graph.azureADWindowsAutopilotDeploymentProfile`): only entities of
     /// that type (or derived from it) are addressed.
     pub cast: Option<EntityTypeId>,
+    /// `/$filter(…)` segments after the collection (OData 4.01): only its members that
+    /// match every one are addressed, as if the expressions were ANDed into `$filter`.
+    pub filters: Vec<PathFilter>,
+}
+
+/// One `/$filter(…)` path segment.
+#[derive(Debug)]
+pub struct PathFilter {
+    /// The expression as written (decoded), for the URLs of further pages.
+    pub text: String,
+    /// The expression, parsed as `$filter`.
+    pub expr: Expr,
 }
 
 /// How a URL reaches its [`Target`].
@@ -206,6 +219,7 @@ pub fn resolve<'s>(
             target,
             addressing: Addressing::Path,
             cast: None,
+            filters: Vec::new(),
         })
     };
     if let [name] = segments.as_slice()
@@ -250,10 +264,11 @@ pub fn resolve<'s>(
     }
 }
 
-/// The percent-decoded, non-empty segments of a path.
+/// The percent-decoded, non-empty segments of a path. A `/` inside parentheses or a
+/// quoted string does not end a segment: `$filter(a/b eq 1)` and `('x/y')` are one each.
 fn decode_segments(raw_path: &str) -> Result<Vec<String>, ODataError> {
-    raw_path
-        .split('/')
+    split_path(raw_path)
+        .into_iter()
         .filter(|s| !s.is_empty())
         .map(|s| {
             percent_decode_str(s)
@@ -266,6 +281,26 @@ fn decode_segments(raw_path: &str) -> Result<Vec<String>, ODataError> {
                 })
         })
         .collect()
+}
+
+/// `raw_path` cut at each `/` outside parentheses and single-quoted strings (a doubled
+/// quote inside a string toggles twice, so it stays inside).
+fn split_path(raw_path: &str) -> Vec<&str> {
+    let (mut segments, mut start, mut depth, mut quoted) = (Vec::new(), 0, 0usize, false);
+    for (i, c) in raw_path.char_indices() {
+        match c {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.saturating_sub(1),
+            '/' if !quoted && depth == 0 => {
+                segments.push(&raw_path[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    segments.push(&raw_path[start..]);
+    segments
 }
 
 /// A path that starts with a collection's segments.
@@ -318,10 +353,12 @@ fn resolve_entity_id<'s>(
             target: target @ Target::Entity(..),
             addressing: Addressing::Path,
             cast,
+            ..
         } => Ok(Route {
             target,
             addressing: Addressing::EntityId,
             cast,
+            filters: Vec::new(),
         }),
         _ => Err(
             ODataError::bad_request(format!("The '$id' '{id}' does not identify an entity."))
@@ -370,6 +407,7 @@ fn resolve_in_collection<'s>(
             target,
             addressing: Addressing::Path,
             cast: None,
+            filters: Vec::new(),
         })
     };
     let (key, rest) = match (predicate, rest) {
@@ -385,6 +423,35 @@ fn resolve_in_collection<'s>(
         (None, []) => return path(Target::Collection(collection)),
         (None, [s]) if s == "$count" => return path(Target::Count(collection)),
         (None, [s]) if s == "$ref" => return path(Target::CollectionRef(collection)),
+        (None, [s, rest @ ..]) if s.starts_with("$filter(") => {
+            let Some(text) = s.strip_prefix("$filter(").and_then(|t| t.strip_suffix(')')) else {
+                return Err(ODataError::bad_request(format!(
+                    "The segment '{s}' is not a '$filter(…)' segment: it must end with ')'."
+                )));
+            };
+            let limits = info.options().map(|o| o.limits).unwrap_or_default();
+            let expr = crate::query::parse_path_filter(text, &limits)?;
+            let mut route = resolve_in_collection(service, collection, None, rest, info)?;
+            let filterable = matches!(
+                route.target,
+                Target::Collection(_) | Target::Count(_) | Target::CollectionRef(_)
+            );
+            if !filterable || !matches!(route.addressing, Addressing::Path) {
+                return Err(ODataError::new(
+                    ErrorKind::NotImplemented,
+                    "Only the collection, its $count, its $ref, a type cast or another \
+                     '$filter(…)' can follow a '$filter(…)' segment.",
+                ));
+            }
+            route.filters.insert(
+                0,
+                PathFilter {
+                    text: text.to_owned(),
+                    expr,
+                },
+            );
+            return Ok(route);
+        }
         (None, [s, ..]) if s.starts_with('$') => {
             return Err(ODataError::bad_request(format!(
                 "The segment '{s}' is not valid after '{}'.",
@@ -455,6 +522,7 @@ pub fn resolve_in_entity<'s>(
             target,
             addressing: Addressing::Path,
             cast: None,
+            filters: Vec::new(),
         })
     };
     let [name, tail @ ..] = rest else {
@@ -466,6 +534,7 @@ pub fn resolve_in_entity<'s>(
             target: Target::Entity(collection, key.clone()),
             addressing: Addressing::Stream(name),
             cast: None,
+            filters: Vec::new(),
         })
     };
     match (name.as_str(), tail) {
@@ -474,6 +543,7 @@ pub fn resolve_in_entity<'s>(
                 target: Target::Entity(collection, key),
                 addressing: Addressing::Reference,
                 cast: None,
+                filters: Vec::new(),
             });
         }
         ("$value", []) if ty.has_stream => return stream(None),
@@ -513,6 +583,7 @@ pub fn resolve_in_entity<'s>(
             target: Target::Entity(collection, key),
             addressing: Addressing::Property(addressed),
             cast: None,
+            filters: Vec::new(),
         });
     }
     let (nav_name, nav_predicate) = match name.split_once('(') {
@@ -601,12 +672,14 @@ pub fn resolve_in_entity<'s>(
                 target: Target::Entity(collection, key),
                 addressing: Addressing::Path,
                 cast: Some(cast),
+                filters: Vec::new(),
             }),
             // A property of the derived type (or a base): read from entities of that type.
             ([_, rest @ ..], Some(property)) => Ok(Route {
                 target: Target::Entity(collection, key),
                 addressing: Addressing::Property(property_path(model, property, rest)?),
                 cast: Some(cast),
+                filters: Vec::new(),
             }),
             // A navigation property of the derived type (or a base): followed from
             // entities of that type.
@@ -954,6 +1027,7 @@ fn operation<'s>(
         target,
         addressing: Addressing::Path,
         cast: None,
+        filters: Vec::new(),
     })
 }
 
@@ -1206,7 +1280,19 @@ pub fn key_predicate(collection: &Collection, key: &[Value]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::below_service_root;
+    use super::{below_service_root, split_path};
+
+    #[test]
+    fn slashes_inside_parentheses_and_strings_stay_in_their_segment() {
+        assert_eq!(
+            split_path("a/b('x/y')/$filter(c/d eq 'e''/f')/$count"),
+            ["a", "b('x/y')", "$filter(c/d eq 'e''/f')", "$count"]
+        );
+        assert_eq!(split_path("a//b/"), ["a", "", "b", ""]);
+        // An unbalanced parenthesis keeps the rest in one segment, which then fails to
+        // resolve rather than splitting a string.
+        assert_eq!(split_path("a(/b/c"), ["a(/b/c"]);
+    }
 
     #[test]
     fn bind_urls_are_taken_below_the_service_root() {

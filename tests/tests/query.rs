@@ -716,3 +716,103 @@ fn urlencode_query(query: &str) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
+
+/// Serials of the events at a path below the service root (`EVENTS/…?…`), following
+/// nextLinks with pages of one.
+async fn serials_at(app: &TestApp, path: &str) -> Vec<String> {
+    let mut url = app.url(path);
+    let mut serials = Vec::new();
+    loop {
+        let r = app
+            .client
+            .get(&url)
+            .header("Prefer", "odata.maxpagesize=1")
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{url}: {body}");
+        assert!(
+            body["@odata.context"]
+                .as_str()
+                .unwrap()
+                .ends_with("#deviceManagement/autopilotEvents"),
+            "{body}"
+        );
+        for e in body["value"].as_array().unwrap() {
+            serials.push(e["deviceSerialNumber"].as_str().unwrap().to_owned());
+        }
+        match body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => break,
+        }
+    }
+    serials.sort();
+    serials
+}
+
+#[tokio::test]
+async fn filter_path_segments_select_members_like_filter() {
+    let app = seeded().await;
+    let failed = matching(&app, "deploymentState eq 'failure'").await;
+    assert_eq!(failed, ["A2", "B2"]);
+    // One segment, pages of one keep it in their nextLinks.
+    let path = format!("{EVENTS}/$filter(deploymentState eq 'failure')");
+    assert_eq!(serials_at(&app, &path).await, failed);
+    // With $filter, with another segment, through an alias: all ANDed.
+    let both = matching(
+        &app,
+        "deploymentState eq 'failure' and targetedAppCount ge 0",
+    )
+    .await;
+    assert_eq!(both, ["A2"]);
+    let with_option = format!("{path}?$filter=targetedAppCount ge 0");
+    assert_eq!(serials_at(&app, &with_option).await, both);
+    let two = format!("{path}/$filter(targetedAppCount ge 0)");
+    assert_eq!(serials_at(&app, &two).await, both);
+    let aliased = format!("{EVENTS}/$filter(@f)?@f=deploymentState eq 'failure'");
+    assert_eq!(serials_at(&app, &aliased).await, failed);
+    // A slash inside the expression's string or parentheses does not end the segment.
+    let slashes =
+        format!("{EVENTS}/$filter(osVersion ne '10/0' and (deploymentState eq 'failure'))");
+    let expected = matching(&app, "osVersion ne '10/0' and deploymentState eq 'failure'").await;
+    assert_eq!(serials_at(&app, &slashes).await, expected);
+    // $count and $ref after it.
+    let count = app.get(&format!("{path}/$count")).send().await.unwrap();
+    assert_eq!(count.status(), StatusCode::OK);
+    assert_eq!(count.text().await.unwrap(), "2");
+    let refs = app.get_json(&format!("{path}/$ref")).await;
+    assert_eq!(refs["value"].as_array().unwrap().len(), 2, "{refs}");
+
+    // Mistakes: the expression's own errors name $filter; a segment without its closing
+    // parenthesis; a key after it; a write to it.
+    let r = app
+        .get(&format!("{EVENTS}/$filter(deploymentState eq)"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["target"], "$filter", "{body}");
+    let r = app
+        .get(&format!("{EVENTS}/$filter(deploymentState eq 'failure'"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let r = app.get(&format!("{path}/some-id")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
+    let before = app.count(EVENTS).await;
+    let r = app
+        .post_json(&path, &json!({"deviceSerialNumber": "X"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        app.count(EVENTS).await,
+        before,
+        "the refused write stored nothing"
+    );
+}

@@ -228,6 +228,15 @@ async fn handle(
         (Target::Function(_), Some(options)) => options?,
         _ => parsed?,
     };
+    // `/$filter(…)` segments: reads only, their expressions ANDed into `$filter`.
+    let filter_path = read::filter_path(&route.filters);
+    if !route.filters.is_empty() && !matches!(*req.method(), Method::GET | Method::HEAD) {
+        return Err(not_allowed(req.method(), "GET"));
+    }
+    let options = crate::query::with_path_filters(
+        options,
+        route.filters.into_iter().map(|f| f.expr).collect(),
+    );
     query::schema_version_served(&options, state.service.model())?;
     // `$id` names the entity `$entity` reads, or the member a `$ref` deletion removes.
     let id_names_a_member = req.method() == Method::DELETE
@@ -321,7 +330,7 @@ async fn handle(
         (Target::Singleton(singleton), &Method::GET) => singleton::get(&request, singleton),
         (Target::Batch, &Method::POST) => batch::run(&request).await,
         (Target::Collection(c), &Method::GET) => {
-            let scope = read::Scope::of_type(state.service.model(), c, route.cast);
+            let scope = read::Scope::of_type(state.service.model(), c, route.cast, &filter_path);
             read::collection(&request, c, &scope).await
         }
         (Target::Collection(c), &Method::POST) if media::is_upload(&request, c) => {
@@ -340,12 +349,12 @@ async fn handle(
         (Target::CollectionRef(c), &Method::GET) => {
             let scope = read::Scope {
                 references: true,
-                ..read::Scope::all(c)
+                ..read::Scope::of_type(state.service.model(), c, None, &filter_path)
             };
             read::collection(&request, c, &scope).await
         }
         (Target::Count(c), &Method::GET) => {
-            let scope = read::Scope::of_type(state.service.model(), c, route.cast);
+            let scope = read::Scope::of_type(state.service.model(), c, route.cast, &filter_path);
             read::count(&request, c, &scope).await
         }
         (Target::Related(related), &Method::GET) => related::get(&request, related).await,

@@ -53,23 +53,54 @@ impl Scope {
     }
 
     /// The collection's members of type `cast` or a type derived from it
-    /// (`collection/{type}`).
-    pub fn of_type(model: &Model, collection: &Collection, cast: Option<EntityTypeId>) -> Self {
+    /// (`collection/{type}`), after the `/$filter(…)` segments `filter_path` (see
+    /// [`filter_path`]), which its further pages' URLs keep.
+    pub fn of_type(
+        model: &Model,
+        collection: &Collection,
+        cast: Option<EntityTypeId>,
+        filter_path: &str,
+    ) -> Self {
+        let filtered = format!("{}{filter_path}", collection.path);
         let Some(cast) = cast else {
-            return Self::all(collection);
+            return Self {
+                path: filtered,
+                ..Self::all(collection)
+            };
         };
-        let path = format!(
-            "{}/{}",
-            collection.path,
-            model.entity_type(cast).qualified_name
-        );
+        let cast_segment = &model.entity_type(cast).qualified_name;
         Self {
             condition: Some(crate::sql::type_in(model, cast)),
-            context: path.clone(),
-            path,
+            // The context names the members' set and type; filters select among them.
+            context: format!("{}/{cast_segment}", collection.path),
+            path: format!("{filtered}/{cast_segment}"),
             references: false,
         }
     }
+}
+
+/// The `/$filter(…)` segments of `filters`, as a URL path suffix.
+pub(super) fn filter_path(filters: &[crate::routing::PathFilter]) -> String {
+    /// What a path segment's expression must escape: what ends or splits a URL or a
+    /// segment, and what is not printable ASCII.
+    const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}');
+    filters
+        .iter()
+        .map(|f| {
+            let text = percent_encoding::utf8_percent_encode(&f.text, ESCAPED);
+            format!("/$filter({text})")
+        })
+        .collect()
 }
 
 /// `GET collection` (or a navigation's or a cast's part of it, `scope`): one page of the

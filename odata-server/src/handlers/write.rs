@@ -828,6 +828,7 @@ pub(super) fn key_of_url(
             target: Target::Entity(collection, key),
             addressing: Addressing::Path,
             cast,
+            ..
         } if collection.path == target.path => Ok((key, cast)),
         Route {
             target: Target::Entity(collection, _),
