@@ -140,9 +140,11 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
         else {
             return Ok(None);
         };
-        // `nav eq null`: whether there is a related entity is whether the link is set.
+        // `nav eq null`: whether there is a related entity is whether the link is set. A
+        // type cast before the navigation makes it null for entities of other types.
         if rest.is_empty() {
-            return Ok(Some(Val::Scalar(self.column(&reference.property.name))));
+            let link = self.column(&reference.property.name);
+            return Ok(Some(Val::Scalar(self.guard(p.cast, link))));
         }
         let target = match self.navigator.hop(self.table, first) {
             Some(Hop {
@@ -152,9 +154,6 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             }) => target,
             _ => return Err(not_implemented(format!("A path through '{first}'"))),
         };
-        if p.cast.is_some() {
-            return Err(not_implemented("A type cast before a navigation property"));
-        }
         let key = key_name(target)?;
         let alias = self.next_alias("n");
         let mut inner = self.related_translator(target, alias.clone());
@@ -181,7 +180,8 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
             self.outer_column(&reference.property.name),
             ")"
         ];
-        let select = |x: Frag| frag!["(SELECT ", x, from.clone()];
+        // The cast is tested on the outer row, around the subquery.
+        let select = |x: Frag| self.guard(p.cast, frag!["(SELECT ", x, from.clone()]);
         Ok(Some(match value {
             Val::Scalar(x) => Val::Scalar(select(x)),
             Val::Dto(d) => Val::Dto(Dto {
