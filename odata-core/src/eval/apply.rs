@@ -222,28 +222,6 @@ pub fn evaluate_apply(
     })
 }
 
-/// The name of a transformation, for messages.
-fn name_of(t: &Transformation) -> &'static str {
-    match t {
-        Transformation::Aggregate(_) => "aggregate",
-        Transformation::GroupBy { .. } => "groupby",
-        Transformation::Filter(_) => "filter",
-        Transformation::Compute(_) => "compute",
-        Transformation::Search(_) => "search",
-        Transformation::OrderBy(_) => "orderby",
-        Transformation::Top(_) => "top",
-        Transformation::Skip(_) => "skip",
-        Transformation::Identity => "identity",
-        Transformation::Concat(_) => "concat",
-        Transformation::GroupByRollup { .. } => "groupby",
-        Transformation::Join { outer: false, .. } => "join",
-        Transformation::Join { outer: true, .. } => "outerjoin",
-        Transformation::Nest(_) => "nest",
-        Transformation::TopBottom { kind, .. } => kind.name(),
-        Transformation::Unsupported { .. } => "custom transformation",
-    }
-}
-
 /// The type of a value a shape can hold: primitive or enumeration (`None` otherwise).
 fn type_ref_of(ty: &ExprType) -> Option<TypeRef> {
     match ty {
@@ -477,7 +455,7 @@ impl<'r> Run<'r> {
                         other => {
                             return Err(not_implemented(format!(
                                 "'{}' inside groupby before aggregate",
-                                name_of(other)
+                                other.name()
                             )));
                         }
                     }
@@ -504,7 +482,7 @@ impl<'r> Run<'r> {
                         other => {
                             return Err(not_implemented(format!(
                                 "'{}' inside groupby after aggregate",
-                                name_of(other)
+                                other.name()
                             )));
                         }
                     }
@@ -518,7 +496,7 @@ impl<'r> Run<'r> {
             | Transformation::Join { .. }
             | Transformation::Nest(_) => Err(not_implemented(format!(
                 "the transformation '{}' in the in-memory evaluator",
-                name_of(t)
+                t.name()
             ))),
             Transformation::Unsupported { name, .. } => {
                 Err(not_implemented(format!("the transformation '{name}'")))

@@ -593,7 +593,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 other => {
                     return Err(not_implemented(format!(
                         "'{}' inside groupby before aggregate or nest",
-                        name_of(other)
+                        other.name()
                     )));
                 }
             };
@@ -636,7 +636,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 other => {
                     return Err(not_implemented(format!(
                         "'{}' inside groupby after aggregate or nest",
-                        name_of(other)
+                        other.name()
                     )));
                 }
             }
@@ -732,7 +732,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                         return Err(not_implemented(format!(
                             "'{}' among the transformations {step} applies to the related \
                              entities (filter, search, orderby, compute and identity are)",
-                            name_of(other)
+                            other.name()
                         )));
                     }
                 }
@@ -1943,27 +1943,6 @@ pub fn decode_cell(
 
 fn unreachable_custom() -> Result<(Frag, Option<Frag>, TypeRef), ODataError> {
     Err(not_implemented("custom aggregation methods"))
-}
-
-fn name_of(t: &Transformation) -> &'static str {
-    match t {
-        Transformation::Aggregate(_) => "aggregate",
-        Transformation::GroupBy { .. } => "groupby",
-        Transformation::Filter(_) => "filter",
-        Transformation::Compute(_) => "compute",
-        Transformation::Search(_) => "search",
-        Transformation::OrderBy(_) => "orderby",
-        Transformation::Top(_) => "top",
-        Transformation::Skip(_) => "skip",
-        Transformation::Identity => "identity",
-        Transformation::Concat(_) => "concat",
-        Transformation::GroupByRollup { .. } => "groupby",
-        Transformation::Join { outer: false, .. } => "join",
-        Transformation::Join { outer: true, .. } => "outerjoin",
-        Transformation::Nest(_) => "nest",
-        Transformation::TopBottom { kind, .. } => kind.name(),
-        Transformation::Unsupported { .. } => "custom transformation",
-    }
 }
 
 fn clamp(n: u64) -> i64 {

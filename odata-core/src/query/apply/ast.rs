@@ -102,6 +102,35 @@ pub enum TopBottomKind {
     BottomPercent,
 }
 
+impl Transformation {
+    /// The transformation's name as `$apply` spells it, for messages.
+    ///
+    /// ```
+    /// use odata_core::query::apply::Transformation;
+    /// assert_eq!(Transformation::Identity.name(), "identity");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            Transformation::Aggregate(_) => "aggregate",
+            Transformation::GroupBy { .. } => "groupby",
+            Transformation::Filter(_) => "filter",
+            Transformation::Compute(_) => "compute",
+            Transformation::Search(_) => "search",
+            Transformation::OrderBy(_) => "orderby",
+            Transformation::Top(_) => "top",
+            Transformation::Skip(_) => "skip",
+            Transformation::Identity => "identity",
+            Transformation::Concat(_) => "concat",
+            Transformation::GroupByRollup { .. } => "groupby",
+            Transformation::Join { outer: false, .. } => "join",
+            Transformation::Join { outer: true, .. } => "outerjoin",
+            Transformation::Nest(_) => "nest",
+            Transformation::TopBottom { kind, .. } => kind.name(),
+            Transformation::Unsupported { .. } => "custom transformation",
+        }
+    }
+}
+
 impl TopBottomKind {
     /// The transformation's name.
     pub fn name(self) -> &'static str {
