@@ -53,33 +53,14 @@ pub(super) async fn tracked_mark(
 pub(super) fn link(request: &Request<'_>, path: &str, token: &DeltaToken) -> String {
     let binding = delta::binding(&request.tenant, path, &request.options);
     let sealed = request.state.tokens.seal_text(&token.encode(), &binding);
-    let mut query: Vec<&str> = request
-        .http
-        .uri()
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .filter(|p| {
-            let name = p.split('=').next().unwrap_or_default();
-            let Ok(name) = odata_core::query::decode_query_component(name) else {
-                return false;
-            };
-            name.starts_with('@')
-                || matches!(
-                    odata_core::query::system_query_option_name(&name),
-                    Some("$filter" | "$search" | "$select" | "$expand")
-                )
-        })
-        .collect();
-    let token = format!("$deltatoken={sealed}");
-    query.push(&token);
-    format!(
-        "{}/{}?{}",
-        request.state.service_root(request.http),
-        path,
-        query.join("&")
-    )
+    let kept = |name: &str| {
+        name.starts_with('@')
+            || matches!(
+                odata_core::query::system_query_option_name(name),
+                Some("$filter" | "$search" | "$select" | "$expand")
+            )
+    };
+    super::read::link_keeping(request, path, kept, &format!("$deltatoken={sealed}"))
 }
 
 /// `GET collection?$deltatoken=…`: the changes since the token, a page at a time.

@@ -384,6 +384,20 @@ fn token_binding(request: &Request<'_>, path: &str) -> String {
 
 /// The request URL with its query options kept as sent, `$skiptoken` replaced.
 fn next_link(request: &Request<'_>, path: &str, token: &str) -> String {
+    // Any spelling of the token (`$skiptoken`, `SkipToken`, …) goes, or the next request
+    // would carry two and be rejected as a repeated option.
+    let kept = |name: &str| odata_core::query::system_query_option_name(name) != Some("$skiptoken");
+    link_keeping(request, path, kept, &format!("$skiptoken={token}"))
+}
+
+/// A URL of `path` below the service root with the request's query options whose decoded
+/// names `keep` accepts (as sent), then `last` (`name=value`).
+pub(super) fn link_keeping(
+    request: &Request<'_>,
+    path: &str,
+    keep: impl Fn(&str) -> bool,
+    last: &str,
+) -> String {
     let mut query: Vec<&str> = request
         .http
         .uri()
@@ -392,16 +406,11 @@ fn next_link(request: &Request<'_>, path: &str, token: &str) -> String {
         .split('&')
         .filter(|p| !p.is_empty())
         .filter(|p| {
-            // Any spelling of the token (`$skiptoken`, `SkipToken`, …) goes, or the next
-            // request would carry two and be rejected as a repeated option.
             let name = p.split('=').next().unwrap_or_default();
-            !odata_core::query::decode_query_component(name).is_ok_and(|n| {
-                odata_core::query::system_query_option_name(&n) == Some("$skiptoken")
-            })
+            odata_core::query::decode_query_component(name).is_ok_and(|n| keep(&n))
         })
         .collect();
-    let token = format!("$skiptoken={token}");
-    query.push(&token);
+    query.push(last);
     format!(
         "{}/{}?{}",
         request.state.service_root(request.http),
