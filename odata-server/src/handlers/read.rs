@@ -531,19 +531,15 @@ async fn ranged_page(
     else {
         return Ok(None);
     };
-    let (store, table, tenant) = (&request.state.store, &collection.table, &request.tenant);
-    let count = |range| async move {
-        store
-            .count_in_range(table, tenant, &range, request.deadline)
-            .await
-            .map_err(|e| query_error(request, e))
-    };
-    let matching = count(*range).await?;
-    let total = count(range.whole()).await?;
-    let walk = TimeRange::walks_default_order(limit, matching, total)
-        .then(|| range.unindexed(store.backend(), table));
+    let store = &request.state.store;
+    let counted = store
+        .count_in_range(&collection.table, &request.tenant, range, request.deadline)
+        .await
+        .map_err(|e| query_error(request, e))?;
+    let walk = TimeRange::walks_default_order(limit, counted.matching, counted.total)
+        .then(|| range.unindexed(store.backend(), &collection.table));
     Ok(Some(RangedPage {
-        count: matching,
+        count: counted.matching,
         walk,
     }))
 }
@@ -559,9 +555,10 @@ async fn count_members(
 ) -> Result<i64, StoreError> {
     let store = &request.state.store;
     if let (Some(range), None) = (&plan.range, &scope.condition) {
-        return store
+        let counted = store
             .count_in_range(&collection.table, &request.tenant, range, request.deadline)
-            .await;
+            .await?;
+        return Ok(counted.matching);
     }
     let mut conditions: Vec<&Condition> = plan.conditions.iter().collect();
     conditions.extend(scope.condition.as_ref());

@@ -61,15 +61,6 @@ impl TimeRange {
 }
 
 impl TimeRange {
-    /// Every instant: the tenant's entities that have one.
-    pub(crate) fn whole(&self) -> Self {
-        Self {
-            column: self.column,
-            from: i64::MIN,
-            to: i64::MAX,
-        }
-    }
-
     /// Whether a page of `limit` entities in the default order is met sooner by walking
     /// that order and testing each entity against a range holding `matching` of the
     /// tenant's `total` entities (one in every `total / matching`) than by reading the
@@ -216,8 +207,9 @@ pub(crate) fn create(dialect: &impl Dialect, table: &Table, column: usize) -> Ve
         .collect()
 }
 
-/// The number of the tenant's rows in `range`: the counts of the days it covers whole,
-/// plus an index count of the rows in the parts of the days at either end.
+/// Two numbers: the tenant's rows in `range` (the counts of the days it covers whole, plus
+/// an index count of the rows in the parts of the days at either end), and its rows with
+/// any instant of the property (every day's count).
 pub(crate) fn count(
     dialect: &impl Dialect,
     table: &Table,
@@ -264,6 +256,19 @@ pub(crate) fn count(
             ")"
         ]
     };
+    let total = frag![
+        "CAST(COALESCE((SELECT SUM(",
+        Frag::atom(dialect.quote("n")),
+        ") FROM ",
+        Frag::atom(dialect.quote(&counts_table(table, range.column))),
+        " WHERE ",
+        Frag::atom(dialect.quote("_tenant")),
+        " = ",
+        Frag::param(tenant),
+        "), 0) AS ",
+        dialect.integer_type(),
+        ")"
+    ];
     let sql = frag![
         "SELECT CAST(COALESCE((SELECT SUM(",
         Frag::atom(dialect.quote("n")),
@@ -287,7 +292,8 @@ pub(crate) fn count(
         rows_between(tail_start, to),
         " AS ",
         dialect.integer_type(),
-        ")"
+        "), ",
+        total
     ];
     Statement::render(sql, dialect)
 }

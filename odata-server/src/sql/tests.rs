@@ -1242,7 +1242,8 @@ fn time_ranges_count_whole_days_and_the_partial_ends() {
         let range = TimeRange::of_filter(&f.table, filter).expect("a time range");
         range_count::count(&super::dialect::Sqlite, &f.table, "t", &range).params
     };
-    // 14 whole days (buckets shifted by 800 000 days), nothing before, half a day after.
+    // 14 whole days (buckets shifted by 800 000 days), nothing before, half a day after;
+    // then the tenant's whole count.
     let fortnight = both(
         cmp(CompareOp::Ge, at(), dto("2025-03-01T00:00:00Z")),
         cmp(CompareOp::Lt, at(), dto("2025-03-15T12:00:00Z")),
@@ -1259,7 +1260,8 @@ fn time_ranges_count_whole_days_and_the_partial_ends() {
             I(t0),
             T("t".into()),
             I(t0 + 14 * day),
-            I(t0 + 14 * day + day / 2)
+            I(t0 + 14 * day + day / 2),
+            T("t".into())
         ]
     );
     // The same range with the literals on the left, gt/le spelled as the next tick.

@@ -73,6 +73,15 @@ pub struct Find<'a> {
     pub offset: u64,
 }
 
+/// What [`Store::count_in_range`] counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RangeCount {
+    /// The tenant's entities in the range.
+    pub matching: i64,
+    /// The tenant's entities with any value of the property.
+    pub total: i64,
+}
+
 /// A row read by [`Store::find`]: the entity and the values of its sort terms (for the
 /// next page's `$skiptoken`).
 #[derive(Debug, Clone, PartialEq)]
@@ -729,21 +738,24 @@ impl Store {
     }
 
     /// The number of the tenant's entities of `table` in `range` of a range-counted
-    /// property (as [`Store::count_matching`] with the range as condition); interrupted at
-    /// `deadline`.
+    /// property (as [`Store::count_matching`] with the range as condition), and the number
+    /// with any value of that property; interrupted at `deadline`.
     pub async fn count_in_range(
         &self,
         table: &Table,
         tenant: &str,
         range: &TimeRange,
         deadline: Deadline,
-    ) -> Result<i64, StoreError> {
+    ) -> Result<RangeCount, StoreError> {
         let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
             range_count::count(d, table, tenant, range)
         });
         let counts = self
             .scan(statement, deadline, |row| {
-                Ok(row.int(0)?.unwrap_or_default())
+                Ok(RangeCount {
+                    matching: row.int(0)?.unwrap_or_default(),
+                    total: row.int(1)?.unwrap_or_default(),
+                })
             })
             .await?;
         Ok(counts.into_iter().next().unwrap_or_default())
