@@ -71,10 +71,10 @@ use crate::bind::{
 };
 use crate::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
 use crate::error::ODataError;
-use crate::query::apply::errors::{bad, in_apply, not_implemented};
+use crate::query::apply::errors::{bad, in_apply, not_implemented, one_level_rollup};
 use crate::query::{
-    AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, SortDirection, TopBottomKind,
-    Transformation, parse_expr,
+    AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, SortDirection,
+    TopBottomKind, Transformation, parse_expr,
 };
 use crate::value::{DateTimeOffset, Decimal, Value};
 
@@ -491,10 +491,56 @@ impl<'r> Run<'r> {
             }
             Transformation::TopBottom { kind, n, value } => self.top_bottom(stage, *kind, n, value),
             Transformation::Concat(sequences) => self.concat(stage, sequences),
+            // The grouping sets one after the other, finest first, a property a set
+            // leaves out being null: a `concat` of one `groupby` per set.
+            Transformation::GroupByRollup { items, then } => {
+                for item in items {
+                    if let GroupingItem::Rollup { all: false, levels } = item
+                        && levels.len() < 2
+                    {
+                        let name = levels.first().map(ToString::to_string).unwrap_or_default();
+                        return Err(one_level_rollup(&name));
+                    }
+                }
+                // What follows the aggregate sees every set's rows in the finest set's
+                // shape (a property a set leaves out is null there), so it runs after the
+                // sets are put together.
+                let nested = then.as_ref().map_or(&[][..], |a| &a.transformations[..]);
+                let split = nested
+                    .iter()
+                    .position(|t| matches!(t, Transformation::Aggregate(_)))
+                    .map_or(nested.len(), |i| i + 1);
+                let (grouping, after) = nested.split_at(split);
+                let inner = (!grouping.is_empty()).then(|| Apply {
+                    transformations: grouping.to_vec(),
+                });
+                let sequences: Vec<Apply> = GroupingItem::grouping_sets(items)
+                    .into_iter()
+                    .map(|set| Apply {
+                        transformations: vec![Transformation::GroupBy {
+                            properties: set.into_iter().cloned().collect(),
+                            then: inner.clone(),
+                        }],
+                    })
+                    .collect();
+                let mut rolled = self.concat(stage, &sequences)?;
+                for t in after {
+                    match t {
+                        Transformation::Filter(_)
+                        | Transformation::Identity
+                        | Transformation::Compute(_) => rolled = self.transformation(rolled, t)?,
+                        other => {
+                            return Err(not_implemented(format!(
+                                "'{}' inside groupby after aggregate",
+                                other.name()
+                            )));
+                        }
+                    }
+                }
+                Ok(rolled)
+            }
             // Evaluated in SQL only so far; the differential test leaves them out.
-            Transformation::GroupByRollup { .. }
-            | Transformation::Join { .. }
-            | Transformation::Nest(_) => Err(not_implemented(format!(
+            Transformation::Join { .. } | Transformation::Nest(_) => Err(not_implemented(format!(
                 "the transformation '{}' in the in-memory evaluator",
                 t.name()
             ))),

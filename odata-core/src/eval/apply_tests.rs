@@ -441,7 +441,6 @@ fn unsupported_nested_forms_are_not_implemented() {
         "aggregate(amount with sum from region with average as x)",
         "aggregate(amount with ns.custom as x)",
         "join(owner as o)",
-        "groupby((rollup(region,flag)),aggregate($count as n))",
     ] {
         assert_eq!(err(apply).kind, ErrorKind::NotImplemented, "{apply}");
     }
@@ -637,4 +636,38 @@ fn later_stages_name_grouping_properties_and_aliases() {
         err("aggregate($count as n)/filter(amount gt 1)").kind,
         ErrorKind::BadRequest
     );
+}
+
+#[test]
+fn rollup_is_each_grouping_set_finest_first_with_the_rolled_up_properties_null() {
+    let count = |v: &Value| match v {
+        Value::Int(n) => *n,
+        Value::Decimal(d) => d.to_string().parse().unwrap(),
+        other => panic!("a count: {other:?}"),
+    };
+    let r = run("groupby((rollup($all,region,flag)),aggregate($count as n))").unwrap();
+    assert_eq!(names(&r), ["region", "flag", "n"]);
+    let rows = values(&r);
+    // Five (region, flag) groups of one sale each, then the three regions (flag null),
+    // then the grand total.
+    assert_eq!(rows.len(), 5 + 3 + 1, "{rows:?}");
+    assert!(rows[..5].iter().all(|row| count(&row[2]) == 1), "{rows:?}");
+    let regions = &rows[5..8];
+    assert!(regions.iter().all(|row| row[1] == Value::Null), "{rows:?}");
+    let mut by_region: Vec<(String, i64)> = regions
+        .iter()
+        .map(|row| (format!("{:?}", row[0]), count(&row[2])))
+        .collect();
+    by_region.sort();
+    assert_eq!(
+        by_region.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        [1, 2, 2],
+        "{by_region:?}"
+    );
+    assert_eq!(rows[8][..2], [Value::Null, Value::Null]);
+    assert_eq!(count(&rows[8][2]), 5);
+    // Without $all, no grand total; one path without it names a hierarchy.
+    let r = run("groupby((rollup(region,flag)),aggregate($count as n))").unwrap();
+    assert_eq!(values(&r).len(), 5 + 3);
+    assert_eq!(err("groupby((rollup(region)))").kind, ErrorKind::BadRequest);
 }

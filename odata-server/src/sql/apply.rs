@@ -61,7 +61,7 @@ use odata_core::bind::{
 };
 use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
 use odata_core::error::ODataError;
-use odata_core::query::apply::errors::{bad, in_apply, not_implemented};
+use odata_core::query::apply::errors::{bad, in_apply, not_implemented, one_level_rollup};
 use odata_core::query::{
     AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, GroupingPath,
     NestItem, OrderBy, ParseLimits, SortDirection, TopBottomKind, Transformation, parse_expr,
@@ -553,11 +553,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 && levels.len() < 2
             {
                 let name = levels.first().map(ToString::to_string).unwrap_or_default();
-                return Err(bad(format!(
-                    "groupby: 'rollup({name})' with one argument names a leveled hierarchy, and \
-                     this service defines none; list two or more grouping properties, or \
-                     '$all' and one or more"
-                )));
+                return Err(one_level_rollup(&name));
             }
         }
         let nested = then.map_or(&[][..], |a| &a.transformations[..]);

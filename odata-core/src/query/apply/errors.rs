@@ -39,3 +39,13 @@ pub fn in_apply(step: &str) -> impl Fn(ODataError) -> ODataError + '_ {
         e
     }
 }
+
+/// A 400 for `rollup(p)` with one path and no `$all`: that names a leveled hierarchy, and
+/// no service of this framework defines one.
+pub fn one_level_rollup(name: &str) -> ODataError {
+    bad(format!(
+        "groupby: 'rollup({name})' with one argument names a leveled hierarchy, and this \
+         service defines none; list two or more grouping properties, or '$all' and one or \
+         more"
+    ))
+}
