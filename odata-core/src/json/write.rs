@@ -384,6 +384,15 @@ pub fn write_value(
 
 /// A JSON string literal with escaping.
 fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Most names and values need no escape (what serde_json escapes: `"`, `\\` and
+    // control characters): copied as they are, the same bytes serde_json would write.
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
 }
@@ -393,6 +402,15 @@ fn write_str(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
     use crate::edm::{Annotation, EntityTypeDef, ModelBuilder, PropertyDef};
+
+    proptest::proptest! {
+        #[test]
+        fn strings_are_written_as_serde_json_writes_them(s in "\\PC*|[\\x00-\\x7f]*") {
+            let mut out = Vec::new();
+            write_str(&mut out, &s);
+            proptest::prop_assert_eq!(out, serde_json::to_vec(&s).unwrap());
+        }
+    }
 
     #[test]
     fn omit_nulls_leaves_out_null_and_write_only_properties() {
