@@ -1,12 +1,12 @@
 //! The SQL that `odata_server::sql` generates for the common Autopilot queries is served
-//! by the indexes of `migrations/sqlite/0001_autopilot.sql` and
-//! `migrations/postgres/0001_autopilot.sql` (DESIGN §8: filtered pages, range filters and
+//! by the indexes of the Autopilot migrations (`migrations/sqlite/`,
+//! `migrations/postgres/`) (DESIGN §8: filtered pages, range filters and
 //! counts use indexes, not table scans). Each query is wrapped exactly as the HTTP layer
 //! wraps it and checked with `EXPLAIN QUERY PLAN` (SQLite) or `EXPLAIN` (PostgreSQL).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use odata_core::bind::{BoundExpr, BoundOrderBy, CompareOp, ExprType, PropertyRef};
+use odata_core::bind::{BoundExpr, BoundOrderBy, CompareOp, ExprType, Function, PropertyRef};
 use odata_core::edm::{
     EntityTypeDef, EnumTypeDef, Model, ModelBuilder, PrimitiveKind, PropertyDef, TypeKind,
 };
@@ -58,6 +58,20 @@ fn model() -> (Model, Table) {
     (model, table)
 }
 
+/// The Autopilot migrations for `backend` (`sqlite`, `postgres`), in the order they run.
+fn migrations(backend: &str) -> Vec<String> {
+    let dir = format!("{}/../migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|f| f.unwrap().path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect()
+}
+
 async fn database() -> (tempfile::TempDir, SqlitePool) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("plan.db").display());
@@ -66,15 +80,12 @@ async fn database() -> (tempfile::TempDir, SqlitePool) {
         .connect(&url)
         .await
         .unwrap();
-    let migration = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../migrations/sqlite/0001_autopilot.sql"
-    ))
-    .unwrap();
-    sqlx::raw_sql(AssertSqlSafe(migration))
-        .execute(&pool)
-        .await
-        .unwrap();
+    for migration in migrations("sqlite") {
+        sqlx::raw_sql(AssertSqlSafe(migration))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
     // Some rows, so the plans are those of a populated table.
     sqlx::query(
         "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 499) \
@@ -398,14 +409,7 @@ async fn pg_database() -> Option<PgPool> {
         .connect(&url)
         .await
         .unwrap();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../migrations/postgres");
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|f| f.unwrap().path())
-        .collect();
-    files.sort();
-    for file in files {
-        let migration = std::fs::read_to_string(file).unwrap();
+    for migration in migrations("postgres") {
         sqlx::raw_sql(AssertSqlSafe(migration))
             .execute(&pool)
             .await
@@ -533,7 +537,10 @@ async fn postgres_range_filter_uses_the_utc_index() {
     let terms = by_event_date_time_desc(&model, &table, Backend::Postgres);
     let (sql, params) = page_on(Backend::Postgres, &table, &condition, &terms);
     let detail = pg_plan(&pool, &sql, &params).await;
-    assert_pg_uses(&detail, "ix_autopilot_events_eventDateTime__utc_id");
+    assert_pg_uses(
+        &detail,
+        "ix_autopilot_events_eventDateTime__utc_id_deviceSerialNumber",
+    );
     assert!(
         detail
             .iter()
@@ -599,4 +606,51 @@ async fn postgres_string_lookup_uses_its_index() {
     let (sql, params) = page_on(Backend::Postgres, &table, &condition, &[]);
     let detail = pg_plan(&pool, &sql, &params).await;
     assert_pg_uses(&detail, "ix_autopilot_events_deviceSerialNumber_id");
+}
+
+#[tokio::test]
+async fn contains_on_the_serial_by_time_tests_the_time_index_entries() {
+    let (model, table) = model();
+    let (_dir, pool) = database().await;
+    let string = ExprType::Primitive(PrimitiveKind::String);
+    let contains = BoundExpr::Call {
+        function: Function::Contains,
+        args: vec![
+            property("deviceSerialNumber", string.clone()),
+            BoundExpr::Literal {
+                value: Value::String("12".into()),
+                ty: string,
+            },
+        ],
+        ty: ExprType::Primitive(PrimitiveKind::Boolean),
+    };
+    let condition = sql::filter(
+        Backend::Sqlite,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &contains,
+    )
+    .unwrap();
+    let terms = by_event_date_time_desc(&model, &table, Backend::Sqlite);
+    let (sql, params) = page(&table, &condition, &terms);
+    let detail = plan(&pool, &sql, &params).await;
+    assert!(
+        detail.iter().any(|d| d
+            .contains("USING INDEX ix_autopilot_events_eventDateTime__utc_id_deviceSerialNumber")),
+        "{detail:?}"
+    );
+    assert!(!sorts(&detail), "{detail:?}");
+    // The serial is tested on the index entry; the table row is read (DeferredSeek) only
+    // for the columns the page selects.
+    let mut args = SqliteArguments::default();
+    for p in &params {
+        p.bind(&mut args).unwrap();
+    }
+    let program = sqlx::query_with(AssertSqlSafe(format!("EXPLAIN {sql}")), args)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let opcodes: Vec<String> = program.iter().map(|r| r.get::<String, _>(1)).collect();
+    assert!(opcodes.iter().any(|o| o == "DeferredSeek"), "{opcodes:?}");
 }
