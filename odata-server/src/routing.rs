@@ -108,6 +108,9 @@ pub struct Related<'s> {
     /// Segments after the related entity (`…/{navigation}[/{key}]/…`): the path goes on
     /// from it, once its key is known (see [`resolve_in_entity`]).
     pub then: Vec<String>,
+    /// The `/$filter(…)` segments after a collection-valued navigation property, as a URL
+    /// path suffix (see [`filter_path`]); their expressions are the route's `filters`.
+    pub filter_path: String,
 }
 
 /// A resolved request URL: what it addresses and how.
@@ -283,6 +286,48 @@ fn decode_segments(raw_path: &str) -> Result<Vec<String>, ODataError> {
         .collect()
 }
 
+/// A `$filter(…)` path segment, parsed.
+fn path_filter(segment: &str, info: &RequestInfo<'_>) -> Result<PathFilter, ODataError> {
+    let Some(text) = segment
+        .strip_prefix("$filter(")
+        .and_then(|t| t.strip_suffix(')'))
+    else {
+        return Err(ODataError::bad_request(format!(
+            "The segment '{segment}' is not a '$filter(…)' segment: it must end with ')'."
+        )));
+    };
+    let limits = info.options().map(|o| o.limits).unwrap_or_default();
+    Ok(PathFilter {
+        text: text.to_owned(),
+        expr: crate::query::parse_path_filter(text, &limits)?,
+    })
+}
+
+/// The `/$filter(…)` segments of `filters`, as a URL path suffix (the expressions
+/// percent-encoded where a URL or a segment needs it).
+pub fn filter_path(filters: &[PathFilter]) -> String {
+    /// What a path segment's expression must escape: what ends or splits a URL or a
+    /// segment, and what is not printable ASCII.
+    const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'%')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}');
+    filters
+        .iter()
+        .map(|f| {
+            let text = percent_encoding::utf8_percent_encode(&f.text, ESCAPED);
+            format!("/$filter({text})")
+        })
+        .collect()
+}
+
 /// `raw_path` cut at each `/` outside parentheses and single-quoted strings (a doubled
 /// quote inside a string toggles twice, so it stays inside).
 fn split_path(raw_path: &str) -> Vec<&str> {
@@ -424,13 +469,7 @@ fn resolve_in_collection<'s>(
         (None, [s]) if s == "$count" => return path(Target::Count(collection)),
         (None, [s]) if s == "$ref" => return path(Target::CollectionRef(collection)),
         (None, [s, rest @ ..]) if s.starts_with("$filter(") => {
-            let Some(text) = s.strip_prefix("$filter(").and_then(|t| t.strip_suffix(')')) else {
-                return Err(ODataError::bad_request(format!(
-                    "The segment '{s}' is not a '$filter(…)' segment: it must end with ')'."
-                )));
-            };
-            let limits = info.options().map(|o| o.limits).unwrap_or_default();
-            let expr = crate::query::parse_path_filter(text, &limits)?;
+            let filter = path_filter(s, info)?;
             let mut route = resolve_in_collection(service, collection, None, rest, info)?;
             let filterable = matches!(
                 route.target,
@@ -443,13 +482,7 @@ fn resolve_in_collection<'s>(
                      '$filter(…)' can follow a '$filter(…)' segment.",
                 ));
             }
-            route.filters.insert(
-                0,
-                PathFilter {
-                    text: text.to_owned(),
-                    expr,
-                },
-            );
+            route.filters.insert(0, filter);
             return Ok(route);
         }
         (None, [s, ..]) if s.starts_with('$') => {
@@ -554,6 +587,14 @@ pub fn resolve_in_entity<'s>(
                 ty.qualified_name
             )));
         }
+        // `$filter(…)` selects members of a collection; an entity has none.
+        (s, _) if s.starts_with("$filter(") => {
+            return Err(ODataError::bad_request(format!(
+                "'{s}' filters the members of a collection; it cannot follow the single \
+                 entity '{}'.",
+                ty.qualified_name
+            )));
+        }
         _ => {}
     }
     if let Some(property) = ty.stream_property(name) {
@@ -602,7 +643,19 @@ pub fn resolve_in_entity<'s>(
             reference: false,
             source_type: None,
             then: Vec::new(),
+            filter_path: String::new(),
         };
+        // `…/{navigation}/$filter(…)…`: the members matching the expressions.
+        let mut filters = Vec::new();
+        let mut tail = tail;
+        while nav_predicate.is_none()
+            && navigation.is_collection()
+            && let [s, rest @ ..] = tail
+            && s.starts_with("$filter(")
+        {
+            filters.push(path_filter(s, info)?);
+            tail = rest;
+        }
         let rest = match (nav_predicate, tail) {
             (Some(p), rest) if navigation.is_collection() => {
                 related.member = Some(parse_predicate(service, target, p, info)?);
@@ -627,7 +680,7 @@ pub fn resolve_in_entity<'s>(
             }
             (None, rest) => rest,
         };
-        return match rest {
+        let route = match rest {
             [] => path(Target::Related(related)),
             // `…/{navigation}/{key}/$ref`: the link to one member.
             [s] if s == "$ref" && related.member.is_some() => {
@@ -646,6 +699,22 @@ pub fn resolve_in_entity<'s>(
                 ),
             )),
         };
+        let mut route = route?;
+        if !filters.is_empty() {
+            let Target::Related(related) = &mut route.target else {
+                return Err(crate::error::internal(&"a navigation that leads nowhere"));
+            };
+            if related.member.is_some() || !related.then.is_empty() {
+                return Err(ODataError::new(
+                    ErrorKind::NotImplemented,
+                    "Only the members, their $count or their $ref can follow a '$filter(…)' \
+                     segment.",
+                ));
+            }
+            related.filter_path = filter_path(&filters);
+            route.filters = filters;
+        }
+        return Ok(route);
     }
     if ty.navigation_property(nav_name).is_some() {
         return Err(ODataError::new(

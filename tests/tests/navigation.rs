@@ -947,3 +947,52 @@ async fn count_with_nested_filter_and_search_counts_matching_members() {
         assert_eq!(body["error"]["target"], "$filter", "{bad}: {body}");
     }
 }
+
+#[tokio::test]
+async fn filter_segments_after_a_navigation_select_its_members() {
+    let app = fixture().await;
+    // p1 holds d0, d2, d4, d6, d8 with serials SN-9, SN-7, SN-5, SN-3, SN-1.
+    let filtered = format!("{PROFILES}/p1/assignedDevices/$filter(serialNumber gt 'SN-2')");
+    let mut seen = Vec::new();
+    let mut next = Some(app.url(&format!("{filtered}?$orderby=serialNumber")));
+    while let Some(url) = next {
+        let r = app
+            .client
+            .get(&url)
+            .header("Prefer", "odata.maxpagesize=1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{url}");
+        let body: Value = r.json().await.unwrap();
+        seen.extend(ids(&body).into_iter().map(str::to_owned));
+        next = body["@odata.nextLink"].as_str().map(str::to_owned);
+        if let Some(link) = &next {
+            assert!(link.contains("/assignedDevices/$filter("), "{link}");
+        }
+    }
+    assert_eq!(seen, ["d6", "d4", "d2", "d0"]);
+    let count = app.get(&format!("{filtered}/$count")).send().await.unwrap();
+    assert_eq!(count.text().await.unwrap(), "4");
+    let both = app
+        .get_json(&format!(
+            "{filtered}/$filter(serialNumber lt 'SN-8')?$filter=serialNumber ne 'SN-5'"
+        ))
+        .await;
+    let mut both = ids(&both);
+    both.sort_unstable();
+    assert_eq!(both, ["d2", "d6"]);
+    let refs = app.get_json(&format!("{filtered}/$ref")).await;
+    assert_eq!(refs["value"].as_array().unwrap().len(), 4, "{refs}");
+    // A member after the segment is not served; a single-valued navigation takes none.
+    let r = app.get(&format!("{filtered}/d0")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
+    let r = app
+        .get(&format!(
+            "{IDENTITIES}/d0/deploymentProfile/$filter(displayName eq 'Kiosk')"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+}

@@ -229,7 +229,7 @@ async fn handle(
         _ => parsed?,
     };
     // `/$filter(…)` segments: reads only, their expressions ANDed into `$filter`.
-    let filter_path = read::filter_path(&route.filters);
+    let filter_path = crate::routing::filter_path(&route.filters);
     if !route.filters.is_empty() && !matches!(*req.method(), Method::GET | Method::HEAD) {
         return Err(not_allowed(req.method(), "GET"));
     }

@@ -54,7 +54,7 @@ impl Scope {
 
     /// The collection's members of type `cast` or a type derived from it
     /// (`collection/{type}`), after the `/$filter(…)` segments `filter_path` (see
-    /// [`filter_path`]), which its further pages' URLs keep.
+    /// [`crate::routing::filter_path`]), which its further pages' URLs keep.
     pub fn of_type(
         model: &Model,
         collection: &Collection,
@@ -77,30 +77,6 @@ impl Scope {
             references: false,
         }
     }
-}
-
-/// The `/$filter(…)` segments of `filters`, as a URL path suffix.
-pub(super) fn filter_path(filters: &[crate::routing::PathFilter]) -> String {
-    /// What a path segment's expression must escape: what ends or splits a URL or a
-    /// segment, and what is not printable ASCII.
-    const ESCAPED: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
-        .add(b' ')
-        .add(b'"')
-        .add(b'#')
-        .add(b'%')
-        .add(b'<')
-        .add(b'>')
-        .add(b'?')
-        .add(b'`')
-        .add(b'{')
-        .add(b'}');
-    filters
-        .iter()
-        .map(|f| {
-            let text = percent_encoding::utf8_percent_encode(&f.text, ESCAPED);
-            format!("/$filter({text})")
-        })
-        .collect()
 }
 
 /// `GET collection` (or a navigation's or a cast's part of it, `scope`): one page of the

@@ -77,7 +77,8 @@ pub(super) async fn get(
                     Some(_) => path.clone(),
                     None => related.target.path.clone(),
                 },
-                path,
+                // Further pages keep the `/$filter(…)` segments.
+                path: format!("{path}{}", related.filter_path),
                 references: related.reference,
             };
             match &related.member {
