@@ -167,11 +167,20 @@ fn bucket_of(row: &str, utc: &str) -> String {
     format!("({row}.{utc} + {SHIFT}) / {DAY}")
 }
 
-/// The statements that create, when missing, the counts of `table`'s property at `column`
-/// and the triggers that keep them, then fill them from the stored rows if they are
-/// empty (their first start: afterwards a counted row always leaves a row of counts).
-/// Run in one transaction.
-pub(crate) fn create(dialect: &impl Dialect, table: &Table, column: usize) -> Vec<Statement> {
+/// How the store sets up the counts of a table's property: run in one transaction,
+/// `create`, then `filled` and, when it finds no row, `fill`.
+pub(crate) struct Preparation {
+    /// Create, when missing, the counts' table and the triggers that keep them.
+    pub(crate) create: Vec<Statement>,
+    /// A row when the counts hold any: afterwards a counted row always leaves one, so
+    /// none means they were just created (or nothing was ever counted).
+    pub(crate) filled: Statement,
+    /// Fill the counts from the stored rows.
+    pub(crate) fill: Statement,
+}
+
+/// The [`Preparation`] of the counts of `table`'s property at `column`.
+pub(crate) fn prepare(dialect: &impl Dialect, table: &Table, column: usize) -> Preparation {
     let counts = counts_table(table, column);
     let (q_counts, q_table) = (dialect.quote(&counts), dialect.quote(&table.name));
     let utc = dialect.quote(&utc_column(&table.columns[column].property.name));
@@ -192,19 +201,19 @@ pub(crate) fn create(dialect: &impl Dialect, table: &Table, column: usize) -> Ve
         bucket_of("NEW", &utc)
     );
     statements.extend(dialect.row_triggers(&counts, &table.name, &utc, &on_old, &on_new));
-    statements.push(format!(
-        "INSERT INTO {q_counts} (\"_tenant\", \"bucket\", \"n\") \
-         SELECT \"_tenant\", ({utc} + {SHIFT}) / {DAY}, COUNT(*) FROM {q_table} \
-         WHERE {utc} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {q_counts}) \
-         GROUP BY \"_tenant\", ({utc} + {SHIFT}) / {DAY}"
-    ));
-    statements
-        .into_iter()
-        .map(|sql| Statement {
-            sql,
-            params: Vec::new(),
-        })
-        .collect()
+    let statement = |sql| Statement {
+        sql,
+        params: Vec::new(),
+    };
+    Preparation {
+        create: statements.into_iter().map(statement).collect(),
+        filled: statement(format!("SELECT 1 FROM {q_counts} LIMIT 1")),
+        fill: statement(format!(
+            "INSERT INTO {q_counts} (\"_tenant\", \"bucket\", \"n\") \
+             SELECT \"_tenant\", ({utc} + {SHIFT}) / {DAY}, COUNT(*) FROM {q_table} \
+             WHERE {utc} IS NOT NULL GROUP BY \"_tenant\", ({utc} + {SHIFT}) / {DAY}"
+        )),
+    }
 }
 
 /// Two numbers: the tenant's rows in `range` (the counts of the days it covers whole, plus
