@@ -471,23 +471,8 @@ impl<'r> Run<'r> {
                 };
                 let paths: Vec<Vec<String>> =
                     properties.iter().map(|p| p.segments.clone()).collect();
-                let mut grouped = self.group(stage, &paths, items, &conditions)?;
-                for t in after {
-                    match t {
-                        Transformation::Filter(_)
-                        | Transformation::Identity
-                        | Transformation::Compute(_) => {
-                            grouped = self.transformation(grouped, t)?
-                        }
-                        other => {
-                            return Err(not_implemented(format!(
-                                "'{}' inside groupby after aggregate",
-                                other.name()
-                            )));
-                        }
-                    }
-                }
-                Ok(grouped)
+                let grouped = self.group(stage, &paths, items, &conditions)?;
+                self.after_aggregate(grouped, after)
             }
             Transformation::TopBottom { kind, n, value } => self.top_bottom(stage, *kind, n, value),
             Transformation::Concat(sequences) => self.concat(stage, sequences),
@@ -523,21 +508,8 @@ impl<'r> Run<'r> {
                         }],
                     })
                     .collect();
-                let mut rolled = self.concat(stage, &sequences)?;
-                for t in after {
-                    match t {
-                        Transformation::Filter(_)
-                        | Transformation::Identity
-                        | Transformation::Compute(_) => rolled = self.transformation(rolled, t)?,
-                        other => {
-                            return Err(not_implemented(format!(
-                                "'{}' inside groupby after aggregate",
-                                other.name()
-                            )));
-                        }
-                    }
-                }
-                Ok(rolled)
+                let rolled = self.concat(stage, &sequences)?;
+                self.after_aggregate(rolled, after)
             }
             // Evaluated in SQL only so far; the differential test leaves them out.
             Transformation::Join { .. } | Transformation::Nest(_) => Err(not_implemented(format!(
@@ -936,6 +908,31 @@ impl<'r> Run<'r> {
 
     /// `concat(seq, seq, …)`: each sequence applied to the input, the results one after
     /// the other.
+    /// What follows the aggregate inside a `groupby`: per-row steps over the grouped rows.
+    fn after_aggregate<'m>(
+        &self,
+        mut grouped: Stage<'m>,
+        after: &[Transformation],
+    ) -> Result<Stage<'m>, ODataError>
+    where
+        'r: 'm,
+    {
+        for t in after {
+            match t {
+                Transformation::Filter(_)
+                | Transformation::Identity
+                | Transformation::Compute(_) => grouped = self.transformation(grouped, t)?,
+                other => {
+                    return Err(not_implemented(format!(
+                        "'{}' inside groupby after aggregate",
+                        other.name()
+                    )));
+                }
+            }
+        }
+        Ok(grouped)
+    }
+
     fn concat<'m>(&self, stage: Stage<'m>, sequences: &[Apply]) -> Result<Stage<'m>, ODataError>
     where
         'r: 'm,

@@ -58,9 +58,7 @@ impl TimeRange {
         }
         range
     }
-}
 
-impl TimeRange {
     /// Whether a page of `limit` entities in the default order is met sooner by walking
     /// that order and testing each entity against a range holding `matching` of the
     /// tenant's `total` entities (one in every `total / matching`) than by reading the
