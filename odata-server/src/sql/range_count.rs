@@ -263,44 +263,45 @@ pub(crate) fn count(
             ")"
         ]
     };
-    let total = frag![
-        "CAST(COALESCE((SELECT SUM(",
-        Frag::atom(dialect.quote("n")),
-        ") FROM ",
-        Frag::atom(dialect.quote(&counts_table(table, range.column))),
-        " WHERE ",
-        Frag::atom(dialect.quote("_tenant")),
-        " = ",
-        Frag::param(tenant),
-        "), 0) AS ",
-        dialect.integer_type(),
-        ")"
-    ];
+    // The sum of the tenant's days, those of `days` only when given.
+    let days_sum = |days: Option<(i64, i64)>| {
+        let mut sum = frag![
+            "CAST(COALESCE((SELECT SUM(",
+            Frag::atom(dialect.quote("n")),
+            ") FROM ",
+            Frag::atom(dialect.quote(&counts_table(table, range.column))),
+            " WHERE ",
+            Frag::atom(dialect.quote("_tenant")),
+            " = ",
+            Frag::param(tenant)
+        ];
+        if let Some((first, end)) = days {
+            let bucket_column = || Frag::atom(dialect.quote("bucket"));
+            sum.push(frag![
+                " AND ",
+                bucket_column(),
+                " >= ",
+                Frag::param(first),
+                " AND ",
+                bucket_column(),
+                " < ",
+                Frag::param(end)
+            ]);
+        }
+        sum.push(frag!["), 0) AS ", dialect.integer_type(), ")"]);
+        sum
+    };
     let sql = frag![
-        "SELECT CAST(COALESCE((SELECT SUM(",
-        Frag::atom(dialect.quote("n")),
-        ") FROM ",
-        Frag::atom(dialect.quote(&counts_table(table, range.column))),
-        " WHERE ",
-        Frag::atom(dialect.quote("_tenant")),
-        " = ",
-        Frag::param(tenant),
-        " AND ",
-        Frag::atom(dialect.quote("bucket")),
-        " >= ",
-        Frag::param(bucket(first_whole)),
-        " AND ",
-        Frag::atom(dialect.quote("bucket")),
-        " < ",
-        Frag::param(bucket(end_whole)),
-        "), 0) + ",
+        "SELECT CAST(",
+        days_sum(Some((bucket(first_whole), bucket(end_whole)))),
+        " + ",
         rows_between(from, head_end),
         " + ",
         rows_between(tail_start, to),
         " AS ",
         dialect.integer_type(),
         "), ",
-        total
+        days_sum(None)
     ];
     Statement::render(sql, dialect)
 }
