@@ -30,6 +30,7 @@ use odata_core::query::{Expand, ExpandItem as ExpandSyntax, ExpandKind, Levels, 
 use odata_core::query::{NestedOptions, QueryOptions};
 use odata_core::value::{DateTimeOffset, Value};
 
+use crate::compute::Computed;
 use crate::plan::{self, CollectionPlan};
 use crate::service::{Collection, Link, Navigation, Service};
 use crate::sql::schema::Backend;
@@ -337,6 +338,9 @@ pub struct Node {
     pub entity: StoredEntity,
     /// Its expanded navigation properties.
     pub expansions: Vec<Expansion>,
+    /// The values of its `$compute`d properties that read through navigation properties,
+    /// in `$compute` order ([`crate::compute::fetch`]).
+    pub computed: Vec<Value>,
 }
 
 /// The value of one expanded navigation property of one entity.
@@ -372,11 +376,12 @@ pub struct Reading<'a> {
 type Expanded<'a> = Pin<Box<dyn Future<Output = Result<Vec<Node>, StoreError>> + Send + 'a>>;
 
 /// Runs `items` for the entities of `collection`: the same entities as nodes with their
-/// expansions.
+/// expansions and the values `computed` reads through navigation properties.
 pub fn run<'a>(
     reading: &'a Reading<'a>,
     collection: &'a Collection,
     items: &'a [ExpandItem<'a>],
+    computed: &'a Computed,
     parents: Vec<StoredEntity>,
 ) -> Expanded<'a> {
     Box::pin(async move {
@@ -385,8 +390,18 @@ pub fn run<'a>(
             .map(|entity| Node {
                 entity,
                 expansions: Vec::with_capacity(items.len()),
+                computed: Vec::new(),
             })
             .collect();
+        crate::compute::fetch(
+            reading.store,
+            reading.tenant,
+            reading.deadline,
+            collection,
+            computed,
+            &mut nodes,
+        )
+        .await?;
         for item in items {
             let values = expand_one(reading, collection, item, &nodes).await?;
             for (node, value) in nodes.iter_mut().zip(values) {
@@ -439,7 +454,7 @@ async fn expand_one(
                     )
                     .await?;
                 let rows = rows.into_iter().map(|r| r.entity).collect();
-                run(reading, target, &item.nested, rows).await?
+                run(reading, target, &item.nested, &item.plan.computed, rows).await?
             };
             let by_value: HashMap<String, Node> = found
                 .into_iter()
@@ -546,7 +561,9 @@ async fn expand_one(
                 sizes.push((members.len(), more));
                 all.extend(members);
             }
-            let mut all = run(reading, target, &item.nested, all).await?.into_iter();
+            let mut all = run(reading, target, &item.nested, &item.plan.computed, all)
+                .await?
+                .into_iter();
             Ok(parents
                 .iter()
                 .zip(sizes)

@@ -1,13 +1,14 @@
 //! From parsed query options to what the store runs: options bound against the collection's
 //! entity type, then translated to SQL conditions and sort terms.
 
-use odata_core::bind::{self, BindContext, ComputedProperty, SelectedProperty};
+use odata_core::bind::{self, BindContext, SelectedProperty};
 use odata_core::error::ODataError;
 use odata_core::query::{QueryOptions, SortDirection};
 use odata_core::value::DateTimeOffset;
 
 use std::cell::RefCell;
 
+use crate::compute::Computed;
 use crate::service::{Collection, Service};
 use crate::sql::range_count::TimeRange;
 use crate::sql::schema::Backend;
@@ -29,13 +30,13 @@ pub struct CollectionPlan {
     /// The nested options of selected properties (`$select=tags($top=2)`), applied to
     /// their values as rows are written.
     pub select_options: Vec<SelectedProperty>,
-    /// The collections (indexes into [`Service::collections`]) that `$filter` and
-    /// `$orderby` read through navigation properties, at any depth: the caller must be
-    /// allowed to read them too.
+    /// The collections (indexes into [`Service::collections`]) that `$filter`,
+    /// `$orderby` and `$compute` read through navigation properties, at any depth: the
+    /// caller must be allowed to read them too.
     pub related_reads: Vec<usize>,
     /// `$compute`'s properties, in request order (written after the declared ones when
     /// selected; `$filter`/`$orderby` already have them substituted).
-    pub computed: Vec<ComputedProperty>,
+    pub computed: Computed,
     /// The time range the conditions select, when they are only that and the property's
     /// entities are counted per day: `$count` then reads the counts
     /// ([`crate::store::Store::count_in_range`]).
@@ -61,11 +62,11 @@ pub fn plan(
         limits: options.limits,
     };
     let navigator = ReadsThrough::new(service);
-    let computed = crate::compute::bind(service, collection, &ctx, options)?;
+    let computed = crate::compute::bind(service, backend, collection, &navigator, &ctx, options)?;
     let mut conditions = Vec::new();
     let mut range = None;
     if let Some(filter) = &options.filter {
-        let bound = bind::bind_filter_computed(&ctx, &computed, filter)?;
+        let bound = bind::bind_filter_computed(&ctx, &computed.properties, filter)?;
         conditions.push(sql::filter(backend, model, table, &navigator, &bound)?);
         range = TimeRange::of_filter(table, &bound);
     }
@@ -76,7 +77,7 @@ pub fn plan(
     }
     let mut order = match &options.orderby {
         Some(orderby) => {
-            let keys = bind::bind_orderby_computed(&ctx, &computed, orderby)?;
+            let keys = bind::bind_orderby_computed(&ctx, &computed.properties, orderby)?;
             sql::order_by(backend, model, table, &navigator, &keys)?
         }
         None => Vec::new(),
@@ -87,7 +88,7 @@ pub fn plan(
     let tiebreak = order.last().map_or(SortDirection::Asc, |t| t.direction);
     order.extend(sql::default_order(table, tiebreak));
     let selected = match &options.select {
-        Some(select) => bind::bind_select_computed(&ctx, &computed, select)?,
+        Some(select) => bind::bind_select_computed(&ctx, &computed.properties, select)?,
         None => None,
     };
     let select_options = match &options.select {
@@ -173,14 +174,18 @@ pub struct Shape {
     /// Property names `$select` asks for, computed ones included (`None`: all).
     pub selected: Option<Vec<String>>,
     /// `$compute`'s properties, in request order.
-    pub computed: Vec<ComputedProperty>,
+    pub computed: Computed,
     /// The nested options of selected properties.
     pub select_options: Vec<SelectedProperty>,
+    /// The collections `$compute` reads through navigation properties (indexes into
+    /// [`Service::collections`]): the caller must be allowed to read them too.
+    pub related_reads: Vec<usize>,
 }
 
-/// The `$select` and `$compute` of a single-entity request.
+/// The `$select` and `$compute` of a single-entity request, for a store on `backend`.
 pub fn selection(
     service: &Service,
+    backend: Backend,
     collection: &Collection,
     options: &QueryOptions,
     now: DateTimeOffset,
@@ -192,9 +197,10 @@ pub fn selection(
         now,
         limits: options.limits,
     };
-    let computed = crate::compute::bind(service, collection, &ctx, options)?;
+    let navigator = ReadsThrough::new(service);
+    let computed = crate::compute::bind(service, backend, collection, &navigator, &ctx, options)?;
     let selected = match &options.select {
-        Some(select) => bind::bind_select_computed(&ctx, &computed, select)?,
+        Some(select) => bind::bind_select_computed(&ctx, &computed.properties, select)?,
         None => None,
     };
     let select_options = match &options.select {
@@ -205,6 +211,7 @@ pub fn selection(
         selected,
         computed,
         select_options,
+        related_reads: navigator.reads(),
     })
 }
 

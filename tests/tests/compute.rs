@@ -145,3 +145,125 @@ async fn a_single_event_with_computed_properties_and_the_errors() {
         assert!(message.contains(fragment), "{query}: {message}");
     }
 }
+
+const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles";
+const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
+
+/// Profiles p1 "Kiosk" and p2 "Office"; identities d0…d4 with serials SN-0…SN-4, d0–d2
+/// assigned to p1, d3 to p2, d4 to none.
+async fn assigned() -> TestApp {
+    let app = spawn_app().await;
+    for (id, name) in [("p1", "Kiosk"), ("p2", "Office")] {
+        let r = app
+            .post_json(
+                PROFILES,
+                &json!({
+                    "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+                    "id": id,
+                    "displayName": name,
+                }),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    for (i, profile) in [Some("p1"), Some("p1"), Some("p1"), Some("p2"), None]
+        .into_iter()
+        .enumerate()
+    {
+        let mut body = json!({"id": format!("d{i}"), "serialNumber": format!("SN-{i}")});
+        if let Some(p) = profile {
+            body["deploymentProfile@odata.bind"] = json!(format!("{PROFILES}('{p}')"));
+        }
+        let r = app.post_json(IDENTITIES, &body).send().await.unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+    }
+    app
+}
+
+#[tokio::test]
+async fn computed_properties_read_through_navigation_properties() {
+    let app = assigned().await;
+    // A device's profile name: selected, filtered and ordered by; null without a profile.
+    let body = app
+        .get_json(&format!(
+            "{IDENTITIES}?$compute=deploymentProfile/displayName as profileName\
+             &$select=id,profileName&$orderby=profileName desc,id"
+        ))
+        .await;
+    assert_eq!(
+        column(&body, "id"),
+        [
+            &json!("d3"),
+            &json!("d0"),
+            &json!("d1"),
+            &json!("d2"),
+            &json!("d4")
+        ]
+    );
+    assert_eq!(
+        column(&body, "profileName"),
+        [
+            &json!("Office"),
+            &json!("Kiosk"),
+            &json!("Kiosk"),
+            &json!("Kiosk"),
+            &Value::Null
+        ]
+    );
+    let body = app
+        .get_json(&format!(
+            "{IDENTITIES}?$compute=deploymentProfile/displayName as profileName\
+             &$filter=profileName eq 'Office'&$select=id"
+        ))
+        .await;
+    assert_eq!(column(&body, "id"), [&json!("d3")]);
+    // A profile's devices: counted and tested with a lambda, on the set and on one
+    // profile, and nested in an expansion of the device's profile.
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}?$compute=assignedDevices/$count as devices,\
+             assignedDevices/any(d: d/serialNumber eq 'SN-3') as hasSN3\
+             &$select=id,devices,hasSN3&$orderby=devices desc"
+        ))
+        .await;
+    assert_eq!(column(&body, "id"), [&json!("p1"), &json!("p2")]);
+    assert_eq!(column(&body, "devices"), [&json!(3), &json!(1)]);
+    assert_eq!(column(&body, "hasSN3"), [&json!(false), &json!(true)]);
+    let body = app
+        .get_json(&format!(
+            "{PROFILES}/p1?$compute=assignedDevices/$count as devices&$select=devices"
+        ))
+        .await;
+    assert_eq!(body["devices"], 3);
+    let body = app
+        .get_json(&format!(
+            "{IDENTITIES}/d3?$select=id&$expand=deploymentProfile(\
+             $compute=assignedDevices/$count as devices;$select=displayName,devices)"
+        ))
+        .await;
+    assert_eq!(body["deploymentProfile"]["devices"], 1, "{body}");
+    // Unknown names behind the navigation are a 400 naming them.
+    let r = app
+        .get(&format!(
+            "{IDENTITIES}?$compute=deploymentProfile/nope as n"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'nope'"),
+        "{body}"
+    );
+}

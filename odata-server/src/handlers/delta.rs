@@ -108,7 +108,7 @@ pub(super) async fn changes(
         query,
         request.now.clone(),
     )?;
-    super::read::authorize_related_reads(request, &plan)?;
+    super::read::authorize_related_reads(request, &plan.related_reads)?;
     let expand = bind_expand(request, collection)?;
     let _slot = admit(request).await?;
     let now = state.store.change_mark(&request.tenant).await?;
@@ -177,7 +177,7 @@ pub(super) async fn changes(
             .map(|f| f.entity)
             .collect()
     };
-    let nodes = expanded(request, collection, &expand, found).await?;
+    let nodes = expanded(request, collection, &expand, &plan.computed, found).await?;
     let key_of = |entity: &StoredEntity| super::output::key_of(collection, entity);
 
     let root = state.service_root(request.http);

@@ -2,8 +2,9 @@
 
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
-use odata_core::bind::{ComputedProperty, SelectedProperty};
+use odata_core::bind::SelectedProperty;
 
+use crate::compute::Computed;
 use crate::plan::Shape;
 use odata_core::edm::Model;
 use odata_core::error::ODataError;
@@ -133,13 +134,14 @@ pub(super) fn write_one(
     out: &mut Vec<u8>,
     request: &Request<'_>,
     collection: &Collection,
-    entity: &StoredEntity,
+    node: &Node,
     context: Option<&str>,
     selected: Option<&[String]>,
-    computed: &[ComputedProperty],
+    computed: &Computed,
     nested: &[SelectedProperty],
     options: WriteOptions,
 ) -> Result<(), ODataError> {
+    let entity = &node.entity;
     let model = request.state.service.model();
     let table_type = stored_type(&collection.table, entity)?;
     let shaped = shape_selected(model, collection, table_type, entity, nested)?;
@@ -189,7 +191,7 @@ pub(super) fn write_one(
             model,
             &collection.table,
             table_type,
-            entity,
+            node,
             computed,
             selected,
         )?;
@@ -292,20 +294,12 @@ pub(super) fn write_node(
     items: &[ExpandItem<'_>],
     context: Option<&str>,
     selected: Option<&[String]>,
-    computed: &[ComputedProperty],
+    computed: &Computed,
     nested: &[SelectedProperty],
     options: WriteOptions,
 ) -> Result<(), ODataError> {
     write_one(
-        out,
-        request,
-        collection,
-        &node.entity,
-        context,
-        selected,
-        computed,
-        nested,
-        options,
+        out, request, collection, node, context, selected, computed, nested, options,
     )?;
     let links = options.metadata == MetadataLevel::Full && !collection.navigations.is_empty();
     if items.is_empty() && !links {
@@ -470,6 +464,7 @@ pub(super) fn entity_response(
     let node = Node {
         entity: entity.clone(),
         expansions: Vec::new(),
+        computed: Vec::new(),
     };
     let shape = Shape {
         selected: selected.map(<[String]>::to_vec),

@@ -14,6 +14,7 @@ use super::output::{
     write_node,
 };
 use crate::admission::Slot;
+use crate::compute::Computed;
 use crate::expand::{self, ExpandItem, Node};
 use crate::negotiation;
 use crate::paging::SkipToken;
@@ -106,7 +107,7 @@ pub(super) async fn collection(
         query,
         request.now.clone(),
     )?;
-    authorize_related_reads(request, &plan)?;
+    authorize_related_reads(request, &plan.related_reads)?;
     let expand = bind_expand(request, collection)?;
     // Expanded references need their columns, selected or not.
     let projection = plan.projection.as_ref().map(|columns| {
@@ -244,6 +245,7 @@ pub(super) async fn collection(
         request,
         collection,
         &expand,
+        &plan.computed,
         rows.into_iter().map(|r| r.entity).collect(),
     )
     .await?;
@@ -455,6 +457,16 @@ pub(super) async fn entity(
 ) -> Result<HttpResponse, ODataError> {
     json_options(request)?;
     crate::query::collection_only(&request.options)?;
+    // Options are checked, and what they read authorized, before the entity is looked for.
+    let shape = plan::selection(
+        &request.state.service,
+        request.state.store.backend(),
+        collection,
+        &request.options,
+        request.now.clone(),
+    )?;
+    authorize_related_reads(request, &shape.related_reads)?;
+    let expand = bind_expand(request, collection)?;
     let model = request.state.service.model();
     let entity = request
         .state
@@ -473,14 +485,7 @@ pub(super) async fn entity(
     if let Some(not_modified) = read_preconditions(request, &entity)? {
         return Ok(not_modified);
     }
-    let shape = plan::selection(
-        &request.state.service,
-        collection,
-        &request.options,
-        request.now.clone(),
-    )?;
-    let expand = bind_expand(request, collection)?;
-    let node = expanded(request, collection, &expand, vec![entity])
+    let node = expanded(request, collection, &expand, &shape.computed, vec![entity])
         .await?
         .pop()
         .ok_or_else(|| crate::error::internal(&"expansion lost the entity"))?;
@@ -569,7 +574,7 @@ pub(super) async fn count(
         &request.options,
         request.now.clone(),
     )?;
-    authorize_related_reads(request, &plan)?;
+    authorize_related_reads(request, &plan.related_reads)?;
     let _slot = admit(request).await?;
     let n = count_members(request, collection, &plan, scope)
         .await
@@ -609,19 +614,20 @@ pub(super) fn bind_expand<'s>(
     let mut plans = Vec::new();
     nested_plans(&items, &mut plans);
     for plan in plans {
-        authorize_related_reads(request, plan)?;
+        authorize_related_reads(request, &plan.related_reads)?;
     }
     Ok(items)
 }
 
-/// The collections `$filter` and `$orderby` read through navigation properties need the
-/// caller's read permission, as the addressed collection does.
+/// The collections `$filter`, `$orderby` and `$compute` read through navigation
+/// properties (`related_reads`, indexes into the service's collections) need the caller's
+/// read permission, as the addressed collection does.
 pub(super) fn authorize_related_reads(
     request: &Request<'_>,
-    plan: &plan::CollectionPlan,
+    related_reads: &[usize],
 ) -> Result<(), ODataError> {
     let collections = request.state.service.collections();
-    for &index in &plan.related_reads {
+    for &index in related_reads {
         crate::auth::authorize(
             &request.principal,
             &collections[index],
@@ -636,14 +642,16 @@ pub(super) async fn expanded(
     request: &Request<'_>,
     collection: &Collection,
     items: &[ExpandItem<'_>],
+    computed: &Computed,
     entities: Vec<StoredEntity>,
 ) -> Result<Vec<Node>, ODataError> {
-    if items.is_empty() {
+    if items.is_empty() && !computed.reads_navigation() {
         return Ok(entities
             .into_iter()
             .map(|entity| Node {
                 entity,
                 expansions: Vec::new(),
+                computed: Vec::new(),
             })
             .collect());
     }
@@ -654,7 +662,7 @@ pub(super) async fn expanded(
         page_size: u64::from(page_size),
         deadline: request.deadline,
     };
-    expand::run(&reading, collection, items, entities)
+    expand::run(&reading, collection, items, computed, entities)
         .await
         .map_err(|e| query_error(request, e))
 }

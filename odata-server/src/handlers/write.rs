@@ -118,10 +118,16 @@ pub(super) async fn create(
                 &request.options,
                 &request.now,
             )?;
-            let node = super::read::expanded(request, collection, &items, vec![entity])
-                .await?
-                .pop()
-                .ok_or_else(|| internal(&"expansion lost the entity"))?;
+            let node = super::read::expanded(
+                request,
+                collection,
+                &items,
+                &crate::compute::Computed::default(),
+                vec![entity],
+            )
+            .await?
+            .pop()
+            .ok_or_else(|| internal(&"expansion lost the entity"))?;
             super::output::expanded_entity_response(
                 request,
                 collection,

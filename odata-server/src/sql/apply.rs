@@ -72,7 +72,7 @@ use super::dialect::{Dialect, ExprDialect, JSON_ARRAY_ITEMS, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
 use super::translate::{
-    Domain, Hop, Navigator, NoNavigation, Translator, Val, instant_text_nearest_utc,
+    Domain, Hop, Navigator, NoNavigation, Translator, instant_text_nearest_utc,
 };
 use super::{Condition, OrderTerm, SqlParam, Statement, order, search};
 use crate::service::Link;
@@ -154,7 +154,7 @@ pub enum ColumnRole {
 
 impl ResultColumn {
     /// A value column.
-    fn value(path: Vec<String>, type_ref: TypeRef, dynamic: bool) -> Self {
+    pub(crate) fn value(path: Vec<String>, type_ref: TypeRef, dynamic: bool) -> Self {
         Self {
             path,
             type_ref,
@@ -229,7 +229,7 @@ struct Builder<'a, D: ExprDialect> {
     limit: u64,
 }
 
-fn type_ref_of(ty: &ExprType) -> Option<TypeRef> {
+pub(crate) fn type_ref_of(ty: &ExprType) -> Option<TypeRef> {
     let kind = match ty {
         ExprType::Primitive(p) => TypeKind::Primitive(*p),
         ExprType::Enum(e) => TypeKind::Enum(*e),
@@ -1434,16 +1434,8 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             )));
         };
         let related = self.related(rel);
-        let mut tr = Translator::new(&rel.model, &rel.table, related, self.dialect);
-        let val = tr.value(bound)?;
-        let (value, ticks) = match val {
-            Val::Scalar(f) if ty.is(PrimitiveKind::Boolean) => {
-                (self.dialect.boolean_as_integer(f), None)
-            }
-            Val::Scalar(f) => (f, None),
-            // A computed value gets its text (in its own offset) too.
-            Val::Dto(d) => (tr.dto_text(&d)?, Some(d.ticks)),
-        };
+        let (value, ticks) =
+            Translator::new(&rel.model, &rel.table, related, self.dialect).selected_cells(bound)?;
         Ok(NewValue {
             column: ResultColumn::value(
                 name.split('/').map(str::to_owned).collect(),

@@ -213,6 +213,50 @@ pub fn filter(
     Ok(Condition { frag })
 }
 
+/// A value computed in SQL beside an entity's columns (`$compute` reading through
+/// navigation properties): its cells — the value, and the UTC ticks of an
+/// Edm.DateTimeOffset — and how they decode ([`apply::decode_cell`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectedValue {
+    pub(crate) value: Frag,
+    pub(crate) ticks: Option<Frag>,
+    /// The value's name and type.
+    pub column: apply::ResultColumn,
+}
+
+/// Translates the bound expression of the computed value `name` over the entities of
+/// `table` for a store on `backend`.
+///
+/// Errors: those of [`filter`], and 501 for a value of a structured type.
+pub fn selected_value(
+    backend: Backend,
+    model: &Model,
+    table: &Table,
+    navigator: &dyn Navigator,
+    name: &str,
+    expr: &BoundExpr,
+) -> Result<SelectedValue, ODataError> {
+    let type_ref = apply::type_ref_of(&expr.ty()).ok_or_else(|| {
+        ODataError::new(
+            odata_core::error::ErrorKind::NotImplemented,
+            format!("'{name}' reads navigation properties and is not a primitive value"),
+        )
+    })?;
+    let (value, ticks) = match backend {
+        Backend::Sqlite => {
+            Translator::new(model, table, navigator, &Sqlite).selected_cells(expr)?
+        }
+        Backend::Postgres => {
+            Translator::new(model, table, navigator, &Postgres).selected_cells(expr)?
+        }
+    };
+    Ok(SelectedValue {
+        value,
+        ticks,
+        column: apply::ResultColumn::value(vec![name.to_owned()], type_ref, true),
+    })
+}
+
 /// Translates bound `$orderby` keys into sort expressions for a store on `backend`, in
 /// key order.
 pub fn order_by(

@@ -19,7 +19,7 @@ use odata_core::query::SortDirection;
 use super::dialect::{Dialect, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
-use super::{Condition, OrderTerm, SqlParam};
+use super::{Condition, OrderTerm, SelectedValue, SqlParam};
 use crate::store::link_table::{LinkTable, SOURCE_COLUMN, TARGET_COLUMN};
 use crate::store::table::{ColumnKind, SEQUENCE_COLUMN, StreamColumns, Table, utc_column};
 
@@ -186,6 +186,30 @@ pub(crate) fn page(
         " OFFSET ",
         Frag::param(i64::try_from(query.offset).unwrap_or(i64::MAX))
     ]);
+    Statement::render(sql, dialect)
+}
+
+/// The entities meeting `conditions` with values computed for each: `_type`, `_version`,
+/// the key columns, then the cells of every value in order (one, or two for an
+/// Edm.DateTimeOffset: its text and its UTC ticks).
+pub(crate) fn selected_values(
+    dialect: &impl Dialect,
+    table: &Table,
+    tenant: &str,
+    conditions: &[&Condition],
+    values: &[SelectedValue],
+) -> Statement {
+    let mut sql = frag!["SELECT ", select_list(dialect, table, &table.key)];
+    for value in values {
+        sql.push(frag![",(", &value.value, ")"]);
+        if let Some(ticks) = &value.ticks {
+            sql.push(frag![",(", ticks, ")"]);
+        }
+    }
+    sql.push(from_tenant(dialect, table, tenant));
+    for condition in conditions {
+        sql.push(frag![" AND (", &condition.frag, ")"]);
+    }
     Statement::render(sql, dialect)
 }
 

@@ -53,7 +53,7 @@ use crate::sql::dialect::{self, Dialect};
 use crate::sql::range_count::{self, TimeRange};
 use crate::sql::schema::Backend;
 use crate::sql::statement::{self, PageQuery, Partition, PartitionQuery};
-use crate::sql::{Condition, OrderTerm, SqlParam, Statement};
+use crate::sql::{Condition, OrderTerm, SelectedValue, SqlParam, Statement};
 use link_table::LinkTable;
 
 /// What a collection read asks for: conditions (ANDed), an order, the columns to read,
@@ -911,6 +911,30 @@ impl Store {
         let order_terms = find.order.len();
         self.scan(statement, deadline, move |row| {
             found(&layout, order_terms, row)
+        })
+        .await
+    }
+
+    /// The entities of the tenant meeting every condition (their key columns only), each
+    /// with the cells of `values` computed for it, in order; interrupted at `deadline`.
+    pub async fn selected_values(
+        &self,
+        table: &Table,
+        tenant: &str,
+        conditions: &[&Condition],
+        values: &[SelectedValue],
+        deadline: Deadline,
+    ) -> Result<Vec<(StoredEntity, Vec<SqlParam>)>, StoreError> {
+        let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
+            statement::selected_values(d, table, tenant, conditions, values)
+        });
+        let layout = RowLayout::of(table, table.key.clone());
+        let first = 2 + table.key.len();
+        self.scan(statement, deadline, move |row| {
+            let cells = (first..row.width())
+                .map(|i| row.param(i))
+                .collect::<Result<_, _>>()?;
+            Ok((layout.entity(row)?, cells))
         })
         .await
     }

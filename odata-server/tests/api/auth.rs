@@ -220,6 +220,8 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
         "products?$filter=orders/any(o: o/customer eq 'x')",
         "products?$filter=orders/$count gt 1",
         "products?$orderby=orders/$count",
+        "products?$compute=orders/$count as n",
+        "products('x')?$compute=orders/$count as n",
     ] {
         let r = app.get(path, &all).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
@@ -244,6 +246,8 @@ async fn metadata_needs_a_token_but_no_permission_and_undeclared_sets_are_closed
         "orders?$filter=product/orders/$count gt 1",
         "orders?$apply=groupby((product/name))",
         "orders?$apply=filter(product/stock gt 1)/aggregate($count as n)",
+        "orders?$compute=product/name as n",
+        "orders(1)?$compute=product/name as n",
     ] {
         let r = app.get(path, &orders_only).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");

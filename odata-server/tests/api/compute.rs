@@ -1,5 +1,6 @@
 //! `$compute`: computed properties in `$select`, `$filter`, `$orderby`, paging, nested in
-//! `$expand`, on single entities and navigation collections, and the errors.
+//! `$expand`, on single entities and navigation collections, through navigation
+//! properties, and the errors.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -311,8 +312,155 @@ async fn bad_compute_options_are_400_naming_the_problem() {
             || message.contains("$filter");
         assert!(named, "{path}: {message}");
     }
-    // Reading through a navigation property is valid OData this service does not do.
-    let (status, message, _) = error(&app, "orders?$compute=product/stock as s").await;
-    assert_eq!(status, StatusCode::NOT_IMPLEMENTED);
-    assert!(message.contains("$compute"), "{message}");
+    // Through a navigation property, as anywhere: an unknown property is a 400.
+    let (status, message, _) = error(&app, "orders?$compute=product/nope as s").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message.contains("'nope'"), "{message}");
+}
+
+#[tokio::test]
+async fn computed_values_read_through_navigation_properties() {
+    let app = seeded().await;
+    // An order without a product: its values through `product` are null.
+    let r = app
+        .post_json(
+            "orders",
+            &json!({"number": 5, "customer": "c5", "placed": "2024-03-01"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    // Single-valued: a property, arithmetic with the order's own, a function; selected,
+    // filtered and ordered by.
+    let body = app
+        .get_json(
+            "orders?$compute=product/name as item,product/stock mul number as weighted,\
+             toupper(product/sku) as code,number add 1 as next\
+             &$select=number,item,weighted,code,next&$orderby=number",
+        )
+        .await;
+    assert_eq!(
+        column(&body, "item"),
+        [
+            &json!("Widget-1"),
+            &json!("Widget-1"),
+            &json!("Widget-1"),
+            &json!("Widget-2"),
+            &Value::Null
+        ]
+    );
+    assert_eq!(
+        column(&body, "weighted"),
+        [&json!(1), &json!(2), &json!(3), &json!(8), &Value::Null]
+    );
+    assert_eq!(column(&body, "code")[3], &json!("P2"));
+    assert_eq!(column(&body, "next")[4], &json!(6));
+    assert_eq!(values(&body)[0]["weighted@odata.type"], "#Int64");
+    let body = app
+        .get_json(
+            "orders?$compute=product/stock as stock&$filter=stock ge 2\
+             &$orderby=stock desc,number&$select=number,stock",
+        )
+        .await;
+    assert_eq!(column(&body, "number"), [&json!(4)]);
+    assert_eq!(column(&body, "stock"), [&json!(2)]);
+    // Collection-valued: counts and lambdas, also of a single entity, and one page at a
+    // time through the nextLinks ordered by the count.
+    let query = "products?$compute=orders/$count as n,\
+                 orders/any(o: o/customer eq 'c4') as c4\
+                 &$select=sku,n,c4&$orderby=n desc,sku";
+    let body = app.get_json(query).await;
+    assert_eq!(
+        column(&body, "sku"),
+        [
+            &json!("p1"),
+            &json!("p2"),
+            &json!("p3"),
+            &json!("p4"),
+            &json!("p5")
+        ]
+    );
+    assert_eq!(
+        column(&body, "n"),
+        [&json!(3), &json!(1), &json!(0), &json!(0), &json!(0)]
+    );
+    assert_eq!(
+        column(&body, "c4"),
+        [
+            &json!(false),
+            &json!(true),
+            &json!(false),
+            &json!(false),
+            &json!(false)
+        ]
+    );
+    let mut url = app.url(query);
+    let mut counts = Vec::new();
+    loop {
+        let page: Value = app
+            .client
+            .get(&url)
+            .header("Prefer", "odata.maxpagesize=2")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        counts.extend(column(&page, "n").into_iter().cloned());
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(counts, [json!(3), json!(1), json!(0), json!(0), json!(0)]);
+    let body = app
+        .get_json("products('p1')?$compute=orders/$count as n&$select=n")
+        .await;
+    assert_eq!(body["n"], 3);
+    // Nested in `$expand`, through the expanded entity's own navigation properties.
+    let body = app
+        .get_json(
+            "orders(4)?$select=number&$expand=product($compute=orders/$count as n;\
+             $select=sku,n)",
+        )
+        .await;
+    assert_eq!(body["product"]["n"], 1);
+    let body = app
+        .get_json(
+            "products('p1')?$select=sku&$expand=orders($compute=product/name as item;\
+             $select=number,item;$orderby=number)",
+        )
+        .await;
+    let items: Vec<&Value> = body["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| &o["item"])
+        .collect();
+    assert_eq!(items, [&json!("Widget-1"); 3]);
+    // Values of every kind keep their OData form: an offset as written, an enum member,
+    // a duration, a date compared inside a lambda.
+    let body = app
+        .get_json(
+            "orders(1)?$compute=product/releasedAt as released,product/color as color,\
+             product/warranty as warranty,product/releasedAt add duration'P1D' as later,\
+             product/orders/any(o: o/placed eq 2024-02-28) as feb28\
+             &$select=released,color,warranty,later,feb28",
+        )
+        .await;
+    assert_eq!(
+        body["released"], "2016-12-31T23:59:23.3984029-08:00",
+        "{body}"
+    );
+    assert_eq!(body["released@odata.type"], "#DateTimeOffset");
+    assert_eq!(body["later"], "2017-01-01T23:59:23.3984029-08:00", "{body}");
+    assert_eq!(body["color"], "green");
+    assert_eq!(body["warranty"], "-PT35.9373414S");
+    assert_eq!(body["feb28"], true);
+    // What a client may not read directly it may not compute either.
+    let (status, message, _) = error(&app, "orders?$compute=product/secret as s").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(message.contains("secret"), "{message}");
 }

@@ -254,6 +254,21 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
     }
 
     /// Translates any expression.
+    /// The cells of `e` as a value to select: the value itself (a Boolean as 0/1) and, for
+    /// an Edm.DateTimeOffset, its text in its own offset and its UTC ticks.
+    pub(crate) fn selected_cells(
+        &mut self,
+        e: &BoundExpr,
+    ) -> Result<(Frag, Option<Frag>), ODataError> {
+        Ok(match self.value(e)? {
+            Val::Scalar(f) if e.ty().is(PrimitiveKind::Boolean) => {
+                (self.dialect.boolean_as_integer(f), None)
+            }
+            Val::Scalar(f) => (f, None),
+            Val::Dto(d) => (self.dto_text(&d)?, Some(d.ticks)),
+        })
+    }
+
     pub(crate) fn value(&mut self, e: &BoundExpr) -> Result<Val, ODataError> {
         // Only null has the type of the null literal (`-(null add null)`): said so, because
         // PostgreSQL cannot choose an operator or function for an untyped NULL.
