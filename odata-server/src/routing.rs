@@ -30,6 +30,9 @@ pub enum Target<'s> {
     Count(&'s Collection),
     /// `collection/$ref`.
     CollectionRef(&'s Collection),
+    /// `collection/$each` (after `/$filter(…)` segments or a type cast, the members they
+    /// select): each member, for a set-based update or delete.
+    Each(&'s Collection),
     /// One entity by key.
     Entity(&'s Collection, Vec<Value>),
     /// An action: bound to one entity or to a collection, or an action import.
@@ -468,17 +471,27 @@ fn resolve_in_collection<'s>(
         (None, []) => return path(Target::Collection(collection)),
         (None, [s]) if s == "$count" => return path(Target::Count(collection)),
         (None, [s]) if s == "$ref" => return path(Target::CollectionRef(collection)),
+        (None, [s]) if s == "$each" => return path(Target::Each(collection)),
+        (None, [s, _, ..]) if s == "$each" => {
+            return Err(ODataError::new(
+                ErrorKind::NotImplemented,
+                "Operations bound to '$each' are not supported; invoke them on each entity.",
+            ));
+        }
         (None, [s, rest @ ..]) if s.starts_with("$filter(") => {
             let filter = path_filter(s, info)?;
             let mut route = resolve_in_collection(service, collection, None, rest, info)?;
             let filterable = matches!(
                 route.target,
-                Target::Collection(_) | Target::Count(_) | Target::CollectionRef(_)
+                Target::Collection(_)
+                    | Target::Count(_)
+                    | Target::CollectionRef(_)
+                    | Target::Each(_)
             );
             if !filterable || !matches!(route.addressing, Addressing::Path) {
                 return Err(ODataError::new(
                     ErrorKind::NotImplemented,
-                    "Only the collection, its $count, its $ref, a type cast or another \
+                    "Only the collection, its $count, its $ref, $each, a type cast or another \
                      '$filter(…)' can follow a '$filter(…)' segment.",
                 ));
             }
@@ -495,13 +508,13 @@ fn resolve_in_collection<'s>(
             let mut route = resolve_in_collection(service, collection, None, rest, info)?;
             let castable = matches!(
                 route.target,
-                Target::Collection(_) | Target::Count(_) | Target::Entity(..)
+                Target::Collection(_) | Target::Count(_) | Target::Entity(..) | Target::Each(_)
             );
             if !castable || route.cast.is_some() || !matches!(route.addressing, Addressing::Path) {
                 return Err(ODataError::new(
                     ErrorKind::NotImplemented,
-                    "Only collections, their $count and their entities can follow a type-cast \
-                     segment.",
+                    "Only collections, their $count, $each and their entities can follow a \
+                     type-cast segment.",
                 ));
             }
             route.cast = derived_type(model, collection, segment);

@@ -175,6 +175,7 @@ pub fn required_access<'s>(
         Target::Collection(c)
         | Target::Count(c)
         | Target::CollectionRef(c)
+        | Target::Each(c)
         | Target::Entity(c, _) => *c,
         // An operation reads (a function) or writes (an action) what it is bound to; an
         // import touches nothing of a tenant's by itself (a function returning entities

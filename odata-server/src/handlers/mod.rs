@@ -7,6 +7,7 @@ mod asynchronous;
 mod batch;
 mod deep_insert;
 mod delta;
+mod each;
 mod function;
 
 pub(crate) use asynchronous::AsyncJob;
@@ -228,9 +229,13 @@ async fn handle(
         (Target::Function(_), Some(options)) => options?,
         _ => parsed?,
     };
-    // `/$filter(…)` segments: reads only, their expressions ANDed into `$filter`.
+    // `/$filter(…)` segments: reads (and `$each`'s writes) only, their expressions ANDed
+    // into `$filter`.
     let filter_path = crate::routing::filter_path(&route.filters);
-    if !route.filters.is_empty() && !matches!(*req.method(), Method::GET | Method::HEAD) {
+    if !route.filters.is_empty()
+        && !matches!(*req.method(), Method::GET | Method::HEAD)
+        && !matches!(target, Target::Each(_))
+    {
         return Err(not_allowed(req.method(), "GET"));
     }
     let options = crate::query::with_path_filters(
@@ -391,6 +396,8 @@ async fn handle(
             related::write_related(&request, related, method).await
         }
         (Target::Entity(c, key), &Method::GET) => read::entity(&request, c, key, route.cast).await,
+        (Target::Each(c), &Method::PATCH) => each::update(&request, c, route.cast).await,
+        (Target::Each(c), &Method::DELETE) => each::delete(&request, c, route.cast).await,
         // A cast path is read only.
         (Target::Collection(_) | Target::Entity(..) | Target::Count(_), _)
             if route.cast.is_some() =>
@@ -422,7 +429,7 @@ fn varies_by_prefer(target: &Target<'_>, method: &Method) -> bool {
         // Following a navigation reads an entity or a (paged) collection.
         (Target::Related(related), &Method::GET) => !related.count,
         (Target::Collection(_) | Target::CollectionRef(_), &Method::POST) => true,
-        (Target::Entity(..), &Method::PATCH | &Method::PUT) => true,
+        (Target::Entity(..) | Target::Each(_), &Method::PATCH | &Method::PUT) => true,
         // Creating or updating through a navigation answers like the direct write.
         (Target::Related(related), &Method::POST | &Method::PATCH | &Method::PUT) => {
             !related.reference && !related.count
@@ -448,6 +455,7 @@ fn writes_read_only(target: &Target<'_>, method: &Method) -> bool {
         Target::Collection(c)
         | Target::CollectionRef(c)
         | Target::Count(c)
+        | Target::Each(c)
         | Target::Entity(c, _)
         | Target::Action(crate::routing::ActionInvocation {
             binding: crate::routing::Binding::Entity(c, ..) | crate::routing::Binding::Collection(c),
@@ -481,6 +489,7 @@ fn method_not_allowed(target: &Target<'_>, method: &Method) -> Failure {
         | Target::Count(_) => "GET",
         Target::Collection(_) => "GET, POST",
         Target::CollectionRef(_) => "GET, POST",
+        Target::Each(_) => "PATCH, DELETE",
         Target::Batch => "POST",
         Target::Entity(..) => "GET, PATCH, PUT, DELETE",
         Target::Action(_) => "POST",

@@ -337,7 +337,7 @@ pub(super) fn page_size(request: &Request<'_>) -> (u32, Option<String>) {
 }
 
 /// `{root}/$metadata#{collection}` or, with `$select`, `#{collection}(a,b)`.
-fn context_url(
+pub(super) fn context_url(
     request: &Request<'_>,
     context: &str,
     plan: &CollectionPlan,

@@ -299,95 +299,16 @@ pub(super) async fn update(
     key: &[Value],
     replace: bool,
 ) -> Result<HttpResponse, ODataError> {
-    require_json_body(request)?;
-    json_options(request)?;
-    let model = request.state.service.model();
-    let table = &collection.table;
-    let now = &request.now;
-    let object = json::read_object(&request.body)?;
-    // The linked entities are looked up before the transaction, which cannot wait for
-    // other reads. One deleted in between leaves the reference that deleting it just after
-    // the update would leave.
-    let linked = linked_keys(request, collection, &object).await?;
-    let foreign_keys = foreign_key_values(model, collection, &object)?;
-    check_foreign_keys(
+    let entity = update_entities(
         request,
+        &request.store,
         collection,
-        foreign_keys.iter().map(|(name, value)| (*name, value)),
-        |navigation| {
-            object
-                .keys()
-                .any(|member| json::bound_navigation(member) == Some(navigation))
-        },
+        &[key.to_vec()],
+        replace,
     )
-    .await?;
-    // What the body adds to collection-valued navigations, to name it when one is missing.
-    let mut added: Vec<(String, Vec<String>)> = Vec::new();
-    let result = request
-        .store
-        .change(table, &request.tenant, key, allowed(request), |current| {
-            let table_type = super::output::stored_type(table, current)?;
-            let rules = request.state.service.write_rules();
-            let payload = json::read_entity_update_with(model, table_type.id, &object, rules)?;
-            // A replacement applies to the addressed entity whatever key its body names;
-            // a partial update naming another key would be a re-keying, which is refused.
-            // Read from the body itself: a computed key is not in the payload.
-            for (&k, url_value) in table.key.iter().zip(key).filter(|_| !replace) {
-                let property = &table.columns[k].property;
-                let name = &property.name;
-                let Some(body_json) = object.get(name) else {
-                    continue;
-                };
-                let body_value = json::read_value(model, &property.type_ref, body_json, name)?;
-                if &body_value != url_value {
-                    return Err(ODataError::bad_request(format!(
-                        "The key property '{name}' cannot be changed; the body's value differs \
-                         from the URL's."
-                    ))
-                    .with_target(name.clone()));
-                }
-            }
-            if let Some(c) = table.type_property
-                && let Some(named) = payload.values.get(&table.columns[c].property.name)
-                && named != &values_type_name(model, table_type)
-            {
-                let name = &table.columns[c].property.name;
-                return Err(ODataError::bad_request(format!(
-                    "'{name}' cannot change: the entity is a '{}'.",
-                    model.entity_type(table_type.id).name
-                ))
-                .with_target(name.clone()));
-            }
-            let mut values = current.values.clone();
-            refresh(model, table, table_type, &mut values, now, replace);
-            apply_update(table, &payload, &mut values);
-            for (name, bind) in &payload.binds {
-                let (_, column) = reference(collection, name, bind)?;
-                values[column] = match &bind.url {
-                    Some(_) => linked
-                        .get(name.as_str())
-                        .cloned()
-                        .ok_or_else(|| internal(&"bind not resolved before the update"))?,
-                    None => Value::Null,
-                };
-            }
-            let mut relinks = Vec::new();
-            for (name, links) in &payload.links {
-                relinks.push(deep_insert::relink(request, collection, name, links)?);
-                added.push((links.member.clone(), links.urls.clone()));
-            }
-            Ok(Change {
-                values: Some(values),
-                relinks,
-                stream: None,
-            })
-        })
-        .await;
-    let entity = result.map_err(|e| match e {
-        StoreError::NotFound => not_found(collection, key),
-        StoreError::MissingMember(i) => deep_insert::missing_member(&added, i),
-        other => other.into(),
-    })?;
+    .await?
+    .pop()
+    .ok_or_else(|| internal(&"an update lost its entity"))?;
     // A stored singleton answers without a preference with 204, as does every update of a
     // service whose writes answer so.
     let minimal = match request.prefer.return_preference {
@@ -413,6 +334,112 @@ pub(super) async fn update(
     Ok(response)
 }
 
+/// Applies the request's PATCH (merge, `replace == false`) or PUT (replace) body to each
+/// entity of `collection` with one of `keys`, one write each through `store` (all in one
+/// transaction when `store` is a write group): the updated entities, in key order. The
+/// entities the body's binds name are looked up once, before any write.
+pub(super) async fn update_entities(
+    request: &Request<'_>,
+    store: &crate::store::Store,
+    collection: &Collection,
+    keys: &[Vec<Value>],
+    replace: bool,
+) -> Result<Vec<crate::store::StoredEntity>, ODataError> {
+    require_json_body(request)?;
+    json_options(request)?;
+    let model = request.state.service.model();
+    let table = &collection.table;
+    let now = &request.now;
+    let object = json::read_object(&request.body)?;
+    // The linked entities are looked up before the transaction, which cannot wait for
+    // other reads. One deleted in between leaves the reference that deleting it just after
+    // the update would leave.
+    let linked = linked_keys(request, collection, &object).await?;
+    let foreign_keys = foreign_key_values(model, collection, &object)?;
+    check_foreign_keys(
+        request,
+        collection,
+        foreign_keys.iter().map(|(name, value)| (*name, value)),
+        |navigation| {
+            object
+                .keys()
+                .any(|member| json::bound_navigation(member) == Some(navigation))
+        },
+    )
+    .await?;
+    let mut updated = Vec::with_capacity(keys.len());
+    for key in keys {
+        // What the body adds to collection-valued navigations, to name it when one is
+        // missing.
+        let mut added: Vec<(String, Vec<String>)> = Vec::new();
+        let result = store
+            .change(table, &request.tenant, key, allowed(request), |current| {
+                let table_type = super::output::stored_type(table, current)?;
+                let rules = request.state.service.write_rules();
+                let payload = json::read_entity_update_with(model, table_type.id, &object, rules)?;
+                // A replacement applies to the addressed entity whatever key its body names;
+                // a partial update naming another key would be a re-keying, which is refused.
+                // Read from the body itself: a computed key is not in the payload.
+                for (&k, url_value) in table.key.iter().zip(key).filter(|_| !replace) {
+                    let property = &table.columns[k].property;
+                    let name = &property.name;
+                    let Some(body_json) = object.get(name) else {
+                        continue;
+                    };
+                    let body_value = json::read_value(model, &property.type_ref, body_json, name)?;
+                    if &body_value != url_value {
+                        return Err(ODataError::bad_request(format!(
+                            "The key property '{name}' cannot be changed; the body's value differs \
+                         from the URL's."
+                        ))
+                        .with_target(name.clone()));
+                    }
+                }
+                if let Some(c) = table.type_property
+                    && let Some(named) = payload.values.get(&table.columns[c].property.name)
+                    && named != &values_type_name(model, table_type)
+                {
+                    let name = &table.columns[c].property.name;
+                    return Err(ODataError::bad_request(format!(
+                        "'{name}' cannot change: the entity is a '{}'.",
+                        model.entity_type(table_type.id).name
+                    ))
+                    .with_target(name.clone()));
+                }
+                let mut values = current.values.clone();
+                refresh(model, table, table_type, &mut values, now, replace);
+                apply_update(table, &payload, &mut values);
+                for (name, bind) in &payload.binds {
+                    let (_, column) = reference(collection, name, bind)?;
+                    values[column] = match &bind.url {
+                        Some(_) => linked
+                            .get(name.as_str())
+                            .cloned()
+                            .ok_or_else(|| internal(&"bind not resolved before the update"))?,
+                        None => Value::Null,
+                    };
+                }
+                let mut relinks = Vec::new();
+                for (name, links) in &payload.links {
+                    relinks.push(deep_insert::relink(request, collection, name, links)?);
+                    added.push((links.member.clone(), links.urls.clone()));
+                }
+                Ok(Change {
+                    values: Some(values),
+                    relinks,
+                    stream: None,
+                })
+            })
+            .await;
+        updated.push(result.map_err(|e| match e {
+            StoreError::NotFound => not_found(collection, key),
+            StoreError::MissingMember(i) => deep_insert::missing_member(&added, i),
+            other => other.into(),
+        })?);
+    }
+    Ok(updated)
+}
+
 /// Reports a `return` preference the write honoured (`minimal`: no body; `representation`:
 /// the entity, which is also the default) in `Preference-Applied`.
 pub(super) fn return_applied(request: &Request<'_>, response: &mut HttpResponse) {
@@ -424,15 +451,27 @@ pub(super) fn return_applied(request: &Request<'_>, response: &mut HttpResponse)
     prefer::applied(response.headers_mut(), applied);
 }
 
-/// `DELETE` of one entity, with what its dependents need (see
-/// [`Collection::dependents`]): the entities it contains and those whose foreign key
-/// cascades are deleted, nullable foreign keys to it cleared; a non-nullable one that
-/// still refers to it makes the delete a 409.
+/// `DELETE` of one entity (see [`delete_entities`]).
 pub(super) async fn delete(
     request: &Request<'_>,
     collection: &Collection,
     key: &[Value],
 ) -> Result<HttpResponse, ODataError> {
+    delete_entities(request, &request.store, collection, &[key.to_vec()]).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes each entity of `collection` with one of `keys`, one write each through `store`
+/// (all in one transaction when `store` is a write group), with what its dependents need
+/// (see [`Collection::dependents`]): the entities it contains and those whose foreign key
+/// cascades are deleted, nullable foreign keys to it cleared; a non-nullable one that
+/// still refers to it makes the delete a 409.
+pub(super) async fn delete_entities(
+    request: &Request<'_>,
+    store: &crate::store::Store,
+    collection: &Collection,
+    keys: &[Vec<Value>],
+) -> Result<(), ODataError> {
     let collections = request.state.service.collections();
     let mut dependents: Vec<Dependents<'_>> = collection
         .dependents
@@ -452,33 +491,34 @@ pub(super) async fn delete(
             rule: DependentRule::Delete,
         },
     ));
-    request
-        .store
-        .delete(
-            &collection.table,
-            &request.tenant,
-            key,
-            allowed(request),
-            &dependents,
-        )
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => not_found(collection, key),
-            StoreError::Referenced(i) => {
-                let dependent = &collections[collection.dependents[i].collection];
-                let column = &dependent.table.columns[collection.dependents[i].column];
-                ODataError::new(
-                    ErrorKind::Conflict,
-                    format!(
-                        "The entity is still referred to by entities of '{}' (their '{}'); \
-                         delete or re-link those first.",
-                        dependent.path, column.property.name
-                    ),
-                )
-            }
-            other => other.into(),
-        })?;
-    Ok(HttpResponse::NoContent().finish())
+    for key in keys {
+        store
+            .delete(
+                &collection.table,
+                &request.tenant,
+                key,
+                allowed(request),
+                &dependents,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => not_found(collection, key),
+                StoreError::Referenced(i) => {
+                    let dependent = &collections[collection.dependents[i].collection];
+                    let column = &dependent.table.columns[collection.dependents[i].column];
+                    ODataError::new(
+                        ErrorKind::Conflict,
+                        format!(
+                            "The entity is still referred to by entities of '{}' (their \
+                             '{}'); delete or re-link those first.",
+                            dependent.path, column.property.name
+                        ),
+                    )
+                }
+                other => other.into(),
+            })?;
+    }
+    Ok(())
 }
 
 /// `PUT …/{navigation}/$ref` with `{"@odata.id": "<URL>"}` (`link`) or `DELETE
