@@ -270,7 +270,16 @@ async fn each_answers_errors_naming_what_is_wrong() {
         let name = option.split('=').next().unwrap();
         assert_eq!(body["error"]["target"], name, "{body}");
     }
-    // Operations bound to $each are not offered.
+    // Not after a navigation property, and operations bound to $each are not offered.
+    let r = app
+        .patch_json(
+            &format!("{PROFILES}/p1/assignedDevices/$each"),
+            &json!({"groupTag": "x"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_IMPLEMENTED);
     let r = app
         .post_json(
             &format!("{each}/microsoft.graph.assignUserToDevice"),
