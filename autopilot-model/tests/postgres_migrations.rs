@@ -11,18 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use autopilot_model::service::POSTGRES_MIGRATOR;
+use autopilot_model::service::{MIGRATOR, POSTGRES_MIGRATOR};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, ConnectOptions, Connection};
 
 type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
-
-/// The SQLite migration the PostgreSQL one mirrors.
-/// The SQLite migrations, in the order they run.
-const SQLITE_MIGRATIONS: [&str; 2] = [
-    include_str!("../../migrations/sqlite/0001_autopilot.sql"),
-    include_str!("../../migrations/sqlite/0002_serial_in_time_index.sql"),
-];
 
 /// The server to test against, or `None` when the test may be skipped.
 fn postgres_url() -> Option<String> {
@@ -87,7 +80,8 @@ fn sqlite_schema() -> (SqliteTables, SqliteIndexes) {
     let mut tables = SqliteTables::new();
     let mut indexes = SqliteIndexes::new();
     let mut current: Option<String> = None;
-    for line in SQLITE_MIGRATIONS.iter().flat_map(|m| m.lines()) {
+    // Every SQLite migration the PostgreSQL ones mirror, in the order they run.
+    for line in MIGRATOR.iter().flat_map(|m| m.sql.as_str().lines()) {
         let trimmed = line.trim();
         if let Some(rest) = trimmed.strip_prefix("DROP INDEX ") {
             indexes.remove(&quoted(rest).remove(0));
@@ -324,7 +318,7 @@ async fn check_indexes(pool: &PgPool) -> TestResult {
         sqlite_tables.into_keys().collect::<BTreeSet<_>>(),
         "every table has its primary key"
     );
-    assert_eq!(sqlite_indexes.len(), 18, "indexes of the SQLite migrations");
+    assert_eq!(sqlite_indexes.len(), 20, "indexes of the SQLite migrations");
     assert_eq!(secondary, sqlite_indexes);
     Ok(())
 }

@@ -654,3 +654,59 @@ async fn contains_on_the_serial_by_time_tests_the_time_index_entries() {
     let opcodes: Vec<String> = program.iter().map(|r| r.get::<String, _>(1)).collect();
     assert!(opcodes.iter().any(|o| o == "DeferredSeek"), "{opcodes:?}");
 }
+
+/// A page in key order filtered by a common value: the statistics `PRAGMA optimize` leaves
+/// (sampled, `analysis_limit`) see every sampled entry in one tenant and one state, so
+/// they make `_tenant = ?` and the state look equally selective, and SQLite then took the
+/// state's time index and sorted every event of that state by key (all of them, for one
+/// page). The (_tenant, state, id) index serves the filter and the order at once, whatever
+/// the statistics say.
+#[tokio::test]
+async fn an_equality_page_in_key_order_needs_no_sort_under_sampled_statistics() {
+    let (model, table) = model();
+    let (_dir, pool) = database().await;
+    let condition = sql::filter(
+        Backend::Sqlite,
+        &model,
+        &table,
+        &sql::NoNavigation,
+        &failed(&model),
+    )
+    .unwrap();
+    let statement = statement::page_for(
+        Backend::Sqlite,
+        &table,
+        "tenant",
+        &PageQuery {
+            conditions: &[&condition],
+            order: &[OrderTerm::column("id", SortDirection::Asc)],
+            columns: &[table.column_index("id").unwrap()],
+            limit: 51,
+            offset: 0,
+        },
+    );
+    // What `PRAGMA optimize` (analysis_limit 1000) wrote for 100 000 events of one tenant,
+    // a quarter of them in each state; then the full statistics.
+    let sampled = "DELETE FROM sqlite_stat1; INSERT INTO sqlite_stat1 VALUES \
+        ('autopilot_events', 'sqlite_autoindex_autopilot_events_1', '100000 1001 1'), \
+        ('autopilot_events', 'ix_autopilot_events_deploymentState_eventDateTime__utc_id', \
+         '100000 1001 1001 1 1'), \
+        ('autopilot_events', 'ix_autopilot_events_deploymentState_id', '100000 1001 1001 1'), \
+        ('autopilot_events', 'ix_autopilot_events_eventDateTime__utc_id_deviceSerialNumber', \
+         '100000 1001 1 1 1'); ANALYZE sqlite_schema";
+    sqlx::query("ANALYZE").execute(&pool).await.unwrap();
+    for statistics in [sampled, "PRAGMA analysis_limit = 0; ANALYZE"] {
+        sqlx::raw_sql(AssertSqlSafe(statistics.to_owned()))
+            .execute(&pool)
+            .await
+            .unwrap();
+        let detail = plan(&pool, &statement.sql, &statement.params).await;
+        assert!(!sorts(&detail), "{statistics}: {detail:?}");
+        assert!(
+            detail.iter().any(|d| d.contains(
+                "ix_autopilot_events_deploymentState_id (_tenant=? AND deploymentState=?)"
+            )),
+            "{statistics}: {detail:?}"
+        );
+    }
+}
