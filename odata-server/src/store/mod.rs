@@ -553,7 +553,7 @@ impl Store {
         };
         let writer = pool()
             .max_connections(1)
-            .connect_with(options.clone().optimize_on_close(true, 1000))
+            .connect_with(options.clone().optimize_on_close(true, ANALYSIS_LIMIT))
             .await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if in_memory {
@@ -659,14 +659,19 @@ impl Store {
     }
 
     /// Applies pending migrations: `sqlite` on SQLite, `postgres` on PostgreSQL (where
-    /// sqlx holds an advisory lock, so instances starting together migrate once).
+    /// sqlx holds an advisory lock, so instances starting together migrate once). On
+    /// SQLite, the indexes a migration created get the planner's statistics their tables'
+    /// other indexes have ([`analyze_new_indexes`]).
     pub async fn migrate(
         &self,
         sqlite: &sqlx::migrate::Migrator,
         postgres: &sqlx::migrate::Migrator,
     ) -> Result<(), StoreError> {
         match &self.pools {
-            Pools::Sqlite { writer, .. } => sqlite.run(writer).await?,
+            Pools::Sqlite { writer, .. } => {
+                sqlite.run(writer).await?;
+                analyze_new_indexes(writer).await?;
+            }
             Pools::Postgres { pool } => postgres.run(pool).await?,
         }
         Ok(())
@@ -1503,6 +1508,10 @@ pub enum DependentRule {
 /// Name of the `$skiptoken` key among the service's secrets.
 const TOKEN_KEY: &str = "skiptoken";
 
+/// Index entries SQLite samples per index for the planner's statistics (`PRAGMA
+/// analysis_limit`), when the writer closes and for indexes created since.
+const ANALYSIS_LIMIT: u32 = 1000;
+
 /// A rendered statement as a sqlx query with its parameters bound. With [`run_postgres`],
 /// the one place where generated SQL text reaches a driver: it comes from
 /// `crate::sql::statement`, built from the table mapping with every value a parameter.
@@ -1588,6 +1597,44 @@ fn found(
     })
 }
 
+/// Statistics (as `PRAGMA optimize` samples them) for every index without any whose
+/// table has them: SQLite takes an index it has no statistics for as a very selective one,
+/// so an index a migration just created would otherwise win every plan of its table (an
+/// index on (`_tenant`, a state, …) taken for `_tenant = ?` alone, and the whole tenant
+/// sorted for one page) until the statistics are next refreshed, when the writer closes.
+/// A database never analysed keeps having none: the planner's defaults then apply to every
+/// index alike.
+async fn analyze_new_indexes(writer: &sqlx::SqlitePool) -> Result<(), StoreError> {
+    let analysed: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'",
+    )
+    .fetch_optional(writer)
+    .await?;
+    if analysed.is_none() {
+        return Ok(());
+    }
+    let unanalysed: Vec<String> = sqlx::query_scalar(
+        "SELECT i.name FROM sqlite_master AS i WHERE i.type = 'index' \
+         AND i.tbl_name IN (SELECT tbl FROM sqlite_stat1) \
+         AND i.name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL)",
+    )
+    .fetch_all(writer)
+    .await?;
+    let mut connection = writer.acquire().await?;
+    for index in unanalysed {
+        tracing::info!(index = %index, "analysing an index created since the last statistics");
+        // Sampled as the writer's `PRAGMA optimize` samples, so all of a table's
+        // statistics are alike.
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "PRAGMA analysis_limit = {ANALYSIS_LIMIT}; ANALYZE {}",
+            dialect::Sqlite.quote(&index)
+        )))
+        .execute(&mut *connection)
+        .await?;
+    }
+    Ok(())
+}
+
 /// A NOT NULL system column (`_type`).
 fn system_text(row: &(impl Cells + ?Sized), index: usize) -> Result<String, StoreError> {
     row.text(index)?.ok_or_else(|| StoreError::Corrupt {
@@ -1641,6 +1688,62 @@ mod tests {
             .connect("sqlite::memory:")
             .await
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn indexes_created_since_the_statistics_are_analysed_at_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let migrations = dir.path().join("migrations");
+        std::fs::create_dir(&migrations).unwrap();
+        std::fs::write(
+            migrations.join("0001_items.sql"),
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, state INTEGER, at INTEGER);\n\
+             CREATE INDEX ix_items_at ON items (at);\n\
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999) \
+             INSERT INTO items (id, state, at) SELECT i, i % 4, i FROM n;",
+        )
+        .unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let store = Store::connect(&url, 1, StdDuration::from_secs(5))
+            .await
+            .unwrap();
+        let migrate = || async {
+            let migrator = sqlx::migrate::Migrator::new(migrations.as_path())
+                .await
+                .unwrap();
+            store.migrate(&migrator, &migrator).await.unwrap();
+        };
+        let Pools::Sqlite { writer, .. } = &store.pools else {
+            panic!("a SQLite store");
+        };
+        let statistics = || async {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT idx, stat FROM sqlite_stat1 WHERE tbl = 'items' ORDER BY idx",
+            )
+            .fetch_all(writer)
+            .await
+        };
+        migrate().await;
+        // Never analysed: no statistics are made up.
+        assert!(statistics().await.is_err(), "no sqlite_stat1 expected");
+        sqlx::query("ANALYZE").execute(writer).await.unwrap();
+        assert_eq!(
+            statistics().await.unwrap(),
+            [("ix_items_at".to_owned(), "1000 1".to_owned())]
+        );
+        std::fs::write(
+            migrations.join("0002_state.sql"),
+            "CREATE INDEX ix_items_state ON items (state, id);",
+        )
+        .unwrap();
+        migrate().await;
+        assert_eq!(
+            statistics().await.unwrap(),
+            [
+                ("ix_items_at".to_owned(), "1000 1".to_owned()),
+                ("ix_items_state".to_owned(), "1000 250 1".to_owned())
+            ]
+        );
     }
 
     #[tokio::test]
