@@ -141,7 +141,9 @@ fi
 # ---------------------------------------------------------------- 2. builds
 say "building autopilot-server (cargo build --release)"
 (cd "$ROOT" && cargo build --release -q -p autopilot-model --bin autopilot-server)
-OURS_BIN="$ROOT/target/release/autopilot-server"
+# A copy of its own: a build in the same target directory during the run cannot swap it.
+OURS_BIN="$SCRATCH/autopilot-server"
+cp "$ROOT/target/release/autopilot-server" "$OURS_BIN"
 say "building the ceiling (cargo build --release, target dir $BENCH_CACHE/ceiling-target)"
 CARGO_TARGET_DIR="$BENCH_CACHE/ceiling-target" \
   cargo build --release -q --locked --manifest-path "$SCRATCH/ceiling/Cargo.toml"
