@@ -235,9 +235,12 @@ pub struct ExternalAnnotations {
 }
 
 /// Queries over a list of annotations.
-pub(crate) fn has_term(annotations: &[Annotation], term: &str, value: &AnnotationValue) -> bool {
+pub(crate) fn has_term(
+    annotations: &[Annotation],
+    term: &str,
+    value: impl Fn(&AnnotationValue) -> bool,
+) -> bool {
     annotations.iter().any(|a| {
-        a.term.strip_prefix(CORE).and_then(|t| t.strip_prefix('.')) == Some(term)
-            && &a.value == value
+        a.term.strip_prefix(CORE).and_then(|t| t.strip_prefix('.')) == Some(term) && value(&a.value)
     })
 }

@@ -34,26 +34,22 @@ impl Property {
 
     /// True when the service computes the value (`Core.Computed`).
     pub fn is_computed(&self) -> bool {
-        has_term(&self.annotations, "Computed", &AnnotationValue::Bool(true))
+        has_term(&self.annotations, "Computed", is_true)
     }
 
     /// True when clients may not write the value (`Core.Computed` or `Core.Permissions/Read`).
     pub fn is_read_only(&self) -> bool {
         self.is_computed()
-            || has_term(
-                &self.annotations,
-                "Permissions",
-                &AnnotationValue::EnumMember("Org.OData.Core.V1.Permission/Read".into()),
-            )
+            || has_term(&self.annotations, "Permissions", |v| {
+                is_member(v, "Org.OData.Core.V1.Permission/Read")
+            })
     }
 
     /// True when the value is accepted on writes but never returned (`Core.Permissions/Write`).
     pub fn is_write_only(&self) -> bool {
-        has_term(
-            &self.annotations,
-            "Permissions",
-            &AnnotationValue::EnumMember("Org.OData.Core.V1.Permission/Write".into()),
-        )
+        has_term(&self.annotations, "Permissions", |v| {
+            is_member(v, "Org.OData.Core.V1.Permission/Write")
+        })
     }
 
     /// The media type of the value (`Core.MediaType`), for a Binary property.
@@ -70,7 +66,7 @@ impl Property {
 
     /// True when the value may be set on create only (`Core.Immutable`).
     pub fn is_immutable(&self) -> bool {
-        has_term(&self.annotations, "Immutable", &AnnotationValue::Bool(true))
+        has_term(&self.annotations, "Immutable", is_true)
     }
 }
 
@@ -262,4 +258,15 @@ impl ComplexType {
     pub fn property(&self, name: &str) -> Option<&Property> {
         self.properties.get(name)
     }
+}
+
+/// A Boolean annotation that is true.
+fn is_true(value: &AnnotationValue) -> bool {
+    matches!(value, AnnotationValue::Bool(true))
+}
+
+/// An enumeration annotation naming `member` (compared without building a value: these
+/// are asked for every property of every entity written).
+fn is_member(value: &AnnotationValue, member: &str) -> bool {
+    matches!(value, AnnotationValue::EnumMember(m) if m == member)
 }

@@ -142,7 +142,10 @@ pub fn write_entity<'p, I>(
         }
         if !control.omit_type || options.metadata == MetadataLevel::Full {
             member(out, "@odata.type");
-            write_str(out, &format!("#{}", ty.qualified_name));
+            // A qualified name is made of identifiers: nothing in it needs an escape.
+            out.extend_from_slice(b"\"#");
+            out.extend_from_slice(ty.qualified_name.as_bytes());
+            out.push(b'"');
         }
         if let Some(id) = control.id {
             member(out, "@odata.id");
