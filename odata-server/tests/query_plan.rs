@@ -15,6 +15,7 @@ use odata_core::value::{DateTimeOffset, Value};
 use odata_server::sql::schema::Backend;
 use odata_server::sql::statement::{self, PageQuery};
 use odata_server::sql::{self, Condition, OrderTerm, SqlParam};
+use odata_server::store::sqlite_scan;
 use odata_server::store::table::Table;
 use sqlx::postgres::{PgArguments, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteArguments, SqlitePool, SqlitePoolOptions};
@@ -169,7 +170,8 @@ fn page_on(
     (statement.sql, statement.params)
 }
 
-/// The `EXPLAIN QUERY PLAN` detail lines, after checking the statement runs.
+/// The `EXPLAIN QUERY PLAN` detail lines of a store's reader, after checking the
+/// statement runs.
 async fn plan(pool: &SqlitePool, sql: &str, params: &[SqlParam]) -> Vec<String> {
     let args = |params: &[SqlParam]| {
         let mut args = SqliteArguments::default();
@@ -182,14 +184,19 @@ async fn plan(pool: &SqlitePool, sql: &str, params: &[SqlParam]) -> Vec<String> 
         .fetch_all(pool)
         .await
         .unwrap();
-    let rows = sqlx::query_with(
-        AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")),
-        args(params),
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap();
-    let detail: Vec<String> = rows.iter().map(|r| r.get::<String, _>(3)).collect();
+    // Planned as the store's readers plan it (values bound, plans independent of them).
+    let reader = sqlite_scan::open(pool.connect_options().get_filename()).unwrap();
+    let mut explain = reader
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap();
+    for (index, param) in params.iter().enumerate() {
+        explain.raw_bind_parameter(index + 1, param).unwrap();
+    }
+    let mut rows = explain.raw_query();
+    let mut detail: Vec<String> = Vec::new();
+    while let Some(row) = rows.next().unwrap() {
+        detail.push(row.get(3).unwrap());
+    }
     println!("{sql}\n  {}", detail.join("\n  "));
     detail
 }
