@@ -15,26 +15,38 @@
 //! `owned` and `owner/owned` whose variable is a related row (its properties, its own
 //! navigation paths and JSON collections, nested lambdas over both). The evaluator sees a
 //! related entity as the OData JSON object the data set's row gives (`owner`, and the
-//! `owned` array), [`NAV_DEPTH`] hops deep from `$it`; the generator never goes deeper. Each
+//! `owned` array in key order; a `dt.gadget` with its `@odata.type`), [`NAV_DEPTH`] hops
+//! deep from `$it`; the generator never goes deeper. Each
 //! data set also stores rows of another tenant with colliding keys and `owner` keys, which
 //! no subquery may reach.
 //!
 //! `$apply` is checked the same way: random transformation sequences (`filter`, `orderby`,
 //! `top`, `skip`, `identity`, `search`, `compute`, `aggregate`, `groupby` (also with
-//! `rollup`) with nested
-//! sequences, the six top/bottom transformations, `concat`), written as text over the
-//! properties of each stage (navigation paths while the stage holds entities, grouping
-//! properties and aliases after `groupby`/`aggregate`/`compute`), with `$filter`,
-//! `$orderby`, `$skip`, `$top` and `$count` after them now and then. The evaluator
+//! `rollup`) with nested sequences (also ending in `nest`), the six top/bottom
+//! transformations, `concat`, `join`/`outerjoin` over `owned` (now and then cast to
+//! `dt.gadget`, sometimes with `filter`, `search`, `orderby`, `compute` or `identity` of the
+//! related entities; over the single-valued `owner`, or after `groupby` and the like, now
+//! and then, for both to refuse) and `nest` of sequences at the top level), written as text
+//! over the properties of each stage (navigation paths while the stage holds entities or
+//! joined entities, grouping properties and aliases after `groupby`/`aggregate`/`compute`,
+//! a joined entity's properties as `alias/name` and its presence as `alias eq null`), with
+//! `$filter`, `$orderby`, `$skip`, `$top` and `$count` after them now and then. Inside a
+//! join's sequence, paths go one navigation hop less deep (the related entities' JSON
+//! reaches one hop less), and `search` looks at the same columns as on the collection (the
+//! test's navigator says so, and the evaluator knows one list). The evaluator
 //! ([`eval::evaluate_apply`]) and the statements of [`sql::apply::plan`], run through
 //! [`Store::rows`] and decoded by [`sql::apply::decode_row`] as the service does, must give
-//! the same result properties (names, types, dynamic or not), the same rows in the same
-//! order (every stage is totally ordered on both sides) and the same count. Averages and
+//! the same result properties (names, types, dynamic or not, a join alias's presence, a
+//! nested collection's properties), the same rows in the same order (every stage is totally
+//! ordered on both sides; a nested collection's instances are decoded from the SQL's JSON
+//! as the service decodes them and compared the same way) and the same count. Averages and
 //! sums of doubles are compared with a relative tolerance of 1e-9 (SQLite computes decimal
 //! averages as doubles, PostgreSQL with NUMERIC's scale, the evaluator with 100 digits, and
 //! SQLite sums doubles with compensation); everything else exactly (DateTimeOffset values by
-//! instant). Both sides refusing a sequence (a 400 or a 501) counts as agreement; a
-//! mismatch names the shortest prefix of the sequence that differs already.
+//! instant). Such values are neither grouped nor sorted by. Both sides refusing a sequence
+//! (a 400 or a 501) counts as agreement; a mismatch names the shortest prefix of the
+//! sequence that differs already, and where the rows first differ. The compared cases are
+//! counted by content, `join`, `outerjoin` and `nest` among them.
 //!
 //! Every fourth filter also runs as a page (by key, from the third row, five rows), which
 //! caught SQLite 3.51 counting a correlated `EXISTS`'s duplicate join rows against the
@@ -47,8 +59,9 @@
 //!
 //! Set `ODATA_DIFF_SEED` to an integer to run another seed (the seed is printed),
 //! `ODATA_DIFF_SETS` / `ODATA_DIFF_FILTERS` / `ODATA_DIFF_APPLY` to change the number of data
-//! sets and of filters and `$apply` sequences per set, and `ODATA_DIFF_KEEP` to keep the
-//! SQLite data sets (their directory is printed) for a look with `sqlite3`.
+//! sets and of filters and `$apply` sequences per set, `ODATA_DIFF_KEEP` to keep the
+//! SQLite data sets (their directory is printed) for a look with `sqlite3`, and
+//! `ODATA_DIFF_DUMP` to a file name to have every failure written there in full.
 //!
 //! # Deliberately excluded (the documented deviations of `odata_server::sql`)
 //!
@@ -77,6 +90,13 @@
 //!   zeros.
 //! * Navigation paths carry no type cast: the translation answers a cast before a
 //!   navigation property, or on a lambda variable, with a 501.
+//! * No paths below a joined entity's complex property (`a1/settings/level`): the
+//!   translation reads them from the alias's presence cell, which holds no JSON, and so
+//!   finds null; the evaluator reads the entity's value.
+//! * After `concat`, no paths below `settings` when a part grouped by such a path
+//!   (`groupby((settings/level))`): the translation reads the grouped property (null in the
+//!   other parts' rows), the evaluator, as the shape's model has it, the complex property
+//!   (null in the grouped rows).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -97,6 +117,7 @@ use odata_core::eval::{self, MapEntity};
 use odata_core::query::SortDirection;
 use odata_core::value::{Date, DateTimeOffset, Decimal, Duration, TimeOfDay, Value};
 use odata_server::service::Link;
+use odata_server::sql::apply::{ColumnRole, ResultColumn};
 use odata_server::sql::schema::{Backend, create_table};
 use odata_server::sql::statement::{self, PageQuery};
 use odata_server::sql::{self, Condition, Hop, OrderTerm, SqlParam, Statement};
@@ -128,6 +149,9 @@ struct Fixture {
     owner: usize,
     /// The links of `owner` and `owned`.
     links: [Link; 2],
+    /// The columns `$search` (and `search(…)`, also among a `join`'s related entities)
+    /// looks at: `name` and `title`.
+    searchable: Vec<sql::SearchPath>,
     thing: EntityTypeId,
     gadget: EntityTypeId,
     color: EnumTypeId,
@@ -214,6 +238,10 @@ fn fixture() -> Fixture {
     let mut table = Table::new(&model, thing, "things".into());
     let key = table.columns[table.key[0]].property.clone();
     let owner = table.add_reference("owner", &key);
+    let searchable = Vec::from(["name", "title"].map(|c| sql::SearchPath {
+        column: table.column_index(c).unwrap(),
+        members: Vec::new(),
+    }));
     Fixture {
         model,
         table,
@@ -222,6 +250,7 @@ fn fixture() -> Fixture {
             Link::Reference { column: owner },
             Link::Inverse { column: owner },
         ],
+        searchable,
         thing,
         gadget,
         color,
@@ -231,7 +260,8 @@ fn fixture() -> Fixture {
 }
 
 /// The navigation properties of the one table: `owner` leads to a row of the same table
-/// through the reference column, `owned` to the rows whose reference holds this key.
+/// through the reference column, `owned` to the rows whose reference holds this key; the
+/// related rows are searched as the collection's.
 impl sql::Navigator for Fixture {
     fn hop(&self, from: &Table, navigation: &str) -> Option<Hop<'_>> {
         if from.name != self.table.name {
@@ -245,7 +275,7 @@ impl sql::Navigator for Fixture {
         Some(Hop {
             target: &self.table,
             link,
-            searchable: &[],
+            searchable: &self.searchable,
         })
     }
 }
@@ -1984,7 +2014,8 @@ async fn insert_row(
 }
 
 /// The evaluator's view of row `i`'s navigation properties, `depth` hops deep: its
-/// `owner` (the related row's OData JSON, or null) and `owned` (a JSON array of them).
+/// `owner` (the related row's OData JSON, or null) and `owned` (a JSON array of them, in
+/// key order), each with its `@odata.type` when that is a derived type.
 fn related_json(
     fx: &Fixture,
     rows: &[(EntityTypeId, IndexMap<String, Value>)],
@@ -1995,6 +2026,10 @@ fn related_json(
     let entity = |j: usize| {
         let (ty, values) = &rows[j];
         let mut object = serde_json::Map::new();
+        if *ty != fx.thing {
+            let name = &fx.model.entity_type(*ty).qualified_name;
+            object.insert("@odata.type".into(), json!(format!("#{name}")));
+        }
         for property in fx.model.entity_type(*ty).properties() {
             let v = values.get(&property.name).unwrap_or(&Value::Null);
             object.insert(
@@ -2446,15 +2481,38 @@ struct ACol {
 /// What the current stage of a generated sequence holds.
 #[derive(Debug, Clone)]
 struct AShape {
-    /// Instances of the entity type: navigation paths and `search` apply.
+    /// Instances of the entity type, or joined instances: navigation paths, `search` and
+    /// `join` apply.
     entities: bool,
+    /// Instances of the entity type itself: type casts (`dt.gadget/extra`) apply.
+    cast: bool,
+    /// The navigation hops the evaluator's JSON reaches from the stage's entities (see
+    /// [`NAV_DEPTH`]): 2 from the collection's, 1 from related ones (a `join`'s sequence).
+    hops: u32,
     /// The complex and collection properties of the entity type are still there.
     complex: bool,
-    /// The primitive top-level properties.
+    /// A property is named by a path below `settings` (a grouping property).
+    settings_members: bool,
+    /// The aliases of joined entities (`join`, `outerjoin`).
+    joined: Vec<String>,
+    /// The primitive top-level properties (a joined entity's as `alias/name`).
     cols: Vec<ACol>,
 }
 
 impl AShape {
+    /// Records of `cols` (after `groupby`, `aggregate`, `nest`).
+    fn records(cols: Vec<ACol>) -> Self {
+        Self {
+            entities: false,
+            cast: false,
+            hops: 0,
+            complex: false,
+            settings_members: false,
+            joined: Vec::new(),
+            cols,
+        }
+    }
+
     fn entities() -> Self {
         let col = |name: &str, t: T| ACol {
             name: name.to_owned(),
@@ -2463,7 +2521,11 @@ impl AShape {
         };
         Self {
             entities: true,
+            cast: true,
+            hops: NAV_DEPTH - 1,
             complex: true,
+            settings_members: false,
+            joined: Vec::new(),
             cols: vec![
                 col("id", T::Str),
                 col("name", T::Str),
@@ -2522,6 +2584,8 @@ struct ApplyGen<'g, 'a> {
     /// values in another order than the evaluator, so a sum that mixes in a double (a
     /// Decimal-typed expression can) may differ in its last bits.
     rollup: bool,
+    /// Properties of nested collections compared with a tolerance.
+    nested_inexact: Vec<String>,
 }
 
 /// One generated `$apply` request.
@@ -2574,7 +2638,8 @@ impl ApplyGen<'_, '_> {
             }
             // With an exponent, so the literal is an Edm.Double (`2.5` is a decimal).
             (_, Value::Double(d)) => format!("{d:e}"),
-            (_, Value::Decimal(d)) => d.to_string(),
+            // Without an exponent, so the literal is an Edm.Decimal (`1E-18` is a double).
+            (_, Value::Decimal(d)) => odata_core::value::decimal_text(&d),
             (_, Value::Boolean(b)) => b.to_string(),
             (_, Value::Guid(g)) => g.to_string(),
             (_, Value::Date(d)) => d.to_string(),
@@ -2608,20 +2673,26 @@ impl ApplyGen<'_, '_> {
         if s.entities {
             for name in top_names(t) {
                 out.push(format!("owner/{name}"));
-                out.push(format!("owner/owner/{name}"));
+                if s.hops > 1 {
+                    out.push(format!("owner/owner/{name}"));
+                }
             }
             for (member, mt) in SETTINGS {
                 if *mt == t {
                     out.push(format!("owner/settings/{member}"));
                 }
             }
+            if t == T::I64 {
+                out.push("owned/$count".into());
+                if s.hops > 1 {
+                    out.push("owner/owned/$count".into());
+                }
+            }
+        }
+        if s.cast {
             match t {
                 T::I32 => out.push("dt.gadget/extra".into()),
                 T::Str => out.push("dt.gadget/note".into()),
-                T::I64 => {
-                    out.push("owned/$count".into());
-                    out.push("owner/owned/$count".into());
-                }
                 _ => {}
             }
         }
@@ -2761,6 +2832,11 @@ impl ApplyGen<'_, '_> {
                     format!("({a} {op} {b})")
                 }
             }
+            4 if !s.joined.is_empty() && self.g.chance(0.5) => {
+                // Whether an outer join found a related entity.
+                let alias = s.joined[self.g.below(s.joined.len())].clone();
+                format!("({alias} {} null)", self.g.pick(&["eq", "ne"]))
+            }
             4 | 5 => self.leaf(s, T::Bool),
             6 => format!("({} and {})", self.b(s, d), self.b(s, d)),
             7 => format!("({} or {})", self.b(s, d), self.b(s, d)),
@@ -2793,13 +2869,20 @@ impl ApplyGen<'_, '_> {
         }
     }
 
-    /// `orderby` keys over the shape (inexact values too).
+    /// `orderby` keys over the shape (no inexact values: an average differing in its last
+    /// bits would sort differently).
     fn keys(&mut self, s: &AShape) -> String {
         let n = 1 + self.g.below(2);
+        let exact: Vec<String> = s
+            .cols
+            .iter()
+            .filter(|c| c.exact)
+            .map(|c| c.name.clone())
+            .collect();
         (0..n)
             .map(|_| {
-                let key = if !s.cols.is_empty() && self.g.chance(0.6) {
-                    s.cols[self.g.below(s.cols.len())].name.clone()
+                let key = if !exact.is_empty() && self.g.chance(0.6) {
+                    exact[self.g.below(exact.len())].clone()
                 } else {
                     let t = self.g.pick(&ORDERABLE);
                     self.x(s, t, 1)
@@ -2885,6 +2968,7 @@ impl ApplyGen<'_, '_> {
             });
         }
         s.entities = false;
+        s.cast = false;
         for c in added {
             s.push(c);
         }
@@ -2903,17 +2987,19 @@ impl ApplyGen<'_, '_> {
                 let t = self.g.pick(&[T::Str, T::I32, T::Color, T::Dto]);
                 let name = self.g.pick(top_names(t));
                 (format!("owner/{name}"), t)
-            } else if !s.cols.is_empty() {
-                // Low-cardinality properties more often.
-                let preferred: Vec<&ACol> = s
-                    .cols
+            } else if s.cols.iter().any(|c| c.exact) {
+                // Low-cardinality properties more often; no inexact values (an average
+                // differing in its last bits would make other groups).
+                let exact: Vec<&ACol> = s.cols.iter().filter(|c| c.exact).collect();
+                let preferred: Vec<&ACol> = exact
                     .iter()
+                    .copied()
                     .filter(|c| matches!(c.name.as_str(), "flag" | "color" | "perms" | "title"))
                     .collect();
                 let c = if !preferred.is_empty() && self.g.chance(0.5) {
                     preferred[self.g.below(preferred.len())].clone()
                 } else {
-                    s.cols[self.g.below(s.cols.len())].clone()
+                    exact[self.g.below(exact.len())].clone()
                 };
                 (c.name, c.t)
             } else {
@@ -2950,7 +3036,7 @@ impl ApplyGen<'_, '_> {
 
     /// One transformation applied to `s`, which it updates.
     fn step(&mut self, s: &mut AShape, depth: u32) -> String {
-        match self.g.below(if depth > 0 { 14 } else { 13 }) {
+        match self.g.below(if depth > 0 { 16 } else { 14 }) {
             0 | 1 => format!("filter({})", self.b(s, 2)),
             2 => format!("orderby({})", self.keys(s)),
             3 => format!("top({})", self.g.below(8)),
@@ -2968,17 +3054,13 @@ impl ApplyGen<'_, '_> {
             8 => {
                 let mut cols = Vec::new();
                 let items = self.aggregate_items(s, &mut cols);
-                *s = AShape {
-                    entities: false,
-                    complex: false,
-                    cols,
-                };
+                *s = AShape::records(cols);
                 format!("aggregate({items})")
             }
             9 | 10 => {
                 let mut cols = Vec::new();
                 let paths = self.grouping(s, &mut cols);
-                let nested = match self.g.below(7) {
+                let nested = match self.g.below(8) {
                     0 => None,
                     1 | 2 => Some(format!("aggregate({})", self.aggregate_items(s, &mut cols))),
                     3 => {
@@ -2997,29 +3079,35 @@ impl ApplyGen<'_, '_> {
                     )),
                     5 => {
                         let a = self.aggregate_items(s, &mut cols);
-                        let grouped = AShape {
-                            entities: false,
-                            complex: false,
-                            cols: cols.clone(),
-                        };
+                        let grouped = AShape::records(cols.clone());
                         Some(format!("aggregate({a})/filter({})", self.b(&grouped, 1)))
                     }
-                    _ => {
+                    6 => {
                         let a = self.aggregate_items(s, &mut cols);
-                        let mut grouped = AShape {
-                            entities: false,
-                            complex: false,
-                            cols: cols.clone(),
-                        };
+                        let mut grouped = AShape::records(cols.clone());
                         let c = self.compute(&mut grouped);
                         cols = grouped.cols;
                         Some(format!("aggregate({a})/{c}"))
                     }
+                    _ => {
+                        let before = if self.g.chance(0.3) {
+                            format!("filter({})/", self.b(s, 1))
+                        } else {
+                            String::new()
+                        };
+                        let items = self.nest_items(s, depth.saturating_sub(1));
+                        let after = if self.g.chance(0.3) {
+                            let grouped = AShape::records(cols.clone());
+                            format!("/filter({})", self.b(&grouped, 1))
+                        } else {
+                            String::new()
+                        };
+                        Some(format!("{before}nest({items}){after}"))
+                    }
                 };
                 *s = AShape {
-                    entities: false,
-                    complex: false,
-                    cols,
+                    settings_members: paths.contains("settings/"),
+                    ..AShape::records(cols)
                 };
                 self.rollup = false;
                 match nested {
@@ -3060,6 +3148,12 @@ impl ApplyGen<'_, '_> {
                 let value = self.x(s, t, depth);
                 format!("{kind}({n},{value})")
             }
+            13 => self.join(s),
+            14 => {
+                let items = self.nest_items(s, depth - 1);
+                *s = AShape::records(Vec::new());
+                format!("nest({items})")
+            }
             _ => {
                 let mut parts = Vec::new();
                 let mut shapes = Vec::new();
@@ -3069,10 +3163,14 @@ impl ApplyGen<'_, '_> {
                     parts.push(self.sequence(&mut part, len, depth - 1));
                     shapes.push(part);
                 }
+                // Paths below `settings` read the complex property, unless a part has a
+                // property named by such a path (see the module documentation).
+                let settings_members = shapes.iter().any(|p| p.settings_members);
                 let mut out = AShape {
-                    entities: false,
-                    complex: shapes.iter().any(|p| p.complex),
-                    cols: Vec::new(),
+                    complex: shapes.iter().any(|p| p.complex) && !settings_members,
+                    settings_members,
+                    joined: shapes.iter().flat_map(|p| p.joined.clone()).collect(),
+                    ..AShape::records(Vec::new())
                 };
                 for part in shapes {
                     for c in part.cols {
@@ -3083,6 +3181,86 @@ impl ApplyGen<'_, '_> {
                 format!("concat({})", parts.join(","))
             }
         }
+    }
+
+    /// `join`/`outerjoin` over `owned` (now and then cast to `dt.gadget`), sometimes with
+    /// transformations of the related entities; their properties join `s` as
+    /// `alias/name`.
+    fn join(&mut self, s: &mut AShape) -> String {
+        let kind = if self.g.chance(0.5) {
+            "outerjoin"
+        } else {
+            "join"
+        };
+        let alias = self.alias();
+        if !s.entities || self.g.chance(0.03) {
+            // After groupby, aggregate, compute, concat or nest, or over the single-valued
+            // `owner`: refused by both.
+            self.invalid = true;
+            let path = if s.entities { "owner" } else { "owned" };
+            return format!("{kind}({path} as {alias})");
+        }
+        let cast = self.g.chance(0.2);
+        // Their JSON reaches one hop less than the instances'.
+        let mut related = AShape {
+            hops: s.hops.saturating_sub(1),
+            ..AShape::entities()
+        };
+        if cast {
+            for (name, t) in [("extra", T::I32), ("note", T::Str)] {
+                related.push(ACol {
+                    name: name.to_owned(),
+                    t,
+                    exact: true,
+                });
+            }
+        }
+        let sequence = self.g.chance(0.5).then(|| {
+            let n = 1 + self.g.below(3);
+            (0..n)
+                .map(|_| self.related_step(&mut related))
+                .collect::<Vec<_>>()
+                .join("/")
+        });
+        for c in related.cols {
+            s.push(ACol {
+                name: format!("{alias}/{}", c.name),
+                ..c
+            });
+        }
+        s.cast = false;
+        s.joined.push(alias.clone());
+        let path = if cast { "owned/dt.gadget" } else { "owned" };
+        match sequence {
+            Some(q) => format!("{kind}({path} as {alias},{q})"),
+            None => format!("{kind}({path} as {alias})"),
+        }
+    }
+
+    /// One of the transformations a `join` applies to the related entities.
+    fn related_step(&mut self, s: &mut AShape) -> String {
+        match self.g.below(6) {
+            0 | 1 => format!("filter({})", self.b(s, 2)),
+            2 => format!("orderby({})", self.keys(s)),
+            3 if s.entities => format!("search({})", search_text(&random_search(self.g, 1))),
+            4 => self.compute(s),
+            _ => "identity".to_owned(),
+        }
+    }
+
+    /// The items of a `nest`: one or two sequences over `s`, each with its alias.
+    fn nest_items(&mut self, s: &AShape, depth: u32) -> String {
+        let n = 1 + self.g.below(2);
+        let mut items = Vec::new();
+        for _ in 0..n {
+            let mut part = s.clone();
+            let len = 1 + self.g.below(2);
+            let sequence = self.sequence(&mut part, len, depth);
+            self.nested_inexact
+                .extend(part.cols.into_iter().filter(|c| !c.exact).map(|c| c.name));
+            items.push(format!("{sequence} as {}", self.alias()));
+        }
+        items.join(",")
     }
 
     fn sequence(&mut self, s: &mut AShape, len: usize, depth: u32) -> String {
@@ -3102,12 +3280,13 @@ impl ApplyGen<'_, '_> {
         let skip = (after && self.g.chance(0.4)).then(|| self.g.below(6) as u64);
         let top = (after && self.g.chance(0.4)).then(|| self.g.below(8) as u64);
         let count = after && self.g.chance(0.5);
-        let inexact = s
+        let mut inexact: Vec<String> = s
             .cols
             .iter()
             .filter(|c| !c.exact)
             .map(|c| c.name.clone())
             .collect();
+        inexact.append(&mut self.nested_inexact);
         ApplyCase {
             apply,
             filter,
@@ -3247,16 +3426,12 @@ async fn sql_apply_request(
     use odata_core::query::ParseLimits;
     use odata_server::sql::apply::{ApplySource, decode_row, plan};
     let aliases = IndexMap::new();
-    let paths = ["name", "title"].map(|c| sql::SearchPath {
-        column: fx.table.column_index(c).unwrap(),
-        members: Vec::new(),
-    });
     let source = ApplySource {
         model: &fx.model,
         table: &fx.table,
         entity_type: fx.thing,
         navigator: fx,
-        searchable: &paths,
+        searchable: &fx.searchable,
         tenant: TENANT,
         scope: None,
         aliases: &aliases,
@@ -3303,6 +3478,157 @@ async fn sql_apply_request(
     }))
 }
 
+/// A property of the evaluator's result as the comparison sees it: path, type, dynamic or
+/// not, and what it holds (a join alias's presence, a nested collection's properties).
+fn eval_shape(p: &eval::ResultProperty) -> String {
+    let role = match &p.role {
+        eval::PropertyRole::Value => String::new(),
+        eval::PropertyRole::Presence => ":presence".to_owned(),
+        eval::PropertyRole::Nested(inner) => {
+            format!(
+                ":nested{:?}",
+                inner.iter().map(eval_shape).collect::<Vec<_>>()
+            )
+        }
+    };
+    format!("{}:{:?}:{}{role}", p.name(), p.type_ref.kind, p.dynamic)
+}
+
+/// [`eval_shape`] of a column of the SQL's result.
+fn sql_shape(c: &ResultColumn) -> String {
+    let role = match &c.role {
+        ColumnRole::Value => String::new(),
+        ColumnRole::Presence => ":presence".to_owned(),
+        ColumnRole::Nested(inner) => {
+            format!(
+                ":nested{:?}",
+                inner.iter().map(sql_shape).collect::<Vec<_>>()
+            )
+        }
+    };
+    format!(
+        "{}:{:?}:{}{role}",
+        c.path.join("/"),
+        c.type_ref.kind,
+        c.dynamic
+    )
+}
+
+/// A value inside a nested collection's JSON as the cell the database would have given.
+fn json_param(j: Json) -> SqlParam {
+    match j {
+        Json::Null => SqlParam::Null,
+        Json::Bool(b) => SqlParam::Integer(i64::from(b)),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => SqlParam::Integer(i),
+            None => SqlParam::Real(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Json::String(s) => SqlParam::Text(s),
+        other => SqlParam::Text(other.to_string()),
+    }
+}
+
+/// JSON, or JSON text (how SQLite may hand a nested array over), as JSON.
+fn json_of(j: Json) -> Result<Json, String> {
+    match j {
+        Json::String(text) => {
+            serde_json::from_str(&text).map_err(|e| format!("nested JSON text: {e}: {text}"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// The instances of a nested collection cell of the SQL's result (see
+/// [`ColumnRole::Nested`]), in order, their values decoded as the service decodes them
+/// (a nested collection inside stays JSON). Null (PostgreSQL's aggregate of nothing) is
+/// empty.
+fn nested_rows(columns: &[ResultColumn], cell: &Value) -> Result<Vec<Vec<Value>>, String> {
+    let elements = match cell {
+        Value::Null => return Ok(Vec::new()),
+        Value::Json(j) => match json_of(j.clone())? {
+            Json::Null => return Ok(Vec::new()),
+            Json::Array(elements) => elements,
+            other => return Err(format!("a nested collection is no array: {other}")),
+        },
+        other => return Err(format!("a nested collection is no JSON: {other:?}")),
+    };
+    let mut rows = Vec::with_capacity(elements.len());
+    for element in elements {
+        let Json::Array(parts) = element else {
+            return Err(format!("a nested instance is no array: {element}"));
+        };
+        let mut parts = parts.into_iter();
+        let position = parts.next().and_then(|p| p.as_f64()).unwrap_or(f64::NAN);
+        let mut cells = Vec::new();
+        for chunk in parts {
+            match json_of(chunk)? {
+                Json::Array(items) => cells.extend(items),
+                other => return Err(format!("a nested instance's cells: {other}")),
+            }
+        }
+        let mut cells = cells.into_iter();
+        let mut values = Vec::with_capacity(columns.len());
+        for c in columns {
+            let cell = cells.next().unwrap_or(Json::Null);
+            // A DateTimeOffset value is two cells: its text and its UTC ticks.
+            let ticks = (c.role == ColumnRole::Value
+                && !c.type_ref.collection
+                && c.type_ref.kind == TypeKind::Primitive(P::DateTimeOffset))
+            .then(|| json_param(cells.next().unwrap_or(Json::Null)));
+            values.push(match &c.role {
+                ColumnRole::Nested(_) | ColumnRole::Presence if cell.is_null() => Value::Null,
+                ColumnRole::Nested(_) => Value::Json(cell),
+                ColumnRole::Presence => Value::Boolean(true),
+                ColumnRole::Value => sql::apply::decode_cell(c, json_param(cell.clone()), ticks)
+                    .map_err(|e| format!("nested '{}': {cell}: {}", c.path.join("/"), e.message))?,
+            });
+        }
+        rows.push((position, values));
+    }
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    Ok(rows.into_iter().map(|(_, values)| values).collect())
+}
+
+/// Where the evaluator's rows and the SQL's first differ, property by property (nested
+/// collections instance by instance; `None`: they agree), or that a nested collection of
+/// the SQL's does not decode.
+fn rows_difference(
+    properties: &[eval::ResultProperty],
+    expected: &[eval::ResultRow],
+    columns: &[ResultColumn],
+    actual: &[Vec<Value>],
+    inexact: &[String],
+    backend: Backend,
+) -> Option<String> {
+    if expected.len() != actual.len() {
+        return Some(format!(
+            "{} rows, SQL {} rows",
+            expected.len(),
+            actual.len()
+        ));
+    }
+    for (r, (e, a)) in expected.iter().zip(actual).enumerate() {
+        for ((p, c), (x, y)) in properties.iter().zip(columns).zip(e.values.iter().zip(a)) {
+            let name = p.name();
+            let difference = match (&p.role, &c.role) {
+                (eval::PropertyRole::Nested(inner), ColumnRole::Nested(cells)) => {
+                    let rows = e.nested.get(&name).map_or(&[][..], Vec::as_slice);
+                    match nested_rows(cells, y) {
+                        Ok(sql) => rows_difference(inner, rows, cells, &sql, inexact, backend),
+                        Err(e) => Some(e),
+                    }
+                }
+                _ if same_value(x, y, inexact.contains(&name), backend) => None,
+                _ => Some(format!("{x:?}, SQL {y:?}")),
+            };
+            if let Some(d) = difference {
+                return Some(format!("row {r} '{name}': {d}"));
+            }
+        }
+    }
+    None
+}
+
 /// How the evaluator's and the SQL's results differ (`None`: they agree).
 fn apply_difference(
     expected: &eval::ApplyResult,
@@ -3310,55 +3636,46 @@ fn apply_difference(
     inexact: &[String],
     backend: Backend,
 ) -> Option<String> {
-    let shape = |path: &[String], kind: &TypeKind, dynamic: bool| {
-        format!("{}:{kind:?}:{dynamic}", path.join("/"))
-    };
-    let want: Vec<String> = expected
-        .properties
-        .iter()
-        .map(|p| shape(&p.path, &p.type_ref.kind, p.dynamic))
-        .collect();
-    let got: Vec<String> = actual
-        .columns
-        .iter()
-        .map(|c| shape(&c.path, &c.type_ref.kind, c.dynamic))
-        .collect();
+    let want: Vec<String> = expected.properties.iter().map(eval_shape).collect();
+    let got: Vec<String> = actual.columns.iter().map(sql_shape).collect();
     if want != got || expected.entities != actual.entities {
         return Some(format!(
             "result properties differ\nevaluator: {want:?} (entities {})\nSQL:       {got:?} (entities {})",
             expected.entities, actual.entities
         ));
     }
-    let inexact: Vec<bool> = expected
-        .properties
-        .iter()
-        .map(|p| inexact.contains(&p.name()))
-        .collect();
-    let agree = expected.rows.len() == actual.rows.len()
-        && expected.rows.iter().zip(&actual.rows).all(|(a, b)| {
-            a.values
-                .iter()
-                .zip(b)
-                .zip(&inexact)
-                .all(|((x, y), i)| same_value(x, y, *i, backend))
-        });
-    if agree {
-        return None;
-    }
+    let difference = rows_difference(
+        &expected.properties,
+        &expected.rows,
+        &actual.columns,
+        &actual.rows,
+        inexact,
+        backend,
+    )?;
     let names: Vec<String> = expected.properties.iter().map(|p| p.name()).collect();
-    let show = |rows: Vec<&[Value]>| {
+    let show = |rows: Vec<String>| {
         rows.iter()
             .take(12)
-            .map(|r| format!("  {r:?}"))
+            .map(|r| format!("  {r}"))
             .collect::<Vec<_>>()
             .join("\n")
     };
     Some(format!(
-        "rows differ\nproperties: {names:?}\nevaluator ({} rows):\n{}\nSQL ({} rows):\n{}",
+        "rows differ: evaluator {difference}\nproperties: {names:?}\nevaluator ({} rows):\n{}\nSQL ({} rows):\n{}",
         expected.rows.len(),
-        show(expected.rows.iter().map(|r| &r.values[..]).collect()),
+        show(
+            expected
+                .rows
+                .iter()
+                .map(|r| if r.nested.is_empty() {
+                    format!("{:?}", r.values)
+                } else {
+                    format!("{:?} nested {:?}", r.values, r.nested)
+                })
+                .collect()
+        ),
         actual.rows.len(),
-        show(actual.rows.iter().map(|r| &r[..]).collect()),
+        show(actual.rows.iter().map(|r| format!("{r:?}")).collect()),
     ))
 }
 
@@ -3427,8 +3744,10 @@ async fn check_apply(
         (Ok(_), Ok(Err(e))) => tally.failures.push(format!("APPLY: {e}\n{case}")),
         (Ok((r, n)), Ok(Ok(q))) => {
             tally.compared += 1;
+            // A transformation follows `/`, `,` or `(`, or starts the text.
+            let text = format!("/{}", case.apply);
             for (i, (_, needles)) in APPLY_FEATURES.iter().enumerate() {
-                if needles.iter().any(|n| case.apply.contains(n)) {
+                if needles.iter().any(|n| text.contains(n)) {
                     tally.features[i] += 1;
                 }
             }
@@ -3482,8 +3801,9 @@ async fn check_apply(
     }
 }
 
-/// What the compared `$apply` cases are counted by: a name and the texts that show it.
-const APPLY_FEATURES: [(&str, &[&str]); 12] = [
+/// What the compared `$apply` cases are counted by: a name and the texts that show it
+/// (in the sequence with a `/` before it).
+const APPLY_FEATURES: [(&str, &[&str]); 15] = [
     ("groupby", &["groupby("]),
     ("rollup", &["rollup("]),
     ("aggregate", &["aggregate("]),
@@ -3499,6 +3819,9 @@ const APPLY_FEATURES: [(&str, &[&str]); 12] = [
     ),
     ("concat", &["concat("]),
     ("navigation paths", &["owner/", "owned/"]),
+    ("join", &["/join(", ",join(", "(join("]),
+    ("outerjoin", &["outerjoin("]),
+    ("nest", &["nest("]),
 ];
 
 #[derive(Default)]
@@ -3615,6 +3938,7 @@ async fn differential(target: Target) {
                 aliases: 0,
                 invalid: false,
                 rollup: false,
+                nested_inexact: Vec::new(),
             };
             let case = generator.case();
             let invalid = generator.invalid;
@@ -3664,6 +3988,9 @@ async fn differential(target: Target) {
         features.join(", ")
     );
     tally.failures.append(&mut apply_tally.failures);
+    if let Ok(path) = std::env::var("ODATA_DIFF_DUMP") {
+        std::fs::write(path, tally.failures.join("\n\n==========\n\n")).unwrap();
+    }
     if !tally.failures.is_empty() {
         let n = tally.failures.len();
         // One example of each kind first, then the others.

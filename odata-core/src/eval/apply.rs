@@ -5,10 +5,14 @@
 //! stage holds either instances of the collection's entity type (the first stage, and
 //! after `filter`, `orderby`, `top`, `skip`, `identity`, `search` and the six
 //! top/bottom transformations) or records of named, typed properties (after `groupby`,
-//! `aggregate`, `compute` and `concat`). Expressions over records are bound against a
-//! synthetic entity type with those properties ([`shape_model`]), so a later stage names
-//! grouping properties and aliases like declared properties; records have no navigation
-//! properties (a path through one no longer binds), and `search` applies to instances only.
+//! `aggregate`, `compute`, `concat`, `join`, `outerjoin` and `nest`). Expressions over
+//! records are bound against a synthetic entity type with those properties
+//! ([`nested_shape_model`]), so a later stage names grouping properties and aliases like
+//! declared properties, and a property named by a path (`owner/name`, a joined entity's
+//! `a/name`) as a member of a complex property named by its first segment. Records have
+//! no navigation properties (a path through one no longer binds), except joined
+//! instances, which keep their entity's; `search` applies to instances and joined
+//! instances only.
 //!
 //! Semantics, each the same as the SQL translation's:
 //!
@@ -22,10 +26,11 @@
 //!   DateTimeOffset values are equal when they are the same instant, and the group's value
 //!   is the member value whose text sorts first). A path through a single-valued navigation
 //!   property groups by the related entity's value. In the nested sequence, `filter`,
-//!   `search` and `identity` before the `aggregate` choose the rows each group aggregates
-//!   (a group whose rows they all drop still appears, aggregating nothing); `filter`,
-//!   `compute` and `identity` after it apply to the grouped records. Anything else in the
-//!   nested sequence, or transformations without an `aggregate`, is a 501.
+//!   `search` and `identity` before the `aggregate` (or `nest`) choose the rows each group
+//!   aggregates (a group whose rows they all drop still appears, aggregating nothing);
+//!   `filter`, `compute` and `identity` after it apply to the grouped records. Anything
+//!   else in the nested sequence, or transformations without an `aggregate` or `nest`, is
+//!   a 501.
 //! * **Aggregation** skips null values. `sum` of integers is Edm.Int64 (computed exactly;
 //!   a sum beyond Int64 is a 400 "arithmetic overflow"), of Edm.Decimal exact, of
 //!   Edm.Double in input order; `average` is Edm.Double for Edm.Double input, otherwise
@@ -50,52 +55,102 @@
 //!   decimals.
 //! * **`concat`**: each sequence applied to the input; the result has every property of
 //!   any part (null where a part lacks it), integers of different sizes meeting as
-//!   Edm.Int64; a property two parts give different types is a 400 (facets such as
-//!   nullability or scale do not count).
-//! * `join`, `outerjoin`, `nest` and `groupby` with `rollup` (which the SQL translation
-//!   serves) are not evaluated here yet, and the transformations the parser keeps as
-//!   [`Transformation::Unsupported`] are 501 everywhere.
+//!   Edm.Int64; a property two parts give different types or roles (a value, a join
+//!   alias, a nested collection of other properties) is a 400 (facets such as nullability
+//!   or scale do not count).
+//! * **`join(nav as a[, seq])`** over a collection-valued navigation property of the
+//!   instances (joined instances too; after anything else a 501), optionally cast to a
+//!   derived type (`nav/NS.Derived`): per instance, one record per related entity that
+//!   `seq` keeps (`filter`, `search`, `orderby`, `compute` and `identity`; anything else is
+//!   a 501), in its order, after the instance's place; instances without one are dropped,
+//!   and **`outerjoin`** keeps them once, `a` null. A record has the instance's properties
+//!   and navigation properties, the dynamic Edm.Boolean `a` (true; null when an outer join
+//!   found none; [`PropertyRole::Presence`]) and the related entity's properties as
+//!   `a/<name>` (declared ones stay declared). The related entities are the elements of the
+//!   navigation property's JSON array (in the related collection's key order), each of the
+//!   type its `@odata.type` names, else the navigation property's; `search` among them
+//!   looks at the paths the caller passes for the collection. A single-valued navigation
+//!   property, another path, an alias that names a property of the input, or a cast to a
+//!   type not derived from the target is a 400; an entity type with a composite key is a
+//!   501.
+//! * **`nest(seq as a, …)`**: at the top level one record, inside `groupby` one per group
+//!   (its rows those the transformations before `nest` keep), holding per sequence the
+//!   instances the sequence makes of the input (the group's rows in input order) under its
+//!   alias, in the sequence's order ([`PropertyRole::Nested`], a dynamic
+//!   `Collection(Edm.String)` as the SQL translation types it). Later stages cannot name
+//!   a nested collection. An alias used twice, or naming a grouping property, is a 400.
+//! * The transformations the parser keeps as [`Transformation::Unsupported`] are 501
+//!   everywhere.
 //!
 //! Errors: a binding error is a 400 naming `$apply` and the transformation; an arithmetic
-//! error of an expression (overflow, division by zero) is the evaluator's 400.
+//! error of an expression (overflow, division by zero) is the evaluator's 400. Every
+//! expression of a nested sequence (`join`, `nest`) is bound whether or not some instance
+//! reaches it.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::ops::Range;
 
 use bigdecimal::{FromPrimitive, ToPrimitive};
 use indexmap::IndexMap;
+use serde_json::{Map, Value as Json};
 
 use crate::bind::{
     BindContext, BoundExpr, BoundSearch, ExprType, bind_expr, bind_filter, bind_orderby,
-    bind_search, shape_model,
+    bind_search, nested_shape_model,
 };
 use crate::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
 use crate::error::ODataError;
 use crate::query::apply::errors::{bad, in_apply, not_implemented, one_level_rollup};
 use crate::query::{
-    AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, SortDirection,
-    TopBottomKind, Transformation, parse_expr,
+    AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, GroupingPath,
+    NestItem, SortDirection, TopBottomKind, Transformation, parse_expr,
 };
 use crate::value::{DateTimeOffset, Decimal, Value};
 
-use super::{EntityValues, MapEntity, evaluate, matches, ops, search_matches};
+use super::{EntityValues, MapEntity, evaluate, json, matches, ops, search_matches};
 
 /// One property of a `$apply` result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultProperty {
     /// Its path (`["category"]`, `["owner", "name"]` for a grouping path through a
-    /// navigation property).
+    /// navigation property, `["a", "name"]` for a property of the entity joined as `a`).
     pub path: Vec<String>,
     /// Its type.
     pub type_ref: TypeRef,
     /// An aggregated or computed value (a dynamic property), not a declared property.
     pub dynamic: bool,
+    /// What it holds.
+    pub role: PropertyRole,
+}
+
+/// What a [`ResultProperty`] holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropertyRole {
+    /// A value of the property's type.
+    Value,
+    /// The alias of a `join`/`outerjoin`: `true`, or null when an outer join found no
+    /// related entity. The entity's values are the properties below its path.
+    Presence,
+    /// The alias of a `nest`: a collection of instances with these properties, in
+    /// [`ResultRow::nested`] (the value itself is null).
+    Nested(Vec<ResultProperty>),
 }
 
 impl ResultProperty {
     /// The name of the property in the synthetic type of the result (`owner/name`).
     pub fn name(&self) -> String {
         self.path.join("/")
+    }
+
+    /// A property holding values.
+    fn value(path: Vec<String>, type_ref: TypeRef, dynamic: bool) -> Self {
+        Self {
+            path,
+            type_ref,
+            dynamic,
+            role: PropertyRole::Value,
+        }
     }
 }
 
@@ -106,6 +161,9 @@ pub struct ResultRow {
     pub source: Option<usize>,
     /// The values, one per [`ApplyResult::properties`].
     pub values: Vec<Value>,
+    /// The instances of each nested collection ([`PropertyRole::Nested`]), by the
+    /// property's name.
+    pub nested: IndexMap<String, Vec<ResultRow>>,
 }
 
 /// The result of a `$apply` sequence.
@@ -113,7 +171,7 @@ pub struct ResultRow {
 pub struct ApplyResult {
     /// The result's properties: for instances of the entity type the declared (not
     /// write-only) properties of the collection's type, otherwise the grouping properties,
-    /// aggregates and computed values.
+    /// aggregates, computed values, joined entities' properties and nested collections.
     pub properties: Vec<ResultProperty>,
     /// Whether the rows are still instances of the entity type.
     pub entities: bool,
@@ -192,29 +250,12 @@ pub fn evaluate_apply(
         model: Cow::Borrowed(ctx.model),
         entity_type: ctx.entity_type,
         columns: None,
+        base: Some(ctx.entity_type),
         rows: (0..entities.len()).map(Row::Source).collect(),
     };
     let stage = run.sequence(first, apply)?;
     let properties = run.result_columns(&stage);
-    let rows = stage
-        .rows
-        .iter()
-        .map(|row| ResultRow {
-            source: match row {
-                Row::Source(i) => Some(*i),
-                Row::Record(_) => None,
-            },
-            values: properties
-                .iter()
-                .map(|p| {
-                    run.entity(row)
-                        .property(&p.name())
-                        .cloned()
-                        .unwrap_or(Value::Null)
-                })
-                .collect(),
-        })
-        .collect();
+    let rows = run.result_rows(&stage, &properties);
     Ok(ApplyResult {
         properties,
         entities: stage.columns.is_none(),
@@ -236,6 +277,19 @@ fn count_ref() -> TypeRef {
     TypeRef {
         scale: Some(0),
         ..TypeRef::of(TypeKind::Primitive(PrimitiveKind::Decimal))
+    }
+}
+
+/// The property of a nested collection named `alias` whose instances have `properties`.
+fn nested_property(alias: &str, properties: Vec<ResultProperty>) -> ResultProperty {
+    ResultProperty {
+        path: vec![alias.to_owned()],
+        type_ref: TypeRef {
+            collection: true,
+            ..TypeRef::of(TypeKind::Primitive(PrimitiveKind::String))
+        },
+        dynamic: true,
+        role: PropertyRole::Nested(properties),
     }
 }
 
@@ -268,7 +322,101 @@ fn is_numeric(p: PrimitiveKind) -> bool {
 #[derive(Debug, Clone)]
 enum Row {
     Source(usize),
-    Record(MapEntity),
+    Record(Box<Record>),
+}
+
+/// A record of a shape.
+#[derive(Debug, Clone)]
+struct Record {
+    entity_type: EntityTypeId,
+    /// The values of the shape's properties by name (`a/name`; a join alias's presence).
+    values: IndexMap<String, Value>,
+    /// What expressions read besides: per head of a path-named property (`a` of `a/name`)
+    /// the JSON object of the values below it (null for a join alias whose entity is
+    /// absent), and a joined instance's navigation properties.
+    objects: IndexMap<String, Value>,
+    /// The instances of the nested collections, by alias.
+    nested: IndexMap<String, Vec<ResultRow>>,
+}
+
+impl EntityValues for Record {
+    fn entity_type(&self) -> EntityTypeId {
+        self.entity_type
+    }
+
+    fn property(&self, name: &str) -> Option<&Value> {
+        self.objects.get(name).or_else(|| self.values.get(name))
+    }
+}
+
+/// What a new record holds.
+#[derive(Debug, Clone, Default)]
+struct Fields {
+    /// Values by property name (a missing one is null).
+    values: IndexMap<String, Value>,
+    /// Nested collections by alias.
+    nested: IndexMap<String, Vec<ResultRow>>,
+    /// The navigation properties of a joined instance, as JSON.
+    navigation: IndexMap<String, Value>,
+}
+
+impl Record {
+    /// A record of the shape `columns` (of type `entity_type`) holding `fields`.
+    fn new(entity_type: EntityTypeId, columns: &[ResultProperty], fields: Fields) -> Self {
+        let Fields {
+            mut values,
+            nested,
+            navigation,
+        } = fields;
+        let mut heads: IndexMap<String, Map<String, Json>> = IndexMap::new();
+        'columns: for c in columns {
+            let name = c.name();
+            let value = values.entry(name).or_insert(Value::Null);
+            let Some((head, rest)) = c.path.split_first() else {
+                continue;
+            };
+            let Some((last, between)) = rest.split_last() else {
+                continue;
+            };
+            // A complex property kept whole is read as it is (as the shape's model has it).
+            if columns.iter().any(|k| {
+                k.path.len() == 1
+                    && k.path[0] == *head
+                    && matches!(k.type_ref.kind, TypeKind::Complex(_))
+            }) {
+                continue;
+            }
+            let mut object = heads.entry(head.clone()).or_default();
+            for name in between {
+                let inner = object
+                    .entry(name.clone())
+                    .or_insert_with(|| Json::Object(Map::new()));
+                let Json::Object(inner) = inner else {
+                    continue 'columns;
+                };
+                object = inner;
+            }
+            object.insert(last.clone(), json::to_json(value));
+        }
+        let mut objects = navigation;
+        for (head, object) in heads {
+            let absent = columns.iter().any(|c| {
+                c.role == PropertyRole::Presence && c.path.len() == 1 && c.path[0] == head
+            }) && values.get(&head).is_none_or(Value::is_null);
+            let value = if absent {
+                Value::Null
+            } else {
+                Value::Json(Json::Object(object))
+            };
+            objects.insert(head, value);
+        }
+        Record {
+            entity_type,
+            values,
+            objects,
+            nested,
+        }
+    }
 }
 
 /// The result of the transformations so far.
@@ -279,14 +427,41 @@ struct Stage<'m> {
     entity_type: EntityTypeId,
     /// `None`: instances of the entity type; else the shape's properties.
     columns: Option<Vec<ResultProperty>>,
+    /// The entity type whose instances the rows are or extend (instances, joined
+    /// instances): its navigation properties and `search` apply.
+    base: Option<EntityTypeId>,
     /// The rows, in the stage's order.
     rows: Vec<Row>,
+}
+
+impl Stage<'_> {
+    /// A stage of the same shape holding `rows`.
+    fn subset(&self, rows: Vec<Row>) -> Stage<'_> {
+        Stage {
+            model: Cow::Borrowed(&self.model),
+            entity_type: self.entity_type,
+            columns: self.columns.clone(),
+            base: self.base,
+            rows,
+        }
+    }
 }
 
 /// A condition a nested `groupby` sequence puts on the rows a group aggregates.
 enum Condition {
     Filter(BoundExpr),
     Search(BoundSearch),
+}
+
+/// What a `groupby` (or `aggregate`) makes of each group besides its grouping values.
+#[derive(Clone, Copy)]
+enum Collapse<'a> {
+    /// Nothing: the grouping values only.
+    Values,
+    /// `aggregate(…)`.
+    Aggregate(&'a [AggregateItem]),
+    /// `nest(…)`.
+    Nest(&'a [NestItem]),
 }
 
 /// What the whole evaluation reads.
@@ -300,8 +475,18 @@ impl<'r> Run<'r> {
     fn entity<'s>(&'s self, row: &'s Row) -> &'s dyn EntityValues {
         match row {
             Row::Source(i) => self.entities[*i],
-            Row::Record(r) => r,
+            Row::Record(r) => r.as_ref(),
         }
+    }
+
+    /// The value of the property `name` of a row (a join alias's presence, not its object).
+    fn value(&self, row: &Row, name: &str) -> Value {
+        match row {
+            Row::Source(i) => self.entities[*i].property(name),
+            Row::Record(r) => r.values.get(name),
+        }
+        .cloned()
+        .unwrap_or(Value::Null)
     }
 
     fn bind_ctx<'s>(&self, stage: &'s Stage<'_>) -> BindContext<'s>
@@ -326,53 +511,79 @@ impl<'r> Run<'r> {
                 .entity_type(stage.entity_type)
                 .properties()
                 .filter(|p| !p.is_write_only())
-                .map(|p| ResultProperty {
-                    path: vec![p.name.clone()],
-                    type_ref: p.type_ref.clone(),
-                    dynamic: false,
-                })
+                .map(|p| ResultProperty::value(vec![p.name.clone()], p.type_ref.clone(), false))
                 .collect(),
         }
     }
 
-    /// A new shape of `columns` over the service's model, with its records.
+    /// The rows of a stage as result rows with the values of `columns`.
+    fn result_rows(&self, stage: &Stage<'_>, columns: &[ResultProperty]) -> Vec<ResultRow> {
+        stage
+            .rows
+            .iter()
+            .map(|row| {
+                let mut fields = self.fields(row, columns);
+                ResultRow {
+                    source: match row {
+                        Row::Source(i) => Some(*i),
+                        Row::Record(_) => None,
+                    },
+                    values: columns
+                        .iter()
+                        .map(|c| fields.values.swap_remove(&c.name()).unwrap_or(Value::Null))
+                        .collect(),
+                    nested: fields.nested,
+                }
+            })
+            .collect()
+    }
+
+    /// What a row holds of `columns`: their values, and the nested collections.
+    fn fields(&self, row: &Row, columns: &[ResultProperty]) -> Fields {
+        let mut fields = Fields::default();
+        for c in columns {
+            let name = c.name();
+            if let PropertyRole::Nested(_) = c.role {
+                let rows = match row {
+                    Row::Record(r) => r.nested.get(&name).cloned(),
+                    Row::Source(_) => None,
+                };
+                fields.nested.insert(name.clone(), rows.unwrap_or_default());
+                fields.values.insert(name, Value::Null);
+            } else {
+                let value = self.value(row, &name);
+                fields.values.insert(name, value);
+            }
+        }
+        fields
+    }
+
+    /// A new shape of `columns` over the service's model (extending the instances of
+    /// `base`, whose navigation properties it keeps), with its records.
     fn shaped<'m>(
         &self,
         columns: Vec<ResultProperty>,
-        rows: Vec<IndexMap<String, Value>>,
+        base: Option<EntityTypeId>,
+        rows: Vec<Fields>,
     ) -> Stage<'m> {
+        // Nested collections are no properties: expressions cannot reach into them.
         let properties: Vec<Property> = columns
             .iter()
+            .filter(|c| !matches!(c.role, PropertyRole::Nested(_)))
             .map(|c| Property::new(c.name(), c.type_ref.clone()))
             .collect();
-        let (model, id) = shape_model(self.ctx.model, "$apply", properties);
+        let (model, id) = nested_shape_model(self.ctx.model, "$apply", base, properties);
+        let rows = rows
+            .into_iter()
+            .map(|fields| Row::Record(Box::new(Record::new(id, &columns, fields))))
+            .collect();
         Stage {
             model: Cow::Owned(model),
             entity_type: id,
             columns: Some(columns),
-            rows: rows
-                .into_iter()
-                .map(|values| {
-                    Row::Record(MapEntity {
-                        entity_type: id,
-                        values,
-                    })
-                })
-                .collect(),
+            base,
+            rows,
         }
-    }
-
-    /// The values of `columns` of a row, by name.
-    fn record(&self, row: &Row, columns: &[ResultProperty]) -> IndexMap<String, Value> {
-        let entity = self.entity(row);
-        columns
-            .iter()
-            .map(|c| {
-                let name = c.name();
-                let value = entity.property(&name).cloned().unwrap_or(Value::Null);
-                (name, value)
-            })
-            .collect()
     }
 
     fn sequence<'m>(&self, mut stage: Stage<'m>, apply: &Apply) -> Result<Stage<'m>, ODataError>
@@ -383,6 +594,21 @@ impl<'r> Run<'r> {
             stage = self.transformation(stage, t)?;
         }
         Ok(stage)
+    }
+
+    /// What `apply` makes of `stage`: the result's properties and rows.
+    fn nested<'m>(
+        &self,
+        stage: Stage<'m>,
+        apply: &Apply,
+    ) -> Result<(Vec<ResultProperty>, Vec<ResultRow>), ODataError>
+    where
+        'r: 'm,
+    {
+        let part = self.sequence(stage, apply)?;
+        let columns = self.result_columns(&part);
+        let rows = self.result_rows(&part, &columns);
+        Ok((columns, rows))
     }
 
     fn transformation<'m>(
@@ -403,9 +629,10 @@ impl<'r> Run<'r> {
             Transformation::Top(n) => Ok(window(stage, Some(*n), 0)),
             Transformation::Skip(n) => Ok(window(stage, None, *n)),
             Transformation::Search(s) => {
-                if stage.columns.is_some() {
+                if stage.base.is_none() {
                     return Err(bad(
-                        "search applies to entities only, not after groupby, aggregate or compute",
+                        "search applies to entities only, not after groupby, aggregate, \
+                         compute, concat or nest",
                     ));
                 }
                 let bound = bind_search(s);
@@ -432,13 +659,15 @@ impl<'r> Run<'r> {
                 }
                 self.compute(stage, items)
             }
-            Transformation::Aggregate(items) => self.group(stage, &[], Some(items), &[]),
+            Transformation::Aggregate(items) => {
+                self.group(stage, &[], Collapse::Aggregate(items), &[])
+            }
             Transformation::GroupBy { properties, then } => {
                 let nested = then.as_ref().map_or(&[][..], |a| &a.transformations[..]);
-                let split = nested
-                    .iter()
-                    .position(|t| matches!(t, Transformation::Aggregate(_)));
-                let (before, aggregate, after) = match split {
+                let split = nested.iter().position(|t| {
+                    matches!(t, Transformation::Aggregate(_) | Transformation::Nest(_))
+                });
+                let (before, collapse, after) = match split {
                     Some(i) => (&nested[..i], Some(&nested[i]), &nested[i + 1..]),
                     None => (nested, None, &[][..]),
                 };
@@ -449,29 +678,30 @@ impl<'r> Run<'r> {
                         Transformation::Filter(e) => conditions.push(Condition::Filter(
                             bind_filter(&self.bind_ctx(&stage), e).map_err(in_apply("filter"))?,
                         )),
-                        Transformation::Search(s) if stage.columns.is_none() => {
+                        Transformation::Search(s) if stage.base.is_some() => {
                             conditions.push(Condition::Search(bind_search(s)));
                         }
                         other => {
                             return Err(not_implemented(format!(
-                                "'{}' inside groupby before aggregate",
+                                "'{}' inside groupby before aggregate or nest",
                                 other.name()
                             )));
                         }
                     }
                 }
-                if aggregate.is_none() && !conditions.is_empty() {
+                if collapse.is_none() && !conditions.is_empty() {
                     return Err(not_implemented(
-                        "groupby with transformations but without aggregate",
+                        "groupby with transformations but without aggregate or nest",
                     ));
                 }
-                let items = match aggregate {
-                    Some(Transformation::Aggregate(items)) => Some(&items[..]),
-                    _ => None,
+                let collapse = match collapse {
+                    Some(Transformation::Aggregate(items)) => Collapse::Aggregate(items),
+                    Some(Transformation::Nest(items)) => Collapse::Nest(items),
+                    _ => Collapse::Values,
                 };
                 let paths: Vec<Vec<String>> =
                     properties.iter().map(|p| p.segments.clone()).collect();
-                let grouped = self.group(stage, &paths, items, &conditions)?;
+                let grouped = self.group(stage, &paths, collapse, &conditions)?;
                 self.after_aggregate(grouped, after)
             }
             Transformation::TopBottom { kind, n, value } => self.top_bottom(stage, *kind, n, value),
@@ -487,13 +717,15 @@ impl<'r> Run<'r> {
                         return Err(one_level_rollup(&name));
                     }
                 }
-                // What follows the aggregate sees every set's rows in the finest set's
-                // shape (a property a set leaves out is null there), so it runs after the
-                // sets are put together.
+                // What follows the aggregate (or nest) sees every set's rows in the finest
+                // set's shape (a property a set leaves out is null there), so it runs after
+                // the sets are put together.
                 let nested = then.as_ref().map_or(&[][..], |a| &a.transformations[..]);
                 let split = nested
                     .iter()
-                    .position(|t| matches!(t, Transformation::Aggregate(_)))
+                    .position(|t| {
+                        matches!(t, Transformation::Aggregate(_) | Transformation::Nest(_))
+                    })
                     .map_or(nested.len(), |i| i + 1);
                 let (grouping, after) = nested.split_at(split);
                 let inner = (!grouping.is_empty()).then(|| Apply {
@@ -511,11 +743,13 @@ impl<'r> Run<'r> {
                 let rolled = self.concat(stage, &sequences)?;
                 self.after_aggregate(rolled, after)
             }
-            // Evaluated in SQL only so far; the differential test leaves them out.
-            Transformation::Join { .. } | Transformation::Nest(_) => Err(not_implemented(format!(
-                "the transformation '{}' in the in-memory evaluator",
-                t.name()
-            ))),
+            Transformation::Join {
+                outer,
+                path,
+                alias,
+                then,
+            } => self.join(stage, *outer, path, alias, then.as_ref()),
+            Transformation::Nest(items) => self.nest(stage, items),
             Transformation::Unsupported { name, .. } => {
                 Err(not_implemented(format!("the transformation '{name}'")))
             }
@@ -595,33 +829,37 @@ impl<'r> Run<'r> {
                     "compute: the alias '{alias}' is already a property of the input"
                 )));
             }
-            columns.push(ResultProperty {
-                path: alias.split('/').map(str::to_owned).collect(),
-                type_ref: type_ref.clone(),
-                dynamic: true,
-            });
+            columns.push(ResultProperty::value(
+                alias.split('/').map(str::to_owned).collect(),
+                type_ref.clone(),
+                true,
+            ));
         }
         let mut records = Vec::with_capacity(stage.rows.len());
         for row in &stage.rows {
-            let mut values = self.record(row, &base);
+            let mut fields = self.fields(row, &base);
             for (alias, _, bound) in &items {
                 let v = evaluate(&stage.model, bound, self.entity(row))?;
-                values.insert(alias.clone(), v);
+                fields.values.insert(alias.clone(), v);
             }
-            records.push(values);
+            records.push(fields);
         }
-        Ok(self.shaped(columns, records))
+        Ok(self.shaped(columns, None, records))
     }
 
-    /// `groupby(paths, aggregate(items))`, `aggregate(items)` (no paths) or
-    /// `groupby(paths)` (no items); only rows meeting every condition are aggregated.
+    /// `groupby(paths, aggregate(items))`, `groupby(paths, nest(items))`,
+    /// `aggregate(items)` (no paths) or `groupby(paths)`; only rows meeting every
+    /// condition are aggregated (or nested).
     fn group<'m>(
         &self,
         stage: Stage<'m>,
         paths: &[Vec<String>],
-        items: Option<&[AggregateItem]>,
+        collapse: Collapse<'_>,
         conditions: &[Condition],
-    ) -> Result<Stage<'m>, ODataError> {
+    ) -> Result<Stage<'m>, ODataError>
+    where
+        'r: 'm,
+    {
         let ctx = self.bind_ctx(&stage);
         let mut columns: Vec<ResultProperty> = Vec::new();
         let mut keys: Vec<BoundExpr> = Vec::new();
@@ -638,35 +876,56 @@ impl<'r> Run<'r> {
             if columns.iter().any(|c| c.name() == text) {
                 return Err(bad(format!("groupby: '{text}' is listed twice")));
             }
-            columns.push(ResultProperty {
-                path: text.split('/').map(str::to_owned).collect(),
+            columns.push(ResultProperty::value(
+                text.split('/').map(str::to_owned).collect(),
                 type_ref,
-                dynamic: false,
-            });
+                false,
+            ));
             keys.push(bound);
         }
         let mut aggregates: Vec<(Option<BoundExpr>, Aggregation)> = Vec::new();
-        for item in items.into_iter().flatten() {
-            if columns.iter().any(|c| c.name() == item.alias) {
-                return Err(bad(format!(
-                    "aggregate: the alias '{}' is already used",
-                    item.alias
-                )));
-            }
-            let (expr, aggregation, type_ref) = match &item.kind {
-                AggregateKind::Count => (None, Aggregation::Count, count_ref()),
-                AggregateKind::With { expr, method, from } => {
-                    let (bound, aggregation, type_ref) =
-                        self.aggregation(&ctx, &stage.model, expr, method, from)?;
-                    (Some(bound), aggregation, type_ref)
+        let mut nests: Vec<&NestItem> = Vec::new();
+        match collapse {
+            Collapse::Values => {}
+            Collapse::Aggregate(items) => {
+                for item in items {
+                    if columns.iter().any(|c| c.name() == item.alias) {
+                        return Err(bad(format!(
+                            "aggregate: the alias '{}' is already used",
+                            item.alias
+                        )));
+                    }
+                    let (expr, aggregation, type_ref) = match &item.kind {
+                        AggregateKind::Count => (None, Aggregation::Count, count_ref()),
+                        AggregateKind::With { expr, method, from } => {
+                            let (bound, aggregation, type_ref) =
+                                self.aggregation(&ctx, &stage.model, expr, method, from)?;
+                            (Some(bound), aggregation, type_ref)
+                        }
+                    };
+                    columns.push(ResultProperty::value(
+                        vec![item.alias.clone()],
+                        type_ref,
+                        true,
+                    ));
+                    aggregates.push((expr, aggregation));
                 }
-            };
-            columns.push(ResultProperty {
-                path: vec![item.alias.clone()],
-                type_ref,
-                dynamic: true,
-            });
-            aggregates.push((expr, aggregation));
+            }
+            Collapse::Nest(items) => {
+                for item in items {
+                    if columns.iter().any(|c| c.path.first() == Some(&item.alias)) {
+                        return Err(bad(format!(
+                            "nest: the alias '{}' is already used",
+                            item.alias
+                        )));
+                    }
+                    // The nested instances' properties, whatever the groups (every
+                    // expression of the sequence bound).
+                    let (inner, _) = self.nested(stage.subset(Vec::new()), &item.apply)?;
+                    columns.push(nested_property(&item.alias, inner));
+                    nests.push(item);
+                }
+            }
         }
         // The groups in order of first appearance, each with the rows it aggregates.
         let mut groups: Vec<(Vec<Value>, Vec<usize>)> = Vec::new();
@@ -702,14 +961,18 @@ impl<'r> Run<'r> {
         }
         let directions = vec![SortDirection::Asc; keys.len()];
         groups.sort_by(|(a, _), (b, _)| compare_keys(a, b, &directions));
+        let aggregated = &columns[keys.len()..];
         let mut records = Vec::with_capacity(groups.len());
         for (key, members) in groups {
-            let mut values: IndexMap<String, Value> = columns
-                .iter()
-                .zip(key)
-                .map(|(c, v)| (c.name(), v))
-                .collect();
-            for ((expr, aggregation), column) in aggregates.iter().zip(&columns[keys.len()..]) {
+            let mut fields = Fields {
+                values: columns
+                    .iter()
+                    .zip(key)
+                    .map(|(c, v)| (c.name(), v))
+                    .collect(),
+                ..Fields::default()
+            };
+            for ((expr, aggregation), column) in aggregates.iter().zip(aggregated) {
                 let mut inputs = Vec::with_capacity(members.len());
                 if let Some(expr) = expr {
                     for &m in &members {
@@ -720,11 +983,218 @@ impl<'r> Run<'r> {
                     }
                 }
                 let value = aggregation.apply(members.len(), inputs)?;
-                values.insert(column.name(), value);
+                fields.values.insert(column.name(), value);
             }
-            records.push(values);
+            for item in &nests {
+                // The group's rows in input order.
+                let rows = members.iter().map(|&m| stage.rows[m].clone()).collect();
+                let (_, rows) = self.nested(stage.subset(rows), &item.apply)?;
+                fields.nested.insert(item.alias.clone(), rows);
+            }
+            records.push(fields);
         }
-        Ok(self.shaped(columns, records))
+        Ok(self.shaped(columns, None, records))
+    }
+
+    /// `nest(seq as alias, …)` at the top level: one record holding what each sequence
+    /// makes of the input.
+    fn nest<'m>(&self, stage: Stage<'m>, items: &[NestItem]) -> Result<Stage<'m>, ODataError>
+    where
+        'r: 'm,
+    {
+        let mut columns: Vec<ResultProperty> = Vec::new();
+        let mut fields = Fields::default();
+        for item in items {
+            if columns.iter().any(|c| c.path.first() == Some(&item.alias)) {
+                return Err(bad(format!(
+                    "nest: the alias '{}' is used twice",
+                    item.alias
+                )));
+            }
+            let (inner, rows) = self.nested(stage.subset(stage.rows.clone()), &item.apply)?;
+            columns.push(nested_property(&item.alias, inner));
+            fields.nested.insert(item.alias.clone(), rows);
+        }
+        Ok(self.shaped(columns, None, vec![fields]))
+    }
+
+    /// `join(path as alias[, seq])` / `outerjoin(…)`: per instance, one record per related
+    /// entity `seq` keeps, in its order, the instance's properties kept and the related
+    /// entity's added as `alias/<property>` with the presence `alias`; an outer join keeps
+    /// an instance without related entities once, with nulls.
+    fn join<'m>(
+        &self,
+        stage: Stage<'m>,
+        outer: bool,
+        path: &GroupingPath,
+        alias: &str,
+        then: Option<&Apply>,
+    ) -> Result<Stage<'m>, ODataError>
+    where
+        'r: 'm,
+    {
+        let step = if outer { "outerjoin" } else { "join" };
+        let Some(base) = stage.base else {
+            return Err(not_implemented(format!(
+                "'{step}' after groupby, aggregate, compute, concat or nest"
+            )));
+        };
+        let (navigation, cast) = match path.segments.as_slice() {
+            [navigation] => (navigation, None),
+            [navigation, cast] if cast.contains('.') => (navigation, Some(cast)),
+            _ => {
+                return Err(bad(format!(
+                    "{step}: '{path}' must be a collection-valued navigation property, \
+                     optionally followed by a type cast"
+                )));
+            }
+        };
+        let model = self.ctx.model;
+        let ty = model.entity_type(base);
+        let Some(nav) = ty.navigation_property(navigation) else {
+            if ty.property(navigation).is_some_and(|p| {
+                p.type_ref.collection && matches!(p.type_ref.kind, TypeKind::Complex(_))
+            }) {
+                return Err(not_implemented(format!(
+                    "'{step}' over the collection-valued complex property '{navigation}'"
+                )));
+            }
+            return Err(bad(format!(
+                "{step}: '{navigation}' is not a navigation property of '{}'",
+                ty.qualified_name
+            )));
+        };
+        if !nav.collection {
+            return Err(bad(format!(
+                "{step}: '{navigation}' is single-valued; {step} needs a collection-valued \
+                 navigation property"
+            )));
+        }
+        let input_columns = self.result_columns(&stage);
+        if ty.property(alias).is_some()
+            || ty.navigation_property(alias).is_some()
+            || input_columns
+                .iter()
+                .any(|c| c.path.first().map(String::as_str) == Some(alias))
+        {
+            return Err(bad(format!(
+                "{step}: the alias '{alias}' is already a property of the input"
+            )));
+        }
+        let mut target_type = nav.target;
+        if let Some(cast) = cast {
+            match model.find_entity_type(cast) {
+                Some(t) if model.entity_derives_from(t, nav.target) => target_type = t,
+                _ => {
+                    return Err(bad(format!(
+                        "{step}: '{cast}' is not '{}' or a type derived from it",
+                        model.entity_type(nav.target).qualified_name
+                    )));
+                }
+            }
+        }
+        let empty = Apply {
+            transformations: Vec::new(),
+        };
+        let then = then.unwrap_or(&empty);
+        if let Some(other) = then.transformations.iter().find(|t| {
+            !matches!(
+                t,
+                Transformation::Filter(_)
+                    | Transformation::Search(_)
+                    | Transformation::OrderBy(_)
+                    | Transformation::Identity
+                    | Transformation::Compute(_)
+            )
+        }) {
+            return Err(not_implemented(format!(
+                "'{}' among the transformations {step} applies to the related entities \
+                 (filter, search, orderby, compute and identity are)",
+                other.name()
+            )));
+        }
+        if ty.key.len() != 1 {
+            return Err(not_implemented(format!(
+                "'{step}' between entities with composite keys"
+            )));
+        }
+        // The related entities of every instance, each instance's a range of them.
+        let mut related: Vec<MapEntity> = Vec::new();
+        let mut ranges: Vec<Range<usize>> = Vec::with_capacity(stage.rows.len());
+        for row in &stage.rows {
+            let start = related.len();
+            if let Some(Value::Json(Json::Array(items))) = self.entity(row).property(navigation) {
+                related.extend(
+                    items
+                        .iter()
+                        .filter_map(|item| related_entity(model, item, nav.target))
+                        .filter(|e| model.entity_derives_from(e.entity_type, target_type)),
+                );
+            }
+            ranges.push(start..related.len());
+        }
+        // `seq` over the related entities, as the first stage of a `$apply` of their own.
+        let entities: Vec<&dyn EntityValues> =
+            related.iter().map(|e| e as &dyn EntityValues).collect();
+        let ctx = BindContext {
+            model,
+            entity_type: target_type,
+            aliases: self.ctx.aliases,
+            now: self.ctx.now.clone(),
+            limits: self.ctx.limits,
+        };
+        let members = Run {
+            ctx: &ctx,
+            entities: &entities,
+            searchable: self.searchable,
+        };
+        let first = |rows: Vec<Row>| Stage {
+            model: Cow::Borrowed(model),
+            entity_type: target_type,
+            columns: None,
+            base: Some(target_type),
+            rows,
+        };
+        let related_columns = members.result_columns(&members.sequence(first(Vec::new()), then)?);
+        let mut columns = input_columns;
+        let kept = columns.len();
+        columns.push(ResultProperty {
+            path: vec![alias.to_owned()],
+            type_ref: TypeRef::of(TypeKind::Primitive(PrimitiveKind::Boolean)),
+            dynamic: true,
+            role: PropertyRole::Presence,
+        });
+        for c in &related_columns {
+            // Declared properties of the related entity stay declared.
+            columns.push(ResultProperty::value(
+                vec![alias.to_owned(), c.name()],
+                c.type_ref.clone(),
+                c.dynamic,
+            ));
+        }
+        let mut records = Vec::new();
+        for (row, range) in stage.rows.iter().zip(ranges) {
+            let mut fields = self.fields(row, &columns[..kept]);
+            let entity = self.entity(row);
+            for n in ty.navigation_properties() {
+                let value = entity.property(&n.name).cloned().unwrap_or(Value::Null);
+                fields.navigation.insert(n.name.clone(), value);
+            }
+            let joined = members.sequence(first(range.map(Row::Source).collect()), then)?;
+            if joined.rows.is_empty() && outer {
+                records.push(fields.clone());
+            }
+            for member in &joined.rows {
+                let mut fields = fields.clone();
+                fields.values.insert(alias.to_owned(), Value::Boolean(true));
+                let values = members.fields(member, &related_columns).values;
+                for (name, value) in values {
+                    fields.values.insert(format!("{alias}/{name}"), value);
+                }
+                records.push(fields);
+            }
+        }
+        Ok(self.shaped(columns, Some(base), records))
     }
 
     /// Whether a row meets every condition of a nested `groupby` sequence.
@@ -906,9 +1376,8 @@ impl<'r> Run<'r> {
         Ok(stage)
     }
 
-    /// `concat(seq, seq, …)`: each sequence applied to the input, the results one after
-    /// the other.
-    /// What follows the aggregate inside a `groupby`: per-row steps over the grouped rows.
+    /// What follows the aggregate (or nest) inside a `groupby`: per-row steps over the
+    /// grouped rows.
     fn after_aggregate<'m>(
         &self,
         mut grouped: Stage<'m>,
@@ -924,7 +1393,7 @@ impl<'r> Run<'r> {
                 | Transformation::Compute(_) => grouped = self.transformation(grouped, t)?,
                 other => {
                     return Err(not_implemented(format!(
-                        "'{}' inside groupby after aggregate",
+                        "'{}' inside groupby after aggregate or nest",
                         other.name()
                     )));
                 }
@@ -933,13 +1402,15 @@ impl<'r> Run<'r> {
         Ok(grouped)
     }
 
+    /// `concat(seq, seq, …)`: each sequence applied to the input, the results one after
+    /// the other.
     fn concat<'m>(&self, stage: Stage<'m>, sequences: &[Apply]) -> Result<Stage<'m>, ODataError>
     where
         'r: 'm,
     {
         let mut parts = Vec::with_capacity(sequences.len());
         for sequence in sequences {
-            let part = self.sequence(stage.clone(), sequence)?;
+            let part = self.sequence(stage.subset(stage.rows.clone()), sequence)?;
             let columns = self.result_columns(&part);
             parts.push((part, columns));
         }
@@ -950,6 +1421,8 @@ impl<'r> Run<'r> {
                     // Integers of different sizes meet as Edm.Int64.
                     Some(k)
                         if !same_type(&k.type_ref, &c.type_ref)
+                            && k.role == PropertyRole::Value
+                            && c.role == PropertyRole::Value
                             && k.type_ref.primitive().is_some_and(is_integer)
                             && c.type_ref.primitive().is_some_and(is_integer)
                             && !k.type_ref.collection
@@ -958,7 +1431,7 @@ impl<'r> Run<'r> {
                         k.type_ref = TypeRef::of(TypeKind::Primitive(PrimitiveKind::Int64));
                         k.dynamic |= c.dynamic;
                     }
-                    Some(k) if !same_type(&k.type_ref, &c.type_ref) => {
+                    Some(k) if !same_type(&k.type_ref, &c.type_ref) || k.role != c.role => {
                         return Err(bad(format!(
                             "concat: '{}' has different types in the parts",
                             c.name()
@@ -971,13 +1444,46 @@ impl<'r> Run<'r> {
             }
         }
         let mut records = Vec::new();
-        for (part, _) in &parts {
+        for (part, part_columns) in &parts {
             for row in &part.rows {
-                records.push(self.record(row, &columns));
+                records.push(self.fields(row, part_columns));
             }
         }
-        Ok(self.shaped(columns, records))
+        Ok(self.shaped(columns, None, records))
     }
+}
+
+/// An element of a navigation property's JSON array as an instance of the type its
+/// `@odata.type` names (when derived from `declared`), else of `declared`: its structural
+/// properties converted per their types, its navigation properties as JSON. `None` for
+/// an element that is no object.
+fn related_entity(model: &Model, item: &Json, declared: EntityTypeId) -> Option<MapEntity> {
+    let Json::Object(object) = item else {
+        return None;
+    };
+    let entity_type = object
+        .get("@odata.type")
+        .and_then(Json::as_str)
+        .and_then(|t| model.find_entity_type(t.trim_start_matches('#')))
+        .filter(|t| model.entity_derives_from(*t, declared))
+        .unwrap_or(declared);
+    let ty = model.entity_type(entity_type);
+    let mut values = IndexMap::new();
+    for p in ty.properties() {
+        let j = object.get(&p.name).unwrap_or(&Json::Null);
+        values.insert(p.name.clone(), json::property_value(model, j, &p.type_ref));
+    }
+    for n in ty.navigation_properties() {
+        let value = match object.get(&n.name) {
+            None | Some(Json::Null) => Value::Null,
+            Some(j) => Value::Json(j.clone()),
+        };
+        values.insert(n.name.clone(), value);
+    }
+    Some(MapEntity {
+        entity_type,
+        values,
+    })
 }
 
 /// `top`/`skip`: a cut of the stage's order.

@@ -24,7 +24,8 @@ fn model() -> Model {
                 .property(PropertyDef::new("ratio", "Edm.Double"))
                 .property(PropertyDef::new("flag", "Edm.Boolean"))
                 .property(PropertyDef::new("at", "Edm.DateTimeOffset"))
-                .navigation(NavigationDef::new("owner", "ns.sale")),
+                .navigation(NavigationDef::new("owner", "ns.sale"))
+                .navigation(NavigationDef::new("owned", "Collection(ns.sale)")),
         )
         .entity_type(
             EntityTypeDef::new("special")
@@ -48,7 +49,7 @@ fn s(v: &str) -> Value {
 }
 
 /// A sale: id, region, amount, big, price, ratio, flag, at; `owner` is the JSON of
-/// another sale (or null).
+/// another sale (or null), `owned` a JSON array of sales.
 #[allow(clippy::too_many_arguments)]
 fn sale(
     m: &Model,
@@ -70,6 +71,7 @@ fn sale(
         ("flag", flag),
         ("at", at),
         ("owner", Value::Null),
+        ("owned", Value::Json(json!([]))),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
@@ -80,7 +82,8 @@ fn sale(
     }
 }
 
-/// Five sales in key order: regions west/east/null, amounts 3, 4, null, 5, 1.
+/// Five sales in key order: regions west/east/null, amounts 3, 4, null, 5, 1. s1 owns s2
+/// and s5; s4 owns a special sale of another collection, x1 (region north, amount 7).
 fn sales(m: &Model) -> Vec<MapEntity> {
     let mut rows = vec![
         sale(
@@ -140,6 +143,16 @@ fn sales(m: &Model) -> Vec<MapEntity> {
         .values
         .insert("owner".into(), Value::Json(owner.clone()));
     rows[4].values.insert("owner".into(), Value::Json(owner));
+    let owned = json!([
+        {"id": "s2", "region": "east", "amount": 4, "price": "2.5", "ratio": 1.5,
+         "flag": false, "at": "2020-01-01T01:00:00+01:00", "owner": {"id": "s1"}},
+        {"id": "s5", "region": "east", "amount": 1, "price": "10", "ratio": 4.0,
+         "flag": true, "at": "2019-12-31T23:00:00Z", "owner": {"id": "s1"}},
+    ]);
+    rows[0].values.insert("owned".into(), Value::Json(owned));
+    let special = json!([{"@odata.type": "#ns.special", "id": "x1", "region": "north",
+                          "amount": 7, "extra": 9, "owner": null}]);
+    rows[3].values.insert("owned".into(), Value::Json(special));
     rows
 }
 
@@ -440,7 +453,6 @@ fn unsupported_nested_forms_are_not_implemented() {
         "groupby((region),filter(amount gt 1))",
         "aggregate(amount with sum from region with average as x)",
         "aggregate(amount with ns.custom as x)",
-        "join(owner as o)",
     ] {
         assert_eq!(err(apply).kind, ErrorKind::NotImplemented, "{apply}");
     }
@@ -670,4 +682,268 @@ fn rollup_is_each_grouping_set_finest_first_with_the_rolled_up_properties_null()
     let r = run("groupby((rollup(region,flag)),aggregate($count as n))").unwrap();
     assert_eq!(values(&r).len(), 5 + 3);
     assert_eq!(err("groupby((rollup(region)))").kind, ErrorKind::BadRequest);
+}
+
+/// The values of the property `name` of every row.
+fn column(r: &ApplyResult, name: &str) -> Vec<Value> {
+    let i = r.properties.iter().position(|p| p.name() == name).unwrap();
+    r.rows.iter().map(|row| row.values[i].clone()).collect()
+}
+
+/// The rows of a nested collection, as the ids of their instances.
+fn nested_ids(rows: &[ResultRow]) -> Vec<Value> {
+    rows.iter().map(|row| row.values[0].clone()).collect()
+}
+
+#[test]
+fn join_gives_a_record_per_related_entity_and_drops_the_others() {
+    let r = run("join(owned as o)").unwrap();
+    assert!(!r.entities);
+    assert_eq!(
+        names(&r),
+        [
+            "id", "region", "amount", "big", "price", "ratio", "flag", "at", "o", "o/id",
+            "o/region", "o/amount", "o/big", "o/price", "o/ratio", "o/flag", "o/at"
+        ]
+    );
+    // The alias is a dynamic Boolean, the related entity's properties stay declared.
+    let o = &r.properties[8];
+    assert_eq!((o.role.clone(), o.dynamic), (PropertyRole::Presence, true));
+    assert_eq!(kind(&r, "o"), TypeKind::Primitive(PrimitiveKind::Boolean));
+    assert!(r.properties[9..].iter().all(|p| !p.dynamic));
+    assert_eq!(
+        kind(&r, "o/price"),
+        TypeKind::Primitive(PrimitiveKind::Decimal)
+    );
+    // Per instance in input order, its related entities in their order; s2, s3 and s5
+    // own nothing.
+    assert_eq!(column(&r, "id"), [s("s1"), s("s1"), s("s4")]);
+    assert_eq!(column(&r, "o/id"), [s("s2"), s("s5"), s("x1")]);
+    assert_eq!(column(&r, "o"), vec![Value::Boolean(true); 3]);
+    assert_eq!(column(&r, "o/price"), [dec("2.5"), dec("10"), Value::Null]);
+    assert_eq!(
+        column(&r, "o/at"),
+        [
+            dto("2020-01-01T01:00:00+01:00"),
+            dto("2019-12-31T23:00:00Z"),
+            Value::Null
+        ]
+    );
+    assert!(r.rows.iter().all(|row| row.source.is_none()));
+}
+
+#[test]
+fn outerjoin_keeps_instances_without_related_entities_with_the_alias_null() {
+    let r = run("outerjoin(owned as o)").unwrap();
+    assert_eq!(
+        column(&r, "id"),
+        [s("s1"), s("s1"), s("s2"), s("s3"), s("s4"), s("s5")]
+    );
+    assert_eq!(
+        column(&r, "o"),
+        [
+            Value::Boolean(true),
+            Value::Boolean(true),
+            Value::Null,
+            Value::Null,
+            Value::Boolean(true),
+            Value::Null
+        ]
+    );
+    assert_eq!(column(&r, "o/amount")[2..4], [Value::Null, Value::Null]);
+    // The alias is null where no entity was found, not where one has null values.
+    let r = run("outerjoin(owned as o)/filter(o eq null)").unwrap();
+    assert_eq!(column(&r, "id"), [s("s2"), s("s3"), s("s5")]);
+    let r = run("outerjoin(owned as o)/filter(o ne null and o/price eq null)").unwrap();
+    assert_eq!(column(&r, "o/id"), [s("x1")]);
+}
+
+#[test]
+fn join_applies_its_sequence_to_the_related_entities_and_casts() {
+    let r = run(
+        "join(owned as o,filter(amount gt 1)/orderby(amount desc)/compute(amount mul 2 as twice))",
+    )
+    .unwrap();
+    assert_eq!(column(&r, "o/id"), [s("s2"), s("x1")]);
+    assert_eq!(column(&r, "o/twice"), [Value::Int(8), Value::Int(14)]);
+    let twice = r.properties.iter().find(|p| p.name() == "o/twice").unwrap();
+    assert!(twice.dynamic);
+    // The order of the sequence within each instance's entities.
+    let r = run("join(owned as o,orderby(amount))").unwrap();
+    assert_eq!(column(&r, "o/id"), [s("s5"), s("s2"), s("x1")]);
+    let r = run("join(owned as o,search(north))").unwrap();
+    assert_eq!(column(&r, "o/id"), [s("x1")]);
+    // A cast keeps the entities of that type (its `@odata.type`) and adds its properties.
+    let r = run("join(owned/ns.special as o)").unwrap();
+    assert_eq!(column(&r, "o/id"), [s("x1")]);
+    assert_eq!(column(&r, "o/extra"), [Value::Int(9)]);
+}
+
+#[test]
+fn later_stages_read_the_alias_paths_and_the_instance_navigation() {
+    let r =
+        run("join(owned as o)/groupby((o/region),aggregate(o/amount with sum as total))").unwrap();
+    assert_eq!(names(&r), ["o/region", "total"]);
+    assert_eq!(
+        values(&r),
+        [
+            vec![s("east"), Value::Int(5)],
+            vec![s("north"), Value::Int(7)]
+        ]
+    );
+    let r = run("join(owned as o)/filter(o/amount gt 3 and owner eq null)/aggregate($count as n)")
+        .unwrap();
+    assert_eq!(values(&r), [vec![dec("2")]]);
+    // Joined instances keep their navigation properties, search and further joins.
+    let r = run("join(owned as o)/filter(owned/$count gt 1)/search(west)").unwrap();
+    assert_eq!(column(&r, "o/id"), [s("s2"), s("s5")]);
+    let r = run("join(owned as o)/join(owned as p)").unwrap();
+    assert_eq!(r.rows.len(), 2 * 2 + 1);
+    assert_eq!(names(&r)[17], "p");
+    // A grouped path through a navigation property is read by later stages too.
+    let r = run("groupby((owner/region))/filter(owner/region ne null)").unwrap();
+    assert_eq!(values(&r), [vec![s("west")]]);
+    // compute ends the navigation of joined instances.
+    assert_eq!(
+        err("join(owned as o)/compute(1 as x)/filter(owner eq null)").kind,
+        ErrorKind::BadRequest
+    );
+}
+
+#[test]
+fn join_refuses_what_the_sql_translation_refuses() {
+    for (apply, what) in [
+        ("join(owner as o)", "single-valued"),
+        ("outerjoin(owner as o)", "single-valued"),
+        ("join(region as o)", "not a navigation property"),
+        ("join(owned as region)", "already a property"),
+        ("join(owned as owner)", "already a property"),
+        ("join(owned as o)/join(owned as o)", "already a property"),
+        ("join(owned/ns.nope as o)", "derived"),
+        ("join(owned/id/x as o)", "collection-valued"),
+        ("join(owned as o)/filter(o/nope eq 1)", "nope"),
+        // Bound whether or not an instance has related entities.
+        ("filter(false)/join(owned as o,filter(nope eq 1))", "nope"),
+    ] {
+        let e = err(apply);
+        assert_eq!(e.kind, ErrorKind::BadRequest, "{apply}: {}", e.message);
+        assert!(e.message.contains(what), "{apply}: {}", e.message);
+    }
+    for apply in [
+        "join(owned as o,top(1))",
+        "join(owned as o,aggregate($count as n))",
+        "compute(1 as x)/join(owned as o)",
+        "groupby((region))/join(owned as o)",
+        "nest(identity as n)/outerjoin(owned as o)",
+    ] {
+        assert_eq!(err(apply).kind, ErrorKind::NotImplemented, "{apply}");
+    }
+}
+
+#[test]
+fn nest_at_the_top_level_is_one_record_of_the_sequences_results() {
+    let r = run("nest(filter(amount gt 3) as big,aggregate($count as n) as count)").unwrap();
+    assert!(!r.entities);
+    assert_eq!(names(&r), ["big", "count"]);
+    for p in &r.properties {
+        assert!(p.dynamic && p.type_ref.collection, "{p:?}");
+        assert_eq!(p.type_ref.kind, TypeKind::Primitive(PrimitiveKind::String));
+    }
+    let PropertyRole::Nested(inner) = &r.properties[1].role else {
+        panic!("{:?}", r.properties[1])
+    };
+    assert_eq!(
+        inner.iter().map(ResultProperty::name).collect::<Vec<_>>(),
+        ["n"]
+    );
+    assert_eq!(values(&r), [vec![Value::Null, Value::Null]]);
+    let big = &r.rows[0].nested["big"];
+    assert_eq!(nested_ids(big), [s("s2"), s("s4")]);
+    assert_eq!(big[0].source, Some(1));
+    assert_eq!(values_of(&r.rows[0].nested["count"]), [vec![dec("5")]]);
+    // Nested collections are no properties of later stages; aliases are unique.
+    let r = run("nest(identity as all)/compute(1 as one)").unwrap();
+    assert_eq!(names(&r), ["all", "one"]);
+    assert_eq!(r.rows[0].nested["all"].len(), 5);
+    assert_eq!(
+        err("nest(identity as n)/filter(n eq null)").kind,
+        ErrorKind::BadRequest
+    );
+    assert_eq!(
+        err("nest(identity as n,top(1) as n)").kind,
+        ErrorKind::BadRequest
+    );
+    let e = err("concat(nest(identity as n),nest(aggregate($count as c) as n))");
+    assert!(e.message.contains("different types"), "{}", e.message);
+}
+
+/// The values of nested rows.
+fn values_of(rows: &[ResultRow]) -> Vec<Vec<Value>> {
+    rows.iter().map(|row| row.values.clone()).collect()
+}
+
+#[test]
+fn nest_inside_groupby_nests_each_groups_rows() {
+    let r = run(
+        "groupby((region),filter(amount gt 1)/nest(orderby(amount desc) as best,\
+         aggregate($count as n) as c))",
+    )
+    .unwrap();
+    assert_eq!(names(&r), ["region", "best", "c"]);
+    assert_eq!(column(&r, "region"), [Value::Null, s("east"), s("west")]);
+    let best: Vec<Vec<Value>> = r
+        .rows
+        .iter()
+        .map(|row| nested_ids(&row.nested["best"]))
+        .collect();
+    // east: s2 (4; s5's 1 is filtered out), west: s1 (s3's null is filtered out).
+    assert_eq!(best, [vec![s("s4")], vec![s("s2")], vec![s("s1")]]);
+    let counts: Vec<Vec<Vec<Value>>> = r
+        .rows
+        .iter()
+        .map(|row| values_of(&row.nested["c"]))
+        .collect();
+    assert_eq!(counts, [[[dec("1")]], [[dec("1")]], [[dec("1")]]]);
+    // A group whose rows are all filtered out nests nothing; after nest, filter works on
+    // the groups.
+    let r = run("groupby((region),filter(amount gt 4)/nest(identity as n)/filter(region ne null))")
+        .unwrap();
+    assert_eq!(column(&r, "region"), [s("east"), s("west")]);
+    assert!(r.rows.iter().all(|row| row.nested["n"].is_empty()));
+    // Each grouping set of a rollup nests its own groups' rows.
+    let r = run("groupby((rollup($all,region,flag)),nest(aggregate($count as n) as c))").unwrap();
+    assert_eq!(r.rows.len(), 5 + 3 + 1);
+    assert_eq!(values_of(&r.rows[8].nested["c"]), [vec![dec("5")]]);
+    // Rows in input order inside each group.
+    let r = run("groupby((region),nest(identity as all))").unwrap();
+    assert_eq!(nested_ids(&r.rows[2].nested["all"]), [s("s1"), s("s3")]);
+    for (apply, kind) in [
+        (
+            "groupby((region),nest(identity as region))",
+            ErrorKind::BadRequest,
+        ),
+        (
+            "groupby((owner/region),nest(identity as owner))",
+            ErrorKind::BadRequest,
+        ),
+        // Bound whether or not there are groups.
+        (
+            "filter(false)/groupby((region),nest(filter(nope eq 1) as n))",
+            ErrorKind::BadRequest,
+        ),
+        (
+            "groupby((region),nest(identity as n)/top(1))",
+            ErrorKind::NotImplemented,
+        ),
+        (
+            "groupby((region),nest(identity as n)/aggregate($count as c))",
+            ErrorKind::NotImplemented,
+        ),
+        (
+            "groupby((region),orderby(amount)/nest(identity as n))",
+            ErrorKind::NotImplemented,
+        ),
+    ] {
+        assert_eq!(err(apply).kind, kind, "{apply}");
+    }
 }

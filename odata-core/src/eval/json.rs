@@ -3,9 +3,10 @@
 use serde_json::Value as Json;
 
 use crate::bind::ExprType;
-use crate::edm::{Model, PrimitiveKind};
+use crate::edm::{Model, PrimitiveKind, TypeKind, TypeRef};
 use crate::value::{
-    Date, DateTimeOffset, Duration, Geo, TimeOfDay, Value, parse_base64, parse_decimal,
+    Date, DateTimeOffset, Duration, Geo, TimeOfDay, Value, base64url, decimal_text, parse_base64,
+    parse_decimal,
 };
 
 /// Converts a JSON value read from a complex/collection value to a [`Value`] of type `ty`.
@@ -30,6 +31,56 @@ pub(super) fn to_value(model: &Model, j: &Json, ty: &ExprType) -> Value {
             Value::Json(j.clone())
         }
         ExprType::Null => Value::Null,
+    }
+}
+
+/// The JSON of a property of type `type_ref` (a member of an entity's or a complex
+/// value's JSON) as a [`Value`]: a primitive or enumeration value as [`to_value`] converts
+/// it; complex and collection values stay JSON.
+pub(super) fn property_value(model: &Model, j: &Json, type_ref: &TypeRef) -> Value {
+    match type_ref.kind {
+        TypeKind::Primitive(p) if !type_ref.collection => {
+            to_value(model, j, &ExprType::Primitive(p))
+        }
+        TypeKind::Enum(id) if !type_ref.collection => to_value(model, j, &ExprType::Enum(id)),
+        _ if j.is_null() => Value::Null,
+        _ => Value::Json(j.clone()),
+    }
+}
+
+/// A value as the JSON [`to_value`] reads back as the same value: decimals, temporal
+/// values, GUIDs and non-finite doubles as text, binary values in base64url, enumeration
+/// values as numbers.
+pub(super) fn to_json(v: &Value) -> Json {
+    match v {
+        Value::Null => Json::Null,
+        Value::String(s) => Json::String(s.clone()),
+        Value::Boolean(b) => Json::Bool(*b),
+        Value::Int(i) | Value::Enum(i) => Json::from(*i),
+        Value::Double(d) => serde_json::Number::from_f64(*d).map_or_else(
+            || {
+                Json::String(
+                    if d.is_nan() {
+                        "NaN"
+                    } else if *d > 0.0 {
+                        "INF"
+                    } else {
+                        "-INF"
+                    }
+                    .to_owned(),
+                )
+            },
+            Json::Number,
+        ),
+        Value::Decimal(d) => Json::String(decimal_text(d)),
+        Value::Binary(b) => Json::String(base64url(b)),
+        Value::Guid(g) => Json::String(g.to_string()),
+        Value::Date(d) => Json::String(d.to_string()),
+        Value::TimeOfDay(t) => Json::String(t.to_string()),
+        Value::Duration(d) => Json::String(d.to_string()),
+        Value::DateTimeOffset(d) => Json::String(d.as_str().to_owned()),
+        Value::Json(j) => j.clone(),
+        Value::Geo(g) => g.to_geojson(),
     }
 }
 

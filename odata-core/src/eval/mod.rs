@@ -65,7 +65,7 @@ use std::cmp::Ordering;
 
 use indexmap::IndexMap;
 
-pub use apply::{ApplyResult, ResultProperty, ResultRow, evaluate_apply};
+pub use apply::{ApplyResult, PropertyRole, ResultProperty, ResultRow, evaluate_apply};
 pub use select_options::{ShapedValue, shape_value};
 
 use crate::bind::{BoundExpr, BoundOrderBy, BoundSearch, ExprType, PropertyRef};

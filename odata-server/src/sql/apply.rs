@@ -148,7 +148,7 @@ pub enum ColumnRole {
     /// of its position (sort by it) followed by arrays of its cells, which, concatenated,
     /// are laid out as these columns are in a result row (a DateTimeOffset as text and
     /// UTC ticks, Edm.Binary as hexadecimal text, Edm.Decimal as text, a nested collection
-    /// as a JSON array or its text).
+    /// as a JSON array or its text, a double possibly as text).
     Nested(Vec<ResultColumn>),
 }
 
@@ -1050,6 +1050,15 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 }
                 // JSON holds no bytes.
                 Some(PrimitiveKind::Binary) => cells.push(self.dialect.hex(cell)),
+                // As text where the database writes doubles into JSON inexactly (SQLite: 15
+                // digits, ±INF as a number out of range): the shortest decimal that reads
+                // back as the double, else (±INF) the database's own spelling.
+                Some(PrimitiveKind::Double | PrimitiveKind::Single) => {
+                    cells.push(match self.dialect.double_to_decimal(cell.clone()) {
+                        Some(exact) => frag!["COALESCE(", exact, ",CAST(", cell, " AS TEXT))"],
+                        None => cell,
+                    });
+                }
                 Some(PrimitiveKind::DateTimeOffset) => {
                     cells.push(cell);
                     cells.push(frag![self.alias(), ".", self.q(&utc_column(&name))]);
@@ -1880,7 +1889,10 @@ pub fn decode_cell(
             PrimitiveKind::Double | PrimitiveKind::Single => match cell {
                 SqlParam::Real(r) => Value::Double(r),
                 SqlParam::Integer(i) => Value::Double(i as f64),
-                SqlParam::Decimal(s) => Value::Double(s.parse().map_err(|_| corrupt())?),
+                // Text inside a nested collection (`Inf`, `Infinity` too).
+                SqlParam::Decimal(s) | SqlParam::Text(s) => {
+                    Value::Double(s.parse().map_err(|_| corrupt())?)
+                }
                 _ => return Err(corrupt()),
             },
             PrimitiveKind::Binary => match cell {
