@@ -29,7 +29,8 @@
 //! and then, for both to refuse) and `nest` of sequences at the top level), written as text
 //! over the properties of each stage (navigation paths while the stage holds entities or
 //! joined entities, grouping properties and aliases after `groupby`/`aggregate`/`compute`,
-//! a joined entity's properties as `alias/name` and its presence as `alias eq null`), with
+//! a joined entity's properties as `alias/name`, paths below its complex property as
+//! `alias/settings/…` and its presence as `alias eq null`), with
 //! `$filter`, `$orderby`, `$skip`, `$top` and `$count` after them now and then. Inside a
 //! join's sequence, paths go one navigation hop less deep (the related entities' JSON
 //! reaches one hop less), and `search` looks at the same columns as on the collection (the
@@ -90,9 +91,6 @@
 //!   zeros.
 //! * Navigation paths carry no type cast: the translation answers a cast before a
 //!   navigation property, or on a lambda variable, with a 501.
-//! * No paths below a joined entity's complex property (`a1/settings/level`): the
-//!   translation reads them from the alias's presence cell, which holds no JSON, and so
-//!   finds null; the evaluator reads the entity's value.
 //! * After `concat`, no paths below `settings` when a part grouped by such a path
 //!   (`groupby((settings/level))`): the translation reads the grouped property (null in the
 //!   other parts' rows), the evaluator, as the shape's model has it, the complex property
@@ -2667,6 +2665,14 @@ impl ApplyGen<'_, '_> {
             for (member, mt) in SETTINGS {
                 if *mt == t {
                     out.push(format!("settings/{member}"));
+                }
+            }
+        }
+        // Below a joined entity's complex property.
+        for alias in &s.joined {
+            for (member, mt) in SETTINGS {
+                if *mt == t {
+                    out.push(format!("{alias}/settings/{member}"));
                 }
             }
         }

@@ -1024,6 +1024,40 @@ fn pairs(expected: &[(&str, Value)]) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// A joined entity's complex property is read through its path (`P/Dimensions/Height`),
+/// in a filter and in an aggregate.
+#[tokio::test]
+async fn paths_below_a_joined_entitys_complex_property() {
+    let app = spawn_catalog().await;
+    let body = app
+        .get_json(
+            "Categories?$apply=join(Products as P)/filter(P/Dimensions/Height gt 3)\
+             /groupby((P/Name),aggregate(P/Dimensions/Height with max as H))\
+             &$orderby=P/Name",
+        )
+        .await;
+    let rows: Vec<(&str, f64)> = body["value"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|r| {
+            (
+                r["P"]["Name"].as_str().unwrap_or("-"),
+                r["H"].as_f64().unwrap_or(-1.0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("Coffee Mug", 10.0),
+            ("Gaming Mouse Ultra", 4.5),
+            ("Wireless Mouse", 4.0)
+        ],
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn join_and_outerjoin_over_descriptions_and_related_products() {
     let app = spawn_catalog().await;

@@ -445,12 +445,23 @@ impl<'a, D: ExprDialect> Translator<'a, D> {
                     .split_first()
                     .ok_or_else(|| internal("an empty property path"))?;
                 // The result of a `$apply` stage holds a nested member (`Category/Name`,
-                // a joined entity's `D/Description`) in a column named by its path.
-                if !rest.is_empty()
-                    && p.cast.is_none()
-                    && let Some(index) = self.table.column_index(&p.path.join("/"))
-                {
-                    return Ok(Source::Column(index));
+                // a joined entity's `D/Description`) in a column named by its path, and a
+                // joined entity's complex property (`D/Dimensions`) in one named by the
+                // path to it: the longest prefix of the path that names a column holds
+                // the value, the rest of the path leads into its JSON.
+                if !rest.is_empty() && p.cast.is_none() {
+                    for end in (2..=p.path.len()).rev() {
+                        if let Some(index) = self.table.column_index(&p.path[..end].join("/")) {
+                            return Ok(if end == p.path.len() {
+                                Source::Column(index)
+                            } else {
+                                Source::Json(
+                                    self.column(&p.path[..end].join("/")),
+                                    p.path[end..].to_vec(),
+                                )
+                            });
+                        }
+                    }
                 }
                 let Some(index) = self.table.column_index(first) else {
                     let prefix = format!("{first}/");
