@@ -362,11 +362,20 @@ pub fn write_value(
         }
         Value::Binary(b) => write_str(out, &base64url(b)),
         Value::String(s) => write_str(out, s),
-        Value::Guid(g) => write_str(out, &g.hyphenated().to_string()),
-        Value::Date(d) => write_str(out, &d.to_string()),
-        Value::TimeOfDay(t) => write_str(out, &t.to_string()),
+        // Written in place: their text never needs an escape.
+        Value::Guid(g) => {
+            let _ = write!(out, "\"{}\"", g.hyphenated());
+        }
+        Value::Date(d) => {
+            let _ = write!(out, "\"{d}\"");
+        }
+        Value::TimeOfDay(t) => {
+            let _ = write!(out, "\"{t}\"");
+        }
         Value::DateTimeOffset(d) => write_str(out, d.as_str()),
-        Value::Duration(d) => write_str(out, &d.to_string()),
+        Value::Duration(d) => {
+            let _ = write!(out, "\"{d}\"");
+        }
         Value::Enum(v) => match type_ref.kind {
             TypeKind::Enum(id) => match model.enum_type(id).format_value(*v) {
                 Some(name) => write_str(out, &name),

@@ -159,8 +159,17 @@ pub(super) fn write_fraction(f: &mut fmt::Formatter<'_>, fraction: i64) -> fmt::
     if fraction == 0 {
         return Ok(());
     }
-    let digits = format!("{fraction:07}");
-    write!(f, ".{}", digits.trim_end_matches('0'))
+    // Seven digits, trailing zeros dropped; built in place (values are written by the
+    // thousand per response).
+    let mut digits = [b'0'; 7];
+    let mut rest = fraction.unsigned_abs();
+    for digit in digits.iter_mut().rev() {
+        *digit = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
+    f.write_str(".")?;
+    f.write_str(std::str::from_utf8(&digits[..end]).unwrap_or_default())
 }
 
 /// Writes `hh:mm:ss[.fffffff trimmed]` for a time of day in 100 ns ticks.
