@@ -102,6 +102,7 @@ use crate::bind::{
 use crate::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
 use crate::error::ODataError;
 use crate::query::apply::errors::{bad, in_apply, not_implemented, one_level_rollup};
+use crate::query::apply::join::join_target;
 use crate::query::{
     AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, GroupingPath,
     NestItem, SortDirection, TopBottomKind, Transformation, parse_expr,
@@ -1039,80 +1040,28 @@ impl<'r> Run<'r> {
                 "'{step}' after groupby, aggregate, compute, concat or nest"
             )));
         };
-        let (navigation, cast) = match path.segments.as_slice() {
-            [navigation] => (navigation, None),
-            [navigation, cast] if cast.contains('.') => (navigation, Some(cast)),
-            _ => {
-                return Err(bad(format!(
-                    "{step}: '{path}' must be a collection-valued navigation property, \
-                     optionally followed by a type cast"
-                )));
-            }
-        };
         let model = self.ctx.model;
-        let ty = model.entity_type(base);
-        let Some(nav) = ty.navigation_property(navigation) else {
-            if ty.property(navigation).is_some_and(|p| {
-                p.type_ref.collection && matches!(p.type_ref.kind, TypeKind::Complex(_))
-            }) {
-                return Err(not_implemented(format!(
-                    "'{step}' over the collection-valued complex property '{navigation}'"
-                )));
-            }
-            return Err(bad(format!(
-                "{step}: '{navigation}' is not a navigation property of '{}'",
-                ty.qualified_name
-            )));
-        };
-        if !nav.collection {
-            return Err(bad(format!(
-                "{step}: '{navigation}' is single-valued; {step} needs a collection-valued \
-                 navigation property"
-            )));
-        }
         let input_columns = self.result_columns(&stage);
-        if ty.property(alias).is_some()
-            || ty.navigation_property(alias).is_some()
-            || input_columns
-                .iter()
-                .any(|c| c.path.first().map(String::as_str) == Some(alias))
-        {
-            return Err(bad(format!(
-                "{step}: the alias '{alias}' is already a property of the input"
-            )));
-        }
-        let mut target_type = nav.target;
-        if let Some(cast) = cast {
-            match model.find_entity_type(cast) {
-                Some(t) if model.entity_derives_from(t, nav.target) => target_type = t,
-                _ => {
-                    return Err(bad(format!(
-                        "{step}: '{cast}' is not '{}' or a type derived from it",
-                        model.entity_type(nav.target).qualified_name
-                    )));
-                }
-            }
-        }
+        let joined = join_target(
+            model,
+            base,
+            step,
+            path,
+            alias,
+            |alias| {
+                input_columns
+                    .iter()
+                    .any(|c| c.path.first().map(String::as_str) == Some(alias))
+            },
+            then,
+        )?;
+        let (nav, target_type) = (joined.navigation, joined.entity_type);
+        let navigation = nav.name.as_str();
+        let ty = model.entity_type(base);
         let empty = Apply {
             transformations: Vec::new(),
         };
         let then = then.unwrap_or(&empty);
-        if let Some(other) = then.transformations.iter().find(|t| {
-            !matches!(
-                t,
-                Transformation::Filter(_)
-                    | Transformation::Search(_)
-                    | Transformation::OrderBy(_)
-                    | Transformation::Identity
-                    | Transformation::Compute(_)
-            )
-        }) {
-            return Err(not_implemented(format!(
-                "'{}' among the transformations {step} applies to the related entities \
-                 (filter, search, orderby, compute and identity are)",
-                other.name()
-            )));
-        }
         if ty.key.len() != 1 {
             return Err(not_implemented(format!(
                 "'{step}' between entities with composite keys"

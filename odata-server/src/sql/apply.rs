@@ -62,6 +62,7 @@ use odata_core::bind::{
 use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
 use odata_core::error::ODataError;
 use odata_core::query::apply::errors::{bad, in_apply, not_implemented, one_level_rollup};
+use odata_core::query::apply::join::join_target;
 use odata_core::query::{
     AggregateItem, AggregateKind, AggregateMethod, Apply, Expr, GroupingItem, GroupingPath,
     NestItem, OrderBy, ParseLimits, SortDirection, TopBottomKind, Transformation, parse_expr,
@@ -662,78 +663,18 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
                 "'{step}' after groupby, aggregate, compute, concat or nest"
             )));
         };
-        let (navigation, cast) = match path.segments.as_slice() {
-            [navigation] => (navigation, None),
-            [navigation, cast] if cast.contains('.') => (navigation, Some(cast)),
-            _ => {
-                return Err(bad(format!(
-                    "{step}: '{path}' must be a collection-valued navigation property, \
-                     optionally followed by a type cast"
-                )));
-            }
-        };
         let model = self.source.model;
-        let ty = model.entity_type(base);
-        let Some(nav) = ty.navigation_property(navigation) else {
-            if ty.property(navigation).is_some_and(|p| {
-                p.type_ref.collection && matches!(p.type_ref.kind, TypeKind::Complex(_))
-            }) {
-                return Err(not_implemented(format!(
-                    "'{step}' over the collection-valued complex property '{navigation}'"
-                )));
-            }
-            return Err(bad(format!(
-                "{step}: '{navigation}' is not a navigation property of '{}'",
-                ty.qualified_name
-            )));
-        };
-        if !nav.collection {
-            return Err(bad(format!(
-                "{step}: '{navigation}' is single-valued; {step} needs a collection-valued \
-                 navigation property"
-            )));
-        }
         let input_columns = self.result_columns(&rel);
-        if ty.property(alias).is_some()
-            || ty.navigation_property(alias).is_some()
-            || input_columns.iter().any(|c| c.path[0] == alias)
-        {
-            return Err(bad(format!(
-                "{step}: the alias '{alias}' is already a property of the input"
-            )));
-        }
-        let mut target_type = nav.target;
-        if let Some(cast) = cast {
-            match model.find_entity_type(cast) {
-                Some(t) if model.entity_type_and_subtypes(nav.target).contains(&t) => {
-                    target_type = t;
-                }
-                _ => {
-                    return Err(bad(format!(
-                        "{step}: '{cast}' is not '{}' or a type derived from it",
-                        model.entity_type(nav.target).qualified_name
-                    )));
-                }
-            }
-        }
-        if let Some(sequence) = then {
-            for t in &sequence.transformations {
-                match t {
-                    Transformation::Filter(_)
-                    | Transformation::Search(_)
-                    | Transformation::OrderBy(_)
-                    | Transformation::Identity
-                    | Transformation::Compute(_) => {}
-                    other => {
-                        return Err(not_implemented(format!(
-                            "'{}' among the transformations {step} applies to the related \
-                             entities (filter, search, orderby, compute and identity are)",
-                            other.name()
-                        )));
-                    }
-                }
-            }
-        }
+        let joined = join_target(
+            model,
+            base,
+            step,
+            path,
+            alias,
+            |alias| input_columns.iter().any(|c| c.path[0] == alias),
+            then,
+        )?;
+        let (navigation, target_type) = (joined.navigation.name.as_str(), joined.entity_type);
         let Some(Hop {
             target,
             link,

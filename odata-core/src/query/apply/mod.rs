@@ -3,6 +3,7 @@
 
 pub mod ast;
 pub mod errors;
+pub mod join;
 mod parser;
 
 pub use ast::*;
