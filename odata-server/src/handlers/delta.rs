@@ -7,7 +7,7 @@ use odata_core::json::MetadataLevel;
 use serde_json::json;
 
 use super::Request;
-use super::output::{entity_url, json_options, write_node};
+use super::output::{entity_url, json_options, write_member};
 use super::read::{Scope, admit, bind_expand, expanded, page_size, query_error};
 use crate::delta::{self, ChangeMark, DeltaToken};
 use crate::negotiation::ODataVersion;
@@ -205,17 +205,8 @@ pub(super) async fn changes(
             .then(|| nodes.iter().find(|n| key_of(&n.entity) == change.key))
             .flatten();
         if let Some(node) = node {
-            write_node(
-                &mut body,
-                request,
-                collection,
-                node,
-                &expand,
-                None,
-                plan.selected.as_deref(),
-                &plan.computed,
-                &plan.select_options,
-                options,
+            write_member(
+                &mut body, request, collection, node, &expand, &plan, options,
             )?;
             continue;
         }

@@ -19,7 +19,7 @@ use odata_core::json::{self, MetadataLevel};
 use odata_core::value::Value;
 
 use super::Request;
-use super::output::{json_options, write_node};
+use super::output::{json_options, write_member};
 use super::read::{Scope, admit, authorize_related_reads, bind_expand, context_url, expanded};
 use super::write::{delete_entities, require_json_body, return_applied, update_entities};
 use crate::plan::{self, CollectionPlan};
@@ -78,17 +78,8 @@ pub(super) async fn update(
         if i > 0 {
             body.push(b',');
         }
-        write_node(
-            &mut body,
-            request,
-            collection,
-            node,
-            &expand,
-            None,
-            plan.selected.as_deref(),
-            &plan.computed,
-            &plan.select_options,
-            options,
+        write_member(
+            &mut body, request, collection, node, &expand, &plan, options,
         )?;
     }
     body.extend_from_slice(b"]}");

@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use odata_core::bind::SelectedProperty;
 
 use crate::compute::Computed;
-use crate::plan::Shape;
+use crate::plan::{CollectionPlan, Shape};
 use odata_core::edm::Model;
 use odata_core::error::ODataError;
 use odata_core::json::{self, EntityControl, MetadataLevel, WriteOptions, write_entity};
@@ -394,17 +394,38 @@ fn write_expanded(
         out.push(b'}');
         return Ok(());
     }
-    let selected = item.plan.selected.as_deref();
-    write_node(
+    write_member(
         out,
         request,
         item.target,
         related,
         &item.nested,
+        &item.plan,
+        options,
+    )
+}
+
+/// [`write_node`] of a member of a collection (no context of its own), shaped by the
+/// collection request's `plan` (`$select`, `$compute`, nested select options).
+pub(super) fn write_member(
+    out: &mut Vec<u8>,
+    request: &Request<'_>,
+    collection: &Collection,
+    node: &Node,
+    items: &[ExpandItem<'_>],
+    plan: &CollectionPlan,
+    options: WriteOptions,
+) -> Result<(), ODataError> {
+    write_node(
+        out,
+        request,
+        collection,
+        node,
+        items,
         None,
-        selected,
-        &item.plan.computed,
-        &item.plan.select_options,
+        plan.selected.as_deref(),
+        &plan.computed,
+        &plan.select_options,
         options,
     )
 }

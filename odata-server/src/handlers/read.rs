@@ -11,7 +11,7 @@ use odata_core::value::Value;
 use super::Request;
 use super::output::{
     annotate_index, entity_url, etag, expanded_entity_response, json_options, select_list,
-    write_node,
+    write_member,
 };
 use crate::admission::Slot;
 use crate::compute::Computed;
@@ -260,17 +260,8 @@ pub(super) async fn collection(
             let id = entity_url(request, collection, &node.entity);
             body.extend_from_slice(json!({ "@odata.id": id }).to_string().as_bytes());
         } else {
-            write_node(
-                &mut body,
-                request,
-                collection,
-                node,
-                &expand,
-                None,
-                plan.selected.as_deref(),
-                &plan.computed,
-                &plan.select_options,
-                options,
+            write_member(
+                &mut body, request, collection, node, &expand, &plan, options,
             )?;
         }
         if indexed {
