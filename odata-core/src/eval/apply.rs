@@ -1035,16 +1035,11 @@ impl<'r> Run<'r> {
         'r: 'm,
     {
         let step = if outer { "outerjoin" } else { "join" };
-        let Some(base) = stage.base else {
-            return Err(not_implemented(format!(
-                "'{step}' after groupby, aggregate, compute, concat or nest"
-            )));
-        };
         let model = self.ctx.model;
         let input_columns = self.result_columns(&stage);
         let joined = join_target(
             model,
-            base,
+            stage.base,
             step,
             path,
             alias,
@@ -1055,7 +1050,7 @@ impl<'r> Run<'r> {
             },
             then,
         )?;
-        let (nav, target_type) = (joined.navigation, joined.entity_type);
+        let (base, nav, target_type) = (joined.base, joined.navigation, joined.entity_type);
         let navigation = nav.name.as_str();
         let ty = model.entity_type(base);
         let empty = Apply {

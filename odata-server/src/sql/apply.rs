@@ -658,23 +658,22 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
         'a: 'm,
     {
         let step = if outer { "outerjoin" } else { "join" };
-        let Some(base) = rel.base else {
-            return Err(not_implemented(format!(
-                "'{step}' after groupby, aggregate, compute, concat or nest"
-            )));
-        };
         let model = self.source.model;
         let input_columns = self.result_columns(&rel);
         let joined = join_target(
             model,
-            base,
+            rel.base,
             step,
             path,
             alias,
             |alias| input_columns.iter().any(|c| c.path[0] == alias),
             then,
         )?;
-        let (navigation, target_type) = (joined.navigation.name.as_str(), joined.entity_type);
+        let (base, navigation, target_type) = (
+            joined.base,
+            joined.navigation.name.as_str(),
+            joined.entity_type,
+        );
         let Some(Hop {
             target,
             link,

@@ -10,28 +10,37 @@ use crate::error::ODataError;
 /// The related entities a join reads.
 #[derive(Debug, Clone, Copy)]
 pub struct JoinTarget<'m> {
+    /// The instances' type.
+    pub base: EntityTypeId,
     /// The collection-valued navigation property joined over.
     pub navigation: &'m NavigationProperty,
     /// The related entities' type: the navigation's target, or the type cast to.
     pub entity_type: EntityTypeId,
 }
 
-/// Checks a join over instances of `base` (`step` is `join` or `outerjoin`): `path` is a
+/// Checks a join (`step` is `join` or `outerjoin`) over the input's instances of `base`
+/// (`None`: the input holds no instances, as after `groupby`): `path` is a
 /// collection-valued navigation property of `base`, optionally followed by a cast to its
 /// target type or a type derived from it; `alias` names nothing of the input (`taken`:
 /// whether the input already has a property of that name); the sequence applied to the
 /// related entities holds only `filter`, `search`, `orderby`, `compute` and `identity`.
-/// Errors: 400 for what the request got wrong, 501 for joins over collection-valued
-/// complex properties and for other transformations in the sequence.
+/// Errors: 400 for what the request got wrong, 501 for joins of anything but instances,
+/// over collection-valued complex properties, and for other transformations in the
+/// sequence.
 pub fn join_target<'m>(
     model: &'m Model,
-    base: EntityTypeId,
+    base: Option<EntityTypeId>,
     step: &str,
     path: &GroupingPath,
     alias: &str,
     taken: impl Fn(&str) -> bool,
     then: Option<&Apply>,
 ) -> Result<JoinTarget<'m>, ODataError> {
+    let Some(base) = base else {
+        return Err(not_implemented(format!(
+            "'{step}' after groupby, aggregate, compute, concat or nest"
+        )));
+    };
     let (name, cast) = match path.segments.as_slice() {
         [name] => (name, None),
         [name, cast] if cast.contains('.') => (name, Some(cast)),
@@ -97,6 +106,7 @@ pub fn join_target<'m>(
         )));
     }
     Ok(JoinTarget {
+        base,
         navigation,
         entity_type,
     })
