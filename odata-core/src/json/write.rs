@@ -377,10 +377,17 @@ pub fn write_value(
             let _ = write!(out, "\"{d}\"");
         }
         Value::Enum(v) => match type_ref.kind {
-            TypeKind::Enum(id) => match model.enum_type(id).format_value(*v) {
-                Some(name) => write_str(out, &name),
-                None => write_str(out, &v.to_string()),
-            },
+            TypeKind::Enum(id) => {
+                let ty = model.enum_type(id);
+                // One member (most values): its name as it is; flags combined: joined.
+                match ty.member_by_value(*v) {
+                    Some(member) => write_str(out, &member.name),
+                    None => match ty.format_value(*v) {
+                        Some(names) => write_str(out, &names),
+                        None => write_str(out, &v.to_string()),
+                    },
+                }
+            }
             _ => {
                 let _ = write!(out, "{v}");
             }

@@ -1570,7 +1570,7 @@ fn entity<'p>(
     columns: impl Iterator<Item = (usize, &'p Property)>,
     row: &(impl Cells + ?Sized),
 ) -> Result<StoredEntity, StoreError> {
-    let mut values = vec![Value::Null; width];
+    let mut values: Vec<Value> = std::iter::repeat_with(|| Value::Null).take(width).collect();
     for (i, (c, property)) in columns.enumerate() {
         values[c] = codec::decode(row, i + 2, property)?;
     }
