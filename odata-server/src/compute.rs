@@ -135,14 +135,7 @@ pub async fn fetch(
         return Ok(());
     }
     let table = &collection.table;
-    let key_of = |entity: &StoredEntity| -> Vec<Value> {
-        table
-            .key
-            .iter()
-            .map(|&k| entity.values[k].clone())
-            .collect()
-    };
-    let keys: Vec<Vec<Value>> = nodes.iter().map(|n| key_of(&n.entity)).collect();
+    let keys: Vec<Vec<Value>> = nodes.iter().map(|n| n.entity.key(table)).collect();
     let of_nodes = sql::keys_in(table, &keys);
     let rows = store
         .selected_values(table, tenant, &[&of_nodes], &values, deadline)
@@ -161,11 +154,11 @@ pub async fn fetch(
                 })
             })
             .collect::<Result<_, _>>()?;
-        by_key.insert(format!("{:?}", key_of(&entity)), decoded);
+        by_key.insert(format!("{:?}", entity.key(table)), decoded);
     }
     for node in nodes {
         node.computed = by_key
-            .remove(&format!("{:?}", key_of(&node.entity)))
+            .remove(&format!("{:?}", node.entity.key(table)))
             .unwrap_or_else(|| vec![Value::Null; values.len()]);
     }
     Ok(())

@@ -67,7 +67,19 @@ pub fn id_for_entity_id_only(options: &QueryOptions, applies: bool) -> Result<()
 /// Rejects options that only apply to collections when the request addresses something
 /// else (a single entity, a write).
 pub fn collection_only(options: &QueryOptions) -> Result<(), ODataError> {
-    let given = [
+    match collection_option_given(options, &[]) {
+        Some(name) => Err(ODataError::bad_request(format!(
+            "The query option '{name}' applies to collections only."
+        ))
+        .with_target(name)),
+        None => Ok(()),
+    }
+}
+
+/// The first option given that only applies to reading a collection (`$filter`,
+/// `$orderby`, `$top`, …), leaving out those named in `except`.
+pub fn collection_option_given(options: &QueryOptions, except: &[&str]) -> Option<&'static str> {
+    [
         ("$filter", options.filter.is_some()),
         ("$orderby", options.orderby.is_some()),
         ("$top", options.top.is_some()),
@@ -78,14 +90,10 @@ pub fn collection_only(options: &QueryOptions) -> Result<(), ODataError> {
         ("$deltatoken", options.deltatoken.is_some()),
         ("$apply", options.apply.is_some()),
         ("$index", options.index.is_some()),
-    ];
-    match given.iter().find(|(_, g)| *g) {
-        Some((name, _)) => Err(ODataError::bad_request(format!(
-            "The query option '{name}' applies to collections only."
-        ))
-        .with_target(*name)),
-        None => Ok(()),
-    }
+    ]
+    .into_iter()
+    .find(|(name, given)| *given && !except.contains(name))
+    .map(|(name, _)| name)
 }
 
 /// A `/$filter(…)` path segment's expression (decoded, without the parentheses), parsed

@@ -178,7 +178,6 @@ pub(super) async fn changes(
             .collect()
     };
     let nodes = expanded(request, collection, &expand, &plan.computed, found).await?;
-    let key_of = |entity: &StoredEntity| super::output::key_of(collection, entity);
 
     let root = state.service_root(request.http);
     let mut body = Vec::with_capacity(256 + logged.len() * 512);
@@ -202,7 +201,11 @@ pub(super) async fn changes(
             body.push(b',');
         }
         let node = (!change.deleted)
-            .then(|| nodes.iter().find(|n| key_of(&n.entity) == change.key))
+            .then(|| {
+                nodes
+                    .iter()
+                    .find(|n| n.entity.key(&collection.table) == change.key)
+            })
             .flatten();
         if let Some(node) = node {
             write_member(

@@ -25,7 +25,7 @@ use super::write::{delete_entities, require_json_body, return_applied, update_en
 use crate::plan::{self, CollectionPlan};
 use crate::prefer::ReturnPreference;
 use crate::service::Collection;
-use crate::store::{Find, StoredEntity};
+use crate::store::Find;
 
 /// The most members one set-based write changes.
 pub const MAX_MEMBERS: u32 = 10_000;
@@ -112,22 +112,13 @@ async fn members(
     cast: Option<EntityTypeId>,
 ) -> Result<(CollectionPlan, Vec<Vec<Value>>), ODataError> {
     let query = &request.options;
-    let not_applicable = [
-        ("$orderby", query.orderby.is_some()),
-        ("$top", query.top.is_some()),
-        ("$skip", query.skip.is_some()),
-        ("$count", query.count.is_some()),
-        ("$skiptoken", query.skiptoken.is_some()),
-        ("$deltatoken", query.deltatoken.is_some()),
-        ("$apply", query.apply.is_some()),
-        ("$index", query.index.is_some()),
-    ];
-    if let Some((name, _)) = not_applicable.iter().find(|(_, given)| *given) {
+    // `$filter` and `$search` select the members; nothing orders or windows them.
+    if let Some(name) = crate::query::collection_option_given(query, &["$filter", "$search"]) {
         return Err(ODataError::bad_request(format!(
             "The query option '{name}' does not apply to '$each': every selected member is \
              written."
         ))
-        .with_target(*name));
+        .with_target(name));
     }
     let state = request.state;
     let model = state.service.model();
@@ -172,14 +163,9 @@ async fn members(
         ))
         .with_target("$each"));
     }
-    let key_of = |entity: &StoredEntity| -> Vec<Value> {
-        collection
-            .table
-            .key
-            .iter()
-            .map(|&k| entity.values[k].clone())
-            .collect()
-    };
-    let keys = found.iter().map(|f| key_of(&f.entity)).collect();
+    let keys = found
+        .iter()
+        .map(|f| f.entity.key(&collection.table))
+        .collect();
     Ok((plan, keys))
 }

@@ -43,19 +43,6 @@ pub(super) fn etag(entity: &StoredEntity) -> String {
     format!("W/\"{}\"", entity.version)
 }
 
-/// The key values of a stored entity.
-pub(super) fn key_of(
-    collection: &Collection,
-    entity: &StoredEntity,
-) -> Vec<odata_core::value::Value> {
-    collection
-        .table
-        .key
-        .iter()
-        .map(|&i| entity.values[i].clone())
-        .collect()
-}
-
 /// Canonical absolute URL of an entity: `{root}/{collection}('{key}')`, percent-encoded
 /// (through its parent entity for a contained collection).
 pub(super) fn entity_url(
@@ -67,7 +54,7 @@ pub(super) fn entity_url(
         "{}/{}{}",
         request.state.service_root(request.http),
         collection_path(request, collection, entity),
-        key_segment(collection, &key_of(collection, entity))
+        key_segment(collection, &entity.key(&collection.table))
     )
 }
 
@@ -457,7 +444,7 @@ fn expanded_next_link(
         "{}/{}{}/{}?{query}",
         request.state.service_root(request.http),
         collection_path(request, collection, &node.entity),
-        key_segment(collection, &key_of(collection, &node.entity)),
+        key_segment(collection, &node.entity.key(&collection.table)),
         item.navigation.name
     )
 }

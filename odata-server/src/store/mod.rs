@@ -274,6 +274,13 @@ pub struct StoredEntity {
     pub values: Vec<Value>,
 }
 
+impl StoredEntity {
+    /// The entity's key values, in `table.key` order.
+    pub fn key(&self, table: &Table) -> Vec<Value> {
+        table.key.iter().map(|&k| self.values[k].clone()).collect()
+    }
+}
+
 /// One stream as stored with its entity ([`Store::read_stream`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredStream {
