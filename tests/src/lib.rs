@@ -52,6 +52,29 @@ impl TestApp {
         self.client.post(self.url(path)).json(body)
     }
 
+    /// POSTs a JSON body below the service root, which must create it (201, else the test
+    /// fails with the answer): the created entity.
+    pub async fn create(&self, path: &str, body: &Value) -> Value {
+        let r = self.post_json(path, body).send().await.expect("request");
+        let status = r.status();
+        let text = r.text().await.expect("body");
+        assert_eq!(status, reqwest::StatusCode::CREATED, "POST {path}: {text}");
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
+
+    /// Creates an Azure AD deployment profile `id` named `name` (Autopilot service).
+    pub async fn create_profile(&self, id: &str, name: &str) {
+        self.create(
+            "deviceManagement/windowsAutopilotDeploymentProfiles",
+            &serde_json::json!({
+                "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
+                "id": id,
+                "displayName": name,
+            }),
+        )
+        .await;
+    }
+
     /// PATCH a JSON body below the service root.
     pub fn patch_json(&self, path: &str, body: &Value) -> RequestBuilder {
         self.client.patch(self.url(path)).json(body)

@@ -154,19 +154,7 @@ const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
 async fn assigned() -> TestApp {
     let app = spawn_app().await;
     for (id, name) in [("p1", "Kiosk"), ("p2", "Office")] {
-        let r = app
-            .post_json(
-                PROFILES,
-                &json!({
-                    "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
-                    "id": id,
-                    "displayName": name,
-                }),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
+        app.create_profile(id, name).await;
     }
     for (i, profile) in [Some("p1"), Some("p1"), Some("p1"), Some("p2"), None]
         .into_iter()
@@ -176,13 +164,7 @@ async fn assigned() -> TestApp {
         if let Some(p) = profile {
             body["deploymentProfile@odata.bind"] = json!(format!("{PROFILES}('{p}')"));
         }
-        let r = app.post_json(IDENTITIES, &body).send().await.unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
+        app.create(IDENTITIES, &body).await;
     }
     app
 }

@@ -17,13 +17,7 @@ async fn devices() -> TestApp {
     for i in 0..6 {
         let body =
             json!({"id": format!("d{i}"), "serialNumber": format!("SN-{i}"), "groupTag": "old"});
-        let r = app.post_json(IDENTITIES, &body).send().await.unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
+        app.create(IDENTITIES, &body).await;
     }
     app
 }
@@ -142,19 +136,7 @@ async fn patch_each_updates_every_selected_member_and_answers_them() {
 #[tokio::test]
 async fn patch_each_binds_every_member_to_one_profile() {
     let app = devices().await;
-    let r = app
-        .post_json(
-            PROFILES,
-            &json!({
-                "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
-                "id": "p1",
-                "displayName": "Kiosk",
-            }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    app.create_profile("p1", "Kiosk").await;
     let r = app
         .patch_json(
             &format!("{IDENTITIES}/$filter(startswith(id,'d') and id lt 'd3')/$each"),

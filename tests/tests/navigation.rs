@@ -13,19 +13,7 @@ const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles";
 const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
 
 async fn profile(app: &TestApp, id: &str, name: &str) {
-    let r = app
-        .post_json(
-            PROFILES,
-            &json!({
-                "@odata.type": "#microsoft.graph.azureADWindowsAutopilotDeploymentProfile",
-                "id": id,
-                "displayName": name,
-            }),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    app.create_profile(id, name).await;
 }
 
 async fn identity(app: &TestApp, id: &str, serial: &str) {
