@@ -352,3 +352,56 @@ async fn each_writes_the_callers_tenant_only_and_needs_write_permission() {
         .unwrap();
     assert_eq!(theirs_now, "1");
 }
+
+#[tokio::test]
+async fn more_members_than_a_set_based_write_takes_are_refused_with_nothing_written() {
+    let app = devices().await;
+    // 10 000 more identities, written behind the service's back: 10 006 in all.
+    app.sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) \
+         INSERT INTO \"device_identities\" (\"_tenant\", \"id\", \"_type\", \"serialNumber\", \
+         \"groupTag\") SELECT d.\"_tenant\", 'bulk-' || n.i, d.\"_type\", 'BULK', 'old' \
+         FROM \"device_identities\" AS d, n WHERE d.\"id\" = 'd0'",
+        &[],
+    )
+    .await;
+    assert_eq!(app.count(IDENTITIES).await, 10_006);
+    for (method, path) in [
+        (reqwest::Method::PATCH, format!("{IDENTITIES}/$each")),
+        (reqwest::Method::DELETE, format!("{IDENTITIES}/$each")),
+    ] {
+        let r = app
+            .client
+            .request(method.clone(), app.url(&path))
+            .json(&json!({"groupTag": "new"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{method}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["target"], "$each", "{body}");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("10000"),
+            "{body}"
+        );
+    }
+    assert_eq!(app.count(IDENTITIES).await, 10_006);
+    let body = app
+        .get_json(&format!("{IDENTITIES}/$count?$filter=groupTag ne 'old'"))
+        .await;
+    assert_eq!(body, json!(0));
+    // Narrowed by a segment, the same write goes through.
+    let r = app
+        .patch_json(
+            &format!("{IDENTITIES}/$filter(serialNumber ne 'BULK')/$each?$select=id"),
+            &json!({"groupTag": "new"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = app
+        .get_json(&format!("{IDENTITIES}/$count?$filter=groupTag eq 'new'"))
+        .await;
+    assert_eq!(body, json!(6));
+}
