@@ -147,8 +147,10 @@ pg_cluster_start() {
             return 1
         }
         log="$PG_CLUSTER_DIR/log.$attempt"
+        # A small WAL: every CREATE DATABASE logs the whole template (~8 MB), and the default
+        # max_wal_size kept a gigabyte of it on disk.
         if pg_as_postgres "$PG_CLUSTER_BIN/pg_ctl" -D "$PG_CLUSTER_DIR/data" \
-            -o "-k $PG_CLUSTER_DIR -c listen_addresses=127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" \
+            -o "-k $PG_CLUSTER_DIR -c listen_addresses=127.0.0.1 -p $port -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_wal_size=128MB -c min_wal_size=32MB -c max_connections=200 -c ssl=on -c ssl_cert_file=$tls/server.crt -c ssl_key_file=$tls/server.key" \
             -l "$log" -w -t 60 start >/dev/null 2>&1; then
             started=1
             break

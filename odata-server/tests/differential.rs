@@ -3878,8 +3878,8 @@ async fn sql_translation_matches_the_evaluator() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn sql_translation_matches_the_evaluator_on_postgres() {
-    if let Some(url) = postgres::fresh_database().await {
-        differential(Target::Postgres(url)).await;
+    if let Some(database) = postgres::fresh_database().await {
+        differential(Target::Postgres(database.url().to_owned())).await;
     }
 }
 

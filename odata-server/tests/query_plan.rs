@@ -407,13 +407,13 @@ async fn string_key_lookup_uses_its_index_with_statistics() {
 #[path = "support/postgres.rs"]
 mod postgres;
 
-/// The PostgreSQL migration with 20 000 analysed rows in two tenants; `None` without a test
-/// server.
-async fn pg_database() -> Option<PgPool> {
-    let url = postgres::fresh_database().await?;
+/// The PostgreSQL migration with 20 000 analysed rows in two tenants (a database dropped
+/// with the first value); `None` without a test server.
+async fn pg_database() -> Option<(postgres::FreshDatabase, PgPool)> {
+    let database = postgres::fresh_database().await?;
     let pool = PgPoolOptions::new()
         .max_connections(1)
-        .connect(&url)
+        .connect(database.url())
         .await
         .unwrap();
     for migration in migrations("postgres") {
@@ -433,7 +433,7 @@ async fn pg_database() -> Option<PgPool> {
     .execute(&pool)
     .await
     .unwrap();
-    Some(pool)
+    Some((database, pool))
 }
 
 /// The `EXPLAIN` lines of a statement, after checking it runs.
@@ -495,7 +495,7 @@ fn by_event_date_time_desc(model: &Model, table: &Table, backend: Backend) -> Ve
 
 #[tokio::test]
 async fn postgres_filtered_ordered_page_uses_the_composite_index_without_sorting() {
-    let Some(pool) = pg_database().await else {
+    let Some((_database, pool)) = pg_database().await else {
         return;
     };
     let (model, table) = model();
@@ -519,7 +519,7 @@ async fn postgres_filtered_ordered_page_uses_the_composite_index_without_sorting
 
 #[tokio::test]
 async fn postgres_range_filter_uses_the_utc_index() {
-    let Some(pool) = pg_database().await else {
+    let Some((_database, pool)) = pg_database().await else {
         return;
     };
     let (model, table) = model();
@@ -559,7 +559,7 @@ async fn postgres_range_filter_uses_the_utc_index() {
 
 #[tokio::test]
 async fn postgres_count_with_eq_filter_uses_an_index() {
-    let Some(pool) = pg_database().await else {
+    let Some((_database, pool)) = pg_database().await else {
         return;
     };
     let (model, table) = model();
@@ -587,7 +587,7 @@ async fn postgres_count_with_eq_filter_uses_an_index() {
 
 #[tokio::test]
 async fn postgres_string_lookup_uses_its_index() {
-    let Some(pool) = pg_database().await else {
+    let Some((_database, pool)) = pg_database().await else {
         return;
     };
     let (model, table) = model();

@@ -23,6 +23,7 @@ pub struct TestApp {
     /// URL of the service's database (`sqlite://…` or `postgres://…`).
     pub database_url: String,
     _dir: tempfile::TempDir,
+    _postgres: Option<FreshDatabase>,
 }
 
 impl TestApp {
@@ -183,14 +184,20 @@ pub async fn spawn_service(
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let database_url = match test_backend() {
-        TestBackend::Sqlite => {
-            let file = dir.path().join("service.db");
-            format!("sqlite://{}?mode=rwc", file.display())
-        }
-        TestBackend::Postgres => postgres_database()
-            .await
-            .expect("ODATA_TEST_BACKEND=postgres needs ODATA_TEST_POSTGRES_URL"),
+    let postgres = match test_backend() {
+        TestBackend::Sqlite => None,
+        TestBackend::Postgres => Some(
+            postgres_database()
+                .await
+                .expect("ODATA_TEST_BACKEND=postgres needs ODATA_TEST_POSTGRES_URL"),
+        ),
+    };
+    let database_url = match &postgres {
+        None => format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("service.db").display()
+        ),
+        Some(database) => database.url().to_owned(),
     };
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
@@ -213,6 +220,7 @@ pub async fn spawn_service(
         client: Client::new(),
         database_url,
         _dir: dir,
+        _postgres: postgres,
     }
 }
 
@@ -269,11 +277,13 @@ pub mod vocabulary;
 #[path = "../../odata-server/tests/support/postgres.rs"]
 mod postgres_support;
 
+pub use postgres_support::FreshDatabase;
+
 /// A fresh, empty PostgreSQL database on the test server (`ODATA_TEST_POSTGRES_URL`, which
-/// `tests/run-all.sh` starts) and its URL; `None` when no server is configured. Under
-/// `ODATA_REQUIRE_POSTGRES` or in CI a missing server fails the test instead of skipping
-/// it.
-pub async fn postgres_database() -> Option<String> {
+/// `tests/run-all.sh` starts), dropped with the value; `None` when no server is configured.
+/// Under `ODATA_REQUIRE_POSTGRES` or in CI a missing server fails the test instead of
+/// skipping it.
+pub async fn postgres_database() -> Option<FreshDatabase> {
     postgres_support::fresh_database().await
 }
 

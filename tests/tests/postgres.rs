@@ -8,18 +8,19 @@
 
 use std::collections::BTreeSet;
 
-use acceptance_tests::{TestApp, postgres_database, spawn_with};
+use acceptance_tests::{FreshDatabase, TestApp, postgres_database, spawn_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const EVENTS: &str = "deviceManagement/autopilotEvents";
 
-/// Two instances on one fresh PostgreSQL database, or `None` without a test server.
-async fn two_instances() -> Option<(TestApp, TestApp)> {
-    let url = postgres_database().await?;
-    let first = spawn_with(|s| s.database_url = url.clone()).await;
-    let second = spawn_with(|s| s.database_url = url).await;
-    Some((first, second))
+/// Two instances on one fresh PostgreSQL database (dropped with the first value), or `None`
+/// without a test server.
+async fn two_instances() -> Option<(FreshDatabase, TestApp, TestApp)> {
+    let database = postgres_database().await?;
+    let first = spawn_with(|s| s.database_url = database.url().to_owned()).await;
+    let second = spawn_with(|s| s.database_url = database.url().to_owned()).await;
+    Some((database, first, second))
 }
 
 async fn post(app: &TestApp, body: &Value) -> Value {
@@ -30,7 +31,7 @@ async fn post(app: &TestApp, body: &Value) -> Value {
 
 #[tokio::test]
 async fn a_write_through_one_instance_is_read_through_the_other() {
-    let Some((a, b)) = two_instances().await else {
+    let Some((_database, a, b)) = two_instances().await else {
         return;
     };
     let created = post(
@@ -74,7 +75,7 @@ async fn a_write_through_one_instance_is_read_through_the_other() {
 
 #[tokio::test]
 async fn a_stale_etag_is_refused_across_instances() {
-    let Some((a, b)) = two_instances().await else {
+    let Some((_database, a, b)) = two_instances().await else {
         return;
     };
     let r = a
@@ -108,7 +109,7 @@ async fn a_stale_etag_is_refused_across_instances() {
 
 #[tokio::test]
 async fn a_next_link_of_one_instance_is_followed_on_the_other() {
-    let Some((a, b)) = two_instances().await else {
+    let Some((_database, a, b)) = two_instances().await else {
         return;
     };
     let mut expected = BTreeSet::new();
@@ -170,7 +171,7 @@ async fn a_next_link_of_one_instance_is_followed_on_the_other() {
 
 #[tokio::test]
 async fn concurrent_posts_through_both_instances_are_all_stored() {
-    let Some((a, b)) = two_instances().await else {
+    let Some((_database, a, b)) = two_instances().await else {
         return;
     };
     let posts = (0..400).map(|i| {
@@ -190,10 +191,10 @@ async fn concurrent_posts_through_both_instances_are_all_stored() {
 /// entities, same order, same counts, same nextLinks to follow.
 #[tokio::test]
 async fn queries_answer_alike_on_sqlite_and_postgresql() {
-    let Some(url) = postgres_database().await else {
+    let Some(database) = postgres_database().await else {
         return;
     };
-    let pg = spawn_with(|s| s.database_url = url).await;
+    let pg = spawn_with(|s| s.database_url = database.url().to_owned()).await;
     let dir = tempfile::tempdir().unwrap();
     let sqlite_url = format!("sqlite://{}?mode=rwc", dir.path().join("a.db").display());
     let lite = spawn_with(|s| s.database_url = sqlite_url).await;
@@ -284,10 +285,10 @@ async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
 /// statement) as it is in the evaluator: 400, and the service keeps serving.
 #[tokio::test]
 async fn an_integer_overflow_in_a_query_is_a_400_on_postgresql() {
-    let Some(url) = postgres_database().await else {
+    let Some(database) = postgres_database().await else {
         return;
     };
-    let app = spawn_with(|s| s.database_url = url).await;
+    let app = spawn_with(|s| s.database_url = database.url().to_owned()).await;
     post(&app, &json!({"targetedAppCount": 3})).await;
     let r = app
         .get(&format!(
@@ -312,10 +313,10 @@ async fn an_integer_overflow_in_a_query_is_a_400_on_postgresql() {
 /// an untyped NULL operand on its own.
 #[tokio::test]
 async fn null_operands_are_null_on_postgresql() {
-    let Some(url) = postgres_database().await else {
+    let Some(database) = postgres_database().await else {
         return;
     };
-    let app = spawn_with(|s| s.database_url = url).await;
+    let app = spawn_with(|s| s.database_url = database.url().to_owned()).await;
     post(&app, &json!({"targetedAppCount": 3})).await;
     for (filter, found) in [
         ("targetedAppCount eq -null", 0),
@@ -341,7 +342,7 @@ async fn null_operands_are_null_on_postgresql() {
 /// roots do not vouch for a self-signed certificate) the service refuses to start.
 #[tokio::test]
 async fn the_service_connects_over_verified_tls() {
-    let Some(url) = postgres_database().await else {
+    let Some(database) = postgres_database().await else {
         return;
     };
     let Some(ca) = std::env::var_os("ODATA_TEST_POSTGRES_CA") else {
@@ -350,6 +351,7 @@ async fn the_service_connects_over_verified_tls() {
         return;
     };
     let ca = ca.to_string_lossy().into_owned();
+    let url = database.url();
     let verified = format!("{url}?sslmode=verify-full&sslrootcert={ca}");
     let app = spawn_with(|s| s.database_url = verified).await;
     let created = post(&app, &json!({"deviceSerialNumber": "TLS-1"})).await;

@@ -8,7 +8,7 @@ use odata_server::store::Store;
 use serde_json::json;
 
 use crate::foreign_keys::{builder, migrations};
-use crate::helpers::{database_url, spawn_service};
+use crate::helpers::{TestDatabase, spawn_service, test_database};
 
 fn demo() -> Dataset {
     Dataset::new()
@@ -29,8 +29,8 @@ fn demo() -> Dataset {
         .collection("notes", [json!({"itemId": 10, "lang": "en", "text": "x"})])
 }
 
-async fn store(dir: &std::path::Path) -> Store {
-    let store = Store::connect(&database_url(dir).await, 1, Duration::from_secs(5))
+async fn store(database: &TestDatabase) -> Store {
+    let store = Store::connect(&database.url, 1, Duration::from_secs(5))
         .await
         .unwrap();
     let m = migrations();
@@ -76,8 +76,8 @@ async fn initial_data_is_written_into_an_empty_store_at_start_up() {
 
 #[tokio::test]
 async fn a_store_holding_data_keeps_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+    let database = test_database().await;
+    let store = store(&database).await;
     let service = builder().build().unwrap();
     assert!(
         dataset::load_if_empty(&service, &store, "", &demo())
@@ -98,8 +98,8 @@ async fn a_store_holding_data_keeps_it() {
 
 #[tokio::test]
 async fn replacing_is_all_or_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store(dir.path()).await;
+    let database = test_database().await;
+    let store = store(&database).await;
     let service = builder().build().unwrap();
     dataset::replace(&service, &store, "", &demo())
         .await

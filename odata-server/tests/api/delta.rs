@@ -494,10 +494,10 @@ fn secured_tracking_service() -> Service {
 
 #[tokio::test]
 async fn changes_stay_in_their_tenant() {
-    let dir = tempfile::tempdir().unwrap();
+    let database = crate::helpers::test_database().await;
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
-        database_url: crate::helpers::database_url(dir.path()).await,
+        database_url: database.url.clone(),
         base_path: "odata".into(),
         auth: AuthConfig::Bearer(hs256_config()),
         ..Settings::default()

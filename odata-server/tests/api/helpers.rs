@@ -2,8 +2,6 @@
 //! a SQLite file, or with `ODATA_TEST_BACKEND=postgres` a fresh database on the server of
 //! `ODATA_TEST_POSTGRES_URL`.
 
-use std::path::Path;
-
 use odata_core::edm::{
     ActionDef, Annotation, ComplexTypeDef, EntityTypeDef, EnumTypeDef, ModelBuilder, NavigationDef,
     PropertyDef,
@@ -36,15 +34,32 @@ pub fn on_postgres() -> bool {
     }
 }
 
-/// The database of a new test app: `shop.db` in `dir`, or on PostgreSQL a new, empty
-/// database on the server of `ODATA_TEST_POSTGRES_URL`.
-pub async fn database_url(dir: &Path) -> String {
+/// The database of a new test app, removed when dropped: `shop.db` in a temporary
+/// directory, or on PostgreSQL a new, empty database on the server of
+/// `ODATA_TEST_POSTGRES_URL`.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: tempfile::TempDir,
+    _postgres: Option<crate::postgres::FreshDatabase>,
+}
+
+pub async fn test_database() -> TestDatabase {
+    let dir = tempfile::tempdir().expect("temp dir");
     if !on_postgres() {
-        return format!("sqlite://{}/shop.db?mode=rwc", dir.display());
+        return TestDatabase {
+            url: format!("sqlite://{}/shop.db?mode=rwc", dir.path().display()),
+            _dir: dir,
+            _postgres: None,
+        };
     }
-    crate::postgres::fresh_database()
+    let database = crate::postgres::fresh_database()
         .await
-        .expect("ODATA_TEST_BACKEND=postgres needs ODATA_TEST_POSTGRES_URL")
+        .expect("ODATA_TEST_BACKEND=postgres needs ODATA_TEST_POSTGRES_URL");
+    TestDatabase {
+        url: database.url().to_owned(),
+        _dir: dir,
+        _postgres: Some(database),
+    }
 }
 
 pub fn shop_service() -> Service {
@@ -212,7 +227,7 @@ pub struct TestApp {
     /// The URL of the app's database.
     pub database: String,
     pub client: Client,
-    _dir: tempfile::TempDir,
+    _database: TestDatabase,
 }
 
 impl TestApp {
@@ -259,16 +274,16 @@ pub async fn spawn_service(
     migrations: Migrations<'static>,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let database = test_database().await;
     let mut settings = Settings {
         listen: "127.0.0.1:0".into(),
-        database_url: database_url(dir.path()).await,
+        database_url: database.url.clone(),
         base_path: "odata".into(),
         ..Settings::default()
     };
     configure(&mut settings);
     let base = settings.base_path.clone();
-    let database = settings.database_url.clone();
+    let database_url = settings.database_url.clone();
     let app = Application::build(service, migrations, settings)
         .await
         .expect("app starts");
@@ -276,9 +291,9 @@ pub async fn spawn_service(
     tokio::spawn(app.run_until_stopped());
     TestApp {
         root: format!("http://127.0.0.1:{port}/{base}"),
-        database,
+        database: database_url,
         client: Client::new(),
-        _dir: dir,
+        _database: database,
     }
 }
 
@@ -324,10 +339,10 @@ async fn a_table_missing_a_column_stops_start_up() {
     let migrator = sqlx::migrate::Migrator::new(migrations.path())
         .await
         .expect("migrations");
-    let dir = tempfile::tempdir().expect("temp dir");
+    let database = test_database().await;
     let settings = Settings {
         listen: "127.0.0.1:0".into(),
-        database_url: database_url(dir.path()).await,
+        database_url: database.url.clone(),
         ..Settings::default()
     };
     let migrations = Migrations {

@@ -38,7 +38,7 @@ pub fn secured_service() -> Service {
 pub struct SecureApp {
     pub root: String,
     pub client: Client,
-    _dir: tempfile::TempDir,
+    _database: crate::helpers::TestDatabase,
 }
 
 impl SecureApp {
@@ -73,10 +73,10 @@ pub async fn try_spawn(
     auth: AuthConfig,
     listen: &str,
 ) -> Result<SecureApp, odata_server::app::StartError> {
-    let dir = tempfile::tempdir().expect("temp dir");
+    let database = crate::helpers::test_database().await;
     let settings = Settings {
         listen: listen.into(),
-        database_url: crate::helpers::database_url(dir.path()).await,
+        database_url: database.url.clone(),
         base_path: "odata".into(),
         auth,
         ..Settings::default()
@@ -87,7 +87,7 @@ pub async fn try_spawn(
     Ok(SecureApp {
         root: format!("http://127.0.0.1:{port}/odata"),
         client: Client::new(),
-        _dir: dir,
+        _database: database,
     })
 }
 
