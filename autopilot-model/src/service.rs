@@ -57,6 +57,8 @@ pub fn collections() -> [CollectionDef; 3] {
             .contains("policyStatusDetails", "autopilot_policy_status_details")
             // Reports count events of a period: `$count` of an eventDateTime range.
             .range_counts("eventDateTime")
+            // Serial numbers are looked up by fragments people type.
+            .trigram_index("deviceSerialNumber")
             .searchable([
                 "deviceSerialNumber",
                 "deviceId",
@@ -74,6 +76,7 @@ pub fn collections() -> [CollectionDef; 3] {
             .permissions(service_config.clone())
             .reference("deploymentProfile", PROFILES)
             .reference("intendedDeploymentProfile", PROFILES)
+            .trigram_index("serialNumber")
             .searchable([
                 "serialNumber",
                 "displayName",

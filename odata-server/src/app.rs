@@ -201,8 +201,9 @@ impl Application {
             store.prepare_change_log().await?;
         }
         for collection in service.collections() {
-            if !collection.table.range_counts.is_empty() {
-                store.prepare_range_counts(&collection.table).await?;
+            let table = &collection.table;
+            if !table.range_counts.is_empty() || !table.trigram_indexes.is_empty() {
+                store.prepare_derived(table).await?;
             }
         }
         if let Some(dataset) = service.initial_data()

@@ -123,6 +123,15 @@ pub enum ServiceError {
         /// The declared property name.
         property: String,
     },
+    /// A property with a trigram index that is not a string property of the collection's
+    /// entity type.
+    #[error("'{path}': the trigram-indexed property '{property}' is not a string property")]
+    TrigramIndex {
+        /// The collection path.
+        path: String,
+        /// The declared property name.
+        property: String,
+    },
     /// A navigation binding that does not fit the model: the navigation property is
     /// missing or of the other cardinality, the target collection is not served or holds
     /// another type, its key is not a single property, or an inverse names no reference
@@ -274,8 +283,8 @@ pub enum Link {
     /// Collection-valued, many-to-many: the related entities are those whose key a row of
     /// the link table pairs with the source entity's key (see [`CollectionDef::many`]).
     Many {
-        /// The link table.
-        table: LinkTable,
+        /// The link table (boxed: a table mapping is far larger than the other variants).
+        table: Box<LinkTable>,
     },
 }
 
@@ -481,6 +490,7 @@ impl Service {
                 let Link::Many { table } = &navigation.link else {
                     continue;
                 };
+                let table: &LinkTable = table;
                 if source.path == collection.path {
                     out.push((table, LinkTable::SOURCE));
                 }
@@ -542,6 +552,7 @@ pub struct CollectionDef {
     version: Option<String>,
     creation_timestamps: Vec<String>,
     range_counts: Vec<String>,
+    trigram_indexes: Vec<String>,
     type_property: Option<String>,
     insertion_order: bool,
     track_changes: bool,
@@ -586,6 +597,7 @@ impl CollectionDef {
             version: None,
             creation_timestamps: Vec::new(),
             range_counts: Vec::new(),
+            trigram_indexes: Vec::new(),
             type_property: None,
             insertion_order: false,
             track_changes: false,
@@ -666,6 +678,26 @@ impl CollectionDef {
     /// ```
     pub fn range_counts(mut self, name: impl Into<String>) -> Self {
         self.range_counts.push(name.into());
+        self
+    }
+
+    /// Keeps a trigram index of the string property `name` (created by the store at
+    /// startup and filled from the stored rows the first time; kept by the database in the
+    /// transaction of every write): on SQLite an FTS5 table with the `trigram` tokenizer
+    /// over the collection's table (which must be a rowid table; an index on `_tenant`
+    /// and the property finds the rows of the values it matches), on PostgreSQL a
+    /// `pg_trgm` GIN index. A `$filter` that requires `contains` or `endswith` of the property with a
+    /// literal long enough to be selective then reads the candidate rows from the index
+    /// instead of testing every row of the tenant; the answer is exactly the same (the
+    /// index only narrows the rows the function is tested on).
+    ///
+    /// ```
+    /// use odata_server::service::CollectionDef;
+    /// let devices = CollectionDef::new("devices", "devices").trigram_index("serialNumber");
+    /// # let _ = devices;
+    /// ```
+    pub fn trigram_index(mut self, name: impl Into<String>) -> Self {
+        self.trigram_indexes.push(name.into());
         self
     }
 
@@ -1016,16 +1048,10 @@ impl ServiceBuilder {
                 .type_property
                 .as_deref()
                 .map(|name| {
-                    table
-                        .column_index(name)
-                        .filter(|&c| {
-                            table.columns[c].property.type_ref.primitive()
-                                == Some(PrimitiveKind::String)
-                        })
-                        .ok_or_else(|| ServiceError::TypeProperty {
-                            path: def.path.clone(),
-                            property: name.to_owned(),
-                        })
+                    string_column(&table, name).ok_or_else(|| ServiceError::TypeProperty {
+                        path: def.path.clone(),
+                        property: name.to_owned(),
+                    })
                 })
                 .transpose()?;
             table.creation_timestamps = def
@@ -1038,6 +1064,16 @@ impl ServiceBuilder {
                 .iter()
                 .map(|name| {
                     date_time_column(&table, name).ok_or_else(|| ServiceError::RangeCount {
+                        path: def.path.clone(),
+                        property: name.clone(),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            table.trigram_indexes = def
+                .trigram_indexes
+                .iter()
+                .map(|name| {
+                    string_column(&table, name).ok_or_else(|| ServiceError::TrigramIndex {
                         path: def.path.clone(),
                         property: name.clone(),
                     })
@@ -1566,7 +1602,11 @@ fn bind_many(
         name: name.to_owned(),
         target: index,
         link: Link::Many {
-            table: LinkTable::new(link_table.to_owned(), &source_key, &target_key),
+            table: Box::new(LinkTable::new(
+                link_table.to_owned(),
+                &source_key,
+                &target_key,
+            )),
         },
     })
 }
@@ -1606,6 +1646,14 @@ fn timestamp_column(table: &Table, path: &str, name: &str) -> Result<usize, Serv
 }
 
 /// The column of the single-valued DateTimeOffset property `name`.
+/// The column of the single-valued string property `name`.
+fn string_column(table: &Table, name: &str) -> Option<usize> {
+    table.column_index(name).filter(|&c| {
+        let type_ref = &table.columns[c].property.type_ref;
+        !type_ref.collection && type_ref.primitive() == Some(PrimitiveKind::String)
+    })
+}
+
 fn date_time_column(table: &Table, name: &str) -> Option<usize> {
     table.column_index(name).filter(|&c| {
         let type_ref = &table.columns[c].property.type_ref;
@@ -2010,6 +2058,7 @@ mod tests {
             .map(|c| c.property.name.as_str())
             .collect();
         assert_eq!(names, ["source", "target"]);
+        let table: &LinkTable = table;
         assert_eq!(service.link_tables(), [table]);
         // Deleting a category or a product removes its links.
         assert_eq!(service.links_of(categories), [(table, LinkTable::SOURCE)]);

@@ -236,6 +236,9 @@ fn fixture() -> Fixture {
     let mut table = Table::new(&model, thing, "things".into());
     let key = table.columns[table.key[0]].property.clone();
     let owner = table.add_reference("owner", &key);
+    // `contains`/`startswith`/`endswith` of `name` with a literal also read its trigram
+    // index: the answers must not change.
+    table.trigram_indexes = vec![table.column_index("name").unwrap()];
     let searchable = Vec::from(["name", "title"].map(|c| sql::SearchPath {
         column: table.column_index(c).unwrap(),
         members: Vec::new(),
@@ -1079,6 +1082,46 @@ impl<'a> Gen<'a> {
             }
         }
         self.literal(t)
+    }
+
+    /// `filter`, sometimes ANDed with `contains`/`startswith`/`endswith` of `name` and a
+    /// literal of three or more characters (or with such a call alone): the conjuncts its
+    /// trigram index serves.
+    fn with_text_match(&mut self, filter: BoundExpr) -> BoundExpr {
+        if !self.chance(0.08) {
+            return filter;
+        }
+        let f = self.pick(&[Function::Contains, Function::StartsWith, Function::EndsWith]);
+        // Parts of the generated texts half the time, so that some rows match.
+        let mut needle = if self.chance(0.5) {
+            self.pick(&[
+                "abc",
+                "abca",
+                "bcab",
+                "cabc",
+                "abcabc",
+                "\u{3a9}meg",
+                "mega",
+                "caf\u{e9}",
+            ])
+            .to_owned()
+        } else {
+            self.string()
+        };
+        while needle.chars().count() < 3 {
+            needle.push_str(&self.string());
+        }
+        let name = self.prop(None, None, &["name"], T::Str);
+        let literal = BoundExpr::Literal {
+            value: Value::String(needle),
+            ty: self.ty(T::Str),
+        };
+        let call = self.call(f, vec![name, literal], T::Bool);
+        if self.chance(0.3) {
+            call
+        } else {
+            BoundExpr::And(Box::new(filter), Box::new(call))
+        }
     }
 
     fn call(&self, function: Function, args: Vec<BoundExpr>, t: T) -> BoundExpr {
@@ -1941,6 +1984,11 @@ async fn store_data_set(
         .await
         .unwrap();
     db.execute(&create_table(&fx.table, db.backend())).await;
+    // The trigram index kept by triggers from the first row, or built from the rows.
+    let index_first = set.is_multiple_of(2);
+    if index_first {
+        store.prepare_derived(&fx.table).await.unwrap();
+    }
     let rows: Vec<(EntityTypeId, IndexMap<String, Value>)> = (0..n).map(|i| g.entity(i)).collect();
     let ids: Vec<String> = (0..n).map(|i| format!("e{i:03}")).collect();
     let owners: Vec<Option<usize>> = (0..n).map(|i| g.owner_of(i, n)).collect();
@@ -1962,6 +2010,9 @@ async fn store_data_set(
             };
             insert_row(fx, &store, OTHER_TENANT, ty, &values, owner).await;
         }
+    }
+    if !index_first {
+        store.prepare_derived(&fx.table).await.unwrap();
     }
     let entities = rows
         .iter()
@@ -2203,6 +2254,9 @@ struct Tally {
     navigation: usize,
     /// Compared orderings with a key reading through them.
     navigation_orderings: usize,
+    /// Compared filters that also read a trigram index, and those of them matching rows.
+    trigram: usize,
+    trigram_matching: usize,
     eval_errors: usize,
     overflows: usize,
     not_implemented: usize,
@@ -2255,7 +2309,15 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
             return;
         }
     };
-    let Statement { sql, params } = ids_where(fx, backend, &[&condition], &[]);
+    let indexed = sql::trigram_conditions(backend, &fx.table, filter);
+    if !indexed.is_empty() {
+        tally.trigram += 1;
+        if !expected.is_empty() {
+            tally.trigram_matching += 1;
+        }
+    }
+    let conditions: Vec<&Condition> = std::iter::once(&condition).chain(&indexed).collect();
+    let Statement { sql, params } = ids_where(fx, backend, &conditions, &[]);
     let actual: BTreeSet<String> = match data.db.ids(sql.clone(), &params).await {
         Ok(ids) => ids.into_iter().collect(),
         // PostgreSQL fails an integer overflow the evaluator skipped by short-circuiting
@@ -2291,7 +2353,7 @@ async fn check_filter(fx: &Fixture, data: &DataSet, filter: &BoundExpr, tally: &
             &fx.table,
             TENANT,
             &PageQuery {
-                conditions: &[&condition],
+                conditions: &conditions,
                 order: &order,
                 columns: &id,
                 limit: 5,
@@ -3909,6 +3971,7 @@ async fn differential(target: Target) {
         for _ in 0..filters {
             let depth = 1 + g.below(4) as u32;
             let filter = g.boolean(depth);
+            let filter = g.with_text_match(filter);
             check_filter(&fx, &data, &filter, &mut tally).await;
         }
         for _ in 0..25 {
@@ -3956,13 +4019,16 @@ async fn differential(target: Target) {
     println!(
         "differential: {} filters generated, {} compared against SQL ({} with a non-empty \
          result, {} of them selecting some rows but not all, {} through navigation \
-         properties), {} skipped (evaluator error), {} skipped (database overflow), {} not \
-         implemented; {} orderings ({} through navigation properties), {} searches; {:.1?}",
+         properties, {} reading a trigram index ({} matching rows)), {} skipped (evaluator error), {} skipped \
+         (database overflow), {} not implemented; {} orderings ({} through navigation \
+         properties), {} searches; {:.1?}",
         tally.filters,
         tally.compared,
         tally.nonempty,
         tally.partial,
         tally.navigation,
+        tally.trigram,
+        tally.trigram_matching,
         tally.eval_errors,
         tally.overflows,
         tally.not_implemented,
@@ -4042,6 +4108,12 @@ async fn differential(target: Target) {
         "only {} of {} $apply cases compared",
         apply_tally.compared,
         apply_tally.generated
+    );
+    assert!(
+        tally.trigram >= 200 && tally.trigram_matching >= 50,
+        "only {} compared filters read a trigram index ({} matching rows)",
+        tally.trigram,
+        tally.trigram_matching
     );
     assert!(
         tally.navigation >= tally.compared / 5,

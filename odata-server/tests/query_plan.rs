@@ -149,6 +149,16 @@ fn page_on(
     condition: &Condition,
     terms: &[OrderTerm],
 ) -> (String, Vec<SqlParam>) {
+    page_where(backend, table, &[condition], terms)
+}
+
+/// [`page_on`] for several conditions, ANDed.
+fn page_where(
+    backend: Backend,
+    table: &Table,
+    conditions: &[&Condition],
+    terms: &[OrderTerm],
+) -> (String, Vec<SqlParam>) {
     let mut order = terms.to_vec();
     order.push(OrderTerm::column("id", SortDirection::Desc));
     let columns: Vec<usize> = ["id", "deploymentState", "eventDateTime"]
@@ -160,7 +170,7 @@ fn page_on(
         table,
         "tenant",
         &PageQuery {
-            conditions: &[condition],
+            conditions,
             order: &order,
             columns: &columns,
             limit: 100,
@@ -716,4 +726,96 @@ async fn an_equality_page_in_key_order_needs_no_sort_under_sampled_statistics() 
             "{statistics}: {detail:?}"
         );
     }
+}
+
+/// `contains(deviceSerialNumber,'SN123')` (a fragment of five characters) with the serial's
+/// trigram index, most recent first: the conditions the store adds
+/// ([`sql::trigram_conditions`]).
+fn serial_fragment_page(backend: Backend, model: &Model, table: &Table) -> (String, Vec<SqlParam>) {
+    let string = ExprType::Primitive(PrimitiveKind::String);
+    let contains = BoundExpr::Call {
+        function: Function::Contains,
+        args: vec![
+            property("deviceSerialNumber", string.clone()),
+            BoundExpr::Literal {
+                value: Value::String("SN123".into()),
+                ty: string,
+            },
+        ],
+        ty: ExprType::Primitive(PrimitiveKind::Boolean),
+    };
+    let condition = sql::filter(backend, model, table, &sql::NoNavigation, &contains).unwrap();
+    let indexed = sql::trigram_conditions(backend, table, &contains);
+    assert_eq!(indexed.len(), 1);
+    let conditions: Vec<&Condition> = std::iter::once(&condition).chain(&indexed).collect();
+    let terms = by_event_date_time_desc(model, table, backend);
+    page_where(backend, table, &conditions, &terms)
+}
+
+/// The table mapping with the serial number's trigram index, created (and filled from the
+/// rows) by the store at `url`.
+async fn with_serial_trigram_index(table: &Table, url: &str) -> Table {
+    let mut table = table.clone();
+    table.trigram_indexes = vec![table.column_index("deviceSerialNumber").unwrap()];
+    let store = odata_server::store::Store::connect(url, 1, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    store.prepare_derived(&table).await.unwrap();
+    store.close().await;
+    table
+}
+
+/// A fragment of a serial number is looked up in the trigram index, and the events of the
+/// serials it matches through the serial's index: no walk of every event of the tenant.
+#[tokio::test]
+async fn a_serial_fragment_reads_the_trigram_index() {
+    let (model, table) = model();
+    let (dir, pool) = database().await;
+    let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+    let table = with_serial_trigram_index(&table, &url).await;
+    let (sql, params) = serial_fragment_page(Backend::Sqlite, &model, &table);
+    let detail = plan(&pool, &sql, &params).await;
+    assert!(
+        detail
+            .iter()
+            .any(|d| d.contains("autopilot_events__trigram__deviceSerialNumber VIRTUAL TABLE")),
+        "{detail:?}"
+    );
+    assert!(
+        detail
+            .iter()
+            .any(|d| d.contains("USING INDEX ix_autopilot_events_deviceSerialNumber_id")),
+        "{detail:?}"
+    );
+    // The index was filled from the rows: SN123, the one match among 500 events, is found.
+    let mut args = SqliteArguments::default();
+    for p in &params {
+        p.bind(&mut args).unwrap();
+    }
+    let rows = sqlx::query_with(AssertSqlSafe(sql), args)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+}
+
+#[tokio::test]
+async fn postgres_a_serial_fragment_reads_the_trigram_index() {
+    let (model, table) = model();
+    let Some((database, pool)) = pg_database().await else {
+        return;
+    };
+    let table = with_serial_trigram_index(&table, database.url()).await;
+    sqlx::raw_sql("ANALYZE \"autopilot_events\"")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (sql, params) = serial_fragment_page(Backend::Postgres, &model, &table);
+    let detail = pg_plan(&pool, &sql, &params).await;
+    assert!(
+        detail.iter().any(|d| d
+            .contains("Bitmap Index Scan on \"autopilot_events__trigram__deviceSerialNumber\"")),
+        "{detail:?}"
+    );
+    assert!(!detail.iter().any(|d| d.contains("Seq Scan")), "{detail:?}");
 }

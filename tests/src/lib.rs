@@ -287,6 +287,19 @@ pub async fn postgres_database() -> Option<FreshDatabase> {
     postgres_support::fresh_database().await
 }
 
+/// `s` percent-encoded for a query string (unreserved characters kept, spaces as `+`).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// `../shared` beside the project root.
 pub fn shared_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared")

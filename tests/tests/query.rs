@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use acceptance_tests::{TestApp, spawn_app};
+use acceptance_tests::{TestApp, spawn_app, urlencode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -110,18 +110,6 @@ async fn serials(app: &TestApp, query: &str) -> Vec<String> {
 async fn matching(app: &TestApp, filter: &str) -> Vec<String> {
     let query = format!("$filter={}&$orderby=deviceSerialNumber", urlencode(filter));
     serials(app, &query).await
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -1436,6 +1436,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             insertion_order: false,
             track_changes: false,
             range_counts: Vec::new(),
+            trigram_indexes: Vec::new(),
         };
         Rel {
             sql,
@@ -1986,7 +1987,11 @@ mod tests {
         let key = model.entity_type(item).property("id").unwrap().clone();
         let link = if many {
             Link::Many {
-                table: crate::store::link_table::LinkTable::new("item_parts".into(), &key, &key),
+                table: Box::new(crate::store::link_table::LinkTable::new(
+                    "item_parts".into(),
+                    &key,
+                    &key,
+                )),
             }
         } else {
             Link::Inverse {

@@ -15,6 +15,7 @@ use odata_core::value::{Decimal, DecimalOp, DecimalRounding, EARTH_RADIUS_METERS
 
 use super::frag::{Frag, frag};
 use super::param::SqlParam;
+use super::trigram::{Anchor, Pattern, SQLITE_TRIGRAM_NEEDLE};
 use crate::store::sqlite_case;
 use crate::store::sqlite_decimal::{self, Aggregate};
 use crate::store::table::{ColumnKind, SEQUENCE_COLUMN};
@@ -68,6 +69,20 @@ pub(crate) trait Dialect {
         on_old: &str,
         on_new: &str,
     ) -> Vec<String>;
+
+    /// Statements that create, when missing, the trigram index named `index` of the
+    /// string column `column` of `table` (unquoted names) and what keeps it current in
+    /// every writing transaction ([`super::trigram`]).
+    fn trigram_index(&self, index: &str, table: &str, column: &str) -> Vec<String>;
+
+    /// Where a new trigram index starts empty: a statement answering a row once the index
+    /// `index` holds entries, and the statement that fills it from the table's rows.
+    fn trigram_fill(&self, index: &str) -> Option<(String, String)>;
+
+    /// A condition the trigram index `index` of `column` serves that holds for every row
+    /// whose value matches `pattern`; `None` when the pattern is too short for the index
+    /// to narrow the rows (or has no spelling the index reads).
+    fn trigram_condition(&self, index: &str, column: &str, pattern: &Pattern) -> Option<Frag>;
 
     /// A statement that makes concurrent instances preparing the database at startup wait
     /// for each other until the end of the transaction, where the database has several
@@ -342,6 +357,68 @@ impl Dialect for Sqlite {
                 trigger("update")
             ),
         ]
+    }
+
+    fn trigram_index(&self, index: &str, table: &str, column: &str) -> Vec<String> {
+        let (q_index, q_column) = (self.quote(index), self.quote(column));
+        // Case-sensitive as OData's string functions; `detail=none` keeps no positions
+        // (the smallest index): a needle's trigrams narrow the rows, the function decides.
+        let mut statements = vec![format!(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS {q_index} USING fts5({q_column}, \
+             content='{}', content_rowid='rowid', tokenize='trigram case_sensitive 1', \
+             detail='none')",
+            table.replace('\'', "''")
+        )];
+        let on_old = format!(
+            "INSERT INTO {q_index} ({q_index}, rowid, {q_column}) \
+             VALUES ('delete', OLD.rowid, OLD.{q_column})"
+        );
+        let on_new =
+            format!("INSERT INTO {q_index} (rowid, {q_column}) VALUES (NEW.rowid, NEW.{q_column})");
+        statements.extend(self.row_triggers(index, table, &q_column, &on_old, &on_new));
+        statements
+    }
+
+    fn trigram_fill(&self, index: &str) -> Option<(String, String)> {
+        // The index's own rows (its content is the table's): one per indexed row.
+        let q_index = self.quote(index);
+        Some((
+            format!(
+                "SELECT 1 FROM {} LIMIT 1",
+                self.quote(&format!("{index}_docsize"))
+            ),
+            format!("INSERT INTO {q_index} ({q_index}) VALUES ('rebuild')"),
+        ))
+    }
+
+    fn trigram_condition(&self, index: &str, column: &str, pattern: &Pattern) -> Option<Frag> {
+        // SQLite's planner reads the index first whenever it is offered, whatever the
+        // needle: offered only for needles selective enough to be worth it.
+        if pattern.needle.chars().count() < SQLITE_TRIGRAM_NEEDLE
+            || pattern.needle.contains(['*', '?', '['])
+        {
+            return None;
+        }
+        let glob = match pattern.anchor {
+            Anchor::Anywhere => format!("*{}*", pattern.needle),
+            Anchor::Start => format!("{}*", pattern.needle),
+            Anchor::End => format!("*{}", pattern.needle),
+        };
+        // The matching values, not rowids: the rows may come through a subquery (an
+        // `$expand` through a link table), and the column's index finds their rows.
+        let q_column = self.quote(column);
+        Some(frag![
+            Frag::atom(q_column.clone()),
+            " IN (SELECT ",
+            Frag::atom(q_column.clone()),
+            " FROM ",
+            Frag::atom(self.quote(index)),
+            " WHERE ",
+            Frag::atom(q_column),
+            " GLOB ",
+            Frag::param(glob),
+            ")"
+        ])
     }
 
     fn startup_lock(&self) -> Option<&'static str> {
@@ -732,6 +809,48 @@ impl Dialect for Postgres {
                  ON {table} FOR EACH ROW EXECUTE FUNCTION {name}()"
             ),
         ]
+    }
+
+    fn trigram_index(&self, index: &str, table: &str, column: &str) -> Vec<String> {
+        vec![
+            "CREATE EXTENSION IF NOT EXISTS pg_trgm".to_owned(),
+            format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {} USING gin ({} gin_trgm_ops)",
+                self.quote(index),
+                self.quote(table),
+                self.quote(column)
+            ),
+        ]
+    }
+
+    fn trigram_fill(&self, _index: &str) -> Option<(String, String)> {
+        // CREATE INDEX indexes the rows there are.
+        None
+    }
+
+    fn trigram_condition(&self, _index: &str, column: &str, pattern: &Pattern) -> Option<Frag> {
+        // The planner weighs the index against the others by the column's statistics.
+        if pattern.needle.chars().count() < 3 {
+            return None;
+        }
+        let mut escaped = String::with_capacity(pattern.needle.len() + 2);
+        for c in pattern.needle.chars() {
+            // LIKE's default escape character.
+            if matches!(c, '\\' | '%' | '_') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        let like = match pattern.anchor {
+            Anchor::Anywhere => format!("%{escaped}%"),
+            Anchor::Start => format!("{escaped}%"),
+            Anchor::End => format!("%{escaped}"),
+        };
+        Some(frag![
+            Frag::atom(self.quote(column)),
+            " LIKE ",
+            Frag::param(like)
+        ])
     }
 
     fn startup_lock(&self) -> Option<&'static str> {

@@ -101,6 +101,7 @@ mod search;
 pub use search::SearchPath;
 pub mod statement;
 mod translate;
+pub mod trigram;
 
 pub use param::SqlParam;
 pub use statement::Statement;
@@ -179,6 +180,27 @@ pub fn default_order(table: &Table, key_direction: SortDirection) -> Vec<OrderTe
         .iter()
         .map(|&k| OrderTerm::column(&table.columns[k].property.name, key_direction))
         .collect()
+}
+
+/// The conditions `table`'s trigram indexes serve for the filter `expr` ([`trigram`]): to
+/// be ANDed with the filter's own condition, never used alone.
+pub fn trigram_conditions(backend: Backend, table: &Table, expr: &BoundExpr) -> Vec<Condition> {
+    match backend {
+        Backend::Sqlite => trigram::conditions(&Sqlite, table, expr),
+        Backend::Postgres => trigram::conditions(&Postgres, table, expr),
+    }
+}
+
+/// The terms of `expr`'s top-level `and`s.
+fn conjuncts(expr: &BoundExpr) -> Vec<&BoundExpr> {
+    match expr {
+        BoundExpr::And(a, b) => {
+            let mut terms = conjuncts(a);
+            terms.extend(conjuncts(b));
+            terms
+        }
+        other => vec![other],
+    }
 }
 
 /// Translates a bound `$filter` over the entities of `table` into a SQL condition for a

@@ -16,11 +16,11 @@ use odata_core::bind::{BoundExpr, CompareOp, ExprType};
 use odata_core::edm::PrimitiveKind;
 use odata_core::value::Value;
 
-use super::Condition;
 use super::dialect::{Dialect, Postgres, Sqlite};
 use super::frag::{Frag, frag};
 use super::schema::Backend;
 use super::statement::Statement;
+use super::{Condition, conjuncts};
 use crate::store::table::{Table, utc_column};
 
 /// Ticks per day.
@@ -91,18 +91,6 @@ impl TimeRange {
             Frag::param(self.to),
             ")"
         ]
-    }
-}
-
-/// The terms of `expr`'s top-level `and`s.
-fn conjuncts(expr: &BoundExpr) -> Vec<&BoundExpr> {
-    match expr {
-        BoundExpr::And(a, b) => {
-            let mut terms = conjuncts(a);
-            terms.extend(conjuncts(b));
-            terms
-        }
-        other => vec![other],
     }
 }
 
@@ -199,14 +187,10 @@ pub(crate) fn prepare(dialect: &impl Dialect, table: &Table, column: usize) -> P
         bucket_of("NEW", &utc)
     );
     statements.extend(dialect.row_triggers(&counts, &table.name, &utc, &on_old, &on_new));
-    let statement = |sql| Statement {
-        sql,
-        params: Vec::new(),
-    };
     Preparation {
-        create: statements.into_iter().map(statement).collect(),
-        filled: statement(format!("SELECT 1 FROM {q_counts} LIMIT 1")),
-        fill: statement(format!(
+        create: statements.into_iter().map(Statement::text).collect(),
+        filled: Statement::text(format!("SELECT 1 FROM {q_counts} LIMIT 1")),
+        fill: Statement::text(format!(
             "INSERT INTO {q_counts} (\"_tenant\", \"bucket\", \"n\") \
              SELECT \"_tenant\", ({utc} + {SHIFT}) / {DAY}, COUNT(*) FROM {q_table} \
              WHERE {utc} IS NOT NULL GROUP BY \"_tenant\", ({utc} + {SHIFT}) / {DAY}"

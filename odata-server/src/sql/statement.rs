@@ -38,6 +38,14 @@ impl Statement {
         let (sql, params) = frag.render(dialect);
         Self { sql, params }
     }
+
+    /// A statement without parameters.
+    pub(crate) fn text(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            params: Vec::new(),
+        }
+    }
 }
 
 /// What a page of a collection asks for.

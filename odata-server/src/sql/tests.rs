@@ -1314,3 +1314,87 @@ fn a_wide_range_walks_the_default_order() {
     assert!(!TimeRange::walks_default_order(101, 275, 100_000));
     assert!(!TimeRange::walks_default_order(1, 0, 0));
 }
+
+#[test]
+fn trigram_indexes_narrow_top_level_text_matches_with_long_enough_literals() {
+    let mut f = Fixture::new();
+    f.table.trigram_indexes = vec![f.table.column_index("name").unwrap()];
+    let boolean = prim(PrimitiveKind::Boolean);
+    let text =
+        |function: Function, needle: &str| call(function, vec![name(), s(needle)], boolean.clone());
+    let on = |backend: Backend, e: &BoundExpr| -> Vec<(String, Vec<SqlParam>)> {
+        trigram_conditions(backend, &f.table, e)
+            .into_iter()
+            .map(|c| c.to_sql())
+            .collect()
+    };
+    let sqlite_index =
+        "\"name\" IN (SELECT \"name\" FROM \"items__trigram__name\" WHERE \"name\" GLOB ?)";
+
+    // SQLite: a needle of four characters or more, as a GLOB pattern at its anchor.
+    for (function, pattern) in [
+        (Function::Contains, "*abcd*"),
+        (Function::StartsWith, "abcd*"),
+        (Function::EndsWith, "*abcd"),
+    ] {
+        assert_eq!(
+            on(Backend::Sqlite, &text(function, "abcd")),
+            [(sqlite_index.to_owned(), vec![T(pattern.into())])]
+        );
+    }
+    // Characters, not bytes, count; three are too few for SQLite, enough for PostgreSQL.
+    assert_eq!(
+        on(Backend::Sqlite, &text(Function::Contains, "\u{e9}t\u{e9}")),
+        []
+    );
+    assert_eq!(
+        on(Backend::Postgres, &text(Function::Contains, "abc")),
+        [("\"name\" LIKE ?".to_owned(), vec![T("%abc%".into())])]
+    );
+    assert_eq!(on(Backend::Postgres, &text(Function::StartsWith, "ab")), []);
+    // GLOB's wildcards are no literal text for SQLite; LIKE's are escaped for PostgreSQL.
+    assert_eq!(on(Backend::Sqlite, &text(Function::Contains, "ab*cd")), []);
+    assert_eq!(
+        on(Backend::Postgres, &text(Function::EndsWith, "5%_\\x")),
+        [(
+            "\"name\" LIKE ?".to_owned(),
+            vec![T("%5\\%\\_\\\\x".into())]
+        )]
+    );
+
+    // One condition per top-level conjunct the index serves; none under `or` or `not`
+    // (where a narrower condition would change the answer), none for other columns,
+    // lambda variables or non-literal needles.
+    let both = BoundExpr::And(
+        Box::new(cmp(CompareOp::Gt, count(), int(1))),
+        Box::new(BoundExpr::And(
+            Box::new(text(Function::Contains, "abcd")),
+            Box::new(text(Function::EndsWith, "wxyz")),
+        )),
+    );
+    assert_eq!(on(Backend::Sqlite, &both).len(), 2);
+    let either = BoundExpr::Or(
+        Box::new(text(Function::Contains, "abcd")),
+        Box::new(cmp(CompareOp::Gt, count(), int(1))),
+    );
+    assert_eq!(on(Backend::Sqlite, &either), []);
+    let negated = BoundExpr::Not(Box::new(text(Function::Contains, "abcd")));
+    assert_eq!(on(Backend::Sqlite, &negated), []);
+    let other_column = call(
+        Function::Contains,
+        vec![prop(&["id"], prim(PrimitiveKind::String)), s("abcd")],
+        boolean.clone(),
+    );
+    assert_eq!(on(Backend::Sqlite, &other_column), []);
+    let variable = call(
+        Function::Contains,
+        vec![
+            BoundExpr::Property(prop_ref(Some("x"), &["name"], prim(PrimitiveKind::String))),
+            s("abcd"),
+        ],
+        boolean.clone(),
+    );
+    assert_eq!(on(Backend::Sqlite, &variable), []);
+    let column_needle = call(Function::Contains, vec![name(), name()], boolean);
+    assert_eq!(on(Backend::Sqlite, &column_needle), []);
+}

@@ -87,6 +87,7 @@ impl LinkTable {
                 insertion_order: false,
                 track_changes: false,
                 range_counts: Vec::new(),
+                trigram_indexes: Vec::new(),
             },
         }
     }

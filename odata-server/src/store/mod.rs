@@ -53,6 +53,7 @@ use crate::sql::dialect::{self, Dialect};
 use crate::sql::range_count::{self, TimeRange};
 use crate::sql::schema::Backend;
 use crate::sql::statement::{self, PageQuery, Partition, PartitionQuery};
+use crate::sql::trigram;
 use crate::sql::{Condition, OrderTerm, SelectedValue, SqlParam, Statement};
 use link_table::LinkTable;
 
@@ -725,10 +726,11 @@ impl Store {
         })
     }
 
-    /// Creates, when missing, the per-day counts of `table`'s range-counted properties
-    /// and the triggers that keep them ([`range_count`]), filled from the stored rows the
-    /// first time; needed before `$count`s use them.
-    pub async fn prepare_range_counts(&self, table: &Table) -> Result<(), StoreError> {
+    /// Creates, when missing, what the database keeps of `table` besides its rows: the
+    /// per-day counts of its range-counted properties ([`range_count`]) and the trigram
+    /// indexes of its string properties ([`trigram`]), with the triggers that keep them,
+    /// filled from the stored rows the first time; needed before reads use them.
+    pub async fn prepare_derived(&self, table: &Table) -> Result<(), StoreError> {
         per_backend!(&self.pools, |d, bind, writer, _k| {
             let mut tx = writer.begin().await?;
             if let Some(lock) = d.startup_lock() {
@@ -751,6 +753,20 @@ impl Store {
                     .is_none()
                 {
                     bind(preparation.fill)?.execute(&mut *tx).await?;
+                }
+            }
+            for &column in &table.trigram_indexes {
+                let preparation = trigram::prepare(d, table, column);
+                for sql in preparation.create {
+                    bind(Statement::text(sql))?.execute(&mut *tx).await?;
+                }
+                if let Some((filled, fill)) = preparation.fill
+                    && bind(Statement::text(filled))?
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .is_none()
+                {
+                    bind(Statement::text(fill))?.execute(&mut *tx).await?;
                 }
             }
             tx.commit().await?;
@@ -1807,9 +1823,9 @@ mod tests {
             .await
             .unwrap();
         }
-        store.prepare_range_counts(&table).await.unwrap();
+        store.prepare_derived(&table).await.unwrap();
         // A second start neither fills them again nor fails.
-        store.prepare_range_counts(&table).await.unwrap();
+        store.prepare_derived(&table).await.unwrap();
         let since = |text: &str| BoundExpr::Compare {
             op: CompareOp::Ge,
             left: Box::new(BoundExpr::Property(PropertyRef {

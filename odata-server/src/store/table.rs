@@ -198,6 +198,9 @@ pub struct Table {
     /// DateTimeOffset properties (indexes into `columns`) whose entities the store counts
     /// per tenant and day ([`crate::sql::range_count`]).
     pub range_counts: Vec<usize>,
+    /// String properties (indexes into `columns`) with a trigram index
+    /// ([`crate::sql::trigram`]).
+    pub trigram_indexes: Vec<usize>,
 }
 
 impl Table {
@@ -248,6 +251,7 @@ impl Table {
             insertion_order: false,
             track_changes: false,
             range_counts: Vec::new(),
+            trigram_indexes: Vec::new(),
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {
