@@ -68,7 +68,7 @@ pub fn plan(
     if let Some(filter) = &options.filter {
         let bound = bind::bind_filter_computed(&ctx, &computed.properties, filter)?;
         conditions.push(sql::filter(backend, model, table, &navigator, &bound)?);
-        conditions.extend(sql::trigram_conditions(backend, table, &bound));
+        conditions.extend(sql::implied_conditions(backend, table, &bound));
         range = TimeRange::of_filter(table, &bound);
     }
     if let Some(search) = &options.search {

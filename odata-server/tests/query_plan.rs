@@ -730,7 +730,7 @@ async fn an_equality_page_in_key_order_needs_no_sort_under_sampled_statistics() 
 
 /// `contains(deviceSerialNumber,'SN123')` (a fragment of five characters) with the serial's
 /// trigram index, most recent first: the conditions the store adds
-/// ([`sql::trigram_conditions`]).
+/// ([`sql::implied_conditions`]).
 fn serial_fragment_page(backend: Backend, model: &Model, table: &Table) -> (String, Vec<SqlParam>) {
     let string = ExprType::Primitive(PrimitiveKind::String);
     let contains = BoundExpr::Call {
@@ -745,7 +745,7 @@ fn serial_fragment_page(backend: Backend, model: &Model, table: &Table) -> (Stri
         ty: ExprType::Primitive(PrimitiveKind::Boolean),
     };
     let condition = sql::filter(backend, model, table, &sql::NoNavigation, &contains).unwrap();
-    let indexed = sql::trigram_conditions(backend, table, &contains);
+    let indexed = sql::implied_conditions(backend, table, &contains);
     assert_eq!(indexed.len(), 1);
     let conditions: Vec<&Condition> = std::iter::once(&condition).chain(&indexed).collect();
     let terms = by_event_date_time_desc(model, table, backend);
@@ -837,6 +837,61 @@ async fn postgres_a_serial_fragment_reads_the_trigram_index() {
     assert!(
         detail.iter().any(|d| d
             .contains("Bitmap Index Scan on \"autopilot_events__trigram__deviceSerialNumber\"")),
+        "{detail:?}"
+    );
+    assert!(!detail.iter().any(|d| d.contains("Seq Scan")), "{detail:?}");
+}
+
+/// `startswith(deviceSerialNumber,'SN12')` with the range it implies.
+fn serial_prefix_page(backend: Backend, model: &Model, table: &Table) -> (String, Vec<SqlParam>) {
+    let string = ExprType::Primitive(PrimitiveKind::String);
+    let starts = BoundExpr::Call {
+        function: Function::StartsWith,
+        args: vec![
+            property("deviceSerialNumber", string.clone()),
+            BoundExpr::Literal {
+                value: Value::String("SN12".into()),
+                ty: string,
+            },
+        ],
+        ty: ExprType::Primitive(PrimitiveKind::Boolean),
+    };
+    let condition = sql::filter(backend, model, table, &sql::NoNavigation, &starts).unwrap();
+    let implied = sql::implied_conditions(backend, table, &starts);
+    assert_eq!(implied.len(), 1);
+    let conditions: Vec<&Condition> = std::iter::once(&condition).chain(&implied).collect();
+    page_where(backend, table, &conditions, &[])
+}
+
+/// A prefix of a serial number is a range of the serial's index.
+#[tokio::test]
+async fn a_serial_prefix_is_a_range_of_its_index() {
+    let (model, table) = model();
+    let (_dir, pool) = database().await;
+    let (sql, params) = serial_prefix_page(Backend::Sqlite, &model, &table);
+    let detail = plan(&pool, &sql, &params).await;
+    assert!(
+        detail.iter().any(|d| d.contains(
+            "ix_autopilot_events_deviceSerialNumber_id (_tenant=? AND deviceSerialNumber>? AND \
+             deviceSerialNumber<?)"
+        )),
+        "{detail:?}"
+    );
+}
+
+#[tokio::test]
+async fn postgres_a_serial_prefix_is_a_range_of_its_index() {
+    let (model, table) = model();
+    let Some((_database, pool)) = pg_database().await else {
+        return;
+    };
+    let (sql, params) = serial_prefix_page(Backend::Postgres, &model, &table);
+    let detail = pg_plan(&pool, &sql, &params).await;
+    assert!(
+        detail.iter().any(|d| d.contains(
+            "Index Cond: ((_tenant = 'tenant'::text) AND (\"deviceSerialNumber\" >= \
+             'SN12'::text) AND (\"deviceSerialNumber\" < 'SN13'::text))"
+        )),
         "{detail:?}"
     );
     assert!(!detail.iter().any(|d| d.contains("Seq Scan")), "{detail:?}");

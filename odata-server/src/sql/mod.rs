@@ -92,6 +92,7 @@
 pub mod apply;
 pub(crate) mod dialect;
 mod frag;
+pub mod implied;
 mod order;
 mod param;
 pub mod pattern;
@@ -182,12 +183,12 @@ pub fn default_order(table: &Table, key_direction: SortDirection) -> Vec<OrderTe
         .collect()
 }
 
-/// The conditions `table`'s trigram indexes serve for the filter `expr` ([`trigram`]): to
-/// be ANDed with the filter's own condition, never used alone.
-pub fn trigram_conditions(backend: Backend, table: &Table, expr: &BoundExpr) -> Vec<Condition> {
+/// The conditions the filter `expr` implies over `table` in forms its indexes serve
+/// ([`implied`]): to be ANDed with the filter's own condition, never used alone.
+pub fn implied_conditions(backend: Backend, table: &Table, expr: &BoundExpr) -> Vec<Condition> {
     match backend {
-        Backend::Sqlite => trigram::conditions(&Sqlite, table, expr),
-        Backend::Postgres => trigram::conditions(&Postgres, table, expr),
+        Backend::Sqlite => implied::conditions(&Sqlite, table, expr),
+        Backend::Postgres => implied::conditions(&Postgres, table, expr),
     }
 }
 

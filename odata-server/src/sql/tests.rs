@@ -1316,14 +1316,14 @@ fn a_wide_range_walks_the_default_order() {
 }
 
 #[test]
-fn trigram_indexes_narrow_top_level_text_matches_with_long_enough_literals() {
+fn text_matches_imply_conditions_their_indexes_serve() {
     let mut f = Fixture::new();
     f.table.trigram_indexes = vec![f.table.column_index("name").unwrap()];
     let boolean = prim(PrimitiveKind::Boolean);
     let text =
         |function: Function, needle: &str| call(function, vec![name(), s(needle)], boolean.clone());
     let on = |backend: Backend, e: &BoundExpr| -> Vec<(String, Vec<SqlParam>)> {
-        trigram_conditions(backend, &f.table, e)
+        implied_conditions(backend, &f.table, e)
             .into_iter()
             .map(|c| c.to_sql())
             .collect()
@@ -1334,7 +1334,6 @@ fn trigram_indexes_narrow_top_level_text_matches_with_long_enough_literals() {
     // SQLite: a needle of four characters or more, as a GLOB pattern at its anchor.
     for (function, pattern) in [
         (Function::Contains, "*abcd*"),
-        (Function::StartsWith, "abcd*"),
         (Function::EndsWith, "*abcd"),
     ] {
         assert_eq!(
@@ -1342,6 +1341,19 @@ fn trigram_indexes_narrow_top_level_text_matches_with_long_enough_literals() {
             [(sqlite_index.to_owned(), vec![T(pattern.into())])]
         );
     }
+    // A prefix is a range of the column's b-tree, any length, on both databases.
+    let range = "(\"name\" >= ? AND \"name\" < ?)".to_owned();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        assert_eq!(
+            on(backend, &text(Function::StartsWith, "ab")),
+            [(range.clone(), vec![T("ab".into()), T("ac".into())])]
+        );
+    }
+    assert_eq!(
+        on(Backend::Sqlite, &text(Function::StartsWith, "\u{10ffff}")),
+        [("\"name\" >= ?".to_owned(), vec![T("\u{10ffff}".into())])]
+    );
+    assert_eq!(on(Backend::Sqlite, &text(Function::StartsWith, "")), []);
     // Characters, not bytes, count; three are too few for SQLite, enough for PostgreSQL.
     assert_eq!(
         on(Backend::Sqlite, &text(Function::Contains, "\u{e9}t\u{e9}")),
@@ -1351,7 +1363,7 @@ fn trigram_indexes_narrow_top_level_text_matches_with_long_enough_literals() {
         on(Backend::Postgres, &text(Function::Contains, "abc")),
         [("\"name\" LIKE ?".to_owned(), vec![T("%abc%".into())])]
     );
-    assert_eq!(on(Backend::Postgres, &text(Function::StartsWith, "ab")), []);
+    assert_eq!(on(Backend::Postgres, &text(Function::EndsWith, "ab")), []);
     // GLOB's wildcards are no literal text for SQLite; LIKE's are escaped for PostgreSQL.
     assert_eq!(on(Backend::Sqlite, &text(Function::Contains, "ab*cd")), []);
     assert_eq!(

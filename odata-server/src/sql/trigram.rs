@@ -8,13 +8,14 @@
 //! tokenizer over the collection's table, kept by row triggers; on PostgreSQL a `pg_trgm`
 //! GIN index.
 //!
-//! A `$filter` whose top-level conjuncts include `contains`, `startswith` or `endswith` of
-//! such a property with a literal gets one more condition, which the index serves
-//! (SQLite: `<column> IN (SELECT <column> FROM <index> WHERE <column> GLOB '*needle*')`,
-//! whose values an index on (`_tenant`, column) then finds; PostgreSQL:
-//! `<column> LIKE '%needle%'`). It holds for every row the function is true for, so
-//! beside the whole filter it changes no answer (the function is still tested on each
-//! row): it only lets the database read the candidate rows instead of all of them.
+//! A `$filter` whose top-level conjuncts include `contains` or `endswith` of such a
+//! property with a literal gets one more condition, which the index serves
+//! ([`super::implied`]; SQLite: `<column> IN (SELECT <column> FROM <index> WHERE <column>
+//! GLOB '*needle*')`, whose values an index on (`_tenant`, column) then finds;
+//! PostgreSQL: `<column> LIKE '%needle%'`). It holds for every row the function is true
+//! for, so beside the whole filter it changes no answer (the function is still tested on
+//! each row): it only lets the database read the candidate rows instead of all of them.
+//! (`startswith` gets a range of the column's b-tree instead.)
 //!
 //! SQLite's planner reads the index first whenever it is offered, and a needle of three
 //! characters can match a good part of the rows: on 100 000 events with twelve-character
@@ -24,12 +25,8 @@
 //! by the column's statistics: it is offered from three characters, the shortest needle
 //! a trigram index can narrow.
 
-use odata_core::bind::{BoundExpr, Function};
-use odata_core::value::Value;
-
+use super::Condition;
 use super::dialect::Dialect;
-use super::frag::Frag;
-use super::{Condition, conjuncts};
 use crate::store::table::Table;
 
 /// The shortest needle (in characters) for which SQLite reads a trigram index.
@@ -80,60 +77,21 @@ pub(crate) fn prepare(dialect: &impl Dialect, table: &Table, column: usize) -> P
     }
 }
 
-/// The conditions `table`'s trigram indexes serve for the top-level conjuncts of
-/// `filter` (see the module documentation).
-pub(crate) fn conditions(
+/// The condition the trigram index of `table`'s column `column` serves for values
+/// matching `pattern`: `None` without such an index or where it cannot narrow the rows.
+pub(crate) fn condition(
     dialect: &impl Dialect,
     table: &Table,
-    filter: &BoundExpr,
-) -> Vec<Condition> {
-    if table.trigram_indexes.is_empty() {
-        return Vec::new();
-    }
-    conjuncts(filter)
-        .into_iter()
-        .filter_map(|term| {
-            let (column, pattern) = indexed_pattern(table, term)?;
-            let frag: Frag = dialect.trigram_condition(
-                &index_name(table, column),
-                &table.columns[column].property.name,
-                &pattern,
-            )?;
-            Some(Condition { frag })
-        })
-        .collect()
-}
-
-/// The trigram-indexed column and the pattern of a `contains`/`startswith`/`endswith` of
-/// it with a string literal.
-fn indexed_pattern<'e>(table: &Table, term: &'e BoundExpr) -> Option<(usize, Pattern<'e>)> {
-    let BoundExpr::Call { function, args, .. } = term else {
-        return None;
-    };
-    let anchor = match function {
-        Function::Contains => Anchor::Anywhere,
-        Function::StartsWith => Anchor::Start,
-        Function::EndsWith => Anchor::End,
-        _ => return None,
-    };
-    let [
-        BoundExpr::Property(property),
-        BoundExpr::Literal {
-            value: Value::String(needle),
-            ..
-        },
-    ] = args.as_slice()
-    else {
-        return None;
-    };
-    let [name] = property.path.as_slice() else {
-        return None;
-    };
-    if property.variable.is_some() || property.cast.is_some() {
+    column: usize,
+    pattern: &Pattern<'_>,
+) -> Option<Condition> {
+    if !table.trigram_indexes.contains(&column) {
         return None;
     }
-    let column = table
-        .column_index(name)
-        .filter(|c| table.trigram_indexes.contains(c))?;
-    Some((column, Pattern { needle, anchor }))
+    let frag = dialect.trigram_condition(
+        &index_name(table, column),
+        &table.columns[column].property.name,
+        pattern,
+    )?;
+    Some(Condition { frag })
 }
