@@ -1059,26 +1059,18 @@ impl ServiceBuilder {
                 .iter()
                 .map(|name| timestamp_column(&table, &def.path, name))
                 .collect::<Result<_, _>>()?;
-            table.range_counts = def
-                .range_counts
-                .iter()
-                .map(|name| {
-                    date_time_column(&table, name).ok_or_else(|| ServiceError::RangeCount {
+            table.range_counts =
+                declared_columns(&def.range_counts, |name| date_time_column(&table, name))
+                    .map_err(|property| ServiceError::RangeCount {
                         path: def.path.clone(),
-                        property: name.clone(),
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            table.trigram_indexes = def
-                .trigram_indexes
-                .iter()
-                .map(|name| {
-                    string_column(&table, name).ok_or_else(|| ServiceError::TrigramIndex {
+                        property,
+                    })?;
+            table.trigram_indexes =
+                declared_columns(&def.trigram_indexes, |name| string_column(&table, name))
+                    .map_err(|property| ServiceError::TrigramIndex {
                         path: def.path.clone(),
-                        property: name.clone(),
-                    })
-                })
-                .collect::<Result<_, _>>()?;
+                        property,
+                    })?;
             let searchable =
                 searchable_columns(&model, &table, &def.path, def.searchable.as_deref())?;
             links.push(def.links);
@@ -1646,6 +1638,18 @@ fn timestamp_column(table: &Table, path: &str, name: &str) -> Result<usize, Serv
 }
 
 /// The column of the single-valued DateTimeOffset property `name`.
+/// The columns `column` finds for the declared property `names`, or the first name it
+/// finds none for.
+fn declared_columns(
+    names: &[String],
+    column: impl Fn(&str) -> Option<usize>,
+) -> Result<Vec<usize>, String> {
+    names
+        .iter()
+        .map(|name| column(name).ok_or_else(|| name.clone()))
+        .collect()
+}
+
 /// The column of the single-valued string property `name`.
 fn string_column(table: &Table, name: &str) -> Option<usize> {
     table.column_index(name).filter(|&c| {
@@ -1770,7 +1774,7 @@ mod tests {
     }
 
     #[test]
-    fn version_timestamp_and_type_properties_must_fit_their_roles() {
+    fn version_timestamp_type_counted_and_indexed_properties_must_fit_their_roles() {
         let model = ModelBuilder::new("example.shop")
             .entity_type(
                 EntityTypeDef::new("thing")
@@ -1819,6 +1823,33 @@ mod tests {
                 property: "revision".into()
             }
         );
+        let counted = Service::builder(model.clone())
+            .collection(CollectionDef::new("things", "things").range_counts("name"))
+            .build();
+        assert_eq!(
+            counted.unwrap_err(),
+            ServiceError::RangeCount {
+                path: "things".into(),
+                property: "name".into()
+            }
+        );
+        for wrong in ["revision", "missing"] {
+            let indexed = Service::builder(model.clone())
+                .collection(CollectionDef::new("things", "things").trigram_index(wrong))
+                .build();
+            assert_eq!(
+                indexed.unwrap_err(),
+                ServiceError::TrigramIndex {
+                    path: "things".into(),
+                    property: wrong.into()
+                }
+            );
+        }
+        let indexed = Service::builder(model.clone())
+            .collection(CollectionDef::new("things", "things").trigram_index("name"))
+            .build()
+            .unwrap();
+        assert_eq!(indexed.collections()[0].table.trigram_indexes, [1]);
     }
 
     #[test]

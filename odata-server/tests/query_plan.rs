@@ -728,28 +728,40 @@ async fn an_equality_page_in_key_order_needs_no_sort_under_sampled_statistics() 
     }
 }
 
-/// `contains(deviceSerialNumber,'SN123')` (a fragment of five characters) with the serial's
-/// trigram index, most recent first: the conditions the store adds
-/// ([`sql::implied_conditions`]).
-fn serial_fragment_page(backend: Backend, model: &Model, table: &Table) -> (String, Vec<SqlParam>) {
+/// A page of events whose serial number matches `function` with `literal`, with the
+/// conditions the filter implies ([`sql::implied_conditions`]: one), ordered by `terms`.
+fn serial_match_page(
+    backend: Backend,
+    model: &Model,
+    table: &Table,
+    function: Function,
+    literal: &str,
+    terms: &[OrderTerm],
+) -> (String, Vec<SqlParam>) {
     let string = ExprType::Primitive(PrimitiveKind::String);
-    let contains = BoundExpr::Call {
-        function: Function::Contains,
+    let filter = BoundExpr::Call {
+        function,
         args: vec![
             property("deviceSerialNumber", string.clone()),
             BoundExpr::Literal {
-                value: Value::String("SN123".into()),
+                value: Value::String(literal.into()),
                 ty: string,
             },
         ],
         ty: ExprType::Primitive(PrimitiveKind::Boolean),
     };
-    let condition = sql::filter(backend, model, table, &sql::NoNavigation, &contains).unwrap();
-    let indexed = sql::implied_conditions(backend, table, &contains);
-    assert_eq!(indexed.len(), 1);
-    let conditions: Vec<&Condition> = std::iter::once(&condition).chain(&indexed).collect();
+    let condition = sql::filter(backend, model, table, &sql::NoNavigation, &filter).unwrap();
+    let implied = sql::implied_conditions(backend, table, &filter);
+    assert_eq!(implied.len(), 1);
+    let conditions: Vec<&Condition> = std::iter::once(&condition).chain(&implied).collect();
+    page_where(backend, table, &conditions, terms)
+}
+
+/// `contains(deviceSerialNumber,'SN123')` (a fragment of five characters) with the serial's
+/// trigram index, most recent first.
+fn serial_fragment_page(backend: Backend, model: &Model, table: &Table) -> (String, Vec<SqlParam>) {
     let terms = by_event_date_time_desc(model, table, backend);
-    page_where(backend, table, &conditions, &terms)
+    serial_match_page(backend, model, table, Function::Contains, "SN123", &terms)
 }
 
 /// The table mapping with the serial number's trigram index, created (and filled from the
@@ -844,23 +856,7 @@ async fn postgres_a_serial_fragment_reads_the_trigram_index() {
 
 /// `startswith(deviceSerialNumber,'SN12')` with the range it implies.
 fn serial_prefix_page(backend: Backend, model: &Model, table: &Table) -> (String, Vec<SqlParam>) {
-    let string = ExprType::Primitive(PrimitiveKind::String);
-    let starts = BoundExpr::Call {
-        function: Function::StartsWith,
-        args: vec![
-            property("deviceSerialNumber", string.clone()),
-            BoundExpr::Literal {
-                value: Value::String("SN12".into()),
-                ty: string,
-            },
-        ],
-        ty: ExprType::Primitive(PrimitiveKind::Boolean),
-    };
-    let condition = sql::filter(backend, model, table, &sql::NoNavigation, &starts).unwrap();
-    let implied = sql::implied_conditions(backend, table, &starts);
-    assert_eq!(implied.len(), 1);
-    let conditions: Vec<&Condition> = std::iter::once(&condition).chain(&implied).collect();
-    page_where(backend, table, &conditions, &[])
+    serial_match_page(backend, model, table, Function::StartsWith, "SN12", &[])
 }
 
 /// A prefix of a serial number is a range of the serial's index.

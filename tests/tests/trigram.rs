@@ -1,8 +1,8 @@
-//! Fragments of serial numbers (`contains`, `startswith`, `endswith` of
-//! `deviceSerialNumber`) are looked up in the serial's trigram index, which the service
-//! creates at startup, fills from the stored events and keeps with every write; the
-//! answers are exactly those of the functions (case-sensitive, nulls excluded, wildcard
-//! characters of the databases taken literally).
+//! Fragments of serial numbers (`contains`, `endswith` of `deviceSerialNumber`) are looked
+//! up in the serial's trigram index, which the service creates at startup, fills from the
+//! stored events and keeps with every write, and prefixes (`startswith`) in a range of the
+//! serial's index; the answers are exactly those of the functions (case-sensitive, nulls
+//! excluded, wildcard characters of the databases taken literally).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -105,30 +105,15 @@ async fn serial_fragments_answer_exactly_through_the_trigram_index() {
     .await;
     assert_selects(&app, "contains(deviceSerialNumber,'NOPE')", &[]).await;
     // LIKE's and GLOB's wildcards are characters like any other.
-    assert_selects(
-        &app,
+    for filter in [
         "contains(deviceSerialNumber,'0%_O')",
-        &["50%_OFF\\*[x]?"],
-    )
-    .await;
-    assert_selects(
-        &app,
         "contains(deviceSerialNumber,'%_OF')",
-        &["50%_OFF\\*[x]?"],
-    )
-    .await;
-    assert_selects(
-        &app,
         "contains(deviceSerialNumber,'_OFF')",
-        &["50%_OFF\\*[x]?"],
-    )
-    .await;
-    assert_selects(
-        &app,
         "endswith(deviceSerialNumber,'*[x]?')",
-        &["50%_OFF\\*[x]?"],
-    )
-    .await;
+        "startswith(deviceSerialNumber,'50%_')",
+    ] {
+        assert_selects(&app, filter, &["50%_OFF\\*[x]?"]).await;
+    }
     assert_selects(&app, "contains(deviceSerialNumber,'%_OX')", &[]).await;
     // With other conditions, and under `not` (where no index narrows: nulls stay out).
     assert_selects(
