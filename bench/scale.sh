@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench/scale.sh — how autopilot-server's latency moves with the number of events: scenarios
 # (a) GET by key, (b) enrollmentState eq + $top=50 and (d) a 3-month eventDateTime range with
-# $count=true + $top=1 (those of bench/run.sh) at several table sizes, on SQLite, loopback only.
+# $count=true + $top=1 (those of bench/run.sh), and (f) a five-character fragment of a stored
+# serial number (`contains`, most recent first, $top=50: the serial's trigram index) at
+# several table sizes, on SQLite, loopback only.
 #
 #   SIZES="10000 100000 1000000" bash bench/scale.sh
 #
@@ -94,12 +96,15 @@ if errors:
     sys.exit("loading failed: " + errors[0])
 PY
 KEY="$(curl -s "$URL?\$top=1&\$select=id" | python3 -c 'import json, sys; print(json.load(sys.stdin)["value"][0]["id"])')"
+SERIAL="$(curl -s "$URL/$KEY?\$select=deviceSerialNumber" | python3 -c 'import json, sys; print(json.load(sys.stdin)["deviceSerialNumber"])')"
+FRAGMENT="${SERIAL:4:5}"
 stop
 
 declare -A SCENARIO=(
   [a]="$URL/$KEY"
   [b]="$URL?\$filter=enrollmentState%20eq%20'enrolled'&\$top=50"
   [d]="$URL?\$filter=eventDateTime%20ge%202025-03-01T00:00:00Z%20and%20eventDateTime%20lt%202025-06-01T00:00:00Z&\$count=true&\$top=1"
+  [f]="$URL?\$filter=contains(deviceSerialNumber,'$FRAGMENT')&\$orderby=eventDateTime%20desc&\$top=50"
 )
 for n in $SIZES; do
   db="$SCRATCH/events-$n.db"
@@ -143,7 +148,7 @@ PY
   fi
   start "$db"
   [[ "$(curl -s "$URL/\$count")" == "$n" ]] || die "the server does not hold $n events"
-  for s in a b d; do
+  for s in a b d f; do
     "$OHA" --no-tui -z "$WARMUP" -c "$CONC" --output-format quiet "${SCENARIO[$s]}" >/dev/null 2>&1 || true
     "$OHA" --no-tui -z "$DURATION" -c "$CONC" --output-format json "${SCENARIO[$s]}" \
       >"$RESULTS_DIR/$s-$n.json"
@@ -156,14 +161,15 @@ done
 python3 - "$RESULTS_DIR" "$SIZES" "$CONC" "$DURATION" >"$RESULTS_DIR/table.md" <<'PY'
 import json, os, sys
 res, sizes, conc, dur = sys.argv[1], sys.argv[2].split(), sys.argv[3], sys.argv[4]
-names = {"a": "(a) key", "b": "(b) eq, $top=50", "d": "(d) range $count, $top=1"}
+names = {"a": "(a) key", "b": "(b) eq, $top=50", "d": "(d) range $count, $top=1",
+         "f": "(f) serial fragment"}
 print(f"## autopilot-server (SQLite) by table size: {conc} connections, {dur} per scenario")
 print()
-print("| events | db size | " + " | ".join(f"{names[s]} req/s | {names[s]} p50 / p99 ms" for s in "abd") + " |")
-print("|---:|---:|" + "---:|---:|" * 3)
+print("| events | db size | " + " | ".join(f"{names[s]} req/s | {names[s]} p50 / p99 ms" for s in "abdf") + " |")
+print("|---:|---:|" + "---:|---:|" * 4)
 for n in sizes:
     cells = []
-    for s in "abd":
+    for s in "abdf":
         d = json.load(open(os.path.join(res, f"{s}-{n}.json")))
         codes = d.get("statusCodeDistribution") or {}
         ok = sum(v for k, v in codes.items() if k.startswith("2"))
