@@ -11,7 +11,6 @@ use super::output::{entity_url, json_options, write_member};
 use super::read::{Scope, admit, bind_expand, expanded, page_size, query_error};
 use crate::delta::{self, ChangeMark, DeltaToken};
 use crate::negotiation::ODataVersion;
-use crate::plan;
 use crate::service::Collection;
 use crate::sql::Condition;
 use crate::store::StoredEntity;
@@ -101,14 +100,7 @@ pub(super) async fn changes(
         .open_text(text, &binding)
         .and_then(|plain| DeltaToken::decode(&plain))
         .ok_or_else(invalid)?;
-    let plan = plan::plan(
-        &state.service,
-        state.store.backend(),
-        collection,
-        query,
-        request.now.clone(),
-    )?;
-    super::read::authorize_related_reads(request, &plan.related_reads)?;
+    let plan = super::read::authorized_plan(request, collection, query)?;
     let expand = bind_expand(request, collection)?;
     let _slot = admit(request).await?;
     let now = state.store.change_mark(&request.tenant).await?;

@@ -20,9 +20,9 @@ use odata_core::value::Value;
 
 use super::Request;
 use super::output::{json_options, write_member};
-use super::read::{Scope, admit, authorize_related_reads, bind_expand, context_url, expanded};
+use super::read::{Scope, admit, authorized_plan, bind_expand, context_url, expanded};
 use super::write::{delete_entities, require_json_body, return_applied, update_entities};
-use crate::plan::{self, CollectionPlan};
+use crate::plan::CollectionPlan;
 use crate::prefer::ReturnPreference;
 use crate::service::Collection;
 use crate::store::Find;
@@ -122,14 +122,7 @@ async fn members(
     }
     let state = request.state;
     let model = state.service.model();
-    let mut plan = plan::plan(
-        &state.service,
-        state.store.backend(),
-        collection,
-        query,
-        request.now.clone(),
-    )?;
-    authorize_related_reads(request, &plan.related_reads)?;
+    let mut plan = authorized_plan(request, collection, query)?;
     if let Some(condition) = Scope::of_type(model, collection, cast, "").condition {
         plan.conditions.push(condition);
     }

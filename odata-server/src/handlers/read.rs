@@ -100,14 +100,7 @@ pub(super) async fn collection(
     }
     let state = request.state;
     let query = &request.options;
-    let plan = plan::plan(
-        &state.service,
-        state.store.backend(),
-        collection,
-        query,
-        request.now.clone(),
-    )?;
-    authorize_related_reads(request, &plan.related_reads)?;
+    let plan = authorized_plan(request, collection, query)?;
     let expand = bind_expand(request, collection)?;
     // Expanded references need their columns, selected or not.
     let projection = plan.projection.as_ref().map(|columns| {
@@ -558,14 +551,7 @@ pub(super) async fn count(
         )
         .with_target("$apply"));
     }
-    let plan = plan::plan(
-        &request.state.service,
-        request.state.store.backend(),
-        collection,
-        &request.options,
-        request.now.clone(),
-    )?;
-    authorize_related_reads(request, &plan.related_reads)?;
+    let plan = authorized_plan(request, collection, &request.options)?;
     let _slot = admit(request).await?;
     let n = count_members(request, collection, &plan, scope)
         .await
@@ -608,6 +594,25 @@ pub(super) fn bind_expand<'s>(
         authorize_related_reads(request, &plan.related_reads)?;
     }
     Ok(items)
+}
+
+/// The plan of `options` over `collection` for the request's store, the collections it
+/// reads through navigation properties authorized for reading.
+pub(super) fn authorized_plan(
+    request: &Request<'_>,
+    collection: &Collection,
+    options: &odata_core::query::QueryOptions,
+) -> Result<plan::CollectionPlan, ODataError> {
+    let state = request.state;
+    let plan = plan::plan(
+        &state.service,
+        state.store.backend(),
+        collection,
+        options,
+        request.now.clone(),
+    )?;
+    authorize_related_reads(request, &plan.related_reads)?;
+    Ok(plan)
 }
 
 /// The collections `$filter`, `$orderby` and `$compute` read through navigation
