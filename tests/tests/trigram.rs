@@ -186,3 +186,74 @@ async fn the_index_is_built_from_the_events_already_stored() {
     )
     .await;
 }
+
+const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
+const PROFILES: &str = "deviceManagement/windowsAutopilotDeploymentProfiles";
+
+/// The serial numbers of `entities` (sorted).
+fn serial_numbers(entities: &Value) -> Vec<String> {
+    let mut found: Vec<String> = entities
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["serialNumber"].as_str().unwrap().to_owned())
+        .collect();
+    found.sort();
+    found
+}
+
+/// Filters nested in `$expand` and on a related collection imply the same conditions: the
+/// identities' serial-number index and the prefix range serve the related entities' reads.
+#[tokio::test]
+async fn related_and_expanded_reads_answer_exactly_too() {
+    let app = spawn_app().await;
+    app.create_profile("p1", "Kiosk").await;
+    app.create_profile("p2", "Desk").await;
+    for (id, serial, profile) in [
+        ("d1", "SN-ABC123-01", "p1"),
+        ("d2", "SN-ABC123-02", "p2"),
+        ("d3", "SN-XYZ999-03", "p1"),
+        ("d4", "sn-abc123-04", "p1"),
+    ] {
+        app.create(
+            IDENTITIES,
+            &json!({
+                "id": id,
+                "serialNumber": serial,
+                "deploymentProfile@odata.bind": format!("{PROFILES}('{profile}')"),
+            }),
+        )
+        .await;
+    }
+    for (filter, expected) in [
+        ("contains(serialNumber,'ABC123')", vec!["SN-ABC123-01"]),
+        ("endswith(serialNumber,'999-03')", vec!["SN-XYZ999-03"]),
+        (
+            "startswith(serialNumber,'SN-')",
+            vec!["SN-ABC123-01", "SN-XYZ999-03"],
+        ),
+    ] {
+        let related = app
+            .get_json(&format!(
+                "{PROFILES}/p1/assignedDevices?$filter={}&$select=serialNumber",
+                urlencode(filter)
+            ))
+            .await;
+        assert_eq!(
+            serial_numbers(&related["value"]),
+            expected,
+            "{filter}: {related}"
+        );
+        let expanded = app
+            .get_json(&format!(
+                "{PROFILES}?$filter=id eq 'p1'&$expand=assignedDevices($filter={};$select=serialNumber)",
+                urlencode(filter)
+            ))
+            .await;
+        assert_eq!(
+            serial_numbers(&expanded["value"][0]["assignedDevices"]),
+            expected,
+            "{filter}: {expanded}"
+        );
+    }
+}
