@@ -7,17 +7,17 @@
 //! work stays — and then waits until the batch commits. It is acknowledged only after that
 //! commit: durability is exactly that of a write committing alone.
 //!
-//! Who commits: a write, once its savepoint is released, queues for the batch lock again;
-//! the lock is fair, so by the time the first write of a batch gets it back, every write
-//! that queued meanwhile has run its savepoint. That write commits the batch (the later ones
-//! find it committed and read the outcome). No timer: an uncontended write commits at once,
-//! and a batch grows with the queue. The commit runs in a task of its own, so a request
-//! dropped while waiting still lets its batch commit and never leaves the writer
-//! connection inside an open transaction.
+//! Who commits: the write that began the batch. Once its savepoint is released it queues
+//! for the batch lock again; the lock is fair, so by the time it gets the lock back, every
+//! write that queued meanwhile has run its savepoint. It commits the batch and publishes
+//! the outcome, which the batch's other writes wait for (one wake-up each, no lock). No
+//! timer: an uncontended write commits at once, and a batch grows with the queue. The
+//! commit runs in a task of its own, so a request dropped while waiting still lets its
+//! batch commit and never leaves the writer connection inside an open transaction.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, watch};
 
 use super::StoreError;
 
@@ -27,6 +27,9 @@ pub(crate) struct CommitQueue<DB: sqlx::Database> {
     state: Mutex<Batch<DB>>,
 }
 
+/// How a batch's commit went: `None` until it went.
+type Outcome = Option<Result<(), String>>;
+
 /// The batch the writes join now.
 #[derive(Debug)]
 pub(crate) struct Batch<DB: sqlx::Database> {
@@ -34,18 +37,19 @@ pub(crate) struct Batch<DB: sqlx::Database> {
     pub(crate) transaction: Option<sqlx::Transaction<'static, DB>>,
     /// Its number; the next batch gets the next one.
     number: u64,
-    /// How its commit went, once it went.
-    outcome: Arc<OnceLock<Result<(), String>>>,
+    /// Where its outcome is published.
+    outcome: watch::Sender<Outcome>,
 }
 
 /// A write's place in a batch: after its savepoint, [`Ticket::committed`] waits for the
-/// batch's commit. Dropped without that (the write failed or was abandoned), it still
-/// makes sure the batch commits.
+/// batch's commit. The ticket of the write that began the batch commits it, also when it
+/// is dropped without that (the write failed or was abandoned).
 pub(crate) struct Ticket<DB: sqlx::Database> {
     queue: Arc<CommitQueue<DB>>,
     number: u64,
-    outcome: Arc<OnceLock<Result<(), String>>>,
-    settled: bool,
+    outcome: watch::Receiver<Outcome>,
+    /// Whether this write began the batch, and so commits it.
+    commits: bool,
 }
 
 impl<DB: sqlx::Database> CommitQueue<DB> {
@@ -55,7 +59,7 @@ impl<DB: sqlx::Database> CommitQueue<DB> {
             state: Mutex::new(Batch {
                 transaction: None,
                 number: 0,
-                outcome: Arc::new(OnceLock::new()),
+                outcome: watch::Sender::new(None),
             }),
         })
     }
@@ -67,14 +71,15 @@ impl<DB: sqlx::Database> CommitQueue<DB> {
         pool: &sqlx::Pool<DB>,
     ) -> Result<(MutexGuard<'_, Batch<DB>>, Ticket<DB>), StoreError> {
         let mut batch = self.state.lock().await;
-        if batch.transaction.is_none() {
+        let commits = batch.transaction.is_none();
+        if commits {
             batch.transaction = Some(pool.begin().await?);
         }
         let ticket = Ticket {
             queue: Arc::clone(self),
             number: batch.number,
-            outcome: Arc::clone(&batch.outcome),
-            settled: false,
+            outcome: batch.outcome.subscribe(),
+            commits,
         };
         Ok((batch, ticket))
     }
@@ -89,41 +94,40 @@ impl<DB: sqlx::Database> CommitQueue<DB> {
             Some(transaction) => transaction.commit().await.map_err(|e| e.to_string()),
             None => Ok(()),
         };
-        let _ = batch.outcome.set(outcome);
+        batch.outcome.send_replace(Some(outcome));
         batch.number += 1;
-        batch.outcome = Arc::new(OnceLock::new());
+        batch.outcome = watch::Sender::new(None);
+    }
+
+    /// Commits batch `number` in a task of its own (see the module documentation).
+    fn spawn_commit(self: &Arc<Self>, number: u64) {
+        let queue = Arc::clone(self);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { queue.commit(number).await });
+        }
     }
 }
 
 impl<DB: sqlx::Database> Ticket<DB> {
     /// Waits until the write's batch has committed (call after releasing the batch lock).
     pub(crate) async fn committed(mut self) -> Result<(), StoreError> {
-        self.settled = true;
-        let queue = Arc::clone(&self.queue);
-        let number = self.number;
-        // A task of its own: the commit happens even if this request is dropped meanwhile.
-        let commit = tokio::spawn(async move { queue.commit(number).await });
-        commit
-            .await
-            .map_err(|e| StoreError::Commit(e.to_string()))?;
-        match self.outcome.get() {
-            Some(Ok(())) => Ok(()),
-            Some(Err(reason)) => Err(StoreError::Commit(reason.clone())),
-            None => Err(StoreError::Commit("the batch was not committed".into())),
+        if std::mem::take(&mut self.commits) {
+            self.queue.spawn_commit(self.number);
+        }
+        match self.outcome.wait_for(Option::is_some).await.as_deref() {
+            Ok(Some(Ok(()))) => Ok(()),
+            Ok(Some(Err(reason))) => Err(StoreError::Commit(reason.clone())),
+            Ok(None) | Err(_) => Err(StoreError::Commit("the batch was not committed".into())),
         }
     }
 }
 
 impl<DB: sqlx::Database> Drop for Ticket<DB> {
     fn drop(&mut self) {
-        if !self.settled {
-            // The write failed (its savepoint rolled back) or was abandoned: the batch it
-            // joined may hold other writes, and must not stay open.
-            let queue = Arc::clone(&self.queue);
-            let number = self.number;
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move { queue.commit(number).await });
-            }
+        if self.commits {
+            // The write that began the batch failed (its savepoint rolled back) or was
+            // abandoned: the batch may hold other writes, and must not stay open.
+            self.queue.spawn_commit(self.number);
         }
     }
 }

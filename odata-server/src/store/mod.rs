@@ -377,17 +377,25 @@ macro_rules! budgeted {
 
 /// Begins a write's transaction: on the writer pool, or as a savepoint of the store's
 /// write group, whose lock `$guard` (declared, uninitialised, by the caller) then holds
-/// for as long as the transaction lives.
+/// for as long as the transaction lives. With `single = true` the write is one statement,
+/// which the database applies or backs out as a whole: it runs without a savepoint of its
+/// own in a batch ([`WriteTx::Batch`]) and without a transaction of its own elsewhere
+/// ([`WriteTx::Alone`]), saving the round trips that would begin and end them.
 macro_rules! begin_write {
     ($store:expr, $writer:expr, $guard:ident, $batch:ident, $ticket:ident) => {
+        begin_write!($store, $writer, $guard, $batch, $ticket, single = false)
+    };
+    ($store:expr, $writer:expr, $guard:ident, $batch:ident, $ticket:ident, single = $single:expr) => {
         match &$store.group {
             None => match queue_of($writer, $store) {
-                None => $writer.begin().await?,
+                None if $single => WriteTx::Alone($writer.acquire().await?),
+                None => WriteTx::Own($writer.begin().await?),
                 Some(queue) => {
                     let (joined, ticket) = queue.join($writer).await?;
                     $ticket = Some(ticket);
                     match $batch.insert(joined).transaction.as_mut() {
-                        Some(open) => sqlx::Acquire::begin(open).await?,
+                        Some(open) if $single => WriteTx::Batch(open),
+                        Some(open) => WriteTx::Own(sqlx::Acquire::begin(open).await?),
                         None => return Err(StoreError::GroupClosed),
                     }
                 }
@@ -396,12 +404,54 @@ macro_rules! begin_write {
                 let group = group_of($writer, group).ok_or(StoreError::GroupClosed)?;
                 $guard = group.lock().await;
                 match $guard.as_mut() {
-                    Some(open) => sqlx::Acquire::begin(open).await?,
+                    Some(open) => WriteTx::Own(sqlx::Acquire::begin(open).await?),
                     None => return Err(StoreError::GroupClosed),
                 }
             }
         }
     };
+}
+
+/// Where a write's statements run ([`begin_write!`]); dereferences to the connection.
+enum WriteTx<'t, DB: sqlx::Database> {
+    /// A transaction (or savepoint) of its own, committed by [`WriteTx::commit`].
+    Own(sqlx::Transaction<'t, DB>),
+    /// A one-statement write straight in its batch's transaction.
+    Batch(&'t mut sqlx::Transaction<'static, DB>),
+    /// A one-statement write on a pooled connection, committing as it runs.
+    Alone(sqlx::pool::PoolConnection<DB>),
+}
+
+impl<DB: sqlx::Database> WriteTx<'_, DB> {
+    /// Commits a transaction of its own; the others have nothing to commit here.
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            WriteTx::Own(transaction) => transaction.commit().await,
+            WriteTx::Batch(_) | WriteTx::Alone(_) => Ok(()),
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::Deref for WriteTx<'_, DB> {
+    type Target = DB::Connection;
+
+    fn deref(&self) -> &DB::Connection {
+        match self {
+            WriteTx::Own(transaction) => transaction,
+            WriteTx::Batch(transaction) => transaction,
+            WriteTx::Alone(connection) => connection,
+        }
+    }
+}
+
+impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        match self {
+            WriteTx::Own(transaction) => transaction,
+            WriteTx::Batch(transaction) => transaction,
+            WriteTx::Alone(connection) => connection,
+        }
+    }
 }
 
 /// Ends a write begun with `begin_write!` once its transaction (`$tx`) is committed: in a
@@ -1169,7 +1219,9 @@ impl Store {
             let query = bind(insert)?;
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
-            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+            // Without a change to log or a stream to write, the INSERT is the whole write.
+            let single = !table.track_changes && stream.is_none();
+            let mut tx = begin_write!(self, writer, group_lock, batch, ticket, single = single);
             let mut number = None;
             record_change!(d, bind, tx, tenant, number, table, &key, false);
             match query.execute(&mut *tx).await {
