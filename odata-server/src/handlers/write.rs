@@ -1032,9 +1032,12 @@ fn values_type_name(model: &odata_core::edm::Model, table_type: &TableType) -> V
     Value::String(model.entity_type(table_type.id).name.clone())
 }
 
-/// A server-generated key: a GUID for string and GUID keys.
+/// A server-generated key: a GUID for string and GUID keys. Version 7 (RFC 9562): its
+/// leading bits are the time of creation, ordered within the process, so the entities a
+/// service creates go to the end of every index led by their key instead of to random
+/// pages, and a batch of creates writes a few index pages rather than one per entity.
 fn generated_key(property: &Property) -> Result<Value, ODataError> {
-    let id = uuid::Uuid::new_v4();
+    let id = uuid::Uuid::now_v7();
     match property.type_ref.primitive() {
         Some(PrimitiveKind::String) => Ok(Value::String(id.to_string())),
         Some(PrimitiveKind::Guid) => Ok(Value::Guid(id)),
