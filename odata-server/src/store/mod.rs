@@ -609,9 +609,17 @@ impl Store {
             SqlitePoolOptions::new()
                 .after_connect(|connection, _| Box::pin(sqlite_case::register(connection)))
         };
+        // Statement journals in memory: a write in a commit batch is one statement inside
+        // the batch's transaction, and SQLite keeps the pages it changes that earlier writes
+        // of the batch had changed, to back it out alone; on disk (past 64 KiB) that was two
+        // `pwrite`s per page, more system calls than the WAL's own.
+        let writer_options = options
+            .clone()
+            .optimize_on_close(true, ANALYSIS_LIMIT)
+            .pragma("temp_store", "memory");
         let writer = pool()
             .max_connections(1)
-            .connect_with(options.clone().optimize_on_close(true, ANALYSIS_LIMIT))
+            .connect_with(writer_options)
             .await?;
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         if in_memory {
