@@ -40,6 +40,26 @@ async fn post_seed(collection: &str, request: &str, response: &str) {
     }
 }
 
+/// Generated keys are version 7 GUIDs (RFC 9562): their leading bits are the creation
+/// time, so consecutive creates get increasing keys (and index pages at the end of the
+/// key's index, not random ones).
+#[tokio::test]
+async fn generated_ids_are_version_7_guids_in_creation_order() {
+    let app = spawn_app().await;
+    let body = with_valid_enums(&seed("000-post-event.request.json"));
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let created = app.post_json(EVENTS, &body).send().await.unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let created: Value = created.json().await.unwrap();
+        let id = created["id"].as_str().unwrap().to_owned();
+        assert!(uuid_like(&id), "{id}");
+        assert_eq!(&id[14..15], "7", "the version digit of {id}");
+        ids.push(id);
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+}
+
 fn uuid_like(id: &str) -> bool {
     id.len() == 36 && id.chars().filter(|c| *c == '-').count() == 4
 }
