@@ -4,8 +4,10 @@
 //! writes that each commit alone queue behind one another's fsyncs. Here a write joins the
 //! open *batch* (a transaction on the writer connection, begun by the first write to come),
 //! runs in a savepoint of it — so it fails alone: its savepoint is rolled back, the others'
-//! work stays — and then waits until the batch commits. It is acknowledged only after that
-//! commit: durability is exactly that of a write committing alone.
+//! work stays — and then waits until the batch commits. A write that is one statement
+//! runs without a savepoint, which the statement's own atomicity makes needless
+//! ([`CommitQueue::run_alone`]). A write is acknowledged only after its batch's commit:
+//! durability is exactly that of a write committing alone.
 //!
 //! Who commits: the write that began the batch. Once its savepoint is released it queues
 //! for the batch lock again; the lock is fair, so by the time it gets the lock back, every
@@ -17,14 +19,15 @@
 
 use std::sync::Arc;
 
-use tokio::sync::{Mutex, MutexGuard, watch};
+use sqlx::query::Query;
+use tokio::sync::{Mutex, MutexGuard, oneshot, watch};
 
 use super::StoreError;
 
 /// The open batch of a database's writes (see the module documentation).
 #[derive(Debug)]
 pub(crate) struct CommitQueue<DB: sqlx::Database> {
-    state: Mutex<Batch<DB>>,
+    state: Arc<Mutex<Batch<DB>>>,
 }
 
 /// How a batch's commit went: `None` until it went.
@@ -56,11 +59,11 @@ impl<DB: sqlx::Database> CommitQueue<DB> {
     /// An empty queue.
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new(Batch {
+            state: Arc::new(Mutex::new(Batch {
                 transaction: None,
                 number: 0,
                 outcome: watch::Sender::new(None),
-            }),
+            })),
         })
     }
 
@@ -71,17 +74,76 @@ impl<DB: sqlx::Database> CommitQueue<DB> {
         pool: &sqlx::Pool<DB>,
     ) -> Result<(MutexGuard<'_, Batch<DB>>, Ticket<DB>), StoreError> {
         let mut batch = self.state.lock().await;
+        let ticket = self.ticket(&mut batch, pool).await?;
+        Ok((batch, ticket))
+    }
+
+    /// The ticket of a write joining `batch`, which it begins on `pool` when it is not open.
+    async fn ticket(
+        self: &Arc<Self>,
+        batch: &mut Batch<DB>,
+        pool: &sqlx::Pool<DB>,
+    ) -> Result<Ticket<DB>, StoreError> {
         let commits = batch.transaction.is_none();
         if commits {
             batch.transaction = Some(pool.begin().await?);
         }
-        let ticket = Ticket {
+        Ok(Ticket {
             queue: Arc::clone(self),
             number: batch.number,
             outcome: batch.outcome.subscribe(),
             commits,
-        };
-        Ok((batch, ticket))
+        })
+    }
+
+    /// Runs `write`, a write that is one statement, straight in the open batch's
+    /// transaction: the database applies or backs out a statement as a whole, so it needs
+    /// no savepoint (two round trips to the writer fewer). Returns the statement's outcome
+    /// and the write's ticket.
+    ///
+    /// The statement runs in a task of its own that holds the batch's turn until the
+    /// outcome is handed over. Should the request be gone by then (dropped while its
+    /// statement ran, e.g. a cancelled asynchronous request), the task runs `undo` in the
+    /// same turn when the statement was applied: nothing of an abandoned write is
+    /// committed, as with a savepoint rolled back when its write is dropped.
+    pub(crate) async fn run_alone<A>(
+        self: &Arc<Self>,
+        pool: &sqlx::Pool<DB>,
+        write: Query<'static, DB, A>,
+        undo: Query<'static, DB, A>,
+    ) -> Result<(Result<DB::QueryResult, sqlx::Error>, Ticket<DB>), StoreError>
+    where
+        A: sqlx::IntoArguments<DB> + Send + 'static,
+        for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    {
+        let queue = Arc::clone(self);
+        let pool = pool.clone();
+        let (handed, outcome) = oneshot::channel();
+        tokio::spawn(async move {
+            let mut batch = Arc::clone(&queue.state).lock_owned().await;
+            let ticket = match queue.ticket(&mut batch, &pool).await {
+                Ok(ticket) => ticket,
+                Err(e) => {
+                    let _ = handed.send(Err(e));
+                    return;
+                }
+            };
+            let Some(transaction) = batch.transaction.as_mut() else {
+                let _ = handed.send(Err(StoreError::GroupClosed));
+                return;
+            };
+            let result = write.execute(&mut **transaction).await;
+            if let Err(Ok((Ok(_), _ticket))) = handed.send(Ok((result, ticket))) {
+                // Nobody waits for the outcome: undo the write before the batch moves on
+                // (the ticket, dropped after, still lets the batch commit).
+                if let Err(e) = undo.execute(&mut **transaction).await {
+                    tracing::warn!(error = %e, "an abandoned write could not be undone");
+                }
+            }
+        });
+        outcome
+            .await
+            .map_err(|_| StoreError::Commit("the write's task ended early".into()))?
     }
 
     /// Commits batch `number` if it is still open; every later write starts a new batch.

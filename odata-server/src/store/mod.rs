@@ -377,25 +377,17 @@ macro_rules! budgeted {
 
 /// Begins a write's transaction: on the writer pool, or as a savepoint of the store's
 /// write group, whose lock `$guard` (declared, uninitialised, by the caller) then holds
-/// for as long as the transaction lives. With `single = true` the write is one statement,
-/// which the database applies or backs out as a whole: it runs without a savepoint of its
-/// own in a batch ([`WriteTx::Batch`]) and without a transaction of its own elsewhere
-/// ([`WriteTx::Alone`]), saving the round trips that would begin and end them.
+/// for as long as the transaction lives.
 macro_rules! begin_write {
     ($store:expr, $writer:expr, $guard:ident, $batch:ident, $ticket:ident) => {
-        begin_write!($store, $writer, $guard, $batch, $ticket, single = false)
-    };
-    ($store:expr, $writer:expr, $guard:ident, $batch:ident, $ticket:ident, single = $single:expr) => {
         match &$store.group {
             None => match queue_of($writer, $store) {
-                None if $single => WriteTx::Alone($writer.acquire().await?),
-                None => WriteTx::Own($writer.begin().await?),
+                None => $writer.begin().await?,
                 Some(queue) => {
                     let (joined, ticket) = queue.join($writer).await?;
                     $ticket = Some(ticket);
                     match $batch.insert(joined).transaction.as_mut() {
-                        Some(open) if $single => WriteTx::Batch(open),
-                        Some(open) => WriteTx::Own(sqlx::Acquire::begin(open).await?),
+                        Some(open) => sqlx::Acquire::begin(open).await?,
                         None => return Err(StoreError::GroupClosed),
                     }
                 }
@@ -404,54 +396,12 @@ macro_rules! begin_write {
                 let group = group_of($writer, group).ok_or(StoreError::GroupClosed)?;
                 $guard = group.lock().await;
                 match $guard.as_mut() {
-                    Some(open) => WriteTx::Own(sqlx::Acquire::begin(open).await?),
+                    Some(open) => sqlx::Acquire::begin(open).await?,
                     None => return Err(StoreError::GroupClosed),
                 }
             }
         }
     };
-}
-
-/// Where a write's statements run ([`begin_write!`]); dereferences to the connection.
-enum WriteTx<'t, DB: sqlx::Database> {
-    /// A transaction (or savepoint) of its own, committed by [`WriteTx::commit`].
-    Own(sqlx::Transaction<'t, DB>),
-    /// A one-statement write straight in its batch's transaction.
-    Batch(&'t mut sqlx::Transaction<'static, DB>),
-    /// A one-statement write on a pooled connection, committing as it runs.
-    Alone(sqlx::pool::PoolConnection<DB>),
-}
-
-impl<DB: sqlx::Database> WriteTx<'_, DB> {
-    /// Commits a transaction of its own; the others have nothing to commit here.
-    async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            WriteTx::Own(transaction) => transaction.commit().await,
-            WriteTx::Batch(_) | WriteTx::Alone(_) => Ok(()),
-        }
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::Deref for WriteTx<'_, DB> {
-    type Target = DB::Connection;
-
-    fn deref(&self) -> &DB::Connection {
-        match self {
-            WriteTx::Own(transaction) => transaction,
-            WriteTx::Batch(transaction) => transaction,
-            WriteTx::Alone(connection) => connection,
-        }
-    }
-}
-
-impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<'_, DB> {
-    fn deref_mut(&mut self) -> &mut DB::Connection {
-        match self {
-            WriteTx::Own(transaction) => transaction,
-            WriteTx::Batch(transaction) => transaction,
-            WriteTx::Alone(connection) => connection,
-        }
-    }
 }
 
 /// Ends a write begun with `begin_write!` once its transaction (`$tx`) is committed: in a
@@ -1221,15 +1171,42 @@ impl Store {
         mirror_version(table, &mut values, 1);
         let values = values.as_slice();
         let key: Vec<Value> = table.key.iter().map(|&k| values[k].clone()).collect();
+        // Without a change to log or a stream to write, the INSERT is the whole write: in a
+        // commit batch it runs without a savepoint of its own.
+        if let (Pools::Sqlite { writer, .. }, Some(queue), None, false, None) = (
+            &self.pools,
+            &self.commits,
+            &self.group,
+            table.track_changes,
+            &stream,
+        ) {
+            let d = &dialect::Sqlite;
+            let insert =
+                statement::insert(d, table, tenant, type_name, write_params(table, values));
+            let undo = statement::delete(d, table, tenant, key_params(table, &key), 1);
+            let (outcome, ticket) = queue
+                .run_alone(writer, run_sqlite(insert)?, run_sqlite(undo)?)
+                .await?;
+            match outcome {
+                Ok(_) => ticket.committed().await?,
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(StoreError::Duplicate);
+                }
+                Err(e) => return Err(e.into()),
+            }
+            return Ok(StoredEntity {
+                type_name: type_name.to_owned(),
+                version: 1,
+                values: values.to_vec(),
+            });
+        }
         per_backend!(&self.pools, |d, bind, writer, _k| {
             let insert =
                 statement::insert(d, table, tenant, type_name, write_params(table, values));
             let query = bind(insert)?;
             let mut group_lock;
             let (mut batch, mut ticket) = (None, None);
-            // Without a change to log or a stream to write, the INSERT is the whole write.
-            let single = !table.track_changes && stream.is_none();
-            let mut tx = begin_write!(self, writer, group_lock, batch, ticket, single = single);
+            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
             let mut number = None;
             record_change!(d, bind, tx, tenant, number, table, &key, false);
             match query.execute(&mut *tx).await {
