@@ -13,8 +13,8 @@ pub use read::{
     zero_value,
 };
 pub use write::{
-    ControlInformation, EntityControl, MediaControl, MetadataLevel, WriteOptions,
-    write_dynamic_properties, write_entity, write_value,
+    ControlInformation, EntityControl, MediaControl, MetadataLevel, PropertyValue, WriteOptions,
+    write_dynamic_properties, write_entity, write_string, write_value,
 };
 
 /// Control-information name without its prefix: accepts `@odata.type` (4.0 and 4.01) and

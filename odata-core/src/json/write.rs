@@ -93,6 +93,26 @@ pub struct MediaControl<'a> {
     pub content_type: &'a str,
 }
 
+/// A property's value as [`write_entity`] writes it: a decoded [`Value`], or a value a
+/// store writes straight from where it read it (a cell of a result row), without
+/// decoding it first.
+pub trait PropertyValue {
+    /// Whether the value is null (left out under [`WriteOptions::omit_nulls`]).
+    fn is_null(&self) -> bool;
+    /// Writes the value, of type `type_ref`, as JSON.
+    fn write(&self, out: &mut Vec<u8>, model: &Model, type_ref: &TypeRef, options: WriteOptions);
+}
+
+impl PropertyValue for &Value {
+    fn is_null(&self) -> bool {
+        matches!(self, Value::Null | Value::Json(serde_json::Value::Null))
+    }
+
+    fn write(&self, out: &mut Vec<u8>, model: &Model, type_ref: &TypeRef, options: WriteOptions) {
+        write_value(out, model, type_ref, self, options);
+    }
+}
+
 /// Writes one entity object: control information, then each `(property, value)` pair.
 /// Write-only properties are written as `null`; with [`WriteOptions::omit_nulls`], null
 /// (and write-only) properties are left out.
@@ -114,7 +134,7 @@ pub struct MediaControl<'a> {
 ///     &EntityControl::default(), WriteOptions::default());
 /// assert_eq!(String::from_utf8(out).unwrap(), r##"{"@odata.type":"#ns.t","id":"a"}"##);
 /// ```
-pub fn write_entity<'p, I>(
+pub fn write_entity<'p, I, V>(
     out: &mut Vec<u8>,
     model: &Model,
     entity_type: crate::edm::EntityTypeId,
@@ -122,7 +142,8 @@ pub fn write_entity<'p, I>(
     control: &EntityControl<'_>,
     options: WriteOptions,
 ) where
-    I: IntoIterator<Item = (&'p Property, &'p Value)>,
+    I: IntoIterator<Item = (&'p Property, V)>,
+    V: PropertyValue,
 {
     let ty = model.entity_type(entity_type);
     out.push(b'{');
@@ -169,9 +190,9 @@ pub fn write_entity<'p, I>(
         }
     }
     for (property, value) in properties {
+        let write_only = property.is_write_only();
         // Write-only properties are written as null, so they go too.
-        let null = matches!(value, Value::Null | Value::Json(serde_json::Value::Null));
-        if options.omit_nulls && (null || property.is_write_only()) {
+        if options.omit_nulls && (write_only || value.is_null()) {
             continue;
         }
         if options.metadata == MetadataLevel::Full
@@ -193,10 +214,10 @@ pub fn write_entity<'p, I>(
             }
         }
         member(out, &property.name);
-        if property.is_write_only() {
+        if write_only {
             out.extend_from_slice(b"null");
         } else {
-            write_value(out, model, &property.type_ref, value, options);
+            value.write(out, model, &property.type_ref, options);
         }
     }
     out.push(b'}');
@@ -399,6 +420,17 @@ pub fn write_value(
             let _ = serde_json::to_writer(&mut *out, &g.to_geojson());
         }
     }
+}
+
+/// Writes `s` as a JSON string literal, escaped as serde_json escapes it.
+///
+/// ```
+/// let mut out = Vec::new();
+/// odata_core::json::write_string(&mut out, "a\"b");
+/// assert_eq!(out, br#""a\"b""#);
+/// ```
+pub fn write_string(out: &mut Vec<u8>, s: &str) {
+    write_str(out, s);
 }
 
 /// A JSON string literal with escaping.

@@ -9,6 +9,7 @@ mod deep_insert;
 mod delta;
 mod each;
 mod function;
+mod in_place;
 
 pub(crate) use asynchronous::AsyncJob;
 pub(crate) use batch::BatchServiceRoot;

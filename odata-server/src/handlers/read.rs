@@ -8,11 +8,11 @@ use odata_core::json::MetadataLevel;
 use odata_core::query::IndexOption;
 use odata_core::value::Value;
 
-use super::Request;
 use super::output::{
     annotate_index, entity_url, etag, expanded_entity_response, json_options, select_list,
     write_member,
 };
+use super::{Request, in_place};
 use crate::admission::Slot;
 use crate::compute::Computed;
 use crate::expand::{self, ExpandItem, Node};
@@ -24,8 +24,51 @@ use crate::prefer;
 use crate::service::Collection;
 use crate::sql::range_count::TimeRange;
 use crate::sql::{Condition, statement};
-use crate::store::{Find, StoreError, StoredEntity};
+use crate::store::raw_page::RawPage;
+use crate::store::{Find, FoundEntity, StoreError, StoredEntity};
 use serde_json::json;
+
+/// A collection page's rows: decoded, or as read for writing in place ([`in_place`]).
+enum PageRows {
+    Decoded(Vec<FoundEntity>),
+    Raw(RawPage),
+}
+
+impl PageRows {
+    fn len(&self) -> usize {
+        match self {
+            PageRows::Decoded(rows) => rows.len(),
+            PageRows::Raw(page) => page.len(),
+        }
+    }
+
+    fn truncate(&mut self, rows: usize) {
+        match self {
+            PageRows::Decoded(decoded) => decoded.truncate(rows),
+            PageRows::Raw(page) => page.truncate(rows),
+        }
+    }
+
+    /// The sort-term values of the last row, if any.
+    fn last_sort_keys(&self) -> Result<Option<Vec<crate::sql::SqlParam>>, StoreError> {
+        match self {
+            PageRows::Decoded(rows) => Ok(rows.last().map(|row| row.sort_keys.clone())),
+            PageRows::Raw(page) => match page.len().checked_sub(1) {
+                Some(last) => page.sort_keys(last),
+                None => Ok(None),
+            },
+        }
+    }
+}
+
+/// An entity written with nothing expanded or computed through navigation.
+fn plain_node(entity: StoredEntity) -> Node {
+    Node {
+        entity,
+        expansions: Vec::new(),
+        computed: Vec::new(),
+    }
+}
 
 /// Which members of a collection a read covers, and under which URL.
 pub(super) struct Scope {
@@ -151,34 +194,36 @@ pub(super) async fn collection(
     };
     conditions.extend(scope.condition.as_ref());
     conditions.extend(keyset.as_ref());
+    let find = Find {
+        conditions: &conditions,
+        order: &plan.order,
+        projection: projection.as_deref(),
+        limit: this_page + 1,
+        offset,
+    };
+    let store = &state.store;
     let mut rows = if this_page == 0 {
-        Vec::new()
+        PageRows::Decoded(Vec::new())
+    } else if in_place::applies(request, &plan, &expand, options) && !scope.references {
+        let page = store.find_raw(&collection.table, &request.tenant, &find, request.deadline);
+        PageRows::Raw(page.await.map_err(|e| query_error(request, e))?)
     } else {
-        state
-            .store
-            .find(
-                &collection.table,
-                &request.tenant,
-                &Find {
-                    conditions: &conditions,
-                    order: &plan.order,
-                    projection: projection.as_deref(),
-                    limit: this_page + 1,
-                    offset,
-                },
-                request.deadline,
-            )
-            .await
-            .map_err(|e| query_error(request, e))?
+        let page = store.find(&collection.table, &request.tenant, &find, request.deadline);
+        PageRows::Decoded(page.await.map_err(|e| query_error(request, e))?)
     };
     // More rows exist and `$top` (if any) allows more than this page.
     let more =
         rows.len() > this_page as usize && remaining.is_none_or(|r| r > u64::from(this_page));
     rows.truncate(this_page as usize);
-    let next_link = match rows.last() {
-        Some(last) if more => {
+    let last_keys = if more {
+        rows.last_sort_keys().map_err(|e| query_error(request, e))?
+    } else {
+        None
+    };
+    let next_link = match last_keys {
+        Some(keys) => {
             let token = SkipToken {
-                keys: last.sort_keys.clone(),
+                keys,
                 remaining: remaining.map(|r| r - u64::from(this_page)),
                 delta: mark,
                 position: start + u64::from(this_page),
@@ -234,31 +279,49 @@ pub(super) async fn collection(
             &super::output::count_json(n, options),
         );
     }
-    let nodes = expanded(
-        request,
-        collection,
-        &expand,
-        &plan.computed,
-        rows.into_iter().map(|r| r.entity).collect(),
-    )
-    .await?;
     let indexed = query.index.is_some_and(IndexOption::annotates);
     member(&mut body, "value", "[");
-    for (i, node) in nodes.iter().enumerate() {
+    // Each member after a comma; with `$index`, annotated once written.
+    let open = |body: &mut Vec<u8>, i: usize| {
         if i > 0 {
             body.push(b',');
         }
-        let item_start = body.len();
-        if scope.references {
-            let id = entity_url(request, collection, &node.entity);
-            body.extend_from_slice(json!({ "@odata.id": id }).to_string().as_bytes());
-        } else {
-            write_member(
-                &mut body, request, collection, node, &expand, &plan, options,
-            )?;
-        }
+        body.len()
+    };
+    let close = |body: &mut Vec<u8>, item_start: usize, i: usize| {
         if indexed {
-            annotate_index(&mut body, item_start, start + i as u64);
+            annotate_index(body, item_start, start + i as u64);
+        }
+    };
+    match rows {
+        PageRows::Raw(page) => {
+            let selected = plan.selected.as_deref();
+            for (i, row) in page.rows().enumerate() {
+                let item_start = open(&mut body, i);
+                if !in_place::write_raw(&mut body, request, collection, &row, selected, options)? {
+                    let node = plain_node(row.entity().map_err(|e| query_error(request, e))?);
+                    write_member(
+                        &mut body, request, collection, &node, &expand, &plan, options,
+                    )?;
+                }
+                close(&mut body, item_start, i);
+            }
+        }
+        PageRows::Decoded(rows) => {
+            let entities = rows.into_iter().map(|r| r.entity).collect();
+            let nodes = expanded(request, collection, &expand, &plan.computed, entities).await?;
+            for (i, node) in nodes.iter().enumerate() {
+                let item_start = open(&mut body, i);
+                if scope.references {
+                    let id = entity_url(request, collection, &node.entity);
+                    body.extend_from_slice(json!({ "@odata.id": id }).to_string().as_bytes());
+                } else {
+                    write_member(
+                        &mut body, request, collection, node, &expand, &plan, options,
+                    )?;
+                }
+                close(&mut body, item_start, i);
+            }
         }
     }
     body.push(b']');

@@ -11,6 +11,7 @@ use sqlx::{Row, TypeInfo, ValueRef};
 use crate::sql::SqlParam;
 
 use super::StoreError;
+use super::raw_page::{CellRef, RawRow};
 use super::table::{Column, ColumnKind};
 
 /// The parameter(s) of one column's value: two for a DateTimeOffset (text as sent, UTC
@@ -60,6 +61,21 @@ pub(crate) trait Cells {
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error>;
     /// The number of cells.
     fn width(&self) -> usize;
+    /// The row's cells copied out ([`super::raw_page`]).
+    fn raw(&self) -> Result<RawRow, sqlx::Error> {
+        let mut raw = RawRow::with_width(self.width());
+        for index in 0..self.width() {
+            raw.push(match &self.param(index)? {
+                SqlParam::Null => CellRef::Null,
+                SqlParam::Integer(i) => CellRef::Integer(*i),
+                SqlParam::Real(r) => CellRef::Real(*r),
+                SqlParam::Text(t) => CellRef::Text(t),
+                SqlParam::Decimal(t) => CellRef::Decimal(t),
+                SqlParam::Blob(b) => CellRef::Blob(b),
+            });
+        }
+        Ok(raw)
+    }
 }
 
 impl Cells for SqliteRow {
@@ -119,6 +135,24 @@ impl Cells for rusqlite::Row<'_> {
 
     fn blob(&self, index: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
         self.get(index).map_err(scan_cell)
+    }
+
+    fn raw(&self) -> Result<RawRow, sqlx::Error> {
+        use rusqlite::types::ValueRef as Cell;
+        let width = self.width();
+        let mut raw = RawRow::with_width(width);
+        for index in 0..width {
+            raw.push(match self.get_ref(index).map_err(scan_cell)? {
+                Cell::Null => CellRef::Null,
+                Cell::Integer(i) => CellRef::Integer(i),
+                Cell::Real(r) => CellRef::Real(r),
+                Cell::Text(t) => CellRef::Text(
+                    std::str::from_utf8(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                ),
+                Cell::Blob(b) => CellRef::Blob(b),
+            });
+        }
+        Ok(raw)
     }
 
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {

@@ -18,6 +18,7 @@ pub mod changes;
 pub(crate) mod codec;
 mod commit_queue;
 pub mod link_table;
+pub mod raw_page;
 mod schema_check;
 pub mod sqlite_case;
 pub mod sqlite_decimal;
@@ -925,6 +926,40 @@ impl Store {
         find: &Find<'_>,
         deadline: Deadline,
     ) -> Result<Vec<FoundEntity>, StoreError> {
+        let (statement, columns) = self.page_statement(table, tenant, find);
+        let layout = RowLayout::of(table, columns);
+        let order_terms = find.order.len();
+        self.scan(statement, deadline, move |row| {
+            found(&layout, order_terms, row)
+        })
+        .await
+    }
+
+    /// [`Store::find`] with the rows as read ([`raw_page`]): for responses written
+    /// straight from the cells, decoding only what they need.
+    pub async fn find_raw(
+        &self,
+        table: &Table,
+        tenant: &str,
+        find: &Find<'_>,
+        deadline: Deadline,
+    ) -> Result<raw_page::RawPage, StoreError> {
+        let (statement, columns) = self.page_statement(table, tenant, find);
+        let rows = self.scan(statement, deadline, |row| Ok(row.raw()?)).await?;
+        Ok(raw_page::RawPage {
+            rows,
+            layout: RowLayout::of(table, columns),
+            order_terms: find.order.len(),
+        })
+    }
+
+    /// The statement of a [`Find`], and the table columns it reads.
+    fn page_statement(
+        &self,
+        table: &Table,
+        tenant: &str,
+        find: &Find<'_>,
+    ) -> (Statement, Vec<usize>) {
         let columns: Vec<usize> = match find.projection {
             None => (0..table.columns.len()).collect(),
             Some(p) => {
@@ -943,12 +978,7 @@ impl Store {
         let statement = per_backend!(&self.pools, |d, _b, _w, _k| {
             statement::page(d, table, tenant, &query)
         });
-        let layout = RowLayout::of(table, columns);
-        let order_terms = find.order.len();
-        self.scan(statement, deadline, move |row| {
-            found(&layout, order_terms, row)
-        })
-        .await
+        (statement, columns)
     }
 
     /// The entities of the tenant meeting every condition (their key columns only), each
@@ -1599,21 +1629,35 @@ fn run_postgres(
 /// The columns a read statement selects after the two system columns (`_type`,
 /// `_version`): each one's place in the table and the property that decodes it. Owned, as
 /// a page is decoded on a reader's thread ([`sqlite_scan`]).
+#[derive(Debug)]
 struct RowLayout {
     /// The table's number of columns.
     width: usize,
     columns: Vec<(usize, Property)>,
+    /// Per table column, its cell in the row, if read.
+    positions: Vec<Option<usize>>,
 }
 
 impl RowLayout {
     fn of(table: &Table, columns: impl IntoIterator<Item = usize>) -> Self {
+        let columns: Vec<(usize, Property)> = columns
+            .into_iter()
+            .map(|c| (c, table.columns[c].property.clone()))
+            .collect();
+        let mut positions = vec![None; table.columns.len()];
+        for (i, (c, _)) in columns.iter().enumerate() {
+            positions[*c] = Some(i + 2);
+        }
         Self {
             width: table.columns.len(),
-            columns: columns
-                .into_iter()
-                .map(|c| (c, table.columns[c].property.clone()))
-                .collect(),
+            columns,
+            positions,
         }
+    }
+
+    /// The cell of table column `column` in the row, if the read selected it.
+    fn position(&self, column: usize) -> Option<usize> {
+        self.positions.get(column).copied().flatten()
     }
 
     /// The row's entity; columns the statement did not select are null.
