@@ -60,15 +60,14 @@ pub(super) fn write_raw(
     if ty.has_stream {
         return Ok(false);
     }
-    let mut properties = Vec::with_capacity(table_type.columns.len());
-    for (property, &column) in ty.properties().zip(&table_type.columns) {
-        if selected.is_some_and(|names| !names.contains(&property.name)) {
-            continue;
-        }
-        let Some(value) = InPlace::of(property, row.column(column)) else {
-            return Ok(false);
-        };
-        properties.push((property, value));
+    let properties = || {
+        ty.properties()
+            .zip(&table_type.columns)
+            .filter(|(property, _)| selected.is_none_or(|names| names.contains(&property.name)))
+            .map(|(property, &column)| (property, InPlace::of(property, row.column(column))))
+    };
+    if properties().any(|(_, value)| value.is_none()) {
+        return Ok(false);
     }
     let version = row.version().map_err(|e| internal(&e.to_string()))?;
     let etag = format!("W/\"{version}\"");
@@ -78,7 +77,9 @@ pub(super) fn write_raw(
         omit_type: !written.type_of_every_entity && table_type.id == collection.entity_type,
         ..EntityControl::default()
     };
-    json::write_entity(out, model, table_type.id, properties, &control, options);
+    // Every value is in place (checked above).
+    let values = properties().map(|(property, value)| (property, value.unwrap_or(InPlace::Null)));
+    json::write_entity(out, model, table_type.id, values, &control, options);
     Ok(true)
 }
 

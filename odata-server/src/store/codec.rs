@@ -61,9 +61,10 @@ pub(crate) trait Cells {
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error>;
     /// The number of cells.
     fn width(&self) -> usize;
-    /// The row's cells copied out ([`super::raw_page`]).
-    fn raw(&self) -> Result<RawRow, sqlx::Error> {
-        let mut raw = RawRow::with_width(self.width());
+    /// The row's cells copied out ([`super::raw_page`]), with room for `text` bytes of
+    /// text (the previous row's, so that the row's text is copied once).
+    fn raw(&self, text: usize) -> Result<RawRow, sqlx::Error> {
+        let mut raw = RawRow::with_capacity(self.width(), text);
         for index in 0..self.width() {
             raw.push(match &self.param(index)? {
                 SqlParam::Null => CellRef::Null,
@@ -137,10 +138,10 @@ impl Cells for rusqlite::Row<'_> {
         self.get(index).map_err(scan_cell)
     }
 
-    fn raw(&self) -> Result<RawRow, sqlx::Error> {
+    fn raw(&self, text: usize) -> Result<RawRow, sqlx::Error> {
         use rusqlite::types::ValueRef as Cell;
         let width = self.width();
-        let mut raw = RawRow::with_width(width);
+        let mut raw = RawRow::with_capacity(width, text);
         for index in 0..width {
             raw.push(match self.get_ref(index).map_err(scan_cell)? {
                 Cell::Null => CellRef::Null,

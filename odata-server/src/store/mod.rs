@@ -945,7 +945,14 @@ impl Store {
         deadline: Deadline,
     ) -> Result<raw_page::RawPage, StoreError> {
         let (statement, columns) = self.page_statement(table, tenant, find);
-        let rows = self.scan(statement, deadline, |row| Ok(row.raw()?)).await?;
+        let mut text = 0;
+        let rows = self
+            .scan(statement, deadline, move |row| {
+                let raw = row.raw(text)?;
+                text = raw.text_len();
+                Ok(raw)
+            })
+            .await?;
         Ok(raw_page::RawPage {
             rows,
             layout: RowLayout::of(table, columns),
@@ -1026,11 +1033,11 @@ impl Store {
         &self,
         statement: Statement,
         deadline: Deadline,
-        decode: F,
+        mut decode: F,
     ) -> Result<Vec<T>, StoreError>
     where
         T: Send + 'static,
-        F: Fn(&dyn Cells) -> Result<T, StoreError> + Send + 'static,
+        F: FnMut(&dyn Cells) -> Result<T, StoreError> + Send + 'static,
     {
         match &self.pools {
             Pools::Sqlite {

@@ -52,12 +52,18 @@ pub struct RawRow {
 }
 
 impl RawRow {
-    /// An empty row with room for `width` cells.
-    pub(crate) fn with_width(width: usize) -> Self {
+    /// An empty row with room for `width` cells and `text` bytes of text.
+    pub(crate) fn with_capacity(width: usize, text: usize) -> Self {
         Self {
             cells: Vec::with_capacity(width),
-            ..Self::default()
+            text: String::with_capacity(text),
+            bytes: Vec::new(),
         }
+    }
+
+    /// The bytes of its text cells.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
     }
 
     /// Appends a cell.
