@@ -1231,42 +1231,38 @@ impl Store {
                 }
                 Err(e) => return Err(e.into()),
             }
-            return Ok(StoredEntity {
-                type_name: type_name.to_owned(),
-                version: 1,
-                values: values.to_vec(),
+        } else {
+            per_backend!(&self.pools, |d, bind, writer, _k| {
+                let insert =
+                    statement::insert(d, table, tenant, type_name, write_params(table, values));
+                let query = bind(insert)?;
+                let mut group_lock;
+                let (mut batch, mut ticket) = (None, None);
+                let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
+                let mut number = None;
+                record_change!(d, bind, tx, tenant, number, table, &key, false);
+                match query.execute(&mut *tx).await {
+                    Ok(_) => {}
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        return Err(StoreError::Duplicate);
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+                if let Some((stream, bytes)) = stream {
+                    let write = statement::stream_write(
+                        d,
+                        table,
+                        tenant,
+                        key_params(table, &key),
+                        stream,
+                        bytes,
+                    );
+                    bind(write)?.execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                end_write!(batch, ticket);
             });
         }
-        per_backend!(&self.pools, |d, bind, writer, _k| {
-            let insert =
-                statement::insert(d, table, tenant, type_name, write_params(table, values));
-            let query = bind(insert)?;
-            let mut group_lock;
-            let (mut batch, mut ticket) = (None, None);
-            let mut tx = begin_write!(self, writer, group_lock, batch, ticket);
-            let mut number = None;
-            record_change!(d, bind, tx, tenant, number, table, &key, false);
-            match query.execute(&mut *tx).await {
-                Ok(_) => {}
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(StoreError::Duplicate);
-                }
-                Err(e) => return Err(e.into()),
-            }
-            if let Some((stream, bytes)) = stream {
-                let write = statement::stream_write(
-                    d,
-                    table,
-                    tenant,
-                    key_params(table, &key),
-                    stream,
-                    bytes,
-                );
-                bind(write)?.execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-            end_write!(batch, ticket);
-        });
         Ok(StoredEntity {
             type_name: type_name.to_owned(),
             version: 1,

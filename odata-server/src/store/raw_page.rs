@@ -6,14 +6,14 @@
 //! Autopilot events that was some 1 250 allocations, and with the decoding a quarter of
 //! the read's CPU. A [`RawRow`] copies a row's cells into two allocations (the cells, and
 //! the bytes of its text and binary cells); the response writer reads them in place, and
-//! decodes a row ([`RawPage::entity`]) only where it needs values.
+//! decodes a row ([`RawEntity::entity`]) only where it needs values.
 
 use std::ops::Range;
 
 use crate::sql::SqlParam;
 
 use super::codec::Cells;
-use super::{FoundEntity, RowLayout, StoreError, StoredEntity, found, system_int};
+use super::{RowLayout, StoreError, StoredEntity, found, system_int};
 
 /// One cell of a [`RawRow`], borrowed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -199,17 +199,12 @@ impl RawPage {
         })
     }
 
-    /// Row `index` decoded as [`super::Store::find`] decodes it.
-    pub fn found(&self, index: usize) -> Result<Option<FoundEntity>, StoreError> {
-        self.rows
-            .get(index)
-            .map(|row| found(&self.layout, self.order_terms, row))
-            .transpose()
-    }
-
     /// The values of row `index`'s sort terms (for the next page's `$skiptoken`).
     pub fn sort_keys(&self, index: usize) -> Result<Option<Vec<SqlParam>>, StoreError> {
-        Ok(self.found(index)?.map(|found| found.sort_keys))
+        self.rows
+            .get(index)
+            .map(|row| Ok(found(&self.layout, self.order_terms, row)?.sort_keys))
+            .transpose()
     }
 }
 
