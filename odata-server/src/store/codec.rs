@@ -66,14 +66,7 @@ pub(crate) trait Cells {
     fn raw(&self, text: usize) -> Result<RawRow, sqlx::Error> {
         let mut raw = RawRow::with_capacity(self.width(), text);
         for index in 0..self.width() {
-            raw.push(match &self.param(index)? {
-                SqlParam::Null => CellRef::Null,
-                SqlParam::Integer(i) => CellRef::Integer(*i),
-                SqlParam::Real(r) => CellRef::Real(*r),
-                SqlParam::Text(t) => CellRef::Text(t),
-                SqlParam::Decimal(t) => CellRef::Decimal(t),
-                SqlParam::Blob(b) => CellRef::Blob(b),
-            });
+            raw.push(CellRef::from(&self.param(index)?));
         }
         Ok(raw)
     }
@@ -139,37 +132,31 @@ impl Cells for rusqlite::Row<'_> {
     }
 
     fn raw(&self, text: usize) -> Result<RawRow, sqlx::Error> {
-        use rusqlite::types::ValueRef as Cell;
         let width = self.width();
         let mut raw = RawRow::with_capacity(width, text);
         for index in 0..width {
-            raw.push(match self.get_ref(index).map_err(scan_cell)? {
-                Cell::Null => CellRef::Null,
-                Cell::Integer(i) => CellRef::Integer(i),
-                Cell::Real(r) => CellRef::Real(r),
-                Cell::Text(t) => CellRef::Text(
-                    std::str::from_utf8(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                ),
-                Cell::Blob(b) => CellRef::Blob(b),
-            });
+            raw.push(scan_cell_ref(self, index)?);
         }
         Ok(raw)
     }
 
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
-        use rusqlite::types::ValueRef as Cell;
-        Ok(match self.get_ref(index).map_err(scan_cell)? {
-            Cell::Null => SqlParam::Null,
-            Cell::Integer(i) => SqlParam::Integer(i),
-            Cell::Real(r) => SqlParam::Real(r),
-            Cell::Text(t) => SqlParam::Text(
-                std::str::from_utf8(t)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?
-                    .to_owned(),
-            ),
-            Cell::Blob(b) => SqlParam::Blob(b.to_vec()),
-        })
+        Ok(scan_cell_ref(self, index)?.to_param())
     }
+}
+
+/// Cell `index` of a scan reader's row, borrowed from SQLite's memory.
+fn scan_cell_ref<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> Result<CellRef<'r>, sqlx::Error> {
+    use rusqlite::types::ValueRef as Cell;
+    Ok(match row.get_ref(index).map_err(scan_cell)? {
+        Cell::Null => CellRef::Null,
+        Cell::Integer(i) => CellRef::Integer(i),
+        Cell::Real(r) => CellRef::Real(r),
+        Cell::Text(t) => {
+            CellRef::Text(std::str::from_utf8(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)
+        }
+        Cell::Blob(b) => CellRef::Blob(b),
+    })
 }
 
 /// A cell of a scan reader's row that does not decode as asked.

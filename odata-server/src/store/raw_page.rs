@@ -32,6 +32,33 @@ pub enum CellRef<'r> {
     Blob(&'r [u8]),
 }
 
+impl CellRef<'_> {
+    /// The cell as an owned parameter value.
+    pub fn to_param(self) -> SqlParam {
+        match self {
+            CellRef::Null => SqlParam::Null,
+            CellRef::Integer(i) => SqlParam::Integer(i),
+            CellRef::Real(r) => SqlParam::Real(r),
+            CellRef::Text(t) => SqlParam::Text(t.to_owned()),
+            CellRef::Decimal(t) => SqlParam::Decimal(t.to_owned()),
+            CellRef::Blob(b) => SqlParam::Blob(b.to_vec()),
+        }
+    }
+}
+
+impl<'p> From<&'p SqlParam> for CellRef<'p> {
+    fn from(param: &'p SqlParam) -> Self {
+        match param {
+            SqlParam::Null => CellRef::Null,
+            SqlParam::Integer(i) => CellRef::Integer(*i),
+            SqlParam::Real(r) => CellRef::Real(*r),
+            SqlParam::Text(t) => CellRef::Text(t),
+            SqlParam::Decimal(t) => CellRef::Decimal(t),
+            SqlParam::Blob(b) => CellRef::Blob(b),
+        }
+    }
+}
+
 /// Where a cell's value is in its [`RawRow`].
 #[derive(Debug, Clone, PartialEq)]
 enum Cell {
@@ -144,14 +171,7 @@ impl Cells for RawRow {
     }
 
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
-        Ok(match self.cell(index) {
-            CellRef::Null => SqlParam::Null,
-            CellRef::Integer(i) => SqlParam::Integer(i),
-            CellRef::Real(r) => SqlParam::Real(r),
-            CellRef::Text(t) => SqlParam::Text(t.to_owned()),
-            CellRef::Decimal(t) => SqlParam::Decimal(t.to_owned()),
-            CellRef::Blob(b) => SqlParam::Blob(b.to_vec()),
-        })
+        Ok(self.cell(index).to_param())
     }
 
     fn width(&self) -> usize {
