@@ -355,7 +355,7 @@ pub fn write_value(
             if as_string {
                 out.push(b'"');
             }
-            let _ = write!(out, "{i}");
+            out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes());
             if as_string {
                 out.push(b'"');
             }
@@ -395,7 +395,9 @@ pub fn write_value(
         }
         Value::DateTimeOffset(d) => write_str(out, d.as_str()),
         Value::Duration(d) => {
-            let _ = write!(out, "\"{d}\"");
+            out.push(b'"');
+            d.write_to(out);
+            out.push(b'"');
         }
         Value::Enum(v) => match type_ref.kind {
             TypeKind::Enum(id) => {

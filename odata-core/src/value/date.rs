@@ -156,20 +156,26 @@ pub(super) fn parse_time_bytes(b: &[u8]) -> Result<i64, Fault> {
 
 /// Writes `.fffffff` with trailing zeros trimmed, or nothing when `fraction` is 0.
 pub(super) fn write_fraction(f: &mut fmt::Formatter<'_>, fraction: i64) -> fmt::Result {
-    if fraction == 0 {
+    let (digits, len) = fraction_digits(fraction);
+    if len == 0 {
         return Ok(());
     }
-    // Seven digits, trailing zeros dropped; built in place (values are written by the
-    // thousand per response).
+    f.write_str(".")?;
+    f.write_str(std::str::from_utf8(&digits[..len]).unwrap_or_default())
+}
+
+/// The seven digits of `fraction` (ticks below a second) and how many of them are left
+/// once trailing zeros are dropped (0 for no fraction); built in place, as values are
+/// written by the thousand per response.
+pub(super) fn fraction_digits(fraction: i64) -> ([u8; 7], usize) {
     let mut digits = [b'0'; 7];
     let mut rest = fraction.unsigned_abs();
     for digit in digits.iter_mut().rev() {
         *digit = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
-    let end = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
-    f.write_str(".")?;
-    f.write_str(std::str::from_utf8(&digits[..end]).unwrap_or_default())
+    let len = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
+    (digits, len)
 }
 
 /// Writes `hh:mm:ss[.fffffff trimmed]` for a time of day in 100 ns ticks.

@@ -4,8 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::date::{
-    Fault, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND, parse_fraction,
-    write_fraction,
+    Fault, TICKS_PER_DAY, TICKS_PER_HOUR, TICKS_PER_MINUTE, TICKS_PER_SECOND, fraction_digits,
+    parse_fraction,
 };
 use super::error::ValueError;
 
@@ -191,40 +191,66 @@ fn parse_ticks(b: &[u8]) -> Result<i64, DurationFault> {
     i64::try_from(signed).map_err(|_| DurationFault::Overflow)
 }
 
-impl fmt::Display for Duration {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Duration {
+    /// Appends the canonical text (as [`fmt::Display`] writes it) to `out`, without the
+    /// formatting machinery: responses write durations by the hundred.
+    ///
+    /// ```
+    /// use odata_core::value::Duration;
+    /// let mut out = b"x=".to_vec();
+    /// Duration::parse("PT3M21.5549443S").unwrap().write_to(&mut out);
+    /// assert_eq!(out, b"x=PT3M21.5549443S");
+    /// ```
+    pub fn write_to(&self, out: &mut Vec<u8>) {
         if self.0 < 0 {
-            f.write_str("-")?;
+            out.push(b'-');
         }
-        f.write_str("P")?;
+        out.push(b'P');
         let magnitude = self.0.unsigned_abs();
         let per_day = TICKS_PER_DAY.unsigned_abs();
         let days = magnitude / per_day;
         let time = magnitude % per_day;
+        let mut number = itoa::Buffer::new();
+        let mut component = |out: &mut Vec<u8>, n: u64, designator: u8| {
+            out.extend_from_slice(number.format(n).as_bytes());
+            out.push(designator);
+        };
         if days > 0 {
-            write!(f, "{days}D")?;
+            component(out, days, b'D');
         }
         if time == 0 && magnitude != 0 {
-            return Ok(());
+            return;
         }
-        f.write_str("T")?;
+        out.push(b'T');
         let hours = time / TICKS_PER_HOUR.unsigned_abs();
         let minutes = time % TICKS_PER_HOUR.unsigned_abs() / TICKS_PER_MINUTE.unsigned_abs();
         let seconds = time % TICKS_PER_MINUTE.unsigned_abs() / TICKS_PER_SECOND.unsigned_abs();
         let fraction = time % TICKS_PER_SECOND.unsigned_abs();
         if hours > 0 {
-            write!(f, "{hours}H")?;
+            component(out, hours, b'H');
         }
         if minutes > 0 {
-            write!(f, "{minutes}M")?;
+            component(out, minutes, b'M');
         }
         if seconds > 0 || fraction > 0 || magnitude == 0 {
-            write!(f, "{seconds}")?;
+            out.extend_from_slice(itoa::Buffer::new().format(seconds).as_bytes());
             // `fraction` is below 10 000 000, so it always fits.
-            write_fraction(f, i64::try_from(fraction).unwrap_or(0))?;
-            f.write_str("S")?;
+            let (digits, len) = fraction_digits(i64::try_from(fraction).unwrap_or(0));
+            if len > 0 {
+                out.push(b'.');
+                out.extend_from_slice(&digits[..len]);
+            }
+            out.push(b'S');
         }
-        Ok(())
+    }
+}
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = Vec::with_capacity(24);
+        self.write_to(&mut text);
+        // Only ASCII digits and designators were written.
+        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
     }
 }
 

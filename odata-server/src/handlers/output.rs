@@ -40,7 +40,17 @@ pub(super) fn json_options(request: &Request<'_>) -> Result<WriteOptions, ODataE
 
 /// `W/"<version>"`.
 pub(super) fn etag(entity: &StoredEntity) -> String {
-    format!("W/\"{}\"", entity.version)
+    let mut etag = String::new();
+    write_etag(&mut etag, entity.version);
+    etag
+}
+
+/// Replaces `etag`'s text with `W/"<version>"`.
+pub(super) fn write_etag(etag: &mut String, version: i64) {
+    etag.clear();
+    etag.push_str("W/\"");
+    etag.push_str(itoa::Buffer::new().format(version));
+    etag.push('"');
 }
 
 /// Canonical absolute URL of an entity: `{root}/{collection}('{key}')`, percent-encoded

@@ -296,15 +296,21 @@ pub(super) async fn collection(
     let start_of_members = body.len();
     match rows {
         PageRows::Raw(page) => {
-            let selected = plan.selected.as_deref();
             let rows = page.len();
+            let mut writer = in_place::PageWriter::new(
+                request,
+                collection,
+                &page,
+                plan.selected.as_deref(),
+                options,
+            );
             for (i, row) in page.rows().enumerate() {
                 let item_start = open(&mut body, i);
                 if i == 1 {
                     // Room for the other members, as long as the first.
                     body.reserve((item_start - start_of_members) * (rows - 1));
                 }
-                if !in_place::write_raw(&mut body, request, collection, &row, selected, options)? {
+                if !writer.write(&mut body, &row)? {
                     let node = plain_node(row.entity().map_err(|e| query_error(request, e))?);
                     write_member(
                         &mut body, request, collection, &node, &expand, &plan, options,

@@ -219,6 +219,12 @@ impl RawPage {
         })
     }
 
+    /// Where the cell of table column `column` is in the rows; `None` when the read did
+    /// not select the column.
+    pub fn position(&self, column: usize) -> Option<usize> {
+        self.layout.position(column)
+    }
+
     /// The values of row `index`'s sort terms (for the next page's `$skiptoken`).
     pub fn sort_keys(&self, index: usize) -> Result<Option<Vec<SqlParam>>, StoreError> {
         self.rows
@@ -245,12 +251,9 @@ impl<'p> RawEntity<'p> {
         system_int(self.row, 1)
     }
 
-    /// The cell of table column `column`; [`CellRef::Null`] when the read did not select
-    /// the column (as [`RawEntity::entity`] has it null).
-    pub fn column(&self, column: usize) -> CellRef<'p> {
-        self.layout
-            .position(column)
-            .map_or(CellRef::Null, |at| self.row.cell(at))
+    /// The cell at `position` ([`RawPage::position`]).
+    pub fn cell(&self, position: usize) -> CellRef<'p> {
+        self.row.cell(position)
     }
 
     /// The entity, decoded as [`super::Store::find`] decodes it.
