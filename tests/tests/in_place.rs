@@ -173,3 +173,36 @@ async fn plain_pages_link_to_the_rest() {
     }
     assert_eq!(seen, ids[..5].to_vec());
 }
+
+#[tokio::test]
+async fn write_only_properties_of_plain_page_members_are_written_as_single_reads_write_them() {
+    let app = spawn_app().await;
+    for (serial, password) in [("SN-1", json!("s3cret")), ("SN-2", Value::Null)] {
+        app.create(
+            IDENTITIES,
+            &json!({"serialNumber": serial, "deviceAccountPassword": password}),
+        )
+        .await;
+    }
+    for accept in FORMATS {
+        for prefer in [None, Some("omit-values=nulls")] {
+            let path = format!("{IDENTITIES}?$orderby=serialNumber");
+            let page = get(&app, &path, accept, prefer).await;
+            let members = page["value"].as_array().unwrap();
+            assert_eq!(members.len(), 2);
+            for member in members {
+                assert!(!member.to_string().contains("s3cret"), "{member}");
+                let expected = if prefer.is_some() {
+                    None
+                } else {
+                    Some(&Value::Null)
+                };
+                assert_eq!(member.get("deviceAccountPassword"), expected, "{accept}");
+                let id = member["id"].as_str().unwrap();
+                let mut single = get(&app, &format!("{IDENTITIES}('{id}')"), accept, prefer).await;
+                single.as_object_mut().unwrap().remove("@odata.context");
+                assert_eq!(member, &single, "{accept} {prefer:?}");
+            }
+        }
+    }
+}

@@ -101,6 +101,11 @@ pub trait PropertyValue {
     fn is_null(&self) -> bool;
     /// Writes the value, of type `type_ref`, as JSON.
     fn write(&self, out: &mut Vec<u8>, model: &Model, type_ref: &TypeRef, options: WriteOptions);
+    /// Whether `property`, whose value this is, is write-only (written as null): a writer
+    /// of many entities of one type may have looked it up once.
+    fn is_write_only(&self, property: &Property) -> bool {
+        property.is_write_only()
+    }
 }
 
 impl PropertyValue for &Value {
@@ -190,7 +195,7 @@ pub fn write_entity<'p, I, V>(
         }
     }
     for (property, value) in properties {
-        let write_only = property.is_write_only();
+        let write_only = value.is_write_only(property);
         // Write-only properties are written as null, so they go too.
         if options.omit_nulls && (write_only || value.is_null()) {
             continue;

@@ -66,6 +66,8 @@ struct TypePlan<'a> {
 /// The kinds of value written from a cell.
 #[derive(Debug, Clone, Copy)]
 enum Kind {
+    /// A write-only property, written as null whatever its type.
+    WriteOnly,
     /// Written as stored: an Edm.String, or a DateTimeOffset (stored as sent).
     Text,
     Integer,
@@ -168,8 +170,7 @@ impl<'a> PageWriter<'a> {
             .zip(&table_type.columns)
             .filter(|(property, _)| selected.is_none_or(|names| names.contains(&property.name)))
             .map(|(property, &column)| {
-                Kind::of(&property.type_ref)
-                    .map(|kind| (property, self.page.position(column), kind))
+                Kind::of(property).map(|kind| (property, self.page.position(column), kind))
             })
             .collect::<Option<Vec<_>>>();
         Ok(members.map(|members| TypePlan {
@@ -181,8 +182,13 @@ impl<'a> PageWriter<'a> {
 }
 
 impl Kind {
-    /// How a value of `t` is written from its cell; `None` for kinds that are decoded.
-    fn of(t: &TypeRef) -> Option<Self> {
+    /// How the value of `property` is written from its cell; `None` for kinds that are
+    /// decoded.
+    fn of(property: &Property) -> Option<Self> {
+        let t = &property.type_ref;
+        if property.is_write_only() {
+            return Some(Self::WriteOnly);
+        }
         if t.collection {
             return None;
         }
@@ -209,6 +215,8 @@ impl Kind {
 /// A property's value read in place.
 enum InPlace<'r> {
     Null,
+    /// The value of a write-only property (never read).
+    WriteOnly,
     /// Text written as it is stored.
     Text(&'r str),
     /// A value that holds no allocation.
@@ -220,6 +228,7 @@ impl<'r> InPlace<'r> {
     /// stored as.
     fn of(kind: Kind, cell: CellRef<'r>) -> Option<Self> {
         let value = match (kind, cell) {
+            (Kind::WriteOnly, _) => return Some(Self::WriteOnly),
             (_, CellRef::Null) => return Some(Self::Null),
             (Kind::Text, CellRef::Text(text)) => return Some(Self::Text(text)),
             (Kind::Enum, CellRef::Integer(i)) => Value::Enum(i),
@@ -238,12 +247,16 @@ impl<'r> InPlace<'r> {
 
 impl PropertyValue for InPlace<'_> {
     fn is_null(&self) -> bool {
-        matches!(self, Self::Null)
+        matches!(self, Self::Null | Self::WriteOnly)
+    }
+
+    fn is_write_only(&self, _: &Property) -> bool {
+        matches!(self, Self::WriteOnly)
     }
 
     fn write(&self, out: &mut Vec<u8>, model: &Model, type_ref: &TypeRef, options: WriteOptions) {
         match self {
-            Self::Null => out.extend_from_slice(b"null"),
+            Self::Null | Self::WriteOnly => out.extend_from_slice(b"null"),
             Self::Text(text) => json::write_string(out, text),
             Self::Value(value) => json::write_value(out, model, type_ref, value, options),
         }
