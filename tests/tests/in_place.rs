@@ -206,3 +206,59 @@ async fn write_only_properties_of_plain_page_members_are_written_as_single_reads
         }
     }
 }
+
+#[tokio::test]
+async fn a_plain_page_read_long_enough_to_leave_the_workers_thread_is_written_once() {
+    let app = spawn_app().await;
+    app.create(IDENTITIES, &json!({"id": "d0", "serialNumber": "SN-0"}))
+        .await;
+    // 5 000 more identities, written behind the service's back; every thousandth matches.
+    app.sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) \
+         INSERT INTO \"device_identities\" (\"_tenant\", \"id\", \"_type\", \"serialNumber\") \
+         SELECT d.\"_tenant\", 'bulk-' || n.i, d.\"_type\", 'BULK-' || n.i \
+         FROM \"device_identities\" AS d, n WHERE d.\"id\" = 'd0'",
+        &[],
+    )
+    .await;
+    // Every row is looked at: far more than a read may do on a worker's thread, so the
+    // read is cut off there after some members were written and runs again on the pool.
+    let filter = "$filter=endswith(serialNumber,'000')&$orderby=serialNumber desc";
+    let page = app.get_json(&format!("{IDENTITIES}?{filter}")).await;
+    let serials: Vec<&str> = page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["serialNumber"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        serials,
+        [
+            "BULK-5000",
+            "BULK-4000",
+            "BULK-3000",
+            "BULK-2000",
+            "BULK-1000"
+        ]
+    );
+    // And page by page, through nextLinks.
+    let mut next = Some(app.url(&format!("{IDENTITIES}?{filter}&$top=4")));
+    let mut paged = Vec::new();
+    while let Some(url) = next {
+        let page: Value = app
+            .client
+            .get(&url)
+            .header("Prefer", "odata.maxpagesize=2")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for member in page["value"].as_array().unwrap() {
+            paged.push(member["serialNumber"].as_str().unwrap().to_owned());
+        }
+        next = page["@odata.nextLink"].as_str().map(str::to_owned);
+    }
+    assert_eq!(paged, ["BULK-5000", "BULK-4000", "BULK-3000", "BULK-2000"]);
+}

@@ -24,51 +24,8 @@ use crate::prefer;
 use crate::service::Collection;
 use crate::sql::range_count::TimeRange;
 use crate::sql::{Condition, statement};
-use crate::store::raw_page::RawPage;
-use crate::store::{Find, FoundEntity, StoreError, StoredEntity};
+use crate::store::{Find, StoreError, StoredEntity};
 use serde_json::json;
-
-/// A collection page's rows: decoded, or as read for writing in place ([`in_place`]).
-enum PageRows {
-    Decoded(Vec<FoundEntity>),
-    Raw(RawPage),
-}
-
-impl PageRows {
-    fn len(&self) -> usize {
-        match self {
-            PageRows::Decoded(rows) => rows.len(),
-            PageRows::Raw(page) => page.len(),
-        }
-    }
-
-    fn truncate(&mut self, rows: usize) {
-        match self {
-            PageRows::Decoded(decoded) => decoded.truncate(rows),
-            PageRows::Raw(page) => page.truncate(rows),
-        }
-    }
-
-    /// The sort-term values of the last row, if any.
-    fn last_sort_keys(&self) -> Result<Option<Vec<crate::sql::SqlParam>>, StoreError> {
-        match self {
-            PageRows::Decoded(rows) => Ok(rows.last().map(|row| row.sort_keys.clone())),
-            PageRows::Raw(page) => match page.len().checked_sub(1) {
-                Some(last) => page.sort_keys(last),
-                None => Ok(None),
-            },
-        }
-    }
-}
-
-/// An entity written with nothing expanded or computed through navigation.
-fn plain_node(entity: StoredEntity) -> Node {
-    Node {
-        entity,
-        expansions: Vec::new(),
-        computed: Vec::new(),
-    }
-}
 
 /// Which members of a collection a read covers, and under which URL.
 pub(super) struct Scope {
@@ -202,40 +159,6 @@ pub(super) async fn collection(
         offset,
     };
     let store = &state.store;
-    let mut rows = if this_page == 0 {
-        PageRows::Decoded(Vec::new())
-    } else if in_place::applies(request, &plan, &expand, options) && !scope.references {
-        let page = store.find_raw(&collection.table, &request.tenant, &find, request.deadline);
-        PageRows::Raw(page.await.map_err(|e| query_error(request, e))?)
-    } else {
-        let page = store.find(&collection.table, &request.tenant, &find, request.deadline);
-        PageRows::Decoded(page.await.map_err(|e| query_error(request, e))?)
-    };
-    // More rows exist and `$top` (if any) allows more than this page.
-    let more =
-        rows.len() > this_page as usize && remaining.is_none_or(|r| r > u64::from(this_page));
-    rows.truncate(this_page as usize);
-    let last_keys = if more {
-        rows.last_sort_keys().map_err(|e| query_error(request, e))?
-    } else {
-        None
-    };
-    let next_link = match last_keys {
-        Some(keys) => {
-            let token = SkipToken {
-                keys,
-                remaining: remaining.map(|r| r - u64::from(this_page)),
-                delta: mark,
-                position: start + u64::from(this_page),
-            };
-            Some(next_link(
-                request,
-                &scope.path,
-                &state.tokens.seal(&token, &binding),
-            ))
-        }
-        _ => None,
-    };
     let count = if query.count == Some(true) {
         Some(match &ranged {
             Some(ranged) => ranged.count,
@@ -247,7 +170,7 @@ pub(super) async fn collection(
         None
     };
 
-    let mut body = Vec::with_capacity(256 + rows.len() * 1024);
+    let mut body = Vec::with_capacity(4096);
     body.push(b'{');
     let member = |body: &mut Vec<u8>, name: &str, value: &str| {
         if body.len() > 1 {
@@ -279,63 +202,80 @@ pub(super) async fn collection(
             &super::output::count_json(n, options),
         );
     }
-    let indexed = query.index.is_some_and(IndexOption::annotates);
     member(&mut body, "value", "[");
-    // Each member after a comma; with `$index`, annotated once written.
-    let open = |body: &mut Vec<u8>, i: usize| {
-        if i > 0 {
-            body.push(b',');
+    let limit = this_page as usize;
+    let first_index = query
+        .index
+        .is_some_and(IndexOption::annotates)
+        .then_some(start);
+    let (read, last_keys) = if this_page == 0 {
+        (0, None)
+    } else if in_place::applies(request, &plan, &expand, options) && !scope.references {
+        let mut members = in_place::PlainMembers::new(
+            request,
+            collection,
+            &plan,
+            options,
+            &mut body,
+            limit,
+            first_index,
+        );
+        store
+            .find_each(
+                &collection.table,
+                &request.tenant,
+                &find,
+                request.deadline,
+                &mut members,
+            )
+            .await
+            .map_err(|e| query_error(request, e))?;
+        members.finish()
+    } else {
+        let page = store.find(&collection.table, &request.tenant, &find, request.deadline);
+        let mut rows = page.await.map_err(|e| query_error(request, e))?;
+        let read = rows.len();
+        rows.truncate(limit);
+        let last_keys = rows.last().map(|row| row.sort_keys.clone());
+        let entities = rows.into_iter().map(|r| r.entity).collect();
+        let nodes = expanded(request, collection, &expand, &plan.computed, entities).await?;
+        for (i, node) in nodes.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            let item_start = body.len();
+            if scope.references {
+                let id = entity_url(request, collection, &node.entity);
+                body.extend_from_slice(json!({ "@odata.id": id }).to_string().as_bytes());
+            } else {
+                write_member(
+                    &mut body, request, collection, node, &expand, &plan, options,
+                )?;
+            }
+            if let Some(first) = first_index {
+                annotate_index(&mut body, item_start, first + i as u64);
+            }
         }
-        body.len()
+        (read, last_keys)
     };
-    let close = |body: &mut Vec<u8>, item_start: usize, i: usize| {
-        if indexed {
-            annotate_index(body, item_start, start + i as u64);
-        }
-    };
-    let start_of_members = body.len();
-    match rows {
-        PageRows::Raw(page) => {
-            let rows = page.len();
-            let mut writer = in_place::PageWriter::new(
+    // More rows exist and `$top` (if any) allows more than this page.
+    let more = read > limit && remaining.is_none_or(|r| r > u64::from(this_page));
+    let next_link = match last_keys.filter(|_| more) {
+        Some(keys) => {
+            let token = SkipToken {
+                keys,
+                remaining: remaining.map(|r| r - u64::from(this_page)),
+                delta: mark,
+                position: start + u64::from(this_page),
+            };
+            Some(next_link(
                 request,
-                collection,
-                &page,
-                plan.selected.as_deref(),
-                options,
-            );
-            for (i, row) in page.rows().enumerate() {
-                let item_start = open(&mut body, i);
-                if i == 1 {
-                    // Room for the other members, as long as the first.
-                    body.reserve((item_start - start_of_members) * (rows - 1));
-                }
-                if !writer.write(&mut body, &row)? {
-                    let node = plain_node(row.entity().map_err(|e| query_error(request, e))?);
-                    write_member(
-                        &mut body, request, collection, &node, &expand, &plan, options,
-                    )?;
-                }
-                close(&mut body, item_start, i);
-            }
+                &scope.path,
+                &state.tokens.seal(&token, &binding),
+            ))
         }
-        PageRows::Decoded(rows) => {
-            let entities = rows.into_iter().map(|r| r.entity).collect();
-            let nodes = expanded(request, collection, &expand, &plan.computed, entities).await?;
-            for (i, node) in nodes.iter().enumerate() {
-                let item_start = open(&mut body, i);
-                if scope.references {
-                    let id = entity_url(request, collection, &node.entity);
-                    body.extend_from_slice(json!({ "@odata.id": id }).to_string().as_bytes());
-                } else {
-                    write_member(
-                        &mut body, request, collection, node, &expand, &plan, options,
-                    )?;
-                }
-                close(&mut body, item_start, i);
-            }
-        }
-    }
+        _ => None,
+    };
     body.push(b']');
     let delta_link = match mark {
         Some(mark) if next_link.is_none() => Some(super::delta::link(

@@ -21,6 +21,7 @@ use serde_json::{Value as Json, json};
 
 use super::StoreError;
 use super::codec::{self, Cells};
+use super::page_row::CellRef;
 use super::table::Table;
 use crate::sql::SqlParam;
 
@@ -104,7 +105,7 @@ pub(crate) fn key_values(table: &Table, text: &str) -> Result<Vec<Value>, StoreE
 struct Params(Vec<SqlParam>);
 
 impl Params {
-    fn cell(&self, index: usize) -> Result<&SqlParam, sqlx::Error> {
+    fn value(&self, index: usize) -> Result<&SqlParam, sqlx::Error> {
         self.0
             .get(index)
             .ok_or(sqlx::Error::ColumnIndexOutOfBounds {
@@ -127,7 +128,7 @@ impl Cells for Params {
     }
 
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
-        match self.cell(index)? {
+        match self.value(index)? {
             SqlParam::Null => Ok(None),
             SqlParam::Integer(i) => Ok(Some(*i)),
             _ => Err(mismatch(index)),
@@ -135,7 +136,7 @@ impl Cells for Params {
     }
 
     fn real(&self, index: usize) -> Result<Option<f64>, sqlx::Error> {
-        match self.cell(index)? {
+        match self.value(index)? {
             SqlParam::Null => Ok(None),
             SqlParam::Real(f) => Ok(Some(*f)),
             _ => Err(mismatch(index)),
@@ -143,7 +144,7 @@ impl Cells for Params {
     }
 
     fn text(&self, index: usize) -> Result<Option<String>, sqlx::Error> {
-        match self.cell(index)? {
+        match self.value(index)? {
             SqlParam::Null => Ok(None),
             SqlParam::Text(s) | SqlParam::Decimal(s) => Ok(Some(s.clone())),
             _ => Err(mismatch(index)),
@@ -151,7 +152,7 @@ impl Cells for Params {
     }
 
     fn blob(&self, index: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
-        match self.cell(index)? {
+        match self.value(index)? {
             SqlParam::Null => Ok(None),
             SqlParam::Blob(b) => Ok(Some(b.clone())),
             _ => Err(mismatch(index)),
@@ -159,6 +160,16 @@ impl Cells for Params {
     }
 
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
-        self.cell(index).cloned()
+        self.value(index).cloned()
+    }
+
+    fn cell(&self, index: usize) -> Result<CellRef<'_>, sqlx::Error> {
+        Ok(match self.value(index)? {
+            SqlParam::Null => CellRef::Null,
+            SqlParam::Integer(i) => CellRef::Integer(*i),
+            SqlParam::Real(r) => CellRef::Real(*r),
+            SqlParam::Text(t) | SqlParam::Decimal(t) => CellRef::Text(t),
+            SqlParam::Blob(b) => CellRef::Blob(b),
+        })
     }
 }

@@ -11,7 +11,7 @@ use sqlx::{Row, TypeInfo, ValueRef};
 use crate::sql::SqlParam;
 
 use super::StoreError;
-use super::raw_page::{CellRef, RawRow};
+use super::page_row::CellRef;
 use super::table::{Column, ColumnKind};
 
 /// The parameter(s) of one column's value: two for a DateTimeOffset (text as sent, UTC
@@ -49,6 +49,8 @@ pub(crate) fn params(column: &Column, value: &Value) -> Vec<SqlParam> {
 /// Reading the cells of a result row, whatever the database: the few column types the
 /// table mapping uses.
 pub(crate) trait Cells {
+    /// Cell `index` as the database gave it, borrowed from the row.
+    fn cell(&self, index: usize) -> Result<CellRef<'_>, sqlx::Error>;
     /// An INTEGER / BIGINT cell.
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error>;
     /// A REAL / DOUBLE PRECISION cell.
@@ -61,20 +63,25 @@ pub(crate) trait Cells {
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error>;
     /// The number of cells.
     fn width(&self) -> usize;
-    /// The row's cells copied out ([`super::raw_page`]), with room for `text` bytes of
-    /// text (the previous row's, so that the row's text is copied once).
-    fn raw(&self, text: usize) -> Result<RawRow, sqlx::Error> {
-        let mut raw = RawRow::with_capacity(self.width(), text);
-        for index in 0..self.width() {
-            raw.push(CellRef::from(&self.param(index)?));
-        }
-        Ok(raw)
-    }
 }
 
 impl Cells for SqliteRow {
     fn width(&self) -> usize {
         self.len()
+    }
+
+    fn cell(&self, index: usize) -> Result<CellRef<'_>, sqlx::Error> {
+        let raw = self.try_get_raw(index)?;
+        if raw.is_null() {
+            return Ok(CellRef::Null);
+        }
+        // SQLite's storage class of this very value.
+        Ok(match raw.type_info().name() {
+            "INTEGER" | "BOOLEAN" => CellRef::Integer(self.try_get(index)?),
+            "REAL" => CellRef::Real(self.try_get(index)?),
+            "BLOB" => CellRef::Blob(self.try_get(index)?),
+            _ => CellRef::Text(self.try_get(index)?),
+        })
     }
 
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
@@ -94,18 +101,7 @@ impl Cells for SqliteRow {
     }
 
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
-        let raw = self.try_get_raw(index)?;
-        if raw.is_null() {
-            return Ok(SqlParam::Null);
-        }
-        // SQLite's storage class of this very value.
-        let class = raw.type_info().name().to_owned();
-        Ok(match class.as_str() {
-            "INTEGER" | "BOOLEAN" => SqlParam::Integer(self.try_get(index)?),
-            "REAL" => SqlParam::Real(self.try_get(index)?),
-            "BLOB" => SqlParam::Blob(self.try_get(index)?),
-            _ => SqlParam::Text(self.try_get(index)?),
-        })
+        Ok(self.cell(index)?.to_param())
     }
 }
 
@@ -131,32 +127,23 @@ impl Cells for rusqlite::Row<'_> {
         self.get(index).map_err(scan_cell)
     }
 
-    fn raw(&self, text: usize) -> Result<RawRow, sqlx::Error> {
-        let width = self.width();
-        let mut raw = RawRow::with_capacity(width, text);
-        for index in 0..width {
-            raw.push(scan_cell_ref(self, index)?);
-        }
-        Ok(raw)
+    /// Borrowed from SQLite's memory.
+    fn cell(&self, index: usize) -> Result<CellRef<'_>, sqlx::Error> {
+        use rusqlite::types::ValueRef as Cell;
+        Ok(match self.get_ref(index).map_err(scan_cell)? {
+            Cell::Null => CellRef::Null,
+            Cell::Integer(i) => CellRef::Integer(i),
+            Cell::Real(r) => CellRef::Real(r),
+            Cell::Text(t) => {
+                CellRef::Text(std::str::from_utf8(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)
+            }
+            Cell::Blob(b) => CellRef::Blob(b),
+        })
     }
 
     fn param(&self, index: usize) -> Result<SqlParam, sqlx::Error> {
-        Ok(scan_cell_ref(self, index)?.to_param())
+        Ok(self.cell(index)?.to_param())
     }
-}
-
-/// Cell `index` of a scan reader's row, borrowed from SQLite's memory.
-fn scan_cell_ref<'r>(row: &'r rusqlite::Row<'_>, index: usize) -> Result<CellRef<'r>, sqlx::Error> {
-    use rusqlite::types::ValueRef as Cell;
-    Ok(match row.get_ref(index).map_err(scan_cell)? {
-        Cell::Null => CellRef::Null,
-        Cell::Integer(i) => CellRef::Integer(i),
-        Cell::Real(r) => CellRef::Real(r),
-        Cell::Text(t) => {
-            CellRef::Text(std::str::from_utf8(t).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)
-        }
-        Cell::Blob(b) => CellRef::Blob(b),
-    })
 }
 
 /// A cell of a scan reader's row that does not decode as asked.
@@ -167,6 +154,29 @@ fn scan_cell(e: rusqlite::Error) -> sqlx::Error {
 impl Cells for PgRow {
     fn width(&self) -> usize {
         self.len()
+    }
+
+    /// A NUMERIC cell (an Edm.Decimal expression) is only read as a parameter. sqlx
+    /// decodes each integer width only into its own Rust type (`length(…)` is INT4).
+    fn cell(&self, index: usize) -> Result<CellRef<'_>, sqlx::Error> {
+        let raw = self.try_get_raw(index)?;
+        if raw.is_null() {
+            return Ok(CellRef::Null);
+        }
+        Ok(match raw.type_info().name() {
+            "INT8" => CellRef::Integer(self.try_get(index)?),
+            "INT4" => CellRef::Integer(i64::from(self.try_get::<i32, _>(index)?)),
+            "INT2" => CellRef::Integer(i64::from(self.try_get::<i16, _>(index)?)),
+            "FLOAT8" => CellRef::Real(self.try_get(index)?),
+            "FLOAT4" => CellRef::Real(f64::from(self.try_get::<f32, _>(index)?)),
+            "BYTEA" => CellRef::Blob(self.try_get(index)?),
+            "NUMERIC" => {
+                return Err(sqlx::Error::Decode(
+                    "a NUMERIC cell is read as a parameter".into(),
+                ));
+            }
+            _ => CellRef::Text(self.try_get(index)?),
+        })
     }
 
     fn int(&self, index: usize) -> Result<Option<i64>, sqlx::Error> {
@@ -190,20 +200,12 @@ impl Cells for PgRow {
         if raw.is_null() {
             return Ok(SqlParam::Null);
         }
-        // The column's declared type (the mapping uses these four), or NUMERIC: Edm.Decimal
+        // The column's declared type (the mapping uses four), or NUMERIC: Edm.Decimal
         // expressions.
-        let ty = raw.type_info().name().to_owned();
-        Ok(match ty.as_str() {
-            // sqlx decodes each width only into its own Rust type (`length(…)` is INT4).
-            "INT8" => SqlParam::Integer(self.try_get(index)?),
-            "INT4" => SqlParam::Integer(i64::from(self.try_get::<i32, _>(index)?)),
-            "INT2" => SqlParam::Integer(i64::from(self.try_get::<i16, _>(index)?)),
-            "FLOAT8" => SqlParam::Real(self.try_get(index)?),
-            "FLOAT4" => SqlParam::Real(f64::from(self.try_get::<f32, _>(index)?)),
-            "BYTEA" => SqlParam::Blob(self.try_get(index)?),
-            "NUMERIC" => SqlParam::Decimal(decimal_text(&self.try_get(index)?)),
-            _ => SqlParam::Text(self.try_get(index)?),
-        })
+        match raw.type_info().name() {
+            "NUMERIC" => Ok(SqlParam::Decimal(decimal_text(&self.try_get(index)?))),
+            _ => Ok(self.cell(index)?.to_param()),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ pub mod changes;
 pub(crate) mod codec;
 mod commit_queue;
 pub mod link_table;
-pub mod raw_page;
+pub mod page_row;
 mod schema_check;
 pub mod sqlite_case;
 pub mod sqlite_decimal;
@@ -27,6 +27,7 @@ pub mod table;
 
 use budget::Budgeted;
 pub use budget::Deadline;
+use page_row::{PageRows, PageSink, RowSink};
 use sqlite_scan::ScanReaders;
 
 use std::str::FromStr;
@@ -120,7 +121,8 @@ pub enum StoreError {
     /// The commit of a batch of writes failed ([`commit_queue`]); the write is not stored.
     #[error("commit failed: {0}")]
     Commit(String),
-    /// The update function rejected the change.
+    /// The update function rejected the change, or what a read's rows were handed to
+    /// ([`page_row::PageSink`]) failed: its error is the answer.
     #[error(transparent)]
     Rejected(ODataError),
     /// A stored value that does not decode (never caused by a request).
@@ -935,29 +937,43 @@ impl Store {
         .await
     }
 
-    /// [`Store::find`] with the rows as read ([`raw_page`]): for responses written
-    /// straight from the cells, decoding only what they need.
-    pub async fn find_raw(
+    /// [`Store::find`]'s rows handed one by one to `sink` as they are read
+    /// ([`page_row`]): for responses written straight from the cells, decoding only what
+    /// they need.
+    pub async fn find_each(
         &self,
         table: &Table,
         tenant: &str,
         find: &Find<'_>,
         deadline: Deadline,
-    ) -> Result<raw_page::RawPage, StoreError> {
+        sink: &mut dyn PageSink,
+    ) -> Result<(), StoreError> {
         let (statement, columns) = self.page_statement(table, tenant, find);
-        let mut text = 0;
-        let rows = self
-            .scan(statement, deadline, move |row| {
-                let raw = row.raw(text)?;
-                text = raw.text_len();
-                Ok(raw)
-            })
-            .await?;
-        Ok(raw_page::RawPage {
-            rows,
-            layout: RowLayout::of(table, columns),
+        let layout = RowLayout::of(table, columns);
+        let mut rows = PageRows {
+            sink,
+            layout: &layout,
             order_terms: find.order.len(),
-        })
+        };
+        match &self.pools {
+            Pools::Sqlite {
+                scans: SqliteScans::File(readers),
+                ..
+            } => readers.for_each(statement, deadline, &mut rows).await,
+            Pools::Sqlite {
+                scans: SqliteScans::Memory(pool),
+                ..
+            } => {
+                let query = run_sqlite(statement)?;
+                let read = budgeted!(pool, deadline, query.fetch_all);
+                read.iter().try_for_each(|row| rows.row(row))
+            }
+            Pools::Postgres { pool } => {
+                let query = run_postgres(statement)?;
+                let read = budgeted!(pool, deadline, query.fetch_all);
+                read.iter().try_for_each(|row| rows.row(row))
+            }
+        }
     }
 
     /// The statement of a [`Find`], and the table columns it reads.

@@ -28,6 +28,7 @@ use tokio::sync::Semaphore;
 
 use super::StoreError;
 use super::budget::{self, Deadline, PROGRESS_OPS};
+use super::page_row::{RawRow, RowSink};
 use super::sqlite_case;
 use crate::sql::Statement;
 
@@ -85,7 +86,7 @@ impl ScanReaders {
     /// interrupted at `deadline`.
     ///
     /// The read runs on the calling thread when a connection is free and the statement
-    /// finishes within [`INLINE_BUDGET`]; otherwise on tokio's blocking pool (see
+    /// finishes within [`INLINE_CHECKS`] progress checks; otherwise on tokio's blocking pool (see
     /// [`ScanReaders::read_here`]). Waiting longer than the pool's `wait` for a connection
     /// is `sqlx::Error::PoolTimedOut` (the service answers 503), as on sqlx's pools.
     pub(crate) async fn fetch<T, F>(
@@ -98,9 +99,50 @@ impl ScanReaders {
         T: Send + 'static,
         F: FnMut(&Row<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        if let Some(rows) = self.read_here(&statement, deadline, &mut decode) {
-            return rows;
+        match self.read_here(&statement, deadline, &mut decode) {
+            Some(rows) => rows,
+            None => self.read_on_pool(statement, deadline, decode).await,
         }
+    }
+
+    /// Hands every row of `statement` to `sink`, in order; interrupted at `deadline`.
+    ///
+    /// As [`ScanReaders::fetch`] reads: a read on the calling thread hands each row over
+    /// straight from SQLite's memory as it steps; a read on the blocking pool copies the
+    /// rows ([`RawRow`]) and hands them over once back.
+    pub(crate) async fn for_each(
+        &self,
+        statement: Statement,
+        deadline: Deadline,
+        sink: &mut dyn RowSink,
+    ) -> Result<(), StoreError> {
+        if let Some(read) = self.read_here(&statement, deadline, &mut |row: &Row<'_>| sink.row(row))
+        {
+            return read.map(drop);
+        }
+        sink.restart();
+        let mut text = 0;
+        let rows = self
+            .read_on_pool(statement, deadline, move |row| {
+                let raw = RawRow::copy(row, text)?;
+                text = raw.text_len();
+                Ok(raw)
+            })
+            .await?;
+        rows.iter().try_for_each(|row| sink.row(row))
+    }
+
+    /// [`ScanReaders::fetch`] on a thread of tokio's blocking pool.
+    async fn read_on_pool<T, F>(
+        &self,
+        statement: Statement,
+        deadline: Deadline,
+        mut decode: F,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        T: Send + 'static,
+        F: FnMut(&Row<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
         let permit = tokio::time::timeout(self.wait, Arc::clone(&self.permits).acquire_owned())
             .await
             .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))?
@@ -142,9 +184,9 @@ impl ScanReaders {
     }
 
     /// Reads `statement` on the calling thread if a connection is free at once and the
-    /// read ends within [`INLINE_BUDGET`]; `None` when it did not run or was cut off there
-    /// (then it runs again on the blocking pool, and a statement text cut off for its
-    /// length runs there directly from then on).
+    /// read ends within [`INLINE_CHECKS`]; `None` when it did not run or was cut off there
+    /// (then it runs again on the blocking pool, and so do the next
+    /// [`POOL_READS_AFTER_OVERRUN`] reads of a statement text cut off for its length).
     ///
     /// Handing a read to the blocking pool and its page back costs two thread switches
     /// and wake-ups, and the pool's threads compete with the workers for the cores: for a
@@ -391,6 +433,59 @@ mod tests {
         // The connection that was cut off serves short reads here again.
         let (n, after) = read(&readers, "SELECT n FROM t").await;
         assert_eq!((n, after == here), (1, true));
+    }
+
+    /// Records what a read hands over.
+    #[derive(Default)]
+    struct Recorder {
+        rows: Vec<i64>,
+        restarts: usize,
+        thread: Option<ThreadId>,
+    }
+
+    impl RowSink for Recorder {
+        fn row(&mut self, row: &dyn crate::store::codec::Cells) -> Result<(), StoreError> {
+            self.rows.push(row.int(0)?.unwrap_or_default());
+            self.thread = Some(thread::current().id());
+            Ok(())
+        }
+
+        fn restart(&mut self) {
+            self.rows.clear();
+            self.restarts += 1;
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn rows_handed_over_before_a_read_is_cut_off_are_voided_and_handed_over_again() {
+        let (_dir, readers) = readers();
+        let _ = read(&readers, "SELECT n FROM t").await;
+        let deadline = Deadline::after(Duration::from_secs(30));
+        // Short: every row straight from SQLite on this thread, nothing restarted.
+        let mut short = Recorder::default();
+        let few = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 10) \
+                   SELECT i FROM c";
+        readers
+            .for_each(statement(few), deadline, &mut short)
+            .await
+            .expect("the read");
+        assert_eq!(short.rows, (1..=10).collect::<Vec<_>>());
+        assert_eq!(short.restarts, 0);
+        assert_eq!(short.thread, Some(thread::current().id()));
+        // Long: cut off after some rows here, then every row once, in order, from the pool.
+        let mut long = Recorder::default();
+        let many = "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c \
+                    WHERE i < 100000) SELECT i FROM c";
+        readers
+            .for_each(statement(many), deadline, &mut long)
+            .await
+            .expect("the read");
+        assert_eq!(long.restarts, 1);
+        assert_eq!(long.rows.len(), 100_000);
+        assert!(
+            long.rows.iter().zip(1..).all(|(&row, i)| row == i),
+            "in order, once"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
