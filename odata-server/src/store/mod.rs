@@ -313,8 +313,13 @@ enum Pools {
 /// Where SQLite's collection reads run.
 #[derive(Debug, Clone)]
 enum SqliteScans {
-    /// A database file: read-only connections that read a page in one hop.
-    File(Arc<ScanReaders>),
+    /// A database file: read-only connections that read a page at once
+    /// ([`sqlite_scan`]); key reads have connections of their own, so that long scans
+    /// never hold them up.
+    File {
+        pages: Arc<ScanReaders>,
+        keys: Arc<ScanReaders>,
+    },
     /// An in-memory database, which only the writer's connection sees: its pool.
     Memory(SqlitePool),
 }
@@ -587,7 +592,10 @@ impl Store {
                 owns_group: false,
             });
         }
-        let scans = ScanReaders::new(options.get_filename(), readers, budget);
+        let scans = SqliteScans::File {
+            pages: Arc::new(ScanReaders::new(options.get_filename(), readers, budget)),
+            keys: Arc::new(ScanReaders::new(options.get_filename(), readers, budget)),
+        };
         let keyed = pool()
             .max_connections(readers.max(1))
             .connect_with(options.read_only(true))
@@ -595,7 +603,7 @@ impl Store {
         Ok(Self {
             pools: Pools::Sqlite {
                 writer,
-                scans: SqliteScans::File(Arc::new(scans)),
+                scans,
                 keyed,
             },
             commits: Some(CommitQueue::new()),
@@ -885,7 +893,10 @@ impl Store {
             } => {
                 keyed.close().await;
                 match scans {
-                    SqliteScans::File(readers) => readers.close(),
+                    SqliteScans::File { pages, keys } => {
+                        pages.close();
+                        keys.close();
+                    }
                     SqliteScans::Memory(_) => {}
                 }
                 writer.close().await;
@@ -901,6 +912,23 @@ impl Store {
         tenant: &str,
         key: &[Value],
     ) -> Result<Option<StoredEntity>, StoreError> {
+        if let (
+            None,
+            Pools::Sqlite {
+                scans: SqliteScans::File { keys, .. },
+                ..
+            },
+        ) = (&self.group, &self.pools)
+        {
+            let read = statement::key_read(&dialect::Sqlite, table, tenant, key_params(table, key));
+            let mut found = KeyRead {
+                table,
+                entity: None,
+            };
+            keys.for_each(read, Deadline::after(KEY_READ_LIMIT), &mut found)
+                .await?;
+            return Ok(found.entity);
+        }
         per_backend!(&self.pools, |d, bind, writer, keyed| {
             let read = statement::key_read(d, table, tenant, key_params(table, key));
             let row = if self.group.is_some() {
@@ -957,9 +985,9 @@ impl Store {
         };
         match &self.pools {
             Pools::Sqlite {
-                scans: SqliteScans::File(readers),
+                scans: SqliteScans::File { pages, .. },
                 ..
-            } => readers.for_each(statement, deadline, &mut rows).await,
+            } => pages.for_each(statement, deadline, &mut rows).await,
             Pools::Sqlite {
                 scans: SqliteScans::Memory(pool),
                 ..
@@ -1057,10 +1085,10 @@ impl Store {
     {
         match &self.pools {
             Pools::Sqlite {
-                scans: SqliteScans::File(readers),
+                scans: SqliteScans::File { pages, .. },
                 ..
             } => {
-                readers
+                pages
                     .fetch(statement, deadline, move |row| decode(row))
                     .await
             }
@@ -1794,9 +1822,30 @@ fn write_params(table: &Table, values: &[Value]) -> Vec<SqlParam> {
         .collect()
 }
 
-fn decode_row(table: &Table, row: &impl Cells) -> Result<StoredEntity, StoreError> {
+fn decode_row(table: &Table, row: &(impl Cells + ?Sized)) -> Result<StoredEntity, StoreError> {
     let columns = table.columns.iter().map(|c| &c.property).enumerate();
     entity(table.columns.len(), columns, row)
+}
+
+/// How long a key read may run: it reads one row by its primary key, so this bounds only
+/// a database that has gone wrong.
+const KEY_READ_LIMIT: StdDuration = StdDuration::from_secs(30);
+
+/// The entity of a key read on SQLite's key readers, decoded from its row.
+struct KeyRead<'t> {
+    table: &'t Table,
+    entity: Option<StoredEntity>,
+}
+
+impl RowSink for KeyRead<'_> {
+    fn row(&mut self, row: &dyn Cells) -> Result<(), StoreError> {
+        self.entity = Some(decode_row(self.table, row)?);
+        Ok(())
+    }
+
+    fn restart(&mut self) {
+        self.entity = None;
+    }
 }
 
 #[cfg(test)]

@@ -78,7 +78,12 @@ async fn a_runaway_statement_is_interrupted_at_the_budget_and_the_pool_stays_hea
 
 #[tokio::test]
 async fn key_reads_and_readiness_answer_while_one_caller_runs_six_runaway_queries() {
-    let app = spawn_with(|s| s.statement_budget = Duration::from_secs(3)).await;
+    // As many scan connections as the caller's query slots: the runaways hold them all.
+    let app = spawn_with(|s| {
+        s.statement_budget = Duration::from_secs(3);
+        s.reader_connections = s.max_queries_per_caller;
+    })
+    .await;
     let id = wide_profile(&app).await;
     let runaways: Vec<_> = (0..6)
         .map(|_| {
