@@ -1437,6 +1437,7 @@ impl<'a, D: ExprDialect> Builder<'a, D> {
             track_changes: false,
             range_counts: Vec::new(),
             trigram_indexes: Vec::new(),
+            sqlite_texts: Default::default(),
         };
         Rel {
             sql,

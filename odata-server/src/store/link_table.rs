@@ -88,6 +88,7 @@ impl LinkTable {
                 track_changes: false,
                 range_counts: Vec::new(),
                 trigram_indexes: Vec::new(),
+                sqlite_texts: Default::default(),
             },
         }
     }

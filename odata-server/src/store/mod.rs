@@ -1261,10 +1261,9 @@ impl Store {
             table.track_changes,
             &stream,
         ) {
-            let d = &dialect::Sqlite;
             let insert =
-                statement::insert(d, table, tenant, type_name, write_params(table, values));
-            let undo = statement::delete(d, table, tenant, key_params(table, &key), 1);
+                statement::sqlite_insert(table, tenant, type_name, write_params(table, values));
+            let undo = statement::sqlite_delete_created(table, tenant, key_params(table, &key));
             let (outcome, ticket) = queue
                 .run_alone(writer, run_sqlite(insert)?, run_sqlite(undo)?)
                 .await?;

@@ -23,6 +23,7 @@
 //! check are derived from both.
 
 use odata_core::edm::{EntityTypeId, Model, PrimitiveKind, Property, TypeKind, TypeRef};
+use std::sync::OnceLock;
 
 /// How a property's value is laid out in columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,6 +202,19 @@ pub struct Table {
     /// String properties (indexes into `columns`) with a trigram index
     /// ([`crate::sql::trigram`]).
     pub trigram_indexes: Vec<usize>,
+    /// The texts of its hottest SQLite statements, rendered at their first use.
+    pub(crate) sqlite_texts: SqliteTexts,
+}
+
+/// SQLite statement texts that depend on the table alone: SQLite's placeholders are all
+/// `?`, whatever the values (see `crate::sql::statement::sqlite_insert`). Filled when a
+/// service runs, after its tables are set up.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SqliteTexts {
+    /// Its INSERT of a new entity.
+    pub(crate) insert: OnceLock<String>,
+    /// The DELETE of an entity by key at version 1 (undoing a create).
+    pub(crate) delete_created: OnceLock<String>,
 }
 
 impl Table {
@@ -252,6 +266,7 @@ impl Table {
             track_changes: false,
             range_counts: Vec::new(),
             trigram_indexes: Vec::new(),
+            sqlite_texts: SqliteTexts::default(),
         };
         let hierarchy = model.entity_type_and_subtypes(entity_type);
         if hierarchy.iter().any(|&t| model.entity_type(t).has_stream) {
