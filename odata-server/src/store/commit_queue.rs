@@ -16,6 +16,11 @@
 //! timer: an uncontended write commits at once, and a batch grows with the queue. The
 //! commit runs in a task of its own, so a request dropped while waiting still lets its
 //! batch commit and never leaves the writer connection inside an open transaction.
+//!
+//! Those tasks — the one-statement writes and the commits — run on a thread of the
+//! queue's own ([`Driver`]), not on the workers': the batch's turn passes from write to
+//! write through them, and a worker busy parsing or writing other requests would poll the
+//! next one late while the writer connection waited (a fifth of the creates per second).
 
 use std::sync::Arc;
 
@@ -28,6 +33,59 @@ use super::StoreError;
 #[derive(Debug)]
 pub(crate) struct CommitQueue<DB: sqlx::Database> {
     state: Arc<Mutex<Batch<DB>>>,
+    /// The thread that drives one-statement writes and commits (see [`Driver`]).
+    driver: Driver,
+}
+
+/// A thread of its own that drives the statements of one-statement writes and the
+/// commits, so that handing the batch's turn from one write to the next never waits for
+/// a busy worker thread to poll the next write; stopped when the queue is dropped.
+#[derive(Debug)]
+struct Driver {
+    handle: Option<tokio::runtime::Handle>,
+    _stop: Option<oneshot::Sender<()>>,
+}
+
+impl Driver {
+    fn start() -> Self {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        let Ok(runtime) = runtime else {
+            return Self {
+                handle: None,
+                _stop: None,
+            };
+        };
+        let handle = runtime.handle().clone();
+        let started = std::thread::Builder::new()
+            .name("odata-commits".into())
+            .spawn(move || {
+                let _ = runtime.block_on(stopped);
+            });
+        Self {
+            handle: started.is_ok().then_some(handle),
+            _stop: Some(stop),
+        }
+    }
+
+    /// Runs `task` on the driver's thread (on the current runtime without one).
+    fn spawn<F>(&self, task: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        match &self.handle {
+            Some(handle) => {
+                handle.spawn(task);
+            }
+            None => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(task);
+                }
+            }
+        }
+    }
 }
 
 /// How a batch's commit went: `None` until it went.
@@ -64,6 +122,7 @@ impl<DB: sqlx::Database> CommitQueue<DB> {
                 number: 0,
                 outcome: watch::Sender::new(None),
             })),
+            driver: Driver::start(),
         })
     }
 
@@ -119,7 +178,7 @@ impl<DB: sqlx::Database> CommitQueue<DB> {
         let queue = Arc::clone(self);
         let pool = pool.clone();
         let (handed, outcome) = oneshot::channel();
-        tokio::spawn(async move {
+        self.driver.spawn(async move {
             let mut batch = Arc::clone(&queue.state).lock_owned().await;
             let ticket = match queue.ticket(&mut batch, &pool).await {
                 Ok(ticket) => ticket,
@@ -164,9 +223,7 @@ impl<DB: sqlx::Database> CommitQueue<DB> {
     /// Commits batch `number` in a task of its own (see the module documentation).
     fn spawn_commit(self: &Arc<Self>, number: u64) {
         let queue = Arc::clone(self);
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { queue.commit(number).await });
-        }
+        self.driver.spawn(async move { queue.commit(number).await });
     }
 }
 
