@@ -160,18 +160,32 @@ async fn plain_pages_link_to_the_rest() {
     let mut ids = events(&app).await;
     ids.extend(events(&app).await);
     ids.sort();
+    let seen = paged(
+        &app,
+        &format!("{EVENTS}?$orderby=id&$top=5&$select=id"),
+        "id",
+    )
+    .await;
+    assert_eq!(seen, ids[..5].to_vec());
+}
+
+/// `property` of every member of `path`, two per page, following the nextLinks.
+async fn paged(app: &TestApp, path: &str, property: &str) -> Vec<String> {
     let mut seen = Vec::new();
-    let mut next = Some(app.url(&format!("{EVENTS}?$orderby=id&$top=5&$select=id")));
-    let client = reqwest::Client::new();
+    let mut next = Some(app.url(path));
     while let Some(url) = next {
-        let response = client.get(&url).header("Prefer", "odata.maxpagesize=2");
+        let response = app.client.get(&url).header("Prefer", "odata.maxpagesize=2");
         let page: Value = response.send().await.unwrap().json().await.unwrap();
         let members = page["value"].as_array().unwrap();
         assert!(members.len() <= 2, "{page}");
-        seen.extend(members.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
+        seen.extend(
+            members
+                .iter()
+                .map(|m| m[property].as_str().unwrap().to_owned()),
+        );
         next = page["@odata.nextLink"].as_str().map(str::to_owned);
     }
-    assert_eq!(seen, ids[..5].to_vec());
+    seen
 }
 
 #[tokio::test]
@@ -242,23 +256,11 @@ async fn a_plain_page_read_long_enough_to_leave_the_workers_thread_is_written_on
         ]
     );
     // And page by page, through nextLinks.
-    let mut next = Some(app.url(&format!("{IDENTITIES}?{filter}&$top=4")));
-    let mut paged = Vec::new();
-    while let Some(url) = next {
-        let page: Value = app
-            .client
-            .get(&url)
-            .header("Prefer", "odata.maxpagesize=2")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        for member in page["value"].as_array().unwrap() {
-            paged.push(member["serialNumber"].as_str().unwrap().to_owned());
-        }
-        next = page["@odata.nextLink"].as_str().map(str::to_owned);
-    }
+    let paged = paged(
+        &app,
+        &format!("{IDENTITIES}?{filter}&$top=4"),
+        "serialNumber",
+    )
+    .await;
     assert_eq!(paged, ["BULK-5000", "BULK-4000", "BULK-3000", "BULK-2000"]);
 }
