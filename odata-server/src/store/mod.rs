@@ -22,6 +22,7 @@ pub mod page_row;
 mod schema_check;
 pub mod sqlite_case;
 pub mod sqlite_decimal;
+mod sqlite_handle;
 pub mod sqlite_scan;
 pub mod table;
 
@@ -143,9 +144,10 @@ pub enum StoreError {
     /// Any database failure.
     #[error(transparent)]
     Database(sqlx::Error),
-    /// A failure of a collection read on SQLite's scan readers ([`sqlite_scan`]).
+    /// A failure of a statement run on SQLite outside sqlx: a read on the scan readers
+    /// ([`sqlite_scan`]), a one-statement write ([`commit_queue`]).
     #[error(transparent)]
-    Scan(rusqlite::Error),
+    Sqlite(rusqlite::Error),
     /// Migrations failed.
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -1264,16 +1266,11 @@ impl Store {
             let insert =
                 statement::sqlite_insert(table, tenant, type_name, write_params(table, values));
             let undo = statement::sqlite_delete_created(table, tenant, key_params(table, &key));
-            let (outcome, ticket) = queue
-                .run_alone(writer, run_sqlite(insert)?, run_sqlite(undo)?)
+            queue
+                .run_alone(writer, insert, undo)
+                .await?
+                .committed()
                 .await?;
-            match outcome {
-                Ok(_) => ticket.committed().await?,
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                    return Err(StoreError::Duplicate);
-                }
-                Err(e) => return Err(e.into()),
-            }
         } else {
             per_backend!(&self.pools, |d, bind, writer, _k| {
                 let insert =

@@ -20,8 +20,9 @@
 //! with [`Geo`]'s methods, the evaluator's own code; null or unreadable input gives null.
 //!
 //! sqlx has no safe API for user-defined functions, so this module calls SQLite's C API
-//! through `libsqlite3-sys` (the library sqlx links). It is the one place of the workspace
-//! that allows `unsafe`; each block states why it is sound.
+//! through `libsqlite3-sys` (the library sqlx links). It is, with [`super::sqlite_handle`],
+//! one of the two places of the workspace that allow `unsafe`; each block states why it is
+//! sound.
 #![allow(unsafe_code)]
 
 use std::ffi::{CStr, CString, c_char, c_int, c_void};

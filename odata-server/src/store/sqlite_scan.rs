@@ -175,7 +175,7 @@ impl ScanReaders {
             rows
         });
         let rows = read.await.map_err(|e| {
-            StoreError::Scan(rusqlite::Error::UserFunctionError(
+            StoreError::Sqlite(rusqlite::Error::UserFunctionError(
                 format!("the read's thread failed: {e}").into(),
             ))
         })?;
@@ -231,7 +231,7 @@ impl ScanReaders {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(connection);
         }
-        let cut_off = |code| matches!(&rows, Err(StoreError::Scan(rusqlite::Error::SqliteFailure(f, _))) if f.code == code);
+        let cut_off = |code| matches!(&rows, Err(StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))) if f.code == code);
         if cut_off(rusqlite::ErrorCode::OperationInterrupted) {
             self.remember_overrun(&statement.sql);
             return None;
@@ -366,7 +366,7 @@ fn of_scan(e: rusqlite::Error, deadline: Deadline) -> StoreError {
             return sorted;
         }
     }
-    StoreError::Scan(e)
+    StoreError::Sqlite(e)
 }
 
 #[cfg(test)]
@@ -397,7 +397,7 @@ mod tests {
         let rows = readers
             .fetch(statement(sql), deadline, |row| {
                 Ok((
-                    row.get::<_, i64>(0).map_err(StoreError::Scan)?,
+                    row.get::<_, i64>(0).map_err(StoreError::Sqlite)?,
                     thread::current().id(),
                 ))
             })
@@ -499,7 +499,7 @@ mod tests {
         let expired = Deadline::after(Duration::ZERO);
         let outcome = readers
             .fetch(statement(LONG), expired, |row| {
-                row.get::<_, i64>(0).map_err(StoreError::Scan)
+                row.get::<_, i64>(0).map_err(StoreError::Sqlite)
             })
             .await;
         assert!(
