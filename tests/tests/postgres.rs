@@ -7,8 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use acceptance_tests::{FreshDatabase, TestApp, postgres_database, spawn_with};
+use odata_server::sql::{SqlParam, Statement};
+use odata_server::store::{Deadline, Store, StoreError};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -262,6 +265,51 @@ async fn queries_answer_alike_on_sqlite_and_postgresql() {
 }
 
 /// Every page of a collection request: each page's entities and `@odata.count`.
+/// Reads run on connections whose sessions' timeout is the whole statement budget; a read
+/// whose deadline is nearer or farther than that still stops at its own.
+#[tokio::test]
+async fn a_read_stops_at_its_own_deadline_be_it_the_whole_budget_or_not() {
+    let Some(database) = postgres_database().await else {
+        return;
+    };
+    let budget = Duration::from_millis(400);
+    // One read connection: every read below runs on the same session.
+    let store = Store::connect(database.url(), 1, budget).await.unwrap();
+    let sleep = |seconds: f64| Statement {
+        sql: "SELECT 1 FROM pg_sleep($1)".to_owned(),
+        params: vec![SqlParam::Real(seconds)],
+    };
+    let stopped =
+        |outcome: Result<_, StoreError>| matches!(outcome, Err(StoreError::BudgetExceeded));
+
+    // The whole budget left: the session's timeout stops the read.
+    assert!(stopped(
+        store.rows(sleep(3.0), Deadline::after(budget)).await
+    ));
+    // A quarter of it: a timeout of the read's own...
+    assert!(stopped(
+        store.rows(sleep(0.3), Deadline::after(budget / 4)).await
+    ));
+    // ...reset after, to the whole budget again, not to none.
+    assert!(
+        store
+            .rows(sleep(0.2), Deadline::after(budget))
+            .await
+            .is_ok()
+    );
+    assert!(stopped(
+        store.rows(sleep(3.0), Deadline::after(budget)).await
+    ));
+    // More than the budget (a deadline of its own): not stopped at the budget.
+    assert!(
+        store
+            .rows(sleep(0.6), Deadline::after(budget * 4))
+            .await
+            .is_ok()
+    );
+    store.close().await;
+}
+
 async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
     let mut pages = Vec::new();
     let mut next = Some(app.url(path));

@@ -830,8 +830,8 @@ pub(crate) fn ping() -> Statement {
     }
 }
 
-/// PostgreSQL: sets the session's `statement_timeout` to `millis`, or back to the server's
-/// default for `None`.
+/// PostgreSQL: sets the session's `statement_timeout` to `millis`, or back to the session's
+/// default for `None` (the server's, or the one the session started with).
 pub(crate) fn statement_timeout(dialect: &impl Dialect, millis: Option<u128>) -> Statement {
     match millis {
         Some(ms) => Statement::render(

@@ -10,13 +10,21 @@
 //! went away, so an abandoned statement stops within a few milliseconds instead of running
 //! on. After `finish` the handler lets everything run, so the connection goes back to the
 //! pool healthy and the next [`Budgeted::arm`] replaces the handler. On PostgreSQL the
-//! same call sets the session's `statement_timeout` to the budget left.
+//! same call sets the session's `statement_timeout` to the budget left; reads have
+//! connections of their own whose sessions start with the whole budget as their timeout
+//! ([`PgReads`]), so that a read which starts with (about) its whole budget left needs no
+//! round trip to set it and none to reset it. A read dropped before it ends (its client
+//! went away) closes its connection, and the server, checking its client's socket while
+//! the statement runs (`client_connection_check_interval`, PostgreSQL 14+), stops it: a
+//! connection handed back to the pool instead would wait for the statement to end.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::{AssertSqlSafe, PgConnection, SqliteConnection};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres as PgDatabase, SqliteConnection};
 
 use crate::sql::dialect::Postgres;
 
@@ -120,11 +128,101 @@ impl Budgeted for PgConnection {
         })
     }
 
-    /// Resets `statement_timeout`: the pool's next user of the connection, a write say,
-    /// must not inherit what was left of this request's budget.
+    /// Resets `statement_timeout` to the session's own (none, or [`PgReads`]' whole
+    /// budget): the connection's next user must not inherit what was left of this
+    /// request's budget.
     async fn disarm(&mut self, watch: Watch) -> Result<(), sqlx::Error> {
         watch.finish();
         self.set_timeout(None).await
+    }
+}
+
+/// How much of its budget a read on PostgreSQL may have spent and still run under the
+/// session's timeout, the whole budget: it may then run this much past its deadline.
+const PG_SESSION_SLACK: Duration = Duration::from_millis(20);
+
+/// How often PostgreSQL checks, while a read runs, that its client is still connected.
+const PG_CLIENT_CHECK_MILLIS: u32 = 100;
+
+/// The first PostgreSQL version (as `server_version_num`) with
+/// `client_connection_check_interval`.
+const PG_CLIENT_CHECK_SINCE: u32 = 140_000;
+
+/// PostgreSQL connections for reads under the statement budget: each session starts with
+/// `statement_timeout` set to the whole budget (see the module documentation).
+#[derive(Debug, Clone)]
+pub(crate) struct PgReads {
+    pool: PgPool,
+    budget: Duration,
+}
+
+impl PgReads {
+    /// At most `connections` connections with `options` to a server of `version` (as
+    /// `server_version_num`), each session's timeout `budget`, which is also the longest a
+    /// read waits for a free connection.
+    pub(crate) async fn connect(
+        options: PgConnectOptions,
+        version: Option<u32>,
+        connections: u32,
+        budget: Duration,
+    ) -> Result<Self, sqlx::Error> {
+        // Startup options, not SETs: no statement per connection, and `RESET
+        // statement_timeout` comes back to the budget.
+        let timeout = budget.as_millis().max(1).to_string();
+        let check = PG_CLIENT_CHECK_MILLIS.to_string();
+        let mut settings = vec![("statement_timeout", timeout.as_str())];
+        if version.is_some_and(|version| version >= PG_CLIENT_CHECK_SINCE) {
+            settings.push(("client_connection_check_interval", check.as_str()));
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(connections.max(1))
+            .acquire_timeout(budget)
+            .connect_with(options.options(settings))
+            .await?;
+        Ok(Self { pool, budget })
+    }
+
+    /// Every row of `query`, interrupted at `deadline`: by the session's timeout when
+    /// the read starts with its whole budget left (within [`PG_SESSION_SLACK`]), else by
+    /// a timeout of its own, set before and reset after.
+    pub(crate) async fn fetch_all(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Postgres, PgArguments>,
+        deadline: Deadline,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
+        let mut reading = Reading(Some(self.pool.acquire().await?));
+        let Some(connection) = reading.0.as_mut() else {
+            return Err(sqlx::Error::PoolClosed);
+        };
+        let remaining = deadline.remaining();
+        let rows = if remaining <= self.budget && self.budget - remaining <= PG_SESSION_SLACK {
+            query.fetch_all(&mut **connection).await
+        } else {
+            let watch = connection.arm(deadline).await?;
+            let rows = query.fetch_all(&mut **connection).await;
+            connection.disarm(watch).await?;
+            rows
+        };
+        // Ended: the connection goes back to the pool.
+        reading.0.take();
+        rows
+    }
+
+    /// Closes the connections, waiting for those in use.
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The connection of a read on PostgreSQL, closed rather than handed back to the pool when
+/// the read is dropped before it ends (see the module documentation).
+struct Reading(Option<PoolConnection<PgDatabase>>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.as_mut() {
+            connection.close_on_drop();
+        }
     }
 }
 
@@ -136,7 +234,7 @@ trait StatementTimeout {
 impl StatementTimeout for PgConnection {
     async fn set_timeout(&mut self, millis: Option<u128>) -> Result<(), sqlx::Error> {
         let statement = crate::sql::statement::statement_timeout(&Postgres, millis);
-        let mut args = sqlx::postgres::PgArguments::default();
+        let mut args = PgArguments::default();
         for p in &statement.params {
             p.bind_postgres(&mut args).map_err(sqlx::Error::Encode)?;
         }

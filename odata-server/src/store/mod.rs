@@ -26,8 +26,8 @@ mod sqlite_handle;
 pub mod sqlite_scan;
 pub mod table;
 
-use budget::Budgeted;
 pub use budget::Deadline;
+use budget::{Budgeted, PgReads};
 use page_row::{PageRows, PageSink, RowSink};
 use sqlite_scan::ScanReaders;
 
@@ -307,9 +307,9 @@ enum Pools {
         scans: SqliteScans,
         keyed: SqlitePool,
     },
-    /// PostgreSQL: one pool; every statement of a read carries the request's remaining
-    /// budget as `statement_timeout`.
-    Postgres { pool: PgPool },
+    /// PostgreSQL: a pool for writes and key reads, and one for reads under the
+    /// statement budget (whose `statement_timeout` is the request's remaining budget).
+    Postgres { pool: PgPool, reads: PgReads },
 }
 
 /// Where SQLite's collection reads run.
@@ -362,7 +362,7 @@ macro_rules! per_backend {
                 let $bind = run_sqlite;
                 $body
             }
-            Pools::Postgres { pool } => {
+            Pools::Postgres { pool, .. } => {
                 let ($writer, $keyed) = (pool, pool);
                 let $dialect = &dialect::Postgres;
                 let $bind = run_postgres;
@@ -523,19 +523,22 @@ fn group_of<'g, DB: Grouped>(
 
 impl Store {
     /// Connects to `url`: `postgres://…` (or `postgresql://…`) for PostgreSQL, anything else
-    /// is a SQLite URL. `readers` is the size of the scan pool (SQLite) or of the whole pool
-    /// (PostgreSQL); a request waits at most `budget` for a connection.
+    /// is a SQLite URL. `readers` is the size of the scan pool (on PostgreSQL, writes and
+    /// key reads get twice as many connections of their own, and one); a request waits at
+    /// most `budget` for a connection.
     pub async fn connect(url: &str, readers: u32, budget: StdDuration) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
+            // Writes, which run side by side on PostgreSQL, and key reads.
             let pool = PgPoolOptions::new()
-                // Key reads and writes share the pool with scans: keep room for them.
                 .max_connections(2 * readers.max(1) + 1)
                 .acquire_timeout(budget)
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
+            let version = pool.acquire().await?.server_version_num();
+            let reads = PgReads::connect(options, version, readers, budget).await?;
             return Ok(Self {
-                pools: Pools::Postgres { pool },
+                pools: Pools::Postgres { pool, reads },
                 commits: None,
                 group: None,
                 owns_group: false,
@@ -642,7 +645,9 @@ impl Store {
             Pools::Sqlite { writer, .. } => {
                 WriteGroup::Sqlite(Mutex::new(Some(writer.begin().await?)))
             }
-            Pools::Postgres { pool } => WriteGroup::Postgres(Mutex::new(Some(pool.begin().await?))),
+            Pools::Postgres { pool, .. } => {
+                WriteGroup::Postgres(Mutex::new(Some(pool.begin().await?)))
+            }
         };
         Ok(Store {
             pools: self.pools.clone(),
@@ -701,7 +706,7 @@ impl Store {
                 sqlite.run(writer).await?;
                 analyze_new_indexes(writer).await?;
             }
-            Pools::Postgres { pool } => postgres.run(pool).await?,
+            Pools::Postgres { pool, .. } => postgres.run(pool).await?,
         }
         Ok(())
     }
@@ -903,7 +908,10 @@ impl Store {
                 }
                 writer.close().await;
             }
-            Pools::Postgres { pool } => pool.close().await,
+            Pools::Postgres { pool, reads } => {
+                reads.close().await;
+                pool.close().await;
+            }
         }
     }
 
@@ -998,9 +1006,12 @@ impl Store {
                 let read = budgeted!(pool, deadline, query.fetch_all);
                 read.iter().try_for_each(|row| rows.row(row))
             }
-            Pools::Postgres { pool } => {
+            Pools::Postgres { reads, .. } => {
                 let query = run_postgres(statement)?;
-                let read = budgeted!(pool, deadline, query.fetch_all);
+                let read = reads
+                    .fetch_all(query, deadline)
+                    .await
+                    .map_err(|e| StoreError::of_read(e, deadline))?;
                 read.iter().try_for_each(|row| rows.row(row))
             }
         }
@@ -1102,9 +1113,12 @@ impl Store {
                 let rows = budgeted!(pool, deadline, query.fetch_all);
                 rows.iter().map(|row| decode(row)).collect()
             }
-            Pools::Postgres { pool } => {
+            Pools::Postgres { reads, .. } => {
                 let query = run_postgres(statement)?;
-                let rows = budgeted!(pool, deadline, query.fetch_all);
+                let rows = reads
+                    .fetch_all(query, deadline)
+                    .await
+                    .map_err(|e| StoreError::of_read(e, deadline))?;
                 rows.iter().map(|row| decode(row)).collect()
             }
         }

@@ -25,7 +25,7 @@ impl Store {
                 .iter()
                 .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
                 .collect(),
-            Pools::Postgres { pool } => sqlx::query(query)
+            Pools::Postgres { pool, .. } => sqlx::query(query)
                 .bind(name)
                 .fetch_all(pool)
                 .await?
