@@ -26,6 +26,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres as PgDatabase, SqliteConnection};
 
+use super::StoreError;
 use crate::sql::dialect::Postgres;
 
 /// SQLite virtual-machine instructions between two checks of the deadline: about a
@@ -184,15 +185,16 @@ impl PgReads {
 
     /// Every row of `query`, interrupted at `deadline`: by the session's timeout when
     /// the read starts with its whole budget left (within [`PG_SESSION_SLACK`]), else by
-    /// a timeout of its own, set before and reset after.
+    /// a timeout of its own, set before and reset after. An interrupt after the deadline
+    /// is [`StoreError::BudgetExceeded`].
     pub(crate) async fn fetch_all(
         &self,
         query: sqlx::query::Query<'_, sqlx::Postgres, PgArguments>,
         deadline: Deadline,
-    ) -> Result<Vec<PgRow>, sqlx::Error> {
+    ) -> Result<Vec<PgRow>, StoreError> {
         let mut reading = Reading(Some(self.pool.acquire().await?));
         let Some(connection) = reading.0.as_mut() else {
-            return Err(sqlx::Error::PoolClosed);
+            return Err(StoreError::Database(sqlx::Error::PoolClosed));
         };
         let remaining = deadline.remaining();
         let rows = if remaining <= self.budget && self.budget - remaining <= PG_SESSION_SLACK {
@@ -205,7 +207,7 @@ impl PgReads {
         };
         // Ended: the connection goes back to the pool.
         reading.0.take();
-        rows
+        rows.map_err(|e| StoreError::of_read(e, deadline))
     }
 
     /// Closes the connections, waiting for those in use.

@@ -1008,10 +1008,7 @@ impl Store {
             }
             Pools::Postgres { reads, .. } => {
                 let query = run_postgres(statement)?;
-                let read = reads
-                    .fetch_all(query, deadline)
-                    .await
-                    .map_err(|e| StoreError::of_read(e, deadline))?;
+                let read = reads.fetch_all(query, deadline).await?;
                 read.iter().try_for_each(|row| rows.row(row))
             }
         }
@@ -1115,10 +1112,7 @@ impl Store {
             }
             Pools::Postgres { reads, .. } => {
                 let query = run_postgres(statement)?;
-                let rows = reads
-                    .fetch_all(query, deadline)
-                    .await
-                    .map_err(|e| StoreError::of_read(e, deadline))?;
+                let rows = reads.fetch_all(query, deadline).await?;
                 rows.iter().map(|row| decode(row)).collect()
             }
         }
