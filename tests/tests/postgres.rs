@@ -310,6 +310,53 @@ async fn a_read_stops_at_its_own_deadline_be_it_the_whole_budget_or_not() {
     store.close().await;
 }
 
+/// Pooled connections in steady use are handed out without a check, but one idle for a
+/// while is checked first: a server that dropped it meanwhile (a restart, a failover) costs
+/// no request its answer.
+#[tokio::test]
+async fn connections_dropped_by_the_server_while_idle_cost_no_request() {
+    let Some(database) = postgres_database().await else {
+        return;
+    };
+    let store = Store::connect(database.url(), 1, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let one = || Statement {
+        sql: "SELECT 1".to_owned(),
+        params: Vec::new(),
+    };
+    assert!(
+        store
+            .rows(one(), Deadline::after(Duration::from_secs(5)))
+            .await
+            .is_ok()
+    );
+    assert!(store.ping().await);
+
+    // The server ends every other session of the database: the store's idle connections.
+    let admin = sqlx::PgPool::connect(database.url()).await.unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert!(ended.len() >= 2 && ended.iter().all(|e| *e), "{ended:?}");
+    admin.close().await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    // A collection read (the read pool) and a key-read lane's query (the other pool).
+    assert!(
+        store
+            .rows(one(), Deadline::after(Duration::from_secs(5)))
+            .await
+            .is_ok()
+    );
+    assert!(store.ping().await);
+    store.close().await;
+}
+
 async fn all_pages(app: &TestApp, path: &str) -> Vec<Value> {
     let mut pages = Vec::new();
     let mut next = Some(app.url(path));

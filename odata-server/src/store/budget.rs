@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgRow};
 use sqlx::{AssertSqlSafe, PgConnection, Postgres as PgDatabase, SqliteConnection};
 
 use super::StoreError;
@@ -175,9 +175,7 @@ impl PgReads {
         if version.is_some_and(|version| version >= PG_CLIENT_CHECK_SINCE) {
             settings.push(("client_connection_check_interval", check.as_str()));
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(connections.max(1))
-            .acquire_timeout(budget)
+        let pool = super::pg_pool(connections.max(1), budget)
             .connect_with(options.options(settings))
             .await?;
         Ok(Self { pool, budget })

@@ -521,6 +521,31 @@ fn group_of<'g, DB: Grouped>(
     DB::transaction(group)
 }
 
+/// How long a pooled PostgreSQL connection may have been idle and still be handed out
+/// without a check: one in steady use was checked when it came back to the pool.
+const PG_UNCHECKED_IDLE: StdDuration = StdDuration::from_secs(1);
+
+/// A PostgreSQL pool of at most `connections` connections, waited for at most `budget`.
+///
+/// sqlx checks every connection it hands out with a round trip to the server (and every
+/// one handed back, on a task of its own): before a statement of one round trip, that was
+/// a second. Here only a connection idle for [`PG_UNCHECKED_IDLE`] or longer is checked,
+/// so a server restarted meanwhile still costs no request its answer.
+fn pg_pool(connections: u32, budget: StdDuration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(budget)
+        .test_before_acquire(false)
+        .before_acquire(|connection, used| {
+            Box::pin(async move {
+                if used.idle_for < PG_UNCHECKED_IDLE {
+                    return Ok(true);
+                }
+                Ok(sqlx::Connection::ping(connection).await.is_ok())
+            })
+        })
+}
+
 impl Store {
     /// Connects to `url`: `postgres://…` (or `postgresql://…`) for PostgreSQL, anything else
     /// is a SQLite URL. `readers` is the size of the scan pool (on PostgreSQL, writes and
@@ -530,9 +555,7 @@ impl Store {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
             // Writes, which run side by side on PostgreSQL, and key reads.
-            let pool = PgPoolOptions::new()
-                .max_connections(2 * readers.max(1) + 1)
-                .acquire_timeout(budget)
+            let pool = pg_pool(2 * readers.max(1) + 1, budget)
                 .connect_with(options.clone())
                 .await?;
             let version = pool.acquire().await?.server_version_num();
