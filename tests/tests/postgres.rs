@@ -306,6 +306,9 @@ async fn a_read_stops_at_its_own_deadline_be_it_the_whole_budget_or_not() {
     stopped(read(10.0, budget).await);
     // More than the budget (a deadline of its own): not stopped at the budget.
     read(3.0, budget * 3).await.unwrap();
+    // Hardly any budget left: stopped, and the next read has its whole budget.
+    stopped(read(1.5, Duration::ZERO).await);
+    read(1.0, budget).await.unwrap();
     store.close().await;
 }
 

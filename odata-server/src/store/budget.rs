@@ -200,7 +200,12 @@ impl PgReads {
         } else {
             let watch = connection.arm(deadline).await?;
             let rows = query.fetch_all(&mut **connection).await;
-            connection.disarm(watch).await?;
+            if connection.disarm(watch).await.is_err() {
+                // The reset runs under the timeout it resets, which a read begun with
+                // almost no budget left may see expire: the read's own outcome stands,
+                // and the session, which keeps that timeout, is closed (by `reading`).
+                return rows.map_err(|e| StoreError::of_read(e, deadline));
+            }
             rows
         };
         // Ended: the connection goes back to the pool.
