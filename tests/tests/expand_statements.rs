@@ -18,14 +18,40 @@ const IDENTITIES: &str = "deviceManagement/windowsAutopilotDeviceIdentities";
 
 static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
 
-/// Counts the statement log events.
+/// Counts the statement log events, but for the statement budget's settings of a
+/// PostgreSQL session (a read that starts with less than its whole budget left sets and
+/// resets `statement_timeout`: how many do depends on the machine's speed, not on the
+/// parents).
 struct StatementCounter;
 
 impl<S: tracing::Subscriber> Layer<S> for StatementCounter {
     fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
         let target = event.metadata().target();
-        if target == "sqlx::query" || target == odata_server::store::sqlite_scan::STATEMENT_LOG {
+        if target != "sqlx::query" && target != odata_server::store::sqlite_scan::STATEMENT_LOG {
+            return;
+        }
+        let mut setting = BudgetSetting(false);
+        event.record(&mut setting);
+        if !setting.0 {
             STATEMENTS.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Whether a statement log event's summary (sqlx's first words of the statement) is a
+/// setting of `statement_timeout`.
+struct BudgetSetting(bool);
+
+impl tracing::field::Visit for BudgetSetting {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "summary" {
+            self.0 |= value.contains("statement_timeout");
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "summary" {
+            self.0 |= format!("{value:?}").contains("statement_timeout");
         }
     }
 }
