@@ -190,16 +190,17 @@ impl PgReads {
         query: sqlx::query::Query<'_, sqlx::Postgres, PgArguments>,
         deadline: Deadline,
     ) -> Result<Vec<PgRow>, StoreError> {
-        let mut reading = Reading(Some(self.pool.acquire().await?));
-        let Some(connection) = reading.0.as_mut() else {
-            return Err(StoreError::Database(sqlx::Error::PoolClosed));
+        let mut reading = Reading {
+            connection: self.pool.acquire().await?,
+            ended: false,
         };
+        let connection = &mut *reading.connection;
         let remaining = deadline.remaining();
         let rows = if remaining <= self.budget && self.budget - remaining <= PG_SESSION_SLACK {
-            query.fetch_all(&mut **connection).await
+            query.fetch_all(&mut *connection).await
         } else {
             let watch = connection.arm(deadline).await?;
-            let rows = query.fetch_all(&mut **connection).await;
+            let rows = query.fetch_all(&mut *connection).await;
             if connection.disarm(watch).await.is_err() {
                 // The reset runs under the timeout it resets, which a read begun with
                 // almost no budget left may see expire: the read's own outcome stands,
@@ -209,7 +210,7 @@ impl PgReads {
             rows
         };
         // Ended: the connection goes back to the pool.
-        reading.0.take();
+        reading.ended = true;
         rows.map_err(|e| StoreError::of_read(e, deadline))
     }
 
@@ -221,12 +222,17 @@ impl PgReads {
 
 /// The connection of a read on PostgreSQL, closed rather than handed back to the pool when
 /// the read is dropped before it ends (see the module documentation).
-struct Reading(Option<PoolConnection<PgDatabase>>);
+struct Reading {
+    connection: PoolConnection<PgDatabase>,
+    /// Whether the read ended (with rows or an error of its own): the connection is
+    /// healthy and goes back to the pool.
+    ended: bool,
+}
 
 impl Drop for Reading {
     fn drop(&mut self) {
-        if let Some(connection) = self.0.as_mut() {
-            connection.close_on_drop();
+        if !self.ended {
+            self.connection.close_on_drop();
         }
     }
 }
